@@ -1,0 +1,62 @@
+import { assertNever } from "../util/assert.js";
+import { logIndex } from "../util/ids.js";
+import type { AppendEntries, Heartbeat, Message } from "./messages.js";
+import type { Raft, StepResult } from "./raft.js";
+
+const OK: StepResult = { ok: true };
+
+export function stepFollower(r: Raft, m: Message): StepResult {
+  switch (m.type) {
+    case "appendEntries":
+      heardFromLeader(r, m);
+      handleAppendEntries(r, m);
+      return OK;
+    case "heartbeat":
+      heardFromLeader(r, m);
+      handleHeartbeat(r, m);
+      return OK;
+    case "propose":
+      // Forwarded proposals travel one hop only, so a stale leader hint cannot bounce them around.
+      return { ok: false, reason: "unexpected" };
+    case "readIndexResponse":
+      r.readStates.push({ index: m.index, context: m.context });
+      return OK;
+    case "voteRequest":
+    case "voteResponse":
+    case "appendEntriesResponse":
+    case "heartbeatResponse":
+    case "readIndexRequest":
+      return { ok: false, reason: "unexpected" };
+    default:
+      return assertNever(m, "message");
+  }
+}
+
+function heardFromLeader(r: Raft, m: AppendEntries | Heartbeat): void {
+  r.electionElapsed = 0;
+  if (r.leader !== m.from) r.becomeFollower(r.term, m.from);
+}
+
+/** The receiver side of AppendEntries: the consistency check, then append and learn the commit. */
+export function handleAppendEntries(r: Raft, m: AppendEntries): void {
+  const reply = { type: "appendEntriesResponse", from: r.id, to: m.from, term: r.term } as const;
+  if (m.prevLogIndex < r.log.committed) {
+    // Everything up to our commit already matches any leader's log; say so and let it move on.
+    r.send({ ...reply, success: true, matchIndex: r.log.committed });
+    return;
+  }
+  if (r.log.matchTerm(m.prevLogIndex, m.prevLogTerm)) {
+    const lastNew = r.log.maybeAppend(m.prevLogIndex, m.entries);
+    r.log.commitTo(logIndex(Math.min(m.leaderCommit, lastNew)));
+    r.send({ ...reply, success: true, matchIndex: lastNew });
+    return;
+  }
+  const hint = r.log.findConflictByTerm(logIndex(Math.min(m.prevLogIndex, r.log.lastIndex())), m.prevLogTerm);
+  r.send({ ...reply, success: false, rejectedIndex: m.prevLogIndex, hintIndex: hint.index, hintTerm: hint.term });
+}
+
+export function handleHeartbeat(r: Raft, m: Heartbeat): void {
+  // The leader caps `commit` at what it knows we hold, so it never points past our matching log.
+  r.log.commitTo(logIndex(Math.min(m.commit, r.log.lastIndex())));
+  r.send({ type: "heartbeatResponse", from: r.id, to: m.from, term: r.term, context: m.context });
+}

@@ -1,0 +1,247 @@
+import { assert, assertNever } from "../util/assert.js";
+import { logIndex, NO_NODE, type LogIndex, type NodeId } from "../util/ids.js";
+import type { AppendEntriesResponse, HeartbeatResponse, Message, ReadIndexRequest } from "./messages.js";
+import { hasQuorum, jointCommitted } from "./quorum.js";
+import type { Raft, StepResult } from "./raft.js";
+import type { Entry } from "./types.js";
+
+const OK: StepResult = { ok: true };
+const EMPTY = new Uint8Array(0);
+
+/** A new leader opens its term with a no-op entry: committing it commits everything before it. */
+export function becomeLeaderState(r: Raft): void {
+  appendToLog(r, [{ kind: "normal", data: EMPTY }]);
+}
+
+export function tickLeader(r: Raft): void {
+  r.heartbeatElapsed++;
+  r.electionElapsed++;
+  if (r.electionElapsed >= r.options.electionTicks) {
+    r.electionElapsed = 0;
+    if (r.options.checkQuorum && !quorumActive(r)) {
+      r.becomeFollower(r.term, NO_NODE);
+      return;
+    }
+  }
+  if (r.heartbeatElapsed >= r.options.heartbeatTicks) {
+    r.heartbeatElapsed = 0;
+    broadcastHeartbeat(r, 0);
+  }
+}
+
+/** Check-quorum: did a quorum (counting this leader) answer during the last election timeout? */
+function quorumActive(r: Raft): boolean {
+  const active = new Set<NodeId>([r.id]);
+  for (const [id, pr] of r.progress) {
+    if (pr.recentActive) active.add(id);
+    if (id !== r.id) pr.recentActive = false;
+  }
+  return hasQuorum(r.voters, active);
+}
+
+export function stepLeader(r: Raft, m: Message): StepResult {
+  switch (m.type) {
+    case "appendEntriesResponse":
+      return handleAppendResponse(r, m);
+    case "heartbeatResponse":
+      return handleHeartbeatResponse(r, m);
+    case "propose":
+      return proposeEntries(r, m.data).ok ? OK : { ok: false, reason: "unexpected" };
+    case "readIndexRequest":
+      return handleReadIndexRequest(r, m);
+    case "voteResponse":
+      return { ok: false, reason: "unexpected" };
+    case "appendEntries":
+    case "heartbeat":
+    case "voteRequest":
+    case "readIndexResponse":
+      // Two leaders in one term cannot happen; a message claiming otherwise is bogus.
+      return { ok: false, reason: "unexpected" };
+    default:
+      return assertNever(m, "message");
+  }
+}
+
+export type ProposeError = "notLeader" | "noLeader" | "uncommittedBytesMax" | "transferInProgress";
+export type ProposeResult =
+  | { readonly ok: true; readonly index: LogIndex; readonly term: number }
+  | { readonly ok: false; readonly error: ProposeError };
+
+/** Appends proposals to the leader's log; replication goes out with the next Ready. */
+export function proposeEntries(r: Raft, data: readonly Uint8Array[]): ProposeResult {
+  assert(r.role === "leader", "proposeEntries on a non-leader");
+  let bytes = 0;
+  for (const d of data) bytes += d.byteLength;
+  // An oversized proposal still goes through alone, or a large value could never be written.
+  if (r.uncommittedBytes > 0 && r.uncommittedBytes + bytes > r.options.uncommittedBytesMax) {
+    r.stats.proposalsDropped += data.length;
+    return { ok: false, error: "uncommittedBytesMax" };
+  }
+  appendToLog(r, data.map((d) => ({ kind: "normal" as const, data: d })));
+  r.uncommittedBytes += bytes;
+  return { ok: true, index: r.log.lastIndex(), term: r.term };
+}
+
+function appendToLog(r: Raft, items: readonly Pick<Entry, "kind" | "data">[]): void {
+  const first = r.log.lastIndex() + 1;
+  r.log.appendNew(items.map((item, k) => ({ index: logIndex(first + k), term: r.term, kind: item.kind, data: item.data })));
+  r.appendPending = true;
+  // A single voter commits as soon as its own disk has the entries (see leaderPersisted).
+}
+
+/** The leader's own entries are durable: it counts itself toward the commit quorum from now. */
+export function leaderPersisted(r: Raft): void {
+  const self = r.progress.get(r.id);
+  assert(self !== undefined, "leader without its own progress");
+  if (self.maybeUpdate(r.log.stableIndex())) maybeCommit(r);
+}
+
+function handleAppendResponse(r: Raft, m: AppendEntriesResponse): StepResult {
+  const pr = r.progressOf(m.from);
+  if (pr === undefined) return { ok: false, reason: "unknownPeer" };
+  pr.recentActive = true;
+  if (!m.success) {
+    // The hint lets us skip every entry of a term the follower does not have in one round trip.
+    const hintNext =
+      m.hintTerm > 0 ? r.log.findConflictByTerm(m.hintIndex, m.hintTerm).index + 1 : m.hintIndex + 1;
+    if (pr.maybeDecreaseTo(m.rejectedIndex, logIndex(hintNext))) {
+      if (pr.state === "replicate") pr.becomeProbe();
+      sendAppend(r, m.from, true);
+    }
+    return OK;
+  }
+  if (m.matchIndex > r.log.lastIndex()) return { ok: false, reason: "malformed" };
+  if (!pr.maybeUpdate(m.matchIndex)) return OK;
+  if (pr.state === "probe") pr.becomeReplicate();
+  if (!maybeCommit(r)) {
+    while (pr.next <= r.log.lastIndex() && !pr.isPaused()) sendAppend(r, m.from, false);
+  }
+  return OK;
+}
+
+function handleHeartbeatResponse(r: Raft, m: HeartbeatResponse): StepResult {
+  const pr = r.progressOf(m.from);
+  if (pr === undefined) return { ok: false, reason: "unknownPeer" };
+  pr.heardFrom();
+  if (pr.match < r.log.lastIndex()) sendAppend(r, m.from, true);
+  if (m.context !== 0) confirmReads(r, m.context, m.from);
+  return OK;
+}
+
+/**
+ * Figure 8's rule: advance commit to what a quorum holds, but only through an entry of this
+ * term; older entries commit with it, never by counting replicas alone.
+ */
+function maybeCommit(r: Raft): boolean {
+  const quorumIndex = jointCommitted(r.voters, (id) => r.progress.get(id)?.match ?? logIndex(0));
+  if (quorumIndex <= r.log.committed || r.log.termAt(quorumIndex) !== r.term) return false;
+  for (let i = r.log.committed + 1; i <= quorumIndex; i++) {
+    r.uncommittedBytes -= r.log.entryAt(logIndex(i))!.data.byteLength;
+  }
+  r.uncommittedBytes = Math.max(0, r.uncommittedBytes);
+  r.log.commitTo(quorumIndex);
+  releaseReadsWaitingForTermCommit(r);
+  for (const to of r.peers()) sendAppend(r, to, true);
+  return true;
+}
+
+/** Sends everything appended since the last Ready to every follower that is not paused. */
+export function flushAppends(r: Raft): void {
+  if (!r.appendPending) return;
+  r.appendPending = false;
+  for (const to of r.peers()) {
+    const pr = r.progress.get(to)!;
+    while (pr.next <= r.log.lastIndex() && !pr.isPaused()) sendAppend(r, to, false);
+  }
+}
+
+/**
+ * Sends one AppendEntries to `to` from its next index, or nothing if the follower is paused.
+ * `sendIfEmpty` sends a bare message to carry the commit index or to probe.
+ */
+export function sendAppend(r: Raft, to: NodeId, sendIfEmpty: boolean): void {
+  const pr = r.progress.get(to);
+  assert(pr !== undefined, `no progress for ${to}`);
+  if (pr.isPaused()) return;
+  const prevLogIndex = logIndex(pr.next - 1);
+  const prevLogTerm = r.log.termAt(prevLogIndex);
+  assert(prevLogTerm !== undefined, `no term at ${prevLogIndex} for ${to} (snapshots come later)`);
+  const last = Math.min(r.log.lastIndex(), pr.next + r.options.appendEntriesMax - 1);
+  const entries = pr.next <= last ? r.log.slice(pr.next, logIndex(last), r.options.appendBytesMax) : [];
+  if (entries.length === 0 && !sendIfEmpty) return;
+  r.send({
+    type: "appendEntries",
+    from: r.id,
+    to,
+    term: r.term,
+    prevLogIndex,
+    prevLogTerm,
+    entries,
+    leaderCommit: r.log.committed,
+  });
+  pr.sentAppend(entries.at(-1)?.index);
+}
+
+export function broadcastHeartbeat(r: Raft, context: number): void {
+  for (const to of r.peers()) {
+    const pr = r.progress.get(to)!;
+    r.send({
+      type: "heartbeat",
+      from: r.id,
+      to,
+      term: r.term,
+      commit: logIndex(Math.min(pr.match, r.log.committed)),
+      context,
+    });
+  }
+}
+
+// ---- ReadIndex ---------------------------------------------------------------------------------
+
+/** Starts a read for `requester` (this leader or a follower). */
+export function leaderReadIndex(r: Raft, context: Uint8Array, requester: NodeId): void {
+  const read = { index: r.log.committed, context, requester };
+  if (r.log.termAt(r.log.committed) !== r.term) {
+    // Until an entry of this term commits, our commit index may lag the true one.
+    r.readOnly.waitingForTermCommit.push({ ...read, round: 0 });
+    return;
+  }
+  startRead(r, read);
+}
+
+function startRead(r: Raft, read: { index: LogIndex; context: Uint8Array; requester: NodeId }): void {
+  if (r.peers().every((id) => !r.isVoter(id)) || r.options.readOnlyMode === "lease") {
+    // Alone, or inside the check-quorum lease, leadership needs no fresh confirmation.
+    answerRead(r, read);
+    return;
+  }
+  const round = r.readOnly.add(read, r.id);
+  broadcastHeartbeat(r, round);
+}
+
+function releaseReadsWaitingForTermCommit(r: Raft): void {
+  const waiting = r.readOnly.waitingForTermCommit;
+  if (waiting.length === 0) return;
+  r.readOnly.waitingForTermCommit = [];
+  for (const read of waiting) startRead(r, { ...read, index: r.log.committed });
+}
+
+function confirmReads(r: Raft, round: number, from: NodeId): void {
+  const acks = r.readOnly.ack(round, from);
+  if (acks === undefined || !hasQuorum(r.voters, acks)) return;
+  for (const read of r.readOnly.releaseThrough(round)) answerRead(r, read);
+}
+
+function answerRead(r: Raft, read: { index: LogIndex; context: Uint8Array; requester: NodeId }): void {
+  if (read.requester === r.id) {
+    r.readStates.push({ index: read.index, context: read.context });
+  } else {
+    r.send({ type: "readIndexResponse", from: r.id, to: read.requester, term: r.term, context: read.context, index: read.index });
+  }
+}
+
+function handleReadIndexRequest(r: Raft, m: ReadIndexRequest): StepResult {
+  if (r.progressOf(m.from) === undefined) return { ok: false, reason: "unknownPeer" };
+  leaderReadIndex(r, m.context, m.from);
+  return OK;
+}

@@ -1,0 +1,184 @@
+import { assert } from "../util/assert.js";
+import { logIndex, term, type LogIndex, type Term } from "../util/ids.js";
+import type { Entry } from "./types.js";
+
+/**
+ * The log since the last snapshot, held entirely in memory (the core never reads the disk), with
+ * the bookkeeping of what is durable, committed and handed out to apply.
+ *
+ * Invariants: entries[k].index === offset + 1 + k; terms never decrease;
+ * applied ≤ committed ≤ lastIndex(); stableIndex ≤ lastIndex().
+ */
+export class RaftLog {
+  /** Index and term of the entry just before entries[0] (the snapshot's last entry, or 0). */
+  #offset: LogIndex;
+  #offsetTerm: Term;
+  #entries: Entry[];
+  /** Entries after this index are not known to be durable yet. */
+  #stableIndex: LogIndex;
+  committed: LogIndex;
+  /** Highest index handed out for applying (entries up to it left in a Ready). */
+  applied: LogIndex;
+
+  constructor(options: { offset: LogIndex; offsetTerm: Term; entries: readonly Entry[]; committed: LogIndex }) {
+    this.#offset = options.offset;
+    this.#offsetTerm = options.offsetTerm;
+    this.#entries = [...options.entries];
+    this.#stableIndex = this.lastIndex();
+    this.committed = options.committed;
+    this.applied = options.offset;
+    for (let k = 0; k < this.#entries.length; k++) {
+      const entry = this.#entries[k]!;
+      assert(entry.index === this.#offset + 1 + k, `log entry ${k} has index ${entry.index}`);
+      const prevTerm = k === 0 ? this.#offsetTerm : this.#entries[k - 1]!.term;
+      assert(entry.term >= prevTerm, `log term goes back at index ${entry.index}`);
+    }
+    assert(this.committed <= this.lastIndex(), "commit beyond the log");
+    assert(this.committed >= this.#offset, "commit before the snapshot");
+  }
+
+  firstIndex(): LogIndex {
+    return logIndex(this.#offset + 1);
+  }
+
+  lastIndex(): LogIndex {
+    return logIndex(this.#offset + this.#entries.length);
+  }
+
+  lastTerm(): Term {
+    return this.#entries.at(-1)?.term ?? this.#offsetTerm;
+  }
+
+  stableIndex(): LogIndex {
+    return this.#stableIndex;
+  }
+
+  /** The term at `index`, or undefined when it is compacted away or beyond the end. */
+  termAt(index: LogIndex): Term | undefined {
+    if (index === this.#offset) return this.#offsetTerm;
+    if (index < this.#offset || index > this.lastIndex()) return undefined;
+    return this.#entries[index - this.#offset - 1]!.term;
+  }
+
+  matchTerm(index: LogIndex, t: Term): boolean {
+    return this.termAt(index) === t;
+  }
+
+  entryAt(index: LogIndex): Entry | undefined {
+    if (index <= this.#offset) return undefined;
+    return this.#entries[index - this.#offset - 1];
+  }
+
+  /** Raft's §5.4.1 up-to-date check for a candidate's last entry. */
+  isUpToDate(lastLogIndex: LogIndex, lastLogTerm: Term): boolean {
+    const myTerm = this.lastTerm();
+    return lastLogTerm > myTerm || (lastLogTerm === myTerm && lastLogIndex >= this.lastIndex());
+  }
+
+  /**
+   * Entries in [from, to], capped at `bytesMax` total data but always at least one entry, so a
+   * single oversized entry still makes progress.
+   */
+  slice(from: LogIndex, to: LogIndex, bytesMax: number): Entry[] {
+    assert(from > this.#offset, `slice from ${from} is compacted (offset ${this.#offset})`);
+    const out: Entry[] = [];
+    let bytes = 0;
+    for (let i = from; i <= to && i <= this.lastIndex(); i++) {
+      const entry = this.#entries[i - this.#offset - 1]!;
+      bytes += entry.data.byteLength;
+      if (out.length > 0 && bytes > bytesMax) break;
+      out.push(entry);
+    }
+    return out;
+  }
+
+  /** Appends entries the leader created; they continue the log directly. */
+  appendNew(entries: readonly Entry[]): void {
+    for (const entry of entries) {
+      assert(entry.index === this.lastIndex() + 1, `append at ${entry.index} after ${this.lastIndex()}`);
+      assert(entry.term >= this.lastTerm(), `append of term ${entry.term} after ${this.lastTerm()}`);
+      this.#entries.push(entry);
+    }
+  }
+
+  /**
+   * Follower side of AppendEntries once prevLogIndex/prevLogTerm matched: skips entries already
+   * held, truncates at the first conflict, appends the rest. Returns the last index now matching.
+   */
+  maybeAppend(prevLogIndex: LogIndex, entries: readonly Entry[]): LogIndex {
+    let k = 0;
+    for (; k < entries.length; k++) {
+      const entry = entries[k]!;
+      if (entry.index <= this.#offset) continue;
+      const existing = this.termAt(entry.index);
+      if (existing === undefined) break;
+      if (existing !== entry.term) {
+        assert(entry.index > this.committed, `conflict at committed index ${entry.index}`);
+        this.#truncateFrom(entry.index);
+        break;
+      }
+    }
+    this.appendNew(entries.slice(k));
+    return logIndex(prevLogIndex + entries.length);
+  }
+
+  #truncateFrom(index: LogIndex): void {
+    this.#entries.length = index - this.#offset - 1;
+    if (this.#stableIndex >= index) this.#stableIndex = logIndex(index - 1);
+  }
+
+  /**
+   * The fast back-off hint (etcd's findConflictByTerm): the largest index ≤ `index` whose term is
+   * ≤ `t`, with that term. Everything after it can be skipped by a leader whose entry there has term t.
+   */
+  findConflictByTerm(index: LogIndex, t: Term): { index: LogIndex; term: Term } {
+    let i = Math.min(index, this.lastIndex());
+    for (; i > this.#offset; i--) {
+      const entryTerm = this.termAt(logIndex(i))!;
+      if (entryTerm <= t) return { index: logIndex(i), term: entryTerm };
+    }
+    return { index: logIndex(i), term: this.#offsetTerm };
+  }
+
+  commitTo(index: LogIndex): boolean {
+    if (index <= this.committed) return false;
+    assert(index <= this.lastIndex(), `commit ${index} beyond last index ${this.lastIndex()}`);
+    this.committed = index;
+    return true;
+  }
+
+  /** Entries not yet durable, to be written by the caller. */
+  unstableEntries(): Entry[] {
+    return this.#entries.slice(this.#stableIndex - this.#offset);
+  }
+
+  /** The caller made entries up to `index` (with that term) durable; ignored if since truncated. */
+  stableTo(index: LogIndex, t: Term): void {
+    if (index > this.#stableIndex && this.matchTerm(index, t)) this.#stableIndex = index;
+  }
+
+  /** Committed entries not yet handed out; only durable ones, so a crash cannot un-apply them. */
+  nextCommitted(bytesMax: number): Entry[] {
+    const to = Math.min(this.committed, this.#stableIndex);
+    if (to <= this.applied) return [];
+    return this.slice(logIndex(this.applied + 1), logIndex(to), bytesMax);
+  }
+
+  appliedTo(index: LogIndex): void {
+    assert(index <= this.committed, `applied ${index} beyond commit ${this.committed}`);
+    if (index > this.applied) this.applied = index;
+  }
+
+  /** Count of bytes of entry data after `index` (for the leader's uncommitted cap). */
+  bytesAfter(index: LogIndex): number {
+    let bytes = 0;
+    for (let i = Math.max(index, this.#offset) - this.#offset; i < this.#entries.length; i++) {
+      bytes += this.#entries[i]!.data.byteLength;
+    }
+    return bytes;
+  }
+
+  static empty(): RaftLog {
+    return new RaftLog({ offset: logIndex(0), offsetTerm: term(0), entries: [], committed: logIndex(0) });
+  }
+}

@@ -1,0 +1,102 @@
+import type { LogIndex, NodeId, Term } from "../util/ids.js";
+import type { Entry } from "./types.js";
+
+/**
+ * Every message between Raft peers. Each variant carries only its own fields, named as in the
+ * paper; `term` is the sender's current term (for a pre-vote request, the term it would campaign in).
+ */
+export type Message =
+  | VoteRequest
+  | VoteResponse
+  | AppendEntries
+  | AppendEntriesResponse
+  | Heartbeat
+  | HeartbeatResponse
+  | Propose
+  | ReadIndexRequest
+  | ReadIndexResponse;
+
+interface Envelope {
+  readonly from: NodeId;
+  readonly to: NodeId;
+  readonly term: Term;
+}
+
+/** RequestVote, or its pre-vote rehearsal, which changes no one's term. */
+export interface VoteRequest extends Envelope {
+  readonly type: "voteRequest";
+  readonly preVote: boolean;
+  readonly lastLogIndex: LogIndex;
+  readonly lastLogTerm: Term;
+  /** Set by a campaign that leadership transfer started: it may cut through leader stickiness. */
+  readonly transfer: boolean;
+}
+
+export interface VoteResponse extends Envelope {
+  readonly type: "voteResponse";
+  readonly preVote: boolean;
+  readonly granted: boolean;
+}
+
+export interface AppendEntries extends Envelope {
+  readonly type: "appendEntries";
+  readonly prevLogIndex: LogIndex;
+  readonly prevLogTerm: Term;
+  readonly entries: readonly Entry[];
+  readonly leaderCommit: LogIndex;
+}
+
+/**
+ * On success, `matchIndex` is the last index the follower now holds that matches the leader.
+ * On rejection, `rejectedIndex` echoes the request's prevLogIndex, and the hint names the last
+ * index whose term is ≤ the request's prevLogTerm, so the leader can skip a whole term per round trip.
+ */
+export type AppendEntriesResponse =
+  | (Envelope & { readonly type: "appendEntriesResponse"; readonly success: true; readonly matchIndex: LogIndex })
+  | (Envelope & {
+      readonly type: "appendEntriesResponse";
+      readonly success: false;
+      readonly rejectedIndex: LogIndex;
+      readonly hintIndex: LogIndex;
+      readonly hintTerm: Term;
+    });
+
+/**
+ * A leader's liveness signal. `commit` is capped at what the follower is known to hold, so it never
+ * learns a commit index beyond its own matching log. `context` ties it to a pending ReadIndex round.
+ */
+export interface Heartbeat extends Envelope {
+  readonly type: "heartbeat";
+  readonly commit: LogIndex;
+  readonly context: number;
+}
+
+export interface HeartbeatResponse extends Envelope {
+  readonly type: "heartbeatResponse";
+  readonly context: number;
+}
+
+/** A proposal a follower forwards to the leader it knows. */
+export interface Propose extends Envelope {
+  readonly type: "propose";
+  readonly data: readonly Uint8Array[];
+}
+
+/** A follower asks the leader for a read index on behalf of its own readers. */
+export interface ReadIndexRequest extends Envelope {
+  readonly type: "readIndexRequest";
+  readonly context: Uint8Array;
+}
+
+export interface ReadIndexResponse extends Envelope {
+  readonly type: "readIndexResponse";
+  readonly context: Uint8Array;
+  readonly index: LogIndex;
+}
+
+export type MessageType = Message["type"];
+
+/** Messages only a leader of `term` sends. */
+export function isFromLeader(m: Message): m is AppendEntries | Heartbeat {
+  return m.type === "appendEntries" || m.type === "heartbeat";
+}

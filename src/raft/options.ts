@@ -1,0 +1,60 @@
+import type { NodeId } from "../util/ids.js";
+
+/** The only randomness the core uses; inject a seeded generator (util/prng.ts) for replayable runs. */
+export interface Random {
+  /** An integer in [min, maxExclusive). */
+  int(min: number, maxExclusive: number): number;
+}
+
+/** How a leader answers ReadIndex: by a heartbeat round to a quorum, or by its check-quorum lease. */
+export type ReadOnlyMode = "safe" | "lease";
+
+export interface RaftOptions {
+  readonly id: NodeId;
+  /** The voters to bootstrap with when the durable state holds no configuration. */
+  readonly voters: readonly NodeId[];
+  readonly learners?: readonly NodeId[];
+  readonly random: Random;
+  /** Minimum election timeout in ticks; each timeout is drawn from [electionTicks, 2 × electionTicks). */
+  readonly electionTicks?: number;
+  readonly heartbeatTicks?: number;
+  readonly preVote?: boolean;
+  readonly checkQuorum?: boolean;
+  readonly readOnlyMode?: ReadOnlyMode;
+  /** Most entries in one AppendEntries message. */
+  readonly appendEntriesMax?: number;
+  /** Most entry data bytes in one AppendEntries message (one bigger entry still goes alone). */
+  readonly appendBytesMax?: number;
+  /** Most AppendEntries messages in flight to one follower in replicate state. */
+  readonly inflightMax?: number;
+  /** Proposals are refused while the leader's uncommitted entry data exceeds this. */
+  readonly uncommittedBytesMax?: number;
+  /** Most committed entry data bytes handed out in one Ready. */
+  readonly applyBytesMax?: number;
+}
+
+export type ResolvedOptions = Required<RaftOptions>;
+
+export function resolveOptions(options: RaftOptions): ResolvedOptions {
+  const resolved: ResolvedOptions = {
+    learners: [],
+    electionTicks: 10,
+    heartbeatTicks: 1,
+    preVote: true,
+    checkQuorum: true,
+    readOnlyMode: "safe",
+    appendEntriesMax: 256,
+    appendBytesMax: 1024 * 1024,
+    inflightMax: 64,
+    uncommittedBytesMax: 64 * 1024 * 1024,
+    applyBytesMax: 4 * 1024 * 1024,
+    ...options,
+  };
+  if (!(resolved.heartbeatTicks >= 1 && resolved.electionTicks > resolved.heartbeatTicks)) {
+    throw new RangeError("electionTicks must exceed heartbeatTicks, which must be at least 1");
+  }
+  if (resolved.readOnlyMode === "lease" && !resolved.checkQuorum) {
+    throw new RangeError("lease reads are only safe with checkQuorum on");
+  }
+  return resolved;
+}

@@ -1,0 +1,97 @@
+import { logIndex, type LogIndex } from "../util/ids.js";
+
+/**
+ * What the leader knows of one follower (etcd's Progress):
+ * - probe: next is a guess; one AppendEntries at a time until a response shows where logs match.
+ * - replicate: logs match at `match`; append messages are pipelined up to `inflightMax` in flight.
+ * Invariant: match < next.
+ */
+export type ProgressState = "probe" | "replicate";
+
+export class Progress {
+  match: LogIndex = logIndex(0);
+  next: LogIndex;
+  state: ProgressState = "probe";
+  /** In probe state, an append is outstanding; cleared by any response or heartbeat response. */
+  probeSent = false;
+  /** Heard from since the last check-quorum round. */
+  recentActive = false;
+  readonly #inflightMax: number;
+  /** Last index of each append message in flight, in send order. */
+  #inflight: LogIndex[] = [];
+
+  constructor(next: LogIndex, inflightMax: number) {
+    this.next = next;
+    this.#inflightMax = inflightMax;
+  }
+
+  isPaused(): boolean {
+    return this.state === "probe" ? this.probeSent : this.#inflight.length >= this.#inflightMax;
+  }
+
+  inflightCount(): number {
+    return this.#inflight.length;
+  }
+
+  becomeProbe(): void {
+    this.state = "probe";
+    this.next = logIndex(this.match + 1);
+    this.probeSent = false;
+    this.#inflight = [];
+  }
+
+  becomeReplicate(): void {
+    this.state = "replicate";
+    this.next = logIndex(this.match + 1);
+    this.probeSent = false;
+    this.#inflight = [];
+  }
+
+  /** Records an append carrying entries up to `lastIndex` (or a bare probe when none). */
+  sentAppend(lastIndex: LogIndex | undefined): void {
+    if (this.state === "replicate") {
+      if (lastIndex !== undefined) {
+        this.next = logIndex(lastIndex + 1);
+        this.#inflight.push(lastIndex);
+      }
+    } else {
+      this.probeSent = true;
+    }
+  }
+
+  /**
+   * The follower answered a heartbeat, so it is reachable: unblock a probe, and free one pipeline
+   * slot in case the appends that filled the window were lost (the next append then exposes the gap).
+   */
+  heardFrom(): void {
+    this.recentActive = true;
+    this.probeSent = false;
+    if (this.state === "replicate" && this.#inflight.length >= this.#inflightMax) this.#inflight.shift();
+  }
+
+  /** A success response up to `index`; returns whether it told us something new. */
+  maybeUpdate(index: LogIndex): boolean {
+    this.probeSent = false;
+    while (this.#inflight.length > 0 && this.#inflight[0]! <= index) this.#inflight.shift();
+    if (index <= this.match) return false;
+    this.match = index;
+    if (this.next <= index) this.next = logIndex(index + 1);
+    return true;
+  }
+
+  /**
+   * A rejection of an append whose prevLogIndex was `rejected`; `hintNext` is where the hint says
+   * to probe. Stale rejections (for messages sent before a newer decision) are ignored.
+   */
+  maybeDecreaseTo(rejected: LogIndex, hintNext: LogIndex): boolean {
+    if (this.state === "replicate") {
+      if (rejected <= this.match) return false;
+      this.next = logIndex(this.match + 1);
+      return true;
+    }
+    if (this.next - 1 !== rejected) return false;
+    this.next = logIndex(Math.max(Math.min(rejected, hintNext), this.match + 1));
+    this.probeSent = false;
+    return true;
+  }
+}

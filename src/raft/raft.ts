@@ -1,0 +1,312 @@
+import { assert, assertNever } from "../util/assert.js";
+import { logIndex, NO_NODE, term as asTerm, type LogIndex, type NodeId, type Term } from "../util/ids.js";
+import { stepCandidate } from "./candidate.js";
+import { stepFollower } from "./follower.js";
+import { becomeLeaderState, leaderPersisted, stepLeader, tickLeader } from "./leader.js";
+import { RaftLog } from "./log.js";
+import { isFromLeader, type Message, type VoteRequest } from "./messages.js";
+import { resolveOptions, type RaftOptions, type ResolvedOptions } from "./options.js";
+import { Progress } from "./progress.js";
+import { allVoters, jointVote, type JointVoters } from "./quorum.js";
+import { ReadOnly } from "./read_only.js";
+import type { Entry, HardState, Role } from "./types.js";
+
+/** Why a message was not acted on; counted, never thrown. */
+export type DropReason = "staleTerm" | "unexpected" | "unknownPeer" | "malformed" | "noLeader";
+
+export type StepResult = { readonly ok: true } | { readonly ok: false; readonly reason: DropReason };
+
+export interface ReadState {
+  readonly index: LogIndex;
+  readonly context: Uint8Array;
+}
+
+export interface RaftStats {
+  messagesDropped: number;
+  proposalsDropped: number;
+  leaderChanges: number;
+}
+
+/** What a restarted node recovers from its durable storage. */
+export interface DurableState {
+  readonly hardState: HardState;
+  readonly entries: readonly Entry[];
+}
+
+const OK: StepResult = { ok: true };
+
+/**
+ * One node's consensus state. It mutates in place on tick()/step()/propose(); the work it asks for
+ * (messages, entries to persist, entries to apply) accumulates for the RawNode to hand out in a
+ * Ready. Role-specific handling lives in follower.ts, candidate.ts and leader.ts.
+ */
+export class Raft {
+  readonly id: NodeId;
+  readonly options: ResolvedOptions;
+  term: Term = asTerm(0);
+  vote: NodeId = NO_NODE;
+  role: Role = "follower";
+  leader: NodeId = NO_NODE;
+  readonly log: RaftLog;
+  voters: JointVoters;
+  learners: Set<NodeId>;
+  /** The leader's view of every member, itself included (its match is its durable last index). */
+  progress = new Map<NodeId, Progress>();
+  votes = new Map<NodeId, boolean>();
+  electionElapsed = 0;
+  heartbeatElapsed = 0;
+  randomizedElectionTimeout = 0;
+  /** Entry data bytes the leader appended in this term and has not yet committed. */
+  uncommittedBytes = 0;
+  /** Proposals appended since the last Ready; their replication is sent when the Ready is built. */
+  appendPending = false;
+  readonly readOnly = new ReadOnly();
+  readStates: ReadState[] = [];
+  /** Messages that may leave at once: only a leader's, whose term is already durable. */
+  messages: Message[] = [];
+  /** Messages that promise something durable (votes, acknowledgements): sent after the Ready persists. */
+  messagesAfterPersist: Message[] = [];
+  readonly stats: RaftStats = { messagesDropped: 0, proposalsDropped: 0, leaderChanges: 0 };
+
+  constructor(options: RaftOptions, durable?: DurableState) {
+    this.options = resolveOptions(options);
+    this.id = options.id;
+    this.voters = [new Set(this.options.voters)];
+    this.learners = new Set(this.options.learners);
+    const hardState = durable?.hardState;
+    this.log = new RaftLog({
+      offset: logIndex(0),
+      offsetTerm: asTerm(0),
+      entries: durable?.entries ?? [],
+      committed: hardState?.commit ?? logIndex(0),
+    });
+    if (hardState !== undefined) {
+      this.term = hardState.term;
+      this.vote = hardState.vote;
+    }
+    this.becomeFollower(this.term, NO_NODE);
+  }
+
+  lastTermNotAfterCurrent(): boolean {
+    return this.log.lastTerm() <= this.term;
+  }
+
+  hardState(): HardState {
+    return { term: this.term, vote: this.vote, commit: this.log.committed };
+  }
+
+  isVoter(id: NodeId): boolean {
+    return this.voters[0].has(id) || (this.voters[1]?.has(id) ?? false);
+  }
+
+  /** Every member but this node: the destinations of replication and campaigns. */
+  peers(): NodeId[] {
+    const ids = allVoters(this.voters);
+    for (const id of this.learners) ids.add(id);
+    ids.delete(this.id);
+    return [...ids].sort((a, b) => a - b);
+  }
+
+  send(m: Message): void {
+    assert(m.to !== this.id, "a node never messages itself");
+    if (isFromLeader(m)) this.messages.push(m);
+    else this.messagesAfterPersist.push(m);
+  }
+
+  // ---- transitions -------------------------------------------------------------------------
+
+  #reset(newTerm: Term): void {
+    if (this.term !== newTerm) {
+      this.term = newTerm;
+      this.vote = NO_NODE;
+    }
+    this.leader = NO_NODE;
+    this.electionElapsed = 0;
+    this.heartbeatElapsed = 0;
+    this.randomizedElectionTimeout = this.options.random.int(this.options.electionTicks, 2 * this.options.electionTicks);
+    this.votes = new Map();
+    this.progress = new Map();
+    this.uncommittedBytes = 0;
+    this.appendPending = false;
+    this.readOnly.reset();
+  }
+
+  becomeFollower(newTerm: Term, leader: NodeId): void {
+    this.#reset(newTerm);
+    this.role = "follower";
+    this.#setLeader(leader);
+  }
+
+  #setLeader(leader: NodeId): void {
+    if (leader !== NO_NODE && leader !== this.leader) this.stats.leaderChanges++;
+    this.leader = leader;
+  }
+
+  becomePreCandidate(): void {
+    assert(this.role !== "leader", "a leader does not pre-campaign");
+    // A pre-candidate keeps its term and vote: it only asks whether it could win.
+    const { term, vote } = this;
+    this.#reset(term);
+    this.vote = vote;
+    this.role = "preCandidate";
+  }
+
+  becomeCandidate(): void {
+    assert(this.role !== "leader", "a leader does not campaign");
+    this.#reset(asTerm(this.term + 1));
+    this.vote = this.id;
+    this.role = "candidate";
+  }
+
+  becomeLeader(): void {
+    assert(this.role === "candidate", `only a candidate becomes leader, not a ${this.role}`);
+    const { term } = this;
+    this.#reset(term);
+    this.role = "leader";
+    this.#setLeader(this.id);
+    for (const id of [this.id, ...this.peers()]) {
+      this.progress.set(id, new Progress(logIndex(this.log.lastIndex() + 1), this.options.inflightMax));
+    }
+    becomeLeaderState(this);
+  }
+
+  /** Starts a (pre-)election; `transfer` marks one ordered by leadership transfer. */
+  campaign(kind: "preVote" | "vote", transfer = false): void {
+    if (!this.isVoter(this.id)) return;
+    if (kind === "preVote") this.becomePreCandidate();
+    else this.becomeCandidate();
+    const preVote = kind === "preVote";
+    this.votes.set(this.id, true);
+    if (this.pollVotes() !== "pending") return;
+    const campaignTerm = asTerm(preVote ? this.term + 1 : this.term);
+    for (const to of this.peers()) {
+      if (!this.isVoter(to)) continue;
+      this.send({
+        type: "voteRequest",
+        from: this.id,
+        to,
+        term: campaignTerm,
+        preVote,
+        lastLogIndex: this.log.lastIndex(),
+        lastLogTerm: this.log.lastTerm(),
+        transfer,
+      });
+    }
+  }
+
+  /** Tallies the votes; a won pre-vote starts the real election, a won election makes a leader. */
+  pollVotes(): "won" | "lost" | "pending" {
+    const result = jointVote(this.voters, this.votes);
+    if (result === "won") {
+      if (this.role === "preCandidate") this.campaign("vote");
+      else this.becomeLeader();
+    } else if (result === "lost") {
+      this.becomeFollower(this.term, NO_NODE);
+    }
+    return result;
+  }
+
+  // ---- inputs ------------------------------------------------------------------------------
+
+  tick(): void {
+    if (this.role === "leader") {
+      tickLeader(this);
+      return;
+    }
+    this.electionElapsed++;
+    if (this.electionElapsed >= this.randomizedElectionTimeout) {
+      this.electionElapsed = 0;
+      this.campaign(this.options.preVote ? "preVote" : "vote");
+    }
+  }
+
+  step(m: Message): StepResult {
+    const termCheck = this.#checkTerm(m);
+    if (termCheck !== OK) return this.#dropped(termCheck);
+    if (m.type === "voteRequest") {
+      this.#handleVoteRequest(m);
+      return OK;
+    }
+    const result = this.#stepRole(m);
+    return result.ok ? result : this.#dropped(result);
+  }
+
+  #stepRole(m: Message): StepResult {
+    switch (this.role) {
+      case "leader":
+        return stepLeader(this, m);
+      case "candidate":
+      case "preCandidate":
+        return stepCandidate(this, m);
+      case "follower":
+        return stepFollower(this, m);
+      default:
+        return assertNever(this.role, "role");
+    }
+  }
+
+  #dropped(result: StepResult): StepResult {
+    this.stats.messagesDropped++;
+    return result;
+  }
+
+  /** Raft's term rules, with the pre-vote and leader-stickiness exceptions of the thesis §9.6. */
+  #checkTerm(m: Message): StepResult {
+    if (m.term > this.term) {
+      if (m.type === "voteRequest" && !m.transfer && this.#inLeaderLease()) {
+        return { ok: false, reason: "unexpected" };
+      }
+      if (m.type === "voteRequest" && m.preVote) return OK;
+      if (m.type === "voteResponse" && m.preVote && m.granted) return OK;
+      this.becomeFollower(m.term, isFromLeader(m) ? m.from : NO_NODE);
+      return OK;
+    }
+    if (m.term < this.term) {
+      if (isFromLeader(m) && (this.options.checkQuorum || this.options.preVote)) {
+        // A deposed leader cut off from the new term learns it here and steps down.
+        this.send({ type: "heartbeatResponse", from: this.id, to: m.from, term: this.term, context: 0 });
+      } else if (m.type === "voteRequest" && m.preVote) {
+        this.send({ type: "voteResponse", from: this.id, to: m.from, term: this.term, preVote: true, granted: false });
+      }
+      return { ok: false, reason: "staleTerm" };
+    }
+    return OK;
+  }
+
+  /** Leader stickiness: while a live leader is heard, no one else can win this node's vote. */
+  #inLeaderLease(): boolean {
+    return this.options.checkQuorum && this.leader !== NO_NODE && this.electionElapsed < this.options.electionTicks;
+  }
+
+  #handleVoteRequest(m: VoteRequest): void {
+    const canVote =
+      this.vote === m.from ||
+      (this.vote === NO_NODE && this.leader === NO_NODE) ||
+      (m.preVote && m.term > this.term);
+    const granted = canVote && this.log.isUpToDate(m.lastLogIndex, m.lastLogTerm);
+    // A granted pre-vote answers in the asked term, so the pre-candidate counts it.
+    this.send({
+      type: "voteResponse",
+      from: this.id,
+      to: m.from,
+      term: granted ? m.term : this.term,
+      preVote: m.preVote,
+      granted,
+    });
+    if (granted && !m.preVote) {
+      this.electionElapsed = 0;
+      this.vote = m.from;
+    }
+  }
+
+  /** The leader's entry for `m.from`, or undefined for a sender outside the configuration. */
+  progressOf(id: NodeId): Progress | undefined {
+    return this.progress.get(id);
+  }
+
+  /** Entries on disk up to `index` with `term`: a leader may now count itself toward commit. */
+  onPersisted(index: LogIndex, t: Term): void {
+    this.log.stableTo(index, t);
+    if (this.role === "leader") leaderPersisted(this);
+  }
+}

@@ -1,0 +1,205 @@
+import type { LogIndex, NodeId, Term } from "../util/ids.js";
+import { checkInvariants } from "./invariants.js";
+import { flushAppends, leaderReadIndex, proposeEntries, type ProposeResult } from "./leader.js";
+import type { Message } from "./messages.js";
+import type { RaftOptions } from "./options.js";
+import { Raft, type DurableState, type RaftStats, type ReadState, type StepResult } from "./raft.js";
+import type { Entry, HardState, Role } from "./types.js";
+
+/** Volatile facts about a node, for the application and for checkers; never persisted. */
+export interface SoftState {
+  readonly role: Role;
+  readonly leader: NodeId;
+  readonly term: Term;
+}
+
+/**
+ * The work a node asks its driver to do, in this order:
+ * 1. persist `hardState` (if present) and `entries` (an append at index i replaces any stored
+ *    entries from i on), with one durability barrier for both;
+ * 2. send `messagesAfterPersist` — they promise what step 1 made durable (votes, acknowledgements);
+ *    `messages` may be sent at once, even before step 1;
+ * 3. apply `committedEntries` in order and serve `readStates` once applied through their index;
+ * 4. call `advance(ready)`.
+ */
+export interface Ready {
+  readonly softState: SoftState;
+  readonly hardState: HardState | undefined;
+  readonly entries: readonly Entry[];
+  readonly messages: readonly Message[];
+  readonly messagesAfterPersist: readonly Message[];
+  readonly committedEntries: readonly Entry[];
+  readonly readStates: readonly ReadState[];
+}
+
+export type ReadIndexResult = { readonly ok: true } | { readonly ok: false; readonly error: "noLeader" };
+
+export interface Status extends SoftState {
+  readonly id: NodeId;
+  readonly commitIndex: LogIndex;
+  readonly appliedIndex: LogIndex;
+  readonly lastIndex: LogIndex;
+  readonly stats: Readonly<RaftStats>;
+}
+
+/**
+ * The public face of the pure consensus core: drive it with tick/step/propose/readIndex, collect
+ * its work with ready(), acknowledge with advance(). It performs no I/O and reads no clock.
+ */
+export class RawNode {
+  readonly #raft: Raft;
+  #persistedHardState: HardState;
+  /** Checking every invariant after every input is cheap at simulator sizes and catches bugs early. */
+  readonly #checkInvariants: boolean;
+
+  constructor(options: RaftOptions & { checkInvariants?: boolean }, durable?: DurableState) {
+    this.#raft = new Raft(options, durable);
+    this.#persistedHardState = this.#raft.hardState();
+    this.#checkInvariants = options.checkInvariants ?? false;
+  }
+
+  get id(): NodeId {
+    return this.#raft.id;
+  }
+
+  tick(): void {
+    this.#raft.tick();
+    this.#afterInput();
+  }
+
+  /** Feeds one message from a peer. A stale or unexpected message is dropped and counted, never thrown. */
+  step(m: Message): StepResult {
+    if (m.to !== this.#raft.id || m.from === this.#raft.id) {
+      this.#raft.stats.messagesDropped++;
+      return { ok: false, reason: "malformed" };
+    }
+    const result = this.#raft.step(m);
+    this.#afterInput();
+    return result;
+  }
+
+  /**
+   * Proposes application data. On the leader the result names the entry's index and term (it is
+   * applied only if that index commits with that term); a follower forwards it to the leader.
+   */
+  propose(data: Uint8Array): ProposeResult | { readonly ok: true; readonly forwardedTo: NodeId } {
+    return this.proposeBatch([data]);
+  }
+
+  /** Proposes several items as consecutive entries; on a leader `index` is the last one's. */
+  proposeBatch(data: readonly Uint8Array[]): ProposeResult | { readonly ok: true; readonly forwardedTo: NodeId } {
+    const r = this.#raft;
+    if (r.role === "leader") {
+      const result = proposeEntries(r, data);
+      this.#afterInput();
+      return result;
+    }
+    if (r.leader === 0) {
+      r.stats.proposalsDropped += data.length;
+      return { ok: false, error: "noLeader" };
+    }
+    r.send({ type: "propose", from: r.id, to: r.leader, term: r.term, data });
+    return { ok: true, forwardedTo: r.leader };
+  }
+
+  /**
+   * Asks for a linearizable read point: a ReadState with `context` appears in a later Ready once
+   * the leader has confirmed it still leads; the read may be served after applying through its index.
+   */
+  readIndex(context: Uint8Array): ReadIndexResult {
+    const r = this.#raft;
+    if (r.role === "leader") {
+      leaderReadIndex(r, context, r.id);
+    } else if (r.leader === 0) {
+      return { ok: false, error: "noLeader" };
+    } else {
+      r.send({ type: "readIndexRequest", from: r.id, to: r.leader, term: r.term, context });
+    }
+    this.#afterInput();
+    return { ok: true };
+  }
+
+  /** Starts an election at once, as if the election timeout had passed (used by tests and tools). */
+  campaign(): void {
+    const r = this.#raft;
+    if (r.role !== "leader") r.campaign(r.options.preVote ? "preVote" : "vote");
+    this.#afterInput();
+  }
+
+  hasReady(): boolean {
+    const r = this.#raft;
+    return (
+      r.appendPending ||
+      r.messages.length > 0 ||
+      r.messagesAfterPersist.length > 0 ||
+      r.readStates.length > 0 ||
+      r.log.stableIndex() < r.log.lastIndex() ||
+      !sameHardState(r.hardState(), this.#persistedHardState) ||
+      r.log.nextCommitted(1).length > 0
+    );
+  }
+
+  ready(): Ready {
+    const r = this.#raft;
+    flushAppends(r);
+    const hardState = r.hardState();
+    const changed = !sameHardState(hardState, this.#persistedHardState);
+    this.#persistedHardState = hardState;
+    const committedEntries = r.log.nextCommitted(r.options.applyBytesMax);
+    const last = committedEntries.at(-1);
+    // Handed out for applying now; advance() need not repeat it, and the next Ready continues after it.
+    if (last !== undefined) r.log.appliedTo(last.index);
+    const ready: Ready = {
+      softState: { role: r.role, leader: r.leader, term: r.term },
+      hardState: changed ? hardState : undefined,
+      entries: r.log.unstableEntries(),
+      messages: r.messages,
+      messagesAfterPersist: r.messagesAfterPersist,
+      committedEntries,
+      readStates: r.readStates,
+    };
+    r.messages = [];
+    r.messagesAfterPersist = [];
+    r.readStates = [];
+    return ready;
+  }
+
+  /** Acknowledges that the Ready's entries and hard state are durable and its entries applied. */
+  advance(ready: Ready): void {
+    const last = ready.entries.at(-1);
+    if (last !== undefined) this.#raft.onPersisted(last.index, last.term);
+    this.#afterInput();
+  }
+
+  status(): Status {
+    const r = this.#raft;
+    return {
+      id: r.id,
+      role: r.role,
+      leader: r.leader,
+      term: r.term,
+      commitIndex: r.log.committed,
+      appliedIndex: r.log.applied,
+      lastIndex: r.log.lastIndex(),
+      stats: { ...r.stats },
+    };
+  }
+
+  /** Read-only access for checkers: the term of this node's entry at `index`, if it holds one. */
+  termAt(index: LogIndex): Term | undefined {
+    return this.#raft.log.termAt(index);
+  }
+
+  /** Read-only access for checkers: this node's entry at `index`, if it holds one. */
+  entryAt(index: LogIndex): Entry | undefined {
+    return this.#raft.log.entryAt(index);
+  }
+
+  #afterInput(): void {
+    if (this.#checkInvariants) checkInvariants(this.#raft);
+  }
+}
+
+function sameHardState(a: HardState, b: HardState): boolean {
+  return a.term === b.term && a.vote === b.vote && a.commit === b.commit;
+}

@@ -1,0 +1,144 @@
+import type { Entry, LogIndex, NodeId, Role, Term } from "../raft/index.js";
+import { bytesEqual } from "../util/bytes.js";
+
+/** The properties of DESIGN.md's "What the simulator checks". */
+export type ViolationKind =
+  | "electionSafety"
+  | "logMatching"
+  | "leaderCompleteness"
+  | "stateMachineSafety"
+  | "doubleVote"
+  | "commitRegression"
+  | "appliedBeyondCommit"
+  | "liveness"
+  | "assertion";
+
+export interface Violation {
+  readonly kind: ViolationKind;
+  readonly message: string;
+}
+
+/** Just enough of a node's log for the checks. */
+export interface LogView {
+  termAt(index: LogIndex): Term | undefined;
+}
+
+/**
+ * Cluster-wide safety checks fed by observations of every node. Each check keeps the smallest
+ * global record that makes it incremental, so it can run after every simulator step.
+ */
+export class SafetyChecker {
+  readonly violations: Violation[] = [];
+  readonly #leaderOfTerm = new Map<Term, NodeId>();
+  /** (index, term) → the entry every log holding that pair must agree on, and its predecessor's term. */
+  readonly #entryAt = new Map<string, { data: Uint8Array; prevTerm: Term | undefined }>();
+  /** Index → the entry applied there by whoever applied it first (so committed). */
+  readonly #applied: Entry[] = [];
+  readonly #votes = new Map<string, NodeId>();
+  readonly #commit = new Map<NodeId, LogIndex>();
+  readonly #durableCommit = new Map<NodeId, LogIndex>();
+  readonly #appliedCount = new Map<NodeId, number>();
+
+  #fail(kind: ViolationKind, message: string): void {
+    this.violations.push({ kind, message });
+  }
+
+  /** Election safety, and leader completeness for each newly seen leader. */
+  observeRole(node: NodeId, role: Role, t: Term, log: LogView): void {
+    if (role !== "leader") return;
+    const known = this.#leaderOfTerm.get(t);
+    if (known === node) return;
+    if (known !== undefined) {
+      this.#fail("electionSafety", `nodes ${known} and ${node} both lead term ${t}`);
+      return;
+    }
+    this.#leaderOfTerm.set(t, node);
+    for (const entry of this.#applied) {
+      if (log.termAt(entry.index) !== entry.term) {
+        this.#fail(
+          "leaderCompleteness",
+          `leader ${node} of term ${t} lacks committed entry ${entry.index} (term ${entry.term}); has term ${log.termAt(entry.index)}`,
+        );
+        return;
+      }
+    }
+  }
+
+  /** Log matching: equal (index, term) means equal entry and equal history before it. */
+  observeAppend(node: NodeId, entries: readonly Entry[], log: LogView): void {
+    for (const entry of entries) {
+      const key = `${entry.index}:${entry.term}`;
+      const prevTerm = entry.index === 1 ? (0 as Term) : log.termAt((entry.index - 1) as LogIndex);
+      const known = this.#entryAt.get(key);
+      if (known === undefined) {
+        this.#entryAt.set(key, { data: entry.data, prevTerm });
+        continue;
+      }
+      if (!bytesEqual(known.data, entry.data) || (prevTerm !== undefined && known.prevTerm !== undefined && known.prevTerm !== prevTerm)) {
+        this.#fail("logMatching", `node ${node} holds a different entry at index ${entry.index} term ${entry.term}`);
+      }
+    }
+  }
+
+  /** State machine safety: every node applies the same entry at an index, in index order. */
+  observeApply(node: NodeId, entry: Entry): void {
+    const expected = (this.#appliedCount.get(node) ?? 0) + 1;
+    if (entry.index !== expected) {
+      this.#fail("stateMachineSafety", `node ${node} applied index ${entry.index}, expected ${expected}`);
+    }
+    this.#appliedCount.set(node, entry.index);
+    const first = this.#applied[entry.index - 1];
+    if (first === undefined) {
+      this.#applied[entry.index - 1] = entry;
+    } else if (first.term !== entry.term || !bytesEqual(first.data, entry.data)) {
+      this.#fail("stateMachineSafety", `node ${node} applied a different entry at index ${entry.index} (term ${entry.term} vs ${first.term})`);
+    }
+  }
+
+  /** A node's state machine restarted empty (it will apply from index 1 again). */
+  observeStateMachineReset(node: NodeId): void {
+    this.#appliedCount.set(node, 0);
+  }
+
+  /** A vote the node made durable and sent: never two candidates in one term, across crashes too. */
+  observeVote(node: NodeId, t: Term, candidate: NodeId): void {
+    const key = `${node}:${t}`;
+    const earlier = this.#votes.get(key);
+    if (earlier === undefined) this.#votes.set(key, candidate);
+    else if (earlier !== candidate) this.#fail("doubleVote", `node ${node} voted for ${earlier} and ${candidate} in term ${t}`);
+  }
+
+  /** The in-memory commit index of a running node never moves back; `restarted` starts a new life. */
+  observeCommit(node: NodeId, commit: LogIndex, applied: number, restarted: boolean): void {
+    const before = this.#commit.get(node);
+    if (!restarted && before !== undefined && commit < before) {
+      this.#fail("commitRegression", `node ${node} commit went from ${before} to ${commit}`);
+    }
+    this.#commit.set(node, commit);
+    if (applied > commit) this.#fail("appliedBeyondCommit", `node ${node} applied ${applied} beyond commit ${commit}`);
+  }
+
+  /** The durable commit index never moves back, whatever crashes happen. */
+  observeDurableCommit(node: NodeId, commit: LogIndex): void {
+    const before = this.#durableCommit.get(node) ?? 0;
+    if (commit < before) this.#fail("commitRegression", `node ${node} durable commit went from ${before} to ${commit}`);
+    this.#durableCommit.set(node, commit);
+  }
+
+  failLiveness(message: string): void {
+    this.#fail("liveness", message);
+  }
+
+  failAssertion(message: string): void {
+    this.#fail("assertion", message);
+  }
+
+  /** Highest index applied anywhere. */
+  appliedIndex(): number {
+    return this.#applied.length;
+  }
+
+  appliedEntry(index: number): Entry | undefined {
+    return this.#applied[index - 1];
+  }
+}

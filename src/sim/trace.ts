@@ -1,0 +1,37 @@
+import type { Message, NodeId } from "../raft/index.js";
+import { assertNever } from "../util/assert.js";
+
+/** Receives one readable line per notable event when a run is traced. */
+export type Tracer = (time: number, node: NodeId | undefined, text: string) => void;
+
+export function consoleTracer(write: (line: string) => void): Tracer {
+  return (time, node, text) => write(`${String(time).padStart(7)}ms ${node === undefined ? "   " : `n${node}`.padEnd(3)} ${text}`);
+}
+
+export function describeMessage(m: Message): string {
+  const head = `${m.type} ${m.from}→${m.to} t${m.term}`;
+  switch (m.type) {
+    case "voteRequest":
+      return `${head}${m.preVote ? " pre" : ""}${m.transfer ? " transfer" : ""} last=${m.lastLogIndex}/t${m.lastLogTerm}`;
+    case "voteResponse":
+      return `${head}${m.preVote ? " pre" : ""} ${m.granted ? "granted" : "rejected"}`;
+    case "appendEntries": {
+      const range = m.entries.length === 0 ? "none" : `${m.entries[0]!.index}..${m.entries.at(-1)!.index}`;
+      return `${head} prev=${m.prevLogIndex}/t${m.prevLogTerm} entries=${range} commit=${m.leaderCommit}`;
+    }
+    case "appendEntriesResponse":
+      return m.success ? `${head} ok match=${m.matchIndex}` : `${head} reject ${m.rejectedIndex} hint=${m.hintIndex}/t${m.hintTerm}`;
+    case "heartbeat":
+      return `${head} commit=${m.commit}${m.context ? ` read#${m.context}` : ""}`;
+    case "heartbeatResponse":
+      return `${head}${m.context ? ` read#${m.context}` : ""}`;
+    case "propose":
+      return `${head} ${m.data.length} item(s)`;
+    case "readIndexRequest":
+      return head;
+    case "readIndexResponse":
+      return `${head} index=${m.index}`;
+    default:
+      return assertNever(m, "message");
+  }
+}
