@@ -1,0 +1,188 @@
+import { RawNode, type Entry, type HardState, type Message, type NodeId, type RaftOptions } from "../raft/index.js";
+import { logIndex, NO_NODE, nodeId, term, type Term } from "../util/ids.js";
+import { Prng } from "../util/prng.js";
+import { MemoryStorage } from "./memory_storage.js";
+
+export interface ScriptedOptions {
+  /** Number of nodes, with ids 1..n. */
+  readonly nodes: number;
+  readonly seed?: number;
+  /** Core options for every node (electionTicks, preVote, checkQuorum, ...). */
+  readonly raft?: Partial<Omit<RaftOptions, "id" | "voters" | "random">>;
+  /** Durable state to start a node from, e.g. the divergent logs of the paper's Figure 7. */
+  readonly initial?: Readonly<Record<number, { readonly terms: readonly number[]; readonly hardState?: Partial<HardState> }>>;
+}
+
+/**
+ * A cluster driven step by step with no clock: a test says which node ticks, campaigns or
+ * proposes and when messages are delivered (etcd's `network` test harness). Every Ready is
+ * persisted at once; `deliver()` moves messages until the cluster is quiet. Links can be cut.
+ */
+export class ScriptedCluster {
+  readonly ids: readonly NodeId[];
+  readonly #options: ScriptedOptions;
+  readonly #storage = new Map<NodeId, MemoryStorage>();
+  readonly #nodes = new Map<NodeId, RawNode | undefined>();
+  readonly #applied = new Map<NodeId, Entry[]>();
+  readonly #prng: Prng;
+  readonly #cut = new Set<string>();
+  /** Messages sent and not yet delivered, in send order. */
+  inFlight: Message[] = [];
+  /** Every message delivered so far, for tests that count round trips. */
+  readonly delivered: Message[] = [];
+  /** When set, a message it returns true for is dropped instead of delivered. */
+  dropIf: ((m: Message) => boolean) | undefined;
+
+  constructor(options: ScriptedOptions) {
+    this.#options = options;
+    this.#prng = new Prng(options.seed ?? 1);
+    this.ids = Array.from({ length: options.nodes }, (_, k) => nodeId(k + 1));
+    for (const id of this.ids) {
+      const storage = new MemoryStorage();
+      const initial = options.initial?.[id];
+      if (initial !== undefined) {
+        const entries = initial.terms.map((t, k) => ({ index: logIndex(k + 1), term: term(t), kind: "normal" as const, data: new Uint8Array([t, k]) }));
+        const lastTerm = initial.terms.at(-1) ?? 0;
+        storage.save(
+          { term: term(lastTerm), vote: NO_NODE, commit: logIndex(0), ...initial.hardState },
+          entries,
+        );
+      }
+      this.#storage.set(id, storage);
+      this.#start(id);
+    }
+  }
+
+  #start(id: NodeId): void {
+    const raw = new RawNode(
+      { electionTicks: 10, heartbeatTicks: 1, ...this.#options.raft, id, voters: this.ids, random: this.#prng.fork(), checkInvariants: true },
+      this.#storage.get(id)!.durableState(),
+    );
+    this.#nodes.set(id, raw);
+    this.#applied.set(id, []);
+  }
+
+  node(id: number): RawNode {
+    const raw = this.#nodes.get(nodeId(id));
+    if (raw === undefined) throw new Error(`node ${id} is down`);
+    return raw;
+  }
+
+  isUp(id: number): boolean {
+    return this.#nodes.get(nodeId(id)) !== undefined;
+  }
+
+  /** The node's durable hard state (what survives a crash). */
+  hardState(id: number): HardState {
+    return this.#storage.get(nodeId(id))!.hardState();
+  }
+
+  /** Terms of the node's in-memory log, index 1 first. */
+  logTerms(id: number): Term[] {
+    const raw = this.node(id);
+    const terms: Term[] = [];
+    for (let i = 1; i <= raw.status().lastIndex; i++) terms.push(raw.termAt(logIndex(i))!);
+    return terms;
+  }
+
+  applied(id: number): readonly Entry[] {
+    return this.#applied.get(nodeId(id))!;
+  }
+
+  tick(id: number, times = 1): void {
+    for (let k = 0; k < times; k++) {
+      this.node(id).tick();
+      this.#collect();
+    }
+  }
+
+  /** Ticks every live node `times` times, delivering messages after each round. */
+  tickAll(times = 1): void {
+    for (let k = 0; k < times; k++) {
+      for (const id of this.ids) if (this.isUp(id)) this.node(id).tick();
+      this.deliver();
+    }
+  }
+
+  campaign(id: number): void {
+    this.node(id).campaign();
+    this.deliver();
+  }
+
+  propose(id: number, data: Uint8Array): ReturnType<RawNode["propose"]> {
+    const result = this.node(id).propose(data);
+    this.deliver();
+    return result;
+  }
+
+  crash(id: number): void {
+    this.#nodes.set(nodeId(id), undefined);
+  }
+
+  restart(id: number): void {
+    this.#start(nodeId(id));
+  }
+
+  cut(a: number, b: number): void {
+    this.#cut.add(`${a}>${b}`);
+    this.#cut.add(`${b}>${a}`);
+  }
+
+  isolate(id: number): void {
+    for (const other of this.ids) if (other !== id) this.cut(id, other);
+  }
+
+  heal(): void {
+    this.#cut.clear();
+  }
+
+  /** The leader every live node agrees on, or NO_NODE. */
+  leader(): NodeId {
+    const statuses = this.ids.filter((id) => this.isUp(id)).map((id) => this.node(id).status());
+    const leader = statuses.find((s) => s.role === "leader");
+    return leader !== undefined && statuses.every((s) => s.leader === leader.id) ? leader.id : NO_NODE;
+  }
+
+  /** Persists every pending Ready and delivers messages until nothing moves (or `stepsMax`). */
+  deliver(stepsMax = 100_000): void {
+    for (let steps = 0; steps < stepsMax; steps++) {
+      this.#collect();
+      const m = this.inFlight.shift();
+      if (m === undefined) return;
+      if (this.#cut.has(`${m.from}>${m.to}`) || this.dropIf?.(m) === true || !this.isUp(m.to)) continue;
+      this.delivered.push(m);
+      this.node(m.to).step(m);
+    }
+    throw new Error(`cluster did not go quiet within ${stepsMax} deliveries`);
+  }
+
+  /** Delivers only the messages now in flight, not the ones they cause (one network hop). */
+  deliverOneHop(): void {
+    this.#collect();
+    const batch = this.inFlight;
+    this.inFlight = [];
+    for (const m of batch) {
+      if (this.#cut.has(`${m.from}>${m.to}`) || this.dropIf?.(m) === true || !this.isUp(m.to)) continue;
+      this.delivered.push(m);
+      this.node(m.to).step(m);
+    }
+    this.#collect();
+  }
+
+  #collect(): void {
+    for (let again = true; again; ) {
+      again = false;
+      for (const id of this.ids) {
+        const raw = this.#nodes.get(id);
+        if (raw === undefined || !raw.hasReady()) continue;
+        again = true;
+        const ready = raw.ready();
+        this.#storage.get(id)!.save(ready.hardState, ready.entries);
+        this.inFlight.push(...ready.messages, ...ready.messagesAfterPersist);
+        this.#applied.get(id)!.push(...ready.committedEntries);
+        raw.advance(ready);
+      }
+    }
+  }
+}
+
