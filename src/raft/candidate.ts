@@ -1,5 +1,5 @@
 import { assertNever } from "../util/assert.js";
-import { handleAppendEntries, handleHeartbeat } from "./follower.js";
+import { handleAppendEntries, handleHeartbeat, handleInstallSnapshot } from "./follower.js";
 import type { Message } from "./messages.js";
 import type { Raft, StepResult } from "./raft.js";
 
@@ -16,6 +16,10 @@ export function stepCandidate(r: Raft, m: Message): StepResult {
     case "heartbeat":
       r.becomeFollower(m.term, m.from);
       handleHeartbeat(r, m);
+      return OK;
+    case "installSnapshot":
+      r.becomeFollower(m.term, m.from);
+      handleInstallSnapshot(r, m);
       return OK;
     case "voteResponse": {
       // A response to the other kind of campaign is left over from an earlier round.

@@ -1,6 +1,6 @@
 import { assertNever } from "../util/assert.js";
 import { logIndex } from "../util/ids.js";
-import type { AppendEntries, Heartbeat, Message } from "./messages.js";
+import type { AppendEntries, Heartbeat, InstallSnapshot, Message } from "./messages.js";
 import type { Raft, StepResult } from "./raft.js";
 
 const OK: StepResult = { ok: true };
@@ -14,6 +14,10 @@ export function stepFollower(r: Raft, m: Message): StepResult {
     case "heartbeat":
       heardFromLeader(r, m);
       handleHeartbeat(r, m);
+      return OK;
+    case "installSnapshot":
+      heardFromLeader(r, m);
+      handleInstallSnapshot(r, m);
       return OK;
     case "propose":
       // Forwarded proposals travel one hop only, so a stale leader hint cannot bounce them around.
@@ -32,7 +36,7 @@ export function stepFollower(r: Raft, m: Message): StepResult {
   }
 }
 
-function heardFromLeader(r: Raft, m: AppendEntries | Heartbeat): void {
+function heardFromLeader(r: Raft, m: AppendEntries | Heartbeat | InstallSnapshot): void {
   r.electionElapsed = 0;
   if (r.leader !== m.from) r.becomeFollower(r.term, m.from);
 }
@@ -59,4 +63,28 @@ export function handleHeartbeat(r: Raft, m: Heartbeat): void {
   // The leader caps `commit` at what it knows we hold, so it never points past our matching log.
   r.log.commitTo(logIndex(Math.min(m.commit, r.log.lastIndex())));
   r.send({ type: "heartbeatResponse", from: r.id, to: m.from, term: r.term, context: m.context });
+}
+
+/**
+ * A snapshot replaces the log unless the log already holds its last entry (then it only
+ * teaches us the commit). Either way the leader learns where we now match.
+ */
+export function handleInstallSnapshot(r: Raft, m: InstallSnapshot): void {
+  const { meta } = m.snapshot;
+  const reply = { type: "appendEntriesResponse", from: r.id, to: m.from, term: r.term, success: true } as const;
+  if (meta.index <= r.log.committed) {
+    r.send({ ...reply, matchIndex: r.log.committed });
+    return;
+  }
+  if (r.log.matchTerm(meta.index, meta.term)) {
+    r.log.commitTo(meta.index);
+    r.send({ ...reply, matchIndex: meta.index });
+    return;
+  }
+  r.log.restore(meta.index, meta.term);
+  r.voters = [new Set(meta.voters)];
+  r.learners = new Set(meta.learners);
+  r.snapshot = m.snapshot;
+  r.pendingSnapshot = m.snapshot;
+  r.send({ ...reply, matchIndex: meta.index });
 }

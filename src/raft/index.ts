@@ -1,7 +1,7 @@
 /** raftkv/raft: the pure, deterministic Raft core. */
 export { RawNode, type Ready, type SoftState, type Status, type ReadIndexResult } from "./rawnode.js";
 export type { Message, MessageType } from "./messages.js";
-export type { Entry, EntryKind, HardState, Role } from "./types.js";
+export type { Entry, EntryKind, HardState, Role, Snapshot, SnapshotMeta } from "./types.js";
 export type { RaftOptions, Random, ReadOnlyMode } from "./options.js";
 export type { DurableState, DropReason, ReadState, StepResult, RaftStats } from "./raft.js";
 export type { ProposeError, ProposeResult } from "./leader.js";

@@ -23,9 +23,19 @@ export function tickLeader(r: Raft): void {
       return;
     }
   }
+  retryLostSnapshots(r);
   if (r.heartbeatElapsed >= r.options.heartbeatTicks) {
     r.heartbeatElapsed = 0;
     broadcastHeartbeat(r, 0);
+  }
+}
+
+/** A snapshot unanswered for two election timeouts was probably lost: probe again, which resends it. */
+function retryLostSnapshots(r: Raft): void {
+  for (const [id, pr] of r.progress) {
+    if (pr.state !== "snapshot" || ++pr.snapshotTicks < 2 * r.options.electionTicks) continue;
+    pr.becomeProbe();
+    sendAppend(r, id, true);
   }
 }
 
@@ -53,6 +63,7 @@ export function stepLeader(r: Raft, m: Message): StepResult {
       return { ok: false, reason: "unexpected" };
     case "appendEntries":
     case "heartbeat":
+    case "installSnapshot":
     case "voteRequest":
     case "readIndexResponse":
       // Two leaders in one term cannot happen; a message claiming otherwise is bogus.
@@ -112,7 +123,8 @@ function handleAppendResponse(r: Raft, m: AppendEntriesResponse): StepResult {
   }
   if (m.matchIndex > r.log.lastIndex()) return { ok: false, reason: "malformed" };
   if (!pr.maybeUpdate(m.matchIndex)) return OK;
-  if (pr.state === "probe") pr.becomeReplicate();
+  // After a snapshot, the follower can continue from the log once it reaches the compaction point.
+  if (pr.state === "probe" || (pr.state === "snapshot" && pr.match >= r.log.offset())) pr.becomeReplicate();
   if (!maybeCommit(r)) {
     while (pr.next <= r.log.lastIndex() && !pr.isPaused()) sendAppend(r, m.from, false);
   }
@@ -165,7 +177,10 @@ export function sendAppend(r: Raft, to: NodeId, sendIfEmpty: boolean): void {
   if (pr.isPaused()) return;
   const prevLogIndex = logIndex(pr.next - 1);
   const prevLogTerm = r.log.termAt(prevLogIndex);
-  assert(prevLogTerm !== undefined, `no term at ${prevLogIndex} for ${to} (snapshots come later)`);
+  if (prevLogTerm === undefined) {
+    sendSnapshot(r, to);
+    return;
+  }
   const last = Math.min(r.log.lastIndex(), pr.next + r.options.appendEntriesMax - 1);
   const entries = pr.next <= last ? r.log.slice(pr.next, logIndex(last), r.options.appendBytesMax) : [];
   if (entries.length === 0 && !sendIfEmpty) return;
@@ -180,6 +195,14 @@ export function sendAppend(r: Raft, to: NodeId, sendIfEmpty: boolean): void {
     leaderCommit: r.log.committed,
   });
   pr.sentAppend(entries.at(-1)?.index);
+}
+
+/** The follower needs entries compacted away: send the newest snapshot instead. */
+function sendSnapshot(r: Raft, to: NodeId): void {
+  const snapshot = r.snapshot;
+  assert(snapshot !== undefined, "the log was compacted without a snapshot");
+  r.send({ type: "installSnapshot", from: r.id, to, term: r.term, snapshot });
+  r.progress.get(to)!.becomeSnapshot(snapshot.meta.index);
 }
 
 export function broadcastHeartbeat(r: Raft, context: number): void {

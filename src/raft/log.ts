@@ -20,13 +20,13 @@ export class RaftLog {
   /** Highest index handed out for applying (entries up to it left in a Ready). */
   applied: LogIndex;
 
-  constructor(options: { offset: LogIndex; offsetTerm: Term; entries: readonly Entry[]; committed: LogIndex }) {
+  constructor(options: { offset: LogIndex; offsetTerm: Term; entries: readonly Entry[]; committed: LogIndex; applied?: LogIndex }) {
     this.#offset = options.offset;
     this.#offsetTerm = options.offsetTerm;
     this.#entries = [...options.entries];
     this.#stableIndex = this.lastIndex();
     this.committed = options.committed;
-    this.applied = options.offset;
+    this.applied = options.applied ?? options.offset;
     for (let k = 0; k < this.#entries.length; k++) {
       const entry = this.#entries[k]!;
       assert(entry.index === this.#offset + 1 + k, `log entry ${k} has index ${entry.index}`);
@@ -35,6 +35,12 @@ export class RaftLog {
     }
     assert(this.committed <= this.lastIndex(), "commit beyond the log");
     assert(this.committed >= this.#offset, "commit before the snapshot");
+    assert(this.applied >= this.#offset && this.applied <= this.committed, `applied ${this.applied} outside [${this.#offset}, ${this.committed}]`);
+  }
+
+  /** The index the in-memory log starts after (the last compacted entry, or 0). */
+  offset(): LogIndex {
+    return this.#offset;
   }
 
   firstIndex(): LogIndex {
@@ -169,13 +175,28 @@ export class RaftLog {
     if (index > this.applied) this.applied = index;
   }
 
-  /** Count of bytes of entry data after `index` (for the leader's uncommitted cap). */
-  bytesAfter(index: LogIndex): number {
-    let bytes = 0;
-    for (let i = Math.max(index, this.#offset) - this.#offset; i < this.#entries.length; i++) {
-      bytes += this.#entries[i]!.data.byteLength;
-    }
-    return bytes;
+  /**
+   * Drops entries through `index`, which must be applied and durable: a snapshot covers them now.
+   * Returns whether anything was dropped.
+   */
+  compact(index: LogIndex): boolean {
+    if (index <= this.#offset) return false;
+    assert(index <= this.applied && index <= this.#stableIndex, `compact ${index} beyond applied ${this.applied} or stable ${this.#stableIndex}`);
+    this.#offsetTerm = this.termAt(index)!;
+    this.#entries = this.#entries.slice(index - this.#offset);
+    this.#offset = index;
+    return true;
+  }
+
+  /** Replaces the whole log by a snapshot's end point (a follower installing the leader's snapshot). */
+  restore(index: LogIndex, t: Term): void {
+    assert(index > this.committed, `restore to ${index} at or below commit ${this.committed}`);
+    this.#offset = index;
+    this.#offsetTerm = t;
+    this.#entries = [];
+    this.#stableIndex = index;
+    this.committed = index;
+    this.applied = index;
   }
 
   static empty(): RaftLog {

@@ -1,5 +1,5 @@
 import type { LogIndex, NodeId, Term } from "../util/ids.js";
-import type { Entry } from "./types.js";
+import type { Entry, Snapshot } from "./types.js";
 
 /**
  * Every message between Raft peers. Each variant carries only its own fields, named as in the
@@ -12,6 +12,7 @@ export type Message =
   | AppendEntriesResponse
   | Heartbeat
   | HeartbeatResponse
+  | InstallSnapshot
   | Propose
   | ReadIndexRequest
   | ReadIndexResponse;
@@ -76,6 +77,15 @@ export interface HeartbeatResponse extends Envelope {
   readonly context: number;
 }
 
+/**
+ * Sent instead of AppendEntries when the follower needs entries the leader has compacted away.
+ * The follower answers with an AppendEntriesResponse.
+ */
+export interface InstallSnapshot extends Envelope {
+  readonly type: "installSnapshot";
+  readonly snapshot: Snapshot;
+}
+
 /** A proposal a follower forwards to the leader it knows. */
 export interface Propose extends Envelope {
   readonly type: "propose";
@@ -97,6 +107,6 @@ export interface ReadIndexResponse extends Envelope {
 export type MessageType = Message["type"];
 
 /** Messages only a leader of `term` sends. */
-export function isFromLeader(m: Message): m is AppendEntries | Heartbeat {
-  return m.type === "appendEntries" || m.type === "heartbeat";
+export function isFromLeader(m: Message): m is AppendEntries | Heartbeat | InstallSnapshot {
+  return m.type === "appendEntries" || m.type === "heartbeat" || m.type === "installSnapshot";
 }

@@ -4,9 +4,10 @@ import { logIndex, type LogIndex } from "../util/ids.js";
  * What the leader knows of one follower (etcd's Progress):
  * - probe: next is a guess; one AppendEntries at a time until a response shows where logs match.
  * - replicate: logs match at `match`; append messages are pipelined up to `inflightMax` in flight.
+ * - snapshot: the follower needs compacted entries; a snapshot is on its way and nothing else is sent.
  * Invariant: match < next.
  */
-export type ProgressState = "probe" | "replicate";
+export type ProgressState = "probe" | "replicate" | "snapshot";
 
 export class Progress {
   match: LogIndex = logIndex(0);
@@ -14,6 +15,10 @@ export class Progress {
   state: ProgressState = "probe";
   /** In probe state, an append is outstanding; cleared by any response or heartbeat response. */
   probeSent = false;
+  /** Index of the snapshot in flight (snapshot state). */
+  pendingSnapshot: LogIndex = logIndex(0);
+  /** Leader ticks since the snapshot was sent, to resend one that was lost. */
+  snapshotTicks = 0;
   /** Heard from since the last check-quorum round. */
   recentActive = false;
   readonly #inflightMax: number;
@@ -26,7 +31,14 @@ export class Progress {
   }
 
   isPaused(): boolean {
-    return this.state === "probe" ? this.probeSent : this.#inflight.length >= this.#inflightMax;
+    switch (this.state) {
+      case "probe":
+        return this.probeSent;
+      case "replicate":
+        return this.#inflight.length >= this.#inflightMax;
+      case "snapshot":
+        return true;
+    }
   }
 
   inflightCount(): number {
@@ -36,6 +48,14 @@ export class Progress {
   becomeProbe(): void {
     this.state = "probe";
     this.next = logIndex(this.match + 1);
+    this.probeSent = false;
+    this.#inflight = [];
+  }
+
+  becomeSnapshot(index: LogIndex): void {
+    this.state = "snapshot";
+    this.pendingSnapshot = index;
+    this.snapshotTicks = 0;
     this.probeSent = false;
     this.#inflight = [];
   }
@@ -84,6 +104,7 @@ export class Progress {
    * to probe. Stale rejections (for messages sent before a newer decision) are ignored.
    */
   maybeDecreaseTo(rejected: LogIndex, hintNext: LogIndex): boolean {
+    if (this.state === "snapshot") return false;
     if (this.state === "replicate") {
       if (rejected <= this.match) return false;
       this.next = logIndex(this.match + 1);

@@ -9,7 +9,7 @@ import { resolveOptions, type RaftOptions, type ResolvedOptions } from "./option
 import { Progress } from "./progress.js";
 import { allVoters, jointVote, type JointVoters } from "./quorum.js";
 import { ReadOnly } from "./read_only.js";
-import type { Entry, HardState, Role } from "./types.js";
+import type { Entry, HardState, Role, Snapshot } from "./types.js";
 
 /** Why a message was not acted on; counted, never thrown. */
 export type DropReason = "staleTerm" | "unexpected" | "unknownPeer" | "malformed" | "noLeader";
@@ -27,10 +27,17 @@ export interface RaftStats {
   leaderChanges: number;
 }
 
-/** What a restarted node recovers from its durable storage. */
+/**
+ * What a restarted node recovers from its durable storage: its hard state, its newest snapshot,
+ * and the entries after that snapshot. `applied` is the state machine's own durable applied index
+ * when it keeps one beyond the snapshot (it defaults to the snapshot's index), so that nothing
+ * already applied is handed out again.
+ */
 export interface DurableState {
   readonly hardState: HardState;
   readonly entries: readonly Entry[];
+  readonly snapshot?: Snapshot | undefined;
+  readonly applied?: LogIndex | undefined;
 }
 
 const OK: StepResult = { ok: true };
@@ -61,6 +68,10 @@ export class Raft {
   /** Proposals appended since the last Ready; their replication is sent when the Ready is built. */
   appendPending = false;
   readonly readOnly = new ReadOnly();
+  /** The newest snapshot, sent to followers that need compacted entries. */
+  snapshot: Snapshot | undefined;
+  /** A snapshot received from the leader that the driver must persist and restore. */
+  pendingSnapshot: Snapshot | undefined;
   readStates: ReadState[] = [];
   /** Messages that may leave at once: only a leader's, whose term is already durable. */
   messages: Message[] = [];
@@ -71,18 +82,30 @@ export class Raft {
   constructor(options: RaftOptions, durable?: DurableState) {
     this.options = resolveOptions(options);
     this.id = options.id;
-    this.voters = [new Set(this.options.voters)];
-    this.learners = new Set(this.options.learners);
+    const snapshot = durable?.snapshot;
+    const meta = snapshot?.meta;
+    this.voters = [new Set(meta?.voters ?? this.options.voters)];
+    this.learners = new Set(meta?.learners ?? this.options.learners);
+    this.snapshot = snapshot;
     const hardState = durable?.hardState;
+    const offset = meta?.index ?? logIndex(0);
     this.log = new RaftLog({
-      offset: logIndex(0),
-      offsetTerm: asTerm(0),
-      entries: durable?.entries ?? [],
-      committed: hardState?.commit ?? logIndex(0),
+      offset,
+      offsetTerm: meta?.term ?? asTerm(0),
+      // Entries the snapshot covers may linger on disk until compaction catches up.
+      entries: (durable?.entries ?? []).filter((e) => e.index > offset),
+      committed: logIndex(Math.max(hardState?.commit ?? 0, offset)),
+      applied: logIndex(Math.max(durable?.applied ?? 0, offset)),
     });
     if (hardState !== undefined) {
       this.term = hardState.term;
       this.vote = hardState.vote;
+    }
+    if (this.log.lastTerm() > this.term) {
+      // A torn write kept entries of a newer term but not the hard state written after them.
+      // No vote in that term was ever sent (votes leave only after the whole write), so none is owed.
+      this.term = this.log.lastTerm();
+      this.vote = NO_NODE;
     }
     this.becomeFollower(this.term, NO_NODE);
   }
@@ -302,6 +325,25 @@ export class Raft {
   /** The leader's entry for `m.from`, or undefined for a sender outside the configuration. */
   progressOf(id: NodeId): Progress | undefined {
     return this.progress.get(id);
+  }
+
+  /**
+   * The driver's state machine has a snapshot through `index` (≤ applied): keep it for followers
+   * that fall behind, and drop the log through `compactIndex` (≤ index).
+   */
+  snapshotTaken(index: LogIndex, data: Uint8Array, compactIndex: LogIndex): Snapshot | undefined {
+    assert(index <= this.log.applied, `snapshot at ${index} beyond applied ${this.log.applied}`);
+    assert(compactIndex <= index, `compaction ${compactIndex} beyond snapshot ${index}`);
+    const t = this.log.termAt(index);
+    // The leader's snapshot replaced the log while the driver was applying older entries.
+    if (t === undefined) return undefined;
+    const snapshot: Snapshot = {
+      meta: { index, term: t, voters: [...this.voters[0]], learners: [...this.learners] },
+      data,
+    };
+    if (this.snapshot === undefined || index > this.snapshot.meta.index) this.snapshot = snapshot;
+    this.log.compact(logIndex(Math.min(compactIndex, this.log.stableIndex())));
+    return snapshot;
   }
 
   /** Entries on disk up to `index` with `term`: a leader may now count itself toward commit. */

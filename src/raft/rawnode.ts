@@ -1,10 +1,10 @@
-import type { LogIndex, NodeId, Term } from "../util/ids.js";
+import { logIndex, type LogIndex, type NodeId, type Term } from "../util/ids.js";
 import { checkInvariants } from "./invariants.js";
 import { flushAppends, leaderReadIndex, proposeEntries, type ProposeResult } from "./leader.js";
 import type { Message } from "./messages.js";
 import type { RaftOptions } from "./options.js";
 import { Raft, type DurableState, type RaftStats, type ReadState, type StepResult } from "./raft.js";
-import type { Entry, HardState, Role } from "./types.js";
+import type { Entry, HardState, Role, Snapshot } from "./types.js";
 
 /** Volatile facts about a node, for the application and for checkers; never persisted. */
 export interface SoftState {
@@ -15,8 +15,9 @@ export interface SoftState {
 
 /**
  * The work a node asks its driver to do, in this order:
- * 1. persist `hardState` (if present) and `entries` (an append at index i replaces any stored
- *    entries from i on), with one durability barrier for both;
+ * 1. persist `snapshot` (if present: the leader's, replacing the whole log and the state machine),
+ *    `hardState` (if present) and `entries` (an append at index i replaces any stored entries from
+ *    i on), with one durability barrier for all of them; restore the state machine from `snapshot`;
  * 2. send `messagesAfterPersist` — they promise what step 1 made durable (votes, acknowledgements);
  *    `messages` may be sent at once, even before step 1;
  * 3. apply `committedEntries` in order and serve `readStates` once applied through their index;
@@ -25,6 +26,7 @@ export interface SoftState {
 export interface Ready {
   readonly softState: SoftState;
   readonly hardState: HardState | undefined;
+  readonly snapshot: Snapshot | undefined;
   readonly entries: readonly Entry[];
   readonly messages: readonly Message[];
   readonly messagesAfterPersist: readonly Message[];
@@ -130,6 +132,7 @@ export class RawNode {
     const r = this.#raft;
     return (
       r.appendPending ||
+      r.pendingSnapshot !== undefined ||
       r.messages.length > 0 ||
       r.messagesAfterPersist.length > 0 ||
       r.readStates.length > 0 ||
@@ -152,12 +155,14 @@ export class RawNode {
     const ready: Ready = {
       softState: { role: r.role, leader: r.leader, term: r.term },
       hardState: changed ? hardState : undefined,
+      snapshot: r.pendingSnapshot,
       entries: r.log.unstableEntries(),
       messages: r.messages,
       messagesAfterPersist: r.messagesAfterPersist,
       committedEntries,
       readStates: r.readStates,
     };
+    r.pendingSnapshot = undefined;
     r.messages = [];
     r.messagesAfterPersist = [];
     r.readStates = [];
@@ -169,6 +174,25 @@ export class RawNode {
     const last = ready.entries.at(-1);
     if (last !== undefined) this.#raft.onPersisted(last.index, last.term);
     this.#afterInput();
+  }
+
+  /**
+   * Records that the state machine holds a snapshot of everything through `index` (which it has
+   * applied), and lets the log drop entries through `index − keepEntries` — kept so a follower
+   * slightly behind can still catch up from the log rather than by a snapshot. Returns the
+   * snapshot with the metadata the driver must store beside the data, or undefined when a
+   * snapshot installed from the leader has already replaced the log past `index`.
+   */
+  snapshotTaken(options: { index: LogIndex; data: Uint8Array; keepEntries?: number }): Snapshot | undefined {
+    const compactIndex = logIndex(Math.max(0, options.index - (options.keepEntries ?? 0)));
+    const snapshot = this.#raft.snapshotTaken(options.index, options.data, compactIndex);
+    this.#afterInput();
+    return snapshot;
+  }
+
+  /** The first index still in the in-memory log (everything before is in the snapshot). */
+  firstIndex(): LogIndex {
+    return this.#raft.log.firstIndex();
   }
 
   status(): Status {

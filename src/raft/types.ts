@@ -22,4 +22,18 @@ export interface HardState {
   readonly commit: LogIndex;
 }
 
+/** Where a snapshot ends and the configuration in force there. */
+export interface SnapshotMeta {
+  readonly index: LogIndex;
+  readonly term: Term;
+  readonly voters: readonly NodeId[];
+  readonly learners: readonly NodeId[];
+}
+
+/** A state machine's state through `meta.index`, with the metadata Raft needs to continue after it. */
+export interface Snapshot {
+  readonly meta: SnapshotMeta;
+  readonly data: Uint8Array;
+}
+
 export type Role = "follower" | "preCandidate" | "candidate" | "leader";

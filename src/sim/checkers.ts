@@ -21,6 +21,8 @@ export interface Violation {
 /** Just enough of a node's log for the checks. */
 export interface LogView {
   termAt(index: LogIndex): Term | undefined;
+  /** Entries before it are compacted into a snapshot and cannot be checked. */
+  firstIndex(): LogIndex;
 }
 
 /**
@@ -38,6 +40,7 @@ export class SafetyChecker {
   readonly #commit = new Map<NodeId, LogIndex>();
   readonly #durableCommit = new Map<NodeId, LogIndex>();
   readonly #appliedCount = new Map<NodeId, number>();
+  readonly #snapshots = new Map<number, Uint8Array>();
 
   #fail(kind: ViolationKind, message: string): void {
     this.violations.push({ kind, message });
@@ -53,7 +56,9 @@ export class SafetyChecker {
       return;
     }
     this.#leaderOfTerm.set(t, node);
+    const compacted = log.firstIndex() - 1;
     for (const entry of this.#applied) {
+      if (entry === undefined || entry.index < compacted) continue;
       if (log.termAt(entry.index) !== entry.term) {
         this.#fail(
           "leaderCompleteness",
@@ -95,9 +100,21 @@ export class SafetyChecker {
     }
   }
 
-  /** A node's state machine restarted empty (it will apply from index 1 again). */
-  observeStateMachineReset(node: NodeId): void {
-    this.#appliedCount.set(node, 0);
+  /** A node's state machine restarted, empty or from a snapshot through `index`; it applies from index + 1. */
+  observeStateMachineReset(node: NodeId, index: number): void {
+    this.#appliedCount.set(node, index);
+  }
+
+  /** Every snapshot of the state at one index, taken or restored on any node, is byte for byte the same. */
+  observeSnapshot(node: NodeId, index: number, data: Uint8Array): void {
+    const first = this.#snapshots.get(index);
+    if (first === undefined) this.#snapshots.set(index, data);
+    else if (!bytesEqual(first, data)) this.#fail("stateMachineSafety", `node ${node} has a different state at snapshot index ${index}`);
+  }
+
+  /** For checks that only a particular state machine can make (an ID handed out twice). */
+  failStateMachine(message: string): void {
+    this.#fail("stateMachineSafety", message);
   }
 
   /** A vote the node made durable and sent: never two candidates in one term, across crashes too. */

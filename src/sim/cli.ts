@@ -38,7 +38,7 @@ if (values.seed !== undefined) {
   const result = runSeed(seed, tracer);
   console.log(
     `seed ${seed}: ${result.nodeCount} nodes, ${result.steps} steps, ${result.messages} messages, ${result.virtualMs} virtual ms, ` +
-      `proposals ${JSON.stringify(result.proposals)}, violations ${result.violations.length}`,
+      `proposals ${JSON.stringify(result.proposals)}, snapshots installed ${result.snapshotsInstalled}, violations ${result.violations.length}`,
   );
   if (result.violations.length > 0) {
     reportFailure(result);
@@ -50,11 +50,13 @@ if (values.seed !== undefined) {
   const started = performance.now();
   let steps = 0;
   let messages = 0;
+  let snapshots = 0;
   const failed: RunResult[] = [];
   for (let seed = from; seed < from + count; seed++) {
     const result = runSeed(seed);
     steps += result.steps;
     messages += result.messages;
+    snapshots += result.snapshotsInstalled;
     if (result.violations.length > 0) {
       failed.push(result);
       reportFailure(result);
@@ -62,7 +64,7 @@ if (values.seed !== undefined) {
   }
   const seconds = (performance.now() - started) / 1000;
   console.log(
-    `runs ${count}, steps ${steps}, messages ${messages}, violations ${failed.length}, ` +
+    `runs ${count}, steps ${steps}, messages ${messages}, snapshots installed ${snapshots}, violations ${failed.length}, ` +
       `${seconds.toFixed(1)} s, ${(count / seconds).toFixed(1)} seeds/s`,
   );
   if (failed.length > 0) process.exit(1);

@@ -1,22 +1,27 @@
 import { RawNode, type Message, type NodeId, type Ready, type RaftOptions, type Role, type Term } from "../raft/index.js";
+import type { StateMachine } from "../node/state_machine.js";
 import { AssertionError } from "../util/assert.js";
-import { nodeId, term } from "../util/ids.js";
+import { logIndex, nodeId, term } from "../util/ids.js";
 import { Prng } from "../util/prng.js";
 import { SafetyChecker } from "./checkers.js";
 import { EventQueue } from "./event_queue.js";
+import { IdAllocator } from "./id_allocator.js";
 import { MemoryStorage } from "./memory_storage.js";
 import { SimNetwork, type NetworkFaults } from "./network.js";
 import { describeMessage, type Tracer } from "./trace.js";
 
-/** One simulated machine: a durable store that survives crashes and a RawNode that does not. */
+/** One simulated machine: a durable store that survives crashes; a RawNode and state machine that do not. */
 interface SimNode {
   readonly id: NodeId;
   readonly storage: MemoryStorage;
   raw: RawNode | undefined;
+  stateMachine: StateMachine;
   /** Bumped by every crash, so disk completions and ticks of an earlier life are ignored. */
   life: number;
-  persisting: boolean;
+  /** The Ready being written to disk, if any: lost, or torn, by a crash. */
+  persisting: Ready | undefined;
   appliedIndex: number;
+  lastSnapshotIndex: number;
   readonly prng: Prng;
   /** Last role and term seen, to trace changes. */
   role: Role | undefined;
@@ -29,6 +34,13 @@ type SimEvent =
   | { readonly type: "persisted"; readonly node: NodeId; readonly life: number; readonly ready: Ready }
   | { readonly type: "call"; readonly run: () => void };
 
+export interface DiskFaults {
+  /** Probability that a crash during a write keeps only a prefix of it (a torn tail). */
+  readonly tornWriteRate: number;
+  /** Probability that a crash also flips a bit in an old record: the node then refuses to start. */
+  readonly corruptionRate: number;
+}
+
 export interface ClusterOptions {
   readonly seed: number;
   readonly nodeCount: number;
@@ -37,19 +49,26 @@ export interface ClusterOptions {
   readonly heartbeatTicks: number;
   readonly diskLatencyMinMs: number;
   readonly diskLatencyMaxMs: number;
+  readonly diskFaults?: DiskFaults;
   readonly network: NetworkFaults;
+  /** Take a snapshot every this many applied entries (0: never). */
+  readonly snapshotEntries?: number;
+  /** Entries kept in the log below a snapshot, for followers slightly behind. */
+  readonly snapshotKeepEntries?: number;
+  /** The replicated state machine; each node gets a fresh one at every start. Default: IdAllocator. */
+  readonly createStateMachine?: () => StateMachine;
   readonly tracer?: Tracer | undefined;
   /** Extra core options (pre-vote, check-quorum, batching limits) for every node. */
   readonly raft?: Partial<Omit<RaftOptions, "id" | "voters" | "random">>;
 }
 
-/** Observes every entry a node applies (the client workload watches for its proposals). */
-export type ApplyListener = (node: NodeId, index: number, data: Uint8Array) => void;
+/** Observes every command a node applies, with the state machine's result. */
+export type ApplyListener = (node: NodeId, index: number, data: Uint8Array, result: unknown) => void;
 
 /**
  * A cluster of RawNodes on a virtual clock, a seeded network and simulated disks. Everything that
  * happens is an event in one queue, so a seed replays a run exactly; the safety checker sees
- * every role change, append, vote, commit and apply as it happens.
+ * every role change, append, vote, commit, apply and snapshot as it happens.
  */
 export class SimCluster {
   readonly options: ClusterOptions;
@@ -60,17 +79,32 @@ export class SimCluster {
   now = 0;
   steps = 0;
   messagesDelivered = 0;
+  snapshotsInstalled = 0;
   readonly #nodes = new Map<NodeId, SimNode>();
   readonly #queue = new EventQueue<SimEvent>();
   readonly #applyListeners: ApplyListener[] = [];
+  readonly #createStateMachine: () => StateMachine;
 
   constructor(options: ClusterOptions) {
     this.options = options;
     this.prng = new Prng(options.seed);
     this.network = new SimNetwork(this.prng.fork(), options.network);
     this.ids = Array.from({ length: options.nodeCount }, (_, k) => nodeId(k + 1));
+    this.#createStateMachine = options.createStateMachine ?? (() => new IdAllocator());
     for (const id of this.ids) {
-      const node: SimNode = { id, storage: new MemoryStorage(), raw: undefined, life: 0, persisting: false, appliedIndex: 0, prng: this.prng.fork(), role: undefined, term: term(0) };
+      const node: SimNode = {
+        id,
+        storage: new MemoryStorage(),
+        raw: undefined,
+        stateMachine: this.#createStateMachine(),
+        life: 0,
+        persisting: undefined,
+        appliedIndex: 0,
+        lastSnapshotIndex: 0,
+        prng: this.prng.fork(),
+        role: undefined,
+        term: term(0),
+      };
       this.#nodes.set(id, node);
       this.#start(node);
     }
@@ -88,6 +122,11 @@ export class SimCluster {
     return this.ids.filter((id) => this.#nodes.get(id)!.raw !== undefined);
   }
 
+  /** Nodes whose disk is intact, so they can run again (a corrupt one stays down for good). */
+  usableIds(): NodeId[] {
+    return this.ids.filter((id) => !this.#nodes.get(id)!.storage.corrupt);
+  }
+
   appliedIndex(id: NodeId): number {
     return this.#nodes.get(id)!.appliedIndex;
   }
@@ -97,7 +136,7 @@ export class SimCluster {
     this.#queue.push(time, { type: "call", run });
   }
 
-  /** Processes events until `until` (virtual ms) or until a violation is found. */
+  /** Processes events until `until` (virtual ms), a violation, or `stop()` turning true. */
   runUntil(until: number, stop?: () => boolean): void {
     while (this.checker.violations.length === 0) {
       const next = this.#queue.peekTime();
@@ -116,42 +155,71 @@ export class SimCluster {
     if (this.checker.violations.length === 0) this.now = Math.max(this.now, until);
   }
 
+  /**
+   * Stops a node. Whatever it had not made durable is lost; a write in progress may be torn
+   * (a prefix of its entries kept, the hard state written after them lost), and the disk may be
+   * corrupted, as the cluster's disk faults say.
+   */
   crash(id: NodeId): void {
     const node = this.#nodes.get(id)!;
     if (node.raw === undefined) return;
+    const faults = this.options.diskFaults;
+    const torn = node.persisting;
+    if (torn !== undefined && torn.snapshot === undefined && faults !== undefined && node.prng.chance(faults.tornWriteRate)) {
+      const kept = node.prng.int(0, torn.entries.length + 1);
+      node.storage.save(undefined, torn.entries.slice(0, kept));
+      this.options.tracer?.(this.now, id, `torn write: kept ${kept} of ${torn.entries.length} entries`);
+    }
+    if (faults !== undefined && this.#mayLoseDisk() && node.prng.chance(faults.corruptionRate)) {
+      node.storage.corrupt = true;
+      this.options.tracer?.(this.now, id, "bit flipped in an old log record");
+    }
     node.raw = undefined;
     node.life++;
-    node.persisting = false;
+    node.persisting = undefined;
     this.options.tracer?.(this.now, id, "crash (unsynced writes lost)");
+  }
+
+  /** Losing a disk for good is survivable only while a majority keeps theirs. */
+  #mayLoseDisk(): boolean {
+    const lost = this.ids.length - this.usableIds().length;
+    return lost + 1 <= (this.ids.length - 1) / 2;
   }
 
   restart(id: NodeId): void {
     const node = this.#nodes.get(id)!;
     if (node.raw !== undefined) return;
+    if (node.storage.corrupt) {
+      // The real WAL refuses to start on a checksum failure before its tail; so does this node.
+      this.options.tracer?.(this.now, id, "refuses to start: corrupt log record");
+      return;
+    }
     this.#start(node);
-    this.options.tracer?.(this.now, id, `restart from term ${node.storage.hardState().term}, ${node.storage.lastIndex()} entries`);
+    this.options.tracer?.(this.now, id, `restart from term ${node.storage.hardState().term}, last index ${node.storage.lastIndex()}`);
   }
 
   #start(node: SimNode): void {
     const o = this.options;
+    const durable = node.storage.durableState();
     node.raw = new RawNode(
-      {
-        ...o.raft,
-        id: node.id,
-        voters: this.ids,
-        random: node.prng,
-        electionTicks: o.electionTicks,
-        heartbeatTicks: o.heartbeatTicks,
-        checkInvariants: true,
-      },
-      node.storage.durableState(),
+      { ...o.raft, id: node.id, voters: this.ids, random: node.prng, electionTicks: o.electionTicks, heartbeatTicks: o.heartbeatTicks, checkInvariants: true },
+      durable,
     );
+    node.stateMachine = this.#createStateMachine();
     node.appliedIndex = 0;
-    this.checker.observeStateMachineReset(node.id);
-    const status = node.raw.status();
-    this.checker.observeCommit(node.id, status.commitIndex, 0, true);
+    if (durable.snapshot !== undefined) this.#restore(node, durable.snapshot.meta.index, durable.snapshot.data);
+    node.lastSnapshotIndex = node.appliedIndex;
+    this.checker.observeStateMachineReset(node.id, node.appliedIndex);
+    this.checker.observeCommit(node.id, node.raw.status().commitIndex, node.appliedIndex, true);
     // Nodes tick out of phase, as real machines do.
     this.#queue.push(this.now + node.prng.int(1, o.tickMs + 1), { type: "tick", node: node.id, life: node.life });
+  }
+
+  #restore(node: SimNode, index: number, data: Uint8Array): void {
+    node.stateMachine.restore(data);
+    node.appliedIndex = index;
+    this.checker.observeStateMachineReset(node.id, index);
+    this.checker.observeSnapshot(node.id, index, node.stateMachine.snapshot());
   }
 
   #handle(event: SimEvent): void {
@@ -197,19 +265,25 @@ export class SimCluster {
       node.term = status.term;
       this.options.tracer?.(this.now, node.id, `${status.role} in term ${status.term}`);
     }
-    if (node.persisting || !raw.hasReady()) return;
+    if (node.persisting !== undefined || !raw.hasReady()) return;
     const ready = raw.ready();
     this.checker.observeAppend(node.id, ready.entries, raw);
     for (const m of ready.messages) this.#send(m);
-    node.persisting = true;
+    node.persisting = ready;
     const latency = node.prng.int(this.options.diskLatencyMinMs, this.options.diskLatencyMaxMs + 1);
     this.#queue.push(this.now + latency, { type: "persisted", node: node.id, life: node.life, ready });
   }
 
   #completeReady(node: SimNode, ready: Ready): void {
     const raw = node.raw!;
-    node.storage.save(ready.hardState, ready.entries);
+    node.storage.save(ready.hardState, ready.entries, ready.snapshot);
     if (ready.hardState !== undefined) this.checker.observeDurableCommit(node.id, ready.hardState.commit);
+    if (ready.snapshot !== undefined) {
+      this.snapshotsInstalled++;
+      this.options.tracer?.(this.now, node.id, `installed snapshot at ${ready.snapshot.meta.index}`);
+      this.#restore(node, ready.snapshot.meta.index, ready.snapshot.data);
+      node.lastSnapshotIndex = node.appliedIndex;
+    }
     for (const m of ready.messagesAfterPersist) {
       if (m.type === "voteResponse" && m.granted && !m.preVote) this.checker.observeVote(node.id, m.term, m.to);
       this.#send(m);
@@ -217,11 +291,27 @@ export class SimCluster {
     for (const entry of ready.committedEntries) {
       this.checker.observeApply(node.id, entry);
       node.appliedIndex = entry.index;
-      for (const listener of this.#applyListeners) listener(node.id, entry.index, entry.data);
+      if (entry.kind !== "normal" || entry.data.byteLength === 0) continue;
+      const result = node.stateMachine.apply(entry.data, entry.index);
+      for (const listener of this.#applyListeners) listener(node.id, entry.index, entry.data, result);
     }
+    this.#maybeSnapshot(node, raw);
     raw.advance(ready);
-    node.persisting = false;
+    node.persisting = undefined;
     this.#afterInput(node);
+  }
+
+  #maybeSnapshot(node: SimNode, raw: RawNode): void {
+    const every = this.options.snapshotEntries ?? 0;
+    if (every === 0 || node.appliedIndex - node.lastSnapshotIndex < every) return;
+    const index = logIndex(node.appliedIndex);
+    const data = node.stateMachine.snapshot();
+    const keepEntries = this.options.snapshotKeepEntries ?? 0;
+    const snapshot = raw.snapshotTaken({ index, data, keepEntries });
+    if (snapshot === undefined) return;
+    node.storage.saveSnapshot(snapshot, logIndex(Math.max(0, index - keepEntries)));
+    node.lastSnapshotIndex = index;
+    this.checker.observeSnapshot(node.id, index, data);
   }
 
   #send(m: Message): void {

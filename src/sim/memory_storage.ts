@@ -1,37 +1,65 @@
-import { logIndex, NO_NODE, term, type LogIndex } from "../util/ids.js";
 import { assert } from "../util/assert.js";
-import type { DurableState, Entry, HardState } from "../raft/index.js";
+import { logIndex, NO_NODE, term, type LogIndex } from "../util/ids.js";
+import type { DurableState, Entry, HardState, Snapshot } from "../raft/index.js";
 
 /**
  * What a simulated node has made durable, with the WAL's contract: a save is all-or-nothing, an
- * append at index i replaces every stored entry from i on, and nothing unsaved survives a crash.
+ * append at index i replaces every stored entry from i on, a snapshot replaces the entries it
+ * covers, and nothing unsaved survives a crash.
  */
 export class MemoryStorage {
   #hardState: HardState = { term: term(0), vote: NO_NODE, commit: logIndex(0) };
+  #snapshot: Snapshot | undefined;
+  /** Index of the entry before #entries[0]. */
+  #offset = 0;
   #entries: Entry[] = [];
+  /** Set by a simulated bit flip: the node must refuse to start from this disk. */
+  corrupt = false;
 
-  save(hardState: HardState | undefined, entries: readonly Entry[]): void {
+  save(hardState: HardState | undefined, entries: readonly Entry[], snapshot?: Snapshot): void {
+    if (snapshot !== undefined) this.#installSnapshot(snapshot);
     const first = entries[0];
     if (first !== undefined) {
-      assert(first.index >= 1 && first.index <= this.#entries.length + 1, `gap before stored entry ${first.index}`);
-      this.#entries.length = first.index - 1;
+      const last = this.#offset + this.#entries.length;
+      assert(first.index > this.#offset && first.index <= last + 1, `stored entry ${first.index} not in (${this.#offset}, ${last + 1}]`);
+      this.#entries.length = first.index - this.#offset - 1;
       this.#entries.push(...entries);
     }
     if (hardState !== undefined) {
-      assert(hardState.commit <= this.#entries.length, `durable commit ${hardState.commit} beyond durable log`);
+      assert(hardState.commit <= this.lastIndex(), `durable commit ${hardState.commit} beyond durable log ${this.lastIndex()}`);
       this.#hardState = hardState;
     }
+  }
+
+  /** A follower's installed snapshot replaces the whole log. */
+  #installSnapshot(snapshot: Snapshot): void {
+    this.#snapshot = snapshot;
+    this.#offset = snapshot.meta.index;
+    this.#entries = [];
+  }
+
+  /** The node's own snapshot: keep it and drop the entries through `compactIndex`. */
+  saveSnapshot(snapshot: Snapshot, compactIndex: LogIndex): void {
+    if (this.#snapshot === undefined || snapshot.meta.index > this.#snapshot.meta.index) this.#snapshot = snapshot;
+    const drop = Math.min(compactIndex, this.lastIndex()) - this.#offset;
+    if (drop <= 0) return;
+    this.#entries = this.#entries.slice(drop);
+    this.#offset += drop;
   }
 
   hardState(): HardState {
     return this.#hardState;
   }
 
+  snapshot(): Snapshot | undefined {
+    return this.#snapshot;
+  }
+
   lastIndex(): LogIndex {
-    return logIndex(this.#entries.length);
+    return logIndex(this.#offset + this.#entries.length);
   }
 
   durableState(): DurableState {
-    return { hardState: this.#hardState, entries: [...this.#entries] };
+    return { hardState: this.#hardState, entries: [...this.#entries], snapshot: this.#snapshot };
   }
 }

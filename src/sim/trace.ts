@@ -25,6 +25,8 @@ export function describeMessage(m: Message): string {
       return `${head} commit=${m.commit}${m.context ? ` read#${m.context}` : ""}`;
     case "heartbeatResponse":
       return `${head}${m.context ? ` read#${m.context}` : ""}`;
+    case "installSnapshot":
+      return `${head} snapshot@${m.snapshot.meta.index}/t${m.snapshot.meta.term}`;
     case "propose":
       return `${head} ${m.data.length} item(s)`;
     case "readIndexRequest":

@@ -27,15 +27,18 @@ export class ClientWorkload {
   readonly #outcomes = new Map<number, ProposalOutcome>();
   /** Which nodes have applied each proposal, for the liveness check. */
   readonly #appliedBy = new Map<number, Set<NodeId>>();
+  /** The log index at which each committed proposal was applied. */
+  readonly #indexOf = new Map<number, number>();
   #nextId = 1;
 
   constructor(cluster: SimCluster, prng: Prng) {
     this.#cluster = cluster;
     this.#prng = prng;
-    cluster.onApply((node, _index, data) => {
+    cluster.onApply((node, index, data) => {
       const id = decodeProposal(data);
       if (id === undefined || !this.#outcomes.has(id)) return;
       this.#outcomes.set(id, "committed");
+      if (!this.#indexOf.has(id)) this.#indexOf.set(id, index);
       let nodes = this.#appliedBy.get(id);
       if (nodes === undefined) this.#appliedBy.set(id, (nodes = new Set()));
       nodes.add(node);
@@ -63,6 +66,11 @@ export class ClientWorkload {
 
   outcome(id: number): ProposalOutcome | undefined {
     return this.#outcomes.get(id);
+  }
+
+  /** The index the proposal committed at, once some node applied it. */
+  indexOf(id: number): number | undefined {
+    return this.#indexOf.get(id);
   }
 
   appliedBy(id: number): ReadonlySet<NodeId> {
