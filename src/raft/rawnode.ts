@@ -41,6 +41,7 @@ export interface Status extends SoftState {
   readonly commitIndex: LogIndex;
   readonly appliedIndex: LogIndex;
   readonly lastIndex: LogIndex;
+  readonly snapshotIndex: LogIndex;
   readonly stats: Readonly<RaftStats>;
 }
 
@@ -205,6 +206,7 @@ export class RawNode {
       commitIndex: r.log.committed,
       appliedIndex: r.log.applied,
       lastIndex: r.log.lastIndex(),
+      snapshotIndex: r.snapshot?.meta.index ?? logIndex(0),
       stats: { ...r.stats },
     };
   }
