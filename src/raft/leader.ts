@@ -3,6 +3,7 @@ import { logIndex, NO_NODE, type LogIndex, type NodeId } from "../util/ids.js";
 import type { AppendEntriesResponse, HeartbeatResponse, Message, ReadIndexRequest } from "./messages.js";
 import { hasQuorum, jointCommitted } from "./quorum.js";
 import type { Raft, StepResult } from "./raft.js";
+import type { ReadOnlyMode } from "./options.js";
 import type { Entry } from "./types.js";
 
 const OK: StepResult = { ok: true };
@@ -14,6 +15,7 @@ export function becomeLeaderState(r: Raft): void {
 }
 
 export function tickLeader(r: Raft): void {
+  r.leaderTicks++;
   r.heartbeatElapsed++;
   r.electionElapsed++;
   if (r.electionElapsed >= r.options.electionTicks) {
@@ -26,7 +28,7 @@ export function tickLeader(r: Raft): void {
   retryLostSnapshots(r);
   if (r.heartbeatElapsed >= r.options.heartbeatTicks) {
     r.heartbeatElapsed = 0;
-    broadcastHeartbeat(r, 0);
+    broadcastHeartbeat(r);
   }
 }
 
@@ -148,9 +150,11 @@ function maybeCommit(r: Raft): boolean {
   const quorumIndex = jointCommitted(r.voters, (id) => r.progress.get(id)?.match ?? logIndex(0));
   if (quorumIndex <= r.log.committed || r.log.termAt(quorumIndex) !== r.term) return false;
   for (let i = r.log.committed + 1; i <= quorumIndex; i++) {
-    r.uncommittedBytes -= r.log.entryAt(logIndex(i))!.data.byteLength;
+    const entry = r.log.entryAt(logIndex(i))!;
+    // Only this term's entries were counted; inherited ones never took from the budget.
+    if (entry.term === r.term) r.uncommittedBytes -= entry.data.byteLength;
   }
-  r.uncommittedBytes = Math.max(0, r.uncommittedBytes);
+
   r.log.commitTo(quorumIndex);
   releaseReadsWaitingForTermCommit(r);
   for (const to of r.peers()) sendAppend(r, to, true);
@@ -205,7 +209,9 @@ function sendSnapshot(r: Raft, to: NodeId): void {
   r.progress.get(to)!.becomeSnapshot(snapshot.meta.index);
 }
 
-export function broadcastHeartbeat(r: Raft, context: number): void {
+/** Heartbeats carry a sequence number that answers echo, for ReadIndex and the lease. */
+export function broadcastHeartbeat(r: Raft): void {
+  const context = r.readOnly.nextHeartbeat(r.leaderTicks);
   for (const to of r.peers()) {
     const pr = r.progress.get(to)!;
     r.send({
@@ -219,40 +225,47 @@ export function broadcastHeartbeat(r: Raft, context: number): void {
   }
 }
 
-// ---- ReadIndex ---------------------------------------------------------------------------------
+// ---- ReadIndex and leases ---------------------------------------------------------------------
+
+/**
+ * The lease holds while fewer than electionTicks − 2 leader ticks have passed since the newest
+ * heartbeat a quorum confirmed was sent (two ticks absorb the phase difference between nodes'
+ * tick timers; the driver guards against its own stalls and clock drift).
+ */
+export function leaseValid(r: Raft): boolean {
+  return r.options.checkQuorum && r.leaderTicks - r.readOnly.leaseStartTick() < r.options.electionTicks - 2;
+}
 
 /** Starts a read for `requester` (this leader or a follower). */
-export function leaderReadIndex(r: Raft, context: Uint8Array, requester: NodeId): void {
+export function leaderReadIndex(r: Raft, context: Uint8Array, requester: NodeId, mode: ReadOnlyMode): void {
   const read = { index: r.log.committed, context, requester };
   if (r.log.termAt(r.log.committed) !== r.term) {
     // Until an entry of this term commits, our commit index may lag the true one.
-    r.readOnly.waitingForTermCommit.push({ ...read, round: 0 });
+    r.readOnly.waitingForTermCommit.push(read);
     return;
   }
-  startRead(r, read);
+  startRead(r, read, mode);
 }
 
-function startRead(r: Raft, read: { index: LogIndex; context: Uint8Array; requester: NodeId }): void {
-  if (r.peers().every((id) => !r.isVoter(id)) || r.options.readOnlyMode === "lease") {
-    // Alone, or inside the check-quorum lease, leadership needs no fresh confirmation.
+function startRead(r: Raft, read: { index: LogIndex; context: Uint8Array; requester: NodeId }, mode: ReadOnlyMode): void {
+  if (r.peers().every((id) => !r.isVoter(id)) || (mode === "lease" && leaseValid(r))) {
+    // Alone, or inside the lease, leadership needs no fresh confirmation.
     answerRead(r, read);
     return;
   }
-  const round = r.readOnly.add(read, r.id);
-  broadcastHeartbeat(r, round);
+  r.readOnly.add(read);
+  broadcastHeartbeat(r);
 }
 
 function releaseReadsWaitingForTermCommit(r: Raft): void {
   const waiting = r.readOnly.waitingForTermCommit;
   if (waiting.length === 0) return;
   r.readOnly.waitingForTermCommit = [];
-  for (const read of waiting) startRead(r, { ...read, index: r.log.committed });
+  for (const read of waiting) startRead(r, { ...read, index: r.log.committed }, "safe");
 }
 
-function confirmReads(r: Raft, round: number, from: NodeId): void {
-  const acks = r.readOnly.ack(round, from);
-  if (acks === undefined || !hasQuorum(r.voters, acks)) return;
-  for (const read of r.readOnly.releaseThrough(round)) answerRead(r, read);
+function confirmReads(r: Raft, heartbeat: number, from: NodeId): void {
+  for (const read of r.readOnly.ack(r.voters, r.id, from, heartbeat)) answerRead(r, read);
 }
 
 function answerRead(r: Raft, read: { index: LogIndex; context: Uint8Array; requester: NodeId }): void {
@@ -265,6 +278,6 @@ function answerRead(r: Raft, read: { index: LogIndex; context: Uint8Array; reque
 
 function handleReadIndexRequest(r: Raft, m: ReadIndexRequest): StepResult {
   if (r.progressOf(m.from) === undefined) return { ok: false, reason: "unknownPeer" };
-  leaderReadIndex(r, m.context, m.from);
+  leaderReadIndex(r, m.context, m.from, r.options.readOnlyMode);
   return OK;
 }

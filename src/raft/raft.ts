@@ -62,6 +62,8 @@ export class Raft {
   votes = new Map<NodeId, boolean>();
   electionElapsed = 0;
   heartbeatElapsed = 0;
+  /** Ticks since this node became leader: the lease's clock. */
+  leaderTicks = 0;
   randomizedElectionTimeout = 0;
   /** Entry data bytes the leader appended in this term and has not yet committed. */
   uncommittedBytes = 0;
@@ -146,6 +148,7 @@ export class Raft {
     this.leader = NO_NODE;
     this.electionElapsed = 0;
     this.heartbeatElapsed = 0;
+    this.leaderTicks = 0;
     this.randomizedElectionTimeout = this.options.random.int(this.options.electionTicks, 2 * this.options.electionTicks);
     this.votes = new Map();
     this.progress = new Map();

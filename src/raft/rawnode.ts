@@ -2,7 +2,7 @@ import { logIndex, type LogIndex, type NodeId, type Term } from "../util/ids.js"
 import { checkInvariants } from "./invariants.js";
 import { flushAppends, leaderReadIndex, proposeEntries, type ProposeResult } from "./leader.js";
 import type { Message } from "./messages.js";
-import type { RaftOptions } from "./options.js";
+import type { RaftOptions, ReadOnlyMode } from "./options.js";
 import { Raft, type DurableState, type RaftStats, type ReadState, type StepResult } from "./raft.js";
 import type { Entry, HardState, Role, Snapshot } from "./types.js";
 
@@ -108,11 +108,12 @@ export class RawNode {
   /**
    * Asks for a linearizable read point: a ReadState with `context` appears in a later Ready once
    * the leader has confirmed it still leads; the read may be served after applying through its index.
+   * In "lease" mode a leader inside its check-quorum lease answers without a round trip.
    */
-  readIndex(context: Uint8Array): ReadIndexResult {
+  readIndex(context: Uint8Array, mode: ReadOnlyMode = this.#raft.options.readOnlyMode): ReadIndexResult {
     const r = this.#raft;
     if (r.role === "leader") {
-      leaderReadIndex(r, context, r.id);
+      leaderReadIndex(r, context, r.id, mode);
     } else if (r.leader === 0) {
       return { ok: false, error: "noLeader" };
     } else {

@@ -10,6 +10,7 @@ export type ViolationKind =
   | "doubleVote"
   | "commitRegression"
   | "appliedBeyondCommit"
+  | "staleRead"
   | "liveness"
   | "assertion";
 
@@ -140,6 +141,14 @@ export class SafetyChecker {
     const before = this.#durableCommit.get(node) ?? 0;
     if (commit < before) this.#fail("commitRegression", `node ${node} durable commit went from ${before} to ${commit}`);
     this.#durableCommit.set(node, commit);
+  }
+
+  /**
+   * Linearizable reads: a read index must cover every entry committed before the read was asked
+   * for (`floor`: the highest commit index any node knew at that moment).
+   */
+  observeRead(node: NodeId, index: number, floor: number): void {
+    if (index < floor) this.#fail("staleRead", `node ${node} got read index ${index}, but ${floor} was committed before the read began`);
   }
 
   failLiveness(message: string): void {

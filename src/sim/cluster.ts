@@ -62,6 +62,9 @@ export interface ClusterOptions {
   readonly raft?: Partial<Omit<RaftOptions, "id" | "voters" | "random">>;
 }
 
+/** Observes every ReadState a node's Ready hands out. */
+export type ReadListener = (node: NodeId, index: number, context: Uint8Array) => void;
+
 /** Observes every command a node applies, with the state machine's result. */
 export type ApplyListener = (node: NodeId, index: number, data: Uint8Array, result: unknown) => void;
 
@@ -83,6 +86,7 @@ export class SimCluster {
   readonly #nodes = new Map<NodeId, SimNode>();
   readonly #queue = new EventQueue<SimEvent>();
   readonly #applyListeners: ApplyListener[] = [];
+  readonly #readListeners: ReadListener[] = [];
   readonly #createStateMachine: () => StateMachine;
 
   constructor(options: ClusterOptions) {
@@ -112,6 +116,17 @@ export class SimCluster {
 
   onApply(listener: ApplyListener): void {
     this.#applyListeners.push(listener);
+  }
+
+  onReadState(listener: ReadListener): void {
+    this.#readListeners.push(listener);
+  }
+
+  /** The highest index any live node knows to be committed. */
+  committedIndex(): number {
+    let max = 0;
+    for (const id of this.liveIds()) max = Math.max(max, this.#nodes.get(id)!.raw!.status().commitIndex);
+    return max;
   }
 
   node(id: NodeId): RawNode | undefined {
@@ -294,6 +309,9 @@ export class SimCluster {
       if (entry.kind !== "normal" || entry.data.byteLength === 0) continue;
       const result = node.stateMachine.apply(entry.data, entry.index);
       for (const listener of this.#applyListeners) listener(node.id, entry.index, entry.data, result);
+    }
+    for (const read of ready.readStates) {
+      for (const listener of this.#readListeners) listener(node.id, read.index, read.context);
     }
     this.#maybeSnapshot(node, raw);
     raw.advance(ready);

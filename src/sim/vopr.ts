@@ -12,6 +12,9 @@ export interface RunOptions {
   readonly safetyMs: number;
   readonly faultIntervalMaxMs: number;
   readonly proposalIntervalMaxMs: number;
+  readonly readIntervalMaxMs: number;
+  /** How leaders answer the workload's reads: a heartbeat round each, or inside the lease. */
+  readonly readMode: "safe" | "lease";
   /** Bound on each liveness wait: a leader after the heal, then a proposal applied everywhere. */
   readonly livenessMs: number;
 }
@@ -25,6 +28,7 @@ export interface RunResult {
   readonly virtualMs: number;
   readonly proposals: Record<ProposalOutcome, number>;
   readonly snapshotsInstalled: number;
+  readonly readsAnswered: number;
 }
 
 export function optionsFromSeed(seed: number, tracer?: Tracer): RunOptions {
@@ -57,6 +61,8 @@ export function optionsFromSeed(seed: number, tracer?: Tracer): RunOptions {
     safetyMs: prng.int(1500, 4000),
     faultIntervalMaxMs: prng.int(100, 600),
     proposalIntervalMaxMs: prng.int(3, 40),
+    readIntervalMaxMs: prng.int(5, 60),
+    readMode: prng.pick(["safe", "lease"] as const),
     livenessMs: 20 * 2 * electionTicks * tickMs,
   };
 }
@@ -85,6 +91,7 @@ export function runWithOptions(options: RunOptions): RunResult {
   const workload = new ClientWorkload(cluster, prng.fork());
   checkIdsUnique(cluster);
   workload.schedule(0, options.safetyMs, options.proposalIntervalMaxMs);
+  workload.scheduleReads(0, options.safetyMs, options.readIntervalMaxMs, options.readMode);
   scheduleFaults(cluster, prng.fork(), options);
   cluster.runUntil(options.safetyMs);
   if (cluster.checker.violations.length === 0) checkLiveness(cluster, workload, options);
@@ -97,6 +104,7 @@ export function runWithOptions(options: RunOptions): RunResult {
     virtualMs: cluster.now,
     proposals: workload.counts(),
     snapshotsInstalled: cluster.snapshotsInstalled,
+    readsAnswered: workload.readsAnswered,
   };
 }
 

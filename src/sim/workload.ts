@@ -30,6 +30,9 @@ export class ClientWorkload {
   /** The log index at which each committed proposal was applied. */
   readonly #indexOf = new Map<number, number>();
   #nextId = 1;
+  /** Reads asked for and not yet answered: context id → the commit floor when asked. */
+  readonly #readFloor = new Map<number, number>();
+  readsAnswered = 0;
 
   constructor(cluster: SimCluster, prng: Prng) {
     this.#cluster = cluster;
@@ -51,6 +54,31 @@ export class ClientWorkload {
       this.#cluster.at(t, () => {
         const live = this.#cluster.liveIds();
         if (live.length > 0) this.proposeAt(this.#prng.pick(live));
+      });
+    }
+  }
+
+  /**
+   * Asks random live nodes for read indexes between `from` and `to`; each answer must cover what
+   * was committed when it was asked (checked by the cluster's SafetyChecker).
+   */
+  scheduleReads(from: number, to: number, intervalMaxMs: number, mode: "safe" | "lease"): void {
+    this.#cluster.onReadState((node, index, context) => {
+      const id = new DataView(context.buffer, context.byteOffset, context.byteLength).getUint32(0);
+      const floor = this.#readFloor.get(id);
+      if (floor === undefined) return;
+      this.readsAnswered++;
+      this.#cluster.checker.observeRead(node, index, floor);
+    });
+    for (let t = from + this.#prng.int(1, intervalMaxMs + 1); t < to; t += this.#prng.int(1, intervalMaxMs + 1)) {
+      this.#cluster.at(t, () => {
+        const live = this.#cluster.liveIds();
+        if (live.length === 0) return;
+        const id = this.#nextId++;
+        const context = new Uint8Array(4);
+        new DataView(context.buffer).setUint32(0, id);
+        this.#readFloor.set(id, this.#cluster.committedIndex());
+        this.#cluster.node(this.#prng.pick(live))!.readIndex(context, mode);
       });
     }
   }
