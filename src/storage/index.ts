@@ -1,0 +1,10 @@
+/** Storage: the durable Raft log (WAL) and snapshot files, over an injected `Disk`. */
+export type { Disk, DiskFile } from "./disk.js";
+export type { StorageError, StorageResult } from "./errors.js";
+export { fsDisk } from "./fs_disk.js";
+export type { LoadedSnapshot, SnapshotStoreOptions, StoredSnapshot } from "./snapshot_store.js";
+export { SnapshotStore } from "./snapshot_store.js";
+export type { SnapshotMarker, StoredEntry, StoredEntryKind, StoredHardState } from "./types.js";
+export type { WalOptions, WalRecovered, WalSave } from "./wal.js";
+export { Wal } from "./wal.js";
+export type { TornTail } from "./wal_replay.js";
