@@ -1,11 +1,5 @@
 #!/usr/bin/env node
-/**
- * The `raftkv` command. Only the consensus core and its simulator exist yet; the node, the KV
- * store and its commands arrive with the product issue, and until then this says so plainly.
- */
-const command = process.argv[2] ?? "help";
-console.error(
-  `raftkv ${command}: the networked node and KV store are not built yet; ` +
-    "this release has the Raft core (raftkv/raft) and the simulator (npm run sim -- --seeds 100).",
-);
-process.exit(command === "help" ? 0 : 1);
+/** The `raftkv` executable (package.json "bin"). Commands: src/cli/program.ts and src/cli/commands/. */
+import { runCli } from "./program.js";
+
+process.exitCode = await runCli(process.argv.slice(2), { stdout: process.stdout, stderr: process.stderr });

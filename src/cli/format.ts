@@ -1,0 +1,54 @@
+/** How results look: human-readable text by default, JSON with --json. */
+import type { KeyValue, Member } from "../client/index.js";
+
+const strictUtf8 = new TextDecoder("utf-8", { fatal: true });
+
+/** The bytes as text when they are valid UTF-8, undefined otherwise. */
+export function utf8OrUndefined(bytes: Uint8Array): string | undefined {
+  try {
+    return strictUtf8.decode(bytes);
+  } catch {
+    return undefined;
+  }
+}
+
+export function base64Of(bytes: Uint8Array): string {
+  return Buffer.from(bytes.buffer, bytes.byteOffset, bytes.byteLength).toString("base64");
+}
+
+/** Text for a human: the UTF-8 text, or `base64:…` for binary. */
+export function display(bytes: Uint8Array): string {
+  return utf8OrUndefined(bytes) ?? `base64:${base64Of(bytes)}`;
+}
+
+/**
+ * A key-value in SPEC.md §2's JSON form: key and value as UTF-8 text, or — when either is not valid
+ * UTF-8 — both in base64 with `"encoding": "base64"`, as `?encoding=base64` would return them.
+ */
+export function kvJson(kv: KeyValue): Record<string, unknown> {
+  const key = utf8OrUndefined(kv.key);
+  const value = utf8OrUndefined(kv.value);
+  const revisions = { createRevision: kv.createRevision, modRevision: kv.modRevision, version: kv.version };
+  if (key !== undefined && value !== undefined) return { key, value, ...revisions };
+  return { key: base64Of(kv.key), value: base64Of(kv.value), encoding: "base64", ...revisions };
+}
+
+/** Left-aligned columns separated by two spaces. */
+export function table(header: readonly string[], rows: readonly (readonly string[])[]): string {
+  const widths = header.map((h, i) => Math.max(h.length, ...rows.map((r) => (r[i] ?? "").length)));
+  const line = (cells: readonly string[]): string =>
+    cells.map((c, i) => (i === cells.length - 1 ? c : c.padEnd(widths[i] ?? 0))).join("  ");
+  return [header, ...rows].map(line).join("\n");
+}
+
+export function membersTable(members: readonly Member[]): string {
+  return table(
+    ["ID", "PEER_ADDR", "ROLE"],
+    members.map((m) => [m.id, m.peerAddr, m.learner ? "learner" : "voter"]),
+  );
+}
+
+/** One line, whatever the message holds. */
+export function oneLine(text: string): string {
+  return text.replace(/\s*\n\s*/g, " ").trim();
+}

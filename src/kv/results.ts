@@ -1,0 +1,221 @@
+import type { Reader, Writer } from "./binary.js";
+import { bytes16Size, bytes32Size } from "./binary.js";
+import { keyBytesMax, txnOpsMax, valueBytesMax } from "./limits.js";
+
+/**
+ * A key's current state, as etcd reports it. Revisions are store revisions: `createRevision` is the
+ * write that created the key (since it was last absent), `modRevision` the last write to it, so
+ * 1 ≤ createRevision ≤ modRevision ≤ the store's revision; `version` counts the writes since creation
+ * (1 after the first put), at most one per revision. The byte arrays are shared with the store and must not be mutated.
+ */
+export interface KeyValue {
+  readonly key: Uint8Array;
+  readonly value: Uint8Array;
+  readonly createRevision: number;
+  readonly modRevision: number;
+  readonly version: number;
+}
+
+/** One txn op's outcome; a put's revision is the txn's. */
+export type TxnResponse =
+  | { readonly type: "put" }
+  | { readonly type: "get"; readonly kv: KeyValue | null }
+  | { readonly type: "delete"; readonly deleted: 0 | 1 };
+
+/**
+ * What applying a command gave. `revision` is always the store's revision after the command: the new
+ * one after a write, the unchanged one otherwise (a failed compare, a delete of an absent key, a txn
+ * whose branch wrote nothing).
+ */
+export type KvResult =
+  | { readonly type: "put"; readonly revision: number }
+  | { readonly type: "compareFailed"; readonly current: KeyValue | null; readonly revision: number }
+  | { readonly type: "delete"; readonly revision: number; readonly deleted: 0 | 1 }
+  | {
+      readonly type: "txn";
+      readonly succeeded: boolean;
+      readonly revision: number;
+      readonly responses: readonly TxnResponse[];
+    }
+  /** The entry did not decode, or its session's seq was stale; applied as a no-op. */
+  | { readonly type: "invalid"; readonly error: string };
+
+/** The results a session remembers: those of commands that were executed (never `invalid`). */
+export type ExecutedResult = Exclude<KvResult, { readonly type: "invalid" }>;
+
+/*
+ * Binary form of an ExecutedResult, inside snapshots (the session table). Little-endian:
+ *   u8 kind (1 put, 2 compareFailed, 3 delete, 4 txn), u64 revision, then
+ *   compareFailed  u8 present, [keyValue];   delete  u8 deleted
+ *   txn            u8 succeeded, u16 count, count × {u8 kind (1 put, 2 get, 3 delete), get: u8 present,
+ *                  [keyValue]; delete: u8 deleted}
+ *   keyValue       u16 key length, key, u32 value length, value, u64 createRevision, u64 modRevision, u64 version
+ */
+const resultCodes = { put: 1, compareFailed: 2, delete: 3, txn: 4 } as const;
+const responseCodes = { put: 1, get: 2, delete: 3 } as const;
+
+export function keyValueSize(kv: KeyValue): number {
+  return bytes16Size(kv.key) + bytes32Size(kv.value) + 24;
+}
+
+export function writeKeyValue(w: Writer, kv: KeyValue): void {
+  w.bytes16(kv.key);
+  w.bytes32(kv.value);
+  w.u64(kv.createRevision);
+  w.u64(kv.modRevision);
+  w.u64(kv.version);
+}
+
+/**
+ * A key-value whose fields are consistent with a store at `revision`, or why not. The byte arrays are
+ * copied, so the result does not keep the (possibly large) input alive.
+ */
+export function readKeyValue(r: Reader, revision: number): KeyValue | string {
+  const key = r.bytes16();
+  const value = r.bytes32();
+  const createRevision = r.u64();
+  const modRevision = r.u64();
+  const version = r.u64();
+  if (key === undefined || value === undefined) return "truncated key-value";
+  if (createRevision === undefined || modRevision === undefined || version === undefined) {
+    return "key-value revisions truncated or above 2^53 - 1";
+  }
+  if (key.length === 0 || key.length > keyBytesMax) return `key-value with a key of ${key.length} bytes`;
+  if (value.length > valueBytesMax) return `key-value with a value of ${value.length} bytes`;
+  if (!(createRevision >= 1 && createRevision <= modRevision && modRevision <= revision)) {
+    return `key-value revisions out of order (create ${createRevision}, mod ${modRevision}, store ${revision})`;
+  }
+  // Each write since creation had its own revision in [createRevision, modRevision].
+  if (version < 1 || version > modRevision - createRevision + 1) {
+    return `key-value version ${version} impossible between revisions ${createRevision} and ${modRevision}`;
+  }
+  return { key: key.slice(), value: value.slice(), createRevision, modRevision, version };
+}
+
+export function resultSize(result: ExecutedResult): number {
+  switch (result.type) {
+    case "put":
+      return 9;
+    case "compareFailed":
+      return 10 + (result.current === null ? 0 : keyValueSize(result.current));
+    case "delete":
+      return 10;
+    case "txn": {
+      let size = 12;
+      for (const response of result.responses) size += 1 + responseSize(response);
+      return size;
+    }
+  }
+}
+
+function responseSize(response: TxnResponse): number {
+  switch (response.type) {
+    case "put":
+      return 0;
+    case "get":
+      return 1 + (response.kv === null ? 0 : keyValueSize(response.kv));
+    case "delete":
+      return 1;
+  }
+}
+
+export function writeResult(w: Writer, result: ExecutedResult): void {
+  w.u8(resultCodes[result.type]);
+  w.u64(result.revision);
+  switch (result.type) {
+    case "put":
+      return;
+    case "compareFailed":
+      writeOptionalKeyValue(w, result.current);
+      return;
+    case "delete":
+      w.u8(result.deleted);
+      return;
+    case "txn":
+      w.u8(result.succeeded ? 1 : 0);
+      w.u16(result.responses.length);
+      for (const response of result.responses) {
+        w.u8(responseCodes[response.type]);
+        if (response.type === "get") writeOptionalKeyValue(w, response.kv);
+        else if (response.type === "delete") w.u8(response.deleted);
+      }
+      return;
+  }
+}
+
+function writeOptionalKeyValue(w: Writer, kv: KeyValue | null): void {
+  w.u8(kv === null ? 0 : 1);
+  if (kv !== null) writeKeyValue(w, kv);
+}
+
+/** A result remembered by a store at `revision`, or why the bytes are not one. */
+export function readResult(r: Reader, revision: number): ExecutedResult | string {
+  const code = r.u8();
+  const resultRevision = r.u64();
+  if (code === undefined || resultRevision === undefined) return "truncated result";
+  if (resultRevision > revision) return `result at revision ${resultRevision}, after the store's ${revision}`;
+  switch (code) {
+    case resultCodes.put:
+      return { type: "put", revision: resultRevision };
+    case resultCodes.compareFailed: {
+      const current = readOptionalKeyValue(r, resultRevision);
+      return typeof current === "string" ? current : { type: "compareFailed", current, revision: resultRevision };
+    }
+    case resultCodes.delete: {
+      const deleted = readFlag(r);
+      return typeof deleted === "string" ? deleted : { type: "delete", revision: resultRevision, deleted };
+    }
+    case resultCodes.txn:
+      return readTxnResult(r, resultRevision);
+    default:
+      return `unknown result kind ${code}`;
+  }
+}
+
+function readTxnResult(r: Reader, revision: number): ExecutedResult | string {
+  const succeeded = readFlag(r);
+  if (typeof succeeded === "string") return succeeded;
+  const count = r.u16();
+  if (count === undefined) return "truncated txn result";
+  if (count > txnOpsMax) return `txn result with ${count} responses`;
+  const responses: TxnResponse[] = [];
+  for (let i = 0; i < count; i++) {
+    const response = readResponse(r, revision);
+    if (typeof response === "string") return `txn response ${i}: ${response}`;
+    responses.push(response);
+  }
+  return { type: "txn", succeeded: succeeded === 1, revision, responses };
+}
+
+function readResponse(r: Reader, revision: number): TxnResponse | string {
+  const code = r.u8();
+  switch (code) {
+    case undefined:
+      return "truncated";
+    case responseCodes.put:
+      return { type: "put" };
+    case responseCodes.get: {
+      const kv = readOptionalKeyValue(r, revision);
+      return typeof kv === "string" ? kv : { type: "get", kv };
+    }
+    case responseCodes.delete: {
+      const deleted = readFlag(r);
+      return typeof deleted === "string" ? deleted : { type: "delete", deleted };
+    }
+    default:
+      return `unknown response kind ${code}`;
+  }
+}
+
+function readOptionalKeyValue(r: Reader, revision: number): KeyValue | null | string {
+  const present = readFlag(r);
+  if (typeof present === "string") return present;
+  return present === 0 ? null : readKeyValue(r, revision);
+}
+
+function readFlag(r: Reader): 0 | 1 | string {
+  const flag = r.u8();
+  if (flag === undefined) return "truncated";
+  if (flag !== 0 && flag !== 1) return `flag byte ${flag} (0 or 1)`;
+  return flag;
+}

@@ -1,0 +1,91 @@
+import { crc32c } from "../util/crc32c.js";
+import type { LogIndex } from "../util/ids.js";
+import { logIndex } from "../util/ids.js";
+import { Reader, Writer, binaryString } from "./binary.js";
+import type { KeyValue } from "./results.js";
+import { keyValueSize, readKeyValue, writeKeyValue } from "./results.js";
+import type { SessionLimits } from "./sessions.js";
+import { SessionTable } from "./sessions.js";
+
+/*
+ * The whole KV state as bytes, little-endian:
+ *   u32 magic "RKKV", u8 version (1), u64 appliedIndex, u64 revision,
+ *   u32 count, count × keyValue (results.ts) in ascending key order,
+ *   session table (sessions.ts),
+ *   u32 crc32c of every byte before it.
+ * Every collection is written in a defined order (keys by bytes, sessions by last use), so one state
+ * has one encoding and replicas' snapshots at the same index compare equal byte for byte.
+ */
+const magic = 0x564b4b52; // "RKKV" read as a little-endian u32
+export const snapshotVersion = 1;
+const headerBytes = 4 + 1 + 8 + 8;
+const checksumBytes = 4;
+
+export interface KvState {
+  readonly appliedIndex: LogIndex;
+  readonly revision: number;
+  /** How many key-values `forEachKeyValue` visits. */
+  readonly keyCount: number;
+  /** Visits every key-value in ascending key order. */
+  readonly forEachKeyValue: (visit: (kv: KeyValue) => void) => void;
+  readonly sessions: SessionTable;
+}
+
+/** A decoded snapshot; `kvs` is in ascending key order, with the binary-string form of each key. */
+export interface DecodedState {
+  readonly appliedIndex: LogIndex;
+  readonly revision: number;
+  readonly keys: readonly string[];
+  readonly kvs: readonly KeyValue[];
+  readonly sessions: SessionTable;
+}
+
+export function encodeSnapshot(state: KvState): Uint8Array {
+  let size = headerBytes + 4 + state.sessions.encodedSize() + checksumBytes;
+  state.forEachKeyValue((kv) => (size += keyValueSize(kv)));
+  const w = new Writer(size);
+  w.u32(magic);
+  w.u8(snapshotVersion);
+  w.u64(state.appliedIndex);
+  w.u64(state.revision);
+  w.u32(state.keyCount);
+  state.forEachKeyValue((kv) => writeKeyValue(w, kv));
+  state.sessions.write(w);
+  w.u32(crc32c(w.written()));
+  return w.finish();
+}
+
+/**
+ * The state in `bytes`, or why they are not a snapshot this code wrote (wrong magic or version,
+ * checksum mismatch, a length that runs past the end, fields inconsistent with each other). Never
+ * throws and never reads outside `bytes`; keeps no view into `bytes`.
+ */
+export function decodeSnapshot(bytes: Uint8Array, limits: SessionLimits): DecodedState | string {
+  if (bytes.length < headerBytes + 4 + 4 + checksumBytes) return `${bytes.length} bytes is too short for a snapshot`;
+  const bodyEnd = bytes.length - checksumBytes;
+  const r = new Reader(bytes.subarray(0, bodyEnd));
+  if (r.u32() !== magic) return "bad magic (not a KV snapshot)";
+  const version = r.u8();
+  if (version !== snapshotVersion) return `unsupported snapshot version ${version}`;
+  const stored = new DataView(bytes.buffer, bytes.byteOffset + bodyEnd, checksumBytes).getUint32(0, true);
+  if (crc32c(bytes, { end: bodyEnd }) !== stored) return "checksum mismatch";
+  const appliedIndex = r.u64();
+  const revision = r.u64();
+  const count = r.u32();
+  if (appliedIndex === undefined || revision === undefined || count === undefined) return "header fields above 2^53 - 1";
+  const keys: string[] = [];
+  const kvs: KeyValue[] = [];
+  for (let i = 0; i < count; i++) {
+    const kv = readKeyValue(r, revision);
+    if (typeof kv === "string") return `key-value ${i}: ${kv}`;
+    const key = binaryString(kv.key);
+    const previous = keys[keys.length - 1];
+    if (previous !== undefined && previous >= key) return `key-value ${i}: keys out of order or repeated`;
+    keys.push(key);
+    kvs.push(kv);
+  }
+  const sessions = SessionTable.read(r, { limits, appliedIndex: logIndex(appliedIndex), revision });
+  if (typeof sessions === "string") return sessions;
+  if (r.remaining !== 0) return `${r.remaining} unexpected bytes before the checksum`;
+  return { appliedIndex: logIndex(appliedIndex), revision, keys, kvs, sessions };
+}

@@ -1,0 +1,145 @@
+import { randomInt } from "node:crypto";
+import type { NodeId } from "../raft/index.js";
+import { fsDisk, type Disk } from "../storage/index.js";
+import { TcpTransport, type PeerAddress } from "../transport/index.js";
+import { Prng } from "../util/prng.js";
+import { isValidName, nodeIdOf } from "./names.js";
+import { RaftNode, type NodeObserver } from "./node.js";
+import { NodeStorage, type NodeIdentity } from "./node_storage.js";
+import type { StateMachine } from "./state_machine.js";
+
+export interface CreateNodeOptions {
+  /** This member's name ("n1"); with `dataDir` it is the node's identity for good. */
+  readonly id: string;
+  readonly dataDir: string;
+  /** Every member at bootstrap, this one included: name → peer address "host:port". Ignored on restart. */
+  readonly peers: Readonly<Record<string, string>>;
+  readonly stateMachine: StateMachine;
+  /** Where to listen for peers; defaults to this member's address in `peers`. */
+  readonly listenPeer?: string;
+  readonly electionTimeoutMs?: number;
+  readonly heartbeatMs?: number;
+  readonly snapshotEntries?: number;
+  readonly snapshotBytes?: number;
+  readonly snapshotKeepEntries?: number;
+  readonly proposalTimeoutMs?: number;
+  readonly observer?: NodeObserver;
+  readonly onWarning?: (text: string) => void;
+  readonly disk?: Disk;
+}
+
+export type CreateNodeResult = { readonly ok: true; readonly node: Node } | { readonly ok: false; readonly error: string };
+
+/** A running member: the Raft node, its peer transport and the member names. */
+export interface Node {
+  readonly raft: RaftNode;
+  readonly name: string;
+  readonly transport: TcpTransport;
+  /** The member name behind a numeric id ("n2"), or the number as text if unknown. */
+  nameOf(id: NodeId): string;
+  members(): readonly { readonly name: string; readonly id: NodeId; readonly peerAddr: string }[];
+  stop(): Promise<void>;
+}
+
+export function parseAddress(text: string): PeerAddress | undefined {
+  const match = /^(.+):(\d{1,5})$/.exec(text);
+  if (match === null) return undefined;
+  const port = Number(match[2]);
+  if (port < 1 || port > 65535) return undefined;
+  return { host: match[1]!.replace(/^\[(.*)\]$/, "$1"), port };
+}
+
+/**
+ * Opens (or bootstraps) a data directory and starts a member: durable log, TCP transport, timers.
+ * A data directory that already has an identity keeps it: `peers` is ignored then, and a
+ * different `id` is refused, so a node can never come back as somebody else.
+ */
+export async function createNode(options: CreateNodeOptions): Promise<CreateNodeResult> {
+  if (!isValidName(options.id)) return { ok: false, error: `invalid member id ${JSON.stringify(options.id)}` };
+  const opened = await NodeStorage.open(options.disk ?? fsDisk, options.dataDir);
+  if (!opened.ok) return { ok: false, error: opened.error.message };
+  const { storage, durable } = opened.value;
+  let identity = opened.value.identity;
+  if (identity !== undefined && identity.name !== options.id) {
+    await storage.close();
+    return { ok: false, error: `${options.dataDir} belongs to member ${identity.name}, not ${options.id}` };
+  }
+  if (identity === undefined) {
+    const checked = bootstrapIdentity(options);
+    if (typeof checked === "string") {
+      await storage.close();
+      return { ok: false, error: checked };
+    }
+    const written = await storage.writeIdentity(checked);
+    if (!written.ok) {
+      await storage.close();
+      return { ok: false, error: written.error.message };
+    }
+    identity = checked;
+  }
+  const members = identity.members.map((m) => ({ ...m, id: nodeIdOf(m.name) }));
+  const self = members.find((m) => m.name === identity.name)!;
+  const listen = parseAddress(options.listenPeer ?? self.peerAddr);
+  if (listen === undefined) {
+    await storage.close();
+    return { ok: false, error: `invalid peer address ${JSON.stringify(options.listenPeer ?? self.peerAddr)}` };
+  }
+  const raft = new RaftNode({
+    id: self.id,
+    voters: members.map((m) => m.id),
+    stateMachine: options.stateMachine,
+    storage,
+    durable,
+    random: new Prng(randomInt(2 ** 31)),
+    electionTimeoutMs: options.electionTimeoutMs ?? 150,
+    heartbeatMs: options.heartbeatMs ?? 50,
+    snapshotEntries: options.snapshotEntries ?? 10_000,
+    snapshotBytes: options.snapshotBytes ?? 64 * 1024 * 1024,
+    snapshotKeepEntries: options.snapshotKeepEntries ?? 1_000,
+    proposalTimeoutMs: options.proposalTimeoutMs ?? 5_000,
+    observer: options.observer,
+  });
+  const peers = new Map<NodeId, PeerAddress>();
+  for (const m of members) if (m.id !== self.id) peers.set(m.id, parseAddress(m.peerAddr)!);
+  const transport = new TcpTransport({
+    id: self.id,
+    listen,
+    peers,
+    onMessage: (m) => raft.receive(m),
+    ...(options.onWarning === undefined ? {} : { onWarning: options.onWarning }),
+  });
+  try {
+    await transport.start();
+  } catch (error) {
+    await storage.close();
+    return { ok: false, error: error instanceof Error ? error.message : String(error) };
+  }
+  raft.start(transport);
+  const names = new Map(members.map((m) => [m.id, m.name] as const));
+  return {
+    ok: true,
+    node: {
+      raft,
+      name: identity.name,
+      transport,
+      nameOf: (id) => names.get(id) ?? String(id),
+      members: () => members,
+      stop: () => raft.stop(),
+    },
+  };
+}
+
+function bootstrapIdentity(options: CreateNodeOptions): NodeIdentity | string {
+  const entries = Object.entries(options.peers);
+  if (!entries.some(([name]) => name === options.id)) return `--initial-cluster does not name this member (${options.id})`;
+  const ids = new Map<number, string>();
+  for (const [name, addr] of entries) {
+    if (!isValidName(name)) return `invalid member id ${JSON.stringify(name)} in --initial-cluster`;
+    if (parseAddress(addr) === undefined) return `invalid peer address ${JSON.stringify(addr)} for ${name}`;
+    const id = nodeIdOf(name);
+    const clash = ids.get(id);
+    if (clash !== undefined) return `member names ${clash} and ${name} collide; rename one`;
+    ids.set(id, name);
+  }
+  return { name: options.id, members: entries.map(([name, peerAddr]) => ({ name, peerAddr })) };
+}

@@ -1,0 +1,346 @@
+import { performance } from "node:perf_hooks";
+import { RawNode, type DurableState, type Entry, type Message, type NodeId, type Random, type Ready, type Role } from "../raft/index.js";
+import type { StorageError } from "../storage/index.js";
+import { logIndex, NO_NODE } from "../util/ids.js";
+import { NodeRequestError, type NodeError } from "./errors.js";
+import type { NodeStorage } from "./node_storage.js";
+import { AppliedWaiters, PendingProposals } from "./pending.js";
+import { ReadRounds } from "./read_rounds.js";
+import type { StateMachine } from "./state_machine.js";
+
+/** How a node sends to its peers; created around the node's message handler. */
+export interface PeerTransport {
+  send(messages: readonly Message[]): void;
+  close(): Promise<void>;
+}
+
+export type ReadConsistency = "linearizable" | "lease" | "serializable";
+
+/** Optional callbacks for metrics; each is called on the hot path, so keep them cheap. */
+export interface NodeObserver {
+  persisted?(seconds: number, entries: number): void;
+  applied?(seconds: number, entries: number): void;
+  proposed?(outcome: "accepted" | "rejected"): void;
+  leaderChanged?(leader: NodeId): void;
+  fatal?(error: StorageError): void;
+}
+
+export interface RaftNodeOptions {
+  readonly id: NodeId;
+  readonly voters: readonly NodeId[];
+  readonly stateMachine: StateMachine;
+  readonly storage: NodeStorage;
+  readonly durable: DurableState;
+  readonly random: Random;
+  readonly electionTimeoutMs: number;
+  readonly heartbeatMs: number;
+  /** Take a snapshot every this many applied entries, or this many applied command bytes. */
+  readonly snapshotEntries: number;
+  readonly snapshotBytes: number;
+  /** Entries kept below a snapshot so a follower slightly behind needs no snapshot. */
+  readonly snapshotKeepEntries: number;
+  /** A proposal not applied within this time fails as "timeout" (outcome unknown). */
+  readonly proposalTimeoutMs: number;
+  readonly observer?: NodeObserver | undefined;
+}
+
+/** Heartbeats are split into this many ticks, so election timeouts are drawn at a fine grain. */
+const ticksPerHeartbeat = 5;
+
+/**
+ * The driver around the pure core: the only place where disk, network, timers and the state
+ * machine meet. It runs DESIGN.md's Ready loop: persist (one fdatasync per batch), send, apply,
+ * advance; input that arrives meanwhile forms the next batch.
+ */
+export class RaftNode {
+  readonly id: NodeId;
+  readonly #raw: RawNode;
+  readonly #options: RaftNodeOptions;
+  readonly #stateMachine: StateMachine;
+  readonly #storage: NodeStorage;
+  #transport: PeerTransport | undefined;
+  readonly #pending = new PendingProposals();
+  readonly #appliedWaiters = new AppliedWaiters();
+  readonly #reads: ReadRounds;
+  readonly #tickMs: number;
+  #tickTimer: NodeJS.Timeout | undefined;
+  #lastTickAt = performance.now();
+  /** When our own event loop last stalled past a tick: a lease cannot be trusted across a stall. */
+  #lastStallAt = -Infinity;
+  /** When each peer last answered in the current term, for lease reads. */
+  readonly #heardAt = new Map<NodeId, number>();
+  #applied: number;
+  #lastSnapshotIndex: number;
+  #bytesSinceSnapshot = 0;
+  #loopScheduled = false;
+  #loopRunning = false;
+  #loopIdle: Promise<void> = Promise.resolve();
+  #stopping = false;
+  #failure: StorageError | undefined;
+  #leader: NodeId = NO_NODE;
+
+  constructor(options: RaftNodeOptions) {
+    this.#options = options;
+    this.id = options.id;
+    this.#stateMachine = options.stateMachine;
+    this.#storage = options.storage;
+    this.#tickMs = Math.max(1, Math.round(options.heartbeatMs / ticksPerHeartbeat));
+    const electionTicks = Math.max(ticksPerHeartbeat + 1, Math.round(options.electionTimeoutMs / this.#tickMs));
+    this.#raw = new RawNode(
+      { id: options.id, voters: options.voters, random: options.random, electionTicks, heartbeatTicks: ticksPerHeartbeat },
+      options.durable,
+    );
+    const snapshot = options.durable.snapshot;
+    if (snapshot !== undefined) this.#stateMachine.restore(snapshot.data);
+    this.#applied = snapshot?.meta.index ?? 0;
+    this.#lastSnapshotIndex = this.#applied;
+    this.#reads = new ReadRounds((context) => this.#startReadIndex(context), 2 * options.electionTimeoutMs);
+  }
+
+  /** Starts ticking and talking; `transport` is built around `receive`. */
+  start(transport: PeerTransport): void {
+    this.#transport = transport;
+    this.#lastTickAt = performance.now();
+    this.#tickTimer = setInterval(() => this.#onTimer(), this.#tickMs);
+    this.#schedule();
+  }
+
+  /** Feeds a message from a peer (the transport calls this). */
+  receive(m: Message): void {
+    if (this.#stopping) return;
+    if (m.term === this.#raw.status().term) this.#heardAt.set(m.from, performance.now());
+    this.#raw.step(m);
+    this.#schedule();
+  }
+
+  /** Proposes a command; resolves with the state machine's result once applied here. */
+  async propose(command: Uint8Array): Promise<unknown> {
+    const refusal = this.#refusal();
+    if (refusal !== undefined) throw new NodeRequestError(refusal);
+    const status = this.#raw.status();
+    if (status.role !== "leader") throw new NodeRequestError(status.leader === NO_NODE ? { type: "noLeader" } : { type: "notLeader", leader: String(status.leader) });
+    const result = this.#raw.propose(command);
+    if (!result.ok || !("index" in result)) {
+      this.#options.observer?.proposed?.("rejected");
+      throw new NodeRequestError({ type: "tooBusy" });
+    }
+    this.#options.observer?.proposed?.("accepted");
+    this.#schedule();
+    return this.#pending.add(result.index, status.term, this.#options.proposalTimeoutMs);
+  }
+
+  /**
+   * Waits until a read at `consistency` may be served from this node's state machine:
+   * linearizable by ReadIndex (on any member), lease only on a leader within its lease
+   * (otherwise by ReadIndex), serializable at once (possibly stale).
+   */
+  async readBarrier(consistency: ReadConsistency): Promise<void> {
+    const refusal = this.#refusal();
+    if (refusal !== undefined) throw new NodeRequestError(refusal);
+    if (consistency === "serializable") return;
+    if (consistency === "lease" && this.#leaseValid()) {
+      return this.#appliedWaiters.waitFor(this.#raw.status().commitIndex, this.#applied);
+    }
+    const index = await this.#reads.read();
+    return this.#appliedWaiters.waitFor(index, this.#applied);
+  }
+
+  status(): {
+    id: NodeId;
+    role: Role;
+    term: number;
+    leader: NodeId;
+    commitIndex: number;
+    appliedIndex: number;
+    lastIndex: number;
+    snapshotIndex: number;
+    voters: readonly NodeId[];
+  } {
+    const s = this.#raw.status();
+    return {
+      id: this.id,
+      role: s.role,
+      term: s.term,
+      leader: s.leader,
+      commitIndex: s.commitIndex,
+      appliedIndex: this.#applied,
+      lastIndex: s.lastIndex,
+      snapshotIndex: s.snapshotIndex,
+      voters: this.#options.voters,
+    };
+  }
+
+  raftStats(): ReturnType<RawNode["status"]>["stats"] {
+    return this.#raw.status().stats;
+  }
+
+  /** The storage failure that stopped this node, if any. */
+  failure(): StorageError | undefined {
+    return this.#failure;
+  }
+
+  /**
+   * Stops cleanly: no new requests, the batch being written finishes and is synced, proposals
+   * still in flight get `gracePeriodMs` to apply before they fail as "timeout".
+   */
+  async stop(gracePeriodMs = 1000): Promise<void> {
+    if (this.#stopping) return;
+    this.#stopping = true;
+    const deadline = performance.now() + gracePeriodMs;
+    while (this.#pending.size > 0 && performance.now() < deadline && this.#failure === undefined) {
+      await new Promise((resolve) => setTimeout(resolve, 10));
+    }
+    if (this.#tickTimer !== undefined) clearInterval(this.#tickTimer);
+    await this.#loopIdle;
+    this.#pending.failAll({ type: "timeout" });
+    this.#reads.failAll(new NodeRequestError({ type: "stopped" }));
+    this.#appliedWaiters.failAll({ type: "stopped" });
+    await this.#transport?.close();
+    await this.#storage.close();
+  }
+
+  #refusal(): NodeError | undefined {
+    if (this.#failure !== undefined) return { type: "storage", error: this.#failure };
+    if (this.#stopping) return { type: "stopped" };
+    return undefined;
+  }
+
+  #startReadIndex(context: Uint8Array): boolean {
+    const ok = this.#raw.readIndex(context).ok;
+    if (ok) this.#schedule();
+    return ok;
+  }
+
+  /**
+   * A leader may serve from its own state without a round trip while a quorum answered within
+   * the lease — shorter than the election timeout by a margin for clock drift — its own loop has
+   * not stalled in that time, and it has committed an entry of its term.
+   */
+  #leaseValid(): boolean {
+    const s = this.#raw.status();
+    if (s.role !== "leader" || this.#raw.termAt(logIndex(s.commitIndex)) !== s.term) return false;
+    const now = performance.now();
+    const leaseMs = this.#options.electionTimeoutMs * 0.8;
+    if (now - this.#lastStallAt < leaseMs) return false;
+    const voters = this.#options.voters;
+    const fresh = voters.filter((id) => id === this.id || now - (this.#heardAt.get(id) ?? -Infinity) < leaseMs);
+    return fresh.length > voters.length / 2;
+  }
+
+  #onTimer(): void {
+    const now = performance.now();
+    const due = Math.floor((now - this.#lastTickAt) / this.#tickMs);
+    if (due <= 0) return;
+    this.#lastTickAt += due * this.#tickMs;
+    if (due <= 2) {
+      this.#tick(due);
+      return;
+    }
+    // Our own loop stalled (GC, a slow apply, a blocked disk call): let the network input that
+    // waited meanwhile in first, so a live leader's heartbeats count before our missed ticks do.
+    this.#lastStallAt = now;
+    setImmediate(() => this.#tick(due));
+  }
+
+  #tick(times: number): void {
+    if (this.#stopping) return;
+    for (let k = 0; k < times; k++) this.#raw.tick();
+    this.#schedule();
+  }
+
+  #schedule(): void {
+    if (this.#loopScheduled || this.#loopRunning || this.#failure !== undefined) return;
+    if (!this.#raw.hasReady()) return;
+    this.#loopScheduled = true;
+    // setImmediate, not a microtask: input that arrives in this I/O phase joins the batch.
+    setImmediate(() => {
+      this.#loopScheduled = false;
+      this.#loopIdle = this.#runLoop();
+    });
+  }
+
+  async #runLoop(): Promise<void> {
+    if (this.#loopRunning) return;
+    this.#loopRunning = true;
+    try {
+      while (this.#failure === undefined && this.#raw.hasReady()) {
+        await this.#handleReady(this.#raw.ready());
+      }
+    } finally {
+      this.#loopRunning = false;
+    }
+    this.#schedule();
+  }
+
+  async #handleReady(ready: Ready): Promise<void> {
+    this.#noteLeader(ready.softState.leader);
+    this.#transport?.send(ready.messages);
+    const started = performance.now();
+    const persisted = await this.#storage.persist(ready);
+    if (!persisted.ok) {
+      this.#fail(persisted.error);
+      return;
+    }
+    if (ready.entries.length > 0 || ready.hardState !== undefined) {
+      this.#options.observer?.persisted?.((performance.now() - started) / 1000, ready.entries.length);
+    }
+    this.#transport?.send(ready.messagesAfterPersist);
+    if (ready.snapshot !== undefined) {
+      this.#stateMachine.restore(ready.snapshot.data);
+      this.#applied = ready.snapshot.meta.index;
+      this.#lastSnapshotIndex = this.#applied;
+      this.#pending.coveredBySnapshot(ready.snapshot.meta.index);
+    }
+    this.#apply(ready.committedEntries);
+    for (const read of ready.readStates) this.#reads.confirmed(read.context, read.index);
+    this.#appliedWaiters.appliedTo(this.#applied);
+    this.#raw.advance(ready);
+    await this.#maybeSnapshot();
+  }
+
+  #apply(entries: readonly Entry[]): void {
+    if (entries.length === 0) return;
+    const started = performance.now();
+    for (const entry of entries) {
+      const isCommand = entry.kind === "normal" && entry.data.byteLength > 0;
+      const result = isCommand ? this.#stateMachine.apply(entry.data, entry.index) : undefined;
+      this.#applied = entry.index;
+      this.#bytesSinceSnapshot += entry.data.byteLength;
+      this.#pending.applied(entry.index, entry.term, result);
+    }
+    this.#options.observer?.applied?.((performance.now() - started) / 1000, entries.length);
+  }
+
+  async #maybeSnapshot(): Promise<void> {
+    const due = this.#applied - this.#lastSnapshotIndex >= this.#options.snapshotEntries || this.#bytesSinceSnapshot >= this.#options.snapshotBytes;
+    if (!due || this.#applied === this.#lastSnapshotIndex) return;
+    this.#bytesSinceSnapshot = 0;
+    const index = logIndex(this.#applied);
+    const compactIndex = logIndex(Math.max(0, index - this.#options.snapshotKeepEntries));
+    const compactTerm = this.#raw.termAt(compactIndex);
+    const snapshot = this.#raw.snapshotTaken({ index, data: this.#stateMachine.snapshot(), keepEntries: this.#options.snapshotKeepEntries });
+    this.#lastSnapshotIndex = index;
+    if (snapshot === undefined) return;
+    // Below the log's start the WAL was compacted already; only the snapshot file is new.
+    const compact = compactTerm === undefined ? undefined : { index: compactIndex, term: compactTerm };
+    const saved = await this.#storage.saveSnapshot(snapshot, compact);
+    if (!saved.ok) this.#fail(saved.error);
+  }
+
+  #noteLeader(leader: NodeId): void {
+    if (leader === this.#leader) return;
+    this.#leader = leader;
+    this.#heardAt.clear();
+    if (leader !== NO_NODE) this.#options.observer?.leaderChanged?.(leader);
+  }
+
+  /** A disk that fails a write leaves the log in an unknown state: stop serving, say why. */
+  #fail(error: StorageError): void {
+    if (this.#failure !== undefined) return;
+    this.#failure = error;
+    this.#pending.failAll({ type: "storage", error });
+    this.#reads.failAll(new NodeRequestError({ type: "storage", error }));
+    this.#appliedWaiters.failAll({ type: "storage", error });
+    this.#options.observer?.fatal?.(error);
+  }
+}

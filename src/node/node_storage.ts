@@ -1,0 +1,166 @@
+import { join } from "node:path";
+import type { DurableState, Entry, HardState, NodeId, Snapshot } from "../raft/index.js";
+import { SnapshotStore, Wal, type Disk, type StorageError, type StorageResult } from "../storage/index.js";
+import { fromUtf8, utf8 } from "../util/bytes.js";
+import { logIndex, nodeId, term, type LogIndex, type Term } from "../util/ids.js";
+
+/** Who this node is and whom it started with; written once at bootstrap, then read at every start. */
+export interface NodeIdentity {
+  readonly name: string;
+  /** The members at bootstrap (name → peer address); later changes travel through the log. */
+  readonly members: readonly { readonly name: string; readonly peerAddr: string }[];
+}
+
+export interface OpenedStorage {
+  readonly storage: NodeStorage;
+  readonly identity: NodeIdentity | undefined;
+  readonly durable: DurableState;
+}
+
+const identityFile = "identity.json";
+
+function fail<T>(error: StorageError): StorageResult<T> {
+  return { ok: false, error };
+}
+
+/**
+ * A node's data directory: identity.json, wal/ (the log and hard state), snap/ (snapshots).
+ * Persists each Ready in the order recovery relies on: an installed snapshot's file first, then
+ * the WAL's marker for it, then entries and hard state with one fdatasync.
+ */
+export class NodeStorage {
+  readonly #disk: Disk;
+  readonly #dir: string;
+  readonly #wal: Wal;
+  readonly #snapshots: SnapshotStore;
+
+  private constructor(disk: Disk, dir: string, wal: Wal, snapshots: SnapshotStore) {
+    this.#disk = disk;
+    this.#dir = dir;
+    this.#wal = wal;
+    this.#snapshots = snapshots;
+  }
+
+  static async open(disk: Disk, dir: string): Promise<StorageResult<OpenedStorage>> {
+    const identity = await readIdentity(disk, dir);
+    if (!identity.ok) return identity;
+    const opened = await Wal.open(disk, join(dir, "wal"));
+    if (!opened.ok) return opened;
+    const { wal, recovered } = opened.value;
+    if (identity.value === undefined && (recovered.hardState !== undefined || recovered.entries.length > 0)) {
+      await wal.close();
+      return fail({ type: "corrupt", file: join(dir, identityFile), offset: 0, message: `${join(dir, identityFile)} is missing but ${join(dir, "wal")} holds a log: not a raftkv data dir, or a damaged one` });
+    }
+    const snapshots = await SnapshotStore.open(disk, join(dir, "snap"));
+    if (!snapshots.ok) return snapshots;
+    const loaded = await snapshots.value.load({ indexMin: recovered.snapshot?.index ?? 0 });
+    if (!loaded.ok) return loaded;
+    const stored = loaded.value.snapshot;
+    const snapshot: Snapshot | undefined =
+      stored === undefined ? undefined : { meta: { index: stored.index, term: stored.term, ...decodeConfig(stored.config) }, data: stored.data };
+    const durable: DurableState = {
+      hardState: recovered.hardState ?? { term: term(0), vote: nodeId(0), commit: logIndex(0) },
+      entries: recovered.entries,
+      snapshot,
+    };
+    return { ok: true, value: { storage: new NodeStorage(disk, dir, wal, snapshots.value), identity: identity.value, durable } };
+  }
+
+  /** Records who this node is, once, before it first speaks to anyone. */
+  async writeIdentity(identity: NodeIdentity): Promise<StorageResult<void>> {
+    const path = join(this.#dir, identityFile);
+    const temp = `${path}.tmp`;
+    try {
+      await this.#disk.unlink(temp).catch(() => undefined);
+      const file = await this.#disk.open(temp, { create: true });
+      try {
+        await file.write(utf8(JSON.stringify(identity, null, 2) + "\n"), 0);
+        await file.datasync();
+      } finally {
+        await file.close();
+      }
+      await this.#disk.rename(temp, path);
+      await this.#disk.syncDir(this.#dir);
+      return { ok: true, value: undefined };
+    } catch (cause) {
+      return fail(ioError(cause, path));
+    }
+  }
+
+  /** Makes a Ready's snapshot, entries and hard state durable. */
+  async persist(ready: { snapshot: Snapshot | undefined; hardState: HardState | undefined; entries: readonly Entry[] }): Promise<StorageResult<void>> {
+    if (ready.snapshot !== undefined) {
+      const saved = await this.#saveSnapshotFile(ready.snapshot);
+      if (!saved.ok) return saved;
+      const marked = await this.#wal.compact({ index: ready.snapshot.meta.index, term: ready.snapshot.meta.term });
+      if (!marked.ok) return marked;
+    }
+    if (ready.hardState === undefined && ready.entries.length === 0) return { ok: true, value: undefined };
+    return this.#wal.save({ hardState: ready.hardState, entries: ready.entries });
+  }
+
+  /** Stores this node's own snapshot, then lets the WAL forget entries through `compactIndex`. */
+  async saveSnapshot(snapshot: Snapshot, compact: { index: LogIndex; term: Term } | undefined): Promise<StorageResult<void>> {
+    const saved = await this.#saveSnapshotFile(snapshot);
+    if (!saved.ok) return saved;
+    return compact !== undefined && compact.index > 0 ? this.#wal.compact(compact) : saved;
+  }
+
+  #saveSnapshotFile(snapshot: Snapshot): Promise<StorageResult<void>> {
+    const { meta, data } = snapshot;
+    return this.#snapshots.save({ index: meta.index, term: meta.term, config: encodeConfig(meta), data });
+  }
+
+  async close(): Promise<StorageResult<void>> {
+    return this.#wal.close();
+  }
+}
+
+async function readIdentity(disk: Disk, dir: string): Promise<StorageResult<NodeIdentity | undefined>> {
+  const path = join(dir, identityFile);
+  let bytes: Uint8Array;
+  try {
+    await disk.mkdir(dir);
+    bytes = await disk.readFile(path);
+  } catch (cause) {
+    if (errnoOf(cause) === "ENOENT") return { ok: true, value: undefined };
+    return fail(ioError(cause, path));
+  }
+  try {
+    const parsed: unknown = JSON.parse(fromUtf8(bytes));
+    if (isIdentity(parsed)) return { ok: true, value: parsed };
+  } catch {
+    // Reported below with the file's name.
+  }
+  return fail({ type: "corrupt", file: path, offset: 0, message: `${path} is not a raftkv identity file` });
+}
+
+function isIdentity(value: unknown): value is NodeIdentity {
+  if (typeof value !== "object" || value === null) return false;
+  const v = value as { name?: unknown; members?: unknown };
+  return (
+    typeof v.name === "string" &&
+    Array.isArray(v.members) &&
+    v.members.every((m: unknown) => typeof m === "object" && m !== null && typeof (m as { name?: unknown }).name === "string" && typeof (m as { peerAddr?: unknown }).peerAddr === "string")
+  );
+}
+
+function encodeConfig(meta: { voters: readonly NodeId[]; learners: readonly NodeId[] }): Uint8Array {
+  return utf8(JSON.stringify({ voters: meta.voters, learners: meta.learners }));
+}
+
+function decodeConfig(bytes: Uint8Array): { voters: NodeId[]; learners: NodeId[] } {
+  const parsed = JSON.parse(fromUtf8(bytes)) as { voters: number[]; learners: number[] };
+  return { voters: parsed.voters.map(nodeId), learners: parsed.learners.map(nodeId) };
+}
+
+function errnoOf(cause: unknown): string | undefined {
+  return cause instanceof Error && "code" in cause && typeof cause.code === "string" ? cause.code : undefined;
+}
+
+function ioError(cause: unknown, file: string): StorageError {
+  const code = errnoOf(cause);
+  if (code === undefined) throw cause;
+  const message = `${file}: ${code}${cause instanceof Error ? ` (${cause.message.split("\n", 1)[0]})` : ""}`;
+  return code === "ENOSPC" || code === "EDQUOT" ? { type: "noSpace", file, message } : { type: "io", file, code, message };
+}

@@ -1,0 +1,71 @@
+import { NodeRequestError } from "./errors.js";
+
+interface ReadWaiter {
+  readonly resolve: (index: number) => void;
+  readonly reject: (error: NodeRequestError) => void;
+}
+
+/**
+ * Batches linearizable reads into ReadIndex rounds: every read that arrives while a round is in
+ * flight joins the next one, so a thousand concurrent reads cost one heartbeat round, not a thousand.
+ */
+export class ReadRounds {
+  readonly #start: (context: Uint8Array) => boolean;
+  readonly #timeoutMs: number;
+  #queued: ReadWaiter[] = [];
+  #inFlight: { readonly id: number; readonly waiters: ReadWaiter[]; readonly timer: NodeJS.Timeout } | undefined;
+  #nextId = 1;
+
+  /** `start` asks Raft for a read index with this context; false when no leader is known. */
+  constructor(start: (context: Uint8Array) => boolean, timeoutMs: number) {
+    this.#start = start;
+    this.#timeoutMs = timeoutMs;
+  }
+
+  /** Resolves with an index that the state machine must reach before the read may be served. */
+  read(): Promise<number> {
+    return new Promise((resolve, reject) => {
+      this.#queued.push({ resolve, reject });
+      this.#startRound();
+    });
+  }
+
+  /** A ReadState arrived from Raft. */
+  confirmed(context: Uint8Array, index: number): void {
+    const round = this.#inFlight;
+    if (round === undefined || context.byteLength !== 4 || new DataView(context.buffer, context.byteOffset, 4).getUint32(0) !== round.id) return;
+    clearTimeout(round.timer);
+    this.#inFlight = undefined;
+    for (const w of round.waiters) w.resolve(index);
+    this.#startRound();
+  }
+
+  failAll(error: NodeRequestError): void {
+    const waiters = [...(this.#inFlight?.waiters ?? []), ...this.#queued];
+    if (this.#inFlight !== undefined) clearTimeout(this.#inFlight.timer);
+    this.#inFlight = undefined;
+    this.#queued = [];
+    for (const w of waiters) w.reject(error);
+  }
+
+  #startRound(): void {
+    if (this.#inFlight !== undefined || this.#queued.length === 0) return;
+    const id = this.#nextId++;
+    const context = new Uint8Array(4);
+    new DataView(context.buffer).setUint32(0, id);
+    const waiters = this.#queued;
+    this.#queued = [];
+    if (!this.#start(context)) {
+      for (const w of waiters) w.reject(new NodeRequestError({ type: "noLeader" }));
+      return;
+    }
+    // A round can be lost with a leader change; its reads may simply be retried.
+    const timer = setTimeout(() => {
+      if (this.#inFlight?.id !== id) return;
+      this.#inFlight = undefined;
+      for (const w of waiters) w.reject(new NodeRequestError({ type: "timeout" }));
+      this.#startRound();
+    }, this.#timeoutMs);
+    this.#inFlight = { id, waiters, timer };
+  }
+}

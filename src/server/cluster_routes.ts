@@ -1,0 +1,62 @@
+import type { Request, ServerContext } from "./context.js";
+import { HttpError, sendJson } from "./http_util.js";
+import { nodeErrorToHttp } from "./kv_routes.js";
+
+function membersJson(ctx: ServerContext): { id: string; peerAddr: string; learner: boolean }[] {
+  const voters = new Set(ctx.node.raft.status().voters);
+  return ctx.node.members().map((m) => ({ id: m.name, peerAddr: m.peerAddr, learner: !voters.has(m.id) }));
+}
+
+export async function status(ctx: ServerContext, request: Request): Promise<void> {
+  const s = ctx.node.raft.status();
+  sendJson(request.res, 200, {
+    id: ctx.node.name,
+    role: s.role,
+    term: s.term,
+    leader: s.leader === 0 ? null : ctx.node.nameOf(s.leader),
+    commitIndex: s.commitIndex,
+    appliedIndex: s.appliedIndex,
+    lastIndex: s.lastIndex,
+    snapshotIndex: s.snapshotIndex,
+    members: membersJson(ctx),
+  });
+}
+
+export async function listMembers(ctx: ServerContext, request: Request): Promise<void> {
+  sendJson(request.res, 200, { members: membersJson(ctx) });
+}
+
+/** Membership changes and leadership transfer arrive with the membership issue; until then say so. */
+export async function notYet(_ctx: ServerContext, request: Request): Promise<void> {
+  throw new HttpError(501, "not_implemented", `${request.req.method} ${request.url.pathname} is not available in this version`);
+}
+
+export async function healthz(ctx: ServerContext, request: Request): Promise<void> {
+  const failure = ctx.node.raft.failure();
+  if (failure !== undefined) throw new HttpError(503, "unhealthy", failure.message);
+  sendJson(request.res, 200, { health: "ok" });
+}
+
+/** Ready: knows a leader and has applied through the leader's commit index as of this request. */
+export async function readyz(ctx: ServerContext, request: Request): Promise<void> {
+  try {
+    await ctx.node.raft.readBarrier("linearizable");
+  } catch (error) {
+    const http = nodeErrorToHttp(error);
+    throw new HttpError(503, "not_ready", http.message);
+  }
+  sendJson(request.res, 200, { ready: true, appliedIndex: ctx.node.raft.status().appliedIndex });
+}
+
+export async function metrics(ctx: ServerContext, request: Request): Promise<void> {
+  const s = ctx.node.raft.status();
+  const m = ctx.metrics;
+  m.term.set(s.term);
+  m.isLeader.set(s.role === "leader" ? 1 : 0);
+  m.hasLeader.set(s.leader === 0 ? 0 : 1);
+  m.commitIndex.set(s.commitIndex);
+  m.appliedIndex.set(s.appliedIndex);
+  const text = await m.registry.metrics();
+  request.res.writeHead(200, { "content-type": m.registry.contentType });
+  request.res.end(text);
+}

@@ -1,0 +1,23 @@
+import type { IncomingMessage, ServerResponse } from "node:http";
+import type { KvStore } from "../kv/index.js";
+import type { Node } from "../node/index.js";
+import type { Forwarder } from "./forward.js";
+import type { Metrics } from "./metrics.js";
+
+/** What every route handler works with. */
+export interface ServerContext {
+  readonly node: Node;
+  readonly kv: KvStore;
+  readonly forwarder: Forwarder;
+  readonly metrics: Metrics;
+}
+
+export interface Request {
+  readonly req: IncomingMessage;
+  readonly res: ServerResponse;
+  readonly url: URL;
+  /** Path segments after the route prefix, still percent-encoded. */
+  readonly params: readonly string[];
+}
+
+export type Handler = (ctx: ServerContext, request: Request) => Promise<void>;

@@ -1,0 +1,157 @@
+import { createServer, type IncomingMessage, type Server, type ServerResponse } from "node:http";
+import type { KvStore } from "../kv/index.js";
+import type { Node } from "../node/index.js";
+import { encodeCommand } from "../kv/index.js";
+import type { Handler, Request, ServerContext } from "./context.js";
+import { healthz, listMembers, metrics, notYet, readyz, status } from "./cluster_routes.js";
+import { clientAddrKey, Forwarder } from "./forward.js";
+import { HttpError, sendError } from "./http_util.js";
+import { deleteKey, getKey, putKey, rangeKeys, txn } from "./kv_routes.js";
+import { dashboard } from "./dashboard.js";
+import type { Metrics } from "./metrics.js";
+
+interface Route {
+  readonly method: string;
+  /** Literal segments, with "*" for one parameter and "**" for the rest of the path. */
+  readonly pattern: readonly string[];
+  readonly name: string;
+  readonly handler: Handler;
+}
+
+const routes: Route[] = [
+  { method: "GET", pattern: ["v1", "kv"], name: "range", handler: rangeKeys },
+  { method: "GET", pattern: ["v1", "kv", "**"], name: "get", handler: getKey },
+  { method: "PUT", pattern: ["v1", "kv", "**"], name: "put", handler: putKey },
+  { method: "DELETE", pattern: ["v1", "kv", "**"], name: "delete", handler: deleteKey },
+  { method: "POST", pattern: ["v1", "txn"], name: "txn", handler: txn },
+  { method: "GET", pattern: ["v1", "status"], name: "status", handler: status },
+  { method: "GET", pattern: ["v1", "members"], name: "members", handler: listMembers },
+  { method: "POST", pattern: ["v1", "members"], name: "member_add", handler: notYet },
+  { method: "POST", pattern: ["v1", "members", "*", "promote"], name: "member_promote", handler: notYet },
+  { method: "DELETE", pattern: ["v1", "members", "*"], name: "member_remove", handler: notYet },
+  { method: "POST", pattern: ["v1", "leader", "transfer"], name: "transfer", handler: notYet },
+  { method: "GET", pattern: ["metrics"], name: "metrics", handler: metrics },
+  { method: "GET", pattern: ["healthz"], name: "healthz", handler: healthz },
+  { method: "GET", pattern: ["readyz"], name: "readyz", handler: readyz },
+  { method: "GET", pattern: [], name: "dashboard", handler: dashboard },
+];
+
+/** Segments of the raw (still percent-encoded) path, so a key may contain an encoded "/". */
+function match(route: Route, segments: readonly string[]): string[] | undefined {
+  const params: string[] = [];
+  for (let i = 0; i < route.pattern.length; i++) {
+    const part = route.pattern[i]!;
+    if (part === "**") {
+      const rest = segments.slice(i).join("/");
+      if (rest === "") return undefined;
+      params.push(rest);
+      return params;
+    }
+    const segment = segments[i];
+    if (segment === undefined) return undefined;
+    if (part === "*") params.push(segment);
+    else if (part !== segment) return undefined;
+  }
+  return segments.length === route.pattern.length ? params : undefined;
+}
+
+export interface ClientServer {
+  readonly server: Server;
+  /** The address it listens on (the real port when asked for port 0). */
+  readonly address: { host: string; port: number };
+  close(): Promise<void>;
+}
+
+export interface ServeOptions {
+  readonly node: Node;
+  readonly kv: KvStore;
+  readonly metrics: Metrics;
+  readonly host: string;
+  readonly port: number;
+  /** The address other members should forward to; defaults to host:port. */
+  readonly advertiseAddr?: string;
+}
+
+/**
+ * The client API of SPEC.md §2 on node:http. No request, however malformed, gets past the
+ * handler's catch: a bad one is a 4xx, an unexpected failure a 500, and the node keeps running.
+ */
+export async function startClientServer(options: ServeOptions): Promise<ClientServer> {
+  const forwarder = new Forwarder(options.node, options.kv);
+  const ctx: ServerContext = { node: options.node, kv: options.kv, forwarder, metrics: options.metrics };
+  const server = createServer((req, res) => void handle(ctx, req, res));
+  server.keepAliveTimeout = 30_000;
+  await new Promise<void>((resolve, reject) => {
+    server.once("error", (error: NodeJS.ErrnoException) =>
+      reject(new Error(error.code === "EADDRINUSE" ? `port ${options.host}:${options.port} is in use` : `cannot listen on ${options.host}:${options.port}: ${error.message}`)),
+    );
+    server.listen(options.port, options.host, () => resolve());
+  });
+  const bound = server.address() as { port: number };
+  const address = { host: options.host, port: bound.port };
+  const publisher = publishClientAddr(options.node, options.kv, options.advertiseAddr ?? `${address.host}:${address.port}`);
+  return {
+    server,
+    address,
+    close: async () => {
+      clearInterval(publisher);
+      forwarder.close();
+      server.closeIdleConnections();
+      await new Promise<void>((resolve) => server.close(() => resolve()));
+    },
+  };
+}
+
+async function handle(ctx: ServerContext, req: IncomingMessage, res: ServerResponse): Promise<void> {
+  const started = performance.now();
+  let routeName = "unknown";
+  try {
+    const url = new URL(req.url ?? "/", "http://localhost");
+    const rawPath = (req.url ?? "/").split("?", 1)[0]!;
+    const segments = rawPath === "/" ? [] : rawPath.slice(1).split("/");
+    let pathMatched = false;
+    for (const route of routes) {
+      const params = match(route, segments);
+      if (params === undefined) continue;
+      pathMatched = true;
+      if (route.method !== req.method) continue;
+      routeName = route.name;
+      const request: Request = { req, res, url, params };
+      await route.handler(ctx, request);
+      return;
+    }
+    throw pathMatched ? new HttpError(405, "method_not_allowed", `${req.method} is not allowed here`) : new HttpError(404, "no_route", `no route for ${req.method} ${url.pathname}`);
+  } catch (error) {
+    if (res.headersSent) {
+      res.destroy();
+      return;
+    }
+    sendError(res, error instanceof HttpError ? error : new HttpError(500, "internal", error instanceof Error ? error.message : String(error)));
+    if (!(error instanceof HttpError)) process.emitWarning(`raftkv: unexpected error serving ${req.method} ${req.url}: ${String(error)}`);
+  } finally {
+    ctx.metrics.requests.observe({ route: routeName, status: String(res.statusCode) }, (performance.now() - started) / 1000);
+  }
+}
+
+/**
+ * While leading, makes sure the member table names this member's client address, so followers
+ * can forward to it. Checked periodically: cheap when already published.
+ */
+function publishClientAddr(node: Node, kv: KvStore, addr: string): NodeJS.Timeout {
+  const key = clientAddrKey(node.name);
+  const value = new TextEncoder().encode(addr);
+  let inFlight = false;
+  const check = (): void => {
+    if (inFlight || node.raft.status().role !== "leader") return;
+    const stored = kv.get(key);
+    if (stored !== null && Buffer.from(stored.value).equals(value)) return;
+    inFlight = true;
+    node.raft
+      .propose(encodeCommand({ type: "put", key, value }))
+      .catch(() => undefined)
+      .finally(() => (inFlight = false));
+  };
+  const timer = setInterval(check, 50);
+  timer.unref();
+  return timer;
+}

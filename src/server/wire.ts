@@ -1,0 +1,72 @@
+import type { KeyValue, TxnResponse } from "../kv/index.js";
+import { percentDecode } from "../util/percent.js";
+import { HttpError } from "./http_util.js";
+
+/**
+ * How bytes appear in JSON (SPEC.md §2): UTF-8 text by default, base64 with `?encoding=base64`.
+ * Keys in the URL path and query are percent-encoded raw bytes either way.
+ */
+export type Encoding = "text" | "base64";
+
+export function encodingOf(query: URLSearchParams): Encoding {
+  const value = query.get("encoding");
+  if (value === null || value === "" || value === "text" || value === "utf8") return "text";
+  if (value === "base64") return "base64";
+  throw new HttpError(400, "bad_request", `unknown encoding ${JSON.stringify(value)}; use base64`);
+}
+
+export function bytesToJson(bytes: Uint8Array, encoding: Encoding): string {
+  const buffer = Buffer.from(bytes.buffer, bytes.byteOffset, bytes.byteLength);
+  return encoding === "base64" ? buffer.toString("base64") : buffer.toString("utf8");
+}
+
+const base64Pattern = /^(?:[A-Za-z0-9+/]{4})*(?:[A-Za-z0-9+/]{2}==|[A-Za-z0-9+/]{3}=)?$/;
+
+export function jsonToBytes(value: unknown, encoding: Encoding, field: string): Uint8Array {
+  if (typeof value !== "string") throw new HttpError(400, "bad_request", `${field} must be a string`);
+  if (encoding === "text") return new Uint8Array(Buffer.from(value, "utf8"));
+  if (!base64Pattern.test(value)) throw new HttpError(400, "bad_request", `${field} is not base64`);
+  return new Uint8Array(Buffer.from(value, "base64"));
+}
+
+export function keyValueJson(kv: KeyValue, encoding: Encoding): Record<string, unknown> {
+  return {
+    key: bytesToJson(kv.key, encoding),
+    value: bytesToJson(kv.value, encoding),
+    createRevision: kv.createRevision,
+    modRevision: kv.modRevision,
+    version: kv.version,
+  };
+}
+
+export function txnResponseJson(response: TxnResponse, revision: number, encoding: Encoding): Record<string, unknown> {
+  switch (response.type) {
+    case "put":
+      return { put: { revision } };
+    case "get":
+      return { get: { kv: response.kv === null ? null : keyValueJson(response.kv, encoding) } };
+    case "delete":
+      return { delete: { deleted: response.deleted } };
+  }
+}
+
+/** A key from a percent-encoded path segment or query value. */
+export function decodeKeyText(text: string, what: string): Uint8Array {
+  const bytes = percentDecode(text);
+  if (bytes === undefined) throw new HttpError(400, "bad_request", `${what} has a malformed %-escape`);
+  return bytes;
+}
+
+/**
+ * The raw query of a URL as name → percent-encoded value, so byte-valued parameters can be decoded
+ * as bytes (URLSearchParams would decode them as UTF-8 text and lose data).
+ */
+export function rawQuery(search: string): Map<string, string> {
+  const out = new Map<string, string>();
+  for (const part of search.replace(/^\?/, "").split("&")) {
+    if (part === "") continue;
+    const eq = part.indexOf("=");
+    out.set(eq === -1 ? part : part.slice(0, eq), eq === -1 ? "" : part.slice(eq + 1));
+  }
+  return out;
+}

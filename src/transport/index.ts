@@ -1,0 +1,19 @@
+/** The peer transport: the binary codec, framing, and the TCP transport that carries Raft messages. */
+export { decodeMessage, encodeMessage, messageBytes, WIRE_VERSION, type DecodeResult } from "./codec.js";
+export {
+  encodeFrame,
+  FRAME_BYTES_MAX_DEFAULT,
+  FRAME_HEADER_BYTES,
+  FrameDecoder,
+  type FrameDecoderOptions,
+  type FramePushResult,
+} from "./framing.js";
+export { SNAPSHOT_CHUNK_BYTES_DEFAULT } from "./snapshot_stream.js";
+export {
+  TcpTransport,
+  type PeerAddress,
+  type PeerState,
+  type PeerStatus,
+  type TcpTransportOptions,
+  type TransportStats,
+} from "./tcp.js";
