@@ -1,9 +1,10 @@
-import { dirname, join } from "node:path";
+import { join } from "node:path";
 import { assert } from "../util/assert.js";
 import { crc32c } from "../util/crc32c.js";
 import type { LogIndex, Term } from "../util/ids.js";
 import { logIndex, term } from "../util/ids.js";
 import type { Disk } from "./disk.js";
+import { mkdirDurable } from "./durable_dir.js";
 import type { StorageError, StorageResult } from "./errors.js";
 import { OK, corrupt, diskError, failed } from "./errors.js";
 import { getU64, setU64 } from "./u64.js";
@@ -54,17 +55,20 @@ export class SnapshotStore {
     this.#retainedMax = retainedMax;
   }
 
-  /** Opens (creating if needed) the store in `dir`, removing temporary files a crash left behind. */
+  /**
+   * Opens (creating if needed) the store in `dir`, removing temporary files a crash left behind.
+   * The directory, every parent and the entries in it are made durable first: a new level's name must
+   * survive a crash before any snapshot in it can, and a process killed between a rename and its
+   * syncDir leaves a snapshot that `load` would return but a crash could still take away.
+   */
   static async open(disk: Disk, dir: string, options: SnapshotStoreOptions = {}): Promise<StorageResult<SnapshotStore>> {
     const retainedMax = options.snapshotsRetainedMax ?? 2;
     assert(Number.isSafeInteger(retainedMax) && retainedMax >= 1, `snapshot store: snapshotsRetainedMax ${retainedMax}`);
     try {
-      await disk.mkdir(dir);
-      // The directory may be new: its own name must survive a crash before any snapshot in it can.
-      await disk.syncDir(dirname(dir));
-      for (const name of await disk.list(dir)) {
-        if (name.endsWith(tempSuffix)) await disk.unlink(join(dir, name));
-      }
+      await mkdirDurable(disk, dir);
+      const temps = (await disk.list(dir)).filter((name) => name.endsWith(tempSuffix));
+      for (const name of temps) await disk.unlink(join(dir, name));
+      if (temps.length > 0) await disk.syncDir(dir);
     } catch (cause) {
       return failed(diskError(cause, "cleaning", dir));
     }

@@ -1,15 +1,16 @@
-import { dirname, join } from "node:path";
+import { join } from "node:path";
 import { AssertionError, assert } from "../util/assert.js";
 import { NO_NODE, isNonNegativeInteger } from "../util/ids.js";
 import type { Disk, DiskFile } from "./disk.js";
+import { mkdirDurable } from "./durable_dir.js";
 import type { StorageError, StorageResult } from "./errors.js";
 import { OK, diskError, failed } from "./errors.js";
 import type { LogTerms } from "./log_terms.js";
 import { appendTerms, compactTerms, logTerms, termAt } from "./log_terms.js";
 import type { RecordBuffer, WalItem } from "./wal_record.js";
 import { appendItems, itemsBytes, recordBuffer, recordHeaderBytes, recordPayloadBytesMax, sealRecord } from "./wal_record.js";
-import type { ReplayedSegment, TornTail } from "./wal_replay.js";
-import { replay } from "./wal_replay.js";
+import type { Replayed, ReplayedSegment, TornTail } from "./wal_replay.js";
+import { markerMaxIndex, replay } from "./wal_replay.js";
 import type { SegmentName } from "./wal_segment.js";
 import { parseSegmentNames, segmentName } from "./wal_segment.js";
 import type { SnapshotMarker, StoredEntry, StoredHardState } from "./types.js";
@@ -58,7 +59,8 @@ interface Batch {
  * `save()` calls that arrive while an fdatasync is running are written together with the next one
  * (group commit); each promise resolves once its own data is durable. After any disk failure the WAL
  * refuses further writes: what reached the disk is unknown (an fsync error may have dropped dirty
- * pages), so the only safe way on is to reopen and recover.
+ * pages), so the only safe way on is to reopen and recover. Reopening is safe because `open` makes
+ * everything it read durable before it appends (see `openLive`).
  */
 export class Wal {
   readonly #disk: Disk;
@@ -103,12 +105,16 @@ export class Wal {
   /**
    * Opens the WAL in `dir`, creating it if empty, and recovers what it holds. A torn last write is
    * cut away; anything else that does not read back as written is a `corrupt` error naming the file
-   * and byte, and nothing on disk is changed.
+   * and byte, and nothing on disk is changed. What it recovers may have been left in the page cache
+   * by a process that was killed or whose fdatasync failed, so before appending it makes all of it
+   * durable: the directory and its parents (a segment created or deleted but not synced) and the
+   * live segment (see `openLive`).
    */
   static async open(disk: Disk, dir: string, options: WalOptions = {}): Promise<StorageResult<{ wal: Wal; recovered: WalRecovered }>> {
     let names: string[];
     try {
-      await disk.mkdir(dir);
+      // Also syncs `dir` itself, so that the segments listed below are the ones a crash leaves.
+      await mkdirDurable(disk, dir);
       names = await disk.list(dir);
     } catch (cause) {
       return failed(diskError(cause, "opening", dir));
@@ -117,9 +123,9 @@ export class Wal {
     if (segments.length === 0) return Wal.#create(disk, dir, options);
     const replayed = await replay(disk, dir, segments);
     if (!replayed.ok) return replayed;
-    const { hardState, entries, snapshot, tornTail } = replayed.value;
+    const { hardState, entries, snapshot, tornTail, lastRecord } = replayed.value;
     const live = replayed.value.segments[replayed.value.segments.length - 1]!;
-    const opened = await openLive(disk, dir, live, tornTail);
+    const opened = await openLive(disk, dir, live, lastRecord);
     if (!opened.ok) return opened;
     const wal = new Wal({
       disk,
@@ -139,8 +145,7 @@ export class Wal {
     const path = join(dir, name.name);
     let file: DiskFile;
     try {
-      // The directory itself may be new: make its own name durable before the segment's.
-      await disk.syncDir(dirname(dir));
+      // `open` has made the directory and every parent durable already.
       file = await disk.open(path, { create: true });
       await disk.syncDir(dir);
     } catch (cause) {
@@ -191,7 +196,8 @@ export class Wal {
     // The hard state is written again so that deleting old segments cannot take the latest one along.
     const items: WalItem[] = [{ type: "snapshot", snapshot, logKept }];
     if (this.#hardState !== undefined) items.push({ type: "hardState", hardState: this.#hardState });
-    const saved = this.#enqueue({ items, lastIndexBefore, maxIndex: snapshot.index });
+    // The marker counts as one past the snapshot, so that the deletion below keeps its own segment.
+    const saved = this.#enqueue({ items, lastIndexBefore, maxIndex: markerMaxIndex(snapshot) });
     // Chained, so deletions never overlap and close() can wait for the last one.
     this.#deleting = this.#deleting.then(async () => {
       const result = await saved;
@@ -339,17 +345,37 @@ export class Wal {
   }
 }
 
-/** Opens the newest segment for appending, first cutting away a torn tail for good. */
-async function openLive(disk: Disk, dir: string, live: ReplayedSegment, tornTail: TornTail | undefined): Promise<StorageResult<DiskFile>> {
+/**
+ * Opens the newest segment for appending, after making what replay read from it durable: it cuts the
+ * file to its valid bytes (a torn tail goes for good), writes the last record again, and syncs.
+ *
+ * Every write is synced before the next one starts, and the WAL stops at the first failure, so at
+ * open only the live segment's last record can be short of durable. A process killed before its
+ * fdatasync leaves it in the page cache, where a plain fdatasync would write it. But when an
+ * fdatasync fails, Linux (since 4.13) may mark the dirty pages clean: reads still return them, the
+ * disk never gets them, and no later fdatasync writes them (fsyncgate). Writing the same bytes again
+ * dirties those pages, so the fdatasync here writes them. Earlier records were made durable by
+ * fdatasyncs that succeeded, and pages shared with the last record held them when they did. The cut
+ * is repeated every time for the same reason: one made by an earlier open whose fdatasync failed may
+ * not have reached the disk.
+ */
+async function openLive(disk: Disk, dir: string, live: ReplayedSegment, lastRecord: Replayed["lastRecord"]): Promise<StorageResult<DiskFile>> {
   const path = join(dir, live.segment.name);
+  let file: DiskFile;
   try {
-    const file = await disk.open(path, { create: false });
-    if (tornTail !== undefined) {
-      await file.truncate(live.validBytes);
-      await file.datasync();
-    }
-    return { ok: true, value: file };
+    file = await disk.open(path, { create: false });
   } catch (cause) {
     return failed(diskError(cause, "opening", path));
   }
+  try {
+    await file.truncate(live.validBytes);
+    if (lastRecord !== undefined) await file.write(lastRecord.bytes, lastRecord.offset);
+    await file.datasync();
+  } catch (cause) {
+    const error = diskError(cause, "recovering", path);
+    // Best effort: the open already failed, and this handle must not leak.
+    await file.close().catch((again: unknown) => diskError(again, "closing", path));
+    return failed(error);
+  }
+  return { ok: true, value: file };
 }

@@ -8,7 +8,10 @@ import { findRecord, readRecord } from "./wal_record.js";
 import type { SegmentName } from "./wal_segment.js";
 import type { SnapshotMarker, StoredEntry, StoredHardState } from "./types.js";
 
-/** A segment as recovery found it. `maxIndex` is the highest index any of its records names. */
+/**
+ * A segment as recovery found it. `maxIndex` is the highest index any of its records names, a
+ * snapshot marker counting as one past its index (see `markerMaxIndex`).
+ */
 export interface ReplayedSegment {
   readonly segment: SegmentName;
   readonly validBytes: number;
@@ -30,6 +33,11 @@ export interface Replayed {
   readonly snapshot: SnapshotMarker | undefined;
   readonly segments: ReplayedSegment[];
   readonly tornTail: TornTail | undefined;
+  /**
+   * The last valid record of the last segment, as read (a copy), or undefined if that segment holds
+   * none. It is the only record that may not be durable yet: see `openLive` in wal.ts.
+   */
+  readonly lastRecord: { readonly offset: number; readonly bytes: Uint8Array } | undefined;
 }
 
 interface LogState {
@@ -47,6 +55,7 @@ export async function replay(disk: Disk, dir: string, segments: readonly Segment
   const state: LogState = { entries: [], offset: segments[0]!.firstIndex - 1, hardState: undefined, snapshot: undefined };
   const replayed: ReplayedSegment[] = [];
   let tornTail: TornTail | undefined;
+  let lastRecord: Replayed["lastRecord"];
   for (const [k, segment] of segments.entries()) {
     const file = join(dir, segment.name);
     let bytes: Uint8Array;
@@ -66,6 +75,8 @@ export async function replay(disk: Disk, dir: string, segments: readonly Segment
       }
     }
     replayed.push({ segment, validBytes: scanned.validBytes, maxIndex });
+    const last = scanned.records[scanned.records.length - 1];
+    if (k === segments.length - 1 && last !== undefined) lastRecord = { offset: last.offset, bytes: bytes.slice(last.offset, scanned.validBytes) };
     if (scanned.torn !== undefined) {
       tornTail = { file, offset: scanned.validBytes, bytesDropped: bytes.length - scanned.validBytes, why: scanned.torn };
     }
@@ -73,7 +84,7 @@ export async function replay(disk: Disk, dir: string, segments: readonly Segment
   const why = checkCoverage(state, segments[0]!);
   if (why !== undefined) return failed(corrupt(join(dir, segments[0]!.name), 0, why));
   const { hardState, entries, snapshot } = state;
-  return { ok: true, value: { hardState, entries, snapshot, segments: replayed, tornTail } };
+  return { ok: true, value: { hardState, entries, snapshot, segments: replayed, tornTail, lastRecord } };
 }
 
 type Scanned =
@@ -171,8 +182,19 @@ function itemMaxIndex(item: WalItem): number {
     case "hardState":
       return 0;
     case "snapshot":
-      return item.snapshot.index;
+      return markerMaxIndex(item.snapshot);
   }
+}
+
+/**
+ * The index a snapshot marker counts as when deciding which segments compaction may delete: one past
+ * the snapshot. Compacting to `snapshot.index` deletes segments whose records name nothing above that
+ * index, so the segment holding the marker itself (and the hard state written with it) stays until a
+ * later marker replaces it. Counted as `snapshot.index`, a marker that landed in a segment of its own
+ * (a roll-over racing the compaction) would be deleted by its own compaction.
+ */
+export function markerMaxIndex(snapshot: SnapshotMarker): number {
+  return snapshot.index + 1;
 }
 
 /** Compaction deletes old segments only after writing a snapshot marker that covers them. */
