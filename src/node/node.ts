@@ -76,6 +76,7 @@ export class RaftNode {
   #loopRunning = false;
   #loopIdle: Promise<void> = Promise.resolve();
   #stopping = false;
+  #closed = false;
   #failure: StorageError | undefined;
   #leader: NodeId = NO_NODE;
 
@@ -191,6 +192,7 @@ export class RaftNode {
       await new Promise((resolve) => setTimeout(resolve, 10));
     }
     if (this.#tickTimer !== undefined) clearInterval(this.#tickTimer);
+    this.#closed = true;
     await this.#loopIdle;
     this.#pending.failAll({ type: "timeout" });
     this.#reads.failAll(new NodeRequestError({ type: "stopped" }));
@@ -255,6 +257,8 @@ export class RaftNode {
     // setImmediate, not a microtask: input that arrives in this I/O phase joins the batch.
     setImmediate(() => {
       this.#loopScheduled = false;
+      // After stop() has waited for the loop, nothing may touch the closed log.
+      if (this.#closed) return;
       this.#loopIdle = this.#runLoop();
     });
   }
@@ -263,7 +267,7 @@ export class RaftNode {
     if (this.#loopRunning) return;
     this.#loopRunning = true;
     try {
-      while (this.#failure === undefined && this.#raw.hasReady()) {
+      while (this.#failure === undefined && !this.#closed && this.#raw.hasReady()) {
         await this.#handleReady(this.#raw.ready());
       }
     } finally {

@@ -1,6 +1,6 @@
 import { join } from "node:path";
 import type { DurableState, Entry, HardState, NodeId, Snapshot } from "../raft/index.js";
-import { SnapshotStore, Wal, type Disk, type StorageError, type StorageResult } from "../storage/index.js";
+import { SnapshotStore, Wal, mkdirDurable, type Disk, type StorageError, type StorageResult } from "../storage/index.js";
 import { fromUtf8, utf8 } from "../util/bytes.js";
 import { logIndex, nodeId, term, type LogIndex, type Term } from "../util/ids.js";
 
@@ -42,6 +42,13 @@ export class NodeStorage {
   }
 
   static async open(disk: Disk, dir: string): Promise<StorageResult<OpenedStorage>> {
+    // The data dir and every parent of it may be new (or left unsynced by a killed process): they
+    // must be durable before identity.json, wal/ and snap/ are created in it.
+    try {
+      await mkdirDurable(disk, dir);
+    } catch (cause) {
+      return fail(ioError(cause, dir));
+    }
     const identity = await readIdentity(disk, dir);
     if (!identity.ok) return identity;
     const opened = await Wal.open(disk, join(dir, "wal"));
@@ -120,7 +127,6 @@ async function readIdentity(disk: Disk, dir: string): Promise<StorageResult<Node
   const path = join(dir, identityFile);
   let bytes: Uint8Array;
   try {
-    await disk.mkdir(dir);
     bytes = await disk.readFile(path);
   } catch (cause) {
     if (errnoOf(cause) === "ENOENT") return { ok: true, value: undefined };
@@ -145,13 +151,13 @@ function isIdentity(value: unknown): value is NodeIdentity {
   );
 }
 
-function encodeConfig(meta: { voters: readonly NodeId[]; learners: readonly NodeId[] }): Uint8Array {
-  return utf8(JSON.stringify({ voters: meta.voters, learners: meta.learners }));
+function encodeConfig(meta: { voters: readonly NodeId[]; votersOutgoing: readonly NodeId[]; learners: readonly NodeId[] }): Uint8Array {
+  return utf8(JSON.stringify({ voters: meta.voters, votersOutgoing: meta.votersOutgoing, learners: meta.learners }));
 }
 
-function decodeConfig(bytes: Uint8Array): { voters: NodeId[]; learners: NodeId[] } {
-  const parsed = JSON.parse(fromUtf8(bytes)) as { voters: number[]; learners: number[] };
-  return { voters: parsed.voters.map(nodeId), learners: parsed.learners.map(nodeId) };
+function decodeConfig(bytes: Uint8Array): { voters: NodeId[]; votersOutgoing: NodeId[]; learners: NodeId[] } {
+  const parsed = JSON.parse(fromUtf8(bytes)) as { voters: number[]; votersOutgoing?: number[]; learners: number[] };
+  return { voters: parsed.voters.map(nodeId), votersOutgoing: (parsed.votersOutgoing ?? []).map(nodeId), learners: parsed.learners.map(nodeId) };
 }
 
 function errnoOf(cause: unknown): string | undefined {

@@ -31,6 +31,7 @@ export function stepCandidate(r: Raft, m: Message): StepResult {
     }
     case "propose":
       return { ok: false, reason: "noLeader" };
+    case "timeoutNow":
     case "voteRequest":
     case "appendEntriesResponse":
     case "heartbeatResponse":

@@ -19,6 +19,11 @@ export function stepFollower(r: Raft, m: Message): StepResult {
       heardFromLeader(r, m);
       handleInstallSnapshot(r, m);
       return OK;
+    case "timeoutNow":
+      // Ordered by the leader: campaign now, skipping pre-vote and past the others' stickiness.
+      if (!r.isVoter(r.id)) return { ok: false, reason: "unexpected" };
+      r.campaign("vote", true);
+      return OK;
     case "propose":
       // Forwarded proposals travel one hop only, so a stale leader hint cannot bounce them around.
       return { ok: false, reason: "unexpected" };
@@ -82,7 +87,7 @@ export function handleInstallSnapshot(r: Raft, m: InstallSnapshot): void {
     return;
   }
   r.log.restore(meta.index, meta.term);
-  r.voters = [new Set(meta.voters)];
+  r.voters = meta.votersOutgoing.length === 0 ? [new Set(meta.voters)] : [new Set(meta.voters), new Set(meta.votersOutgoing)];
   r.learners = new Set(meta.learners);
   r.snapshot = m.snapshot;
   r.pendingSnapshot = m.snapshot;

@@ -3,8 +3,9 @@ import { logIndex, NO_NODE, type LogIndex, type NodeId } from "../util/ids.js";
 import type { AppendEntriesResponse, HeartbeatResponse, Message, ReadIndexRequest } from "./messages.js";
 import { hasQuorum, jointCommitted } from "./quorum.js";
 import type { Raft, StepResult } from "./raft.js";
+import { handOffIfRemoved } from "./membership.js";
+import { appendToLog, broadcastHeartbeat, sendAppend, sendTimeoutNow } from "./replication.js";
 import type { ReadOnlyMode } from "./options.js";
-import type { Entry } from "./types.js";
 
 const OK: StepResult = { ok: true };
 const EMPTY = new Uint8Array(0);
@@ -26,6 +27,12 @@ export function tickLeader(r: Raft): void {
     }
   }
   retryLostSnapshots(r);
+  if (r.leadTransferee !== NO_NODE && ++r.transferElapsed >= r.options.electionTicks) {
+    // The target did not take over within an election timeout: keep leading and take proposals
+    // again, or, if this leader was removed, try the next successor.
+    r.leadTransferee = NO_NODE;
+    handOffIfRemoved(r);
+  }
   if (r.heartbeatElapsed >= r.options.heartbeatTicks) {
     r.heartbeatElapsed = 0;
     broadcastHeartbeat(r);
@@ -66,6 +73,7 @@ export function stepLeader(r: Raft, m: Message): StepResult {
     case "appendEntries":
     case "heartbeat":
     case "installSnapshot":
+    case "timeoutNow":
     case "voteRequest":
     case "readIndexResponse":
       // Two leaders in one term cannot happen; a message claiming otherwise is bogus.
@@ -83,6 +91,10 @@ export type ProposeResult =
 /** Appends proposals to the leader's log; replication goes out with the next Ready. */
 export function proposeEntries(r: Raft, data: readonly Uint8Array[]): ProposeResult {
   assert(r.role === "leader", "proposeEntries on a non-leader");
+  if (r.leadTransferee !== NO_NODE) {
+    r.stats.proposalsDropped += data.length;
+    return { ok: false, error: "transferInProgress" };
+  }
   let bytes = 0;
   for (const d of data) bytes += d.byteLength;
   // An oversized proposal still goes through alone, or a large value could never be written.
@@ -93,13 +105,6 @@ export function proposeEntries(r: Raft, data: readonly Uint8Array[]): ProposeRes
   appendToLog(r, data.map((d) => ({ kind: "normal" as const, data: d })));
   r.uncommittedBytes += bytes;
   return { ok: true, index: r.log.lastIndex(), term: r.term };
-}
-
-function appendToLog(r: Raft, items: readonly Pick<Entry, "kind" | "data">[]): void {
-  const first = r.log.lastIndex() + 1;
-  r.log.appendNew(items.map((item, k) => ({ index: logIndex(first + k), term: r.term, kind: item.kind, data: item.data })));
-  r.appendPending = true;
-  // A single voter commits as soon as its own disk has the entries (see leaderPersisted).
 }
 
 /** The leader's own entries are durable: it counts itself toward the commit quorum from now. */
@@ -127,6 +132,7 @@ function handleAppendResponse(r: Raft, m: AppendEntriesResponse): StepResult {
   if (!pr.maybeUpdate(m.matchIndex)) return OK;
   // After a snapshot, the follower can continue from the log once it reaches the compaction point.
   if (pr.state === "probe" || (pr.state === "snapshot" && pr.match >= r.log.offset())) pr.becomeReplicate();
+  if (m.from === r.leadTransferee && pr.match === r.log.lastIndex()) sendTimeoutNow(r, m.from);
   if (!maybeCommit(r)) {
     while (pr.next <= r.log.lastIndex() && !pr.isPaused()) sendAppend(r, m.from, false);
   }
@@ -151,78 +157,14 @@ function maybeCommit(r: Raft): boolean {
   if (quorumIndex <= r.log.committed || r.log.termAt(quorumIndex) !== r.term) return false;
   for (let i = r.log.committed + 1; i <= quorumIndex; i++) {
     const entry = r.log.entryAt(logIndex(i))!;
-    // Only this term's entries were counted; inherited ones never took from the budget.
-    if (entry.term === r.term) r.uncommittedBytes -= entry.data.byteLength;
+    // Only this term's proposals were counted; inherited entries and config changes never took from the budget.
+    if (entry.term === r.term && entry.kind === "normal") r.uncommittedBytes -= entry.data.byteLength;
   }
 
   r.log.commitTo(quorumIndex);
   releaseReadsWaitingForTermCommit(r);
   for (const to of r.peers()) sendAppend(r, to, true);
   return true;
-}
-
-/** Sends everything appended since the last Ready to every follower that is not paused. */
-export function flushAppends(r: Raft): void {
-  if (!r.appendPending) return;
-  r.appendPending = false;
-  for (const to of r.peers()) {
-    const pr = r.progress.get(to)!;
-    while (pr.next <= r.log.lastIndex() && !pr.isPaused()) sendAppend(r, to, false);
-  }
-}
-
-/**
- * Sends one AppendEntries to `to` from its next index, or nothing if the follower is paused.
- * `sendIfEmpty` sends a bare message to carry the commit index or to probe.
- */
-export function sendAppend(r: Raft, to: NodeId, sendIfEmpty: boolean): void {
-  const pr = r.progress.get(to);
-  assert(pr !== undefined, `no progress for ${to}`);
-  if (pr.isPaused()) return;
-  const prevLogIndex = logIndex(pr.next - 1);
-  const prevLogTerm = r.log.termAt(prevLogIndex);
-  if (prevLogTerm === undefined) {
-    sendSnapshot(r, to);
-    return;
-  }
-  const last = Math.min(r.log.lastIndex(), pr.next + r.options.appendEntriesMax - 1);
-  const entries = pr.next <= last ? r.log.slice(pr.next, logIndex(last), r.options.appendBytesMax) : [];
-  if (entries.length === 0 && !sendIfEmpty) return;
-  r.send({
-    type: "appendEntries",
-    from: r.id,
-    to,
-    term: r.term,
-    prevLogIndex,
-    prevLogTerm,
-    entries,
-    leaderCommit: r.log.committed,
-  });
-  pr.sentAppend(entries.at(-1)?.index);
-}
-
-/** The follower needs entries compacted away: send the newest snapshot instead. */
-function sendSnapshot(r: Raft, to: NodeId): void {
-  const snapshot = r.snapshot;
-  assert(snapshot !== undefined, "the log was compacted without a snapshot");
-  r.send({ type: "installSnapshot", from: r.id, to, term: r.term, snapshot });
-  r.progress.get(to)!.becomeSnapshot(snapshot.meta.index);
-}
-
-/** Heartbeats carry a sequence number that answers echo, for ReadIndex and the lease. */
-export function broadcastHeartbeat(r: Raft): void {
-  const context = r.readOnly.nextHeartbeat(r.leaderTicks);
-  for (const to of r.peers()) {
-    const pr = r.progress.get(to)!;
-    r.send({
-      type: "heartbeat",
-      from: r.id,
-      to,
-      term: r.term,
-      commit: logIndex(Math.min(pr.match, r.log.committed)),
-      context,
-    });
-  }
 }
 
 // ---- ReadIndex and leases ---------------------------------------------------------------------
@@ -233,6 +175,8 @@ export function broadcastHeartbeat(r: Raft): void {
  * tick timers; the driver guards against its own stalls and clock drift).
  */
 export function leaseValid(r: Raft): boolean {
+  // A transfer lets a campaign through the followers' stickiness, which is what the lease rests on.
+  if (r.leadTransferee !== NO_NODE) return false;
   return r.options.checkQuorum && r.leaderTicks - r.readOnly.leaseStartTick() < r.options.electionTicks - 2;
 }
 

@@ -13,6 +13,7 @@ export type Message =
   | Heartbeat
   | HeartbeatResponse
   | InstallSnapshot
+  | TimeoutNow
   | Propose
   | ReadIndexRequest
   | ReadIndexResponse;
@@ -84,6 +85,11 @@ export interface HeartbeatResponse extends Envelope {
 export interface InstallSnapshot extends Envelope {
   readonly type: "installSnapshot";
   readonly snapshot: Snapshot;
+}
+
+/** Leadership transfer: the leader tells an up-to-date follower to campaign at once. */
+export interface TimeoutNow extends Envelope {
+  readonly type: "timeoutNow";
 }
 
 /** A proposal a follower forwards to the leader it knows. */

@@ -31,6 +31,8 @@ export interface RaftOptions {
   readonly uncommittedBytesMax?: number;
   /** Most committed entry data bytes handed out in one Ready. */
   readonly applyBytesMax?: number;
+  /** A learner is promoted only when at most this many entries behind the leader. */
+  readonly promoteLagEntriesMax?: number;
 }
 
 export type ResolvedOptions = Required<RaftOptions>;
@@ -48,6 +50,7 @@ export function resolveOptions(options: RaftOptions): ResolvedOptions {
     inflightMax: 64,
     uncommittedBytesMax: 64 * 1024 * 1024,
     applyBytesMax: 4 * 1024 * 1024,
+    promoteLagEntriesMax: 1000,
     ...options,
   };
   if (!(resolved.heartbeatTicks >= 1 && resolved.electionTicks > resolved.heartbeatTicks)) {

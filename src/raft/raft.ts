@@ -8,6 +8,7 @@ import { isFromLeader, type Message, type VoteRequest } from "./messages.js";
 import { resolveOptions, type RaftOptions, type ResolvedOptions } from "./options.js";
 import { Progress } from "./progress.js";
 import { allVoters, jointVote, type JointVoters } from "./quorum.js";
+import { bootstrap, restoreConfig } from "./membership.js";
 import { ReadOnly } from "./read_only.js";
 import type { Entry, HardState, Role, Snapshot } from "./types.js";
 
@@ -65,6 +66,11 @@ export class Raft {
   /** Ticks since this node became leader: the lease's clock. */
   leaderTicks = 0;
   randomizedElectionTimeout = 0;
+  /** Index of the newest config entry this leader appended; no new change until it is applied. */
+  pendingConfIndex = logIndex(0);
+  /** Where leadership is being handed (NO_NODE when not transferring), and for how many ticks. */
+  leadTransferee: NodeId = NO_NODE;
+  transferElapsed = 0;
   /** Entry data bytes the leader appended in this term and has not yet committed. */
   uncommittedBytes = 0;
   /** Proposals appended since the last Ready; their replication is sent when the Ready is built. */
@@ -86,7 +92,8 @@ export class Raft {
     this.id = options.id;
     const snapshot = durable?.snapshot;
     const meta = snapshot?.meta;
-    this.voters = [new Set(meta?.voters ?? this.options.voters)];
+    const outgoing = meta?.votersOutgoing ?? [];
+    this.voters = outgoing.length === 0 ? [new Set(meta?.voters ?? this.options.voters)] : [new Set(meta!.voters), new Set(outgoing)];
     this.learners = new Set(meta?.learners ?? this.options.learners);
     this.snapshot = snapshot;
     const hardState = durable?.hardState;
@@ -109,6 +116,9 @@ export class Raft {
       this.term = this.log.lastTerm();
       this.vote = NO_NODE;
     }
+    restoreConfig(this, durable?.entries ?? []);
+    const fresh = durable === undefined || (durable.entries.length === 0 && durable.snapshot === undefined && durable.hardState.term === 0);
+    if (fresh && this.options.voters.length > 0) bootstrap(this);
     this.becomeFollower(this.term, NO_NODE);
   }
 
@@ -154,6 +164,8 @@ export class Raft {
     this.progress = new Map();
     this.uncommittedBytes = 0;
     this.appendPending = false;
+    this.leadTransferee = NO_NODE;
+    this.transferElapsed = 0;
     this.readOnly.reset();
   }
 
@@ -193,6 +205,8 @@ export class Raft {
     for (const id of [this.id, ...this.peers()]) {
       this.progress.set(id, new Progress(logIndex(this.log.lastIndex() + 1), this.options.inflightMax));
     }
+    // Any config entry in the uncommitted tail may still be pending: no new change until it applies.
+    this.pendingConfIndex = this.log.lastIndex();
     becomeLeaderState(this);
   }
 
@@ -240,7 +254,9 @@ export class Raft {
       return;
     }
     this.electionElapsed++;
-    if (this.electionElapsed >= this.randomizedElectionTimeout) {
+    // A node that may not campaign (a learner, a removed member) lets its count run on, so its
+    // stickiness to a leader it no longer hears lapses instead of renewing itself forever.
+    if (this.electionElapsed >= this.randomizedElectionTimeout && this.isVoter(this.id)) {
       this.electionElapsed = 0;
       this.campaign(this.options.preVote ? "preVote" : "vote");
     }
@@ -341,7 +357,7 @@ export class Raft {
     // The leader's snapshot replaced the log while the driver was applying older entries.
     if (t === undefined) return undefined;
     const snapshot: Snapshot = {
-      meta: { index, term: t, voters: [...this.voters[0]], learners: [...this.learners] },
+      meta: { index, term: t, voters: [...this.voters[0]], votersOutgoing: [...(this.voters[1] ?? [])], learners: [...this.learners] },
       data,
     };
     if (this.snapshot === undefined || index > this.snapshot.meta.index) this.snapshot = snapshot;

@@ -1,6 +1,9 @@
-import { logIndex, type LogIndex, type NodeId, type Term } from "../util/ids.js";
+import { logIndex, NO_NODE, term, type LogIndex, type NodeId, type Term } from "../util/ids.js";
 import { checkInvariants } from "./invariants.js";
-import { flushAppends, leaderReadIndex, proposeEntries, type ProposeResult } from "./leader.js";
+import type { ConfChange, Config } from "./confchange.js";
+import { leaderReadIndex, proposeEntries, type ProposeResult } from "./leader.js";
+import { flushAppends } from "./replication.js";
+import { applyConfigEntry, configOf, maybeLeaveJoint, proposeConfChange, transferLeader, type ConfChangeResult } from "./membership.js";
 import type { Message } from "./messages.js";
 import type { RaftOptions, ReadOnlyMode } from "./options.js";
 import { Raft, type DurableState, type RaftStats, type ReadState, type StepResult } from "./raft.js";
@@ -57,7 +60,8 @@ export class RawNode {
 
   constructor(options: RaftOptions & { checkInvariants?: boolean }, durable?: DurableState) {
     this.#raft = new Raft(options, durable);
-    this.#persistedHardState = this.#raft.hardState();
+    // What is on disk, not what the constructor made of it: a bootstrap must be persisted.
+    this.#persistedHardState = durable?.hardState ?? { term: term(0), vote: NO_NODE, commit: logIndex(0) };
     this.#checkInvariants = options.checkInvariants ?? false;
   }
 
@@ -123,6 +127,28 @@ export class RawNode {
     return { ok: true };
   }
 
+  /**
+   * Proposes a membership change (leader only). It takes effect when its entry is applied; voter
+   * changes pass through a joint configuration that the leader leaves on its own.
+   */
+  proposeConfChange(change: ConfChange): ConfChangeResult {
+    const result = proposeConfChange(this.#raft, change);
+    this.#afterInput();
+    return result;
+  }
+
+  /** Hands leadership to `to` (leader only); proposals are refused until it completes or is abandoned. */
+  transferLeader(to: NodeId): ReturnType<typeof transferLeader> {
+    const result = transferLeader(this.#raft, to);
+    this.#afterInput();
+    return result;
+  }
+
+  /** The configuration in force (as of the last applied config entry). */
+  config(): Config {
+    return configOf(this.#raft);
+  }
+
   /** Starts an election at once, as if the election timeout had passed (used by tests and tools). */
   campaign(): void {
     const r = this.#raft;
@@ -147,13 +173,16 @@ export class RawNode {
   ready(): Ready {
     const r = this.#raft;
     flushAppends(r);
-    const hardState = r.hardState();
-    const changed = !sameHardState(hardState, this.#persistedHardState);
-    this.#persistedHardState = hardState;
     const committedEntries = r.log.nextCommitted(r.options.applyBytesMax);
     const last = committedEntries.at(-1);
     // Handed out for applying now; advance() need not repeat it, and the next Ready continues after it.
     if (last !== undefined) r.log.appliedTo(last.index);
+    for (const entry of committedEntries) if (entry.kind === "config") applyConfigEntry(r, entry);
+    maybeLeaveJoint(r);
+    flushAppends(r);
+    const hardState = r.hardState();
+    const changed = !sameHardState(hardState, this.#persistedHardState);
+    this.#persistedHardState = hardState;
     const ready: Ready = {
       softState: { role: r.role, leader: r.leader, term: r.term },
       hardState: changed ? hardState : undefined,

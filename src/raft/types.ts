@@ -27,6 +27,8 @@ export interface SnapshotMeta {
   readonly index: LogIndex;
   readonly term: Term;
   readonly voters: readonly NodeId[];
+  /** The old voters while the configuration is joint; empty otherwise. */
+  readonly votersOutgoing: readonly NodeId[];
   readonly learners: readonly NodeId[];
 }
 

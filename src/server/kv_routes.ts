@@ -95,10 +95,11 @@ export async function putKey(ctx: ServerContext, request: Request): Promise<void
     ifModRevision = Number(ifRevisionText);
   }
   const session = sessionOf(request.req);
+  // Every check of the request comes before the write: a 4xx must mean "not applied".
+  const encoding = encodingOf(request.url.searchParams);
   const command: KvCommand = { type: "put", key, value, ...(ifModRevision === undefined ? {} : { ifModRevision }), ...(session === undefined ? {} : { session }) };
   const result = await write(ctx, request, command, value);
   if (result === undefined) return;
-  const encoding = encodingOf(request.url.searchParams);
   if (result.type === "compareFailed") {
     sendJson(request.res, 409, {
       error: "compare_failed",
@@ -114,6 +115,7 @@ export async function putKey(ctx: ServerContext, request: Request): Promise<void
 
 export async function deleteKey(ctx: ServerContext, request: Request): Promise<void> {
   const key = userKey(decodeKeyText(request.params[0] ?? "", "key"));
+  encodingOf(request.url.searchParams);
   const session = sessionOf(request.req);
   const result = await write(ctx, request, { type: "delete", key, ...(session === undefined ? {} : { session }) }, undefined);
   if (result === undefined) return;

@@ -42,9 +42,9 @@ function match(route: Route, segments: readonly string[]): string[] | undefined 
   for (let i = 0; i < route.pattern.length; i++) {
     const part = route.pattern[i]!;
     if (part === "**") {
-      const rest = segments.slice(i).join("/");
-      if (rest === "") return undefined;
-      params.push(rest);
+      // An empty rest ("/v1/kv/") still matches, so the handler can say the key is empty.
+      if (segments.length <= i) return undefined;
+      params.push(segments.slice(i).join("/"));
       return params;
     }
     const segment = segments[i];
@@ -109,18 +109,20 @@ async function handle(ctx: ServerContext, req: IncomingMessage, res: ServerRespo
     const url = new URL(req.url ?? "/", "http://localhost");
     const rawPath = (req.url ?? "/").split("?", 1)[0]!;
     const segments = rawPath === "/" ? [] : rawPath.slice(1).split("/");
-    let pathMatched = false;
+    const allowed: string[] = [];
     for (const route of routes) {
       const params = match(route, segments);
       if (params === undefined) continue;
-      pathMatched = true;
+      allowed.push(route.method);
       if (route.method !== req.method) continue;
       routeName = route.name;
       const request: Request = { req, res, url, params };
       await route.handler(ctx, request);
       return;
     }
-    throw pathMatched ? new HttpError(405, "method_not_allowed", `${req.method} is not allowed here`) : new HttpError(404, "no_route", `no route for ${req.method} ${url.pathname}`);
+    if (allowed.length === 0) throw new HttpError(404, "no_route", `no route for ${req.method} ${url.pathname}`);
+    res.setHeader("allow", allowed.join(", "));
+    throw new HttpError(405, "method_not_allowed", `${req.method} is not allowed here; use ${allowed.join(" or ")}`);
   } catch (error) {
     if (res.headersSent) {
       res.destroy();

@@ -44,6 +44,8 @@ export interface DiskFaults {
 export interface ClusterOptions {
   readonly seed: number;
   readonly nodeCount: number;
+  /** Machines beyond the initial members, started empty, that membership changes may add. */
+  readonly spareNodes?: number;
   readonly tickMs: number;
   readonly electionTicks: number;
   readonly heartbeatTicks: number;
@@ -77,7 +79,9 @@ export class SimCluster {
   readonly options: ClusterOptions;
   readonly checker = new SafetyChecker();
   readonly network: SimNetwork;
+  /** Every machine: the initial members first, then the spares. */
   readonly ids: readonly NodeId[];
+  readonly initialIds: readonly NodeId[];
   readonly prng: Prng;
   now = 0;
   steps = 0;
@@ -93,7 +97,8 @@ export class SimCluster {
     this.options = options;
     this.prng = new Prng(options.seed);
     this.network = new SimNetwork(this.prng.fork(), options.network);
-    this.ids = Array.from({ length: options.nodeCount }, (_, k) => nodeId(k + 1));
+    this.ids = Array.from({ length: options.nodeCount + (options.spareNodes ?? 0) }, (_, k) => nodeId(k + 1));
+    this.initialIds = this.ids.slice(0, options.nodeCount);
     this.#createStateMachine = options.createStateMachine ?? (() => new IdAllocator());
     for (const id of this.ids) {
       const node: SimNode = {
@@ -197,8 +202,8 @@ export class SimCluster {
 
   /** Losing a disk for good is survivable only while a majority keeps theirs. */
   #mayLoseDisk(): boolean {
-    const lost = this.ids.length - this.usableIds().length;
-    return lost + 1 <= (this.ids.length - 1) / 2;
+    const lost = this.initialIds.length - this.usableIds().filter((id) => this.initialIds.includes(id)).length;
+    return lost + 1 <= (this.initialIds.length - 1) / 2;
   }
 
   restart(id: NodeId): void {
@@ -217,7 +222,7 @@ export class SimCluster {
     const o = this.options;
     const durable = node.storage.durableState();
     node.raw = new RawNode(
-      { ...o.raft, id: node.id, voters: this.ids, random: node.prng, electionTicks: o.electionTicks, heartbeatTicks: o.heartbeatTicks, checkInvariants: true },
+      { ...o.raft, id: node.id, voters: this.initialIds.includes(node.id) ? this.initialIds : [], random: node.prng, electionTicks: o.electionTicks, heartbeatTicks: o.heartbeatTicks, checkInvariants: true },
       durable,
     );
     node.stateMachine = this.#createStateMachine();

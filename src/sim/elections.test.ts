@@ -189,7 +189,13 @@ test("after the leader crashes the others elect a new leader in a higher term, a
   assert.equal(c.propose(leader, new Uint8Array([2])).ok, true);
   c.tickAll(2);
   for (const id of [2, 3, 4, 5]) {
-    const data = c.applied(id).filter((e) => e.data.byteLength > 0).map((e) => [...e.data]);
+    const applied = c.applied(id);
+    assert.deepEqual(
+      applied.filter((e) => e.kind === "config").map((e) => [e.index, e.term]),
+      [[1, 1]],
+      `node ${id} applied the bootstrap configuration entry and no other`,
+    );
+    const data = applied.filter((e) => e.kind === "normal" && e.data.byteLength > 0).map((e) => [...e.data]);
     assert.deepEqual(data, [[1], [2]], `node ${id} applied the old and the new proposal`);
   }
 });

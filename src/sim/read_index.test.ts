@@ -1,6 +1,7 @@
 import assert from "node:assert/strict";
 import { test } from "node:test";
 import type { Message, ReadState } from "../raft/index.js";
+import { logIndex } from "../util/ids.js";
 import { ScriptedCluster } from "./scripted.js";
 
 /*
@@ -44,13 +45,18 @@ function pump(c: ScriptedCluster, unpersisted = false): Map<number, ReadState[]>
   throw new Error("did not go quiet");
 }
 
-/** A cluster led by node 1 whose followers all know the commit index of the leader's no-op. */
+/**
+ * A cluster led by node 1 whose followers all know the commit index of the leader's no-op
+ * (index 2: index 1 is the bootstrap configuration entry every initial member starts with).
+ */
 function settledCluster(nodes: number): ScriptedCluster {
   const c = new ScriptedCluster({ nodes });
   c.campaign(1);
   c.tickAll(2);
   assert.equal(c.leader(), 1);
-  for (const id of c.ids) assert.equal(c.node(id).status().commitIndex, 1);
+  const noop = c.node(1).entryAt(logIndex(2));
+  assert.ok(noop?.kind === "normal" && noop.data.byteLength === 0 && noop.term === c.node(1).status().term, "index 2 is the leader's no-op");
+  for (const id of c.ids) assert.equal(c.node(id).status().commitIndex, 2);
   assert.equal(c.inFlight.length, 0);
   return c;
 }
@@ -101,7 +107,7 @@ test("ReadIndex on a follower is answered through the leader with the leader's c
   assert.equal(c.propose(1, new Uint8Array([9])).ok, true);
   c.tickAll(1);
   const commit = c.node(1).status().commitIndex;
-  assert.equal(commit, 2);
+  assert.equal(commit, 3, "bootstrap entry, no-op, proposal");
   assert.deepEqual(c.node(2).readIndex(ctx(3)), { ok: true });
   const reads = pump(c);
   assert.deepEqual(reads.get(1), [], "the leader answers the follower, not itself");
@@ -117,7 +123,7 @@ test("ReadIndex on a new leader waits until an entry of its own term commits, th
   c.dropIf = (m) => m.type === "appendEntries";
   c.campaign(1);
   assert.equal(c.node(1).status().role, "leader");
-  assert.equal(c.node(1).status().commitIndex, 0, "the no-op has not committed");
+  assert.equal(c.node(1).status().commitIndex, 1, "only the bootstrap entry (term 1) is committed; the no-op at index 2 is not");
   assert.deepEqual(c.node(1).readIndex(ctx(5)), { ok: true });
   const before = takeReady(c, 1);
   assert.deepEqual(before.readStates, []);
@@ -129,14 +135,17 @@ test("ReadIndex on a new leader waits until an entry of its own term commits, th
   c.inFlight.length = 0;
   c.node(1).tick(); // a heartbeat unblocks the lost probes
   const reads = pump(c, true);
-  assert.equal(c.node(1).status().commitIndex, 1);
+  assert.equal(c.node(1).status().commitIndex, 2);
   const states = reads.get(1)!;
   assert.equal(states.length, 1);
-  assert.equal(states[0]!.index, 1, "the read index includes the no-op of the leader's term");
+  assert.equal(states[0]!.index, 2, "the read index includes the no-op of the leader's term");
 });
 
 test("ReadIndex with no known leader is refused with noLeader", () => {
   const c = new ScriptedCluster({ nodes: 3 });
+  c.deliver(); // persists and applies each node's bootstrap entry, so nothing is pending before the read
+  assert.equal(c.inFlight.length, 0);
+  assert.equal(c.node(2).hasReady(), false);
   assert.deepEqual(c.node(2).readIndex(ctx(4)), { ok: false, error: "noLeader" });
   assert.equal(c.node(2).hasReady(), false);
 });

@@ -1,6 +1,6 @@
 import assert from "node:assert/strict";
 import { test } from "node:test";
-import type { Message } from "../raft/index.js";
+import { decodeConfEntry, type Message } from "../raft/index.js";
 import { logIndex, term } from "../util/ids.js";
 import { ScriptedCluster } from "./scripted.js";
 
@@ -20,6 +20,13 @@ function logOf(c: ScriptedCluster, id: number): { term: number; data: number[] }
 
 function appliedData(c: ScriptedCluster, id: number): number[][] {
   return c.applied(id).map((e) => [...e.data]);
+}
+
+/** A node's applied entries, with each config entry's payload decoded. */
+function appliedEntries(c: ScriptedCluster, id: number): unknown[] {
+  return c.applied(id).map((e) =>
+    e.kind === "config" ? { index: e.index, term: e.term, config: decodeConfEntry(e.data) } : { index: e.index, term: e.term, data: [...e.data] },
+  );
 }
 
 function rejectionsFrom(c: ScriptedCluster, id: number): number {
@@ -159,9 +166,17 @@ test("a minority cut off while the majority commits catches up after the heal an
 
   assert.equal(c.node(1).status().role, "leader");
   const termBefore = c.node(1).status().term;
-  assert.equal(c.applied(1).length, 21, "the majority commits the no-op and 20 proposals");
+  assert.equal(c.applied(1).length, 22, "the majority commits the bootstrap entry, the no-op and 20 proposals");
+  assert.deepEqual(
+    appliedEntries(c, 1).slice(0, 2),
+    [
+      { index: 1, term: 1, config: { op: "bootstrap", voters: [1, 2, 3, 4, 5] } },
+      { index: 2, term: termBefore, data: [] },
+    ],
+    "index 1 is the bootstrap configuration entry, index 2 the leader's no-op",
+  );
   for (const id of [4, 5]) {
-    assert.equal(c.applied(id).length, 1, `cut-off node ${id} applies only the no-op`);
+    assert.equal(c.applied(id).length, 2, `cut-off node ${id} applies only the bootstrap entry and the no-op`);
     assert.equal(c.node(id).status().term, termBefore, `cut-off node ${id} does not inflate its term (pre-vote)`);
   }
 
@@ -170,7 +185,7 @@ test("a minority cut off while the majority commits catches up after the heal an
   assert.equal(c.leader(), 1);
   assert.equal(c.node(1).status().term, termBefore);
   const expected = appliedData(c, 1);
-  assert.deepEqual(expected.slice(1), payloads.map((p) => [...p]));
+  assert.deepEqual(expected.slice(2), payloads.map((p) => [...p]));
   for (const id of c.ids) {
     assert.deepEqual(appliedData(c, id), expected, `node ${id} applied everything`);
     assert.deepEqual(logOf(c, id), logOf(c, 1), `node ${id} holds the leader's log`);
@@ -184,19 +199,32 @@ test("a proposal on a follower is forwarded to the leader and commits everywhere
   assert.deepEqual(result, { ok: true, forwardedTo: 1 });
   assert.ok(c.delivered.some((m) => m.type === "propose" && m.from === 2 && m.to === 1));
   c.tickAll(2);
-  for (const id of c.ids) assert.deepEqual(appliedData(c, id), [[], [7, 7]], `node ${id}`);
-  assert.equal(c.node(1).entryAt(logIndex(2))?.term, c.node(1).status().term);
+  const t = c.node(1).status().term;
+  for (const id of c.ids) {
+    assert.deepEqual(
+      appliedEntries(c, id),
+      [
+        { index: 1, term: 1, config: { op: "bootstrap", voters: [1, 2, 3] } },
+        { index: 2, term: t, data: [] },
+        { index: 3, term: t, data: [7, 7] },
+      ],
+      `node ${id}`,
+    );
+  }
+  assert.equal(c.node(1).entryAt(logIndex(3))?.term, t);
 });
 
 test("a proposal with no known leader is refused at once with noLeader and sends nothing", () => {
   const c = new ScriptedCluster({ nodes: 3 });
   const delivered = c.delivered.length;
+  const lastBefore = c.node(2).status().lastIndex;
+  assert.equal(lastBefore, 1, "a fresh member holds only the bootstrap entry");
   const result = c.propose(2, bytes(1));
   assert.deepEqual(result, { ok: false, error: "noLeader" });
   assert.equal(c.inFlight.length, 0);
   assert.equal(c.delivered.length, delivered);
   assert.equal(c.node(2).status().stats.proposalsDropped, 1);
-  assert.equal(c.node(2).status().lastIndex, 0);
+  assert.equal(c.node(2).status().lastIndex, lastBefore, "nothing is appended");
 });
 
 test("a leader cut off from its followers refuses proposals beyond uncommittedBytesMax, and accepts again once they commit", () => {

@@ -30,6 +30,7 @@ export function describeMessage(m: Message): string {
     case "propose":
       return `${head} ${m.data.length} item(s)`;
     case "readIndexRequest":
+    case "timeoutNow":
       return head;
     case "readIndexResponse":
       return `${head} index=${m.index}`;

@@ -50,9 +50,9 @@ function fixedSamples(): Message[] {
     {
       type: "installSnapshot",
       ...env,
-      snapshot: { meta: { index: logIndex(1000), term: term(6), voters: [n1, n2, nodeId(3)], learners: [nodeId(4)] }, data: fill(3 << 20, 9) },
+      snapshot: { meta: { index: logIndex(1000), term: term(6), voters: [n1, n2, nodeId(3)], votersOutgoing: [], learners: [nodeId(4)] }, data: fill(3 << 20, 9) },
     },
-    { type: "installSnapshot", ...env, snapshot: { meta: { index: logIndex(0), term: term(0), voters: [], learners: [] }, data: new Uint8Array(0) } },
+    { type: "installSnapshot", ...env, snapshot: { meta: { index: logIndex(0), term: term(0), voters: [], votersOutgoing: [], learners: [] }, data: new Uint8Array(0) } },
     { type: "propose", ...env, data: [] },
     { type: "propose", ...env, data: [new Uint8Array(0), bytesOf(1, 2, 3), fill(70_000, 3)] },
     { type: "readIndexRequest", ...env, context: new Uint8Array(0) },
@@ -95,7 +95,7 @@ function randomMessage(prng: Prng): Message {
     case 6: {
       const members = [1, 2, 3, 4, 5, 6].filter(() => prng.chance(0.5)).map(nodeId);
       const split = prng.int(0, members.length + 1);
-      const meta = { index: logIndex(int()), term: term(int()), voters: members.slice(0, split), learners: members.slice(split) };
+      const meta = { index: logIndex(int()), term: term(int()), voters: members.slice(0, split), votersOutgoing: members.slice(0, prng.int(0, split + 1)), learners: members.slice(split) };
       return { type: "installSnapshot", ...env, snapshot: { meta, data: bytes() } };
     }
     case 7:
@@ -113,7 +113,7 @@ function randomChunk(prng: Prng): Uint8Array {
   const data = fill(totalBytes === 0 ? 0 : prng.int(1, totalBytes - offset + 1), prng.nextUint32());
   const chunk: SnapshotChunk = {
     from: n1, to: n2, term: term(prng.int(0, 9)), streamId: prng.nextUint32(), totalBytes, offset,
-    meta: offset === 0 ? { index: logIndex(5), term: term(2), voters: [n1, n2], learners: [] } : undefined,
+    meta: offset === 0 ? { index: logIndex(5), term: term(2), voters: [n1, n2], votersOutgoing: [], learners: [] } : undefined,
     data,
   };
   return encodeSnapshotChunkAt(chunk, 0, snapshotChunkBytes(chunk));
@@ -170,7 +170,7 @@ test("decoded byte fields are views of the input, not copies", () => {
 test("the decoder rejects each kind of invalid field with a reason", () => {
   const hb: Message = { type: "heartbeat", from: n1, to: n2, term: term(3), commit: logIndex(1), context: 1 };
   const ae: Message = { type: "appendEntries", from: n1, to: n2, term: term(5), prevLogIndex: logIndex(4), prevLogTerm: term(2), entries: entries(4, [3, 4], () => 2), leaderCommit: logIndex(4) };
-  const snap: Message = { type: "installSnapshot", from: n1, to: n2, term: term(5), snapshot: { meta: { index: logIndex(3), term: term(2), voters: [n1, n2], learners: [nodeId(3)] }, data: bytesOf(1) } };
+  const snap: Message = { type: "installSnapshot", from: n1, to: n2, term: term(5), snapshot: { meta: { index: logIndex(3), term: term(2), voters: [n1, n2], votersOutgoing: [], learners: [nodeId(3)] }, data: bytesOf(1) } };
   const mutate = (m: Message, at: number, value: number): Uint8Array => {
     const bytes = new Uint8Array(encodeMessage(m));
     bytes[at] = value;
@@ -198,8 +198,8 @@ test("the decoder rejects each kind of invalid field with a reason", () => {
   expectError(mutate(ae, 54 + 15 + 7, 6), /entry 1's term 6 is above the message's term 5/);
   expectError(mutate(ae, 41, 6), /prevLogTerm: 6 is above the message's term 5/);
   expectError(mutate(ae, 54 + 12, 200), /entry.data: needs 200 bytes/);
-  // installSnapshot: index(26) term(34) voterCount(42..45) voters(46, 54) learnerCount(62..65) learners(66..73).
-  expectError(mutate(snap, 73, 1), /snapshot.learners: node 1 appears twice/);
+  // installSnapshot: index(26) term(34) voterCount(42..45) voters(46, 54) outgoingCount(62..65) learnerCount(66..69) learners(70..77).
+  expectError(mutate(snap, 77, 1), /snapshot.learners: node 1 appears twice/);
   expectError(mutate(snap, 61, 1), /snapshot.voters: node 1 appears twice/);
   expectError(mutate(snap, 53, 0), /snapshot.voters: node id 0/);
   assert.ok(!decodeMessage(randomChunk(new Prng(1))).ok, "a snapshot chunk is not a message");

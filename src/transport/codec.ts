@@ -49,6 +49,7 @@ const TAGS = {
   propose: 8,
   readIndexRequest: 9,
   readIndexResponse: 10,
+  timeoutNow: 11,
 } as const satisfies Record<MessageType, number>;
 const SNAPSHOT_CHUNK_TAG = 128;
 
@@ -164,6 +165,8 @@ function bodyBytes(m: Message): number {
       return U32_BYTES + m.context.length;
     case "readIndexResponse":
       return U32_BYTES + m.context.length + U64_BYTES;
+    case "timeoutNow":
+      return 0;
     default:
       return assertNever(m, "message");
   }
@@ -219,6 +222,8 @@ function writeBody(w: ByteWriter, m: Message): void {
       w.bytes(m.context);
       w.u64(m.index);
       return;
+    case "timeoutNow":
+      return;
     default:
       return assertNever(m, "message");
   }
@@ -237,13 +242,14 @@ function writeEntries(w: ByteWriter, prevLogIndex: LogIndex, entries: readonly E
 }
 
 function metaBytes(meta: SnapshotMeta): number {
-  return U64_BYTES * 2 + U32_BYTES * 2 + U64_BYTES * (meta.voters.length + meta.learners.length);
+  return U64_BYTES * 2 + U32_BYTES * 3 + U64_BYTES * (meta.voters.length + meta.votersOutgoing.length + meta.learners.length);
 }
 
 function writeMeta(w: ByteWriter, meta: SnapshotMeta): void {
   w.u64(meta.index);
   w.u64(meta.term);
   writeIds(w, meta.voters);
+  writeIds(w, meta.votersOutgoing);
   writeIds(w, meta.learners);
 }
 
@@ -341,6 +347,8 @@ function readBody(r: ByteReader, tag: number, from: NodeId, to: NodeId, t: Term)
       return { type: "readIndexRequest", from, to, term: t, context: r.bytes("context") };
     case TAGS.readIndexResponse:
       return { type: "readIndexResponse", from, to, term: t, context: r.bytes("context"), index: logIndex(r.u64("index")) };
+    case TAGS.timeoutNow:
+      return { type: "timeoutNow", from, to, term: t };
     default:
       return r.fail("tag", `unknown message tag ${tag}`);
   }
@@ -369,8 +377,12 @@ function readMeta(r: ByteReader): SnapshotMeta {
   const t = term(r.u64("snapshot.term"));
   const seen = new Set<NodeId>();
   const voters = readIds(r, "snapshot.voters", seen);
+  // Outgoing voters of a joint configuration may also be incoming ones, never learners.
+  const outgoingSeen = new Set<NodeId>();
+  const votersOutgoing = readIds(r, "snapshot.votersOutgoing", outgoingSeen);
+  for (const id of outgoingSeen) seen.add(id);
   const learners = readIds(r, "snapshot.learners", seen);
-  return { index, term: t, voters, learners };
+  return { index, term: t, voters, votersOutgoing, learners };
 }
 
 /** Node ids ≥ 1, none already in `seen` (a member is a voter or a learner, once). */

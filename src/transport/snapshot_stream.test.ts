@@ -7,7 +7,7 @@ import { nextChunk, SnapshotReassembler } from "./snapshot_stream.js";
 
 function snapshotMessage(bytes: number, t = 3): InstallSnapshot {
   const data = new Uint8Array(bytes).map((_, i) => (i * 7) & 0xff);
-  const meta = { index: logIndex(50), term: term(2), voters: [nodeId(1), nodeId(2)], learners: [] };
+  const meta = { index: logIndex(50), term: term(2), voters: [nodeId(1), nodeId(2)], votersOutgoing: [], learners: [] };
   return { type: "installSnapshot", from: nodeId(1), to: nodeId(2), term: term(t), snapshot: { meta, data } };
 }
 

@@ -254,7 +254,7 @@ test("a 5 MiB snapshot arrives intact in chunks, and a heartbeat sent with it is
   const data = new Uint8Array(5 << 20).map((_, i) => (i * 31 + (i >>> 12)) & 0xff);
   const snapshot: Message = {
     type: "installSnapshot", from: n1, to: n2, term: term(3),
-    snapshot: { meta: { index: logIndex(9000), term: term(3), voters: [n1, n2, n3], learners: [] }, data },
+    snapshot: { meta: { index: logIndex(9000), term: term(3), voters: [n1, n2, n3], votersOutgoing: [], learners: [] }, data },
   };
   a.t.send([snapshot, heartbeat(n1, n2, 5)]);
   const received = await b.inbox.next((m) => m.type === "installSnapshot", "the snapshot");
@@ -271,7 +271,7 @@ test("with a tiny socket buffer, a snapshot still streams chunk by chunk to the 
   const b = await startNode(n2);
   a.t.setPeer(n2, b.address);
   const data = new Uint8Array(2 << 20).map((_, i) => i & 0xff);
-  const meta = { index: logIndex(5), term: term(1), voters: [n1, n2], learners: [] };
+  const meta = { index: logIndex(5), term: term(1), voters: [n1, n2], votersOutgoing: [], learners: [] };
   a.t.send([{ type: "installSnapshot", from: n1, to: n2, term: term(1), snapshot: { meta, data } }]);
   const received = await b.inbox.next((m) => m.type === "installSnapshot", "the snapshot");
   assert.ok(received.type === "installSnapshot" && Buffer.compare(received.snapshot.data, data) === 0);
@@ -281,7 +281,7 @@ test("with a tiny socket buffer, a snapshot still streams chunk by chunk to the 
 
 test("an inconsistent snapshot stream is discarded without closing the connection; a cut-off one when it closes", async () => {
   const b = await startNode(n2);
-  const meta = { index: logIndex(5), term: term(1), voters: [n1, n2], learners: [] };
+  const meta = { index: logIndex(5), term: term(1), voters: [n1, n2], votersOutgoing: [], learners: [] };
   const chunk = (streamId: number, offset: number, bytes: number) =>
     snapshotChunkFrame({ from: n1, to: n2, term: term(1), streamId, totalBytes: 300, offset, meta: offset === 0 ? meta : undefined, data: new Uint8Array(bytes) });
   const raw = await rawConnection(b.address);
@@ -323,7 +323,7 @@ test("close() with traffic in flight releases every socket and listener; it is i
   b.t.setPeer(n1, a.address);
   a.t.setPeer(n3, { host, port: 1 }); // refused: leaves a backoff timer behind
   await until(() => a.t.peers().find((p) => p.id === n3)?.state === "backoff", "the backoff");
-  a.t.send([heartbeat(n1, n2, 1), { type: "installSnapshot", from: n1, to: n2, term: term(1), snapshot: { meta: { index: logIndex(1), term: term(1), voters: [n1], learners: [] }, data: new Uint8Array(3 << 20) } }]);
+  a.t.send([heartbeat(n1, n2, 1), { type: "installSnapshot", from: n1, to: n2, term: term(1), snapshot: { meta: { index: logIndex(1), term: term(1), voters: [n1], votersOutgoing: [], learners: [] }, data: new Uint8Array(3 << 20) } }]);
   await Promise.all([a.t.close(), b.t.close(), a.t.close()]);
   a.t.send([heartbeat(n1, n2, 2)]);
   const never = new TcpTransport({ id: n3, listen: { host, port: 0 }, peers: new Map(), onMessage: () => {} });

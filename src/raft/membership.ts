@@ -1,0 +1,118 @@
+import { logIndex, NO_NODE, term, type NodeId } from "../util/ids.js";
+import { applyConfEntry, decodeConfEntry, encodeConfEntry, planChange, type ConfChange, type ConfChangeError, type Config } from "./confchange.js";
+import { appendToLog, sendAppend, sendTimeoutNow } from "./replication.js";
+import { Progress } from "./progress.js";
+import type { Raft } from "./raft.js";
+import type { Entry } from "./types.js";
+
+export type ConfChangeResult = { readonly ok: true; readonly index: number } | { readonly ok: false; readonly error: ConfChangeError };
+
+export function configOf(r: Raft): Config {
+  return { incoming: r.voters[0], outgoing: r.voters[1], learners: r.learners };
+}
+
+function setConfig(r: Raft, config: Config): void {
+  r.voters = config.outgoing === undefined ? [config.incoming] : [config.incoming, config.outgoing];
+  r.learners = new Set(config.learners);
+}
+
+/**
+ * The leader's entry point for a membership change. A learner is promoted only once it is within
+ * `promoteLagEntriesMax` of the leader's log, so the new voter does not stall commits while it catches up.
+ */
+export function proposeConfChange(r: Raft, change: ConfChange): ConfChangeResult {
+  if (r.role !== "leader") return { ok: false, error: "notLeader" };
+  if (r.pendingConfIndex > r.log.applied) return { ok: false, error: "changeInProgress" };
+  const planned = planChange(configOf(r), change);
+  if (typeof planned === "string") return { ok: false, error: planned };
+  if (change.type === "promote") {
+    const pr = r.progress.get(change.id);
+    if (pr === undefined || pr.match + r.options.promoteLagEntriesMax < r.log.lastIndex()) return { ok: false, error: "learnerBehind" };
+  }
+  appendToLog(r, [{ kind: "config", data: encodeConfEntry(planned) }]);
+  r.pendingConfIndex = r.log.lastIndex();
+  return { ok: true, index: r.pendingConfIndex };
+}
+
+/** A committed config entry is being handed out for applying: it takes effect now. */
+export function applyConfigEntry(r: Raft, entry: Entry): void {
+  const decoded = decodeConfEntry(entry.data);
+  // A config entry this node cannot read cannot have been written by a correct leader: skip it.
+  if (decoded === undefined) return;
+  setConfig(r, applyConfEntry(configOf(r), decoded));
+  if (r.role !== "leader") return;
+  for (const id of [...r.peers(), r.id]) {
+    if (!r.progress.has(id)) r.progress.set(id, new Progress(logIndex(r.log.lastIndex() + 1), r.options.inflightMax));
+  }
+  const members = new Set([...r.peers(), r.id]);
+  for (const id of [...r.progress.keys()]) if (!members.has(id)) r.progress.delete(id);
+  if (r.leadTransferee !== NO_NODE && !r.isVoter(r.leadTransferee)) r.leadTransferee = NO_NODE;
+  for (const to of r.peers()) sendAppend(r, to, true);
+  handOffIfRemoved(r);
+}
+
+/**
+ * A leader that has applied its own removal hands leadership to the most up-to-date voter rather
+ * than stepping down at once: stepping down before the others learn that the change committed can
+ * leave them unable to elect anyone (they still count this node's vote, which it no longer gives as
+ * a voter). Until the successor takes over it keeps replicating, counting only the voters, and
+ * takes no proposals. etcd leaves this to the application; the thesis (§4.2.2) steps down, but there
+ * configurations take effect when appended, not when applied.
+ */
+export function handOffIfRemoved(r: Raft): void {
+  if (r.role !== "leader" || r.isVoter(r.id) || r.leadTransferee !== NO_NODE) return;
+  let best: NodeId = NO_NODE;
+  for (const id of r.voters[0]) {
+    if (best === NO_NODE || r.progress.get(id)!.match > r.progress.get(best)!.match) best = id;
+  }
+  if (best !== NO_NODE) transferLeader(r, best);
+}
+
+/** While joint, the leader leaves on its own once the entry that entered is applied. */
+export function maybeLeaveJoint(r: Raft): void {
+  if (r.role !== "leader" || r.voters[1] === undefined || r.pendingConfIndex > r.log.applied || r.leadTransferee !== NO_NODE) return;
+  appendToLog(r, [{ kind: "config", data: encodeConfEntry({ op: "leaveJoint" }) }]);
+  r.pendingConfIndex = r.log.lastIndex();
+}
+
+/**
+ * A new cluster's first entry names its voters, so the configuration lives in the log like every
+ * later change and a member added later learns it from the log (etcd does the same). Every initial
+ * member writes the same entry (index 1, term 1), so their logs agree; it counts as committed.
+ */
+export function bootstrap(r: Raft): void {
+  const voters = [...r.voters[0]];
+  r.log.appendNew([{ index: logIndex(1), term: term(1), kind: "config", data: encodeConfEntry({ op: "bootstrap", voters }) }]);
+  r.log.commitTo(logIndex(1));
+  r.term = term(1);
+}
+
+/** Replays config entries a restarted node's state machine had already applied (they are not handed out again). */
+export function restoreConfig(r: Raft, entries: readonly Entry[]): void {
+  for (const entry of entries) {
+    if (entry.kind !== "config" || entry.index > r.log.applied) continue;
+    const decoded = decodeConfEntry(entry.data);
+    if (decoded !== undefined) setConfig(r, applyConfEntry(configOf(r), decoded));
+  }
+}
+
+// ---- leadership transfer --------------------------------------------------------------------------
+
+export type TransferError = "notLeader" | "notVoter" | "transferInProgress";
+
+/**
+ * Starts handing leadership to `to`: proposals stop, `to` is brought up to date and then told to
+ * campaign at once (TimeoutNow), past its peers' stickiness. Abandoned after an election timeout.
+ */
+export function transferLeader(r: Raft, to: NodeId): { ok: true } | { ok: false; error: TransferError } {
+  if (r.role !== "leader") return { ok: false, error: "notLeader" };
+  if (to === r.id) return r.isVoter(r.id) ? { ok: true } : { ok: false, error: "notVoter" };
+  if (!r.isVoter(to) || r.voters[1]?.has(to) === true && !r.voters[0].has(to)) return { ok: false, error: "notVoter" };
+  if (r.leadTransferee !== NO_NODE) return r.leadTransferee === to ? { ok: true } : { ok: false, error: "transferInProgress" };
+  r.leadTransferee = to;
+  r.transferElapsed = 0;
+  const pr = r.progress.get(to)!;
+  if (pr.match === r.log.lastIndex()) sendTimeoutNow(r, to);
+  else sendAppend(r, to, true);
+  return { ok: true };
+}

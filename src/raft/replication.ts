@@ -1,0 +1,82 @@
+import { assert } from "../util/assert.js";
+import { logIndex, type NodeId } from "../util/ids.js";
+import type { Raft } from "./raft.js";
+import type { Entry } from "./types.js";
+
+/* The leader's outgoing traffic: appending to its own log, AppendEntries, snapshots, heartbeats. */
+
+export function appendToLog(r: Raft, items: readonly Pick<Entry, "kind" | "data">[]): void {
+  const first = r.log.lastIndex() + 1;
+  r.log.appendNew(items.map((item, k) => ({ index: logIndex(first + k), term: r.term, kind: item.kind, data: item.data })));
+  r.appendPending = true;
+  // A single voter commits as soon as its own disk has the entries (see leaderPersisted).
+}
+
+/** Sends everything appended since the last Ready to every follower that is not paused. */
+export function flushAppends(r: Raft): void {
+  if (!r.appendPending) return;
+  r.appendPending = false;
+  for (const to of r.peers()) {
+    const pr = r.progress.get(to)!;
+    while (pr.next <= r.log.lastIndex() && !pr.isPaused()) sendAppend(r, to, false);
+  }
+}
+
+/**
+ * Sends one AppendEntries to `to` from its next index, or nothing if the follower is paused.
+ * `sendIfEmpty` sends a bare message to carry the commit index or to probe.
+ */
+export function sendAppend(r: Raft, to: NodeId, sendIfEmpty: boolean): void {
+  const pr = r.progress.get(to);
+  assert(pr !== undefined, `no progress for ${to}`);
+  if (pr.isPaused()) return;
+  const prevLogIndex = logIndex(pr.next - 1);
+  const prevLogTerm = r.log.termAt(prevLogIndex);
+  if (prevLogTerm === undefined) {
+    sendSnapshot(r, to);
+    return;
+  }
+  const last = Math.min(r.log.lastIndex(), pr.next + r.options.appendEntriesMax - 1);
+  const entries = pr.next <= last ? r.log.slice(pr.next, logIndex(last), r.options.appendBytesMax) : [];
+  if (entries.length === 0 && !sendIfEmpty) return;
+  r.send({
+    type: "appendEntries",
+    from: r.id,
+    to,
+    term: r.term,
+    prevLogIndex,
+    prevLogTerm,
+    entries,
+    leaderCommit: r.log.committed,
+  });
+  pr.sentAppend(entries.at(-1)?.index);
+}
+
+/** Leadership transfer: the target is up to date, so it may campaign at once. */
+export function sendTimeoutNow(r: Raft, to: NodeId): void {
+  r.send({ type: "timeoutNow", from: r.id, to, term: r.term });
+}
+
+/** The follower needs entries compacted away: send the newest snapshot instead. */
+function sendSnapshot(r: Raft, to: NodeId): void {
+  const snapshot = r.snapshot;
+  assert(snapshot !== undefined, "the log was compacted without a snapshot");
+  r.send({ type: "installSnapshot", from: r.id, to, term: r.term, snapshot });
+  r.progress.get(to)!.becomeSnapshot(snapshot.meta.index);
+}
+
+/** Heartbeats carry a sequence number that answers echo, for ReadIndex and the lease. */
+export function broadcastHeartbeat(r: Raft): void {
+  const context = r.readOnly.nextHeartbeat(r.leaderTicks);
+  for (const to of r.peers()) {
+    const pr = r.progress.get(to)!;
+    r.send({
+      type: "heartbeat",
+      from: r.id,
+      to,
+      term: r.term,
+      commit: logIndex(Math.min(pr.match, r.log.committed)),
+      context,
+    });
+  }
+}
