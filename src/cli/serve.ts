@@ -12,9 +12,6 @@ export async function serve(args: readonly string[], io: CliIo): Promise<void> {
     io.stdout.write(`${serveUsage}\n`);
     return;
   }
-  if (settings.join) {
-    throw new CliFailure(exitCodes.usage, "raftkv serve: --join needs membership changes, which this version does not have yet");
-  }
   if (settings.electionTimeoutMs <= settings.heartbeatMs) {
     throw new CliFailure(exitCodes.usage, "raftkv serve: --election-timeout-ms must exceed --heartbeat-ms");
   }
@@ -28,6 +25,7 @@ export async function serve(args: readonly string[], io: CliIo): Promise<void> {
     id: settings.id,
     dataDir: settings.data,
     peers: settings.initialCluster,
+    join: settings.join,
     listenPeer: settings.listenPeer,
     stateMachine: kv,
     electionTimeoutMs: settings.electionTimeoutMs,

@@ -4,6 +4,7 @@ import { fsDisk, type Disk } from "../storage/index.js";
 import { TcpTransport, type PeerAddress } from "../transport/index.js";
 import { Prng } from "../util/prng.js";
 import { isValidName, nodeIdOf } from "./names.js";
+import { AddressBook, type MemberAddress } from "./members.js";
 import { RaftNode, type NodeObserver } from "./node.js";
 import { NodeStorage, type NodeIdentity } from "./node_storage.js";
 import type { StateMachine } from "./state_machine.js";
@@ -15,6 +16,11 @@ export interface CreateNodeOptions {
   /** Every member at bootstrap, this one included: name → peer address "host:port". Ignored on restart. */
   readonly peers: Readonly<Record<string, string>>;
   readonly stateMachine: StateMachine;
+  /**
+   * Start empty and wait to be added by a member of an existing cluster (no bootstrap); `peers`
+   * then names the existing members (and this one), so this node can answer them.
+   */
+  readonly join?: boolean;
   /** Where to listen for peers; defaults to this member's address in `peers`. */
   readonly listenPeer?: string;
   readonly electionTimeoutMs?: number;
@@ -30,6 +36,14 @@ export interface CreateNodeOptions {
 
 export type CreateNodeResult = { readonly ok: true; readonly node: Node } | { readonly ok: false; readonly error: string };
 
+/** A member of the configuration as operators see it. */
+export interface MemberInfo {
+  readonly name: string;
+  readonly id: NodeId;
+  readonly peerAddr: string;
+  readonly learner: boolean;
+}
+
 /** A running member: the Raft node, its peer transport and the member names. */
 export interface Node {
   readonly raft: RaftNode;
@@ -37,7 +51,8 @@ export interface Node {
   readonly transport: TcpTransport;
   /** The member name behind a numeric id ("n2"), or the number as text if unknown. */
   nameOf(id: NodeId): string;
-  members(): readonly { readonly name: string; readonly id: NodeId; readonly peerAddr: string }[];
+  /** The voters and learners of the configuration in force, by name. */
+  members(): readonly MemberInfo[];
   stop(): Promise<void>;
 }
 
@@ -79,6 +94,15 @@ export async function createNode(options: CreateNodeOptions): Promise<CreateNode
   }
   const members = identity.members.map((m) => ({ ...m, id: nodeIdOf(m.name) }));
   const self = members.find((m) => m.name === identity.name)!;
+  const transportRef: { current?: TcpTransport } = {};
+  const follow = (change: { added?: [NodeId, MemberAddress]; removed?: NodeId }): void => {
+    const [id, address] = change.added ?? [];
+    const addr = address === undefined ? undefined : parseAddress(address.peerAddr);
+    if (id !== undefined && id !== self.id && addr !== undefined) transportRef.current?.setPeer(id, addr);
+    const removed = change.removed;
+    // Keep the connection a moment: the last append, telling the removed node of its removal, is queued on it.
+    if (removed !== undefined && removed !== self.id) setTimeout(() => transportRef.current?.removePeer(removed), 2_000).unref();
+  };
   const listen = parseAddress(options.listenPeer ?? self.peerAddr);
   if (listen === undefined) {
     await storage.close();
@@ -86,7 +110,9 @@ export async function createNode(options: CreateNodeOptions): Promise<CreateNode
   }
   const raft = new RaftNode({
     id: self.id,
-    voters: members.map((m) => m.id),
+    voters: identity.joined === true ? [] : members.map((m) => m.id),
+    addressBook: new AddressBook(identity.members),
+    onMembersChanged: follow,
     stateMachine: options.stateMachine,
     storage,
     durable,
@@ -101,6 +127,10 @@ export async function createNode(options: CreateNodeOptions): Promise<CreateNode
   });
   const peers = new Map<NodeId, PeerAddress>();
   for (const m of members) if (m.id !== self.id) peers.set(m.id, parseAddress(m.peerAddr)!);
+  for (const [id, address] of raft.addressBook().entries()) {
+    const addr = parseAddress(address.peerAddr);
+    if (id !== self.id && addr !== undefined) peers.set(id, addr);
+  }
   const transport = new TcpTransport({
     id: self.id,
     listen,
@@ -108,6 +138,7 @@ export async function createNode(options: CreateNodeOptions): Promise<CreateNode
     onMessage: (m) => raft.receive(m),
     ...(options.onWarning === undefined ? {} : { onWarning: options.onWarning }),
   });
+  transportRef.current = transport;
   try {
     await transport.start();
   } catch (error) {
@@ -115,18 +146,30 @@ export async function createNode(options: CreateNodeOptions): Promise<CreateNode
     return { ok: false, error: error instanceof Error ? error.message : String(error) };
   }
   raft.start(transport);
-  const names = new Map(members.map((m) => [m.id, m.name] as const));
   return {
     ok: true,
     node: {
       raft,
       name: identity.name,
       transport,
-      nameOf: (id) => names.get(id) ?? String(id),
-      members: () => members,
+      nameOf: (id) => raft.addressBook().get(id)?.name ?? String(id),
+      members: () => membersOf(raft),
       stop: () => raft.stop(),
     },
   };
+}
+
+function membersOf(raft: RaftNode): MemberInfo[] {
+  const config = raft.config();
+  const book = raft.addressBook();
+  const describe = (id: NodeId, learner: boolean): MemberInfo => {
+    const address = book.get(id);
+    return { id, name: address?.name ?? String(id), peerAddr: address?.peerAddr ?? "", learner };
+  };
+  const voters = new Set([...config.incoming, ...(config.outgoing ?? [])]);
+  return [...[...voters].map((id) => describe(id, false)), ...[...config.learners].map((id) => describe(id, true))].sort((a, b) =>
+    a.name < b.name ? -1 : a.name > b.name ? 1 : 0,
+  );
 }
 
 function bootstrapIdentity(options: CreateNodeOptions): NodeIdentity | string {
@@ -141,5 +184,5 @@ function bootstrapIdentity(options: CreateNodeOptions): NodeIdentity | string {
     if (clash !== undefined) return `member names ${clash} and ${name} collide; rename one`;
     ids.set(id, name);
   }
-  return { name: options.id, members: entries.map(([name, peerAddr]) => ({ name, peerAddr })) };
+  return { name: options.id, members: entries.map(([name, peerAddr]) => ({ name, peerAddr })), ...(options.join === true ? { joined: true } : {}) };
 }

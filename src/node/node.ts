@@ -1,5 +1,6 @@
 import { performance } from "node:perf_hooks";
-import { RawNode, type DurableState, type Entry, type Message, type NodeId, type Random, type Ready, type Role } from "../raft/index.js";
+import { RawNode, type ConfChange, type ConfChangeError, type Config, type DurableState, type Entry, type Message, type NodeId, type Random, type Ready, type Role } from "../raft/index.js";
+import { assert } from "../util/assert.js";
 import type { StorageError } from "../storage/index.js";
 import { logIndex, NO_NODE } from "../util/ids.js";
 import { NodeRequestError, type NodeError } from "./errors.js";
@@ -7,6 +8,7 @@ import type { NodeStorage } from "./node_storage.js";
 import { AppliedWaiters, PendingProposals } from "./pending.js";
 import { ReadRounds } from "./read_rounds.js";
 import type { StateMachine } from "./state_machine.js";
+import { decodeNodeSnapshot, encodeNodeSnapshot, type AddressBook, type MemberAddress } from "./members.js";
 
 /** How a node sends to its peers; created around the node's message handler. */
 export interface PeerTransport {
@@ -27,7 +29,12 @@ export interface NodeObserver {
 
 export interface RaftNodeOptions {
   readonly id: NodeId;
+  /** The voters a new cluster bootstraps with; empty for a member that joins an existing cluster. */
   readonly voters: readonly NodeId[];
+  /** Names and addresses known at start; snapshots and config entries keep it current. */
+  readonly addressBook: AddressBook;
+  /** Called when a config entry adds or removes a member, so the transport can follow. */
+  readonly onMembersChanged?: (change: { added?: [NodeId, MemberAddress]; removed?: NodeId }) => void;
   readonly stateMachine: StateMachine;
   readonly storage: NodeStorage;
   readonly durable: DurableState;
@@ -42,6 +49,17 @@ export interface RaftNodeOptions {
   /** A proposal not applied within this time fails as "timeout" (outcome unknown). */
   readonly proposalTimeoutMs: number;
   readonly observer?: NodeObserver | undefined;
+}
+
+/** Raft refused a membership change; `reason` says why (nothing was proposed). */
+export class ConfChangeRefused extends Error {
+  override name = "ConfChangeRefused";
+  readonly reason: ConfChangeError;
+
+  constructor(reason: ConfChangeError) {
+    super(`membership change refused: ${reason}`);
+    this.reason = reason;
+  }
 }
 
 /** Heartbeats are split into this many ticks, so election timeouts are drawn at a fine grain. */
@@ -67,8 +85,6 @@ export class RaftNode {
   #lastTickAt = performance.now();
   /** When our own event loop last stalled past a tick: a lease cannot be trusted across a stall. */
   #lastStallAt = -Infinity;
-  /** When each peer last answered in the current term, for lease reads. */
-  readonly #heardAt = new Map<NodeId, number>();
   #applied: number;
   #lastSnapshotIndex: number;
   #bytesSinceSnapshot = 0;
@@ -79,6 +95,8 @@ export class RaftNode {
   #closed = false;
   #failure: StorageError | undefined;
   #leader: NodeId = NO_NODE;
+  #book: AddressBook;
+  readonly #leaseReads: ReadRounds;
 
   constructor(options: RaftNodeOptions) {
     this.#options = options;
@@ -91,11 +109,13 @@ export class RaftNode {
       { id: options.id, voters: options.voters, random: options.random, electionTicks, heartbeatTicks: ticksPerHeartbeat },
       options.durable,
     );
+    this.#book = options.addressBook;
     const snapshot = options.durable.snapshot;
-    if (snapshot !== undefined) this.#stateMachine.restore(snapshot.data);
+    if (snapshot !== undefined) this.#restore(snapshot.data);
     this.#applied = snapshot?.meta.index ?? 0;
     this.#lastSnapshotIndex = this.#applied;
-    this.#reads = new ReadRounds((context) => this.#startReadIndex(context), 2 * options.electionTimeoutMs);
+    this.#reads = new ReadRounds((context) => this.#startReadIndex(context, "safe"), 2 * options.electionTimeoutMs);
+    this.#leaseReads = new ReadRounds((context) => this.#startReadIndex(context, "lease"), 2 * options.electionTimeoutMs);
   }
 
   /** Starts ticking and talking; `transport` is built around `receive`. */
@@ -109,7 +129,6 @@ export class RaftNode {
   /** Feeds a message from a peer (the transport calls this). */
   receive(m: Message): void {
     if (this.#stopping) return;
-    if (m.term === this.#raw.status().term) this.#heardAt.set(m.from, performance.now());
     this.#raw.step(m);
     this.#schedule();
   }
@@ -130,6 +149,34 @@ export class RaftNode {
     return this.#pending.add(result.index, status.term, this.#options.proposalTimeoutMs);
   }
 
+  /** Proposes a membership change; resolves once it is applied here (it is then in force). */
+  async proposeConfChange(change: ConfChange): Promise<void> {
+    const refusal = this.#refusal();
+    if (refusal !== undefined) throw new NodeRequestError(refusal);
+    const result = this.#raw.proposeConfChange(change);
+    if (!result.ok) throw new ConfChangeRefused(result.error);
+    this.#schedule();
+    const t = this.#raw.status().term;
+    await this.#pending.add(logIndex(result.index), t, this.#options.proposalTimeoutMs);
+  }
+
+  /** Starts handing leadership to `to`; the caller watches status() to see it happen. */
+  transferLeader(to: NodeId): { ok: true } | { ok: false; error: string } {
+    const result = this.#raw.transferLeader(to);
+    this.#schedule();
+    return result;
+  }
+
+  /** The configuration in force: voters (both halves while joint) and learners. */
+  config(): Config {
+    return this.#raw.config();
+  }
+
+  /** The members' names and addresses as this node knows them. */
+  addressBook(): AddressBook {
+    return this.#book;
+  }
+
   /**
    * Waits until a read at `consistency` may be served from this node's state machine:
    * linearizable by ReadIndex (on any member), lease only on a leader within its lease
@@ -139,10 +186,9 @@ export class RaftNode {
     const refusal = this.#refusal();
     if (refusal !== undefined) throw new NodeRequestError(refusal);
     if (consistency === "serializable") return;
-    if (consistency === "lease" && this.#leaseValid()) {
-      return this.#appliedWaiters.waitFor(this.#raw.status().commitIndex, this.#applied);
-    }
-    const index = await this.#reads.read();
+    // A lease is void across our own stall: the followers' stickiness kept running meanwhile.
+    const useLease = consistency === "lease" && performance.now() - this.#lastStallAt > this.#options.electionTimeoutMs;
+    const index = await (useLease ? this.#leaseReads : this.#reads).read();
     return this.#appliedWaiters.waitFor(index, this.#applied);
   }
 
@@ -156,6 +202,7 @@ export class RaftNode {
     lastIndex: number;
     snapshotIndex: number;
     voters: readonly NodeId[];
+    learners: readonly NodeId[];
   } {
     const s = this.#raw.status();
     return {
@@ -167,7 +214,8 @@ export class RaftNode {
       appliedIndex: this.#applied,
       lastIndex: s.lastIndex,
       snapshotIndex: s.snapshotIndex,
-      voters: this.#options.voters,
+      voters: [...new Set([...this.#raw.config().incoming, ...(this.#raw.config().outgoing ?? [])])],
+      learners: [...this.#raw.config().learners],
     };
   }
 
@@ -196,6 +244,7 @@ export class RaftNode {
     await this.#loopIdle;
     this.#pending.failAll({ type: "timeout" });
     this.#reads.failAll(new NodeRequestError({ type: "stopped" }));
+    this.#leaseReads.failAll(new NodeRequestError({ type: "stopped" }));
     this.#appliedWaiters.failAll({ type: "stopped" });
     await this.#transport?.close();
     await this.#storage.close();
@@ -207,26 +256,10 @@ export class RaftNode {
     return undefined;
   }
 
-  #startReadIndex(context: Uint8Array): boolean {
-    const ok = this.#raw.readIndex(context).ok;
+  #startReadIndex(context: Uint8Array, mode: "safe" | "lease"): boolean {
+    const ok = this.#raw.readIndex(context, mode).ok;
     if (ok) this.#schedule();
     return ok;
-  }
-
-  /**
-   * A leader may serve from its own state without a round trip while a quorum answered within
-   * the lease — shorter than the election timeout by a margin for clock drift — its own loop has
-   * not stalled in that time, and it has committed an entry of its term.
-   */
-  #leaseValid(): boolean {
-    const s = this.#raw.status();
-    if (s.role !== "leader" || this.#raw.termAt(logIndex(s.commitIndex)) !== s.term) return false;
-    const now = performance.now();
-    const leaseMs = this.#options.electionTimeoutMs * 0.8;
-    if (now - this.#lastStallAt < leaseMs) return false;
-    const voters = this.#options.voters;
-    const fresh = voters.filter((id) => id === this.id || now - (this.#heardAt.get(id) ?? -Infinity) < leaseMs);
-    return fresh.length > voters.length / 2;
   }
 
   #onTimer(): void {
@@ -290,13 +323,16 @@ export class RaftNode {
     }
     this.#transport?.send(ready.messagesAfterPersist);
     if (ready.snapshot !== undefined) {
-      this.#stateMachine.restore(ready.snapshot.data);
+      this.#restore(ready.snapshot.data);
       this.#applied = ready.snapshot.meta.index;
       this.#lastSnapshotIndex = this.#applied;
       this.#pending.coveredBySnapshot(ready.snapshot.meta.index);
     }
     this.#apply(ready.committedEntries);
-    for (const read of ready.readStates) this.#reads.confirmed(read.context, read.index);
+    for (const read of ready.readStates) {
+      this.#reads.confirmed(read.context, read.index);
+      this.#leaseReads.confirmed(read.context, read.index);
+    }
     this.#appliedWaiters.appliedTo(this.#applied);
     this.#raw.advance(ready);
     await this.#maybeSnapshot();
@@ -308,6 +344,7 @@ export class RaftNode {
     for (const entry of entries) {
       const isCommand = entry.kind === "normal" && entry.data.byteLength > 0;
       const result = isCommand ? this.#stateMachine.apply(entry.data, entry.index) : undefined;
+      if (entry.kind === "config") this.#options.onMembersChanged?.(this.#book.applyEntryData(entry.data));
       this.#applied = entry.index;
       this.#bytesSinceSnapshot += entry.data.byteLength;
       this.#pending.applied(entry.index, entry.term, result);
@@ -322,7 +359,8 @@ export class RaftNode {
     const index = logIndex(this.#applied);
     const compactIndex = logIndex(Math.max(0, index - this.#options.snapshotKeepEntries));
     const compactTerm = this.#raw.termAt(compactIndex);
-    const snapshot = this.#raw.snapshotTaken({ index, data: this.#stateMachine.snapshot(), keepEntries: this.#options.snapshotKeepEntries });
+    const data = encodeNodeSnapshot(this.#book, this.#stateMachine.snapshot());
+    const snapshot = this.#raw.snapshotTaken({ index, data, keepEntries: this.#options.snapshotKeepEntries });
     this.#lastSnapshotIndex = index;
     if (snapshot === undefined) return;
     // Below the log's start the WAL was compacted already; only the snapshot file is new.
@@ -331,10 +369,19 @@ export class RaftNode {
     if (!saved.ok) this.#fail(saved.error);
   }
 
+  /** Restores the address book and the state machine from a node snapshot (ours or the leader's). */
+  #restore(bytes: Uint8Array): void {
+    const decoded = decodeNodeSnapshot(bytes);
+    // Snapshot files are checksummed and peer frames validated: undecodable bytes here are a bug.
+    assert(decoded !== undefined, "a snapshot without a readable address book");
+    this.#book = decoded.book;
+    this.#stateMachine.restore(decoded.data);
+    for (const [id, address] of decoded.book.entries()) this.#options.onMembersChanged?.({ added: [id, address] });
+  }
+
   #noteLeader(leader: NodeId): void {
     if (leader === this.#leader) return;
     this.#leader = leader;
-    this.#heardAt.clear();
     if (leader !== NO_NODE) this.#options.observer?.leaderChanged?.(leader);
   }
 
@@ -344,6 +391,7 @@ export class RaftNode {
     this.#failure = error;
     this.#pending.failAll({ type: "storage", error });
     this.#reads.failAll(new NodeRequestError({ type: "storage", error }));
+    this.#leaseReads.failAll(new NodeRequestError({ type: "storage", error }));
     this.#appliedWaiters.failAll({ type: "storage", error });
     this.#options.observer?.fatal?.(error);
   }

@@ -9,6 +9,8 @@ export interface NodeIdentity {
   readonly name: string;
   /** The members at bootstrap (name → peer address); later changes travel through the log. */
   readonly members: readonly { readonly name: string; readonly peerAddr: string }[];
+  /** Started with --join: the configuration comes from the cluster, not from `members`. */
+  readonly joined?: boolean;
 }
 
 export interface OpenedStorage {

@@ -21,7 +21,10 @@ export function tickLeader(r: Raft): void {
   r.electionElapsed++;
   if (r.electionElapsed >= r.options.electionTicks) {
     r.electionElapsed = 0;
-    if (r.options.checkQuorum && !quorumActive(r)) {
+    // A removed leader keeps going until its successor takes over: it can decide nothing alone
+    // (it is not a voter, and its lease is off while transferring), and stepping down before the
+    // others learn of the removal can leave them unable to elect anyone.
+    if (r.options.checkQuorum && r.isVoter(r.id) && !quorumActive(r)) {
       r.becomeFollower(r.term, NO_NODE);
       return;
     }

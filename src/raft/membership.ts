@@ -1,6 +1,6 @@
 import { logIndex, NO_NODE, term, type NodeId } from "../util/ids.js";
 import { applyConfEntry, decodeConfEntry, encodeConfEntry, planChange, type ConfChange, type ConfChangeError, type Config } from "./confchange.js";
-import { appendToLog, sendAppend, sendTimeoutNow } from "./replication.js";
+import { appendToLog, sendAppend, sendFinalAppend, sendTimeoutNow } from "./replication.js";
 import { Progress } from "./progress.js";
 import type { Raft } from "./raft.js";
 import type { Entry } from "./types.js";
@@ -27,7 +27,8 @@ export function proposeConfChange(r: Raft, change: ConfChange): ConfChangeResult
   if (typeof planned === "string") return { ok: false, error: planned };
   if (change.type === "promote") {
     const pr = r.progress.get(change.id);
-    if (pr === undefined || pr.match + r.options.promoteLagEntriesMax < r.log.lastIndex()) return { ok: false, error: "learnerBehind" };
+    // A learner that never acknowledged anything is not caught up, however short the log.
+    if (pr === undefined || pr.match === 0 || pr.match + r.options.promoteLagEntriesMax < r.log.lastIndex()) return { ok: false, error: "learnerBehind" };
   }
   appendToLog(r, [{ kind: "config", data: encodeConfEntry(planned) }]);
   r.pendingConfIndex = r.log.lastIndex();
@@ -45,7 +46,13 @@ export function applyConfigEntry(r: Raft, entry: Entry): void {
     if (!r.progress.has(id)) r.progress.set(id, new Progress(logIndex(r.log.lastIndex() + 1), r.options.inflightMax));
   }
   const members = new Set([...r.peers(), r.id]);
-  for (const id of [...r.progress.keys()]) if (!members.has(id)) r.progress.delete(id);
+  for (const id of [...r.progress.keys()]) {
+    if (members.has(id)) continue;
+    // A last append carrying the commit index, so the removed node can apply its own removal
+    // and stop campaigning (best effort: if it is lost, the node's pre-votes fail harmlessly).
+    sendFinalAppend(r, id);
+    r.progress.delete(id);
+  }
   if (r.leadTransferee !== NO_NODE && !r.isVoter(r.leadTransferee)) r.leadTransferee = NO_NODE;
   for (const to of r.peers()) sendAppend(r, to, true);
   handOffIfRemoved(r);

@@ -80,3 +80,16 @@ export function broadcastHeartbeat(r: Raft): void {
     });
   }
 }
+
+/**
+ * One append to a member being removed, from where its log is known to match and past flow
+ * control (its progress is about to be dropped), carrying the commit index.
+ */
+export function sendFinalAppend(r: Raft, to: NodeId): void {
+  const pr = r.progress.get(to);
+  const prevLogTerm = pr === undefined ? undefined : r.log.termAt(pr.match);
+  if (pr === undefined || prevLogTerm === undefined) return;
+  const last = Math.min(r.log.lastIndex(), pr.match + r.options.appendEntriesMax);
+  const entries = pr.match < last ? r.log.slice(logIndex(pr.match + 1), logIndex(last), r.options.appendBytesMax) : [];
+  r.send({ type: "appendEntries", from: r.id, to, term: r.term, prevLogIndex: pr.match, prevLogTerm, entries, leaderCommit: r.log.committed });
+}

@@ -2,9 +2,8 @@ import type { Request, ServerContext } from "./context.js";
 import { HttpError, sendJson } from "./http_util.js";
 import { nodeErrorToHttp } from "./kv_routes.js";
 
-function membersJson(ctx: ServerContext): { id: string; peerAddr: string; learner: boolean }[] {
-  const voters = new Set(ctx.node.raft.status().voters);
-  return ctx.node.members().map((m) => ({ id: m.name, peerAddr: m.peerAddr, learner: !voters.has(m.id) }));
+export function membersJson(ctx: ServerContext): { id: string; peerAddr: string; learner: boolean }[] {
+  return ctx.node.members().map((m) => ({ id: m.name, peerAddr: m.peerAddr, learner: m.learner }));
 }
 
 export async function status(ctx: ServerContext, request: Request): Promise<void> {
@@ -20,15 +19,6 @@ export async function status(ctx: ServerContext, request: Request): Promise<void
     snapshotIndex: s.snapshotIndex,
     members: membersJson(ctx),
   });
-}
-
-export async function listMembers(ctx: ServerContext, request: Request): Promise<void> {
-  sendJson(request.res, 200, { members: membersJson(ctx) });
-}
-
-/** Membership changes and leadership transfer arrive with the membership issue; until then say so. */
-export async function notYet(_ctx: ServerContext, request: Request): Promise<void> {
-  throw new HttpError(501, "not_implemented", `${request.req.method} ${request.url.pathname} is not available in this version`);
 }
 
 export async function healthz(ctx: ServerContext, request: Request): Promise<void> {

@@ -3,7 +3,8 @@ import type { KvStore } from "../kv/index.js";
 import type { Node } from "../node/index.js";
 import { encodeCommand } from "../kv/index.js";
 import type { Handler, Request, ServerContext } from "./context.js";
-import { healthz, listMembers, metrics, notYet, readyz, status } from "./cluster_routes.js";
+import { healthz, metrics, readyz, status } from "./cluster_routes.js";
+import { addMember, listMembers, promoteMember, removeMember, transferLeader } from "./member_routes.js";
 import { clientAddrKey, Forwarder } from "./forward.js";
 import { HttpError, sendError } from "./http_util.js";
 import { deleteKey, getKey, putKey, rangeKeys, txn } from "./kv_routes.js";
@@ -26,10 +27,10 @@ const routes: Route[] = [
   { method: "POST", pattern: ["v1", "txn"], name: "txn", handler: txn },
   { method: "GET", pattern: ["v1", "status"], name: "status", handler: status },
   { method: "GET", pattern: ["v1", "members"], name: "members", handler: listMembers },
-  { method: "POST", pattern: ["v1", "members"], name: "member_add", handler: notYet },
-  { method: "POST", pattern: ["v1", "members", "*", "promote"], name: "member_promote", handler: notYet },
-  { method: "DELETE", pattern: ["v1", "members", "*"], name: "member_remove", handler: notYet },
-  { method: "POST", pattern: ["v1", "leader", "transfer"], name: "transfer", handler: notYet },
+  { method: "POST", pattern: ["v1", "members"], name: "member_add", handler: addMember },
+  { method: "POST", pattern: ["v1", "members", "*", "promote"], name: "member_promote", handler: promoteMember },
+  { method: "DELETE", pattern: ["v1", "members", "*"], name: "member_remove", handler: removeMember },
+  { method: "POST", pattern: ["v1", "leader", "transfer"], name: "transfer", handler: transferLeader },
   { method: "GET", pattern: ["metrics"], name: "metrics", handler: metrics },
   { method: "GET", pattern: ["healthz"], name: "healthz", handler: healthz },
   { method: "GET", pattern: ["readyz"], name: "readyz", handler: readyz },
