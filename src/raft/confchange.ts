@@ -37,6 +37,7 @@ export type ConfChangeError =
   | "notLearner"
   | "lastVoter"
   | "learnerBehind"
+  | "transferInProgress"
   | "malformed";
 
 export function isMember(config: Config, id: NodeId): boolean {

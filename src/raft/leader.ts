@@ -33,8 +33,9 @@ export function tickLeader(r: Raft): void {
   if (r.leadTransferee !== NO_NODE && ++r.transferElapsed >= r.options.electionTicks) {
     // The target did not take over within an election timeout: keep leading and take proposals
     // again, or, if this leader was removed, try the next successor.
+    const abandoned = r.leadTransferee;
     r.leadTransferee = NO_NODE;
-    handOffIfRemoved(r);
+    handOffIfRemoved(r, abandoned);
   }
   if (r.heartbeatElapsed >= r.options.heartbeatTicks) {
     r.heartbeatElapsed = 0;

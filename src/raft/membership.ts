@@ -22,6 +22,7 @@ function setConfig(r: Raft, config: Config): void {
  */
 export function proposeConfChange(r: Raft, change: ConfChange): ConfChangeResult {
   if (r.role !== "leader") return { ok: false, error: "notLeader" };
+  if (r.leadTransferee !== NO_NODE) return { ok: false, error: "transferInProgress" };
   if (r.pendingConfIndex > r.log.applied) return { ok: false, error: "changeInProgress" };
   const planned = planChange(configOf(r), change);
   if (typeof planned === "string") return { ok: false, error: planned };
@@ -66,10 +67,12 @@ export function applyConfigEntry(r: Raft, entry: Entry): void {
  * takes no proposals. etcd leaves this to the application; the thesis (§4.2.2) steps down, but there
  * configurations take effect when appended, not when applied.
  */
-export function handOffIfRemoved(r: Raft): void {
+export function handOffIfRemoved(r: Raft, abandoned: NodeId = NO_NODE): void {
   if (r.role !== "leader" || r.isVoter(r.id) || r.leadTransferee !== NO_NODE) return;
+  // A successor that did not take over may be down: try the others first.
+  const candidates = [...r.voters[0]].filter((id) => id !== abandoned);
   let best: NodeId = NO_NODE;
-  for (const id of r.voters[0]) {
+  for (const id of candidates.length > 0 ? candidates : [...r.voters[0]]) {
     if (best === NO_NODE || r.progress.get(id)!.match > r.progress.get(best)!.match) best = id;
   }
   if (best !== NO_NODE) transferLeader(r, best);

@@ -212,7 +212,8 @@ export class RawNode {
    * applied), and lets the log drop entries through `index − keepEntries` — kept so a follower
    * slightly behind can still catch up from the log rather than by a snapshot. Returns the
    * snapshot with the metadata the driver must store beside the data, or undefined when a
-   * snapshot installed from the leader has already replaced the log past `index`.
+   * snapshot installed from the leader has already replaced the log past `index`. Take it at the
+   * index applied last: the configuration recorded is the one in force now.
    */
   snapshotTaken(options: { index: LogIndex; data: Uint8Array; keepEntries?: number }): Snapshot | undefined {
     const compactIndex = logIndex(Math.max(0, options.index - (options.keepEntries ?? 0)));

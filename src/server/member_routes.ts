@@ -26,6 +26,8 @@ function refusalToHttp(error: ConfChangeRefused, name: string): HttpError {
       return new HttpError(400, "last_voter", `${name} is the last voter; removing it would leave no one to decide`);
     case "learnerBehind":
       return new HttpError(409, "learner_behind", `${name} has not caught up with the log yet; retry shortly`);
+    case "transferInProgress":
+      return new HttpError(409, "transfer_in_progress", "leadership is being transferred; retry when it is done");
     case "malformed":
       return new HttpError(400, "bad_request", "malformed membership change");
   }

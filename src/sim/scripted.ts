@@ -1,11 +1,16 @@
-import { RawNode, type Entry, type HardState, type Message, type NodeId, type RaftOptions } from "../raft/index.js";
+import { RawNode, type Entry, type HardState, type Message, type NodeId, type RaftOptions, type ReadState, type Snapshot } from "../raft/index.js";
 import { logIndex, NO_NODE, nodeId, term, type Term } from "../util/ids.js";
 import { Prng } from "../util/prng.js";
 import { MemoryStorage } from "./memory_storage.js";
 
 export interface ScriptedOptions {
-  /** Number of nodes, with ids 1..n. */
+  /** Number of nodes, with ids 1..n, all bootstrapped as voters. */
   readonly nodes: number;
+  /**
+   * Extra nodes, with ids n+1..n+joiners, started with no configuration (voters: []): they take part
+   * only once a membership change adds them, and learn the configuration from the leader.
+   */
+  readonly joiners?: number;
   readonly seed?: number;
   /** Core options for every node (electionTicks, preVote, checkQuorum, ...). */
   readonly raft?: Partial<Omit<RaftOptions, "id" | "voters" | "random">>;
@@ -19,11 +24,15 @@ export interface ScriptedOptions {
  * persisted at once; `deliver()` moves messages until the cluster is quiet. Links can be cut.
  */
 export class ScriptedCluster {
+  /** Every node: the initial voters first, then the joiners. */
   readonly ids: readonly NodeId[];
+  /** The nodes bootstrapped as voters (ids 1..nodes). */
+  readonly initialIds: readonly NodeId[];
   readonly #options: ScriptedOptions;
   readonly #storage = new Map<NodeId, MemoryStorage>();
   readonly #nodes = new Map<NodeId, RawNode | undefined>();
   readonly #applied = new Map<NodeId, Entry[]>();
+  readonly #readStates = new Map<NodeId, ReadState[]>();
   readonly #prng: Prng;
   readonly #cut = new Set<string>();
   /** Messages sent and not yet delivered, in send order. */
@@ -32,11 +41,14 @@ export class ScriptedCluster {
   readonly delivered: Message[] = [];
   /** When set, a message it returns true for is dropped instead of delivered. */
   dropIf: ((m: Message) => boolean) | undefined;
+  /** When set, called after every message delivered and every tick, for checks at each step. */
+  afterStep: ((m: Message | undefined) => void) | undefined;
 
   constructor(options: ScriptedOptions) {
     this.#options = options;
     this.#prng = new Prng(options.seed ?? 1);
-    this.ids = Array.from({ length: options.nodes }, (_, k) => nodeId(k + 1));
+    this.ids = Array.from({ length: options.nodes + (options.joiners ?? 0) }, (_, k) => nodeId(k + 1));
+    this.initialIds = this.ids.slice(0, options.nodes);
     for (const id of this.ids) {
       const storage = new MemoryStorage();
       const initial = options.initial?.[id];
@@ -55,11 +67,20 @@ export class ScriptedCluster {
 
   #start(id: NodeId): void {
     const raw = new RawNode(
-      { electionTicks: 10, heartbeatTicks: 1, ...this.#options.raft, id, voters: this.ids, random: this.#prng.fork(), checkInvariants: true },
+      {
+        electionTicks: 10,
+        heartbeatTicks: 1,
+        ...this.#options.raft,
+        id,
+        voters: this.initialIds.includes(id) ? this.initialIds : [],
+        random: this.#prng.fork(),
+        checkInvariants: true,
+      },
       this.#storage.get(id)!.durableState(),
     );
     this.#nodes.set(id, raw);
     this.#applied.set(id, []);
+    this.#readStates.set(id, []);
   }
 
   node(id: number): RawNode {
@@ -89,9 +110,15 @@ export class ScriptedCluster {
     return this.#applied.get(nodeId(id))!;
   }
 
+  /** ReadStates the node's Readies handed out (since its last start), in order. */
+  readStates(id: number): readonly ReadState[] {
+    return this.#readStates.get(nodeId(id))!;
+  }
+
   tick(id: number, times = 1): void {
     for (let k = 0; k < times; k++) {
       this.node(id).tick();
+      this.afterStep?.(undefined);
       this.#collect();
     }
   }
@@ -99,7 +126,11 @@ export class ScriptedCluster {
   /** Ticks every live node `times` times, delivering messages after each round. */
   tickAll(times = 1): void {
     for (let k = 0; k < times; k++) {
-      for (const id of this.ids) if (this.isUp(id)) this.node(id).tick();
+      for (const id of this.ids) {
+        if (!this.isUp(id)) continue;
+        this.node(id).tick();
+        this.afterStep?.(undefined);
+      }
       this.deliver();
     }
   }
@@ -132,15 +163,47 @@ export class ScriptedCluster {
     for (const other of this.ids) if (other !== id) this.cut(id, other);
   }
 
+  /** Restores the link between `a` and `b` (both ways). */
+  uncut(a: number, b: number): void {
+    this.#cut.delete(`${a}>${b}`);
+    this.#cut.delete(`${b}>${a}`);
+  }
+
   heal(): void {
     this.#cut.clear();
   }
 
-  /** The leader every live node agrees on, or NO_NODE. */
+  /**
+   * The leader every live member of its configuration agrees on, or NO_NODE. Nodes outside that
+   * configuration (joiners not yet added, removed members) are not asked; with no membership
+   * change, that is every node.
+   */
   leader(): NodeId {
     const statuses = this.ids.filter((id) => this.isUp(id)).map((id) => this.node(id).status());
     const leader = statuses.find((s) => s.role === "leader");
-    return leader !== undefined && statuses.every((s) => s.leader === leader.id) ? leader.id : NO_NODE;
+    if (leader === undefined) return NO_NODE;
+    const config = this.node(leader.id).config();
+    const members = new Set([...config.incoming, ...(config.outgoing ?? []), ...config.learners]);
+    return statuses.every((s) => !members.has(s.id) || s.leader === leader.id) ? leader.id : NO_NODE;
+  }
+
+  /**
+   * Has the node's state machine take a snapshot at its applied index (the data is that index), keeps
+   * it durable, and lets the log drop entries through index − keepEntries (RawNode.snapshotTaken).
+   */
+  takeSnapshot(id: number, keepEntries = 0): Snapshot | undefined {
+    this.#collect();
+    const raw = this.node(id);
+    const index = raw.status().appliedIndex;
+    const snapshot = raw.snapshotTaken({ index, data: new Uint8Array([index & 0xff]), keepEntries });
+    if (snapshot !== undefined) this.#storage.get(nodeId(id))!.saveSnapshot(snapshot, logIndex(Math.max(0, index - keepEntries)));
+    this.#collect();
+    return snapshot;
+  }
+
+  /** Persists every pending Ready and queues its messages, delivering nothing. */
+  flush(): void {
+    this.#collect();
   }
 
   /** Persists every pending Ready and delivers messages until nothing moves (or `stepsMax`). */
@@ -152,6 +215,7 @@ export class ScriptedCluster {
       if (this.#cut.has(`${m.from}>${m.to}`) || this.dropIf?.(m) === true || !this.isUp(m.to)) continue;
       this.delivered.push(m);
       this.node(m.to).step(m);
+      this.afterStep?.(m);
     }
     throw new Error(`cluster did not go quiet within ${stepsMax} deliveries`);
   }
@@ -165,6 +229,7 @@ export class ScriptedCluster {
       if (this.#cut.has(`${m.from}>${m.to}`) || this.dropIf?.(m) === true || !this.isUp(m.to)) continue;
       this.delivered.push(m);
       this.node(m.to).step(m);
+      this.afterStep?.(m);
     }
     this.#collect();
   }
@@ -177,9 +242,10 @@ export class ScriptedCluster {
         if (raw === undefined || !raw.hasReady()) continue;
         again = true;
         const ready = raw.ready();
-        this.#storage.get(id)!.save(ready.hardState, ready.entries);
+        this.#storage.get(id)!.save(ready.hardState, ready.entries, ready.snapshot);
         this.inFlight.push(...ready.messages, ...ready.messagesAfterPersist);
         this.#applied.get(id)!.push(...ready.committedEntries);
+        this.#readStates.get(id)!.push(...ready.readStates);
         raw.advance(ready);
       }
     }
