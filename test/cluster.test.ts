@@ -6,50 +6,8 @@
 import assert from "node:assert/strict";
 import { randomBytes } from "node:crypto";
 import { after, before, describe, it } from "node:test";
-import { RaftkvError, type RaftkvClient } from "raftkv/client";
-import { clusterClient, getJson, ProcessCluster, request, until, withDeadline, type Member } from "./harness.js";
-
-interface Attempt {
-  readonly key: string;
-  readonly value: string;
-  /** ok = acknowledged (2xx); unknown = may or may not have been applied; failed = definitely not applied. */
-  outcome: "ok" | "unknown" | "failed";
-  readonly startedAt: number;
-  endedAt: number;
-}
-
-/** A sequential writer: one put at a time over a few keys, each attempt recorded with its outcome. */
-class Writer {
-  readonly attempts: Attempt[] = [];
-  #stopping = false;
-  readonly #done: Promise<void>;
-
-  constructor(client: RaftkvClient, prefix: string, keys: number) {
-    this.#done = (async () => {
-      for (let i = 0; !this.#stopping; i++) {
-        const attempt: Attempt = { key: `${prefix}${i % keys}`, value: `v${i}`, outcome: "failed", startedAt: performance.now(), endedAt: 0 };
-        this.attempts.push(attempt);
-        try {
-          await client.put(attempt.key, attempt.value);
-          attempt.outcome = "ok";
-        } catch (error) {
-          if (!(error instanceof RaftkvError)) throw error;
-          attempt.outcome = error.code === "unknown_outcome" ? "unknown" : "failed";
-        }
-        attempt.endedAt = performance.now();
-      }
-    })();
-  }
-
-  acknowledged(): Attempt[] {
-    return this.attempts.filter((a) => a.outcome === "ok");
-  }
-
-  async stop(): Promise<void> {
-    this.#stopping = true;
-    await withDeadline(this.#done, 30_000, "the writer loop to stop");
-  }
-}
+import type { RaftkvClient } from "raftkv/client";
+import { clusterClient, getJson, ProcessCluster, request, until, withDeadline, Writer, type Member } from "./harness.js";
 
 interface Status {
   id: string;
@@ -201,7 +159,7 @@ describe("a 3-process cluster", () => {
     writers = [0, 1, 2].map((w) => {
       const c = clusterClient(cluster, { timeoutMs: 3_000 });
       writerClients.push(c);
-      return new Writer(c, `acked-${run}-w${w}-`, 10);
+      return new Writer(c, (i) => `acked-${run}-w${w}-${i % 10}`);
     });
     await until("the writers' first acknowledgements", () => (acknowledged() >= 30 ? true : undefined), 20_000);
 

@@ -9,7 +9,7 @@ import { connect as netConnect, createServer } from "node:net";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { fileURLToPath } from "node:url";
-import { RaftkvClient, type RaftkvClientOptions } from "raftkv/client";
+import { RaftkvClient, RaftkvError, type RaftkvClientOptions } from "raftkv/client";
 
 export const cliPath = fileURLToPath(new URL("../cli/main.js", import.meta.url));
 
@@ -44,34 +44,89 @@ export interface Member {
   readonly dataDir: string;
   process: ChildProcess | undefined;
   output: string;
+  /** Started with --join (a spare added at runtime) rather than bootstrapped with the cluster. */
+  join: boolean;
+}
+
+export interface ProcessClusterOptions {
+  /** Extra `raftkv serve` flags for every member (e.g. ["--snapshot-entries", "200"]). */
+  readonly serveArgs?: readonly string[];
+}
+
+/** A member as GET /v1/members and /v1/status list it. */
+export interface MemberJson {
+  readonly id: string;
+  readonly peerAddr: string;
+  readonly learner: boolean;
+}
+
+/** GET /v1/status. */
+export interface StatusJson {
+  readonly id: string;
+  readonly role: string;
+  readonly term: number;
+  readonly leader: string | null;
+  readonly commitIndex: number;
+  readonly appliedIndex: number;
+  readonly lastIndex: number;
+  readonly snapshotIndex: number;
+  readonly members: MemberJson[];
 }
 
 /** A cluster of `raftkv serve` child processes sharing one temporary directory. */
 export class ProcessCluster {
   readonly members: Member[];
   readonly dir: string;
+  readonly #serveArgs: readonly string[];
 
-  private constructor(dir: string, members: Member[]) {
+  private constructor(dir: string, members: Member[], serveArgs: readonly string[]) {
     this.dir = dir;
     this.members = members;
+    this.#serveArgs = serveArgs;
   }
 
-  static async start(size: number): Promise<ProcessCluster> {
+  static async start(size: number, options: ProcessClusterOptions = {}): Promise<ProcessCluster> {
     const dir = await mkdtemp(join(tmpdir(), "raftkv-proc-"));
-    const members: Member[] = [];
-    for (let k = 1; k <= size; k++) {
-      members.push({
-        name: `n${k}`,
-        peerAddr: `127.0.0.1:${await freePort()}`,
-        clientAddr: `127.0.0.1:${await freePort()}`,
-        dataDir: join(dir, `n${k}`),
-        process: undefined,
-        output: "",
-      });
+    const cluster = new ProcessCluster(dir, [], options.serveArgs ?? []);
+    try {
+      for (let k = 1; k <= size; k++) await cluster.#newMember(`n${k}`, false);
+      for (const m of cluster.members) cluster.startMember(m.name);
+    } catch (error) {
+      // Nothing may outlive a failed start: neither processes nor the directory.
+      await cluster.stop();
+      throw error;
     }
-    const cluster = new ProcessCluster(dir, members);
-    for (const m of members) cluster.startMember(m.name);
     return cluster;
+  }
+
+  async #newMember(name: string, joins: boolean): Promise<Member> {
+    if (this.members.some((m) => m.name === name)) throw new Error(`${name} exists already`);
+    const m: Member = {
+      name,
+      peerAddr: `127.0.0.1:${await freePort()}`,
+      clientAddr: `127.0.0.1:${await freePort()}`,
+      dataDir: join(this.dir, name),
+      process: undefined,
+      output: "",
+      join: joins,
+    };
+    this.members.push(m);
+    return m;
+  }
+
+  /**
+   * Starts a spare: `raftkv serve --join` on fresh ports and a fresh data dir, told of `existing`
+   * (the configuration it will join) and itself. It waits to be added; the caller adds it.
+   */
+  async startSpare(name: string, existing: readonly Member[]): Promise<Member> {
+    const m = await this.#newMember(name, true);
+    this.startMember(name, existing);
+    return m;
+  }
+
+  /** Allocates a spare's ports and data dir without starting it (a member that never answers). */
+  async reserveSpare(name: string): Promise<Member> {
+    return this.#newMember(name, true);
   }
 
   member(name: string): Member {
@@ -80,12 +135,29 @@ export class ProcessCluster {
     return m;
   }
 
-  startMember(name: string): void {
+  /** Starts (or restarts) a member; a spare is told of `existing` and itself in --initial-cluster. */
+  startMember(name: string, existing?: readonly Member[]): void {
     const m = this.member(name);
-    const cluster = this.members.map((x) => `${x.name}=${x.peerAddr}`).join(",");
+    const named = m.join ? [...(existing ?? this.members.filter((x) => !x.join)).filter((x) => x !== m), m] : this.members.filter((x) => !x.join);
+    const cluster = named.map((x) => `${x.name}=${x.peerAddr}`).join(",");
     const child = spawn(
       process.execPath,
-      [cliPath, "serve", "--id", m.name, "--data", m.dataDir, "--listen-peer", m.peerAddr, "--listen-client", m.clientAddr, "--initial-cluster", cluster],
+      [
+        cliPath,
+        "serve",
+        "--id",
+        m.name,
+        "--data",
+        m.dataDir,
+        "--listen-peer",
+        m.peerAddr,
+        "--listen-client",
+        m.clientAddr,
+        "--initial-cluster",
+        cluster,
+        ...(m.join ? ["--join"] : []),
+        ...this.#serveArgs,
+      ],
       { stdio: ["ignore", "pipe", "pipe"] },
     );
     m.output = "";
@@ -111,12 +183,12 @@ export class ProcessCluster {
     await rm(this.dir, { recursive: true, force: true });
   }
 
-  /** The member every running member agrees leads. */
-  async leader(timeoutMs = 15_000): Promise<Member> {
+  /** The member every running member of `among` (default: every running member) agrees leads. */
+  async leader(timeoutMs = 15_000, among?: readonly Member[]): Promise<Member> {
     return until(
       "an agreed leader",
       async () => {
-        const running = this.members.filter((m) => m.process !== undefined);
+        const running = (among ?? this.members).filter((m) => m.process !== undefined);
         const statuses = await Promise.all(running.map((m) => getJson(m.clientAddr, "/v1/status")));
         const leaders = new Set(statuses.map((s) => (s.body as { leader: string | null }).leader));
         const [leader] = [...leaders];
@@ -127,8 +199,38 @@ export class ProcessCluster {
   }
 }
 
-export async function request(addr: string, method: string, path: string, body?: string | Uint8Array, headers: Record<string, string> = {}): Promise<{ status: number; body: unknown; text: string }> {
-  const response = await fetch(`http://${addr}${path}`, { method, headers, ...(body === undefined ? {} : { body }), signal: AbortSignal.timeout(10_000) });
+/** One node's GET /v1/status (fails on anything but 200). */
+export async function statusOf(m: Member): Promise<StatusJson> {
+  const r = await getJson(m.clientAddr, "/v1/status");
+  if (r.status !== 200) throw new Error(`GET /v1/status on ${m.name}: ${r.status} ${JSON.stringify(r.body)}`);
+  return r.body as unknown as StatusJson;
+}
+
+/** One node's GET /v1/members, sorted by id (fails on anything but 200). */
+export async function membersOf(m: Member): Promise<MemberJson[]> {
+  const r = await getJson(m.clientAddr, "/v1/members");
+  if (r.status !== 200) throw new Error(`GET /v1/members on ${m.name}: ${r.status} ${JSON.stringify(r.body)}`);
+  return sortMembers(r.body.members as MemberJson[]);
+}
+
+export function sortMembers(members: readonly MemberJson[]): MemberJson[] {
+  return members.map((x) => ({ id: x.id, peerAddr: x.peerAddr, learner: x.learner })).sort((a, b) => (a.id < b.id ? -1 : a.id > b.id ? 1 : 0));
+}
+
+/** The member list a configuration of `voters` and `learners` shows. */
+export function expectedMembers(voters: readonly Member[], learners: readonly Member[] = []): MemberJson[] {
+  return sortMembers([...voters.map((m) => ({ id: m.name, peerAddr: m.peerAddr, learner: false })), ...learners.map((m) => ({ id: m.name, peerAddr: m.peerAddr, learner: true }))]);
+}
+
+export async function request(
+  addr: string,
+  method: string,
+  path: string,
+  body?: string | Uint8Array,
+  headers: Record<string, string> = {},
+  timeoutMs = 10_000,
+): Promise<{ status: number; body: unknown; text: string }> {
+  const response = await fetch(`http://${addr}${path}`, { method, headers, ...(body === undefined ? {} : { body }), signal: AbortSignal.timeout(timeoutMs) });
   const text = await response.text();
   let parsed: unknown = undefined;
   try {
@@ -419,4 +521,52 @@ export async function rawExchange(
       if (chunked && !settled) await write("0\r\n\r\n");
     });
   });
+}
+
+export interface Attempt {
+  readonly key: string;
+  readonly value: string;
+  /** ok = acknowledged (2xx); unknown = may or may not have been applied; failed = definitely not applied. */
+  outcome: "ok" | "unknown" | "failed";
+  readonly startedAt: number;
+  endedAt: number;
+}
+
+/** A sequential writer: one put at a time, the i-th to `keyOf(i)`, each attempt recorded with its outcome. */
+export class Writer {
+  readonly attempts: Attempt[] = [];
+  #stopping = false;
+  readonly #done: Promise<void>;
+
+  constructor(client: RaftkvClient, keyOf: (i: number) => string) {
+    this.#done = (async () => {
+      for (let i = 0; !this.#stopping; i++) {
+        const attempt: Attempt = { key: keyOf(i), value: `v${i}`, outcome: "failed", startedAt: performance.now(), endedAt: 0 };
+        this.attempts.push(attempt);
+        try {
+          await client.put(attempt.key, attempt.value);
+          attempt.outcome = "ok";
+        } catch (error) {
+          if (!(error instanceof RaftkvError)) throw error;
+          attempt.outcome = error.code === "unknown_outcome" ? "unknown" : "failed";
+        }
+        attempt.endedAt = performance.now();
+      }
+    })();
+  }
+
+  acknowledged(): Attempt[] {
+    return this.attempts.filter((a) => a.outcome === "ok");
+  }
+
+  /** Resolves once at least `n` more writes than now have been acknowledged. */
+  async progress(n: number, timeoutMs = 20_000): Promise<void> {
+    const target = this.acknowledged().length + n;
+    await until(`${n} more acknowledged writes`, () => (this.acknowledged().length >= target ? true : undefined), timeoutMs);
+  }
+
+  async stop(): Promise<void> {
+    this.#stopping = true;
+    await withDeadline(this.#done, 30_000, "the writer loop to stop");
+  }
 }

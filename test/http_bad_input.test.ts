@@ -1,12 +1,14 @@
 /**
  * Malformed input over HTTP and raw TCP against a real 3-process cluster (SPEC.md §2: "Bad input
  * gets a 4xx and changes nothing … No request, however malformed, stops a node"). Every case goes
- * to the leader and to a follower (a follower must refuse it itself, not forward it); after each the
- * user-visible state and the revision are compared with before, and at the end every node answers.
+ * to the leader and to a follower (a follower refuses what it can check itself, and forwards the
+ * rest, e.g. a promote of a voter); after each the user-visible state, the member list and the
+ * revision are compared with before, and at the end every node answers and the cluster still has
+ * exactly its three voters.
  */
 import assert from "node:assert/strict";
 import { after, before, describe, it } from "node:test";
-import { getJson, ProcessCluster, rawExchange, rawRequest, sendTcp, until, type Member, type RawAnswer } from "./harness.js";
+import { expectedMembers, getJson, ProcessCluster, rawExchange, rawRequest, sendTcp, sortMembers, statusOf, until, type Member, type MemberJson, type RawAnswer } from "./harness.js";
 
 const KiB = 1024;
 const MiB = 1024 * KiB;
@@ -52,6 +54,58 @@ function txnCase(name: string, body: string | Uint8Array, status = 400, query = 
 }
 
 const longKey = "k".repeat(keyMax + 1);
+
+/** POST /v1/members bodies that must get 400 bad_request (or 409 for an existing id at another address). */
+function memberAddCases(): Case[] {
+  const peerAddr = "127.0.0.1:1";
+  const bad = (what: string, body: string, status = 400, code = "bad_request"): Case => ({
+    name: `member add: ${what}`,
+    method: "POST",
+    path: "/v1/members",
+    body,
+    headers: jsonType,
+    status,
+    code,
+  });
+  return [
+    bad("not JSON", "not json"),
+    bad("not JSON (garbage bytes)", Buffer.from(garbage(128, 21)).toString("latin1")),
+    bad("empty body", ""),
+    bad("JSON null", "null"),
+    bad("a JSON array", json([{ id: "n4", peerAddr }])),
+    bad("a JSON string", '"n4"'),
+    bad("a JSON number", "4"),
+    bad("an empty object", "{}"),
+    bad("no id", json({ peerAddr, learner: true })),
+    bad("id null", json({ id: null, peerAddr, learner: true })),
+    bad("id a number", json({ id: 4, peerAddr, learner: true })),
+    bad("id empty", json({ id: "", peerAddr, learner: true })),
+    bad("id with a space", json({ id: "n 4", peerAddr, learner: true })),
+    bad("id with a slash", json({ id: "n/4", peerAddr, learner: true })),
+    bad("id starting with a dash", json({ id: "-n4", peerAddr, learner: true })),
+    bad("id over 63 characters", json({ id: "n".repeat(64), peerAddr, learner: true })),
+    bad("id not ASCII", json({ id: "nö4", peerAddr, learner: true })),
+    bad("id with NUL", json({ id: "n4\u0000", peerAddr, learner: true })),
+    bad("no peerAddr", json({ id: "n4", learner: true })),
+    bad("peerAddr null", json({ id: "n4", peerAddr: null, learner: true })),
+    bad("peerAddr a number", json({ id: "n4", peerAddr: 7004, learner: true })),
+    bad("peerAddr empty", json({ id: "n4", peerAddr: "", learner: true })),
+    bad("peerAddr without a port", json({ id: "n4", peerAddr: "127.0.0.1", learner: true })),
+    bad("peerAddr without a host", json({ id: "n4", peerAddr: ":7004", learner: true })),
+    bad("peerAddr port 0", json({ id: "n4", peerAddr: "127.0.0.1:0", learner: true })),
+    bad("peerAddr port 65536", json({ id: "n4", peerAddr: "127.0.0.1:65536", learner: true })),
+    bad("peerAddr port not a number", json({ id: "n4", peerAddr: "127.0.0.1:http", learner: true })),
+    bad("peerAddr with a trailing colon", json({ id: "n4", peerAddr: "127.0.0.1:", learner: true })),
+    bad("peerAddr an array", json({ id: "n4", peerAddr: [peerAddr], learner: true })),
+    bad('learner "yes"', json({ id: "n4", peerAddr, learner: "yes" })),
+    bad('learner "true"', json({ id: "n4", peerAddr, learner: "true" })),
+    bad("learner 1", json({ id: "n4", peerAddr, learner: 1 })),
+    bad("learner null", json({ id: "n4", peerAddr, learner: null })),
+    // An existing member under another address: a conflict, not a second n1.
+    bad("an existing id at another address", json({ id: "n1", peerAddr, learner: true }), 409, "already_member"),
+    bad("an existing id at another address, as a voter", json({ id: "n2", peerAddr, learner: false }), 409, "already_member"),
+  ];
+}
 const reservedKey = "%00raftkv%2Fclient-addr%2Fn1";
 
 /** Malformed requests that get a 4xx. Keys used here never exist: any write would show. */
@@ -192,21 +246,36 @@ const badCases: Case[] = [
     ["GET", "/v1/leader/transfer"],
     ["GET", "/v1/members/n1/promote"],
   ].map(([method, path]): Case => ({ name: `wrong method ${method} ${path}`, method: method!, path: path!, ...(method === "GET" ? {} : { body: "x" }), status: 405 })),
-  // Membership changes and leader transfer: not in this version, whatever the body.
+  // Membership changes and leader transfer: malformed bodies and ids, unknown members, a promote of a voter.
+  // None of these may add, promote or remove anybody (a valid add would: none is here).
+  ...memberAddCases(),
   ...[
-    ["POST", "/v1/members", "not json"],
-    ["POST", "/v1/members", "{}"],
-    ["POST", "/v1/members", json({ id: "n4", peerAddr: "127.0.0.1:1", learner: "yes" })],
-    ["POST", "/v1/members", json({ id: "n4", peerAddr: "127.0.0.1:1", learner: true })],
-    ["POST", "/v1/members/n9/promote", undefined],
-    ["POST", "/v1/members/n1/promote", undefined],
-    ["DELETE", "/v1/members/n9", undefined],
-    ["DELETE", "/v1/members/%zz", undefined],
-    ["POST", "/v1/leader/transfer", "garbage"],
-    ["POST", "/v1/leader/transfer", json({ to: "n9" })],
-  ].map(
-    ([method, path, body]): Case => ({ name: `member route ${method} ${path} ${body ?? ""}`, method: method!, path: path!, ...(body === undefined ? {} : { body }), status: 501, code: "not_implemented" }),
-  ),
+    ["POST", "/v1/members/n9/promote", 404, "unknown_member"],
+    ["DELETE", "/v1/members/n9", 404, "unknown_member"],
+    ["POST", "/v1/members/n1/promote", 400, "not_learner"],
+    ["POST", "/v1/members/n2/promote", 400, "not_learner"],
+    ["POST", "/v1/members/n3/promote", 400, "not_learner"],
+    ["DELETE", "/v1/members/%zz", 400, "bad_request"],
+    ["POST", "/v1/members/%zz/promote", 400, "bad_request"],
+    ["DELETE", "/v1/members/%E0%A4%A", 400, "bad_request"],
+    ["DELETE", "/v1/members/bad%20id", 400, "bad_request"],
+    ["DELETE", "/v1/members/-n1", 400, "bad_request"],
+    ["DELETE", `/v1/members/${"n".repeat(64)}`, 400, "bad_request"],
+    ["POST", "/v1/members/bad%2Fid/promote", 400, "bad_request"],
+  ].map(([method, path, status, code]): Case => ({ name: `member route ${method} ${path}`, method: method as string, path: path as string, status: status as number, code: code as string })),
+  ...[
+    ["not JSON", "garbage", 400, "bad_request"],
+    ["empty body", "", 400, "bad_request"],
+    ["JSON null", "null", 400, "bad_request"],
+    ["a JSON array", "[]", 400, "bad_request"],
+    ["a JSON string", '"n2"', 400, "bad_request"],
+    ['no "to"', "{}", 400, "bad_request"],
+    ['"to" misspelt', json({ target: "n2" }), 400, "bad_request"],
+    ['"to" a number', json({ to: 2 }), 400, "bad_request"],
+    ['"to" null', json({ to: null }), 400, "bad_request"],
+    ["to an unknown member", json({ to: "n9" }), 404, "unknown_member"],
+    ["to an empty name", json({ to: "" }), 404, "unknown_member"],
+  ].map(([what, body, status, code]): Case => ({ name: `leader transfer: ${what as string}`, method: "POST", path: "/v1/leader/transfer", body: body as string, headers: jsonType, status: status as number, code: code as string })),
 ];
 
 interface UserState {
@@ -353,15 +422,34 @@ describe("bad input against a 3-process cluster", () => {
     }
   });
 
-  it("GET /v1/members lists the three members on every node", async () => {
+  it("GET /v1/members and /v1/status list exactly the three voters on every node (no case above added anybody)", async () => {
+    const expected = expectedMembers(cluster.members);
     for (const m of cluster.members) {
       const r = await getJson(m.clientAddr, "/v1/members");
       assert.equal(r.status, 200);
-      const members = r.body.members as { id: string; peerAddr: string; learner: boolean }[];
-      assert.deepEqual(
-        members.map((x) => ({ ...x })).sort((a, b) => a.id.localeCompare(b.id)),
-        cluster.members.map((x) => ({ id: x.name, peerAddr: x.peerAddr, learner: false })),
-      );
+      assert.deepEqual(Object.keys(r.body), ["members"]);
+      assert.deepEqual(sortMembers(r.body.members as MemberJson[]), expected, `${m.name}: GET /v1/members`);
+      assert.deepEqual(sortMembers((await statusOf(m)).members), expected, `${m.name}: GET /v1/status`);
+    }
+  });
+
+  it("an add of a member at its own address and a transfer to the current leader are idempotent: 200, nothing changes", async () => {
+    const { leader, follower } = await targets();
+    const expected = expectedMembers(cluster.members);
+    for (const target of [leader, follower]) {
+      for (const m of cluster.members) {
+        const before = await userState(leader);
+        const r = await rawRequest(target.clientAddr, "POST", "/v1/members", json({ id: m.name, peerAddr: m.peerAddr }), jsonType);
+        assert.equal(r.status, 200, `re-adding ${m.name} via ${target.name}: ${r.body.toString()}`);
+        assert.deepEqual(sortMembers((r.json as { members: MemberJson[] }).members), expected, `re-adding ${m.name} via ${target.name}`);
+        assertUnchanged(before, await userState(leader), `re-adding ${m.name} via ${target.name}`);
+      }
+      const before = await userState(leader);
+      const r = await rawRequest(target.clientAddr, "POST", "/v1/leader/transfer", json({ to: leader.name }), jsonType);
+      assert.equal(r.status, 200, `transfer to the leader via ${target.name}: ${r.body.toString()}`);
+      assert.deepEqual(r.json, { leader: leader.name });
+      assertUnchanged(before, await userState(leader), `a transfer to the leader via ${target.name}`);
+      assert.equal((await cluster.leader()).name, leader.name);
     }
   });
 

@@ -45,7 +45,7 @@ export async function dev(args: readonly string[], io: CliIo): Promise<void> {
       stream.on("data", (chunk: Buffer) => {
         const lines = (partial + chunk.toString("utf8")).split("\n");
         partial = lines.pop() ?? "";
-        for (const line of lines) out.write(`[${name}] ${line}\n`);
+        for (const line of lines) out.write(`[${name}] ${readableLogLine(line)}\n`);
       });
     };
     prefix(child.stdout!, io.stdout);
@@ -71,4 +71,28 @@ export async function dev(args: readonly string[], io: CliIo): Promise<void> {
   process.off("SIGINT", stop);
   process.off("SIGTERM", stop);
   if (codes.some((code) => code !== 0)) throw new CliFailure(exitCodes.failed, `raftkv dev: members exited with ${codes.join(", ")}`);
+}
+
+const logFieldsShown = new Set(["level", "time", "node", "term", "msg", "pid", "hostname"]);
+
+/**
+ * A member's JSON log line as one readable line ("12:00:01.234 INFO  term 3  became leader …
+ * key=value"); anything that is not a JSON log line passes through unchanged.
+ */
+export function readableLogLine(line: string): string {
+  if (!line.startsWith("{")) return line;
+  let entry: Record<string, unknown>;
+  try {
+    entry = JSON.parse(line) as Record<string, unknown>;
+  } catch {
+    return line;
+  }
+  if (typeof entry.msg !== "string" || typeof entry.level !== "string") return line;
+  const time = typeof entry.time === "string" ? entry.time.slice(11, 23) : "";
+  const term = typeof entry.term === "number" ? `term ${entry.term}  ` : "";
+  const extra = Object.entries(entry)
+    .filter(([key]) => !logFieldsShown.has(key))
+    .map(([key, value]) => `${key}=${typeof value === "string" ? value : JSON.stringify(value)}`)
+    .join(" ");
+  return `${time} ${entry.level.toUpperCase().padEnd(5)} ${term}${entry.msg}${extra === "" ? "" : `  ${extra}`}`;
 }

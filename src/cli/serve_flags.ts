@@ -1,4 +1,5 @@
 import { parseArgs } from "node:util";
+import { isLogLevel, logLevels, type LogLevel } from "../server/log.js";
 import { CliFailure, exitCodes } from "./context.js";
 
 /** `raftkv serve` settings after flags, environment (RAFTKV_*) and defaults. */
@@ -13,6 +14,8 @@ export interface ServeSettings {
   readonly electionTimeoutMs: number;
   readonly heartbeatMs: number;
   readonly snapshotEntries: number;
+  /** JSON log lines at this level and above go to stdout. */
+  readonly logLevel: LogLevel;
 }
 
 const flags = {
@@ -25,6 +28,7 @@ const flags = {
   "election-timeout-ms": { type: "string" },
   "heartbeat-ms": { type: "string" },
   "snapshot-entries": { type: "string" },
+  "log-level": { type: "string" },
   help: { type: "boolean" },
 } as const;
 
@@ -32,6 +36,7 @@ export const serveUsage = `usage: raftkv serve [--id n1] [--data ./raftkv-data/n
                     [--listen-peer 127.0.0.1:7001] [--listen-client 127.0.0.1:8001]
                     [--initial-cluster n1=127.0.0.1:7001,n2=127.0.0.1:7002,...]
                     [--join] [--election-timeout-ms 150] [--heartbeat-ms 50] [--snapshot-entries 10000]
+                    [--log-level info]   # ${logLevels.join("|")}; JSON lines on stdout
 Every flag also reads an environment variable: RAFTKV_ID, RAFTKV_DATA, RAFTKV_LISTEN_PEER, ...`;
 
 function usage(message: string): CliFailure {
@@ -78,6 +83,8 @@ export function parseServeFlags(args: readonly string[], env: NodeJS.ProcessEnv)
   const joinEnv = env.RAFTKV_JOIN;
   const join = parsed.values.join === true || joinEnv === "1" || joinEnv === "true";
   const cluster = value("initial-cluster");
+  const logLevel = value("log-level") ?? "info";
+  if (!isLogLevel(logLevel)) throw usage(`--log-level must be one of ${logLevels.join(", ")}, got ${JSON.stringify(logLevel)}`);
   return {
     id,
     data: value("data") ?? `./raftkv-data/${id}`,
@@ -88,5 +95,6 @@ export function parseServeFlags(args: readonly string[], env: NodeJS.ProcessEnv)
     electionTimeoutMs: positiveInteger("election-timeout-ms", value("election-timeout-ms") ?? "150"),
     heartbeatMs: positiveInteger("heartbeat-ms", value("heartbeat-ms") ?? "50"),
     snapshotEntries: positiveInteger("snapshot-entries", value("snapshot-entries") ?? "10000"),
+    logLevel,
   };
 }

@@ -1,5 +1,19 @@
 import { performance } from "node:perf_hooks";
-import { RawNode, type ConfChange, type ConfChangeError, type Config, type DurableState, type Entry, type Message, type NodeId, type Random, type Ready, type Role } from "../raft/index.js";
+import {
+  decodeConfEntry,
+  RawNode,
+  type ConfChange,
+  type ConfChangeError,
+  type ConfEntry,
+  type Config,
+  type DurableState,
+  type Entry,
+  type Message,
+  type NodeId,
+  type Random,
+  type Ready,
+  type Role,
+} from "../raft/index.js";
 import { assert } from "../util/assert.js";
 import type { StorageError } from "../storage/index.js";
 import { logIndex, NO_NODE } from "../util/ids.js";
@@ -25,6 +39,18 @@ export interface NodeObserver {
   proposed?(outcome: "accepted" | "rejected"): void;
   leaderChanged?(leader: NodeId): void;
   fatal?(error: StorageError): void;
+  /** This node's role or term changed (seen in a Ready, before it is persisted). */
+  roleChanged?(role: Role, term: number): void;
+  /** A proposal made here settled: applied ("committed") or failed (timeout, lost leadership, stopped, disk). */
+  proposalSettled?(outcome: "committed" | "failed"): void;
+  /** A ReadIndex round started (one round serves every read that joined it). */
+  readIndexRound?(mode: "safe" | "lease"): void;
+  /** A config entry is being applied here; called before the address book forgets a removed member. */
+  configApplied?(index: number, entry: ConfEntry): void;
+  /** A snapshot was taken here (`seconds`: encoding and the durable write) or installed from the leader (`seconds`: restoring from it). */
+  snapshot?(info: { kind: "taken" | "installed"; index: number; bytes: number; seconds: number }): void;
+  /** The log was compacted: entries through `index` are gone from the WAL. */
+  compacted?(index: number): void;
 }
 
 export interface RaftNodeOptions {
@@ -95,6 +121,9 @@ export class RaftNode {
   #closed = false;
   #failure: StorageError | undefined;
   #leader: NodeId = NO_NODE;
+  /** The role and term last reported to the observer. */
+  #role: Role | undefined;
+  #term = -1;
   #book: AddressBook;
   readonly #leaseReads: ReadRounds;
 
@@ -146,7 +175,28 @@ export class RaftNode {
     }
     this.#options.observer?.proposed?.("accepted");
     this.#schedule();
-    return this.#pending.add(result.index, status.term, this.#options.proposalTimeoutMs);
+    return this.#settled(this.#pending.add(result.index, status.term, this.#options.proposalTimeoutMs));
+  }
+
+  /** Reports how a pending proposal ended to the observer, passing the outcome through. */
+  #settled<T>(pending: Promise<T>): Promise<T> {
+    const observer = this.#options.observer;
+    if (observer?.proposalSettled === undefined) return pending;
+    return pending.then(
+      (value) => {
+        observer.proposalSettled?.("committed");
+        return value;
+      },
+      (error: unknown) => {
+        observer.proposalSettled?.("failed");
+        throw error;
+      },
+    );
+  }
+
+  /** Proposals appended here and not yet applied or failed. */
+  pendingProposals(): number {
+    return this.#pending.size;
   }
 
   /** Proposes a membership change; resolves once it is applied here (it is then in force). */
@@ -157,7 +207,7 @@ export class RaftNode {
     if (!result.ok) throw new ConfChangeRefused(result.error);
     this.#schedule();
     const t = this.#raw.status().term;
-    await this.#pending.add(logIndex(result.index), t, this.#options.proposalTimeoutMs);
+    await this.#settled(this.#pending.add(logIndex(result.index), t, this.#options.proposalTimeoutMs));
   }
 
   /** Starts handing leadership to `to`; the caller watches status() to see it happen. */
@@ -258,6 +308,7 @@ export class RaftNode {
 
   #startReadIndex(context: Uint8Array, mode: "safe" | "lease"): boolean {
     const ok = this.#raw.readIndex(context, mode).ok;
+    if (ok) this.#options.observer?.readIndexRound?.(mode);
     if (ok) this.#schedule();
     return ok;
   }
@@ -310,7 +361,12 @@ export class RaftNode {
   }
 
   async #handleReady(ready: Ready): Promise<void> {
+    this.#noteRole(ready.softState.role, ready.softState.term);
     this.#noteLeader(ready.softState.leader);
+    // The core put these configurations in force when it handed them out; the names and addresses
+    // follow at once, so no one sees a member without its name in between.
+    if (ready.snapshot !== undefined) this.#adoptBook(ready.snapshot.data);
+    for (const entry of ready.committedEntries) if (entry.kind === "config") this.#applyConfig(entry);
     this.#transport?.send(ready.messages);
     const started = performance.now();
     const persisted = await this.#storage.persist(ready);
@@ -323,7 +379,10 @@ export class RaftNode {
     }
     this.#transport?.send(ready.messagesAfterPersist);
     if (ready.snapshot !== undefined) {
+      const restoring = performance.now();
       this.#restore(ready.snapshot.data);
+      const meta = ready.snapshot.meta;
+      this.#options.observer?.snapshot?.({ kind: "installed", index: meta.index, bytes: ready.snapshot.data.byteLength, seconds: (performance.now() - restoring) / 1000 });
       this.#applied = ready.snapshot.meta.index;
       this.#lastSnapshotIndex = this.#applied;
       this.#pending.coveredBySnapshot(ready.snapshot.meta.index);
@@ -344,12 +403,20 @@ export class RaftNode {
     for (const entry of entries) {
       const isCommand = entry.kind === "normal" && entry.data.byteLength > 0;
       const result = isCommand ? this.#stateMachine.apply(entry.data, entry.index) : undefined;
-      if (entry.kind === "config") this.#options.onMembersChanged?.(this.#book.applyEntryData(entry.data));
       this.#applied = entry.index;
       this.#bytesSinceSnapshot += entry.data.byteLength;
       this.#pending.applied(entry.index, entry.term, result);
     }
     this.#options.observer?.applied?.((performance.now() - started) / 1000, entries.length);
+  }
+
+  #applyConfig(entry: Entry): void {
+    const observer = this.#options.observer;
+    if (observer?.configApplied !== undefined) {
+      const conf = decodeConfEntry(entry.data);
+      if (conf !== undefined) observer.configApplied(entry.index, conf);
+    }
+    this.#options.onMembersChanged?.(this.#book.applyEntryData(entry.data));
   }
 
   async #maybeSnapshot(): Promise<void> {
@@ -359,6 +426,7 @@ export class RaftNode {
     const index = logIndex(this.#applied);
     const compactIndex = logIndex(Math.max(0, index - this.#options.snapshotKeepEntries));
     const compactTerm = this.#raw.termAt(compactIndex);
+    const started = performance.now();
     const data = encodeNodeSnapshot(this.#book, this.#stateMachine.snapshot());
     const snapshot = this.#raw.snapshotTaken({ index, data, keepEntries: this.#options.snapshotKeepEntries });
     this.#lastSnapshotIndex = index;
@@ -366,17 +434,34 @@ export class RaftNode {
     // Below the log's start the WAL was compacted already; only the snapshot file is new.
     const compact = compactTerm === undefined ? undefined : { index: compactIndex, term: compactTerm };
     const saved = await this.#storage.saveSnapshot(snapshot, compact);
-    if (!saved.ok) this.#fail(saved.error);
+    if (!saved.ok) {
+      this.#fail(saved.error);
+      return;
+    }
+    this.#options.observer?.snapshot?.({ kind: "taken", index, bytes: data.byteLength, seconds: (performance.now() - started) / 1000 });
+    if (compact !== undefined && compact.index > 0) this.#options.observer?.compacted?.(compact.index);
   }
 
   /** Restores the address book and the state machine from a node snapshot (ours or the leader's). */
   #restore(bytes: Uint8Array): void {
+    this.#stateMachine.restore(this.#adoptBook(bytes));
+  }
+
+  /** Takes the address book from a node snapshot; returns the state machine's part of it. */
+  #adoptBook(bytes: Uint8Array): Uint8Array {
     const decoded = decodeNodeSnapshot(bytes);
     // Snapshot files are checksummed and peer frames validated: undecodable bytes here are a bug.
     assert(decoded !== undefined, "a snapshot without a readable address book");
     this.#book = decoded.book;
-    this.#stateMachine.restore(decoded.data);
     for (const [id, address] of decoded.book.entries()) this.#options.onMembersChanged?.({ added: [id, address] });
+    return decoded.data;
+  }
+
+  #noteRole(role: Role, t: number): void {
+    if (role === this.#role && t === this.#term) return;
+    this.#role = role;
+    this.#term = t;
+    this.#options.observer?.roleChanged?.(role, t);
   }
 
   #noteLeader(leader: NodeId): void {

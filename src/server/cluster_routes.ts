@@ -39,13 +39,8 @@ export async function readyz(ctx: ServerContext, request: Request): Promise<void
 }
 
 export async function metrics(ctx: ServerContext, request: Request): Promise<void> {
-  const s = ctx.node.raft.status();
   const m = ctx.metrics;
-  m.term.set(s.term);
-  m.isLeader.set(s.role === "leader" ? 1 : 0);
-  m.hasLeader.set(s.leader === 0 ? 0 : 1);
-  m.commitIndex.set(s.commitIndex);
-  m.appliedIndex.set(s.appliedIndex);
+  m.update(ctx.node);
   const text = await m.registry.metrics();
   request.res.writeHead(200, { "content-type": m.registry.contentType });
   request.res.end(text);

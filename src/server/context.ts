@@ -1,6 +1,7 @@
 import type { IncomingMessage, ServerResponse } from "node:http";
 import type { KvStore } from "../kv/index.js";
 import type { Node } from "../node/index.js";
+import type { Dashboard } from "./dashboard.js";
 import type { Forwarder } from "./forward.js";
 import type { Metrics } from "./metrics.js";
 
@@ -10,6 +11,8 @@ export interface ServerContext {
   readonly kv: KvStore;
   readonly forwarder: Forwarder;
   readonly metrics: Metrics;
+  /** The operators' view: histories, request rates and the other members' client addresses. */
+  readonly dashboard: Dashboard;
 }
 
 export interface Request {

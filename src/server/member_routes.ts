@@ -59,7 +59,12 @@ async function leftJoint(ctx: ServerContext): Promise<void> {
 }
 
 function memberName(ctx: ServerContext, text: string | undefined): string {
-  const name = decodeURIComponent(text ?? "");
+  let name: string;
+  try {
+    name = decodeURIComponent(text ?? "");
+  } catch {
+    throw new HttpError(400, "bad_request", "the member id has a malformed %-escape");
+  }
   if (!isValidName(name)) throw new HttpError(400, "bad_request", `invalid member id ${JSON.stringify(name)}`);
   if (!ctx.node.members().some((m) => m.name === name)) throw new HttpError(404, "unknown_member", `${name} is not a member`);
   return name;
@@ -103,7 +108,11 @@ async function promoteWhenCaughtUp(ctx: ServerContext, name: string): Promise<vo
       return;
     } catch (error) {
       const retry = error instanceof ConfChangeRefused && (error.reason === "learnerBehind" || error.reason === "changeInProgress");
-      if (!retry) throw error instanceof ConfChangeRefused ? refusalToHttp(error, name) : nodeErrorToHttp(error as NodeRequestError);
+      if (!retry) {
+        // The learner is in already: only the promotion failed, so "not applied" would mislead.
+        const why = error instanceof Error ? error.message : String(error);
+        throw new HttpError(504, "timeout", `${name} was added as a learner but its promotion did not complete (${why}); retry the same request`);
+      }
       if (performance.now() > deadline) {
         throw new HttpError(504, "timeout", `${name} was added as a learner but has not caught up; promote it later with POST /v1/members/${name}/promote`);
       }

@@ -8,7 +8,9 @@ import { addMember, listMembers, promoteMember, removeMember, transferLeader } f
 import { clientAddrKey, Forwarder } from "./forward.js";
 import { HttpError, sendError } from "./http_util.js";
 import { deleteKey, getKey, putKey, rangeKeys, txn } from "./kv_routes.js";
-import { dashboard } from "./dashboard.js";
+import { clusterRoute, Dashboard, dashboard, helloRoute, memberRoute } from "./dashboard.js";
+import { Activity } from "./dashboard_state.js";
+import type { Logger } from "./log.js";
 import type { Metrics } from "./metrics.js";
 
 interface Route {
@@ -34,8 +36,14 @@ const routes: Route[] = [
   { method: "GET", pattern: ["metrics"], name: "metrics", handler: metrics },
   { method: "GET", pattern: ["healthz"], name: "healthz", handler: healthz },
   { method: "GET", pattern: ["readyz"], name: "readyz", handler: readyz },
+  { method: "GET", pattern: ["v1", "cluster"], name: "cluster", handler: clusterRoute },
+  { method: "GET", pattern: ["v1", "cluster", "member"], name: "cluster_member", handler: memberRoute },
+  { method: "POST", pattern: ["v1", "cluster", "hello"], name: "cluster_hello", handler: helloRoute },
   { method: "GET", pattern: [], name: "dashboard", handler: dashboard },
 ];
+
+/** Client requests the dashboard counts as reads or writes (where they enter the cluster). */
+const requestKinds: Readonly<Record<string, "read" | "write">> = { get: "read", range: "read", put: "write", delete: "write", txn: "write" };
 
 /** Segments of the raw (still percent-encoded) path, so a key may contain an encoded "/". */
 function match(route: Route, segments: readonly string[]): string[] | undefined {
@@ -71,6 +79,10 @@ export interface ServeOptions {
   readonly port: number;
   /** The address other members should forward to; defaults to host:port. */
   readonly advertiseAddr?: string;
+  /** Histories for the dashboard; pass the one whose observer the node was created with. */
+  readonly activity?: Activity;
+  /** Where unexpected errors are logged; default: a process warning. */
+  readonly log?: Logger;
 }
 
 /**
@@ -79,8 +91,9 @@ export interface ServeOptions {
  */
 export async function startClientServer(options: ServeOptions): Promise<ClientServer> {
   const forwarder = new Forwarder(options.node, options.kv);
-  const ctx: ServerContext = { node: options.node, kv: options.kv, forwarder, metrics: options.metrics };
-  const server = createServer((req, res) => void handle(ctx, req, res));
+  const board = new Dashboard({ activity: options.activity ?? new Activity(), name: options.node.name });
+  const ctx: ServerContext = { node: options.node, kv: options.kv, forwarder, metrics: options.metrics, dashboard: board };
+  const server = createServer((req, res) => void handle(ctx, req, res, options.log));
   server.keepAliveTimeout = 30_000;
   await new Promise<void>((resolve, reject) => {
     server.once("error", (error: NodeJS.ErrnoException) =>
@@ -90,12 +103,15 @@ export async function startClientServer(options: ServeOptions): Promise<ClientSe
   });
   const bound = server.address() as { port: number };
   const address = { host: options.host, port: bound.port };
-  const publisher = publishClientAddr(options.node, options.kv, options.advertiseAddr ?? `${address.host}:${address.port}`);
+  const advertised = options.advertiseAddr ?? `${address.host}:${address.port}`;
+  board.start(options.node, options.kv, advertised);
+  const publisher = publishClientAddr(options.node, options.kv, advertised);
   return {
     server,
     address,
     close: async () => {
       clearInterval(publisher);
+      board.stop();
       forwarder.close();
       server.closeIdleConnections();
       await new Promise<void>((resolve) => server.close(() => resolve()));
@@ -103,7 +119,7 @@ export async function startClientServer(options: ServeOptions): Promise<ClientSe
   };
 }
 
-async function handle(ctx: ServerContext, req: IncomingMessage, res: ServerResponse): Promise<void> {
+async function handle(ctx: ServerContext, req: IncomingMessage, res: ServerResponse, log: Logger | undefined): Promise<void> {
   const started = performance.now();
   let routeName = "unknown";
   try {
@@ -130,9 +146,14 @@ async function handle(ctx: ServerContext, req: IncomingMessage, res: ServerRespo
       return;
     }
     sendError(res, error instanceof HttpError ? error : new HttpError(500, "internal", error instanceof Error ? error.message : String(error)));
-    if (!(error instanceof HttpError)) process.emitWarning(`raftkv: unexpected error serving ${req.method} ${req.url}: ${String(error)}`);
+    if (error instanceof HttpError) return;
+    if (log !== undefined) log.error({ method: req.method, url: req.url, err: String(error) }, `unexpected error serving ${req.method} ${req.url}`);
+    else process.emitWarning(`raftkv: unexpected error serving ${req.method} ${req.url}: ${String(error)}`);
   } finally {
-    ctx.metrics.requests.observe({ route: routeName, status: String(res.statusCode) }, (performance.now() - started) / 1000);
+    ctx.metrics.request(routeName, res.statusCode, (performance.now() - started) / 1000);
+    // Counted where a request enters the cluster, not again where it was forwarded to.
+    const kind = requestKinds[routeName];
+    if (kind !== undefined && res.statusCode >= 200 && res.statusCode < 300 && req.headers["raftkv-forwarded"] === undefined) ctx.dashboard.activity.served(kind);
   }
 }
 

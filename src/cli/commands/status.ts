@@ -1,15 +1,26 @@
 import type { Command } from "commander";
 import { RaftkvError, type Status } from "../../client/index.js";
-import { addClientOptions, CliFailure, clientFlags, exitCodes, print, withClient, type CliIo } from "../context.js";
+import { addClientOptions, CliFailure, clientFlags, exitCodes, print, withClient, type CliIo, type ClientFlags } from "../context.js";
 import { oneLine, table } from "../format.js";
 
 type Row = { endpoint: string; status: Status } | { endpoint: string; error: { code: string; message: string } };
 
-/** `raftkv status`: each endpoint's own view, one row a node; exit 1 only when no node answers. */
+const header = ["ENDPOINT", "ID", "ROLE", "TERM", "LEADER", "COMMIT", "APPLIED", "LAST", "SNAPSHOT"];
+
+/**
+ * `raftkv status`: the whole cluster, one row a member (role, indexes, lag behind the leader), as
+ * gathered by the first endpoint that answers GET /v1/cluster; from a server without that route,
+ * each endpoint's own view. Exit 1 only when no node answers.
+ */
 export function registerStatus(program: Command, io: CliIo): void {
-  addClientOptions(program.command("status").description("show each node's view: role, term, leader, indexes")).action(
+  addClientOptions(program.command("status").description("show every member: role, term, leader, indexes, lag")).action(
     async (_options: unknown, command: Command) => {
       const flags = clientFlags(command);
+      const cluster = await clusterView(flags);
+      if (cluster !== undefined) {
+        printCluster(io, flags, cluster.endpoint, cluster.view);
+        return;
+      }
       const rows = await withClient(flags, (client) =>
         Promise.all(
           flags.endpoints.map(async (endpoint): Promise<Row> => {
@@ -23,7 +34,7 @@ export function registerStatus(program: Command, io: CliIo): void {
         ),
       );
       const human = table(
-        ["ENDPOINT", "ID", "ROLE", "TERM", "LEADER", "COMMIT", "APPLIED", "LAST", "SNAPSHOT"],
+        header,
         rows.map((row) =>
           "status" in row
             ? [
@@ -44,4 +55,74 @@ export function registerStatus(program: Command, io: CliIo): void {
       if (rows.every((row) => "error" in row)) throw new CliFailure(exitCodes.failed, "no node answered");
     },
   );
+}
+
+/** GET /v1/cluster as the server answers it (only the fields printed here). */
+interface ClusterMember {
+  readonly id: string;
+  readonly clientAddr: string | null;
+  readonly learner: boolean;
+  readonly reachable: boolean;
+  readonly error: string | null;
+  readonly role: string | null;
+  readonly term: number | null;
+  readonly leader: string | null;
+  readonly commitIndex: number | null;
+  readonly appliedIndex: number | null;
+  readonly lastIndex: number | null;
+  readonly snapshotIndex: number | null;
+  readonly lag: number | null;
+}
+
+interface ClusterView {
+  readonly id: string;
+  readonly leader: { readonly id: string; readonly term: number } | null;
+  readonly members: readonly ClusterMember[];
+}
+
+/** The first endpoint's answer to GET /v1/cluster, trying each in turn. */
+async function clusterView(flags: ClientFlags): Promise<{ endpoint: string; view: ClusterView } | undefined> {
+  for (const endpoint of flags.endpoints) {
+    try {
+      const response = await fetch(`http://${endpoint}/v1/cluster`, { signal: AbortSignal.timeout(Math.ceil(flags.timeout)) });
+      if (!response.ok) continue;
+      const view = (await response.json()) as ClusterView;
+      if (typeof view === "object" && view !== null && Array.isArray(view.members)) return { endpoint, view };
+    } catch {
+      // Unreachable or not a raftkv server: try the next.
+    }
+  }
+  return undefined;
+}
+
+function printCluster(io: CliIo, flags: ClientFlags, endpoint: string, view: ClusterView): void {
+  const text = (n: number | null): string => (n === null ? "-" : String(n));
+  const rows = view.members.map((m) => {
+    const addr = m.clientAddr ?? "?";
+    if (!m.reachable) return { endpoint: addr, id: m.id, error: { code: "unreachable", message: m.error ?? "unreachable" } };
+    return {
+      endpoint: addr,
+      status: {
+        id: m.id,
+        role: m.learner ? "learner" : m.role,
+        term: m.term,
+        leader: m.leader,
+        commitIndex: m.commitIndex,
+        appliedIndex: m.appliedIndex,
+        lastIndex: m.lastIndex,
+        snapshotIndex: m.snapshotIndex,
+      },
+      lag: m.lag,
+    };
+  });
+  const human = table(
+    [...header, "LAG"],
+    view.members.map((m) =>
+      m.reachable
+        ? [m.clientAddr ?? "?", m.id, m.learner ? "learner" : (m.role ?? "-"), text(m.term), m.leader ?? "-", text(m.commitIndex), text(m.appliedIndex), text(m.lastIndex), text(m.snapshotIndex), text(m.lag)]
+        : [m.clientAddr ?? "?", m.id, `unreachable (${oneLine(m.error ?? "no answer")})`],
+    ),
+  );
+  const leader = view.leader === null ? "no leader" : `leader ${view.leader.id}, term ${view.leader.term}`;
+  print(io, flags, `${human}\n(as seen by ${view.id} at ${endpoint}; ${leader}; LAG = entries behind the leader's log)`, rows);
 }
