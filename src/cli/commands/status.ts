@@ -2,6 +2,7 @@ import type { Command } from "commander";
 import { RaftkvError, type Status } from "../../client/index.js";
 import { addClientOptions, CliFailure, clientFlags, exitCodes, print, withClient, type CliIo, type ClientFlags } from "../context.js";
 import { oneLine, table } from "../format.js";
+import type { ClusterMember } from "../../server/dashboard.js";
 
 type Row = { endpoint: string; status: Status } | { endpoint: string; error: { code: string; message: string } };
 
@@ -57,22 +58,6 @@ export function registerStatus(program: Command, io: CliIo): void {
   );
 }
 
-/** GET /v1/cluster as the server answers it (only the fields printed here). */
-interface ClusterMember {
-  readonly id: string;
-  readonly clientAddr: string | null;
-  readonly learner: boolean;
-  readonly reachable: boolean;
-  readonly error: string | null;
-  readonly role: string | null;
-  readonly term: number | null;
-  readonly leader: string | null;
-  readonly commitIndex: number | null;
-  readonly appliedIndex: number | null;
-  readonly lastIndex: number | null;
-  readonly snapshotIndex: number | null;
-  readonly lag: number | null;
-}
 
 interface ClusterView {
   readonly id: string;
