@@ -10,3 +10,12 @@ export { HEALTHY_NETWORK, type NetworkFaults } from "./network.js";
 export { IdAllocator } from "./id_allocator.js";
 export { consoleTracer, describeMessage, type Tracer } from "./trace.js";
 export type { StateMachine } from "../node/state_machine.js";
+export {
+  checkHistory,
+  HistoryRecorder,
+  type CheckResult,
+  type History,
+  type KvOp,
+  type Operation,
+  type Outcome,
+} from "../check/index.js";
