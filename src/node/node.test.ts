@@ -1,6 +1,6 @@
 import { test } from "node:test";
 import assert from "node:assert/strict";
-import { createServer } from "node:net";
+import { freePort } from "./free_port.test.helper.js";
 import { join } from "node:path";
 import { makeTempDir, removeTree } from "../storage/fs_disk.js";
 import { createNode, type Node } from "./create_node.js";
@@ -19,14 +19,6 @@ class Journal implements StateMachine<number> {
   restore(snapshot: Uint8Array): void {
     this.items = JSON.parse(new TextDecoder().decode(snapshot)) as string[];
   }
-}
-
-async function freePort(): Promise<number> {
-  const server = createServer();
-  await new Promise<void>((resolve) => server.listen(0, "127.0.0.1", resolve));
-  const { port } = server.address() as { port: number };
-  await new Promise((resolve) => server.close(resolve));
-  return port;
 }
 
 async function until<T>(what: string, probe: () => T | undefined | Promise<T | undefined>, timeoutMs = 10_000): Promise<T> {

@@ -365,7 +365,7 @@ export class RaftNode {
     this.#noteLeader(ready.softState.leader);
     // The core put these configurations in force when it handed them out; the names and addresses
     // follow at once, so no one sees a member without its name in between.
-    if (ready.snapshot !== undefined) this.#adoptBook(ready.snapshot.data);
+    const snapshotState = ready.snapshot === undefined ? undefined : this.#adoptBook(ready.snapshot.data);
     for (const entry of ready.committedEntries) if (entry.kind === "config") this.#applyConfig(entry);
     this.#transport?.send(ready.messages);
     const started = performance.now();
@@ -378,9 +378,9 @@ export class RaftNode {
       this.#options.observer?.persisted?.((performance.now() - started) / 1000, ready.entries.length);
     }
     this.#transport?.send(ready.messagesAfterPersist);
-    if (ready.snapshot !== undefined) {
+    if (ready.snapshot !== undefined && snapshotState !== undefined) {
       const restoring = performance.now();
-      this.#restore(ready.snapshot.data);
+      this.#stateMachine.restore(snapshotState);
       const meta = ready.snapshot.meta;
       this.#options.observer?.snapshot?.({ kind: "installed", index: meta.index, bytes: ready.snapshot.data.byteLength, seconds: (performance.now() - restoring) / 1000 });
       this.#applied = ready.snapshot.meta.index;

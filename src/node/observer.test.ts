@@ -1,6 +1,6 @@
 import { test } from "node:test";
 import assert from "node:assert/strict";
-import { createServer } from "node:net";
+import { freePort } from "./free_port.test.helper.js";
 import { makeTempDir, removeTree } from "../storage/fs_disk.js";
 import { createNode } from "./create_node.js";
 import type { NodeObserver } from "./node.js";
@@ -17,14 +17,6 @@ class Counter implements StateMachine<number> {
   restore(data: Uint8Array): void {
     this.n = Number(new TextDecoder().decode(data));
   }
-}
-
-async function freePort(): Promise<number> {
-  const server = createServer();
-  await new Promise<void>((resolve) => server.listen(0, "127.0.0.1", resolve));
-  const { port } = server.address() as { port: number };
-  await new Promise((resolve) => server.close(resolve));
-  return port;
 }
 
 test("the observer hears of role changes, proposals, ReadIndex rounds, the bootstrap config, snapshots and compaction", async () => {

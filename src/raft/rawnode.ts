@@ -179,6 +179,7 @@ export class RawNode {
     if (last !== undefined) r.log.appliedTo(last.index);
     for (const entry of committedEntries) if (entry.kind === "config") applyConfigEntry(r, entry);
     maybeLeaveJoint(r);
+    // Again after the config entries: new members get their first append and a leaveJoint goes out now.
     flushAppends(r);
     const hardState = r.hardState();
     const changed = !sameHardState(hardState, this.#persistedHardState);

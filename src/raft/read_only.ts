@@ -76,8 +76,4 @@ export class ReadOnly {
   leaseStartTick(): number {
     return this.#leaseStartTick;
   }
-
-  pendingCount(): number {
-    return this.#reads.length + this.waitingForTermCommit.length;
-  }
 }

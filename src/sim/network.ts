@@ -71,8 +71,4 @@ export class SimNetwork {
   heal(): void {
     this.#cut.clear();
   }
-
-  cutLinks(): string[] {
-    return [...this.#cut].sort();
-  }
 }
