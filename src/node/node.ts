@@ -374,7 +374,7 @@ export class RaftNode {
       this.#fail(persisted.error);
       return;
     }
-    if (ready.entries.length > 0 || ready.hardState !== undefined) {
+    if (ready.mustSync && (ready.entries.length > 0 || ready.hardState !== undefined)) {
       this.#options.observer?.persisted?.((performance.now() - started) / 1000, ready.entries.length);
     }
     this.#transport?.send(ready.messagesAfterPersist);

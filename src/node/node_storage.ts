@@ -35,6 +35,8 @@ export class NodeStorage {
   readonly #dir: string;
   readonly #wal: Wal;
   readonly #snapshots: SnapshotStore;
+  /** A hard state that moved only its commit index, kept until the next durable write carries it. */
+  #deferredHardState: HardState | undefined;
 
   private constructor(disk: Disk, dir: string, wal: Wal, snapshots: SnapshotStore) {
     this.#disk = disk;
@@ -96,16 +98,26 @@ export class NodeStorage {
     }
   }
 
-  /** Makes a Ready's snapshot, entries and hard state durable. */
-  async persist(ready: { snapshot: Snapshot | undefined; hardState: HardState | undefined; entries: readonly Entry[] }): Promise<StorageResult<void>> {
+  /**
+   * Makes a Ready's snapshot, entries and hard state durable. A Ready that needs no sync (only the
+   * commit index moved) costs no write: its hard state goes out with the next one that does, so a
+   * crash may take the commit index back, which Raft allows (it is volatile state).
+   */
+  async persist(ready: { snapshot: Snapshot | undefined; hardState: HardState | undefined; entries: readonly Entry[]; mustSync: boolean }): Promise<StorageResult<void>> {
+    if (!ready.mustSync) {
+      this.#deferredHardState = ready.hardState ?? this.#deferredHardState;
+      return { ok: true, value: undefined };
+    }
+    const hardState = ready.hardState ?? this.#deferredHardState;
+    this.#deferredHardState = undefined;
     if (ready.snapshot !== undefined) {
       const saved = await this.#saveSnapshotFile(ready.snapshot);
       if (!saved.ok) return saved;
       const marked = await this.#wal.compact({ index: ready.snapshot.meta.index, term: ready.snapshot.meta.term });
       if (!marked.ok) return marked;
     }
-    if (ready.hardState === undefined && ready.entries.length === 0) return { ok: true, value: undefined };
-    return this.#wal.save({ hardState: ready.hardState, entries: ready.entries });
+    if (hardState === undefined && ready.entries.length === 0) return { ok: true, value: undefined };
+    return this.#wal.save({ hardState, entries: ready.entries });
   }
 
   /** Stores this node's own snapshot, then lets the WAL forget entries through `compactIndex`. */
@@ -120,7 +132,17 @@ export class NodeStorage {
     return this.#snapshots.save({ index: meta.index, term: meta.term, config: encodeConfig(meta), data });
   }
 
+  /** Writes a deferred hard state, so that a clean restart resumes from the latest commit index. */
   async close(): Promise<StorageResult<void>> {
+    const hardState = this.#deferredHardState;
+    this.#deferredHardState = undefined;
+    if (hardState !== undefined) {
+      const saved = await this.#wal.save({ hardState });
+      if (!saved.ok) {
+        await this.#wal.close();
+        return saved;
+      }
+    }
     return this.#wal.close();
   }
 }

@@ -103,7 +103,8 @@ export class Raft {
       offsetTerm: meta?.term ?? asTerm(0),
       // Entries the snapshot covers may linger on disk until compaction catches up.
       entries: (durable?.entries ?? []).filter((e) => e.index > offset),
-      committed: logIndex(Math.max(hardState?.commit ?? 0, offset)),
+      // A state machine that persists its own applied index may be ahead of a commit written unsynced.
+      committed: logIndex(Math.max(hardState?.commit ?? 0, offset, durable?.applied ?? 0)),
       applied: logIndex(Math.max(durable?.applied ?? 0, offset)),
     });
     if (hardState !== undefined) {

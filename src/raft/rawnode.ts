@@ -35,6 +35,13 @@ export interface Ready {
   readonly messagesAfterPersist: readonly Message[];
   readonly committedEntries: readonly Entry[];
   readonly readStates: readonly ReadState[];
+  /**
+   * Whether step 1 needs its durability barrier: true when there are entries, a snapshot, or a new
+   * term or vote. A hard state that differs only in `commit` may be written without one (or not
+   * yet written): the commit index is volatile in Raft, and a restarted node learns it again from
+   * the leader or from its own next commit (etcd's MustSync).
+   */
+  readonly mustSync: boolean;
 }
 
 export type ReadIndexResult = { readonly ok: true } | { readonly ok: false; readonly error: "noLeader" };
@@ -182,17 +189,20 @@ export class RawNode {
     // Again after the config entries: new members get their first append and a leaveJoint goes out now.
     flushAppends(r);
     const hardState = r.hardState();
-    const changed = !sameHardState(hardState, this.#persistedHardState);
+    const previous = this.#persistedHardState;
+    const changed = !sameHardState(hardState, previous);
     this.#persistedHardState = hardState;
+    const entries = r.log.unstableEntries();
     const ready: Ready = {
       softState: { role: r.role, leader: r.leader, term: r.term },
       hardState: changed ? hardState : undefined,
       snapshot: r.pendingSnapshot,
-      entries: r.log.unstableEntries(),
+      entries,
       messages: r.messages,
       messagesAfterPersist: r.messagesAfterPersist,
       committedEntries,
       readStates: r.readStates,
+      mustSync: entries.length > 0 || r.pendingSnapshot !== undefined || hardState.term !== previous.term || hardState.vote !== previous.vote,
     };
     r.pendingSnapshot = undefined;
     r.messages = [];

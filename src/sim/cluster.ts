@@ -184,6 +184,7 @@ export class SimCluster {
     const node = this.#nodes.get(id)!;
     if (node.raw === undefined) return;
     const faults = this.options.diskFaults;
+    node.storage.dropDeferred();
     const torn = node.persisting;
     if (torn !== undefined && torn.snapshot === undefined && faults !== undefined && node.prng.chance(faults.tornWriteRate)) {
       const kept = node.prng.int(0, torn.entries.length + 1);
@@ -290,14 +291,19 @@ export class SimCluster {
     this.checker.observeAppend(node.id, ready.entries, raw);
     for (const m of ready.messages) this.#send(m);
     node.persisting = ready;
-    const latency = node.prng.int(this.options.diskLatencyMinMs, this.options.diskLatencyMaxMs + 1);
+    // A Ready that needs no sync costs the driver no write.
+    const latency = ready.mustSync ? node.prng.int(this.options.diskLatencyMinMs, this.options.diskLatencyMaxMs + 1) : 0;
     this.#queue.push(this.now + latency, { type: "persisted", node: node.id, life: node.life, ready });
   }
 
   #completeReady(node: SimNode, ready: Ready): void {
     const raw = node.raw!;
-    node.storage.save(ready.hardState, ready.entries, ready.snapshot);
-    if (ready.hardState !== undefined) this.checker.observeDurableCommit(node.id, ready.hardState.commit);
+    if (ready.mustSync) {
+      node.storage.save(ready.hardState, ready.entries, ready.snapshot);
+      this.checker.observeDurableCommit(node.id, node.storage.hardState().commit);
+    } else {
+      node.storage.defer(ready.hardState);
+    }
     if (ready.snapshot !== undefined) {
       this.snapshotsInstalled++;
       this.options.tracer?.(this.now, node.id, `installed snapshot at ${ready.snapshot.meta.index}`);

@@ -13,10 +13,24 @@ export class MemoryStorage {
   /** Index of the entry before #entries[0]. */
   #offset = 0;
   #entries: Entry[] = [];
+  /** A hard state that moved only its commit index: not durable until the next save carries it. */
+  #deferredHardState: HardState | undefined;
   /** Set by a simulated bit flip: the node must refuse to start from this disk. */
   corrupt = false;
 
-  save(hardState: HardState | undefined, entries: readonly Entry[], snapshot?: Snapshot): void {
+  /** Keeps a Ready's hard state that needs no sync (as the node driver does), lost by a crash. */
+  defer(hardState: HardState | undefined): void {
+    this.#deferredHardState = hardState ?? this.#deferredHardState;
+  }
+
+  /** A crash forgets what was never written durably. */
+  dropDeferred(): void {
+    this.#deferredHardState = undefined;
+  }
+
+  save(savedHardState: HardState | undefined, entries: readonly Entry[], snapshot?: Snapshot): void {
+    const hardState = savedHardState ?? this.#deferredHardState;
+    this.#deferredHardState = undefined;
     if (snapshot !== undefined) this.#installSnapshot(snapshot);
     const first = entries[0];
     if (first !== undefined) {

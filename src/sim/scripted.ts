@@ -148,6 +148,7 @@ export class ScriptedCluster {
 
   crash(id: number): void {
     this.#nodes.set(nodeId(id), undefined);
+    this.#storage.get(nodeId(id))!.dropDeferred();
   }
 
   restart(id: number): void {
@@ -242,7 +243,9 @@ export class ScriptedCluster {
         if (raw === undefined || !raw.hasReady()) continue;
         again = true;
         const ready = raw.ready();
-        this.#storage.get(id)!.save(ready.hardState, ready.entries, ready.snapshot);
+        const storage = this.#storage.get(id)!;
+        if (ready.mustSync) storage.save(ready.hardState, ready.entries, ready.snapshot);
+        else storage.defer(ready.hardState);
         this.inFlight.push(...ready.messages, ...ready.messagesAfterPersist);
         this.#applied.get(id)!.push(...ready.committedEntries);
         this.#readStates.get(id)!.push(...ready.readStates);

@@ -1,0 +1,63 @@
+import { test } from "node:test";
+import assert from "node:assert/strict";
+import { Prng, RawNode } from "../raft/index.js";
+import { logIndex, nodeId } from "../util/ids.js";
+import { ScriptedCluster } from "./scripted.js";
+
+test("mustSync: entries, a new term and a new vote need the barrier; a Ready that only moves the commit index does not", () => {
+  const raw = new RawNode({ id: nodeId(1), voters: [nodeId(1)], random: new Prng(3), checkInvariants: true });
+  const first = raw.ready();
+  assert.equal(first.mustSync, true, "the bootstrap entry");
+  raw.advance(first);
+  raw.campaign();
+  const elected = raw.ready();
+  assert.equal(elected.mustSync, true, "a new term, a vote for itself and the leader's no-op");
+  assert.ok(elected.entries.length > 0);
+  raw.advance(elected);
+  // A single voter commits its own entries once they are durable: the next Ready moves only the commit.
+  const committed = raw.ready();
+  assert.equal(committed.entries.length, 0);
+  assert.ok(committed.hardState !== undefined && committed.hardState.commit === elected.entries.at(-1)!.index);
+  assert.equal(committed.mustSync, false);
+  raw.advance(committed);
+  assert.equal(raw.propose(new Uint8Array([1])).ok, true);
+  const proposal = raw.ready();
+  assert.equal(proposal.mustSync, true, "a proposal's entry");
+});
+
+test("a commit index written without a sync may go back on a crash; the node learns it again and applies the same entries again", () => {
+  const c = new ScriptedCluster({ nodes: 3 });
+  c.campaign(1);
+  for (let k = 0; k < 3; k++) assert.equal(c.propose(1, new Uint8Array([k])).ok, true);
+  c.tickAll(2);
+  const leaderCommit = c.node(1).status().commitIndex;
+  assert.equal(c.node(2).status().commitIndex, leaderCommit);
+  // The follower learnt the last commit index from a message that carried no entries: not synced.
+  assert.ok(c.hardState(2).commit < leaderCommit, `durable commit ${c.hardState(2).commit} < ${leaderCommit}`);
+  const appliedBefore = c.applied(2).map((e) => e.index);
+  c.crash(2);
+  c.restart(2);
+  assert.ok(c.node(2).status().commitIndex < leaderCommit, "the restarted follower starts from its durable commit");
+  c.tickAll(2);
+  assert.equal(c.node(2).status().commitIndex, leaderCommit, "and learns the rest from the leader");
+  const appliedAfter = c.applied(2).map((e) => e.index);
+  assert.deepEqual(appliedAfter.slice(0, appliedBefore.length), appliedBefore);
+});
+
+test("a state machine's own applied index ahead of a lost commit index is trusted at restart", () => {
+  const raw = new RawNode({ id: nodeId(1), voters: [nodeId(1)], random: new Prng(3), checkInvariants: true });
+  raw.advance(raw.ready());
+  raw.campaign();
+  const elected = raw.ready();
+  raw.advance(elected);
+  raw.advance(raw.ready());
+  const lastIndex = elected.entries.at(-1)!.index;
+  assert.equal(raw.status().commitIndex, lastIndex);
+  // Disk as a crash may leave it: the entries and the vote, the commit index still at the bootstrap entry.
+  const restarted = new RawNode(
+    { id: nodeId(1), voters: [nodeId(1)], random: new Prng(4), checkInvariants: true },
+    { hardState: { ...elected.hardState!, commit: logIndex(1) }, entries: [raw.entryAt(logIndex(1))!, ...elected.entries], snapshot: undefined, applied: lastIndex },
+  );
+  assert.equal(restarted.status().commitIndex, lastIndex);
+  assert.equal(restarted.ready().committedEntries.length, 0, "nothing already applied is handed out again");
+});
