@@ -68,6 +68,15 @@ export class Writer {
     this.#at += bytes.length;
   }
 
+  /** The bytes of a binary string (see binaryString). */
+  binary(text: string): void {
+    this.#room(text.length);
+    const b = this.#bytes;
+    let at = this.#at;
+    for (let i = 0; i < text.length; i++) b[at++] = text.charCodeAt(i);
+    this.#at = at;
+  }
+
   /** A u16 length, then the bytes. */
   bytes16(bytes: Uint8Array): void {
     this.u16(bytes.length);
@@ -185,6 +194,13 @@ export function binaryString(bytes: Uint8Array): string {
     s += String.fromCharCode.apply(null, bytes.subarray(at, at + fromCharCodeChunk) as unknown as number[]);
   }
   return s;
+}
+
+/** The bytes of a binary string: the inverse of binaryString. */
+export function binaryBytes(text: string): Uint8Array {
+  const bytes = new Uint8Array(text.length);
+  for (let i = 0; i < text.length; i++) bytes[i] = text.charCodeAt(i);
+  return bytes;
 }
 
 /** Visible ASCII only (0x21 to 0x7E), so the string and its bytes correspond one to one. */

@@ -6,7 +6,7 @@ import { keyBytesMax, txnOpsMax, valueBytesMax } from "./limits.js";
  * A key's current state, as etcd reports it. Revisions are store revisions: `createRevision` is the
  * write that created the key (since it was last absent), `modRevision` the last write to it, so
  * 1 ≤ createRevision ≤ modRevision ≤ the store's revision; `version` counts the writes since creation
- * (1 after the first put), at most one per revision. The byte arrays are shared with the store and must not be mutated.
+ * (1 after the first put), at most one per revision. The byte arrays belong to the caller (the store keeps its own copy).
  */
 export interface KeyValue {
   readonly key: Uint8Array;
@@ -71,6 +71,13 @@ export function writeKeyValue(w: Writer, kv: KeyValue): void {
  * copied, so the result does not keep the (possibly large) input alive.
  */
 export function readKeyValue(r: Reader, revision: number): KeyValue | string {
+  const kv = readKeyValueView(r, revision);
+  if (typeof kv === "string") return kv;
+  return { ...kv, key: kv.key.slice(), value: kv.value.slice() };
+}
+
+/** As readKeyValue, but the byte arrays are views into the reader's input. */
+export function readKeyValueView(r: Reader, revision: number): KeyValue | string {
   const key = r.bytes16();
   const value = r.bytes32();
   const createRevision = r.u64();
@@ -89,7 +96,7 @@ export function readKeyValue(r: Reader, revision: number): KeyValue | string {
   if (version < 1 || version > modRevision - createRevision + 1) {
     return `key-value version ${version} impossible between revisions ${createRevision} and ${modRevision}`;
   }
-  return { key: key.slice(), value: value.slice(), createRevision, modRevision, version };
+  return { key, value, createRevision, modRevision, version };
 }
 
 export function resultSize(result: ExecutedResult): number {

@@ -1,9 +1,9 @@
 import { crc32c } from "../util/crc32c.js";
 import type { LogIndex } from "../util/ids.js";
 import { logIndex } from "../util/ids.js";
-import { Reader, Writer, binaryString } from "./binary.js";
-import type { KeyValue } from "./results.js";
-import { keyValueSize, readKeyValue, writeKeyValue } from "./results.js";
+import { Reader, Writer } from "./binary.js";
+import type { StoredKv } from "./stored_kv.js";
+import { readStoredKv, storedKvSize, writeStoredKv } from "./stored_kv.js";
 import type { SessionLimits } from "./sessions.js";
 import { SessionTable } from "./sessions.js";
 
@@ -26,30 +26,30 @@ export interface KvState {
   readonly revision: number;
   /** How many key-values `forEachKeyValue` visits. */
   readonly keyCount: number;
-  /** Visits every key-value in ascending key order. */
-  readonly forEachKeyValue: (visit: (kv: KeyValue) => void) => void;
+  /** Visits every key (its binary string) and its state in ascending key order. */
+  readonly forEachKeyValue: (visit: (key: string, kv: StoredKv) => void) => void;
   readonly sessions: SessionTable;
 }
 
-/** A decoded snapshot; `kvs` is in ascending key order, with the binary-string form of each key. */
+/** A decoded snapshot; `keys` (binary strings) in ascending order, `kvs[i]` the state of `keys[i]`. */
 export interface DecodedState {
   readonly appliedIndex: LogIndex;
   readonly revision: number;
   readonly keys: readonly string[];
-  readonly kvs: readonly KeyValue[];
+  readonly kvs: readonly StoredKv[];
   readonly sessions: SessionTable;
 }
 
 export function encodeSnapshot(state: KvState): Uint8Array {
   let size = headerBytes + 4 + state.sessions.encodedSize() + checksumBytes;
-  state.forEachKeyValue((kv) => (size += keyValueSize(kv)));
+  state.forEachKeyValue((key, kv) => (size += storedKvSize(key, kv)));
   const w = new Writer(size);
   w.u32(magic);
   w.u8(snapshotVersion);
   w.u64(state.appliedIndex);
   w.u64(state.revision);
   w.u32(state.keyCount);
-  state.forEachKeyValue((kv) => writeKeyValue(w, kv));
+  state.forEachKeyValue((key, kv) => writeStoredKv(w, key, kv));
   state.sessions.write(w);
   w.u32(crc32c(w.written()));
   return w.finish();
@@ -74,15 +74,14 @@ export function decodeSnapshot(bytes: Uint8Array, limits: SessionLimits): Decode
   const count = r.u32();
   if (appliedIndex === undefined || revision === undefined || count === undefined) return "header fields above 2^53 - 1";
   const keys: string[] = [];
-  const kvs: KeyValue[] = [];
+  const kvs: StoredKv[] = [];
   for (let i = 0; i < count; i++) {
-    const kv = readKeyValue(r, revision);
-    if (typeof kv === "string") return `key-value ${i}: ${kv}`;
-    const key = binaryString(kv.key);
+    const read = readStoredKv(r, revision);
+    if (typeof read === "string") return `key-value ${i}: ${read}`;
     const previous = keys[keys.length - 1];
-    if (previous !== undefined && previous >= key) return `key-value ${i}: keys out of order or repeated`;
-    keys.push(key);
-    kvs.push(kv);
+    if (previous !== undefined && previous >= read.key) return `key-value ${i}: keys out of order or repeated`;
+    keys.push(read.key);
+    kvs.push(read.kv);
   }
   const sessions = SessionTable.read(r, { limits, appliedIndex: logIndex(appliedIndex), revision });
   if (typeof sessions === "string") return sessions;

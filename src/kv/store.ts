@@ -1,5 +1,4 @@
 import { assert } from "../util/assert.js";
-import { bytesEqual } from "../util/bytes.js";
 import type { LogIndex } from "../util/ids.js";
 import { logIndex } from "../util/ids.js";
 import { binaryString } from "./binary.js";
@@ -11,6 +10,8 @@ import { decodeSnapshot, encodeSnapshot } from "./snapshot.js";
 import type { SessionLimits } from "./sessions.js";
 import { SessionTable } from "./sessions.js";
 import { SortedKeys } from "./sorted_keys.js";
+import type { StoredKv } from "./stored_kv.js";
+import { toKeyValue } from "./stored_kv.js";
 
 /** Session-table bounds (limits.ts has the defaults); every replica must be given the same values. */
 export interface KvStoreOptions {
@@ -41,7 +42,7 @@ export interface RangeResult {
  */
 export class KvStore {
   readonly #limits: SessionLimits;
-  #kvs = new Map<string, KeyValue>();
+  #kvs = new Map<string, StoredKv>();
   #keys = new SortedKeys();
   #revision = 0;
   #appliedIndex = logIndex(0);
@@ -104,9 +105,9 @@ export class KvStore {
     return this.#sessions.size;
   }
 
-  /** The key's current key-value, or null. The arrays are the store's own: do not mutate them. */
+  /** The key's current key-value, or null. */
   get(key: Uint8Array): KeyValue | null {
-    return this.#kvs.get(binaryString(key)) ?? null;
+    return this.#keyValue(binaryString(key));
   }
 
   /** The key-values in `spec`, at most `limit` (1 to rangeLimitMax) of them. */
@@ -123,7 +124,7 @@ export class KvStore {
     }
     if (to !== undefined && to <= from) return { kvs: [], more: false };
     const { keys, more } = this.#keys.range(from, to, limit);
-    return { kvs: keys.map((key) => this.#kvs.get(key)!), more };
+    return { kvs: keys.map((key) => toKeyValue(key, this.#kvs.get(key)!)), more };
   }
 
   /** The whole state, deterministically: the same state gives the same bytes. */
@@ -132,7 +133,7 @@ export class KvStore {
       appliedIndex: this.#appliedIndex,
       revision: this.#revision,
       keyCount: this.#kvs.size,
-      forEachKeyValue: (visit) => this.#keys.forEach((key) => visit(this.#kvs.get(key)!)),
+      forEachKeyValue: (visit) => this.#keys.forEach((key) => visit(key, this.#kvs.get(key)!)),
       sessions: this.#sessions,
     });
   }
@@ -144,7 +145,7 @@ export class KvStore {
   restore(snapshot: Uint8Array): void {
     const state = decodeSnapshot(snapshot, this.#limits);
     if (typeof state === "string") throw new Error(`kv snapshot rejected: ${state}`);
-    const kvs = new Map<string, KeyValue>();
+    const kvs = new Map<string, StoredKv>();
     state.kvs.forEach((kv, i) => kvs.set(state.keys[i]!, kv));
     this.#kvs = kvs;
     this.#keys = SortedKeys.fromSorted(state.keys);
@@ -168,7 +169,7 @@ export class KvStore {
     const key = binaryString(command.key);
     const current = this.#kvs.get(key);
     if (command.ifModRevision !== undefined && (current?.modRevision ?? 0) !== command.ifModRevision) {
-      return { type: "compareFailed", current: current ?? null, revision: this.#revision };
+      return { type: "compareFailed", current: current === undefined ? null : toKeyValue(key, current), revision: this.#revision };
     }
     this.#revision++;
     this.#write(key, command, this.#revision);
@@ -199,7 +200,7 @@ export class KvStore {
 
   #holds(compare: TxnCompare): boolean {
     const current = this.#kvs.get(binaryString(compare.key));
-    if (compare.value !== undefined && (current === undefined || !bytesEqual(current.value, compare.value))) return false;
+    if (compare.value !== undefined && (current === undefined || current.value !== binaryString(compare.value))) return false;
     return compare.modRevision === undefined || (current?.modRevision ?? 0) === compare.modRevision;
   }
 
@@ -207,7 +208,7 @@ export class KvStore {
     const key = binaryString(op.key);
     switch (op.type) {
       case "get":
-        return { type: "get", kv: this.#kvs.get(key) ?? null };
+        return { type: "get", kv: this.#keyValue(key) };
       case "put":
         this.#write(key, op, revision);
         return { type: "put" };
@@ -216,20 +217,20 @@ export class KvStore {
     }
   }
 
-  /** Sets the key's value at `revision`. Copies the bytes: the command's are views into a log entry. */
-  #write(key: string, op: { readonly key: Uint8Array; readonly value: Uint8Array }, revision: number): void {
+  #keyValue(key: string): KeyValue | null {
+    const stored = this.#kvs.get(key);
+    return stored === undefined ? null : toKeyValue(key, stored);
+  }
+
+  /** Sets the key's value at `revision` (as a string, which copies it out of the log entry's bytes). */
+  #write(key: string, op: { readonly value: Uint8Array }, revision: number): void {
     const current = this.#kvs.get(key);
+    const value = binaryString(op.value);
     if (current === undefined) {
       this.#keys.insert(key);
-      this.#kvs.set(key, { key: op.key.slice(), value: op.value.slice(), createRevision: revision, modRevision: revision, version: 1 });
+      this.#kvs.set(key, { value, createRevision: revision, modRevision: revision, version: 1 });
     } else {
-      this.#kvs.set(key, {
-        key: current.key,
-        value: op.value.slice(),
-        createRevision: current.createRevision,
-        modRevision: revision,
-        version: current.version + 1,
-      });
+      this.#kvs.set(key, { value, createRevision: current.createRevision, modRevision: revision, version: current.version + 1 });
     }
   }
 
