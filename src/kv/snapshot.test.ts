@@ -163,3 +163,41 @@ test("fuzz: resealed mutations are rejected by the structural checks or decode t
   }
   assert.ok(accepted > 0 && accepted < 3000, `accepted ${accepted}`);
 });
+
+test("a snapshot encoded a piece at a time while writes go on holds the state of when it began", () => {
+  for (const seed of [3, 4, 5]) {
+    const entries = history(seed, 3000);
+    const store = new KvStore(limits);
+    const prng = new Prng(seed);
+    let k = 0;
+    for (; k < 1000; k++) store.apply(entries[k]!.command, logIndex(entries[k]!.index));
+    const expected = store.snapshot();
+    const progress = store.beginSnapshot();
+    let done: Uint8Array | undefined;
+    let steps = 0;
+    while (done === undefined) {
+      done = progress.step(prng.int(1, 400));
+      steps++;
+      for (let n = prng.int(0, 5); n > 0 && k < entries.length; n--, k++) store.apply(entries[k]!.command, logIndex(entries[k]!.index));
+    }
+    assert.ok(steps > 20, `seed ${seed}: ${steps} steps`);
+    assert.ok(k > 1020, `seed ${seed}: writes went on meanwhile`);
+    assert.deepEqual(done, expected, `seed ${seed}`);
+    // The store itself moved on, and its next snapshot shows that.
+    const after = new KvStore(limits);
+    after.restore(store.snapshot());
+    assert.equal(after.appliedIndex(), entries[k - 1]!.index);
+  }
+});
+
+test("beginning a snapshot again abandons the first: the second holds the later state", () => {
+  const store = new KvStore(limits);
+  store.apply(putCommand("a", "1"), logIndex(1));
+  const first = store.beginSnapshot();
+  first.step(1);
+  store.apply(putCommand("a", "2"), logIndex(2));
+  const expected = store.snapshot();
+  const second = store.beginSnapshot();
+  store.apply(putCommand("a", "3"), logIndex(3));
+  assert.deepEqual(second.step(Infinity), expected);
+});

@@ -24,10 +24,10 @@ const checksumBytes = 4;
 export interface KvState {
   readonly appliedIndex: LogIndex;
   readonly revision: number;
-  /** How many key-values `forEachKeyValue` visits. */
-  readonly keyCount: number;
-  /** Visits every key (its binary string) and its state in ascending key order. */
-  readonly forEachKeyValue: (visit: (key: string, kv: StoredKv) => void) => void;
+  /** Every key (binary strings) in ascending order. */
+  readonly keys: readonly string[];
+  /** The state of one of `keys`. */
+  readonly lookup: (key: string) => StoredKv;
   readonly sessions: SessionTable;
 }
 
@@ -40,19 +40,80 @@ export interface DecodedState {
   readonly sessions: SessionTable;
 }
 
+/** The snapshot of `state` in one go. */
 export function encodeSnapshot(state: KvState): Uint8Array {
-  let size = headerBytes + 4 + state.sessions.encodedSize() + checksumBytes;
-  state.forEachKeyValue((key, kv) => (size += storedKvSize(key, kv)));
-  const w = new Writer(size);
-  w.u32(magic);
-  w.u8(snapshotVersion);
-  w.u64(state.appliedIndex);
-  w.u64(state.revision);
-  w.u32(state.keyCount);
-  state.forEachKeyValue((key, kv) => writeStoredKv(w, key, kv));
-  state.sessions.write(w);
-  w.u32(crc32c(w.written()));
-  return w.finish();
+  return new SnapshotEncoder(state).step(Infinity)!;
+}
+
+/**
+ * Encodes a snapshot a piece at a time: first it sizes the key-values, then writes them, then the
+ * session table (encoded when the encoder was made) and the checksum, each step doing about
+ * `bytesMax` bytes of work, so a large store never holds the event loop for long. The caller keeps
+ * `state` unchanged in between (the store does it with copy-on-write, see KvStore.beginSnapshot).
+ */
+export class SnapshotEncoder {
+  readonly #state: KvState;
+  readonly #sessions: Uint8Array;
+  #size = headerBytes + 4 + checksumBytes;
+  #writer: Writer | undefined;
+  #next = 0;
+  #checked = 0;
+  #crc = crc32c(new Uint8Array(0));
+
+  constructor(state: KvState) {
+    this.#state = state;
+    const sessions = new Writer(state.sessions.encodedSize());
+    state.sessions.write(sessions);
+    this.#sessions = sessions.finish();
+    this.#size += this.#sessions.length;
+  }
+
+  /** Does about `bytesMax` bytes of work; returns the snapshot once it is complete. */
+  step(bytesMax: number): Uint8Array | undefined {
+    const { keys, lookup } = this.#state;
+    let budget = bytesMax;
+    if (this.#writer === undefined) {
+      for (; this.#next < keys.length && budget > 0; this.#next++) {
+        const key = keys[this.#next]!;
+        const bytes = storedKvSize(key, lookup(key));
+        this.#size += bytes;
+        budget -= bytes;
+      }
+      if (this.#next < keys.length) return undefined;
+      this.#writer = this.#header();
+      this.#next = 0;
+    }
+    const w = this.#writer;
+    for (; this.#next < keys.length && budget > 0; this.#next++) {
+      const key = keys[this.#next]!;
+      const kv = lookup(key);
+      writeStoredKv(w, key, kv);
+      budget -= storedKvSize(key, kv);
+    }
+    if (this.#next < keys.length) {
+      this.#checksumWritten(w);
+      return undefined;
+    }
+    w.raw(this.#sessions);
+    this.#checksumWritten(w);
+    w.u32(this.#crc);
+    return w.finish();
+  }
+
+  #header(): Writer {
+    const w = new Writer(this.#size);
+    w.u32(magic);
+    w.u8(snapshotVersion);
+    w.u64(this.#state.appliedIndex);
+    w.u64(this.#state.revision);
+    w.u32(this.#state.keys.length);
+    return w;
+  }
+
+  #checksumWritten(w: Writer): void {
+    this.#crc = crc32c(w.written(), { start: this.#checked, continueFrom: this.#crc });
+    this.#checked = w.offset;
+  }
 }
 
 /**

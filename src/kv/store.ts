@@ -6,7 +6,7 @@ import type { DeleteCommand, KvCommand, PutCommand, TxnCommand, TxnCompare, TxnO
 import { decodeCommand } from "./commands.js";
 import { rangeLimitMax, sessionExpiryEntriesDefault, sessionsMaxDefault } from "./limits.js";
 import type { ExecutedResult, KeyValue, KvResult, TxnResponse } from "./results.js";
-import { decodeSnapshot, encodeSnapshot } from "./snapshot.js";
+import { decodeSnapshot, encodeSnapshot, SnapshotEncoder } from "./snapshot.js";
 import type { SessionLimits } from "./sessions.js";
 import { SessionTable } from "./sessions.js";
 import { SortedKeys } from "./sorted_keys.js";
@@ -47,6 +47,11 @@ export class KvStore {
   #revision = 0;
   #appliedIndex = logIndex(0);
   #sessions: SessionTable;
+  /**
+   * While a snapshot begun by beginSnapshot is being encoded: the state each key had when it began
+   * (null: absent), recorded on the key's first change after that.
+   */
+  #preImages: Map<string, StoredKv | null> | undefined;
 
   constructor(options: KvStoreOptions = {}) {
     this.#limits = {
@@ -129,13 +134,40 @@ export class KvStore {
 
   /** The whole state, deterministically: the same state gives the same bytes. */
   snapshot(): Uint8Array {
-    return encodeSnapshot({
-      appliedIndex: this.#appliedIndex,
-      revision: this.#revision,
-      keyCount: this.#kvs.size,
-      forEachKeyValue: (visit) => this.#keys.forEach((key) => visit(key, this.#kvs.get(key)!)),
-      sessions: this.#sessions,
-    });
+    const kvs = this.#kvs;
+    return encodeSnapshot({ ...this.#header(), keys: this.#sortedKeys(), lookup: (key) => kvs.get(key)! });
+  }
+
+  /**
+   * Starts a snapshot of the state as it is now, encoded a piece at a time by the returned encoder's
+   * `step` (the same bytes snapshot() would give now). `apply` may run between steps: a key it
+   * changes first has its current state kept aside for the snapshot, until the snapshot is complete
+   * or another one begins. Copying the key list is the only work proportional to the store here.
+   */
+  beginSnapshot(): { step(bytesMax: number): Uint8Array | undefined } {
+    const kvs = this.#kvs;
+    const preImages = new Map<string, StoredKv | null>();
+    this.#preImages = preImages;
+    // Keys in the list existed when the snapshot began, so a pre-image of one is never null.
+    const lookup = (key: string): StoredKv => preImages.get(key) ?? kvs.get(key)!;
+    const encoder = new SnapshotEncoder({ ...this.#header(), keys: this.#sortedKeys(), lookup });
+    return {
+      step: (bytesMax) => {
+        const done = encoder.step(bytesMax);
+        if (done !== undefined && this.#preImages === preImages) this.#preImages = undefined;
+        return done;
+      },
+    };
+  }
+
+  #header(): { appliedIndex: LogIndex; revision: number; sessions: SessionTable } {
+    return { appliedIndex: this.#appliedIndex, revision: this.#revision, sessions: this.#sessions };
+  }
+
+  #sortedKeys(): string[] {
+    const keys: string[] = [];
+    this.#keys.forEach((key) => keys.push(key));
+    return keys;
   }
 
   /**
@@ -152,6 +184,7 @@ export class KvStore {
     this.#revision = state.revision;
     this.#appliedIndex = state.appliedIndex;
     this.#sessions = state.sessions;
+    this.#preImages = undefined;
   }
 
   #execute(command: KvCommand): ExecutedResult {
@@ -217,6 +250,11 @@ export class KvStore {
     }
   }
 
+  #keepPreImage(key: string, current: StoredKv | undefined): void {
+    const preImages = this.#preImages;
+    if (preImages !== undefined && !preImages.has(key)) preImages.set(key, current ?? null);
+  }
+
   #keyValue(key: string): KeyValue | null {
     const stored = this.#kvs.get(key);
     return stored === undefined ? null : toKeyValue(key, stored);
@@ -225,6 +263,7 @@ export class KvStore {
   /** Sets the key's value at `revision` (as a string, which copies it out of the log entry's bytes). */
   #write(key: string, op: { readonly value: Uint8Array }, revision: number): void {
     const current = this.#kvs.get(key);
+    this.#keepPreImage(key, current);
     const value = binaryString(op.value);
     if (current === undefined) {
       this.#keys.insert(key);
@@ -235,7 +274,10 @@ export class KvStore {
   }
 
   #remove(key: string): 0 | 1 {
-    if (!this.#kvs.delete(key)) return 0;
+    const current = this.#kvs.get(key);
+    if (current === undefined) return 0;
+    this.#keepPreImage(key, current);
+    this.#kvs.delete(key);
     this.#keys.delete(key);
     return 1;
   }

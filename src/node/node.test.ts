@@ -4,7 +4,7 @@ import { freePort } from "./free_port.test.helper.js";
 import { join } from "node:path";
 import { makeTempDir, removeTree } from "../storage/fs_disk.js";
 import { createNode, type Node } from "./create_node.js";
-import type { StateMachine } from "./state_machine.js";
+import type { SnapshotInProgress, StateMachine } from "./state_machine.js";
 
 /** Appends every command to a list; its snapshot is the list. */
 class Journal implements StateMachine<number> {
@@ -18,6 +18,29 @@ class Journal implements StateMachine<number> {
   }
   restore(snapshot: Uint8Array): void {
     this.items = JSON.parse(new TextDecoder().decode(snapshot)) as string[];
+  }
+}
+
+/** A Journal whose snapshots are encoded one item per step, as a large state machine's would be. */
+class PiecewiseJournal extends Journal {
+  /** Commands applied while a snapshot was part-way encoded. */
+  appliedDuringSnapshots = 0;
+  #encoding = false;
+  override apply(command: Uint8Array): number {
+    if (this.#encoding) this.appliedDuringSnapshots++;
+    return super.apply(command);
+  }
+  beginSnapshot(): SnapshotInProgress {
+    const items = [...this.items];
+    let next = 0;
+    this.#encoding = true;
+    return {
+      step: () => {
+        if (++next <= items.length) return undefined;
+        this.#encoding = false;
+        return new TextEncoder().encode(JSON.stringify(items));
+      },
+    };
   }
 }
 
@@ -35,10 +58,10 @@ async function until<T>(what: string, probe: () => T | undefined | Promise<T | u
   }
 }
 
-async function startCluster(dir: string, names: string[], peers: Record<string, string>, journals: Map<string, Journal>): Promise<Node[]> {
+async function startCluster(dir: string, names: string[], peers: Record<string, string>, journals: Map<string, Journal>, kind: typeof Journal): Promise<Node[]> {
   const nodes: Node[] = [];
   for (const name of names) {
-    const journal = new Journal();
+    const journal = new kind();
     journals.set(name, journal);
     const created = await createNode({ id: name, dataDir: join(dir, name), peers, stateMachine: journal, snapshotEntries: 20, snapshotKeepEntries: 5 });
     assert.ok(created.ok, created.ok ? "" : created.error);
@@ -49,34 +72,40 @@ async function startCluster(dir: string, names: string[], peers: Record<string, 
 
 const encode = (text: string): Uint8Array => new TextEncoder().encode(text);
 
-test("three nodes elect a leader, replicate, snapshot, and recover their state after a restart", async () => {
-  const dir = await makeTempDir("raftkv-node-");
-  const names = ["n1", "n2", "n3"];
-  const peers: Record<string, string> = {};
-  for (const name of names) peers[name] = `127.0.0.1:${await freePort()}`;
-  const journals = new Map<string, Journal>();
-  let nodes = await startCluster(dir, names, peers, journals);
-  try {
-    const leader = await until("a leader", () => nodes.find((n) => n.raft.status().role === "leader"));
-    for (let k = 1; k <= 50; k++) assert.equal(await leader.raft.propose(encode(`c${k}`)), k);
-    const follower = nodes.find((n) => n !== leader)!;
-    await follower.raft.readBarrier("linearizable");
-    assert.equal(journals.get(follower.name)!.items.length, 50, "a linearizable read on a follower sees every acknowledged write");
-    await until("every node applied 50 commands", () => (names.every((n) => journals.get(n)!.items.length === 50) ? true : undefined));
-    assert.ok(leader.raft.status().snapshotIndex > 0, "snapshots were taken");
-    await assert.rejects(follower.raft.propose(encode("x")), /not the leader/);
+for (const kind of [Journal, PiecewiseJournal]) {
+  test(`three nodes elect a leader, replicate, snapshot, and recover their state after a restart (${kind.name})`, async () => {
+    const dir = await makeTempDir("raftkv-node-");
+    const names = ["n1", "n2", "n3"];
+    const peers: Record<string, string> = {};
+    for (const name of names) peers[name] = `127.0.0.1:${await freePort()}`;
+    const journals = new Map<string, Journal>();
+    let nodes = await startCluster(dir, names, peers, journals, kind);
+    try {
+      const leader = await until("a leader", () => nodes.find((n) => n.raft.status().role === "leader"));
+      for (let k = 1; k <= 50; k++) assert.equal(await leader.raft.propose(encode(`c${k}`)), k);
+      const follower = nodes.find((n) => n !== leader)!;
+      await follower.raft.readBarrier("linearizable");
+      assert.equal(journals.get(follower.name)!.items.length, 50, "a linearizable read on a follower sees every acknowledged write");
+      await until("every node applied 50 commands", () => (names.every((n) => journals.get(n)!.items.length === 50) ? true : undefined));
+      assert.ok(leader.raft.status().snapshotIndex > 0, "snapshots were taken");
+      await assert.rejects(follower.raft.propose(encode("x")), /not the leader/);
 
-    await Promise.all(nodes.map((n) => n.stop()));
-    nodes = await startCluster(dir, names, peers, journals);
-    const again = await until("a leader after restart", () => nodes.find((n) => n.raft.status().role === "leader"));
-    assert.equal(await again.raft.propose(encode("c51")), 51, "the restarted state machine continues from its snapshot and log without re-applying");
-    await until("every node applied 51 commands", () => (names.every((n) => journals.get(n)!.items.length === 51) ? true : undefined));
-    for (const name of names) assert.deepEqual(journals.get(name)!.items, Array.from({ length: 51 }, (_, k) => `c${k + 1}`));
-  } finally {
-    await Promise.all(nodes.map((n) => n.stop()));
-    await removeTree(dir);
-  }
-});
+      await Promise.all(nodes.map((n) => n.stop()));
+      if (kind === PiecewiseJournal) {
+        const overlapped = [...journals.values()].some((j) => (j as PiecewiseJournal).appliedDuringSnapshots > 0);
+        assert.ok(overlapped, "commands were applied while a snapshot was being encoded");
+      }
+      nodes = await startCluster(dir, names, peers, journals, kind);
+      const again = await until("a leader after restart", () => nodes.find((n) => n.raft.status().role === "leader"));
+      assert.equal(await again.raft.propose(encode("c51")), 51, "the restarted state machine continues from its snapshot and log without re-applying");
+      await until("every node applied 51 commands", () => (names.every((n) => journals.get(n)!.items.length === 51) ? true : undefined));
+      for (const name of names) assert.deepEqual(journals.get(name)!.items, Array.from({ length: 51 }, (_, k) => `c${k + 1}`));
+    } finally {
+      await Promise.all(nodes.map((n) => n.stop()));
+      await removeTree(dir);
+    }
+  });
+}
 
 test("a data dir keeps its identity: starting it as another member is refused", async () => {
   const dir = await makeTempDir("raftkv-node-");

@@ -16,13 +16,13 @@ import {
 } from "../raft/index.js";
 import { assert } from "../util/assert.js";
 import type { StorageError } from "../storage/index.js";
-import { logIndex, NO_NODE } from "../util/ids.js";
+import { logIndex, NO_NODE, type LogIndex } from "../util/ids.js";
 import { NodeRequestError, type NodeError } from "./errors.js";
 import type { NodeStorage } from "./node_storage.js";
 import { AppliedWaiters, PendingProposals } from "./pending.js";
 import { ReadRounds } from "./read_rounds.js";
-import type { StateMachine } from "./state_machine.js";
-import { decodeNodeSnapshot, encodeNodeSnapshot, type AddressBook, type MemberAddress } from "./members.js";
+import type { SnapshotInProgress, StateMachine } from "./state_machine.js";
+import { AddressBook, decodeNodeSnapshot, encodeNodeSnapshot, type MemberAddress } from "./members.js";
 
 /** How a node sends to its peers; created around the node's message handler. */
 export interface PeerTransport {
@@ -91,6 +91,18 @@ export class ConfChangeRefused extends Error {
 /** Heartbeats are split into this many ticks, so election timeouts are drawn at a fine grain. */
 const ticksPerHeartbeat = 5;
 
+/** Snapshot bytes encoded per turn of the event loop: a few milliseconds of work. */
+const snapshotStepBytes = 1 << 20;
+
+/** A snapshot of the state machine through `index`, with the address book as it was then. */
+interface SnapshotParts {
+  readonly index: LogIndex;
+  readonly book: AddressBook;
+  readonly data: Uint8Array;
+  /** When encoding began (performance.now()). */
+  readonly started: number;
+}
+
 /**
  * The driver around the pure core: the only place where disk, network, timers and the state
  * machine meet. It runs DESIGN.md's Ready loop: persist (one fdatasync per batch), send, apply,
@@ -114,6 +126,10 @@ export class RaftNode {
   #applied: number;
   #lastSnapshotIndex: number;
   #bytesSinceSnapshot = 0;
+  /** A snapshot being encoded a piece per turn of the event loop (StateMachine.beginSnapshot). */
+  #snapshotting: SnapshotInProgress | undefined;
+  /** An encoded snapshot waiting for the Ready loop to store it. */
+  #snapshotEncoded: SnapshotParts | undefined;
   #loopScheduled = false;
   #loopRunning = false;
   #loopIdle: Promise<void> = Promise.resolve();
@@ -336,7 +352,7 @@ export class RaftNode {
 
   #schedule(): void {
     if (this.#loopScheduled || this.#loopRunning || this.#failure !== undefined) return;
-    if (!this.#raw.hasReady()) return;
+    if (!this.#raw.hasReady() && this.#snapshotEncoded === undefined) return;
     this.#loopScheduled = true;
     // setImmediate, not a microtask: input that arrives in this I/O phase joins the batch.
     setImmediate(() => {
@@ -351,8 +367,10 @@ export class RaftNode {
     if (this.#loopRunning) return;
     this.#loopRunning = true;
     try {
-      while (this.#failure === undefined && !this.#closed && this.#raw.hasReady()) {
-        await this.#handleReady(this.#raw.ready());
+      while (this.#failure === undefined && !this.#closed) {
+        if (this.#raw.hasReady()) await this.#handleReady(this.#raw.ready());
+        else if (this.#snapshotEncoded !== undefined) await this.#maybeSnapshot();
+        else break;
       }
     } finally {
       this.#loopRunning = false;
@@ -381,6 +399,9 @@ export class RaftNode {
     if (ready.snapshot !== undefined && snapshotState !== undefined) {
       const restoring = performance.now();
       this.#stateMachine.restore(snapshotState);
+      // A snapshot of our own still being encoded, or waiting to be stored, is older than this one.
+      this.#snapshotting = undefined;
+      this.#snapshotEncoded = undefined;
       const meta = ready.snapshot.meta;
       this.#options.observer?.snapshot?.({ kind: "installed", index: meta.index, bytes: ready.snapshot.data.byteLength, seconds: (performance.now() - restoring) / 1000 });
       this.#applied = ready.snapshot.meta.index;
@@ -420,16 +441,51 @@ export class RaftNode {
   }
 
   async #maybeSnapshot(): Promise<void> {
+    const encoded = this.#snapshotEncoded;
+    if (encoded !== undefined) {
+      this.#snapshotEncoded = undefined;
+      await this.#storeSnapshot(encoded);
+      return;
+    }
     const due = this.#applied - this.#lastSnapshotIndex >= this.#options.snapshotEntries || this.#bytesSinceSnapshot >= this.#options.snapshotBytes;
-    if (!due || this.#applied === this.#lastSnapshotIndex) return;
+    if (!due || this.#applied === this.#lastSnapshotIndex || this.#snapshotting !== undefined) return;
     this.#bytesSinceSnapshot = 0;
     const index = logIndex(this.#applied);
+    this.#lastSnapshotIndex = index;
+    const beginSnapshot = this.#stateMachine.beginSnapshot?.bind(this.#stateMachine);
+    if (beginSnapshot === undefined) {
+      const started = performance.now();
+      await this.#storeSnapshot({ index, book: this.#book, data: this.#stateMachine.snapshot(), started });
+      return;
+    }
+    const started = performance.now();
+    const progress = beginSnapshot();
+    this.#snapshotting = progress;
+    // The book changes in place as config entries apply; the snapshot needs it as it is now.
+    this.#encodeSnapshot(progress, { index, book: AddressBook.decode(this.#book.encode())!, started });
+  }
+
+  /** Encodes one piece per turn of the event loop, then hands the snapshot to the Ready loop. */
+  #encodeSnapshot(progress: SnapshotInProgress, at: Omit<SnapshotParts, "data">): void {
+    setImmediate(() => {
+      if (this.#snapshotting !== progress || this.#stopping) return;
+      const data = progress.step(snapshotStepBytes);
+      if (data === undefined) {
+        this.#encodeSnapshot(progress, at);
+        return;
+      }
+      this.#snapshotting = undefined;
+      this.#snapshotEncoded = { ...at, data };
+      this.#schedule();
+    });
+  }
+
+  async #storeSnapshot(parts: SnapshotParts): Promise<void> {
+    const { index, started } = parts;
     const compactIndex = logIndex(Math.max(0, index - this.#options.snapshotKeepEntries));
     const compactTerm = this.#raw.termAt(compactIndex);
-    const started = performance.now();
-    const data = encodeNodeSnapshot(this.#book, this.#stateMachine.snapshot());
+    const data = encodeNodeSnapshot(parts.book, parts.data);
     const snapshot = this.#raw.snapshotTaken({ index, data, keepEntries: this.#options.snapshotKeepEntries });
-    this.#lastSnapshotIndex = index;
     if (snapshot === undefined) return;
     // Below the log's start the WAL was compacted already; only the snapshot file is new.
     const compact = compactTerm === undefined ? undefined : { index: compactIndex, term: compactTerm };

@@ -8,9 +8,20 @@ import type { LogIndex } from "../util/ids.js";
  *
  * `apply` must be deterministic: the same commands in the same order give the same state and results
  * on every node. `snapshot` returns the state as bytes; `restore` replaces the state with them.
+ *
+ * A large state should also offer `beginSnapshot`: the node then encodes snapshots a piece at a time
+ * between its other work, where one `snapshot()` call would stall it (and a stalled leader loses its
+ * followers). The pieces must add up to what `snapshot()` returned when `beginSnapshot` was called,
+ * although `apply` runs in between; `restore` may abandon a snapshot in progress.
  */
 export interface StateMachine<Result = unknown> {
   apply(command: Uint8Array, index: LogIndex): Result;
   snapshot(): Uint8Array;
   restore(snapshot: Uint8Array): void;
+  beginSnapshot?(): SnapshotInProgress;
+}
+
+/** A snapshot being encoded: each `step` does about `bytesMax` bytes of work; the last returns the snapshot. */
+export interface SnapshotInProgress {
+  step(bytesMax: number): Uint8Array | undefined;
 }

@@ -24,13 +24,16 @@ function makeTables(): Int32Array {
   return tables;
 }
 
-/** The CRC32C of `bytes[start, end)` (the whole array by default). */
-export function crc32c(bytes: Uint8Array, range: { readonly start?: number; readonly end?: number } = {}): number {
+/**
+ * The CRC32C of `bytes[start, end)` (the whole array by default). With `continueFrom`, the CRC of the
+ * bytes that gave that CRC followed by these: a long buffer can be checksummed a piece at a time.
+ */
+export function crc32c(bytes: Uint8Array, range: { readonly start?: number; readonly end?: number; readonly continueFrom?: number } = {}): number {
   const t = TABLES;
   const view = new DataView(bytes.buffer, bytes.byteOffset, bytes.byteLength);
   const end = range.end ?? bytes.length;
   let i = range.start ?? 0;
-  let c = -1;
+  let c = range.continueFrom === undefined ? -1 : ~range.continueFrom;
   for (; i + 8 <= end; i += 8) {
     c ^= view.getInt32(i, true);
     const d = view.getInt32(i + 4, true);
