@@ -201,3 +201,12 @@ test("beginning a snapshot again abandons the first: the second holds the later 
   store.apply(putCommand("a", "3"), logIndex(3));
   assert.deepEqual(second.step(Infinity), expected);
 });
+
+test("a snapshot begun with headroom leaves that many zero bytes before the same snapshot", () => {
+  const store = new KvStore(limits);
+  for (const { index, command } of history(6, 300)) store.apply(command, logIndex(index));
+  const expected = store.snapshot();
+  const withHeadroom = store.beginSnapshot(7).step(Infinity)!;
+  assert.deepEqual(withHeadroom.subarray(0, 7), new Uint8Array(7));
+  assert.deepEqual(withHeadroom.subarray(7), expected);
+});

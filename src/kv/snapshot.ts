@@ -53,6 +53,7 @@ export function encodeSnapshot(state: KvState): Uint8Array {
  */
 export class SnapshotEncoder {
   readonly #state: KvState;
+  readonly #headroomBytes: number;
   readonly #sessions: Uint8Array;
   #size = headerBytes + 4 + checksumBytes;
   #writer: Writer | undefined;
@@ -60,8 +61,11 @@ export class SnapshotEncoder {
   #checked = 0;
   #crc = crc32c(new Uint8Array(0));
 
-  constructor(state: KvState) {
+  /** The snapshot will start after `headroomBytes` zero bytes, left for the caller's own header. */
+  constructor(state: KvState, headroomBytes = 0) {
     this.#state = state;
+    this.#headroomBytes = headroomBytes;
+    this.#checked = headroomBytes;
     const sessions = new Writer(state.sessions.encodedSize());
     state.sessions.write(sessions);
     this.#sessions = sessions.finish();
@@ -101,7 +105,8 @@ export class SnapshotEncoder {
   }
 
   #header(): Writer {
-    const w = new Writer(this.#size);
+    const w = new Writer(this.#headroomBytes + this.#size);
+    w.skip(this.#headroomBytes);
     w.u32(magic);
     w.u8(snapshotVersion);
     w.u64(this.#state.appliedIndex);

@@ -143,14 +143,15 @@ export class KvStore {
    * `step` (the same bytes snapshot() would give now). `apply` may run between steps: a key it
    * changes first has its current state kept aside for the snapshot, until the snapshot is complete
    * or another one begins. Copying the key list is the only work proportional to the store here.
+   * The snapshot starts after `headroomBytes` zero bytes left for the caller.
    */
-  beginSnapshot(): { step(bytesMax: number): Uint8Array | undefined } {
+  beginSnapshot(headroomBytes = 0): { step(bytesMax: number): Uint8Array | undefined } {
     const kvs = this.#kvs;
     const preImages = new Map<string, StoredKv | null>();
     this.#preImages = preImages;
     // Keys in the list existed when the snapshot began, so a pre-image of one is never null.
     const lookup = (key: string): StoredKv => preImages.get(key) ?? kvs.get(key)!;
-    const encoder = new SnapshotEncoder({ ...this.#header(), keys: this.#sortedKeys(), lookup });
+    const encoder = new SnapshotEncoder({ ...this.#header(), keys: this.#sortedKeys(), lookup }, headroomBytes);
     return {
       step: (bytesMax) => {
         const done = encoder.step(bytesMax);

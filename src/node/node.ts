@@ -22,7 +22,7 @@ import type { NodeStorage } from "./node_storage.js";
 import { AppliedWaiters, PendingProposals } from "./pending.js";
 import { ReadRounds } from "./read_rounds.js";
 import type { SnapshotInProgress, StateMachine } from "./state_machine.js";
-import { AddressBook, decodeNodeSnapshot, encodeNodeSnapshot, type MemberAddress } from "./members.js";
+import { decodeNodeSnapshot, encodeNodeSnapshot, nodeSnapshotHeader, type AddressBook, type MemberAddress } from "./members.js";
 
 /** How a node sends to its peers; created around the node's message handler. */
 export interface PeerTransport {
@@ -94,10 +94,9 @@ const ticksPerHeartbeat = 5;
 /** Snapshot bytes encoded per turn of the event loop: a few milliseconds of work. */
 const snapshotStepBytes = 1 << 20;
 
-/** A snapshot of the state machine through `index`, with the address book as it was then. */
+/** A node snapshot through `index`: the address book as it was then, and the state machine's data. */
 interface SnapshotParts {
   readonly index: LogIndex;
-  readonly book: AddressBook;
   readonly data: Uint8Array;
   /** When encoding began (performance.now()). */
   readonly started: number;
@@ -455,18 +454,19 @@ export class RaftNode {
     const beginSnapshot = this.#stateMachine.beginSnapshot?.bind(this.#stateMachine);
     if (beginSnapshot === undefined) {
       const started = performance.now();
-      await this.#storeSnapshot({ index, book: this.#book, data: this.#stateMachine.snapshot(), started });
+      await this.#storeSnapshot({ index, data: encodeNodeSnapshot(this.#book, this.#stateMachine.snapshot()), started });
       return;
     }
     const started = performance.now();
-    const progress = beginSnapshot();
-    this.#snapshotting = progress;
     // The book changes in place as config entries apply; the snapshot needs it as it is now.
-    this.#encodeSnapshot(progress, { index, book: AddressBook.decode(this.#book.encode())!, started });
+    const header = nodeSnapshotHeader(this.#book);
+    const progress = beginSnapshot(header.length);
+    this.#snapshotting = progress;
+    this.#encodeSnapshot(progress, { index, header, started });
   }
 
   /** Encodes one piece per turn of the event loop, then hands the snapshot to the Ready loop. */
-  #encodeSnapshot(progress: SnapshotInProgress, at: Omit<SnapshotParts, "data">): void {
+  #encodeSnapshot(progress: SnapshotInProgress, at: { index: LogIndex; header: Uint8Array; started: number }): void {
     setImmediate(() => {
       if (this.#snapshotting !== progress || this.#stopping) return;
       const data = progress.step(snapshotStepBytes);
@@ -475,16 +475,16 @@ export class RaftNode {
         return;
       }
       this.#snapshotting = undefined;
-      this.#snapshotEncoded = { ...at, data };
+      data.set(at.header);
+      this.#snapshotEncoded = { index: at.index, data, started: at.started };
       this.#schedule();
     });
   }
 
   async #storeSnapshot(parts: SnapshotParts): Promise<void> {
-    const { index, started } = parts;
+    const { index, data, started } = parts;
     const compactIndex = logIndex(Math.max(0, index - this.#options.snapshotKeepEntries));
     const compactTerm = this.#raw.termAt(compactIndex);
-    const data = encodeNodeSnapshot(parts.book, parts.data);
     const snapshot = this.#raw.snapshotTaken({ index, data, keepEntries: this.#options.snapshotKeepEntries });
     if (snapshot === undefined) return;
     // Below the log's start the WAL was compacted already; only the snapshot file is new.

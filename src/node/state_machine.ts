@@ -12,16 +12,20 @@ import type { LogIndex } from "../util/ids.js";
  * A large state should also offer `beginSnapshot`: the node then encodes snapshots a piece at a time
  * between its other work, where one `snapshot()` call would stall it (and a stalled leader loses its
  * followers). The pieces must add up to what `snapshot()` returned when `beginSnapshot` was called,
- * although `apply` runs in between; `restore` may abandon a snapshot in progress.
+ * although `apply` runs in between, after `headroomBytes` bytes left for the node (its own header:
+ * this saves copying a large snapshot once more); `restore` may abandon a snapshot in progress.
  */
 export interface StateMachine<Result = unknown> {
   apply(command: Uint8Array, index: LogIndex): Result;
   snapshot(): Uint8Array;
   restore(snapshot: Uint8Array): void;
-  beginSnapshot?(): SnapshotInProgress;
+  beginSnapshot?(headroomBytes: number): SnapshotInProgress;
 }
 
-/** A snapshot being encoded: each `step` does about `bytesMax` bytes of work; the last returns the snapshot. */
+/**
+ * A snapshot being encoded: each `step` does about `bytesMax` bytes of work; the last returns the
+ * snapshot, its first `headroomBytes` bytes left for the caller.
+ */
 export interface SnapshotInProgress {
   step(bytesMax: number): Uint8Array | undefined;
 }

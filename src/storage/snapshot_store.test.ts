@@ -102,3 +102,20 @@ test("temporary files left by a crash mid-save are removed on open and never loa
   assert.ok(loaded.ok && loaded.value.snapshot?.index === 10);
   assert.deepEqual(await snapFiles(dir), ["000000000000000a-0000000000000001.snap"]);
 });
+
+test("a snapshot larger than one checksum step round-trips, and a flipped byte near its end is caught", async () => {
+  const dir = scratch();
+  const store = await openStore(dir);
+  const data = Uint8Array.from({ length: 9 * 1024 * 1024 + 5 }, (_, i) => (i * 31) & 0xff);
+  const big: StoredSnapshot = { index: logIndex(7), term: term(2), config: new TextEncoder().encode("voters 1"), data };
+  assert.ok((await store.save(big)).ok);
+  const loaded = await store.load({ indexMin: 0 });
+  assert.ok(loaded.ok);
+  assert.deepEqual(plain(loaded.value.snapshot), plain(big));
+  const [name] = await snapFiles(dir);
+  await flipByte(join(dir, name!), 28 + 8 + data.length - 3);
+  const again = await (await openStore(dir)).load({ indexMin: 0 });
+  assert.ok(again.ok);
+  assert.equal(again.value.snapshot, undefined);
+  assert.match(again.value.skipped[0]!.message, /checksum mismatch/);
+});

@@ -79,10 +79,10 @@ export class SnapshotStore {
   save(snapshot: StoredSnapshot): Promise<StorageResult<void>> {
     assert(Number.isSafeInteger(snapshot.index) && snapshot.index >= 0, `snapshot store: index ${snapshot.index}`);
     assert(Number.isSafeInteger(snapshot.term) && snapshot.term >= 0, `snapshot store: term ${snapshot.term}`);
-    const bytes = encodeSnapshot(snapshot);
     // One save at a time: pruning must not race another save's rename.
     this.#saving = this.#saving.then(async () => {
-      const written = await this.#write(fileName(snapshot.index, snapshot.term), bytes);
+      const head = await encodeHead(snapshot);
+      const written = await this.#write(fileName(snapshot.index, snapshot.term), head, snapshot.data);
       return written.ok ? this.#prune() : written;
     });
     return this.#saving;
@@ -120,13 +120,15 @@ export class SnapshotStore {
     return failed({ ...newest, message: `${newest.message}, and no older snapshot reaches index ${options.indexMin}, where the log starts` });
   }
 
-  async #write(name: string, bytes: Uint8Array): Promise<StorageResult<void>> {
+  /** Writes the file as `head` then `data`: a large snapshot's data is never copied into one buffer. */
+  async #write(name: string, head: Uint8Array, data: Uint8Array): Promise<StorageResult<void>> {
     const path = join(this.#dir, name);
     const temp = path + tempSuffix;
     try {
       const file = await this.#disk.open(temp, { create: true });
       try {
-        await file.write(bytes, 0);
+        await file.write(head, 0);
+        await file.write(data, head.length);
         await file.datasync();
       } finally {
         await file.close();
@@ -173,17 +175,26 @@ function snapshotNamesNewestFirst(names: readonly string[]): SnapshotName[] {
   return parsed.sort((a, b) => b.index - a.index || b.term - a.term);
 }
 
-function encodeSnapshot(snapshot: StoredSnapshot): Uint8Array {
-  const bytes = new Uint8Array(headerBytes + snapshot.config.length + snapshot.data.length);
-  const view = new DataView(bytes.buffer);
+/** Data checksummed per turn of the event loop: a large snapshot must not stall the node. */
+const checksumStepBytes = 4 << 20;
+
+/** The file's header and config, with the checksum over them and the data. */
+async function encodeHead(snapshot: StoredSnapshot): Promise<Uint8Array> {
+  const head = new Uint8Array(headerBytes + snapshot.config.length);
+  const view = new DataView(head.buffer);
   view.setUint32(0, magic, true);
   setU64(view, 8, snapshot.index);
   setU64(view, 16, snapshot.term);
   view.setUint32(24, snapshot.config.length, true);
-  bytes.set(snapshot.config, headerBytes);
-  bytes.set(snapshot.data, headerBytes + snapshot.config.length);
-  view.setUint32(4, crc32c(bytes, { start: 8 }), true);
-  return bytes;
+  head.set(snapshot.config, headerBytes);
+  let crc = crc32c(head, { start: 8 });
+  const { data } = snapshot;
+  for (let at = 0; at < data.length; at += checksumStepBytes) {
+    if (at > 0) await new Promise((resolve) => setImmediate(resolve));
+    crc = crc32c(data, { start: at, end: Math.min(data.length, at + checksumStepBytes), continueFrom: crc });
+  }
+  view.setUint32(4, crc, true);
+  return head;
 }
 
 /** The snapshot in `bytes`, or why it is not the valid file its name promises. */
