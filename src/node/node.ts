@@ -91,6 +91,14 @@ export class ConfChangeRefused extends Error {
 /** Heartbeats are split into this many ticks, so election timeouts are drawn at a fine grain. */
 const ticksPerHeartbeat = 5;
 
+/**
+ * Readies whose persist may run at once. A second one is written while the first one's fdatasync
+ * runs and synced right after it (the WAL's group commit), so the disk never waits for the CPU work
+ * between batches (applying, answering clients): what the Raft thesis §10.2.1 describes for the
+ * leader, applied to every member. Completions are handled strictly in order.
+ */
+const readiesInFlightMax = 2;
+
 /** Snapshot bytes encoded per turn of the event loop: a few milliseconds of work. */
 const snapshotStepBytes = 1 << 20;
 
@@ -132,6 +140,12 @@ export class RaftNode {
   #loopScheduled = false;
   #loopRunning = false;
   #loopIdle: Promise<void> = Promise.resolve();
+  /** The completions of Readies being persisted, oldest first. */
+  #inFlight: Promise<void>[] = [];
+  /** A Ready with the leader's snapshot is in flight: its files are written before any later save. */
+  #snapshotInFlight = false;
+  /** Wakes a loop waiting on a persist when new input arrives, so it can start the next one. */
+  #wakeLoop: (() => void) | undefined;
   #stopping = false;
   #closed = false;
   #failure: StorageError | undefined;
@@ -350,15 +364,17 @@ export class RaftNode {
   }
 
   #schedule(): void {
-    if (this.#loopScheduled || this.#loopRunning || this.#failure !== undefined) return;
+    if (this.#loopScheduled || this.#failure !== undefined) return;
     if (!this.#raw.hasReady() && this.#snapshotEncoded === undefined) return;
+    if (this.#loopRunning && this.#wakeLoop === undefined) return;
     this.#loopScheduled = true;
     // setImmediate, not a microtask: input that arrives in this I/O phase joins the batch.
     setImmediate(() => {
       this.#loopScheduled = false;
       // After stop() has waited for the loop, nothing may touch the closed log.
       if (this.#closed) return;
-      this.#loopIdle = this.#runLoop();
+      if (this.#loopRunning) this.#wakeLoop?.();
+      else this.#loopIdle = this.#runLoop();
     });
   }
 
@@ -367,17 +383,36 @@ export class RaftNode {
     this.#loopRunning = true;
     try {
       while (this.#failure === undefined && !this.#closed) {
-        if (this.#raw.hasReady()) await this.#handleReady(this.#raw.ready());
-        else if (this.#snapshotEncoded !== undefined) await this.#maybeSnapshot();
-        else break;
+        if (this.#inFlight.length < readiesInFlightMax && !this.#snapshotInFlight && this.#raw.hasReady()) {
+          this.#startReady(this.#raw.ready());
+        } else if (this.#inFlight.length > 0) {
+          await this.#nextCompletionOrInput();
+        } else if (this.#snapshotEncoded !== undefined) {
+          await this.#maybeSnapshot();
+        } else {
+          break;
+        }
       }
+      // A failure or close leaves the Readies in flight to finish (or fail) on their own.
+      await Promise.all(this.#inFlight);
     } finally {
       this.#loopRunning = false;
     }
     this.#schedule();
   }
 
-  async #handleReady(ready: Ready): Promise<void> {
+  /** Waits until the oldest Ready in flight is handled, or new input could start another one. */
+  async #nextCompletionOrInput(): Promise<void> {
+    const oldest = this.#inFlight[0]!;
+    await new Promise<void>((resolve) => {
+      this.#wakeLoop = resolve;
+      void oldest.then(resolve);
+    });
+    this.#wakeLoop = undefined;
+  }
+
+  /** Does the first half of a Ready at once and queues the rest behind the Readies before it. */
+  #startReady(ready: Ready): void {
     this.#noteRole(ready.softState.role, ready.softState.term);
     this.#noteLeader(ready.softState.leader);
     // The core put these configurations in force when it handed them out; the names and addresses
@@ -386,14 +421,30 @@ export class RaftNode {
     for (const entry of ready.committedEntries) if (entry.kind === "config") this.#applyConfig(entry);
     this.#transport?.send(ready.messages);
     const started = performance.now();
-    const persisted = await this.#storage.persist(ready);
-    if (!persisted.ok) {
-      this.#fail(persisted.error);
-      return;
+    // The WAL makes saves durable in the order they were made, and the previous Ready is handled first.
+    const persisting = this.#storage.persist(ready);
+    if (ready.snapshot !== undefined) {
+      this.#snapshotInFlight = true;
+      void persisting.then(() => (this.#snapshotInFlight = false));
     }
-    if (ready.mustSync && (ready.entries.length > 0 || ready.hardState !== undefined)) {
-      this.#options.observer?.persisted?.((performance.now() - started) / 1000, ready.entries.length);
-    }
+    const previous = this.#inFlight.at(-1) ?? Promise.resolve();
+    const done = previous.then(async () => {
+      const persisted = await persisting;
+      if (this.#failure !== undefined) return;
+      if (!persisted.ok) {
+        this.#fail(persisted.error);
+        return;
+      }
+      if (ready.mustSync && (ready.entries.length > 0 || ready.hardState !== undefined)) {
+        this.#options.observer?.persisted?.((performance.now() - started) / 1000, ready.entries.length);
+      }
+      await this.#finishReady(ready, snapshotState);
+    });
+    this.#inFlight.push(done);
+    void done.then(() => this.#inFlight.shift());
+  }
+
+  async #finishReady(ready: Ready, snapshotState: Uint8Array | undefined): Promise<void> {
     this.#transport?.send(ready.messagesAfterPersist);
     if (ready.snapshot !== undefined && snapshotState !== undefined) {
       const restoring = performance.now();

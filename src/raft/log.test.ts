@@ -31,7 +31,7 @@ test("maybeAppend truncates at the first conflicting entry and appends the leade
   assert.deepEqual(termsOf(log), [1, 1, 2, 3, 3, 3]);
   assert.equal(log.stableIndex(), 3, "the truncated suffix is no longer durable");
   assert.deepEqual(
-    log.unstableEntries().map((e) => e.index),
+    log.takeUnstableEntries().map((e) => e.index),
     [4, 5, 6],
   );
 });

@@ -7,7 +7,7 @@ import type { Entry } from "./types.js";
  * the bookkeeping of what is durable, committed and handed out to apply.
  *
  * Invariants: entries[k].index === offset + 1 + k; terms never decrease;
- * applied ≤ committed ≤ lastIndex(); stableIndex ≤ lastIndex().
+ * applied ≤ committed ≤ lastIndex(); stableIndex ≤ handedOutIndex ≤ lastIndex().
  */
 export class RaftLog {
   /** Index and term of the entry just before entries[0] (the snapshot's last entry, or 0). */
@@ -16,6 +16,8 @@ export class RaftLog {
   #entries: Entry[];
   /** Entries after this index are not known to be durable yet. */
   #stableIndex: LogIndex;
+  /** Entries up to this index were handed to the driver to persist (some may be still in flight). */
+  #handedOutIndex: LogIndex;
   committed: LogIndex;
   /** Highest index handed out for applying (entries up to it left in a Ready). */
   applied: LogIndex;
@@ -25,6 +27,7 @@ export class RaftLog {
     this.#offsetTerm = options.offsetTerm;
     this.#entries = [...options.entries];
     this.#stableIndex = this.lastIndex();
+    this.#handedOutIndex = this.#stableIndex;
     this.committed = options.committed;
     this.applied = options.applied ?? options.offset;
     for (let k = 0; k < this.#entries.length; k++) {
@@ -57,6 +60,11 @@ export class RaftLog {
 
   stableIndex(): LogIndex {
     return this.#stableIndex;
+  }
+
+  /** Whether some entries were never handed to the driver to persist. */
+  hasUnstableEntries(): boolean {
+    return this.#handedOutIndex < this.lastIndex();
   }
 
   /** The term at `index`, or undefined when it is compacted away or beyond the end. */
@@ -131,6 +139,8 @@ export class RaftLog {
   #truncateFrom(index: LogIndex): void {
     this.#entries.length = index - this.#offset - 1;
     if (this.#stableIndex >= index) this.#stableIndex = logIndex(index - 1);
+    // The new entries replacing the suffix must be handed out, after whatever is still in flight.
+    if (this.#handedOutIndex >= index) this.#handedOutIndex = logIndex(index - 1);
   }
 
   /**
@@ -153,9 +163,14 @@ export class RaftLog {
     return true;
   }
 
-  /** Entries not yet durable, to be written by the caller. */
-  unstableEntries(): Entry[] {
-    return this.#entries.slice(this.#stableIndex - this.#offset);
+  /**
+   * Entries the caller has not been given to persist yet, now handed out: the caller may still be
+   * persisting earlier ones, and writes these after them.
+   */
+  takeUnstableEntries(): Entry[] {
+    const entries = this.#entries.slice(this.#handedOutIndex - this.#offset);
+    this.#handedOutIndex = this.lastIndex();
+    return entries;
   }
 
   /** The caller made entries up to `index` (with that term) durable; ignored if since truncated. */
@@ -195,6 +210,7 @@ export class RaftLog {
     this.#offsetTerm = t;
     this.#entries = [];
     this.#stableIndex = index;
+    this.#handedOutIndex = index;
     this.committed = index;
     this.applied = index;
   }

@@ -171,7 +171,7 @@ export class RawNode {
       r.messages.length > 0 ||
       r.messagesAfterPersist.length > 0 ||
       r.readStates.length > 0 ||
-      r.log.stableIndex() < r.log.lastIndex() ||
+      r.log.hasUnstableEntries() ||
       !sameHardState(r.hardState(), this.#persistedHardState) ||
       r.log.nextCommitted(1).length > 0
     );
@@ -192,7 +192,7 @@ export class RawNode {
     const previous = this.#persistedHardState;
     const changed = !sameHardState(hardState, previous);
     this.#persistedHardState = hardState;
-    const entries = r.log.unstableEntries();
+    const entries = r.log.takeUnstableEntries();
     const ready: Ready = {
       softState: { role: r.role, leader: r.leader, term: r.term },
       hardState: changed ? hardState : undefined,

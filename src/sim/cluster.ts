@@ -18,8 +18,8 @@ interface SimNode {
   stateMachine: StateMachine;
   /** Bumped by every crash, so disk completions and ticks of an earlier life are ignored. */
   life: number;
-  /** The Ready being written to disk, if any: lost, or torn, by a crash. */
-  persisting: Ready | undefined;
+  /** The Readies being written to disk, oldest first, each marked once its write is done; lost, or torn, by a crash. */
+  persisting: { readonly ready: Ready; done: boolean }[];
   appliedIndex: number;
   lastSnapshotIndex: number;
   readonly prng: Prng;
@@ -51,6 +51,8 @@ export interface ClusterOptions {
   readonly heartbeatTicks: number;
   readonly diskLatencyMinMs: number;
   readonly diskLatencyMaxMs: number;
+  /** Readies a node may be writing at once (the node driver's pipelining). Default 1. */
+  readonly readiesInFlightMax?: number;
   readonly diskFaults?: DiskFaults;
   readonly network: NetworkFaults;
   /** Take a snapshot every this many applied entries (0: never). */
@@ -107,7 +109,7 @@ export class SimCluster {
         raw: undefined,
         stateMachine: this.#createStateMachine(),
         life: 0,
-        persisting: undefined,
+        persisting: [],
         appliedIndex: 0,
         lastSnapshotIndex: 0,
         prng: this.prng.fork(),
@@ -185,7 +187,7 @@ export class SimCluster {
     if (node.raw === undefined) return;
     const faults = this.options.diskFaults;
     node.storage.dropDeferred();
-    const torn = node.persisting;
+    const torn = node.persisting[0]?.ready;
     if (torn !== undefined && torn.snapshot === undefined && faults !== undefined && node.prng.chance(faults.tornWriteRate)) {
       const kept = node.prng.int(0, torn.entries.length + 1);
       node.storage.save(undefined, torn.entries.slice(0, kept));
@@ -197,7 +199,7 @@ export class SimCluster {
     }
     node.raw = undefined;
     node.life++;
-    node.persisting = undefined;
+    node.persisting = [];
     this.options.tracer?.(this.now, id, "crash (unsynced writes lost)");
   }
 
@@ -265,7 +267,7 @@ export class SimCluster {
       case "persisted": {
         const node = this.#nodes.get(event.node)!;
         if (node.life !== event.life || node.raw === undefined) return;
-        this.#completeReady(node, event.ready);
+        this.#persisted(node, event.ready);
         return;
       }
       case "call":
@@ -286,14 +288,28 @@ export class SimCluster {
       node.term = status.term;
       this.options.tracer?.(this.now, node.id, `${status.role} in term ${status.term}`);
     }
-    if (node.persisting !== undefined || !raw.hasReady()) return;
+    // As the node driver does: up to readiesInFlightMax writes at once, none after the leader's snapshot.
+    const inFlight = node.persisting;
+    if (inFlight.length >= (this.options.readiesInFlightMax ?? 1) || inFlight.some((p) => p.ready.snapshot !== undefined)) return;
+    if (!raw.hasReady()) return;
     const ready = raw.ready();
     this.checker.observeAppend(node.id, ready.entries, raw);
     for (const m of ready.messages) this.#send(m);
-    node.persisting = ready;
+    inFlight.push({ ready, done: false });
     // A Ready that needs no sync costs the driver no write.
     const latency = ready.mustSync ? node.prng.int(this.options.diskLatencyMinMs, this.options.diskLatencyMaxMs + 1) : 0;
     this.#queue.push(this.now + latency, { type: "persisted", node: node.id, life: node.life, ready });
+  }
+
+  /** Marks a write done; handles the finished Readies at the head, in the order they were made. */
+  #persisted(node: SimNode, ready: Ready): void {
+    const inFlight = node.persisting;
+    const write = inFlight.find((p) => p.ready === ready);
+    if (write === undefined) return;
+    write.done = true;
+    const life = node.life;
+    while (inFlight[0]?.done === true && node.life === life) this.#completeReady(node, inFlight.shift()!.ready);
+    this.#afterInput(node);
   }
 
   #completeReady(node: SimNode, ready: Ready): void {
@@ -326,8 +342,6 @@ export class SimCluster {
     }
     this.#maybeSnapshot(node, raw);
     raw.advance(ready);
-    node.persisting = undefined;
-    this.#afterInput(node);
   }
 
   #maybeSnapshot(node: SimNode, raw: RawNode): void {

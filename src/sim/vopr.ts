@@ -48,6 +48,7 @@ export function optionsFromSeed(seed: number, tracer?: Tracer): RunOptions {
       heartbeatTicks: 5,
       diskLatencyMinMs: 0,
       diskLatencyMaxMs: prng.int(1, 12),
+      readiesInFlightMax: prng.int(1, 4),
       network: {
         lossRate: prng.pick([0, 0.01, 0.05, 0.15]),
         duplicateRate: prng.pick([0, 0.01, 0.05]),
