@@ -386,6 +386,9 @@ export class RaftNode {
         if (this.#inFlight.length < readiesInFlightMax && !this.#snapshotInFlight && this.#raw.hasReady()) {
           this.#startReady(this.#raw.ready());
         } else if (this.#inFlight.length > 0) {
+          // Heartbeats and their answers must not wait for the disk (a slow fsync would cost the leader its followers).
+          const early = this.#raw.takeMessages();
+          if (early.length > 0) this.#transport?.send(early);
           await this.#nextCompletionOrInput();
         } else if (this.#snapshotEncoded !== undefined) {
           await this.#maybeSnapshot();

@@ -1,3 +1,4 @@
+import { assertNever } from "../util/assert.js";
 import type { LogIndex, NodeId, Term } from "../util/ids.js";
 import type { Entry, Snapshot } from "./types.js";
 
@@ -111,6 +112,32 @@ export interface ReadIndexResponse extends Envelope {
 }
 
 export type MessageType = Message["type"];
+
+/**
+ * Whether `m` may leave before the Ready it came with is durable: it promises nothing about this
+ * node's disk. Votes and append acknowledgements do, and wait (Ready.messagesAfterPersist). A slow
+ * disk then delays neither heartbeats nor their answers, which keep leadership and ReadIndex rounds
+ * going, nor forwarded requests.
+ */
+export function sendsBeforePersist(m: Message): boolean {
+  switch (m.type) {
+    case "voteRequest":
+    case "voteResponse":
+    case "appendEntriesResponse":
+      return false;
+    case "appendEntries":
+    case "heartbeat":
+    case "heartbeatResponse":
+    case "installSnapshot":
+    case "timeoutNow":
+    case "propose":
+    case "readIndexRequest":
+    case "readIndexResponse":
+      return true;
+    default:
+      return assertNever(m, "message");
+  }
+}
 
 /** Messages only a leader of `term` sends. */
 export function isFromLeader(m: Message): m is AppendEntries | Heartbeat | InstallSnapshot {

@@ -4,7 +4,7 @@ import { stepCandidate } from "./candidate.js";
 import { stepFollower } from "./follower.js";
 import { becomeLeaderState, leaderPersisted, stepLeader, tickLeader } from "./leader.js";
 import { RaftLog } from "./log.js";
-import { isFromLeader, type Message, type VoteRequest } from "./messages.js";
+import { isFromLeader, sendsBeforePersist, type Message, type VoteRequest } from "./messages.js";
 import { resolveOptions, type RaftOptions, type ResolvedOptions } from "./options.js";
 import { Progress } from "./progress.js";
 import { allVoters, jointVote, type JointVoters } from "./quorum.js";
@@ -145,7 +145,7 @@ export class Raft {
 
   send(m: Message): void {
     assert(m.to !== this.id, "a node never messages itself");
-    if (isFromLeader(m)) this.messages.push(m);
+    if (sendsBeforePersist(m)) this.messages.push(m);
     else this.messagesAfterPersist.push(m);
   }
 

@@ -211,6 +211,18 @@ export class RawNode {
     return ready;
   }
 
+  /**
+   * The messages that may leave before anything is persisted (a Ready's `messages`), taken now
+   * without the rest of a Ready: a driver still persisting earlier Readies sends heartbeats and
+   * their answers without waiting for its disk.
+   */
+  takeMessages(): Message[] {
+    const r = this.#raft;
+    const messages = r.messages;
+    r.messages = [];
+    return messages;
+  }
+
   /** Acknowledges that the Ready's entries and hard state are durable and its entries applied. */
   advance(ready: Ready): void {
     const last = ready.entries.at(-1);

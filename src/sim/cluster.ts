@@ -290,7 +290,11 @@ export class SimCluster {
     }
     // As the node driver does: up to readiesInFlightMax writes at once, none after the leader's snapshot.
     const inFlight = node.persisting;
-    if (inFlight.length >= (this.options.readiesInFlightMax ?? 1) || inFlight.some((p) => p.ready.snapshot !== undefined)) return;
+    if (inFlight.length >= (this.options.readiesInFlightMax ?? 1) || inFlight.some((p) => p.ready.snapshot !== undefined)) {
+      // Heartbeats and their answers do not wait for the disk.
+      for (const m of raw.takeMessages()) this.#send(m);
+      return;
+    }
     if (!raw.hasReady()) return;
     const ready = raw.ready();
     this.checker.observeAppend(node.id, ready.entries, raw);
