@@ -13,12 +13,12 @@
 // the clients over all members (followers forward).
 import { spawnSync } from "node:child_process";
 import { existsSync, mkdirSync, mkdtempSync, rmSync, writeFileSync } from "node:fs";
-import { tmpdir } from "node:os";
+import { cpus, tmpdir } from "node:os";
 import { join } from "node:path";
 import { fileURLToPath } from "node:url";
 import { parseArgs } from "node:util";
 import { closedLoop, openConns, sendAll } from "./lib/load.mjs";
-import { cpuSecondsOf, freePorts, http, memoryOf, onExit, startProcess, stopProcess, waitFor } from "./lib/procs.mjs";
+import { cpuSecondsOf, foreignLoad, freePorts, http, machineBusySeconds, memoryOf, onExit, ourCpuSeconds, startProcess, stopProcess, waitFor } from "./lib/procs.mjs";
 
 const cliPath = fileURLToPath(new URL("../dist/cli/main.js", import.meta.url));
 const barePath = fileURLToPath(new URL("./bare-kv.mjs", import.meta.url));
@@ -35,13 +35,20 @@ const { values: opts } = parseArgs({
     out: { type: "string" },
     keep: { type: "boolean", default: false },
     "etcd-bin": { type: "string" },
+    "idle-wait": { type: "string", default: "30s" },
+    "max-other": { type: "string", default: "0.3" },
+    "wait-budget": { type: "string", default: "5m" },
     help: { type: "boolean", default: false },
   },
 });
 if (opts.help) {
   console.log(
     "usage: npm run bench:etcd [-- --duration 5s --warmup 2s --rounds 3 --points put@1,...,get@256,put-spread@64\n" +
-      "                             --targets etcd,raftkv,bare --keys 10000 --quick --out FILE.json --keep --etcd-bin PATH]",
+      "                             --targets etcd,raftkv,bare --keys 10000 --quick --out FILE.json --keep --etcd-bin PATH\n" +
+      "                             --max-other 0.3 --idle-wait 30s --wait-budget 5m]\n" +
+      "On a shared machine, before each run wait up to --idle-wait for the CPU used by processes this benchmark did\n" +
+      "not start to drop below --max-other cores, and redo (twice at most) a run during which it was above; all this\n" +
+      "waiting and redoing stops once --wait-budget is spent. Runs still disturbed are counted in the tables.",
   );
   process.exit(0);
 }
@@ -59,6 +66,9 @@ function parseDuration(text) {
 
 const durationMs = parseDuration(opts.duration);
 const warmupMs = parseDuration(opts.warmup);
+const idleWaitMs = parseDuration(opts["idle-wait"]);
+const maxOther = Number(opts["max-other"]);
+let waitBudgetMs = parseDuration(opts["wait-budget"]);
 const rounds = Number(opts.rounds);
 const keyCount = Number(opts.keys);
 const targetNames = opts.targets.split(",");
@@ -233,13 +243,36 @@ function rng() {
   return (seed >>> 0) / 4294967296;
 }
 
+async function waitForQuiet() {
+  const started = performance.now();
+  const deadline = started + Math.min(idleWaitMs, waitBudgetMs);
+  let load = await foreignLoad(300);
+  while (load > maxOther && performance.now() < deadline) load = await foreignLoad(1000);
+  waitBudgetMs -= performance.now() - started;
+  return load;
+}
+
+/** A run, redone (twice at most, while the wait budget lasts) when other work disturbed it. */
+async function runUndisturbed(system, point, requests) {
+  for (let attempt = 1; ; attempt++) {
+    const started = performance.now();
+    const r = await runPoint(system, point, requests);
+    r.disturbed = r.cpu.foreign > maxOther;
+    r.attempt = attempt;
+    if (!r.disturbed || attempt === 3 || waitBudgetMs <= 0) return r;
+    waitBudgetMs -= performance.now() - started;
+    console.log(`  (${system.name} ${point.name}: ${fmtPct(r.cpu.foreign)} of a core used by other processes; redoing)`);
+  }
+}
+
 async function runPoint(system, point, requests) {
+  const foreignBefore = await waitForQuiet();
   const leader = await system.leader();
   const addresses = Array.from({ length: point.clients }, (_, i) => (point.spread ? system.members[i % system.members.length] : leader).client);
   const conns = await openConns(addresses);
   const table = requests[system.name][point.op];
   const pids = { leader: leader.child.pid, others: system.members.filter((m) => m !== leader).map((m) => m.child.pid) };
-  const cpuNow = () => ({ leader: cpuSecondsOf(pids.leader), others: pids.others.map(cpuSecondsOf).reduce((a, b) => a + b, 0), loadgen: process.cpuUsage(), at: performance.now() });
+  const cpuNow = () => ({ leader: cpuSecondsOf(pids.leader), others: pids.others.map(cpuSecondsOf).reduce((a, b) => a + b, 0), loadgen: process.cpuUsage(), ours: ourCpuSeconds(), busy: machineBusySeconds(), at: performance.now() });
   let cpuFrom;
   let cpuTo;
   let metricsFrom;
@@ -268,6 +301,8 @@ async function runPoint(system, point, requests) {
     leader: (cpuTo.leader - cpuFrom.leader) / seconds,
     others: (cpuTo.others - cpuFrom.others) / seconds,
     loadgen: loadgenUs / 1e6 / seconds,
+    // Busy cores not used by our processes (other work on a shared machine), during the window.
+    foreign: (cpuTo.busy - cpuFrom.busy - (cpuTo.ours - cpuFrom.ours)) / seconds,
   };
   const [a, b] = await Promise.all([metricsFrom, metricsTo]);
   if (a !== undefined && b !== undefined) {
@@ -276,6 +311,7 @@ async function runPoint(system, point, requests) {
   }
   const leaderAfter = await system.leader().catch(() => undefined);
   result.leader = leader.name;
+  result.foreignBefore = foreignBefore;
   if (leaderAfter !== leader) result.leaderChanged = `${leader.name} -> ${leaderAfter?.name ?? "none"}`;
   return result;
 }
@@ -310,9 +346,10 @@ function summarize(results) {
         p999: stat(runs.map((r) => r.p999)),
         errors: runs.reduce((a, r) => a + r.errors, 0),
         statuses: runs.map((r) => r.statuses).filter((s) => Object.keys(s).length > 0),
-        cpu: { leader: median(runs.map((r) => r.cpu.leader)), others: median(runs.map((r) => r.cpu.others)), loadgen: median(runs.map((r) => r.cpu.loadgen)) },
+        cpu: { leader: median(runs.map((r) => r.cpu.leader)), others: median(runs.map((r) => r.cpu.others)), loadgen: median(runs.map((r) => r.cpu.loadgen)), foreign: median(runs.map((r) => r.cpu.foreign)) },
         entriesPerFsync: disk.length > 0 ? stat(disk.map((r) => r.disk.entriesPerFsync)) : undefined,
         fsyncMs: disk.length > 0 ? median(disk.map((r) => r.disk.fsyncMs)) : undefined,
+        disturbed: runs.filter((r) => r.disturbed).length,
         leaderChanges: runs.filter((r) => r.leaderChanged !== undefined).map((r) => r.leaderChanged),
       };
     }
@@ -321,25 +358,26 @@ function summarize(results) {
 }
 
 function printTables(summary) {
+  console.log(`\nCPU columns: % of one core over the measured window (this machine has ${cpus().length}): the leader (the bare server for bare), the other two members together, the load generator; "not ours": busy CPU of processes this benchmark did not start (a run is disturbed above ${fmtPct(maxOther)}).`);
   for (const point of points) {
     const s = summary[point.name];
     const where = point.spread ? "clients spread over all members" : "to the leader";
     const what = point.op === "get" ? "linearizable gets" : "puts";
     console.log(`\n### ${point.name}: ${what}, ${point.clients} client${point.clients === 1 ? "" : "s"}, ${where}\n`);
-    console.log("| target | ops/s median (min–max) | p50 ms | p99 ms | p99.9 ms | errors | CPU leader / others / loadgen |");
-    console.log("|---|---|---|---|---|---|---|");
+    console.log("| target | ops/s median (min–max) | p50 ms | p99 ms | p99.9 ms | errors | CPU leader / others / loadgen | not ours |");
+    console.log("|---|---|---|---|---|---|---|---|");
     for (const name of targetNames) {
       const t = s[name];
       if (t === undefined) continue;
       const cpu = name === "bare" ? `${fmtPct(t.cpu.leader)} / – / ${fmtPct(t.cpu.loadgen)}` : `${fmtPct(t.cpu.leader)} / ${fmtPct(t.cpu.others)} / ${fmtPct(t.cpu.loadgen)}`;
-      console.log(`| ${name} | ${range(t.opsPerSecond, fmtOps)} | ${range(t.p50, fmtMs)} | ${range(t.p99, fmtMs)} | ${range(t.p999, fmtMs)} | ${t.errors} | ${cpu} |`);
+      console.log(`| ${name} | ${range(t.opsPerSecond, fmtOps)} | ${range(t.p50, fmtMs)} | ${range(t.p99, fmtMs)} | ${range(t.p999, fmtMs)} | ${t.errors} | ${cpu} | ${fmtPct(t.cpu.foreign)}${t.disturbed > 0 ? ` (${t.disturbed} of ${t.runs} runs disturbed)` : ""} |`);
     }
     const { etcd, raftkv, bare } = s;
     if (etcd !== undefined && raftkv !== undefined) {
-      console.log(`| **raftkv / etcd** | **${fmtRatio(raftkv.opsPerSecond.median / etcd.opsPerSecond.median)}** | ${fmtRatio(raftkv.p50.median / etcd.p50.median)} | ${fmtRatio(raftkv.p99.median / etcd.p99.median)} | ${fmtRatio(raftkv.p999.median / etcd.p999.median)} | | |`);
+      console.log(`| **raftkv / etcd** | **${fmtRatio(raftkv.opsPerSecond.median / etcd.opsPerSecond.median)}** | ${fmtRatio(raftkv.p50.median / etcd.p50.median)} | ${fmtRatio(raftkv.p99.median / etcd.p99.median)} | ${fmtRatio(raftkv.p999.median / etcd.p999.median)} | | | |`);
     }
     if (bare !== undefined && raftkv !== undefined) {
-      console.log(`| raftkv / bare HTTP | ${fmtPct(raftkv.opsPerSecond.median / bare.opsPerSecond.median)} of the ceiling | | | | | |`);
+      console.log(`| raftkv / bare HTTP | ${fmtPct(raftkv.opsPerSecond.median / bare.opsPerSecond.median)} of the ceiling | | | | | | |`);
     }
     for (const name of ["etcd", "raftkv"]) {
       const t = s[name];
@@ -412,13 +450,19 @@ if (systems.etcd) console.log(`etcd: ${systems.etcd.version}, members ${systems.
 const requests = {};
 for (const name of targetNames) {
   requests[name] = { put: requestTable(name, "put"), get: requestTable(name, "get") };
-  const leader = await systems[name].leader();
-  const conns = await openConns(Array.from({ length: 64 }, () => leader.client));
   const t0 = performance.now();
-  const failures = await sendAll(conns, requests[name].put);
-  conns.forEach((c) => c.close());
-  if (failures > 0) throw new Error(`${name}: ${failures} preload puts failed`);
-  if (!(await systems[name].check(keyOf(keyCount - 1)))) throw new Error(`${name}: a preloaded key does not read back`);
+  let todo = requests[name].put;
+  let leader;
+  for (let attempt = 1; todo.length > 0; attempt++) {
+    leader = await waitFor(`${name} to have a leader`, () => systems[name].leader());
+    const conns = await openConns(Array.from({ length: 64 }, () => leader.client));
+    const { failed, statuses } = await sendAll(conns, todo);
+    conns.forEach((c) => c.close());
+    if (failed.length > 0) console.log(`${name}: ${failed.length} preload puts failed ${JSON.stringify(statuses)} (0 = connection failed); retrying them`);
+    if (failed.length > 0 && attempt === 5) throw new Error(`${name}: preload puts still fail after ${attempt} attempts`);
+    todo = failed.map((i) => todo[i]);
+  }
+  await waitFor(`${name} to read a preloaded key back`, async () => ((await systems[name].check(keyOf(keyCount - 1))) ? true : undefined), { timeoutMs: 10_000 });
   console.log(`${name}: preloaded ${keyCount} keys in ${((performance.now() - t0) / 1000).toFixed(1)} s (leader ${leader.name})`);
 }
 
@@ -426,11 +470,11 @@ const results = [];
 for (let round = 1; round <= rounds; round++) {
   for (const point of points) {
     for (const name of targetNames) {
-      const r = await runPoint(systems[name], point, requests);
+      const r = await runUndisturbed(systems[name], point, requests);
       results.push({ round, point: point.name, target: name, ...r });
       const disk = r.disk ? `, ${r.disk.entriesPerFsync.toFixed(1)} entries/fsync` : "";
       const errs = r.errors > 0 ? `, ${r.errors} errors ${JSON.stringify(r.statuses)}` : "";
-      console.log(`round ${round} ${point.name.padEnd(14)} ${name.padEnd(6)} ${fmtOps(r.opsPerSecond).padStart(7)} ops/s  p50 ${fmtMs(r.p50)} p99 ${fmtMs(r.p99)} p99.9 ${fmtMs(r.p999)} ms  cpu ${fmtPct(r.cpu.leader)}/${fmtPct(r.cpu.others)}/${fmtPct(r.cpu.loadgen)}${disk}${errs}${r.leaderChanged ? `, leader ${r.leaderChanged}` : ""}`);
+      console.log(`round ${round} ${point.name.padEnd(14)} ${name.padEnd(6)} ${fmtOps(r.opsPerSecond).padStart(7)} ops/s  p50 ${fmtMs(r.p50)} p99 ${fmtMs(r.p99)} p99.9 ${fmtMs(r.p999)} ms  cpu ${fmtPct(r.cpu.leader)}/${fmtPct(r.cpu.others)}/${fmtPct(r.cpu.loadgen)} other ${fmtPct(r.cpu.foreign)}${r.disturbed ? " DISTURBED" : ""}${disk}${errs}${r.leaderChanged ? `, leader ${r.leaderChanged}` : ""}`);
     }
   }
 }
@@ -454,6 +498,8 @@ if (systems.etcd) {
 }
 
 printTargets(summary);
+const disturbed = results.filter((r) => r.disturbed).length;
+console.log(`\n${disturbed} of ${results.length} runs were disturbed by other processes (> ${fmtPct(maxOther)} of a core); ${results.filter((r) => r.attempt > 1).length} runs were redone.`);
 const minutes = (Date.now() - startedAt) / 60_000;
 console.log(`\nwhole run: ${minutes.toFixed(1)} min`);
 

@@ -74,20 +74,23 @@ const milestones = [100_000, 250_000, 500_000, 750_000, 1_000_000, 2_000_000].fi
 let next = 0;
 let loaded = 0;
 let failures = 0;
+const retries = [];
+const failedStatuses = {};
 const t0 = performance.now();
 await Promise.all(
   conns.map(
     (conn) =>
       new Promise((resolve) => {
         const send = () => {
-          if (next >= keyCount) return resolve();
-          const first = next;
-          next += step;
+          if (next >= keyCount && retries.length === 0) return resolve();
+          const first = retries.length > 0 ? retries.pop() : next;
+          if (first === next) next += step;
           conn.send(requestFor(first), (status) => {
             if (status < 200 || status >= 300) {
               failures++;
-              if (failures > 100) throw new Error(`too many failed loads (last status ${status})`);
-              next = Math.min(next, first); // retry this range
+              failedStatuses[status] = (failedStatuses[status] ?? 0) + 1;
+              if (failures > 100) throw new Error(`too many failed loads: ${JSON.stringify(failedStatuses)}`);
+              retries.push(first); // 504 or a dropped connection: unknown outcome; a put is idempotent
             } else {
               const before = loaded;
               loaded += Math.min(step, keyCount - first);
@@ -106,7 +109,7 @@ await Promise.all(
 );
 conns.forEach((c) => c.close());
 const seconds = (performance.now() - t0) / 1000;
-console.log(`loaded ${loaded.toLocaleString("en-US")} keys in ${seconds.toFixed(1)} s (${Math.round(loaded / seconds).toLocaleString("en-US")} keys/s), ${failures} failed requests retried`);
+console.log(`loaded ${loaded.toLocaleString("en-US")} keys in ${seconds.toFixed(1)} s (${Math.round(loaded / seconds).toLocaleString("en-US")} keys/s), ${failures} failed requests retried ${JSON.stringify(failedStatuses)}`);
 for (const i of [0, Math.floor(keyCount / 2), keyCount - 1]) {
   const r = await http(`${base}/v1/kv/${keyOf(i)}`);
   if (r.status !== 200 || r.json?.value !== valueOf(i)) throw new Error(`key ${keyOf(i)} does not read back (${r.status})`);

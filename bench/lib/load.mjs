@@ -232,19 +232,23 @@ export async function closedLoop({ conns, nextRequest, warmupMs, durationMs, hoo
   };
 }
 
-/** Sends each request once, over all connections concurrently; returns the count of non-2xx answers. */
+/** Sends each request once, over all connections concurrently; returns the failed ones' indexes and statuses. */
 export async function sendAll(conns, requests) {
   let next = 0;
-  let failures = 0;
+  const failed = [];
+  const statuses = {};
   await Promise.all(
     conns.map(
       (conn) =>
         new Promise((resolve) => {
           const step = () => {
             if (next >= requests.length) return resolve();
-            const request = requests[next++];
-            conn.send(request, (status) => {
-              if (status < 200 || status >= 300) failures++;
+            const index = next++;
+            conn.send(requests[index], (status) => {
+              if (status < 200 || status >= 300) {
+                failed.push(index);
+                statuses[status] = (statuses[status] ?? 0) + 1;
+              }
               step();
             });
           };
@@ -252,7 +256,7 @@ export async function sendAll(conns, requests) {
         }),
     ),
   );
-  return failures;
+  return { failed, statuses };
 }
 
 export function sleep(ms) {

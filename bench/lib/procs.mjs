@@ -130,3 +130,31 @@ export async function http(url, { method = "GET", body, timeoutMs = 2000 } = {})
   }
   return { status: response.status, text, json };
 }
+
+/** CPU seconds used so far by this process and every child it started (including idle ones). */
+export function ourCpuSeconds() {
+  const self = process.cpuUsage();
+  let total = (self.user + self.system) / 1e6;
+  for (const child of children) {
+    const s = cpuSecondsOf(child.pid);
+    if (Number.isFinite(s)) total += s;
+  }
+  return total;
+}
+
+/** Busy CPU seconds of the whole machine so far (all cores; idle and iowait excluded), from /proc/stat. */
+export function machineBusySeconds() {
+  const line = readFileSync("/proc/stat", "utf8").split("\n")[0];
+  const [user, nice, system, idle, iowait, irq, softirq, steal] = line.trim().split(/\s+/).slice(1).map(Number);
+  void idle;
+  void iowait;
+  return (user + nice + system + irq + softirq + steal) / ticksPerSecond;
+}
+
+/** Core-equivalents busy with work that is not ours, averaged over `ms`. */
+export async function foreignLoad(ms) {
+  const busy0 = machineBusySeconds();
+  const ours0 = ourCpuSeconds();
+  await sleep(ms);
+  return (machineBusySeconds() - busy0 - (ourCpuSeconds() - ours0)) / (ms / 1000);
+}
