@@ -338,7 +338,7 @@ function summarize(results) {
     for (const name of targetNames) {
       const runs = results.filter((r) => r.point === point.name && r.target === name);
       if (runs.length === 0) continue;
-      const disk = runs.filter((r) => r.disk !== undefined);
+      const disk = runs.filter((r) => r.disk !== undefined && r.disk.fsyncs > 0 && point.op === "put");
       summary[point.name][name] = {
         runs: runs.length,
         opsPerSecond: stat(runs.map((r) => r.opsPerSecond)),
@@ -473,7 +473,7 @@ for (let round = 1; round <= rounds; round++) {
     for (const name of targetNames) {
       const r = await runUndisturbed(systems[name], point, requests);
       results.push({ round, point: point.name, target: name, ...r });
-      const disk = r.disk ? `, ${r.disk.entriesPerFsync.toFixed(1)} entries/fsync` : "";
+      const disk = r.disk && r.disk.fsyncs > 0 && point.op === "put" ? `, ${r.disk.entriesPerFsync.toFixed(1)} entries/fsync` : "";
       const errs = r.errors > 0 ? `, ${r.errors} errors ${JSON.stringify(r.statuses)}` : "";
       console.log(`round ${round} ${point.name.padEnd(14)} ${name.padEnd(6)} ${fmtOps(r.opsPerSecond).padStart(7)} ops/s  p50 ${fmtMs(r.p50)} p99 ${fmtMs(r.p99)} p99.9 ${fmtMs(r.p999)} ms  cpu ${fmtPct(r.cpu.leader)}/${fmtPct(r.cpu.others)}/${fmtPct(r.cpu.loadgen)} other ${fmtPct(r.cpu.foreign)}${r.disturbed ? " DISTURBED" : ""}${disk}${errs}${r.leaderChanged ? `, leader ${r.leaderChanged}` : ""}`);
     }
