@@ -110,6 +110,31 @@ for (const kind of [Journal, PiecewiseJournal]) {
   });
 }
 
+test("a follower that missed compacted entries catches up from the leader's snapshot, read back from the leader's disk", async () => {
+  const dir = await makeTempDir("raftkv-node-");
+  const names = ["n1", "n2", "n3"];
+  const peers: Record<string, string> = {};
+  for (const name of names) peers[name] = `127.0.0.1:${await freePort()}`;
+  const journals = new Map<string, Journal>();
+  let nodes = await startCluster(dir, names, peers, journals, Journal);
+  try {
+    const leader = await until("a leader", () => nodes.find((n) => n.raft.status().role === "leader"));
+    const behind = nodes.find((n) => n !== leader)!;
+    await behind.stop();
+    for (let k = 1; k <= 60; k++) assert.equal(await leader.raft.propose(encode(`c${k}`)), k);
+    await until("the leader compacted its log", () => (leader.raft.status().snapshotIndex > 20 ? true : undefined));
+    const started = await startCluster(dir, [behind.name], peers, journals, Journal);
+    nodes = [...nodes.filter((n) => n !== behind), ...started];
+    const restarted = started[0]!;
+    await until("the follower applied everything", () => (journals.get(behind.name)!.items.length === 60 ? true : undefined));
+    assert.ok(restarted.raft.status().snapshotIndex > 0, "it installed a snapshot");
+    assert.deepEqual(journals.get(behind.name)!.items, Array.from({ length: 60 }, (_, k) => `c${k + 1}`));
+  } finally {
+    await Promise.all(nodes.map((n) => n.stop()));
+    await removeTree(dir);
+  }
+});
+
 test("a data dir keeps its identity: starting it as another member is refused", async () => {
   const dir = await makeTempDir("raftkv-node-");
   const peers = { n1: `127.0.0.1:${await freePort()}` };

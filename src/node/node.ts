@@ -99,6 +99,12 @@ const ticksPerHeartbeat = 5;
  */
 const readiesInFlightMax = 2;
 
+/**
+ * The data the core keeps for this node's own snapshot: none. The snapshot is on disk, and a peer
+ * that needs it gets it read from there, so a large state is not held in memory twice.
+ */
+const dataOnDisk = new Uint8Array(0);
+
 /** Snapshot bytes encoded per turn of the event loop: a few milliseconds of work. */
 const snapshotStepBytes = 1 << 20;
 
@@ -163,9 +169,10 @@ export class RaftNode {
     this.#storage = options.storage;
     this.#tickMs = Math.max(1, Math.round(options.heartbeatMs / ticksPerHeartbeat));
     const electionTicks = Math.max(ticksPerHeartbeat + 1, Math.round(options.electionTimeoutMs / this.#tickMs));
+    const durable = options.durable;
     this.#raw = new RawNode(
       { id: options.id, voters: options.voters, random: options.random, electionTicks, heartbeatTicks: ticksPerHeartbeat },
-      options.durable,
+      durable.snapshot === undefined ? durable : { ...durable, snapshot: { meta: durable.snapshot.meta, data: dataOnDisk } },
     );
     this.#book = options.addressBook;
     const snapshot = options.durable.snapshot;
@@ -388,7 +395,7 @@ export class RaftNode {
         } else if (this.#inFlight.length > 0) {
           // Heartbeats and their answers must not wait for the disk (a slow fsync would cost the leader its followers).
           const early = this.#raw.takeMessages();
-          if (early.length > 0) this.#transport?.send(early);
+          if (early.length > 0) this.#send(early);
           await this.#nextCompletionOrInput();
         } else if (this.#snapshotEncoded !== undefined) {
           await this.#maybeSnapshot();
@@ -422,7 +429,7 @@ export class RaftNode {
     // follow at once, so no one sees a member without its name in between.
     const snapshotState = ready.snapshot === undefined ? undefined : this.#adoptBook(ready.snapshot.data);
     for (const entry of ready.committedEntries) if (entry.kind === "config") this.#applyConfig(entry);
-    this.#transport?.send(ready.messages);
+    this.#send(ready.messages);
     const started = performance.now();
     // The WAL makes saves durable in the order they were made, and the previous Ready is handled first.
     const persisting = this.#storage.persist(ready);
@@ -447,8 +454,29 @@ export class RaftNode {
     void done.then(() => this.#inFlight.shift());
   }
 
+  /** Sends messages; one carrying our snapshot goes once its data is read back from disk. */
+  #send(messages: readonly Message[]): void {
+    if (!messages.some((m) => m.type === "installSnapshot" && m.snapshot.data === dataOnDisk)) {
+      this.#transport?.send(messages);
+      return;
+    }
+    const now: Message[] = [];
+    for (const m of messages) {
+      if (m.type !== "installSnapshot" || m.snapshot.data !== dataOnDisk) now.push(m);
+      else void this.#sendSnapshot(m);
+    }
+    this.#transport?.send(now);
+  }
+
+  async #sendSnapshot(m: Extract<Message, { type: "installSnapshot" }>): Promise<void> {
+    const loaded = await this.#storage.loadSnapshotData(m.snapshot.meta);
+    // A snapshot file not (yet or any more) there: the core sends again when the peer still needs one.
+    if (!loaded.ok || this.#stopping) return;
+    this.#transport?.send([{ ...m, snapshot: { meta: m.snapshot.meta, data: loaded.value } }]);
+  }
+
   async #finishReady(ready: Ready, snapshotState: Uint8Array | undefined): Promise<void> {
-    this.#transport?.send(ready.messagesAfterPersist);
+    this.#send(ready.messagesAfterPersist);
     if (ready.snapshot !== undefined && snapshotState !== undefined) {
       const restoring = performance.now();
       this.#stateMachine.restore(snapshotState);
@@ -539,11 +567,11 @@ export class RaftNode {
     const { index, data, started } = parts;
     const compactIndex = logIndex(Math.max(0, index - this.#options.snapshotKeepEntries));
     const compactTerm = this.#raw.termAt(compactIndex);
-    const snapshot = this.#raw.snapshotTaken({ index, data, keepEntries: this.#options.snapshotKeepEntries });
-    if (snapshot === undefined) return;
+    const kept = this.#raw.snapshotTaken({ index, data: dataOnDisk, keepEntries: this.#options.snapshotKeepEntries });
+    if (kept === undefined) return;
     // Below the log's start the WAL was compacted already; only the snapshot file is new.
     const compact = compactTerm === undefined ? undefined : { index: compactIndex, term: compactTerm };
-    const saved = await this.#storage.saveSnapshot(snapshot, compact);
+    const saved = await this.#storage.saveSnapshot({ meta: kept.meta, data }, compact);
     if (!saved.ok) {
       this.#fail(saved.error);
       return;

@@ -127,6 +127,12 @@ export class NodeStorage {
     return compact !== undefined && compact.index > 0 ? this.#wal.compact(compact) : saved;
   }
 
+  /** The data of a snapshot this node stored (for a peer that needs it). */
+  async loadSnapshotData(meta: { index: LogIndex; term: Term }): Promise<StorageResult<Uint8Array>> {
+    const read = await this.#snapshots.read(meta.index, meta.term);
+    return read.ok ? { ok: true, value: read.value.data } : read;
+  }
+
   #saveSnapshotFile(snapshot: Snapshot): Promise<StorageResult<void>> {
     const { meta, data } = snapshot;
     return this.#snapshots.save({ index: meta.index, term: meta.term, config: encodeConfig(meta), data });

@@ -88,6 +88,20 @@ export class SnapshotStore {
     return this.#saving;
   }
 
+  /** The snapshot saved for `index` and `term`, read back from its file (a peer needs it). */
+  async read(index: number, t: number): Promise<StorageResult<StoredSnapshot>> {
+    const name = { name: fileName(index, t), index, term: t };
+    const path = join(this.#dir, name.name);
+    let bytes: Uint8Array;
+    try {
+      bytes = await this.#disk.readFile(path);
+    } catch (cause) {
+      return failed(diskError(cause, "reading", path));
+    }
+    const decoded = decodeSnapshot(bytes, name);
+    return typeof decoded === "string" ? failed(corrupt(path, 0, decoded)) : { ok: true, value: decoded };
+  }
+
   /**
    * The newest valid snapshot at or above `indexMin` (the WAL's snapshot marker: the log after it
    * starts there, so an older snapshot would leave a hole). Corrupt newer files are skipped and
