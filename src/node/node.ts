@@ -1,3 +1,4 @@
+import { randomInt } from "node:crypto";
 import { performance } from "node:perf_hooks";
 import {
   decodeConfEntry,
@@ -13,13 +14,15 @@ import {
   type Random,
   type Ready,
   type Role,
+  type Term,
 } from "../raft/index.js";
 import { assert } from "../util/assert.js";
 import type { StorageError } from "../storage/index.js";
 import { logIndex, NO_NODE, type LogIndex } from "../util/ids.js";
 import { NodeRequestError, type NodeError } from "./errors.js";
 import type { NodeStorage } from "./node_storage.js";
-import { AppliedWaiters, PendingProposals } from "./pending.js";
+import { AppliedWaiters, ForwardedProposals, PendingProposals } from "./pending.js";
+import { unwrap, wrapForwarded, wrapLocal } from "./proposal_envelope.js";
 import { ReadRounds } from "./read_rounds.js";
 import type { SnapshotInProgress, StateMachine } from "./state_machine.js";
 import { decodeNodeSnapshot, encodeNodeSnapshot, nodeSnapshotHeader, type AddressBook, type MemberAddress } from "./members.js";
@@ -129,6 +132,9 @@ export class RaftNode {
   readonly #storage: NodeStorage;
   #transport: PeerTransport | undefined;
   readonly #pending = new PendingProposals();
+  readonly #forwarded = new ForwardedProposals();
+  /** Tells this run's forwarded proposals from those of an earlier run of this member. */
+  readonly #epoch = randomInt(0, 2 ** 32);
   readonly #appliedWaiters = new AppliedWaiters();
   readonly #reads: ReadRounds;
   readonly #tickMs: number;
@@ -198,20 +204,34 @@ export class RaftNode {
     this.#schedule();
   }
 
-  /** Proposes a command; resolves with the state machine's result once applied here. */
+  /**
+   * Proposes a command; resolves with the state machine's result once applied here. On a follower
+   * the proposal travels to the leader over the peer connection and the result is this member's
+   * own apply of it; if the leader drops it, it fails as "timeout" (outcome unknown).
+   */
   async propose(command: Uint8Array): Promise<unknown> {
     const refusal = this.#refusal();
     if (refusal !== undefined) throw new NodeRequestError(refusal);
     const status = this.#raw.status();
-    if (status.role !== "leader") throw new NodeRequestError(status.leader === NO_NODE ? { type: "noLeader" } : { type: "notLeader", leader: String(status.leader) });
-    const result = this.#raw.propose(command);
+    if (status.role === "leader") return this.#proposeHere(command, status.term);
+    if (status.leader === NO_NODE) throw new NodeRequestError({ type: "noLeader" });
+    const { seq, result } = this.#forwarded.add(this.#options.proposalTimeoutMs);
+    const forwarded = this.#raw.propose(wrapForwarded(command, { origin: this.id, epoch: this.#epoch, seq }));
+    if (!forwarded.ok) this.#forwarded.fail(seq, { type: "noLeader" });
+    this.#options.observer?.proposed?.(forwarded.ok ? "accepted" : "rejected");
+    this.#schedule();
+    return this.#settled(result);
+  }
+
+  #proposeHere(command: Uint8Array, t: Term): Promise<unknown> {
+    const result = this.#raw.propose(wrapLocal(command));
     if (!result.ok || !("index" in result)) {
       this.#options.observer?.proposed?.("rejected");
       throw new NodeRequestError({ type: "tooBusy" });
     }
     this.#options.observer?.proposed?.("accepted");
     this.#schedule();
-    return this.#settled(this.#pending.add(result.index, status.term, this.#options.proposalTimeoutMs));
+    return this.#settled(this.#pending.add(result.index, t, this.#options.proposalTimeoutMs));
   }
 
   /** Reports how a pending proposal ended to the observer, passing the outcome through. */
@@ -232,7 +252,7 @@ export class RaftNode {
 
   /** Proposals appended here and not yet applied or failed. */
   pendingProposals(): number {
-    return this.#pending.size;
+    return this.#pending.size + this.#forwarded.size;
   }
 
   /** Proposes a membership change; resolves once it is applied here (it is then in force). */
@@ -322,13 +342,14 @@ export class RaftNode {
     if (this.#stopping) return;
     this.#stopping = true;
     const deadline = performance.now() + gracePeriodMs;
-    while (this.#pending.size > 0 && performance.now() < deadline && this.#failure === undefined) {
+    while (this.pendingProposals() > 0 && performance.now() < deadline && this.#failure === undefined) {
       await new Promise((resolve) => setTimeout(resolve, 10));
     }
     if (this.#tickTimer !== undefined) clearInterval(this.#tickTimer);
     this.#closed = true;
     await this.#loopIdle;
     this.#pending.failAll({ type: "timeout" });
+    this.#forwarded.failAll({ type: "timeout" });
     this.#reads.failAll(new NodeRequestError({ type: "stopped" }));
     this.#leaseReads.failAll(new NodeRequestError({ type: "stopped" }));
     this.#appliedWaiters.failAll({ type: "stopped" });
@@ -488,6 +509,8 @@ export class RaftNode {
       this.#applied = ready.snapshot.meta.index;
       this.#lastSnapshotIndex = this.#applied;
       this.#pending.coveredBySnapshot(ready.snapshot.meta.index);
+      // Whether the snapshot holds them is unknown.
+      this.#forwarded.failAll({ type: "timeout" });
     }
     this.#apply(ready.committedEntries);
     for (const read of ready.readStates) {
@@ -503,8 +526,10 @@ export class RaftNode {
     if (entries.length === 0) return;
     const started = performance.now();
     for (const entry of entries) {
-      const isCommand = entry.kind === "normal" && entry.data.byteLength > 0;
-      const result = isCommand ? this.#stateMachine.apply(entry.data, entry.index) : undefined;
+      const proposal = entry.kind === "normal" && entry.data.byteLength > 0 ? unwrap(entry.data) : undefined;
+      const result = proposal === undefined ? undefined : this.#stateMachine.apply(proposal.command, entry.index);
+      const from = proposal?.from;
+      if (from !== undefined && from.origin === this.id && from.epoch === this.#epoch) this.#forwarded.applied(from.seq, result);
       this.#applied = entry.index;
       this.#bytesSinceSnapshot += entry.data.byteLength;
       this.#pending.applied(entry.index, entry.term, result);
@@ -613,6 +638,7 @@ export class RaftNode {
     if (this.#failure !== undefined) return;
     this.#failure = error;
     this.#pending.failAll({ type: "storage", error });
+    this.#forwarded.failAll({ type: "storage", error });
     this.#reads.failAll(new NodeRequestError({ type: "storage", error }));
     this.#leaseReads.failAll(new NodeRequestError({ type: "storage", error }));
     this.#appliedWaiters.failAll({ type: "storage", error });

@@ -55,6 +55,51 @@ export class PendingProposals {
   }
 }
 
+/**
+ * Proposals this member forwarded to the leader, keyed by their sequence number, until it applies
+ * them. A forwarded proposal that never comes back (the leader dropped it, or lost leadership) is
+ * not known to have failed: it times out, outcome unknown.
+ */
+export class ForwardedProposals {
+  readonly #bySeq = new Map<number, Waiter<unknown> & { readonly timer: NodeJS.Timeout }>();
+  #nextSeq = 0;
+
+  get size(): number {
+    return this.#bySeq.size;
+  }
+
+  /** A new sequence number, and the promise of its result. */
+  add(timeoutMs: number): { seq: number; result: Promise<unknown> } {
+    const seq = this.#nextSeq;
+    this.#nextSeq = (this.#nextSeq + 1) >>> 0;
+    const result = new Promise((resolve, reject) => {
+      const timer = setTimeout(() => this.fail(seq, { type: "timeout" }), timeoutMs);
+      this.#bySeq.set(seq, { resolve, reject, timer });
+    });
+    return { seq, result };
+  }
+
+  applied(seq: number, result: unknown): void {
+    const waiter = this.#bySeq.get(seq);
+    if (waiter === undefined) return;
+    clearTimeout(waiter.timer);
+    this.#bySeq.delete(seq);
+    waiter.resolve(result);
+  }
+
+  failAll(error: NodeError): void {
+    for (const seq of [...this.#bySeq.keys()]) this.fail(seq, error);
+  }
+
+  fail(seq: number, error: NodeError): void {
+    const waiter = this.#bySeq.get(seq);
+    if (waiter === undefined) return;
+    clearTimeout(waiter.timer);
+    this.#bySeq.delete(seq);
+    waiter.reject(new NodeRequestError(error));
+  }
+}
+
 /** Reads waiting for the state machine to reach an index. */
 export class AppliedWaiters {
   #waiting: (Waiter<void> & { readonly index: number })[] = [];

@@ -54,14 +54,10 @@ export function nodeErrorToHttp(error: unknown): HttpError {
   }
 }
 
-/** Proposes a write on the leader, or forwards it there; returns undefined once forwarded. */
-async function write(ctx: ServerContext, request: Request, command: KvCommand, body: Uint8Array | undefined): Promise<KvResult | undefined> {
+/** Proposes a write (a follower's goes to the leader over the peer connection) and waits for its result here. */
+async function write(ctx: ServerContext, command: KvCommand): Promise<KvResult> {
   const problem = validateCommand(command);
   if (problem !== undefined) throw new HttpError(400, "bad_request", problem);
-  if (ctx.node.raft.status().role !== "leader") {
-    await ctx.forwarder.forward(request.req, request.res, body);
-    return undefined;
-  }
   try {
     const result = (await ctx.node.raft.propose(encodeCommand(command))) as KvResult;
     if (result.type === "invalid") throw new HttpError(400, "stale_sequence", `${result.error}: this Raftkv-Seq is older than one already applied`);
@@ -98,8 +94,7 @@ export async function putKey(ctx: ServerContext, request: Request): Promise<void
   // Every check of the request comes before the write: a 4xx must mean "not applied".
   const encoding = encodingOf(request.url.searchParams);
   const command: KvCommand = { type: "put", key, value, ...(ifModRevision === undefined ? {} : { ifModRevision }), ...(session === undefined ? {} : { session }) };
-  const result = await write(ctx, request, command, value);
-  if (result === undefined) return;
+  const result = await write(ctx, command);
   if (result.type === "compareFailed") {
     sendJson(request.res, 409, {
       error: "compare_failed",
@@ -117,8 +112,7 @@ export async function deleteKey(ctx: ServerContext, request: Request): Promise<v
   const key = userKey(decodeKeyText(request.params[0] ?? "", "key"));
   encodingOf(request.url.searchParams);
   const session = sessionOf(request.req);
-  const result = await write(ctx, request, { type: "delete", key, ...(session === undefined ? {} : { session }) }, undefined);
-  if (result === undefined) return;
+  const result = await write(ctx, { type: "delete", key, ...(session === undefined ? {} : { session }) });
   if (result.type !== "delete") throw new Error(`delete answered ${result.type}`);
   sendJson(request.res, 200, { revision: result.revision, deleted: result.deleted });
 }
@@ -174,8 +168,7 @@ export async function txn(ctx: ServerContext, request: Request): Promise<void> {
   const encoding = encodingOf(request.url.searchParams);
   const body = await readBody(request.req, txnBodyBytesMax);
   const command = parseTxn(parseJsonBytes(body), encoding, sessionOf(request.req));
-  const result = await write(ctx, request, command, body);
-  if (result === undefined) return;
+  const result = await write(ctx, command);
   if (result.type !== "txn") throw new Error(`txn answered ${result.type}`);
   sendJson(request.res, 200, {
     succeeded: result.succeeded,
