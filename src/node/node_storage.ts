@@ -35,6 +35,11 @@ export class NodeStorage {
   readonly #dir: string;
   readonly #wal: Wal;
   readonly #snapshots: SnapshotStore;
+  /**
+   * Snapshot files and their WAL markers are written one at a time, in the order asked: this node's
+   * own snapshot and a leader's may be stored at once, and the WAL's marker must never go back.
+   */
+  #snapshotWork: Promise<unknown> = Promise.resolve();
   /** A hard state that moved only its commit index, kept until the next durable write carries it. */
   #deferredHardState: HardState | undefined;
 
@@ -110,10 +115,12 @@ export class NodeStorage {
     }
     const hardState = ready.hardState ?? this.#deferredHardState;
     this.#deferredHardState = undefined;
-    if (ready.snapshot !== undefined) {
-      const saved = await this.#saveSnapshotFile(ready.snapshot);
-      if (!saved.ok) return saved;
-      const marked = await this.#wal.compact({ index: ready.snapshot.meta.index, term: ready.snapshot.meta.term });
+    const snapshot = ready.snapshot;
+    if (snapshot !== undefined) {
+      const marked = await this.#oneSnapshotAtATime(async () => {
+        const saved = await this.#saveSnapshotFile(snapshot);
+        return saved.ok ? this.#wal.compact({ index: snapshot.meta.index, term: snapshot.meta.term }) : saved;
+      });
       if (!marked.ok) return marked;
     }
     if (hardState === undefined && ready.entries.length === 0) return { ok: true, value: undefined };
@@ -121,10 +128,18 @@ export class NodeStorage {
   }
 
   /** Stores this node's own snapshot, then lets the WAL forget entries through `compactIndex`. */
-  async saveSnapshot(snapshot: Snapshot, compact: { index: LogIndex; term: Term } | undefined): Promise<StorageResult<void>> {
-    const saved = await this.#saveSnapshotFile(snapshot);
-    if (!saved.ok) return saved;
-    return compact !== undefined && compact.index > 0 ? this.#wal.compact(compact) : saved;
+  saveSnapshot(snapshot: Snapshot, compact: { index: LogIndex; term: Term } | undefined): Promise<StorageResult<void>> {
+    return this.#oneSnapshotAtATime(async () => {
+      const saved = await this.#saveSnapshotFile(snapshot);
+      if (!saved.ok) return saved;
+      return compact !== undefined && compact.index > 0 ? this.#wal.compact(compact) : saved;
+    });
+  }
+
+  #oneSnapshotAtATime(work: () => Promise<StorageResult<void>>): Promise<StorageResult<void>> {
+    const run = this.#snapshotWork.then(work);
+    this.#snapshotWork = run;
+    return run;
   }
 
   /** The data of a snapshot this node stored (for a peer that needs it). */
