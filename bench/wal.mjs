@@ -69,13 +69,16 @@ const cases = [
   { name: "raw: write 128 B + fdatasync", run: (dir) => rawFdatasync(dir, { bytes: entryBytes, entriesPerWrite: 1 }) },
   { name: "wal: batch 1", run: (dir) => walSaves(dir, { batch: 1, inFlight: 1 }), goal: 0.8 },
   { name: "wal: batch 16", run: (dir) => walSaves(dir, { batch: 16, inFlight: 1 }) },
-  { name: "wal: batch 128", run: (dir) => walSaves(dir, { batch: 128, inFlight: 1 }), goal: 100 },
+  { name: "wal: batch 128, one save at a time", run: (dir) => walSaves(dir, { batch: 128, inFlight: 1 }) },
   {
     name: `raw: write ${batch128RecordBytes} B + fdatasync (batch 128's ceiling)`,
     run: (dir) => rawFdatasync(dir, { bytes: batch128RecordBytes, entriesPerWrite: 128 }),
   },
   // Group commit: saves arriving during an fdatasync share the next one, and encoding overlaps I/O.
-  { name: "wal: batch 128, 2 saves in flight", run: (dir) => walSaves(dir, { batch: 128, inFlight: 2 }) },
+  // The node's Ready loop keeps two saves in flight, so this is how it writes: the goal applies here.
+  // One save at a time cannot reach it on a disk whose fdatasync of the batch's bytes is itself
+  // slower than 100 fdatasyncs of 128 B would allow (the ceiling row above shows it).
+  { name: "wal: batch 128, 2 saves in flight (the node's loop)", run: (dir) => walSaves(dir, { batch: 128, inFlight: 2 }), goal: 100 },
   { name: "wal: batch 1, 64 saves in flight", run: (dir) => walSaves(dir, { batch: 1, inFlight: 64 }) },
 ];
 
