@@ -1,0 +1,38 @@
+/**
+ * `npm run fault -- --time 300 --seed S`: a fault run against real processes; prints the faults as
+ * they happen, then the report. Exits 1 on a linearizability violation or a cluster that did not
+ * recover, 2 on bad arguments, 130 on Ctrl-C (members killed, data removed).
+ */
+import { randomInt } from "node:crypto";
+import { parseArgs } from "node:util";
+import { formatReport, passed } from "./report.js";
+import { runFault } from "./runner.js";
+
+function count(flag: string, text: string | undefined, fallback: number): number {
+  if (text === undefined) return fallback;
+  const n = Number(text);
+  if (!/^\d+$/.test(text) || !Number.isSafeInteger(n) || n < 1) {
+    console.error(`--${flag} must be a positive integer, got ${JSON.stringify(text)}`);
+    process.exit(2);
+  }
+  return n;
+}
+
+const { values } = parseArgs({
+  options: { time: { type: "string" }, seed: { type: "string" }, workers: { type: "string" }, keys: { type: "string" } },
+  strict: true,
+});
+const seed = count("seed", values.seed, randomInt(1, 2 ** 31));
+const seconds = count("time", values.time, 60);
+// The runner's exit hook kills the members and removes their data.
+process.once("SIGINT", () => process.exit(130));
+console.log(`fault run: seed ${seed}, ${seconds} s (replay: npm run fault -- --time ${seconds} --seed ${seed})`);
+const report = await runFault({
+  seed,
+  seconds,
+  workers: count("workers", values.workers, 10),
+  keys: count("keys", values.keys, 8),
+  log: (line) => console.log(line),
+});
+console.log(formatReport(report));
+process.exitCode = passed(report) ? 0 : 1;
