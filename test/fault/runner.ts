@@ -13,10 +13,11 @@ import { ProcessCluster, until } from "../harness.js";
 import { Nemesis } from "./nemesis.js";
 import { PeerProxy } from "./proxy.js";
 import { formatReport, passed, unavailability, type FaultReport } from "./report.js";
-import { faultSchedule, type FaultStep, type ScheduleTiming } from "./schedule.js";
+import { faultKinds, faultSchedule, type FaultStep, type ScheduleTiming } from "./schedule.js";
 import { recordOne, Worker } from "./workers.js";
 
 export interface FaultRunOptions {
+  /** How long faults go on; at least one round of every kind runs however short this is. */
   readonly seconds: number;
   readonly seed: number;
   readonly workers?: number;
@@ -71,7 +72,8 @@ export async function runFault(options: FaultRunOptions): Promise<FaultReport> {
     }
     const nemesis = new Nemesis(cluster, proxy, clock, stamped);
     const schedule = faultSchedule(options.seed, cluster.members.map((m) => m.name), options.timing ?? defaultTiming);
-    while (clock() < options.seconds * 1000) {
+    // At least one round, so that even a short run has seen every kind of fault.
+    for (let steps = 0; steps < faultKinds.length || clock() < options.seconds * 1000; steps++) {
       const { value: step } = schedule.next() as IteratorYieldResult<FaultStep>;
       stamped(`${step.kind} for ${step.holdMs} ms`);
       await nemesis.run(step);
