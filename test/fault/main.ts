@@ -1,6 +1,6 @@
 /**
- * `npm run fault -- --time 300 --seed S`: a fault run against real processes; prints the faults as
- * they happen, then the report. Exits 1 on a linearizability violation or a cluster that did not
+ * `npm run fault -- --time 300 --seed S [--workers 10] [--keys 8] [--keep]`: a fault run against real
+ * processes; prints the faults as they happen, then the report (--keep keeps logs, data and history). Exits 1 on a linearizability violation or a cluster that did not
  * recover, 2 on bad arguments, 130 on Ctrl-C (members killed, data removed).
  */
 import { randomInt } from "node:crypto";
@@ -19,7 +19,7 @@ function count(flag: string, text: string | undefined, fallback: number): number
 }
 
 const { values } = parseArgs({
-  options: { time: { type: "string" }, seed: { type: "string" }, workers: { type: "string" }, keys: { type: "string" } },
+  options: { time: { type: "string" }, seed: { type: "string" }, workers: { type: "string" }, keys: { type: "string" }, keep: { type: "boolean" } },
   strict: true,
 });
 const seed = count("seed", values.seed, randomInt(1, 2 ** 31));
@@ -33,6 +33,7 @@ const report = await runFault({
   workers: count("workers", values.workers, 10),
   keys: count("keys", values.keys, 8),
   log: (line) => console.log(line),
+  keep: values.keep === true,
 });
 console.log(formatReport(report));
 process.exitCode = passed(report) ? 0 : 1;

@@ -87,6 +87,7 @@ export class Nemesis {
     this.#paused.clear();
     for (const m of this.#cluster.members) {
       if (m.process !== undefined) continue;
+      await this.#proxy.up(m.name);
       this.#cluster.startMember(m.name);
       healed.push(`restarted ${m.name}`);
     }
@@ -119,6 +120,7 @@ export class Nemesis {
   async #kill(names: readonly string[], leader: string | undefined): Promise<void> {
     const at = this.#clock();
     await Promise.all(names.map((n) => this.#cluster.stopMember(n, "SIGKILL")));
+    await Promise.all(names.map((n) => this.#proxy.down(n)));
     if (leader !== undefined && names.includes(leader)) this.leaderKills.push({ at, leader });
     this.#log(`SIGKILL ${names.map((n) => (n === leader ? `${n} (leader)` : n)).join(", ")}`);
   }

@@ -32,16 +32,23 @@ function split(addr: string): { host: string; port: number } {
 }
 
 export class PeerProxy {
+  readonly #routes: readonly ProxyRoute[];
   readonly #nameById = new Map<number, string>();
-  readonly #servers: Server[] = [];
-  readonly #sockets = new Set<Socket>();
+  /** Listeners by destination name; absent while that member is down. */
+  readonly #servers = new Map<string, Server>();
+  /** Open connections by destination name (both sockets of each). */
+  readonly #sockets = new Map<string, Set<Socket>>();
   /** Cut directed links, as "from>to". */
   readonly #cut = new Set<string>();
   forwarded = 0;
   dropped = 0;
 
   private constructor(routes: readonly ProxyRoute[]) {
-    for (const r of routes) this.#nameById.set(r.id, r.name);
+    this.#routes = routes;
+    for (const r of routes) {
+      this.#nameById.set(r.id, r.name);
+      this.#sockets.set(r.name, new Set());
+    }
   }
 
   static async start(routes: readonly ProxyRoute[]): Promise<PeerProxy> {
@@ -80,30 +87,51 @@ export class PeerProxy {
     return [...this.#cut].sort();
   }
 
+  /**
+   * Stops listening for `name` while that member is down, so that its peers are refused as they would
+   * be by a dead process (and back off as they would), instead of being accepted and then dropped.
+   */
+  async down(name: string): Promise<void> {
+    const server = this.#servers.get(name);
+    this.#servers.delete(name);
+    for (const s of this.#sockets.get(name) ?? []) s.destroy();
+    if (server !== undefined) await new Promise((resolve) => server.close(resolve));
+  }
+
+  /** Listens for `name` again (before the member restarts). */
+  async up(name: string): Promise<void> {
+    const route = this.#routes.find((r) => r.name === name);
+    if (route === undefined) throw new Error(`no proxy route to ${name}`);
+    if (!this.#servers.has(name)) await this.#listen(route);
+  }
+
   async close(): Promise<void> {
-    for (const s of this.#sockets) s.destroy();
-    await Promise.all(this.#servers.map((server) => new Promise((resolve) => server.close(resolve))));
+    await Promise.all(this.#routes.map((r) => this.down(r.name)));
   }
 
   async #listen(route: ProxyRoute): Promise<void> {
     const server = createServer((socket) => this.#accept(route, socket));
-    this.#servers.push(server);
+    this.#servers.set(route.name, server);
     const { host, port } = split(route.listen);
     await new Promise<void>((resolve, reject) => {
-      server.once("error", reject);
+      server.once("error", (error) => {
+        this.#servers.delete(route.name);
+        reject(error);
+      });
       server.listen(port, host, () => resolve());
     });
   }
 
   #accept(route: ProxyRoute, downstream: Socket): void {
     const upstream = connect({ ...split(route.target), noDelay: true });
-    this.#sockets.add(downstream).add(upstream);
+    const open = this.#sockets.get(route.name)!;
+    open.add(downstream).add(upstream);
     // Either side ending ends both, so a killed member looks to its peers as it would without us.
     const end = (): void => {
       downstream.destroy();
       upstream.destroy();
-      this.#sockets.delete(downstream);
-      this.#sockets.delete(upstream);
+      open.delete(downstream);
+      open.delete(upstream);
     };
     for (const s of [downstream, upstream]) {
       s.on("error", end);

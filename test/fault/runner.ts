@@ -25,6 +25,8 @@ export interface FaultRunOptions {
   readonly timing?: ScheduleTiming;
   /** Progress lines (faults as they happen); the report is returned, not logged. */
   readonly log?: (line: string) => void;
+  /** Keep the members' logs and data and the history even when the run passes (a failed run always keeps them). */
+  readonly keep?: boolean;
 }
 
 const members = 5;
@@ -120,7 +122,7 @@ export async function runFault(options: FaultRunOptions): Promise<FaultReport> {
       framesForwarded: proxy.forwarded,
       keptDir: undefined,
     };
-    keep = !passed(partial);
+    keep = options.keep === true || !passed(partial);
     if (!keep) return partial;
     const report = { ...partial, keptDir: cluster.dir };
     await writeFile(join(cluster.dir, "history.json"), JSON.stringify(history));
