@@ -35,6 +35,7 @@ test("a short fault run: every fault kind, the cluster recovers, and the history
   const report = await runFault({
     seed,
     seconds: 40,
+    snapshotEntries: 500,
     timing: { holdMsMin: 1_500, holdMsMax: 3_000, gapMsMin: 1_000, gapMsMax: 1_500 },
     log: (line) => progress.push(line),
   });

@@ -88,6 +88,7 @@ export class ProcessCluster {
   readonly members: Member[];
   readonly dir: string;
   readonly #options: ProcessClusterOptions;
+  readonly #ports = new Set<number>();
 
   private constructor(dir: string, members: Member[], options: ProcessClusterOptions) {
     this.dir = dir;
@@ -120,14 +121,24 @@ export class ProcessCluster {
     return cluster;
   }
 
+  /** A free port not handed out to this cluster before: the kernel may offer a just-closed one again. */
+  async #port(): Promise<number> {
+    for (;;) {
+      const port = await freePort();
+      if (this.#ports.has(port)) continue;
+      this.#ports.add(port);
+      return port;
+    }
+  }
+
   async #newMember(name: string, joins: boolean): Promise<Member> {
     if (this.members.some((m) => m.name === name)) throw new Error(`${name} exists already`);
-    const peerAddr = `127.0.0.1:${await freePort()}`;
+    const peerAddr = `127.0.0.1:${await this.#port()}`;
     const m: Member = {
       name,
       peerAddr,
-      listenPeerAddr: this.#options.privatePeerPorts === true ? `127.0.0.1:${await freePort()}` : peerAddr,
-      clientAddr: `127.0.0.1:${await freePort()}`,
+      listenPeerAddr: this.#options.privatePeerPorts === true ? `127.0.0.1:${await this.#port()}` : peerAddr,
+      clientAddr: `127.0.0.1:${await this.#port()}`,
       dataDir: join(this.dir, name),
       process: undefined,
       output: "",

@@ -22,6 +22,7 @@ export interface FaultReport {
   readonly unexpected: readonly string[];
   readonly framesDropped: number;
   readonly framesForwarded: number;
+  readonly snapshots: { readonly taken: number; readonly installed: number };
   /** Where the logs, data and history were kept (a failed run), or undefined. */
   readonly keptDir: string | undefined;
 }
@@ -61,7 +62,7 @@ export function formatReport(r: FaultReport): string {
   const lines: string[] = [];
   lines.push(`seed ${r.seed}: ${r.seconds} s of faults on ${r.members} raftkv serve processes, ${r.workers} clients (each bound to one member), ${r.keys} keys`);
   lines.push(`faults injected: ${faultKinds.map((k) => `${k} ${r.faults.get(k) ?? 0}`).join(", ")} (total ${[...r.faults.values()].reduce((a, b) => a + b, 0)})`);
-  lines.push(`peer frames: ${r.framesForwarded} forwarded, ${r.framesDropped} dropped by partitions`);
+  lines.push(`peer frames: ${r.framesForwarded} forwarded, ${r.framesDropped} dropped by partitions; snapshots: ${r.snapshots.taken} taken, ${r.snapshots.installed} installed from a leader`);
   lines.push(`operations: ${r.history.length}`);
   lines.push(`  type        ok    fail  unknown`);
   for (const type of ["get", "put", "delete", "cas"] as const) {

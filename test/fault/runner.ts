@@ -4,7 +4,7 @@
  * member serves, read every key on every member, and check the history for linearizability.
  */
 import { createWriteStream, rmSync, type WriteStream } from "node:fs";
-import { mkdir, writeFile } from "node:fs/promises";
+import { mkdir, readdir, readFile, writeFile } from "node:fs/promises";
 import { join } from "node:path";
 import { nodeIdOf } from "raftkv";
 import { RaftkvClient } from "raftkv/client";
@@ -25,6 +25,8 @@ export interface FaultRunOptions {
   readonly timing?: ScheduleTiming;
   /** Progress lines (faults as they happen); the report is returned, not logged. */
   readonly log?: (line: string) => void;
+  /** --snapshot-entries of every member: small enough that restarted members catch up by InstallSnapshot. */
+  readonly snapshotEntries?: number;
   /** Keep the members' logs and data and the history even when the run passes (a failed run always keeps them). */
   readonly keep?: boolean;
 }
@@ -34,6 +36,7 @@ const electionTimeoutMs = 150;
 const clientTimeoutMs = 4_000;
 /** Generous: a 2-core machine running five members, the proxy and the clients is slow to settle. */
 const recoverTimeoutMs = 90_000;
+const defaultSnapshotEntries = 2_000;
 export const defaultTiming: ScheduleTiming = { holdMsMin: 1_500, holdMsMax: 5_000, gapMsMin: 1_000, gapMsMax: 2_500 };
 
 export async function runFault(options: FaultRunOptions): Promise<FaultReport> {
@@ -41,9 +44,12 @@ export async function runFault(options: FaultRunOptions): Promise<FaultReport> {
   const workerCount = options.workers ?? 10;
   const keys = Array.from({ length: options.keys ?? 8 }, (_, i) => `k${i}`);
   const logs = new Map<string, WriteStream>();
+  let logsClosed = false;
   const cluster = await ProcessCluster.create(members, {
     privatePeerPorts: true,
+    serveArgs: ["--snapshot-entries", String(options.snapshotEntries ?? defaultSnapshotEntries)],
     onOutput: (name, chunk) => {
+      if (logsClosed) return;
       let stream = logs.get(name);
       if (stream === undefined) logs.set(name, (stream = createWriteStream(join(cluster.dir, "logs", `${name}.log`), { flags: "a" })));
       stream.write(chunk);
@@ -58,11 +64,24 @@ export async function runFault(options: FaultRunOptions): Promise<FaultReport> {
   process.on("exit", onExit);
   let proxy: PeerProxy | undefined;
   const workers: Worker[] = [];
-  let keep = false;
+  let stopped: Promise<void> | undefined;
+  const stopAll = (): Promise<void> =>
+    (stopped ??= (async () => {
+      await Promise.all(workers.map((w) => w.stop()));
+      await proxy?.close();
+      await Promise.all(cluster.members.map((m) => cluster.stopMember(m.name, "SIGKILL")));
+      logsClosed = true;
+      await Promise.all([...logs.values()].map((s) => new Promise((resolve) => s.end(resolve))));
+    })());
+  // Anything but a passing run keeps the logs and data for a look.
+  let keep = true;
   try {
     proxy = await PeerProxy.start(cluster.members.map((m) => ({ name: m.name, id: nodeIdOf(m.name), listen: m.peerAddr, target: m.listenPeerAddr })));
     for (const m of cluster.members) cluster.startMember(m.name);
-    await cluster.leader(60_000);
+    await cluster.leader(60_000).catch((error: unknown) => {
+      const tails = cluster.members.map((m) => `${m.name} (exit ${String(m.process?.exitCode ?? "none")}): ${m.output.slice(-300)}`);
+      throw new Error(`the cluster did not start: ${String(error)}\n${tails.join("\n")}`);
+    });
     const t0 = performance.now();
     const clock = (): number => Math.round((performance.now() - t0) * 100) / 100;
     const stamped = (line: string): void => log(`[${(clock() / 1000).toFixed(1).padStart(6)} s] ${line}`);
@@ -103,6 +122,7 @@ export async function runFault(options: FaultRunOptions): Promise<FaultReport> {
       check = checkHistory(history);
     }
     const checkMs = performance.now() - checkStarted;
+    await stopAll();
     const partial = {
       seed: options.seed,
       seconds: options.seconds,
@@ -120,6 +140,7 @@ export async function runFault(options: FaultRunOptions): Promise<FaultReport> {
       unexpected,
       framesDropped: proxy.dropped,
       framesForwarded: proxy.forwarded,
+      snapshots: await snapshotCounts(join(cluster.dir, "logs")),
       keptDir: undefined,
     };
     keep = options.keep === true || !passed(partial);
@@ -128,11 +149,10 @@ export async function runFault(options: FaultRunOptions): Promise<FaultReport> {
     await writeFile(join(cluster.dir, "history.json"), JSON.stringify(history));
     await writeFile(join(cluster.dir, "report.txt"), `${formatReport(report)}\n`);
     return report;
+  } catch (error) {
+    throw new Error(`${error instanceof Error ? error.message : String(error)}\n(logs and data kept in ${cluster.dir})`, { cause: error });
   } finally {
-    await Promise.all(workers.map((w) => w.stop()));
-    await proxy?.close();
-    await Promise.all(cluster.members.map((m) => cluster.stopMember(m.name, "SIGKILL")));
-    await Promise.all([...logs.values()].map((s) => new Promise((resolve) => s.end(resolve))));
+    await stopAll();
     process.off("exit", onExit);
     if (!keep) await cluster.stop();
   }
@@ -178,4 +198,16 @@ async function readEverywhere(cluster: ProcessCluster, keys: readonly string[], 
   } finally {
     for (const c of clients) c.client.close();
   }
+}
+
+/** Snapshots taken and installed, from the members' JSON log lines. */
+async function snapshotCounts(dir: string): Promise<{ taken: number; installed: number }> {
+  const counts = { taken: 0, installed: 0 };
+  for (const file of await readdir(dir)) {
+    for (const line of (await readFile(join(dir, file), "utf8")).split("\n")) {
+      if (line.includes('"snapshot":"taken"')) counts.taken++;
+      else if (line.includes('"snapshot":"installed"')) counts.installed++;
+    }
+  }
+  return counts;
 }
