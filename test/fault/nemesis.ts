@@ -36,7 +36,8 @@ export class Nemesis {
   async run(step: FaultStep): Promise<void> {
     this.counts.set(step.kind, (this.counts.get(step.kind) ?? 0) + 1);
     const names = step.order;
-    const leader = step.kind === "kill-leader" || step.kind === "kill-minority" || step.kind.endsWith("-leader") ? await this.leader() : undefined;
+    // Asked for every kind: kills must know whether they hit the leader, and the log says so for all.
+    const leader = await this.leader();
     const leaderOr = (fallback: string): string => {
       if (leader === undefined) this.#log(`no agreed leader; ${step.kind} takes ${fallback}`);
       return leader ?? fallback;
@@ -65,8 +66,9 @@ export class Nemesis {
       case "bridge": {
         const { sides, bridge } = partitionOf(step);
         this.#proxy.separate(sides[0]!, sides[1]!);
-        const shown = sides.map((s) => `{${s.join(",")}}`);
-        this.#log(`${step.kind}: ${bridge === undefined ? shown.join(" | ") : `${shown[0]} | ${bridge} | ${shown[1]} (${bridge} sees both)`}`);
+        const mark = (n: string): string => (n === leader ? `${n} (leader)` : n);
+        const shown = sides.map((s) => `{${s.map(mark).join(", ")}}`);
+        this.#log(`${step.kind}: ${bridge === undefined ? shown.join(" | ") : `${shown[0]} | ${mark(bridge)} | ${shown[1]} (${bridge} sees both)`}`);
         break;
       }
     }
