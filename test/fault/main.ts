@@ -28,16 +28,20 @@ const { values } = parseArgs({
 });
 const seed = count("seed", values.seed, randomInt(1, 2 ** 31));
 const seconds = count("time", values.time, 60);
+const workers = count("workers", values.workers, 10);
+const keys = count("keys", values.keys, 8);
+const snapshotEntries = count("snapshot-entries", values["snapshot-entries"], 2_000);
 // The runner's exit hook kills the members and removes their data.
 process.once("SIGINT", () => process.exit(130));
-console.log(`fault run: seed ${seed}, ${seconds} s (replay: npm run fault -- --time ${seconds} --seed ${seed})`);
+const replay = `npm run fault -- --time ${seconds} --seed ${seed} --workers ${workers} --keys ${keys} --snapshot-entries ${snapshotEntries}`;
+console.log(`fault run: seed ${seed}, ${seconds} s (replay: ${replay})`);
 try {
   const report = await runFault({
     seed,
     seconds,
-    workers: count("workers", values.workers, 10),
-    keys: count("keys", values.keys, 8),
-    snapshotEntries: count("snapshot-entries", values["snapshot-entries"], 2_000),
+    workers,
+    keys,
+    snapshotEntries,
     log: (line) => console.log(line),
     keep: values.keep === true,
   });

@@ -50,8 +50,9 @@ export function unavailability(history: History, kills: readonly LeaderKill[], e
   });
 }
 
-function quantile(sorted: readonly number[], q: number): number {
-  return sorted[Math.min(sorted.length - 1, Math.floor(q * sorted.length))] ?? Number.NaN;
+function median(sorted: readonly number[]): number {
+  const mid = sorted.length / 2;
+  return Number.isInteger(mid) ? ((sorted[mid - 1] ?? Number.NaN) + (sorted[mid] ?? Number.NaN)) / 2 : (sorted[Math.floor(mid)] ?? Number.NaN);
 }
 
 function pad(text: string | number, width: number): string {
@@ -78,7 +79,7 @@ export function formatReport(r: FaultReport): string {
     r.leaderKills.length === 0
       ? "unavailability after a leader SIGKILL: no leader was killed"
       : `unavailability after a leader SIGKILL (kill → first write acknowledged), ${r.leaderKills.length} kills: ` +
-          `median ${quantile(windows, 0.5).toFixed(0)} ms, max ${(windows.at(-1) ?? Number.NaN).toFixed(0)} ms` +
+          `median ${median(windows).toFixed(0)} ms, max ${(windows.at(-1) ?? Number.NaN).toFixed(0)} ms` +
           ` [${r.unavailableMs.map((w) => (w === undefined ? "none" : w.toFixed(0))).join(", ")}]${missing > 0 ? ` (${missing} with no write after the kill)` : ""}`,
   );
   lines.push(r.recoveryMs === undefined ? `recovery: FAILED: ${r.recoveryError ?? "unknown"}` : `recovery: every member served a write ${r.recoveryMs.toFixed(0)} ms after healing`);
