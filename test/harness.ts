@@ -39,7 +39,10 @@ export async function until<T>(what: string, probe: () => T | undefined | Promis
 
 export interface Member {
   readonly name: string;
+  /** The address the cluster knows this member by (--initial-cluster). */
   readonly peerAddr: string;
+  /** Where the member listens for peers (--listen-peer): peerAddr, unless something sits in between. */
+  readonly listenPeerAddr: string;
   readonly clientAddr: string;
   readonly dataDir: string;
   process: ChildProcess | undefined;
@@ -51,6 +54,13 @@ export interface Member {
 export interface ProcessClusterOptions {
   /** Extra `raftkv serve` flags for every member (e.g. ["--snapshot-entries", "200"]). */
   readonly serveArgs?: readonly string[];
+  /**
+   * Give each member a private peer listen port besides the address the others know it by, so that
+   * the caller can put something (a fault proxy) at that address and forward to the private port.
+   */
+  readonly privatePeerPorts?: boolean;
+  /** Also hands every chunk of a member's output here (its in-memory output restarts with the process). */
+  readonly onOutput?: (name: string, chunk: string) => void;
 }
 
 /** A member as GET /v1/members and /v1/status list it. */
@@ -77,20 +87,32 @@ export interface StatusJson {
 export class ProcessCluster {
   readonly members: Member[];
   readonly dir: string;
-  readonly #serveArgs: readonly string[];
+  readonly #options: ProcessClusterOptions;
+  readonly #ports = new Set<number>();
 
-  private constructor(dir: string, members: Member[], serveArgs: readonly string[]) {
+  private constructor(dir: string, members: Member[], options: ProcessClusterOptions) {
     this.dir = dir;
     this.members = members;
-    this.#serveArgs = serveArgs;
+    this.#options = options;
   }
 
   static async start(size: number, options: ProcessClusterOptions = {}): Promise<ProcessCluster> {
+    const cluster = await ProcessCluster.create(size, options);
+    try {
+      for (const m of cluster.members) cluster.startMember(m.name);
+    } catch (error) {
+      await cluster.stop();
+      throw error;
+    }
+    return cluster;
+  }
+
+  /** Allocates the members' ports and directories without starting any process. */
+  static async create(size: number, options: ProcessClusterOptions = {}): Promise<ProcessCluster> {
     const dir = await mkdtemp(join(tmpdir(), "raftkv-proc-"));
-    const cluster = new ProcessCluster(dir, [], options.serveArgs ?? []);
+    const cluster = new ProcessCluster(dir, [], options);
     try {
       for (let k = 1; k <= size; k++) await cluster.#newMember(`n${k}`, false);
-      for (const m of cluster.members) cluster.startMember(m.name);
     } catch (error) {
       // Nothing may outlive a failed start: neither processes nor the directory.
       await cluster.stop();
@@ -99,12 +121,24 @@ export class ProcessCluster {
     return cluster;
   }
 
+  /** A free port not handed out to this cluster before: the kernel may offer a just-closed one again. */
+  async #port(): Promise<number> {
+    for (;;) {
+      const port = await freePort();
+      if (this.#ports.has(port)) continue;
+      this.#ports.add(port);
+      return port;
+    }
+  }
+
   async #newMember(name: string, joins: boolean): Promise<Member> {
     if (this.members.some((m) => m.name === name)) throw new Error(`${name} exists already`);
+    const peerAddr = `127.0.0.1:${await this.#port()}`;
     const m: Member = {
       name,
-      peerAddr: `127.0.0.1:${await freePort()}`,
-      clientAddr: `127.0.0.1:${await freePort()}`,
+      peerAddr,
+      listenPeerAddr: this.#options.privatePeerPorts === true ? `127.0.0.1:${await this.#port()}` : peerAddr,
+      clientAddr: `127.0.0.1:${await this.#port()}`,
       dataDir: join(this.dir, name),
       process: undefined,
       output: "",
@@ -150,19 +184,25 @@ export class ProcessCluster {
         "--data",
         m.dataDir,
         "--listen-peer",
-        m.peerAddr,
+        m.listenPeerAddr,
         "--listen-client",
         m.clientAddr,
         "--initial-cluster",
         cluster,
         ...(m.join ? ["--join"] : []),
-        ...this.#serveArgs,
+        ...(this.#options.serveArgs ?? []),
       ],
       { stdio: ["ignore", "pipe", "pipe"] },
     );
     m.output = "";
-    child.stdout.on("data", (chunk: Buffer) => (m.output += chunk.toString()));
-    child.stderr.on("data", (chunk: Buffer) => (m.output += chunk.toString()));
+    const onOutput = this.#options.onOutput;
+    const collect = (chunk: Buffer): void => {
+      const text = chunk.toString();
+      m.output += text;
+      onOutput?.(m.name, text);
+    };
+    child.stdout.on("data", collect);
+    child.stderr.on("data", collect);
     m.process = child;
   }
 

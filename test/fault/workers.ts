@@ -1,0 +1,137 @@
+/**
+ * Client workers: each bound to one member's client API, closed loop (one operation at a time),
+ * get/put/delete/cas over a small shared key set so that keys see contention, every written value
+ * unique. Each operation goes into the history with its invocation and completion times and an
+ * outcome the server's contract (SPEC.md §2) backs:
+ * - ok: 2xx, or a cas whose compare failed (a result: nothing written);
+ * - fail: only when the client saw nothing but definite refusals (`unavailable`: 503s and refused
+ *   connections) or a 4xx; a read that failed changed nothing, so it is always a fail;
+ * - unknown: everything else (`unknown_outcome` after a 504, a timeout or a dropped connection, and
+ *   any answer the contract does not foresee).
+ */
+import { RaftkvClient, RaftkvError } from "raftkv/client";
+import { Prng } from "raftkv/raft";
+import type { HistoryRecorder, KvOp, Outcome } from "raftkv/testing";
+
+export interface WorkerOptions {
+  readonly id: number;
+  /** The one member this worker talks to. */
+  readonly endpoint: string;
+  readonly keys: readonly string[];
+  readonly recorder: HistoryRecorder;
+  /** Milliseconds since the run began (the history's clock). */
+  readonly clock: () => number;
+  readonly seed: number;
+  /** A call's deadline, retries included. */
+  readonly timeoutMs: number;
+  /** Collects errors that well-formed requests should never get (a 4xx, a bad answer), for the report. */
+  readonly unexpected: string[];
+}
+
+export class Worker {
+  readonly #o: WorkerOptions;
+  readonly #client: RaftkvClient;
+  readonly #prng: Prng;
+  /** The last value this worker saw per key (null = absent): what its cas expects. */
+  readonly #seen = new Map<string, string | null>();
+  #written = 0;
+  #stopping = false;
+  readonly #done: Promise<void>;
+
+  constructor(options: WorkerOptions) {
+    this.#o = options;
+    this.#prng = new Prng(options.seed);
+    this.#client = new RaftkvClient({
+      endpoints: [options.endpoint],
+      timeoutMs: options.timeoutMs,
+      attemptTimeoutMs: Math.min(1500, options.timeoutMs),
+      clientId: `fault-w${options.id}`,
+      writesInFlightMax: 1,
+    });
+    this.#done = this.#loop();
+  }
+
+  /** Lets the operation in flight finish (bounded by its deadline), then stops. */
+  async stop(): Promise<void> {
+    this.#stopping = true;
+    await this.#done;
+    this.#client.close();
+  }
+
+  async #loop(): Promise<void> {
+    while (!this.#stopping) await this.#one();
+  }
+
+  #nextOp(key: string): KvOp {
+    const r = this.#prng.next();
+    const value = `w${this.#o.id}-${++this.#written}`;
+    if (r < 0.4) return { type: "get" };
+    if (r < 0.7) return { type: "put", value };
+    if (r < 0.8) return { type: "delete" };
+    return { type: "cas", expected: this.#seen.get(key) ?? null, value };
+  }
+
+  async #one(): Promise<void> {
+    const key = this.#prng.pick(this.#o.keys);
+    const op = this.#nextOp(key);
+    const done = await recordOne(this.#o, this.#o.id, this.#client, key, op);
+    if (done.seen !== undefined) this.#seen.set(key, done.seen);
+  }
+}
+
+/** What one recorded operation ended with; `seen` is the key's value it learnt, if it learnt one. */
+export interface Recorded {
+  readonly outcome: Outcome;
+  readonly seen?: string | null;
+}
+
+/** Runs one operation through `client` and records it in the history. */
+export async function recordOne(
+  o: Pick<WorkerOptions, "recorder" | "clock" | "unexpected">,
+  label: number | string,
+  client: RaftkvClient,
+  key: string,
+  op: KvOp,
+): Promise<Recorded> {
+  const handle = o.recorder.invoke({ client: label, key, op, at: o.clock() });
+  let done: { result?: string | null | boolean; seen: string | null };
+  try {
+    done = await perform(client, key, op);
+  } catch (error) {
+    if (!(error instanceof RaftkvError)) throw error;
+    if (error.code !== "unknown_outcome" && error.code !== "unavailable") o.unexpected.push(`${op.type} ${key} by ${label}: ${error.code} ${error.message}`);
+    const outcome = classify(op, error);
+    o.recorder.complete(handle, { outcome, at: o.clock() });
+    return { outcome };
+  }
+  o.recorder.complete(handle, { outcome: "ok", at: o.clock(), ...(done.result === undefined ? {} : { result: done.result }) });
+  return { outcome: "ok", seen: done.seen };
+}
+
+/** One operation; the history's result (the value read, whether a cas succeeded) and the value now known. */
+async function perform(client: RaftkvClient, key: string, op: KvOp): Promise<{ result?: string | null | boolean; seen: string | null }> {
+  switch (op.type) {
+    case "get": {
+      const kv = await client.get(key);
+      const value = kv === undefined ? null : kv.text;
+      return { result: value, seen: value };
+    }
+    case "put":
+      await client.put(key, op.value);
+      return { seen: op.value };
+    case "delete":
+      await client.delete(key);
+      return { seen: null };
+    case "cas": {
+      const r = await client.cas(key, op.expected, op.value);
+      return { result: r.succeeded, seen: r.succeeded ? op.value : r.current === undefined ? null : r.current.text };
+    }
+  }
+}
+
+export function classify(op: KvOp, error: RaftkvError): Outcome {
+  if (op.type === "get") return "fail";
+  if (error.code === "unavailable") return "fail";
+  if (error.status !== undefined && error.status >= 400 && error.status < 500) return "fail";
+  return "unknown";
+}
