@@ -90,16 +90,9 @@ export class SnapshotStore {
 
   /** The snapshot saved for `index` and `term`, read back from its file (a peer needs it). */
   async read(index: number, t: number): Promise<StorageResult<StoredSnapshot>> {
-    const name = { name: fileName(index, t), index, term: t };
-    const path = join(this.#dir, name.name);
-    let bytes: Uint8Array;
-    try {
-      bytes = await this.#disk.readFile(path);
-    } catch (cause) {
-      return failed(diskError(cause, "reading", path));
-    }
-    const decoded = decodeSnapshot(bytes, name);
-    return typeof decoded === "string" ? failed(corrupt(path, 0, decoded)) : { ok: true, value: decoded };
+    const read = await this.#readFile({ name: fileName(index, t), index, term: t });
+    if (!read.ok) return read;
+    return "corrupt" in read.value ? failed(read.value.corrupt) : { ok: true, value: read.value };
   }
 
   /**
@@ -116,22 +109,29 @@ export class SnapshotStore {
     }
     const skipped: StorageError[] = [];
     for (const name of snapshotNamesNewestFirst(names)) {
-      const path = join(this.#dir, name.name);
       if (name.index < options.indexMin) break;
-      let bytes: Uint8Array;
-      try {
-        bytes = await this.#disk.readFile(path);
-      } catch (cause) {
-        return failed(diskError(cause, "reading", path));
-      }
-      const decoded = decodeSnapshot(bytes, name);
-      if (typeof decoded !== "string") return { ok: true, value: { snapshot: decoded, skipped } };
-      skipped.push(corrupt(path, 0, decoded));
+      const read = await this.#readFile(name);
+      if (!read.ok) return read;
+      if (!("corrupt" in read.value)) return { ok: true, value: { snapshot: read.value, skipped } };
+      skipped.push(read.value.corrupt);
     }
     if (options.indexMin === 0) return { ok: true, value: { snapshot: undefined, skipped } };
     const newest = skipped[0];
     if (newest === undefined) return failed(corrupt(this.#dir, 0, `no snapshot at or above index ${options.indexMin}, where the log starts`));
     return failed({ ...newest, message: `${newest.message}, and no older snapshot reaches index ${options.indexMin}, where the log starts` });
+  }
+
+  /** The file `name`, decoded; one that does not decode as its name promises is `corrupt`. */
+  async #readFile(name: SnapshotName): Promise<StorageResult<StoredSnapshot | { corrupt: StorageError }>> {
+    const path = join(this.#dir, name.name);
+    let bytes: Uint8Array;
+    try {
+      bytes = await this.#disk.readFile(path);
+    } catch (cause) {
+      return failed(diskError(cause, "reading", path));
+    }
+    const decoded = decodeSnapshot(bytes, name);
+    return { ok: true, value: typeof decoded === "string" ? { corrupt: corrupt(path, 0, decoded) } : decoded };
   }
 
   /** Writes the file as `head` then `data`: a large snapshot's data is never copied into one buffer. */
