@@ -31,20 +31,36 @@ export function sendBytes(res: ServerResponse, status: number, bytes: Uint8Array
 
 /**
  * Reads a request body of at most `bytesMax` bytes; a longer one is refused with 413 as soon as
- * it is seen to be too long, without buffering the rest.
+ * it is seen to be too long, without buffering the rest. Events rather than `for await`: an async
+ * iterator per request showed in the put path's profile.
  */
-export async function readBody(req: IncomingMessage, bytesMax: number): Promise<Uint8Array> {
+export function readBody(req: IncomingMessage, bytesMax: number): Promise<Uint8Array> {
   const declared = Number(req.headers["content-length"] ?? Number.NaN);
-  if (declared > bytesMax) throw tooLarge(bytesMax);
-  const chunks: Buffer[] = [];
-  let total = 0;
-  for await (const chunk of req as AsyncIterable<Buffer>) {
-    total += chunk.byteLength;
-    if (total > bytesMax) throw tooLarge(bytesMax);
-    chunks.push(chunk);
-  }
-  const body = Buffer.concat(chunks, total);
-  return new Uint8Array(body.buffer, body.byteOffset, body.byteLength);
+  if (declared > bytesMax) return Promise.reject(tooLarge(bytesMax));
+  return new Promise((resolve, reject) => {
+    const chunks: Buffer[] = [];
+    let total = 0;
+    const settle = (error: Error | undefined): void => {
+      req.off("data", onData).off("end", onEnd).off("error", settle).off("close", onClose);
+      if (error !== undefined) {
+        reject(error);
+        return;
+      }
+      const body = chunks.length === 1 ? chunks[0]! : Buffer.concat(chunks, total);
+      resolve(new Uint8Array(body.buffer, body.byteOffset, body.byteLength));
+    };
+    const onData = (chunk: Buffer): void => {
+      total += chunk.byteLength;
+      chunks.push(chunk);
+      if (total <= bytesMax) return;
+      // Left paused: the server discards the rest once the 413 has been sent.
+      req.pause();
+      settle(tooLarge(bytesMax));
+    };
+    const onEnd = (): void => settle(undefined);
+    const onClose = (): void => settle(new Error("the request closed before its body ended"));
+    req.on("data", onData).on("end", onEnd).on("error", settle).on("close", onClose);
+  });
 }
 
 function tooLarge(bytesMax: number): HttpError {
