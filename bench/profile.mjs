@@ -50,8 +50,17 @@ const request = (i) =>
   opts.op === "get"
     ? Buffer.from(`GET /v1/kv/${keyOf(i % 100)} HTTP/1.1\r\nHost: x\r\n\r\n`)
     : Buffer.from(`PUT /v1/kv/${keyOf(i)} HTTP/1.1\r\nHost: x\r\nContent-Length: ${value.length}\r\n\r\n${value}`);
-const result = await closedLoop({ conns, nextRequest: () => request(n++), warmupMs: 1000, durationMs });
+const counters = async () => {
+  const text = (await http(`${base(leader)}/metrics`)).text ?? "";
+  const sum = (series) => [...text.matchAll(new RegExp(`^${series}(?:\\{[^}]*\\})? ([0-9.e+]+)$`, "gm"))].reduce((total, m) => total + Number(m[1]), 0);
+  return { rounds: sum("raftkv_server_read_index_rounds_total"), fsyncs: sum("raftkv_disk_wal_fsync_duration_seconds_count"), sent: sum("raftkv_network_peer_sent_messages_total") };
+};
+let before;
+const result = await closedLoop({ conns, nextRequest: () => request(n++), warmupMs: 1000, durationMs, hooks: { warm: () => void counters().then((c) => (before = c)) } });
+const after = await counters();
+const perSecond = (key) => ((after[key] - before[key]) / result.seconds).toFixed(0);
 console.log(`${opts.op} × ${clients} clients at ${leader.name}: ${result.opsPerSecond.toFixed(0)} ops/s, p50 ${result.p50?.toFixed(2)} ms, p99 ${result.p99?.toFixed(2)} ms, ${result.errors} errors`);
+console.log(`leader, per second: ${perSecond("rounds")} ReadIndex rounds, ${perSecond("fsyncs")} fsyncs, ${perSecond("sent")} peer messages sent`);
 await Promise.all(members.map((m) => stopProcess(m.child)));
 
 const [file] = readdirSync(leader.profiles);
