@@ -154,8 +154,6 @@ export class RaftNode {
   #loopIdle: Promise<void> = Promise.resolve();
   /** The completions of Readies being persisted, oldest first. */
   #inFlight: Promise<void>[] = [];
-  /** A Ready with the leader's snapshot is in flight: its files are written before any later save. */
-  #snapshotInFlight = false;
   /** Wakes a loop waiting on a persist when new input arrives, so it can start the next one. */
   #wakeLoop: (() => void) | undefined;
   #stopping = false;
@@ -411,7 +409,7 @@ export class RaftNode {
     this.#loopRunning = true;
     try {
       while (this.#failure === undefined && !this.#closed) {
-        if (this.#inFlight.length < readiesInFlightMax && !this.#snapshotInFlight && this.#raw.hasReady()) {
+        if (this.#inFlight.length < readiesInFlightMax && this.#raw.hasReady()) {
           this.#startReady(this.#raw.ready());
         } else if (this.#inFlight.length > 0) {
           // Heartbeats and their answers must not wait for the disk (a slow fsync would cost the leader its followers).
@@ -454,10 +452,6 @@ export class RaftNode {
     const started = performance.now();
     // The WAL makes saves durable in the order they were made, and the previous Ready is handled first.
     const persisting = this.#storage.persist(ready);
-    if (ready.snapshot !== undefined) {
-      this.#snapshotInFlight = true;
-      void persisting.then(() => (this.#snapshotInFlight = false));
-    }
     const previous = this.#inFlight.at(-1) ?? Promise.resolve();
     const done = previous.then(async () => {
       const persisted = await persisting;

@@ -52,3 +52,23 @@ test("node storage: a clean close writes a deferred commit index", async () => {
   assert.ok((await storage.close()).ok);
   assert.equal(await durableCommit(disk.crash()), 1);
 });
+
+test("node storage: a save asked for while a leader's snapshot is being written waits for its WAL marker", async () => {
+  const disk = new SimDisk({ seed: 4, tornWriteProbability: 0 });
+  const storage = await open(disk);
+  assert.ok((await storage.persist({ snapshot: undefined, hardState: hardState(1), entries: [entry(1), entry(2)], mustSync: true })).ok);
+  const snapshot = { meta: { index: logIndex(10), term: term(1), voters: [nodeId(1)], votersOutgoing: [], learners: [] }, data: new Uint8Array([7]) };
+  const installing = storage.persist({ snapshot, hardState: hardState(10), entries: [], mustSync: true });
+  const after = storage.persist({ snapshot: undefined, hardState: undefined, entries: [entry(11), entry(12)], mustSync: true });
+  assert.ok((await installing).ok);
+  assert.ok((await after).ok);
+  await storage.close();
+  const reopened = await NodeStorage.open(disk.crash(), "/data");
+  assert.ok(reopened.ok);
+  assert.equal(reopened.value.durable.snapshot?.meta.index, 10);
+  assert.deepEqual(
+    reopened.value.durable.entries.map((e) => e.index),
+    [11, 12],
+  );
+  await reopened.value.storage.close();
+});

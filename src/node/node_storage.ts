@@ -4,6 +4,8 @@ import { SnapshotStore, Wal, mkdirDurable, type Disk, type StorageError, type St
 import { fromUtf8, utf8 } from "../util/bytes.js";
 import { logIndex, nodeId, term, type LogIndex, type Term } from "../util/ids.js";
 
+const done: StorageResult<void> = { ok: true, value: undefined };
+
 /** Who this node is and whom it started with; written once at bootstrap, then read at every start. */
 export interface NodeIdentity {
   readonly name: string;
@@ -40,6 +42,8 @@ export class NodeStorage {
    * own snapshot and a leader's may be stored at once, and the WAL's marker must never go back.
    */
   #snapshotWork: Promise<unknown> = Promise.resolve();
+  /** A leader's snapshot being written: saves asked for after it wait for its WAL marker. */
+  #leaderSnapshot: Promise<StorageResult<void>> | undefined;
   /** A hard state that moved only its commit index, kept until the next durable write carries it. */
   #deferredHardState: HardState | undefined;
 
@@ -104,27 +108,36 @@ export class NodeStorage {
   }
 
   /**
-   * Makes a Ready's snapshot, entries and hard state durable. A Ready that needs no sync (only the
-   * commit index moved) costs no write: its hard state goes out with the next one that does, so a
-   * crash may take the commit index back, which Raft allows (it is volatile state).
+   * Makes a Ready's snapshot, entries and hard state durable. Calls may overlap (the node writes the
+   * next Ready while the last one syncs): each completes after the ones asked for before it. A Ready
+   * that needs no sync (only the commit index moved) costs no write: its hard state goes out with the
+   * next one that does, so a crash may take the commit index back, which Raft allows (it is volatile).
    */
-  async persist(ready: { snapshot: Snapshot | undefined; hardState: HardState | undefined; entries: readonly Entry[]; mustSync: boolean }): Promise<StorageResult<void>> {
+  persist(ready: { snapshot: Snapshot | undefined; hardState: HardState | undefined; entries: readonly Entry[]; mustSync: boolean }): Promise<StorageResult<void>> {
     if (!ready.mustSync) {
       this.#deferredHardState = ready.hardState ?? this.#deferredHardState;
-      return { ok: true, value: undefined };
+      return Promise.resolve(done);
     }
     const hardState = ready.hardState ?? this.#deferredHardState;
     this.#deferredHardState = undefined;
+    const save = (): Promise<StorageResult<void>> =>
+      hardState === undefined && ready.entries.length === 0 ? Promise.resolve(done) : this.#wal.save({ hardState, entries: ready.entries });
     const snapshot = ready.snapshot;
-    if (snapshot !== undefined) {
-      const marked = await this.#oneSnapshotAtATime(async () => {
-        const saved = await this.#saveSnapshotFile(snapshot);
-        return saved.ok ? this.#wal.compact({ index: snapshot.meta.index, term: snapshot.meta.term }) : saved;
-      });
-      if (!marked.ok) return marked;
+    if (snapshot === undefined) {
+      // The WAL keeps the order of its own saves; only a leader's snapshot marker, written after its file, can be overtaken.
+      const marker = this.#leaderSnapshot;
+      return marker === undefined ? save() : marker.then((marked) => (marked.ok ? save() : marked));
     }
-    if (hardState === undefined && ready.entries.length === 0) return { ok: true, value: undefined };
-    return this.#wal.save({ hardState, entries: ready.entries });
+    const written = this.#oneSnapshotAtATime(async () => {
+      const saved = await this.#saveSnapshotFile(snapshot);
+      return saved.ok ? this.#wal.compact({ index: snapshot.meta.index, term: snapshot.meta.term }) : saved;
+    }).then((marked) => (marked.ok ? save() : marked));
+    this.#leaderSnapshot = written;
+    // Registered before any save that waits on it, so it runs first and those saves still go in order.
+    void written.then(() => {
+      if (this.#leaderSnapshot === written) this.#leaderSnapshot = undefined;
+    });
+    return written;
   }
 
   /** Stores this node's own snapshot, then lets the WAL forget entries through `compactIndex`. */

@@ -288,9 +288,9 @@ export class SimCluster {
       node.term = status.term;
       this.options.tracer?.(this.now, node.id, `${status.role} in term ${status.term}`);
     }
-    // As the node driver does: up to readiesInFlightMax writes at once, none after the leader's snapshot.
+    // As the node driver does: up to readiesInFlightMax writes at once, completed in order.
     const inFlight = node.persisting;
-    if (inFlight.length >= (this.options.readiesInFlightMax ?? 1) || inFlight.some((p) => p.ready.snapshot !== undefined)) {
+    if (inFlight.length >= (this.options.readiesInFlightMax ?? 1)) {
       // Heartbeats and their answers do not wait for the disk.
       for (const m of raw.takeMessages()) this.#send(m);
       return;
