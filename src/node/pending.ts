@@ -6,52 +6,76 @@ interface Waiter<T> {
   readonly reject: (error: NodeRequestError) => void;
 }
 
+/** Promises keyed by `Key`, each with `Extra` data and a timer that fails it as "timeout". */
+class TimedWaiters<Key, Extra> {
+  readonly #byKey = new Map<Key, Waiter<unknown> & { readonly extra: Extra; readonly timer: NodeJS.Timeout }>();
+
+  get size(): number {
+    return this.#byKey.size;
+  }
+
+  add(key: Key, extra: Extra, timeoutMs: number): Promise<unknown> {
+    return new Promise((resolve, reject) => {
+      const timer = setTimeout(() => this.fail(key, { type: "timeout" }), timeoutMs);
+      this.#byKey.set(key, { extra, resolve, reject, timer });
+    });
+  }
+
+  extra(key: Key): Extra | undefined {
+    return this.#byKey.get(key)?.extra;
+  }
+
+  resolve(key: Key, value: unknown): void {
+    const waiter = this.#byKey.get(key);
+    if (waiter === undefined) return;
+    clearTimeout(waiter.timer);
+    this.#byKey.delete(key);
+    waiter.resolve(value);
+  }
+
+  fail(key: Key, error: NodeError): void {
+    const waiter = this.#byKey.get(key);
+    if (waiter === undefined) return;
+    clearTimeout(waiter.timer);
+    this.#byKey.delete(key);
+    waiter.reject(new NodeRequestError(error));
+  }
+
+  failWhere(matches: (key: Key) => boolean, error: NodeError): void {
+    for (const key of [...this.#byKey.keys()]) if (matches(key)) this.fail(key, error);
+  }
+}
+
 /**
  * Proposals this leader appended, keyed by log index, until that index is applied: with the
  * proposal's term the command was applied; with another term it definitely was not.
  */
 export class PendingProposals {
-  readonly #byIndex = new Map<number, Waiter<unknown> & { readonly term: Term; readonly timer: NodeJS.Timeout }>();
+  readonly #waiters = new TimedWaiters<number, Term>();
 
   get size(): number {
-    return this.#byIndex.size;
+    return this.#waiters.size;
   }
 
   add(index: LogIndex, t: Term, timeoutMs: number): Promise<unknown> {
-    return new Promise((resolve, reject) => {
-      const timer = setTimeout(() => this.#settle(index, { type: "timeout" }), timeoutMs);
-      this.#byIndex.set(index, { term: t, resolve, reject, timer });
-    });
+    return this.#waiters.add(index, t, timeoutMs);
   }
 
   /** The entry at `index` was applied (with `result` if it was a command). */
   applied(index: LogIndex, t: Term, result: unknown): void {
-    const waiter = this.#byIndex.get(index);
-    if (waiter === undefined) return;
-    if (waiter.term !== t) {
-      this.#settle(index, { type: "notApplied" });
-      return;
-    }
-    clearTimeout(waiter.timer);
-    this.#byIndex.delete(index);
-    waiter.resolve(result);
+    const proposedIn = this.#waiters.extra(index);
+    if (proposedIn === undefined) return;
+    if (proposedIn === t) this.#waiters.resolve(index, result);
+    else this.#waiters.fail(index, { type: "notApplied" });
   }
 
   /** A snapshot replaced everything through `index`: whether those proposals applied is unknown. */
   coveredBySnapshot(index: LogIndex): void {
-    for (const key of [...this.#byIndex.keys()]) if (key <= index) this.#settle(key as LogIndex, { type: "timeout" });
+    this.#waiters.failWhere((key) => key <= index, { type: "timeout" });
   }
 
   failAll(error: NodeError): void {
-    for (const key of [...this.#byIndex.keys()]) this.#settle(key as LogIndex, error);
-  }
-
-  #settle(index: LogIndex, error: NodeError): void {
-    const waiter = this.#byIndex.get(index);
-    if (waiter === undefined) return;
-    clearTimeout(waiter.timer);
-    this.#byIndex.delete(index);
-    waiter.reject(new NodeRequestError(error));
+    this.#waiters.failWhere(() => true, error);
   }
 }
 
@@ -61,42 +85,30 @@ export class PendingProposals {
  * not known to have failed: it times out, outcome unknown.
  */
 export class ForwardedProposals {
-  readonly #bySeq = new Map<number, Waiter<unknown> & { readonly timer: NodeJS.Timeout }>();
+  readonly #waiters = new TimedWaiters<number, undefined>();
   #nextSeq = 0;
 
   get size(): number {
-    return this.#bySeq.size;
+    return this.#waiters.size;
   }
 
   /** A new sequence number, and the promise of its result. */
   add(timeoutMs: number): { seq: number; result: Promise<unknown> } {
     const seq = this.#nextSeq;
     this.#nextSeq = (this.#nextSeq + 1) >>> 0;
-    const result = new Promise((resolve, reject) => {
-      const timer = setTimeout(() => this.fail(seq, { type: "timeout" }), timeoutMs);
-      this.#bySeq.set(seq, { resolve, reject, timer });
-    });
-    return { seq, result };
+    return { seq, result: this.#waiters.add(seq, undefined, timeoutMs) };
   }
 
   applied(seq: number, result: unknown): void {
-    const waiter = this.#bySeq.get(seq);
-    if (waiter === undefined) return;
-    clearTimeout(waiter.timer);
-    this.#bySeq.delete(seq);
-    waiter.resolve(result);
-  }
-
-  failAll(error: NodeError): void {
-    for (const seq of [...this.#bySeq.keys()]) this.fail(seq, error);
+    this.#waiters.resolve(seq, result);
   }
 
   fail(seq: number, error: NodeError): void {
-    const waiter = this.#bySeq.get(seq);
-    if (waiter === undefined) return;
-    clearTimeout(waiter.timer);
-    this.#bySeq.delete(seq);
-    waiter.reject(new NodeRequestError(error));
+    this.#waiters.fail(seq, error);
+  }
+
+  failAll(error: NodeError): void {
+    this.#waiters.failWhere(() => true, error);
   }
 }
 
