@@ -22,6 +22,7 @@ export function stepFollower(r: Raft, m: Message): StepResult {
     case "timeoutNow":
       // Ordered by the leader: campaign now, skipping pre-vote and past the others' stickiness.
       if (!r.isVoter(r.id)) return { ok: false, reason: "unexpected" };
+      r.log.commitTo(logIndex(Math.min(m.commit, r.log.lastIndex())));
       r.campaign("vote", true);
       return OK;
     case "propose":
@@ -89,6 +90,7 @@ export function handleInstallSnapshot(r: Raft, m: InstallSnapshot): void {
   r.log.restore(meta.index, meta.term);
   r.voters = meta.votersOutgoing.length === 0 ? [new Set(meta.voters)] : [new Set(meta.voters), new Set(meta.votersOutgoing)];
   r.learners = new Set(meta.learners);
+  r.configIndex = meta.index;
   r.snapshot = m.snapshot;
   r.pendingSnapshot = m.snapshot;
   r.send({ ...reply, matchIndex: meta.index });

@@ -179,8 +179,8 @@ function maybeCommit(r: Raft): boolean {
  * tick timers; the driver guards against its own stalls and clock drift).
  */
 export function leaseValid(r: Raft): boolean {
-  // A transfer lets a campaign through the followers' stickiness, which is what the lease rests on.
-  if (r.leadTransferee !== NO_NODE) return false;
+  // A TimeoutNow lets a campaign through the followers' stickiness, which is what the lease rests on.
+  if (r.timeoutNowSent) return false;
   return r.options.checkQuorum && r.leaderTicks - r.readOnly.leaseStartTick() < r.options.electionTicks - 2;
 }
 

@@ -21,6 +21,10 @@ export class RaftLog {
   committed: LogIndex;
   /** Highest index handed out for applying (entries up to it left in a Ready). */
   applied: LogIndex;
+  /** The lowest config entry committed here whose commit index is not known durable, or 0. */
+  #configCommitUnsynced: LogIndex = logIndex(0);
+  /** Indexes of the config entries in #entries, ascending. */
+  #configIndexes: LogIndex[] = [];
 
   constructor(options: { offset: LogIndex; offsetTerm: Term; entries: readonly Entry[]; committed: LogIndex; applied?: LogIndex }) {
     this.#offset = options.offset;
@@ -35,7 +39,9 @@ export class RaftLog {
       assert(entry.index === this.#offset + 1 + k, `log entry ${k} has index ${entry.index}`);
       const prevTerm = k === 0 ? this.#offsetTerm : this.#entries[k - 1]!.term;
       assert(entry.term >= prevTerm, `log term goes back at index ${entry.index}`);
+      if (entry.kind === "config") this.#configIndexes.push(entry.index);
     }
+    this.committed = logIndex(Math.max(this.committed, this.#configCommitFloor()));
     assert(this.committed <= this.lastIndex(), "commit beyond the log");
     assert(this.committed >= this.#offset, "commit before the snapshot");
     assert(this.applied >= this.#offset && this.applied <= this.committed, `applied ${this.applied} outside [${this.#offset}, ${this.committed}]`);
@@ -112,7 +118,28 @@ export class RaftLog {
       assert(entry.index === this.lastIndex() + 1, `append at ${entry.index} after ${this.lastIndex()}`);
       assert(entry.term >= this.lastTerm(), `append of term ${entry.term} after ${this.lastTerm()}`);
       this.#entries.push(entry);
+      if (entry.kind === "config") this.#configIndexes.push(entry.index);
     }
+    this.commitTo(this.#configCommitFloor());
+  }
+
+  /**
+   * A leader appends a config entry only once every earlier one is committed (and applied), so a
+   * config entry anywhere in a log proves the config entries before it committed, whoever wrote it
+   * and whether or not it survives. A node therefore never campaigns or votes in a configuration
+   * older than the second-newest one in its log, and a restart cannot forget that (etcd's "Append"
+   * invariant of apply-time configuration changes, with the log itself as the durable record).
+   */
+  #configCommitFloor(): LogIndex {
+    return this.#configIndexes.at(-2) ?? logIndex(0);
+  }
+
+  /** The newest committed config entry still in the log, or 0. */
+  committedConfigIndex(): LogIndex {
+    for (let k = this.#configIndexes.length - 1; k >= 0; k--) {
+      if (this.#configIndexes[k]! <= this.committed) return this.#configIndexes[k]!;
+    }
+    return logIndex(0);
   }
 
   /**
@@ -138,6 +165,7 @@ export class RaftLog {
 
   #truncateFrom(index: LogIndex): void {
     this.#entries.length = index - this.#offset - 1;
+    while ((this.#configIndexes.at(-1) ?? 0) >= index) this.#configIndexes.pop();
     if (this.#stableIndex >= index) this.#stableIndex = logIndex(index - 1);
     // The new entries replacing the suffix must be handed out, after whatever is still in flight.
     if (this.#handedOutIndex >= index) this.#handedOutIndex = logIndex(index - 1);
@@ -159,8 +187,30 @@ export class RaftLog {
   commitTo(index: LogIndex): boolean {
     if (index <= this.committed) return false;
     assert(index <= this.lastIndex(), `commit ${index} beyond last index ${this.lastIndex()}`);
+    if (this.#configCommitUnsynced === 0) this.#configCommitUnsynced = this.#firstConfigIn(this.committed, index);
     this.committed = index;
     return true;
+  }
+
+  /**
+   * Whether a configuration entry is committed here while the commit index that covers it may not
+   * be durable yet. A restart must never take back a configuration change this node saw committed:
+   * the member it removed may have applied it already and will never campaign or catch up again,
+   * and the cluster could be left needing its vote (the hard state is then synced, see Ready.mustSync).
+   */
+  configCommitUnsynced(): boolean {
+    return this.#configCommitUnsynced !== 0;
+  }
+
+  /** The commit index through `index` is durable. */
+  commitSyncedTo(index: LogIndex): void {
+    if (this.#configCommitUnsynced === 0 || index < this.#configCommitUnsynced) return;
+    this.#configCommitUnsynced = this.#firstConfigIn(index, this.committed);
+  }
+
+  /** The first config entry in (after, to], or 0. */
+  #firstConfigIn(after: LogIndex, to: LogIndex): LogIndex {
+    return this.#configIndexes.find((i) => i > after && i <= to) ?? logIndex(0);
   }
 
   /**
@@ -200,6 +250,7 @@ export class RaftLog {
     this.#offsetTerm = this.termAt(index)!;
     this.#entries = this.#entries.slice(index - this.#offset);
     this.#offset = index;
+    while ((this.#configIndexes[0] ?? Infinity) <= index) this.#configIndexes.shift();
     return true;
   }
 
@@ -209,10 +260,13 @@ export class RaftLog {
     this.#offset = index;
     this.#offsetTerm = t;
     this.#entries = [];
+    this.#configIndexes = [];
     this.#stableIndex = index;
     this.#handedOutIndex = index;
     this.committed = index;
     this.applied = index;
+    // The snapshot carries the configuration, and it is made durable before anything is answered.
+    this.#configCommitUnsynced = logIndex(0);
   }
 
   static empty(): RaftLog {

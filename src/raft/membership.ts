@@ -1,4 +1,4 @@
-import { logIndex, NO_NODE, term, type NodeId } from "../util/ids.js";
+import { logIndex, NO_NODE, term, type LogIndex, type NodeId } from "../util/ids.js";
 import { applyConfEntry, decodeConfEntry, encodeConfEntry, planChange, type ConfChange, type ConfChangeError, type Config } from "./confchange.js";
 import { appendToLog, sendAppend, sendFinalAppend, sendTimeoutNow } from "./replication.js";
 import { Progress } from "./progress.js";
@@ -11,9 +11,10 @@ export function configOf(r: Raft): Config {
   return { incoming: r.voters[0], outgoing: r.voters[1], learners: r.learners };
 }
 
-function setConfig(r: Raft, config: Config): void {
+function setConfig(r: Raft, config: Config, index: LogIndex): void {
   r.voters = config.outgoing === undefined ? [config.incoming] : [config.incoming, config.outgoing];
   r.learners = new Set(config.learners);
+  r.configIndex = index;
 }
 
 /**
@@ -40,8 +41,11 @@ export function proposeConfChange(r: Raft, change: ConfChange): ConfChangeResult
 export function applyConfigEntry(r: Raft, entry: Entry): void {
   const decoded = decodeConfEntry(entry.data);
   // A config entry this node cannot read cannot have been written by a correct leader: skip it.
-  if (decoded === undefined) return;
-  setConfig(r, applyConfEntry(configOf(r), decoded));
+  if (decoded === undefined) {
+    r.configIndex = entry.index;
+    return;
+  }
+  setConfig(r, applyConfEntry(configOf(r), decoded), entry.index);
   if (r.role !== "leader") return;
   for (const id of [...r.peers(), r.id]) {
     if (!r.progress.has(id)) r.progress.set(id, new Progress(logIndex(r.log.lastIndex() + 1), r.options.inflightMax));
@@ -94,6 +98,7 @@ export function bootstrap(r: Raft): void {
   const voters = [...r.voters[0]];
   r.log.appendNew([{ index: logIndex(1), term: term(1), kind: "config", data: encodeConfEntry({ op: "bootstrap", voters }) }]);
   r.log.commitTo(logIndex(1));
+  r.configIndex = logIndex(1);
   r.term = term(1);
 }
 
@@ -102,7 +107,8 @@ export function restoreConfig(r: Raft, entries: readonly Entry[]): void {
   for (const entry of entries) {
     if (entry.kind !== "config" || entry.index > r.log.applied) continue;
     const decoded = decodeConfEntry(entry.data);
-    if (decoded !== undefined) setConfig(r, applyConfEntry(configOf(r), decoded));
+    if (decoded !== undefined) setConfig(r, applyConfEntry(configOf(r), decoded), entry.index);
+    else r.configIndex = entry.index;
   }
 }
 

@@ -88,9 +88,14 @@ export interface InstallSnapshot extends Envelope {
   readonly snapshot: Snapshot;
 }
 
-/** Leadership transfer: the leader tells an up-to-date follower to campaign at once. */
+/**
+ * Leadership transfer: the leader tells an up-to-date follower to campaign at once. `commit` is the
+ * leader's commit index (within the target's matching log), so the target campaigns in the
+ * configuration that committed even if the message carrying that commit index is lost or late.
+ */
 export interface TimeoutNow extends Envelope {
   readonly type: "timeoutNow";
+  readonly commit: LogIndex;
 }
 
 /** A proposal a follower forwards to the leader it knows. */
@@ -137,6 +142,17 @@ export function sendsBeforePersist(m: Message): boolean {
     default:
       return assertNever(m, "message");
   }
+}
+
+/**
+ * Messages that tell a follower the commit index, or must not overtake one that does. While a
+ * configuration entry's commit is not yet durable on the leader they wait for it (see
+ * RaftLog.configCommitUnsynced): a member that learns of its own removal stops campaigning for
+ * good, so no restart of the leader may forget the change. A TimeoutNow waits too, so that a
+ * successor chosen by a removed leader campaigns in the configuration that committed.
+ */
+export function waitsForConfigCommit(m: Message): boolean {
+  return m.type === "appendEntries" || m.type === "heartbeat" || m.type === "timeoutNow";
 }
 
 /** Messages only a leader of `term` sends. */

@@ -4,7 +4,7 @@ import { stepCandidate } from "./candidate.js";
 import { stepFollower } from "./follower.js";
 import { becomeLeaderState, leaderPersisted, stepLeader, tickLeader } from "./leader.js";
 import { RaftLog } from "./log.js";
-import { isFromLeader, sendsBeforePersist, type Message, type VoteRequest } from "./messages.js";
+import { waitsForConfigCommit, isFromLeader, sendsBeforePersist, type Message, type VoteRequest } from "./messages.js";
 import { resolveOptions, type RaftOptions, type ResolvedOptions } from "./options.js";
 import { Progress } from "./progress.js";
 import { allVoters, jointVote, type JointVoters } from "./quorum.js";
@@ -58,6 +58,8 @@ export class Raft {
   readonly log: RaftLog;
   voters: JointVoters;
   learners: Set<NodeId>;
+  /** The index of the config entry (or snapshot) that set `voters` and `learners`. */
+  configIndex: LogIndex;
   /** The leader's view of every member, itself included (its match is its durable last index). */
   progress = new Map<NodeId, Progress>();
   votes = new Map<NodeId, boolean>();
@@ -71,6 +73,14 @@ export class Raft {
   /** Where leadership is being handed (NO_NODE when not transferring), and for how many ticks. */
   leadTransferee: NodeId = NO_NODE;
   transferElapsed = 0;
+  /**
+   * A TimeoutNow went out in this term. Its target may campaign past the followers' stickiness
+   * whenever it arrives, even after the transfer was abandoned here, so the lease is void until
+   * this node leaves the term.
+   */
+  timeoutNowSent = false;
+  /** A TimeoutNow arrived while a committed config entry was not yet in force: campaign once it is. */
+  transferCampaignPending = false;
   /** Entry data bytes the leader appended in this term and has not yet committed. */
   uncommittedBytes = 0;
   /** Proposals appended since the last Ready; their replication is sent when the Ready is built. */
@@ -95,6 +105,7 @@ export class Raft {
     const outgoing = meta?.votersOutgoing ?? [];
     this.voters = outgoing.length === 0 ? [new Set(meta?.voters ?? this.options.voters)] : [new Set(meta!.voters), new Set(outgoing)];
     this.learners = new Set(meta?.learners ?? this.options.learners);
+    this.configIndex = meta?.index ?? logIndex(0);
     this.snapshot = snapshot;
     const hardState = durable?.hardState;
     const offset = meta?.index ?? logIndex(0);
@@ -123,6 +134,11 @@ export class Raft {
     this.becomeFollower(this.term, NO_NODE);
   }
 
+  /** Whether a committed config entry is not yet in force here (it takes effect when handed out). */
+  hasConfigPending(): boolean {
+    return this.log.committedConfigIndex() > this.configIndex;
+  }
+
   lastTermNotAfterCurrent(): boolean {
     return this.log.lastTerm() <= this.term;
   }
@@ -145,7 +161,7 @@ export class Raft {
 
   send(m: Message): void {
     assert(m.to !== this.id, "a node never messages itself");
-    if (sendsBeforePersist(m)) this.messages.push(m);
+    if (sendsBeforePersist(m) && !(waitsForConfigCommit(m) && this.log.configCommitUnsynced())) this.messages.push(m);
     else this.messagesAfterPersist.push(m);
   }
 
@@ -167,6 +183,8 @@ export class Raft {
     this.appendPending = false;
     this.leadTransferee = NO_NODE;
     this.transferElapsed = 0;
+    this.timeoutNowSent = false;
+    this.transferCampaignPending = false;
     this.readOnly.reset();
   }
 
@@ -211,8 +229,17 @@ export class Raft {
     becomeLeaderState(this);
   }
 
-  /** Starts a (pre-)election; `transfer` marks one ordered by leadership transfer. */
+  /**
+   * Starts a (pre-)election; `transfer` marks one ordered by leadership transfer. Never while a
+   * committed config entry is not yet in force: the election would be decided by the quorums of a
+   * configuration the cluster has left (etcd's "Campaign" invariant). A transfer campaign waits for
+   * the entry to be handed out (RawNode.ready); another one waits for the next election timeout.
+   */
   campaign(kind: "preVote" | "vote", transfer = false): void {
+    if (this.hasConfigPending()) {
+      if (transfer) this.transferCampaignPending = true;
+      return;
+    }
     if (!this.isVoter(this.id)) return;
     if (kind === "preVote") this.becomePreCandidate();
     else this.becomeCandidate();

@@ -36,10 +36,12 @@ export interface Ready {
   readonly committedEntries: readonly Entry[];
   readonly readStates: readonly ReadState[];
   /**
-   * Whether step 1 needs its durability barrier: true when there are entries, a snapshot, or a new
-   * term or vote. A hard state that differs only in `commit` may be written without one (or not
-   * yet written): the commit index is volatile in Raft, and a restarted node learns it again from
-   * the leader or from its own next commit (etcd's MustSync).
+   * Whether step 1 needs its durability barrier: true when there are entries, a snapshot, a new
+   * term or vote, or a commit index that passed a configuration entry. A hard state that differs
+   * only in `commit` may otherwise be written without one (or not yet written): the commit index is
+   * volatile in Raft, and a restarted node learns it again from the leader or from its own next
+   * commit (etcd's MustSync). A configuration change is the exception: a restart must not revert
+   * one this node saw committed (RaftLog.configCommitUnsynced).
    */
   readonly mustSync: boolean;
 }
@@ -186,6 +188,10 @@ export class RawNode {
     if (last !== undefined) r.log.appliedTo(last.index);
     for (const entry of committedEntries) if (entry.kind === "config") applyConfigEntry(r, entry);
     maybeLeaveJoint(r);
+    if (r.transferCampaignPending && !r.hasConfigPending()) {
+      r.transferCampaignPending = false;
+      r.campaign("vote", true);
+    }
     // Again after the config entries: new members get their first append and a leaveJoint goes out now.
     flushAppends(r);
     const hardState = r.hardState();
@@ -202,7 +208,12 @@ export class RawNode {
       messagesAfterPersist: r.messagesAfterPersist,
       committedEntries,
       readStates: r.readStates,
-      mustSync: entries.length > 0 || r.pendingSnapshot !== undefined || hardState.term !== previous.term || hardState.vote !== previous.vote,
+      mustSync:
+        entries.length > 0 ||
+        r.pendingSnapshot !== undefined ||
+        hardState.term !== previous.term ||
+        hardState.vote !== previous.vote ||
+        r.log.configCommitUnsynced(),
     };
     r.pendingSnapshot = undefined;
     r.messages = [];
@@ -227,6 +238,7 @@ export class RawNode {
   advance(ready: Ready): void {
     const last = ready.entries.at(-1);
     if (last !== undefined) this.#raft.onPersisted(last.index, last.term);
+    if (ready.mustSync && ready.hardState !== undefined) this.#raft.log.commitSyncedTo(ready.hardState.commit);
     this.#afterInput();
   }
 

@@ -54,7 +54,9 @@ export function sendAppend(r: Raft, to: NodeId, sendIfEmpty: boolean): void {
 
 /** Leadership transfer: the target is up to date, so it may campaign at once. */
 export function sendTimeoutNow(r: Raft, to: NodeId): void {
-  r.send({ type: "timeoutNow", from: r.id, to, term: r.term });
+  r.timeoutNowSent = true;
+  // Sent only once `to` holds the whole log, so the commit index is within its matching log.
+  r.send({ type: "timeoutNow", from: r.id, to, term: r.term, commit: r.log.committed });
 }
 
 /** The follower needs entries compacted away: send the newest snapshot instead. */

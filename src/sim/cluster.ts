@@ -94,6 +94,9 @@ export class SimCluster {
   readonly #applyListeners: ApplyListener[] = [];
   readonly #readListeners: ReadListener[] = [];
   readonly #createStateMachine: () => StateMachine;
+  /** Set by the fault schedule: crash the next leader whose commit index advances, right after its Ready's messages left. */
+  crashOnLeaderCommit = false;
+  readonly #lastCommit = new Map<NodeId, number>();
 
   constructor(options: ClusterOptions) {
     this.options = options;
@@ -303,6 +306,13 @@ export class SimCluster {
     // A Ready that needs no sync costs the driver no write.
     const latency = ready.mustSync ? node.prng.int(this.options.diskLatencyMinMs, this.options.diskLatencyMaxMs + 1) : 0;
     this.#queue.push(this.now + latency, { type: "persisted", node: node.id, life: node.life, ready });
+    const advanced = ready.hardState !== undefined && ready.hardState.commit > (this.#lastCommit.get(node.id) ?? 0);
+    if (ready.hardState !== undefined) this.#lastCommit.set(node.id, ready.hardState.commit);
+    if (advanced && this.crashOnLeaderCommit && ready.softState.role === "leader") {
+      this.crashOnLeaderCommit = false;
+      this.options.tracer?.(this.now, node.id, `crash right after the commit index advanced to ${ready.hardState!.commit}`);
+      this.crash(node.id);
+    }
   }
 
   /** Marks a write done; handles the finished Readies at the head, in the order they were made. */

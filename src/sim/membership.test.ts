@@ -814,14 +814,73 @@ test("lease reads are not answered from the lease while a transfer is in progres
   assert.deepEqual(c.readStates(1).map((r) => [...r.context]), [[0xee, 1], [0xee, 2]], "answered once the round is acknowledged");
   assert.equal(c.readStates(1)[1]!.index, c.node(1).status().commitIndex);
 
-  // Abandoned after an election timeout: the lease (renewed by the heartbeats meanwhile) answers again.
+  // Abandoned after an election timeout. The TimeoutNow went out (the network lost it), and a delayed
+  // one could still start a campaign past the followers' stickiness: no lease for the rest of the term.
   c.tickAll(ELECTION_TICKS);
   assert.equal(c.node(1).propose(data(1)).ok, true, "the transfer was abandoned");
   c.deliver();
   c.node(1).readIndex(ctx(3), "lease");
   c.flush();
-  assert.equal(c.readStates(1).length, 3, "answered from the lease again");
-  assert.deepEqual(readHeartbeats(), []);
+  assert.equal(c.readStates(1).length, 2, "still not answered from the lease");
+  assert.deepEqual(readHeartbeats().map((m) => m.to), [2, 3], "a heartbeat round goes out");
+  c.deliver();
+  assert.equal(c.readStates(1).length, 3, "answered once the round is acknowledged");
+});
+
+test("a transfer abandoned before any TimeoutNow was sent leaves the lease intact", () => {
+  const c = ledCluster({ nodes: 3, raft: { readOnlyMode: "lease" } });
+  const t = c.node(1).status().term;
+  c.crash(2);
+  assert.equal(c.propose(1, data(1)).ok, true, "an entry node 2 lacks, so it is never caught up");
+  assert.deepEqual(c.node(1).transferLeader(nodeId(2)), { ok: true });
+  c.tickAll(ELECTION_TICKS);
+  assert.equal(c.node(1).propose(data(2)).ok, true, "the transfer was abandoned");
+  c.deliver();
+  assert.equal(c.delivered.filter((m) => m.type === "timeoutNow").length, 0, "no TimeoutNow was ever sent");
+  c.node(1).readIndex(data(0xee, 1), "lease");
+  c.flush();
+  assert.equal(c.readStates(1).length, 1, "answered from the lease");
+  assert.equal(c.inFlight.filter((m) => m.type === "heartbeat" && m.context !== 0).length, 0, "with no heartbeat round");
+  assert.equal(c.node(1).status().term, t);
+});
+
+test("issue 12 regression: no stale lease read after an abandoned transfer whose TimeoutNow reached the target", () => {
+  const c = ledCluster({ nodes: 3, raft: { readOnlyMode: "lease" } });
+  const oldTerm = c.node(1).status().term;
+  // n2 lags: its link to n1 is down while n1 commits a few entries with n3.
+  c.cut(1, 2);
+  for (let k = 1; k <= 3; k++) assert.equal(c.propose(1, data(k)).ok, true);
+  const answeredBefore = c.node(1).status().commitIndex;
+  assert.deepEqual(c.node(1).transferLeader(nodeId(2)), { ok: true });
+  // n3 keeps acknowledging n1's heartbeats, renewing n1's lease during the transfer.
+  for (let k = 0; k < 5; k++) {
+    c.tick(1);
+    c.tick(3);
+    c.deliver();
+  }
+  // n2's link comes back; n2 catches up and receives TimeoutNow; right after that, n1 is cut off.
+  c.uncut(1, 2);
+  c.afterStep = (m) => {
+    if (m?.type === "timeoutNow") c.isolate(1);
+  };
+  c.tick(1);
+  c.deliver();
+  c.afterStep = undefined;
+  assert.equal(c.delivered.filter((m) => m.type === "timeoutNow").length, 1, "the TimeoutNow reached n2");
+  const newLeader = c.node(2).status();
+  assert.equal(newLeader.role, "leader", "n2 won the transfer campaign with n3's vote");
+  assert.ok(newLeader.term > oldTerm);
+  for (let k = 1; k <= 3; k++) assert.equal(c.propose(2, data(0x10 + k)).ok, true);
+  const committed = c.node(2).status().commitIndex;
+  assert.ok(committed > answeredBefore, `n2 committed ${committed}, beyond ${answeredBefore}`);
+  // n1, cut off, abandons the transfer after its election timeout while still believing it leads.
+  for (let k = 0; k < ELECTION_TICKS && c.node(1).propose(data(0x20)).ok === false; k++) c.tick(1);
+  assert.equal(c.node(1).status().role, "leader", "n1 has not noticed yet");
+  assert.equal(c.node(1).status().term, oldTerm);
+  c.node(1).readIndex(data(0xee, 9), "lease");
+  c.flush();
+  const stale = c.readStates(1).filter((r) => r.index < committed);
+  assert.deepEqual(stale.map((r) => r.index), [], `n1 answered a lease read below index ${committed}, which n2 has committed`);
 });
 
 // ---- joiners: learning the configuration ---------------------------------------------------------
@@ -924,4 +983,55 @@ test("seed sweep of membership-change runs: at least 100 seeded runs with random
   for (const kind of ["add learner", "promote", "remove", "remove (the leader)", "transfer leadership"]) {
     assert.ok((accepted.get(kind) ?? 0) > 0, `no accepted "${kind}" across the sweep: ${JSON.stringify([...accepted])}`);
   }
+});
+
+// ---- a removal and a crash (issue 12) -------------------------------------------------------------
+
+test("issue 12 regression: a leader that crashes right after committing a removal leaves a cluster that can elect a leader", () => {
+  // Two voters shrink to one: node 2 is removed. The moment leaveJoint commits, node 1's disk stops
+  // keeping up (its Readies are held, then lost by a crash); what it sends meanwhile still leaves.
+  const c = ledCluster({ nodes: 2 });
+  assert.equal(c.propose(1, data(1)).ok, true);
+  const leave = propose(c, 1, "remove", 2) + 1;
+  c.afterStep = (m) => {
+    if (m?.type !== "appendEntriesResponse" || m.from !== 2 || !m.success || m.matchIndex < leave) return;
+    c.afterStep = undefined;
+    c.hold(1);
+    // A proposal right behind the commit: its append leaves before node 1's disk has anything.
+    assert.equal(c.node(1).propose(data(2)).ok, true);
+  };
+  c.deliver();
+  assert.equal(c.node(1).status().commitIndex, leave, "leaveJoint committed on node 1 (in memory)");
+  c.crash(1);
+  c.restart(1);
+  for (let k = 0; k < 10 * ELECTION_TICKS && c.leader() === 0; k++) c.tickAll(1);
+  assert.equal(c.leader(), 1, `a leader is elected; node 1 is ${JSON.stringify(configOf(c, 1))} with log ${c.logTerms(1).length}, node 2 is ${JSON.stringify(configOf(c, 2))} with log ${c.logTerms(2).length}`);
+  const result = c.propose(1, data(3));
+  assert.ok(result.ok && "index" in result);
+  c.tickAll(2);
+  assert.equal(c.node(1).status().appliedIndex, result.index, "and commits");
+  assert.deepEqual(configOf(c, 1), simple([1]));
+});
+
+test("a transfer target that missed the commit of a removal learns it from the TimeoutNow and campaigns in the new configuration", () => {
+  const c = ledCluster({ nodes: 3 });
+  // Node 2 never hears that leaveJoint committed: every message carrying that commit index is lost.
+  let leave = Infinity;
+  c.dropIf = (m) => m.to === 2 && ((m.type === "heartbeat" && m.commit >= leave) || (m.type === "appendEntries" && m.leaderCommit >= leave));
+  leave = propose(c, 1, "remove", 3) + 1;
+  c.deliver();
+  c.tickAll(1);
+  c.dropIf = undefined;
+  assert.deepEqual(configOf(c, 1), simple([1, 2]));
+  assert.ok(c.node(2).status().lastIndex >= leave && c.node(2).status().commitIndex < leave, "node 2 holds leaveJoint but not its commit");
+  const since = c.delivered.length;
+  assert.deepEqual(c.node(1).transferLeader(nodeId(2)), { ok: true });
+  c.deliver();
+  assert.equal(c.leader(), 2);
+  assert.deepEqual(configOf(c, 2), simple([1, 2]));
+  assert.deepEqual(
+    deliveredSince(c, since, (m) => m.type === "voteRequest").map((m) => [m.from, m.to]),
+    [[2, 1]],
+    "node 2 asked only the voters of the configuration that committed",
+  );
 });

@@ -1,7 +1,8 @@
 import { test } from "node:test";
 import assert from "node:assert/strict";
-import { Prng, RawNode } from "../raft/index.js";
-import { logIndex, nodeId } from "../util/ids.js";
+import { NO_NODE, Prng, RawNode, type Entry } from "../raft/index.js";
+import { encodeConfEntry } from "../raft/confchange.js";
+import { logIndex, nodeId, term } from "../util/ids.js";
 import { ScriptedCluster } from "./scripted.js";
 
 test("mustSync: entries, a new term and a new vote need the barrier; a Ready that only moves the commit index does not", () => {
@@ -60,4 +61,38 @@ test("a state machine's own applied index ahead of a lost commit index is truste
   );
   assert.equal(restarted.status().commitIndex, lastIndex);
   assert.equal(restarted.ready().committedEntries.length, 0, "nothing already applied is handed out again");
+});
+
+test("mustSync: a commit index that passes a configuration entry is synced, on the leader and on the followers", () => {
+  const c = new ScriptedCluster({ nodes: 3, joiners: 1 });
+  c.campaign(1);
+  assert.equal(c.propose(1, new Uint8Array([1])).ok, true);
+  c.tickAll(2);
+  const normal = c.node(1).status().commitIndex;
+  assert.ok(c.hardState(2).commit < normal, "a commit index covering only normal entries is not synced on its own");
+  const add = c.node(1).proposeConfChange({ type: "addLearner", id: nodeId(4), context: new Uint8Array(0) });
+  assert.ok(add.ok);
+  c.tickAll(2);
+  for (const id of [1, 2, 3]) {
+    assert.ok(c.hardState(id).commit >= add.index, `node ${id}: durable commit ${c.hardState(id).commit} covers the config entry at ${add.index}`);
+  }
+});
+
+test("a config entry in the log proves the config entries before it committed: a restart after a torn write keeps them in force", () => {
+  // A torn write kept the promotion's entry but not the hard state written after it.
+  const conf = (index: number, entry: Parameters<typeof encodeConfEntry>[0]): Entry => ({ index: logIndex(index), term: term(2), kind: "config", data: encodeConfEntry(entry) });
+  const addLearner = conf(3, { op: "simple", change: { type: "addLearner", id: nodeId(4), context: new Uint8Array(0) } });
+  const promote = conf(4, { op: "enterJoint", change: { type: "promote", id: nodeId(4), context: new Uint8Array(0) } });
+  const entries: Entry[] = [
+    { index: logIndex(1), term: term(1), kind: "config", data: encodeConfEntry({ op: "bootstrap", voters: [nodeId(1), nodeId(2), nodeId(3)] }) },
+    { index: logIndex(2), term: term(2), kind: "normal", data: new Uint8Array(0) },
+    addLearner,
+    promote,
+  ];
+  const raw = new RawNode({ id: nodeId(3), voters: [], random: new Prng(1), checkInvariants: true }, { hardState: { term: term(2), vote: NO_NODE, commit: logIndex(1) }, entries });
+  assert.equal(raw.status().commitIndex, 3, "the addition is known committed; the promotion is not");
+  raw.campaign();
+  assert.equal(raw.status().role, "follower", "no campaign while the committed addition is not yet in force");
+  raw.advance(raw.ready());
+  assert.deepEqual([...raw.config().learners], [4], "in force once handed out");
 });

@@ -1,4 +1,4 @@
-import { RawNode, type Entry, type HardState, type Message, type NodeId, type RaftOptions, type ReadState, type Snapshot } from "../raft/index.js";
+import { RawNode, type Entry, type HardState, type Message, type NodeId, type RaftOptions, type Ready, type ReadState, type Snapshot } from "../raft/index.js";
 import { logIndex, NO_NODE, nodeId, term, type Term } from "../util/ids.js";
 import { Prng } from "../util/prng.js";
 import { MemoryStorage } from "./memory_storage.js";
@@ -21,7 +21,11 @@ export interface ScriptedOptions {
 /**
  * A cluster driven step by step with no clock: a test says which node ticks, campaigns or
  * proposes and when messages are delivered (etcd's `network` test harness). Every Ready is
- * persisted at once; `deliver()` moves messages until the cluster is quiet. Links can be cut.
+ * persisted at once, unless the node's disk is held (`hold`); `deliver()` moves messages until the
+ * cluster is quiet. Links can be cut.
+ *
+ * It drives RawNode itself, not the node's Ready loop: single-stepping the core message by message
+ * is the point of these tests. The simulator's sweep runs the real node.
  */
 export class ScriptedCluster {
   /** Every node: the initial voters first, then the joiners. */
@@ -35,6 +39,8 @@ export class ScriptedCluster {
   readonly #readStates = new Map<NodeId, ReadState[]>();
   readonly #prng: Prng;
   readonly #cut = new Set<string>();
+  /** Nodes whose disk is held: their Readies wait, unpersisted, for `release` (or are lost by `crash`). */
+  readonly #held = new Map<NodeId, Ready[]>();
   /** Messages sent and not yet delivered, in send order. */
   inFlight: Message[] = [];
   /** Every message delivered so far, for tests that count round trips. */
@@ -149,6 +155,22 @@ export class ScriptedCluster {
   crash(id: number): void {
     this.#nodes.set(nodeId(id), undefined);
     this.#storage.get(nodeId(id))!.dropDeferred();
+    this.#held.delete(nodeId(id));
+  }
+
+  /**
+   * Holds the node's disk: its Readies are not persisted until `release`, while what may leave
+   * before a persist (Ready.messages) still goes. A crash meanwhile loses them.
+   */
+  hold(id: number): void {
+    if (!this.#held.has(nodeId(id))) this.#held.set(nodeId(id), []);
+  }
+
+  /** Persists the held Readies in order and lets the node's disk keep up again. */
+  release(id: number): void {
+    const held = this.#held.get(nodeId(id)) ?? [];
+    this.#held.delete(nodeId(id));
+    for (const ready of held) this.#persist(nodeId(id), ready);
   }
 
   restart(id: number): void {
@@ -243,15 +265,25 @@ export class ScriptedCluster {
         if (raw === undefined || !raw.hasReady()) continue;
         again = true;
         const ready = raw.ready();
-        const storage = this.#storage.get(id)!;
-        if (ready.mustSync) storage.save(ready.hardState, ready.entries, ready.snapshot);
-        else storage.defer(ready.hardState);
-        this.inFlight.push(...ready.messages, ...ready.messagesAfterPersist);
-        this.#applied.get(id)!.push(...ready.committedEntries);
-        this.#readStates.get(id)!.push(...ready.readStates);
-        raw.advance(ready);
+        const held = this.#held.get(id);
+        if (held === undefined) {
+          this.#persist(id, ready);
+        } else {
+          this.inFlight.push(...ready.messages);
+          held.push({ ...ready, messages: [] });
+        }
       }
     }
+  }
+
+  #persist(id: NodeId, ready: Ready): void {
+    const storage = this.#storage.get(id)!;
+    if (ready.mustSync) storage.save(ready.hardState, ready.entries, ready.snapshot);
+    else storage.defer(ready.hardState);
+    this.inFlight.push(...ready.messages, ...ready.messagesAfterPersist);
+    this.#applied.get(id)!.push(...ready.committedEntries);
+    this.#readStates.get(id)!.push(...ready.readStates);
+    this.node(id).advance(ready);
   }
 }
 

@@ -30,8 +30,9 @@ export function describeMessage(m: Message): string {
     case "propose":
       return `${head} ${m.data.length} item(s)`;
     case "readIndexRequest":
-    case "timeoutNow":
       return head;
+    case "timeoutNow":
+      return `${head} commit=${m.commit}`;
     case "readIndexResponse":
       return `${head} index=${m.index}`;
     default:

@@ -163,6 +163,10 @@ function scheduleFaults(cluster: SimCluster, prng: Prng, options: RunOptions): v
           trace("heal network");
           return;
         case 4: {
+          if (prng.chance(0.5)) {
+            cluster.crashOnLeaderCommit = true;
+            return;
+          }
           const id = prng.pick(ids);
           cluster.crash(id);
           return;
@@ -251,6 +255,7 @@ function checkLiveness(cluster: SimCluster, workload: ClientWorkload, options: R
   const trace = (text: string): void => options.cluster.tracer?.(cluster.now, undefined, text);
   cluster.network.heal();
   cluster.network.faults = HEALTHY_NETWORK;
+  cluster.crashOnLeaderCommit = false;
   for (const id of cluster.ids) cluster.restart(id);
   trace("heal everything: liveness phase");
   const healedAt = cluster.now;

@@ -166,7 +166,7 @@ function bodyBytes(m: Message): number {
     case "readIndexResponse":
       return U32_BYTES + m.context.length + U64_BYTES;
     case "timeoutNow":
-      return 0;
+      return U64_BYTES;
     default:
       return assertNever(m, "message");
   }
@@ -223,6 +223,7 @@ function writeBody(w: ByteWriter, m: Message): void {
       w.u64(m.index);
       return;
     case "timeoutNow":
+      w.u64(m.commit);
       return;
     default:
       return assertNever(m, "message");
@@ -348,7 +349,7 @@ function readBody(r: ByteReader, tag: number, from: NodeId, to: NodeId, t: Term)
     case TAGS.readIndexResponse:
       return { type: "readIndexResponse", from, to, term: t, context: r.bytes("context"), index: logIndex(r.u64("index")) };
     case TAGS.timeoutNow:
-      return { type: "timeoutNow", from, to, term: t };
+      return { type: "timeoutNow", from, to, term: t, commit: logIndex(r.u64("commit")) };
     default:
       return r.fail("tag", `unknown message tag ${tag}`);
   }
