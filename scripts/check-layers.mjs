@@ -29,6 +29,12 @@ const IMPURE_GLOBALS = new Set([
 ]);
 const FS_SPECIFIERS = new Set(["fs", "fs/promises", "node:fs", "node:fs/promises"]);
 const FS_OWNER = "storage/fs_disk.ts";
+// The node reads time and schedules work only through its Clock, so the simulator can run it on
+// virtual time: one file implements the real clock.
+const CLOCKED = "node";
+const CLOCK_OWNER = "node/real_clock.ts";
+const TIME_GLOBALS = new Set(["Date", "setTimeout", "setInterval", "setImmediate", "clearTimeout", "clearInterval", "clearImmediate", "performance"]);
+const TIME_SPECIFIERS = new Set(["perf_hooks", "node:perf_hooks", "timers", "node:timers", "timers/promises", "node:timers/promises"]);
 const PACKAGE_NAME = "raftkv";
 
 const rootArg = process.argv[2] ?? "src";
@@ -103,6 +109,18 @@ function isMemberName(id) {
   return named && p.name === id;
 }
 
+/** Reports uses of the clock's globals outside the clock module. */
+function checkClock(rel, sf) {
+  const visit = (node) => {
+    if (ts.isIdentifier(node) && TIME_GLOBALS.has(node.text) && !isMemberName(node)) {
+      const line = sf.getLineAndCharacterOfPosition(node.getStart(sf)).line + 1;
+      report(rel, line, `clock: ${node.text} outside ${CLOCK_OWNER} (use the node's Clock)`);
+    }
+    ts.forEachChild(node, visit);
+  };
+  visit(sf);
+}
+
 /** Reports ambient effects found in the AST, so comments and strings never match. */
 function checkPurity(rel, sf) {
   const at = (node) => sf.getLineAndCharacterOfPosition(node.getStart(sf)).line + 1;
@@ -133,8 +151,10 @@ for (const rel of files) {
   const folder = folderOf(rel);
   const allowed = LAYERS[folder];
   const pure = PURE.has(folder) && !rel.endsWith(".test.ts");
+  const clocked = folder === CLOCKED && rel !== CLOCK_OWNER && !/\.test(\.helper)?\.ts$/.test(rel);
   if (!allowed) report(rel, 1, `folder "${folder}" is not in the layer table of scripts/check-layers.mjs`);
   if (pure) checkPurity(rel, sf);
+  if (clocked) checkClock(rel, sf);
   const out = [];
   edges.set(rel, out);
 
@@ -155,6 +175,7 @@ for (const rel of files) {
       }
     } else if (isBuiltin(spec)) {
       if (pure) report(rel, line, `impure: imports Node builtin "${spec}" in the pure core`);
+      else if (clocked && TIME_SPECIFIERS.has(spec)) report(rel, line, `clock: imports "${spec}" outside ${CLOCK_OWNER} (use the node's Clock)`);
       else if (FS_SPECIFIERS.has(spec) && rel !== FS_OWNER) {
         report(rel, line, `only ${path.join(rootArg, FS_OWNER)} may import "${spec}" (go through the Disk interface)`);
       }

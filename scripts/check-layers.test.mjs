@@ -92,4 +92,24 @@ describe("check-layers", { concurrency: true }, () => {
   test("node:fs outside storage/fs_disk.ts is reported", () =>
     assertReports({ "storage/wal.ts": "import { readFileSync } from 'fs';\nexport const r = readFileSync;\n" },
       /storage\/wal\.ts:1: only .*fs_disk\.ts may import "fs"/));
+
+  test("a timer in src/node outside the clock module is reported", () =>
+    assertReports({ "node/ticker.ts": "export const t = (f: () => void): unknown => setInterval(f, 10);\n" },
+      /node\/ticker\.ts:1: clock: setInterval outside node\/real_clock\.ts/));
+
+  test("performance.now() and node:perf_hooks in src/node outside the clock module are reported", async () => {
+    const { status, out } = await check({
+      "node/now.ts": "import { performance as p } from 'node:perf_hooks';\nexport const now = (): number => performance.now() + p.now();\n",
+    });
+    assert.equal(status, 1, out);
+    assert.match(out, /node\/now\.ts:1: clock: imports "node:perf_hooks"/);
+    assert.match(out, /node\/now\.ts:2: clock: performance outside/);
+  });
+
+  test("the clock module itself may use timers and performance", async () => {
+    const { status, out } = await check({
+      "node/real_clock.ts": "import { performance } from 'node:perf_hooks';\nexport const now = (): number => performance.now() + Date.now();\nexport const soon = (f: () => void): void => void setImmediate(f);\n",
+    });
+    assert.equal(status, 0, out);
+  });
 });

@@ -1,12 +1,15 @@
 import { randomInt } from "node:crypto";
-import type { NodeId } from "../raft/index.js";
+import type { NodeId, Random } from "../raft/index.js";
 import { fsDisk, type Disk } from "../storage/index.js";
-import { TcpTransport, type PeerAddress } from "../transport/index.js";
+import type { PeerAddress } from "../transport/index.js";
 import { Prng } from "../util/prng.js";
+import type { Clock, Timer } from "./clock.js";
 import { isValidName, nodeIdOf } from "./names.js";
 import { AddressBook, type MemberAddress } from "./members.js";
 import { RaftNode, type NodeObserver } from "./node.js";
 import { NodeStorage, type NodeIdentity } from "./node_storage.js";
+import { connectTcp, type ConnectPeers, type PeerTransport } from "./peer_transport.js";
+import { realClock } from "./real_clock.js";
 import type { StateMachine } from "./state_machine.js";
 
 export interface CreateNodeOptions {
@@ -31,7 +34,13 @@ export interface CreateNodeOptions {
   readonly proposalTimeoutMs?: number;
   readonly observer?: NodeObserver;
   readonly onWarning?: (text: string) => void;
+  /** The world the node runs in: the real one by default; the simulator passes its own. */
   readonly disk?: Disk;
+  readonly clock?: Clock;
+  readonly random?: Random;
+  readonly connectPeers?: ConnectPeers;
+  readonly checkInvariants?: boolean;
+  readonly onBug?: (error: unknown) => void;
 }
 
 export type CreateNodeResult = { readonly ok: true; readonly node: Node } | { readonly ok: false; readonly error: string };
@@ -48,7 +57,7 @@ export interface MemberInfo {
 export interface Node {
   readonly raft: RaftNode;
   readonly name: string;
-  readonly transport: TcpTransport;
+  readonly transport: PeerTransport;
   /** The member name behind a numeric id ("n2"), or the number as text if unknown. */
   nameOf(id: NodeId): string;
   /** The voters and learners of the configuration in force, by name. */
@@ -94,14 +103,21 @@ export async function createNode(options: CreateNodeOptions): Promise<CreateNode
   }
   const members = identity.members.map((m) => ({ ...m, id: nodeIdOf(m.name) }));
   const self = members.find((m) => m.name === identity.name)!;
-  const transportRef: { current?: TcpTransport } = {};
+  const clock = options.clock ?? realClock;
+  const transportRef: { current?: PeerTransport } = {};
+  const removals = new Set<Timer>();
   const follow = (change: { added?: [NodeId, MemberAddress]; removed?: NodeId }): void => {
     const [id, address] = change.added ?? [];
     const addr = address === undefined ? undefined : parseAddress(address.peerAddr);
     if (id !== undefined && id !== self.id && addr !== undefined) transportRef.current?.setPeer(id, addr);
     const removed = change.removed;
+    if (removed === undefined || removed === self.id) return;
     // Keep the connection a moment: the last append, telling the removed node of its removal, is queued on it.
-    if (removed !== undefined && removed !== self.id) setTimeout(() => transportRef.current?.removePeer(removed), 2_000).unref();
+    const timer = clock.after(2_000, () => {
+      removals.delete(timer);
+      transportRef.current?.removePeer(removed);
+    });
+    removals.add(timer);
   };
   const listen = parseAddress(options.listenPeer ?? self.peerAddr);
   if (listen === undefined) {
@@ -116,7 +132,8 @@ export async function createNode(options: CreateNodeOptions): Promise<CreateNode
     stateMachine: options.stateMachine,
     storage,
     durable,
-    random: new Prng(randomInt(2 ** 31)),
+    random: options.random ?? new Prng(randomInt(2 ** 31)),
+    clock,
     electionTimeoutMs: options.electionTimeoutMs ?? 150,
     heartbeatMs: options.heartbeatMs ?? 50,
     snapshotEntries: options.snapshotEntries ?? 10_000,
@@ -124,6 +141,8 @@ export async function createNode(options: CreateNodeOptions): Promise<CreateNode
     snapshotKeepEntries: options.snapshotKeepEntries ?? 1_000,
     proposalTimeoutMs: options.proposalTimeoutMs ?? 5_000,
     observer: options.observer,
+    checkInvariants: options.checkInvariants,
+    onBug: options.onBug,
   });
   const peers = new Map<NodeId, PeerAddress>();
   for (const m of members) if (m.id !== self.id) peers.set(m.id, parseAddress(m.peerAddr)!);
@@ -131,20 +150,20 @@ export async function createNode(options: CreateNodeOptions): Promise<CreateNode
     const addr = parseAddress(address.peerAddr);
     if (id !== self.id && addr !== undefined) peers.set(id, addr);
   }
-  const transport = new TcpTransport({
-    id: self.id,
-    listen,
-    peers,
-    onMessage: (m) => raft.receive(m),
-    ...(options.onWarning === undefined ? {} : { onWarning: options.onWarning }),
-  });
-  transportRef.current = transport;
+  let transport: PeerTransport;
   try {
-    await transport.start();
+    transport = await (options.connectPeers ?? connectTcp)({
+      id: self.id,
+      listen,
+      peers,
+      onMessage: (m) => raft.receive(m),
+      ...(options.onWarning === undefined ? {} : { onWarning: options.onWarning }),
+    });
   } catch (error) {
     await storage.close();
     return { ok: false, error: error instanceof Error ? error.message : String(error) };
   }
+  transportRef.current = transport;
   raft.start(transport);
   return {
     ok: true,
@@ -154,7 +173,10 @@ export async function createNode(options: CreateNodeOptions): Promise<CreateNode
       transport,
       nameOf: (id) => raft.addressBook().get(id)?.name ?? String(id),
       members: () => membersOf(raft),
-      stop: () => raft.stop(),
+      stop: () => {
+        for (const timer of removals) timer.cancel();
+        return raft.stop();
+      },
     },
   };
 }

@@ -1,5 +1,3 @@
-import { randomInt } from "node:crypto";
-import { performance } from "node:perf_hooks";
 import {
   decodeConfEntry,
   RawNode,
@@ -16,6 +14,8 @@ import {
   type Role,
   type Term,
 } from "../raft/index.js";
+import type { Clock, Timer } from "./clock.js";
+import type { PeerTransport } from "./peer_transport.js";
 import { assert } from "../util/assert.js";
 import type { StorageError } from "../storage/index.js";
 import { logIndex, NO_NODE, type LogIndex } from "../util/ids.js";
@@ -26,12 +26,6 @@ import { unwrap, wrapForwarded, wrapLocal } from "./proposal_envelope.js";
 import { ReadRounds } from "./read_rounds.js";
 import type { SnapshotInProgress, StateMachine } from "./state_machine.js";
 import { decodeNodeSnapshot, encodeNodeSnapshot, nodeSnapshotHeader, type AddressBook, type MemberAddress } from "./members.js";
-
-/** How a node sends to its peers; created around the node's message handler. */
-export interface PeerTransport {
-  send(messages: readonly Message[]): void;
-  close(): Promise<void>;
-}
 
 export type ReadConsistency = "linearizable" | "lease" | "serializable";
 
@@ -54,6 +48,14 @@ export interface NodeObserver {
   snapshot?(info: { kind: "taken" | "installed"; index: number; bytes: number; seconds: number }): void;
   /** The log was compacted: entries through `index` are gone from the WAL. */
   compacted?(index: number): void;
+  /** What the node recovered from its data directory when it started (for checkers). */
+  recovered?(durable: DurableState): void;
+  /** A Ready was taken from the core; its `messages` leave next (for checkers). */
+  readyStarted?(ready: Ready): void;
+  /** A Ready's snapshot, entries and hard state are durable; nothing of it was sent or applied yet (for checkers). */
+  readyPersisted?(ready: Ready): void;
+  /** Entries handed to the state machine, in order, once applied (for checkers). */
+  entriesApplied?(entries: readonly Entry[]): void;
 }
 
 export interface RaftNodeOptions {
@@ -68,6 +70,7 @@ export interface RaftNodeOptions {
   readonly storage: NodeStorage;
   readonly durable: DurableState;
   readonly random: Random;
+  readonly clock: Clock;
   readonly electionTimeoutMs: number;
   readonly heartbeatMs: number;
   /** Take a snapshot every this many applied entries, or this many applied command bytes. */
@@ -78,6 +81,13 @@ export interface RaftNodeOptions {
   /** A proposal not applied within this time fails as "timeout" (outcome unknown). */
   readonly proposalTimeoutMs: number;
   readonly observer?: NodeObserver | undefined;
+  /** Check the core's invariants after every input (the simulator does; it costs a little). */
+  readonly checkInvariants?: boolean | undefined;
+  /**
+   * Told of an error that escaped the Ready loop: a bug, after which the node is stopped. Without
+   * it the error is thrown on, so the process dies with it.
+   */
+  readonly onBug?: ((error: unknown) => void) | undefined;
 }
 
 /** Raft refused a membership change; `reason` says why (nothing was proposed). */
@@ -115,7 +125,7 @@ const snapshotStepBytes = 1 << 20;
 interface SnapshotParts {
   readonly index: LogIndex;
   readonly data: Uint8Array;
-  /** When encoding began (performance.now()). */
+  /** When encoding began (Clock.now()). */
   readonly started: number;
 }
 
@@ -130,16 +140,17 @@ export class RaftNode {
   readonly #options: RaftNodeOptions;
   readonly #stateMachine: StateMachine;
   readonly #storage: NodeStorage;
+  readonly #clock: Clock;
   #transport: PeerTransport | undefined;
-  readonly #pending = new PendingProposals();
-  readonly #forwarded = new ForwardedProposals();
+  readonly #pending: PendingProposals;
+  readonly #forwarded: ForwardedProposals;
   /** Tells this run's forwarded proposals from those of an earlier run of this member. */
-  readonly #epoch = randomInt(0, 2 ** 32);
+  readonly #epoch: number;
   readonly #appliedWaiters = new AppliedWaiters();
   readonly #reads: ReadRounds;
   readonly #tickMs: number;
-  #tickTimer: NodeJS.Timeout | undefined;
-  #lastTickAt = performance.now();
+  #tickTimer: Timer | undefined;
+  #lastTickAt: number;
   /** When our own event loop last stalled past a tick: a lease cannot be trusted across a stall. */
   #lastStallAt = -Infinity;
   #applied: number;
@@ -171,11 +182,17 @@ export class RaftNode {
     this.id = options.id;
     this.#stateMachine = options.stateMachine;
     this.#storage = options.storage;
+    this.#clock = options.clock;
+    this.#lastTickAt = options.clock.now();
+    this.#pending = new PendingProposals(options.clock);
+    this.#forwarded = new ForwardedProposals(options.clock);
+    this.#epoch = options.random.int(0, 2 ** 32);
     this.#tickMs = Math.max(1, Math.round(options.heartbeatMs / ticksPerHeartbeat));
     const electionTicks = Math.max(ticksPerHeartbeat + 1, Math.round(options.electionTimeoutMs / this.#tickMs));
     const durable = options.durable;
+    options.observer?.recovered?.(durable);
     this.#raw = new RawNode(
-      { id: options.id, voters: options.voters, random: options.random, electionTicks, heartbeatTicks: ticksPerHeartbeat },
+      { id: options.id, voters: options.voters, random: options.random, electionTicks, heartbeatTicks: ticksPerHeartbeat, checkInvariants: options.checkInvariants ?? false },
       durable.snapshot === undefined ? durable : { ...durable, snapshot: { meta: durable.snapshot.meta, data: dataOnDisk } },
     );
     this.#book = options.addressBook;
@@ -183,15 +200,16 @@ export class RaftNode {
     if (snapshot !== undefined) this.#restore(snapshot.data);
     this.#applied = snapshot?.meta.index ?? 0;
     this.#lastSnapshotIndex = this.#applied;
-    this.#reads = new ReadRounds((context) => this.#startReadIndex(context, "safe"), 2 * options.electionTimeoutMs);
-    this.#leaseReads = new ReadRounds((context) => this.#startReadIndex(context, "lease"), 2 * options.electionTimeoutMs);
+    const readTimeoutMs = 2 * options.electionTimeoutMs;
+    this.#reads = new ReadRounds({ start: (context) => this.#startReadIndex(context, "safe"), timeoutMs: readTimeoutMs, clock: options.clock });
+    this.#leaseReads = new ReadRounds({ start: (context) => this.#startReadIndex(context, "lease"), timeoutMs: readTimeoutMs, clock: options.clock });
   }
 
   /** Starts ticking and talking; `transport` is built around `receive`. */
   start(transport: PeerTransport): void {
     this.#transport = transport;
-    this.#lastTickAt = performance.now();
-    this.#tickTimer = setInterval(() => this.#onTimer(), this.#tickMs);
+    this.#lastTickAt = this.#clock.now();
+    this.#tickTimer = this.#clock.every(this.#tickMs, () => this.#onTimer());
     this.#schedule();
   }
 
@@ -291,7 +309,7 @@ export class RaftNode {
     if (refusal !== undefined) throw new NodeRequestError(refusal);
     if (consistency === "serializable") return;
     // A lease is void across our own stall: the followers' stickiness kept running meanwhile.
-    const useLease = consistency === "lease" && performance.now() - this.#lastStallAt > this.#options.electionTimeoutMs;
+    const useLease = consistency === "lease" && this.#clock.now() - this.#lastStallAt > this.#options.electionTimeoutMs;
     const index = await (useLease ? this.#leaseReads : this.#reads).read();
     return this.#appliedWaiters.waitFor(index, this.#applied);
   }
@@ -339,11 +357,11 @@ export class RaftNode {
   async stop(gracePeriodMs = 1000): Promise<void> {
     if (this.#stopping) return;
     this.#stopping = true;
-    const deadline = performance.now() + gracePeriodMs;
-    while (this.pendingProposals() > 0 && performance.now() < deadline && this.#failure === undefined) {
-      await new Promise((resolve) => setTimeout(resolve, 10));
+    const deadline = this.#clock.now() + gracePeriodMs;
+    while (this.pendingProposals() > 0 && this.#clock.now() < deadline && this.#failure === undefined) {
+      await new Promise<void>((resolve) => this.#clock.after(10, resolve));
     }
-    if (this.#tickTimer !== undefined) clearInterval(this.#tickTimer);
+    this.#tickTimer?.cancel();
     this.#closed = true;
     await this.#loopIdle;
     this.#pending.failAll({ type: "timeout" });
@@ -369,7 +387,7 @@ export class RaftNode {
   }
 
   #onTimer(): void {
-    const now = performance.now();
+    const now = this.#clock.now();
     const due = Math.floor((now - this.#lastTickAt) / this.#tickMs);
     if (due <= 0) return;
     this.#lastTickAt += due * this.#tickMs;
@@ -380,7 +398,7 @@ export class RaftNode {
     // Our own loop stalled (GC, a slow apply, a blocked disk call): let the network input that
     // waited meanwhile in first, so a live leader's heartbeats count before our missed ticks do.
     this.#lastStallAt = now;
-    setImmediate(() => this.#tick(due));
+    this.#clock.soon(() => this.#tick(due));
   }
 
   #tick(times: number): void {
@@ -394,13 +412,13 @@ export class RaftNode {
     if (!this.#raw.hasReady() && this.#snapshotEncoded === undefined) return;
     if (this.#loopRunning && this.#wakeLoop === undefined) return;
     this.#loopScheduled = true;
-    // setImmediate, not a microtask: input that arrives in this I/O phase joins the batch.
-    setImmediate(() => {
+    // Not a microtask: input that arrives in this I/O phase joins the batch.
+    this.#clock.soon(() => {
       this.#loopScheduled = false;
       // After stop() has waited for the loop, nothing may touch the closed log.
       if (this.#closed) return;
       if (this.#loopRunning) this.#wakeLoop?.();
-      else this.#loopIdle = this.#runLoop();
+      else this.#loopIdle = this.#runLoop().catch((error: unknown) => this.#bug(error));
     });
   }
 
@@ -435,7 +453,7 @@ export class RaftNode {
     const oldest = this.#inFlight[0]!;
     await new Promise<void>((resolve) => {
       this.#wakeLoop = resolve;
-      void oldest.then(resolve);
+      void oldest.then(resolve, resolve);
     });
     this.#wakeLoop = undefined;
   }
@@ -448,8 +466,9 @@ export class RaftNode {
     // follow at once, so no one sees a member without its name in between.
     const snapshotState = ready.snapshot === undefined ? undefined : this.#adoptBook(ready.snapshot.data);
     for (const entry of ready.committedEntries) if (entry.kind === "config") this.#applyConfig(entry);
+    this.#options.observer?.readyStarted?.(ready);
     this.#send(ready.messages);
-    const started = performance.now();
+    const started = this.#clock.now();
     // The WAL makes saves durable in the order they were made, and the previous Ready is handled first.
     const persisting = this.#storage.persist(ready);
     const previous = this.#inFlight.at(-1) ?? Promise.resolve();
@@ -460,13 +479,17 @@ export class RaftNode {
         this.#fail(persisted.error);
         return;
       }
+      this.#options.observer?.readyPersisted?.(ready);
       if (ready.mustSync && (ready.entries.length > 0 || ready.hardState !== undefined)) {
-        this.#options.observer?.persisted?.((performance.now() - started) / 1000, ready.entries.length);
+        this.#options.observer?.persisted?.((this.#clock.now() - started) / 1000, ready.entries.length);
       }
       await this.#finishReady(ready, snapshotState);
     });
     this.#inFlight.push(done);
-    void done.then(() => this.#inFlight.shift());
+    void done.then(
+      () => this.#inFlight.shift(),
+      (error: unknown) => this.#bug(error),
+    );
   }
 
   /** Sends messages; one carrying our snapshot goes once its data is read back from disk. */
@@ -478,7 +501,7 @@ export class RaftNode {
     const now: Message[] = [];
     for (const m of messages) {
       if (m.type !== "installSnapshot" || m.snapshot.data !== dataOnDisk) now.push(m);
-      else void this.#sendSnapshot(m);
+      else this.#sendSnapshot(m).catch((error: unknown) => this.#bug(error));
     }
     this.#transport?.send(now);
   }
@@ -493,13 +516,13 @@ export class RaftNode {
   async #finishReady(ready: Ready, snapshotState: Uint8Array | undefined): Promise<void> {
     this.#send(ready.messagesAfterPersist);
     if (ready.snapshot !== undefined && snapshotState !== undefined) {
-      const restoring = performance.now();
+      const restoring = this.#clock.now();
       this.#stateMachine.restore(snapshotState);
       // A snapshot of our own still being encoded, or waiting to be stored, is older than this one.
       this.#snapshotting = undefined;
       this.#snapshotEncoded = undefined;
       const meta = ready.snapshot.meta;
-      this.#options.observer?.snapshot?.({ kind: "installed", index: meta.index, bytes: ready.snapshot.data.byteLength, seconds: (performance.now() - restoring) / 1000 });
+      this.#options.observer?.snapshot?.({ kind: "installed", index: meta.index, bytes: ready.snapshot.data.byteLength, seconds: (this.#clock.now() - restoring) / 1000 });
       this.#applied = ready.snapshot.meta.index;
       this.#lastSnapshotIndex = this.#applied;
       this.#pending.coveredBySnapshot(ready.snapshot.meta.index);
@@ -518,7 +541,7 @@ export class RaftNode {
 
   #apply(entries: readonly Entry[]): void {
     if (entries.length === 0) return;
-    const started = performance.now();
+    const started = this.#clock.now();
     for (const entry of entries) {
       const proposal = entry.kind === "normal" && entry.data.byteLength > 0 ? unwrap(entry.data) : undefined;
       const result = proposal === undefined ? undefined : this.#stateMachine.apply(proposal.command, entry.index);
@@ -528,7 +551,8 @@ export class RaftNode {
       this.#bytesSinceSnapshot += entry.data.byteLength;
       this.#pending.applied(entry.index, entry.term, result);
     }
-    this.#options.observer?.applied?.((performance.now() - started) / 1000, entries.length);
+    this.#options.observer?.applied?.((this.#clock.now() - started) / 1000, entries.length);
+    this.#options.observer?.entriesApplied?.(entries);
   }
 
   #applyConfig(entry: Entry): void {
@@ -554,11 +578,11 @@ export class RaftNode {
     this.#lastSnapshotIndex = index;
     const beginSnapshot = this.#stateMachine.beginSnapshot?.bind(this.#stateMachine);
     if (beginSnapshot === undefined) {
-      const started = performance.now();
+      const started = this.#clock.now();
       await this.#storeSnapshot({ index, data: encodeNodeSnapshot(this.#book, this.#stateMachine.snapshot()), started });
       return;
     }
-    const started = performance.now();
+    const started = this.#clock.now();
     // The book changes in place as config entries apply; the snapshot needs it as it is now.
     const header = nodeSnapshotHeader(this.#book);
     const progress = beginSnapshot(header.length);
@@ -568,7 +592,7 @@ export class RaftNode {
 
   /** Encodes one piece per turn of the event loop, then hands the snapshot to the Ready loop. */
   #encodeSnapshot(progress: SnapshotInProgress, at: { index: LogIndex; header: Uint8Array; started: number }): void {
-    setImmediate(() => {
+    this.#clock.soon(() => {
       if (this.#snapshotting !== progress || this.#stopping) return;
       const data = progress.step(snapshotStepBytes);
       if (data === undefined) {
@@ -595,7 +619,7 @@ export class RaftNode {
       this.#fail(saved.error);
       return;
     }
-    this.#options.observer?.snapshot?.({ kind: "taken", index, bytes: data.byteLength, seconds: (performance.now() - started) / 1000 });
+    this.#options.observer?.snapshot?.({ kind: "taken", index, bytes: data.byteLength, seconds: (this.#clock.now() - started) / 1000 });
     if (compact !== undefined && compact.index > 0) this.#options.observer?.compacted?.(compact.index);
   }
 
@@ -625,6 +649,20 @@ export class RaftNode {
     if (leader === this.#leader) return;
     this.#leader = leader;
     if (leader !== NO_NODE) this.#options.observer?.leaderChanged?.(leader);
+  }
+
+  /**
+   * An error escaped the Ready loop: a bug. The node stops taking input, and the error goes to
+   * `onBug`, or is thrown on so that the process dies of it.
+   */
+  #bug(error: unknown): void {
+    if (this.#stopping && this.#closed) return;
+    this.#stopping = true;
+    this.#closed = true;
+    this.#tickTimer?.cancel();
+    const onBug = this.#options.onBug;
+    if (onBug === undefined) throw error;
+    onBug(error);
   }
 
   /** A disk that fails a write leaves the log in an unknown state: stop serving, say why. */

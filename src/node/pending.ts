@@ -1,4 +1,5 @@
 import type { LogIndex, Term } from "../util/ids.js";
+import type { Clock, Timer } from "./clock.js";
 import { NodeRequestError, type NodeError } from "./errors.js";
 
 interface Waiter<T> {
@@ -8,7 +9,12 @@ interface Waiter<T> {
 
 /** Promises keyed by `Key`, each with `Extra` data and a timer that fails it as "timeout". */
 class TimedWaiters<Key, Extra> {
-  readonly #byKey = new Map<Key, Waiter<unknown> & { readonly extra: Extra; readonly timer: NodeJS.Timeout }>();
+  readonly #byKey = new Map<Key, Waiter<unknown> & { readonly extra: Extra; readonly timer: Timer }>();
+  readonly #clock: Clock;
+
+  constructor(clock: Clock) {
+    this.#clock = clock;
+  }
 
   get size(): number {
     return this.#byKey.size;
@@ -16,7 +22,7 @@ class TimedWaiters<Key, Extra> {
 
   add(key: Key, extra: Extra, timeoutMs: number): Promise<unknown> {
     return new Promise((resolve, reject) => {
-      const timer = setTimeout(() => this.fail(key, { type: "timeout" }), timeoutMs);
+      const timer = this.#clock.after(timeoutMs, () => this.fail(key, { type: "timeout" }));
       this.#byKey.set(key, { extra, resolve, reject, timer });
     });
   }
@@ -28,7 +34,7 @@ class TimedWaiters<Key, Extra> {
   resolve(key: Key, value: unknown): void {
     const waiter = this.#byKey.get(key);
     if (waiter === undefined) return;
-    clearTimeout(waiter.timer);
+    waiter.timer.cancel();
     this.#byKey.delete(key);
     waiter.resolve(value);
   }
@@ -36,7 +42,7 @@ class TimedWaiters<Key, Extra> {
   fail(key: Key, error: NodeError): void {
     const waiter = this.#byKey.get(key);
     if (waiter === undefined) return;
-    clearTimeout(waiter.timer);
+    waiter.timer.cancel();
     this.#byKey.delete(key);
     waiter.reject(new NodeRequestError(error));
   }
@@ -51,7 +57,11 @@ class TimedWaiters<Key, Extra> {
  * proposal's term the command was applied; with another term it definitely was not.
  */
 export class PendingProposals {
-  readonly #waiters = new TimedWaiters<number, Term>();
+  readonly #waiters: TimedWaiters<number, Term>;
+
+  constructor(clock: Clock) {
+    this.#waiters = new TimedWaiters(clock);
+  }
 
   get size(): number {
     return this.#waiters.size;
@@ -85,8 +95,12 @@ export class PendingProposals {
  * not known to have failed: it times out, outcome unknown.
  */
 export class ForwardedProposals {
-  readonly #waiters = new TimedWaiters<number, undefined>();
+  readonly #waiters: TimedWaiters<number, undefined>;
   #nextSeq = 0;
+
+  constructor(clock: Clock) {
+    this.#waiters = new TimedWaiters(clock);
+  }
 
   get size(): number {
     return this.#waiters.size;

@@ -1,3 +1,4 @@
+import type { Clock, Timer } from "./clock.js";
 import { NodeRequestError } from "./errors.js";
 
 interface ReadWaiter {
@@ -12,14 +13,16 @@ interface ReadWaiter {
 export class ReadRounds {
   readonly #start: (context: Uint8Array) => boolean;
   readonly #timeoutMs: number;
+  readonly #clock: Clock;
   #queued: ReadWaiter[] = [];
-  #inFlight: { readonly id: number; readonly waiters: ReadWaiter[]; readonly timer: NodeJS.Timeout } | undefined;
+  #inFlight: { readonly id: number; readonly waiters: ReadWaiter[]; readonly timer: Timer } | undefined;
   #nextId = 1;
 
   /** `start` asks Raft for a read index with this context; false when no leader is known. */
-  constructor(start: (context: Uint8Array) => boolean, timeoutMs: number) {
-    this.#start = start;
-    this.#timeoutMs = timeoutMs;
+  constructor(options: { start: (context: Uint8Array) => boolean; timeoutMs: number; clock: Clock }) {
+    this.#start = options.start;
+    this.#timeoutMs = options.timeoutMs;
+    this.#clock = options.clock;
   }
 
   /** Resolves with an index that the state machine must reach before the read may be served. */
@@ -34,7 +37,7 @@ export class ReadRounds {
   confirmed(context: Uint8Array, index: number): void {
     const round = this.#inFlight;
     if (round === undefined || context.byteLength !== 4 || new DataView(context.buffer, context.byteOffset, 4).getUint32(0) !== round.id) return;
-    clearTimeout(round.timer);
+    round.timer.cancel();
     this.#inFlight = undefined;
     for (const w of round.waiters) w.resolve(index);
     this.#startRound();
@@ -42,7 +45,7 @@ export class ReadRounds {
 
   failAll(error: NodeRequestError): void {
     const waiters = [...(this.#inFlight?.waiters ?? []), ...this.#queued];
-    if (this.#inFlight !== undefined) clearTimeout(this.#inFlight.timer);
+    this.#inFlight?.timer.cancel();
     this.#inFlight = undefined;
     this.#queued = [];
     for (const w of waiters) w.reject(error);
@@ -60,12 +63,12 @@ export class ReadRounds {
       return;
     }
     // A round can be lost with a leader change; its reads may simply be retried.
-    const timer = setTimeout(() => {
+    const timer = this.#clock.after(this.#timeoutMs, () => {
       if (this.#inFlight?.id !== id) return;
       this.#inFlight = undefined;
       for (const w of waiters) w.reject(new NodeRequestError({ type: "timeout" }));
       this.#startRound();
-    }, this.#timeoutMs);
+    });
     this.#inFlight = { id, waiters, timer };
   }
 }

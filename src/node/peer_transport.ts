@@ -1,0 +1,36 @@
+import type { Message, NodeId } from "../raft/index.js";
+import { TcpTransport, type PeerAddress, type PeerStatus, type TransportStats } from "../transport/index.js";
+
+/**
+ * How a node reaches its peers: TCP in production, the simulated network in the simulator. Both
+ * carry every message through the same binary codec.
+ */
+export interface PeerTransport {
+  /** Queues messages for their recipients; never throws, never blocks (undeliverable ones are counted). */
+  send(messages: readonly Message[]): void;
+  /** Adds a peer or moves it to a new address. */
+  setPeer(id: NodeId, address: PeerAddress): void;
+  removePeer(id: NodeId): void;
+  stats(): TransportStats;
+  peers(): PeerStatus[];
+  close(): Promise<void>;
+}
+
+/** Who a transport serves and where its messages go. */
+export interface PeerEndpoint {
+  readonly id: NodeId;
+  readonly listen: PeerAddress;
+  readonly peers: ReadonlyMap<NodeId, PeerAddress>;
+  /** Called for each valid message addressed to this node, in arrival order per peer. */
+  readonly onMessage: (message: Message) => void;
+  readonly onWarning?: (text: string) => void;
+}
+
+/** Opens a transport for an endpoint; rejects with a one-line reason (a port in use). */
+export type ConnectPeers = (endpoint: PeerEndpoint) => Promise<PeerTransport>;
+
+export const connectTcp: ConnectPeers = async (endpoint) => {
+  const transport = new TcpTransport(endpoint);
+  await transport.start();
+  return transport;
+};
