@@ -6,7 +6,7 @@ import { Prng } from "../util/prng.js";
 import type { Clock, Timer } from "./clock.js";
 import { isValidName, nodeIdOf } from "./names.js";
 import { AddressBook, type MemberAddress } from "./members.js";
-import { RaftNode, type NodeObserver } from "./node.js";
+import { RaftNode, type NodeObserver, type RaftTuning } from "./node.js";
 import { NodeStorage, type NodeIdentity } from "./node_storage.js";
 import { connectTcp, type ConnectPeers, type PeerTransport } from "./peer_transport.js";
 import { realClock } from "./real_clock.js";
@@ -32,6 +32,8 @@ export interface CreateNodeOptions {
   readonly snapshotBytes?: number;
   readonly snapshotKeepEntries?: number;
   readonly proposalTimeoutMs?: number;
+  readonly raftTuning?: RaftTuning;
+  readonly readiesInFlightMax?: number;
   readonly observer?: NodeObserver;
   readonly onWarning?: (text: string) => void;
   /** The world the node runs in: the real one by default; the simulator passes its own. */
@@ -105,19 +107,27 @@ export async function createNode(options: CreateNodeOptions): Promise<CreateNode
   const self = members.find((m) => m.name === identity.name)!;
   const clock = options.clock ?? realClock;
   const transportRef: { current?: PeerTransport } = {};
-  const removals = new Set<Timer>();
+  const removals = new Map<NodeId, Timer>();
   const follow = (change: { added?: [NodeId, MemberAddress]; removed?: NodeId }): void => {
     const [id, address] = change.added ?? [];
     const addr = address === undefined ? undefined : parseAddress(address.peerAddr);
-    if (id !== undefined && id !== self.id && addr !== undefined) transportRef.current?.setPeer(id, addr);
+    if (id !== undefined && id !== self.id && addr !== undefined) {
+      // Added back before its removal took effect here: keep the connection.
+      removals.get(id)?.cancel();
+      removals.delete(id);
+      transportRef.current?.setPeer(id, addr);
+    }
     const removed = change.removed;
     if (removed === undefined || removed === self.id) return;
     // Keep the connection a moment: the last append, telling the removed node of its removal, is queued on it.
-    const timer = clock.after(2_000, () => {
-      removals.delete(timer);
-      transportRef.current?.removePeer(removed);
-    });
-    removals.add(timer);
+    removals.get(removed)?.cancel();
+    removals.set(
+      removed,
+      clock.after(2_000, () => {
+        removals.delete(removed);
+        transportRef.current?.removePeer(removed);
+      }),
+    );
   };
   const listen = parseAddress(options.listenPeer ?? self.peerAddr);
   if (listen === undefined) {
@@ -141,6 +151,8 @@ export async function createNode(options: CreateNodeOptions): Promise<CreateNode
     snapshotKeepEntries: options.snapshotKeepEntries ?? 1_000,
     proposalTimeoutMs: options.proposalTimeoutMs ?? 5_000,
     observer: options.observer,
+    raftTuning: options.raftTuning,
+    readiesInFlightMax: options.readiesInFlightMax,
     checkInvariants: options.checkInvariants,
     onBug: options.onBug,
   });
@@ -174,7 +186,7 @@ export async function createNode(options: CreateNodeOptions): Promise<CreateNode
       nameOf: (id) => raft.addressBook().get(id)?.name ?? String(id),
       members: () => membersOf(raft),
       stop: () => {
-        for (const timer of removals) timer.cancel();
+        for (const timer of removals.values()) timer.cancel();
         return raft.stop();
       },
     },

@@ -9,6 +9,7 @@ import {
   type Entry,
   type Message,
   type NodeId,
+  type RaftOptions,
   type Random,
   type Ready,
   type Role,
@@ -50,13 +51,18 @@ export interface NodeObserver {
   compacted?(index: number): void;
   /** What the node recovered from its data directory when it started (for checkers). */
   recovered?(durable: DurableState): void;
-  /** A Ready was taken from the core; its `messages` leave next (for checkers). */
-  readyStarted?(ready: Ready): void;
+  /** A Ready was taken from the core; its `messages` leave next (for checkers, which may read `node`). */
+  readyStarted?(ready: Ready, node: RaftNode): void;
   /** A Ready's snapshot, entries and hard state are durable; nothing of it was sent or applied yet (for checkers). */
   readyPersisted?(ready: Ready): void;
   /** Entries handed to the state machine, in order, once applied (for checkers). */
   entriesApplied?(entries: readonly Entry[]): void;
 }
+
+/** Core settings a node passes through; elections and heartbeats follow from its timing options. */
+export type RaftTuning = Partial<
+  Pick<RaftOptions, "preVote" | "checkQuorum" | "readOnlyMode" | "appendEntriesMax" | "appendBytesMax" | "inflightMax" | "uncommittedBytesMax" | "applyBytesMax" | "promoteLagEntriesMax" | "clockDriftMax">
+>;
 
 export interface RaftNodeOptions {
   readonly id: NodeId;
@@ -81,6 +87,9 @@ export interface RaftNodeOptions {
   /** A proposal not applied within this time fails as "timeout" (outcome unknown). */
   readonly proposalTimeoutMs: number;
   readonly observer?: NodeObserver | undefined;
+  readonly raftTuning?: RaftTuning | undefined;
+  /** Readies whose persist may run at once (default 2, see readiesInFlightMaxDefault). */
+  readonly readiesInFlightMax?: number | undefined;
   /** Check the core's invariants after every input (the simulator does; it costs a little). */
   readonly checkInvariants?: boolean | undefined;
   /**
@@ -110,7 +119,7 @@ const ticksPerHeartbeat = 5;
  * between batches (applying, answering clients): what the Raft thesis §10.2.1 describes for the
  * leader, applied to every member. Completions are handled strictly in order.
  */
-const readiesInFlightMax = 2;
+const readiesInFlightMaxDefault = 2;
 
 /**
  * The data the core keeps for this node's own snapshot: none. The snapshot is on disk, and a peer
@@ -149,6 +158,7 @@ export class RaftNode {
   readonly #appliedWaiters = new AppliedWaiters();
   readonly #reads: ReadRounds;
   readonly #tickMs: number;
+  readonly #readiesInFlightMax: number;
   #tickTimer: Timer | undefined;
   #lastTickAt: number;
   /** When our own event loop last stalled past a tick: a lease cannot be trusted across a stall. */
@@ -187,12 +197,13 @@ export class RaftNode {
     this.#pending = new PendingProposals(options.clock);
     this.#forwarded = new ForwardedProposals(options.clock);
     this.#epoch = options.random.int(0, 2 ** 32);
+    this.#readiesInFlightMax = options.readiesInFlightMax ?? readiesInFlightMaxDefault;
     this.#tickMs = Math.max(1, Math.round(options.heartbeatMs / ticksPerHeartbeat));
     const electionTicks = Math.max(ticksPerHeartbeat + 1, Math.round(options.electionTimeoutMs / this.#tickMs));
     const durable = options.durable;
     options.observer?.recovered?.(durable);
     this.#raw = new RawNode(
-      { id: options.id, voters: options.voters, random: options.random, electionTicks, heartbeatTicks: ticksPerHeartbeat, checkInvariants: options.checkInvariants ?? false },
+      { ...options.raftTuning, id: options.id, voters: options.voters, random: options.random, electionTicks, heartbeatTicks: ticksPerHeartbeat, checkInvariants: options.checkInvariants ?? false },
       durable.snapshot === undefined ? durable : { ...durable, snapshot: { meta: durable.snapshot.meta, data: dataOnDisk } },
     );
     this.#book = options.addressBook;
@@ -341,6 +352,12 @@ export class RaftNode {
     };
   }
 
+  /** The in-memory log as checkers see it: the term at an index, and where the log starts. */
+  logView(): { termAt(index: LogIndex): Term | undefined; firstIndex(): LogIndex } {
+    const raw = this.#raw;
+    return { termAt: (index) => raw.termAt(index), firstIndex: () => raw.firstIndex() };
+  }
+
   raftStats(): ReturnType<RawNode["status"]>["stats"] {
     return this.#raw.status().stats;
   }
@@ -427,7 +444,7 @@ export class RaftNode {
     this.#loopRunning = true;
     try {
       while (this.#failure === undefined && !this.#closed) {
-        if (this.#inFlight.length < readiesInFlightMax && this.#raw.hasReady()) {
+        if (this.#inFlight.length < this.#readiesInFlightMax && this.#raw.hasReady()) {
           this.#startReady(this.#raw.ready());
         } else if (this.#inFlight.length > 0) {
           // Heartbeats and their answers must not wait for the disk (a slow fsync would cost the leader its followers).
@@ -466,7 +483,7 @@ export class RaftNode {
     // follow at once, so no one sees a member without its name in between.
     const snapshotState = ready.snapshot === undefined ? undefined : this.#adoptBook(ready.snapshot.data);
     for (const entry of ready.committedEntries) if (entry.kind === "config") this.#applyConfig(entry);
-    this.#options.observer?.readyStarted?.(ready);
+    this.#options.observer?.readyStarted?.(ready, this);
     this.#send(ready.messages);
     const started = this.#clock.now();
     // The WAL makes saves durable in the order they were made, and the previous Ready is handled first.

@@ -174,14 +174,23 @@ function maybeCommit(r: Raft): boolean {
 // ---- ReadIndex and leases ---------------------------------------------------------------------
 
 /**
- * The lease holds while fewer than electionTicks − 2 leader ticks have passed since the newest
- * heartbeat a quorum confirmed was sent (two ticks absorb the phase difference between nodes'
- * tick timers; the driver guards against its own stalls and clock drift).
+ * The lease holds for leaseTicks() leader ticks after the newest heartbeat a quorum confirmed was
+ * sent: the followers that heard it refuse other candidates for electionTicks of their own ticks.
  */
 export function leaseValid(r: Raft): boolean {
   // A TimeoutNow lets a campaign through the followers' stickiness, which is what the lease rests on.
   if (r.timeoutNowSent) return false;
-  return r.options.checkQuorum && r.leaderTicks - r.readOnly.leaseStartTick() < r.options.electionTicks - 2;
+  return r.options.checkQuorum && r.leaderTicks - r.readOnly.leaseStartTick() < leaseTicks(r.options);
+}
+
+/**
+ * electionTicks shrunk by the worst ratio of two clocks' rates under clockDriftMax, less two ticks
+ * for the phase difference between two members' tick timers. The driver voids the lease across its
+ * own stalls.
+ */
+export function leaseTicks(options: { readonly electionTicks: number; readonly clockDriftMax: number }): number {
+  const d = options.clockDriftMax;
+  return Math.floor((options.electionTicks * (1 - d)) / (1 + d)) - 2;
 }
 
 /** Starts a read for `requester` (this leader or a follower). */

@@ -33,6 +33,14 @@ export interface RaftOptions {
   readonly applyBytesMax?: number;
   /** A learner is promoted only when at most this many entries behind the leader. */
   readonly promoteLagEntriesMax?: number;
+  /**
+   * How far a member's clock may run fast or slow (0.02: each tick of every member lasts between
+   * 0.98 and 1.02 times its nominal length). Lease reads rely on it: a leader's lease, counted in
+   * its own ticks, must end before any follower's stickiness, counted in that follower's ticks, can
+   * have run out. Quartz drifts by about 0.00005; the default leaves room for stalled or throttled
+   * timers as well.
+   */
+  readonly clockDriftMax?: number;
 }
 
 export type ResolvedOptions = Required<RaftOptions>;
@@ -51,6 +59,7 @@ export function resolveOptions(options: RaftOptions): ResolvedOptions {
     uncommittedBytesMax: 64 * 1024 * 1024,
     applyBytesMax: 4 * 1024 * 1024,
     promoteLagEntriesMax: 1000,
+    clockDriftMax: 0.02,
     ...options,
   };
   if (!(resolved.heartbeatTicks >= 1 && resolved.electionTicks > resolved.heartbeatTicks)) {
@@ -59,5 +68,6 @@ export function resolveOptions(options: RaftOptions): ResolvedOptions {
   if (resolved.readOnlyMode === "lease" && !resolved.checkQuorum) {
     throw new RangeError("lease reads are only safe with checkQuorum on");
   }
+  if (!(resolved.clockDriftMax >= 0 && resolved.clockDriftMax < 0.5)) throw new RangeError("clockDriftMax must be in [0, 0.5)");
   return resolved;
 }

@@ -171,6 +171,10 @@ export class Raft {
     if (this.term !== newTerm) {
       this.term = newTerm;
       this.vote = NO_NODE;
+      // Votes and acknowledgements of an older term, not yet sent, would leave with a Ready whose
+      // hard state no longer holds that vote, and whose log may no longer hold those entries:
+      // dropped, as the network may drop them.
+      this.messagesAfterPersist = this.messagesAfterPersist.filter((m) => m.term >= newTerm);
     }
     this.leader = NO_NODE;
     this.electionElapsed = 0;

@@ -1,7 +1,7 @@
 import type { Entry, LogIndex, NodeId, Role, Term } from "../raft/index.js";
 import { bytesEqual } from "../util/bytes.js";
 
-/** The properties of DESIGN.md's "What the simulator checks". */
+/** The properties the simulator checks (docs/testing.md lists each with what it catches). */
 export type ViolationKind =
   | "electionSafety"
   | "logMatching"
@@ -10,7 +10,14 @@ export type ViolationKind =
   | "doubleVote"
   | "commitRegression"
   | "appliedBeyondCommit"
+  | "unsafeCommit"
+  | "notDurable"
   | "staleRead"
+  | "linearizability"
+  | "exactlyOnce"
+  | "codec"
+  | "isolatedTermRise"
+  | "disruptedLeader"
   | "liveness"
   | "assertion";
 
@@ -45,6 +52,11 @@ export class SafetyChecker {
 
   #fail(kind: ViolationKind, message: string): void {
     this.violations.push({ kind, message });
+  }
+
+  /** A check made outside this class (the cluster's and the workload's) found `kind` broken. */
+  fail(kind: ViolationKind, message: string): void {
+    this.#fail(kind, message);
   }
 
   /** Election safety, and leader completeness for each newly seen leader. */
@@ -118,7 +130,7 @@ export class SafetyChecker {
     this.#fail("stateMachineSafety", message);
   }
 
-  /** A vote the node made durable and sent: never two candidates in one term, across crashes too. */
+  /** A vote as it leaves the node: never two candidates in one term, across crashes too. */
   observeVote(node: NodeId, t: Term, candidate: NodeId): void {
     const key = `${node}:${t}`;
     const earlier = this.#votes.get(key);

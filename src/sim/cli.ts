@@ -1,21 +1,21 @@
 #!/usr/bin/env node
 /**
- * `npm run sim -- --seeds N [--from S]` sweeps seeds; `npm run sim -- --seed S --trace` replays one.
+ * `npm run sim -- --seeds N [--from S] [--workers W] [--concurrency C]` sweeps seeds;
+ * `npm run sim -- --seed S --trace` replays one with a trace of everything that happened.
  * Exits non-zero on any violation and prints the command that reproduces it.
  */
+import { availableParallelism } from "node:os";
+import { fileURLToPath } from "node:url";
 import { parseArgs } from "node:util";
+import { isMainThread, parentPort, Worker, workerData } from "node:worker_threads";
+import { sweep } from "./sweep.js";
 import { consoleTracer } from "./trace.js";
 import { runSeed, type RunResult } from "./vopr.js";
 
-const { values } = parseArgs({
-  options: {
-    seed: { type: "string" },
-    seeds: { type: "string" },
-    from: { type: "string" },
-    trace: { type: "boolean", default: false },
-  },
-  strict: true,
-});
+interface Range {
+  readonly seeds: readonly number[];
+  readonly concurrency: number;
+}
 
 function parseCount(text: string | undefined, name: string, fallback: number): number {
   if (text === undefined) return fallback;
@@ -32,40 +32,79 @@ function reportFailure(result: RunResult): void {
   console.error(`reproduce: npm run sim -- --seed ${result.seed} --trace`);
 }
 
-if (values.seed !== undefined) {
-  const seed = parseCount(values.seed, "seed", 0);
-  const tracer = values.trace ? consoleTracer((line) => console.log(line)) : undefined;
-  const result = runSeed(seed, tracer);
-  console.log(
-    `seed ${seed}: ${result.nodeCount} nodes, ${result.steps} steps, ${result.messages} messages, ${result.virtualMs} virtual ms, ` +
-      `proposals ${JSON.stringify(result.proposals)}, snapshots installed ${result.snapshotsInstalled}, violations ${result.violations.length}`,
+function describe(result: RunResult): string {
+  return (
+    `seed ${result.seed}: ${result.nodeCount} members, ${result.steps} steps, ${result.messages} messages, ${result.virtualMs.toFixed(0)} virtual ms, ` +
+    `requests ${JSON.stringify(result.requests)}, history ${result.operations} operations, snapshots installed ${result.snapshotsInstalled}, violations ${result.violations.length}`
   );
+}
+
+async function replay(seed: number, trace: boolean): Promise<void> {
+  const result = await runSeed(seed, trace ? consoleTracer((line) => console.log(line)) : undefined);
+  console.log(describe(result));
   if (result.violations.length > 0) {
     reportFailure(result);
-    process.exit(1);
+    process.exitCode = 1;
   }
-} else {
-  const count = parseCount(values.seeds, "seeds", 100);
-  const from = parseCount(values.from, "from", 1);
+}
+
+/** Splits the seeds over worker threads (one per core by default), each running `concurrency` seeds at a time. */
+async function sweepAll(from: number, count: number, workers: number, concurrency: number): Promise<void> {
   const started = performance.now();
-  let steps = 0;
-  let messages = 0;
-  let snapshots = 0;
+  const totals = { steps: 0, messages: 0, snapshots: 0, operations: 0 };
   const failed: RunResult[] = [];
-  for (let seed = from; seed < from + count; seed++) {
-    const result = runSeed(seed);
-    steps += result.steps;
-    messages += result.messages;
-    snapshots += result.snapshotsInstalled;
+  const onResult = (result: RunResult): void => {
+    totals.steps += result.steps;
+    totals.messages += result.messages;
+    totals.snapshots += result.snapshotsInstalled;
+    totals.operations += result.operations;
     if (result.violations.length > 0) {
       failed.push(result);
       reportFailure(result);
     }
-  }
+  };
+  const ranges: Range[] = Array.from({ length: workers }, (_, w) => ({
+    seeds: Array.from({ length: count }, (_, k) => from + k).filter((_, k) => k % workers === w),
+    concurrency,
+  }));
+  await Promise.all(
+    ranges.map(
+      (range) =>
+        new Promise<void>((resolve, reject) => {
+          const worker = new Worker(fileURLToPath(import.meta.url), { workerData: range });
+          worker.on("message", (result: RunResult) => onResult(result));
+          worker.on("error", reject);
+          worker.on("exit", (code) => (code === 0 ? resolve() : reject(new Error(`a sweep worker exited with ${code}`))));
+        }),
+    ),
+  );
   const seconds = (performance.now() - started) / 1000;
   console.log(
-    `runs ${count}, steps ${steps}, messages ${messages}, snapshots installed ${snapshots}, violations ${failed.length}, ` +
-      `${seconds.toFixed(1)} s, ${(count / seconds).toFixed(1)} seeds/s`,
+    `runs ${count}, steps ${totals.steps}, messages ${totals.messages}, history operations ${totals.operations}, snapshots installed ${totals.snapshots}, ` +
+      `violations ${failed.length}, ${seconds.toFixed(1)} s, ${(count / seconds).toFixed(1)} seeds/s (${workers} workers × ${concurrency} at a time)`,
   );
-  if (failed.length > 0) process.exit(1);
+  if (failed.length > 0) process.exitCode = 1;
+}
+
+if (isMainThread) {
+  const { values } = parseArgs({
+    options: {
+      seed: { type: "string" },
+      seeds: { type: "string" },
+      from: { type: "string" },
+      workers: { type: "string" },
+      concurrency: { type: "string" },
+      trace: { type: "boolean", default: false },
+    },
+    strict: true,
+  });
+  if (values.seed !== undefined) {
+    await replay(parseCount(values.seed, "seed", 0), values.trace);
+  } else {
+    const workers = Math.max(1, parseCount(values.workers, "workers", availableParallelism()));
+    await sweepAll(parseCount(values.from, "from", 1), parseCount(values.seeds, "seeds", 100), workers, Math.max(1, parseCount(values.concurrency, "concurrency", 16)));
+  }
+} else {
+  const range = workerData as Range;
+  await sweep(range.seeds, { concurrency: range.concurrency, onResult: (result) => parentPort!.postMessage(result) });
 }

@@ -1,379 +1,562 @@
-import { RawNode, type Message, type NodeId, type Ready, type RaftOptions, type Role, type Term } from "../raft/index.js";
-import type { StateMachine } from "../node/state_machine.js";
+import { KvStore } from "../kv/index.js";
+import { createNode, nodeIdOf, type Node, type NodeObserver, type PeerEndpoint, type RaftNode, type RaftTuning } from "../node/index.js";
+import { NO_NODE, type DurableState, type Entry, type Message, type NodeId, type Ready, type Term } from "../raft/index.js";
+import { SimDisk } from "../storage/sim_disk.js";
+import { decodeMessage } from "../transport/index.js";
 import { AssertionError } from "../util/assert.js";
-import { logIndex, nodeId, term } from "../util/ids.js";
+import { logIndex } from "../util/ids.js";
 import { Prng } from "../util/prng.js";
 import { SafetyChecker } from "./checkers.js";
-import { EventQueue } from "./event_queue.js";
+import { DurableMirror } from "./durable_mirror.js";
 import { IdAllocator } from "./id_allocator.js";
-import { MemoryStorage } from "./memory_storage.js";
 import { SimNetwork, type NetworkFaults } from "./network.js";
+import { SimClock } from "./sim_clock.js";
+import { SimTransport } from "./sim_transport.js";
 import { describeMessage, type Tracer } from "./trace.js";
+import { nextTurn } from "./turn.js";
+import { WatchedStateMachine, type SimStateMachine } from "./watched_state_machine.js";
+import { World } from "./world.js";
+import { corruptOldestRecord } from "./wal_corruption.js";
+import { checkCommitOnDurableQuorum, checkDurableAck, checkRecovery } from "./durability_checks.js";
 
-/** One simulated machine: a durable store that survives crashes; a RawNode and state machine that do not. */
-interface SimNode {
-  readonly id: NodeId;
-  readonly storage: MemoryStorage;
-  raw: RawNode | undefined;
-  stateMachine: StateMachine;
-  /** Bumped by every crash, so disk completions and ticks of an earlier life are ignored. */
-  life: number;
-  /** The Readies being written to disk, oldest first, each marked once its write is done; lost, or torn, by a crash. */
-  persisting: { readonly ready: Ready; done: boolean }[];
-  appliedIndex: number;
-  lastSnapshotIndex: number;
-  readonly prng: Prng;
-  /** Last role and term seen, to trace changes. */
-  role: Role | undefined;
-  term: Term;
-}
-
-type SimEvent =
-  | { readonly type: "tick"; readonly node: NodeId; readonly life: number }
-  | { readonly type: "deliver"; readonly message: Message }
-  | { readonly type: "persisted"; readonly node: NodeId; readonly life: number; readonly ready: Ready }
-  | { readonly type: "call"; readonly run: () => void };
-
-export interface DiskFaults {
-  /** Probability that a crash during a write keeps only a prefix of it (a torn tail). */
-  readonly tornWriteRate: number;
-  /** Probability that a crash also flips a bit in an old record: the node then refuses to start. */
+/** How a member's disk behaves: fdatasync latency (now and then much slower), and what a power loss does. */
+export interface DiskModel {
+  readonly syncLatencyMinMs: number;
+  readonly syncLatencyMaxMs: number;
+  /** Probability that one fdatasync takes up to slowSyncMaxMs (a disk stalled in the kernel). */
+  readonly slowSyncRate: number;
+  readonly slowSyncMaxMs: number;
+  /** Per file with unsynced writes at a power loss: probability that a prefix of them survives. */
+  readonly tornWriteProbability: number;
+  /** Probability that a power loss also flips a bit in an old WAL record: the member then refuses to start. */
   readonly corruptionRate: number;
 }
 
 export interface ClusterOptions {
   readonly seed: number;
   readonly nodeCount: number;
-  /** Machines beyond the initial members, started empty, that membership changes may add. */
-  readonly spareNodes?: number;
-  readonly tickMs: number;
-  readonly electionTicks: number;
-  readonly heartbeatTicks: number;
-  readonly diskLatencyMinMs: number;
-  readonly diskLatencyMaxMs: number;
-  /** Readies a node may be writing at once (the node driver's pipelining). Default 1. */
-  readonly readiesInFlightMax?: number;
-  readonly diskFaults?: DiskFaults;
+  /** Machines beyond the initial members, started empty with --join, that membership changes may add. */
+  readonly spareNodes: number;
+  readonly electionTimeoutMs: number;
+  readonly heartbeatMs: number;
+  readonly readiesInFlightMax: number;
+  readonly raft: RaftTuning;
+  readonly disk: DiskModel;
   readonly network: NetworkFaults;
-  /** Take a snapshot every this many applied entries (0: never). */
-  readonly snapshotEntries?: number;
-  /** Entries kept in the log below a snapshot, for followers slightly behind. */
-  readonly snapshotKeepEntries?: number;
-  /** The replicated state machine; each node gets a fresh one at every start. Default: IdAllocator. */
-  readonly createStateMachine?: () => StateMachine;
+  readonly snapshotEntries: number;
+  readonly snapshotKeepEntries: number;
+  /**
+   * The replicated state machine: the KV store users run, the non-idempotent ID allocator, or one
+   * of your own (each start of a member gets a new one).
+   */
+  readonly stateMachine: "kv" | "ids" | { readonly create: () => SimStateMachine<unknown> };
+  /** Each machine's clock runs at a rate drawn from [1 − d, 1 + d]. */
+  readonly clockDrift: number;
+  readonly proposalTimeoutMs: number;
   readonly tracer?: Tracer | undefined;
-  /** Extra core options (pre-vote, check-quorum, batching limits) for every node. */
-  readonly raft?: Partial<Omit<RaftOptions, "id" | "voters" | "random">>;
 }
 
-/** Observes every ReadState a node's Ready hands out. */
-export type ReadListener = (node: NodeId, index: number, context: Uint8Array) => void;
+/** Where the next crash lands: right after a member sends such a message (see armCrash). */
+export type CrashPlacement = "afterVote" | "afterAck" | "afterCommitSent" | "afterAppendSent";
 
-/** Observes every command a node applies, with the state machine's result. */
-export type ApplyListener = (node: NodeId, index: number, data: Uint8Array, result: unknown) => void;
+export type CrashKind = "power" | "process";
+
+/** One simulated machine: a disk that outlives crashes; a process (the real node) that does not. */
+export interface Member {
+  readonly name: string;
+  readonly id: NodeId;
+  readonly peerAddr: string;
+  readonly initial: boolean;
+  readonly prng: Prng;
+  /** The machine's clock rate (see ClusterOptions.clockDrift). */
+  readonly rate: number;
+  disk: SimDisk;
+  /** Bumped by every crash: what an earlier life scheduled or reported is ignored. */
+  life: number;
+  state: "starting" | "up" | "down";
+  /** A power loss flipped a bit in its log: it must refuse to start, for good. */
+  corrupt: boolean;
+  /** Its disk fails writes and syncs now (failDisk): it may well fail to start. */
+  diskFailing: boolean;
+  node: Node | undefined;
+  transport: SimTransport | undefined;
+  stateMachine: WatchedStateMachine<unknown> | undefined;
+  /** What this life has made durable (kept across a crash until the next life recovers). */
+  mirror: DurableMirror | undefined;
+  stalledUntil: number;
+  /** Per life: the highest commit index seen in a Ready, and sent in a message. */
+  commitSeen: number;
+  commitSent: number;
+  /** The term this member led in when the last Ready was taken, if it led. */
+  leadingTerm: Term | undefined;
+  /** The configuration in force when the last Ready was taken (commits are counted against it). */
+  voters: { incoming: ReadonlySet<NodeId>; outgoing: ReadonlySet<NodeId> | undefined } | undefined;
+  /** When every link to and from the member was cut, and its term then (see #checkIsolatedTerm). */
+  isolatedSince: number | undefined;
+  isolatedTerm: Term | undefined;
+  lastDeliveryAt: number;
+}
+
+/** A command some member applied: what the workload and the checkers see of every apply. */
+export interface Applied {
+  readonly member: NodeId;
+  readonly index: number;
+  readonly command: Uint8Array;
+  readonly result: unknown;
+  readonly wrote: boolean;
+}
+
+const dataDir = "/data";
 
 /**
- * A cluster of RawNodes on a virtual clock, a seeded network and simulated disks. Everything that
- * happens is an event in one queue, so a seed replays a run exactly; the safety checker sees
- * every role change, append, vote, commit, apply and snapshot as it happens.
+ * A cluster of real raftkv nodes (createNode, the Ready loop, node storage, the WAL and snapshot
+ * store on simulated disks, the codec on a simulated network, a simulated clock per machine). All
+ * that happens is an event in one queue of virtual time, processed one at a time with every promise
+ * it started settled before the next, so a seed replays a run exactly; the checkers see every
+ * Ready, persist, message, apply and snapshot as it happens.
  */
 export class SimCluster {
   readonly options: ClusterOptions;
+  readonly world = new World();
   readonly checker = new SafetyChecker();
   readonly network: SimNetwork;
-  /** Every machine: the initial members first, then the spares. */
+  readonly prng: Prng;
+  readonly members: readonly Member[];
+  /** Every machine's id: the initial members first, then the spares. */
   readonly ids: readonly NodeId[];
   readonly initialIds: readonly NodeId[];
-  readonly prng: Prng;
-  now = 0;
-  steps = 0;
   messagesDelivered = 0;
   snapshotsInstalled = 0;
-  readonly #nodes = new Map<NodeId, SimNode>();
-  readonly #queue = new EventQueue<SimEvent>();
-  readonly #applyListeners: ApplyListener[] = [];
-  readonly #readListeners: ReadListener[] = [];
-  readonly #createStateMachine: () => StateMachine;
-  /** Set by the fault schedule: crash the next leader whose commit index advances, right after its Ready's messages left. */
-  crashOnLeaderCommit = false;
-  readonly #lastCommit = new Map<NodeId, number>();
+  readonly #byId = new Map<NodeId, Member>();
+  readonly #appliedListeners: ((applied: Applied) => void)[] = [];
+  #crashArmed: CrashPlacement | undefined;
 
   constructor(options: ClusterOptions) {
     this.options = options;
     this.prng = new Prng(options.seed);
     this.network = new SimNetwork(this.prng.fork(), options.network);
-    this.ids = Array.from({ length: options.nodeCount + (options.spareNodes ?? 0) }, (_, k) => nodeId(k + 1));
-    this.initialIds = this.ids.slice(0, options.nodeCount);
-    this.#createStateMachine = options.createStateMachine ?? (() => new IdAllocator());
-    for (const id of this.ids) {
-      const node: SimNode = {
-        id,
-        storage: new MemoryStorage(),
-        raw: undefined,
-        stateMachine: this.#createStateMachine(),
+    const members: Member[] = [];
+    for (let k = 1; k <= options.nodeCount + options.spareNodes; k++) {
+      const prng = this.prng.fork();
+      const name = `n${k}`;
+      const member: Member = {
+        name,
+        id: nodeIdOf(name),
+        peerAddr: `${name}.sim:7000`,
+        initial: k <= options.nodeCount,
+        prng,
+        rate: 1 + (prng.next() * 2 - 1) * options.clockDrift,
+        disk: new SimDisk({ seed: prng.nextUint32(), tornWriteProbability: options.disk.tornWriteProbability, latency: (op) => (op === "datasync" ? this.#syncLatency(member) : undefined) }),
         life: 0,
-        persisting: [],
-        appliedIndex: 0,
-        lastSnapshotIndex: 0,
-        prng: this.prng.fork(),
-        role: undefined,
-        term: term(0),
+        state: "down",
+        corrupt: false,
+        diskFailing: false,
+        node: undefined,
+        transport: undefined,
+        stateMachine: undefined,
+        mirror: undefined,
+        stalledUntil: 0,
+        commitSeen: 0,
+        commitSent: 0,
+        leadingTerm: undefined,
+        voters: undefined,
+        isolatedSince: undefined,
+        isolatedTerm: undefined,
+        lastDeliveryAt: 0,
       };
-      this.#nodes.set(id, node);
-      this.#start(node);
+      members.push(member);
+      this.#byId.set(member.id, member);
     }
+    this.members = members;
+    this.ids = members.map((m) => m.id);
+    this.initialIds = members.filter((m) => m.initial).map((m) => m.id);
+    this.world.setGate((event) => {
+      if (event.owner === undefined) return "run";
+      const m = this.#byId.get(event.owner)!;
+      if (event.life !== undefined && event.life !== m.life) return "drop";
+      return m.stalledUntil > this.world.now ? m.stalledUntil : "run";
+    });
   }
 
-  onApply(listener: ApplyListener): void {
-    this.#applyListeners.push(listener);
+  get now(): number {
+    return this.world.now;
   }
 
-  onReadState(listener: ReadListener): void {
-    this.#readListeners.push(listener);
+  /** Starts every machine: the initial members bootstrap, the spares wait to be added. */
+  start(): void {
+    for (const m of this.members) this.#start(m);
   }
 
-  /** The highest index any live node knows to be committed. */
-  committedIndex(): number {
-    let max = 0;
-    for (const id of this.liveIds()) max = Math.max(max, this.#nodes.get(id)!.raw!.status().commitIndex);
-    return max;
+  member(id: NodeId): Member {
+    const m = this.#byId.get(id);
+    if (m === undefined) throw new Error(`no member ${id}`);
+    return m;
   }
 
-  node(id: NodeId): RawNode | undefined {
-    return this.#nodes.get(id)?.raw;
+  nameOf(id: NodeId): string {
+    return this.#byId.get(id)?.name ?? `#${id}`;
+  }
+
+  /** The running node of member `id`, if it is up. */
+  node(id: NodeId): Node | undefined {
+    const m = this.member(id);
+    return m.state === "up" ? m.node : undefined;
   }
 
   liveIds(): NodeId[] {
-    return this.ids.filter((id) => this.#nodes.get(id)!.raw !== undefined);
+    return this.members.filter((m) => m.state === "up").map((m) => m.id);
   }
 
-  /** Nodes whose disk is intact, so they can run again (a corrupt one stays down for good). */
+  /** Members whose disk is intact, so they can run again (a corrupt one stays down for good). */
   usableIds(): NodeId[] {
-    return this.ids.filter((id) => !this.#nodes.get(id)!.storage.corrupt);
+    return this.members.filter((m) => !m.corrupt).map((m) => m.id);
+  }
+
+  /** The KV store of member `id`'s running node (KV runs only). */
+  kv(id: NodeId): KvStore | undefined {
+    const inner = this.node(id) === undefined ? undefined : this.member(id).stateMachine?.inner;
+    return inner instanceof KvStore ? inner : undefined;
   }
 
   appliedIndex(id: NodeId): number {
-    return this.#nodes.get(id)!.appliedIndex;
+    return this.node(id)?.raft.status().appliedIndex ?? 0;
   }
 
-  /** Runs a function at a virtual time (fault schedules and client requests use this). */
+  /** The highest index any running member knows to be committed. */
+  committedIndex(): number {
+    let max = 0;
+    for (const id of this.liveIds()) max = Math.max(max, this.node(id)!.raft.status().commitIndex);
+    return max;
+  }
+
+  onApplied(listener: (applied: Applied) => void): void {
+    this.#appliedListeners.push(listener);
+  }
+
+  /** Runs `run` at virtual time `time` (fault schedules and clients use this). */
   at(time: number, run: () => void): void {
-    this.#queue.push(time, { type: "call", run });
+    this.world.at(time, run);
   }
 
-  /** Processes events until `until` (virtual ms), a violation, or `stop()` turning true. */
-  runUntil(until: number, stop?: () => boolean): void {
+  /** Resolves after `ms` of virtual time. */
+  sleep(ms: number): Promise<void> {
+    return new Promise((resolve) => this.world.at(this.world.now + ms, resolve));
+  }
+
+  trace(node: NodeId | undefined, text: string): void {
+    this.options.tracer?.(this.world.now, node === undefined ? undefined : this.nameOf(node), text);
+  }
+
+  /** Processes events until virtual time `until`, a violation, or `stop()` turning true. */
+  async runUntil(until: number, stop?: () => boolean): Promise<void> {
     while (this.checker.violations.length === 0) {
-      const next = this.#queue.peekTime();
-      if (next === undefined || next > until) break;
-      const { at, item } = this.#queue.pop()!;
-      this.now = at;
-      this.steps++;
+      let stepped: boolean;
       try {
-        this.#handle(item);
+        stepped = this.world.step(until);
       } catch (error) {
         if (!(error instanceof AssertionError)) throw error;
-        this.checker.failAssertion(`${error.message} at t=${this.now}`);
+        this.checker.failAssertion(`${error.message} at t=${this.world.now}`);
+        return;
       }
-      if (stop?.()) return;
+      await nextTurn();
+      if (!stepped || stop?.() === true) break;
     }
-    if (this.checker.violations.length === 0) this.now = Math.max(this.now, until);
+    if (this.checker.violations.length === 0 && stop?.() !== true) this.world.now = Math.max(this.world.now, until);
   }
+
+  // ---- faults ----------------------------------------------------------------------------------
 
   /**
-   * Stops a node. Whatever it had not made durable is lost; a write in progress may be torn
-   * (a prefix of its entries kept, the hard state written after them lost), and the disk may be
-   * corrupted, as the cluster's disk faults say.
+   * Kills member `id`'s process. A power loss also loses what its disk had not synced (a write in
+   * progress may be torn) and may flip a bit in its log; a process crash leaves the page cache.
    */
-  crash(id: NodeId): void {
-    const node = this.#nodes.get(id)!;
-    if (node.raw === undefined) return;
-    const faults = this.options.diskFaults;
-    node.storage.dropDeferred();
-    const torn = node.persisting[0]?.ready;
-    if (torn !== undefined && torn.snapshot === undefined && faults !== undefined && node.prng.chance(faults.tornWriteRate)) {
-      const kept = node.prng.int(0, torn.entries.length + 1);
-      node.storage.save(undefined, torn.entries.slice(0, kept));
-      this.options.tracer?.(this.now, id, `torn write: kept ${kept} of ${torn.entries.length} entries`);
+  crash(id: NodeId, kind: CrashKind): void {
+    const m = this.member(id);
+    if (m.state === "down") return;
+    m.life++;
+    m.state = "down";
+    m.node = undefined;
+    m.stateMachine = undefined;
+    void m.transport?.close();
+    m.transport = undefined;
+    m.stalledUntil = 0;
+    m.disk = kind === "power" ? m.disk.crash() : m.disk.restart();
+    this.trace(id, `${kind === "power" ? "power loss" : "process crash"} (life ${m.life - 1} ends)`);
+    if (kind === "power" && this.#mayLoseDisk() && m.prng.chance(this.options.disk.corruptionRate)) {
+      const where = corruptOldestRecord(m.disk, `${dataDir}/wal`);
+      if (where !== undefined) {
+        m.corrupt = true;
+        this.trace(id, `bit flipped in ${where}`);
+      }
     }
-    if (faults !== undefined && this.#mayLoseDisk() && node.prng.chance(faults.corruptionRate)) {
-      node.storage.corrupt = true;
-      this.options.tracer?.(this.now, id, "bit flipped in an old log record");
-    }
-    node.raw = undefined;
-    node.life++;
-    node.persisting = [];
-    this.options.tracer?.(this.now, id, "crash (unsynced writes lost)");
-  }
-
-  /** Losing a disk for good is survivable only while a majority keeps theirs. */
-  #mayLoseDisk(): boolean {
-    const lost = this.initialIds.length - this.usableIds().filter((id) => this.initialIds.includes(id)).length;
-    return lost + 1 <= (this.initialIds.length - 1) / 2;
   }
 
   restart(id: NodeId): void {
-    const node = this.#nodes.get(id)!;
-    if (node.raw !== undefined) return;
-    if (node.storage.corrupt) {
-      // The real WAL refuses to start on a checksum failure before its tail; so does this node.
-      this.options.tracer?.(this.now, id, "refuses to start: corrupt log record");
-      return;
-    }
-    this.#start(node);
-    this.options.tracer?.(this.now, id, `restart from term ${node.storage.hardState().term}, last index ${node.storage.lastIndex()}`);
+    const m = this.member(id);
+    if (m.state !== "down") return;
+    this.#start(m);
   }
 
-  #start(node: SimNode): void {
+  /** Pauses member `id`'s process for `ms`: a GC pause or a blocked disk call. */
+  stall(id: NodeId, ms: number): void {
+    const m = this.member(id);
+    if (m.state === "down") return;
+    m.stalledUntil = Math.max(m.stalledUntil, this.world.now + ms);
+    this.trace(id, `stalled for ${ms.toFixed(0)}ms`);
+  }
+
+  /** Member `id`'s disk starts or stops failing writes and syncs with `code` at rate `rate`. */
+  failDisk(id: NodeId, code: "EIO" | "ENOSPC" | undefined, rate = 0.3): void {
+    const m = this.member(id);
+    const disk = m.disk;
+    disk.clearFaults();
+    m.diskFailing = code !== undefined;
+    if (code === undefined) return;
+    disk.failRate("write", code, rate);
+    disk.failRate("datasync", "EIO", rate / 2);
+    this.trace(id, `disk fails ${code} at rate ${rate}`);
+  }
+
+  /** The next member to send a message of this kind crashes (power loss) right after. */
+  armCrash(placement: CrashPlacement | undefined): void {
+    this.#crashArmed = placement;
+  }
+
+  /** The network's cuts changed: note who is now cut off from everyone. */
+  networkChanged(): void {
+    for (const m of this.members) {
+      const isolated = this.network.isIsolated(m.id, this.ids);
+      if (isolated && m.isolatedSince === undefined) {
+        m.isolatedSince = this.world.now;
+        m.isolatedTerm = m.node?.raft.status().term as Term | undefined;
+      } else if (!isolated) {
+        m.isolatedSince = undefined;
+        m.isolatedTerm = undefined;
+      }
+    }
+  }
+
+  /** Losing a disk for good is survivable only while a majority of the initial members keeps theirs. */
+  #mayLoseDisk(): boolean {
+    const lost = this.members.filter((m) => m.initial && m.corrupt).length;
+    return lost + 1 <= (this.options.nodeCount - 1) / 2 && this.options.spareNodes === 0;
+  }
+
+  #syncLatency(m: Member): Promise<void> {
+    const d = this.options.disk;
+    const ms = m.prng.chance(d.slowSyncRate) ? m.prng.int(d.syncLatencyMaxMs, d.slowSyncMaxMs + 1) : m.prng.int(d.syncLatencyMinMs, d.syncLatencyMaxMs + 1);
+    return new Promise((resolve) => this.world.at(this.world.now + ms, resolve, m.id, m.life));
+  }
+
+  // ---- a member's life ---------------------------------------------------------------------------
+
+  #start(m: Member): void {
+    const life = m.life;
+    m.state = "starting";
+    m.commitSeen = 0;
+    m.commitSent = 0;
+    m.leadingTerm = undefined;
+    m.voters = undefined;
+    m.isolatedTerm = undefined;
+    const kind = this.options.stateMachine;
+    const store = kind === "kv" ? new KvStore() : undefined;
+    const ids = kind === "ids" ? new IdAllocator() : undefined;
+    const inner: SimStateMachine<unknown> = store ?? ids ?? (kind as { create: () => SimStateMachine<unknown> }).create();
+    const stateMachine = new WatchedStateMachine({
+      inner,
+      version: () => store?.revision() ?? ids?.issued() ?? 0,
+      watch: {
+        applied: (info) => {
+          if (m.life !== life) return;
+          for (const listener of this.#appliedListeners) listener({ member: m.id, ...info });
+        },
+        snapshot: (index, data) => {
+          if (m.life === life) this.checker.observeSnapshot(m.id, index, data);
+        },
+      },
+    });
+    m.stateMachine = stateMachine;
+    const peers: Record<string, string> = {};
+    for (const other of this.members) if (other.initial || other === m) peers[other.name] = other.peerAddr;
     const o = this.options;
-    const durable = node.storage.durableState();
-    node.raw = new RawNode(
-      { ...o.raft, id: node.id, voters: this.initialIds.includes(node.id) ? this.initialIds : [], random: node.prng, electionTicks: o.electionTicks, heartbeatTicks: o.heartbeatTicks, checkInvariants: true },
-      durable,
-    );
-    node.stateMachine = this.#createStateMachine();
-    node.appliedIndex = 0;
-    if (durable.snapshot !== undefined) this.#restore(node, durable.snapshot.meta.index, durable.snapshot.data);
-    node.lastSnapshotIndex = node.appliedIndex;
-    this.checker.observeStateMachineReset(node.id, node.appliedIndex);
-    this.checker.observeCommit(node.id, node.raw.status().commitIndex, node.appliedIndex, true);
-    // Nodes tick out of phase, as real machines do.
-    this.#queue.push(this.now + node.prng.int(1, o.tickMs + 1), { type: "tick", node: node.id, life: node.life });
+    void createNode({
+      id: m.name,
+      dataDir,
+      peers,
+      join: !m.initial,
+      stateMachine,
+      electionTimeoutMs: o.electionTimeoutMs,
+      heartbeatMs: o.heartbeatMs,
+      snapshotEntries: o.snapshotEntries,
+      snapshotKeepEntries: o.snapshotKeepEntries,
+      proposalTimeoutMs: o.proposalTimeoutMs,
+      raftTuning: o.raft,
+      readiesInFlightMax: o.readiesInFlightMax,
+      observer: this.#observer(m, life),
+      disk: m.disk,
+      clock: new SimClock({ world: this.world, owner: m.id, life, rate: m.rate }),
+      random: m.prng.fork(),
+      connectPeers: (endpoint) => Promise.resolve(this.#connect(m, life, endpoint)),
+      checkInvariants: true,
+      onBug: (error) => {
+        if (m.life !== life) return;
+        const text = error instanceof Error ? error.message : String(error);
+        this.checker.failAssertion(`${m.name}: ${text} at t=${this.world.now}`);
+      },
+    }).then((created) => {
+      if (m.life !== life) return;
+      if (!created.ok) {
+        m.state = "down";
+        this.trace(m.id, `refuses to start: ${created.error}`);
+        if (!m.corrupt && !m.diskFailing) this.checker.fail("notDurable", `${m.name} cannot start from its own disk: ${created.error}`);
+        return;
+      }
+      if (m.corrupt) this.checker.fail("notDurable", `${m.name} started from a log with a flipped bit in an old record`);
+      m.node = created.node;
+      m.state = "up";
+      this.trace(m.id, `up (life ${life})`);
+    });
   }
 
-  #restore(node: SimNode, index: number, data: Uint8Array): void {
-    node.stateMachine.restore(data);
-    node.appliedIndex = index;
-    this.checker.observeStateMachineReset(node.id, index);
-    this.checker.observeSnapshot(node.id, index, node.stateMachine.snapshot());
+  #connect(m: Member, life: number, endpoint: PeerEndpoint): SimTransport {
+    const transport = new SimTransport({
+      id: m.id,
+      world: this.world,
+      network: this.network,
+      peers: endpoint.peers,
+      onMessage: endpoint.onMessage,
+      hooks: { sent: (from, message) => this.#sent(from, message), arrived: (to, bytes) => this.#arrived(to, bytes) },
+    });
+    if (m.life === life) m.transport = transport;
+    else void transport.close();
+    return transport;
   }
 
-  #handle(event: SimEvent): void {
-    switch (event.type) {
-      case "tick": {
-        const node = this.#nodes.get(event.node)!;
-        if (node.life !== event.life || node.raw === undefined) return;
-        node.raw.tick();
-        this.#queue.push(this.now + this.options.tickMs, event);
-        this.#afterInput(node);
-        return;
-      }
-      case "deliver": {
-        const node = this.#nodes.get(event.message.to)!;
-        if (node.raw === undefined) return;
-        this.messagesDelivered++;
-        this.options.tracer?.(this.now, node.id, `recv ${describeMessage(event.message)}`);
-        node.raw.step(event.message);
-        this.#afterInput(node);
-        return;
-      }
-      case "persisted": {
-        const node = this.#nodes.get(event.node)!;
-        if (node.life !== event.life || node.raw === undefined) return;
-        this.#persisted(node, event.ready);
-        return;
-      }
-      case "call":
-        event.run();
-        for (const id of this.liveIds()) this.#afterInput(this.#nodes.get(id)!);
-        return;
+  #observer(m: Member, life: number): NodeObserver {
+    const current = (): boolean => m.life === life;
+    return {
+      recovered: (durable: DurableState) => {
+        if (!current()) return;
+        checkRecovery(this.checker, m.name, m.mirror, durable);
+        m.mirror = new DurableMirror(durable);
+        // The node restores its snapshot, if any, and applies from the entry after it.
+        this.checker.observeStateMachineReset(m.id, durable.snapshot?.meta.index ?? 0);
+      },
+      snapshot: (info) => {
+        if (current() && info.kind === "installed") this.checker.observeStateMachineReset(m.id, info.index);
+      },
+      readyStarted: (ready: Ready, node: RaftNode) => {
+        if (current()) this.#readyStarted(m, ready, node);
+      },
+      readyPersisted: (ready: Ready) => {
+        if (!current()) return;
+        m.mirror!.persisted(ready);
+        this.checker.observeDurableCommit(m.id, m.mirror!.hardState.commit);
+        if (ready.snapshot !== undefined) {
+          this.snapshotsInstalled++;
+          this.trace(m.id, `installed snapshot at ${ready.snapshot.meta.index}`);
+        }
+      },
+      entriesApplied: (entries: readonly Entry[]) => {
+        if (!current()) return;
+        for (const entry of entries) this.checker.observeApply(m.id, entry);
+      },
+      fatal: (error) => {
+        if (!current()) return;
+        // `raftkv serve` exits on a storage failure; the fault schedule restarts it.
+        this.trace(m.id, `stops: ${error.message}`);
+        this.world.at(this.world.now, () => {
+          if (m.life === life) this.crash(m.id, "process");
+        });
+      },
+    };
+  }
+
+  #readyStarted(m: Member, ready: Ready, raft: RaftNode): void {
+    const log = raft.logView();
+    const { role, term, leader } = ready.softState;
+    this.checker.observeRole(m.id, role, term, log);
+    this.checker.observeAppend(m.id, ready.entries, log);
+    const status = raft.status();
+    this.checker.observeCommit(m.id, logIndex(status.commitIndex), status.appliedIndex, m.commitSeen === 0);
+    const commit = ready.hardState?.commit ?? 0;
+    // Only a commit index that moved while leading: one learned as a follower may be carried into
+    // the first Ready of a term this member then won.
+    const leading = role === "leader" && m.leadingTerm === term;
+    m.leadingTerm = role === "leader" ? term : undefined;
+    if (leading && commit > m.commitSeen && m.voters !== undefined) {
+      checkCommitOnDurableQuorum(this.checker, {
+        leader: m.name,
+        term,
+        commit,
+        termAtCommit: log.termAt(logIndex(commit)),
+        voters: m.voters,
+        mirrorOf: (id) => this.#byId.get(id)?.mirror,
+        nameOf: (id) => this.nameOf(id),
+      });
     }
+    m.commitSeen = Math.max(m.commitSeen, commit, status.commitIndex);
+    const config = raft.config();
+    m.voters = { incoming: new Set(config.incoming), outgoing: config.outgoing === undefined ? undefined : new Set(config.outgoing) };
+    this.#checkIsolatedTerm(m, term);
+    if (this.options.tracer !== undefined) this.#traceRole(m, role, term, leader);
   }
 
-  #afterInput(node: SimNode): void {
-    const raw = node.raw;
-    if (raw === undefined) return;
-    const status = raw.status();
-    this.checker.observeCommit(node.id, status.commitIndex, node.appliedIndex, false);
-    this.checker.observeRole(node.id, status.role, status.term, raw);
-    if (status.role !== node.role || status.term !== node.term) {
-      node.role = status.role;
-      node.term = status.term;
-      this.options.tracer?.(this.now, node.id, `${status.role} in term ${status.term}`);
-    }
-    // As the node driver does: up to readiesInFlightMax writes at once, completed in order.
-    const inFlight = node.persisting;
-    if (inFlight.length >= (this.options.readiesInFlightMax ?? 1)) {
-      // Heartbeats and their answers do not wait for the disk.
-      for (const m of raw.takeMessages()) this.#send(m);
+  /** With pre-vote on, a member cut off from everyone that has heard nothing since cannot raise its term. */
+  #checkIsolatedTerm(m: Member, term: Term): void {
+    if (m.isolatedSince === undefined || this.options.raft.preVote === false) return;
+    if (m.isolatedTerm === undefined || m.lastDeliveryAt >= m.isolatedSince) {
+      m.isolatedTerm = term;
       return;
     }
-    if (!raw.hasReady()) return;
-    const ready = raw.ready();
-    this.checker.observeAppend(node.id, ready.entries, raw);
-    for (const m of ready.messages) this.#send(m);
-    inFlight.push({ ready, done: false });
-    // A Ready that needs no sync costs the driver no write.
-    const latency = ready.mustSync ? node.prng.int(this.options.diskLatencyMinMs, this.options.diskLatencyMaxMs + 1) : 0;
-    this.#queue.push(this.now + latency, { type: "persisted", node: node.id, life: node.life, ready });
-    const advanced = ready.hardState !== undefined && ready.hardState.commit > (this.#lastCommit.get(node.id) ?? 0);
-    if (ready.hardState !== undefined) this.#lastCommit.set(node.id, ready.hardState.commit);
-    if (advanced && this.crashOnLeaderCommit && ready.softState.role === "leader") {
-      this.crashOnLeaderCommit = false;
-      this.options.tracer?.(this.now, node.id, `crash right after the commit index advanced to ${ready.hardState!.commit}`);
-      this.crash(node.id);
+    if (term > m.isolatedTerm) {
+      this.checker.fail("isolatedTermRise", `${m.name}, cut off from everyone since t=${m.isolatedSince} and hearing nothing, went from term ${m.isolatedTerm} to ${term}`);
     }
   }
 
-  /** Marks a write done; handles the finished Readies at the head, in the order they were made. */
-  #persisted(node: SimNode, ready: Ready): void {
-    const inFlight = node.persisting;
-    const write = inFlight.find((p) => p.ready === ready);
-    if (write === undefined) return;
-    write.done = true;
-    const life = node.life;
-    while (inFlight[0]?.done === true && node.life === life) this.#completeReady(node, inFlight.shift()!.ready);
-    this.#afterInput(node);
+  #lastRole = new Map<NodeId, string>();
+
+  #traceRole(m: Member, role: string, term: Term, leader: NodeId): void {
+    const text = `${role} in term ${term}${leader !== NO_NODE && role !== "leader" ? ` (leader ${this.nameOf(leader)})` : ""}`;
+    if (this.#lastRole.get(m.id) === text) return;
+    this.#lastRole.set(m.id, text);
+    this.trace(m.id, text);
   }
 
-  #completeReady(node: SimNode, ready: Ready): void {
-    const raw = node.raw!;
-    if (ready.mustSync) {
-      node.storage.save(ready.hardState, ready.entries, ready.snapshot);
-      this.checker.observeDurableCommit(node.id, node.storage.hardState().commit);
-    } else {
-      node.storage.defer(ready.hardState);
-    }
-    if (ready.snapshot !== undefined) {
-      this.snapshotsInstalled++;
-      this.options.tracer?.(this.now, node.id, `installed snapshot at ${ready.snapshot.meta.index}`);
-      this.#restore(node, ready.snapshot.meta.index, ready.snapshot.data);
-      node.lastSnapshotIndex = node.appliedIndex;
-    }
-    for (const m of ready.messagesAfterPersist) {
-      if (m.type === "voteResponse" && m.granted && !m.preVote) this.checker.observeVote(node.id, m.term, m.to);
-      this.#send(m);
-    }
-    for (const entry of ready.committedEntries) {
-      this.checker.observeApply(node.id, entry);
-      node.appliedIndex = entry.index;
-      if (entry.kind !== "normal" || entry.data.byteLength === 0) continue;
-      const result = node.stateMachine.apply(entry.data, entry.index);
-      for (const listener of this.#applyListeners) listener(node.id, entry.index, entry.data, result);
-    }
-    for (const read of ready.readStates) {
-      for (const listener of this.#readListeners) listener(node.id, read.index, read.context);
-    }
-    this.#maybeSnapshot(node, raw);
-    raw.advance(ready);
+  // ---- the network -----------------------------------------------------------------------------
+
+  #sent(from: NodeId, message: Message): void {
+    const m = this.member(from);
+    if (message.type === "voteResponse" && message.granted && !message.preVote) this.checker.observeVote(from, message.term, message.to);
+    if (m.mirror !== undefined) checkDurableAck(this.checker, { member: m.name, message, mirror: m.mirror, log: m.node?.raft.logView() });
+    const commit = message.type === "appendEntries" ? message.leaderCommit : message.type === "heartbeat" ? message.commit : 0;
+    const commitAdvanced = commit > m.commitSent;
+    m.commitSent = Math.max(m.commitSent, commit);
+    const placement = this.#crashArmed;
+    if (placement === undefined) return;
+    const hit =
+      (placement === "afterVote" && message.type === "voteResponse" && message.granted && !message.preVote) ||
+      (placement === "afterAck" && message.type === "appendEntriesResponse" && message.success) ||
+      (placement === "afterCommitSent" && commitAdvanced) ||
+      (placement === "afterAppendSent" && message.type === "appendEntries" && message.entries.length > 0);
+    if (!hit) return;
+    this.#crashArmed = undefined;
+    this.trace(from, `crash right after sending ${describeMessage(message, (id) => this.nameOf(id))}`);
+    this.crash(from, "power");
   }
 
-  #maybeSnapshot(node: SimNode, raw: RawNode): void {
-    const every = this.options.snapshotEntries ?? 0;
-    if (every === 0 || node.appliedIndex - node.lastSnapshotIndex < every) return;
-    const index = logIndex(node.appliedIndex);
-    const data = node.stateMachine.snapshot();
-    const keepEntries = this.options.snapshotKeepEntries ?? 0;
-    const snapshot = raw.snapshotTaken({ index, data, keepEntries });
-    if (snapshot === undefined) return;
-    node.storage.saveSnapshot(snapshot, logIndex(Math.max(0, index - keepEntries)));
-    node.lastSnapshotIndex = index;
-    this.checker.observeSnapshot(node.id, index, data);
-  }
-
-  #send(m: Message): void {
-    for (const delay of this.network.schedule(m)) {
-      this.#queue.push(this.now + delay, { type: "deliver", message: m });
+  #arrived(to: NodeId, bytes: Uint8Array): void {
+    const m = this.member(to);
+    const transport = m.transport;
+    if (m.state !== "up" || transport === undefined) return;
+    const decoded = decodeMessage(bytes);
+    if (!decoded.ok) {
+      this.checker.fail("codec", `${m.name} could not decode a message the codec encoded: ${decoded.error}`);
+      return;
     }
+    this.messagesDelivered++;
+    m.lastDeliveryAt = this.world.now;
+    if (this.options.tracer !== undefined) this.trace(to, `recv ${describeMessage(decoded.message, (id) => this.nameOf(id))}`);
+    transport.deliver(decoded.message);
   }
 }

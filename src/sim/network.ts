@@ -11,6 +11,12 @@ export interface NetworkFaults {
   /** Probability of a much longer delay, which reorders a message far behind later ones. */
   longDelayRate: number;
   longDelayMaxMs: number;
+  /**
+   * Probability that an AppendEntries arrives once more, long after the newer ones: a targeted
+   * reordering for the rules that matter only when a follower gets old entries late (the commit
+   * index bound on the last new entry, stale conflict truncation).
+   */
+  staleAppendRate: number;
 }
 
 export const HEALTHY_NETWORK: NetworkFaults = {
@@ -20,6 +26,7 @@ export const HEALTHY_NETWORK: NetworkFaults = {
   delayMaxMs: 5,
   longDelayRate: 0,
   longDelayMaxMs: 0,
+  staleAppendRate: 0,
 };
 
 /**
@@ -41,7 +48,21 @@ export class SimNetwork {
     if (this.isCut(m.from, m.to) || this.#prng.chance(this.faults.lossRate)) return [];
     const delays = [this.#delay()];
     if (this.#prng.chance(this.faults.duplicateRate)) delays.push(this.#delay());
+    if (m.type === "appendEntries" && this.#prng.chance(this.faults.staleAppendRate)) {
+      delays.push(this.#prng.int(this.faults.delayMaxMs + 50, this.faults.delayMaxMs + 500));
+    }
     return delays;
+  }
+
+  /** The longest a message sent now can take to arrive. */
+  delayMaxMs(): number {
+    const f = this.faults;
+    return Math.max(f.delayMaxMs, f.longDelayMaxMs, f.staleAppendRate > 0 ? f.delayMaxMs + 500 : 0);
+  }
+
+  /** Whether every link to and from `id` (among `ids`) is cut. */
+  isIsolated(id: NodeId, ids: readonly NodeId[]): boolean {
+    return ids.every((other) => other === id || (this.isCut(id, other) && this.isCut(other, id)));
   }
 
   #delay(): number {

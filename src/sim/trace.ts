@@ -1,15 +1,16 @@
 import type { Message, NodeId } from "../raft/index.js";
 import { assertNever } from "../util/assert.js";
 
-/** Receives one readable line per notable event when a run is traced. */
-export type Tracer = (time: number, node: NodeId | undefined, text: string) => void;
+/** Receives one readable line per notable event when a run is traced; `member` is a name ("n2"). */
+export type Tracer = (time: number, member: string | undefined, text: string) => void;
 
 export function consoleTracer(write: (line: string) => void): Tracer {
-  return (time, node, text) => write(`${String(time).padStart(7)}ms ${node === undefined ? "   " : `n${node}`.padEnd(3)} ${text}`);
+  return (time, member, text) => write(`${time.toFixed(1).padStart(9)}ms ${(member ?? "").padEnd(3)} ${text}`);
 }
 
-export function describeMessage(m: Message): string {
-  const head = `${m.type} ${m.from}→${m.to} t${m.term}`;
+/** One line for a message; `nameOf` turns node ids into member names (the numbers themselves by default). */
+export function describeMessage(m: Message, nameOf: (id: NodeId) => string = String): string {
+  const head = `${m.type} ${nameOf(m.from)}→${nameOf(m.to)} t${m.term}`;
   switch (m.type) {
     case "voteRequest":
       return `${head}${m.preVote ? " pre" : ""}${m.transfer ? " transfer" : ""} last=${m.lastLogIndex}/t${m.lastLogTerm}`;

@@ -1,23 +1,27 @@
+import { checkHistory } from "../check/index.js";
+import { encodeMemberContext } from "../node/index.js";
 import type { NodeId } from "../raft/index.js";
 import { Prng } from "../util/prng.js";
 import type { Violation } from "./checkers.js";
-import { SimCluster, type ClusterOptions } from "./cluster.js";
+import { SimCluster, type ClusterOptions, type CrashPlacement } from "./cluster.js";
 import { HEALTHY_NETWORK } from "./network.js";
 import type { Tracer } from "./trace.js";
-import { ClientWorkload, type ProposalOutcome } from "./workload.js";
+import { IdWorkload, KvWorkload, type WorkloadCounts } from "./workload.js";
 
 /** Everything one seeded run does, drawn from the seed (TigerBeetle's VOPR shape). */
 export interface RunOptions {
   readonly cluster: ClusterOptions;
   readonly safetyMs: number;
   readonly faultIntervalMaxMs: number;
-  readonly proposalIntervalMaxMs: number;
-  readonly readIntervalMaxMs: number;
+  readonly clients: number;
+  readonly thinkMaxMs: number;
+  /** Keys the KV clients use: few, so that their operations overlap. */
+  readonly keys: number;
   /** Whether the fault schedule also adds, promotes and removes members and transfers leadership. */
   readonly membershipChanges: boolean;
-  /** How leaders answer the workload's reads: a heartbeat round each, or inside the lease. */
-  readonly readMode: "safe" | "lease";
-  /** Bound on each liveness wait: a leader after the heal, then a proposal applied everywhere. */
+  /** How reads are served: a ReadIndex round each, or on the leader inside its lease. */
+  readonly readMode: "linearizable" | "lease";
+  /** Bound on each liveness wait: a stable leader after the heal, then a write applied everywhere. */
   readonly livenessMs: number;
 }
 
@@ -28,27 +32,46 @@ export interface RunResult {
   readonly steps: number;
   readonly messages: number;
   readonly virtualMs: number;
-  readonly proposals: Record<ProposalOutcome, number>;
+  readonly requests: WorkloadCounts;
   readonly snapshotsInstalled: number;
-  readonly readsAnswered: number;
+  /** Operations in the KV history the linearizability checker read (0 for ID allocator runs). */
+  readonly operations: number;
 }
 
 export function optionsFromSeed(seed: number, tracer?: Tracer): RunOptions {
   const prng = new Prng(seed ^ 0x5eed);
-  const tickMs = 10;
-  const electionTicks = 15;
-  const membershipChanges = prng.chance(0.5);
+  const membershipChanges = prng.chance(0.4);
+  const preVote = prng.chance(0.8);
+  const checkQuorum = prng.chance(0.8);
+  const readMode = checkQuorum && prng.chance(0.5) ? "lease" : "linearizable";
+  const heartbeatMs = prng.pick([20, 50]);
+  const electionTimeoutMs = heartbeatMs * prng.int(3, 8);
   return {
     membershipChanges,
+    readMode,
     cluster: {
       seed,
-      nodeCount: prng.chance(0.5) ? 3 : 5,
-      tickMs,
-      electionTicks,
-      heartbeatTicks: 5,
-      diskLatencyMinMs: 0,
-      diskLatencyMaxMs: prng.int(1, 12),
+      nodeCount: prng.pick([3, 3, 5, 5, 7]),
+      spareNodes: membershipChanges ? 2 : 0,
+      electionTimeoutMs,
+      heartbeatMs,
       readiesInFlightMax: prng.int(1, 4),
+      raft: {
+        preVote,
+        checkQuorum,
+        appendEntriesMax: prng.pick([2, 4, 64, 256]),
+        inflightMax: prng.pick([1, 4, 64]),
+        uncommittedBytesMax: prng.pick([256, 4096, 1 << 20]),
+      },
+      disk: {
+        syncLatencyMinMs: 0,
+        syncLatencyMaxMs: prng.int(1, 12),
+        slowSyncRate: prng.pick([0, 0, 0.01, 0.05]),
+        slowSyncMaxMs: prng.int(20, 3 * electionTimeoutMs),
+        tornWriteProbability: prng.pick([0, 0.5]),
+        // A lost disk must stay a minority of the voters; with a changing membership that is not tracked.
+        corruptionRate: membershipChanges ? 0 : prng.pick([0, 0.1]),
+      },
       network: {
         lossRate: prng.pick([0, 0.01, 0.05, 0.15]),
         duplicateRate: prng.pick([0, 0.01, 0.05]),
@@ -56,249 +79,342 @@ export function optionsFromSeed(seed: number, tracer?: Tracer): RunOptions {
         delayMaxMs: prng.int(2, 30),
         longDelayRate: prng.pick([0, 0.01, 0.05]),
         longDelayMaxMs: prng.int(50, 400),
+        staleAppendRate: prng.pick([0, 0, 0.02, 0.1]),
       },
-      spareNodes: membershipChanges ? 2 : 0,
-      // A lost disk must stay a minority of the voters; with a changing membership that is not tracked, so no corruption there.
-      diskFaults: { tornWriteRate: prng.pick([0, 0.5]), corruptionRate: membershipChanges ? 0 : prng.pick([0, 0.1]) },
-      snapshotEntries: prng.pick([0, 8, 40, 200]),
+      snapshotEntries: prng.pick([8, 40, 200, 100_000]),
       snapshotKeepEntries: prng.pick([0, 4, 50]),
+      stateMachine: prng.chance(0.75) ? "kv" : "ids",
+      // Lease reads rely on clocks within the core's clockDriftMax (2%); without them, anything goes.
+      clockDrift: readMode === "lease" ? prng.pick([0, 0.02]) : prng.pick([0, 0.1]),
+      proposalTimeoutMs: 1000,
       tracer,
-      raft: flowControlFromSeed(prng),
     },
     safetyMs: prng.int(1500, 4000),
     faultIntervalMaxMs: prng.int(100, 600),
-    proposalIntervalMaxMs: prng.int(3, 40),
-    readIntervalMaxMs: prng.int(5, 60),
-    readMode: prng.pick(["safe", "lease"] as const),
-    livenessMs: 20 * 2 * electionTicks * tickMs,
+    clients: prng.int(2, 7),
+    thinkMaxMs: prng.int(3, 40),
+    keys: prng.int(2, 9),
+    livenessMs: 40 * electionTimeoutMs,
   };
 }
 
-/**
- * Tight limits exercise probe/replicate transitions and refusals. One entry per message is left to
- * the scripted tests: under reordering its backlog of a thousand entries drains too slowly for the
- * liveness bound, which would measure throughput rather than liveness.
- */
-function flowControlFromSeed(prng: Prng): NonNullable<ClusterOptions["raft"]> {
-  return {
-    appendEntriesMax: prng.pick([4, 64, 256]),
-    inflightMax: prng.pick([1, 4, 64]),
-    uncommittedBytesMax: prng.pick([64, 4096, 1 << 20]),
-  };
-}
-
-/** One seed: a safety phase with faults and checks on every step, then heal and check liveness. */
-export function runSeed(seed: number, tracer?: Tracer): RunResult {
+/** One seed: a safety phase with faults and checks on every step, then heal and check liveness and the history. */
+export function runSeed(seed: number, tracer?: Tracer): Promise<RunResult> {
   return runWithOptions(optionsFromSeed(seed, tracer));
 }
 
-export function runWithOptions(options: RunOptions): RunResult {
+export async function runWithOptions(options: RunOptions): Promise<RunResult> {
   const cluster = new SimCluster(options.cluster);
   const prng = cluster.prng.fork();
-  const workload = new ClientWorkload(cluster, prng.fork());
-  checkIdsUnique(cluster);
-  workload.schedule(0, options.safetyMs, options.proposalIntervalMaxMs);
-  workload.scheduleReads(0, options.safetyMs, options.readIntervalMaxMs, options.readMode);
-  scheduleFaults(cluster, prng.fork(), options);
-  cluster.runUntil(options.safetyMs);
-  if (cluster.checker.violations.length === 0) checkLiveness(cluster, workload, options);
+  const kv = options.cluster.stateMachine === "kv" ? new KvWorkload(cluster, prng.fork(), { keys: options.keys, readMode: options.readMode }) : undefined;
+  const workload = kv ?? new IdWorkload(cluster, prng.fork(), { readMode: options.readMode });
+  cluster.start();
+  workload.start(options.clients, options.safetyMs, options.thinkMaxMs);
+  new FaultSchedule(cluster, prng.fork(), options).plan();
+  await cluster.runUntil(options.safetyMs);
+  if (cluster.checker.violations.length === 0) await checkLiveness(cluster, kv, options);
+  if (cluster.checker.violations.length === 0 && kv !== undefined) {
+    const checked = checkHistory(kv.recorder.history());
+    if (!checked.ok) cluster.checker.fail("linearizability", `key ${JSON.stringify(checked.key)}: ${checked.explanation}`);
+  }
   return {
     seed: options.cluster.seed,
     nodeCount: options.cluster.nodeCount,
     violations: cluster.checker.violations,
-    steps: cluster.steps,
+    steps: cluster.world.steps,
     messages: cluster.messagesDelivered,
     virtualMs: cluster.now,
-    proposals: workload.counts(),
+    requests: workload.counts,
     snapshotsInstalled: cluster.snapshotsInstalled,
-    readsAnswered: workload.readsAnswered,
+    operations: kv?.recorder.history().length ?? 0,
   };
 }
 
-/** The IdAllocator hands out an ID once: the same ID at two log indexes means a command ran twice. */
-function checkIdsUnique(cluster: SimCluster): void {
-  const indexOfId = new Map<unknown, number>();
-  cluster.onApply((node, index, _data, id) => {
-    const earlier = indexOfId.get(id);
-    if (earlier === undefined) indexOfId.set(id, index);
-    else if (earlier !== index) cluster.checker.failStateMachine(`node ${node} handed out ID ${String(id)} at index ${index}; it was handed out at ${earlier}`);
-  });
-}
-
-function scheduleFaults(cluster: SimCluster, prng: Prng, options: RunOptions): void {
-  const trace = (text: string): void => options.cluster.tracer?.(cluster.now, undefined, text);
-  for (let t = prng.int(1, options.faultIntervalMaxMs); t < options.safetyMs; t += prng.int(1, options.faultIntervalMaxMs)) {
-    cluster.at(t, () => {
-      const ids = cluster.ids;
-      if (options.membershipChanges && prng.chance(0.3)) {
-        changeMembership(cluster, prng, trace);
-        return;
-      }
-      const choice = prng.int(0, 7);
-      switch (choice) {
-        case 0: {
-          const shuffled = [...ids].sort(() => prng.next() - 0.5);
-          const cut = prng.int(1, ids.length);
-          cluster.network.heal();
-          cluster.network.partition([shuffled.slice(0, cut), shuffled.slice(cut)]);
-          trace(`partition ${groupText(shuffled.slice(0, cut))} | ${groupText(shuffled.slice(cut))}`);
-          return;
-        }
-        case 1: {
-          const leader = currentLeader(cluster);
-          if (leader === undefined) return;
-          cluster.network.partition([[leader], ids.filter((id) => id !== leader)]);
-          trace(`isolate leader n${leader}`);
-          return;
-        }
-        case 2: {
-          const from = prng.pick(ids);
-          const to = prng.pick(ids.filter((id) => id !== from));
-          cluster.network.cutOneWay(from, to);
-          trace(`cut one way n${from}→n${to}`);
-          return;
-        }
-        case 3:
-          cluster.network.heal();
-          trace("heal network");
-          return;
-        case 4: {
-          if (prng.chance(0.5)) {
-            cluster.crashOnLeaderCommit = true;
-            return;
-          }
-          const id = prng.pick(ids);
-          cluster.crash(id);
-          return;
-        }
-        default: {
-          const crashed = ids.filter((id) => cluster.node(id) === undefined);
-          if (crashed.length > 0) cluster.restart(prng.pick(crashed));
-          return;
-        }
-      }
-    });
-  }
-}
-
-function groupText(ids: readonly NodeId[]): string {
-  return ids.map((id) => `n${id}`).join(",");
-}
-
-/** The node every live node agrees leads, if there is one. */
-/** The node every live member (of the leader's configuration) agrees leads, if there is one. */
+/** The member every running member of its configuration agrees leads, if there is one. */
 export function currentLeader(cluster: SimCluster): NodeId | undefined {
-  const leaders = cluster.liveIds().filter((id) => cluster.node(id)!.status().role === "leader");
+  const leaders = cluster.liveIds().filter((id) => cluster.node(id)!.raft.status().role === "leader");
   if (leaders.length !== 1) return undefined;
-  const leader = cluster.node(leaders[0]!)!;
-  const { term } = leader.status();
+  const leader = cluster.node(leaders[0]!)!.raft.status();
   const members = membersOf(cluster, leader.id);
   const agreed = cluster.liveIds().every((id) => {
     if (!members.has(id)) return true;
-    const s = cluster.node(id)!.status();
-    return s.leader === leader.id && s.term === term;
+    const s = cluster.node(id)!.raft.status();
+    return s.leader === leader.id && s.term === leader.term;
   });
   return agreed ? leader.id : undefined;
 }
 
 /** Voters and learners in `id`'s configuration. */
 export function membersOf(cluster: SimCluster, id: NodeId): Set<NodeId> {
-  const config = cluster.node(id)!.config();
+  const config = cluster.node(id)!.raft.config();
   return new Set([...config.incoming, ...(config.outgoing ?? []), ...config.learners]);
 }
 
+/**
+ * The faults of the safety phase, one every so often: partitions, one-way cuts, crashes (some
+ * placed right after a vote, an acknowledgement, a commit or an append leaves), restarts, stalls,
+ * failing disks, membership changes, and the healed-member episode (below).
+ */
+class FaultSchedule {
+  readonly #cluster: SimCluster;
+  readonly #prng: Prng;
+  readonly #options: RunOptions;
+  /** No other fault starts before this time: the healed-member episode needs the network to itself. */
+  #quietUntil = 0;
+
+  constructor(cluster: SimCluster, prng: Prng, options: RunOptions) {
+    this.#cluster = cluster;
+    this.#prng = prng;
+    this.#options = options;
+  }
+
+  plan(): void {
+    const { safetyMs, faultIntervalMaxMs } = this.#options;
+    for (let t = this.#prng.int(1, faultIntervalMaxMs); t < safetyMs; t += this.#prng.int(1, faultIntervalMaxMs)) {
+      this.#cluster.at(t, () => {
+        if (this.#cluster.now >= this.#quietUntil) this.#inject();
+      });
+    }
+  }
+
+  #trace(text: string): void {
+    this.#cluster.trace(undefined, text);
+  }
+
+  #inject(): void {
+    const c = this.#cluster;
+    const p = this.#prng;
+    const ids = c.ids;
+    if (this.#options.membershipChanges && p.chance(0.25)) {
+      changeMembership(c, p);
+      return;
+    }
+    switch (p.int(0, 11)) {
+      case 0: {
+        const shuffled = [...ids].sort(() => p.next() - 0.5);
+        const cut = p.int(1, ids.length);
+        c.network.heal();
+        c.network.partition([shuffled.slice(0, cut), shuffled.slice(cut)]);
+        c.networkChanged();
+        this.#trace(`partition ${names(c, shuffled.slice(0, cut))} | ${names(c, shuffled.slice(cut))}`);
+        return;
+      }
+      case 1: {
+        const leader = currentLeader(c);
+        if (leader === undefined) return;
+        c.network.partition([[leader], ids.filter((id) => id !== leader)]);
+        c.networkChanged();
+        this.#trace(`isolate leader ${c.nameOf(leader)}`);
+        return;
+      }
+      case 2: {
+        const from = p.pick(ids);
+        const to = p.pick(ids.filter((id) => id !== from));
+        c.network.cutOneWay(from, to);
+        c.networkChanged();
+        this.#trace(`cut one way ${c.nameOf(from)}→${c.nameOf(to)}`);
+        return;
+      }
+      case 3:
+        c.network.heal();
+        c.networkChanged();
+        this.#trace("heal network");
+        return;
+      case 4: {
+        const placement = p.pick<CrashPlacement>(["afterVote", "afterAck", "afterCommitSent", "afterAppendSent"]);
+        c.armCrash(placement);
+        this.#trace(`the next member to send such a message crashes: ${placement}`);
+        return;
+      }
+      case 5:
+        c.crash(p.pick(ids), p.chance(0.7) ? "power" : "process");
+        return;
+      case 6: {
+        const live = c.liveIds();
+        if (live.length > 0) c.stall(p.pick(live), p.next() * 3 * this.#options.cluster.electionTimeoutMs);
+        return;
+      }
+      case 7: {
+        const id = p.pick(ids);
+        c.failDisk(id, p.pick(["EIO", "ENOSPC"] as const));
+        c.at(c.now + p.int(10, 300), () => c.failDisk(id, undefined));
+        return;
+      }
+      case 8:
+        this.#healedMemberEpisode();
+        return;
+      default: {
+        const down = ids.filter((id) => c.member(id).state === "down" && !c.member(id).corrupt);
+        if (down.length > 0) c.restart(p.pick(down));
+        return;
+      }
+    }
+  }
+
+  /**
+   * With pre-vote and check-quorum on, a member that was cut off and comes back must not depose a
+   * leader that kept a quorum: the network goes quiet, one follower is isolated for a few election
+   * timeouts and healed, and the leader must keep its term for the next four.
+   */
+  #healedMemberEpisode(): void {
+    const c = this.#cluster;
+    const raft = this.#options.cluster.raft;
+    if (raft.preVote === false || raft.checkQuorum === false) return;
+    const leaderId = currentLeader(c);
+    if (leaderId === undefined) return;
+    const leader = c.node(leaderId)!.raft;
+    const config = leader.config();
+    if (config.outgoing !== undefined || !config.incoming.has(leaderId) || c.members.some((m) => m.stalledUntil > c.now)) return;
+    const followers = [...config.incoming].filter((id) => id !== leaderId && c.node(id) !== undefined);
+    const live = [...config.incoming].filter((id) => c.node(id) !== undefined).length;
+    // The leader must keep a quorum without the one it loses.
+    if (followers.length === 0 || 2 * (live - 1) <= config.incoming.size) return;
+    const follower = this.#prng.pick(followers);
+    const term = leader.status().term;
+    const election = this.#options.cluster.electionTimeoutMs;
+    const isolatedMs = this.#prng.int(2 * election, 4 * election);
+    const faults = c.network.faults;
+    this.#quietUntil = c.now + isolatedMs + 4 * election;
+    c.armCrash(undefined);
+    c.network.faults = HEALTHY_NETWORK;
+    c.network.heal();
+    c.network.partition([[follower], c.ids.filter((id) => id !== follower)]);
+    c.networkChanged();
+    this.#trace(`episode: isolate follower ${c.nameOf(follower)} of leader ${c.nameOf(leaderId)} (term ${term}) for ${isolatedMs}ms, then heal`);
+    c.at(c.now + isolatedMs, () => {
+      c.network.heal();
+      c.networkChanged();
+      this.#trace(`episode: ${c.nameOf(follower)} healed`);
+    });
+    c.at(this.#quietUntil, () => {
+      c.network.faults = faults;
+      const now = c.node(leaderId)?.raft.status();
+      if (now === undefined) return;
+      if (now.role !== "leader" || now.term !== term) {
+        c.checker.fail("disruptedLeader", `leader ${c.nameOf(leaderId)} of term ${term}, connected to a quorum, is ${now.role} in term ${now.term} after ${c.nameOf(follower)} was healed`);
+      }
+    });
+  }
+}
+
+function names(cluster: SimCluster, ids: readonly NodeId[]): string {
+  return ids.map((id) => cluster.nameOf(id)).join(",");
+}
+
 /** A random membership change or leadership transfer, asked of the current leader. */
-function changeMembership(cluster: SimCluster, prng: Prng, trace: (text: string) => void): void {
-  const leaderId = cluster.liveIds().find((id) => cluster.node(id)!.status().role === "leader");
+function changeMembership(cluster: SimCluster, prng: Prng): void {
+  const leaderId = cluster.liveIds().find((id) => cluster.node(id)!.raft.status().role === "leader");
   if (leaderId === undefined) return;
-  const leader = cluster.node(leaderId)!;
+  const leader = cluster.node(leaderId)!.raft;
   const config = leader.config();
   const members = membersOf(cluster, leaderId);
-  const context = new Uint8Array(0);
-  const choice = prng.int(0, 4);
   const pick = (ids: Iterable<NodeId>): NodeId | undefined => {
     const list = [...ids];
     return list.length === 0 ? undefined : prng.pick(list);
   };
-  let what: string;
-  let result: { ok: boolean; error?: string };
+  const context = (id: NodeId): Uint8Array => {
+    const m = cluster.member(id);
+    return encodeMemberContext({ name: m.name, peerAddr: m.peerAddr });
+  };
+  const report = (what: string, outcome: Promise<unknown> | { ok: boolean; error?: string }): void => {
+    if (outcome instanceof Promise) {
+      cluster.trace(undefined, `${what}: proposed`);
+      outcome.then(
+        () => cluster.trace(undefined, `${what}: applied`),
+        (error: unknown) => cluster.trace(undefined, `${what}: ${error instanceof Error ? error.message : String(error)}`),
+      );
+    } else {
+      cluster.trace(undefined, `${what}: ${outcome.ok ? "accepted" : `refused (${outcome.error})`}`);
+    }
+  };
+  const choice = prng.int(0, 4);
   if (choice === 0) {
     const id = pick(cluster.ids.filter((x) => !members.has(x)));
-    if (id === undefined) return;
-    what = `add learner n${id}`;
-    result = leader.proposeConfChange({ type: "addLearner", id, context });
+    if (id !== undefined) report(`add learner ${cluster.nameOf(id)}`, leader.proposeConfChange({ type: "addLearner", id, context: context(id) }));
   } else if (choice === 1) {
     const id = pick(config.learners);
-    if (id === undefined) return;
-    what = `promote n${id}`;
-    result = leader.proposeConfChange({ type: "promote", id, context });
+    if (id !== undefined) report(`promote ${cluster.nameOf(id)}`, leader.proposeConfChange({ type: "promote", id, context: context(id) }));
   } else if (choice === 2) {
     const id = pick(members);
-    if (id === undefined) return;
-    what = `remove n${id}${id === leaderId ? " (the leader)" : ""}`;
-    result = leader.proposeConfChange({ type: "remove", id, context });
+    if (id !== undefined) report(`remove ${cluster.nameOf(id)}${id === leaderId ? " (the leader)" : ""}`, leader.proposeConfChange({ type: "remove", id, context: context(id) }));
   } else {
     const id = pick([...config.incoming].filter((x) => x !== leaderId));
-    if (id === undefined) return;
-    what = `transfer leadership n${leaderId}→n${id}`;
-    result = leader.transferLeader(id);
+    if (id !== undefined) report(`transfer leadership ${cluster.nameOf(leaderId)}→${cluster.nameOf(id)}`, leader.transferLeader(id));
   }
-  trace(`${what}: ${result.ok ? "accepted" : `refused (${result.error})`}`);
 }
 
 /**
- * After the heal: within `livenessMs` a leader is agreed by every node and stays put for two
+ * After the heal: within `livenessMs` a leader is agreed by every member and stays put for two
  * maximum election timeouts (the check-quorum round that may still depose a leader elected during
- * the faults), and then, within `livenessMs` again, a proposal to it is applied on every node.
+ * the faults), and then, within `livenessMs` again, a write to it is applied on every member of
+ * its configuration whose disk is intact.
  */
-function checkLiveness(cluster: SimCluster, workload: ClientWorkload, options: RunOptions): void {
-  const trace = (text: string): void => options.cluster.tracer?.(cluster.now, undefined, text);
+async function checkLiveness(cluster: SimCluster, kv: KvWorkload | undefined, options: RunOptions): Promise<void> {
+  cluster.armCrash(undefined);
   cluster.network.heal();
   cluster.network.faults = HEALTHY_NETWORK;
-  cluster.crashOnLeaderCommit = false;
+  cluster.networkChanged();
+  for (const m of cluster.members) {
+    cluster.failDisk(m.id, undefined);
+    m.stalledUntil = 0;
+  }
   for (const id of cluster.ids) cluster.restart(id);
-  trace("heal everything: liveness phase");
+  cluster.trace(undefined, "heal everything: liveness phase");
   const healedAt = cluster.now;
-  const leader = waitForStableLeader(cluster, healedAt + options.livenessMs, 2 * 2 * options.cluster.electionTicks * options.cluster.tickMs);
+  const election = options.cluster.electionTimeoutMs;
+  const leader = await waitForStableLeader(cluster, healedAt + options.livenessMs, 4 * election);
   if (cluster.checker.violations.length > 0) return;
   if (leader === undefined) {
     cluster.checker.failLiveness(`no stable leader within ${options.livenessMs}ms of the heal`);
     return;
   }
-  trace(`leader n${leader} stable ${cluster.now - healedAt}ms after the heal`);
+  cluster.trace(undefined, `leader ${cluster.nameOf(leader)} stable ${(cluster.now - healedAt).toFixed(0)}ms after the heal`);
   const deadline = cluster.now + options.livenessMs;
-  // A leader may refuse a proposal for flow control (uncommitted bytes); a client retries.
-  let id = workload.proposeAt(leader);
-  while (workload.outcome(id) === "rejected" && cluster.now < deadline && cluster.checker.violations.length === 0) {
-    cluster.runUntil(cluster.now + options.cluster.tickMs);
-    id = workload.proposeAt(leader);
-  }
-  // Every usable member of the leader's configuration as it is then (a removal may still be applying),
-  // where a node may receive the proposal inside a snapshot rather than apply it itself.
+  let index: number | undefined;
+  let done = false;
+  void (async () => {
+    // A leader may refuse a write for flow control (uncommitted bytes); a client retries.
+    while (index === undefined && cluster.now < deadline && cluster.node(leader) !== undefined) {
+      index = kv !== undefined ? await kv.writeOnce(leader, "liveness") : await writeId(cluster, leader);
+      if (index === undefined) await cluster.sleep(election / 5);
+    }
+    done = true;
+  })();
   const everywhere = (): boolean => {
-    const index = workload.indexOf(id);
-    if (index === undefined || cluster.node(leader) === undefined) return false;
+    if (index === undefined || cluster.node(leader) === undefined) return done;
     const members = membersOf(cluster, leader);
-    return cluster.usableIds().every((node) => !members.has(node) || cluster.appliedIndex(node) >= index);
+    return cluster.usableIds().every((id) => !members.has(id) || cluster.appliedIndex(id) >= index!);
   };
-  cluster.runUntil(deadline, everywhere);
-  if (cluster.checker.violations.length === 0 && !everywhere()) {
-    cluster.checker.failLiveness(
-      `proposal to stable leader n${leader} not applied on every usable node within ${options.livenessMs}ms (applied by ${[...workload.appliedBy(id)].join(",") || "none"})`,
-    );
+  await cluster.runUntil(deadline, everywhere);
+  if (cluster.checker.violations.length === 0 && (index === undefined || !everywhere())) {
+    const applied = cluster.members.map((m) => `${m.name} ${m.state}${m.corrupt ? " corrupt" : ""} applied ${cluster.appliedIndex(m.id)}`).join(", ");
+    cluster.checker.failLiveness(`a write to stable leader ${cluster.nameOf(leader)} was not applied on every usable member within ${options.livenessMs}ms (index ${index ?? "none"}; ${applied})`);
   }
 }
 
-function waitForStableLeader(cluster: SimCluster, deadline: number, stableMs: number): NodeId | undefined {
+/** Proposes one ID allocation at `member`; resolves with the index it applied at, if it did. */
+async function writeId(cluster: SimCluster, member: NodeId): Promise<number | undefined> {
+  const node = cluster.node(member);
+  if (node === undefined) return undefined;
+  try {
+    await node.raft.propose(new Uint8Array([0x4c]));
+    return node.raft.status().appliedIndex;
+  } catch {
+    return undefined;
+  }
+}
+
+async function waitForStableLeader(cluster: SimCluster, deadline: number, stableMs: number): Promise<NodeId | undefined> {
   let leader: NodeId | undefined;
   let since = cluster.now;
-  cluster.runUntil(deadline, () => {
+  const stable = (): boolean => {
     const now = currentLeader(cluster);
     if (now !== leader) {
       leader = now;
       since = cluster.now;
     }
     return leader !== undefined && cluster.now - since >= stableMs;
-  });
-  return leader !== undefined && cluster.now - since >= stableMs ? leader : undefined;
+  };
+  await cluster.runUntil(deadline, stable);
+  return stable() ? leader : undefined;
 }

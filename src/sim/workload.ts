@@ -1,113 +1,248 @@
+import { HistoryRecorder, type KvOp } from "../check/index.js";
+import { decodeCommand, encodeCommand, type KvCommand, type KvResult } from "../kv/index.js";
+import { NodeRequestError, type ReadConsistency } from "../node/index.js";
 import type { NodeId } from "../raft/index.js";
+import { fromUtf8, utf8 } from "../util/bytes.js";
 import type { Prng } from "../util/prng.js";
-import type { SimCluster } from "./cluster.js";
+import type { Applied, SimCluster } from "./cluster.js";
 
-/** Proposal payloads: a tag byte (so they never look like the leader's empty no-op) and an id. */
-function encodeProposal(id: number): Uint8Array {
-  const bytes = new Uint8Array(5);
-  bytes[0] = 0x50;
-  new DataView(bytes.buffer).setUint32(1, id);
-  return bytes;
+export interface WorkloadCounts {
+  committed: number;
+  failed: number;
+  unknown: number;
+  reads: number;
 }
 
-function decodeProposal(data: Uint8Array): number | undefined {
-  if (data.byteLength !== 5 || data[0] !== 0x50) return undefined;
-  return new DataView(data.buffer, data.byteOffset, data.byteLength).getUint32(1);
-}
-
-export type ProposalOutcome = "pending" | "committed" | "rejected";
+/** How one attempt at a request ended, as a client sees it. */
+type Attempt = { readonly outcome: "ok"; readonly result: unknown } | { readonly outcome: "fail" | "unknown" };
 
 /**
- * A client that proposes at random live nodes and tracks each proposal until it commits (some
- * node applied it) or is known to have failed (refused at once, e.g. no leader known).
+ * Errors that prove the request was never proposed (or certainly not applied); any other failure
+ * leaves its outcome unknown.
  */
-export class ClientWorkload {
+const definiteFailures = new Set(["notLeader", "noLeader", "tooBusy", "notApplied", "stopped"]);
+
+/** Sends `command` to the running node of `member`; the reply counts only if that process lives to give it. */
+async function attempt(cluster: SimCluster, member: NodeId, command: Uint8Array): Promise<Attempt> {
+  const node = cluster.node(member);
+  if (node === undefined) return { outcome: "fail" };
+  const life = cluster.member(member).life;
+  try {
+    const result = await node.raft.propose(command);
+    return cluster.member(member).life === life ? { outcome: "ok", result } : { outcome: "unknown" };
+  } catch (error) {
+    if (!(error instanceof NodeRequestError)) throw error;
+    return definiteFailures.has(error.detail.type) ? { outcome: "fail" } : { outcome: "unknown" };
+  }
+}
+
+/** The linearizable read point a member's reads wait for may never fall below what was committed when they began. */
+function checkReadFloor(cluster: SimCluster, member: NodeId, floor: number): void {
+  const applied = cluster.appliedIndex(member);
+  if (applied < floor) cluster.checker.fail("staleRead", `${cluster.nameOf(member)} served a read at applied index ${applied}, but ${floor} was committed before the read began`);
+}
+
+interface Client {
+  readonly name: string;
+  seq: number;
+}
+
+/**
+ * Clients of the KV store, as raftkv's server uses the node: writes are proposed with a session
+ * (client id and sequence number) and retried with the same sequence when their outcome is unknown;
+ * reads wait on the node's read barrier (linearizable, or the leader's lease) and read the member's
+ * store. Every operation goes into a history for the linearizability checker, and the store's
+ * exactly-once rule is checked on every apply.
+ */
+export class KvWorkload {
+  readonly recorder = new HistoryRecorder();
+  readonly counts: WorkloadCounts = { committed: 0, failed: 0, unknown: 0, reads: 0 };
   readonly #cluster: SimCluster;
   readonly #prng: Prng;
-  readonly #outcomes = new Map<number, ProposalOutcome>();
-  /** Which nodes have applied each proposal, for the liveness check. */
-  readonly #appliedBy = new Map<number, Set<NodeId>>();
-  /** The log index at which each committed proposal was applied. */
-  readonly #indexOf = new Map<number, number>();
-  #nextId = 1;
-  /** Reads asked for and not yet answered: context id → the commit floor when asked. */
-  readonly #readFloor = new Map<number, number>();
-  readsAnswered = 0;
+  readonly #keys: string[];
+  readonly #readMode: "linearizable" | "lease";
+  #nextValue = 1;
+  /** Session "client:seq" → the index it first applied at and its result there (JSON). */
+  readonly #firstApply = new Map<string, { index: number; result: string }>();
 
-  constructor(cluster: SimCluster, prng: Prng) {
+  constructor(cluster: SimCluster, prng: Prng, options: { keys: number; readMode: "linearizable" | "lease" }) {
     this.#cluster = cluster;
     this.#prng = prng;
-    cluster.onApply((node, index, data) => {
-      const id = decodeProposal(data);
-      if (id === undefined || !this.#outcomes.has(id)) return;
-      this.#outcomes.set(id, "committed");
-      if (!this.#indexOf.has(id)) this.#indexOf.set(id, index);
-      let nodes = this.#appliedBy.get(id);
-      if (nodes === undefined) this.#appliedBy.set(id, (nodes = new Set()));
-      nodes.add(node);
-    });
+    this.#keys = Array.from({ length: options.keys }, (_, k) => `k${k}`);
+    this.#readMode = options.readMode;
+    cluster.onApplied((applied) => this.#checkExactlyOnce(applied));
   }
 
-  /** Proposes every so often between `from` and `to` (virtual ms). */
-  schedule(from: number, to: number, intervalMaxMs: number): void {
-    for (let t = from + this.#prng.int(1, intervalMaxMs + 1); t < to; t += this.#prng.int(1, intervalMaxMs + 1)) {
-      this.#cluster.at(t, () => {
-        const live = this.#cluster.liveIds();
-        if (live.length > 0) this.proposeAt(this.#prng.pick(live));
-      });
+  /** Starts `clients` clients that issue requests until virtual time `until`, pausing up to `thinkMaxMs` between them. */
+  start(clients: number, until: number, thinkMaxMs: number): void {
+    for (let k = 0; k < clients; k++) void this.#runClient({ name: `c${k}`, seq: 0 }, until, thinkMaxMs);
+  }
+
+  /** Proposes a write at `member` once (no retry); resolves with the index it applied at, if it did. */
+  async writeOnce(member: NodeId, key: string): Promise<number | undefined> {
+    const command = encodeCommand({ type: "put", key: utf8(key), value: utf8(`v${this.#nextValue++}`) });
+    let index: number | undefined;
+    this.#cluster.onApplied((applied) => {
+      if (index === undefined && applied.command.length === command.length && applied.command.every((b, i) => b === command[i])) index = applied.index;
+    });
+    const outcome = await attempt(this.#cluster, member, command);
+    return outcome.outcome === "ok" ? index : undefined;
+  }
+
+  async #runClient(client: Client, until: number, thinkMaxMs: number): Promise<void> {
+    while (this.#cluster.now < until && this.#cluster.checker.violations.length === 0) {
+      await this.#operation(client);
+      await this.#cluster.sleep(this.#prng.int(1, thinkMaxMs + 1));
     }
   }
 
-  /**
-   * Asks random live nodes for read indexes between `from` and `to`; each answer must cover what
-   * was committed when it was asked (checked by the cluster's SafetyChecker).
-   */
-  scheduleReads(from: number, to: number, intervalMaxMs: number, mode: "safe" | "lease"): void {
-    this.#cluster.onReadState((node, index, context) => {
-      const id = new DataView(context.buffer, context.byteOffset, context.byteLength).getUint32(0);
-      const floor = this.#readFloor.get(id);
-      if (floor === undefined) return;
-      this.readsAnswered++;
-      this.#cluster.checker.observeRead(node, index, floor);
+  #operation(client: Client): Promise<void> {
+    const key = this.#prng.pick(this.#keys);
+    const roll = this.#prng.next();
+    if (roll < 0.4) return this.#read(client, key);
+    const value = `${client.name}-${this.#nextValue++}`;
+    if (roll < 0.65) return this.#write(client, key, { type: "put", value }, { type: "put", key: utf8(key), value: utf8(value) });
+    if (roll < 0.8) return this.#write(client, key, { type: "delete" }, { type: "delete", key: utf8(key) });
+    const expected = this.#prng.chance(0.3) ? null : `${client.name}-${this.#prng.int(1, this.#nextValue)}`;
+    const compare = expected === null ? { key: utf8(key), modRevision: 0 } : { key: utf8(key), value: utf8(expected) };
+    const command: KvCommand = { type: "txn", compare: [compare], success: [{ type: "put", key: utf8(key), value: utf8(value) }], failure: [] };
+    return this.#write(client, key, { type: "cas", expected, value }, command);
+  }
+
+  /** One write: tried at up to four members with the same session, until a reply says what happened. */
+  async #write(client: Client, key: string, op: KvOp, command: KvCommand): Promise<void> {
+    const seq = ++client.seq;
+    const bytes = encodeCommand({ ...command, session: { clientId: client.name, seq } });
+    const handle = this.recorder.invoke({ client: client.name, key, op, at: this.#cluster.now });
+    let known: "fail" | "unknown" = "fail";
+    for (let tries = 0; tries < 4; tries++) {
+      const live = this.#cluster.liveIds();
+      if (live.length > 0) {
+        const reply = await attempt(this.#cluster, this.#prng.pick(live), bytes);
+        if (reply.outcome === "ok") {
+          this.#completeWrite(handle, op, reply.result as KvResult);
+          return;
+        }
+        if (reply.outcome === "unknown") known = "unknown";
+      }
+      await this.#cluster.sleep(this.#prng.int(1, 50));
+    }
+    if (known === "fail") this.recorder.complete(handle, { outcome: "fail", at: this.#cluster.now });
+    this.counts[known === "fail" ? "failed" : "unknown"]++;
+  }
+
+  #completeWrite(handle: { id: number }, op: KvOp, result: KvResult): void {
+    if (result.type === "invalid") {
+      this.#cluster.checker.fail("exactlyOnce", `a write retried with its own session was refused: ${result.error}`);
+      return;
+    }
+    this.counts.committed++;
+    const at = this.#cluster.now;
+    if (op.type === "cas") this.recorder.complete(handle, { outcome: "ok", at, result: result.type === "txn" && result.succeeded });
+    else this.recorder.complete(handle, { outcome: "ok", at });
+  }
+
+  async #read(client: Client, key: string): Promise<void> {
+    const live = this.#cluster.liveIds();
+    if (live.length === 0) return;
+    const member = this.#prng.pick(live);
+    const node = this.#cluster.node(member)!;
+    const life = this.#cluster.member(member).life;
+    const floor = this.#cluster.committedIndex();
+    // The server forwards lease reads to the leader; a follower's own reads take a ReadIndex round.
+    const consistency: ReadConsistency = this.#readMode === "lease" && node.raft.status().role === "leader" ? "lease" : "linearizable";
+    const handle = this.recorder.invoke({ client: client.name, key, op: { type: "get" }, at: this.#cluster.now });
+    try {
+      await node.raft.readBarrier(consistency);
+    } catch (error) {
+      if (!(error instanceof NodeRequestError)) throw error;
+      this.recorder.complete(handle, { outcome: "fail", at: this.#cluster.now });
+      return;
+    }
+    const store = this.#cluster.kv(member);
+    if (this.#cluster.member(member).life !== life || store === undefined) return;
+    checkReadFloor(this.#cluster, member, floor);
+    const kv = store.get(utf8(key));
+    this.counts.reads++;
+    this.recorder.complete(handle, { outcome: "ok", at: this.#cluster.now, result: kv === null ? null : fromUtf8(kv.value) });
+  }
+
+  /** A session's command may appear at several indexes (retries): only the first may change the store, and every one answers alike. */
+  #checkExactlyOnce(applied: Applied): void {
+    const decoded = decodeCommand(applied.command);
+    const session = decoded.ok ? decoded.command.session : undefined;
+    if (session === undefined) return;
+    const id = `${session.clientId}:${session.seq}`;
+    const result = JSON.stringify(applied.result);
+    const first = this.#firstApply.get(id);
+    if (first === undefined) {
+      this.#firstApply.set(id, { index: applied.index, result });
+      return;
+    }
+    if (first.index === applied.index) return;
+    if (applied.wrote) {
+      this.#cluster.checker.fail("exactlyOnce", `${this.#cluster.nameOf(applied.member)} executed ${id} again at index ${applied.index} (first at ${first.index})`);
+    } else if (result !== first.result) {
+      this.#cluster.checker.fail("exactlyOnce", `${this.#cluster.nameOf(applied.member)} answered the retry of ${id} at index ${applied.index} differently from its first application at ${first.index}`);
+    }
+  }
+}
+
+/**
+ * Clients of the ID allocator, the state machine that is not idempotent: an ID handed out at two
+ * indexes means a command ran twice. They propose at random members and read through the read
+ * barrier, whose applied index must cover what was committed when the read began.
+ */
+export class IdWorkload {
+  readonly counts: WorkloadCounts = { committed: 0, failed: 0, unknown: 0, reads: 0 };
+  readonly #cluster: SimCluster;
+  readonly #prng: Prng;
+  readonly #indexOfId = new Map<unknown, number>();
+  readonly #readMode: "linearizable" | "lease";
+
+  constructor(cluster: SimCluster, prng: Prng, options: { readMode: "linearizable" | "lease" }) {
+    this.#cluster = cluster;
+    this.#prng = prng;
+    this.#readMode = options.readMode;
+    cluster.onApplied((applied) => {
+      const earlier = this.#indexOfId.get(applied.result);
+      if (earlier === undefined) this.#indexOfId.set(applied.result, applied.index);
+      else if (earlier !== applied.index) cluster.checker.failStateMachine(`${cluster.nameOf(applied.member)} handed out ID ${String(applied.result)} at index ${applied.index}; it was handed out at ${earlier}`);
     });
-    for (let t = from + this.#prng.int(1, intervalMaxMs + 1); t < to; t += this.#prng.int(1, intervalMaxMs + 1)) {
-      this.#cluster.at(t, () => {
-        const live = this.#cluster.liveIds();
-        if (live.length === 0) return;
-        const id = this.#nextId++;
-        const context = new Uint8Array(4);
-        new DataView(context.buffer).setUint32(0, id);
-        this.#readFloor.set(id, this.#cluster.committedIndex());
-        this.#cluster.node(this.#prng.pick(live))!.readIndex(context, mode);
-      });
+  }
+
+  start(clients: number, until: number, thinkMaxMs: number): void {
+    for (let k = 0; k < clients; k++) void this.#runClient(until, thinkMaxMs);
+  }
+
+  async #runClient(until: number, thinkMaxMs: number): Promise<void> {
+    while (this.#cluster.now < until && this.#cluster.checker.violations.length === 0) {
+      const live = this.#cluster.liveIds();
+      if (live.length > 0) {
+        const member = this.#prng.pick(live);
+        if (this.#prng.chance(0.3)) await this.#read(member);
+        else {
+          const reply = await attempt(this.#cluster, member, new Uint8Array([0x50, this.#prng.int(0, 256)]));
+          this.counts[reply.outcome === "ok" ? "committed" : reply.outcome === "fail" ? "failed" : "unknown"]++;
+        }
+      }
+      await this.#cluster.sleep(this.#prng.int(1, thinkMaxMs + 1));
     }
   }
 
-  /** Proposes one item at `node`; returns its id. */
-  proposeAt(node: NodeId): number {
-    const id = this.#nextId++;
-    const raw = this.#cluster.node(node);
-    const result = raw?.propose(encodeProposal(id));
-    this.#outcomes.set(id, result?.ok === true ? "pending" : "rejected");
-    return id;
-  }
-
-  outcome(id: number): ProposalOutcome | undefined {
-    return this.#outcomes.get(id);
-  }
-
-  /** The index the proposal committed at, once some node applied it. */
-  indexOf(id: number): number | undefined {
-    return this.#indexOf.get(id);
-  }
-
-  appliedBy(id: number): ReadonlySet<NodeId> {
-    return this.#appliedBy.get(id) ?? new Set();
-  }
-
-  counts(): Record<ProposalOutcome, number> {
-    const counts = { pending: 0, committed: 0, rejected: 0 };
-    for (const outcome of this.#outcomes.values()) counts[outcome]++;
-    return counts;
+  async #read(member: NodeId): Promise<void> {
+    const node = this.#cluster.node(member)!;
+    const life = this.#cluster.member(member).life;
+    const floor = this.#cluster.committedIndex();
+    const consistency: ReadConsistency = this.#readMode === "lease" && node.raft.status().role === "leader" ? "lease" : "linearizable";
+    try {
+      await node.raft.readBarrier(consistency);
+    } catch (error) {
+      if (!(error instanceof NodeRequestError)) throw error;
+      return;
+    }
+    if (this.#cluster.member(member).life !== life || this.#cluster.node(member) === undefined) return;
+    checkReadFloor(this.#cluster, member, floor);
+    this.counts.reads++;
   }
 }

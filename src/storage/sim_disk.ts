@@ -46,6 +46,11 @@ export interface SimDiskOptions {
   readonly failedSyncDropsProbability?: number;
   /** Each call waits 1 to this many microtasks (seeded), so concurrent calls interleave. Default 3. */
   readonly yieldsMax?: number;
+  /**
+   * How long a call takes, for a caller that keeps its own time (the simulator's virtual clock):
+   * the call waits for the promise returned, if any, before it takes effect.
+   */
+  readonly latency?: ((op: SimDiskOp) => Promise<void> | undefined) | undefined;
   /** Told of every call as it takes effect, of injected failures and of crashes: for debugging a seed. */
   readonly trace?: ((event: string) => void) | undefined;
 }
@@ -92,8 +97,9 @@ export type Interrupted = "applied" | "lost" | "either";
 
 interface World {
   readonly prng: Prng;
-  readonly options: Required<Omit<SimDiskOptions, "seed" | "trace">>;
+  readonly options: Required<Omit<SimDiskOptions, "seed" | "trace" | "latency">>;
   readonly trace: ((event: string) => void) | undefined;
+  latency: SimDiskOptions["latency"];
   root: Dir;
   readonly stats: SimDiskStats;
   readonly next: Map<SimDiskOp, Fault[]>;
@@ -136,6 +142,7 @@ export class SimDisk implements Disk {
         yieldsMax: options.yieldsMax ?? 3,
       },
       trace: options.trace,
+      latency: options.latency,
       root: newDir(),
       stats: { ops: 0, crashes: 0, restarts: 0, tornWrites: 0, lostWrites: 0, dirChangesKept: 0, dirChangesLost: 0, injectedFailures: 0, droppedSyncs: 0 },
       next: new Map(),
@@ -319,6 +326,16 @@ export class SimDisk implements Disk {
     this.#world.scheduled = undefined;
   }
 
+  /** For tests: the names in `dir` now, sorted; empty if there is no such directory. */
+  names(dir: string): string[] {
+    try {
+      return [...this.#dirAt(dir, "inspect").live.keys()].sort();
+    } catch (cause) {
+      if (cause instanceof Error && "code" in cause && cause.code === "ENOENT") return [];
+      throw cause;
+    }
+  }
+
   /** For tests: a copy of what reads of `path` return now, or only what is durable; undefined if absent. */
   fileBytes(path: string, which: "live" | "durable" = "live"): Uint8Array | undefined {
     try {
@@ -334,6 +351,8 @@ export class SimDisk implements Disk {
   /** Runs `effect` after a few microtasks, unless this life ended, a crash is due, or a fault is injected. */
   async #run<T>(op: SimDiskOp, path: string, effect: (failing: boolean) => T): Promise<T> {
     const world = this.#world;
+    const waiting = world.latency?.(op);
+    if (waiting !== undefined) await waiting;
     for (let k = world.prng.int(1, world.options.yieldsMax + 1); k > 0; k--) await Promise.resolve();
     if (!this.#alive) throw errnoError("EBADF", op, path);
     world.stats.ops++;

@@ -1,0 +1,80 @@
+import { NO_NODE, type DurableState, type LogIndex, type Message, type NodeId, type Term } from "../raft/index.js";
+import type { SafetyChecker } from "./checkers.js";
+import { DurableMirror } from "./durable_mirror.js";
+
+/**
+ * A vote or an append acknowledgement promises what is on the sender's disk: when it leaves, the
+ * vote must be durable, and so must every entry up to the acknowledged index, as the sender holds it.
+ */
+export function checkDurableAck(
+  checker: SafetyChecker,
+  sent: { member: string; message: Message; mirror: DurableMirror; log: { termAt(index: LogIndex): Term | undefined } | undefined },
+): void {
+  const { member, message: m, mirror } = sent;
+  if (m.type === "voteResponse" && m.granted && !m.preVote) {
+    const hs = mirror.hardState;
+    if (hs.term !== m.term || hs.vote !== m.to) {
+      checker.fail("notDurable", `${member} granted its vote in term ${m.term} while its disk holds term ${hs.term}, vote ${hs.vote}`);
+    }
+  } else if (m.type === "appendEntriesResponse" && m.success && m.matchIndex > mirror.offset()) {
+    const held = sent.log?.termAt(m.matchIndex);
+    const durable = mirror.termAt(m.matchIndex);
+    if (durable === undefined || (held !== undefined && held !== durable)) {
+      checker.fail("notDurable", `${member} acknowledged index ${m.matchIndex} (term ${held}) while its disk holds ${durable === undefined ? `only up to ${mirror.lastIndex()}` : `term ${durable} there`}`);
+    }
+  }
+}
+
+/**
+ * A new life must recover everything the last one made durable: its term and vote, its commit
+ * index, and every entry (unless a snapshot now covers it).
+ */
+export function checkRecovery(checker: SafetyChecker, member: string, before: DurableMirror | undefined, durable: DurableState): void {
+  if (before === undefined) return;
+  const hs = durable.hardState;
+  const was = before.hardState;
+  if (hs.term < was.term || (hs.term === was.term && was.vote !== NO_NODE && hs.vote !== was.vote) || hs.commit < was.commit) {
+    checker.fail("notDurable", `${member} restarted with term ${hs.term}, vote ${hs.vote}, commit ${hs.commit}; it had made term ${was.term}, vote ${was.vote}, commit ${was.commit} durable`);
+    return;
+  }
+  const now = new DurableMirror(durable);
+  for (let i = Math.max(now.offset(), before.offset()) + 1; i <= before.lastIndex(); i++) {
+    if (now.termAt(i) !== before.termAt(i)) {
+      checker.fail("notDurable", `${member} restarted without its durable entry ${i} (term ${before.termAt(i)}; recovered ${now.termAt(i) ?? "nothing"})`);
+      return;
+    }
+  }
+}
+
+/**
+ * Figure 8's rule, checked against the logs themselves: a leader advances its commit index only to
+ * an entry of its own term, and only once a quorum of the configuration in force (both halves while
+ * joint) holds that entry durably.
+ */
+export function checkCommitOnDurableQuorum(
+  checker: SafetyChecker,
+  commit: {
+    leader: string;
+    term: Term;
+    commit: number;
+    termAtCommit: Term | undefined;
+    voters: { incoming: ReadonlySet<NodeId>; outgoing: ReadonlySet<NodeId> | undefined };
+    mirrorOf: (id: NodeId) => DurableMirror | undefined;
+    nameOf: (id: NodeId) => string;
+  },
+): void {
+  const { leader, term, termAtCommit } = commit;
+  if (termAtCommit !== term) {
+    checker.fail("unsafeCommit", `${leader} (term ${term}) committed index ${commit.commit}, whose entry has term ${termAtCommit}`);
+    return;
+  }
+  for (const voters of [commit.voters.incoming, commit.voters.outgoing]) {
+    if (voters === undefined) continue;
+    const holders = [...voters].filter((id) => commit.mirrorOf(id)?.termAt(commit.commit) === term);
+    if (2 * holders.length <= voters.size) {
+      const names = (ids: Iterable<NodeId>): string => [...ids].map(commit.nameOf).join(",");
+      checker.fail("unsafeCommit", `${leader} (term ${term}) committed index ${commit.commit}, durable only on ${names(holders) || "none"} of ${names(voters)}`);
+      return;
+    }
+  }
+}

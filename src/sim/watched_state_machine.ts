@@ -1,0 +1,67 @@
+import type { StateMachine } from "../node/index.js";
+import type { SnapshotInProgress } from "../node/state_machine.js";
+import type { LogIndex } from "../util/ids.js";
+
+/** What the checkers see of a member's state machine. */
+export interface StateMachineWatch {
+  /** A command was applied at `index`; `wrote` says whether the state changed. */
+  applied(info: { readonly index: number; readonly command: Uint8Array; readonly result: unknown; readonly wrote: boolean }): void;
+  /** The state machine's own bytes at its applied `index`, from a snapshot taken or restored. */
+  snapshot(index: number, data: Uint8Array): void;
+}
+
+/** The state machines the simulator runs know their applied index. */
+export interface SimStateMachine<Result> extends StateMachine<Result> {
+  appliedIndex(): LogIndex;
+}
+
+/** Passes everything through to `inner`, showing the checkers each apply, snapshot and restore. */
+export class WatchedStateMachine<Result> implements StateMachine<Result> {
+  readonly inner: SimStateMachine<Result>;
+  readonly #watch: StateMachineWatch;
+  /** A number that changes whenever the state does (the KV store's revision), to tell a write. */
+  readonly #version: () => number;
+
+  constructor(options: { inner: SimStateMachine<Result>; version: () => number; watch: StateMachineWatch }) {
+    this.inner = options.inner;
+    this.#version = options.version;
+    this.#watch = options.watch;
+  }
+
+  apply(command: Uint8Array, index: LogIndex): Result {
+    const before = this.#version();
+    const result = this.inner.apply(command, index);
+    this.#watch.applied({ index, command, result, wrote: this.#version() !== before });
+    return result;
+  }
+
+  snapshot(): Uint8Array {
+    const data = this.inner.snapshot();
+    this.#watch.snapshot(this.inner.appliedIndex(), data);
+    return data;
+  }
+
+  restore(snapshot: Uint8Array): void {
+    this.inner.restore(snapshot);
+    this.#watch.snapshot(this.inner.appliedIndex(), snapshot);
+  }
+
+  /** Encodes a piece at a time when `inner` can, else takes the whole snapshot now and hands it out at the first step. */
+  beginSnapshot(headroomBytes: number): SnapshotInProgress {
+    const index = this.inner.appliedIndex();
+    const progress = this.inner.beginSnapshot?.(headroomBytes) ?? whole(this.inner.snapshot(), headroomBytes);
+    return {
+      step: (bytesMax) => {
+        const data = progress.step(bytesMax);
+        if (data !== undefined) this.#watch.snapshot(index, data.subarray(headroomBytes));
+        return data;
+      },
+    };
+  }
+}
+
+function whole(data: Uint8Array, headroomBytes: number): SnapshotInProgress {
+  const out = new Uint8Array(headroomBytes + data.length);
+  out.set(data, headroomBytes);
+  return { step: () => out };
+}
