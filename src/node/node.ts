@@ -170,6 +170,8 @@ export class RaftNode {
   #snapshotting: SnapshotInProgress | undefined;
   /** An encoded snapshot waiting for the Ready loop to store it. */
   #snapshotEncoded: SnapshotParts | undefined;
+  /** Settles once every snapshot handed to storage so far is written (or has failed). */
+  #snapshotsSaving: Promise<void> = Promise.resolve();
   #loopScheduled = false;
   #loopRunning = false;
   #loopIdle: Promise<void> = Promise.resolve();
@@ -387,6 +389,7 @@ export class RaftNode {
     this.#leaseReads.failAll(new NodeRequestError({ type: "stopped" }));
     this.#appliedWaiters.failAll({ type: "stopped" });
     await this.#transport?.close();
+    await this.#snapshotsSaving;
     await this.#storage.close();
   }
 
@@ -452,7 +455,7 @@ export class RaftNode {
           if (early.length > 0) this.#send(early);
           await this.#nextCompletionOrInput();
         } else if (this.#snapshotEncoded !== undefined) {
-          await this.#maybeSnapshot();
+          this.#maybeSnapshot();
         } else {
           break;
         }
@@ -553,7 +556,7 @@ export class RaftNode {
     }
     this.#appliedWaiters.appliedTo(this.#applied);
     this.#raw.advance(ready);
-    await this.#maybeSnapshot();
+    this.#maybeSnapshot();
   }
 
   #apply(entries: readonly Entry[]): void {
@@ -581,11 +584,11 @@ export class RaftNode {
     this.#options.onMembersChanged?.(this.#book.applyEntryData(entry.data));
   }
 
-  async #maybeSnapshot(): Promise<void> {
+  #maybeSnapshot(): void {
     const encoded = this.#snapshotEncoded;
     if (encoded !== undefined) {
       this.#snapshotEncoded = undefined;
-      await this.#storeSnapshot(encoded);
+      this.#storeSnapshot(encoded);
       return;
     }
     const due = this.#applied - this.#lastSnapshotIndex >= this.#options.snapshotEntries || this.#bytesSinceSnapshot >= this.#options.snapshotBytes;
@@ -596,7 +599,7 @@ export class RaftNode {
     const beginSnapshot = this.#stateMachine.beginSnapshot?.bind(this.#stateMachine);
     if (beginSnapshot === undefined) {
       const started = this.#clock.now();
-      await this.#storeSnapshot({ index, data: encodeNodeSnapshot(this.#book, this.#stateMachine.snapshot()), started });
+      this.#storeSnapshot({ index, data: encodeNodeSnapshot(this.#book, this.#stateMachine.snapshot()), started });
       return;
     }
     const started = this.#clock.now();
@@ -623,7 +626,13 @@ export class RaftNode {
     });
   }
 
-  async #storeSnapshot(parts: SnapshotParts): Promise<void> {
+  /**
+   * Hands the snapshot to the core now and writes it in the background: the Ready loop must not
+   * wait for a large file's fdatasync, or heartbeats would (see readiesInFlightMaxDefault). Until
+   * the file is durable a follower that needs it is simply sent it later, and the WAL keeps the
+   * entries it covers (node storage compacts only after the file is durable).
+   */
+  #storeSnapshot(parts: SnapshotParts): void {
     const { index, data, started } = parts;
     const compactIndex = logIndex(Math.max(0, index - this.#options.snapshotKeepEntries));
     const compactTerm = this.#raw.termAt(compactIndex);
@@ -631,13 +640,15 @@ export class RaftNode {
     if (kept === undefined) return;
     // Below the log's start the WAL was compacted already; only the snapshot file is new.
     const compact = compactTerm === undefined ? undefined : { index: compactIndex, term: compactTerm };
-    const saved = await this.#storage.saveSnapshot({ meta: kept.meta, data }, compact);
-    if (!saved.ok) {
-      this.#fail(saved.error);
-      return;
-    }
-    this.#options.observer?.snapshot?.({ kind: "taken", index, bytes: data.byteLength, seconds: (this.#clock.now() - started) / 1000 });
-    if (compact !== undefined && compact.index > 0) this.#options.observer?.compacted?.(compact.index);
+    const saving = this.#storage.saveSnapshot({ meta: kept.meta, data }, compact).then((saved) => {
+      if (!saved.ok) {
+        this.#fail(saved.error);
+        return;
+      }
+      this.#options.observer?.snapshot?.({ kind: "taken", index, bytes: data.byteLength, seconds: (this.#clock.now() - started) / 1000 });
+      if (compact !== undefined && compact.index > 0) this.#options.observer?.compacted?.(compact.index);
+    });
+    this.#snapshotsSaving = this.#snapshotsSaving.then(() => saving);
   }
 
   /** Restores the address book and the state machine from a node snapshot (ours or the leader's). */

@@ -78,9 +78,20 @@ export class NodeStorage {
     const stored = loaded.value.snapshot;
     const snapshot: Snapshot | undefined =
       stored === undefined ? undefined : { meta: { index: stored.index, term: stored.term, ...decodeConfig(stored.config) }, data: stored.data };
+    let entries = recovered.entries;
+    if (stored !== undefined && stored.index > (recovered.snapshot?.index ?? 0) && !entries.some((e) => e.index === stored.index && e.term === stored.term)) {
+      // A leader's snapshot whose file was written when a crash came before its WAL marker: the log
+      // does not reach it, so the install is finished now, as persist() would have (see above).
+      const marked = await wal.compact({ index: stored.index, term: stored.term });
+      if (!marked.ok) {
+        await wal.close();
+        return marked;
+      }
+      entries = [];
+    }
     const durable: DurableState = {
       hardState: recovered.hardState ?? { term: term(0), vote: nodeId(0), commit: logIndex(0) },
-      entries: recovered.entries,
+      entries,
       snapshot,
     };
     return { ok: true, value: { storage: new NodeStorage(disk, dir, wal, snapshots.value), identity: identity.value, durable } };

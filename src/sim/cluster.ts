@@ -238,6 +238,24 @@ export class SimCluster {
     this.world.at(time, run);
   }
 
+  /**
+   * Runs `request` in member `id`'s process, as a client's request reaching it: after its stall,
+   * if it is stalled, and only if it is up then. Resolves with `request`'s result, or undefined.
+   */
+  request<T>(id: NodeId, request: (node: Node) => Promise<T>): Promise<T | undefined> {
+    return new Promise((resolve, reject) => {
+      this.world.at(
+        this.world.now,
+        () => {
+          const node = this.node(id);
+          if (node === undefined) resolve(undefined);
+          else request(node).then(resolve, reject);
+        },
+        id,
+      );
+    });
+  }
+
   /** Resolves after `ms` of virtual time. */
   sleep(ms: number): Promise<void> {
     return new Promise((resolve) => this.world.at(this.world.now + ms, resolve));

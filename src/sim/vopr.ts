@@ -130,11 +130,19 @@ export async function runWithOptions(options: RunOptions): Promise<RunResult> {
   };
 }
 
-/** The member every running member of its configuration agrees leads, if there is one. */
+/**
+ * The member every running member of its configuration agrees leads, if there is one. Only the
+ * newest term's leader can be: a member removed while it was cut off may go on thinking it leads an
+ * older term (without check-quorum nothing tells it otherwise), and it leads no one.
+ */
 export function currentLeader(cluster: SimCluster): NodeId | undefined {
-  const leaders = cluster.liveIds().filter((id) => cluster.node(id)!.raft.status().role === "leader");
-  if (leaders.length !== 1) return undefined;
-  const leader = cluster.node(leaders[0]!)!.raft.status();
+  const leaders = cluster
+    .liveIds()
+    .map((id) => cluster.node(id)!.raft.status())
+    .filter((s) => s.role === "leader")
+    .sort((a, b) => b.term - a.term);
+  const leader = leaders[0];
+  if (leader === undefined || leaders[1]?.term === leader.term) return undefined;
   const members = membersOf(cluster, leader.id);
   const agreed = cluster.liveIds().every((id) => {
     if (!members.has(id)) return true;
@@ -186,7 +194,8 @@ class FaultSchedule {
     const p = this.#prng;
     const ids = c.ids;
     if (this.#options.membershipChanges && p.chance(0.25)) {
-      changeMembership(c, p);
+      const leader = c.liveIds().find((id) => c.node(id)!.raft.status().role === "leader");
+      if (leader !== undefined) void c.request(leader, () => Promise.resolve(changeMembership(c, p, leader)));
       return;
     }
     switch (p.int(0, 11)) {
@@ -301,10 +310,8 @@ function names(cluster: SimCluster, ids: readonly NodeId[]): string {
   return ids.map((id) => cluster.nameOf(id)).join(",");
 }
 
-/** A random membership change or leadership transfer, asked of the current leader. */
-function changeMembership(cluster: SimCluster, prng: Prng): void {
-  const leaderId = cluster.liveIds().find((id) => cluster.node(id)!.raft.status().role === "leader");
-  if (leaderId === undefined) return;
+/** A random membership change or leadership transfer, asked of member `leaderId` (the leader, when it was picked). */
+function changeMembership(cluster: SimCluster, prng: Prng, leaderId: NodeId): void {
   const leader = cluster.node(leaderId)!.raft;
   const config = leader.config();
   const members = membersOf(cluster, leaderId);
