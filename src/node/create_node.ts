@@ -3,11 +3,12 @@ import type { NodeId, Random } from "../raft/index.js";
 import { fsDisk, type Disk } from "../storage/index.js";
 import type { PeerAddress } from "../transport/index.js";
 import { Prng } from "../util/prng.js";
-import type { Clock, Timer } from "./clock.js";
+import type { Clock } from "./clock.js";
 import { isValidName, nodeIdOf } from "./names.js";
-import { AddressBook, type MemberAddress } from "./members.js";
+import { AddressBook } from "./members.js";
 import { RaftNode, type NodeObserver, type RaftTuning } from "./node.js";
 import { NodeStorage, type NodeIdentity } from "./node_storage.js";
+import { PeerFollower } from "./peer_follower.js";
 import { connectTcp, type ConnectPeers, type PeerTransport } from "./peer_transport.js";
 import { realClock } from "./real_clock.js";
 import type { StateMachine } from "./state_machine.js";
@@ -106,29 +107,7 @@ export async function createNode(options: CreateNodeOptions): Promise<CreateNode
   const members = identity.members.map((m) => ({ ...m, id: nodeIdOf(m.name) }));
   const self = members.find((m) => m.name === identity.name)!;
   const clock = options.clock ?? realClock;
-  const transportRef: { current?: PeerTransport } = {};
-  const removals = new Map<NodeId, Timer>();
-  const follow = (change: { added?: [NodeId, MemberAddress]; removed?: NodeId }): void => {
-    const [id, address] = change.added ?? [];
-    const addr = address === undefined ? undefined : parseAddress(address.peerAddr);
-    if (id !== undefined && id !== self.id && addr !== undefined) {
-      // Added back before its removal took effect here: keep the connection.
-      removals.get(id)?.cancel();
-      removals.delete(id);
-      transportRef.current?.setPeer(id, addr);
-    }
-    const removed = change.removed;
-    if (removed === undefined || removed === self.id) return;
-    // Keep the connection a moment: the last append, telling the removed node of its removal, is queued on it.
-    removals.get(removed)?.cancel();
-    removals.set(
-      removed,
-      clock.after(2_000, () => {
-        removals.delete(removed);
-        transportRef.current?.removePeer(removed);
-      }),
-    );
-  };
+  const follower = new PeerFollower({ self: self.id, clock, parse: parseAddress });
   const listen = parseAddress(options.listenPeer ?? self.peerAddr);
   if (listen === undefined) {
     await storage.close();
@@ -138,7 +117,7 @@ export async function createNode(options: CreateNodeOptions): Promise<CreateNode
     id: self.id,
     voters: identity.joined === true ? [] : members.map((m) => m.id),
     addressBook: new AddressBook(identity.members),
-    onMembersChanged: follow,
+    onMembersChanged: (change) => follower.changed(change),
     stateMachine: options.stateMachine,
     storage,
     durable,
@@ -175,7 +154,7 @@ export async function createNode(options: CreateNodeOptions): Promise<CreateNode
     await storage.close();
     return { ok: false, error: error instanceof Error ? error.message : String(error) };
   }
-  transportRef.current = transport;
+  follower.transport = transport;
   raft.start(transport);
   return {
     ok: true,
@@ -186,7 +165,7 @@ export async function createNode(options: CreateNodeOptions): Promise<CreateNode
       nameOf: (id) => raft.addressBook().get(id)?.name ?? String(id),
       members: () => membersOf(raft),
       stop: () => {
-        for (const timer of removals.values()) timer.cancel();
+        follower.stop();
         return raft.stop();
       },
     },

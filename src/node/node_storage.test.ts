@@ -72,3 +72,23 @@ test("node storage: a save asked for while a leader's snapshot is being written 
   );
   await reopened.value.storage.close();
 });
+
+test("node storage: a snapshot file beyond the log whose WAL marker a crash lost is adopted at open, and the log continues after it (found by the sweep)", async () => {
+  const disk = new SimDisk({ seed: 5, tornWriteProbability: 0 });
+  const storage = await open(disk);
+  assert.ok((await storage.persist({ snapshot: undefined, hardState: hardState(1), entries: [entry(1), entry(2)], mustSync: true })).ok);
+  // A leader's snapshot: its file is durable, the marker that was to follow it never made it.
+  const snapshot = { meta: { index: logIndex(10), term: term(1), voters: [nodeId(1)], votersOutgoing: [], learners: [] }, data: new Uint8Array([7]) };
+  assert.ok((await storage.saveSnapshot(snapshot, undefined)).ok);
+  const reopened = await NodeStorage.open(disk.crash(), "/data");
+  assert.ok(reopened.ok, reopened.ok ? "" : JSON.stringify(reopened.error));
+  assert.equal(reopened.value.durable.snapshot?.meta.index, 10);
+  assert.deepEqual(reopened.value.durable.entries, [], "the log before the snapshot is gone");
+  const next = await reopened.value.storage.persist({ snapshot: undefined, hardState: hardState(11), entries: [entry(11)], mustSync: true });
+  assert.ok(next.ok, "entry 11 follows the snapshot");
+  await reopened.value.storage.close();
+  const again = await NodeStorage.open(disk.crash(), "/data");
+  assert.ok(again.ok);
+  assert.deepEqual(again.value.durable.entries.map((e) => e.index), [11]);
+  await again.value.storage.close();
+});

@@ -277,7 +277,9 @@ export class SimCluster {
         return;
       }
       await nextTurn();
-      if (!stepped || stop?.() === true) break;
+      if (stop?.() === true) break;
+      // Nothing was due, and nothing the settled promises started is due either: time may jump.
+      if (!stepped && !this.world.hasDue(until)) break;
     }
     if (this.checker.violations.length === 0 && stop?.() !== true) this.world.now = Math.max(this.world.now, until);
   }
@@ -516,13 +518,18 @@ export class SimCluster {
     m.commitSeen = Math.max(m.commitSeen, commit, status.commitIndex);
     const config = raft.config();
     m.voters = { incoming: new Set(config.incoming), outgoing: config.outgoing === undefined ? undefined : new Set(config.outgoing) };
-    this.#checkIsolatedTerm(m, term);
+    this.#checkIsolatedTerm(m, term, config);
     if (this.options.tracer !== undefined) this.#traceRole(m, role, term, leader);
   }
 
-  /** With pre-vote on, a member cut off from everyone that has heard nothing since cannot raise its term. */
-  #checkIsolatedTerm(m: Member, term: Term): void {
+  /**
+   * With pre-vote on, a member cut off from everyone that has heard nothing since cannot raise its
+   * term, unless it is a quorum by itself (the only voter left).
+   */
+  #checkIsolatedTerm(m: Member, term: Term, config: { incoming: ReadonlySet<NodeId>; outgoing: ReadonlySet<NodeId> | undefined }): void {
     if (m.isolatedSince === undefined || this.options.raft.preVote === false) return;
+    const alone = (voters: ReadonlySet<NodeId> | undefined): boolean => voters === undefined || (voters.size === 1 && voters.has(m.id));
+    if (alone(config.incoming) && alone(config.outgoing)) return;
     if (m.isolatedTerm === undefined || m.lastDeliveryAt >= m.isolatedSince) {
       m.isolatedTerm = term;
       return;

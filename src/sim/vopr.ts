@@ -262,46 +262,61 @@ class FaultSchedule {
 
   /**
    * With pre-vote and check-quorum on, a member that was cut off and comes back must not depose a
-   * leader that kept a quorum: the network goes quiet, one follower is isolated for a few election
-   * timeouts and healed, and the leader must keep its term for the next four.
+   * leader that kept a quorum: the network goes quiet for three election timeouts (so that the
+   * leader's last check-quorum round saw it quiet), one follower is isolated for a few election
+   * timeouts and healed, and the leader must keep its term for four more.
    */
   #healedMemberEpisode(): void {
     const c = this.#cluster;
     const raft = this.#options.cluster.raft;
     if (raft.preVote === false || raft.checkQuorum === false) return;
-    const leaderId = currentLeader(c);
-    if (leaderId === undefined) return;
-    const leader = c.node(leaderId)!.raft;
-    const config = leader.config();
-    if (config.outgoing !== undefined || !config.incoming.has(leaderId) || c.members.some((m) => m.stalledUntil > c.now)) return;
-    const followers = [...config.incoming].filter((id) => id !== leaderId && c.node(id) !== undefined);
-    const live = [...config.incoming].filter((id) => c.node(id) !== undefined).length;
-    // The leader must keep a quorum without the one it loses.
-    if (followers.length === 0 || 2 * (live - 1) <= config.incoming.size) return;
-    const follower = this.#prng.pick(followers);
-    const term = leader.status().term;
     const election = this.#options.cluster.electionTimeoutMs;
     const isolatedMs = this.#prng.int(2 * election, 4 * election);
     const faults = c.network.faults;
-    this.#quietUntil = c.now + isolatedMs + 4 * election;
+    const settledAt = c.now + 3 * election;
+    this.#quietUntil = settledAt + isolatedMs + 4 * election;
     c.armCrash(undefined);
     c.network.faults = HEALTHY_NETWORK;
     c.network.heal();
-    c.network.partition([[follower], c.ids.filter((id) => id !== follower)]);
     c.networkChanged();
-    this.#trace(`episode: isolate follower ${c.nameOf(follower)} of leader ${c.nameOf(leaderId)} (term ${term}) for ${isolatedMs}ms, then heal`);
-    c.at(c.now + isolatedMs, () => {
-      c.network.heal();
-      c.networkChanged();
-      this.#trace(`episode: ${c.nameOf(follower)} healed`);
-    });
-    c.at(this.#quietUntil, () => {
+    this.#trace("episode: the network goes quiet");
+    const end = (): void => {
       c.network.faults = faults;
-      const now = c.node(leaderId)?.raft.status();
-      if (now === undefined) return;
-      if (now.role !== "leader" || now.term !== term) {
-        c.checker.fail("disruptedLeader", `leader ${c.nameOf(leaderId)} of term ${term}, connected to a quorum, is ${now.role} in term ${now.term} after ${c.nameOf(follower)} was healed`);
+      this.#quietUntil = c.now;
+    };
+    c.at(settledAt, () => {
+      const leaderId = currentLeader(c);
+      const leader = leaderId === undefined ? undefined : c.node(leaderId)!.raft;
+      const config = leader?.config();
+      if (leaderId === undefined || leader === undefined || config === undefined || config.outgoing !== undefined || !config.incoming.has(leaderId) || c.members.some((m) => m.stalledUntil > c.now)) {
+        end();
+        return;
       }
+      const followers = [...config.incoming].filter((id) => id !== leaderId && c.node(id) !== undefined);
+      const live = [...config.incoming].filter((id) => c.node(id) !== undefined).length;
+      // The leader must keep a quorum without the one it loses.
+      if (followers.length === 0 || 2 * (live - 1) <= config.incoming.size) {
+        end();
+        return;
+      }
+      const follower = this.#prng.pick(followers);
+      const term = leader.status().term;
+      c.network.partition([[follower], c.ids.filter((id) => id !== follower)]);
+      c.networkChanged();
+      this.#trace(`episode: isolate follower ${c.nameOf(follower)} of leader ${c.nameOf(leaderId)} (term ${term}) for ${isolatedMs}ms, then heal`);
+      c.at(c.now + isolatedMs, () => {
+        c.network.heal();
+        c.networkChanged();
+        this.#trace(`episode: ${c.nameOf(follower)} healed`);
+      });
+      c.at(this.#quietUntil, () => {
+        end();
+        const now = c.node(leaderId)?.raft.status();
+        if (now === undefined) return;
+        if (now.role !== "leader" || now.term !== term) {
+          c.checker.fail("disruptedLeader", `leader ${c.nameOf(leaderId)} of term ${term}, connected to a quorum, is ${now.role} in term ${now.term} after ${c.nameOf(follower)} was healed`);
+        }
+      });
     });
   }
 }

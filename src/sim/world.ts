@@ -32,6 +32,12 @@ export class World {
     return event;
   }
 
+  /** Whether an event is due by `until`. */
+  hasDue(until: number): boolean {
+    const due = this.#queue.peekTime();
+    return due !== undefined && due <= until;
+  }
+
   /** Runs the next event due by `until` (dropping or holding back what the gate says); false when none is due. */
   step(until: number): boolean {
     const due = this.#queue.peekTime();
