@@ -78,6 +78,8 @@ export interface Member {
   corrupt: boolean;
   /** Its disk fails writes and syncs now (failDisk): it may well fail to start. */
   diskFailing: boolean;
+  /** Every fdatasync takes this long now (slowDisk), whatever the disk model says. */
+  syncLatencyMs: number | undefined;
   node: Node | undefined;
   transport: SimTransport | undefined;
   stateMachine: WatchedStateMachine<unknown> | undefined;
@@ -127,6 +129,7 @@ export class SimCluster {
   readonly initialIds: readonly NodeId[];
   messagesDelivered = 0;
   snapshotsInstalled = 0;
+  snapshotsTaken = 0;
   readonly #byId = new Map<NodeId, Member>();
   readonly #appliedListeners: ((applied: Applied) => void)[] = [];
   #crashArmed: CrashPlacement | undefined;
@@ -151,6 +154,7 @@ export class SimCluster {
         state: "down",
         corrupt: false,
         diskFailing: false,
+        syncLatencyMs: undefined,
         node: undefined,
         transport: undefined,
         stateMachine: undefined,
@@ -337,6 +341,12 @@ export class SimCluster {
     this.trace(id, `disk fails ${code} at rate ${rate}`);
   }
 
+  /** Every fdatasync of member `id`'s disk takes `ms` from now on (undefined: back to the disk model). */
+  slowDisk(id: NodeId, ms: number | undefined): void {
+    this.member(id).syncLatencyMs = ms;
+    this.trace(id, ms === undefined ? "disk back to normal" : `every fdatasync takes ${ms.toFixed(0)}ms`);
+  }
+
   /** The next member to send a message of this kind crashes (power loss) right after. */
   armCrash(placement: CrashPlacement | undefined): void {
     this.#crashArmed = placement;
@@ -364,7 +374,8 @@ export class SimCluster {
 
   #syncLatency(m: Member): Promise<void> {
     const d = this.options.disk;
-    const ms = m.prng.chance(d.slowSyncRate) ? m.prng.int(d.syncLatencyMaxMs, d.slowSyncMaxMs + 1) : m.prng.int(d.syncLatencyMinMs, d.syncLatencyMaxMs + 1);
+    const drawn = m.prng.chance(d.slowSyncRate) ? m.prng.int(d.syncLatencyMaxMs, d.slowSyncMaxMs + 1) : m.prng.int(d.syncLatencyMinMs, d.syncLatencyMaxMs + 1);
+    const ms = m.syncLatencyMs ?? drawn;
     return new Promise((resolve) => this.world.at(this.world.now + ms, resolve, m.id, m.life));
   }
 
@@ -463,7 +474,9 @@ export class SimCluster {
         this.checker.observeStateMachineReset(m.id, durable.snapshot?.meta.index ?? 0);
       },
       snapshot: (info) => {
-        if (current() && info.kind === "installed") this.checker.observeStateMachineReset(m.id, info.index);
+        if (!current()) return;
+        if (info.kind === "installed") this.checker.observeStateMachineReset(m.id, info.index);
+        else this.snapshotsTaken++;
       },
       readyStarted: (ready: Ready, node: RaftNode) => {
         if (current()) this.#readyStarted(m, ready, node);

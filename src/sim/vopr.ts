@@ -245,8 +245,13 @@ class FaultSchedule {
       }
       case 7: {
         const id = p.pick(ids);
-        c.failDisk(id, p.pick(["EIO", "ENOSPC"] as const));
-        c.at(c.now + p.int(10, 300), () => c.failDisk(id, undefined));
+        if (p.chance(0.5)) {
+          c.failDisk(id, p.pick(["EIO", "ENOSPC"] as const));
+          c.at(c.now + p.int(10, 300), () => c.failDisk(id, undefined));
+        } else {
+          c.slowDisk(id, p.int(1, 2 * this.#options.cluster.electionTimeoutMs));
+          c.at(c.now + p.int(100, 1000), () => c.slowDisk(id, undefined));
+        }
         return;
       }
       case 8:
@@ -378,6 +383,7 @@ async function checkLiveness(cluster: SimCluster, kv: KvWorkload | undefined, op
   cluster.networkChanged();
   for (const m of cluster.members) {
     cluster.failDisk(m.id, undefined);
+    cluster.slowDisk(m.id, undefined);
     m.stalledUntil = 0;
   }
   for (const id of cluster.ids) cluster.restart(id);
