@@ -76,6 +76,8 @@ export interface Member {
   state: "starting" | "up" | "down";
   /** A power loss flipped a bit in its log: it must refuse to start, for good. */
   corrupt: boolean;
+  /** Stopped for good by its operator (see retire). */
+  retired: boolean;
   /** Its disk fails writes and syncs now (failDisk): it may well fail to start. */
   diskFailing: boolean;
   /** Every fdatasync takes this long now (slowDisk), whatever the disk model says. */
@@ -130,6 +132,8 @@ export class SimCluster {
   messagesDelivered = 0;
   snapshotsInstalled = 0;
   snapshotsTaken = 0;
+  /** Retire every member as soon as some member applies its removal (see retire). */
+  retireRemoved = false;
   readonly #byId = new Map<NodeId, Member>();
   readonly #appliedListeners: ((applied: Applied) => void)[] = [];
   #crashArmed: CrashPlacement | undefined;
@@ -153,6 +157,7 @@ export class SimCluster {
         life: 0,
         state: "down",
         corrupt: false,
+        retired: false,
         diskFailing: false,
         syncLatencyMs: undefined,
         node: undefined,
@@ -211,9 +216,9 @@ export class SimCluster {
     return this.members.filter((m) => m.state === "up").map((m) => m.id);
   }
 
-  /** Members whose disk is intact, so they can run again (a corrupt one stays down for good). */
+  /** Members that can run again: not retired, and with their disk intact (a corrupt one stays down for good). */
   usableIds(): NodeId[] {
-    return this.members.filter((m) => !m.corrupt).map((m) => m.id);
+    return this.members.filter((m) => !m.corrupt && !m.retired).map((m) => m.id);
   }
 
   /** The KV store of member `id`'s running node (KV runs only). */
@@ -317,8 +322,17 @@ export class SimCluster {
 
   restart(id: NodeId): void {
     const m = this.member(id);
-    if (m.state !== "down") return;
+    if (m.state !== "down" || m.retired) return;
     this.#start(m);
+  }
+
+  /** Stops member `id` for good, as an operator stops a member removed from the cluster. */
+  retire(id: NodeId): void {
+    const m = this.member(id);
+    if (m.retired) return;
+    this.crash(id, "process");
+    m.retired = true;
+    this.trace(id, "retired: removed from the configuration");
   }
 
   /** Pauses member `id`'s process for `ms`: a GC pause or a blocked disk call. */
@@ -407,8 +421,10 @@ export class SimCluster {
       },
     });
     m.stateMachine = stateMachine;
+    // A member that joins is told every member there may be by then (--initial-cluster with --join):
+    // it cannot answer one it has no address for until it has caught up.
     const peers: Record<string, string> = {};
-    for (const other of this.members) if (other.initial || other === m) peers[other.name] = other.peerAddr;
+    for (const other of this.members) if (other.initial || !m.initial) peers[other.name] = other.peerAddr;
     const o = this.options;
     void createNode({
       id: m.name,
@@ -530,6 +546,10 @@ export class SimCluster {
     }
     m.commitSeen = Math.max(m.commitSeen, commit, status.commitIndex);
     const config = raft.config();
+    if (this.retireRemoved && m.voters !== undefined) {
+      const now = new Set([...config.incoming, ...(config.outgoing ?? []), ...config.learners]);
+      for (const id of [...m.voters.incoming, ...(m.voters.outgoing ?? [])]) if (!now.has(id)) this.world.at(this.world.now, () => this.retire(id));
+    }
     m.voters = { incoming: new Set(config.incoming), outgoing: config.outgoing === undefined ? undefined : new Set(config.outgoing) };
     this.#checkIsolatedTerm(m, term, config);
     if (this.options.tracer !== undefined) this.#traceRole(m, role, term, leader);

@@ -386,6 +386,10 @@ async function checkLiveness(cluster: SimCluster, kv: KvWorkload | undefined, op
     cluster.slowDisk(m.id, undefined);
     m.stalledUntil = 0;
   }
+  if (options.cluster.raft.preVote === false) {
+    retireRemovedMembers(cluster);
+    cluster.retireRemoved = true;
+  }
   for (const id of cluster.ids) cluster.restart(id);
   cluster.trace(undefined, "heal everything: liveness phase");
   const healedAt = cluster.now;
@@ -418,6 +422,19 @@ async function checkLiveness(cluster: SimCluster, kv: KvWorkload | undefined, op
     const applied = cluster.members.map((m) => `${m.name} ${m.state}${m.corrupt ? " corrupt" : ""} applied ${cluster.appliedIndex(m.id)}`).join(", ");
     cluster.checker.failLiveness(`a write to stable leader ${cluster.nameOf(leader)} was not applied on every usable member within ${options.livenessMs}ms (index ${index ?? "none"}; ${applied})`);
   }
+}
+
+/**
+ * Without pre-vote, a member removed while it was cut off, that never heard of its removal,
+ * campaigns forever and deposes every leader (the thesis' disruptive server, §4.2.3): its operator
+ * stops it, as an etcd member stops itself once removed. The configuration of the member that has
+ * applied the most says who was removed.
+ */
+function retireRemovedMembers(cluster: SimCluster): void {
+  const newest = cluster.liveIds().sort((a, b) => cluster.appliedIndex(b) - cluster.appliedIndex(a))[0];
+  if (newest === undefined) return;
+  const members = membersOf(cluster, newest);
+  for (const m of cluster.members) if (!members.has(m.id)) cluster.retire(m.id);
 }
 
 /** Proposes one ID allocation at `member`; resolves with the index it applied at, if it did. */
