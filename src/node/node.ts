@@ -336,8 +336,6 @@ export class RaftNode {
     appliedIndex: number;
     lastIndex: number;
     snapshotIndex: number;
-    voters: readonly NodeId[];
-    learners: readonly NodeId[];
   } {
     const s = this.#raw.status();
     return {
@@ -349,8 +347,6 @@ export class RaftNode {
       appliedIndex: this.#applied,
       lastIndex: s.lastIndex,
       snapshotIndex: s.snapshotIndex,
-      voters: [...new Set([...this.#raw.config().incoming, ...(this.#raw.config().outgoing ?? [])])],
-      learners: [...this.#raw.config().learners],
     };
   }
 

@@ -102,7 +102,7 @@ if (isMainThread) {
     await replay(parseCount(values.seed, "seed", 0), values.trace);
   } else {
     const workers = Math.max(1, parseCount(values.workers, "workers", availableParallelism()));
-    await sweepAll(parseCount(values.from, "from", 1), parseCount(values.seeds, "seeds", 100), workers, Math.max(1, parseCount(values.concurrency, "concurrency", 16)));
+    await sweepAll(parseCount(values.from, "from", 1), parseCount(values.seeds, "seeds", 100), workers, Math.max(1, parseCount(values.concurrency, "concurrency", 6)));
   }
 } else {
   const range = workerData as Range;

@@ -134,6 +134,8 @@ export class SimCluster {
   snapshotsTaken = 0;
   /** Retire every member as soon as some member applies its removal (see retire). */
   retireRemoved = false;
+  /** The members of the newest configuration any member has put in force, and where it applied it. */
+  #newestConfig: { index: number; members: ReadonlySet<NodeId> } | undefined;
   readonly #byId = new Map<NodeId, Member>();
   readonly #appliedListeners: ((applied: Applied) => void)[] = [];
   #crashArmed: CrashPlacement | undefined;
@@ -286,7 +288,8 @@ export class SimCluster {
         return;
       }
       await nextTurn();
-      if (stop?.() === true) break;
+      // Asked once an instant is over: what more happens at the same virtual time is part of it.
+      if (!this.world.hasDue(this.world.now) && stop?.() === true) break;
       // Nothing was due, and nothing the settled promises started is due either: time may jump.
       if (!stepped && !this.world.hasDue(until)) break;
     }
@@ -324,6 +327,11 @@ export class SimCluster {
     const m = this.member(id);
     if (m.state !== "down" || m.retired) return;
     this.#start(m);
+  }
+
+  /** The members of the newest configuration any member has put in force (every machine before any has). */
+  newestMembers(): ReadonlySet<NodeId> {
+    return this.#newestConfig?.members ?? new Set(this.ids);
   }
 
   /** Stops member `id` for good, as an operator stops a member removed from the cluster. */
@@ -546,9 +554,10 @@ export class SimCluster {
     }
     m.commitSeen = Math.max(m.commitSeen, commit, status.commitIndex);
     const config = raft.config();
+    const members = new Set([...config.incoming, ...(config.outgoing ?? []), ...config.learners]);
+    if (members.size > 0 && status.appliedIndex > (this.#newestConfig?.index ?? -1)) this.#newestConfig = { index: status.appliedIndex, members };
     if (this.retireRemoved && m.voters !== undefined) {
-      const now = new Set([...config.incoming, ...(config.outgoing ?? []), ...config.learners]);
-      for (const id of [...m.voters.incoming, ...(m.voters.outgoing ?? [])]) if (!now.has(id)) this.world.at(this.world.now, () => this.retire(id));
+      for (const id of [...m.voters.incoming, ...(m.voters.outgoing ?? [])]) if (!members.has(id)) this.world.at(this.world.now, () => this.retire(id));
     }
     m.voters = { incoming: new Set(config.incoming), outgoing: config.outgoing === undefined ? undefined : new Set(config.outgoing) };
     this.#checkIsolatedTerm(m, term, config);

@@ -427,13 +427,10 @@ async function checkLiveness(cluster: SimCluster, kv: KvWorkload | undefined, op
 /**
  * Without pre-vote, a member removed while it was cut off, that never heard of its removal,
  * campaigns forever and deposes every leader (the thesis' disruptive server, §4.2.3): its operator
- * stops it, as an etcd member stops itself once removed. The configuration of the member that has
- * applied the most says who was removed.
+ * stops it, as an etcd member stops itself once removed.
  */
 function retireRemovedMembers(cluster: SimCluster): void {
-  const newest = cluster.liveIds().sort((a, b) => cluster.appliedIndex(b) - cluster.appliedIndex(a))[0];
-  if (newest === undefined) return;
-  const members = membersOf(cluster, newest);
+  const members = cluster.newestMembers();
   for (const m of cluster.members) if (!members.has(m.id)) cluster.retire(m.id);
 }
 

@@ -43,9 +43,10 @@ async function attempt(cluster: SimCluster, member: NodeId, command: Uint8Array)
  * the barrier, or died before answering (the client then knows nothing).
  */
 async function barrierRead<T>(cluster: SimCluster, member: NodeId, mode: "linearizable" | "lease", read: () => T): Promise<{ ok: true; value: T } | { ok: false } | undefined> {
+  // What was committed when the client sent the read (it may reach a stalled member much later).
+  const floor = cluster.committedIndex();
   return cluster.request(member, async (node) => {
     const life = cluster.member(member).life;
-    const floor = cluster.committedIndex();
     // The server forwards lease reads to the leader; a follower's own reads take a ReadIndex round.
     const consistency: ReadConsistency = mode === "lease" && node.raft.status().role === "leader" ? "lease" : "linearizable";
     try {
@@ -149,7 +150,8 @@ export class KvWorkload {
         }
         if (reply.outcome === "unknown") known = "unknown";
       }
-      await this.#cluster.sleep(this.#prng.int(1, 50));
+      // A client backs off before it tries another member (no leader, a member down).
+      await this.#cluster.sleep(this.#prng.int(10, 60));
     }
     if (known === "fail") this.recorder.complete(handle, { outcome: "fail", at: this.#cluster.now });
     this.counts[known === "fail" ? "failed" : "unknown"]++;
@@ -242,6 +244,8 @@ export class IdWorkload {
         } else {
           const reply = await attempt(this.#cluster, member, new Uint8Array([0x50, this.#prng.int(0, 256)]));
           this.counts[reply.outcome === "ok" ? "committed" : reply.outcome === "fail" ? "failed" : "unknown"]++;
+          // A client backs off after a refusal (no leader, a member down).
+          if (reply.outcome === "fail") await this.#cluster.sleep(this.#prng.int(10, 60));
         }
       }
       await this.#cluster.sleep(this.#prng.int(1, thinkMaxMs + 1));
