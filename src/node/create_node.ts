@@ -146,6 +146,7 @@ export async function createNode(options: CreateNodeOptions): Promise<CreateNode
     transport = await (options.connectPeers ?? connectTcp)({
       id: self.id,
       listen,
+      advertise: parseAddress(self.peerAddr) ?? listen,
       peers,
       onMessage: (m) => raft.receive(m),
       ...(options.onWarning === undefined ? {} : { onWarning: options.onWarning }),

@@ -20,6 +20,8 @@ export interface PeerTransport {
 export interface PeerEndpoint {
   readonly id: NodeId;
   readonly listen: PeerAddress;
+  /** Where the other members reach this one (its address in the configuration). */
+  readonly advertise: PeerAddress;
   readonly peers: ReadonlyMap<NodeId, PeerAddress>;
   /** Called for each valid message addressed to this node, in arrival order per peer. */
   readonly onMessage: (message: Message) => void;

@@ -1,5 +1,5 @@
 import { KvStore } from "../kv/index.js";
-import { createNode, nodeIdOf, type Node, type NodeObserver, type PeerEndpoint, type RaftNode, type RaftTuning } from "../node/index.js";
+import { createNode, nodeIdOf, parseAddress, type Node, type NodeObserver, type PeerEndpoint, type RaftNode, type RaftTuning } from "../node/index.js";
 import { NO_NODE, type DurableState, type Entry, type Message, type NodeId, type Ready, type Term } from "../raft/index.js";
 import { SimDisk } from "../storage/sim_disk.js";
 import { decodeMessage } from "../transport/index.js";
@@ -624,6 +624,6 @@ export class SimCluster {
     this.messagesDelivered++;
     m.lastDeliveryAt = this.world.now;
     if (this.options.tracer !== undefined) this.trace(to, `recv ${describeMessage(decoded.message, (id) => this.nameOf(id))}`);
-    transport.deliver(decoded.message);
+    transport.deliver(decoded.message, parseAddress(this.member(decoded.message.from).peerAddr)!);
   }
 }

@@ -23,6 +23,8 @@ export class SimTransport implements PeerTransport {
   readonly #network: SimNetwork;
   readonly #hooks: TrafficHooks;
   readonly #peers: Map<NodeId, PeerAddress>;
+  /** Members not (yet) peers that reached this one: replies go to them (the TCP transport's hello). */
+  readonly #learned = new Map<NodeId, PeerAddress>();
   readonly onMessage: (m: Message) => void;
   #closed = false;
   readonly #stats = { sent: 0, received: 0, droppedUnknownPeer: 0, droppedClosed: 0 };
@@ -47,8 +49,13 @@ export class SimTransport implements PeerTransport {
         continue;
       }
       if (!this.#peers.has(m.to)) {
-        this.#stats.droppedUnknownPeer++;
-        continue;
+        const learned = this.#learned.get(m.to);
+        if (learned === undefined) {
+          this.#stats.droppedUnknownPeer++;
+          continue;
+        }
+        this.#learned.delete(m.to);
+        this.#peers.set(m.to, learned);
       }
       const bytes = encodeMessage(m);
       for (const delay of this.#network.schedule(m)) {
@@ -59,9 +66,10 @@ export class SimTransport implements PeerTransport {
     }
   }
 
-  /** A message for this life of the member arrived and decoded. */
-  deliver(m: Message): void {
+  /** A message for this life of the member arrived and decoded; `from` is where its sender listens. */
+  deliver(m: Message, from: PeerAddress): void {
     if (this.#closed) return;
+    if (!this.#peers.has(m.from)) this.#learned.set(m.from, from);
     this.#stats.received++;
     this.onMessage(m);
   }
@@ -72,6 +80,7 @@ export class SimTransport implements PeerTransport {
 
   removePeer(id: NodeId): void {
     this.#peers.delete(id);
+    this.#learned.delete(id);
   }
 
   stats(): TransportStats {

@@ -5,7 +5,7 @@ import type { Entry } from "../raft/types.js";
 import { logIndex, nodeId, term } from "../util/ids.js";
 import type { NodeId } from "../util/ids.js";
 import { Prng } from "../util/prng.js";
-import { decodeMessage, decodePayload, encodeMessage, encodeSnapshotChunkAt, messageBytes, snapshotChunkBytes, WIRE_VERSION } from "./codec.js";
+import { decodeMessage, decodePayload, encodeHelloAt, encodeMessage, encodeSnapshotChunkAt, helloBytes, messageBytes, snapshotChunkBytes, WIRE_VERSION } from "./codec.js";
 import type { SnapshotChunk } from "./codec.js";
 
 const n1 = nodeId(1);
@@ -128,7 +128,11 @@ function checkDecode(bytes: Uint8Array): boolean {
     return false;
   }
   const again =
-    result.kind === "message" ? encodeMessage(result.message) : encodeSnapshotChunkAt(result.chunk, 0, snapshotChunkBytes(result.chunk));
+    result.kind === "message"
+      ? encodeMessage(result.message)
+      : result.kind === "hello"
+        ? encodeHelloAt(result.hello, 0, helloBytes(result.hello))
+        : encodeSnapshotChunkAt(result.chunk, 0, snapshotChunkBytes(result.chunk));
   assert.deepEqual(new Uint8Array(again), new Uint8Array(bytes), "a decodable input is the canonical encoding of what it decodes to");
   return true;
 }
@@ -242,7 +246,7 @@ test("the encoder asserts on values its fields cannot carry", () => {
  * as raw noise, so that fuzzing gets past the header into every variant's body.
  */
 function randomFields(prng: Prng): Uint8Array {
-  const out: number[] = [WIRE_VERSION, prng.pick([1, 2, 3, 4, 5, 6, 7, 8, 9, 10, 128, 0, 11, 255])];
+  const out: number[] = [WIRE_VERSION, prng.pick([1, 2, 3, 4, 5, 6, 7, 8, 9, 10, 128, 129, 0, 11, 255])];
   const u64 = (value: number): number[] => [0, 0, 0, 0, 0, 0, 0, value];
   out.push(...u64(prng.int(0, 3)), ...u64(prng.int(0, 3)), ...u64(prng.int(0, 4)));
   for (let k = prng.int(0, 12); k > 0; k--) {
@@ -299,4 +303,18 @@ test("fuzz: single-byte mutations, truncations and extensions of valid encodings
   }
   assert.ok(mutations > 10_000, `${mutations} mutations`);
   assert.ok(stillValid > 0 && stillValid < mutations, "mutations land both in data (valid) and in structure (invalid)");
+});
+
+test("a hello round-trips; its address must be UTF-8 of 1 to 260 bytes and its term 0", () => {
+  const hello = { from: nodeId(3), to: nodeId(1), address: "n3.example:7003" };
+  const bytes = encodeHelloAt(hello, 0, helloBytes(hello));
+  const decoded = decodePayload(bytes);
+  assert.deepEqual(decoded, { ok: true, kind: "hello", hello });
+  assert.equal(decodeMessage(bytes).ok, false, "a hello is not a Raft message");
+  const invalid = new Uint8Array(bytes);
+  invalid[invalid.length - 1] = 0xff;
+  assert.equal(decodePayload(invalid).ok, false, "not UTF-8");
+  const withTerm = new Uint8Array(bytes);
+  withTerm[2 + 16 + 7] = 1;
+  assert.equal(decodePayload(withTerm).ok, false, "a hello with a term");
 });

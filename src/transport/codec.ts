@@ -16,6 +16,8 @@
  *  10 readIndexResponse      context:bytes · index:u64
  * 128 snapshotChunk          (transport only, never a Message) streamId:u32 · totalBytes:u64 · offset:u64 ·
  *                            meta (only when offset = 0) · data:bytes
+ * 129 hello                  (transport only, the first frame on a connection; term 0) address:bytes, the
+ *                            UTF-8 "host:port" where the sender listens for its peers
  *   meta = index:u64 · term:u64 · voterCount:u32 · voters:u64… · learnerCount:u32 · learners:u64…
  *
  * An entry carries no index: entries are consecutive from prevLogIndex + 1 (the follower's
@@ -52,6 +54,9 @@ const TAGS = {
   timeoutNow: 11,
 } as const satisfies Record<MessageType, number>;
 const SNAPSHOT_CHUNK_TAG = 128;
+const HELLO_TAG = 129;
+/** Longest address a hello may carry: a host name (253) and a port. */
+const HELLO_ADDRESS_BYTES_MAX = 260;
 
 const ENTRY_KINDS: readonly EntryKind[] = ["normal", "config"];
 const HEADER_BYTES = U8_BYTES * 2 + U64_BYTES * 3;
@@ -73,12 +78,24 @@ export interface SnapshotChunk {
   readonly data: Uint8Array;
 }
 
+/**
+ * Who opened a connection and where it listens: a member that has not yet learnt of the sender
+ * from the log (it was down when the sender joined) can answer it all the same.
+ */
+export interface Hello {
+  readonly from: NodeId;
+  /** The member the sender meant to reach. */
+  readonly to: NodeId;
+  readonly address: string;
+}
+
 export type DecodeResult = { readonly ok: true; readonly message: Message } | { readonly ok: false; readonly error: string };
 
 /** What a frame's payload can hold: a Message, or a chunk of a streamed snapshot. */
 export type PayloadResult =
   | { readonly ok: true; readonly kind: "message"; readonly message: Message }
   | { readonly ok: true; readonly kind: "snapshotChunk"; readonly chunk: SnapshotChunk }
+  | { readonly ok: true; readonly kind: "hello"; readonly hello: Hello }
   | { readonly ok: false; readonly error: string };
 
 // ---- encoding ----------------------------------------------------------------------------------
@@ -125,6 +142,21 @@ export function encodeSnapshotChunkAt(c: SnapshotChunk, headroom: number, size: 
   if (c.meta !== undefined) writeMeta(w, c.meta);
   w.bytes(c.data);
   assert(w.position === bytes.length, `snapshot chunk: wrote ${w.position - headroom} bytes, sized ${size}`);
+  return bytes;
+}
+
+export function helloBytes(h: Hello): number {
+  return HEADER_BYTES + U32_BYTES + Buffer.byteLength(h.address, "utf8");
+}
+
+export function encodeHelloAt(h: Hello, headroom: number, size: number): Uint8Array {
+  const address = Buffer.from(h.address, "utf8");
+  assert(address.length >= 1 && address.length <= HELLO_ADDRESS_BYTES_MAX, `hello address of ${address.length} bytes`);
+  const bytes = Buffer.allocUnsafe(headroom + size);
+  const w = new ByteWriter(bytes, headroom);
+  writeHeader(w, HELLO_TAG, { from: h.from, to: h.to, term: term(0) });
+  w.bytes(address);
+  assert(w.position === bytes.length, `hello: wrote ${w.position - headroom} bytes, sized ${size}`);
   return bytes;
 }
 
@@ -273,7 +305,7 @@ function writeIds(w: ByteWriter, ids: readonly NodeId[]): void {
 export function decodeMessage(bytes: Uint8Array): DecodeResult {
   const result = decodePayload(bytes);
   if (!result.ok) return result;
-  if (result.kind === "snapshotChunk") return { ok: false, error: "tag: a snapshot chunk is not a message" };
+  if (result.kind !== "message") return { ok: false, error: `tag: a ${result.kind === "hello" ? "hello" : "snapshot chunk"} is not a message` };
   return { ok: true, message: result.message };
 }
 
@@ -291,6 +323,11 @@ export function decodePayload(bytes: Uint8Array): PayloadResult {
       const chunk = readSnapshotChunk(r, from, to, t);
       r.end();
       return { ok: true, kind: "snapshotChunk", chunk };
+    }
+    if (tag === HELLO_TAG) {
+      const hello = readHello(r, from, to, t);
+      r.end();
+      return { ok: true, kind: "hello", hello };
     }
     const message = readBody(r, tag, from, to, t);
     r.end();
@@ -416,4 +453,15 @@ function readSnapshotChunk(r: ByteReader, from: NodeId, to: NodeId, t: Term): Sn
   }
   if (data.length === 0 && totalBytes !== 0) r.fail("chunk.data", "empty chunk of a non-empty snapshot");
   return { from, to, term: t, streamId, totalBytes, offset, meta, data };
+}
+
+function readHello(r: ByteReader, from: NodeId, to: NodeId, t: Term): Hello {
+  if (t !== 0) r.fail("term", `a hello carries term 0, not ${t}`);
+  const bytes = r.bytes("address");
+  const address = Buffer.from(bytes).toString("utf8");
+  // Only bytes that are their own UTF-8 encoding: a payload decodes one way and re-encodes the same.
+  if (bytes.length === 0 || bytes.length > HELLO_ADDRESS_BYTES_MAX || !Buffer.from(address, "utf8").equals(bytes)) {
+    r.fail("address", "a hello's address must be 1 to 260 bytes of UTF-8");
+  }
+  return { from, to, address };
 }

@@ -5,8 +5,8 @@
  */
 import type { Message } from "../raft/messages.js";
 import { assert } from "../util/assert.js";
-import { encodeMessageAt, encodeSnapshotChunkAt, messageBytes, snapshotChunkBytes } from "./codec.js";
-import type { SnapshotChunk } from "./codec.js";
+import { encodeHelloAt, encodeMessageAt, encodeSnapshotChunkAt, helloBytes, messageBytes, snapshotChunkBytes } from "./codec.js";
+import type { Hello, SnapshotChunk } from "./codec.js";
 
 export const FRAME_HEADER_BYTES = 4;
 /** Default largest payload a frame may carry: 64 MiB. Snapshots bigger than that are streamed in chunks. */
@@ -127,6 +127,12 @@ export function encodeFrame(payload: Uint8Array): Uint8Array {
 /** A message's frame in one buffer; `payloadBytes` must be messageBytes(m). */
 export function messageFrame(m: Message, payloadBytes = messageBytes(m)): Uint8Array {
   return writeHeader(encodeMessageAt(m, FRAME_HEADER_BYTES, payloadBytes), payloadBytes);
+}
+
+/** A hello's frame in one buffer. */
+export function helloFrame(h: Hello): Uint8Array {
+  const payloadBytes = helloBytes(h);
+  return writeHeader(encodeHelloAt(h, FRAME_HEADER_BYTES, payloadBytes), payloadBytes);
 }
 
 /** A snapshot chunk's frame in one buffer; `payloadBytes` must be snapshotChunkBytes(c). */

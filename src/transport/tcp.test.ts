@@ -108,6 +108,23 @@ test("two transports exchange messages both ways, in order", async () => {
   await Promise.all([a.t.close(), b.t.close()]);
 });
 
+test("a node answers a peer it does not know: the peer's hello says where it listens", async () => {
+  const a = await startNode(n1);
+  const b = await startNode(n2);
+  a.t.setPeer(n2, b.address);
+  a.t.send([heartbeat(n1, n2, 1)]);
+  await b.inbox.next(isHeartbeat(1), "the heartbeat");
+  // B has no address for A (it was down when A joined); the hello A sent on connecting gave it one.
+  b.t.send([{ type: "heartbeatResponse", from: n2, to: n1, term: term(1), context: 1 }]);
+  await a.inbox.next((m) => m.type === "heartbeatResponse", "B's answer");
+  assert.equal(b.t.stats().droppedUnknownPeer, 0);
+  assert.deepEqual(b.t.peers().map((p) => [p.id, p.address.port]), [[n1, a.address.port]]);
+  // A node that never connected stays unknown.
+  b.t.send([heartbeat(n2, n3, 2)]);
+  assert.equal(b.t.stats().droppedUnknownPeer, 1);
+  await Promise.all([a.t.close(), b.t.close()]);
+});
+
 test("a peer that restarts is reconnected to, and later messages arrive", async () => {
   const a = await startNode(n1, { reconnectDelayMsMin: 5, reconnectDelayMsMax: 50 });
   const b = await startNode(n2);

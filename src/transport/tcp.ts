@@ -19,9 +19,9 @@ import type { Server, Socket } from "node:net";
 import type { InstallSnapshot, Message } from "../raft/messages.js";
 import { assert } from "../util/assert.js";
 import type { NodeId } from "../util/ids.js";
-import { decodePayload, messageBytes, snapshotChunkBytes } from "./codec.js";
+import { decodePayload, messageBytes, snapshotChunkBytes, type Hello } from "./codec.js";
 import type { SnapshotChunk } from "./codec.js";
-import { FRAME_BYTES_MAX_DEFAULT, FrameDecoder, messageFrame, snapshotChunkFrame } from "./framing.js";
+import { FRAME_BYTES_MAX_DEFAULT, FrameDecoder, helloFrame, messageFrame, snapshotChunkFrame } from "./framing.js";
 import { SNAPSHOT_CHUNK_BYTES_DEFAULT, SnapshotReassembler, nextChunk } from "./snapshot_stream.js";
 import type { OutgoingSnapshot } from "./snapshot_stream.js";
 
@@ -35,6 +35,11 @@ export interface TcpTransportOptions {
   /** This node; inbound messages addressed to anyone else are dropped. */
   readonly id: NodeId;
   readonly listen: PeerAddress;
+  /**
+   * Where the others reach this node, told to each peer when it connects (the listen address by
+   * default): a peer that has not learnt of this node can answer it all the same.
+   */
+  readonly advertise?: PeerAddress;
   /** The other members (never this node). Changed later with setPeer/removePeer. */
   readonly peers: ReadonlyMap<NodeId, PeerAddress>;
   /**
@@ -156,6 +161,9 @@ export class TcpTransport {
     readonly connectTimeoutMs: number;
   };
   readonly #peers = new Map<NodeId, Outbound>();
+  readonly #advertise: PeerAddress | undefined;
+  /** Where nodes that are not (yet) peers said they listen, when they connected: replies go there. */
+  readonly #learned = new Map<NodeId, PeerAddress>();
   readonly #inbound = new Set<Inbound>();
   readonly #stats: Counters = {
     sent: 0,
@@ -185,6 +193,7 @@ export class TcpTransport {
     checkAddress(options.listen, "listen");
     this.#id = options.id;
     this.#listen = options.listen;
+    this.#advertise = options.advertise;
     this.#onMessage = options.onMessage;
     this.#onWarning = options.onWarning ?? (() => {});
     const frameBytesMax = options.frameBytesMax ?? FRAME_BYTES_MAX_DEFAULT;
@@ -269,6 +278,7 @@ export class TcpTransport {
 
   /** Forgets a peer: its connection closes and what was queued for it is dropped. */
   removePeer(id: NodeId): void {
+    this.#learned.delete(id);
     const p = this.#peers.get(id);
     if (p === undefined) return;
     this.#peers.delete(id);
@@ -340,7 +350,7 @@ export class TcpTransport {
   }
 
   #enqueue(m: Message): void {
-    const p = m.to === this.#id ? undefined : this.#peers.get(m.to);
+    const p = m.to === this.#id ? undefined : (this.#peers.get(m.to) ?? this.#adoptLearned(m.to));
     if (p === undefined) {
       this.#stats.droppedUnknownPeer++;
       return;
@@ -364,6 +374,16 @@ export class TcpTransport {
         this.#flush(p);
       });
     }
+  }
+
+  /** A node that said hello but is not a peer yet: the first message to it makes it one. */
+  #adoptLearned(id: NodeId): Outbound | undefined {
+    const address = this.#learned.get(id);
+    if (address === undefined || this.#state !== "running") return undefined;
+    this.#learned.delete(id);
+    const p = this.#addPeer(id, address);
+    this.#dial(p);
+    return p;
   }
 
   /** One snapshot streams to a peer at a time; the leader resends if it still needs one. */
@@ -448,6 +468,8 @@ export class TcpTransport {
       this.#stats.connects++;
       if (p.everConnected) this.#stats.reconnects++;
       p.everConnected = true;
+      const { host, port } = this.#advertise ?? this.listenAddress();
+      socket.write(helloFrame({ from: this.#id, to: p.id, address: `${host.includes(":") ? `[${host}]` : host}:${port}` }));
       this.#flush(p);
     });
     // Peers never write on this connection; reading it lets us see their FIN at once.
@@ -525,6 +547,7 @@ export class TcpTransport {
       const payload = decodePayload(frame);
       if (!payload.ok) return this.#reject(conn, payload.error);
       if (payload.kind === "message") this.#deliver(payload.message);
+      else if (payload.kind === "hello") this.#onHello(payload.hello);
       else this.#onChunk(conn, payload.chunk);
       if (conn.closed) return; // onMessage closed the transport
     }
@@ -537,6 +560,12 @@ export class TcpTransport {
     this.#onWarning(`closing peer connection from ${remoteAddress}:${remotePort}: ${error}`);
     conn.closed = true;
     conn.socket.destroy();
+  }
+
+  #onHello(hello: Hello): void {
+    if (hello.to !== this.#id || hello.from === this.#id || this.#peers.has(hello.from)) return;
+    const address = parsePeerAddress(hello.address);
+    if (address !== undefined) this.#learned.set(hello.from, address);
   }
 
   #onChunk(conn: Inbound, chunk: SnapshotChunk): void {
@@ -583,4 +612,12 @@ function listenError(address: PeerAddress, error: unknown): Error {
           ? `permission denied to listen on ${where}`
           : `cannot listen on ${where}: ${error instanceof Error ? error.message : String(error)}`;
   return Object.assign(new Error(text, { cause: error }), { code });
+}
+
+/** "host:port" (a bracketed IPv6 host allowed), as a hello carries it; undefined if malformed. */
+function parsePeerAddress(text: string): PeerAddress | undefined {
+  const match = /^(.+):(\d{1,5})$/.exec(text);
+  const port = Number(match?.[2]);
+  if (match === null || !(port >= 1 && port <= 65535)) return undefined;
+  return { host: match[1]!.replace(/^\[(.*)\]$/, "$1"), port };
 }
