@@ -30,13 +30,12 @@ export class SimClock implements Clock {
 
   every(ms: number, run: () => void): Timer {
     let cancelled = false;
-    let event = this.#world.at(this.#worldTimeIn(ms), fire, this.#owner, this.#life);
-    const self = this;
-    function fire(): void {
+    const fire = (): void => {
       // As setInterval does after a stall: the next call is one period after this late one.
-      event = self.#world.at(self.#worldTimeIn(ms), fire, self.#owner, self.#life);
+      event = this.#world.at(this.#worldTimeIn(ms), fire, this.#owner, this.#life);
       if (!cancelled) run();
-    }
+    };
+    let event = this.#world.at(this.#worldTimeIn(ms), fire, this.#owner, this.#life);
     return {
       cancel: () => {
         cancelled = true;
