@@ -595,7 +595,7 @@ export class SimCluster {
   #sent(from: NodeId, message: Message): void {
     const m = this.member(from);
     if (message.type === "voteResponse" && message.granted && !message.preVote) this.checker.observeVote(from, message.term, message.to);
-    if (m.mirror !== undefined) checkDurableAck(this.checker, { member: m.name, message, mirror: m.mirror, log: m.node?.raft.logView() });
+    if (m.mirror !== undefined) checkDurableAck(this.checker, { member: m.name, message, mirror: m.mirror });
     const commit = message.type === "appendEntries" ? message.leaderCommit : message.type === "heartbeat" ? message.commit : 0;
     const commitAdvanced = commit > m.commitSent;
     m.commitSent = Math.max(m.commitSent, commit);

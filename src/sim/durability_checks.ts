@@ -1,15 +1,14 @@
-import { NO_NODE, type DurableState, type LogIndex, type Message, type NodeId, type Term } from "../raft/index.js";
+import { NO_NODE, type DurableState, type Message, type NodeId, type Term } from "../raft/index.js";
 import type { SafetyChecker } from "./checkers.js";
 import { DurableMirror } from "./durable_mirror.js";
 
 /**
  * A vote or an append acknowledgement promises what is on the sender's disk: when it leaves, the
- * vote must be durable, and so must every entry up to the acknowledged index, as the sender holds it.
+ * vote must be durable, and so must an entry at the acknowledged index from no later term than the
+ * acknowledgement's (the sender's log may have moved on since it was made, which the message's term
+ * tells the leader).
  */
-export function checkDurableAck(
-  checker: SafetyChecker,
-  sent: { member: string; message: Message; mirror: DurableMirror; log: { termAt(index: LogIndex): Term | undefined } | undefined },
-): void {
+export function checkDurableAck(checker: SafetyChecker, sent: { member: string; message: Message; mirror: DurableMirror }): void {
   const { member, message: m, mirror } = sent;
   if (m.type === "voteResponse" && m.granted && !m.preVote) {
     const hs = mirror.hardState;
@@ -17,17 +16,18 @@ export function checkDurableAck(
       checker.fail("notDurable", `${member} granted its vote in term ${m.term} while its disk holds term ${hs.term}, vote ${hs.vote}`);
     }
   } else if (m.type === "appendEntriesResponse" && m.success && m.matchIndex > mirror.offset()) {
-    const held = sent.log?.termAt(m.matchIndex);
     const durable = mirror.termAt(m.matchIndex);
-    if (durable === undefined || (held !== undefined && held !== durable)) {
-      checker.fail("notDurable", `${member} acknowledged index ${m.matchIndex} (term ${held}) while its disk holds ${durable === undefined ? `only up to ${mirror.lastIndex()}` : `term ${durable} there`}`);
+    if (durable === undefined || durable > m.term) {
+      checker.fail("notDurable", `${member} acknowledged index ${m.matchIndex} in term ${m.term} while its disk holds ${durable === undefined ? `only up to ${mirror.lastIndex()}` : `term ${durable} there`}`);
     }
   }
 }
 
 /**
  * A new life must recover everything the last one made durable: its term and vote, its commit
- * index, and every entry (unless a snapshot now covers it).
+ * index, and every entry (unless a snapshot now covers it). Writes that never completed may
+ * survive too (a process crash keeps the page cache): an entry may come back overwritten by one of
+ * a later term, as Raft's truncation would have, and the log after it then may differ.
  */
 export function checkRecovery(checker: SafetyChecker, member: string, before: DurableMirror | undefined, durable: DurableState): void {
   if (before === undefined) return;
@@ -39,8 +39,11 @@ export function checkRecovery(checker: SafetyChecker, member: string, before: Du
   }
   const now = new DurableMirror(durable);
   for (let i = Math.max(now.offset(), before.offset()) + 1; i <= before.lastIndex(); i++) {
-    if (now.termAt(i) !== before.termAt(i)) {
-      checker.fail("notDurable", `${member} restarted without its durable entry ${i} (term ${before.termAt(i)}; recovered ${now.termAt(i) ?? "nothing"})`);
+    const recovered = now.termAt(i);
+    const durable = before.termAt(i)!;
+    if (recovered !== undefined && recovered > durable) return;
+    if (recovered !== durable) {
+      checker.fail("notDurable", `${member} restarted without its durable entry ${i} (term ${durable}; recovered ${recovered ?? "nothing"})`);
       return;
     }
   }
