@@ -1,7 +1,7 @@
 #!/usr/bin/env node
 /**
- * `npm run sim -- --seeds N [--from S] [--workers W] [--concurrency C]` sweeps seeds;
- * `npm run sim -- --seed S --trace` replays one with a trace of everything that happened.
+ * `npm run sim -- --seeds N [--from S] [--workers W] [--concurrency C] [--stop-at-first]` sweeps
+ * seeds; `npm run sim -- --seed S --trace` replays one with a trace of everything that happened.
  * Exits non-zero on any violation and prints the command that reproduces it.
  */
 import { availableParallelism } from "node:os";
@@ -48,8 +48,13 @@ async function replay(seed: number, trace: boolean): Promise<void> {
   }
 }
 
-/** Splits the seeds over worker threads (one per core by default), each running `concurrency` seeds at a time. */
-async function sweepAll(from: number, count: number, workers: number, concurrency: number): Promise<void> {
+/**
+ * Splits the seeds over worker threads (one per core by default), each running `concurrency` seeds
+ * at a time; with `stopAtFirst`, stops them all at the first violation.
+ */
+async function sweepAll(options: { from: number; count: number; workers: number; concurrency: number; stopAtFirst: boolean }): Promise<void> {
+  const { from, count, workers, concurrency, stopAtFirst } = options;
+  const threads: Worker[] = [];
   const started = performance.now();
   const totals = { steps: 0, messages: 0, snapshots: 0, operations: 0 };
   const failed: RunResult[] = [];
@@ -61,6 +66,7 @@ async function sweepAll(from: number, count: number, workers: number, concurrenc
     if (result.violations.length > 0) {
       failed.push(result);
       reportFailure(result);
+      if (stopAtFirst) for (const thread of threads) void thread.terminate();
     }
   };
   const ranges: Range[] = Array.from({ length: workers }, (_, w) => ({
@@ -72,15 +78,17 @@ async function sweepAll(from: number, count: number, workers: number, concurrenc
       (range) =>
         new Promise<void>((resolve, reject) => {
           const worker = new Worker(fileURLToPath(import.meta.url), { workerData: range });
+          threads.push(worker);
           worker.on("message", (result: RunResult) => onResult(result));
           worker.on("error", reject);
-          worker.on("exit", (code) => (code === 0 ? resolve() : reject(new Error(`a sweep worker exited with ${code}`))));
+          worker.on("exit", (code) => (code === 0 || failed.length > 0 ? resolve() : reject(new Error(`a sweep worker exited with ${code}`))));
         }),
     ),
   );
   const seconds = (performance.now() - started) / 1000;
+  const runs = stopAtFirst && failed.length > 0 ? "stopped at the first violation:" : `runs ${count},`;
   console.log(
-    `runs ${count}, steps ${totals.steps}, messages ${totals.messages}, history operations ${totals.operations}, snapshots installed ${totals.snapshots}, ` +
+    `${runs} steps ${totals.steps}, messages ${totals.messages}, history operations ${totals.operations}, snapshots installed ${totals.snapshots}, ` +
       `violations ${failed.length}, ${seconds.toFixed(1)} s, ${(count / seconds).toFixed(1)} seeds/s (${workers} workers × ${concurrency} at a time)`,
   );
   if (failed.length > 0) process.exitCode = 1;
@@ -95,6 +103,7 @@ if (isMainThread) {
       workers: { type: "string" },
       concurrency: { type: "string" },
       trace: { type: "boolean", default: false },
+      "stop-at-first": { type: "boolean", default: false },
     },
     strict: true,
   });
@@ -102,7 +111,13 @@ if (isMainThread) {
     await replay(parseCount(values.seed, "seed", 0), values.trace);
   } else {
     const workers = Math.max(1, parseCount(values.workers, "workers", availableParallelism()));
-    await sweepAll(parseCount(values.from, "from", 1), parseCount(values.seeds, "seeds", 100), workers, Math.max(1, parseCount(values.concurrency, "concurrency", 6)));
+    await sweepAll({
+      from: parseCount(values.from, "from", 1),
+      count: parseCount(values.seeds, "seeds", 100),
+      workers,
+      concurrency: Math.max(1, parseCount(values.concurrency, "concurrency", 6)),
+      stopAtFirst: values["stop-at-first"],
+    });
   }
 } else {
   const range = workerData as Range;

@@ -76,8 +76,6 @@ export interface Member {
   state: "starting" | "up" | "down";
   /** A power loss flipped a bit in its log: it must refuse to start, for good. */
   corrupt: boolean;
-  /** Stopped for good by its operator (see retire). */
-  retired: boolean;
   /** Its disk fails writes and syncs now (failDisk): it may well fail to start. */
   diskFailing: boolean;
   /** Every fdatasync takes this long now (slowDisk), whatever the disk model says. */
@@ -132,10 +130,7 @@ export class SimCluster {
   messagesDelivered = 0;
   snapshotsInstalled = 0;
   snapshotsTaken = 0;
-  /** Retire every member as soon as some member applies its removal (see retire). */
-  retireRemoved = false;
-  /** The members of the newest configuration any member has put in force, and where it applied it. */
-  #newestConfig: { index: number; members: ReadonlySet<NodeId> } | undefined;
+
   readonly #byId = new Map<NodeId, Member>();
   readonly #appliedListeners: ((applied: Applied) => void)[] = [];
   #crashArmed: CrashPlacement | undefined;
@@ -159,7 +154,6 @@ export class SimCluster {
         life: 0,
         state: "down",
         corrupt: false,
-        retired: false,
         diskFailing: false,
         syncLatencyMs: undefined,
         node: undefined,
@@ -218,9 +212,9 @@ export class SimCluster {
     return this.members.filter((m) => m.state === "up").map((m) => m.id);
   }
 
-  /** Members that can run again: not retired, and with their disk intact (a corrupt one stays down for good). */
+  /** Members whose disk is intact, so they can run again (a corrupt one stays down for good). */
   usableIds(): NodeId[] {
-    return this.members.filter((m) => !m.corrupt && !m.retired).map((m) => m.id);
+    return this.members.filter((m) => !m.corrupt).map((m) => m.id);
   }
 
   /** The KV store of member `id`'s running node (KV runs only). */
@@ -325,23 +319,10 @@ export class SimCluster {
 
   restart(id: NodeId): void {
     const m = this.member(id);
-    if (m.state !== "down" || m.retired) return;
+    if (m.state !== "down") return;
     this.#start(m);
   }
 
-  /** The members of the newest configuration any member has put in force (every machine before any has). */
-  newestMembers(): ReadonlySet<NodeId> {
-    return this.#newestConfig?.members ?? new Set(this.ids);
-  }
-
-  /** Stops member `id` for good, as an operator stops a member removed from the cluster. */
-  retire(id: NodeId): void {
-    const m = this.member(id);
-    if (m.retired) return;
-    this.crash(id, "process");
-    m.retired = true;
-    this.trace(id, "retired: removed from the configuration");
-  }
 
   /** Pauses member `id`'s process for `ms`: a GC pause or a blocked disk call. */
   stall(id: NodeId, ms: number): void {
@@ -554,11 +535,6 @@ export class SimCluster {
     }
     m.commitSeen = Math.max(m.commitSeen, commit, status.commitIndex);
     const config = raft.config();
-    const members = new Set([...config.incoming, ...(config.outgoing ?? []), ...config.learners]);
-    if (members.size > 0 && status.appliedIndex > (this.#newestConfig?.index ?? -1)) this.#newestConfig = { index: status.appliedIndex, members };
-    if (this.retireRemoved && m.voters !== undefined) {
-      for (const id of [...m.voters.incoming, ...(m.voters.outgoing ?? [])]) if (!members.has(id)) this.world.at(this.world.now, () => this.retire(id));
-    }
     m.voters = { incoming: new Set(config.incoming), outgoing: config.outgoing === undefined ? undefined : new Set(config.outgoing) };
     this.#checkIsolatedTerm(m, term, config);
     if (this.options.tracer !== undefined) this.#traceRole(m, role, term, leader);
