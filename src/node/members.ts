@@ -2,6 +2,12 @@ import { decodeConfEntry, type ConfEntry, type NodeId } from "../raft/index.js";
 import { fromUtf8, utf8 } from "../util/bytes.js";
 import { nodeIdOf } from "./names.js";
 
+/** A member that joined (with its address) or left the address book. */
+export interface MemberChange {
+  readonly added?: [NodeId, MemberAddress];
+  readonly removed?: NodeId;
+}
+
 /** A member as operators know it: its name and where its peers reach it. */
 export interface MemberAddress {
   readonly name: string;
@@ -15,8 +21,8 @@ export interface MemberAddress {
  */
 export class AddressBook {
   readonly #byId = new Map<NodeId, MemberAddress>();
-  /** A voter being removed stays known (it is still an outgoing voter) until the joint config is left. */
-  #leaving: NodeId | undefined;
+  /** Voters being removed stay known (they are still outgoing voters) until the joint config is left. */
+  #leaving: NodeId[] = [];
 
   constructor(members: readonly MemberAddress[] = []) {
     for (const m of members) this.#byId.set(nodeIdOf(m.name), m);
@@ -30,34 +36,35 @@ export class AddressBook {
     return [...this.#byId.entries()];
   }
 
-  /** Learns from a committed config entry; returns the member it added or removed, if any. */
-  apply(entry: ConfEntry): { added?: [NodeId, MemberAddress]; removed?: NodeId } {
+  /** Learns from a committed config entry; returns the members it added or removed. */
+  apply(entry: ConfEntry): MemberChange[] {
+    if (entry.op === "bootstrap") return [];
     if (entry.op === "leaveJoint") {
       const leaving = this.#leaving;
-      this.#leaving = undefined;
-      if (leaving === undefined) return {};
-      this.#byId.delete(leaving);
-      return { removed: leaving };
+      this.#leaving = [];
+      for (const id of leaving) this.#byId.delete(id);
+      return leaving.map((id) => ({ removed: id }));
     }
-    if (entry.op === "bootstrap") return {};
-    const { change } = entry;
-    if (change.type === "remove" && entry.op === "enterJoint") {
-      this.#leaving = change.id;
-      return {};
+    const changes: MemberChange[] = [];
+    for (const change of entry.changes) {
+      if (change.type === "remove" && entry.op === "enterJoint") {
+        this.#leaving.push(change.id);
+      } else if (change.type === "remove") {
+        this.#byId.delete(change.id);
+        changes.push({ removed: change.id });
+      } else {
+        const address = decodeMemberContext(change.context);
+        if (change.type !== "addLearner" || address === undefined) continue;
+        this.#byId.set(change.id, address);
+        changes.push({ added: [change.id, address] });
+      }
     }
-    if (change.type === "remove") {
-      this.#byId.delete(change.id);
-      return { removed: change.id };
-    }
-    const address = decodeMemberContext(change.context);
-    if (change.type !== "addLearner" || address === undefined) return {};
-    this.#byId.set(change.id, address);
-    return { added: [change.id, address] };
+    return changes;
   }
 
-  applyEntryData(data: Uint8Array): { added?: [NodeId, MemberAddress]; removed?: NodeId } {
+  applyEntryData(data: Uint8Array): MemberChange[] {
     const entry = decodeConfEntry(data);
-    return entry === undefined ? {} : this.apply(entry);
+    return entry === undefined ? [] : this.apply(entry);
   }
 
   encode(): Uint8Array {

@@ -284,11 +284,14 @@ export class RaftNode {
     return this.#pending.size + this.#forwarded.size;
   }
 
-  /** Proposes a membership change; resolves once it is applied here (it is then in force). */
-  async proposeConfChange(change: ConfChange): Promise<void> {
+  /**
+   * Proposes a membership change, or several made at once (replacing voters); resolves once it is
+   * applied here (it is then in force).
+   */
+  async proposeConfChange(changes: ConfChange | readonly ConfChange[]): Promise<void> {
     const refusal = this.#refusal();
     if (refusal !== undefined) throw new NodeRequestError(refusal);
-    const result = this.#raw.proposeConfChange(change);
+    const result = this.#raw.proposeConfChange(changes);
     if (!result.ok) throw new ConfChangeRefused(result.error);
     this.#schedule();
     const t = this.#raw.status().term;
@@ -577,7 +580,7 @@ export class RaftNode {
       const conf = decodeConfEntry(entry.data);
       if (conf !== undefined) observer.configApplied(entry.index, conf);
     }
-    this.#options.onMembersChanged?.(this.#book.applyEntryData(entry.data));
+    for (const change of this.#book.applyEntryData(entry.data)) this.#options.onMembersChanged?.(change);
   }
 
   #maybeSnapshot(): void {

@@ -34,32 +34,32 @@ function plain(c: Config): { incoming: number[]; outgoing: number[] | undefined;
 test("planChange: adding a learner is one simple step; promoting a learner and removing a voter go through joint consensus; removing a learner is simple", () => {
   const c = config([1, 2, 3], [4]);
   const add = change("addLearner", 5);
-  assert.deepEqual(planChange(c, add), { op: "simple", change: add });
+  assert.deepEqual(planChange(c, [add]), { op: "simple", changes: [add] });
   const promote = change("promote", 4);
-  assert.deepEqual(planChange(c, promote), { op: "enterJoint", change: promote });
+  assert.deepEqual(planChange(c, [promote]), { op: "enterJoint", changes: [promote] });
   const removeVoter = change("remove", 2);
-  assert.deepEqual(planChange(c, removeVoter), { op: "enterJoint", change: removeVoter });
+  assert.deepEqual(planChange(c, [removeVoter]), { op: "enterJoint", changes: [removeVoter] });
   const removeLearner = change("remove", 4);
-  assert.deepEqual(planChange(c, removeLearner), { op: "simple", change: removeLearner });
+  assert.deepEqual(planChange(c, [removeLearner]), { op: "simple", changes: [removeLearner] });
 });
 
 test("planChange refusals: alreadyMember, notMember, notLearner, lastVoter", () => {
   const c = config([1, 2, 3], [4]);
-  assert.equal(planChange(c, change("addLearner", 2)), "alreadyMember", "a voter cannot be added as a learner");
-  assert.equal(planChange(c, change("addLearner", 4)), "alreadyMember", "a learner cannot be added twice");
-  assert.equal(planChange(c, change("promote", 9)), "notMember", "promoting a stranger");
-  assert.equal(planChange(c, change("remove", 9)), "notMember", "removing a stranger");
-  assert.equal(planChange(c, change("promote", 2)), "notLearner", "promoting a voter");
-  assert.equal(planChange(config([1]), change("remove", 1)), "lastVoter", "the last voter cannot be removed");
-  assert.equal(planChange(config([1], [2]), change("remove", 1)), "lastVoter", "a learner does not count as a voter to fall back on");
+  assert.equal(planChange(c, [change("addLearner", 2)]), "alreadyMember", "a voter cannot be added as a learner");
+  assert.equal(planChange(c, [change("addLearner", 4)]), "alreadyMember", "a learner cannot be added twice");
+  assert.equal(planChange(c, [change("promote", 9)]), "notMember", "promoting a stranger");
+  assert.equal(planChange(c, [change("remove", 9)]), "notMember", "removing a stranger");
+  assert.equal(planChange(c, [change("promote", 2)]), "notLearner", "promoting a voter");
+  assert.equal(planChange(config([1]), [change("remove", 1)]), "lastVoter", "the last voter cannot be removed");
+  assert.equal(planChange(config([1], [2]), [change("remove", 1)]), "lastVoter", "a learner does not count as a voter to fall back on");
   // Removing a learner from a single-voter cluster is fine.
-  assert.deepEqual(planChange(config([1], [2]), change("remove", 2)), { op: "simple", change: change("remove", 2) });
+  assert.deepEqual(planChange(config([1], [2]), [change("remove", 2)]), { op: "simple", changes: [change("remove", 2)] });
 });
 
 test("planChange refuses every change while joint (changeInProgress), whatever its type", () => {
   const joint = config([1, 2, 3, 4], [5], [1, 2, 3]);
   for (const c of [change("addLearner", 6), change("promote", 5), change("remove", 2), change("remove", 5), change("addLearner", 2)]) {
-    assert.equal(planChange(joint, c), "changeInProgress", `${c.type} ${c.id}`);
+    assert.equal(planChange(joint, [c]), "changeInProgress", `${c.type} ${c.id}`);
   }
 });
 
@@ -74,26 +74,26 @@ test("applyConfEntry bootstrap: the named voters, no learners, not joint (whatev
 
 test("applyConfEntry simple: addLearner and remove of a learner change only the learners", () => {
   const c = config([1, 2, 3]);
-  const added = applyConfEntry(c, { op: "simple", change: change("addLearner", 4) });
+  const added = applyConfEntry(c, { op: "simple", changes: [change("addLearner", 4)] });
   assert.deepEqual(plain(added), { incoming: [1, 2, 3], outgoing: undefined, learners: [4] });
-  const removed = applyConfEntry(added, { op: "simple", change: change("remove", 4) });
+  const removed = applyConfEntry(added, { op: "simple", changes: [change("remove", 4)] });
   assert.deepEqual(plain(removed), { incoming: [1, 2, 3], outgoing: undefined, learners: [] });
   assert.deepEqual(plain(c), { incoming: [1, 2, 3], outgoing: undefined, learners: [] }, "inputs are not mutated");
   assert.deepEqual(plain(added), { incoming: [1, 2, 3], outgoing: undefined, learners: [4] }, "inputs are not mutated");
   // A stale entry (adding an existing member) leaves the configuration unchanged.
-  assert.deepEqual(plain(applyConfEntry(added, { op: "simple", change: change("addLearner", 2) })), plain(added));
-  assert.deepEqual(plain(applyConfEntry(added, { op: "simple", change: change("addLearner", 4) })), plain(added));
+  assert.deepEqual(plain(applyConfEntry(added, { op: "simple", changes: [change("addLearner", 2)] })), plain(added));
+  assert.deepEqual(plain(applyConfEntry(added, { op: "simple", changes: [change("addLearner", 4)] })), plain(added));
 });
 
 test("applyConfEntry enterJoint: the old voters become the outgoing half; promote moves the learner into incoming, remove takes the voter out", () => {
   const c = config([1, 2, 3], [4]);
-  const promoted = applyConfEntry(c, { op: "enterJoint", change: change("promote", 4) });
+  const promoted = applyConfEntry(c, { op: "enterJoint", changes: [change("promote", 4)] });
   assert.deepEqual(plain(promoted), { incoming: [1, 2, 3, 4], outgoing: [1, 2, 3], learners: [] });
-  const removed = applyConfEntry(c, { op: "enterJoint", change: change("remove", 2) });
+  const removed = applyConfEntry(c, { op: "enterJoint", changes: [change("remove", 2)] });
   assert.deepEqual(plain(removed), { incoming: [1, 3], outgoing: [1, 2, 3], learners: [4] });
   assert.deepEqual(plain(c), { incoming: [1, 2, 3], outgoing: undefined, learners: [4] }, "the input is not mutated");
   // The last voter is never removed, even by an entry that says so.
-  assert.deepEqual(plain(applyConfEntry(config([1]), { op: "enterJoint", change: change("remove", 1) })), {
+  assert.deepEqual(plain(applyConfEntry(config([1]), { op: "enterJoint", changes: [change("remove", 1)] })), {
     incoming: [1],
     outgoing: [1],
     learners: [],
@@ -112,10 +112,10 @@ test("applyConfEntry: bootstrap, addLearner, enterJoint(promote), leaveJoint, en
   const empty = config([]);
   const entries: ConfEntry[] = [
     { op: "bootstrap", voters: [1, 2, 3].map(nodeId) },
-    { op: "simple", change: change("addLearner", 4) },
-    { op: "enterJoint", change: change("promote", 4) },
+    { op: "simple", changes: [change("addLearner", 4)] },
+    { op: "enterJoint", changes: [change("promote", 4)] },
     { op: "leaveJoint" },
-    { op: "enterJoint", change: change("remove", 1) },
+    { op: "enterJoint", changes: [change("remove", 1)] },
     { op: "leaveJoint" },
   ];
   const seen: unknown[] = [];
@@ -146,8 +146,9 @@ test("encode/decode round-trips every ConfEntry op and change type, with and wit
   ];
   for (const op of ["simple", "enterJoint"] as const) {
     for (const type of ["addLearner", "promote", "remove"] as const) {
-      entries.push({ op, change: change(type, 42) });
-      entries.push({ op, change: change(type, 0xffff_ffff, context) });
+      entries.push({ op, changes: [change(type, 42)] });
+      entries.push({ op, changes: [change(type, 0xffff_ffff, context)] });
+      entries.push({ op, changes: [change(type, 43), change("remove", 44, context), change("addLearner", 45)] });
     }
   }
   for (const entry of entries) {
@@ -158,8 +159,9 @@ test("encode/decode round-trips every ConfEntry op and change type, with and wit
       assert.deepEqual(decoded, entry);
     } else {
       assert.ok(decoded.op === entry.op, `op ${entry.op}`);
-      const got = (decoded as Extract<ConfEntry, { change: ConfChange }>).change;
-      assert.deepEqual({ type: got.type, id: got.id, context: [...got.context] }, { type: entry.change.type, id: entry.change.id, context: [...entry.change.context] });
+      const got = (decoded as Extract<ConfEntry, { changes: readonly ConfChange[] }>).changes;
+      const plainChanges = (changes: readonly ConfChange[]): unknown => changes.map((c) => ({ type: c.type, id: c.id, context: [...c.context] }));
+      assert.deepEqual(plainChanges(got), plainChanges(entry.changes));
     }
     // Decoding from a view into a larger buffer (as a WAL record hands it out) gives the same entry.
     const padded = new Uint8Array(bytes.length + 5);
@@ -174,8 +176,8 @@ test("encode/decode round-trips every ConfEntry op and change type, with and wit
 });
 
 test("decodeConfEntry rejects malformed bytes (truncated, bad version, unknown op or type, id 0, wrong context length, trailing bytes) without throwing", () => {
-  const withContext = encodeConfEntry({ op: "enterJoint", change: change("promote", 7, new Uint8Array([9, 9, 9])) });
-  const simple = encodeConfEntry({ op: "simple", change: change("addLearner", 7) });
+  const withContext = encodeConfEntry({ op: "enterJoint", changes: [change("promote", 7, new Uint8Array([9, 9, 9]))] });
+  const simple = encodeConfEntry({ op: "simple", changes: [change("addLearner", 7)] });
   const bootstrap = encodeConfEntry({ op: "bootstrap", voters: [1, 2].map(nodeId) });
   const leave = encodeConfEntry({ op: "leaveJoint" });
   const edit = (bytes: Uint8Array, at: number, value: number): Uint8Array => {
@@ -194,7 +196,7 @@ test("decodeConfEntry rejects malformed bytes (truncated, bad version, unknown o
     ["unknown op 5", edit(simple, 1, 5)],
     ["unknown change type 0", edit(simple, 2, 0)],
     ["unknown change type 4", edit(simple, 2, 4)],
-    ["id 0", encodeConfEntry({ op: "simple", change: change("remove", 0) })],
+    ["id 0", encodeConfEntry({ op: "simple", changes: [change("remove", 0)] })],
     ["id 0 in a bootstrap", encodeConfEntry({ op: "bootstrap", voters: [1, 0].map(nodeId) })],
     ["context length says 4, 3 follow", edit(withContext, 10, 4)],
     ["context length says 2, 3 follow", edit(withContext, 10, 2)],
@@ -218,8 +220,8 @@ test("decodeConfEntry rejects malformed bytes (truncated, bad version, unknown o
 
 test("decodeConfEntry never throws on arbitrary bytes (seeded fuzz of mutations of valid entries)", () => {
   const valid = [
-    encodeConfEntry({ op: "enterJoint", change: change("promote", 7, new Uint8Array([9, 9, 9])) }),
-    encodeConfEntry({ op: "simple", change: change("addLearner", 300) }),
+    encodeConfEntry({ op: "enterJoint", changes: [change("promote", 7, new Uint8Array([9, 9, 9]))] }),
+    encodeConfEntry({ op: "simple", changes: [change("addLearner", 300)] }),
     encodeConfEntry({ op: "bootstrap", voters: [1, 2, 3].map(nodeId) }),
     encodeConfEntry({ op: "leaveJoint" }),
   ];
@@ -247,4 +249,17 @@ test("decodeConfEntry never throws on arbitrary bytes (seeded fuzz of mutations 
       assert.deepEqual([...encodeConfEntry(decoded)], [...bytes], `case ${k}: ${[...bytes].join(",")}`);
     }
   }
+});
+
+test("planChange with several changes: each is checked against what the ones before it leave; any voter change makes the entry joint", () => {
+  const c = config([1, 2, 3], [4, 5]);
+  const replace = [change("promote", 4), change("promote", 5), change("remove", 1), change("remove", 2)];
+  assert.deepEqual(planChange(c, replace), { op: "enterJoint", changes: replace });
+  assert.deepEqual(plain(applyConfEntry(c, { op: "enterJoint", changes: replace })), { incoming: [3, 4, 5], outgoing: [1, 2, 3], learners: [] });
+  const learnersOnly = [change("addLearner", 6), change("remove", 4)];
+  assert.deepEqual(planChange(c, learnersOnly), { op: "simple", changes: learnersOnly });
+  assert.equal(planChange(c, [change("remove", 1), change("remove", 2), change("remove", 3)]), "lastVoter");
+  assert.equal(planChange(c, [change("addLearner", 6), change("addLearner", 6)]), "alreadyMember", "the second sees the first");
+  assert.deepEqual(planChange(c, [change("addLearner", 6), change("promote", 6)]), { op: "enterJoint", changes: [change("addLearner", 6), change("promote", 6)] });
+  assert.equal(planChange(c, []), "malformed");
 });

@@ -18,16 +18,18 @@ function setConfig(r: Raft, config: Config, index: LogIndex): void {
 }
 
 /**
- * The leader's entry point for a membership change. A learner is promoted only once it is within
- * `promoteLagEntriesMax` of the leader's log, so the new voter does not stall commits while it catches up.
+ * The leader's entry point for a membership change (one entry, however many changes). A learner is
+ * promoted only once it is within `promoteLagEntriesMax` of the leader's log, so the new voter does
+ * not stall commits while it catches up.
  */
-export function proposeConfChange(r: Raft, change: ConfChange): ConfChangeResult {
+export function proposeConfChange(r: Raft, changes: readonly ConfChange[]): ConfChangeResult {
   if (r.role !== "leader") return { ok: false, error: "notLeader" };
   if (r.leadTransferee !== NO_NODE) return { ok: false, error: "transferInProgress" };
   if (r.pendingConfIndex > r.log.applied) return { ok: false, error: "changeInProgress" };
-  const planned = planChange(configOf(r), change);
+  const planned = planChange(configOf(r), changes);
   if (typeof planned === "string") return { ok: false, error: planned };
-  if (change.type === "promote") {
+  for (const change of changes) {
+    if (change.type !== "promote") continue;
     const pr = r.progress.get(change.id);
     // A learner that never acknowledged anything is not caught up, however short the log.
     if (pr === undefined || pr.match === 0 || pr.match + r.options.promoteLagEntriesMax < r.log.lastIndex()) return { ok: false, error: "learnerBehind" };

@@ -137,11 +137,12 @@ export class RawNode {
   }
 
   /**
-   * Proposes a membership change (leader only). It takes effect when its entry is applied; voter
-   * changes pass through a joint configuration that the leader leaves on its own.
+   * Proposes a membership change (leader only): one change, or several made at once in one entry
+   * (replacing voters). It takes effect when its entry is applied; voter changes pass through a
+   * joint configuration that the leader leaves on its own.
    */
-  proposeConfChange(change: ConfChange): ConfChangeResult {
-    const result = proposeConfChange(this.#raft, change);
+  proposeConfChange(changes: ConfChange | readonly ConfChange[]): ConfChangeResult {
+    const result = proposeConfChange(this.#raft, isChangeList(changes) ? changes : [changes]);
     this.#afterInput();
     return result;
   }
@@ -294,4 +295,8 @@ export class RawNode {
 
 function sameHardState(a: HardState, b: HardState): boolean {
   return a.term === b.term && a.vote === b.vote && a.commit === b.commit;
+}
+
+function isChangeList(changes: ConfChange | readonly ConfChange[]): changes is readonly ConfChange[] {
+  return Array.isArray(changes);
 }

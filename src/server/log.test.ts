@@ -54,11 +54,16 @@ test("membership changes in words", () => {
     members: ["n1", "n2"],
     text: "cluster bootstrapped with voters n1, n2",
   });
-  const add = describeConfEntry({ op: "simple", change: { type: "addLearner", id: n4, context: encodeMemberContext({ name: "n4", peerAddr: "127.0.0.1:7004" }) } }, nameOf);
+  const add = describeConfEntry({ op: "simple", changes: [{ type: "addLearner", id: n4, context: encodeMemberContext({ name: "n4", peerAddr: "127.0.0.1:7004" }) }] }, nameOf);
   assert.deepEqual(add, { op: "addLearner", members: ["n4"], text: "added n4 as a learner at 127.0.0.1:7004" });
-  assert.equal(describeConfEntry({ op: "enterJoint", change: { type: "promote", id: n4, context: new Uint8Array(0) } }, nameOf).text, `promoted ${n4} to voter (joint consensus)`);
-  assert.equal(describeConfEntry({ op: "simple", change: { type: "remove", id: nodeIdOf("n3"), context: new Uint8Array(0) } }, nameOf).text, "removed n3");
+  assert.equal(describeConfEntry({ op: "enterJoint", changes: [{ type: "promote", id: n4, context: new Uint8Array(0) }] }, nameOf).text, `promoted ${n4} to voter (joint consensus)`);
+  assert.equal(describeConfEntry({ op: "simple", changes: [{ type: "remove", id: nodeIdOf("n3"), context: new Uint8Array(0) }] }, nameOf).text, "removed n3");
   assert.equal(describeConfEntry({ op: "leaveJoint" }, nameOf).op, "leaveJoint");
+  const replace = describeConfEntry(
+    { op: "enterJoint", changes: [{ type: "promote", id: n4, context: new Uint8Array(0) }, { type: "remove", id: nodeIdOf("n3"), context: new Uint8Array(0) }] },
+    nameOf,
+  );
+  assert.deepEqual(replace, { op: "replace", members: [String(n4), "n3"], text: `promoted ${n4} to voter, removed n3 (joint consensus)` });
 });
 
 test("one line per role change, leader change, snapshot, compaction, membership change and fatal error", () => {
@@ -73,7 +78,7 @@ test("one line per role change, leader change, snapshot, compaction, membership 
   observer.snapshot?.({ kind: "taken", index: 100, bytes: 10, seconds: 0.01 });
   observer.snapshot?.({ kind: "installed", index: 200, bytes: 10, seconds: 0.01 });
   observer.compacted?.(90);
-  observer.configApplied?.(5, { op: "simple", change: { type: "remove", id: nodeIdOf("n3"), context: new Uint8Array(0) } });
+  observer.configApplied?.(5, { op: "simple", changes: [{ type: "remove", id: nodeIdOf("n3"), context: new Uint8Array(0) }] });
   observer.fatal?.({ message: "disk on fire" } as never);
   assert.deepEqual(
     out.lines.map((l) => l.msg),

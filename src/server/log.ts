@@ -5,7 +5,7 @@
  * storage error that stops a member.
  */
 import { pino, type DestinationStream, type Logger } from "pino";
-import type { ConfEntry, NodeId } from "../raft/index.js";
+import type { ConfChange, ConfEntry, NodeId } from "../raft/index.js";
 import { decodeMemberContext, type Node, type NodeObserver } from "../node/index.js";
 
 export type { Logger } from "pino";
@@ -47,7 +47,8 @@ export function createLogger(options: LoggerOptions): Logger {
 
 /** A membership change in words, for logs and the dashboard. */
 export interface MembershipChange {
-  readonly op: "bootstrap" | "addLearner" | "promote" | "remove" | "leaveJoint";
+  /** `replace` for an entry of several changes at once. */
+  readonly op: "bootstrap" | "addLearner" | "promote" | "remove" | "replace" | "leaveJoint";
   /** The member concerned; for a bootstrap, every voter. */
   readonly members: readonly string[];
   readonly text: string;
@@ -63,18 +64,23 @@ export function describeConfEntry(entry: ConfEntry, nameOf: (id: NodeId) => stri
       return { op: "leaveJoint", members: [], text: "left the joint configuration: the change is complete" };
     case "simple":
     case "enterJoint": {
-      const change = entry.change;
-      const name = decodeMemberContext(change.context)?.name ?? nameOf(change.id);
       const joint = entry.op === "enterJoint" ? " (joint consensus)" : "";
-      switch (change.type) {
-        case "addLearner":
-          return { op: "addLearner", members: [name], text: `added ${name} as a learner at ${decodeMemberContext(change.context)?.peerAddr ?? "?"}` };
-        case "promote":
-          return { op: "promote", members: [name], text: `promoted ${name} to voter${joint}` };
-        case "remove":
-          return { op: "remove", members: [name], text: `removed ${name}${joint}` };
-      }
+      const names = entry.changes.map((change) => decodeMemberContext(change.context)?.name ?? nameOf(change.id));
+      const texts = entry.changes.map((change, k) => describeChange(change, names[k]!));
+      const op = entry.changes.length === 1 ? entry.changes[0]!.type : "replace";
+      return { op, members: names, text: `${texts.join(", ")}${joint}` };
     }
+  }
+}
+
+function describeChange(change: ConfChange, name: string): string {
+  switch (change.type) {
+    case "addLearner":
+      return `added ${name} as a learner at ${decodeMemberContext(change.context)?.peerAddr ?? "?"}`;
+    case "promote":
+      return `promoted ${name} to voter`;
+    case "remove":
+      return `removed ${name}`;
   }
 }
 

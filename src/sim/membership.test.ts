@@ -1,6 +1,6 @@
 import assert from "node:assert/strict";
 import { test } from "node:test";
-import { decodeConfEntry, type ConfChangeResult, type ConfChangeType, type ConfEntry, type Config, type Message } from "../raft/index.js";
+import { decodeConfEntry, type ConfChange, type ConfChangeResult, type ConfChangeType, type ConfEntry, type Config, type Message } from "../raft/index.js";
 import { logIndex, nodeId, term } from "../util/ids.js";
 import { ScriptedCluster, type ScriptedOptions } from "./scripted.js";
 import type { Tracer } from "./trace.js";
@@ -71,7 +71,7 @@ function appliedConfig(c: ScriptedCluster, id: number): unknown[] {
       const d = decodeConfEntry(e.data)!;
       if (d.op === "bootstrap") return ["bootstrap", [...d.voters]];
       if (d.op === "leaveJoint") return ["leaveJoint"];
-      return [d.op, d.change.type, d.change.id];
+      return [d.op, d.changes[0]!.type, d.changes[0]!.id];
     });
 }
 
@@ -280,7 +280,7 @@ test("joint consensus: promoting a learner passes through C_old,new and the lead
   assert.deepEqual(seen, [simple([1, 2, 3], [4]), joint([1, 2, 3, 4], [1, 2, 3]), simple([1, 2, 3, 4])], "the leader's configurations, in order");
 
   const t = c.node(1).status().term;
-  assert.deepEqual(confEntryAt(c, 1, enter), { op: "enterJoint", change: { type: "promote", id: 4, context: NO_CONTEXT } });
+  assert.deepEqual(confEntryAt(c, 1, enter), { op: "enterJoint", changes: [{ type: "promote", id: 4, context: NO_CONTEXT }] });
   assert.deepEqual(confEntryAt(c, 1, enter + 1), { op: "leaveJoint" }, "the leader appended leaveJoint itself, right after");
   assert.equal(c.node(1).entryAt(logIndex(enter + 1))!.term, t);
   for (const id of [1, 2, 3, 4]) {
@@ -531,7 +531,7 @@ test("removing a learner is one step (never joint): it applies its own removal a
   const index = change(c, 1, "remove", 4);
   c.afterStep = undefined;
   assert.deepEqual(seen, [simple([1, 2, 3], [4]), simple([1, 2, 3])], "no joint configuration on the way");
-  assert.deepEqual(confEntryAt(c, 1, index), { op: "simple", change: { type: "remove", id: 4, context: NO_CONTEXT } });
+  assert.deepEqual(confEntryAt(c, 1, index), { op: "simple", changes: [{ type: "remove", id: 4, context: NO_CONTEXT }] });
   assert.equal(c.node(1).status().lastIndex, index, "and no leaveJoint after it");
   assert.deepEqual(configOf(c, 4), simple([1, 2, 3]), "node 4 applied its removal");
   const since = c.delivered.length;
@@ -1028,4 +1028,31 @@ test("a transfer target that missed the commit of a removal learns it from the T
     [[2, 1]],
     "node 2 asked only the voters of the configuration that committed",
   );
+});
+
+test("replacing two of three voters in one joint change: old and new majorities need not overlap, and the new voters lead and commit", () => {
+  const c = ledCluster({ nodes: 3, joiners: 2 });
+  change(c, 1, "addLearner", 4);
+  change(c, 1, "addLearner", 5);
+  c.tickAll(2);
+  const changes: ConfChange[] = [
+    ...[4, 5].map((id) => ({ type: "promote" as const, id: nodeId(id), context: NO_CONTEXT })),
+    ...[2, 3].map((id) => ({ type: "remove" as const, id: nodeId(id), context: NO_CONTEXT })),
+  ];
+  const result = c.node(1).proposeConfChange(changes);
+  assert.ok(result.ok, JSON.stringify(result));
+  c.deliver();
+  c.tickAll(2);
+  for (const id of [1, 4, 5]) assert.deepEqual(configOf(c, id), simple([1, 4, 5]), `node ${id} left the joint configuration`);
+  // Only the new voters are needed now: the removed ones are cut off and the cluster commits.
+  c.isolate(2);
+  c.isolate(3);
+  const written = c.propose(1, data(7));
+  assert.ok(written.ok && "index" in written);
+  c.tickAll(2);
+  for (const id of [1, 4, 5]) assert.equal(c.node(id).status().appliedIndex >= written.index, true, `node ${id} applied`);
+  // And a new leader among them is elected without the old voters.
+  c.isolate(1);
+  for (let k = 0; k < 10 * ELECTION_TICKS && ![4, 5].some((id) => c.node(id).status().role === "leader"); k++) c.tickAll(1);
+  assert.ok([4, 5].some((id) => c.node(id).status().role === "leader"), "node 4 or 5 leads");
 });

@@ -81,8 +81,8 @@ test("mustSync: a commit index that passes a configuration entry is synced, on t
 test("a config entry in the log proves the config entries before it committed: a restart after a torn write keeps them in force", () => {
   // A torn write kept the promotion's entry but not the hard state written after it.
   const conf = (index: number, entry: Parameters<typeof encodeConfEntry>[0]): Entry => ({ index: logIndex(index), term: term(2), kind: "config", data: encodeConfEntry(entry) });
-  const addLearner = conf(3, { op: "simple", change: { type: "addLearner", id: nodeId(4), context: new Uint8Array(0) } });
-  const promote = conf(4, { op: "enterJoint", change: { type: "promote", id: nodeId(4), context: new Uint8Array(0) } });
+  const addLearner = conf(3, { op: "simple", changes: [{ type: "addLearner", id: nodeId(4), context: new Uint8Array(0) }] });
+  const promote = conf(4, { op: "enterJoint", changes: [{ type: "promote", id: nodeId(4), context: new Uint8Array(0) }] });
   const entries: Entry[] = [
     { index: logIndex(1), term: term(1), kind: "config", data: encodeConfEntry({ op: "bootstrap", voters: [nodeId(1), nodeId(2), nodeId(3)] }) },
     { index: logIndex(2), term: term(2), kind: "normal", data: new Uint8Array(0) },

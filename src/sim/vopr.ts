@@ -357,8 +357,15 @@ function changeMembership(cluster: SimCluster, prng: Prng, leaderId: NodeId): vo
       cluster.trace(undefined, `${what}: ${outcome.ok ? "accepted" : `refused (${outcome.error})`}`);
     }
   };
-  const choice = prng.int(0, 4);
-  if (choice === 0) {
+  const choice = prng.int(0, 5);
+  if (choice === 4) {
+    // Replace voters with learners in one joint change: old and new majorities need not overlap.
+    const learners = [...config.learners];
+    const voters = [...config.incoming].sort(() => prng.next() - 0.5).slice(0, learners.length);
+    if (learners.length === 0) return;
+    const changes = [...learners.map((id) => ({ type: "promote" as const, id, context: context(id) })), ...voters.map((id) => ({ type: "remove" as const, id, context: context(id) }))];
+    report(`replace ${voters.map((id) => cluster.nameOf(id)).join(",")} with ${learners.map((id) => cluster.nameOf(id)).join(",")}`, leader.proposeConfChange(changes));
+  } else if (choice === 0) {
     const id = pick(cluster.ids.filter((x) => !members.has(x)));
     if (id !== undefined) report(`add learner ${cluster.nameOf(id)}`, leader.proposeConfChange({ type: "addLearner", id, context: context(id) }));
   } else if (choice === 1) {
