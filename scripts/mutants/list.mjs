@@ -38,6 +38,13 @@ export const mutants = [
     replace: `r.log.commitTo(logIndex(Math.min(m.leaderCommit, r.log.lastIndex())));`,
   },
   {
+    id: "heartbeat-commit-uncapped",
+    rule: "a heartbeat tells a follower no commit index beyond what it is known to hold",
+    file: "src/raft/replication.ts",
+    find: `      commit: logIndex(Math.min(pr.match, r.log.committed)),`,
+    replace: `      commit: logIndex(Math.max(pr.match, r.log.committed)),`,
+  },
+  {
     id: "figure-8",
     rule: "a leader commits only through an entry of its own term (Figure 8)",
     file: "src/raft/leader.ts",
@@ -49,14 +56,14 @@ export const mutants = [
     rule: "a follower replaces its entries from the first one that conflicts with the leader's",
     file: "src/raft/log.ts",
     find: `        this.#truncateFrom(entry.index);\n        break;`,
-    replace: `        continue;`,
+    replace: `        if (entry.index < 0) this.#truncateFrom(entry.index);\n        continue;`,
   },
   {
     id: "up-to-date-check",
     rule: "a vote goes only to a candidate whose log is at least as up to date (§5.4.1)",
     file: "src/raft/log.ts",
     find: `return lastLogTerm > myTerm || (lastLogTerm === myTerm && lastLogIndex >= this.lastIndex());`,
-    replace: `return lastLogTerm >= myTerm;`,
+    replace: `return lastLogTerm >= myTerm || lastLogIndex < 0;`,
   },
   {
     id: "double-vote",
@@ -105,7 +112,7 @@ export const mutants = [
     rule: "while joint, an election needs a majority of both configurations",
     file: "src/raft/quorum.ts",
     find: `  const b = outgoing === undefined ? "won" : majorityVote(outgoing, votes);`,
-    replace: `  const b = outgoing === undefined ? "won" : "won";`,
+    replace: `  const b: VoteResult = outgoing === undefined ? "won" : "won";`,
   },
   {
     id: "stickiness",
@@ -147,6 +154,6 @@ export const mutants = [
     rule: "a lease is void across the node's own event-loop stall",
     file: "src/node/node.ts",
     find: `    const useLease = consistency === "lease" && this.#clock.now() - this.#lastStallAt > this.#options.electionTimeoutMs;`,
-    replace: `    const useLease = consistency === "lease";`,
+    replace: `    const useLease = consistency === "lease" && this.#lastStallAt <= Infinity;`,
   },
 ];

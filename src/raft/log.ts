@@ -228,6 +228,11 @@ export class RaftLog {
     if (index > this.#stableIndex && this.matchTerm(index, t)) this.#stableIndex = index;
   }
 
+  /** Whether nextCommitted would hand out anything. */
+  hasCommittedToApply(): boolean {
+    return Math.min(this.committed, this.#stableIndex) > this.applied;
+  }
+
   /** Committed entries not yet handed out; only durable ones, so a crash cannot un-apply them. */
   nextCommitted(bytesMax: number): Entry[] {
     const to = Math.min(this.committed, this.#stableIndex);

@@ -175,8 +175,10 @@ export class RawNode {
       r.messagesAfterPersist.length > 0 ||
       r.readStates.length > 0 ||
       r.log.hasUnstableEntries() ||
-      !sameHardState(r.hardState(), this.#persistedHardState) ||
-      r.log.nextCommitted(1).length > 0
+      r.term !== this.#persistedHardState.term ||
+      r.vote !== this.#persistedHardState.vote ||
+      r.log.committed !== this.#persistedHardState.commit ||
+      r.log.hasCommittedToApply()
     );
   }
 

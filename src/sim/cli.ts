@@ -120,6 +120,9 @@ if (isMainThread) {
     });
   }
 } else {
+  // A sweep reports violations by message, and a failing seed replays with full stacks; the
+  // workers do not pay for capturing one with every error the clients see (no leader, timeout).
+  Error.stackTraceLimit = 0;
   const range = workerData as Range;
   await sweep(range.seeds, { concurrency: range.concurrency, onResult: (result) => parentPort!.postMessage(result) });
 }

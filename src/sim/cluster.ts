@@ -1,5 +1,6 @@
 import { KvStore } from "../kv/index.js";
-import { createNode, nodeIdOf, parseAddress, type Node, type NodeObserver, type PeerEndpoint, type RaftNode, type RaftTuning } from "../node/index.js";
+import { createNode, nodeIdOf, type Node, type NodeObserver, type PeerEndpoint, type RaftNode, type RaftTuning } from "../node/index.js";
+import type { PeerAddress } from "../transport/index.js";
 import { NO_NODE, type DurableState, type Entry, type Message, type NodeId, type Ready, type Term } from "../raft/index.js";
 import { SimDisk } from "../storage/sim_disk.js";
 import { decodeMessage } from "../transport/index.js";
@@ -17,7 +18,7 @@ import { nextTurn } from "./turn.js";
 import { WatchedStateMachine, type SimStateMachine } from "./watched_state_machine.js";
 import { World } from "./world.js";
 import { corruptOldestRecord } from "./wal_corruption.js";
-import { checkCommitOnDurableQuorum, checkDurableAck, checkRecovery } from "./durability_checks.js";
+import { checkCommitOnDurableQuorum, checkConfigCommitDurable, checkDurableAck, checkRecovery } from "./durability_checks.js";
 
 /** How a member's disk behaves: fdatasync latency (now and then much slower), and what a power loss does. */
 export interface DiskModel {
@@ -66,6 +67,8 @@ export interface Member {
   readonly name: string;
   readonly id: NodeId;
   readonly peerAddr: string;
+  /** `peerAddr` parsed, as a hello carries it. */
+  readonly address: PeerAddress;
   readonly initial: boolean;
   readonly prng: Prng;
   /** The machine's clock rate (see ClusterOptions.clockDrift). */
@@ -147,6 +150,7 @@ export class SimCluster {
         name,
         id: nodeIdOf(name),
         peerAddr: `${name}.sim:7000`,
+        address: { host: `${name}.sim`, port: 7000 },
         initial: k <= options.nodeCount,
         prng,
         rate: 1 + (prng.next() * 2 - 1) * options.clockDrift,
@@ -571,7 +575,10 @@ export class SimCluster {
   #sent(from: NodeId, message: Message): void {
     const m = this.member(from);
     if (message.type === "voteResponse" && message.granted && !message.preVote) this.checker.observeVote(from, message.term, message.to);
-    if (m.mirror !== undefined) checkDurableAck(this.checker, { member: m.name, message, mirror: m.mirror });
+    if (m.mirror !== undefined) {
+      checkDurableAck(this.checker, { member: m.name, message, mirror: m.mirror });
+      checkConfigCommitDurable(this.checker, { member: m.name, message, mirror: m.mirror });
+    }
     const commit = message.type === "appendEntries" ? message.leaderCommit : message.type === "heartbeat" ? message.commit : 0;
     const commitAdvanced = commit > m.commitSent;
     m.commitSent = Math.max(m.commitSent, commit);
@@ -600,6 +607,6 @@ export class SimCluster {
     this.messagesDelivered++;
     m.lastDeliveryAt = this.world.now;
     if (this.options.tracer !== undefined) this.trace(to, `recv ${describeMessage(decoded.message, (id) => this.nameOf(id))}`);
-    transport.deliver(decoded.message, parseAddress(this.member(decoded.message.from).peerAddr)!);
+    transport.deliver(decoded.message, this.member(decoded.message.from).address);
   }
 }

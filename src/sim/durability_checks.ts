@@ -24,6 +24,20 @@ export function checkDurableAck(checker: SafetyChecker, sent: { member: string; 
 }
 
 /**
+ * A member that learns a commit index past a configuration entry acts on the change for good (a
+ * removed member stops campaigning), so a leader tells no one of it before it cannot forget it.
+ */
+export function checkConfigCommitDurable(checker: SafetyChecker, sent: { member: string; message: Message; mirror: DurableMirror }): void {
+  const { message: m, mirror } = sent;
+  const commit = m.type === "appendEntries" ? m.leaderCommit : m.type === "heartbeat" || m.type === "timeoutNow" ? m.commit : 0;
+  const known = mirror.commitKnown();
+  const config = commit > known ? mirror.configIn(known, commit) : undefined;
+  if (config !== undefined) {
+    checker.fail("notDurable", `${sent.member} sent commit index ${commit} past config entry ${config} while its durable commit index was ${known}`);
+  }
+}
+
+/**
  * A new life must recover everything the last one made durable: its term and vote, its commit
  * index, and every entry (unless a snapshot now covers it). Writes that never completed may
  * survive too (a process crash keeps the page cache): an entry may come back overwritten by one of

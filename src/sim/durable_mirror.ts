@@ -13,12 +13,18 @@ export class DurableMirror {
   #offset: number;
   #offsetTerm: Term;
   #terms: Term[] = [];
+  /** Indexes of the durable config entries, ascending. */
+  #configs: number[] = [];
 
   constructor(durable: DurableState) {
     this.hardState = durable.hardState;
     this.#offset = durable.snapshot?.meta.index ?? 0;
     this.#offsetTerm = durable.snapshot?.meta.term ?? term(0);
-    for (const entry of durable.entries) if (entry.index > this.#offset) this.#terms.push(entry.term);
+    for (const entry of durable.entries) {
+      if (entry.index <= this.#offset) continue;
+      this.#terms.push(entry.term);
+      if (entry.kind === "config") this.#configs.push(entry.index);
+    }
   }
 
   persisted(ready: Ready): void {
@@ -31,10 +37,17 @@ export class DurableMirror {
       this.#offset = meta.index;
       this.#offsetTerm = meta.term;
       this.#terms = [];
+      this.#configs = [];
     }
     const first = ready.entries[0];
-    if (first !== undefined) this.#terms.length = Math.max(0, first.index - this.#offset - 1);
-    for (const entry of ready.entries) this.#terms.push(entry.term);
+    if (first !== undefined) {
+      this.#terms.length = Math.max(0, first.index - this.#offset - 1);
+      this.#configs = this.#configs.filter((index) => index < first.index);
+    }
+    for (const entry of ready.entries) {
+      this.#terms.push(entry.term);
+      if (entry.kind === "config") this.#configs.push(entry.index);
+    }
     const hardState = ready.hardState ?? this.#deferred;
     this.#deferred = undefined;
     if (hardState !== undefined) this.hardState = hardState;
@@ -48,6 +61,19 @@ export class DurableMirror {
   termAt(index: number): Term | undefined {
     if (index <= this.#offset) return index === this.#offset ? this.#offsetTerm : undefined;
     return this.#terms[index - this.#offset - 1];
+  }
+
+  /**
+   * The commit index this member could not forget in a crash: the one in its durable hard state,
+   * or the config entry before its last durable one (a config entry proves the ones before it committed).
+   */
+  commitKnown(): number {
+    return Math.max(this.hardState.commit, this.#configs.at(-2) ?? 0, this.#offset);
+  }
+
+  /** The first durable config entry in (after, to], if any. */
+  configIn(after: number, to: number): number | undefined {
+    return this.#configs.find((index) => index > after && index <= to);
   }
 
   /** The snapshot the log starts after. */
