@@ -60,6 +60,12 @@ export interface ClusterOptions {
 /** Where the next crash lands: right after a member sends such a message (see armCrash). */
 export type CrashPlacement = "afterVote" | "afterAck" | "afterCommitSent" | "afterAppendSent";
 
+/** Something to do to the member that sends a message of a kind, right after it left. */
+interface ArmedFault {
+  readonly matches: (message: Message, commitAdvanced: boolean) => boolean;
+  readonly act: (member: NodeId, message: Message) => void;
+}
+
 export type CrashKind = "power" | "process";
 
 /** One simulated machine: a disk that outlives crashes; a process (the real node) that does not. */
@@ -136,7 +142,7 @@ export class SimCluster {
 
   readonly #byId = new Map<NodeId, Member>();
   readonly #appliedListeners: ((applied: Applied) => void)[] = [];
-  #crashArmed: CrashPlacement | undefined;
+  #armed: ArmedFault | undefined;
 
   constructor(options: ClusterOptions) {
     this.options = options;
@@ -153,7 +159,8 @@ export class SimCluster {
         address: { host: `${name}.sim`, port: 7000 },
         initial: k <= options.nodeCount,
         prng,
-        rate: 1 + (prng.next() * 2 - 1) * options.clockDrift,
+        // At the ends of the bound: the lease's margin for drift is tested where it is thinnest.
+        rate: 1 + (prng.chance(0.5) ? 1 : -1) * options.clockDrift,
         disk: new SimDisk({ seed: prng.nextUint32(), tornWriteProbability: options.disk.tornWriteProbability, latency: (op) => (op === "datasync" ? this.#syncLatency(member) : undefined) }),
         life: 0,
         state: "down",
@@ -356,7 +363,36 @@ export class SimCluster {
 
   /** The next member to send a message of this kind crashes (power loss) right after. */
   armCrash(placement: CrashPlacement | undefined): void {
-    this.#crashArmed = placement;
+    this.#armed =
+      placement === undefined
+        ? undefined
+        : {
+            matches: (message, commitAdvanced) =>
+              (placement === "afterVote" && message.type === "voteResponse" && message.granted && !message.preVote) ||
+              (placement === "afterAck" && message.type === "appendEntriesResponse" && message.success) ||
+              (placement === "afterCommitSent" && commitAdvanced) ||
+              (placement === "afterAppendSent" && message.type === "appendEntries" && message.entries.length > 0),
+            act: (member, message) => {
+              this.trace(member, `crash right after sending ${describeMessage(message, (id) => this.nameOf(id))}`);
+              this.crash(member, "power");
+            },
+          };
+  }
+
+  /**
+   * The next member to send a TimeoutNow is cut off from everyone right after: its target may win
+   * the transfer campaign while it goes on believing it leads. `then` runs once it is cut off.
+   */
+  armIsolationAfterTimeoutNow(then: (member: NodeId) => void): void {
+    this.#armed = {
+      matches: (message) => message.type === "timeoutNow",
+      act: (member) => {
+        this.network.partition([[member], this.ids.filter((id) => id !== member)]);
+        this.networkChanged();
+        this.trace(member, "cut off right after sending TimeoutNow");
+        then(member);
+      },
+    };
   }
 
   /** The network's cuts changed: note who is now cut off from everyone. */
@@ -582,17 +618,10 @@ export class SimCluster {
     const commit = message.type === "appendEntries" ? message.leaderCommit : message.type === "heartbeat" ? message.commit : 0;
     const commitAdvanced = commit > m.commitSent;
     m.commitSent = Math.max(m.commitSent, commit);
-    const placement = this.#crashArmed;
-    if (placement === undefined) return;
-    const hit =
-      (placement === "afterVote" && message.type === "voteResponse" && message.granted && !message.preVote) ||
-      (placement === "afterAck" && message.type === "appendEntriesResponse" && message.success) ||
-      (placement === "afterCommitSent" && commitAdvanced) ||
-      (placement === "afterAppendSent" && message.type === "appendEntries" && message.entries.length > 0);
-    if (!hit) return;
-    this.#crashArmed = undefined;
-    this.trace(from, `crash right after sending ${describeMessage(message, (id) => this.nameOf(id))}`);
-    this.crash(from, "power");
+    const armed = this.#armed;
+    if (armed === undefined || !armed.matches(message, commitAdvanced)) return;
+    this.#armed = undefined;
+    armed.act(from, message);
   }
 
   #arrived(to: NodeId, bytes: Uint8Array): void {

@@ -113,7 +113,7 @@ export async function runWithOptions(options: RunOptions): Promise<RunResult> {
   const workload = kv ?? new IdWorkload(cluster, prng.fork(), { readMode: options.readMode });
   cluster.start();
   workload.start(options.clients, options.safetyMs, options.thinkMaxMs);
-  new FaultSchedule(cluster, prng.fork(), options).plan();
+  new FaultSchedule(cluster, prng.fork(), options, workload).plan();
   await cluster.runUntil(options.safetyMs);
   if (cluster.checker.violations.length === 0) await checkLiveness(cluster, kv, options);
   if (cluster.checker.violations.length === 0 && kv !== undefined) {
@@ -170,13 +170,20 @@ class FaultSchedule {
   readonly #cluster: SimCluster;
   readonly #prng: Prng;
   readonly #options: RunOptions;
+  readonly #workload: KvWorkload | IdWorkload;
   /** No other fault starts before this time: the healed-member episode needs the network to itself. */
   #quietUntil = 0;
 
-  constructor(cluster: SimCluster, prng: Prng, options: RunOptions) {
+  constructor(cluster: SimCluster, prng: Prng, options: RunOptions, workload: KvWorkload | IdWorkload) {
     this.#cluster = cluster;
     this.#prng = prng;
     this.#options = options;
+    this.#workload = workload;
+  }
+
+  /** A leader just cut off may still serve reads from its lease: read at it through the whole lease. */
+  #probeCutOffLeader(leader: NodeId): void {
+    this.#workload.probe(leader, this.#cluster.now + 3 * this.#options.cluster.electionTimeoutMs);
   }
 
   plan(): void {
@@ -201,7 +208,7 @@ class FaultSchedule {
       if (leader !== undefined) void c.request(leader, () => Promise.resolve(changeMembership(c, p, leader)));
       return;
     }
-    switch (p.int(0, 11)) {
+    switch (p.int(0, 12)) {
       case 0: {
         const shuffled = [...ids].sort(() => p.next() - 0.5);
         const cut = p.int(1, ids.length);
@@ -217,6 +224,7 @@ class FaultSchedule {
         c.network.partition([[leader], ids.filter((id) => id !== leader)]);
         c.networkChanged();
         this.#trace(`isolate leader ${c.nameOf(leader)}`);
+        this.#probeCutOffLeader(leader);
         return;
       }
       case 2: {
@@ -260,12 +268,31 @@ class FaultSchedule {
       case 8:
         this.#healedMemberEpisode();
         return;
+      case 9:
+        this.#abandonedTransfer();
+        return;
       default: {
         const down = ids.filter((id) => c.member(id).state === "down" && !c.member(id).corrupt);
         if (down.length > 0) c.restart(p.pick(down));
         return;
       }
     }
+  }
+
+  /**
+   * A transfer whose TimeoutNow got out just before its leader was cut off: the target may win while
+   * the old leader goes on leading its term and, once it abandons the transfer, on serving reads.
+   */
+  #abandonedTransfer(): void {
+    const c = this.#cluster;
+    const leader = currentLeader(c);
+    if (leader === undefined) return;
+    const targets = [...c.node(leader)!.raft.config().incoming].filter((id) => id !== leader && c.node(id) !== undefined);
+    if (targets.length === 0) return;
+    const target = this.#prng.pick(targets);
+    c.armIsolationAfterTimeoutNow((member) => this.#probeCutOffLeader(member));
+    void c.request(leader, (node) => Promise.resolve(node.raft.transferLeader(target)));
+    this.#trace(`transfer ${c.nameOf(leader)}→${c.nameOf(target)}; its leader is cut off once the TimeoutNow is out`);
   }
 
   /**

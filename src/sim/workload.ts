@@ -114,6 +114,20 @@ export class KvWorkload {
     return outcome.outcome === "ok" ? index : undefined;
   }
 
+  /**
+   * Reads at `member` every millisecond or two until `until`, as clients that keep asking one member
+   * would: a member that was just cut off is probed right through the end of its lease.
+   */
+  probe(member: NodeId, until: number): void {
+    void (async () => {
+      const client: Client = { name: `probe-${this.#cluster.nameOf(member)}`, seq: 0 };
+      while (this.#cluster.now < until && this.#cluster.checker.violations.length === 0) {
+        void this.#read(client, this.#prng.pick(this.#keys), member);
+        await this.#cluster.sleep(this.#prng.int(1, 3));
+      }
+    })();
+  }
+
   async #runClient(client: Client, until: number, thinkMaxMs: number): Promise<void> {
     while (this.#cluster.now < until && this.#cluster.checker.violations.length === 0) {
       await this.#operation(client);
@@ -168,10 +182,10 @@ export class KvWorkload {
     else this.recorder.complete(handle, { outcome: "ok", at });
   }
 
-  async #read(client: Client, key: string): Promise<void> {
+  async #read(client: Client, key: string, at?: NodeId): Promise<void> {
     const live = this.#cluster.liveIds();
     if (live.length === 0) return;
-    const member = this.#prng.pick(live);
+    const member = at ?? this.#prng.pick(live);
     const handle = this.recorder.invoke({ client: client.name, key, op: { type: "get" }, at: this.#cluster.now });
     const read = await barrierRead(this.#cluster, member, this.#readMode, () => this.#cluster.kv(member)!.get(utf8(key)));
     if (read === undefined) return;
@@ -233,14 +247,28 @@ export class IdWorkload {
     for (let k = 0; k < clients; k++) void this.#runClient(until, thinkMaxMs);
   }
 
+  /** Reads at `member` every millisecond or two until `until` (see KvWorkload.probe). */
+  probe(member: NodeId, until: number): void {
+    void (async () => {
+      while (this.#cluster.now < until && this.#cluster.checker.violations.length === 0) {
+        void this.#read(member);
+        await this.#cluster.sleep(this.#prng.int(1, 3));
+      }
+    })();
+  }
+
+  async #read(member: NodeId): Promise<void> {
+    const read = await barrierRead(this.#cluster, member, this.#readMode, () => undefined);
+    if (read?.ok === true) this.counts.reads++;
+  }
+
   async #runClient(until: number, thinkMaxMs: number): Promise<void> {
     while (this.#cluster.now < until && this.#cluster.checker.violations.length === 0) {
       const live = this.#cluster.liveIds();
       if (live.length > 0) {
         const member = this.#prng.pick(live);
         if (this.#prng.chance(0.3)) {
-          const read = await barrierRead(this.#cluster, member, this.#readMode, () => undefined);
-          if (read?.ok === true) this.counts.reads++;
+          await this.#read(member);
         } else {
           const reply = await attempt(this.#cluster, member, new Uint8Array([0x50, this.#prng.int(0, 256)]));
           this.counts[reply.outcome === "ok" ? "committed" : reply.outcome === "fail" ? "failed" : "unknown"]++;
