@@ -112,7 +112,7 @@ export const mutants = [
     rule: "while joint, an election needs a majority of both configurations",
     file: "src/raft/quorum.ts",
     find: `  const b = outgoing === undefined ? "won" : majorityVote(outgoing, votes);`,
-    replace: `  const b: VoteResult = outgoing === undefined ? "won" : "won";`,
+    replace: `  const b = (outgoing === undefined ? "won" : "won") as VoteResult;`,
   },
   {
     id: "stickiness",

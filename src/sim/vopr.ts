@@ -181,9 +181,15 @@ class FaultSchedule {
     this.#workload = workload;
   }
 
-  /** A leader just cut off may still serve reads from its lease: read at it through the whole lease. */
+  /**
+   * A leader just cut off may still serve reads from its lease: read at it, from a random moment on
+   * (reads join the node's ReadIndex round in flight, so a read sent too early would hold back every
+   * later one until that round times out).
+   */
   #probeCutOffLeader(leader: NodeId): void {
-    this.#workload.probe(leader, this.#cluster.now + 3 * this.#options.cluster.electionTimeoutMs);
+    const election = this.#options.cluster.electionTimeoutMs;
+    const from = this.#cluster.now + this.#prng.next() * 1.5 * election;
+    this.#cluster.at(from, () => this.#workload.probe(leader, from + 1.5 * election));
   }
 
   plan(): void {
@@ -251,7 +257,9 @@ class FaultSchedule {
         return;
       case 6: {
         const live = c.liveIds();
-        if (live.length > 0) c.stall(p.pick(live), p.next() * 3 * this.#options.cluster.electionTimeoutMs);
+        const leader = currentLeader(c);
+        if (leader !== undefined && p.chance(0.5)) this.#stalledLeader(leader);
+        else if (live.length > 0) c.stall(p.pick(live), p.next() * 3 * this.#options.cluster.electionTimeoutMs);
         return;
       }
       case 7: {
@@ -280,8 +288,29 @@ class FaultSchedule {
   }
 
   /**
-   * A transfer whose TimeoutNow got out just before its leader was cut off: the target may win while
-   * the old leader goes on leading its term and, once it abandons the transfer, on serving reads.
+   * A leader whose own process stalls (GC, a blocked disk call) while it is cut off: the others
+   * elect a new leader and commit meanwhile, and clients keep sending it reads, which it finds
+   * waiting when it wakes up. Its lease is void across its own stall.
+   */
+  #stalledLeader(leader: NodeId): void {
+    const c = this.#cluster;
+    const election = this.#options.cluster.electionTimeoutMs;
+    const stallMs = this.#prng.int(election, 3 * election);
+    this.#quietUntil = c.now + stallMs + election;
+    c.network.heal();
+    c.network.partition([[leader], c.ids.filter((id) => id !== leader)]);
+    c.networkChanged();
+    c.stall(leader, stallMs);
+    this.#trace(`stall leader ${c.nameOf(leader)}, cut off, for ${stallMs}ms`);
+    const from = c.now + stallMs - this.#prng.next() * election;
+    c.at(from, () => this.#workload.probe(leader, from + election));
+  }
+
+  /**
+   * Issue 12's stale lease read, as a schedule: a transfer to a member that lags (its link to the
+   * leader is down, so the others confirm the leader's heartbeats meanwhile), the link comes back,
+   * the TimeoutNow gets out, and the leader is cut off right after. The target may win while the old
+   * leader, once it abandons the transfer, goes on serving reads in what it takes for its lease.
    */
   #abandonedTransfer(): void {
     const c = this.#cluster;
@@ -290,9 +319,20 @@ class FaultSchedule {
     const targets = [...c.node(leader)!.raft.config().incoming].filter((id) => id !== leader && c.node(id) !== undefined);
     if (targets.length === 0) return;
     const target = this.#prng.pick(targets);
-    c.armIsolationAfterTimeoutNow((member) => this.#probeCutOffLeader(member));
+    const election = this.#options.cluster.electionTimeoutMs;
+    const lagMs = this.#prng.int(Math.ceil(0.2 * election), Math.ceil(0.6 * election));
+    // The rest of the schedule waits: a heal now would end the episode before the lease does.
+    this.#quietUntil = c.now + lagMs + 4 * election;
+    c.network.heal();
+    c.network.partition([[leader], [target]]);
+    c.networkChanged();
     void c.request(leader, (node) => Promise.resolve(node.raft.transferLeader(target)));
-    this.#trace(`transfer ${c.nameOf(leader)}→${c.nameOf(target)}; its leader is cut off once the TimeoutNow is out`);
+    this.#trace(`transfer ${c.nameOf(leader)}→${c.nameOf(target)}, which lags: their link is down for ${lagMs}ms`);
+    c.at(c.now + lagMs, () => {
+      c.armIsolationAfterTimeoutNow((member) => this.#probeCutOffLeader(member));
+      c.network.heal();
+      c.networkChanged();
+    });
   }
 
   /**
