@@ -189,13 +189,20 @@ class FaultSchedule {
   #probeCutOffLeader(leader: NodeId): void {
     const election = this.#options.cluster.electionTimeoutMs;
     const from = this.#cluster.now + this.#prng.next() * 1.5 * election;
-    this.#cluster.at(from, () => this.#workload.probe(leader, from + 1.5 * election));
+    this.#later(from, () => this.#workload.probe(leader, from + 1.5 * election));
+  }
+
+  /** Runs `action` at `time` if the safety phase has not ended by then (the heal undoes every fault). */
+  #later(time: number, action: () => void): void {
+    this.#cluster.at(time, () => {
+      if (this.#cluster.now < this.#options.safetyMs) action();
+    });
   }
 
   plan(): void {
     const { safetyMs, faultIntervalMaxMs } = this.#options;
     for (let t = this.#prng.int(1, faultIntervalMaxMs); t < safetyMs; t += this.#prng.int(1, faultIntervalMaxMs)) {
-      this.#cluster.at(t, () => {
+      this.#later(t, () => {
         if (this.#cluster.now >= this.#quietUntil) this.#inject();
       });
     }
@@ -266,10 +273,10 @@ class FaultSchedule {
         const id = p.pick(ids);
         if (p.chance(0.5)) {
           c.failDisk(id, p.pick(["EIO", "ENOSPC"] as const));
-          c.at(c.now + p.int(10, 300), () => c.failDisk(id, undefined));
+          this.#later(c.now + p.int(10, 300), () => c.failDisk(id, undefined));
         } else {
           c.slowDisk(id, p.int(1, 2 * this.#options.cluster.electionTimeoutMs));
-          c.at(c.now + p.int(100, 1000), () => c.slowDisk(id, undefined));
+          this.#later(c.now + p.int(100, 1000), () => c.slowDisk(id, undefined));
         }
         return;
       }
@@ -303,7 +310,7 @@ class FaultSchedule {
     c.stall(leader, stallMs);
     this.#trace(`stall leader ${c.nameOf(leader)}, cut off, for ${stallMs}ms`);
     const from = c.now + stallMs - this.#prng.next() * election;
-    c.at(from, () => this.#workload.probe(leader, from + election));
+    this.#later(from, () => this.#workload.probe(leader, from + election));
   }
 
   /**
@@ -328,7 +335,7 @@ class FaultSchedule {
     c.networkChanged();
     void c.request(leader, (node) => Promise.resolve(node.raft.transferLeader(target)));
     this.#trace(`transfer ${c.nameOf(leader)}→${c.nameOf(target)}, which lags: their link is down for ${lagMs}ms`);
-    c.at(c.now + lagMs, () => {
+    this.#later(c.now + lagMs, () => {
       c.armIsolationAfterTimeoutNow((member) => this.#probeCutOffLeader(member));
       c.network.heal();
       c.networkChanged();
@@ -359,7 +366,7 @@ class FaultSchedule {
       c.network.faults = faults;
       this.#quietUntil = c.now;
     };
-    c.at(settledAt, () => {
+    this.#later(settledAt, () => {
       const leaderId = currentLeader(c);
       const leader = leaderId === undefined ? undefined : c.node(leaderId)!.raft;
       const config = leader?.config();
@@ -379,12 +386,12 @@ class FaultSchedule {
       c.network.partition([[follower], c.ids.filter((id) => id !== follower)]);
       c.networkChanged();
       this.#trace(`episode: isolate follower ${c.nameOf(follower)} of leader ${c.nameOf(leaderId)} (term ${term}) for ${isolatedMs}ms, then heal`);
-      c.at(c.now + isolatedMs, () => {
+      this.#later(c.now + isolatedMs, () => {
         c.network.heal();
         c.networkChanged();
         this.#trace(`episode: ${c.nameOf(follower)} healed`);
       });
-      c.at(this.#quietUntil, () => {
+      this.#later(this.#quietUntil, () => {
         end();
         const now = c.node(leaderId)?.raft.status();
         if (now === undefined) return;
@@ -458,10 +465,11 @@ async function checkLiveness(cluster: SimCluster, kv: KvWorkload | undefined, op
   cluster.network.heal();
   cluster.network.faults = HEALTHY_NETWORK;
   cluster.networkChanged();
+  // A stall runs its course (it ends within three election timeouts): a process does not notice
+  // the end of its own pause any sooner.
   for (const m of cluster.members) {
     cluster.failDisk(m.id, undefined);
     cluster.slowDisk(m.id, undefined);
-    m.stalledUntil = 0;
   }
   for (const id of cluster.ids) cluster.restart(id);
   cluster.trace(undefined, "heal everything: liveness phase");
