@@ -36,6 +36,9 @@ export const mutants = [
     file: "src/raft/follower.ts",
     find: `r.log.commitTo(logIndex(Math.min(m.leaderCommit, lastNew)));`,
     replace: `r.log.commitTo(logIndex(Math.min(m.leaderCommit, r.log.lastIndex())));`,
+    // Equivalent under today's leader: its conflict hint never sends an append that stops short of a
+    // follower's divergent tail while its commit covers that tail.
+    unreachable: "the leader's conflict hints never send the append that exposes it; src/sim/replication.test.ts pins the rule",
   },
   {
     id: "heartbeat-commit-uncapped",
@@ -153,7 +156,14 @@ export const mutants = [
     id: "lease-across-stall",
     rule: "a lease is void across the node's own event-loop stall",
     file: "src/node/node.ts",
-    find: `    const useLease = consistency === "lease" && this.#clock.now() - this.#lastStallAt > this.#options.electionTimeoutMs;`,
-    replace: `    const useLease = consistency === "lease" && this.#lastStallAt <= Infinity;`,
+    find: `    return now - this.#lastStallAt <= this.#options.electionTimeoutMs || now - this.#lastTickAt >= stallTicks * this.#tickMs;`,
+    replace: `    return now < this.#lastStallAt;`,
+  },
+  {
+    id: "lease-unnoticed-stall",
+    rule: "a lease is void as soon as the node's ticker is overdue, before its timer notices the stall",
+    file: "src/node/node.ts",
+    find: `    return now - this.#lastStallAt <= this.#options.electionTimeoutMs || now - this.#lastTickAt >= stallTicks * this.#tickMs;`,
+    replace: `    return now - this.#lastStallAt <= this.#options.electionTimeoutMs;`,
   },
 ];

@@ -112,6 +112,8 @@ export class ConfChangeRefused extends Error {
 
 /** Heartbeats are split into this many ticks, so election timeouts are drawn at a fine grain. */
 const ticksPerHeartbeat = 5;
+/** The timer this many ticks late means our own loop stalled, not just a busy turn. */
+const stallTicks = 3;
 
 /**
  * Readies whose persist may run at once. A second one is written while the first one's fdatasync
@@ -324,9 +326,7 @@ export class RaftNode {
     const refusal = this.#refusal();
     if (refusal !== undefined) throw new NodeRequestError(refusal);
     if (consistency === "serializable") return;
-    // A lease is void across our own stall: the followers' stickiness kept running meanwhile.
-    const useLease = consistency === "lease" && this.#clock.now() - this.#lastStallAt > this.#options.electionTimeoutMs;
-    const index = await (useLease ? this.#leaseReads : this.#reads).read();
+    const index = await (consistency === "lease" ? this.#leaseReads : this.#reads).read();
     return this.#appliedWaiters.waitFor(index, this.#applied);
   }
 
@@ -398,11 +398,22 @@ export class RaftNode {
     return undefined;
   }
 
-  #startReadIndex(context: Uint8Array, mode: "safe" | "lease"): boolean {
+  #startReadIndex(context: Uint8Array, wanted: "safe" | "lease"): boolean {
+    const mode = wanted === "lease" && this.#leaseVoid() ? "safe" : wanted;
     const ok = this.#raw.readIndex(context, mode).ok;
     if (ok) this.#options.observer?.readIndexRound?.(mode);
     if (ok) this.#schedule();
     return ok;
+  }
+
+  /**
+   * A lease is void across our own stall: the core counts the lease in ticks, and the followers'
+   * clocks ran on while ours did not tick. A stall the ticker has not noticed yet counts too: input
+   * that waited out the stall may be handled before the overdue timer fires.
+   */
+  #leaseVoid(): boolean {
+    const now = this.#clock.now();
+    return now - this.#lastStallAt <= this.#options.electionTimeoutMs || now - this.#lastTickAt >= stallTicks * this.#tickMs;
   }
 
   #onTimer(): void {
@@ -410,7 +421,7 @@ export class RaftNode {
     const due = Math.floor((now - this.#lastTickAt) / this.#tickMs);
     if (due <= 0) return;
     this.#lastTickAt += due * this.#tickMs;
-    if (due <= 2) {
+    if (due < stallTicks) {
       this.#tick(due);
       return;
     }

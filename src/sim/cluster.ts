@@ -199,8 +199,18 @@ export class SimCluster {
   }
 
   /** Starts every machine: the initial members bootstrap, the spares wait to be added. */
+  /**
+   * Starts every member, each within one heartbeat of time 0: machines boot at different moments,
+   * so their tick timers are out of phase (in phase, a follower could never time out a fraction of a
+   * tick early against its leader's lease).
+   */
   start(): void {
-    for (const m of this.members) this.#start(m);
+    for (const m of this.members) {
+      this.world.at(this.prng.next() * this.options.heartbeatMs, () => {
+        // A fault may have restarted it already.
+        if (m.state === "down" && m.life === 0) this.#start(m);
+      });
+    }
   }
 
   member(id: NodeId): Member {
@@ -333,7 +343,6 @@ export class SimCluster {
     if (m.state !== "down") return;
     this.#start(m);
   }
-
 
   /** Pauses member `id`'s process for `ms`: a GC pause or a blocked disk call. */
   stall(id: NodeId, ms: number): void {

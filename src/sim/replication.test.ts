@@ -1,7 +1,7 @@
 import assert from "node:assert/strict";
 import { test } from "node:test";
 import { decodeConfEntry, type Message } from "../raft/index.js";
-import { logIndex, term } from "../util/ids.js";
+import { logIndex, nodeId, term } from "../util/ids.js";
 import { ScriptedCluster } from "./scripted.js";
 
 const bytes = (...xs: number[]): Uint8Array => new Uint8Array(xs);
@@ -278,4 +278,18 @@ test("uncommittedBytesMax: committing entries inherited from an earlier term fre
 
   // 90 bytes of this term are still uncommitted, so another 90 would exceed the cap of 100.
   assert.deepEqual(c.propose(1, new Uint8Array(90).fill(2)), { ok: false, error: "uncommittedBytesMax" });
+});
+
+test("a follower commits no further than the last entry the append proved matching, even when the leader's commit is ahead", () => {
+  // Today's leader never sends this append: its conflict hint skips past index 2, so the sweep cannot
+  // reach the rule (the planted bug follower-commit-bound survives it). A leader that backed off one
+  // entry at a time, or an append batch of one entry, would; the rule is pinned here instead.
+  const c = new ScriptedCluster({ nodes: 3, initial: { 1: { terms: [1, 2, 3] }, 2: { terms: [1, 2, 2] }, 3: { terms: [1, 2, 3] } } });
+  const follower = c.node(2);
+  const entry2 = follower.entryAt(logIndex(2));
+  assert.ok(entry2 !== undefined);
+  follower.step({ type: "appendEntries", from: nodeId(1), to: nodeId(2), term: term(3), prevLogIndex: logIndex(1), prevLogTerm: term(1), entries: [entry2], leaderCommit: logIndex(3) });
+  // Index 3 here is term 2, the leader's committed index 3 is term 3: committing it would apply the wrong entry.
+  assert.equal(follower.status().commitIndex, 2);
+  assert.equal(follower.termAt(logIndex(3)), 2);
 });

@@ -218,7 +218,12 @@ class FaultSchedule {
     const ids = c.ids;
     if (this.#options.membershipChanges && p.chance(0.25)) {
       const leader = c.liveIds().find((id) => c.node(id)!.raft.status().role === "leader");
-      if (leader !== undefined) void c.request(leader, () => Promise.resolve(changeMembership(c, p, leader)));
+      if (leader === undefined) return;
+      void c.request(leader, () => {
+        const promoted = changeMembership(c, p, leader);
+        if (promoted !== undefined && p.chance(0.5)) this.#splitJointChange(leader, promoted);
+        return Promise.resolve();
+      });
       return;
     }
     switch (p.int(0, 12)) {
@@ -343,6 +348,22 @@ class FaultSchedule {
   }
 
   /**
+   * A joint change that replaces voters reaches only the leader's side: the members it promotes.
+   * Cut off from them, a majority of the old voters elects a leader of its own; the joint side must
+   * not, for it lacks a majority of the outgoing configuration (with both sides electing in the same
+   * term, two leaders would share it).
+   */
+  #splitJointChange(leader: NodeId, promoted: readonly NodeId[]): void {
+    const c = this.#cluster;
+    const side = [leader, ...promoted];
+    this.#quietUntil = c.now + 4 * this.#options.cluster.electionTimeoutMs;
+    c.network.heal();
+    c.network.partition([side, c.ids.filter((id) => !side.includes(id))]);
+    c.networkChanged();
+    this.#trace(`the joint change reaches only ${names(c, side)}`);
+  }
+
+  /**
    * With pre-vote and check-quorum on, a member that was cut off and comes back must not depose a
    * leader that kept a quorum: the network goes quiet for three election timeouts (so that the
    * leader's last check-quorum round saw it quiet), one follower is isolated for a few election
@@ -407,8 +428,11 @@ function names(cluster: SimCluster, ids: readonly NodeId[]): string {
   return ids.map((id) => cluster.nameOf(id)).join(",");
 }
 
-/** A random membership change or leadership transfer, asked of member `leaderId` (the leader, when it was picked). */
-function changeMembership(cluster: SimCluster, prng: Prng, leaderId: NodeId): void {
+/**
+ * A random membership change or leadership transfer, asked of member `leaderId` (the leader, when it
+ * was picked). Returns the learners it promoted when it proposed replacing voters with them.
+ */
+function changeMembership(cluster: SimCluster, prng: Prng, leaderId: NodeId): readonly NodeId[] | undefined {
   const leader = cluster.node(leaderId)!.raft;
   const config = leader.config();
   const members = membersOf(cluster, leaderId);
@@ -436,9 +460,10 @@ function changeMembership(cluster: SimCluster, prng: Prng, leaderId: NodeId): vo
     // Replace voters with learners in one joint change: old and new majorities need not overlap.
     const learners = [...config.learners];
     const voters = [...config.incoming].sort(() => prng.next() - 0.5).slice(0, learners.length);
-    if (learners.length === 0) return;
+    if (learners.length === 0) return undefined;
     const changes = [...learners.map((id) => ({ type: "promote" as const, id, context: context(id) })), ...voters.map((id) => ({ type: "remove" as const, id, context: context(id) }))];
     report(`replace ${voters.map((id) => cluster.nameOf(id)).join(",")} with ${learners.map((id) => cluster.nameOf(id)).join(",")}`, leader.proposeConfChange(changes));
+    return learners;
   } else if (choice === 0) {
     const id = pick(cluster.ids.filter((x) => !members.has(x)));
     if (id !== undefined) report(`add learner ${cluster.nameOf(id)}`, leader.proposeConfChange({ type: "addLearner", id, context: context(id) }));
@@ -452,6 +477,7 @@ function changeMembership(cluster: SimCluster, prng: Prng, leaderId: NodeId): vo
     const id = pick([...config.incoming].filter((x) => x !== leaderId));
     if (id !== undefined) report(`transfer leadership ${cluster.nameOf(leaderId)}→${cluster.nameOf(id)}`, leader.transferLeader(id));
   }
+  return undefined;
 }
 
 /**
