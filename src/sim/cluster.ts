@@ -143,6 +143,7 @@ export class SimCluster {
   readonly #byId = new Map<NodeId, Member>();
   readonly #appliedListeners: ((applied: Applied) => void)[] = [];
   #armed: ArmedFault | undefined;
+  #cutOnHeartbeatAck: { readonly leader: NodeId; readonly then: () => void } | undefined;
 
   constructor(options: ClusterOptions) {
     this.options = options;
@@ -404,6 +405,31 @@ export class SimCluster {
     };
   }
 
+  /**
+   * Member `leader` is cut off from everyone right after the next heartbeat response reaches it:
+   * its lease then starts as late as it can, while the followers' last word from it is that
+   * heartbeat. `then` runs once it is cut off. Undefined disarms it.
+   */
+  armIsolationAfterHeartbeatAck(arm: { readonly leader: NodeId; readonly then: () => void } | undefined): void {
+    this.#cutOnHeartbeatAck = arm;
+  }
+
+  /**
+   * Once member `leader` sends a commit index of `index` or more, the network splits into `sides`
+   * right after that message: the ones it reached know of the commit, the others may never.
+   */
+  armPartitionAfterCommit(leader: NodeId, index: number, sides: readonly (readonly NodeId[])[]): void {
+    this.#armed = {
+      matches: (message) => message.from === leader && commitOf(message) >= index,
+      act: () => {
+        this.network.heal();
+        this.network.partition(sides);
+        this.networkChanged();
+        this.trace(leader, `the network splits right after sending commit ${index}: ${sides.map((side) => side.map((id) => this.nameOf(id)).join(",")).join(" | ")}`);
+      },
+    };
+  }
+
   /** The network's cuts changed: note who is now cut off from everyone. */
   networkChanged(): void {
     for (const m of this.members) {
@@ -624,7 +650,7 @@ export class SimCluster {
       checkDurableAck(this.checker, { member: m.name, message, mirror: m.mirror });
       checkConfigCommitDurable(this.checker, { member: m.name, message, mirror: m.mirror });
     }
-    const commit = message.type === "appendEntries" ? message.leaderCommit : message.type === "heartbeat" ? message.commit : 0;
+    const commit = commitOf(message);
     const commitAdvanced = commit > m.commitSent;
     m.commitSent = Math.max(m.commitSent, commit);
     const armed = this.#armed;
@@ -646,5 +672,19 @@ export class SimCluster {
     m.lastDeliveryAt = this.world.now;
     if (this.options.tracer !== undefined) this.trace(to, `recv ${describeMessage(decoded.message, (id) => this.nameOf(id))}`);
     transport.deliver(decoded.message, this.member(decoded.message.from).address);
+    const cut = this.#cutOnHeartbeatAck;
+    if (cut !== undefined && cut.leader === to && decoded.message.type === "heartbeatResponse") {
+      this.#cutOnHeartbeatAck = undefined;
+      // Responses already on their way still arrive: the heartbeat gets its quorum.
+      this.network.partition([[to], this.ids.filter((id) => id !== to)]);
+      this.networkChanged();
+      this.trace(to, "cut off right after a heartbeat response reached it");
+      cut.then();
+    }
   }
+}
+
+/** The commit index a message tells its receiver (0 for those that tell none). */
+function commitOf(message: Message): number {
+  return message.type === "appendEntries" ? message.leaderCommit : message.type === "heartbeat" ? message.commit : 0;
 }

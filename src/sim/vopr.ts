@@ -87,8 +87,9 @@ export function optionsFromSeed(seed: number, tracer?: Tracer): RunOptions {
       snapshotEntries: prng.pick([8, 40, 200, 100_000]),
       snapshotKeepEntries: prng.pick([0, 4, 50]),
       stateMachine: prng.chance(0.75) ? "kv" : "ids",
-      // Lease reads rely on clocks within the core's clockDriftMax (2%); without them, anything goes.
-      clockDrift: readMode === "lease" ? prng.pick([0, 0.02]) : prng.pick([0, 0.1]),
+      // Lease reads rely on clocks within the core's clockDriftMax (2%): lease runs drift by just
+      // that much; without lease reads, anything goes.
+      clockDrift: readMode === "lease" ? 0.02 : prng.pick([0, 0.1]),
       proposalTimeoutMs: 1000,
       tracer,
     },
@@ -219,11 +220,12 @@ class FaultSchedule {
     if (this.#options.membershipChanges && p.chance(0.25)) {
       const leader = c.liveIds().find((id) => c.node(id)!.raft.status().role === "leader");
       if (leader === undefined) return;
-      void c.request(leader, () => {
-        const promoted = changeMembership(c, p, leader);
-        if (promoted !== undefined && p.chance(0.5)) this.#splitJointChange(leader, promoted);
-        return Promise.resolve();
-      });
+      if (p.chance(0.3)) this.#splitJointChange(leader);
+      else void c.request(leader, () => Promise.resolve(changeMembership(c, p, leader)));
+      return;
+    }
+    if (this.#options.readMode === "lease" && p.chance(0.25)) {
+      this.#leaseEdge();
       return;
     }
     switch (p.int(0, 12)) {
@@ -300,6 +302,45 @@ class FaultSchedule {
   }
 
   /**
+   * Where the lease is thinnest: on a fast, quiet network with fast disks, the leader is cut off
+   * while clients keep reading from it, and the follower that times out first may win and commit
+   * within milliseconds, near the end of the old leader's lease. Repeated with each new leader, for
+   * the draws of election timeouts and tick phases that bring the two closest.
+   */
+  #leaseEdge(): void {
+    const c = this.#cluster;
+    const election = this.#options.cluster.electionTimeoutMs;
+    const faults = c.network.faults;
+    const rounds = this.#prng.int(3, 10);
+    this.#quietUntil = c.now + rounds * 3 * election;
+    c.armCrash(undefined);
+    c.network.faults = { ...HEALTHY_NETWORK, delayMaxMs: 1 };
+    c.network.heal();
+    c.networkChanged();
+    for (const id of c.ids) c.slowDisk(id, 0.2);
+    for (const m of c.members) if (m.state === "down" && !m.corrupt) c.restart(m.id);
+    this.#trace(`episode: lease edge, ${rounds} rounds`);
+    for (let round = 0; round < rounds; round++) {
+      const at = c.now + (round * 3 + 1) * election;
+      this.#later(at, () => {
+        const leader = currentLeader(c);
+        if (leader === undefined) return;
+        this.#trace(`episode: lease edge, leader ${c.nameOf(leader)} is cut off after its next heartbeat`);
+        c.armIsolationAfterHeartbeatAck({ leader, then: () => this.#workload.probe(leader, c.now + 1.5 * election) });
+      });
+      this.#later(at + 2 * election, () => {
+        c.armIsolationAfterHeartbeatAck(undefined);
+        c.network.heal();
+        c.networkChanged();
+      });
+    }
+    this.#later(this.#quietUntil, () => {
+      c.network.faults = faults;
+      for (const id of c.ids) c.slowDisk(id, undefined);
+    });
+  }
+
+  /**
    * A leader whose own process stalls (GC, a blocked disk call) while it is cut off: the others
    * elect a new leader and commit meanwhile, and clients keep sending it reads, which it finds
    * waiting when it wakes up. Its lease is void across its own stall.
@@ -348,19 +389,52 @@ class FaultSchedule {
   }
 
   /**
-   * A joint change that replaces voters reaches only the leader's side: the members it promotes.
-   * Cut off from them, a majority of the old voters elects a leader of its own; the joint side must
-   * not, for it lacks a majority of the outgoing configuration (with both sides electing in the same
-   * term, two leaders would share it).
+   * A joint change that replaces voters with learners commits, and only the leader's side hears of
+   * the commit before the network splits and the leader crashes. The joint configuration is in force
+   * on that side alone; the other side, a majority of the old voters, still runs the old one and
+   * elects a leader of its own. The joint side must not, for it lacks a majority of the outgoing
+   * configuration (both sides electing in the same term would give it two leaders). Learners are
+   * added and caught up first, two where there are spare members, so that the joint side holds a
+   * majority of the new voters even without its leader.
    */
-  #splitJointChange(leader: NodeId, promoted: readonly NodeId[]): void {
+  #splitJointChange(leaderId: NodeId): void {
     const c = this.#cluster;
-    const side = [leader, ...promoted];
-    this.#quietUntil = c.now + 4 * this.#options.cluster.electionTimeoutMs;
-    c.network.heal();
-    c.network.partition([side, c.ids.filter((id) => !side.includes(id))]);
-    c.networkChanged();
-    this.#trace(`the joint change reaches only ${names(c, side)}`);
+    const election = this.#options.cluster.electionTimeoutMs;
+    const leader = c.node(leaderId)!.raft;
+    const config = leader.config();
+    if (config.outgoing !== undefined) return;
+    const spare = c.ids.find((id) => !membersOf(c, leaderId).has(id) && c.node(id) !== undefined);
+    if (config.learners.size < 2 && spare !== undefined) {
+      this.#quietUntil = c.now + 3 * election;
+      void c.request(leaderId, () => leader.proposeConfChange({ type: "addLearner", id: spare, context: memberContext(c, spare) }).catch(() => undefined));
+      this.#trace(`add learner ${c.nameOf(spare)}, to replace a voter with`);
+      this.#later(c.now + 2 * election, () => {
+        if (c.node(leaderId)?.raft === leader && leader.status().role === "leader") this.#splitJointChange(leaderId);
+      });
+      return;
+    }
+    const promoted = [...config.learners];
+    if (promoted.length === 0) return;
+    const live = (id: NodeId): boolean => c.node(id) !== undefined;
+    const others = [...config.incoming].filter((id) => id !== leaderId).sort(() => this.#prng.next() - 0.5).sort((a, b) => Number(live(b)) - Number(live(a)));
+    const majority = Math.floor(config.incoming.size / 2) + 1;
+    // Old voters on the leader's side: enough for the new voters there to be a majority without
+    // the leader, if the old voters left outside still hold a majority of the old configuration.
+    const withoutLeader = Math.max(0, majority - promoted.length);
+    const joining = config.incoming.size - 1 - withoutLeader >= majority ? withoutLeader : Math.max(0, majority - 1 - promoted.length);
+    const side = [leaderId, ...promoted, ...others.slice(0, joining)];
+    const removed = others.slice(joining, joining + promoted.length);
+    const changes = [...promoted.map((id) => ({ type: "promote" as const, id, context: memberContext(c, id) })), ...removed.map((id) => ({ type: "remove" as const, id, context: memberContext(c, id) }))];
+    // Long enough for both sides to campaign.
+    this.#quietUntil = c.now + 8 * election;
+    const outside = c.ids.filter((id) => !side.includes(id));
+    this.#trace(`replace ${names(c, removed)} with ${names(c, promoted)}; once it commits, only ${names(c, side)} hear of it`);
+    void c.request(leaderId, () => {
+      const proposed = leader.proposeConfChange(changes).catch((error: unknown) => this.#trace(`the joint change: ${error instanceof Error ? error.message : String(error)}`));
+      c.armPartitionAfterCommit(leaderId, leader.status().lastIndex, [side, outside]);
+      this.#later(c.now + 2 * election, () => c.crash(leaderId, "process"));
+      return proposed;
+    });
   }
 
   /**
@@ -428,11 +502,14 @@ function names(cluster: SimCluster, ids: readonly NodeId[]): string {
   return ids.map((id) => cluster.nameOf(id)).join(",");
 }
 
-/**
- * A random membership change or leadership transfer, asked of member `leaderId` (the leader, when it
- * was picked). Returns the learners it promoted when it proposed replacing voters with them.
- */
-function changeMembership(cluster: SimCluster, prng: Prng, leaderId: NodeId): readonly NodeId[] | undefined {
+/** What a member's configuration entry says about it: its name and peer address. */
+function memberContext(cluster: SimCluster, id: NodeId): Uint8Array {
+  const m = cluster.member(id);
+  return encodeMemberContext({ name: m.name, peerAddr: m.peerAddr });
+}
+
+/** A random membership change or leadership transfer, asked of member `leaderId` (the leader, when it was picked). */
+function changeMembership(cluster: SimCluster, prng: Prng, leaderId: NodeId): void {
   const leader = cluster.node(leaderId)!.raft;
   const config = leader.config();
   const members = membersOf(cluster, leaderId);
@@ -440,10 +517,7 @@ function changeMembership(cluster: SimCluster, prng: Prng, leaderId: NodeId): re
     const list = [...ids];
     return list.length === 0 ? undefined : prng.pick(list);
   };
-  const context = (id: NodeId): Uint8Array => {
-    const m = cluster.member(id);
-    return encodeMemberContext({ name: m.name, peerAddr: m.peerAddr });
-  };
+  const context = (id: NodeId): Uint8Array => memberContext(cluster, id);
   const report = (what: string, outcome: Promise<unknown> | { ok: boolean; error?: string }): void => {
     if (outcome instanceof Promise) {
       cluster.trace(undefined, `${what}: proposed`);
@@ -460,10 +534,9 @@ function changeMembership(cluster: SimCluster, prng: Prng, leaderId: NodeId): re
     // Replace voters with learners in one joint change: old and new majorities need not overlap.
     const learners = [...config.learners];
     const voters = [...config.incoming].sort(() => prng.next() - 0.5).slice(0, learners.length);
-    if (learners.length === 0) return undefined;
+    if (learners.length === 0) return;
     const changes = [...learners.map((id) => ({ type: "promote" as const, id, context: context(id) })), ...voters.map((id) => ({ type: "remove" as const, id, context: context(id) }))];
     report(`replace ${voters.map((id) => cluster.nameOf(id)).join(",")} with ${learners.map((id) => cluster.nameOf(id)).join(",")}`, leader.proposeConfChange(changes));
-    return learners;
   } else if (choice === 0) {
     const id = pick(cluster.ids.filter((x) => !members.has(x)));
     if (id !== undefined) report(`add learner ${cluster.nameOf(id)}`, leader.proposeConfChange({ type: "addLearner", id, context: context(id) }));
@@ -477,7 +550,6 @@ function changeMembership(cluster: SimCluster, prng: Prng, leaderId: NodeId): re
     const id = pick([...config.incoming].filter((x) => x !== leaderId));
     if (id !== undefined) report(`transfer leadership ${cluster.nameOf(leaderId)}→${cluster.nameOf(id)}`, leader.transferLeader(id));
   }
-  return undefined;
 }
 
 /**
@@ -488,6 +560,7 @@ function changeMembership(cluster: SimCluster, prng: Prng, leaderId: NodeId): re
  */
 async function checkLiveness(cluster: SimCluster, kv: KvWorkload | undefined, options: RunOptions): Promise<void> {
   cluster.armCrash(undefined);
+  cluster.armIsolationAfterHeartbeatAck(undefined);
   cluster.network.heal();
   cluster.network.faults = HEALTHY_NETWORK;
   cluster.networkChanged();
