@@ -94,8 +94,21 @@ async function sweepAll(options: { from: number; count: number; workers: number;
   if (failed.length > 0) process.exitCode = 1;
 }
 
-if (isMainThread) {
-  const { values } = parseArgs({
+const usage = `usage: npm run sim -- --seeds N [--from S] [--workers W] [--concurrency C] [--stop-at-first]
+       npm run sim -- --seed S [--trace]`;
+
+function parseCli(): ReturnType<typeof parseOptions> | undefined {
+  try {
+    return parseOptions();
+  } catch (error) {
+    console.error(`${error instanceof Error ? error.message : String(error)}\n${usage}`);
+    process.exitCode = 2;
+    return undefined;
+  }
+}
+
+function parseOptions() {
+  return parseArgs({
     options: {
       seed: { type: "string" },
       seeds: { type: "string" },
@@ -104,9 +117,17 @@ if (isMainThread) {
       concurrency: { type: "string" },
       trace: { type: "boolean", default: false },
       "stop-at-first": { type: "boolean", default: false },
+      help: { type: "boolean", default: false },
     },
     strict: true,
   });
+}
+
+const parsed = isMainThread ? parseCli() : undefined;
+if (parsed?.values.help === true) {
+  console.log(usage);
+} else if (parsed !== undefined) {
+  const { values } = parsed;
   if (values.seed !== undefined) {
     await replay(parseCount(values.seed, "seed", 0), values.trace);
   } else {
@@ -115,11 +136,11 @@ if (isMainThread) {
       from: parseCount(values.from, "from", 1),
       count: parseCount(values.seeds, "seeds", 100),
       workers,
-      concurrency: Math.max(1, parseCount(values.concurrency, "concurrency", 6)),
+      concurrency: Math.max(1, parseCount(values.concurrency, "concurrency", 1)),
       stopAtFirst: values["stop-at-first"],
     });
   }
-} else {
+} else if (!isMainThread) {
   // A sweep reports violations by message, and a failing seed replays with full stacks; the
   // workers do not pay for capturing one with every error the clients see (no leader, timeout).
   Error.stackTraceLimit = 0;

@@ -8,7 +8,7 @@ const COUNT = 300;
 test(`seed sweep: ${COUNT} seeded fault runs of the real node report no safety or liveness violation`, async () => {
   const results = await sweep(
     Array.from({ length: COUNT }, (_, k) => FROM + k),
-    { concurrency: 6 },
+    { concurrency: 1 },
   );
   const failed = results.filter((r) => r.violations.length > 0);
   const report = failed

@@ -38,21 +38,27 @@ export class World {
     return due !== undefined && due <= until;
   }
 
-  /** Runs the next event due by `until` (dropping or holding back what the gate says); false when none is due. */
+  /**
+   * Runs the next event due by `until`, dropping or holding back on the way what the gate says and
+   * skipping cancelled ones (none of them runs code, so none needs a turn of its own). Returns
+   * whether one ran.
+   */
   step(until: number): boolean {
-    const due = this.#queue.peekTime();
-    if (due === undefined || due > until) return false;
-    const { at, item } = this.#queue.pop()!;
-    this.now = at;
-    if (item.cancelled) return true;
-    const verdict = this.#gate(item);
-    if (verdict === "drop") return true;
-    if (verdict !== "run") {
-      this.#queue.push(verdict, item);
+    for (;;) {
+      const due = this.#queue.peekTime();
+      if (due === undefined || due > until) return false;
+      const { at, item } = this.#queue.pop()!;
+      this.now = at;
+      if (item.cancelled) continue;
+      const verdict = this.#gate(item);
+      if (verdict === "drop") continue;
+      if (verdict !== "run") {
+        this.#queue.push(verdict, item);
+        continue;
+      }
+      this.steps++;
+      item.run();
       return true;
     }
-    this.steps++;
-    item.run();
-    return true;
   }
 }
