@@ -143,6 +143,7 @@ export class SimCluster {
   readonly #byId = new Map<NodeId, Member>();
   readonly #appliedListeners: ((applied: Applied) => void)[] = [];
   #armed: ArmedFault | undefined;
+  #disksSteady = false;
   #cutOnHeartbeatAck: { readonly leader: NodeId; readonly then: () => void } | undefined;
 
   constructor(options: ClusterOptions) {
@@ -365,6 +366,11 @@ export class SimCluster {
     this.trace(id, `disk fails ${code} at rate ${rate}`);
   }
 
+  /** While steady, no disk has an occasional slow fdatasync (see DiskOptions.slowSyncRate). */
+  steadyDisks(steady: boolean): void {
+    this.#disksSteady = steady;
+  }
+
   /** Every fdatasync of member `id`'s disk takes `ms` from now on (undefined: back to the disk model). */
   slowDisk(id: NodeId, ms: number | undefined): void {
     this.member(id).syncLatencyMs = ms;
@@ -415,19 +421,11 @@ export class SimCluster {
   }
 
   /**
-   * Once member `leader` sends a commit index of `index` or more, the network splits into `sides`
-   * right after that message: the ones it reached know of the commit, the others may never.
+   * Once member `leader` sends a commit index of `index` or more, `act` runs right after that
+   * message left: the members it reached may know of the commit, no other one does yet.
    */
-  armPartitionAfterCommit(leader: NodeId, index: number, sides: readonly (readonly NodeId[])[]): void {
-    this.#armed = {
-      matches: (message) => message.from === leader && commitOf(message) >= index,
-      act: () => {
-        this.network.heal();
-        this.network.partition(sides);
-        this.networkChanged();
-        this.trace(leader, `the network splits right after sending commit ${index}: ${sides.map((side) => side.map((id) => this.nameOf(id)).join(",")).join(" | ")}`);
-      },
-    };
+  armAfterCommitSent(leader: NodeId, index: number, act: () => void): void {
+    this.#armed = { matches: (message) => message.from === leader && commitOf(message) >= index, act };
   }
 
   /** The network's cuts changed: note who is now cut off from everyone. */
@@ -452,7 +450,7 @@ export class SimCluster {
 
   #syncLatency(m: Member): Promise<void> {
     const d = this.options.disk;
-    const drawn = m.prng.chance(d.slowSyncRate) ? m.prng.int(d.syncLatencyMaxMs, d.slowSyncMaxMs + 1) : m.prng.int(d.syncLatencyMinMs, d.syncLatencyMaxMs + 1);
+    const drawn = !this.#disksSteady && m.prng.chance(d.slowSyncRate) ? m.prng.int(d.syncLatencyMaxMs, d.slowSyncMaxMs + 1) : m.prng.int(d.syncLatencyMinMs, d.syncLatencyMaxMs + 1);
     const ms = m.syncLatencyMs ?? drawn;
     return new Promise((resolve) => this.world.at(this.world.now + ms, resolve, m.id, m.life));
   }

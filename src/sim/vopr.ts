@@ -431,7 +431,13 @@ class FaultSchedule {
     this.#trace(`replace ${names(c, removed)} with ${names(c, promoted)}; once it commits, only ${names(c, side)} hear of it`);
     void c.request(leaderId, () => {
       const proposed = leader.proposeConfChange(changes).catch((error: unknown) => this.#trace(`the joint change: ${error instanceof Error ? error.message : String(error)}`));
-      c.armPartitionAfterCommit(leaderId, leader.status().lastIndex, [side, outside]);
+      const index = leader.status().lastIndex;
+      c.armAfterCommitSent(leaderId, index, () => {
+        c.network.heal();
+        c.network.partition([side, outside]);
+        c.networkChanged();
+        this.#trace(`the network splits right after ${c.nameOf(leaderId)} sent commit ${index}`);
+      });
       this.#later(c.now + 2 * election, () => c.crash(leaderId, "process"));
       return proposed;
     });
@@ -456,16 +462,20 @@ class FaultSchedule {
     c.network.faults = HEALTHY_NETWORK;
     c.network.heal();
     c.networkChanged();
-    this.#trace("episode: the network goes quiet");
+    // A leader whose fdatasync stalls past an election timeout is deposed by any follower (its
+    // Ready loop waits for the disk, as etcd's does): not what this episode is about.
+    c.steadyDisks(true);
+    this.#trace("episode: the network and the disks go quiet");
     const end = (): void => {
       c.network.faults = faults;
+      c.steadyDisks(false);
       this.#quietUntil = c.now;
     };
     this.#later(settledAt, () => {
       const leaderId = currentLeader(c);
       const leader = leaderId === undefined ? undefined : c.node(leaderId)!.raft;
       const config = leader?.config();
-      if (leaderId === undefined || leader === undefined || config === undefined || config.outgoing !== undefined || !config.incoming.has(leaderId) || c.members.some((m) => m.stalledUntil > c.now)) {
+      if (leaderId === undefined || leader === undefined || config === undefined || config.outgoing !== undefined || !config.incoming.has(leaderId) || c.members.some((m) => m.stalledUntil > c.now || m.syncLatencyMs !== undefined || m.diskFailing)) {
         end();
         return;
       }
