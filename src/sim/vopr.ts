@@ -343,7 +343,8 @@ class FaultSchedule {
   /**
    * A leader whose own process stalls (GC, a blocked disk call) while it is cut off: the others
    * elect a new leader and commit meanwhile, and clients keep sending it reads, which it finds
-   * waiting when it wakes up. Its lease is void across its own stall.
+   * waiting when it wakes up, sometimes ahead of its overdue timer. Its lease is void across its
+   * own stall, noticed or not.
    */
   #stalledLeader(leader: NodeId): void {
     const c = this.#cluster;
@@ -355,7 +356,17 @@ class FaultSchedule {
     c.networkChanged();
     c.stall(leader, stallMs);
     this.#trace(`stall leader ${c.nameOf(leader)}, cut off, for ${stallMs}ms`);
-    const from = c.now + stallMs - this.#prng.next() * election;
+    const wake = c.now + stallMs;
+    if (this.#prng.chance(0.5)) {
+      // A second pause just before it wakes (a GC right after a blocking call): its overdue timer
+      // now queues behind the input that arrives meanwhile, which is handled first when it wakes.
+      const secondMs = this.#prng.int(1, election);
+      this.#quietUntil += secondMs;
+      this.#later(wake - 2, () => c.stall(leader, secondMs + 2));
+      this.#later(wake - 1, () => this.#workload.probe(leader, wake + secondMs + election));
+      return;
+    }
+    const from = wake - this.#prng.next() * election;
     this.#later(from, () => this.#workload.probe(leader, from + election));
   }
 
