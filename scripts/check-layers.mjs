@@ -11,6 +11,8 @@ const LAYERS = {
   util: [],
   raft: ["util"],
   kv: ["util"],
+  paxos: ["util"],
+  zab: ["util"],
   check: ["util"],
   storage: ["util"],
   transport: ["util", "raft"],
@@ -20,7 +22,7 @@ const LAYERS = {
   cli: ["util", "raft", "kv", "node", "server", "client", "storage", "transport"],
   sim: ["util", "raft", "kv", "storage", "node", "check", "transport"],
 };
-const PURE = new Set(["raft", "kv"]);
+const PURE = new Set(["raft", "kv", "paxos", "zab"]);
 // Ambient effects the pure core must receive as inputs instead (time as tick(), randomness as a PRNG).
 // `crypto` is added because Node 20 exposes crypto.getRandomValues/randomUUID as a global.
 const IMPURE_GLOBALS = new Set([
