@@ -23,7 +23,12 @@ const server = createServer((req, res) => {
       const value = Buffer.concat(chunks);
       revision++;
       const old = store.get(key);
-      store.set(key, { value, createRevision: old?.createRevision ?? revision, modRevision: revision, version: (old?.version ?? 0) + 1 });
+      store.set(key, {
+        value,
+        createRevision: old?.createRevision ?? revision,
+        modRevision: revision,
+        version: (old?.version ?? 0) + 1,
+      });
       send(res, 200, JSON.stringify({ revision }));
     });
     return;
@@ -31,7 +36,17 @@ const server = createServer((req, res) => {
   if (req.method === "GET") {
     const kv = store.get(key);
     if (kv === undefined) return send(res, 404, JSON.stringify({ error: "not_found", revision }));
-    return send(res, 200, JSON.stringify({ key, value: kv.value.toString("utf8"), createRevision: kv.createRevision, modRevision: kv.modRevision, version: kv.version }));
+    return send(
+      res,
+      200,
+      JSON.stringify({
+        key,
+        value: kv.value.toString("utf8"),
+        createRevision: kv.createRevision,
+        modRevision: kv.modRevision,
+        version: kv.version,
+      }),
+    );
   }
   send(res, 405, '{"error":"method_not_allowed"}');
 });

@@ -61,10 +61,14 @@ for (let r = 0; r < rounds; r++) for (const [name, body] of Object.entries(cases
 
 const median = (xs) => [...xs].sort((a, b) => a - b)[Math.floor(xs.length / 2)];
 const format = (n) => Math.round(n).toLocaleString("en-US").padStart(10);
-console.log(`AppendEntries, 64 entries × 128 B = ${encoded.byteLength} B encoded; node ${process.version}; median of ${rounds} rounds`);
+console.log(
+  `AppendEntries, 64 entries × 128 B = ${encoded.byteLength} B encoded; node ${process.version}; median of ${rounds} rounds`,
+);
 for (const [name, xs] of Object.entries(samples)) {
   const cpu = median(xs.map((x) => x.cpu));
   const wall = median(xs.map((x) => x.wall));
-  console.log(`${name.padEnd(14)} ${format(cpu)} msgs per CPU-second (${((cpu * encoded.byteLength) / 1e6).toFixed(0)} MB/s)   ${format(wall)} msgs/s wall-clock`);
+  console.log(
+    `${name.padEnd(14)} ${format(cpu)} msgs per CPU-second (${((cpu * encoded.byteLength) / 1e6).toFixed(0)} MB/s)   ${format(wall)} msgs/s wall-clock`,
+  );
 }
 if (sink === 0) console.log("");

@@ -10,11 +10,33 @@ import { join } from "node:path";
 const rounds = Number(process.argv[2] ?? 10);
 const dir = mkdtempSync(join(tmpdir(), "raftkv-failover-"));
 const base = 17100;
-const members = [1, 2, 3].map((k) => ({ name: `n${k}`, peer: `127.0.0.1:${base + k}`, client: `127.0.0.1:${base + 100 + k}`, child: undefined }));
+const members = [1, 2, 3].map((k) => ({
+  name: `n${k}`,
+  peer: `127.0.0.1:${base + k}`,
+  client: `127.0.0.1:${base + 100 + k}`,
+  child: undefined,
+}));
 const cluster = members.map((m) => `${m.name}=${m.peer}`).join(",");
 
 function start(m) {
-  m.child = spawn(process.execPath, ["dist/cli/main.js", "serve", "--id", m.name, "--data", join(dir, m.name), "--listen-peer", m.peer, "--listen-client", m.client, "--initial-cluster", cluster], { stdio: "ignore" });
+  m.child = spawn(
+    process.execPath,
+    [
+      "dist/cli/main.js",
+      "serve",
+      "--id",
+      m.name,
+      "--data",
+      join(dir, m.name),
+      "--listen-peer",
+      m.peer,
+      "--listen-client",
+      m.client,
+      "--initial-cluster",
+      cluster,
+    ],
+    { stdio: "ignore" },
+  );
 }
 
 async function call(addr, method, path, body) {
@@ -51,7 +73,9 @@ const times = [];
 try {
   for (let round = 1; round <= rounds; round++) {
     const leader = await leaderOf();
-    await waitFor("a write", async () => ((await call(leader.client, "PUT", "/v1/kv/warm", "x")).status === 200 ? true : undefined));
+    await waitFor("a write", async () =>
+      (await call(leader.client, "PUT", "/v1/kv/warm", "x")).status === 200 ? true : undefined,
+    );
     const survivors = members.filter((m) => m !== leader);
     const killedAt = performance.now();
     leader.child.kill("SIGKILL");
@@ -76,4 +100,6 @@ try {
 }
 times.sort((a, b) => a - b);
 const median = times[Math.floor(times.length / 2)];
-console.log(`failover over ${times.length} rounds: median ${median.toFixed(0)} ms, min ${times[0].toFixed(0)} ms, max ${times.at(-1).toFixed(0)} ms`);
+console.log(
+  `failover over ${times.length} rounds: median ${median.toFixed(0)} ms, min ${times[0].toFixed(0)} ms, max ${times.at(-1).toFixed(0)} ms`,
+);

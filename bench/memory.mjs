@@ -30,13 +30,16 @@ const keyOf = (i) => `key${String(i).padStart(13, "0")}`; // 16 bytes
 const valueOf = (i) => (String(i).padStart(8, "0") + "abcdefghijklmnopqrstuvwxyz".repeat(5)).slice(0, 128);
 
 function rawRequest(method, path, body) {
-  return Buffer.from(`${method} ${path} HTTP/1.1\r\nHost: 127.0.0.1\r\nContent-Length: ${Buffer.byteLength(body)}\r\n\r\n${body}`);
+  return Buffer.from(
+    `${method} ${path} HTTP/1.1\r\nHost: 127.0.0.1\r\nContent-Length: ${Buffer.byteLength(body)}\r\n\r\n${body}`,
+  );
 }
 
 function requestFor(first) {
   if (batch <= 1) return rawRequest("PUT", `/v1/kv/${keyOf(first)}`, valueOf(first));
   const success = [];
-  for (let i = first; i < Math.min(first + batch, keyCount); i++) success.push({ put: { key: keyOf(i), value: valueOf(i) } });
+  for (let i = first; i < Math.min(first + batch, keyCount); i++)
+    success.push({ put: { key: keyOf(i), value: valueOf(i) } });
   return rawRequest("POST", "/v1/txn", JSON.stringify({ success }));
 }
 
@@ -48,11 +51,28 @@ const [peerPort, clientPort] = await freePorts(2);
 const cli = fileURLToPath(new URL("../dist/cli/main.js", import.meta.url));
 const child = startProcess(
   process.execPath,
-  [cli, "serve", "--id", "n1", "--data", join(dir, "n1"), "--listen-peer", `127.0.0.1:${peerPort}`, "--listen-client", `127.0.0.1:${clientPort}`, "--initial-cluster", `n1=127.0.0.1:${peerPort}`],
+  [
+    cli,
+    "serve",
+    "--id",
+    "n1",
+    "--data",
+    join(dir, "n1"),
+    "--listen-peer",
+    `127.0.0.1:${peerPort}`,
+    "--listen-client",
+    `127.0.0.1:${clientPort}`,
+    "--initial-cluster",
+    `n1=127.0.0.1:${peerPort}`,
+  ],
   join(dir, "n1.log"),
 );
 const base = `http://127.0.0.1:${clientPort}`;
-await waitFor("raftkv to accept a write", async () => ((await http(`${base}/v1/kv/ready`, { method: "PUT", body: "1" })).status === 200 ? true : undefined), { child });
+await waitFor(
+  "raftkv to accept a write",
+  async () => ((await http(`${base}/v1/kv/ready`, { method: "PUT", body: "1" })).status === 200 ? true : undefined),
+  { child },
+);
 
 const mem = () => memoryOf(child.pid);
 const heapMiB = async () => {
@@ -62,11 +82,15 @@ const heapMiB = async () => {
 };
 const show = async (label) => {
   const m = mem();
-  console.log(`${label.padEnd(28)} RSS ${m.rssMiB.toFixed(0).padStart(4)} MiB (peak ${m.peakMiB.toFixed(0)} MiB), JS heap used ${(await heapMiB()).toFixed(0)} MiB`);
+  console.log(
+    `${label.padEnd(28)} RSS ${m.rssMiB.toFixed(0).padStart(4)} MiB (peak ${m.peakMiB.toFixed(0)} MiB), JS heap used ${(await heapMiB()).toFixed(0)} MiB`,
+  );
   return m;
 };
 
-console.log(`loading ${keyCount.toLocaleString("en-US")} keys (16 B keys, 128 B values) into one member, ${batch <= 1 ? "one PUT per key" : `${batch} puts per txn`}, ${clients} connections`);
+console.log(
+  `loading ${keyCount.toLocaleString("en-US")} keys (16 B keys, 128 B values) into one member, ${batch <= 1 ? "one PUT per key" : `${batch} puts per txn`}, ${clients} connections`,
+);
 await show("empty");
 const conns = await openConns(Array.from({ length: clients }, () => ({ host: "127.0.0.1", port: clientPort })));
 const step = Math.max(1, batch);
@@ -97,7 +121,9 @@ await Promise.all(
               const crossed = milestones.find((k) => before < k && loaded >= k);
               if (crossed !== undefined) {
                 const m = mem();
-                console.log(`${`${crossed.toLocaleString("en-US")} keys`.padEnd(28)} RSS ${m.rssMiB.toFixed(0).padStart(4)} MiB (peak ${m.peakMiB.toFixed(0)} MiB), ${((performance.now() - t0) / 1000).toFixed(0)} s`);
+                console.log(
+                  `${`${crossed.toLocaleString("en-US")} keys`.padEnd(28)} RSS ${m.rssMiB.toFixed(0).padStart(4)} MiB (peak ${m.peakMiB.toFixed(0)} MiB), ${((performance.now() - t0) / 1000).toFixed(0)} s`,
+                );
               }
             }
             send();
@@ -109,17 +135,22 @@ await Promise.all(
 );
 conns.forEach((c) => c.close());
 const seconds = (performance.now() - t0) / 1000;
-console.log(`loaded ${loaded.toLocaleString("en-US")} keys in ${seconds.toFixed(1)} s (${Math.round(loaded / seconds).toLocaleString("en-US")} keys/s), ${failures} failed requests retried ${JSON.stringify(failedStatuses)}`);
+console.log(
+  `loaded ${loaded.toLocaleString("en-US")} keys in ${seconds.toFixed(1)} s (${Math.round(loaded / seconds).toLocaleString("en-US")} keys/s), ${failures} failed requests retried ${JSON.stringify(failedStatuses)}`,
+);
 for (const i of [0, Math.floor(keyCount / 2), keyCount - 1]) {
   const r = await http(`${base}/v1/kv/${keyOf(i)}`);
-  if (r.status !== 200 || r.json?.value !== valueOf(i)) throw new Error(`key ${keyOf(i)} does not read back (${r.status})`);
+  if (r.status !== 200 || r.json?.value !== valueOf(i))
+    throw new Error(`key ${keyOf(i)} does not read back (${r.status})`);
 }
 const after = await show("after loading");
 await sleep(idleSeconds * 1000);
 const idle = await show(`after ${idleSeconds} s idle`);
 const status = (await http(`${base}/v1/status`)).json;
 console.log(`log: lastIndex ${status?.lastIndex}, snapshotIndex ${status?.snapshotIndex}`);
-const worst = Math.max(after.rssMiB, idle.rssMiB) * 2 ** 20 / 1e6;
-console.log(`\n${keyCount.toLocaleString("en-US")} keys: RSS ${(idle.rssMiB * 2 ** 20 / 1e6).toFixed(0)} MB after idle, ${worst.toFixed(0)} MB at most after loading, peak ${(idle.peakMiB * 2 ** 20 / 1e6).toFixed(0)} MB during loading; target < ${limitMB} MB: ${worst < limitMB ? "met" : "NOT met"}`);
+const worst = (Math.max(after.rssMiB, idle.rssMiB) * 2 ** 20) / 1e6;
+console.log(
+  `\n${keyCount.toLocaleString("en-US")} keys: RSS ${((idle.rssMiB * 2 ** 20) / 1e6).toFixed(0)} MB after idle, ${worst.toFixed(0)} MB at most after loading, peak ${((idle.peakMiB * 2 ** 20) / 1e6).toFixed(0)} MB during loading; target < ${limitMB} MB: ${worst < limitMB ? "met" : "NOT met"}`,
+);
 await stopProcess(child);
 if (opts.keep) console.log(`kept ${dir}`);

@@ -30,8 +30,25 @@ const members = [0, 1, 2].map((k) => ({ name: `n${k + 1}`, peerPort: ports[2 * k
 const cluster = members.map((m) => `${m.name}=127.0.0.1:${m.peerPort}`).join(",");
 for (const m of members) {
   m.profiles = join(dir, `prof-${m.name}`);
-  const args = ["--cpu-prof", "--cpu-prof-dir", m.profiles, resolve(opts.cli), "serve", "--id", m.name, "--data", join(dir, m.name)];
-  args.push("--listen-peer", `127.0.0.1:${m.peerPort}`, "--listen-client", `127.0.0.1:${m.clientPort}`, "--initial-cluster", cluster);
+  const args = [
+    "--cpu-prof",
+    "--cpu-prof-dir",
+    m.profiles,
+    resolve(opts.cli),
+    "serve",
+    "--id",
+    m.name,
+    "--data",
+    join(dir, m.name),
+  ];
+  args.push(
+    "--listen-peer",
+    `127.0.0.1:${m.peerPort}`,
+    "--listen-client",
+    `127.0.0.1:${m.clientPort}`,
+    "--initial-cluster",
+    cluster,
+  );
   m.child = startProcess(process.execPath, args, join(dir, `${m.name}.log`));
 }
 onExit(() => Promise.all(members.map((m) => stopProcess(m.child))));
@@ -52,15 +69,33 @@ const request = (i) =>
     : Buffer.from(`PUT /v1/kv/${keyOf(i)} HTTP/1.1\r\nHost: x\r\nContent-Length: ${value.length}\r\n\r\n${value}`);
 const counters = async () => {
   const text = (await http(`${base(leader)}/metrics`)).text ?? "";
-  const sum = (series) => [...text.matchAll(new RegExp(`^${series}(?:\\{[^}]*\\})? ([0-9.e+]+)$`, "gm"))].reduce((total, m) => total + Number(m[1]), 0);
-  return { rounds: sum("raftkv_server_read_index_rounds_total"), fsyncs: sum("raftkv_disk_wal_fsync_duration_seconds_count"), sent: sum("raftkv_network_peer_sent_messages_total") };
+  const sum = (series) =>
+    [...text.matchAll(new RegExp(`^${series}(?:\\{[^}]*\\})? ([0-9.e+]+)$`, "gm"))].reduce(
+      (total, m) => total + Number(m[1]),
+      0,
+    );
+  return {
+    rounds: sum("raftkv_server_read_index_rounds_total"),
+    fsyncs: sum("raftkv_disk_wal_fsync_duration_seconds_count"),
+    sent: sum("raftkv_network_peer_sent_messages_total"),
+  };
 };
 let before;
-const result = await closedLoop({ conns, nextRequest: () => request(n++), warmupMs: 1000, durationMs, hooks: { warm: () => void counters().then((c) => (before = c)) } });
+const result = await closedLoop({
+  conns,
+  nextRequest: () => request(n++),
+  warmupMs: 1000,
+  durationMs,
+  hooks: { warm: () => void counters().then((c) => (before = c)) },
+});
 const after = await counters();
 const perSecond = (key) => ((after[key] - before[key]) / result.seconds).toFixed(0);
-console.log(`${opts.op} × ${clients} clients at ${leader.name}: ${result.opsPerSecond.toFixed(0)} ops/s, p50 ${result.p50?.toFixed(2)} ms, p99 ${result.p99?.toFixed(2)} ms, ${result.errors} errors`);
-console.log(`leader, per second: ${perSecond("rounds")} ReadIndex rounds, ${perSecond("fsyncs")} fsyncs, ${perSecond("sent")} peer messages sent`);
+console.log(
+  `${opts.op} × ${clients} clients at ${leader.name}: ${result.opsPerSecond.toFixed(0)} ops/s, p50 ${result.p50?.toFixed(2)} ms, p99 ${result.p99?.toFixed(2)} ms, ${result.errors} errors`,
+);
+console.log(
+  `leader, per second: ${perSecond("rounds")} ReadIndex rounds, ${perSecond("fsyncs")} fsyncs, ${perSecond("sent")} peer messages sent`,
+);
 await Promise.all(members.map((m) => stopProcess(m.child)));
 
 const [file] = readdirSync(leader.profiles);
@@ -98,7 +133,8 @@ function printTop(prof, top) {
   }
   const show = (title, map) => {
     console.log(`\n${title} (% of ${(total / 1e6).toFixed(1)} s)`);
-    for (const [key, dt] of [...map].sort((a, b) => b[1] - a[1]).slice(0, top)) console.log(`${((100 * dt) / total).toFixed(1).padStart(6)}  ${key}`);
+    for (const [key, dt] of [...map].sort((a, b) => b[1] - a[1]).slice(0, top))
+      console.log(`${((100 * dt) / total).toFixed(1).padStart(6)}  ${key}`);
   };
   show("leader, self time", self);
   show("leader, total time", inclusive);

@@ -78,7 +78,11 @@ const cases = [
   // The node's Ready loop keeps two saves in flight, so this is how it writes: the goal applies here.
   // One save at a time cannot reach it on a disk whose fdatasync of the batch's bytes is itself
   // slower than 100 fdatasyncs of 128 B would allow (the ceiling row above shows it).
-  { name: "wal: batch 128, 2 saves in flight (the node's loop)", run: (dir) => walSaves(dir, { batch: 128, inFlight: 2 }), goal: 100 },
+  {
+    name: "wal: batch 128, 2 saves in flight (the node's loop)",
+    run: (dir) => walSaves(dir, { batch: 128, inFlight: 2 }),
+    goal: 100,
+  },
   { name: "wal: batch 1, 64 saves in flight", run: (dir) => walSaves(dir, { batch: 1, inFlight: 64 }) },
 ];
 
@@ -100,12 +104,25 @@ const rows = cases.map((c, k) => {
   const syncs = median(samples[k].map((s) => s.syncsPerSecond));
   const ratio = median(samples[k].map((s, round) => s.entriesPerSecond / samples[0][round].syncsPerSecond));
   const verdict = c.goal === undefined ? "" : ratio >= c.goal ? `meets ≥ ${c.goal}×` : `misses ≥ ${c.goal}×`;
-  return [c.name, Math.round(entries).toLocaleString("en-US"), Math.round(syncs).toLocaleString("en-US"), `${ratio.toFixed(2)}×`, verdict];
+  return [
+    c.name,
+    Math.round(entries).toLocaleString("en-US"),
+    Math.round(syncs).toLocaleString("en-US"),
+    `${ratio.toFixed(2)}×`,
+    verdict,
+  ];
 });
-const header = ["case (128 B entries)", "entries/s", "fdatasync/s", "entries/s ÷ same round's raw 128 B fdatasync/s", "goal"];
+const header = [
+  "case (128 B entries)",
+  "entries/s",
+  "fdatasync/s",
+  "entries/s ÷ same round's raw 128 B fdatasync/s",
+  "goal",
+];
 const widths = header.map((h, i) => Math.max(h.length, ...rows.map((r) => r[i].length)));
 const left = new Set([0, 4]);
-const line = (cells) => `| ${cells.map((cell, i) => (left.has(i) ? cell.padEnd(widths[i]) : cell.padStart(widths[i]))).join(" | ")} |`;
+const line = (cells) =>
+  `| ${cells.map((cell, i) => (left.has(i) ? cell.padEnd(widths[i]) : cell.padStart(widths[i]))).join(" | ")} |`;
 console.log(`disk under ${parent}; medians of ${rounds} interleaved rounds of ${caseMs} ms per case`);
 console.log(line(header));
 console.log(`|${widths.map((w) => "-".repeat(w + 2)).join("|")}|`);

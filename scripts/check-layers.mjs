@@ -26,8 +26,17 @@ const PURE = new Set(["raft", "kv", "paxos", "zab"]);
 // Ambient effects the pure core must receive as inputs instead (time as tick(), randomness as a PRNG).
 // `crypto` is added because Node 20 exposes crypto.getRandomValues/randomUUID as a global.
 const IMPURE_GLOBALS = new Set([
-  "Date", "setTimeout", "setInterval", "setImmediate", "queueMicrotask", "process",
-  "console", "performance", "require", "globalThis", "crypto",
+  "Date",
+  "setTimeout",
+  "setInterval",
+  "setImmediate",
+  "queueMicrotask",
+  "process",
+  "console",
+  "performance",
+  "require",
+  "globalThis",
+  "crypto",
 ]);
 const FS_SPECIFIERS = new Set(["fs", "fs/promises", "node:fs", "node:fs/promises"]);
 const FS_OWNER = "storage/fs_disk.ts";
@@ -35,8 +44,24 @@ const FS_OWNER = "storage/fs_disk.ts";
 // virtual time: one file implements the real clock.
 const CLOCKED = "node";
 const CLOCK_OWNER = "node/real_clock.ts";
-const TIME_GLOBALS = new Set(["Date", "setTimeout", "setInterval", "setImmediate", "clearTimeout", "clearInterval", "clearImmediate", "performance"]);
-const TIME_SPECIFIERS = new Set(["perf_hooks", "node:perf_hooks", "timers", "node:timers", "timers/promises", "node:timers/promises"]);
+const TIME_GLOBALS = new Set([
+  "Date",
+  "setTimeout",
+  "setInterval",
+  "setImmediate",
+  "clearTimeout",
+  "clearInterval",
+  "clearImmediate",
+  "performance",
+]);
+const TIME_SPECIFIERS = new Set([
+  "perf_hooks",
+  "node:perf_hooks",
+  "timers",
+  "node:timers",
+  "timers/promises",
+  "node:timers/promises",
+]);
 const PACKAGE_NAME = "raftkv";
 
 const rootArg = process.argv[2] ?? "src";
@@ -91,7 +116,11 @@ function collectImports(sf) {
       const arg = node.arguments[0];
       // A computed specifier would slip past every rule here, so it is an offence in itself.
       add(node, arg && ts.isStringLiteralLike(arg) ? arg.text : null, false);
-    } else if (ts.isImportTypeNode(node) && ts.isLiteralTypeNode(node.argument) && ts.isStringLiteral(node.argument.literal)) {
+    } else if (
+      ts.isImportTypeNode(node) &&
+      ts.isLiteralTypeNode(node.argument) &&
+      ts.isStringLiteral(node.argument.literal)
+    ) {
       add(node, node.argument.literal.text, true);
     }
     ts.forEachChild(node, visit);
@@ -105,9 +134,16 @@ function isMemberName(id) {
   const p = id.parent;
   if (ts.isQualifiedName(p)) return p.right === id;
   if (ts.isBindingElement(p)) return p.propertyName === id;
-  const named = ts.isPropertyAccessExpression(p) || ts.isPropertyAssignment(p) || ts.isPropertyDeclaration(p) ||
-    ts.isPropertySignature(p) || ts.isMethodDeclaration(p) || ts.isMethodSignature(p) ||
-    ts.isGetAccessorDeclaration(p) || ts.isSetAccessorDeclaration(p) || ts.isEnumMember(p);
+  const named =
+    ts.isPropertyAccessExpression(p) ||
+    ts.isPropertyAssignment(p) ||
+    ts.isPropertyDeclaration(p) ||
+    ts.isPropertySignature(p) ||
+    ts.isMethodDeclaration(p) ||
+    ts.isMethodSignature(p) ||
+    ts.isGetAccessorDeclaration(p) ||
+    ts.isSetAccessorDeclaration(p) ||
+    ts.isEnumMember(p);
   return named && p.name === id;
 }
 
@@ -131,7 +167,9 @@ function checkPurity(rel, sf) {
       report(rel, at(node), `impure: ${node.text} in the pure core (inject it through the driver)`);
     } else if (
       (ts.isPropertyAccessExpression(node) && node.name.text === "random") ||
-      (ts.isElementAccessExpression(node) && ts.isStringLiteralLike(node.argumentExpression) && node.argumentExpression.text === "random")
+      (ts.isElementAccessExpression(node) &&
+        ts.isStringLiteralLike(node.argumentExpression) &&
+        node.argumentExpression.text === "random")
     ) {
       if (ts.isIdentifier(node.expression) && node.expression.text === "Math") {
         report(rel, at(node), "impure: Math.random in the pure core (use the injected seeded PRNG)");
@@ -177,7 +215,8 @@ for (const rel of files) {
       }
     } else if (isBuiltin(spec)) {
       if (pure) report(rel, line, `impure: imports Node builtin "${spec}" in the pure core`);
-      else if (clocked && TIME_SPECIFIERS.has(spec)) report(rel, line, `clock: imports "${spec}" outside ${CLOCK_OWNER} (use the node's Clock)`);
+      else if (clocked && TIME_SPECIFIERS.has(spec))
+        report(rel, line, `clock: imports "${spec}" outside ${CLOCK_OWNER} (use the node's Clock)`);
       else if (FS_SPECIFIERS.has(spec) && rel !== FS_OWNER) {
         report(rel, line, `only ${path.join(rootArg, FS_OWNER)} may import "${spec}" (go through the Disk interface)`);
       }

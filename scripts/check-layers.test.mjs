@@ -22,7 +22,8 @@ const CLEAN = {
     "export interface Msg { readonly console: NodeId; process(): void }\n" +
     "export const step = (m: Msg): void => stepFollower(m);\n",
   // Imports raft.ts back, as the role files do: erased at compile time, so not a cycle.
-  "raft/follower.ts": "import type { Msg } from './raft.js';\nexport const stepFollower = (m: Msg): void => m.process();\n",
+  "raft/follower.ts":
+    "import type { Msg } from './raft.js';\nexport const stepFollower = (m: Msg): void => m.process();\n",
   "raft/raft.test.ts": "import { setTimeout } from 'node:timers/promises';\nawait setTimeout(Date.now() % 1);\n",
   "kv/kv.ts": "export { type NodeId } from '../util/ids.js';\n",
   "node/driver.ts": "import { step } from '../raft/raft.js';\nimport '../kv/kv.js';\nexport const s = step;\n",
@@ -59,25 +60,37 @@ describe("check-layers", { concurrency: true }, () => {
   });
 
   test("raft importing node is a layering violation", () =>
-    assertReports({ "raft/bad.ts": "import { s } from '../node/driver.js';\nexport const x = s;\n" },
-      /raft\/bad\.ts:1: layer: raft may not import node/));
+    assertReports(
+      { "raft/bad.ts": "import { s } from '../node/driver.js';\nexport const x = s;\n" },
+      /raft\/bad\.ts:1: layer: raft may not import node/,
+    ));
 
   test("kv importing raft is a layering violation", () =>
-    assertReports({ "kv/bad.ts": "\nimport type { Msg } from '../raft/raft.js';\nexport type M = Msg;\n" },
-      /kv\/bad\.ts:2: layer: kv may not import raft/));
+    assertReports(
+      { "kv/bad.ts": "\nimport type { Msg } from '../raft/raft.js';\nexport type M = Msg;\n" },
+      /kv\/bad\.ts:2: layer: kv may not import raft/,
+    ));
 
   test("a folder missing from the layer table is reported", () =>
-    assertReports({ "extra/x.ts": "export const x = 1;\n" }, /extra\/x\.ts:1: folder "extra" is not in the layer table/));
+    assertReports(
+      { "extra/x.ts": "export const x = 1;\n" },
+      /extra\/x\.ts:1: folder "extra" is not in the layer table/,
+    ));
 
   test("an import cycle is reported with its path", () =>
-    assertReports({
-      "util/a.ts": "import { b } from './b.js';\nexport const a = () => b;\n",
-      "util/b.ts": "export const b = 1;\nexport const load = () => import('./a.js');\n",
-    }, /util\/b\.ts:2: import cycle: util\/a\.ts → util\/b\.ts → util\/a\.ts/));
+    assertReports(
+      {
+        "util/a.ts": "import { b } from './b.js';\nexport const a = () => b;\n",
+        "util/b.ts": "export const b = 1;\nexport const load = () => import('./a.js');\n",
+      },
+      /util\/b\.ts:2: import cycle: util\/a\.ts → util\/b\.ts → util\/a\.ts/,
+    ));
 
   test("a value import back into a type-importing file is a cycle", () =>
-    assertReports({ "raft/follower.ts": "import { step } from './raft.js';\nexport const stepFollower = step;\n" },
-      /raft\/follower\.ts:1: import cycle: raft\/raft\.ts → raft\/follower\.ts → raft\/raft\.ts/));
+    assertReports(
+      { "raft/follower.ts": "import { step } from './raft.js';\nexport const stepFollower = step;\n" },
+      /raft\/follower\.ts:1: import cycle: raft\/raft\.ts → raft\/follower\.ts → raft\/raft\.ts/,
+    ));
 
   test("Math.random in raft is impure", () =>
     assertReports({ "raft/r.ts": "export const r = () => Math.random();\n" }, /raft\/r\.ts:1: impure: Math\.random/));
@@ -86,20 +99,27 @@ describe("check-layers", { concurrency: true }, () => {
     assertReports({ "kv/t.ts": "export const t = () =>\n  Date.now();\n" }, /kv\/t\.ts:2: impure: Date/));
 
   test("importing node:fs in raft is impure", () =>
-    assertReports({ "raft/f.ts": 'import fs from "node:fs";\nexport const f = fs;\n' },
-      /raft\/f\.ts:1: impure: imports Node builtin "node:fs"/));
+    assertReports(
+      { "raft/f.ts": 'import fs from "node:fs";\nexport const f = fs;\n' },
+      /raft\/f\.ts:1: impure: imports Node builtin "node:fs"/,
+    ));
 
   test("node:fs outside storage/fs_disk.ts is reported", () =>
-    assertReports({ "storage/wal.ts": "import { readFileSync } from 'fs';\nexport const r = readFileSync;\n" },
-      /storage\/wal\.ts:1: only .*fs_disk\.ts may import "fs"/));
+    assertReports(
+      { "storage/wal.ts": "import { readFileSync } from 'fs';\nexport const r = readFileSync;\n" },
+      /storage\/wal\.ts:1: only .*fs_disk\.ts may import "fs"/,
+    ));
 
   test("a timer in src/node outside the clock module is reported", () =>
-    assertReports({ "node/ticker.ts": "export const t = (f: () => void): unknown => setInterval(f, 10);\n" },
-      /node\/ticker\.ts:1: clock: setInterval outside node\/real_clock\.ts/));
+    assertReports(
+      { "node/ticker.ts": "export const t = (f: () => void): unknown => setInterval(f, 10);\n" },
+      /node\/ticker\.ts:1: clock: setInterval outside node\/real_clock\.ts/,
+    ));
 
   test("performance.now() and node:perf_hooks in src/node outside the clock module are reported", async () => {
     const { status, out } = await check({
-      "node/now.ts": "import { performance as p } from 'node:perf_hooks';\nexport const now = (): number => performance.now() + p.now();\n",
+      "node/now.ts":
+        "import { performance as p } from 'node:perf_hooks';\nexport const now = (): number => performance.now() + p.now();\n",
     });
     assert.equal(status, 1, out);
     assert.match(out, /node\/now\.ts:1: clock: imports "node:perf_hooks"/);
@@ -108,7 +128,8 @@ describe("check-layers", { concurrency: true }, () => {
 
   test("the clock module itself may use timers and performance", async () => {
     const { status, out } = await check({
-      "node/real_clock.ts": "import { performance } from 'node:perf_hooks';\nexport const now = (): number => performance.now() + Date.now();\nexport const soon = (f: () => void): void => void setImmediate(f);\n",
+      "node/real_clock.ts":
+        "import { performance } from 'node:perf_hooks';\nexport const now = (): number => performance.now() + Date.now();\nexport const soon = (f: () => void): void => void setImmediate(f);\n",
     });
     assert.equal(status, 0, out);
   });

@@ -11,7 +11,10 @@ import { parseArgs } from "node:util";
 import { mutants } from "./mutants/list.mjs";
 
 const root = path.resolve(path.dirname(fileURLToPath(import.meta.url)), "..");
-const { values } = parseArgs({ options: { seeds: { type: "string", default: "2000" }, only: { type: "string" } }, strict: true });
+const { values } = parseArgs({
+  options: { seeds: { type: "string", default: "2000" }, only: { type: "string" } },
+  strict: true,
+});
 const seeds = Number(values.seeds);
 const only = values.only === undefined ? undefined : new Set(values.only.split(","));
 const chosen = mutants.filter((m) => only === undefined || only.has(m.id));
@@ -25,7 +28,8 @@ function plant(mutant) {
   const file = path.join(dir, mutant.file);
   const text = readFileSync(file, "utf8");
   const count = text.split(mutant.find).length - 1;
-  if (count !== 1) throw new Error(`${mutant.id}: the text to replace occurs ${count} times in ${mutant.file} (expected once)`);
+  if (count !== 1)
+    throw new Error(`${mutant.id}: the text to replace occurs ${count} times in ${mutant.file} (expected once)`);
   writeFileSync(file, text.replace(mutant.find, mutant.replace));
   return dir;
 }
@@ -39,7 +43,11 @@ function build(dir) {
 /** Sweeps until the first violation; resolves with it, or undefined when every seed passed. */
 function sweep(dir) {
   return new Promise((resolve, reject) => {
-    const child = spawn(process.execPath, [path.join(dir, "dist", "sim", "cli.js"), "--seeds", String(seeds), "--stop-at-first"], { stdio: ["ignore", "pipe", "pipe"] });
+    const child = spawn(
+      process.execPath,
+      [path.join(dir, "dist", "sim", "cli.js"), "--seeds", String(seeds), "--stop-at-first"],
+      { stdio: ["ignore", "pipe", "pipe"] },
+    );
     let output = "";
     child.stdout.on("data", (d) => (output += d));
     child.stderr.on("data", (d) => (output += d));
@@ -62,8 +70,16 @@ for (const mutant of chosen) {
     const seconds = ((performance.now() - t0) / 1000).toFixed(0);
     const row = { id: mutant.id, caught, broken, unreachable: mutant.unreachable };
     rows.push(row);
-    const survived = mutant.unreachable === undefined ? `SURVIVED ${seeds} seeds` : `survived ${seeds} seeds, as expected: ${mutant.unreachable}`;
-    const verdict = broken !== undefined ? `DID NOT BUILD: ${broken}` : caught === undefined ? survived : `caught by ${caught.check} at seed ${caught.seed}`;
+    const survived =
+      mutant.unreachable === undefined
+        ? `SURVIVED ${seeds} seeds`
+        : `survived ${seeds} seeds, as expected: ${mutant.unreachable}`;
+    const verdict =
+      broken !== undefined
+        ? `DID NOT BUILD: ${broken}`
+        : caught === undefined
+          ? survived
+          : `caught by ${caught.check} at seed ${caught.seed}`;
     console.log(`${mutant.id.padEnd(26)} ${verdict} (${seconds} s)`);
     if (caught !== undefined) console.log(`${"".padEnd(26)} ${caught.message.slice(0, 160)}`);
   } finally {
@@ -71,6 +87,10 @@ for (const mutant of chosen) {
   }
 }
 const caughtCount = rows.filter((r) => r.caught !== undefined).length;
-const expected = rows.filter((r) => r.caught === undefined && r.broken === undefined && r.unreachable !== undefined).length;
-console.log(`\ncaught ${caughtCount}/${rows.length}, ${expected} unreachable by design (${((performance.now() - started) / 1000).toFixed(0)} s, up to ${seeds} seeds each)`);
+const expected = rows.filter(
+  (r) => r.caught === undefined && r.broken === undefined && r.unreachable !== undefined,
+).length;
+console.log(
+  `\ncaught ${caughtCount}/${rows.length}, ${expected} unreachable by design (${((performance.now() - started) / 1000).toFixed(0)} s, up to ${seeds} seeds each)`,
+);
 process.exitCode = caughtCount + expected === rows.length ? 0 : 1;

@@ -7,7 +7,16 @@ import assert from "node:assert/strict";
 import { randomBytes } from "node:crypto";
 import { after, before, describe, it } from "node:test";
 import type { RaftkvClient } from "raftkv/client";
-import { clusterClient, getJson, ProcessCluster, request, until, withDeadline, Writer, type Member } from "./harness.js";
+import {
+  clusterClient,
+  getJson,
+  ProcessCluster,
+  request,
+  until,
+  withDeadline,
+  Writer,
+  type Member,
+} from "./harness.js";
 
 interface Status {
   id: string;
@@ -93,7 +102,10 @@ describe("a 3-process cluster", () => {
     const follower = cluster.members.find((m) => m !== leader)!;
     const clientId = `eo-${run}`;
     const key = `eo-key-${run}`;
-    const session = (seq: number): Record<string, string> => ({ "Raftkv-Client-Id": clientId, "Raftkv-Seq": String(seq) });
+    const session = (seq: number): Record<string, string> => ({
+      "Raftkv-Client-Id": clientId,
+      "Raftkv-Seq": String(seq),
+    });
 
     // Only-if-absent: a second application would answer 409 compare_failed.
     const putAnswer = async (addr: string): Promise<{ status: number; text: string }> =>
@@ -123,7 +135,10 @@ describe("a 3-process cluster", () => {
     });
     const txnAnswer = async (addr: string): Promise<{ status: number; text: string }> =>
       until("a definite answer to the txn", async () => {
-        const r = await request(addr, "POST", "/v1/txn", txnBody, { ...session(2), "content-type": "application/json" });
+        const r = await request(addr, "POST", "/v1/txn", txnBody, {
+          ...session(2),
+          "content-type": "application/json",
+        });
         return r.status === 503 ? undefined : r;
       });
     const txn1 = await txnAnswer(leader.clientAddr);
@@ -138,12 +153,24 @@ describe("a 3-process cluster", () => {
     // A lower seq for this client: refused with a 4xx, and nothing changes.
     const before = await getJson(leader.clientAddr, `/v1/kv?prefix=eo-`);
     const stale = await request(leader.clientAddr, "PUT", `/v1/kv/eo-stale-${run}`, "stale", session(1));
-    assert.ok(stale.status >= 400 && stale.status < 500, `a lower seq must get a 4xx, got ${stale.status} ${stale.text}`);
+    assert.ok(
+      stale.status >= 400 && stale.status < 500,
+      `a lower seq must get a 4xx, got ${stale.status} ${stale.text}`,
+    );
     const error = stale.body as { error: unknown; message: unknown };
     assert.equal(typeof error.error, "string");
     assert.equal(typeof error.message, "string");
-    const staleTxn = await request(follower.clientAddr, "POST", "/v1/txn", JSON.stringify({ compare: [], success: [{ put: { key, value: "stale" } }] }), session(1));
-    assert.ok(staleTxn.status >= 400 && staleTxn.status < 500, `a lower seq must get a 4xx, got ${staleTxn.status} ${staleTxn.text}`);
+    const staleTxn = await request(
+      follower.clientAddr,
+      "POST",
+      "/v1/txn",
+      JSON.stringify({ compare: [], success: [{ put: { key, value: "stale" } }] }),
+      session(1),
+    );
+    assert.ok(
+      staleTxn.status >= 400 && staleTxn.status < 500,
+      `a lower seq must get a 4xx, got ${staleTxn.status} ${staleTxn.text}`,
+    );
     const afterStale = await getJson(leader.clientAddr, `/v1/kv?prefix=eo-`);
     assert.deepEqual(afterStale.body.kvs, before.body.kvs, "a refused write changes nothing");
     assert.equal(afterStale.body.revision, before.body.revision, "a refused write does not advance the revision");
@@ -219,7 +246,11 @@ describe("a 3-process cluster", () => {
       30_000,
     );
     assert.equal((await statusOf(restarted)).leader, leader);
-    await until("acknowledged writes after the restart", () => (acknowledged() >= ackedBefore + 30 ? true : undefined), 30_000);
+    await until(
+      "acknowledged writes after the restart",
+      () => (acknowledged() >= ackedBefore + 30 ? true : undefined),
+      30_000,
+    );
   });
 
   it("every acknowledged write is present", async () => {
@@ -227,7 +258,11 @@ describe("a 3-process cluster", () => {
     await Promise.all(writers.map((w) => w.stop()));
     const attempts = writers.flatMap((w) => w.attempts);
     const acked = writers.flatMap((w) => w.acknowledged());
-    const counts = { ok: acked.length, unknown: attempts.filter((a) => a.outcome === "unknown").length, failed: attempts.filter((a) => a.outcome === "failed").length };
+    const counts = {
+      ok: acked.length,
+      unknown: attempts.filter((a) => a.outcome === "unknown").length,
+      failed: attempts.filter((a) => a.outcome === "failed").length,
+    };
     console.log(`writer: ${attempts.length} attempts, ${JSON.stringify(counts)}`);
     assert.ok(acked.length >= 40, `too few acknowledged writes to mean anything: ${JSON.stringify(counts)}`);
     const keys = [...new Set(attempts.map((a) => a.key))];
@@ -237,25 +272,50 @@ describe("a 3-process cluster", () => {
       const kv = await client.get(key);
       if (lastAcked === -1) continue;
       // The last acknowledged value, or the value of a later write whose outcome was unknown.
-      const allowed = new Set(mine.slice(lastAcked).filter((a, i) => i === 0 || a.outcome === "unknown").map((a) => a.value));
+      const allowed = new Set(
+        mine
+          .slice(lastAcked)
+          .filter((a, i) => i === 0 || a.outcome === "unknown")
+          .map((a) => a.value),
+      );
       assert.ok(kv !== undefined, `${key}: acknowledged ${mine[lastAcked]!.value} but the key is gone`);
-      assert.ok(allowed.has(kv.text), `${key}: acknowledged ${mine[lastAcked]!.value}, read ${kv.text} (allowed: ${[...allowed].join(", ")})`);
+      assert.ok(
+        allowed.has(kv.text),
+        `${key}: acknowledged ${mine[lastAcked]!.value}, read ${kv.text} (allowed: ${[...allowed].join(", ")})`,
+      );
     }
   });
 
   it("SIGTERM stops a member cleanly: exit status 0", async () => {
     const leader = await cluster.leader();
     const follower = cluster.members.find((m) => m !== leader)!;
-    assert.equal(await withDeadline(cluster.stopMember(follower.name, "SIGTERM"), 15_000, `${follower.name} to exit after SIGTERM`), 0, follower.output);
+    assert.equal(
+      await withDeadline(
+        cluster.stopMember(follower.name, "SIGTERM"),
+        15_000,
+        `${follower.name} to exit after SIGTERM`,
+      ),
+      0,
+      follower.output,
+    );
     // The leader too, with a write just acknowledged: it still has a quorum of itself and one follower.
     await client.put(`before-sigterm-${run}`, "x");
-    assert.equal(await withDeadline(cluster.stopMember(leader.name, "SIGTERM"), 15_000, `${leader.name} to exit after SIGTERM`), 0, leader.output);
+    assert.equal(
+      await withDeadline(cluster.stopMember(leader.name, "SIGTERM"), 15_000, `${leader.name} to exit after SIGTERM`),
+      0,
+      leader.output,
+    );
     // The last one alone, without a quorum.
     const last = cluster.members.find((m) => m.process !== undefined)!;
-    assert.equal(await withDeadline(cluster.stopMember(last.name, "SIGTERM"), 15_000, `${last.name} to exit after SIGTERM`), 0, last.output);
+    assert.equal(
+      await withDeadline(cluster.stopMember(last.name, "SIGTERM"), 15_000, `${last.name} to exit after SIGTERM`),
+      0,
+      last.output,
+    );
   });
 
   after(() => {
-    if (failovers.length > 0) console.log(`failover ms: median ${median(failovers).toFixed(0)}, max ${Math.max(...failovers).toFixed(0)}`);
+    if (failovers.length > 0)
+      console.log(`failover ms: median ${median(failovers).toFixed(0)}, max ${Math.max(...failovers).toFixed(0)}`);
   });
 });

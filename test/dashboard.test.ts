@@ -33,7 +33,10 @@ const chromiumArgs = [
 const artifactsDir = fileURLToPath(new URL("../../test-artifacts/", import.meta.url));
 const screenshotPath = join(artifactsDir, "dashboard.png");
 
-const skip = !existsSync(chromiumPath) && process.env.CI === undefined ? `${chromiumPath} is not installed (apt-get install chromium); CI installs it and runs this test` : false;
+const skip =
+  !existsSync(chromiumPath) && process.env.CI === undefined
+    ? `${chromiumPath} is not installed (apt-get install chromium); CI installs it and runs this test`
+    : false;
 
 /** What the page shows, read through its stable hooks (ids and data- attributes). */
 async function shown(page: Page): Promise<{ leader: string; members: Record<string, string> }> {
@@ -47,19 +50,30 @@ async function shown(page: Page): Promise<{ leader: string; members: Record<stri
 }
 
 /** Waits until the page shows `want` as leader with every live member listed by role. */
-async function untilPageShows(page: Page, what: string, check: (view: Awaited<ReturnType<typeof shown>>) => boolean, timeoutMs: number): Promise<void> {
+async function untilPageShows(
+  page: Page,
+  what: string,
+  check: (view: Awaited<ReturnType<typeof shown>>) => boolean,
+  timeoutMs: number,
+): Promise<void> {
   let last: unknown;
   try {
     await until(
       what,
       async () => {
-        last = { ...(await shown(page)), transfer: await page.locator("#transfer-result").textContent(), banner: await page.locator("#banner").textContent() };
+        last = {
+          ...(await shown(page)),
+          transfer: await page.locator("#transfer-result").textContent(),
+          banner: await page.locator("#banner").textContent(),
+        };
         return check(last as Awaited<ReturnType<typeof shown>>) ? true : undefined;
       },
       timeoutMs,
     );
   } catch (error) {
-    throw new Error(`${error instanceof Error ? error.message : String(error)}; the page showed ${JSON.stringify(last)}`);
+    throw new Error(
+      `${error instanceof Error ? error.message : String(error)}; the page showed ${JSON.stringify(last)}`,
+    );
   }
 }
 
@@ -72,8 +86,14 @@ function clientLoad(via: Member): { stop: () => Promise<void> } {
   const done = (async () => {
     for (let i = 0; i < 3000 && !stopped; i++) {
       const url = `http://${via.clientAddr}/v1/kv/dashboard-${i % 50}`;
-      await fetch(url, { method: "PUT", body: `value ${i}`, signal: AbortSignal.timeout(2_000) }).then((r) => r.arrayBuffer(), () => undefined);
-      await fetch(url, { signal: AbortSignal.timeout(2_000) }).then((r) => r.arrayBuffer(), () => undefined);
+      await fetch(url, { method: "PUT", body: `value ${i}`, signal: AbortSignal.timeout(2_000) }).then(
+        (r) => r.arrayBuffer(),
+        () => undefined,
+      );
+      await fetch(url, { signal: AbortSignal.timeout(2_000) }).then(
+        (r) => r.arrayBuffer(),
+        () => undefined,
+      );
       await new Promise((resolve) => setTimeout(resolve, 20));
     }
   })();
@@ -129,7 +149,12 @@ describe("the dashboard in a real browser", { skip }, () => {
       names.every((n) => view.members[n] === (n === view.leader ? "leader" : "follower"));
     let survivor = page;
     try {
-      await untilPageShows(page, `the page on ${viewer.name} to list ${names.join(", ")} and a leader`, (view) => consistent(view), 20_000);
+      await untilPageShows(
+        page,
+        `the page on ${viewer.name} to list ${names.join(", ")} and a leader`,
+        (view) => consistent(view),
+        20_000,
+      );
       assert.ok(names.includes((await shown(page)).leader));
 
       // The button: hand leadership to a member that neither leads nor served the page.
@@ -150,13 +175,27 @@ describe("the dashboard in a real browser", { skip }, () => {
         if (answer === `${target.name} leads now`) break;
         t.diagnostic(`transfer attempt ${attempt}: ${answer}`);
         if (attempt === 3) assert.fail(`the transfer to ${target.name} failed 3 times; last answer: ${answer}`);
-        await until("the button to be usable again", async () => ((await page.locator("#transfer").isEnabled()) ? true : undefined), 10_000);
+        await until(
+          "the button to be usable again",
+          async () => ((await page.locator("#transfer").isEnabled()) ? true : undefined),
+          10_000,
+        );
       }
-      await untilPageShows(page, `the page to show ${target.name} leading after the transfer`, (view) => consistent(view, target.name), 15_000);
+      await untilPageShows(
+        page,
+        `the page to show ${target.name} leading after the transfer`,
+        (view) => consistent(view, target.name),
+        15_000,
+      );
 
       // A second page, served by the new leader: it must carry on through the others when its member dies.
       const second = await open(target);
-      await untilPageShows(second, `the page on ${target.name} to list every member`, (view) => consistent(view), 15_000);
+      await untilPageShows(
+        second,
+        `the page on ${target.name} to list every member`,
+        (view) => consistent(view),
+        15_000,
+      );
       await page.screenshot({ path: join(artifactsDir, "dashboard-before-kill.png"), fullPage: true });
 
       const victim = await cluster.leader();
@@ -167,16 +206,32 @@ describe("the dashboard in a real browser", { skip }, () => {
         { page: second, origin: target },
       ];
       survivor = pages.find((p) => p.origin !== victim)!.page;
-      const newLeader = (view: Awaited<ReturnType<typeof shown>>): boolean => view.leader !== "" && view.leader !== victim.name && view.members[view.leader] === "leader";
+      const newLeader = (view: Awaited<ReturnType<typeof shown>>): boolean =>
+        view.leader !== "" && view.leader !== victim.name && view.members[view.leader] === "leader";
       await untilPageShows(survivor, `a new leader on the page after SIGKILL of ${victim.name}`, newLeader, 15_000);
       const seconds = (Date.now() - killedAt) / 1000;
       const { leader: shownLeader, members } = await shown(survivor);
-      t.diagnostic(`new leader ${shownLeader} shown ${seconds.toFixed(1)} s after SIGKILL of the leader ${victim.name}; roles: ${JSON.stringify(members)}`);
-      await until("the page and the cluster to agree on the leader", async () => ((await shown(survivor)).leader === (await cluster.leader()).name ? true : undefined), 15_000);
-      await untilPageShows(survivor, `${victim.name} shown unreachable`, (view) => view.members[victim.name] === "unreachable", 10_000);
+      t.diagnostic(
+        `new leader ${shownLeader} shown ${seconds.toFixed(1)} s after SIGKILL of the leader ${victim.name}; roles: ${JSON.stringify(members)}`,
+      );
+      await until(
+        "the page and the cluster to agree on the leader",
+        async () => ((await shown(survivor)).leader === (await cluster.leader()).name ? true : undefined),
+        15_000,
+      );
+      await untilPageShows(
+        survivor,
+        `${victim.name} shown unreachable`,
+        (view) => view.members[victim.name] === "unreachable",
+        10_000,
+      );
       for (const { page: p, origin } of pages) {
         await untilPageShows(p, `the page served by ${origin.name} to show a new leader`, newLeader, 15_000);
-        if (origin === victim) assert.match((await p.locator("#banner").textContent()) ?? "", new RegExp(`\\(${victim.name}\\) does not answer`));
+        if (origin === victim)
+          assert.match(
+            (await p.locator("#banner").textContent()) ?? "",
+            new RegExp(`\\(${victim.name}\\) does not answer`),
+          );
       }
 
       // The histories and the throughput chart.
@@ -184,7 +239,12 @@ describe("the dashboard in a real browser", { skip }, () => {
       assert.match((await survivor.locator("#member-changes").textContent()) ?? "", /bootstrapped/);
       assert.equal(await survivor.locator("#chart polyline").count(), 2, "writes and reads lines");
       for (const kind of ["writes", "reads"]) {
-        await until(`${kind} per second on the page`, async () => (/avg [1-9]/.test((await survivor.locator(`#${kind}-now`).textContent()) ?? "") ? true : undefined), 10_000);
+        await until(
+          `${kind} per second on the page`,
+          async () =>
+            /avg [1-9]/.test((await survivor.locator(`#${kind}-now`).textContent()) ?? "") ? true : undefined,
+          10_000,
+        );
       }
       assert.deepEqual(pageErrors, [], "no script errors");
     } finally {

@@ -23,37 +23,47 @@ function withStaleFinalRead(history: readonly Operation[]): Operation[] | undefi
     if (first === undefined || first.op.type !== "put") continue;
     const written = first.op.value;
     const replaced = history.some(
-      (o) => o.key === read.key && o.outcome === "ok" && o.op.type !== "get" && o.invokedAt > (first.completedAt as number) && (o.op.type !== "cas" || o.result === true),
+      (o) =>
+        o.key === read.key &&
+        o.outcome === "ok" &&
+        o.op.type !== "get" &&
+        o.invokedAt > (first.completedAt as number) &&
+        (o.op.type !== "cas" || o.result === true),
     );
     if (replaced && read.result !== written) return history.map((o) => (o === read ? { ...o, result: written } : o));
   }
   return undefined;
 }
 
-test("a short fault run: every fault kind, the cluster recovers, and the history is linearizable", { timeout: 240_000 }, async (t) => {
-  const progress: string[] = [];
-  const report = await runFault({
-    seed,
-    seconds: 40,
-    snapshotEntries: 500,
-    timing: { holdMsMin: 1_500, holdMsMax: 3_000, gapMsMin: 1_000, gapMsMax: 1_500 },
-    log: (line) => progress.push(line),
-  });
-  const text = formatReport(report);
-  for (const line of text.split("\n")) t.diagnostic(line);
-  const context = `${text}\n${progress.join("\n")}`;
-  assert.notEqual(report.recoveryMs, undefined, context);
-  assert.ok(report.check?.ok === true, context);
-  for (const kind of faultKinds) assert.ok((report.faults.get(kind) ?? 0) >= 1, `no ${kind} fault\n${context}`);
-  assert.deepEqual(report.unexpected, [], context);
-  assert.ok(report.framesDropped > 0, `the partitions dropped nothing\n${context}`);
-  assert.ok(report.leaderKills.length >= 1, context);
-  for (const w of report.unavailableMs) assert.notEqual(w, undefined, `a leader kill after which no write succeeded\n${context}`);
-  const writes = report.history.filter((o) => o.outcome === "ok" && o.op.type !== "get").length;
-  assert.ok(writes > 200, `only ${writes} acknowledged writes\n${context}`);
+test(
+  "a short fault run: every fault kind, the cluster recovers, and the history is linearizable",
+  { timeout: 240_000 },
+  async (t) => {
+    const progress: string[] = [];
+    const report = await runFault({
+      seed,
+      seconds: 40,
+      snapshotEntries: 500,
+      timing: { holdMsMin: 1_500, holdMsMax: 3_000, gapMsMin: 1_000, gapMsMax: 1_500 },
+      log: (line) => progress.push(line),
+    });
+    const text = formatReport(report);
+    for (const line of text.split("\n")) t.diagnostic(line);
+    const context = `${text}\n${progress.join("\n")}`;
+    assert.notEqual(report.recoveryMs, undefined, context);
+    assert.ok(report.check?.ok === true, context);
+    for (const kind of faultKinds) assert.ok((report.faults.get(kind) ?? 0) >= 1, `no ${kind} fault\n${context}`);
+    assert.deepEqual(report.unexpected, [], context);
+    assert.ok(report.framesDropped > 0, `the partitions dropped nothing\n${context}`);
+    assert.ok(report.leaderKills.length >= 1, context);
+    for (const w of report.unavailableMs)
+      assert.notEqual(w, undefined, `a leader kill after which no write succeeded\n${context}`);
+    const writes = report.history.filter((o) => o.outcome === "ok" && o.op.type !== "get").length;
+    assert.ok(writes > 200, `only ${writes} acknowledged writes\n${context}`);
 
-  const stale = withStaleFinalRead(report.history);
-  assert.ok(stale !== undefined, "no final read to make stale");
-  const verdict = checkHistory(stale);
-  assert.equal(verdict.ok, false, "the checker accepted a stale final read");
-});
+    const stale = withStaleFinalRead(report.history);
+    assert.ok(stale !== undefined, "no final read to make stale");
+    const verdict = checkHistory(stale);
+    assert.equal(verdict.ok, false, "the checker accepted a stale final read");
+  },
+);

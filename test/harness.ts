@@ -22,7 +22,11 @@ export async function freePort(): Promise<number> {
 }
 
 /** Polls `probe` until it returns a value other than undefined, or fails after `timeoutMs`. */
-export async function until<T>(what: string, probe: () => T | undefined | Promise<T | undefined>, timeoutMs = 15_000): Promise<T> {
+export async function until<T>(
+  what: string,
+  probe: () => T | undefined | Promise<T | undefined>,
+  timeoutMs = 15_000,
+): Promise<T> {
   const deadline = Date.now() + timeoutMs;
   let lastError: unknown;
   for (;;) {
@@ -32,7 +36,10 @@ export async function until<T>(what: string, probe: () => T | undefined | Promis
     } catch (error) {
       lastError = error;
     }
-    if (Date.now() > deadline) throw new Error(`timed out after ${timeoutMs} ms waiting for ${what}${lastError === undefined ? "" : ` (last error: ${String(lastError)})`}`);
+    if (Date.now() > deadline)
+      throw new Error(
+        `timed out after ${timeoutMs} ms waiting for ${what}${lastError === undefined ? "" : ` (last error: ${String(lastError)})`}`,
+      );
     await new Promise((resolve) => setTimeout(resolve, 25));
   }
 }
@@ -172,7 +179,9 @@ export class ProcessCluster {
   /** Starts (or restarts) a member; a spare is told of `existing` and itself in --initial-cluster. */
   startMember(name: string, existing?: readonly Member[]): void {
     const m = this.member(name);
-    const named = m.join ? [...(existing ?? this.members.filter((x) => !x.join)).filter((x) => x !== m), m] : this.members.filter((x) => !x.join);
+    const named = m.join
+      ? [...(existing ?? this.members.filter((x) => !x.join)).filter((x) => x !== m), m]
+      : this.members.filter((x) => !x.join);
     const cluster = named.map((x) => `${x.name}=${x.peerAddr}`).join(",");
     const child = spawn(
       process.execPath,
@@ -254,12 +263,17 @@ export async function membersOf(m: Member): Promise<MemberJson[]> {
 }
 
 export function sortMembers(members: readonly MemberJson[]): MemberJson[] {
-  return members.map((x) => ({ id: x.id, peerAddr: x.peerAddr, learner: x.learner })).sort((a, b) => (a.id < b.id ? -1 : a.id > b.id ? 1 : 0));
+  return members
+    .map((x) => ({ id: x.id, peerAddr: x.peerAddr, learner: x.learner }))
+    .sort((a, b) => (a.id < b.id ? -1 : a.id > b.id ? 1 : 0));
 }
 
 /** The member list a configuration of `voters` and `learners` shows. */
 export function expectedMembers(voters: readonly Member[], learners: readonly Member[] = []): MemberJson[] {
-  return sortMembers([...voters.map((m) => ({ id: m.name, peerAddr: m.peerAddr, learner: false })), ...learners.map((m) => ({ id: m.name, peerAddr: m.peerAddr, learner: true }))]);
+  return sortMembers([
+    ...voters.map((m) => ({ id: m.name, peerAddr: m.peerAddr, learner: false })),
+    ...learners.map((m) => ({ id: m.name, peerAddr: m.peerAddr, learner: true })),
+  ]);
 }
 
 export async function request(
@@ -270,7 +284,12 @@ export async function request(
   headers: Record<string, string> = {},
   timeoutMs = 10_000,
 ): Promise<{ status: number; body: unknown; text: string }> {
-  const response = await fetch(`http://${addr}${path}`, { method, headers, ...(body === undefined ? {} : { body }), signal: AbortSignal.timeout(timeoutMs) });
+  const response = await fetch(`http://${addr}${path}`, {
+    method,
+    headers,
+    ...(body === undefined ? {} : { body }),
+    signal: AbortSignal.timeout(timeoutMs),
+  });
   const text = await response.text();
   let parsed: unknown = undefined;
   try {
@@ -355,7 +374,11 @@ export class CliProcess {
   /** Waits for the process to exit on its own; SIGKILLs it and fails after `timeoutMs`. */
   async exit(timeoutMs = 15_000): Promise<Exit> {
     try {
-      return await withDeadline(this.exited, timeoutMs, `raftkv to exit (output so far: ${JSON.stringify(this.stdout + this.stderr)})`);
+      return await withDeadline(
+        this.exited,
+        timeoutMs,
+        `raftkv to exit (output so far: ${JSON.stringify(this.stdout + this.stderr)})`,
+      );
     } catch (error) {
       this.child.kill("SIGKILL");
       await this.exited;
@@ -365,7 +388,10 @@ export class CliProcess {
 }
 
 /** Runs `raftkv …` to completion. */
-export function runCli(args: readonly string[], options: { cwd?: string; env?: NodeJS.ProcessEnv; timeoutMs?: number } = {}): Promise<Exit> {
+export function runCli(
+  args: readonly string[],
+  options: { cwd?: string; env?: NodeJS.ProcessEnv; timeoutMs?: number } = {},
+): Promise<Exit> {
   return new CliProcess(args, options).exit(options.timeoutMs);
 }
 
@@ -397,7 +423,12 @@ export function rawRequest(
 ): Promise<RawAnswer> {
   const colon = addr.lastIndexOf(":");
   return new Promise((resolve, reject) => {
-    const bytes = body === undefined ? undefined : typeof body === "string" ? Buffer.from(body) : Buffer.from(body.buffer, body.byteOffset, body.byteLength);
+    const bytes =
+      body === undefined
+        ? undefined
+        : typeof body === "string"
+          ? Buffer.from(body)
+          : Buffer.from(body.buffer, body.byteOffset, body.byteLength);
     const req = httpRequest(
       {
         host: addr.slice(0, colon),
@@ -405,7 +436,12 @@ export function rawRequest(
         method,
         path,
         agent: false,
-        headers: { ...(bytes === undefined || "transfer-encoding" in headers ? {} : { "content-length": String(bytes.byteLength) }), ...headers },
+        headers: {
+          ...(bytes === undefined || "transfer-encoding" in headers
+            ? {}
+            : { "content-length": String(bytes.byteLength) }),
+          ...headers,
+        },
         timeout: timeoutMs,
       },
       (res) => {
@@ -470,7 +506,10 @@ export async function assertPortFree(port: number, host = "127.0.0.1"): Promise<
 }
 
 /** A typed client over every member of the cluster. */
-export function clusterClient(cluster: ProcessCluster, options: Omit<RaftkvClientOptions, "endpoints"> = {}): RaftkvClient {
+export function clusterClient(
+  cluster: ProcessCluster,
+  options: Omit<RaftkvClientOptions, "endpoints"> = {},
+): RaftkvClient {
   return new RaftkvClient({ endpoints: cluster.members.map((m) => m.clientAddr), ...options });
 }
 
@@ -498,7 +537,10 @@ export async function rawExchange(
     "\r\n";
   return new Promise((resolve, reject) => {
     const socket = netConnect({ host: addr.slice(0, colon), port: Number(addr.slice(colon + 1)) });
-    const timer = setTimeout(() => socket.destroy(new Error(`${method} ${path}: no answer within ${timeoutMs} ms`)), timeoutMs);
+    const timer = setTimeout(
+      () => socket.destroy(new Error(`${method} ${path}: no answer within ${timeoutMs} ms`)),
+      timeoutMs,
+    );
     const received: Buffer[] = [];
     let settled = false;
     const finish = (error?: Error): void => {
@@ -509,7 +551,11 @@ export async function rawExchange(
         if (error === undefined) return;
         settled = true;
         clearTimeout(timer);
-        reject(new Error(`${method} ${path}: no complete answer (${error.message}); got ${JSON.stringify(all.toString("latin1").slice(0, 200))}`));
+        reject(
+          new Error(
+            `${method} ${path}: no complete answer (${error.message}); got ${JSON.stringify(all.toString("latin1").slice(0, 200))}`,
+          ),
+        );
         return;
       }
       const lines = all.subarray(0, end).toString("latin1").split("\r\n");
@@ -581,7 +627,13 @@ export class Writer {
   constructor(client: RaftkvClient, keyOf: (i: number) => string) {
     this.#done = (async () => {
       for (let i = 0; !this.#stopping; i++) {
-        const attempt: Attempt = { key: keyOf(i), value: `v${i}`, outcome: "failed", startedAt: performance.now(), endedAt: 0 };
+        const attempt: Attempt = {
+          key: keyOf(i),
+          value: `v${i}`,
+          outcome: "failed",
+          startedAt: performance.now(),
+          endedAt: 0,
+        };
         this.attempts.push(attempt);
         try {
           await client.put(attempt.key, attempt.value);
@@ -602,7 +654,11 @@ export class Writer {
   /** Resolves once at least `n` more writes than now have been acknowledged. */
   async progress(n: number, timeoutMs = 20_000): Promise<void> {
     const target = this.acknowledged().length + n;
-    await until(`${n} more acknowledged writes`, () => (this.acknowledged().length >= target ? true : undefined), timeoutMs);
+    await until(
+      `${n} more acknowledged writes`,
+      () => (this.acknowledged().length >= target ? true : undefined),
+      timeoutMs,
+    );
   }
 
   async stop(): Promise<void> {

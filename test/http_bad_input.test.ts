@@ -8,7 +8,20 @@
  */
 import assert from "node:assert/strict";
 import { after, before, describe, it } from "node:test";
-import { expectedMembers, getJson, ProcessCluster, rawExchange, rawRequest, sendTcp, sortMembers, statusOf, until, type Member, type MemberJson, type RawAnswer } from "./harness.js";
+import {
+  expectedMembers,
+  getJson,
+  ProcessCluster,
+  rawExchange,
+  rawRequest,
+  sendTcp,
+  sortMembers,
+  statusOf,
+  until,
+  type Member,
+  type MemberJson,
+  type RawAnswer,
+} from "./harness.js";
 
 const KiB = 1024;
 const MiB = 1024 * KiB;
@@ -50,7 +63,15 @@ function json(value: unknown): string {
 const jsonType = { "content-type": "application/json" };
 
 function txnCase(name: string, body: string | Uint8Array, status = 400, query = ""): Case {
-  return { name: `txn: ${name}`, method: "POST", path: `/v1/txn${query}`, body, headers: jsonType, status, early: status === 413 };
+  return {
+    name: `txn: ${name}`,
+    method: "POST",
+    path: `/v1/txn${query}`,
+    body,
+    headers: jsonType,
+    status,
+    early: status === 413,
+  };
 }
 
 const longKey = "k".repeat(keyMax + 1);
@@ -103,7 +124,12 @@ function memberAddCases(): Case[] {
     bad("learner null", json({ id: "n4", peerAddr, learner: null })),
     // An existing member under another address: a conflict, not a second n1.
     bad("an existing id at another address", json({ id: "n1", peerAddr, learner: true }), 409, "already_member"),
-    bad("an existing id at another address, as a voter", json({ id: "n2", peerAddr, learner: false }), 409, "already_member"),
+    bad(
+      "an existing id at another address, as a voter",
+      json({ id: "n2", peerAddr, learner: false }),
+      409,
+      "already_member",
+    ),
   ];
 }
 const reservedKey = "%00raftkv%2Fclient-addr%2Fn1";
@@ -114,10 +140,30 @@ const badCases: Case[] = [
   { name: "PUT key over 8 KiB", method: "PUT", path: `/v1/kv/${longKey}`, body: "v", status: 400, code: "bad_request" },
   { name: "GET key over 8 KiB", method: "GET", path: `/v1/kv/${longKey}`, status: 400, code: "bad_request" },
   { name: "DELETE key over 8 KiB", method: "DELETE", path: `/v1/kv/${longKey}`, status: 400, code: "bad_request" },
-  { name: "PUT key starting with NUL", method: "PUT", path: "/v1/kv/%00bad", body: "v", status: 400, code: "bad_request" },
-  { name: "PUT a reserved key", method: "PUT", path: `/v1/kv/${reservedKey}`, body: "127.0.0.1:1", status: 400, code: "bad_request" },
+  {
+    name: "PUT key starting with NUL",
+    method: "PUT",
+    path: "/v1/kv/%00bad",
+    body: "v",
+    status: 400,
+    code: "bad_request",
+  },
+  {
+    name: "PUT a reserved key",
+    method: "PUT",
+    path: `/v1/kv/${reservedKey}`,
+    body: "127.0.0.1:1",
+    status: 400,
+    code: "bad_request",
+  },
   { name: "GET a reserved key", method: "GET", path: `/v1/kv/${reservedKey}`, status: 400, code: "bad_request" },
-  { name: "GET a reserved key, serializable", method: "GET", path: `/v1/kv/${reservedKey}?consistency=serializable`, status: 400, code: "bad_request" },
+  {
+    name: "GET a reserved key, serializable",
+    method: "GET",
+    path: `/v1/kv/${reservedKey}?consistency=serializable`,
+    status: 400,
+    code: "bad_request",
+  },
   { name: "DELETE a reserved key", method: "DELETE", path: `/v1/kv/${reservedKey}`, status: 400, code: "bad_request" },
   { name: "PUT bad %-escape", method: "PUT", path: "/v1/kv/bad%zz", body: "v", status: 400, code: "bad_request" },
   { name: "PUT truncated %-escape", method: "PUT", path: "/v1/kv/bad%4", body: "v", status: 400, code: "bad_request" },
@@ -125,7 +171,14 @@ const badCases: Case[] = [
   { name: "GET bad %-escape", method: "GET", path: "/v1/kv/bad%zz", status: 400, code: "bad_request" },
   { name: "DELETE bad %-escape", method: "DELETE", path: "/v1/kv/bad%G0", status: 400, code: "bad_request" },
   // Values.
-  { name: "PUT value over 1.5 MiB", method: "PUT", path: "/v1/kv/bad-big", body: new Uint8Array(valueMax + 1), status: 413, early: true },
+  {
+    name: "PUT value over 1.5 MiB",
+    method: "PUT",
+    path: "/v1/kv/bad-big",
+    body: new Uint8Array(valueMax + 1),
+    status: 413,
+    early: true,
+  },
   {
     name: "PUT value over 1.5 MiB, chunked (no content-length)",
     method: "PUT",
@@ -136,23 +189,111 @@ const badCases: Case[] = [
     early: true,
   },
   // ifRevision.
-  ...["abc", "-1", "1.5", "", "0x10", "1e3", "99999999999999999999", "1,2"].map(
-    (v): Case => ({ name: `PUT ifRevision=${JSON.stringify(v)}`, method: "PUT", path: `/v1/kv/bad-cas?ifRevision=${v}`, body: "v", status: 400, code: "bad_request" }),
-  ),
+  ...["abc", "-1", "1.5", "", "0x10", "1e3", "99999999999999999999", "1,2"].map((v): Case => ({
+    name: `PUT ifRevision=${JSON.stringify(v)}`,
+    method: "PUT",
+    path: `/v1/kv/bad-cas?ifRevision=${v}`,
+    body: "v",
+    status: 400,
+    code: "bad_request",
+  })),
   // Encodings and consistency.
-  { name: "GET unknown encoding", method: "GET", path: "/v1/kv/bad-encoding?encoding=hex", status: 400, code: "bad_request" },
-  { name: "range unknown encoding", method: "GET", path: "/v1/kv?prefix=a&encoding=ebcdic", status: 400, code: "bad_request" },
-  { name: "GET bad consistency", method: "GET", path: "/v1/kv/bad-consistency?consistency=strong", status: 400, code: "bad_request" },
-  { name: "GET empty consistency", method: "GET", path: "/v1/kv/bad-consistency?consistency=", status: 400, code: "bad_request" },
-  { name: "range bad consistency", method: "GET", path: "/v1/kv?prefix=a&consistency=eventual", status: 400, code: "bad_request" },
+  {
+    name: "GET unknown encoding",
+    method: "GET",
+    path: "/v1/kv/bad-encoding?encoding=hex",
+    status: 400,
+    code: "bad_request",
+  },
+  {
+    name: "range unknown encoding",
+    method: "GET",
+    path: "/v1/kv?prefix=a&encoding=ebcdic",
+    status: 400,
+    code: "bad_request",
+  },
+  {
+    name: "GET bad consistency",
+    method: "GET",
+    path: "/v1/kv/bad-consistency?consistency=strong",
+    status: 400,
+    code: "bad_request",
+  },
+  {
+    name: "GET empty consistency",
+    method: "GET",
+    path: "/v1/kv/bad-consistency?consistency=",
+    status: 400,
+    code: "bad_request",
+  },
+  {
+    name: "range bad consistency",
+    method: "GET",
+    path: "/v1/kv?prefix=a&consistency=eventual",
+    status: 400,
+    code: "bad_request",
+  },
   // Exactly-once headers.
-  { name: "PUT Raftkv-Seq without Raftkv-Client-Id", method: "PUT", path: "/v1/kv/bad-session", body: "v", headers: { "Raftkv-Seq": "1" }, status: 400, code: "bad_request" },
-  { name: "PUT Raftkv-Client-Id without Raftkv-Seq", method: "PUT", path: "/v1/kv/bad-session", body: "v", headers: { "Raftkv-Client-Id": "c1" }, status: 400, code: "bad_request" },
-  { name: "PUT Raftkv-Seq not a number", method: "PUT", path: "/v1/kv/bad-session", body: "v", headers: { "Raftkv-Client-Id": "c1", "Raftkv-Seq": "one" }, status: 400, code: "bad_request" },
-  { name: "PUT Raftkv-Seq negative", method: "PUT", path: "/v1/kv/bad-session", body: "v", headers: { "Raftkv-Client-Id": "c1", "Raftkv-Seq": "-1" }, status: 400, code: "bad_request" },
-  { name: "PUT Raftkv-Client-Id too long", method: "PUT", path: "/v1/kv/bad-session", body: "v", headers: { "Raftkv-Client-Id": "c".repeat(200), "Raftkv-Seq": "1" }, status: 400 },
-  { name: "PUT Raftkv-Client-Id with a space", method: "PUT", path: "/v1/kv/bad-session", body: "v", headers: { "Raftkv-Client-Id": "two words", "Raftkv-Seq": "1" }, status: 400 },
-  { name: "DELETE Raftkv-Seq without Raftkv-Client-Id", method: "DELETE", path: "/v1/kv/present", headers: { "Raftkv-Seq": "1" }, status: 400, code: "bad_request" },
+  {
+    name: "PUT Raftkv-Seq without Raftkv-Client-Id",
+    method: "PUT",
+    path: "/v1/kv/bad-session",
+    body: "v",
+    headers: { "Raftkv-Seq": "1" },
+    status: 400,
+    code: "bad_request",
+  },
+  {
+    name: "PUT Raftkv-Client-Id without Raftkv-Seq",
+    method: "PUT",
+    path: "/v1/kv/bad-session",
+    body: "v",
+    headers: { "Raftkv-Client-Id": "c1" },
+    status: 400,
+    code: "bad_request",
+  },
+  {
+    name: "PUT Raftkv-Seq not a number",
+    method: "PUT",
+    path: "/v1/kv/bad-session",
+    body: "v",
+    headers: { "Raftkv-Client-Id": "c1", "Raftkv-Seq": "one" },
+    status: 400,
+    code: "bad_request",
+  },
+  {
+    name: "PUT Raftkv-Seq negative",
+    method: "PUT",
+    path: "/v1/kv/bad-session",
+    body: "v",
+    headers: { "Raftkv-Client-Id": "c1", "Raftkv-Seq": "-1" },
+    status: 400,
+    code: "bad_request",
+  },
+  {
+    name: "PUT Raftkv-Client-Id too long",
+    method: "PUT",
+    path: "/v1/kv/bad-session",
+    body: "v",
+    headers: { "Raftkv-Client-Id": "c".repeat(200), "Raftkv-Seq": "1" },
+    status: 400,
+  },
+  {
+    name: "PUT Raftkv-Client-Id with a space",
+    method: "PUT",
+    path: "/v1/kv/bad-session",
+    body: "v",
+    headers: { "Raftkv-Client-Id": "two words", "Raftkv-Seq": "1" },
+    status: 400,
+  },
+  {
+    name: "DELETE Raftkv-Seq without Raftkv-Client-Id",
+    method: "DELETE",
+    path: "/v1/kv/present",
+    headers: { "Raftkv-Seq": "1" },
+    status: 400,
+    code: "bad_request",
+  },
   {
     name: "txn Raftkv-Seq without Raftkv-Client-Id",
     method: "POST",
@@ -166,10 +307,20 @@ const badCases: Case[] = [
   { name: "range without prefix or from", method: "GET", path: "/v1/kv", status: 400, code: "bad_request" },
   { name: "range with only limit", method: "GET", path: "/v1/kv?limit=5", status: 400, code: "bad_request" },
   { name: "range with only to", method: "GET", path: "/v1/kv?to=b", status: 400, code: "bad_request" },
-  { name: "range with prefix and from", method: "GET", path: "/v1/kv?prefix=a&from=b", status: 400, code: "bad_request" },
-  ...["0", "10001", "abc", "-1", "", "1.5", "99999999999999999999"].map(
-    (v): Case => ({ name: `range limit=${JSON.stringify(v)}`, method: "GET", path: `/v1/kv?prefix=a&limit=${v}`, status: 400, code: "bad_request" }),
-  ),
+  {
+    name: "range with prefix and from",
+    method: "GET",
+    path: "/v1/kv?prefix=a&from=b",
+    status: 400,
+    code: "bad_request",
+  },
+  ...["0", "10001", "abc", "-1", "", "1.5", "99999999999999999999"].map((v): Case => ({
+    name: `range limit=${JSON.stringify(v)}`,
+    method: "GET",
+    path: `/v1/kv?prefix=a&limit=${v}`,
+    status: 400,
+    code: "bad_request",
+  })),
   { name: "range bad %-escape in prefix", method: "GET", path: "/v1/kv?prefix=%zz", status: 400, code: "bad_request" },
   { name: "range bad %-escape in from", method: "GET", path: "/v1/kv?from=a%", status: 400, code: "bad_request" },
   { name: "range bad %-escape in to", method: "GET", path: "/v1/kv?from=a&to=%g1", status: 400, code: "bad_request" },
@@ -188,7 +339,10 @@ const badCases: Case[] = [
   txnCase("op with no kind", json({ success: [{}] })),
   txnCase("op with two kinds", json({ success: [{ put: { key: "bad-op", value: "v" }, get: { key: "bad-op" } }] })),
   txnCase("unknown op", json({ success: [{ increment: { key: "bad-op" } }] })),
-  txnCase("unknown op in failure", json({ compare: [{ key: "bad-op", modRevision: 0 }], failure: [{ deleteRange: { key: "bad-op" } }] })),
+  txnCase(
+    "unknown op in failure",
+    json({ compare: [{ key: "bad-op", modRevision: 0 }], failure: [{ deleteRange: { key: "bad-op" } }] }),
+  ),
   txnCase("op body not an object", json({ success: [{ put: "bad-op" }] })),
   txnCase("put without value", json({ success: [{ put: { key: "bad-op" } }] })),
   txnCase("put value not a string", json({ success: [{ put: { key: "bad-op", value: 5 } }] })),
@@ -200,21 +354,72 @@ const badCases: Case[] = [
   txnCase("key starting with NUL", json({ success: [{ put: { key: "\u0000bad-op", value: "v" } }] })),
   txnCase("delete of a reserved key", json({ success: [{ delete: { key: "\u0000raftkv/client-addr/n1" } }] })),
   txnCase("get of a reserved key", json({ success: [{ get: { key: "\u0000raftkv/client-addr/n1" } }] })),
-  txnCase("compare without value or modRevision", json({ compare: [{ key: "bad-op" }], success: [{ put: { key: "bad-op", value: "v" } }] })),
-  txnCase("compare without key", json({ compare: [{ value: "v" }], success: [{ put: { key: "bad-op", value: "v" } }] })),
-  txnCase("compare modRevision negative", json({ compare: [{ key: "bad-op", modRevision: -1 }], success: [{ put: { key: "bad-op", value: "v" } }] })),
-  txnCase("compare modRevision a string", json({ compare: [{ key: "bad-op", modRevision: "0" }], success: [{ put: { key: "bad-op", value: "v" } }] })),
-  txnCase("compare modRevision fractional", json({ compare: [{ key: "bad-op", modRevision: 0.5 }], success: [{ put: { key: "bad-op", value: "v" } }] })),
-  txnCase("compare value not a string", json({ compare: [{ key: "bad-op", value: 1 }], success: [{ put: { key: "bad-op", value: "v" } }] })),
+  txnCase(
+    "compare without value or modRevision",
+    json({ compare: [{ key: "bad-op" }], success: [{ put: { key: "bad-op", value: "v" } }] }),
+  ),
+  txnCase(
+    "compare without key",
+    json({ compare: [{ value: "v" }], success: [{ put: { key: "bad-op", value: "v" } }] }),
+  ),
+  txnCase(
+    "compare modRevision negative",
+    json({ compare: [{ key: "bad-op", modRevision: -1 }], success: [{ put: { key: "bad-op", value: "v" } }] }),
+  ),
+  txnCase(
+    "compare modRevision a string",
+    json({ compare: [{ key: "bad-op", modRevision: "0" }], success: [{ put: { key: "bad-op", value: "v" } }] }),
+  ),
+  txnCase(
+    "compare modRevision fractional",
+    json({ compare: [{ key: "bad-op", modRevision: 0.5 }], success: [{ put: { key: "bad-op", value: "v" } }] }),
+  ),
+  txnCase(
+    "compare value not a string",
+    json({ compare: [{ key: "bad-op", value: 1 }], success: [{ put: { key: "bad-op", value: "v" } }] }),
+  ),
   txnCase("compare not an object", json({ compare: ["bad-op"], success: [{ put: { key: "bad-op", value: "v" } }] })),
-  txnCase("base64 garbage key", json({ success: [{ put: { key: "!!!not base64!!!", value: "dg==" } }] }), 400, "?encoding=base64"),
-  txnCase("base64 garbage value", json({ success: [{ put: { key: "YmFkLW9w", value: "v" } }] }), 400, "?encoding=base64"),
-  txnCase("base64 garbage compare key", json({ compare: [{ key: "%%%", modRevision: 0 }], success: [{ put: { key: "YmFkLW9w", value: "dg==" } }] }), 400, "?encoding=base64"),
-  txnCase("base64 garbage compare value", json({ compare: [{ key: "YmFkLW9w", value: "a" }], success: [{ put: { key: "YmFkLW9w", value: "dg==" } }] }), 400, "?encoding=base64"),
+  txnCase(
+    "base64 garbage key",
+    json({ success: [{ put: { key: "!!!not base64!!!", value: "dg==" } }] }),
+    400,
+    "?encoding=base64",
+  ),
+  txnCase(
+    "base64 garbage value",
+    json({ success: [{ put: { key: "YmFkLW9w", value: "v" } }] }),
+    400,
+    "?encoding=base64",
+  ),
+  txnCase(
+    "base64 garbage compare key",
+    json({ compare: [{ key: "%%%", modRevision: 0 }], success: [{ put: { key: "YmFkLW9w", value: "dg==" } }] }),
+    400,
+    "?encoding=base64",
+  ),
+  txnCase(
+    "base64 garbage compare value",
+    json({ compare: [{ key: "YmFkLW9w", value: "a" }], success: [{ put: { key: "YmFkLW9w", value: "dg==" } }] }),
+    400,
+    "?encoding=base64",
+  ),
   txnCase("unknown encoding", json({ success: [{ put: { key: "bad-op", value: "v" } }] }), 400, "?encoding=hex"),
-  txnCase("more than 128 ops", json({ success: Array.from({ length: 129 }, (_, i) => ({ put: { key: `bad-op-${i}`, value: "v" } })) })),
-  txnCase("more than 128 compares", json({ compare: Array.from({ length: 129 }, (_, i) => ({ key: `bad-op-${i}`, modRevision: 0 })), success: [{ put: { key: "bad-op", value: "v" } }] })),
-  txnCase("put value over 1.5 MiB", json({ success: [{ put: { key: "bad-op", value: "v".repeat(valueMax + 1) } }] }), 413),
+  txnCase(
+    "more than 128 ops",
+    json({ success: Array.from({ length: 129 }, (_, i) => ({ put: { key: `bad-op-${i}`, value: "v" } })) }),
+  ),
+  txnCase(
+    "more than 128 compares",
+    json({
+      compare: Array.from({ length: 129 }, (_, i) => ({ key: `bad-op-${i}`, modRevision: 0 })),
+      success: [{ put: { key: "bad-op", value: "v" } }],
+    }),
+  ),
+  txnCase(
+    "put value over 1.5 MiB",
+    json({ success: [{ put: { key: "bad-op", value: "v".repeat(valueMax + 1) } }] }),
+    413,
+  ),
   txnCase("body over 6 MiB", json({ success: [{ put: { key: "bad-op", value: "v".repeat(6 * MiB + 1) } }] }), 413),
   // Unknown routes.
   ...[
@@ -227,7 +432,12 @@ const badCases: Case[] = [
     ["GET", "/favicon.ico"],
     ["GET", "/v1/members/n1/extra"],
     ["POST", "/v1/leader"],
-  ].map(([method, path]): Case => ({ name: `unknown route ${method} ${path}`, method: method!, path: path!, status: 404 })),
+  ].map(([method, path]): Case => ({
+    name: `unknown route ${method} ${path}`,
+    method: method!,
+    path: path!,
+    status: 404,
+  })),
   // Known routes, wrong methods.
   ...[
     ["POST", "/v1/kv/a"],
@@ -245,7 +455,13 @@ const badCases: Case[] = [
     ["PUT", "/v1/members"],
     ["GET", "/v1/leader/transfer"],
     ["GET", "/v1/members/n1/promote"],
-  ].map(([method, path]): Case => ({ name: `wrong method ${method} ${path}`, method: method!, path: path!, ...(method === "GET" ? {} : { body: "x" }), status: 405 })),
+  ].map(([method, path]): Case => ({
+    name: `wrong method ${method} ${path}`,
+    method: method!,
+    path: path!,
+    ...(method === "GET" ? {} : { body: "x" }),
+    status: 405,
+  })),
   // Membership changes and leader transfer: malformed bodies and ids, unknown members, a promote of a voter.
   // None of these may add, promote or remove anybody (a valid add would: none is here).
   ...memberAddCases(),
@@ -262,7 +478,13 @@ const badCases: Case[] = [
     ["DELETE", "/v1/members/-n1", 400, "bad_request"],
     ["DELETE", `/v1/members/${"n".repeat(64)}`, 400, "bad_request"],
     ["POST", "/v1/members/bad%2Fid/promote", 400, "bad_request"],
-  ].map(([method, path, status, code]): Case => ({ name: `member route ${method} ${path}`, method: method as string, path: path as string, status: status as number, code: code as string })),
+  ].map(([method, path, status, code]): Case => ({
+    name: `member route ${method} ${path}`,
+    method: method as string,
+    path: path as string,
+    status: status as number,
+    code: code as string,
+  })),
   ...[
     ["not JSON", "garbage", 400, "bad_request"],
     ["empty body", "", 400, "bad_request"],
@@ -275,7 +497,15 @@ const badCases: Case[] = [
     ['"to" null', json({ to: null }), 400, "bad_request"],
     ["to an unknown member", json({ to: "n9" }), 404, "unknown_member"],
     ["to an empty name", json({ to: "" }), 404, "unknown_member"],
-  ].map(([what, body, status, code]): Case => ({ name: `leader transfer: ${what as string}`, method: "POST", path: "/v1/leader/transfer", body: body as string, headers: jsonType, status: status as number, code: code as string })),
+  ].map(([what, body, status, code]): Case => ({
+    name: `leader transfer: ${what as string}`,
+    method: "POST",
+    path: "/v1/leader/transfer",
+    body: body as string,
+    headers: jsonType,
+    status: status as number,
+    code: code as string,
+  })),
 ];
 
 interface UserState {
@@ -297,7 +527,11 @@ describe("bad input against a 3-process cluster", () => {
         `a write through ${m.name}`,
         async () => {
           const r = await rawRequest(m.clientAddr, "PUT", "/v1/kv/present", `written via ${m.name}`);
-          return r.status === 503 ? undefined : r.status === 200 ? true : assert.fail(`PUT via ${m.name}: ${r.status} ${r.body.toString()}`);
+          return r.status === 503
+            ? undefined
+            : r.status === 200
+              ? true
+              : assert.fail(`PUT via ${m.name}: ${r.status} ${r.body.toString()}`);
         },
         20_000,
       );
@@ -327,7 +561,12 @@ describe("bad input against a 3-process cluster", () => {
       getJson(addr, "/v1/status"),
     ]);
     assert.equal(range.status, 200, JSON.stringify(range.body));
-    return { revision: range.body.revision as number, kvs: range.body.kvs, members: members.body.members, term: status.body.term as number };
+    return {
+      revision: range.body.revision as number,
+      kvs: range.body.kvs,
+      members: members.body.members,
+      term: status.body.term as number,
+    };
   }
 
   /** Nothing a user can see changed; the revision moves only if a new leader published its address. */
@@ -339,7 +578,11 @@ describe("bad input against a 3-process cluster", () => {
 
   function assertError(answer: RawAnswer, c: Case, where: string): void {
     const what = `${c.name} via ${where}`;
-    assert.equal(answer.status, c.status, `${what}: expected ${c.status}, got ${answer.status} ${answer.body.toString().slice(0, 300)}`);
+    assert.equal(
+      answer.status,
+      c.status,
+      `${what}: expected ${c.status}, got ${answer.status} ${answer.body.toString().slice(0, 300)}`,
+    );
     assert.match(String(answer.headers["content-type"]), /^application\/json/, `${what}: content-type`);
     const body = answer.json as { error?: unknown; message?: unknown } | undefined;
     assert.ok(body !== undefined && typeof body === "object", `${what}: the body is JSON`);
@@ -356,14 +599,24 @@ describe("bad input against a 3-process cluster", () => {
   async function answerOf(target: Member, c: Case): Promise<RawAnswer> {
     const ask = (): Promise<RawAnswer> =>
       c.early === true
-        ? rawExchange(target.clientAddr, c.method, c.path, typeof c.body === "string" ? Buffer.from(c.body) : c.body!, c.headers ?? {})
+        ? rawExchange(
+            target.clientAddr,
+            c.method,
+            c.path,
+            typeof c.body === "string" ? Buffer.from(c.body) : c.body!,
+            c.headers ?? {},
+          )
         : rawRequest(target.clientAddr, c.method, c.path, c.body, c.headers ?? {});
     let last: RawAnswer | undefined;
     try {
-      return await until(`a verdict on ${c.name}`, async () => {
-        last = await ask();
-        return last.status === 503 || last.status === 504 ? undefined : last;
-      }, 20_000);
+      return await until(
+        `a verdict on ${c.name}`,
+        async () => {
+          last = await ask();
+          return last.status === 503 || last.status === 504 ? undefined : last;
+        },
+        20_000,
+      );
     } catch (error) {
       if (last === undefined) throw error;
       return last;
@@ -372,7 +625,10 @@ describe("bad input against a 3-process cluster", () => {
 
   async function assertAllServe(): Promise<void> {
     for (const m of cluster.members) {
-      assert.ok(m.process !== undefined && m.process.exitCode === null && m.process.signalCode === null, `${m.name} is still running: ${m.output}`);
+      assert.ok(
+        m.process !== undefined && m.process.exitCode === null && m.process.signalCode === null,
+        `${m.name} is still running: ${m.output}`,
+      );
       const s = await getJson(m.clientAddr, "/v1/status");
       assert.equal(s.status, 200, `${m.name} answers its status`);
     }
@@ -390,7 +646,9 @@ describe("bad input against a 3-process cluster", () => {
           assertError(answer, c, target === leader ? "the leader" : "a follower");
           assertUnchanged(before, await userState(leader), `${c.name} via ${target.name}`);
         } catch (error) {
-          failures.push(`${c.name} via ${target.name}: ${error instanceof Error ? error.message.split("\n")[0]! : String(error)}`);
+          failures.push(
+            `${c.name} via ${target.name}: ${error instanceof Error ? error.message.split("\n")[0]! : String(error)}`,
+          );
         }
       }
     }
@@ -401,14 +659,21 @@ describe("bad input against a 3-process cluster", () => {
   it("a PUT with an unknown ?encoding is refused before it is applied", async () => {
     const { leader, follower } = await targets();
     for (const target of [leader, follower]) {
-      const c: Case = { name: "PUT unknown encoding", method: "PUT", path: `/v1/kv/bad-encoding-${target.name}?encoding=hex`, body: "v", status: 400, code: "bad_request" };
+      const c: Case = {
+        name: "PUT unknown encoding",
+        method: "PUT",
+        path: `/v1/kv/bad-encoding-${target.name}?encoding=hex`,
+        body: "v",
+        status: 400,
+        code: "bad_request",
+      };
       const before = await userState();
       assertError(await answerOf(target, c), c, target.name);
       assertUnchanged(before, await userState(), `${c.name} via ${target.name}`);
     }
   });
 
-  it("an empty key gets 400 bad_request (like Consul's \"Missing key name\"), not a route error", async () => {
+  it('an empty key gets 400 bad_request (like Consul\'s "Missing key name"), not a route error', async () => {
     const { leader, follower } = await targets();
     for (const target of [leader, follower]) {
       for (const c of [
@@ -436,7 +701,11 @@ describe("bad input against a 3-process cluster", () => {
         .split(",")
         .map((s) => s.trim())
         .filter((s) => s !== "");
-      assert.deepEqual(new Set(allow), new Set(allowed), `${method} ${path}: Allow header ${JSON.stringify(answer.headers.allow)}`);
+      assert.deepEqual(
+        new Set(allow),
+        new Set(allowed),
+        `${method} ${path}: Allow header ${JSON.stringify(answer.headers.allow)}`,
+      );
     }
   });
 
@@ -457,9 +726,19 @@ describe("bad input against a 3-process cluster", () => {
     for (const target of [leader, follower]) {
       for (const m of cluster.members) {
         const before = await userState(leader);
-        const r = await rawRequest(target.clientAddr, "POST", "/v1/members", json({ id: m.name, peerAddr: m.peerAddr }), jsonType);
+        const r = await rawRequest(
+          target.clientAddr,
+          "POST",
+          "/v1/members",
+          json({ id: m.name, peerAddr: m.peerAddr }),
+          jsonType,
+        );
         assert.equal(r.status, 200, `re-adding ${m.name} via ${target.name}: ${r.body.toString()}`);
-        assert.deepEqual(sortMembers((r.json as { members: MemberJson[] }).members), expected, `re-adding ${m.name} via ${target.name}`);
+        assert.deepEqual(
+          sortMembers((r.json as { members: MemberJson[] }).members),
+          expected,
+          `re-adding ${m.name} via ${target.name}`,
+        );
         assertUnchanged(before, await userState(leader), `re-adding ${m.name} via ${target.name}`);
       }
       const before = await userState(leader);
@@ -514,7 +793,10 @@ describe("bad input against a 3-process cluster", () => {
       follower.clientAddr,
       "POST",
       "/v1/txn?encoding=base64",
-      json({ compare: [{ key: keyBytes.toString("base64"), modRevision: 0 }], success: [{ put: { key: keyBytes.toString("base64"), value: kv.value } }] }),
+      json({
+        compare: [{ key: keyBytes.toString("base64"), modRevision: 0 }],
+        success: [{ put: { key: keyBytes.toString("base64"), value: kv.value } }],
+      }),
       jsonType,
     );
     assert.equal(txn.status, 200, txn.body.toString());
@@ -547,7 +829,9 @@ describe("bad input against a 3-process cluster", () => {
     for (const m of cluster.members) {
       const health = await rawRequest(m.clientAddr, "GET", "/healthz");
       assert.equal(health.status, 200, `${m.name} /healthz`);
-      await until(`${m.name} /readyz`, async () => ((await rawRequest(m.clientAddr, "GET", "/readyz")).status === 200 ? true : undefined));
+      await until(`${m.name} /readyz`, async () =>
+        (await rawRequest(m.clientAddr, "GET", "/readyz")).status === 200 ? true : undefined,
+      );
       const metrics = await rawRequest(m.clientAddr, "GET", "/metrics");
       assert.equal(metrics.status, 200);
       assert.match(String(metrics.headers["content-type"]), /^text\/plain/);
@@ -575,10 +859,17 @@ describe("bad input against a 3-process cluster", () => {
       [garbage(4096, 1)],
       [http("GET / HTTP/1.1\nHost: x\n"), garbage(1024, 2)],
       [http(`PUT /v1/kv/bad-huge HTTP/1.1\nHost: x\nContent-Length: ${hugeLength}\n\n`), garbage(64 * 1024, 3)],
-      [http(`POST /v1/txn HTTP/1.1\nHost: x\nContent-Type: application/json\nContent-Length: ${hugeLength}\n\n{"success":[`)],
+      [
+        http(
+          `POST /v1/txn HTTP/1.1\nHost: x\nContent-Type: application/json\nContent-Length: ${hugeLength}\n\n{"success":[`,
+        ),
+      ],
       [http(`POST /v1/members HTTP/1.1\nHost: x\nContent-Length: ${hugeLength}\n\n`), garbage(1024, 4)],
       [http(`GET /v1/kv/present HTTP/1.1\nHost: x\nContent-Length: ${hugeLength}\n\n`)],
-      [http("PUT /v1/kv/bad-chunked HTTP/1.1\nHost: x\nTransfer-Encoding: chunked\n\nffffffffffff\n"), garbage(1024, 5)],
+      [
+        http("PUT /v1/kv/bad-chunked HTTP/1.1\nHost: x\nTransfer-Encoding: chunked\n\nffffffffffff\n"),
+        garbage(1024, 5),
+      ],
       [http(`GET /v1/kv/${"x".repeat(100 * 1024)} HTTP/1.1\nHost: x\n\n`)],
       [http(`GET / HTTP/1.1\nHost: x\nX-Big: ${"y".repeat(100 * 1024)}\n\n`)],
       [http("GET / HTTP/9.9\n\n")],

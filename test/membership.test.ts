@@ -50,7 +50,10 @@ async function definite(what: string, send: () => Promise<Answer>, timeoutMs = c
     timeoutMs,
   );
   // Worth seeing when a change needed retries: each 503 was a leader change or an unpublished address.
-  if (refused.length > 0) console.log(`${what}: ${refused.length} × 503 first (${refused[0]}), then ${answer.status} ${answer.text.slice(0, 200)}`);
+  if (refused.length > 0)
+    console.log(
+      `${what}: ${refused.length} × 503 first (${refused[0]}), then ${answer.status} ${answer.text.slice(0, 200)}`,
+    );
   return answer;
 }
 
@@ -58,15 +61,21 @@ const jsonType = { "content-type": "application/json" };
 
 function addMember(via: Member, m: Member, learner?: boolean): Promise<Answer> {
   const body = JSON.stringify({ id: m.name, peerAddr: m.peerAddr, ...(learner === undefined ? {} : { learner }) });
-  return definite(`POST /v1/members ${m.name} via ${via.name}`, () => request(via.clientAddr, "POST", "/v1/members", body, jsonType, changeTimeoutMs));
+  return definite(`POST /v1/members ${m.name} via ${via.name}`, () =>
+    request(via.clientAddr, "POST", "/v1/members", body, jsonType, changeTimeoutMs),
+  );
 }
 
 function removeMember(via: Member, name: string): Promise<Answer> {
-  return definite(`DELETE /v1/members/${name} via ${via.name}`, () => request(via.clientAddr, "DELETE", `/v1/members/${name}`, undefined, {}, changeTimeoutMs));
+  return definite(`DELETE /v1/members/${name} via ${via.name}`, () =>
+    request(via.clientAddr, "DELETE", `/v1/members/${name}`, undefined, {}, changeTimeoutMs),
+  );
 }
 
 function promoteMember(via: Member, name: string): Promise<Answer> {
-  return definite(`POST /v1/members/${name}/promote via ${via.name}`, () => request(via.clientAddr, "POST", `/v1/members/${name}/promote`, undefined, {}, changeTimeoutMs));
+  return definite(`POST /v1/members/${name}/promote via ${via.name}`, () =>
+    request(via.clientAddr, "POST", `/v1/members/${name}/promote`, undefined, {}, changeTimeoutMs),
+  );
 }
 
 function transfer(via: Member, to: string): Promise<Answer> {
@@ -78,7 +87,11 @@ function transfer(via: Member, to: string): Promise<Answer> {
 /** Asserts a 200 whose member list is `expected`. */
 function assertMembersAnswer(r: Answer, expected: readonly MemberJson[], what: string): void {
   assert.equal(r.status, 200, `${what}: ${r.status} ${r.text}`);
-  assert.deepEqual(sortMembers((r.body as { members: MemberJson[] }).members), expected, `${what}: the answered member list`);
+  assert.deepEqual(
+    sortMembers((r.body as { members: MemberJson[] }).members),
+    expected,
+    `${what}: the answered member list`,
+  );
 }
 
 /** Asserts a 4xx with the given error code. */
@@ -93,14 +106,20 @@ function names(members: readonly Member[]): string {
 }
 
 /** Waits until every one of `nodes` lists exactly `expected` in GET /v1/members (and in its status). */
-async function waitMembers(nodes: readonly Member[], expected: readonly MemberJson[], timeoutMs = 20_000): Promise<void> {
+async function waitMembers(
+  nodes: readonly Member[],
+  expected: readonly MemberJson[],
+  timeoutMs = 20_000,
+): Promise<void> {
   await until(
     `${names(nodes)} to list ${JSON.stringify(expected.map((m) => `${m.id}${m.learner ? "(learner)" : ""}`))}`,
     async () => {
       for (const m of nodes) {
         const [listed, status] = await Promise.all([membersOf(m), statusOf(m)]);
-        if (JSON.stringify(listed) !== JSON.stringify(expected)) throw new Error(`${m.name} lists ${JSON.stringify(listed)}`);
-        if (JSON.stringify(sortMembers(status.members)) !== JSON.stringify(expected)) throw new Error(`${m.name}'s status lists ${JSON.stringify(status.members)}`);
+        if (JSON.stringify(listed) !== JSON.stringify(expected))
+          throw new Error(`${m.name} lists ${JSON.stringify(listed)}`);
+        if (JSON.stringify(sortMembers(status.members)) !== JSON.stringify(expected))
+          throw new Error(`${m.name}'s status lists ${JSON.stringify(status.members)}`);
       }
       return true;
     },
@@ -124,7 +143,9 @@ async function waitLeader(nodes: readonly Member[], leader: Member, timeoutMs = 
       leads ||= statuses.some((s) => s.id === leader.name && s.role === "leader");
       const missing = statuses.filter((s) => !seen.has(s.id));
       if (missing.length > 0 || !leads) {
-        throw new Error(`${leads ? "" : `${leader.name} has not said it leads; `}${missing.map((s) => `${s.id} names ${s.leader} (${s.role}, term ${s.term})`).join("; ")}`);
+        throw new Error(
+          `${leads ? "" : `${leader.name} has not said it leads; `}${missing.map((s) => `${s.id} names ${s.leader} (${s.role}, term ${s.term})`).join("; ")}`,
+        );
       }
       return true;
     },
@@ -180,12 +201,19 @@ async function verifyWrites(writer: Writer, prefix: string, readers: readonly Me
     const problems: string[] = [];
     for (const a of writer.attempts) {
       const value = found.get(a.key);
-      if (a.outcome === "ok" && value !== a.value) problems.push(`${a.key}: acknowledged ${a.value}, read ${value ?? "nothing"}`);
-      if (a.outcome === "failed" && value !== undefined) problems.push(`${a.key}: definitely failed, yet holds ${value}`);
-      if (a.outcome === "unknown" && value !== undefined && value !== a.value) problems.push(`${a.key}: wrote ${a.value}, read ${value}`);
+      if (a.outcome === "ok" && value !== a.value)
+        problems.push(`${a.key}: acknowledged ${a.value}, read ${value ?? "nothing"}`);
+      if (a.outcome === "failed" && value !== undefined)
+        problems.push(`${a.key}: definitely failed, yet holds ${value}`);
+      if (a.outcome === "unknown" && value !== undefined && value !== a.value)
+        problems.push(`${a.key}: wrote ${a.value}, read ${value}`);
     }
     for (const key of found.keys()) if (!attempts.has(key)) problems.push(`${key}: never written`);
-    assert.deepEqual(problems.slice(0, 10), [], `${m.name}: ${problems.length} problems with ${writer.attempts.length} writes`);
+    assert.deepEqual(
+      problems.slice(0, 10),
+      [],
+      `${m.name}: ${problems.length} problems with ${writer.attempts.length} writes`,
+    );
   }
 }
 
@@ -220,13 +248,20 @@ describe("membership: grow, shrink, replace and transfer under write load", () =
     await writer.stop();
     const entry = writers.find((w) => w.writer === writer)!;
     console.log(`${entry.prefix}: ${describeWriter(writer)}`);
-    assert.ok(writer.acknowledged().length >= 20, `too few acknowledged writes to mean anything: ${describeWriter(writer)}`);
+    assert.ok(
+      writer.acknowledged().length >= 20,
+      `too few acknowledged writes to mean anything: ${describeWriter(writer)}`,
+    );
     await verifyWrites(writer, entry.prefix, readers);
     entry.checked = true;
   }
 
   /** Runs a phase with a writer over `endpoints`, stopped whatever happens. */
-  async function withWriter(phase: string, endpoints: readonly Member[], body: (writer: Writer) => Promise<void>): Promise<void> {
+  async function withWriter(
+    phase: string,
+    endpoints: readonly Member[],
+    body: (writer: Writer) => Promise<void>,
+  ): Promise<void> {
     const writer = startWriter(phase, endpoints);
     try {
       await body(writer);
@@ -249,154 +284,204 @@ describe("membership: grow, shrink, replace and transfer under write load", () =
     await cluster?.stop();
   });
 
-  it("grows 3 → 5 through a follower while a writer runs; the new members serve every acknowledged write", { timeout: testTimeoutMs }, async () => {
-    await withWriter("grow", config, async (writer) => {
-      await writer.progress(20);
-      const spares: Member[] = [];
-      for (const name of ["n4", "n5"]) {
-        const spare = await cluster.startSpare(name, config);
-        spares.push(spare);
-        // A spare starts empty and waits to be added: it answers, knows no configuration and does not lead.
-        const waiting = await until(`${name} to answer while it waits`, () => statusOf(spare), 20_000);
-        assert.notEqual(waiting.role, "leader", `${name} leads before being added: ${JSON.stringify(waiting)}`);
-        assert.deepEqual(waiting.members, [], `${name} lists members before being added: ${JSON.stringify(waiting)}`);
-        const leader = await agreedLeader(config);
-        const follower = config.find((m) => m !== leader)!;
-        const r = await addMember(follower, spare);
-        const next = [...config, spare];
-        assertMembersAnswer(r, expectedMembers(next), `adding ${name} via the follower ${follower.name}`);
-        config = next;
-        await writer.progress(10);
-      }
-      await waitMembers(config, expectedMembers(config));
-      await waitLeader(config, await agreedLeader(config));
-      await writer.progress(20);
-      await finishWriter(writer, spares);
-      // The latest acknowledged write, through each new member alone.
-      const latest = writer.acknowledged().at(-1)!;
-      for (const spare of spares) {
-        const r = await definite(`a linearizable GET on ${spare.name}`, () => request(spare.clientAddr, "GET", `/v1/kv/${latest.key}`), 20_000);
-        assert.equal(r.status, 200, r.text);
-        assert.equal((r.body as { value: string }).value, latest.value);
-      }
-    });
-  });
-
-  it("shrinks 5 → 3 removing a follower and the leader; a new leader among the rest serves writes; the removed never lead again and stop cleanly", { timeout: testTimeoutMs }, async () => {
-    assert.equal(config.length, 5, "needs the grown cluster");
-    const leader = await agreedLeader(config);
-    // A follower from the original three (not n3, kept for the replacement), and the leader itself.
-    const originals = config.filter((m) => !m.join && m !== leader);
-    const follower = originals.find((m) => m.name !== "n3") ?? originals[0]!;
-    const removed = [follower, leader];
-    const survivors = config.filter((m) => !removed.includes(m));
-    await withWriter("shrink", survivors, async (writer) => {
-      await writer.progress(20);
-      const r1 = await removeMember(survivors[0]!, follower.name);
-      assertMembersAnswer(r1, expectedMembers(config.filter((m) => m !== follower)), `removing the follower ${follower.name}`);
-      config = config.filter((m) => m !== follower);
-      await writer.progress(10);
-
-      // The leader's own removal, asked of a member that stays (forwarded to the leader). It hands
-      // leadership to one of the others (it may keep replicating a moment until the successor takes over).
-      const r2 = await removeMember(survivors[0]!, leader.name);
-      assertMembersAnswer(r2, expectedMembers(survivors), `removing the leader ${leader.name} via ${survivors[0]!.name}`);
-      const removedAt = performance.now();
-      config = survivors;
-      const next = await agreedLeader(survivors);
-      console.log(`removed leader ${leader.name}: ${next.name} leads ${(performance.now() - removedAt).toFixed(0)} ms after the answer`);
-      await waitMembers(survivors, expectedMembers(survivors));
-      await writer.progress(20);
-
-      // For a while (many election timeouts), the removed processes never lead, their term settles,
-      // and the members that stay never name a removed one as leader.
-      const samples: { at: number; terms: number[] }[] = [];
-      const windowMs = 3_000;
-      const started = performance.now();
-      while (performance.now() - started < windowMs) {
-        const [gone, staying] = await Promise.all([Promise.all(removed.map(statusOf)), Promise.all(survivors.map(statusOf))]);
-        for (const s of gone) assert.notEqual(s.role, "leader", `the removed ${s.id} leads again: ${JSON.stringify(s)}`);
-        for (const s of staying) assert.ok(s.leader === null || survivors.some((m) => m.name === s.leader), `${s.id} names ${s.leader} as leader`);
-        samples.push({ at: performance.now() - started, terms: gone.map((s) => s.term) });
-        await new Promise((resolve) => setTimeout(resolve, 50));
-      }
-      const settled = samples.filter((s) => s.at >= windowMs / 3);
-      for (let i = 0; i < removed.length; i++) {
-        const terms = new Set(settled.map((s) => s.terms[i]));
-        assert.equal(terms.size, 1, `${removed[i]!.name}'s term keeps growing after its removal: ${samples.map((s) => s.terms[i]).join(",")}`);
-      }
-      for (const m of removed) await assertStops(cluster, m);
-      await writer.progress(10);
-      await finishWriter(writer, survivors);
-    });
-  });
-
-  it("replaces a member: removes n3, adds a fresh n6 on a new data dir with --join; writes continue; n6 has everything, also after a restart", { timeout: testTimeoutMs }, async () => {
-    assert.equal(config.length, 3, "needs the shrunk cluster");
-    const old = config.find((m) => m.name === "n3") ?? config.find((m) => !m.join)!;
-    const remaining = config.filter((m) => m !== old);
-    await withWriter("replace", remaining, async (writer) => {
-      await writer.progress(20);
-      const r1 = await removeMember(remaining[0]!, old.name);
-      assertMembersAnswer(r1, expectedMembers(remaining), `removing ${old.name}`);
-      config = remaining;
-      await agreedLeader(remaining);
-      await assertStops(cluster, old);
-      await writer.progress(10);
-
-      const fresh = await cluster.startSpare("n6", remaining);
-      const leader = await agreedLeader(remaining);
-      const via = remaining.find((m) => m !== leader)!;
-      const r2 = await addMember(via, fresh);
-      const next = [...remaining, fresh];
-      assertMembersAnswer(r2, expectedMembers(next), `adding ${fresh.name} via ${via.name}`);
-      config = next;
-      await waitMembers(config, expectedMembers(config));
-      await writer.progress(20);
-      await finishWriter(writer, [fresh]);
-      // n6 holds every phase's acknowledged writes, read linearizably through it alone.
-      const phases = writers.filter((w) => w.checked);
-      for (const { writer: w, prefix } of phases) await verifyWrites(w, prefix, [fresh]);
-      const s = await statusOf(fresh);
-      console.log(`${fresh.name}: snapshotIndex ${s.snapshotIndex}, appliedIndex ${s.appliedIndex}`);
-
-      // The member that joined restarts from its data dir (crash, then the same command line): it
-      // is still a member, with the same configuration, and serves everything again.
-      assert.equal(await cluster.stopMember(fresh.name, "SIGKILL"), null);
-      cluster.startMember(fresh.name, remaining);
-      await waitMembers(config, expectedMembers(config), 30_000);
-      await agreedLeader(config);
-      for (const { writer: w, prefix } of phases) await verifyWrites(w, prefix, [fresh]);
-    });
-  });
-
-  it("transfers leadership to each voter in turn; each time every node sees the target lead", { timeout: testTimeoutMs }, async () => {
-    assert.equal(config.length, 3, "needs the replaced cluster");
-    await withWriter("transfer", config, async (writer) => {
-      await writer.progress(10);
-      // Each voter in turn, the current leader last, so every transfer moves leadership.
-      const first = await agreedLeader(config);
-      const order = [...config.filter((m) => m !== first), first];
-      for (const target of order) {
-        const current = await agreedLeader(config);
-        const termBefore = (await statusOf(current)).term;
-        // Asked of a member that is neither the target nor (when there is one) the leader: forwarded.
-        const via = config.find((m) => m !== target && m !== current) ?? config.find((m) => m !== target)!;
-        const r = await transfer(via, target.name);
-        if (r.status !== 200) {
-          // Say what became of the transfer: who leads now, in which term, and how far each log is.
-          const now = await Promise.all(config.map(statusOf));
-          const views = now.map((s) => `${s.id}: ${s.role}, term ${s.term}, leader ${s.leader}, last ${s.lastIndex}`).join("; ");
-          assert.fail(`transfer ${current.name} → ${target.name} via ${via.name} (term ${termBefore}): ${r.status} ${r.text}; now ${views}`);
+  it(
+    "grows 3 → 5 through a follower while a writer runs; the new members serve every acknowledged write",
+    { timeout: testTimeoutMs },
+    async () => {
+      await withWriter("grow", config, async (writer) => {
+        await writer.progress(20);
+        const spares: Member[] = [];
+        for (const name of ["n4", "n5"]) {
+          const spare = await cluster.startSpare(name, config);
+          spares.push(spare);
+          // A spare starts empty and waits to be added: it answers, knows no configuration and does not lead.
+          const waiting = await until(`${name} to answer while it waits`, () => statusOf(spare), 20_000);
+          assert.notEqual(waiting.role, "leader", `${name} leads before being added: ${JSON.stringify(waiting)}`);
+          assert.deepEqual(waiting.members, [], `${name} lists members before being added: ${JSON.stringify(waiting)}`);
+          const leader = await agreedLeader(config);
+          const follower = config.find((m) => m !== leader)!;
+          const r = await addMember(follower, spare);
+          const next = [...config, spare];
+          assertMembersAnswer(r, expectedMembers(next), `adding ${name} via the follower ${follower.name}`);
+          config = next;
+          await writer.progress(10);
         }
-        assert.deepEqual(r.body, { leader: target.name });
-        await waitLeader(config, target);
-        if (current !== target) assert.ok((await statusOf(target)).term > termBefore, `${target.name} leads in a later term than ${current.name} did (${termBefore})`);
-        await writer.progress(5);
-      }
-      await finishWriter(writer, config);
-    });
-  });
+        await waitMembers(config, expectedMembers(config));
+        await waitLeader(config, await agreedLeader(config));
+        await writer.progress(20);
+        await finishWriter(writer, spares);
+        // The latest acknowledged write, through each new member alone.
+        const latest = writer.acknowledged().at(-1)!;
+        for (const spare of spares) {
+          const r = await definite(
+            `a linearizable GET on ${spare.name}`,
+            () => request(spare.clientAddr, "GET", `/v1/kv/${latest.key}`),
+            20_000,
+          );
+          assert.equal(r.status, 200, r.text);
+          assert.equal((r.body as { value: string }).value, latest.value);
+        }
+      });
+    },
+  );
+
+  it(
+    "shrinks 5 → 3 removing a follower and the leader; a new leader among the rest serves writes; the removed never lead again and stop cleanly",
+    { timeout: testTimeoutMs },
+    async () => {
+      assert.equal(config.length, 5, "needs the grown cluster");
+      const leader = await agreedLeader(config);
+      // A follower from the original three (not n3, kept for the replacement), and the leader itself.
+      const originals = config.filter((m) => !m.join && m !== leader);
+      const follower = originals.find((m) => m.name !== "n3") ?? originals[0]!;
+      const removed = [follower, leader];
+      const survivors = config.filter((m) => !removed.includes(m));
+      await withWriter("shrink", survivors, async (writer) => {
+        await writer.progress(20);
+        const r1 = await removeMember(survivors[0]!, follower.name);
+        assertMembersAnswer(
+          r1,
+          expectedMembers(config.filter((m) => m !== follower)),
+          `removing the follower ${follower.name}`,
+        );
+        config = config.filter((m) => m !== follower);
+        await writer.progress(10);
+
+        // The leader's own removal, asked of a member that stays (forwarded to the leader). It hands
+        // leadership to one of the others (it may keep replicating a moment until the successor takes over).
+        const r2 = await removeMember(survivors[0]!, leader.name);
+        assertMembersAnswer(
+          r2,
+          expectedMembers(survivors),
+          `removing the leader ${leader.name} via ${survivors[0]!.name}`,
+        );
+        const removedAt = performance.now();
+        config = survivors;
+        const next = await agreedLeader(survivors);
+        console.log(
+          `removed leader ${leader.name}: ${next.name} leads ${(performance.now() - removedAt).toFixed(0)} ms after the answer`,
+        );
+        await waitMembers(survivors, expectedMembers(survivors));
+        await writer.progress(20);
+
+        // For a while (many election timeouts), the removed processes never lead, their term settles,
+        // and the members that stay never name a removed one as leader.
+        const samples: { at: number; terms: number[] }[] = [];
+        const windowMs = 3_000;
+        const started = performance.now();
+        while (performance.now() - started < windowMs) {
+          const [gone, staying] = await Promise.all([
+            Promise.all(removed.map(statusOf)),
+            Promise.all(survivors.map(statusOf)),
+          ]);
+          for (const s of gone)
+            assert.notEqual(s.role, "leader", `the removed ${s.id} leads again: ${JSON.stringify(s)}`);
+          for (const s of staying)
+            assert.ok(
+              s.leader === null || survivors.some((m) => m.name === s.leader),
+              `${s.id} names ${s.leader} as leader`,
+            );
+          samples.push({ at: performance.now() - started, terms: gone.map((s) => s.term) });
+          await new Promise((resolve) => setTimeout(resolve, 50));
+        }
+        const settled = samples.filter((s) => s.at >= windowMs / 3);
+        for (let i = 0; i < removed.length; i++) {
+          const terms = new Set(settled.map((s) => s.terms[i]));
+          assert.equal(
+            terms.size,
+            1,
+            `${removed[i]!.name}'s term keeps growing after its removal: ${samples.map((s) => s.terms[i]).join(",")}`,
+          );
+        }
+        for (const m of removed) await assertStops(cluster, m);
+        await writer.progress(10);
+        await finishWriter(writer, survivors);
+      });
+    },
+  );
+
+  it(
+    "replaces a member: removes n3, adds a fresh n6 on a new data dir with --join; writes continue; n6 has everything, also after a restart",
+    { timeout: testTimeoutMs },
+    async () => {
+      assert.equal(config.length, 3, "needs the shrunk cluster");
+      const old = config.find((m) => m.name === "n3") ?? config.find((m) => !m.join)!;
+      const remaining = config.filter((m) => m !== old);
+      await withWriter("replace", remaining, async (writer) => {
+        await writer.progress(20);
+        const r1 = await removeMember(remaining[0]!, old.name);
+        assertMembersAnswer(r1, expectedMembers(remaining), `removing ${old.name}`);
+        config = remaining;
+        await agreedLeader(remaining);
+        await assertStops(cluster, old);
+        await writer.progress(10);
+
+        const fresh = await cluster.startSpare("n6", remaining);
+        const leader = await agreedLeader(remaining);
+        const via = remaining.find((m) => m !== leader)!;
+        const r2 = await addMember(via, fresh);
+        const next = [...remaining, fresh];
+        assertMembersAnswer(r2, expectedMembers(next), `adding ${fresh.name} via ${via.name}`);
+        config = next;
+        await waitMembers(config, expectedMembers(config));
+        await writer.progress(20);
+        await finishWriter(writer, [fresh]);
+        // n6 holds every phase's acknowledged writes, read linearizably through it alone.
+        const phases = writers.filter((w) => w.checked);
+        for (const { writer: w, prefix } of phases) await verifyWrites(w, prefix, [fresh]);
+        const s = await statusOf(fresh);
+        console.log(`${fresh.name}: snapshotIndex ${s.snapshotIndex}, appliedIndex ${s.appliedIndex}`);
+
+        // The member that joined restarts from its data dir (crash, then the same command line): it
+        // is still a member, with the same configuration, and serves everything again.
+        assert.equal(await cluster.stopMember(fresh.name, "SIGKILL"), null);
+        cluster.startMember(fresh.name, remaining);
+        await waitMembers(config, expectedMembers(config), 30_000);
+        await agreedLeader(config);
+        for (const { writer: w, prefix } of phases) await verifyWrites(w, prefix, [fresh]);
+      });
+    },
+  );
+
+  it(
+    "transfers leadership to each voter in turn; each time every node sees the target lead",
+    { timeout: testTimeoutMs },
+    async () => {
+      assert.equal(config.length, 3, "needs the replaced cluster");
+      await withWriter("transfer", config, async (writer) => {
+        await writer.progress(10);
+        // Each voter in turn, the current leader last, so every transfer moves leadership.
+        const first = await agreedLeader(config);
+        const order = [...config.filter((m) => m !== first), first];
+        for (const target of order) {
+          const current = await agreedLeader(config);
+          const termBefore = (await statusOf(current)).term;
+          // Asked of a member that is neither the target nor (when there is one) the leader: forwarded.
+          const via = config.find((m) => m !== target && m !== current) ?? config.find((m) => m !== target)!;
+          const r = await transfer(via, target.name);
+          if (r.status !== 200) {
+            // Say what became of the transfer: who leads now, in which term, and how far each log is.
+            const now = await Promise.all(config.map(statusOf));
+            const views = now
+              .map((s) => `${s.id}: ${s.role}, term ${s.term}, leader ${s.leader}, last ${s.lastIndex}`)
+              .join("; ");
+            assert.fail(
+              `transfer ${current.name} → ${target.name} via ${via.name} (term ${termBefore}): ${r.status} ${r.text}; now ${views}`,
+            );
+          }
+          assert.deepEqual(r.body, { leader: target.name });
+          await waitLeader(config, target);
+          if (current !== target)
+            assert.ok(
+              (await statusOf(target)).term > termBefore,
+              `${target.name} leads in a later term than ${current.name} did (${termBefore})`,
+            );
+          await writer.progress(5);
+        }
+        await finishWriter(writer, config);
+      });
+    },
+  );
 });
 
 describe("membership: learners, concurrent changes, refusals and the CLI", () => {
@@ -423,7 +508,14 @@ describe("membership: learners, concurrent changes, refusals and the CLI", () =>
         const extra = (await membersOf(via)).filter((x) => !base.some((m) => m.name === x.id));
         if (extra.length === 0) return true;
         for (const x of extra) {
-          const r = await request(via.clientAddr, "DELETE", `/v1/members/${encodeURIComponent(x.id)}`, undefined, {}, changeTimeoutMs);
+          const r = await request(
+            via.clientAddr,
+            "DELETE",
+            `/v1/members/${encodeURIComponent(x.id)}`,
+            undefined,
+            {},
+            changeTimeoutMs,
+          );
           if (![200, 404, 409, 503].includes(r.status)) throw new Error(`removing ${x.id}: ${r.status} ${r.text}`);
         }
         return undefined;
@@ -431,7 +523,8 @@ describe("membership: learners, concurrent changes, refusals and the CLI", () =>
       60_000,
     );
     await waitMembers(base, expectedMembers(base));
-    for (const m of cluster.members) if (!base.includes(m) && m.process !== undefined) await cluster.stopMember(m.name, "SIGKILL");
+    for (const m of cluster.members)
+      if (!base.includes(m) && m.process !== undefined) await cluster.stopMember(m.name, "SIGKILL");
   }
 
   /** Runs a test body, then restores the three voters whatever happened. */
@@ -453,7 +546,11 @@ describe("membership: learners, concurrent changes, refusals and the CLI", () =>
   async function caughtUp(m: Member, config: readonly Member[]): Promise<void> {
     const leader = await agreedLeader(config);
     const key = `catch-up-${run}-${m.name}`;
-    const put = await definite(`a PUT via ${leader.name}`, () => request(leader.clientAddr, "PUT", `/v1/kv/${key}`, `${performance.now()}`), 20_000);
+    const put = await definite(
+      `a PUT via ${leader.name}`,
+      () => request(leader.clientAddr, "PUT", `/v1/kv/${key}`, `${performance.now()}`),
+      20_000,
+    );
     assert.equal(put.status, 200, put.text);
     const revision = (put.body as { revision: number }).revision;
     await until(
@@ -466,226 +563,318 @@ describe("membership: learners, concurrent changes, refusals and the CLI", () =>
     );
   }
 
-  it("two adds fired at once: each is applied or refused 409 change_in_progress; the cluster ends with exactly the added voters", { timeout: testTimeoutMs }, async () => {
-    await restoring(async () => {
-      const config = [...base];
-      const spares = [await cluster.startSpare("n4", config), await cluster.startSpare("n5", config)];
-      const leader = await agreedLeader(config);
-      const follower = config.find((m) => m !== leader)!;
-      // One through the leader, one through a follower, at the same moment. A 503 or 504 (a leader
-      // change under load: not applied, or promotion unfinished) is retried as a client would.
-      const settled = async (via: Member, spare: Member): Promise<Answer> => {
-        for (let attempt = 0; ; attempt++) {
-          const r = await addMember(via, spare);
-          if ((r.status !== 503 && r.status !== 504) || attempt >= 20) return r;
-        }
-      };
-      const answers = await Promise.all([settled(leader, spares[0]!), settled(follower, spares[1]!)]);
-      console.log(`concurrent adds: ${answers.map((r, i) => `${spares[i]!.name} ${r.status} ${r.status === 200 ? "" : r.text}`).join("; ")}`);
-      const added: Member[] = [];
-      for (const [i, r] of answers.entries()) {
-        const spare = spares[i]!;
-        if (r.status === 200) {
-          added.push(spare);
-          const listed = sortMembers((r.body as { members: MemberJson[] }).members);
-          assert.ok(
-            listed.some((x) => x.id === spare.name && x.peerAddr === spare.peerAddr && !x.learner),
-            `the answer to adding ${spare.name} lists it as a voter: ${r.text}`,
-          );
-        } else assertRefused(r, 409, "change_in_progress", `adding ${spare.name} concurrently`);
-      }
-      assert.ok(added.length >= 1, `at least one of the concurrent adds succeeds: ${answers.map((r) => `${r.status} ${r.text}`).join(" | ")}`);
-      // Exactly the added ones, as voters, and no one twice: nothing half-added from a refused one.
-      await waitMembers([...config, ...added], expectedMembers([...config, ...added]));
-      for (const spare of spares.filter((s) => !added.includes(s))) {
-        const r = await addMember(follower, spare);
-        assertMembersAnswer(r, expectedMembers([...config, ...added, spare]), `adding ${spare.name} again after the refusal`);
-        added.push(spare);
-      }
-      config.push(...added);
-      await waitMembers(config, expectedMembers(config));
-
-      // Two removals at once: serialised or refused the same way.
-      const removals = await Promise.all([removeMember(leader, spares[0]!.name), removeMember(follower, spares[1]!.name)]);
-      console.log(`concurrent removals: ${removals.map((r, i) => `${spares[i]!.name} ${r.status} ${r.status === 200 ? "" : r.text}`).join("; ")}`);
-      assert.ok(removals.some((r) => r.status === 200), `one of the concurrent removals succeeds: ${removals.map((r) => `${r.status} ${r.text}`).join(" | ")}`);
-      for (const [i, r] of removals.entries()) {
-        if (r.status === 200) continue;
-        assertRefused(r, 409, "change_in_progress", `removing ${spares[i]!.name} concurrently`);
-        assertMembersAnswer(await removeMember(follower, spares[i]!.name), expectedMembers(base), `removing ${spares[i]!.name} after the refusal`);
-      }
-      await waitMembers(base, expectedMembers(base));
-      for (const spare of spares) await assertStops(cluster, spare);
-
-      // The same member added twice at once (a client's retry racing its first try): never two
-      // entries; each answer is 200 (idempotent) or 409 change_in_progress.
-      const n6 = await cluster.startSpare("n6", base);
-      const twice = await Promise.all([addMember(leader, n6, true), addMember(follower, n6, true)]);
-      console.log(`the same add twice at once: ${twice.map((r) => `${r.status} ${r.status === 200 ? "" : r.text}`).join("; ")}`);
-      for (const r of twice) if (r.status !== 200) assertRefused(r, 409, "change_in_progress", `adding ${n6.name} twice at once`);
-      assert.ok(twice.some((r) => r.status === 200), `one of the duplicate adds succeeds: ${twice.map((r) => `${r.status} ${r.text}`).join(" | ")}`);
-      await waitMembers(base, expectedMembers(base, [n6]));
-    });
-  });
-
-  it("a learner added with learner:true catches up without voting, cannot lead, and is promoted with the promote route", { timeout: testTimeoutMs }, async () => {
-    await restoring(async () => {
-      const n7 = await cluster.startSpare("n7", base);
-      const leader = await agreedLeader(base);
-      const follower = base.find((m) => m !== leader)!;
-      assertMembersAnswer(await addMember(follower, n7, true), expectedMembers(base, [n7]), `adding ${n7.name} as a learner`);
-      await waitMembers([...base, n7], expectedMembers(base, [n7]));
-      await caughtUp(n7, base);
-      assert.notEqual((await statusOf(n7)).role, "leader");
-      await waitLeader([n7], await agreedLeader(base));
-      // A learner cannot be made leader, and a re-add as a learner leaves it one.
-      assertRefused(await transfer(base[0]!, n7.name), 400, "not_voter", "a transfer to the learner");
-      assertMembersAnswer(await addMember(base[1]!, n7, true), expectedMembers(base, [n7]), "re-adding the learner as a learner");
-      // Promotion, through a follower; learner_behind (409) would only mean "not yet".
-      const promoted = await until(
-        `${n7.name}'s promotion`,
-        async () => {
-          const r = await promoteMember(follower, n7.name);
-          if (r.status === 409 && (r.body as { error: string }).error === "learner_behind") return undefined;
-          return r;
-        },
-        changeTimeoutMs,
-      );
-      const config = [...base, n7];
-      assertMembersAnswer(promoted, expectedMembers(config), `promoting ${n7.name}`);
-      await waitMembers(config, expectedMembers(config));
-      // Promoting it again is promoting a voter.
-      assertRefused(await promoteMember(leader, n7.name), 400, "not_learner", `promoting the promoted ${n7.name}`);
-      // And the new voter can lead.
-      const moved = await transfer(follower, n7.name);
-      assert.equal(moved.status, 200, moved.text);
-      await waitLeader(config, n7);
-    });
-  });
-
-  it("refusals: promoting a voter (400 not_learner), unknown members (404); nothing changes", { timeout: testTimeoutMs }, async () => {
-    const leader = await agreedLeader(base);
-    const follower = base.find((m) => m !== leader)!;
-    for (const via of [leader, follower]) {
-      for (const m of base) assertRefused(await promoteMember(via, m.name), 400, "not_learner", `promoting the voter ${m.name} via ${via.name}`);
-      assertRefused(await promoteMember(via, "n9"), 404, "unknown_member", `promoting n9 via ${via.name}`);
-      assertRefused(await removeMember(via, "n9"), 404, "unknown_member", `removing n9 via ${via.name}`);
-      assertRefused(await transfer(via, "n9"), 404, "unknown_member", `a transfer to n9 via ${via.name}`);
-    }
-    await waitMembers(base, expectedMembers(base));
-  });
-
-  it("the CLI: member add --learner, member promote, members, transfer-leader, member remove; refusals exit 1", { timeout: testTimeoutMs }, async () => {
-    await restoring(async () => {
-      const n8 = await cluster.startSpare("n8", base);
-      const endpoints = ["--endpoints", base.map((m) => m.clientAddr).join(","), "--timeout", "30s"];
-      const cli = async (args: string[], expectCode = 0): Promise<unknown> => {
-        const exit = await runCli([...args, ...endpoints, "--json"], { timeoutMs: 60_000 });
-        assert.equal(exit.code, expectCode, `raftkv ${args.join(" ")}: exit ${exit.code}, stdout ${exit.stdout}, stderr ${exit.stderr}`);
-        if (expectCode !== 0) {
-          assert.match(exit.stderr, /^error: [^\n]+\n$/, `raftkv ${args.join(" ")}: one line on stderr`);
-          return exit.stderr;
-        }
-        return JSON.parse(exit.stdout);
-      };
-
-      const added = (await cli(["member", "add", n8.name, n8.peerAddr, "--learner"])) as { members: MemberJson[] };
-      assert.deepEqual(sortMembers(added.members), expectedMembers(base, [n8]));
-      await waitMembers(base, expectedMembers(base, [n8]));
-      await caughtUp(n8, base);
-      const promoted = (await cli(["member", "promote", n8.name])) as { members: MemberJson[] };
-      const config = [...base, n8];
-      assert.deepEqual(sortMembers(promoted.members), expectedMembers(config));
-      const listed = (await cli(["members"])) as { members: MemberJson[] };
-      assert.deepEqual(sortMembers(listed.members), expectedMembers(config));
-      // The human table too.
-      const table = await runCli(["members", ...endpoints]);
-      assert.equal(table.code, 0, table.stderr);
-      assert.match(table.stdout, new RegExp(`^${n8.name}\\s+${n8.peerAddr.replace(/\./g, "\\.")}\\s+voter\\s*$`, "m"), table.stdout);
-
-      assert.deepEqual(await cli(["transfer-leader", n8.name]), { leader: n8.name });
-      await waitLeader(config, n8);
-      const back = base[0]!;
-      assert.deepEqual(await cli(["transfer-leader", back.name]), { leader: back.name });
-      await waitLeader(config, back);
-
-      assert.match(String(await cli(["member", "promote", back.name], 1)), /not_learner/);
-      assert.match(String(await cli(["member", "remove", "n9"], 1)), /unknown_member/);
-      assert.match(String(await cli(["transfer-leader", "n9"], 1)), /unknown_member/);
-      await waitMembers(config, expectedMembers(config));
-
-      const removed = (await cli(["member", "remove", n8.name])) as { members: MemberJson[] };
-      assert.deepEqual(sortMembers(removed.members), expectedMembers(base));
-      await waitMembers(base, expectedMembers(base));
-      await assertStops(cluster, n8);
-    });
-  });
-
-  it("while a member is being added, every member list names each member with its address, and a repeated add of it is never an id collision", { timeout: testTimeoutMs }, async () => {
-    await restoring(async () => {
-      const anomalies: string[] = [];
-      for (let round = 1; round <= 3; round++) {
-        // Learners need not answer to be added: spares that are never started.
-        const spare = await cluster.reserveSpare(`s${round}`);
-        const known = new Map([...base, spare].map((m) => [m.name, m.peerAddr]));
-        let adding = true;
-        const watch = async (m: Member): Promise<void> => {
-          while (adding) {
-            const r = await request(m.clientAddr, "GET", "/v1/members");
-            if (r.status !== 200) {
-              anomalies.push(`GET /v1/members on ${m.name}: ${r.status} ${r.text}`);
-              continue;
-            }
-            for (const x of (r.body as { members: MemberJson[] }).members) {
-              if (known.get(x.id) !== x.peerAddr) anomalies.push(`GET /v1/members on ${m.name} listed ${JSON.stringify(x)}`);
-            }
+  it(
+    "two adds fired at once: each is applied or refused 409 change_in_progress; the cluster ends with exactly the added voters",
+    { timeout: testTimeoutMs },
+    async () => {
+      await restoring(async () => {
+        const config = [...base];
+        const spares = [await cluster.startSpare("n4", config), await cluster.startSpare("n5", config)];
+        const leader = await agreedLeader(config);
+        const follower = config.find((m) => m !== leader)!;
+        // One through the leader, one through a follower, at the same moment. A 503 or 504 (a leader
+        // change under load: not applied, or promotion unfinished) is retried as a client would.
+        const settled = async (via: Member, spare: Member): Promise<Answer> => {
+          for (let attempt = 0; ; attempt++) {
+            const r = await addMember(via, spare);
+            if ((r.status !== 503 && r.status !== 504) || attempt >= 20) return r;
           }
         };
-        const watchers = base.map(watch);
-        let answers: Answer[];
-        try {
-          // The same add, several times at once through every member (a client's retries racing each other).
-          answers = await Promise.all(base.flatMap((via) => [addMember(via, spare, true), addMember(via, spare, true)]));
-        } finally {
-          adding = false;
-          await Promise.allSettled(watchers);
+        const answers = await Promise.all([settled(leader, spares[0]!), settled(follower, spares[1]!)]);
+        console.log(
+          `concurrent adds: ${answers.map((r, i) => `${spares[i]!.name} ${r.status} ${r.status === 200 ? "" : r.text}`).join("; ")}`,
+        );
+        const added: Member[] = [];
+        for (const [i, r] of answers.entries()) {
+          const spare = spares[i]!;
+          if (r.status === 200) {
+            added.push(spare);
+            const listed = sortMembers((r.body as { members: MemberJson[] }).members);
+            assert.ok(
+              listed.some((x) => x.id === spare.name && x.peerAddr === spare.peerAddr && !x.learner),
+              `the answer to adding ${spare.name} lists it as a voter: ${r.text}`,
+            );
+          } else assertRefused(r, 409, "change_in_progress", `adding ${spare.name} concurrently`);
         }
-        for (const r of answers) {
-          const code = (r.body as { error?: string }).error;
-          if (r.status !== 200 && code !== "change_in_progress") anomalies.push(`adding ${spare.name} at its own address: ${r.status} ${r.text}`);
+        assert.ok(
+          added.length >= 1,
+          `at least one of the concurrent adds succeeds: ${answers.map((r) => `${r.status} ${r.text}`).join(" | ")}`,
+        );
+        // Exactly the added ones, as voters, and no one twice: nothing half-added from a refused one.
+        await waitMembers([...config, ...added], expectedMembers([...config, ...added]));
+        for (const spare of spares.filter((s) => !added.includes(s))) {
+          const r = await addMember(follower, spare);
+          assertMembersAnswer(
+            r,
+            expectedMembers([...config, ...added, spare]),
+            `adding ${spare.name} again after the refusal`,
+          );
+          added.push(spare);
         }
-        await waitMembers(base, expectedMembers(base, [spare]));
-        assertMembersAnswer(await removeMember(base[0]!, spare.name), expectedMembers(base), `removing the learner ${spare.name}`);
-        await waitMembers(base, expectedMembers(base));
-      }
-      // Reported together, at most a few of each kind.
-      const distinct = [...new Set(anomalies.map((a) => a.replace(/\d{5,}/g, "#")))];
-      assert.deepEqual(distinct, [], `${anomalies.length} anomalies, e.g. ${anomalies.slice(0, 3).join(" | ")}`);
-    });
-  });
+        config.push(...added);
+        await waitMembers(config, expectedMembers(config));
 
-  it("an add whose promotion is cut short by a leader change does not answer 503 (definitely not applied) while its learner stays in", { timeout: testTimeoutMs }, async () => {
-    await restoring(async () => {
-      // A spare that never starts: it is added as a learner at once, then never catches up, so the
-      // add waits to promote it — and leadership moves meanwhile.
-      const spare = await cluster.reserveSpare("s-cut");
+        // Two removals at once: serialised or refused the same way.
+        const removals = await Promise.all([
+          removeMember(leader, spares[0]!.name),
+          removeMember(follower, spares[1]!.name),
+        ]);
+        console.log(
+          `concurrent removals: ${removals.map((r, i) => `${spares[i]!.name} ${r.status} ${r.status === 200 ? "" : r.text}`).join("; ")}`,
+        );
+        assert.ok(
+          removals.some((r) => r.status === 200),
+          `one of the concurrent removals succeeds: ${removals.map((r) => `${r.status} ${r.text}`).join(" | ")}`,
+        );
+        for (const [i, r] of removals.entries()) {
+          if (r.status === 200) continue;
+          assertRefused(r, 409, "change_in_progress", `removing ${spares[i]!.name} concurrently`);
+          assertMembersAnswer(
+            await removeMember(follower, spares[i]!.name),
+            expectedMembers(base),
+            `removing ${spares[i]!.name} after the refusal`,
+          );
+        }
+        await waitMembers(base, expectedMembers(base));
+        for (const spare of spares) await assertStops(cluster, spare);
+
+        // The same member added twice at once (a client's retry racing its first try): never two
+        // entries; each answer is 200 (idempotent) or 409 change_in_progress.
+        const n6 = await cluster.startSpare("n6", base);
+        const twice = await Promise.all([addMember(leader, n6, true), addMember(follower, n6, true)]);
+        console.log(
+          `the same add twice at once: ${twice.map((r) => `${r.status} ${r.status === 200 ? "" : r.text}`).join("; ")}`,
+        );
+        for (const r of twice)
+          if (r.status !== 200) assertRefused(r, 409, "change_in_progress", `adding ${n6.name} twice at once`);
+        assert.ok(
+          twice.some((r) => r.status === 200),
+          `one of the duplicate adds succeeds: ${twice.map((r) => `${r.status} ${r.text}`).join(" | ")}`,
+        );
+        await waitMembers(base, expectedMembers(base, [n6]));
+      });
+    },
+  );
+
+  it(
+    "a learner added with learner:true catches up without voting, cannot lead, and is promoted with the promote route",
+    { timeout: testTimeoutMs },
+    async () => {
+      await restoring(async () => {
+        const n7 = await cluster.startSpare("n7", base);
+        const leader = await agreedLeader(base);
+        const follower = base.find((m) => m !== leader)!;
+        assertMembersAnswer(
+          await addMember(follower, n7, true),
+          expectedMembers(base, [n7]),
+          `adding ${n7.name} as a learner`,
+        );
+        await waitMembers([...base, n7], expectedMembers(base, [n7]));
+        await caughtUp(n7, base);
+        assert.notEqual((await statusOf(n7)).role, "leader");
+        await waitLeader([n7], await agreedLeader(base));
+        // A learner cannot be made leader, and a re-add as a learner leaves it one.
+        assertRefused(await transfer(base[0]!, n7.name), 400, "not_voter", "a transfer to the learner");
+        assertMembersAnswer(
+          await addMember(base[1]!, n7, true),
+          expectedMembers(base, [n7]),
+          "re-adding the learner as a learner",
+        );
+        // Promotion, through a follower; learner_behind (409) would only mean "not yet".
+        const promoted = await until(
+          `${n7.name}'s promotion`,
+          async () => {
+            const r = await promoteMember(follower, n7.name);
+            if (r.status === 409 && (r.body as { error: string }).error === "learner_behind") return undefined;
+            return r;
+          },
+          changeTimeoutMs,
+        );
+        const config = [...base, n7];
+        assertMembersAnswer(promoted, expectedMembers(config), `promoting ${n7.name}`);
+        await waitMembers(config, expectedMembers(config));
+        // Promoting it again is promoting a voter.
+        assertRefused(await promoteMember(leader, n7.name), 400, "not_learner", `promoting the promoted ${n7.name}`);
+        // And the new voter can lead.
+        const moved = await transfer(follower, n7.name);
+        assert.equal(moved.status, 200, moved.text);
+        await waitLeader(config, n7);
+      });
+    },
+  );
+
+  it(
+    "refusals: promoting a voter (400 not_learner), unknown members (404); nothing changes",
+    { timeout: testTimeoutMs },
+    async () => {
       const leader = await agreedLeader(base);
-      const other = base.find((m) => m !== leader)!;
-      const pending = request(leader.clientAddr, "POST", "/v1/members", JSON.stringify({ id: spare.name, peerAddr: spare.peerAddr }), jsonType, changeTimeoutMs);
-      pending.catch(() => undefined); // awaited below; never an unhandled rejection if the test fails first
-      await until(`${spare.name} to be in as a learner`, async () => ((await membersOf(leader)).some((x) => x.id === spare.name && x.learner) ? true : undefined), 20_000);
-      const moved = await transfer(leader, other.name);
-      assert.equal(moved.status, 200, `transfer to ${other.name}: ${moved.text}`);
-      const answer = await pending;
-      const now = await membersOf(await agreedLeader(base));
-      // 503 promises that nothing was applied (SPEC.md §2); an unknown outcome is 504.
-      assert.ok(
-        !(answer.status === 503 && now.some((x) => x.id === spare.name)),
-        `POST /v1/members answered ${answer.status} ${answer.text} (definitely not applied), yet ${spare.name} is in the configuration: ${JSON.stringify(now)}`,
-      );
-      assert.ok(answer.status !== 200, `${spare.name} cannot have been promoted: ${answer.text}`);
-    });
-  });
+      const follower = base.find((m) => m !== leader)!;
+      for (const via of [leader, follower]) {
+        for (const m of base)
+          assertRefused(
+            await promoteMember(via, m.name),
+            400,
+            "not_learner",
+            `promoting the voter ${m.name} via ${via.name}`,
+          );
+        assertRefused(await promoteMember(via, "n9"), 404, "unknown_member", `promoting n9 via ${via.name}`);
+        assertRefused(await removeMember(via, "n9"), 404, "unknown_member", `removing n9 via ${via.name}`);
+        assertRefused(await transfer(via, "n9"), 404, "unknown_member", `a transfer to n9 via ${via.name}`);
+      }
+      await waitMembers(base, expectedMembers(base));
+    },
+  );
+
+  it(
+    "the CLI: member add --learner, member promote, members, transfer-leader, member remove; refusals exit 1",
+    { timeout: testTimeoutMs },
+    async () => {
+      await restoring(async () => {
+        const n8 = await cluster.startSpare("n8", base);
+        const endpoints = ["--endpoints", base.map((m) => m.clientAddr).join(","), "--timeout", "30s"];
+        const cli = async (args: string[], expectCode = 0): Promise<unknown> => {
+          const exit = await runCli([...args, ...endpoints, "--json"], { timeoutMs: 60_000 });
+          assert.equal(
+            exit.code,
+            expectCode,
+            `raftkv ${args.join(" ")}: exit ${exit.code}, stdout ${exit.stdout}, stderr ${exit.stderr}`,
+          );
+          if (expectCode !== 0) {
+            assert.match(exit.stderr, /^error: [^\n]+\n$/, `raftkv ${args.join(" ")}: one line on stderr`);
+            return exit.stderr;
+          }
+          return JSON.parse(exit.stdout);
+        };
+
+        const added = (await cli(["member", "add", n8.name, n8.peerAddr, "--learner"])) as { members: MemberJson[] };
+        assert.deepEqual(sortMembers(added.members), expectedMembers(base, [n8]));
+        await waitMembers(base, expectedMembers(base, [n8]));
+        await caughtUp(n8, base);
+        const promoted = (await cli(["member", "promote", n8.name])) as { members: MemberJson[] };
+        const config = [...base, n8];
+        assert.deepEqual(sortMembers(promoted.members), expectedMembers(config));
+        const listed = (await cli(["members"])) as { members: MemberJson[] };
+        assert.deepEqual(sortMembers(listed.members), expectedMembers(config));
+        // The human table too.
+        const table = await runCli(["members", ...endpoints]);
+        assert.equal(table.code, 0, table.stderr);
+        assert.match(
+          table.stdout,
+          new RegExp(`^${n8.name}\\s+${n8.peerAddr.replace(/\./g, "\\.")}\\s+voter\\s*$`, "m"),
+          table.stdout,
+        );
+
+        assert.deepEqual(await cli(["transfer-leader", n8.name]), { leader: n8.name });
+        await waitLeader(config, n8);
+        const back = base[0]!;
+        assert.deepEqual(await cli(["transfer-leader", back.name]), { leader: back.name });
+        await waitLeader(config, back);
+
+        assert.match(String(await cli(["member", "promote", back.name], 1)), /not_learner/);
+        assert.match(String(await cli(["member", "remove", "n9"], 1)), /unknown_member/);
+        assert.match(String(await cli(["transfer-leader", "n9"], 1)), /unknown_member/);
+        await waitMembers(config, expectedMembers(config));
+
+        const removed = (await cli(["member", "remove", n8.name])) as { members: MemberJson[] };
+        assert.deepEqual(sortMembers(removed.members), expectedMembers(base));
+        await waitMembers(base, expectedMembers(base));
+        await assertStops(cluster, n8);
+      });
+    },
+  );
+
+  it(
+    "while a member is being added, every member list names each member with its address, and a repeated add of it is never an id collision",
+    { timeout: testTimeoutMs },
+    async () => {
+      await restoring(async () => {
+        const anomalies: string[] = [];
+        for (let round = 1; round <= 3; round++) {
+          // Learners need not answer to be added: spares that are never started.
+          const spare = await cluster.reserveSpare(`s${round}`);
+          const known = new Map([...base, spare].map((m) => [m.name, m.peerAddr]));
+          let adding = true;
+          const watch = async (m: Member): Promise<void> => {
+            while (adding) {
+              const r = await request(m.clientAddr, "GET", "/v1/members");
+              if (r.status !== 200) {
+                anomalies.push(`GET /v1/members on ${m.name}: ${r.status} ${r.text}`);
+                continue;
+              }
+              for (const x of (r.body as { members: MemberJson[] }).members) {
+                if (known.get(x.id) !== x.peerAddr)
+                  anomalies.push(`GET /v1/members on ${m.name} listed ${JSON.stringify(x)}`);
+              }
+            }
+          };
+          const watchers = base.map(watch);
+          let answers: Answer[];
+          try {
+            // The same add, several times at once through every member (a client's retries racing each other).
+            answers = await Promise.all(
+              base.flatMap((via) => [addMember(via, spare, true), addMember(via, spare, true)]),
+            );
+          } finally {
+            adding = false;
+            await Promise.allSettled(watchers);
+          }
+          for (const r of answers) {
+            const code = (r.body as { error?: string }).error;
+            if (r.status !== 200 && code !== "change_in_progress")
+              anomalies.push(`adding ${spare.name} at its own address: ${r.status} ${r.text}`);
+          }
+          await waitMembers(base, expectedMembers(base, [spare]));
+          assertMembersAnswer(
+            await removeMember(base[0]!, spare.name),
+            expectedMembers(base),
+            `removing the learner ${spare.name}`,
+          );
+          await waitMembers(base, expectedMembers(base));
+        }
+        // Reported together, at most a few of each kind.
+        const distinct = [...new Set(anomalies.map((a) => a.replace(/\d{5,}/g, "#")))];
+        assert.deepEqual(distinct, [], `${anomalies.length} anomalies, e.g. ${anomalies.slice(0, 3).join(" | ")}`);
+      });
+    },
+  );
+
+  it(
+    "an add whose promotion is cut short by a leader change does not answer 503 (definitely not applied) while its learner stays in",
+    { timeout: testTimeoutMs },
+    async () => {
+      await restoring(async () => {
+        // A spare that never starts: it is added as a learner at once, then never catches up, so the
+        // add waits to promote it — and leadership moves meanwhile.
+        const spare = await cluster.reserveSpare("s-cut");
+        const leader = await agreedLeader(base);
+        const other = base.find((m) => m !== leader)!;
+        const pending = request(
+          leader.clientAddr,
+          "POST",
+          "/v1/members",
+          JSON.stringify({ id: spare.name, peerAddr: spare.peerAddr }),
+          jsonType,
+          changeTimeoutMs,
+        );
+        pending.catch(() => undefined); // awaited below; never an unhandled rejection if the test fails first
+        await until(
+          `${spare.name} to be in as a learner`,
+          async () => ((await membersOf(leader)).some((x) => x.id === spare.name && x.learner) ? true : undefined),
+          20_000,
+        );
+        const moved = await transfer(leader, other.name);
+        assert.equal(moved.status, 200, `transfer to ${other.name}: ${moved.text}`);
+        const answer = await pending;
+        const now = await membersOf(await agreedLeader(base));
+        // 503 promises that nothing was applied (SPEC.md §2); an unknown outcome is 504.
+        assert.ok(
+          !(answer.status === 503 && now.some((x) => x.id === spare.name)),
+          `POST /v1/members answered ${answer.status} ${answer.text} (definitely not applied), yet ${spare.name} is in the configuration: ${JSON.stringify(now)}`,
+        );
+        assert.ok(answer.status !== 200, `${spare.name} cannot have been promoted: ${answer.text}`);
+      });
+    },
+  );
 });
 
 describe("membership: a 1-node cluster", () => {
@@ -705,7 +894,11 @@ describe("membership: a 1-node cluster", () => {
     const r = await removeMember(n1, "n1");
     assertRefused(r, 400, "last_voter", "removing the only voter");
     await waitMembers([n1], expectedMembers([n1]));
-    const put = await definite("a PUT after the refusal", () => request(n1.clientAddr, "PUT", `/v1/kv/alone-${run}`, "still here"), 20_000);
+    const put = await definite(
+      "a PUT after the refusal",
+      () => request(n1.clientAddr, "PUT", `/v1/kv/alone-${run}`, "still here"),
+      20_000,
+    );
     assert.equal(put.status, 200, put.text);
     assert.equal((await statusOf(n1)).role, "leader");
   });

@@ -4,7 +4,18 @@
  */
 import assert from "node:assert/strict";
 import { after, before, describe, it } from "node:test";
-import { cleanEnv, clusterClient, freePort, getJson, ProcessCluster, request, runCli, tempDir, until, type Member } from "./harness.js";
+import {
+  cleanEnv,
+  clusterClient,
+  freePort,
+  getJson,
+  ProcessCluster,
+  request,
+  runCli,
+  tempDir,
+  until,
+  type Member,
+} from "./harness.js";
 
 interface ClusterMemberJson {
   id: string;
@@ -66,7 +77,10 @@ describe("metrics, logs, /v1/cluster and raftkv status on a 3-process cluster", 
         const r = await getJson(m.clientAddr, "/v1/cluster");
         assert.equal(r.status, 200);
         const body = r.body as unknown as ClusterJson;
-        const settled = body.leader !== null && body.members.length === 3 && body.members.every((x) => x.reachable && x.role === (x.id === body.leader?.id ? "leader" : "follower"));
+        const settled =
+          body.leader !== null &&
+          body.members.length === 3 &&
+          body.members.every((x) => x.reachable && x.role === (x.id === body.leader?.id ? "leader" : "follower"));
         return settled ? body : undefined;
       });
       assert.equal(view.id, m.name);
@@ -84,7 +98,11 @@ describe("metrics, logs, /v1/cluster and raftkv status on a 3-process cluster", 
       return (answer.body as ClusterJson).rates.reduce((n, r) => n + r.writes, 0) >= 60 ? true : undefined;
     });
     const headers = await fetch(`http://${leader.clientAddr}/v1/cluster`);
-    assert.equal(headers.headers.get("access-control-allow-origin"), "*", "a page served by another member may read it");
+    assert.equal(
+      headers.headers.get("access-control-allow-origin"),
+      "*",
+      "a page served by another member may read it",
+    );
     await headers.arrayBuffer();
   });
 
@@ -116,7 +134,8 @@ describe("metrics, logs, /v1/cluster and raftkv status on a 3-process cluster", 
       rounds += scraped(scrape, 'raftkv_server_read_index_rounds_total{mode="safe"}');
       // A member no put was sent to has no such series (NaN).
       puts += scraped(scrape, 'raftkv_http_requests_total{route="put",code="200"}') || 0;
-      timedPuts += scraped(scrape, 'raftkv_http_request_duration_seconds_bucket{le="+Inf",route="put",code="200"}') || 0;
+      timedPuts +=
+        scraped(scrape, 'raftkv_http_request_duration_seconds_bucket{le="+Inf",route="put",code="200"}') || 0;
     }
     assert.ok(rounds >= 1, "linearizable reads ran ReadIndex rounds");
     assert.ok(puts >= 60 && timedPuts >= 60, `the 60 puts were counted and timed (${puts}, ${timedPuts})`);
@@ -131,14 +150,27 @@ describe("metrics, logs, /v1/cluster and raftkv status on a 3-process cluster", 
         assert.equal(typeof line.level, "string");
         assert.equal(typeof line.msg, "string");
       }
-      assert.ok(lines.every((l) => typeof l.term === "number"), `${m.name}: a term on every line`);
+      assert.ok(
+        lines.every((l) => typeof l.term === "number"),
+        `${m.name}: a term on every line`,
+      );
       const messages = lines.map((l) => String(l.msg));
       assert.ok(messages.some((msg) => /clients on http:\/\//.test(msg)));
-      assert.ok(messages.some((msg) => msg === "membership change: cluster bootstrapped with voters n1, n2, n3" || /^membership change: cluster bootstrapped/.test(msg)));
+      assert.ok(
+        messages.some(
+          (msg) =>
+            msg === "membership change: cluster bootstrapped with voters n1, n2, n3" ||
+            /^membership change: cluster bootstrapped/.test(msg),
+        ),
+      );
       assert.ok(messages.some((msg) => /^became (follower|leader|candidate|preCandidate) in term \d+$/.test(msg)));
       assert.ok(messages.some((msg) => /^leader is n\d$/.test(msg)));
-      assert.ok(messages.some((msg) => /^snapshot taken at index \d+$/.test(msg)), `${m.name} took a snapshot`);
-      for (const peer of cluster.members.filter((x) => x !== m)) assert.ok(messages.includes(`peer ${peer.name} connected`), `${m.name} logged ${peer.name}'s connection`);
+      assert.ok(
+        messages.some((msg) => /^snapshot taken at index \d+$/.test(msg)),
+        `${m.name} took a snapshot`,
+      );
+      for (const peer of cluster.members.filter((x) => x !== m))
+        assert.ok(messages.includes(`peer ${peer.name} connected`), `${m.name} logged ${peer.name}'s connection`);
     }
     assert.ok(
       cluster.members.some((m) => logLines(m).some((l) => l.msg === `became leader in term ${String(l.term)}`)),
@@ -157,7 +189,10 @@ describe("metrics, logs, /v1/cluster and raftkv status on a 3-process cluster", 
       assert.match(shown.stdout, new RegExp(`as seen by ${follower.name}`));
       leader = await cluster.leader();
       return cluster.members.every((m) =>
-        new RegExp(`^${m.clientAddr.replace(/\./g, "\\.")} +${m.name} +${m === leader ? "leader" : "follower"} +\\d+ +${leader.name} +\\d+ +\\d+ +\\d+ +\\d+ +\\d+$`, "m").test(shown.stdout),
+        new RegExp(
+          `^${m.clientAddr.replace(/\./g, "\\.")} +${m.name} +${m === leader ? "leader" : "follower"} +\\d+ +${leader.name} +\\d+ +\\d+ +\\d+ +\\d+ +\\d+$`,
+          "m",
+        ).test(shown.stdout),
       )
         ? true
         : undefined;
@@ -166,27 +201,49 @@ describe("metrics, logs, /v1/cluster and raftkv status on a 3-process cluster", 
     const victim = cluster.members.find((m) => m !== leader && m !== follower)!;
     const watcher = cluster.members.find((m) => m !== victim)!;
     await cluster.stopMember(victim.name, "SIGKILL");
-    await until(`${watcher.name} to log ${victim.name}'s disconnection`, () => (logLines(watcher).some((l) => l.msg === `peer ${victim.name} disconnected`) ? true : undefined));
+    await until(`${watcher.name} to log ${victim.name}'s disconnection`, () =>
+      logLines(watcher).some((l) => l.msg === `peer ${victim.name} disconnected`) ? true : undefined,
+    );
     const after = await runCli(["status", "--json", "--endpoints", follower.clientAddr], { env: cleanEnv() });
     assert.equal(after.code, 0, after.stderr);
-    const rows = JSON.parse(after.stdout) as { endpoint: string; id?: string; status?: { id: string }; error?: { code: string } }[];
+    const rows = JSON.parse(after.stdout) as {
+      endpoint: string;
+      id?: string;
+      status?: { id: string };
+      error?: { code: string };
+    }[];
     assert.deepEqual(
       rows.map((r) => r.status?.id ?? r.id),
       ["n1", "n2", "n3"],
     );
     assert.equal(rows.find((r) => r.id === victim.name)?.error?.code, "unreachable");
     cluster.startMember(victim.name);
-    await until(`${victim.name} back`, async () => ((await getJson(victim.clientAddr, "/v1/status")).status === 200 ? true : undefined));
+    await until(`${victim.name} back`, async () =>
+      (await getJson(victim.clientAddr, "/v1/status")).status === 200 ? true : undefined,
+    );
   });
 
   it("a refusal to start is one line on stderr and one fatal JSON line on stdout; --log-level filters", async () => {
     const dir = await tempDir("raftkv-obs-refusal-");
     try {
-      const args = ["serve", "--id", "n9", "--data", `${dir.path}/n9`, "--listen-peer", `127.0.0.1:${await freePort()}`, "--listen-client", leader.clientAddr];
+      const args = [
+        "serve",
+        "--id",
+        "n9",
+        "--data",
+        `${dir.path}/n9`,
+        "--listen-peer",
+        `127.0.0.1:${await freePort()}`,
+        "--listen-client",
+        leader.clientAddr,
+      ];
       const refused = await runCli(args, { env: cleanEnv(), timeoutMs: 30_000 });
       assert.equal(refused.code, 1);
       assert.match(refused.stderr, /^error: raftkv serve: port [\d.:]+ is in use\n$/);
-      const lines = refused.stdout.trim().split("\n").map((l) => JSON.parse(l) as Record<string, unknown>);
+      const lines = refused.stdout
+        .trim()
+        .split("\n")
+        .map((l) => JSON.parse(l) as Record<string, unknown>);
       // The node may log its first steps before the client port is found taken; the refusal ends it.
       const fatal = lines.filter((l) => l.level === "fatal");
       assert.equal(fatal.length, 1, refused.stdout);
@@ -202,7 +259,10 @@ describe("metrics, logs, /v1/cluster and raftkv status on a 3-process cluster", 
 
       const bad = await runCli([...args, "--log-level", "loud"], { env: cleanEnv(), timeoutMs: 30_000 });
       assert.equal(bad.code, 2);
-      assert.match(bad.stderr, /^error: raftkv serve: --log-level must be one of fatal, error, warn, info, debug, trace, silent, got "loud"\n$/);
+      assert.match(
+        bad.stderr,
+        /^error: raftkv serve: --log-level must be one of fatal, error, warn, info, debug, trace, silent, got "loud"\n$/,
+      );
     } finally {
       await dir.remove();
     }

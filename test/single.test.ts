@@ -7,7 +7,17 @@ import assert from "node:assert/strict";
 import { stat, writeFile } from "node:fs/promises";
 import { join } from "node:path";
 import { after, before, describe, it } from "node:test";
-import { assertPortFree, CliProcess, freePort, getJson, request, runCli, tempDir, until, type Exit } from "./harness.js";
+import {
+  assertPortFree,
+  CliProcess,
+  freePort,
+  getJson,
+  request,
+  runCli,
+  tempDir,
+  until,
+  type Exit,
+} from "./harness.js";
 
 const defaultClient = "127.0.0.1:8001";
 
@@ -23,7 +33,8 @@ async function ready(server: CliProcess): Promise<void> {
   await until(
     "`raftkv serve` to be ready on 127.0.0.1:8001",
     async () => {
-      if (!server.running) throw new Error(`raftkv serve exited early: ${JSON.stringify(server.stdout + server.stderr)}`);
+      if (!server.running)
+        throw new Error(`raftkv serve exited early: ${JSON.stringify(server.stdout + server.stderr)}`);
       const r = await getJson(defaultClient, "/readyz");
       return r.status === 200 ? true : undefined;
     },
@@ -59,7 +70,10 @@ describe("raftkv serve with no flags", () => {
     await assertPortFree(8001);
     const first = serve([], cwd.path);
     await ready(first);
-    assert.ok((await stat(join(cwd.path, "raftkv-data", "n1"))).isDirectory(), "the default data dir is ./raftkv-data/n1");
+    assert.ok(
+      (await stat(join(cwd.path, "raftkv-data", "n1"))).isDirectory(),
+      "the default data dir is ./raftkv-data/n1",
+    );
 
     const put = await request(defaultClient, "PUT", "/v1/kv/greeting", "hello, world");
     assert.equal(put.status, 200, put.text);
@@ -106,7 +120,17 @@ describe("raftkv serve with no flags", () => {
   it("refuses --data pointing at a file, with one line", async () => {
     const file = join(other.path, "not-a-dir");
     await writeFile(file, "just a file\n");
-    const exit = await serve(["--data", file, "--listen-peer", `127.0.0.1:${await freePort()}`, "--listen-client", `127.0.0.1:${await freePort()}`], other.path).exit(30_000);
+    const exit = await serve(
+      [
+        "--data",
+        file,
+        "--listen-peer",
+        `127.0.0.1:${await freePort()}`,
+        "--listen-client",
+        `127.0.0.1:${await freePort()}`,
+      ],
+      other.path,
+    ).exit(30_000);
     assert.notEqual(exit.code, 0);
     assert.equal(exit.signal, null);
     assert.match(assertOneLine(exit, "--data FILE"), /not-a-dir/, "the line names the data dir");
@@ -115,7 +139,12 @@ describe("raftkv serve with no flags", () => {
   it("refuses --data pointing at another member's data dir, with one line", async () => {
     // cwd's ./raftkv-data/n1 belongs to member n1 (made by the first test, or here).
     const dataDir = join(cwd.path, "raftkv-data", "n1");
-    const ports = async (): Promise<string[]> => ["--listen-peer", `127.0.0.1:${await freePort()}`, "--listen-client", `127.0.0.1:${await freePort()}`];
+    const ports = async (): Promise<string[]> => [
+      "--listen-peer",
+      `127.0.0.1:${await freePort()}`,
+      "--listen-client",
+      `127.0.0.1:${await freePort()}`,
+    ];
     const exists = await stat(dataDir).then(
       () => true,
       () => false,
@@ -133,8 +162,16 @@ describe("raftkv serve with no flags", () => {
   });
 
   it("a bad flag exits 2 with one line", async () => {
-    const cases = [["--no-such-flag"], ["--heartbeat-ms", "soon"], ["--election-timeout-ms", "0"], ["--initial-cluster", "n1"], ["stray-positional"]];
-    const exits = await Promise.all(cases.map((args) => runCli(["serve", ...args], { cwd: other.path, timeoutMs: 30_000 })));
+    const cases = [
+      ["--no-such-flag"],
+      ["--heartbeat-ms", "soon"],
+      ["--election-timeout-ms", "0"],
+      ["--initial-cluster", "n1"],
+      ["stray-positional"],
+    ];
+    const exits = await Promise.all(
+      cases.map((args) => runCli(["serve", ...args], { cwd: other.path, timeoutMs: 30_000 })),
+    );
     cases.forEach((args, i) => {
       const exit = exits[i]!;
       assert.equal(exit.code, 2, `serve ${args.join(" ")}: ${JSON.stringify(exit.stderr)}`);

@@ -38,7 +38,8 @@ export const mutants = [
     replace: `r.log.commitTo(logIndex(Math.min(m.leaderCommit, r.log.lastIndex())));`,
     // Equivalent under today's leader: its conflict hint never sends an append that stops short of a
     // follower's divergent tail while its commit covers that tail.
-    unreachable: "the leader's conflict hints never send the append that exposes it; src/sim/replication.test.ts pins the rule",
+    unreachable:
+      "the leader's conflict hints never send the append that exposes it; src/sim/replication.test.ts pins the rule",
   },
   {
     id: "heartbeat-commit-uncapped",
@@ -72,8 +73,8 @@ export const mutants = [
     id: "double-vote",
     rule: "a node votes for at most one candidate per term",
     file: "src/raft/raft.ts",
-    find: `      this.vote === m.from ||\n      (this.vote === NO_NODE && this.leader === NO_NODE) ||`,
-    replace: `      true ||`,
+    find: `this.vote === m.from || (this.vote === NO_NODE && this.leader === NO_NODE) ||`,
+    replace: `true ||`,
   },
   {
     id: "read-index-unconfirmed",
@@ -156,14 +157,14 @@ export const mutants = [
     id: "lease-across-stall",
     rule: "a lease is void across the node's own event-loop stall",
     file: "src/node/node.ts",
-    find: `    return now - this.#lastStallAt <= this.#options.electionTimeoutMs || now - this.#lastTickAt >= stallTicks * this.#tickMs;`,
-    replace: `    return now < this.#lastStallAt;`,
+    find: `now - this.#lastStallAt <= this.#options.electionTimeoutMs || now - this.#lastTickAt >= stallTicks * this.#tickMs`,
+    replace: `now < this.#lastStallAt`,
   },
   {
     id: "lease-unnoticed-stall",
     rule: "a lease is void as soon as the node's ticker is overdue, before its timer notices the stall",
     file: "src/node/node.ts",
-    find: `    return now - this.#lastStallAt <= this.#options.electionTimeoutMs || now - this.#lastTickAt >= stallTicks * this.#tickMs;`,
-    replace: `    return now - this.#lastStallAt <= this.#options.electionTimeoutMs;`,
+    find: `now - this.#lastStallAt <= this.#options.electionTimeoutMs || now - this.#lastTickAt >= stallTicks * this.#tickMs`,
+    replace: `now - this.#lastStallAt <= this.#options.electionTimeoutMs`,
   },
 ];

@@ -58,7 +58,8 @@ export type History = readonly Operation[];
 export function validateOperation(o: Operation): void {
   // The message is built only on failure: histories run to hundreds of thousands of operations.
   const check = (condition: boolean, problem: string): void => {
-    if (!condition) assert(false, `history operation ${o.id} (${describeOp(o.op)} on ${JSON.stringify(o.key)}): ${problem}`);
+    if (!condition)
+      assert(false, `history operation ${o.id} (${describeOp(o.op)} on ${JSON.stringify(o.key)}): ${problem}`);
   };
   check(Number.isFinite(o.invokedAt), "invokedAt must be a finite number");
   if (o.outcome === "fail" || o.outcome === "unknown") return;

@@ -23,7 +23,13 @@ function largeHistory(seed: number): Operation[] {
       const value = `c${client}-${written++}`;
       const r = prng.next();
       const op: KvOp =
-        r < 0.5 ? get() : r < 0.8 ? put(value) : r < 0.85 ? del() : cas(prng.chance(0.5) ? null : `c${prng.int(0, 10)}-${prng.int(0, written)}`, value);
+        r < 0.5
+          ? get()
+          : r < 0.8
+            ? put(value)
+            : r < 0.85
+              ? del()
+              : cas(prng.chance(0.5) ? null : `c${prng.int(0, 10)}-${prng.int(0, written)}`, value);
       const invokedAt = now;
       const completedAt = now + (prng.chance(0.01) ? between(prng, 100, 500) : between(prng, 1, 25));
       const o = prng.next();
@@ -59,24 +65,38 @@ test("one stale read hidden in the large history is found, on its key, with a sm
   const history = largeHistory(61);
   // Take a read on a hot key halfway through and make it return the value of the write two writes earlier.
   const writes = (key: string, before: number): Operation[] =>
-    history.filter((o) => o.key === key && o.op.type === "put" && o.outcome === "ok" && (o.completedAt as number) < before);
+    history.filter(
+      (o) => o.key === key && o.op.type === "put" && o.outcome === "ok" && (o.completedAt as number) < before,
+    );
   const target = history.find(
-    (o) => o.key === "hot1" && o.op.type === "get" && o.outcome === "ok" && o.invokedAt > 30_000 && writes("hot1", o.invokedAt).length > 2,
+    (o) =>
+      o.key === "hot1" &&
+      o.op.type === "get" &&
+      o.outcome === "ok" &&
+      o.invokedAt > 30_000 &&
+      writes("hot1", o.invokedAt).length > 2,
   );
   assert.ok(target !== undefined);
   const earlier = writes("hot1", target.invokedAt);
   const stale = earlier[earlier.length - 3];
   assert.ok(stale !== undefined && stale.op.type === "put");
-  const corrupted = history.map((o) => (o === target ? { ...o, result: stale.op.type === "put" ? stale.op.value : null } : o));
+  const corrupted = history.map((o) =>
+    o === target ? { ...o, result: stale.op.type === "put" ? stale.op.value : null } : o,
+  );
   const started = performance.now();
   const result = checkHistory(corrupted);
   const ms = performance.now() - started;
   assert.equal(result.ok, false);
   if (result.ok) return;
-  t.diagnostic(`${corrupted.length} operations, ${result.steps} steps, ${ms.toFixed(0)} ms, witness of ${result.witness.length}`);
+  t.diagnostic(
+    `${corrupted.length} operations, ${result.steps} steps, ${ms.toFixed(0)} ms, witness of ${result.witness.length}`,
+  );
   for (const line of result.explanation.split("\n")) t.diagnostic(line);
   assert.equal(result.key, "hot1");
-  assert.ok(result.witness.some((o) => o.id === target.id), "the corrupted read is in the witness");
+  assert.ok(
+    result.witness.some((o) => o.id === target.id),
+    "the corrupted read is in the witness",
+  );
   assert.ok(result.witness.length <= 6, `witness of ${result.witness.length}`);
   assert.equal(checkHistory(result.witness).ok, false);
   // Proving a violation means exhausting every linearisation up to it, which the unknown operations

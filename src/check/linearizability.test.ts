@@ -16,9 +16,17 @@ function assertViolation(h: Operation[], key: string, ids: number[], exact = tru
   assert.equal(result.ok, false, "expected a violation");
   if (result.ok) throw new Error("unreachable");
   assert.equal(result.key, key);
-  assert.ok(result.witness.every((o) => o.key === key), "witness on the failing key");
+  assert.ok(
+    result.witness.every((o) => o.key === key),
+    "witness on the failing key",
+  );
   const got = result.witness.map((o) => o.id).sort((a, b) => a - b);
-  if (exact) assert.deepEqual(got, [...ids].sort((a, b) => a - b), result.explanation);
+  if (exact)
+    assert.deepEqual(
+      got,
+      [...ids].sort((a, b) => a - b),
+      result.explanation,
+    );
   else assert.ok(got.length <= ids.length && got.every((id) => ids.includes(id)), result.explanation);
   // The witness is a violation on its own, and names every operation in it.
   assert.equal(checkHistory(result.witness).ok, false);
@@ -160,7 +168,9 @@ test("keys are independent: each is a register of its own", () => {
       { key: "x", op: get(), at: [4, 5], result: "1" },
     ),
   );
-  const ok = checkHistory(history({ key: "x", op: put("1"), at: [0, 1] }, { key: "y", op: get(), at: [0, 1], result: null }));
+  const ok = checkHistory(
+    history({ key: "x", op: put("1"), at: [0, 1] }, { key: "y", op: get(), at: [0, 1], result: null }),
+  );
   assert.ok(ok.ok && ok.keys === 2 && ok.operations === 2);
 });
 
@@ -229,17 +239,9 @@ test("a cas that succeeded against the wrong value, or failed against the right 
     [1],
   );
   assert.match(never.explanation, /succeeded against "x", which no operation on this key wrote/);
-  assertViolation(
-    history({ op: put("a"), at: [0, 1] }, { op: cas("a", "b"), at: [2, 3], result: false }),
-    "k",
-    [0, 1],
-  );
+  assertViolation(history({ op: put("a"), at: [0, 1] }, { op: cas("a", "b"), at: [2, 3], result: false }), "k", [0, 1]);
   // "Only if absent" on a present key.
-  assertViolation(
-    history({ op: put("a"), at: [0, 1] }, { op: cas(null, "b"), at: [2, 3], result: true }),
-    "k",
-    [0, 1],
-  );
+  assertViolation(history({ op: put("a"), at: [0, 1] }, { op: cas(null, "b"), at: [2, 3], result: true }), "k", [0, 1]);
 });
 
 test("a write applied twice: its value reappears after being overwritten", () => {

@@ -80,7 +80,9 @@ function explain(key: string, found: Witness, all: readonly Operation[]): string
   const n = found.ops.length;
   const edges = [
     ...(found.from === -Infinity ? [] : [`whatever value the key held at time ${found.from}`]),
-    ...(found.until === Infinity ? [] : [`ignoring operations invoked after time ${found.until} (they cannot precede those completed by then)`]),
+    ...(found.until === Infinity
+      ? []
+      : [`ignoring operations invoked after time ${found.until} (they cannot precede those completed by then)`]),
   ];
   const lines = [
     `key ${JSON.stringify(key)} is not linearizable: no order of these ${n} operation(s) that respects real ` +
@@ -113,7 +115,10 @@ function writersHint(
   context: { all: readonly Operation[]; inWitness: ReadonlySet<Operation> },
 ): string[] {
   const writers = context.all.filter(
-    (w) => w.outcome !== "fail" && (w.op.type === "put" || (w.op.type === "cas" && w.result !== false)) && w.op.value === value,
+    (w) =>
+      w.outcome !== "fail" &&
+      (w.op.type === "put" || (w.op.type === "cas" && w.result !== false)) &&
+      w.op.value === value,
   );
   if (writers.some((w) => context.inWitness.has(w))) return [];
   const seen = o.op.type === "get" ? "read" : "succeeded against";

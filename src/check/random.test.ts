@@ -115,7 +115,10 @@ test("random small histories: the checker agrees with brute force, and witnesses
     const onKey = h.filter((o) => o.key === result.key);
     assert.equal(bruteForce(onKey), false, context);
     assert.ok(result.witness.length > 0 && result.witness.length <= onKey.length, context);
-    assert.ok(result.witness.every((o) => onKey.includes(o)), context);
+    assert.ok(
+      result.witness.every((o) => onKey.includes(o)),
+      context,
+    );
     assert.equal(bruteForce(result.witness), false, context);
     // Keys before the reported one (in order of first appearance) are linearizable.
     const firstKey = h.find((o) => !bruteForce(h.filter((p) => p.key === o.key)))?.key;
@@ -136,7 +139,9 @@ test("random small histories: every read in a witness is needed", () => {
     assert.equal(result.witnessFrom, -Infinity, "small histories are shrunk whole");
     // The witness as the checker reads it: weakened operations are unknown.
     const weakened = new Set(result.weakened);
-    const asRead = result.witness.map((o): Operation => (weakened.has(o) ? { ...o, outcome: "unknown", completedAt: Infinity } : o));
+    const asRead = result.witness.map((o): Operation =>
+      weakened.has(o) ? { ...o, outcome: "unknown", completedAt: Infinity } : o,
+    );
     assert.equal(bruteForce(asRead), false, result.explanation);
     for (const o of asRead) {
       const readOnly = o.op.type === "get" || (o.op.type === "cas" && o.outcome === "ok" && o.result === false);

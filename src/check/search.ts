@@ -291,7 +291,10 @@ class Frames {
  * The events of the ok operations sorted by time, calls before returns at equal times (equal times
  * overlap): event i < n is the call of op i, n + i its return, and `head` (2n) starts the list.
  */
-function linkEvents(ops: readonly Prepared[], unknown: Uint8Array): { next: Int32Array; prev: Int32Array; head: number } {
+function linkEvents(
+  ops: readonly Prepared[],
+  unknown: Uint8Array,
+): { next: Int32Array; prev: Int32Array; head: number } {
   const n = ops.length;
   const head = 2 * n;
   const next = new Int32Array(2 * n + 1);

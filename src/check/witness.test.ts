@@ -25,11 +25,21 @@ function mediumHistory(prng: Prng, count: number): Operation[] {
     const value = prng.chance(0.2) ? prng.pick(["a", "b"]) : `v${i}`;
     const r = prng.next();
     const op: KvOp =
-      r < 0.45 ? get() : r < 0.75 ? put(value) : r < 0.82 ? del() : cas(prng.chance(0.3) ? null : `v${prng.int(0, i + 1)}`, value);
+      r < 0.45
+        ? get()
+        : r < 0.75
+          ? put(value)
+          : r < 0.82
+            ? del()
+            : cas(prng.chance(0.3) ? null : `v${prng.int(0, i + 1)}`, value);
     const o = prng.next();
     const outcome: Outcome = o < 0.85 ? "ok" : o < 0.95 ? "unknown" : "fail";
     const appliedAt =
-      outcome === "ok" ? between(prng, invokedAt, completedAt) : outcome === "unknown" && prng.chance(0.6) ? between(prng, invokedAt, completedAt + 30) : undefined;
+      outcome === "ok"
+        ? between(prng, invokedAt, completedAt)
+        : outcome === "unknown" && prng.chance(0.6)
+          ? between(prng, invokedAt, completedAt + 30)
+          : undefined;
     planned.push({ client, key: "k", op, invokedAt, completedAt, outcome, appliedAt });
   }
   return simulate(planned);
@@ -50,7 +60,11 @@ test("the witness's cuts keep linearizable histories linearizable (so they never
       // A window from any time: linearizable from some state (the one the key held then).
       const from = prng.int(0, end + 1);
       const window = windowFrom(cut, from);
-      assert.equal(violates(window.ops, { from, budget: { left: 10_000_000 } }), false, `round ${round}: window from ${from}`);
+      assert.equal(
+        violates(window.ops, { from, budget: { left: 10_000_000 } }),
+        false,
+        `round ${round}: window from ${from}`,
+      );
       windows++;
     }
   }
@@ -72,11 +86,16 @@ test("medium histories with one corrupted read: small sound witnesses, from wind
     found++;
     // Unknown operations that could explain the read belong to the witness: it must refute them too.
     const known = result.witness.filter((o) => o.outcome === "ok").length;
-    assert.ok(known <= 6 && result.witness.length <= 16, `round ${round}: witness of ${result.witness.length}\n${result.explanation}`);
+    assert.ok(
+      known <= 6 && result.witness.length <= 16,
+      `round ${round}: witness of ${result.witness.length}\n${result.explanation}`,
+    );
     // The witness as the checker reads it (weakened operations unknown) is a violation from every
     // initial state when it starts at a window, and from the absent state otherwise.
     const weakened = new Set(result.weakened);
-    const asRead = result.witness.map((o): Operation => (weakened.has(o) ? { ...o, outcome: "unknown", completedAt: Infinity } : o));
+    const asRead = result.witness.map((o): Operation =>
+      weakened.has(o) ? { ...o, outcome: "unknown", completedAt: Infinity } : o,
+    );
     const prepared: Prepared[] = prepareKey(asRead);
     assert.ok(violates(prepared, { from: result.witnessFrom, budget: { left: 10_000_000 } }), result.explanation);
     if (result.witnessFrom !== -Infinity) fromWindow++;

@@ -166,7 +166,7 @@ function shrink(
   while (chunk * 2 <= current.length / 2) chunk *= 2;
   for (;;) {
     let changed = false;
-    for (let start = 0; start < current.length && options.budget.left > 0; ) {
+    for (let start = 0; start < current.length && options.budget.left > 0;) {
       const end = Math.min(start + chunk, current.length);
       const rest = current.slice(0, start).concat(current.slice(end));
       const more = dropped.concat(current.slice(start, end));

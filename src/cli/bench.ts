@@ -74,13 +74,21 @@ export async function runBench(options: BenchOptions, hooks: BenchHooks = {}): P
     ops: benchOps.reduce((n, op) => n + byOp[op].ops, 0),
     errors: benchOps.reduce((n, op) => n + byOp[op].errors, 0),
   });
-  const ticker = hooks.onTick === undefined ? undefined : setInterval(() => hooks.onTick?.(progress()), hooks.tickMs ?? 1000);
+  const ticker =
+    hooks.onTick === undefined ? undefined : setInterval(() => hooks.onTick?.(progress()), hooks.tickMs ?? 1000);
 
   const loop = async (): Promise<void> => {
-    const client = new RaftkvClient({ endpoints: options.endpoints, transport, timeoutMs: options.timeoutMs, writesInFlightMax: 1 });
+    const client = new RaftkvClient({
+      endpoints: options.endpoints,
+      transport,
+      timeoutMs: options.timeoutMs,
+      writesInFlightMax: 1,
+    });
     while (running()) {
       const op = pick();
-      const key = `bench/${Math.floor(Math.random() * options.keys).toString().padStart(keyWidth, "0")}`;
+      const key = `bench/${Math.floor(Math.random() * options.keys)
+        .toString()
+        .padStart(keyWidth, "0")}`;
       const stats = byOp[op];
       const began = performance.now();
       try {
@@ -197,7 +205,8 @@ export function benchTable(result: BenchResult): string {
     "",
     table(["OP", "OPS", "OPS/S", "ERRORS", "P50_MS", "P90_MS", "P99_MS", "P99.9_MS", "MAX_MS"], rows),
   ];
-  if (options.mix.cas > 0) lines.push("", `cas: ${result.byOp.cas.casFailed} of ${result.byOp.cas.ops} compares did not hold`);
+  if (options.mix.cas > 0)
+    lines.push("", `cas: ${result.byOp.cas.casFailed} of ${result.byOp.cas.ops} compares did not hold`);
   const codes = Object.entries(result.errorCodes);
   if (codes.length > 0) lines.push("", `errors: ${codes.map(([code, n]) => `${code}=${n}`).join(" ")}`);
   return lines.join("\n");

@@ -56,7 +56,11 @@ export function addClientOptions(command: Command): Command {
         .default(defaultEndpoints, defaultEndpoints.join(",")),
     )
     .addOption(envOption("--json", "print machine-readable JSON", "RAFTKV_JSON"))
-    .addOption(envOption("--timeout <duration>", "give up on a request after this long", "RAFTKV_TIMEOUT").argParser(parseDuration).default(5000, "5s"));
+    .addOption(
+      envOption("--timeout <duration>", "give up on a request after this long", "RAFTKV_TIMEOUT")
+        .argParser(parseDuration)
+        .default(5000, "5s"),
+    );
 }
 
 /**
@@ -70,7 +74,10 @@ export function fixBooleanEnv(command: Command): void {
       try {
         command.setOptionValueWithSource(name, parseEnvFlag(option.envVar, process.env[option.envVar] ?? ""), "env");
       } catch (error) {
-        command.error(`error: ${error instanceof Error ? error.message : String(error)}`, { exitCode: exitCodes.usage, code: "raftkv.env" });
+        command.error(`error: ${error instanceof Error ? error.message : String(error)}`, {
+          exitCode: exitCodes.usage,
+          code: "raftkv.env",
+        });
       }
     }
   }

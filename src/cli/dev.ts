@@ -14,7 +14,12 @@ export async function dev(args: readonly string[], io: CliIo): Promise<void> {
   try {
     ({ values } = parseArgs({
       args: [...args],
-      options: { nodes: { type: "string" }, data: { type: "string" }, "base-port": { type: "string" }, help: { type: "boolean" } },
+      options: {
+        nodes: { type: "string" },
+        data: { type: "string" },
+        "base-port": { type: "string" },
+        help: { type: "boolean" },
+      },
       strict: true,
     }));
   } catch (error) {
@@ -25,9 +30,11 @@ export async function dev(args: readonly string[], io: CliIo): Promise<void> {
     return;
   }
   const count = Number(values.nodes ?? process.env.RAFTKV_NODES ?? "3");
-  if (!Number.isSafeInteger(count) || count < 1 || count > 9) throw new CliFailure(exitCodes.usage, "raftkv dev: --nodes must be between 1 and 9");
+  if (!Number.isSafeInteger(count) || count < 1 || count > 9)
+    throw new CliFailure(exitCodes.usage, "raftkv dev: --nodes must be between 1 and 9");
   const basePort = Number(values["base-port"] ?? process.env.RAFTKV_BASE_PORT ?? "7001");
-  if (!Number.isSafeInteger(basePort) || basePort < 1024 || basePort > 65535 - 1000 - count) throw new CliFailure(exitCodes.usage, "raftkv dev: bad --base-port");
+  if (!Number.isSafeInteger(basePort) || basePort < 1024 || basePort > 65535 - 1000 - count)
+    throw new CliFailure(exitCodes.usage, "raftkv dev: bad --base-port");
   const dataRoot = values.data ?? process.env.RAFTKV_DATA ?? "./raftkv-data";
   const names = Array.from({ length: count }, (_, k) => `n${k + 1}`);
   const peerAddr = (k: number): string => `127.0.0.1:${basePort + k}`;
@@ -37,7 +44,20 @@ export async function dev(args: readonly string[], io: CliIo): Promise<void> {
   const children: ChildProcess[] = names.map((name, k) => {
     const child = spawn(
       process.execPath,
-      [script, "serve", "--id", name, "--data", join(dataRoot, name), "--listen-peer", peerAddr(k), "--listen-client", clientAddr(k), "--initial-cluster", cluster],
+      [
+        script,
+        "serve",
+        "--id",
+        name,
+        "--data",
+        join(dataRoot, name),
+        "--listen-peer",
+        peerAddr(k),
+        "--listen-client",
+        clientAddr(k),
+        "--initial-cluster",
+        cluster,
+      ],
       { stdio: ["ignore", "pipe", "pipe"] },
     );
     const prefix = (stream: NodeJS.ReadableStream, out: CliIo["stdout"]): void => {
@@ -61,7 +81,9 @@ export async function dev(args: readonly string[], io: CliIo): Promise<void> {
       `       npx raftkv get hello --endpoints ${endpoints}\n` +
       `  Ctrl-C stops the cluster.\n`,
   );
-  const exits = children.map((child) => new Promise<number>((resolve) => child.on("exit", (code) => resolve(code ?? 1))));
+  const exits = children.map(
+    (child) => new Promise<number>((resolve) => child.on("exit", (code) => resolve(code ?? 1))),
+  );
   const stop = (): void => {
     for (const child of children) child.kill("SIGTERM");
   };
@@ -70,7 +92,8 @@ export async function dev(args: readonly string[], io: CliIo): Promise<void> {
   const codes = await Promise.all(exits);
   process.off("SIGINT", stop);
   process.off("SIGTERM", stop);
-  if (codes.some((code) => code !== 0)) throw new CliFailure(exitCodes.failed, `raftkv dev: members exited with ${codes.join(", ")}`);
+  if (codes.some((code) => code !== 0))
+    throw new CliFailure(exitCodes.failed, `raftkv dev: members exited with ${codes.join(", ")}`);
 }
 
 const logFieldsShown = new Set(["level", "time", "node", "term", "msg", "pid", "hostname"]);

@@ -1,7 +1,15 @@
 import assert from "node:assert/strict";
 import { test } from "node:test";
 import { Prng } from "../util/prng.js";
-import { createHistogram, histogramRelativeErrorMax, histogramValueMax, mean, merge, quantile, record } from "./histogram.js";
+import {
+  createHistogram,
+  histogramRelativeErrorMax,
+  histogramValueMax,
+  mean,
+  merge,
+  quantile,
+  record,
+} from "./histogram.js";
 
 const quantiles = [0, 0.001, 0.1, 0.25, 0.5, 0.75, 0.9, 0.99, 0.999, 0.9999, 1];
 
@@ -18,7 +26,10 @@ function checkAgainstExact(values: number[], what: string): void {
     const exact = exactQuantile(sorted, q);
     const approx = quantile(histogram, q);
     const error = exact === 0 ? approx : Math.abs(approx - exact) / exact;
-    assert.ok(error <= histogramRelativeErrorMax, `${what}: q=${q} exact ${exact} approx ${approx} (relative error ${error})`);
+    assert.ok(
+      error <= histogramRelativeErrorMax,
+      `${what}: q=${q} exact ${exact} approx ${approx} (relative error ${error})`,
+    );
     assert.ok(error <= 0.01);
   }
   assert.equal(histogram.count, values.length);

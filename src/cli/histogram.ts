@@ -53,7 +53,8 @@ function bucketRange(index: number): { lowest: number; width: number } {
 }
 
 export function record(histogram: Histogram, value: number): void {
-  if (!Number.isSafeInteger(value) || value < 0) throw new RangeError(`a histogram value must be a non-negative integer, got ${value}`);
+  if (!Number.isSafeInteger(value) || value < 0)
+    throw new RangeError(`a histogram value must be a non-negative integer, got ${value}`);
   const index = bucketOf(Math.min(value, histogramValueMax));
   histogram.counts[index] = (histogram.counts[index] ?? 0) + 1;
   histogram.count++;

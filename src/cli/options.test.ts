@@ -1,6 +1,13 @@
 import assert from "node:assert/strict";
 import { test } from "node:test";
-import { integerParser, parseConsistency, parseDuration, parseEndpointList, parseEnvFlag, parseMix } from "./options.js";
+import {
+  integerParser,
+  parseConsistency,
+  parseDuration,
+  parseEndpointList,
+  parseEnvFlag,
+  parseMix,
+} from "./options.js";
 
 test("durations: units, combinations and decimals", () => {
   const cases: [string, number][] = [
@@ -18,7 +25,11 @@ test("durations: units, combinations and decimals", () => {
 test("bad durations say what is expected", () => {
   assert.throws(() => parseDuration("30"), /"30" has no unit: write e.g. 30s or 30ms/);
   for (const text of ["", "abc", "-5s", "5 s", "10d", "s", "1.s", "5sec"]) {
-    assert.throws(() => parseDuration(text), /is not a duration: use a number and a unit ms, s, m or h/, JSON.stringify(text));
+    assert.throws(
+      () => parseDuration(text),
+      /is not a duration: use a number and a unit ms, s, m or h/,
+      JSON.stringify(text),
+    );
   }
   assert.throws(() => parseDuration("0s"), /zero/);
   assert.throws(() => parseDuration("169h"), /maximum of 7 days/);
@@ -43,8 +54,13 @@ test("bad mixes name the problem", () => {
 test("integers, endpoints, consistency and boolean environment values", () => {
   const clients = integerParser(1, 10_000);
   assert.equal(clients("64"), 64);
-  for (const bad of ["0", "10001", "1.5", "-1", "abc", "", "1e3"]) assert.throws(() => clients(bad), /expected an integer from 1 to 10000/, bad);
-  assert.deepEqual(parseEndpointList("127.0.0.1:8001, localhost:8002,http://[::1]:8003"), ["127.0.0.1:8001", "localhost:8002", "[::1]:8003"]);
+  for (const bad of ["0", "10001", "1.5", "-1", "abc", "", "1e3"])
+    assert.throws(() => clients(bad), /expected an integer from 1 to 10000/, bad);
+  assert.deepEqual(parseEndpointList("127.0.0.1:8001, localhost:8002,http://[::1]:8003"), [
+    "127.0.0.1:8001",
+    "localhost:8002",
+    "[::1]:8003",
+  ]);
   assert.throws(() => parseEndpointList("127.0.0.1"), /bad endpoint "127.0.0.1": expected host:port/);
   assert.throws(() => parseEndpointList("a:99999"), /bad endpoint/);
   assert.throws(() => parseEndpointList(","), /no endpoints/);

@@ -17,10 +17,13 @@ export function parseDuration(text: string): number {
     throw new InvalidArgumentError(`"${text}" has no unit: write e.g. ${trimmed}s or ${trimmed}ms.`);
   }
   if (!durationPattern.test(trimmed)) {
-    throw new InvalidArgumentError(`"${text}" is not a duration: use a number and a unit ms, s, m or h (e.g. 30s, 500ms, 2m, 1m30s).`);
+    throw new InvalidArgumentError(
+      `"${text}" is not a duration: use a number and a unit ms, s, m or h (e.g. 30s, 500ms, 2m, 1m30s).`,
+    );
   }
   let ms = 0;
-  for (const [, amount, unit] of trimmed.matchAll(durationPart)) ms += Number(amount) * (durationUnitsMs[unit ?? ""] ?? 0);
+  for (const [, amount, unit] of trimmed.matchAll(durationPart))
+    ms += Number(amount) * (durationUnitsMs[unit ?? ""] ?? 0);
   if (!(ms > 0)) throw new InvalidArgumentError(`"${text}" is zero: a duration must be positive.`);
   if (ms > 7 * 24 * 3_600_000) throw new InvalidArgumentError(`"${text}" is longer than the maximum of 7 days.`);
   return ms;
@@ -66,12 +69,14 @@ export function parseMix(text: string): Mix {
     const match = /^([a-z]+)=(\d+(?:\.\d+)?)$/.exec(part);
     const op = benchOps.find((o) => o === match?.[1]);
     if (match === null) throw new InvalidArgumentError(`"${part}" is not op=weight (e.g. put=1,get=9,cas=0).`);
-    if (op === undefined) throw new InvalidArgumentError(`unknown op "${match[1]}": the ops are ${benchOps.join(", ")}.`);
+    if (op === undefined)
+      throw new InvalidArgumentError(`unknown op "${match[1]}": the ops are ${benchOps.join(", ")}.`);
     if (seen.has(op)) throw new InvalidArgumentError(`"${op}" is given twice.`);
     seen.add(op);
     mix[op] = Number(match[2]);
   }
-  if (benchOps.every((op) => mix[op] === 0)) throw new InvalidArgumentError("every weight is 0: give at least one op a positive weight.");
+  if (benchOps.every((op) => mix[op] === 0))
+    throw new InvalidArgumentError("every weight is 0: give at least one op a positive weight.");
   return mix;
 }
 
@@ -87,5 +92,7 @@ export function parseEnvFlag(name: string, value: string): boolean {
   const normalized = value.trim().toLowerCase();
   if (truthy.has(normalized)) return true;
   if (falsy.has(normalized)) return false;
-  throw new InvalidArgumentError(`environment variable ${name}="${value}" is not a boolean: use 1/true/yes/on or 0/false/no/off.`);
+  throw new InvalidArgumentError(
+    `environment variable ${name}="${value}" is not a boolean: use 1/true/yes/on or 0/false/no/off.`,
+  );
 }

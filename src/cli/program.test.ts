@@ -14,7 +14,10 @@ interface Run {
 function captured(isTTY = false): { io: CliIo; out: () => string; err: () => string } {
   const out: Buffer[] = [];
   const err: Buffer[] = [];
-  const sink = (into: Buffer[], tty: boolean) => ({ write: (chunk: string | Uint8Array) => into.push(Buffer.from(chunk)), isTTY: tty });
+  const sink = (into: Buffer[], tty: boolean) => ({
+    write: (chunk: string | Uint8Array) => into.push(Buffer.from(chunk)),
+    isTTY: tty,
+  });
   return {
     io: { stdout: sink(out, false), stderr: sink(err, isTTY) },
     out: () => Buffer.concat(out).toString(),
@@ -73,7 +76,11 @@ describe("raftkv against a fake node", () => {
   test("cas: success, and exit 1 naming the current value when the compare fails", async () => {
     await run("put", "c", "old", ...ep);
     assert.match((await run("cas", "c", "old", "new", ...ep)).out, /^OK \(revision \d+\)\n$/);
-    assert.deepEqual(await run("cas", "c", "old", "newer", ...ep), { code: 1, out: "", err: 'error: compare failed: c holds "new"\n' });
+    assert.deepEqual(await run("cas", "c", "old", "newer", ...ep), {
+      code: 1,
+      out: "",
+      err: 'error: compare failed: c holds "new"\n',
+    });
     const json = await run("cas", "c", "old", "newer", "--json", ...ep);
     assert.equal(json.code, 1);
     assert.equal(JSON.parse(json.out).current.value, "new");
@@ -87,7 +94,10 @@ describe("raftkv against a fake node", () => {
     assert.match(limited.err, /more keys/);
     const json = JSON.parse((await run("range", "--prefix", "r/", "--json", ...ep)).out);
     assert.deepEqual([json.kvs.length, json.more], [3, false]);
-    assertUsageError(await run("range", "--prefix", "r/", "--from", "a", ...ep), /--prefix cannot be combined with --from\/--to/);
+    assertUsageError(
+      await run("range", "--prefix", "r/", "--from", "a", ...ep),
+      /--prefix cannot be combined with --from\/--to/,
+    );
   });
 
   test("status per endpoint (a dead one is a row, not a failure), members and membership changes", async () => {
@@ -98,13 +108,23 @@ describe("raftkv against a fake node", () => {
     assert.match(status.out, /n1 +leader +3 +n1/);
     assert.match(status.out, new RegExp(`${dead} +- +unreachable \\(unavailable\\)`));
     const rows = JSON.parse((await run("status", "--json", "--endpoints", `${server.label},${dead}`)).out);
-    assert.deepEqual(rows.map((r: { endpoint: string }) => r.endpoint), [server.label, dead]);
+    assert.deepEqual(
+      rows.map((r: { endpoint: string }) => r.endpoint),
+      [server.label, dead],
+    );
     assert.equal((await run("status", "--endpoints", dead)).code, 1, "no node answered");
     assert.match((await run("members", ...ep)).out, /n1 +127\.0\.0\.1:7001 +voter/);
-    assert.match((await run("member", "add", "n5", "127.0.0.1:7005", "--learner", ...ep)).out, /n5 +127\.0\.0\.1:7005 +learner/);
+    assert.match(
+      (await run("member", "add", "n5", "127.0.0.1:7005", "--learner", ...ep)).out,
+      /n5 +127\.0\.0\.1:7005 +learner/,
+    );
     assert.match((await run("member", "promote", "n5", ...ep)).out, /n5 +127\.0\.0\.1:7005 +voter/);
     assert.deepEqual(JSON.parse((await run("member", "remove", "n5", "--json", ...ep)).out).members.length, 1);
-    assert.deepEqual(await run("member", "remove", "n5", ...ep), { code: 1, out: "", err: "error: no such member (unknown_member)\n" });
+    assert.deepEqual(await run("member", "remove", "n5", ...ep), {
+      code: 1,
+      out: "",
+      err: "error: no such member (unknown_member)\n",
+    });
     assert.deepEqual(await run("transfer-leader", "n1", ...ep), { code: 0, out: "leader is now n1\n", err: "" });
   });
 
@@ -112,13 +132,26 @@ describe("raftkv against a fake node", () => {
     await withEnv({ RAFTKV_ENDPOINTS: server.label }, async () => {
       assert.equal((await run("put", "e", "1")).code, 0);
       assert.equal((await run("get", "e")).out, "1\n");
-      assert.equal((await run("get", "e", "--endpoints", await deadEndpoint(), "--timeout", "200ms")).code, 1, "the flag wins");
+      assert.equal(
+        (await run("get", "e", "--endpoints", await deadEndpoint(), "--timeout", "200ms")).code,
+        1,
+        "the flag wins",
+      );
     });
-    await withEnv({ RAFTKV_ENDPOINTS: server.label, RAFTKV_JSON: "0" }, async () => assert.equal((await run("get", "e")).out, "1\n"));
-    await withEnv({ RAFTKV_ENDPOINTS: server.label, RAFTKV_JSON: "true" }, async () => assert.equal(JSON.parse((await run("get", "e")).out).value, "1"));
-    await withEnv({ RAFTKV_JSON: "maybe" }, async () => assertUsageError(await run("get", "e", ...ep), /RAFTKV_JSON="maybe" is not a boolean/));
+    await withEnv({ RAFTKV_ENDPOINTS: server.label, RAFTKV_JSON: "0" }, async () =>
+      assert.equal((await run("get", "e")).out, "1\n"),
+    );
+    await withEnv({ RAFTKV_ENDPOINTS: server.label, RAFTKV_JSON: "true" }, async () =>
+      assert.equal(JSON.parse((await run("get", "e")).out).value, "1"),
+    );
+    await withEnv({ RAFTKV_JSON: "maybe" }, async () =>
+      assertUsageError(await run("get", "e", ...ep), /RAFTKV_JSON="maybe" is not a boolean/),
+    );
     await withEnv({ RAFTKV_DURATION: "abc" }, async () =>
-      assertUsageError(await run("bench", ...ep), /option '--duration <duration>' value 'abc' from env 'RAFTKV_DURATION' is invalid\. "abc" is not a duration/),
+      assertUsageError(
+        await run("bench", ...ep),
+        /option '--duration <duration>' value 'abc' from env 'RAFTKV_DURATION' is invalid\. "abc" is not a duration/,
+      ),
     );
   });
 
@@ -134,7 +167,21 @@ describe("raftkv against a fake node", () => {
   });
 
   test("bench runs the mix and reports a table, or JSON", async () => {
-    const json = await run("bench", ...ep, "--duration", "400ms", "--clients", "3", "--mix", "put=1,get=1,cas=1", "--keys", "10", "--value-size", "16", "--json");
+    const json = await run(
+      "bench",
+      ...ep,
+      "--duration",
+      "400ms",
+      "--clients",
+      "3",
+      "--mix",
+      "put=1,get=1,cas=1",
+      "--keys",
+      "10",
+      "--value-size",
+      "16",
+      "--json",
+    );
     assert.equal(json.code, 0, json.err);
     const result = JSON.parse(json.out);
     assert.ok(result.ops > 0 && result.errors === 0 && result.throughput > 0);
@@ -143,7 +190,10 @@ describe("raftkv against a fake node", () => {
     assert.ok(result.latencyMs.p50 <= result.latencyMs.p99 && result.latencyMs.p99 <= result.latencyMs.max);
     const table = await run("bench", ...ep, "--duration", "200ms", "--clients", "2");
     assert.equal(table.code, 0, table.err);
-    assert.match(table.out, /^raftkv bench: 2 clients, .* mix put=1,get=0,cas=0, linearizable reads\n\nOP +OPS +OPS\/S +ERRORS +P50_MS +P90_MS +P99_MS +P99\.9_MS +MAX_MS\nput +\d+/);
+    assert.match(
+      table.out,
+      /^raftkv bench: 2 clients, .* mix put=1,get=0,cas=0, linearizable reads\n\nOP +OPS +OPS\/S +ERRORS +P50_MS +P90_MS +P99_MS +P99\.9_MS +MAX_MS\nput +\d+/,
+    );
   });
 });
 
@@ -193,7 +243,11 @@ describe("bad usage: one stderr line and exit status 2", () => {
       out: "",
       err: 'error: raftkv serve: --initial-cluster entries are NAME=HOST:PORT, got "n1"\n',
     });
-    assert.deepEqual(await run("dev", "--nodes", "0"), { code: 2, out: "", err: "error: raftkv dev: --nodes must be between 1 and 9\n" });
+    assert.deepEqual(await run("dev", "--nodes", "0"), {
+      code: 2,
+      out: "",
+      err: "error: raftkv dev: --nodes must be between 1 and 9\n",
+    });
     assert.match((await run("serve", "--help")).out, /^usage: raftkv serve/);
   });
 });
@@ -204,12 +258,18 @@ test("progress: a bar redrawn in place on a terminal, plain lines otherwise", ()
   assert.equal(bar.tickMs, 250);
   bar.onTick({ elapsedMs: 5000, ops: 1000, errors: 2 });
   bar.done();
-  assert.equal(tty.err(), `\r[${"#".repeat(15)}${".".repeat(15)}]  50%  5.0s/10.0s  1000 ops  200 ops/s  2 errors\x1b[K\r\x1b[K`);
+  assert.equal(
+    tty.err(),
+    `\r[${"#".repeat(15)}${".".repeat(15)}]  50%  5.0s/10.0s  1000 ops  200 ops/s  2 errors\x1b[K\r\x1b[K`,
+  );
   const log = captured(false);
   const lines = progressReporter(log.io.stderr, 10_000);
   assert.equal(lines.tickMs, 5000);
   lines.onTick({ elapsedMs: 5000, ops: 1000, errors: 0 });
   lines.onTick({ elapsedMs: 10_000, ops: 3000, errors: 0 });
   lines.done();
-  assert.equal(log.err(), "bench: 5.0s/10.0s  1000 ops  200 ops/s  0 errors\nbench: 10.0s/10.0s  3000 ops  400 ops/s  0 errors\n");
+  assert.equal(
+    log.err(),
+    "bench: 5.0s/10.0s  1000 ops  200 ops/s  0 errors\nbench: 10.0s/10.0s  3000 ops  400 ops/s  0 errors\n",
+  );
 });

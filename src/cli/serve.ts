@@ -17,14 +17,21 @@ export async function serve(args: readonly string[], io: CliIo): Promise<void> {
   // Set once created: log lines carry its term, the observer names members through it.
   const member: { node?: Node } = {};
   // JSON lines on stdout, each with the member's name and its term; stderr keeps the one-line refusal.
-  const log = createLogger({ node: settings.id, level: settings.logLevel, destination: io.stdout, term: () => member.node?.raft.status().term });
+  const log = createLogger({
+    node: settings.id,
+    level: settings.logLevel,
+    destination: io.stdout,
+    term: () => member.node?.raft.status().term,
+  });
   const refuse = (exitCode: number, reason: string): CliFailure => {
     log.fatal({ reason }, `refusing to start: ${reason}`);
     return new CliFailure(exitCode, `raftkv serve: ${reason}`);
   };
-  if (settings.electionTimeoutMs <= settings.heartbeatMs) throw refuse(exitCodes.usage, "--election-timeout-ms must exceed --heartbeat-ms");
+  if (settings.electionTimeoutMs <= settings.heartbeatMs)
+    throw refuse(exitCodes.usage, "--election-timeout-ms must exceed --heartbeat-ms");
   const client = parseAddress(settings.listenClient);
-  if (client === undefined) throw refuse(exitCodes.usage, `invalid --listen-client ${JSON.stringify(settings.listenClient)}`);
+  if (client === undefined)
+    throw refuse(exitCodes.usage, `invalid --listen-client ${JSON.stringify(settings.listenClient)}`);
   const kv = new KvStore();
   const metrics = new Metrics();
   const activity = new Activity();
@@ -40,10 +47,15 @@ export async function serve(args: readonly string[], io: CliIo): Promise<void> {
     electionTimeoutMs: settings.electionTimeoutMs,
     heartbeatMs: settings.heartbeatMs,
     snapshotEntries: settings.snapshotEntries,
-    observer: combineObservers(metrics.observer(), activity.observer(), logObserver(log, () => member.node), {
-      // The log can no longer be written: serving on would risk acknowledging what is not durable.
-      fatal: () => stop(),
-    }),
+    observer: combineObservers(
+      metrics.observer(),
+      activity.observer(),
+      logObserver(log, () => member.node),
+      {
+        // The log can no longer be written: serving on would risk acknowledging what is not durable.
+        fatal: () => stop(),
+      },
+    ),
     onWarning: (text) => log.warn(text),
   });
   if (!created.ok) throw refuse(exitCodes.failed, created.error);
@@ -57,7 +69,10 @@ export async function serve(args: readonly string[], io: CliIo): Promise<void> {
     throw refuse(exitCodes.failed, error instanceof Error ? error.message : String(error));
   }
   const clientUrl = `http://${server.address.host}:${server.address.port}`;
-  log.info({ peerAddr: settings.listenPeer, clientUrl, dataDir: settings.data }, `peers on ${settings.listenPeer}, clients on ${clientUrl} (dashboard at /)`);
+  log.info(
+    { peerAddr: settings.listenPeer, clientUrl, dataDir: settings.data },
+    `peers on ${settings.listenPeer}, clients on ${clientUrl} (dashboard at /)`,
+  );
   const peerWatch = watchPeers(log, node);
   const onSignal = (signal: NodeJS.Signals): void => {
     log.info({ signal }, `${signal}: stopping (finishing in-flight writes)`);

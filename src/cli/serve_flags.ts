@@ -49,7 +49,8 @@ function envName(flag: string): string {
 
 function positiveInteger(flag: string, text: string): number {
   const n = Number(text);
-  if (!/^\d+$/.test(text) || !Number.isSafeInteger(n) || n < 1) throw usage(`--${flag} must be a positive integer, got ${JSON.stringify(text)}`);
+  if (!/^\d+$/.test(text) || !Number.isSafeInteger(n) || n < 1)
+    throw usage(`--${flag} must be a positive integer, got ${JSON.stringify(text)}`);
   return n;
 }
 
@@ -57,7 +58,8 @@ export function parseInitialCluster(text: string): Record<string, string> {
   const members: Record<string, string> = {};
   for (const part of text.split(",")) {
     const eq = part.indexOf("=");
-    if (eq <= 0 || eq === part.length - 1) throw usage(`--initial-cluster entries are NAME=HOST:PORT, got ${JSON.stringify(part)}`);
+    if (eq <= 0 || eq === part.length - 1)
+      throw usage(`--initial-cluster entries are NAME=HOST:PORT, got ${JSON.stringify(part)}`);
     const name = part.slice(0, eq);
     if (members[name] !== undefined) throw usage(`--initial-cluster names ${name} twice`);
     members[name] = part.slice(eq + 1);
@@ -84,7 +86,8 @@ export function parseServeFlags(args: readonly string[], env: NodeJS.ProcessEnv)
   const join = parsed.values.join === true || joinEnv === "1" || joinEnv === "true";
   const cluster = value("initial-cluster");
   const logLevel = value("log-level") ?? "info";
-  if (!isLogLevel(logLevel)) throw usage(`--log-level must be one of ${logLevels.join(", ")}, got ${JSON.stringify(logLevel)}`);
+  if (!isLogLevel(logLevel))
+    throw usage(`--log-level must be one of ${logLevels.join(", ")}, got ${JSON.stringify(logLevel)}`);
   return {
     id,
     data: value("data") ?? `./raftkv-data/${id}`,

@@ -17,8 +17,10 @@ for (const [name, makeTransport] of transports) {
       servers.push(s);
       return s;
     };
-    const client = (endpoints: string[], options: { timeoutMs?: number; writesInFlightMax?: number } = {}): RaftkvClient =>
-      new RaftkvClient({ endpoints, transport, timeoutMs: options.timeoutMs ?? 3000, ...options });
+    const client = (
+      endpoints: string[],
+      options: { timeoutMs?: number; writesInFlightMax?: number } = {},
+    ): RaftkvClient => new RaftkvClient({ endpoints, transport, timeoutMs: options.timeoutMs ?? 3000, ...options });
 
     before(() => {
       transport = makeTransport();
@@ -53,7 +55,10 @@ for (const [name, makeTransport] of transports) {
       assert.deepEqual(kv?.value, value);
       assert.deepEqual(kv?.key, key);
       const range = await c.range({ prefix: Uint8Array.from([0xff, 0x00]) });
-      assert.deepEqual(range.kvs.map((x) => [...x.value]), [[...value]]);
+      assert.deepEqual(
+        range.kvs.map((x) => [...x.value]),
+        [[...value]],
+      );
       const cas = await c.cas(key, value, Uint8Array.from([0x80]));
       assert.equal(cas.succeeded, true);
       assert.deepEqual((await c.get(key))?.value, Uint8Array.from([0x80]));
@@ -132,11 +137,18 @@ for (const [name, makeTransport] of transports) {
       assert.equal(new Set(s.requests.map((r) => r.seq)).size, 1);
       s.faults.length = 0;
       s.unavailable = "not_ready";
-      await assert.rejects(c.put("k", "v"), (e: unknown) => e instanceof RaftkvError && e.code === "unavailable" && /not_ready/.test(e.message));
+      await assert.rejects(
+        c.put("k", "v"),
+        (e: unknown) => e instanceof RaftkvError && e.code === "unavailable" && /not_ready/.test(e.message),
+      );
       s.unavailable = undefined;
       s.faults.push("504", "504", "504", "504");
       await assert.rejects(c.get("k"), { code: "unavailable" }, "a read is never unknown");
-      const nobody = new RaftkvClient({ endpoints: [await deadEndpoint(), await deadEndpoint()], transport, timeoutMs: 300 });
+      const nobody = new RaftkvClient({
+        endpoints: [await deadEndpoint(), await deadEndpoint()],
+        transport,
+        timeoutMs: 300,
+      });
       await assert.rejects(nobody.put("k", "v"), { code: "unavailable" }, "refused connections are definite");
     });
 
@@ -153,8 +165,14 @@ for (const [name, makeTransport] of transports) {
       const s = await server();
       const c = client([s.label]);
       for (const k of ["a", "b/1", "b/2", "b/3", "c"]) await c.put(k, k.toUpperCase());
-      assert.deepEqual((await c.range({ prefix: "b/" })).kvs.map((kv) => kv.text), ["B/1", "B/2", "B/3"]);
-      assert.deepEqual((await c.range({ from: "b/2", to: "c" })).kvs.map((kv) => kv.keyText), ["b/2", "b/3"]);
+      assert.deepEqual(
+        (await c.range({ prefix: "b/" })).kvs.map((kv) => kv.text),
+        ["B/1", "B/2", "B/3"],
+      );
+      assert.deepEqual(
+        (await c.range({ from: "b/2", to: "c" })).kvs.map((kv) => kv.keyText),
+        ["b/2", "b/3"],
+      );
       const limited = await c.range({ from: "a" }, { limit: 2 });
       assert.deepEqual([limited.kvs.length, limited.more, limited.revision], [2, true, 5]);
     });
@@ -165,11 +183,18 @@ for (const [name, makeTransport] of transports) {
       await c.put("k", "v1");
       const result = await c.txn({
         compare: [{ key: "k", modRevision: 1 }],
-        success: [{ type: "put", key: "k2", value: "x" }, { type: "get", key: "k" }, { type: "delete", key: "k" }],
+        success: [
+          { type: "put", key: "k2", value: "x" },
+          { type: "get", key: "k" },
+          { type: "delete", key: "k" },
+        ],
         failure: [],
       });
       assert.equal(result.succeeded, true);
-      assert.deepEqual(result.responses.map((r) => r.type), ["put", "get", "delete"]);
+      assert.deepEqual(
+        result.responses.map((r) => r.type),
+        ["put", "get", "delete"],
+      );
       const [, get, del] = result.responses;
       assert.equal(get?.type === "get" && get.kv?.text, "v1");
       assert.equal(del?.type === "delete" && del.deleted, true);
@@ -180,7 +205,10 @@ for (const [name, makeTransport] of transports) {
       const s = await server();
       const c = client([s.label]);
       const status = await c.status();
-      assert.deepEqual([status.id, status.role, status.leader, status.term, status.members.length], ["n1", "leader", "n1", 3, 1]);
+      assert.deepEqual(
+        [status.id, status.role, status.leader, status.term, status.members.length],
+        ["n1", "leader", "n1", 3, 1],
+      );
       assert.equal((await c.status({ endpoint: s.label })).id, "n1");
       await assert.rejects(c.status({ endpoint: await deadEndpoint() }), { code: "unavailable" });
       assert.deepEqual(await c.addMember("n4", "127.0.0.1:7004", { learner: true }), [
@@ -188,8 +216,14 @@ for (const [name, makeTransport] of transports) {
         { id: "n4", peerAddr: "127.0.0.1:7004", learner: true },
       ]);
       assert.equal((await c.promoteMember("n4")).find((m) => m.id === "n4")?.learner, false);
-      assert.deepEqual((await c.removeMember("n4")).map((m) => m.id), ["n1"]);
-      assert.deepEqual((await c.members()).map((m) => m.id), ["n1"]);
+      assert.deepEqual(
+        (await c.removeMember("n4")).map((m) => m.id),
+        ["n1"],
+      );
+      assert.deepEqual(
+        (await c.members()).map((m) => m.id),
+        ["n1"],
+      );
       await c.transferLeader("n1");
       const write = s.requests.find((r) => r.url === "/v1/members");
       assert.ok(write?.clientId !== undefined && write.seq !== undefined, "membership changes carry a session too");
@@ -199,7 +233,10 @@ for (const [name, makeTransport] of transports) {
       const s = await server();
       const c = client([s.label]);
       s.faults.push("garbage");
-      await assert.rejects(c.get("k"), (e: unknown) => e instanceof RaftkvError && e.code === "bad_response" && e.status === 200);
+      await assert.rejects(
+        c.get("k"),
+        (e: unknown) => e instanceof RaftkvError && e.code === "bad_response" && e.status === 200,
+      );
       s.faults.push("garbage");
       await assert.rejects(c.members(), { code: "bad_response" });
     });

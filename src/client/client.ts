@@ -96,7 +96,8 @@ const jsonBody = (value: unknown): Pick<Call, "body" | "contentType"> => ({
 });
 
 function checkCount(value: number, what: string, min: number): number {
-  if (!Number.isSafeInteger(value) || value < min) throw new RangeError(`${what} must be an integer ≥ ${min}, got ${value}`);
+  if (!Number.isSafeInteger(value) || value < min)
+    throw new RangeError(`${what} must be an integer ≥ ${min}, got ${value}`);
   return value;
 }
 
@@ -115,13 +116,21 @@ export class RaftkvClient {
   constructor(options: RaftkvClientOptions) {
     this.#endpoints = parseEndpoints(options.endpoints);
     this.#timeoutMs = checkCount(options.timeoutMs ?? clientDefaults.timeoutMs, "timeoutMs", 1);
-    this.#attemptTimeoutMs = checkCount(options.attemptTimeoutMs ?? clientDefaults.attemptTimeoutMs, "attemptTimeoutMs", 1);
+    this.#attemptTimeoutMs = checkCount(
+      options.attemptTimeoutMs ?? clientDefaults.attemptTimeoutMs,
+      "attemptTimeoutMs",
+      1,
+    );
     this.#retries = checkCount(options.retries ?? clientDefaults.retries, "retries", 0);
     this.#clientId = options.clientId ?? randomBytes(12).toString("base64url");
     if (!clientIdPattern.test(this.#clientId)) {
       throw new RangeError(`clientId must be 1 to 120 visible ASCII characters, got ${JSON.stringify(this.#clientId)}`);
     }
-    const writesInFlightMax = checkCount(options.writesInFlightMax ?? clientDefaults.writesInFlightMax, "writesInFlightMax", 1);
+    const writesInFlightMax = checkCount(
+      options.writesInFlightMax ?? clientDefaults.writesInFlightMax,
+      "writesInFlightMax",
+      1,
+    );
     this.#sessions = createSessionPool({ clientId: this.#clientId, writesInFlightMax });
     this.#transport = options.transport ?? nodeHttpTransport();
     this.#ownsTransport = options.transport === undefined;
@@ -141,7 +150,11 @@ export class RaftkvClient {
   put(key: Bytes, value: Bytes, options?: { ifRevision?: undefined }): Promise<PutResult>;
   put(key: Bytes, value: Bytes, options: { ifRevision: number }): Promise<CompareResult>;
   put(key: Bytes, value: Bytes, options: { ifRevision?: number | undefined }): Promise<PutResult | CompareResult>;
-  async put(key: Bytes, value: Bytes, options: { ifRevision?: number | undefined } = {}): Promise<PutResult | CompareResult> {
+  async put(
+    key: Bytes,
+    value: Bytes,
+    options: { ifRevision?: number | undefined } = {},
+  ): Promise<PutResult | CompareResult> {
     const ifRevision = options.ifRevision;
     const query = ifRevision === undefined ? "" : `&ifRevision=${checkCount(ifRevision, "ifRevision", 0)}`;
     const answer = await this.#send({
@@ -161,13 +174,21 @@ export class RaftkvClient {
   /** The key's value, or undefined when it does not exist. */
   async get(key: Bytes, options: { consistency?: Consistency } = {}): Promise<KeyValue | undefined> {
     const consistency = options.consistency === undefined ? "" : `&consistency=${options.consistency}`;
-    const answer = await this.#send({ method: "GET", path: `/v1/kv/${percentEncode(key)}?encoding=base64${consistency}`, write: false });
+    const answer = await this.#send({
+      method: "GET",
+      path: `/v1/kv/${percentEncode(key)}?encoding=base64${consistency}`,
+      write: false,
+    });
     if (answer.status === 404 && decodeError(answer.body)?.code === "not_found") return undefined;
     return this.#decode(this.#ok(answer), decodeKeyValue);
   }
 
   async delete(key: Bytes): Promise<DeleteResult> {
-    const answer = await this.#send({ method: "DELETE", path: `/v1/kv/${percentEncode(key)}?encoding=base64`, write: true });
+    const answer = await this.#send({
+      method: "DELETE",
+      path: `/v1/kv/${percentEncode(key)}?encoding=base64`,
+      write: true,
+    });
     return this.#decode(this.#ok(answer), decodeDelete);
   }
 
@@ -180,7 +201,9 @@ export class RaftkvClient {
     const answer = await this.#send({
       method: "POST",
       path: "/v1/txn?encoding=base64",
-      ...jsonBody(encodeTxn({ compare: [compare], success: [{ type: "put", key, value }], failure: [{ type: "get", key }] })),
+      ...jsonBody(
+        encodeTxn({ compare: [compare], success: [{ type: "put", key, value }], failure: [{ type: "get", key }] }),
+      ),
       write: true,
     });
     if (isCompareFailed(answer)) return { succeeded: false, current: this.#decode(answer, decodeCurrent) };
@@ -191,7 +214,10 @@ export class RaftkvClient {
   }
 
   /** Keys with a prefix, or in [from, to), ordered by key; `more` says the limit cut it short. */
-  async range(selector: RangeSelector, options: { limit?: number; consistency?: Consistency } = {}): Promise<RangeResult> {
+  async range(
+    selector: RangeSelector,
+    options: { limit?: number; consistency?: Consistency } = {},
+  ): Promise<RangeResult> {
     let query = "encoding=base64";
     if ("prefix" in selector) query += `&prefix=${percentEncode(selector.prefix)}`;
     else {
@@ -206,7 +232,12 @@ export class RaftkvClient {
 
   /** An atomic transaction: if every compare holds, the success ops run, otherwise the failure ops. */
   async txn(request: TxnRequest): Promise<TxnResult> {
-    const answer = await this.#send({ method: "POST", path: "/v1/txn?encoding=base64", ...jsonBody(encodeTxn(request)), write: true });
+    const answer = await this.#send({
+      method: "POST",
+      path: "/v1/txn?encoding=base64",
+      ...jsonBody(encodeTxn(request)),
+      write: true,
+    });
     return this.#decode(this.#ok(answer), decodeTxn);
   }
 
@@ -218,7 +249,10 @@ export class RaftkvClient {
   }
 
   async members(): Promise<Member[]> {
-    return this.#decode(this.#ok(await this.#send({ method: "GET", path: "/v1/members", write: false })), decodeMembers);
+    return this.#decode(
+      this.#ok(await this.#send({ method: "GET", path: "/v1/members", write: false })),
+      decodeMembers,
+    );
   }
 
   /** Adds a member (a learner when asked); answers the new member list. */
@@ -273,7 +307,13 @@ export class RaftkvClient {
     for (let failures = 1; ; failures++) {
       const endpoint = endpoints[index % endpoints.length] as Endpoint;
       const timeoutMs = Math.max(1, Math.ceil(Math.min(this.#attemptTimeoutMs, deadline - performance.now())));
-      const outcome = await this.#transport.request(endpoint, { method: call.method, path: call.path, headers, body: call.body, timeoutMs });
+      const outcome = await this.#transport.request(endpoint, {
+        method: call.method,
+        path: call.path,
+        headers,
+        body: call.body,
+        timeoutMs,
+      });
       if (outcome.type === "response" && isDefinite(outcome.status)) {
         if (call.endpoint === undefined) this.#preferred = index % endpoints.length;
         return { status: outcome.status, body: outcome.body, endpoint: endpoint.label };
@@ -291,7 +331,10 @@ export class RaftkvClient {
         message: `the write may or may not have been applied (at most once): no definite answer within ${this.#timeoutMs} ms (last: ${last})`,
       });
     }
-    throw new RaftkvError({ code: unavailable, message: `no node could serve the request within ${this.#timeoutMs} ms (last: ${last})` });
+    throw new RaftkvError({
+      code: unavailable,
+      message: `no node could serve the request within ${this.#timeoutMs} ms (last: ${last})`,
+    });
   }
 
   /** Passes a 2xx answer through; throws anything else as the server's error. */

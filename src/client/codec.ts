@@ -5,17 +5,7 @@
  * unreserved set is escaped), so the server must percent-decode them to bytes, never as UTF-8 text.
  * Responses are decoded here at the boundary: anything that is not the shape SPEC.md gives is rejected.
  */
-import type {
-  Bytes,
-  Compare,
-  KeyValue,
-  Member,
-  RangeResult,
-  Status,
-  TxnOp,
-  TxnOpResult,
-  TxnResult,
-} from "./types.js";
+import type { Bytes, Compare, KeyValue, Member, RangeResult, Status, TxnOp, TxnOpResult, TxnResult } from "./types.js";
 
 import { percentDecode, percentEncode } from "../util/percent.js";
 

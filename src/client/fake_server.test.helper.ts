@@ -48,9 +48,7 @@ type Query = Map<string, Buffer>;
 
 export async function startFakeServer(): Promise<FakeServer> {
   const sessions = new Map<string, { seq: number; reply: Reply }>();
-  const members = [
-    { id: "n1", peerAddr: "127.0.0.1:7001", learner: false },
-  ];
+  const members = [{ id: "n1", peerAddr: "127.0.0.1:7001", learner: false }];
   const state: Omit<FakeServer, "label" | "close"> = {
     requests: [],
     faults: [],
@@ -71,7 +69,8 @@ export async function startFakeServer(): Promise<FakeServer> {
     const clientId = header(req, "raftkv-client-id");
     const seq = header(req, "raftkv-seq");
     state.requests.push({ method: req.method ?? "", url, clientId, seq, body });
-    if (state.unavailable !== undefined) return { status: 503, body: { error: state.unavailable, message: "try another node" } };
+    if (state.unavailable !== undefined)
+      return { status: 503, body: { error: state.unavailable, message: "try another node" } };
     const fault = state.faults.shift();
     if (fault === "503") return { status: 503, body: { error: "no_leader", message: "no leader" } };
     if (fault === "504") return { status: 504, body: { error: "timeout", message: "not committed in time" } };
@@ -84,7 +83,8 @@ export async function startFakeServer(): Promise<FakeServer> {
       const session = sessions.get(clientId);
       const n = Number(seq);
       if (session !== undefined && n === session.seq) reply = session.reply;
-      else if (session !== undefined && n < session.seq) reply = { status: 400, body: { error: "stale_seq", message: "superseded" } };
+      else if (session !== undefined && n < session.seq)
+        reply = { status: 400, body: { error: "stale_seq", message: "superseded" } };
       else {
         reply = route();
         sessions.set(clientId, { seq: n, reply });
@@ -100,7 +100,13 @@ export async function startFakeServer(): Promise<FakeServer> {
   const kvJson = (e: Entry | undefined, b64: boolean): unknown =>
     e === undefined
       ? null
-      : { key: enc(e.key, b64), value: enc(e.value, b64), createRevision: e.createRevision, modRevision: e.modRevision, version: e.version };
+      : {
+          key: enc(e.key, b64),
+          value: enc(e.value, b64),
+          createRevision: e.createRevision,
+          modRevision: e.modRevision,
+          version: e.version,
+        };
   const put = (key: Buffer, value: Buffer): void => {
     const old = state.kv.get(key.toString("hex"));
     state.revision++;
@@ -124,11 +130,17 @@ export async function startFakeServer(): Promise<FakeServer> {
     if (path.startsWith("/v1/kv/")) {
       const key = Buffer.from(percentDecode(path.slice("/v1/kv/".length)) ?? new Uint8Array());
       const entry = state.kv.get(key.toString("hex"));
-      if (method === "GET") return entry === undefined ? { status: 404, body: { error: "not_found", revision: state.revision } } : { status: 200, body: kvJson(entry, b64) };
+      if (method === "GET")
+        return entry === undefined
+          ? { status: 404, body: { error: "not_found", revision: state.revision } }
+          : { status: 200, body: kvJson(entry, b64) };
       if (method === "PUT") {
         const ifRevision = query.get("ifRevision");
         if (ifRevision !== undefined && Number(ifRevision.toString()) !== (entry?.modRevision ?? 0)) {
-          return { status: 409, body: { error: "compare_failed", message: "modRevision differs", current: kvJson(entry, b64) } };
+          return {
+            status: 409,
+            body: { error: "compare_failed", message: "modRevision differs", current: kvJson(entry, b64) },
+          };
         }
         state.applied++;
         put(key, body);
@@ -146,18 +158,43 @@ export async function startFakeServer(): Promise<FakeServer> {
       const to = query.get("to");
       const limit = Number(query.get("limit")?.toString() ?? "1000000");
       const all = [...state.kv.values()]
-        .filter((e) => (prefix !== undefined ? e.key.subarray(0, prefix.length).equals(prefix) : Buffer.compare(e.key, from) >= 0 && (to === undefined || Buffer.compare(e.key, to) < 0)))
+        .filter((e) =>
+          prefix !== undefined
+            ? e.key.subarray(0, prefix.length).equals(prefix)
+            : Buffer.compare(e.key, from) >= 0 && (to === undefined || Buffer.compare(e.key, to) < 0),
+        )
         .sort((a, b) => Buffer.compare(a.key, b.key));
-      return { status: 200, body: { kvs: all.slice(0, limit).map((e) => kvJson(e, b64)), more: all.length > limit, revision: state.revision } };
+      return {
+        status: 200,
+        body: {
+          kvs: all.slice(0, limit).map((e) => kvJson(e, b64)),
+          more: all.length > limit,
+          revision: state.revision,
+        },
+      };
     }
     if (path === "/v1/txn" && method === "POST") return txn(JSON.parse(body.toString()) as TxnBody, b64);
     if (path === "/v1/status") {
-      return { status: 200, body: { id: "n1", role: "leader", term: 3, leader: "n1", commitIndex: 10, appliedIndex: 10, lastIndex: 10, snapshotIndex: 0, members } };
+      return {
+        status: 200,
+        body: {
+          id: "n1",
+          role: "leader",
+          term: 3,
+          leader: "n1",
+          commitIndex: 10,
+          appliedIndex: 10,
+          lastIndex: 10,
+          snapshotIndex: 0,
+          members,
+        },
+      };
     }
     if (path === "/v1/members" && method === "GET") return { status: 200, body: { members } };
     if (path === "/v1/members" && method === "POST") {
       const m = JSON.parse(body.toString()) as { id: string; peerAddr: string; learner: boolean };
-      if (members.some((x) => x.id === m.id)) return { status: 409, body: { error: "member_exists", message: `${m.id} is a member` } };
+      if (members.some((x) => x.id === m.id))
+        return { status: 409, body: { error: "member_exists", message: `${m.id} is a member` } };
       members.push(m);
       return { status: 200, body: { members } };
     }
@@ -179,7 +216,11 @@ export async function startFakeServer(): Promise<FakeServer> {
   };
 
   type TxnOp = { put?: { key: string; value: string }; get?: { key: string }; delete?: { key: string } };
-  type TxnBody = { compare: { key: string; value?: string; modRevision?: number }[]; success: TxnOp[]; failure: TxnOp[] };
+  type TxnBody = {
+    compare: { key: string; value?: string; modRevision?: number }[];
+    success: TxnOp[];
+    failure: TxnOp[];
+  };
   const txn = (t: TxnBody, b64: boolean): Reply => {
     const holds = t.compare.every((c) => {
       const e = state.kv.get(dec(c.key, b64).toString("hex"));

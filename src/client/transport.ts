@@ -31,7 +31,14 @@ export interface HttpTransport {
 }
 
 /** Errors that happen before a single byte reaches a server. */
-const notSentCodes = new Set(["ECONNREFUSED", "ENOTFOUND", "EAI_AGAIN", "EHOSTUNREACH", "ENETUNREACH", "EADDRNOTAVAIL"]);
+const notSentCodes = new Set([
+  "ECONNREFUSED",
+  "ENOTFOUND",
+  "EAI_AGAIN",
+  "EHOSTUNREACH",
+  "ENETUNREACH",
+  "EADDRNOTAVAIL",
+]);
 
 function errorCode(error: unknown): string | undefined {
   const code = (error as { code?: unknown } | null)?.code;
@@ -120,7 +127,11 @@ function sendWithNodeHttp(args: {
       });
       res.on("end", () => {
         const body = Buffer.concat(chunks);
-        finish({ type: "response", status: res.statusCode ?? 0, body: new Uint8Array(body.buffer, body.byteOffset, body.byteLength) });
+        finish({
+          type: "response",
+          status: res.statusCode ?? 0,
+          body: new Uint8Array(body.buffer, body.byteOffset, body.byteLength),
+        });
       });
       res.on("close", () => {
         if (!res.complete) finish({ type: "unknown", reason: "connection dropped during the answer" });
@@ -149,7 +160,8 @@ export function fetchTransport(): HttpTransport {
       } catch (error) {
         // fetch wraps socket errors as TypeError("fetch failed", { cause }); a timeout is a DOMException.
         const name = (error as { name?: unknown } | null)?.name;
-        const network = (error instanceof TypeError && error.cause !== undefined) || name === "TimeoutError" || name === "AbortError";
+        const network =
+          (error instanceof TypeError && error.cause !== undefined) || name === "TimeoutError" || name === "AbortError";
         if (!network) throw error;
         const cause = (error as { cause?: unknown }).cause ?? error;
         const code = errorCode(cause);

@@ -13,7 +13,12 @@ const examples: readonly KvCommand[] = [
   { type: "put", key: bytes("k"), value: new Uint8Array(0) },
   { type: "put", key: bytes("k"), value: bytes("v"), ifModRevision: 0 },
   { type: "put", key: bytes("k"), value: bytes("v"), ifModRevision: Number.MAX_SAFE_INTEGER, session },
-  { type: "put", key: new Uint8Array([0, 0xff, 0x80]), value: new Uint8Array([0xff, 0]), session: { clientId: "~!", seq: 0 } },
+  {
+    type: "put",
+    key: new Uint8Array([0, 0xff, 0x80]),
+    value: new Uint8Array([0xff, 0]),
+    session: { clientId: "~!", seq: 0 },
+  },
   { type: "delete", key: bytes("gone") },
   { type: "delete", key: bytes("gone"), session },
   { type: "txn", compare: [], success: [], failure: [] },
@@ -83,12 +88,31 @@ test("validateCommand names what is wrong, and encodeCommand refuses it", () => 
     [{ type: "put", key: k, value: v, session: { clientId: "c", seq: 2 ** 53 } }, /seq/],
     [{ type: "txn", compare: [{ key: k }], success: [], failure: [] }, /neither/],
     [{ type: "txn", compare: [{ key: k, modRevision: -2 }], success: [], failure: [] }, /modRevision/],
-    [{ type: "txn", compare: [], success: [{ type: "get", key: new Uint8Array(0) }], failure: [] }, /success op 0: key is empty/],
     [
-      { type: "txn", compare: [], success: [], failure: [{ type: "put", key: k, value: v }, { type: "delete", key: k }] },
+      { type: "txn", compare: [], success: [{ type: "get", key: new Uint8Array(0) }], failure: [] },
+      /success op 0: key is empty/,
+    ],
+    [
+      {
+        type: "txn",
+        compare: [],
+        success: [],
+        failure: [
+          { type: "put", key: k, value: v },
+          { type: "delete", key: k },
+        ],
+      },
       /failure op 1: writes a key/,
     ],
-    [{ type: "txn", compare: [], success: Array.from({ length: txnOpsMax + 1 }, () => ({ type: "get", key: k })), failure: [] }, /at most/],
+    [
+      {
+        type: "txn",
+        compare: [],
+        success: Array.from({ length: txnOpsMax + 1 }, () => ({ type: "get", key: k })),
+        failure: [],
+      },
+      /at most/,
+    ],
     [
       {
         type: "txn",
@@ -110,7 +134,11 @@ test("validateCommand names what is wrong, and encodeCommand refuses it", () => 
   const fine: KvCommand = {
     type: "txn",
     compare: [],
-    success: [{ type: "get", key: k }, { type: "put", key: k, value: v }, { type: "get", key: k }],
+    success: [
+      { type: "get", key: k },
+      { type: "put", key: k, value: v },
+      { type: "get", key: k },
+    ],
     failure: [{ type: "delete", key: k }],
   };
   assert.equal(validateCommand(fine), undefined);

@@ -1,5 +1,14 @@
 import { assert } from "../util/assert.js";
-import { Reader, Writer, asciiBytes, asciiString, binaryString, bytes16Size, bytes32Size, isVisibleAscii } from "./binary.js";
+import {
+  Reader,
+  Writer,
+  asciiBytes,
+  asciiString,
+  binaryString,
+  bytes16Size,
+  bytes32Size,
+  isVisibleAscii,
+} from "./binary.js";
 import { clientIdBytesMax, commandBytesMax, keyBytesMax, txnOpsMax, valueBytesMax } from "./limits.js";
 
 /*
@@ -73,7 +82,8 @@ export interface TxnCommand {
 
 export type KvCommand = PutCommand | DeleteCommand | TxnCommand;
 
-export type DecodeResult = { readonly ok: true; readonly command: KvCommand } | { readonly ok: false; readonly error: string };
+export type DecodeResult =
+  { readonly ok: true; readonly command: KvCommand } | { readonly ok: false; readonly error: string };
 
 export const commandVersion = 1;
 const kindCodes = { put: 1, delete: 2, txn: 3 } as const;
@@ -154,7 +164,8 @@ export function decodeCommand(bytes: Uint8Array): DecodeResult {
   if (version === undefined || kind === undefined || flags === undefined) return fail("truncated command header");
   if (version !== commandVersion) return fail(`unsupported command version ${version}`);
   if ((flags & ~(flagSession | flagIfModRevision)) !== 0) return fail(`unknown command flags 0x${flags.toString(16)}`);
-  if (kind !== kindCodes.put && (flags & flagIfModRevision) !== 0) return fail("ifModRevision on a command that is not a put");
+  if (kind !== kindCodes.put && (flags & flagIfModRevision) !== 0)
+    return fail("ifModRevision on a command that is not a put");
   let session: Session | undefined;
   if ((flags & flagSession) !== 0) {
     const decoded = readSession(r);
@@ -167,7 +178,10 @@ export function decodeCommand(bytes: Uint8Array): DecodeResult {
   return { ok: true, command };
 }
 
-function readBody(r: Reader, header: { kind: number; flags: number; session: Session | undefined }): KvCommand | string {
+function readBody(
+  r: Reader,
+  header: { kind: number; flags: number; session: Session | undefined },
+): KvCommand | string {
   // Objects are built whole, with `session` only when present (exactOptionalPropertyTypes); the
   // literal shapes are cheaper than a spread on this path.
   const { kind, flags, session } = header;
@@ -182,8 +196,11 @@ function readBody(r: Reader, header: { kind: number; flags: number; session: Ses
       if (typeof key === "string") return key;
       const value = readValue(r, "put");
       if (typeof value === "string") return value;
-      if (session === undefined) return ifModRevision === undefined ? { type: "put", key, value } : { type: "put", key, value, ifModRevision };
-      return ifModRevision === undefined ? { type: "put", key, value, session } : { type: "put", key, value, ifModRevision, session };
+      if (session === undefined)
+        return ifModRevision === undefined ? { type: "put", key, value } : { type: "put", key, value, ifModRevision };
+      return ifModRevision === undefined
+        ? { type: "put", key, value, session }
+        : { type: "put", key, value, ifModRevision, session };
     }
     case kindCodes.delete: {
       const key = readKey(r, "delete");
@@ -203,7 +220,8 @@ function readBody(r: Reader, header: { kind: number; flags: number; session: Ses
 function readSession(r: Reader): Session | string {
   const length = r.u8();
   if (length === undefined) return "truncated session";
-  if (length === 0 || length > clientIdBytesMax) return `session clientId of ${length} bytes (1 to ${clientIdBytesMax})`;
+  if (length === 0 || length > clientIdBytesMax)
+    return `session clientId of ${length} bytes (1 to ${clientIdBytesMax})`;
   const id = r.raw(length);
   if (id === undefined) return "truncated session clientId";
   if (!isVisibleAscii(id)) return "session clientId is not visible ASCII";
@@ -348,7 +366,11 @@ function bodySize(command: KvCommand): number | string {
 
 function txnSize(txn: TxnCommand): number | string {
   let size = 0;
-  for (const [what, list] of [["compare", txn.compare], ["success", txn.success], ["failure", txn.failure]] as const) {
+  for (const [what, list] of [
+    ["compare", txn.compare],
+    ["success", txn.success],
+    ["failure", txn.failure],
+  ] as const) {
     if (!Array.isArray(list)) return `txn ${what} is not a list`;
     if (list.length > txnOpsMax) return `txn has ${list.length} ${what} entries (at most ${txnOpsMax})`;
     size += 2;
@@ -361,9 +383,16 @@ function txnSize(txn: TxnCommand): number | string {
       (c.value === undefined ? undefined : at(where, checkValue(c.value))) ??
       (c.modRevision === undefined ? undefined : checkU64(c.modRevision, `${where} modRevision`));
     if (problem !== undefined) return problem;
-    size += 1 + bytes16Size(c.key) + (c.value === undefined ? 0 : bytes32Size(c.value)) + (c.modRevision === undefined ? 0 : 8);
+    size +=
+      1 +
+      bytes16Size(c.key) +
+      (c.value === undefined ? 0 : bytes32Size(c.value)) +
+      (c.modRevision === undefined ? 0 : 8);
   }
-  for (const [branch, ops] of [["success", txn.success], ["failure", txn.failure]] as const) {
+  for (const [branch, ops] of [
+    ["success", txn.success],
+    ["failure", txn.failure],
+  ] as const) {
     for (const [i, op] of ops.entries()) {
       const where = `txn ${branch} op ${i}`;
       if (!Object.hasOwn(opCodes, op.type)) return `${where}: unknown op type ${String(op.type)}`;

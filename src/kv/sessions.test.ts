@@ -4,7 +4,9 @@ import { logIndex } from "../util/ids.js";
 import { KvStore } from "./store.js";
 import { applyAll, bytes, deleteCommand, nextIndex, putCommand } from "./test_support.js";
 
-const s = (clientId: string, seq: number): { session: { clientId: string; seq: number } } => ({ session: { clientId, seq } });
+const s = (clientId: string, seq: number): { session: { clientId: string; seq: number } } => ({
+  session: { clientId, seq },
+});
 
 test("the same (clientId, seq) applied twice returns the first result and changes nothing", () => {
   const store = new KvStore();
@@ -67,7 +69,10 @@ test("a session unused for sessionExpiryEntries log entries is dropped, counted 
   store.apply(putCommand("x", "1"), logIndex(9));
   assert.equal(store.sessionCount(), 1);
   // At index 10, 9 entries (2..10) have passed without erin: still known, so seq 0 is stale.
-  assert.deepEqual(store.apply(putCommand("k", "1", s("erin", 0)), logIndex(10)), { type: "invalid", error: "stale sequence" });
+  assert.deepEqual(store.apply(putCommand("k", "1", s("erin", 0)), logIndex(10)), {
+    type: "invalid",
+    error: "stale sequence",
+  });
   // At index 11 the 10th entry without erin (a stale seq is not a use) drops the session first.
   store.apply(putCommand("x", "2"), logIndex(11));
   assert.equal(store.sessionCount(), 0);
@@ -126,6 +131,8 @@ test("sessions persist across snapshot and restore: a retry after restore still 
   const [again] = applyAll(restored, [putCommand("k", "v", s("gina", 7))]);
   assert.deepEqual(again, first);
   assert.equal(restored.revision(), 1);
-  assert.deepEqual(applyAll(restored, [putCommand("k", "v", s("gina", 6))]), [{ type: "invalid", error: "stale sequence" }]);
+  assert.deepEqual(applyAll(restored, [putCommand("k", "v", s("gina", 6))]), [
+    { type: "invalid", error: "stale sequence" },
+  ]);
   assert.equal(nextIndex(restored), 4);
 });

@@ -62,7 +62,8 @@ test("snapshot → restore gives the same state and the same bytes, and the same
   const checkpoints: Array<{ i: number; bytes: Uint8Array; state: unknown }> = [];
   for (const [i, { index, command }] of entries.entries()) {
     results.push(original.apply(command, logIndex(index)));
-    if (i % 250 === 0 || i === entries.length - 1) checkpoints.push({ i, bytes: original.snapshot(), state: everything(original) });
+    if (i % 250 === 0 || i === entries.length - 1)
+      checkpoints.push({ i, bytes: original.snapshot(), state: everything(original) });
   }
   for (const { i, bytes: bytesAt, state } of checkpoints) {
     const restored = new KvStore(limits);
@@ -71,7 +72,11 @@ test("snapshot → restore gives the same state and the same bytes, and the same
     assert.deepEqual(everything(restored), state);
     // It goes on as the original did, sessions included (retries among the next entries hit the restored table).
     for (let j = i + 1; j < Math.min(i + 150, entries.length); j++) {
-      assert.deepEqual(restored.apply(entries[j]!.command, logIndex(entries[j]!.index)), results[j], `entry ${j} after restoring at ${i}`);
+      assert.deepEqual(
+        restored.apply(entries[j]!.command, logIndex(entries[j]!.index)),
+        results[j],
+        `entry ${j} after restoring at ${i}`,
+      );
     }
   }
 });
@@ -113,7 +118,11 @@ test("a corrupt snapshot is rejected with a clear error, and the state is left a
   applyAll(store, [putCommand("keep", "me")]);
   const before = store.snapshot();
   const rejected = (bytes: Uint8Array, pattern: RegExp): void => {
-    assert.throws(() => store.restore(bytes), (error: unknown) => error instanceof Error && /^kv snapshot rejected: /.test(error.message) && pattern.test(error.message));
+    assert.throws(
+      () => store.restore(bytes),
+      (error: unknown) =>
+        error instanceof Error && /^kv snapshot rejected: /.test(error.message) && pattern.test(error.message),
+    );
     assert.deepEqual(store.snapshot(), before);
   };
   for (let length = 0; length < good.length; length++) rejected(good.subarray(0, length), /./);
@@ -178,7 +187,8 @@ test("a snapshot encoded a piece at a time while writes go on holds the state of
     while (done === undefined) {
       done = progress.step(prng.int(1, 400));
       steps++;
-      for (let n = prng.int(0, 5); n > 0 && k < entries.length; n--, k++) store.apply(entries[k]!.command, logIndex(entries[k]!.index));
+      for (let n = prng.int(0, 5); n > 0 && k < entries.length; n--, k++)
+        store.apply(entries[k]!.command, logIndex(entries[k]!.index));
     }
     assert.ok(steps > 20, `seed ${seed}: ${steps} steps`);
     assert.ok(k > 1020, `seed ${seed}: writes went on meanwhile`);

@@ -138,7 +138,8 @@ export function decodeSnapshot(bytes: Uint8Array, limits: SessionLimits): Decode
   const appliedIndex = r.u64();
   const revision = r.u64();
   const count = r.u32();
-  if (appliedIndex === undefined || revision === undefined || count === undefined) return "header fields above 2^53 - 1";
+  if (appliedIndex === undefined || revision === undefined || count === undefined)
+    return "header fields above 2^53 - 1";
   const keys: string[] = [];
   const kvs: StoredKv[] = [];
   for (let i = 0; i < count; i++) {

@@ -10,7 +10,12 @@ function collect(set: SortedKeys): string[] {
 }
 
 /** The reference: a plain sorted array, filtered. */
-function referenceRange(sorted: readonly string[], from: string, to: string | undefined, limit: number): { keys: string[]; more: boolean } {
+function referenceRange(
+  sorted: readonly string[],
+  from: string,
+  to: string | undefined,
+  limit: number,
+): { keys: string[]; more: boolean } {
   const inside = sorted.filter((k) => k >= from && (to === undefined || k < to));
   return { keys: inside.slice(0, limit), more: inside.length > limit };
 }
@@ -20,11 +25,16 @@ test("random inserts and deletes agree with a sorted array, through splits and m
   const set = new SortedKeys();
   const reference = new Set<string>();
   const sizes: number[] = [];
-  const randomKey = (): string => String.fromCharCode(...Array.from({ length: prng.int(2, 5) }, () => prng.int(0, 256)));
+  const randomKey = (): string =>
+    String.fromCharCode(...Array.from({ length: prng.int(2, 5) }, () => prng.int(0, 256)));
   // Draw from a fixed pool so deletes mostly hit and the set really shrinks.
   const pool = Array.from({ length: 8_000 }, randomKey);
   // Grow well past one block, then shrink, so blocks split and merge many times.
-  for (const [steps, insertChance] of [[20_000, 0.8], [30_000, 0.1], [5_000, 0.5]] as const) {
+  for (const [steps, insertChance] of [
+    [20_000, 0.8],
+    [30_000, 0.1],
+    [5_000, 0.5],
+  ] as const) {
     for (let i = 0; i < steps; i++) {
       const key = prng.pick(pool);
       if (prng.chance(insertChance)) {

@@ -73,7 +73,10 @@ test("CAS: ifModRevision must equal the key's modRevision, and 0 means only if a
 test("range by prefix and by [from, to), ordered by key bytes, with limit and more", () => {
   const store = new KvStore();
   const keys = ["b/2", "a", "b/1", "b", "b0", "c", "é", "z", "b/10"];
-  applyAll(store, keys.map((k) => putCommand(k, `v-${k}`)));
+  applyAll(
+    store,
+    keys.map((k) => putCommand(k, `v-${k}`)),
+  );
   // Bytes order: "é" is 0xC3 0xA9, after every ASCII key; "b/10" between "b/1" and "b/2".
   const all = store.range({ prefix: new Uint8Array(0) }, rangeLimitMax);
   assert.deepEqual(keysOf(all.kvs), ["a", "b", "b/1", "b/10", "b/2", "b0", "c", "z", "é"]);
@@ -85,7 +88,13 @@ test("range by prefix and by [from, to), ordered by key bytes, with limit and mo
   assert.deepEqual(keysOf(store.range({ prefix: bytes("b") }, 3).kvs), ["b", "b/1", "b/10"]);
   assert.equal(store.range({ prefix: bytes("b") }, 3).more, true);
   assert.equal(store.range({ prefix: bytes("b") }, 5).more, false, "exactly limit left is not more");
-  assert.deepEqual(keysOf(store.range({ from: bytes("b"), to: bytes("c") }, 100).kvs), ["b", "b/1", "b/10", "b/2", "b0"]);
+  assert.deepEqual(keysOf(store.range({ from: bytes("b"), to: bytes("c") }, 100).kvs), [
+    "b",
+    "b/1",
+    "b/10",
+    "b/2",
+    "b0",
+  ]);
   assert.deepEqual(keysOf(store.range({ from: bytes("b0") }, 100).kvs), ["b0", "c", "z", "é"]);
   assert.deepEqual(keysOf(store.range({ from: bytes("c"), to: bytes("c") }, 100).kvs), []);
   assert.deepEqual(keysOf(store.range({ from: bytes("z"), to: bytes("a") }, 100).kvs), []);
@@ -97,10 +106,15 @@ test("range by prefix and by [from, to), ordered by key bytes, with limit and mo
 test("a prefix ending in 0xFF bytes covers exactly the keys that start with it", () => {
   const store = new KvStore();
   const keys = [[0x01], [0x01, 0xff], [0x01, 0xff, 0x00], [0x01, 0xff, 0xff], [0x02], [0xff], [0xff, 0xff, 0x05]];
-  for (const key of keys) applyAll(store, [encodeCommand({ type: "put", key: Uint8Array.from(key), value: new Uint8Array(0) })]);
+  for (const key of keys)
+    applyAll(store, [encodeCommand({ type: "put", key: Uint8Array.from(key), value: new Uint8Array(0) })]);
   const rangeKeys = (prefix: number[]): number[][] =>
     store.range({ prefix: Uint8Array.from(prefix) }, 100).kvs.map((x) => [...x.key]);
-  assert.deepEqual(rangeKeys([0x01, 0xff]), [[0x01, 0xff], [0x01, 0xff, 0x00], [0x01, 0xff, 0xff]]);
+  assert.deepEqual(rangeKeys([0x01, 0xff]), [
+    [0x01, 0xff],
+    [0x01, 0xff, 0x00],
+    [0x01, 0xff, 0xff],
+  ]);
   assert.deepEqual(rangeKeys([0xff]), [[0xff], [0xff, 0xff, 0x05]]);
   assert.deepEqual(rangeKeys([0xff, 0xff]), [[0xff, 0xff, 0x05]]);
 });
@@ -156,20 +170,38 @@ test("txn: a failing compare runs the failure branch and nothing of the success 
     txn([{ key: bytes("absent"), value: new Uint8Array(0) }]), // an absent key has no value, not an empty one
     txn([{ key: bytes("a"), modRevision: 7 }]),
     txn([{ key: bytes("a"), modRevision: 0 }]),
-    txn([{ key: bytes("a"), value: bytes("1") }, { key: bytes("a"), modRevision: 2 }]), // every compare must hold
+    txn([
+      { key: bytes("a"), value: bytes("1") },
+      { key: bytes("a"), modRevision: 2 },
+    ]), // every compare must hold
     txn([{ key: bytes("a"), value: bytes("1"), modRevision: 9 }]),
   ]);
   for (const result of failed) {
-    assert.deepEqual(result, { type: "txn", succeeded: false, revision: 1, responses: [{ type: "get", kv: kv("a", "1", 1, 1, 1) }] });
+    assert.deepEqual(result, {
+      type: "txn",
+      succeeded: false,
+      revision: 1,
+      responses: [{ type: "get", kv: kv("a", "1", 1, 1, 1) }],
+    });
   }
   assert.equal(store.get(bytes("s")), null);
   assert.equal(store.revision(), 1, "a read-only branch is not a write");
   const passed = applyAll(store, [
-    txn([{ key: bytes("a"), modRevision: 1 }, { key: bytes("absent"), modRevision: 0 }]),
+    txn([
+      { key: bytes("a"), modRevision: 1 },
+      { key: bytes("absent"), modRevision: 0 },
+    ]),
     txn([{ key: bytes("a"), value: bytes("1"), modRevision: 1 }]),
     txn([]),
   ]);
-  assert.deepEqual(passed.map((r) => r.type === "txn" && [r.succeeded, r.revision]), [[true, 2], [true, 3], [true, 4]]);
+  assert.deepEqual(
+    passed.map((r) => r.type === "txn" && [r.succeeded, r.revision]),
+    [
+      [true, 2],
+      [true, 3],
+      [true, 4],
+    ],
+  );
   assert.deepEqual(store.get(bytes("s")), kv("s", "yes", 2, 4, 3));
 });
 
@@ -178,7 +210,10 @@ test("an entry that does not decode is a deterministic no-op that still counts a
   applyAll(store, [putCommand("a", "1")]);
   const before = store.snapshot();
   const results = applyAll(store, [new Uint8Array(0), Uint8Array.from([1, 1, 0, 0]), Uint8Array.from([7, 7, 7])]);
-  assert.deepEqual(results.map((r) => r.type), ["invalid", "invalid", "invalid"]);
+  assert.deepEqual(
+    results.map((r) => r.type),
+    ["invalid", "invalid", "invalid"],
+  );
   assert.deepEqual(results[2], { type: "invalid", error: "unsupported command version 7" });
   assert.equal(store.revision(), 1);
   assert.equal(store.appliedIndex(), 4);

@@ -203,7 +203,11 @@ export class KvStore {
     const key = binaryString(command.key);
     const current = this.#kvs.get(key);
     if (command.ifModRevision !== undefined && (current?.modRevision ?? 0) !== command.ifModRevision) {
-      return { type: "compareFailed", current: current === undefined ? null : toKeyValue(key, current), revision: this.#revision };
+      return {
+        type: "compareFailed",
+        current: current === undefined ? null : toKeyValue(key, current),
+        revision: this.#revision,
+      };
     }
     this.#revision++;
     this.#write(key, command, this.#revision);
@@ -234,7 +238,8 @@ export class KvStore {
 
   #holds(compare: TxnCompare): boolean {
     const current = this.#kvs.get(binaryString(compare.key));
-    if (compare.value !== undefined && (current === undefined || current.value !== binaryString(compare.value))) return false;
+    if (compare.value !== undefined && (current === undefined || current.value !== binaryString(compare.value)))
+      return false;
     return compare.modRevision === undefined || (current?.modRevision ?? 0) === compare.modRevision;
   }
 
@@ -270,7 +275,12 @@ export class KvStore {
       this.#keys.insert(key);
       this.#kvs.set(key, { value, createRevision: revision, modRevision: revision, version: 1 });
     } else {
-      this.#kvs.set(key, { value, createRevision: current.createRevision, modRevision: revision, version: current.version + 1 });
+      this.#kvs.set(key, {
+        value,
+        createRevision: current.createRevision,
+        modRevision: revision,
+        version: current.version + 1,
+      });
     }
   }
 

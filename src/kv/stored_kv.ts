@@ -18,7 +18,13 @@ export interface StoredKv {
 
 /** The public form, with fresh byte arrays the caller may keep. */
 export function toKeyValue(key: string, kv: StoredKv): KeyValue {
-  return { key: binaryBytes(key), value: binaryBytes(kv.value), createRevision: kv.createRevision, modRevision: kv.modRevision, version: kv.version };
+  return {
+    key: binaryBytes(key),
+    value: binaryBytes(kv.value),
+    createRevision: kv.createRevision,
+    modRevision: kv.modRevision,
+    version: kv.version,
+  };
 }
 
 /** Bytes writeStoredKv takes: the same encoding as results.ts's keyValue. */

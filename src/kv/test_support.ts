@@ -11,12 +11,18 @@ import type { KvStore } from "./store.js";
 
 export const bytes = (text: string): Uint8Array => utf8(text);
 
-export function putCommand(key: string, value: string, extra: { ifModRevision?: number; session?: Session } = {}): Uint8Array {
+export function putCommand(
+  key: string,
+  value: string,
+  extra: { ifModRevision?: number; session?: Session } = {},
+): Uint8Array {
   return encodeCommand({ type: "put", key: bytes(key), value: bytes(value), ...extra });
 }
 
 export function deleteCommand(key: string, session?: Session): Uint8Array {
-  return encodeCommand(session === undefined ? { type: "delete", key: bytes(key) } : { type: "delete", key: bytes(key), session });
+  return encodeCommand(
+    session === undefined ? { type: "delete", key: bytes(key) } : { type: "delete", key: bytes(key), session },
+  );
 }
 
 /** Feeds commands to a store at consecutive indexes after its applied index; returns the results. */
@@ -81,13 +87,21 @@ function randomCompare(prng: Prng, revisionMax: number): TxnCompare {
 
 /** A valid command of any kind; about half carry a session from a few clients with nearby seqs. */
 export function randomCommand(prng: Prng, revisionMax = 20): KvCommand {
-  const session: Session | undefined = prng.chance(0.5) ? { clientId: `c${prng.int(0, 4)}`, seq: prng.int(0, 6) } : undefined;
-  const withSession = <T extends KvCommand>(command: T): T => (session === undefined ? command : { ...command, session });
+  const session: Session | undefined = prng.chance(0.5)
+    ? { clientId: `c${prng.int(0, 4)}`, seq: prng.int(0, 6) }
+    : undefined;
+  const withSession = <T extends KvCommand>(command: T): T =>
+    session === undefined ? command : { ...command, session };
   switch (prng.int(0, 4)) {
     case 0:
       return withSession({ type: "put", key: randomKey(prng), value: randomBytes(prng, prng.int(0, 8)) });
     case 1:
-      return withSession({ type: "put", key: randomKey(prng), value: randomBytes(prng, 3), ifModRevision: prng.int(0, revisionMax + 1) });
+      return withSession({
+        type: "put",
+        key: randomKey(prng),
+        value: randomBytes(prng, 3),
+        ifModRevision: prng.int(0, revisionMax + 1),
+      });
     case 2:
       return withSession({ type: "delete", key: randomKey(prng) });
     default: {

@@ -46,7 +46,8 @@ export interface CreateNodeOptions {
   readonly onBug?: (error: unknown) => void;
 }
 
-export type CreateNodeResult = { readonly ok: true; readonly node: Node } | { readonly ok: false; readonly error: string };
+export type CreateNodeResult =
+  { readonly ok: true; readonly node: Node } | { readonly ok: false; readonly error: string };
 
 /** A member of the configuration as operators see it. */
 export interface MemberInfo {
@@ -181,14 +182,16 @@ function membersOf(raft: RaftNode): MemberInfo[] {
     return { id, name: address?.name ?? String(id), peerAddr: address?.peerAddr ?? "", learner };
   };
   const voters = new Set([...config.incoming, ...(config.outgoing ?? [])]);
-  return [...[...voters].map((id) => describe(id, false)), ...[...config.learners].map((id) => describe(id, true))].sort((a, b) =>
-    a.name < b.name ? -1 : a.name > b.name ? 1 : 0,
-  );
+  return [
+    ...[...voters].map((id) => describe(id, false)),
+    ...[...config.learners].map((id) => describe(id, true)),
+  ].sort((a, b) => (a.name < b.name ? -1 : a.name > b.name ? 1 : 0));
 }
 
 function bootstrapIdentity(options: CreateNodeOptions): NodeIdentity | string {
   const entries = Object.entries(options.peers);
-  if (!entries.some(([name]) => name === options.id)) return `--initial-cluster does not name this member (${options.id})`;
+  if (!entries.some(([name]) => name === options.id))
+    return `--initial-cluster does not name this member (${options.id})`;
   const ids = new Map<number, string>();
   for (const [name, addr] of entries) {
     if (!isValidName(name)) return `invalid member id ${JSON.stringify(name)} in --initial-cluster`;
@@ -198,5 +201,9 @@ function bootstrapIdentity(options: CreateNodeOptions): NodeIdentity | string {
     if (clash !== undefined) return `member names ${clash} and ${name} collide; rename one`;
     ids.set(id, name);
   }
-  return { name: options.id, members: entries.map(([name, peerAddr]) => ({ name, peerAddr })), ...(options.join === true ? { joined: true } : {}) };
+  return {
+    name: options.id,
+    members: entries.map(([name, peerAddr]) => ({ name, peerAddr })),
+    ...(options.join === true ? { joined: true } : {}),
+  };
 }

@@ -1,5 +1,12 @@
 /** raftkv: the batteries-included node (durable log, TCP transport, timers) for any StateMachine. */
-export { createNode, parseAddress, type CreateNodeOptions, type CreateNodeResult, type MemberInfo, type Node } from "./create_node.js";
+export {
+  createNode,
+  parseAddress,
+  type CreateNodeOptions,
+  type CreateNodeResult,
+  type MemberInfo,
+  type Node,
+} from "./create_node.js";
 export { ConfChangeRefused, RaftNode, type NodeObserver, type RaftTuning, type ReadConsistency } from "./node.js";
 export { connectTcp, type ConnectPeers, type PeerEndpoint, type PeerTransport } from "./peer_transport.js";
 export { realClock } from "./real_clock.js";

@@ -83,7 +83,12 @@ export class AddressBook {
 }
 
 function isMemberAddress(value: unknown): value is MemberAddress {
-  return typeof value === "object" && value !== null && typeof (value as MemberAddress).name === "string" && typeof (value as MemberAddress).peerAddr === "string";
+  return (
+    typeof value === "object" &&
+    value !== null &&
+    typeof (value as MemberAddress).name === "string" &&
+    typeof (value as MemberAddress).peerAddr === "string"
+  );
 }
 
 export function encodeMemberContext(address: MemberAddress): Uint8Array {

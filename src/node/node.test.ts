@@ -51,7 +51,11 @@ class PiecewiseJournal extends Journal {
   }
 }
 
-async function until<T>(what: string, probe: () => T | undefined | Promise<T | undefined>, timeoutMs = 10_000): Promise<T> {
+async function until<T>(
+  what: string,
+  probe: () => T | undefined | Promise<T | undefined>,
+  timeoutMs = 10_000,
+): Promise<T> {
   const deadline = Date.now() + timeoutMs;
   for (;;) {
     try {
@@ -65,12 +69,25 @@ async function until<T>(what: string, probe: () => T | undefined | Promise<T | u
   }
 }
 
-async function startCluster(dir: string, names: string[], peers: Record<string, string>, journals: Map<string, Journal>, kind: typeof Journal): Promise<Node[]> {
+async function startCluster(
+  dir: string,
+  names: string[],
+  peers: Record<string, string>,
+  journals: Map<string, Journal>,
+  kind: typeof Journal,
+): Promise<Node[]> {
   const nodes: Node[] = [];
   for (const name of names) {
     const journal = new kind();
     journals.set(name, journal);
-    const created = await createNode({ id: name, dataDir: join(dir, name), peers, stateMachine: journal, snapshotEntries: 20, snapshotKeepEntries: 5 });
+    const created = await createNode({
+      id: name,
+      dataDir: join(dir, name),
+      peers,
+      stateMachine: journal,
+      snapshotEntries: 20,
+      snapshotKeepEntries: 5,
+    });
     assert.ok(created.ok, created.ok ? "" : created.error);
     nodes.push(created.node);
   }
@@ -92,17 +109,37 @@ for (const kind of [Journal, PiecewiseJournal]) {
       for (let k = 1; k <= 50; k++) assert.equal(await leader.raft.propose(encode(`c${k}`)), k);
       const follower = nodes.find((n) => n !== leader)!;
       await follower.raft.readBarrier("linearizable");
-      assert.equal(journals.get(follower.name)!.items.length, 50, "a linearizable read on a follower sees every acknowledged write");
-      await until("every node applied 50 commands", () => (names.every((n) => journals.get(n)!.items.length === 50) ? true : undefined));
+      assert.equal(
+        journals.get(follower.name)!.items.length,
+        50,
+        "a linearizable read on a follower sees every acknowledged write",
+      );
+      await until("every node applied 50 commands", () =>
+        names.every((n) => journals.get(n)!.items.length === 50) ? true : undefined,
+      );
       await until("a snapshot taken", () => (leader.raft.status().snapshotIndex > 0 ? true : undefined));
-      assert.equal(await follower.raft.propose(encode("c51")), 51, "a follower's proposal goes to the leader, and its result comes from the follower's own apply");
+      assert.equal(
+        await follower.raft.propose(encode("c51")),
+        51,
+        "a follower's proposal goes to the leader, and its result comes from the follower's own apply",
+      );
 
       await Promise.all(nodes.map((n) => n.stop()));
       nodes = await startCluster(dir, names, peers, journals, kind);
       const again = await until("a leader after restart", () => nodes.find((n) => n.raft.status().role === "leader"));
-      assert.equal(await again.raft.propose(encode("c52")), 52, "the restarted state machine continues from its snapshot and log without re-applying");
-      await until("every node applied 52 commands", () => (names.every((n) => journals.get(n)!.items.length === 52) ? true : undefined));
-      for (const name of names) assert.deepEqual(journals.get(name)!.items, Array.from({ length: 52 }, (_, k) => `c${k + 1}`));
+      assert.equal(
+        await again.raft.propose(encode("c52")),
+        52,
+        "the restarted state machine continues from its snapshot and log without re-applying",
+      );
+      await until("every node applied 52 commands", () =>
+        names.every((n) => journals.get(n)!.items.length === 52) ? true : undefined,
+      );
+      for (const name of names)
+        assert.deepEqual(
+          journals.get(name)!.items,
+          Array.from({ length: 52 }, (_, k) => `c${k + 1}`),
+        );
     } finally {
       await Promise.all(nodes.map((n) => n.stop()));
       await removeTree(dir);
@@ -126,9 +163,14 @@ test("a follower that missed compacted entries catches up from the leader's snap
     const started = await startCluster(dir, [behind.name], peers, journals, Journal);
     nodes = [...nodes.filter((n) => n !== behind), ...started];
     const restarted = started[0]!;
-    await until("the follower applied everything", () => (journals.get(behind.name)!.items.length === 60 ? true : undefined));
+    await until("the follower applied everything", () =>
+      journals.get(behind.name)!.items.length === 60 ? true : undefined,
+    );
     assert.ok(restarted.raft.status().snapshotIndex > 0, "it installed a snapshot");
-    assert.deepEqual(journals.get(behind.name)!.items, Array.from({ length: 60 }, (_, k) => `c${k + 1}`));
+    assert.deepEqual(
+      journals.get(behind.name)!.items,
+      Array.from({ length: 60 }, (_, k) => `c${k + 1}`),
+    );
   } finally {
     await Promise.all(nodes.map((n) => n.stop()));
     await removeTree(dir);

@@ -26,7 +26,13 @@ import { AppliedWaiters, ForwardedProposals, PendingProposals } from "./pending.
 import { unwrap, wrapForwarded, wrapLocal } from "./proposal_envelope.js";
 import { ReadRounds } from "./read_rounds.js";
 import type { SnapshotInProgress, StateMachine } from "./state_machine.js";
-import { decodeNodeSnapshot, encodeNodeSnapshot, nodeSnapshotHeader, type AddressBook, type MemberAddress } from "./members.js";
+import {
+  decodeNodeSnapshot,
+  encodeNodeSnapshot,
+  nodeSnapshotHeader,
+  type AddressBook,
+  type MemberAddress,
+} from "./members.js";
 
 export type ReadConsistency = "linearizable" | "lease" | "serializable";
 
@@ -61,7 +67,19 @@ export interface NodeObserver {
 
 /** Core settings a node passes through; elections and heartbeats follow from its timing options. */
 export type RaftTuning = Partial<
-  Pick<RaftOptions, "preVote" | "checkQuorum" | "readOnlyMode" | "appendEntriesMax" | "appendBytesMax" | "inflightMax" | "uncommittedBytesMax" | "applyBytesMax" | "promoteLagEntriesMax" | "clockDriftMax">
+  Pick<
+    RaftOptions,
+    | "preVote"
+    | "checkQuorum"
+    | "readOnlyMode"
+    | "appendEntriesMax"
+    | "appendBytesMax"
+    | "inflightMax"
+    | "uncommittedBytesMax"
+    | "applyBytesMax"
+    | "promoteLagEntriesMax"
+    | "clockDriftMax"
+  >
 >;
 
 export interface RaftNodeOptions {
@@ -207,8 +225,18 @@ export class RaftNode {
     const durable = options.durable;
     options.observer?.recovered?.(durable);
     this.#raw = new RawNode(
-      { ...options.raftTuning, id: options.id, voters: options.voters, random: options.random, electionTicks, heartbeatTicks: ticksPerHeartbeat, checkInvariants: options.checkInvariants ?? false },
-      durable.snapshot === undefined ? durable : { ...durable, snapshot: { meta: durable.snapshot.meta, data: dataOnDisk } },
+      {
+        ...options.raftTuning,
+        id: options.id,
+        voters: options.voters,
+        random: options.random,
+        electionTicks,
+        heartbeatTicks: ticksPerHeartbeat,
+        checkInvariants: options.checkInvariants ?? false,
+      },
+      durable.snapshot === undefined
+        ? durable
+        : { ...durable, snapshot: { meta: durable.snapshot.meta, data: dataOnDisk } },
     );
     this.#book = options.addressBook;
     const snapshot = options.durable.snapshot;
@@ -216,8 +244,16 @@ export class RaftNode {
     this.#applied = snapshot?.meta.index ?? 0;
     this.#lastSnapshotIndex = this.#applied;
     const readTimeoutMs = 2 * options.electionTimeoutMs;
-    this.#reads = new ReadRounds({ start: (context) => this.#startReadIndex(context, "safe"), timeoutMs: readTimeoutMs, clock: options.clock });
-    this.#leaseReads = new ReadRounds({ start: (context) => this.#startReadIndex(context, "lease"), timeoutMs: readTimeoutMs, clock: options.clock });
+    this.#reads = new ReadRounds({
+      start: (context) => this.#startReadIndex(context, "safe"),
+      timeoutMs: readTimeoutMs,
+      clock: options.clock,
+    });
+    this.#leaseReads = new ReadRounds({
+      start: (context) => this.#startReadIndex(context, "lease"),
+      timeoutMs: readTimeoutMs,
+      clock: options.clock,
+    });
   }
 
   /** Starts ticking and talking; `transport` is built around `receive`. */
@@ -413,7 +449,9 @@ export class RaftNode {
    */
   #leaseVoid(): boolean {
     const now = this.#clock.now();
-    return now - this.#lastStallAt <= this.#options.electionTimeoutMs || now - this.#lastTickAt >= stallTicks * this.#tickMs;
+    return (
+      now - this.#lastStallAt <= this.#options.electionTimeoutMs || now - this.#lastTickAt >= stallTicks * this.#tickMs
+    );
   }
 
   #onTimer(): void {
@@ -552,7 +590,12 @@ export class RaftNode {
       this.#snapshotting = undefined;
       this.#snapshotEncoded = undefined;
       const meta = ready.snapshot.meta;
-      this.#options.observer?.snapshot?.({ kind: "installed", index: meta.index, bytes: ready.snapshot.data.byteLength, seconds: (this.#clock.now() - restoring) / 1000 });
+      this.#options.observer?.snapshot?.({
+        kind: "installed",
+        index: meta.index,
+        bytes: ready.snapshot.data.byteLength,
+        seconds: (this.#clock.now() - restoring) / 1000,
+      });
       this.#applied = ready.snapshot.meta.index;
       this.#lastSnapshotIndex = this.#applied;
       this.#pending.coveredBySnapshot(ready.snapshot.meta.index);
@@ -576,7 +619,8 @@ export class RaftNode {
       const proposal = entry.kind === "normal" && entry.data.byteLength > 0 ? unwrap(entry.data) : undefined;
       const result = proposal === undefined ? undefined : this.#stateMachine.apply(proposal.command, entry.index);
       const from = proposal?.from;
-      if (from !== undefined && from.origin === this.id && from.epoch === this.#epoch) this.#forwarded.applied(from.seq, result);
+      if (from !== undefined && from.origin === this.id && from.epoch === this.#epoch)
+        this.#forwarded.applied(from.seq, result);
       this.#applied = entry.index;
       this.#bytesSinceSnapshot += entry.data.byteLength;
       this.#pending.applied(entry.index, entry.term, result);
@@ -601,7 +645,9 @@ export class RaftNode {
       this.#storeSnapshot(encoded);
       return;
     }
-    const due = this.#applied - this.#lastSnapshotIndex >= this.#options.snapshotEntries || this.#bytesSinceSnapshot >= this.#options.snapshotBytes;
+    const due =
+      this.#applied - this.#lastSnapshotIndex >= this.#options.snapshotEntries ||
+      this.#bytesSinceSnapshot >= this.#options.snapshotBytes;
     if (!due || this.#applied === this.#lastSnapshotIndex || this.#snapshotting !== undefined) return;
     this.#bytesSinceSnapshot = 0;
     const index = logIndex(this.#applied);
@@ -655,7 +701,12 @@ export class RaftNode {
         this.#fail(saved.error);
         return;
       }
-      this.#options.observer?.snapshot?.({ kind: "taken", index, bytes: data.byteLength, seconds: (this.#clock.now() - started) / 1000 });
+      this.#options.observer?.snapshot?.({
+        kind: "taken",
+        index,
+        bytes: data.byteLength,
+        seconds: (this.#clock.now() - started) / 1000,
+      });
       if (compact !== undefined && compact.index > 0) this.#options.observer?.compacted?.(compact.index);
     });
     this.#snapshotsSaving = this.#snapshotsSaving.then(() => saving);

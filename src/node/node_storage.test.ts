@@ -5,13 +5,21 @@ import { SimDisk } from "../storage/sim_disk.js";
 import { logIndex, nodeId, term } from "../util/ids.js";
 import { NodeStorage } from "./node_storage.js";
 
-const entry = (index: number): Entry => ({ index: logIndex(index), term: term(1), kind: "normal", data: new Uint8Array([index]) });
+const entry = (index: number): Entry => ({
+  index: logIndex(index),
+  term: term(1),
+  kind: "normal",
+  data: new Uint8Array([index]),
+});
 const hardState = (commit: number) => ({ term: term(1), vote: nodeId(1), commit: logIndex(commit) });
 
 async function open(disk: SimDisk): Promise<NodeStorage> {
   const opened = await NodeStorage.open(disk, "/data");
   assert.ok(opened.ok, "opens");
-  const written = await opened.value.storage.writeIdentity({ name: "n1", members: [{ name: "n1", peerAddr: "127.0.0.1:7001" }] });
+  const written = await opened.value.storage.writeIdentity({
+    name: "n1",
+    members: [{ name: "n1", peerAddr: "127.0.0.1:7001" }],
+  });
   assert.ok(written.ok, "writes its identity");
   return opened.value.storage;
 }
@@ -27,7 +35,12 @@ test("node storage: a Ready that only moves the commit index costs no fdatasync,
   const disk = new SimDisk({ seed: 1, tornWriteProbability: 0 });
   const storage = await open(disk);
   const persist = (ready: { hardState?: ReturnType<typeof hardState>; entries?: Entry[]; mustSync: boolean }) =>
-    storage.persist({ snapshot: undefined, hardState: ready.hardState, entries: ready.entries ?? [], mustSync: ready.mustSync });
+    storage.persist({
+      snapshot: undefined,
+      hardState: ready.hardState,
+      entries: ready.entries ?? [],
+      mustSync: ready.mustSync,
+    });
   assert.ok((await persist({ hardState: hardState(0), entries: [entry(1), entry(2)], mustSync: true })).ok);
   const synced = disk.stats.ops;
   assert.ok((await persist({ hardState: hardState(2), mustSync: false })).ok);
@@ -39,7 +52,9 @@ test("node storage: a Ready that only moves the commit index costs no fdatasync,
 test("node storage: a crash before the next durable write takes the commit index back", async () => {
   const disk = new SimDisk({ seed: 3, tornWriteProbability: 0 });
   const storage = await open(disk);
-  assert.ok((await storage.persist({ snapshot: undefined, hardState: hardState(0), entries: [entry(1)], mustSync: true })).ok);
+  assert.ok(
+    (await storage.persist({ snapshot: undefined, hardState: hardState(0), entries: [entry(1)], mustSync: true })).ok,
+  );
   assert.ok((await storage.persist({ snapshot: undefined, hardState: hardState(1), entries: [], mustSync: false })).ok);
   assert.equal(await durableCommit(disk.crash()), 0);
 });
@@ -47,7 +62,9 @@ test("node storage: a crash before the next durable write takes the commit index
 test("node storage: a clean close writes a deferred commit index", async () => {
   const disk = new SimDisk({ seed: 2, tornWriteProbability: 0 });
   const storage = await open(disk);
-  assert.ok((await storage.persist({ snapshot: undefined, hardState: hardState(0), entries: [entry(1)], mustSync: true })).ok);
+  assert.ok(
+    (await storage.persist({ snapshot: undefined, hardState: hardState(0), entries: [entry(1)], mustSync: true })).ok,
+  );
   assert.ok((await storage.persist({ snapshot: undefined, hardState: hardState(1), entries: [], mustSync: false })).ok);
   assert.ok((await storage.close()).ok);
   assert.equal(await durableCommit(disk.crash()), 1);
@@ -56,10 +73,27 @@ test("node storage: a clean close writes a deferred commit index", async () => {
 test("node storage: a save asked for while a leader's snapshot is being written waits for its WAL marker", async () => {
   const disk = new SimDisk({ seed: 4, tornWriteProbability: 0 });
   const storage = await open(disk);
-  assert.ok((await storage.persist({ snapshot: undefined, hardState: hardState(1), entries: [entry(1), entry(2)], mustSync: true })).ok);
-  const snapshot = { meta: { index: logIndex(10), term: term(1), voters: [nodeId(1)], votersOutgoing: [], learners: [] }, data: new Uint8Array([7]) };
+  assert.ok(
+    (
+      await storage.persist({
+        snapshot: undefined,
+        hardState: hardState(1),
+        entries: [entry(1), entry(2)],
+        mustSync: true,
+      })
+    ).ok,
+  );
+  const snapshot = {
+    meta: { index: logIndex(10), term: term(1), voters: [nodeId(1)], votersOutgoing: [], learners: [] },
+    data: new Uint8Array([7]),
+  };
   const installing = storage.persist({ snapshot, hardState: hardState(10), entries: [], mustSync: true });
-  const after = storage.persist({ snapshot: undefined, hardState: undefined, entries: [entry(11), entry(12)], mustSync: true });
+  const after = storage.persist({
+    snapshot: undefined,
+    hardState: undefined,
+    entries: [entry(11), entry(12)],
+    mustSync: true,
+  });
   assert.ok((await installing).ok);
   assert.ok((await after).ok);
   await storage.close();
@@ -76,19 +110,39 @@ test("node storage: a save asked for while a leader's snapshot is being written 
 test("node storage: a snapshot file beyond the log whose WAL marker a crash lost is adopted at open, and the log continues after it (found by the sweep)", async () => {
   const disk = new SimDisk({ seed: 5, tornWriteProbability: 0 });
   const storage = await open(disk);
-  assert.ok((await storage.persist({ snapshot: undefined, hardState: hardState(1), entries: [entry(1), entry(2)], mustSync: true })).ok);
+  assert.ok(
+    (
+      await storage.persist({
+        snapshot: undefined,
+        hardState: hardState(1),
+        entries: [entry(1), entry(2)],
+        mustSync: true,
+      })
+    ).ok,
+  );
   // A leader's snapshot: its file is durable, the marker that was to follow it never made it.
-  const snapshot = { meta: { index: logIndex(10), term: term(1), voters: [nodeId(1)], votersOutgoing: [], learners: [] }, data: new Uint8Array([7]) };
+  const snapshot = {
+    meta: { index: logIndex(10), term: term(1), voters: [nodeId(1)], votersOutgoing: [], learners: [] },
+    data: new Uint8Array([7]),
+  };
   assert.ok((await storage.saveSnapshot(snapshot, undefined)).ok);
   const reopened = await NodeStorage.open(disk.crash(), "/data");
   assert.ok(reopened.ok, reopened.ok ? "" : JSON.stringify(reopened.error));
   assert.equal(reopened.value.durable.snapshot?.meta.index, 10);
   assert.deepEqual(reopened.value.durable.entries, [], "the log before the snapshot is gone");
-  const next = await reopened.value.storage.persist({ snapshot: undefined, hardState: hardState(11), entries: [entry(11)], mustSync: true });
+  const next = await reopened.value.storage.persist({
+    snapshot: undefined,
+    hardState: hardState(11),
+    entries: [entry(11)],
+    mustSync: true,
+  });
   assert.ok(next.ok, "entry 11 follows the snapshot");
   await reopened.value.storage.close();
   const again = await NodeStorage.open(disk.crash(), "/data");
   assert.ok(again.ok);
-  assert.deepEqual(again.value.durable.entries.map((e) => e.index), [11]);
+  assert.deepEqual(
+    again.value.durable.entries.map((e) => e.index),
+    [11],
+  );
   await again.value.storage.close();
 });

@@ -1,6 +1,13 @@
 import { join } from "node:path";
 import type { DurableState, Entry, HardState, NodeId, Snapshot } from "../raft/index.js";
-import { SnapshotStore, Wal, mkdirDurable, type Disk, type StorageError, type StorageResult } from "../storage/index.js";
+import {
+  SnapshotStore,
+  Wal,
+  mkdirDurable,
+  type Disk,
+  type StorageError,
+  type StorageResult,
+} from "../storage/index.js";
 import { fromUtf8, utf8 } from "../util/bytes.js";
 import { logIndex, nodeId, term, type LogIndex, type Term } from "../util/ids.js";
 
@@ -69,7 +76,12 @@ export class NodeStorage {
     const { wal, recovered } = opened.value;
     if (identity.value === undefined && (recovered.hardState !== undefined || recovered.entries.length > 0)) {
       await wal.close();
-      return fail({ type: "corrupt", file: join(dir, identityFile), offset: 0, message: `${join(dir, identityFile)} is missing but ${join(dir, "wal")} holds a log: not a raftkv data dir, or a damaged one` });
+      return fail({
+        type: "corrupt",
+        file: join(dir, identityFile),
+        offset: 0,
+        message: `${join(dir, identityFile)} is missing but ${join(dir, "wal")} holds a log: not a raftkv data dir, or a damaged one`,
+      });
     }
     const snapshots = await SnapshotStore.open(disk, join(dir, "snap"));
     if (!snapshots.ok) return snapshots;
@@ -77,9 +89,15 @@ export class NodeStorage {
     if (!loaded.ok) return loaded;
     const stored = loaded.value.snapshot;
     const snapshot: Snapshot | undefined =
-      stored === undefined ? undefined : { meta: { index: stored.index, term: stored.term, ...decodeConfig(stored.config) }, data: stored.data };
+      stored === undefined
+        ? undefined
+        : { meta: { index: stored.index, term: stored.term, ...decodeConfig(stored.config) }, data: stored.data };
     let entries = recovered.entries;
-    if (stored !== undefined && stored.index > (recovered.snapshot?.index ?? 0) && !entries.some((e) => e.index === stored.index && e.term === stored.term)) {
+    if (
+      stored !== undefined &&
+      stored.index > (recovered.snapshot?.index ?? 0) &&
+      !entries.some((e) => e.index === stored.index && e.term === stored.term)
+    ) {
       // A leader's snapshot whose file was written when a crash came before its WAL marker: the log
       // does not reach it, so the install is finished now, as persist() would have (see above).
       const marked = await wal.compact({ index: stored.index, term: stored.term });
@@ -94,7 +112,10 @@ export class NodeStorage {
       entries,
       snapshot,
     };
-    return { ok: true, value: { storage: new NodeStorage(disk, dir, wal, snapshots.value), identity: identity.value, durable } };
+    return {
+      ok: true,
+      value: { storage: new NodeStorage(disk, dir, wal, snapshots.value), identity: identity.value, durable },
+    };
   }
 
   /** Records who this node is, once, before it first speaks to anyone. */
@@ -124,7 +145,12 @@ export class NodeStorage {
    * that needs no sync (only the commit index moved) costs no write: its hard state goes out with the
    * next one that does, so a crash may take the commit index back, which Raft allows (it is volatile).
    */
-  persist(ready: { snapshot: Snapshot | undefined; hardState: HardState | undefined; entries: readonly Entry[]; mustSync: boolean }): Promise<StorageResult<void>> {
+  persist(ready: {
+    snapshot: Snapshot | undefined;
+    hardState: HardState | undefined;
+    entries: readonly Entry[];
+    mustSync: boolean;
+  }): Promise<StorageResult<void>> {
     if (!ready.mustSync) {
       this.#deferredHardState = ready.hardState ?? this.#deferredHardState;
       return Promise.resolve(done);
@@ -132,7 +158,9 @@ export class NodeStorage {
     const hardState = ready.hardState ?? this.#deferredHardState;
     this.#deferredHardState = undefined;
     const save = (): Promise<StorageResult<void>> =>
-      hardState === undefined && ready.entries.length === 0 ? Promise.resolve(done) : this.#wal.save({ hardState, entries: ready.entries });
+      hardState === undefined && ready.entries.length === 0
+        ? Promise.resolve(done)
+        : this.#wal.save({ hardState, entries: ready.entries });
     const snapshot = ready.snapshot;
     if (snapshot === undefined) {
       // The WAL keeps the order of its own saves; only a leader's snapshot marker, written after its file, can be overtaken.
@@ -216,17 +244,31 @@ function isIdentity(value: unknown): value is NodeIdentity {
   return (
     typeof v.name === "string" &&
     Array.isArray(v.members) &&
-    v.members.every((m: unknown) => typeof m === "object" && m !== null && typeof (m as { name?: unknown }).name === "string" && typeof (m as { peerAddr?: unknown }).peerAddr === "string")
+    v.members.every(
+      (m: unknown) =>
+        typeof m === "object" &&
+        m !== null &&
+        typeof (m as { name?: unknown }).name === "string" &&
+        typeof (m as { peerAddr?: unknown }).peerAddr === "string",
+    )
   );
 }
 
-function encodeConfig(meta: { voters: readonly NodeId[]; votersOutgoing: readonly NodeId[]; learners: readonly NodeId[] }): Uint8Array {
+function encodeConfig(meta: {
+  voters: readonly NodeId[];
+  votersOutgoing: readonly NodeId[];
+  learners: readonly NodeId[];
+}): Uint8Array {
   return utf8(JSON.stringify({ voters: meta.voters, votersOutgoing: meta.votersOutgoing, learners: meta.learners }));
 }
 
 function decodeConfig(bytes: Uint8Array): { voters: NodeId[]; votersOutgoing: NodeId[]; learners: NodeId[] } {
   const parsed = JSON.parse(fromUtf8(bytes)) as { voters: number[]; votersOutgoing?: number[]; learners: number[] };
-  return { voters: parsed.voters.map(nodeId), votersOutgoing: (parsed.votersOutgoing ?? []).map(nodeId), learners: parsed.learners.map(nodeId) };
+  return {
+    voters: parsed.voters.map(nodeId),
+    votersOutgoing: (parsed.votersOutgoing ?? []).map(nodeId),
+    learners: parsed.learners.map(nodeId),
+  };
 }
 
 function errnoOf(cause: unknown): string | undefined {
@@ -237,5 +279,7 @@ function ioError(cause: unknown, file: string): StorageError {
   const code = errnoOf(cause);
   if (code === undefined) throw cause;
   const message = `${file}: ${code}${cause instanceof Error ? ` (${cause.message.split("\n", 1)[0]})` : ""}`;
-  return code === "ENOSPC" || code === "EDQUOT" ? { type: "noSpace", file, message } : { type: "io", file, code, message };
+  return code === "ENOSPC" || code === "EDQUOT"
+    ? { type: "noSpace", file, message }
+    : { type: "io", file, code, message };
 }

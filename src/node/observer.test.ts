@@ -47,7 +47,8 @@ test("the observer hears of role changes, proposals, ReadIndex rounds, the boots
   const { raft } = created.node;
   try {
     const deadline = Date.now() + 10_000;
-    while (raft.status().role !== "leader" && Date.now() < deadline) await new Promise((resolve) => setTimeout(resolve, 10));
+    while (raft.status().role !== "leader" && Date.now() < deadline)
+      await new Promise((resolve) => setTimeout(resolve, 10));
     for (let k = 0; k < 12; k++) await raft.propose(new Uint8Array([k]));
     await raft.readBarrier("linearizable");
     assert.equal(raft.pendingProposals(), 0);
@@ -56,7 +57,10 @@ test("the observer hears of role changes, proposals, ReadIndex rounds, the boots
     await removeTree(dir);
   }
   assert.ok(events.includes("config 1 bootstrap"), events.join(", "));
-  assert.ok(events.some((e) => /^role leader \d+$/.test(e)), events.join(", "));
+  assert.ok(
+    events.some((e) => /^role leader \d+$/.test(e)),
+    events.join(", "),
+  );
   assert.ok(events.includes("leader"));
   assert.equal(events.filter((e) => e === "proposal committed").length, 12);
   assert.ok(events.includes("read safe"));
@@ -64,5 +68,9 @@ test("the observer hears of role changes, proposals, ReadIndex rounds, the boots
   assert.ok(snapshot !== undefined, events.join(", "));
   const compacted = events.find((e) => e.startsWith("compacted "));
   assert.ok(compacted !== undefined, events.join(", "));
-  assert.equal(Number(compacted.split(" ")[1]), Number(snapshot.split(" ")[2]) - 2, "compacted below the snapshot, keeping snapshotKeepEntries");
+  assert.equal(
+    Number(compacted.split(" ")[1]),
+    Number(snapshot.split(" ")[2]) - 2,
+    "compacted below the snapshot, keeping snapshotKeepEntries",
+  );
 });

@@ -36,7 +36,12 @@ export class ReadRounds {
   /** A ReadState arrived from Raft. */
   confirmed(context: Uint8Array, index: number): void {
     const round = this.#inFlight;
-    if (round === undefined || context.byteLength !== 4 || new DataView(context.buffer, context.byteOffset, 4).getUint32(0) !== round.id) return;
+    if (
+      round === undefined ||
+      context.byteLength !== 4 ||
+      new DataView(context.buffer, context.byteOffset, 4).getUint32(0) !== round.id
+    )
+      return;
     round.timer.cancel();
     this.#inFlight = undefined;
     for (const w of round.waiters) w.resolve(index);

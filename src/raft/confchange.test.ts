@@ -16,7 +16,11 @@ const ids = (...xs: number[]): Set<NodeId> => new Set(xs.map(nodeId));
 const NO_CONTEXT = new Uint8Array(0);
 
 function config(incoming: number[], learners: number[] = [], outgoing?: number[]): Config {
-  return { incoming: ids(...incoming), outgoing: outgoing === undefined ? undefined : ids(...outgoing), learners: ids(...learners) };
+  return {
+    incoming: ids(...incoming),
+    outgoing: outgoing === undefined ? undefined : ids(...outgoing),
+    learners: ids(...learners),
+  };
 }
 
 function change(type: ConfChangeType, id: number, context: Uint8Array = NO_CONTEXT): ConfChange {
@@ -26,7 +30,11 @@ function change(type: ConfChangeType, id: number, context: Uint8Array = NO_CONTE
 /** A configuration as sorted arrays, so deepEqual compares contents rather than Set order. */
 function plain(c: Config): { incoming: number[]; outgoing: number[] | undefined; learners: number[] } {
   const sorted = (s: ReadonlySet<NodeId>): number[] => [...s].sort((a, b) => a - b);
-  return { incoming: sorted(c.incoming), outgoing: c.outgoing === undefined ? undefined : sorted(c.outgoing), learners: sorted(c.learners) };
+  return {
+    incoming: sorted(c.incoming),
+    outgoing: c.outgoing === undefined ? undefined : sorted(c.outgoing),
+    learners: sorted(c.learners),
+  };
 }
 
 // ---- planChange ----------------------------------------------------------------------------------
@@ -51,14 +59,27 @@ test("planChange refusals: alreadyMember, notMember, notLearner, lastVoter", () 
   assert.equal(planChange(c, [change("remove", 9)]), "notMember", "removing a stranger");
   assert.equal(planChange(c, [change("promote", 2)]), "notLearner", "promoting a voter");
   assert.equal(planChange(config([1]), [change("remove", 1)]), "lastVoter", "the last voter cannot be removed");
-  assert.equal(planChange(config([1], [2]), [change("remove", 1)]), "lastVoter", "a learner does not count as a voter to fall back on");
+  assert.equal(
+    planChange(config([1], [2]), [change("remove", 1)]),
+    "lastVoter",
+    "a learner does not count as a voter to fall back on",
+  );
   // Removing a learner from a single-voter cluster is fine.
-  assert.deepEqual(planChange(config([1], [2]), [change("remove", 2)]), { op: "simple", changes: [change("remove", 2)] });
+  assert.deepEqual(planChange(config([1], [2]), [change("remove", 2)]), {
+    op: "simple",
+    changes: [change("remove", 2)],
+  });
 });
 
 test("planChange refuses every change while joint (changeInProgress), whatever its type", () => {
   const joint = config([1, 2, 3, 4], [5], [1, 2, 3]);
-  for (const c of [change("addLearner", 6), change("promote", 5), change("remove", 2), change("remove", 5), change("addLearner", 2)]) {
+  for (const c of [
+    change("addLearner", 6),
+    change("promote", 5),
+    change("remove", 2),
+    change("remove", 5),
+    change("addLearner", 2),
+  ]) {
     assert.equal(planChange(joint, [c]), "changeInProgress", `${c.type} ${c.id}`);
   }
 });
@@ -102,7 +123,11 @@ test("applyConfEntry enterJoint: the old voters become the outgoing half; promot
 
 test("applyConfEntry leaveJoint: drops the outgoing half and keeps incoming and learners", () => {
   const joint = config([1, 3], [4], [1, 2, 3]);
-  assert.deepEqual(plain(applyConfEntry(joint, { op: "leaveJoint" })), { incoming: [1, 3], outgoing: undefined, learners: [4] });
+  assert.deepEqual(plain(applyConfEntry(joint, { op: "leaveJoint" })), {
+    incoming: [1, 3],
+    outgoing: undefined,
+    learners: [4],
+  });
   // Leaving when not joint changes nothing.
   const simple = config([1, 2, 3], [4]);
   assert.deepEqual(plain(applyConfEntry(simple, { op: "leaveJoint" })), plain(simple));
@@ -160,13 +185,18 @@ test("encode/decode round-trips every ConfEntry op and change type, with and wit
     } else {
       assert.ok(decoded.op === entry.op, `op ${entry.op}`);
       const got = (decoded as Extract<ConfEntry, { changes: readonly ConfChange[] }>).changes;
-      const plainChanges = (changes: readonly ConfChange[]): unknown => changes.map((c) => ({ type: c.type, id: c.id, context: [...c.context] }));
+      const plainChanges = (changes: readonly ConfChange[]): unknown =>
+        changes.map((c) => ({ type: c.type, id: c.id, context: [...c.context] }));
       assert.deepEqual(plainChanges(got), plainChanges(entry.changes));
     }
     // Decoding from a view into a larger buffer (as a WAL record hands it out) gives the same entry.
     const padded = new Uint8Array(bytes.length + 5);
     padded.set(bytes, 3);
-    assert.deepEqual(decodeConfEntry(padded.subarray(3, 3 + bytes.length)), decoded, `${JSON.stringify(entry)} from an offset view`);
+    assert.deepEqual(
+      decodeConfEntry(padded.subarray(3, 3 + bytes.length)),
+      decoded,
+      `${JSON.stringify(entry)} from an offset view`,
+    );
   }
   // Bootstrap voters are written sorted, so every initial member writes identical bytes.
   assert.deepEqual(
@@ -240,7 +270,10 @@ test("decodeConfEntry never throws on arbitrary bytes (seeded fuzz of mutations 
     if (decoded.op === "bootstrap") {
       // The encoder sorts voters, so compare the voters themselves: the same ids, none of them 0.
       assert.equal(decoded.voters.length, (bytes.length - 2) / 4, `case ${k}: one voter per 4 bytes`);
-      assert.ok(decoded.voters.every((id) => id !== 0), `case ${k}: no voter 0`);
+      assert.ok(
+        decoded.voters.every((id) => id !== 0),
+        `case ${k}: no voter 0`,
+      );
       const again = decodeConfEntry(encodeConfEntry(decoded));
       const sorted = (v: readonly number[]): number[] => [...v].sort((a, b) => a - b);
       assert.deepEqual(again?.op === "bootstrap" ? sorted(again.voters) : again, sorted(decoded.voters), `case ${k}`);
@@ -255,11 +288,22 @@ test("planChange with several changes: each is checked against what the ones bef
   const c = config([1, 2, 3], [4, 5]);
   const replace = [change("promote", 4), change("promote", 5), change("remove", 1), change("remove", 2)];
   assert.deepEqual(planChange(c, replace), { op: "enterJoint", changes: replace });
-  assert.deepEqual(plain(applyConfEntry(c, { op: "enterJoint", changes: replace })), { incoming: [3, 4, 5], outgoing: [1, 2, 3], learners: [] });
+  assert.deepEqual(plain(applyConfEntry(c, { op: "enterJoint", changes: replace })), {
+    incoming: [3, 4, 5],
+    outgoing: [1, 2, 3],
+    learners: [],
+  });
   const learnersOnly = [change("addLearner", 6), change("remove", 4)];
   assert.deepEqual(planChange(c, learnersOnly), { op: "simple", changes: learnersOnly });
   assert.equal(planChange(c, [change("remove", 1), change("remove", 2), change("remove", 3)]), "lastVoter");
-  assert.equal(planChange(c, [change("addLearner", 6), change("addLearner", 6)]), "alreadyMember", "the second sees the first");
-  assert.deepEqual(planChange(c, [change("addLearner", 6), change("promote", 6)]), { op: "enterJoint", changes: [change("addLearner", 6), change("promote", 6)] });
+  assert.equal(
+    planChange(c, [change("addLearner", 6), change("addLearner", 6)]),
+    "alreadyMember",
+    "the second sees the first",
+  );
+  assert.deepEqual(planChange(c, [change("addLearner", 6), change("promote", 6)]), {
+    op: "enterJoint",
+    changes: [change("addLearner", 6), change("promote", 6)],
+  });
   assert.equal(planChange(c, []), "malformed");
 });

@@ -158,7 +158,8 @@ export function decodeConfEntry(bytes: Uint8Array): ConfEntry | undefined {
   if (bytes.length < 2) return undefined;
   const version = bytes[0];
   if (version !== versionOne && version !== versionList) return undefined;
-  if (version === versionOne && bytes[1] === opCodes.leaveJoint) return bytes.length === 2 ? { op: "leaveJoint" } : undefined;
+  if (version === versionOne && bytes[1] === opCodes.leaveJoint)
+    return bytes.length === 2 ? { op: "leaveJoint" } : undefined;
   const view = new DataView(bytes.buffer, bytes.byteOffset, bytes.byteLength);
   if (version === versionOne && bytes[1] === opCodes.bootstrap) {
     if ((bytes.length - 2) % 4 !== 0) return undefined;

@@ -88,7 +88,8 @@ export function handleInstallSnapshot(r: Raft, m: InstallSnapshot): void {
     return;
   }
   r.log.restore(meta.index, meta.term);
-  r.voters = meta.votersOutgoing.length === 0 ? [new Set(meta.voters)] : [new Set(meta.voters), new Set(meta.votersOutgoing)];
+  r.voters =
+    meta.votersOutgoing.length === 0 ? [new Set(meta.voters)] : [new Set(meta.voters), new Set(meta.votersOutgoing)];
   r.learners = new Set(meta.learners);
   r.configIndex = meta.index;
   r.snapshot = m.snapshot;

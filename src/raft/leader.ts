@@ -106,7 +106,10 @@ export function proposeEntries(r: Raft, data: readonly Uint8Array[]): ProposeRes
     r.stats.proposalsDropped += data.length;
     return { ok: false, error: "uncommittedBytesMax" };
   }
-  appendToLog(r, data.map((d) => ({ kind: "normal" as const, data: d })));
+  appendToLog(
+    r,
+    data.map((d) => ({ kind: "normal" as const, data: d })),
+  );
   r.uncommittedBytes += bytes;
   return { ok: true, index: r.log.lastIndex(), term: r.term };
 }
@@ -124,8 +127,7 @@ function handleAppendResponse(r: Raft, m: AppendEntriesResponse): StepResult {
   pr.recentActive = true;
   if (!m.success) {
     // The hint lets us skip every entry of a term the follower does not have in one round trip.
-    const hintNext =
-      m.hintTerm > 0 ? r.log.findConflictByTerm(m.hintIndex, m.hintTerm).index + 1 : m.hintIndex + 1;
+    const hintNext = m.hintTerm > 0 ? r.log.findConflictByTerm(m.hintIndex, m.hintTerm).index + 1 : m.hintIndex + 1;
     if (pr.maybeDecreaseTo(m.rejectedIndex, logIndex(hintNext))) {
       if (pr.state === "replicate") pr.becomeProbe();
       sendAppend(r, m.from, true);
@@ -204,7 +206,11 @@ export function leaderReadIndex(r: Raft, context: Uint8Array, requester: NodeId,
   startRead(r, read, mode);
 }
 
-function startRead(r: Raft, read: { index: LogIndex; context: Uint8Array; requester: NodeId }, mode: ReadOnlyMode): void {
+function startRead(
+  r: Raft,
+  read: { index: LogIndex; context: Uint8Array; requester: NodeId },
+  mode: ReadOnlyMode,
+): void {
   if (r.peers().every((id) => !r.isVoter(id)) || (mode === "lease" && leaseValid(r))) {
     // Alone, or inside the lease, leadership needs no fresh confirmation.
     answerRead(r, read);
@@ -229,7 +235,14 @@ function answerRead(r: Raft, read: { index: LogIndex; context: Uint8Array; reque
   if (read.requester === r.id) {
     r.readStates.push({ index: read.index, context: read.context });
   } else {
-    r.send({ type: "readIndexResponse", from: r.id, to: read.requester, term: r.term, context: read.context, index: read.index });
+    r.send({
+      type: "readIndexResponse",
+      from: r.id,
+      to: read.requester,
+      term: r.term,
+      context: read.context,
+      index: read.index,
+    });
   }
 }
 

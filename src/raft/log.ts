@@ -26,7 +26,13 @@ export class RaftLog {
   /** Indexes of the config entries in #entries, ascending. */
   #configIndexes: LogIndex[] = [];
 
-  constructor(options: { offset: LogIndex; offsetTerm: Term; entries: readonly Entry[]; committed: LogIndex; applied?: LogIndex }) {
+  constructor(options: {
+    offset: LogIndex;
+    offsetTerm: Term;
+    entries: readonly Entry[];
+    committed: LogIndex;
+    applied?: LogIndex;
+  }) {
     this.#offset = options.offset;
     this.#offsetTerm = options.offsetTerm;
     this.#entries = [...options.entries];
@@ -44,7 +50,10 @@ export class RaftLog {
     this.committed = logIndex(Math.max(this.committed, this.#configCommitFloor()));
     assert(this.committed <= this.lastIndex(), "commit beyond the log");
     assert(this.committed >= this.#offset, "commit before the snapshot");
-    assert(this.applied >= this.#offset && this.applied <= this.committed, `applied ${this.applied} outside [${this.#offset}, ${this.committed}]`);
+    assert(
+      this.applied >= this.#offset && this.applied <= this.committed,
+      `applied ${this.applied} outside [${this.#offset}, ${this.committed}]`,
+    );
   }
 
   /** The index the in-memory log starts after (the last compacted entry, or 0). */
@@ -251,7 +260,10 @@ export class RaftLog {
    */
   compact(index: LogIndex): boolean {
     if (index <= this.#offset) return false;
-    assert(index <= this.applied && index <= this.#stableIndex, `compact ${index} beyond applied ${this.applied} or stable ${this.#stableIndex}`);
+    assert(
+      index <= this.applied && index <= this.#stableIndex,
+      `compact ${index} beyond applied ${this.applied} or stable ${this.#stableIndex}`,
+    );
     this.#offsetTerm = this.termAt(index)!;
     this.#entries = this.#entries.slice(index - this.#offset);
     this.#offset = index;

@@ -1,11 +1,20 @@
 import { logIndex, NO_NODE, term, type LogIndex, type NodeId } from "../util/ids.js";
-import { applyConfEntry, decodeConfEntry, encodeConfEntry, planChange, type ConfChange, type ConfChangeError, type Config } from "./confchange.js";
+import {
+  applyConfEntry,
+  decodeConfEntry,
+  encodeConfEntry,
+  planChange,
+  type ConfChange,
+  type ConfChangeError,
+  type Config,
+} from "./confchange.js";
 import { appendToLog, sendAppend, sendFinalAppend, sendTimeoutNow } from "./replication.js";
 import { Progress } from "./progress.js";
 import type { Raft } from "./raft.js";
 import type { Entry } from "./types.js";
 
-export type ConfChangeResult = { readonly ok: true; readonly index: number } | { readonly ok: false; readonly error: ConfChangeError };
+export type ConfChangeResult =
+  { readonly ok: true; readonly index: number } | { readonly ok: false; readonly error: ConfChangeError };
 
 export function configOf(r: Raft): Config {
   return { incoming: r.voters[0], outgoing: r.voters[1], learners: r.learners };
@@ -32,7 +41,8 @@ export function proposeConfChange(r: Raft, changes: readonly ConfChange[]): Conf
     if (change.type !== "promote") continue;
     const pr = r.progress.get(change.id);
     // A learner that never acknowledged anything is not caught up, however short the log.
-    if (pr === undefined || pr.match === 0 || pr.match + r.options.promoteLagEntriesMax < r.log.lastIndex()) return { ok: false, error: "learnerBehind" };
+    if (pr === undefined || pr.match === 0 || pr.match + r.options.promoteLagEntriesMax < r.log.lastIndex())
+      return { ok: false, error: "learnerBehind" };
   }
   appendToLog(r, [{ kind: "config", data: encodeConfEntry(planned) }]);
   r.pendingConfIndex = r.log.lastIndex();
@@ -86,7 +96,13 @@ export function handOffIfRemoved(r: Raft, abandoned: NodeId = NO_NODE): void {
 
 /** While joint, the leader leaves on its own once the entry that entered is applied. */
 export function maybeLeaveJoint(r: Raft): void {
-  if (r.role !== "leader" || r.voters[1] === undefined || r.pendingConfIndex > r.log.applied || r.leadTransferee !== NO_NODE) return;
+  if (
+    r.role !== "leader" ||
+    r.voters[1] === undefined ||
+    r.pendingConfIndex > r.log.applied ||
+    r.leadTransferee !== NO_NODE
+  )
+    return;
   appendToLog(r, [{ kind: "config", data: encodeConfEntry({ op: "leaveJoint" }) }]);
   r.pendingConfIndex = r.log.lastIndex();
 }
@@ -98,7 +114,9 @@ export function maybeLeaveJoint(r: Raft): void {
  */
 export function bootstrap(r: Raft): void {
   const voters = [...r.voters[0]];
-  r.log.appendNew([{ index: logIndex(1), term: term(1), kind: "config", data: encodeConfEntry({ op: "bootstrap", voters }) }]);
+  r.log.appendNew([
+    { index: logIndex(1), term: term(1), kind: "config", data: encodeConfEntry({ op: "bootstrap", voters }) },
+  ]);
   r.log.commitTo(logIndex(1));
   r.configIndex = logIndex(1);
   r.term = term(1);
@@ -125,8 +143,10 @@ export type TransferError = "notLeader" | "notVoter" | "transferInProgress";
 export function transferLeader(r: Raft, to: NodeId): { ok: true } | { ok: false; error: TransferError } {
   if (r.role !== "leader") return { ok: false, error: "notLeader" };
   if (to === r.id) return r.isVoter(r.id) ? { ok: true } : { ok: false, error: "notVoter" };
-  if (!r.isVoter(to) || r.voters[1]?.has(to) === true && !r.voters[0].has(to)) return { ok: false, error: "notVoter" };
-  if (r.leadTransferee !== NO_NODE) return r.leadTransferee === to ? { ok: true } : { ok: false, error: "transferInProgress" };
+  if (!r.isVoter(to) || (r.voters[1]?.has(to) === true && !r.voters[0].has(to)))
+    return { ok: false, error: "notVoter" };
+  if (r.leadTransferee !== NO_NODE)
+    return r.leadTransferee === to ? { ok: true } : { ok: false, error: "transferInProgress" };
   r.leadTransferee = to;
   r.transferElapsed = 0;
   const pr = r.progress.get(to)!;

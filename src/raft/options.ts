@@ -68,6 +68,7 @@ export function resolveOptions(options: RaftOptions): ResolvedOptions {
   if (resolved.readOnlyMode === "lease" && !resolved.checkQuorum) {
     throw new RangeError("lease reads are only safe with checkQuorum on");
   }
-  if (!(resolved.clockDriftMax >= 0 && resolved.clockDriftMax < 0.5)) throw new RangeError("clockDriftMax must be in [0, 0.5)");
+  if (!(resolved.clockDriftMax >= 0 && resolved.clockDriftMax < 0.5))
+    throw new RangeError("clockDriftMax must be in [0, 0.5)");
   return resolved;
 }

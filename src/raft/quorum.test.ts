@@ -19,7 +19,11 @@ test("majorityCommitted is the highest index a majority has reached, for odd and
   assert.equal(majorityCommitted(ids(1, 2), matches({ 1: 7, 2: 3 })), 3, "2 voters need both");
   assert.equal(majorityCommitted(ids(1, 2, 3), matches({ 1: 7, 2: 3, 3: 5 })), 5);
   assert.equal(majorityCommitted(ids(1, 2, 3, 4), matches({ 1: 9, 2: 7, 3: 5, 4: 1 })), 5, "4 voters need 3");
-  assert.equal(majorityCommitted(ids(1, 2, 3, 4, 5), matches({ 1: 9, 2: 8, 3: 2, 4: 1 })), 2, "5 voters need 3; 5 has 0");
+  assert.equal(
+    majorityCommitted(ids(1, 2, 3, 4, 5), matches({ 1: 9, 2: 8, 3: 2, 4: 1 })),
+    2,
+    "5 voters need 3; 5 has 0",
+  );
   assert.equal(majorityCommitted(ids(1, 2, 3, 4, 5, 6), matches({ 1: 9, 2: 8, 3: 7, 4: 6 })), 6, "6 voters need 4");
   assert.equal(majorityCommitted(ids(), matches({})), Number.MAX_SAFE_INTEGER, "an empty set agrees to anything");
 });

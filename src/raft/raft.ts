@@ -103,7 +103,10 @@ export class Raft {
     const snapshot = durable?.snapshot;
     const meta = snapshot?.meta;
     const outgoing = meta?.votersOutgoing ?? [];
-    this.voters = outgoing.length === 0 ? [new Set(meta?.voters ?? this.options.voters)] : [new Set(meta!.voters), new Set(outgoing)];
+    this.voters =
+      outgoing.length === 0
+        ? [new Set(meta?.voters ?? this.options.voters)]
+        : [new Set(meta!.voters), new Set(outgoing)];
     this.learners = new Set(meta?.learners ?? this.options.learners);
     this.configIndex = meta?.index ?? logIndex(0);
     this.snapshot = snapshot;
@@ -129,7 +132,9 @@ export class Raft {
       this.vote = NO_NODE;
     }
     restoreConfig(this, durable?.entries ?? []);
-    const fresh = durable === undefined || (durable.entries.length === 0 && durable.snapshot === undefined && durable.hardState.term === 0);
+    const fresh =
+      durable === undefined ||
+      (durable.entries.length === 0 && durable.snapshot === undefined && durable.hardState.term === 0);
     if (fresh && this.options.voters.length > 0) bootstrap(this);
     this.becomeFollower(this.term, NO_NODE);
   }
@@ -180,7 +185,10 @@ export class Raft {
     this.electionElapsed = 0;
     this.heartbeatElapsed = 0;
     this.leaderTicks = 0;
-    this.randomizedElectionTimeout = this.options.random.int(this.options.electionTicks, 2 * this.options.electionTicks);
+    this.randomizedElectionTimeout = this.options.random.int(
+      this.options.electionTicks,
+      2 * this.options.electionTicks,
+    );
     this.votes = new Map();
     this.progress = new Map();
     this.uncommittedBytes = 0;
@@ -354,9 +362,7 @@ export class Raft {
 
   #handleVoteRequest(m: VoteRequest): void {
     const canVote =
-      this.vote === m.from ||
-      (this.vote === NO_NODE && this.leader === NO_NODE) ||
-      (m.preVote && m.term > this.term);
+      this.vote === m.from || (this.vote === NO_NODE && this.leader === NO_NODE) || (m.preVote && m.term > this.term);
     const granted = canVote && this.log.isUpToDate(m.lastLogIndex, m.lastLogTerm);
     // A granted pre-vote answers in the asked term, so the pre-candidate counts it.
     this.send({
@@ -389,7 +395,13 @@ export class Raft {
     // The leader's snapshot replaced the log while the driver was applying older entries.
     if (t === undefined) return undefined;
     const snapshot: Snapshot = {
-      meta: { index, term: t, voters: [...this.voters[0]], votersOutgoing: [...(this.voters[1] ?? [])], learners: [...this.learners] },
+      meta: {
+        index,
+        term: t,
+        voters: [...this.voters[0]],
+        votersOutgoing: [...(this.voters[1] ?? [])],
+        learners: [...this.learners],
+      },
       data,
     };
     if (this.snapshot === undefined || index > this.snapshot.meta.index) this.snapshot = snapshot;

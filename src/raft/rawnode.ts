@@ -3,7 +3,14 @@ import { checkInvariants } from "./invariants.js";
 import type { ConfChange, Config } from "./confchange.js";
 import { leaderReadIndex, proposeEntries, type ProposeResult } from "./leader.js";
 import { flushAppends } from "./replication.js";
-import { applyConfigEntry, configOf, maybeLeaveJoint, proposeConfChange, transferLeader, type ConfChangeResult } from "./membership.js";
+import {
+  applyConfigEntry,
+  configOf,
+  maybeLeaveJoint,
+  proposeConfChange,
+  transferLeader,
+  type ConfChangeResult,
+} from "./membership.js";
 import type { Message } from "./messages.js";
 import type { RaftOptions, ReadOnlyMode } from "./options.js";
 import { Raft, type DurableState, type RaftStats, type ReadState, type StepResult } from "./raft.js";

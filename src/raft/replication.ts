@@ -7,7 +7,9 @@ import type { Entry } from "./types.js";
 
 export function appendToLog(r: Raft, items: readonly Pick<Entry, "kind" | "data">[]): void {
   const first = r.log.lastIndex() + 1;
-  r.log.appendNew(items.map((item, k) => ({ index: logIndex(first + k), term: r.term, kind: item.kind, data: item.data })));
+  r.log.appendNew(
+    items.map((item, k) => ({ index: logIndex(first + k), term: r.term, kind: item.kind, data: item.data })),
+  );
   r.appendPending = true;
   // A single voter commits as soon as its own disk has the entries (see leaderPersisted).
 }
@@ -93,5 +95,14 @@ export function sendFinalAppend(r: Raft, to: NodeId): void {
   if (pr === undefined || prevLogTerm === undefined) return;
   const last = Math.min(r.log.lastIndex(), pr.match + r.options.appendEntriesMax);
   const entries = pr.match < last ? r.log.slice(logIndex(pr.match + 1), logIndex(last), r.options.appendBytesMax) : [];
-  r.send({ type: "appendEntries", from: r.id, to, term: r.term, prevLogIndex: pr.match, prevLogTerm, entries, leaderCommit: r.log.committed });
+  r.send({
+    type: "appendEntries",
+    from: r.id,
+    to,
+    term: r.term,
+    prevLogIndex: pr.match,
+    prevLogTerm,
+    entries,
+    leaderCommit: r.log.committed,
+  });
 }

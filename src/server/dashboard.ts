@@ -14,7 +14,15 @@ import { isValidName } from "../node/names.js";
 import { parseAddress, type Node } from "../node/index.js";
 import type { KvStore } from "../kv/index.js";
 import type { Request, ServerContext } from "./context.js";
-import { Directory, sumRates, type Activity, type DirectoryEntry, type LeaderChange, type MemberChange, type RateSample } from "./dashboard_state.js";
+import {
+  Directory,
+  sumRates,
+  type Activity,
+  type DirectoryEntry,
+  type LeaderChange,
+  type MemberChange,
+  type RateSample,
+} from "./dashboard_state.js";
 import { dashboardPage } from "./dashboard_page.js";
 import { clientAddrKey } from "./forward.js";
 import { HttpError, readJson, sendJson } from "./http_util.js";
@@ -138,8 +146,13 @@ export class Dashboard {
           .map(async (m) => {
             const addr = this.directory.get(m.name);
             if (addr === undefined) return;
-            const answer = await fetchJson(`http://${addr}/v1/cluster/hello`, { method: "POST", body, headers: { "content-type": "application/json" } });
-            if (answer !== undefined) this.directory.merge(validDirectory(answer.directory, new Set(node.members().map((x) => x.name))));
+            const answer = await fetchJson(`http://${addr}/v1/cluster/hello`, {
+              method: "POST",
+              body,
+              headers: { "content-type": "application/json" },
+            });
+            if (answer !== undefined)
+              this.directory.merge(validDirectory(answer.directory, new Set(node.members().map((x) => x.name))));
           }),
       );
     } finally {
@@ -153,7 +166,8 @@ export class Dashboard {
     this.directory.retain(names);
     for (const name of names) {
       const stored = this.#kv?.get(clientAddrKey(name));
-      if (stored !== null && stored !== undefined) this.directory.seed(name, Buffer.from(stored.value).toString("utf8"));
+      if (stored !== null && stored !== undefined)
+        this.directory.seed(name, Buffer.from(stored.value).toString("utf8"));
     }
     for (const name of this.#lastRates.keys()) if (!names.has(name)) this.#lastRates.delete(name);
   }
@@ -289,7 +303,11 @@ function mergeMemberChanges(views: readonly MemberView[], self: MemberView): Mem
 }
 
 /** GETs or POSTs JSON with a short deadline; undefined on any failure unless `raise`. */
-async function fetchJson(url: string, init: { method?: string; body?: string; headers?: Record<string, string> }, raise = false): Promise<Record<string, unknown> | undefined> {
+async function fetchJson(
+  url: string,
+  init: { method?: string; body?: string; headers?: Record<string, string> },
+  raise = false,
+): Promise<Record<string, unknown> | undefined> {
   try {
     const response = await fetch(url, { ...init, signal: AbortSignal.timeout(memberFetchTimeoutMs) });
     const body: unknown = await response.json();
@@ -298,15 +316,29 @@ async function fetchJson(url: string, init: { method?: string; body?: string; he
   } catch (error) {
     if (!raise) return undefined;
     const cause = (error as { cause?: { code?: string } }).cause?.code;
-    if (error instanceof Error && error.name === "TimeoutError") throw new Error(`no answer within ${memberFetchTimeoutMs} ms`);
-    throw new Error(cause === "ECONNREFUSED" ? "connection refused" : error instanceof Error ? error.message : String(error));
+    if (error instanceof Error && error.name === "TimeoutError")
+      throw new Error(`no answer within ${memberFetchTimeoutMs} ms`);
+    throw new Error(
+      cause === "ECONNREFUSED" ? "connection refused" : error instanceof Error ? error.message : String(error),
+    );
   }
 }
 
 function asMemberView(body: Record<string, unknown>): MemberView | undefined {
   const numbers = ["term", "commitIndex", "appliedIndex", "lastIndex", "snapshotIndex", "now", "startedAt"];
-  if (typeof body.id !== "string" || typeof body.role !== "string" || !numbers.every((k) => typeof body[k] === "number")) return undefined;
-  if (!Array.isArray(body.peers) || !Array.isArray(body.leaderChanges) || !Array.isArray(body.memberChanges) || !Array.isArray(body.rates)) return undefined;
+  if (
+    typeof body.id !== "string" ||
+    typeof body.role !== "string" ||
+    !numbers.every((k) => typeof body[k] === "number")
+  )
+    return undefined;
+  if (
+    !Array.isArray(body.peers) ||
+    !Array.isArray(body.leaderChanges) ||
+    !Array.isArray(body.memberChanges) ||
+    !Array.isArray(body.rates)
+  )
+    return undefined;
   return body as unknown as MemberView;
 }
 
@@ -331,7 +363,11 @@ function allowAnyOrigin(request: Request): void {
 
 export async function dashboard(ctx: ServerContext, request: Request): Promise<void> {
   const html = dashboardPage(ctx.node.name);
-  request.res.writeHead(200, { "content-type": "text/html; charset=utf-8", "content-length": Buffer.byteLength(html), "cache-control": "no-cache" });
+  request.res.writeHead(200, {
+    "content-type": "text/html; charset=utf-8",
+    "content-length": Buffer.byteLength(html),
+    "cache-control": "no-cache",
+  });
   request.res.end(html);
 }
 
@@ -348,7 +384,8 @@ export async function memberRoute(ctx: ServerContext, request: Request): Promise
 /** POST /v1/cluster/hello {"from", "directory"}: merges the sender's directory, answers ours. */
 export async function helloRoute(ctx: ServerContext, request: Request): Promise<void> {
   const raw = await readJson(request.req, helloBodyBytesMax);
-  if (typeof raw !== "object" || raw === null || Array.isArray(raw)) throw new HttpError(400, "bad_request", 'the body must be {"from", "directory"}');
+  if (typeof raw !== "object" || raw === null || Array.isArray(raw))
+    throw new HttpError(400, "bad_request", 'the body must be {"from", "directory"}');
   const members = new Set(ctx.node.members().map((m) => m.name));
   ctx.dashboard.directory.merge(validDirectory((raw as Record<string, unknown>).directory, members));
   sendJson(request.res, 200, { from: ctx.node.name, directory: ctx.dashboard.directory.toJSON() });

@@ -34,7 +34,13 @@ test("request rates: one sample per whole second of the window, counted where re
   activity.served("read");
   now += 1000;
   assert.deepEqual(activity.rates().at(-1), { t: 1_000_012, reads: 1, writes: 0 });
-  assert.ok(activity.rates().slice(0, -1).every((r) => r.reads === 0 && r.writes === 0), "old counts are gone");
+  assert.ok(
+    activity
+      .rates()
+      .slice(0, -1)
+      .every((r) => r.reads === 0 && r.writes === 0),
+    "old counts are gone",
+  );
 });
 
 test("leader and membership histories are bounded and say when the current leader took over", () => {
@@ -96,7 +102,11 @@ test("the address directory: newest announcement wins, our own entry is ours, lo
   d.announce("127.0.0.1:8001");
   d.seed("n2", "127.0.0.1:9002");
   assert.equal(d.get("n2"), "127.0.0.1:9002");
-  d.merge({ n1: { addr: "10.0.0.1:1", stamp: 999 }, n2: { addr: "127.0.0.1:8002", stamp: 50 }, n3: { addr: "127.0.0.1:8003", stamp: 70 } });
+  d.merge({
+    n1: { addr: "10.0.0.1:1", stamp: 999 },
+    n2: { addr: "127.0.0.1:8002", stamp: 50 },
+    n3: { addr: "127.0.0.1:8003", stamp: 70 },
+  });
   assert.equal(d.get("n1"), "127.0.0.1:8001", "nobody else changes our own address");
   assert.equal(d.get("n2"), "127.0.0.1:8002", "an announcement beats a seed from the log");
   d.merge({ n3: { addr: "127.0.0.1:9999", stamp: 60 } });

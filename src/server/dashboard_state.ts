@@ -66,10 +66,19 @@ export class Activity {
   observer(): NodeObserver {
     const nameOf = (id: NodeId): string => this.#node?.nameOf(id) ?? String(id);
     return {
-      leaderChanged: (leader) => push(this.#leaders, { at: this.#now(), term: this.#node?.raft.status().term ?? 0, leader: nameOf(leader) }, this.#changesMax),
+      leaderChanged: (leader) =>
+        push(
+          this.#leaders,
+          { at: this.#now(), term: this.#node?.raft.status().term ?? 0, leader: nameOf(leader) },
+          this.#changesMax,
+        ),
       configApplied: (index, entry) => {
         const change = describeConfEntry(entry, nameOf);
-        push(this.#members, { at: this.#now(), index, op: change.op, members: change.members, text: change.text }, this.#changesMax);
+        push(
+          this.#members,
+          { at: this.#now(), index, op: change.op, members: change.members, text: change.text },
+          this.#changesMax,
+        );
       },
     };
   }
@@ -171,7 +180,8 @@ export class Directory {
     for (const [name, entry] of Object.entries(entries)) {
       if (name === this.self) continue;
       const known = this.#entries.get(name);
-      if (known === undefined || entry.stamp > known.stamp) this.#entries.set(name, { addr: entry.addr, stamp: entry.stamp });
+      if (known === undefined || entry.stamp > known.stamp)
+        this.#entries.set(name, { addr: entry.addr, stamp: entry.stamp });
     }
   }
 

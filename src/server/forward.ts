@@ -40,7 +40,8 @@ export class Forwarder {
     const leader = this.#node.raft.status().leader;
     if (leader === 0) throw new HttpError(503, "no_leader", "no leader is known; retry");
     const stored = this.#kv.get(clientAddrKey(this.#node.nameOf(leader)));
-    if (stored === null) throw new HttpError(503, "no_leader", "the leader has not published its client address yet; retry");
+    if (stored === null)
+      throw new HttpError(503, "no_leader", "the leader has not published its client address yet; retry");
     return Buffer.from(stored.value).toString("utf8");
   }
 
@@ -50,13 +51,21 @@ export class Forwarder {
     const colon = target.lastIndexOf(":");
     const headers: Record<string, string | string[]> = {};
     for (const [name, value] of Object.entries(req.headers)) {
-      if (value !== undefined && name !== "host" && name !== "connection" && name !== "content-length") headers[name] = value;
+      if (value !== undefined && name !== "host" && name !== "connection" && name !== "content-length")
+        headers[name] = value;
     }
     headers[forwardedHeader] = this.#node.name;
     if (body !== undefined) headers["content-length"] = String(body.byteLength);
     return new Promise((resolve) => {
       const outgoing = httpRequest(
-        { host: target.slice(0, colon), port: Number(target.slice(colon + 1)), method: req.method, path: req.url, headers, agent: this.#agent },
+        {
+          host: target.slice(0, colon),
+          port: Number(target.slice(colon + 1)),
+          method: req.method,
+          path: req.url,
+          headers,
+          agent: this.#agent,
+        },
         (answer) => {
           res.writeHead(answer.statusCode ?? 502, answer.headers);
           answer.pipe(res);
@@ -68,7 +77,12 @@ export class Forwarder {
         // The leader may or may not have received it: the outcome is unknown.
         if (!res.headersSent) {
           res.writeHead(504, { "content-type": "application/json" });
-          res.end(JSON.stringify({ error: "timeout", message: `forwarding to the leader at ${target} failed; the outcome is unknown` }));
+          res.end(
+            JSON.stringify({
+              error: "timeout",
+              message: `forwarding to the leader at ${target} failed; the outcome is unknown`,
+            }),
+          );
         }
         resolve();
       });

@@ -24,7 +24,12 @@ export function sendError(res: ServerResponse, error: HttpError): void {
   sendJson(res, error.status, { error: error.code, message: error.message, ...error.extra });
 }
 
-export function sendBytes(res: ServerResponse, status: number, bytes: Uint8Array, contentType = "application/octet-stream"): void {
+export function sendBytes(
+  res: ServerResponse,
+  status: number,
+  bytes: Uint8Array,
+  contentType = "application/octet-stream",
+): void {
   res.writeHead(status, { "content-type": contentType, "content-length": bytes.byteLength });
   res.end(bytes);
 }

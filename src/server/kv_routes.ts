@@ -1,10 +1,30 @@
 import type { IncomingMessage } from "node:http";
-import { checkKey, checkValue, encodeCommand, rangeLimitMax, validateCommand, valueBytesMax, type KvCommand, type KvResult, type Session, type TxnCompare, type TxnOp } from "../kv/index.js";
+import {
+  checkKey,
+  checkValue,
+  encodeCommand,
+  rangeLimitMax,
+  validateCommand,
+  valueBytesMax,
+  type KvCommand,
+  type KvResult,
+  type Session,
+  type TxnCompare,
+  type TxnOp,
+} from "../kv/index.js";
 import { NodeRequestError, type ReadConsistency } from "../node/index.js";
 import type { Request, ServerContext } from "./context.js";
 import { isSystemKey } from "./forward.js";
 import { HttpError, readBody, sendBytes, sendJson } from "./http_util.js";
-import { decodeKeyText, encodingOf, jsonToBytes, keyValueJson, rawQuery, txnResponseJson, type Encoding } from "./wire.js";
+import {
+  decodeKeyText,
+  encodingOf,
+  jsonToBytes,
+  keyValueJson,
+  rawQuery,
+  txnResponseJson,
+  type Encoding,
+} from "./wire.js";
 
 const rangeLimitDefault = 1000;
 const txnBodyBytesMax = 4 * valueBytesMax;
@@ -12,7 +32,8 @@ const txnBodyBytesMax = 4 * valueBytesMax;
 function userKey(bytes: Uint8Array, what = "key"): Uint8Array {
   const problem = checkKey(bytes);
   if (problem !== undefined) throw new HttpError(400, "bad_request", `${what}: ${problem}`);
-  if (isSystemKey(bytes)) throw new HttpError(400, "bad_request", `${what}: keys starting with a NUL byte are reserved`);
+  if (isSystemKey(bytes))
+    throw new HttpError(400, "bad_request", `${what}: keys starting with a NUL byte are reserved`);
   return bytes;
 }
 
@@ -21,7 +42,11 @@ function sessionOf(req: IncomingMessage): Session | undefined {
   const seqText = req.headers["raftkv-seq"];
   if (clientId === undefined && seqText === undefined) return undefined;
   if (typeof clientId !== "string" || typeof seqText !== "string" || !/^\d{1,15}$/.test(seqText)) {
-    throw new HttpError(400, "bad_request", "Raftkv-Client-Id and Raftkv-Seq must be sent together; the seq is a decimal integer");
+    throw new HttpError(
+      400,
+      "bad_request",
+      "Raftkv-Client-Id and Raftkv-Seq must be sent together; the seq is a decimal integer",
+    );
   }
   return { clientId, seq: Number(seqText) };
 }
@@ -29,7 +54,11 @@ function sessionOf(req: IncomingMessage): Session | undefined {
 function consistencyOf(query: URLSearchParams): ReadConsistency {
   const value = query.get("consistency") ?? "linearizable";
   if (value === "linearizable" || value === "lease" || value === "serializable") return value;
-  throw new HttpError(400, "bad_request", `consistency must be linearizable, lease or serializable, not ${JSON.stringify(value)}`);
+  throw new HttpError(
+    400,
+    "bad_request",
+    `consistency must be linearizable, lease or serializable, not ${JSON.stringify(value)}`,
+  );
 }
 
 /** Maps a node's refusal to SPEC.md §2's outcomes: 503 = not applied, 504 = unknown. */
@@ -60,7 +89,8 @@ async function write(ctx: ServerContext, command: KvCommand): Promise<KvResult> 
   if (problem !== undefined) throw new HttpError(400, "bad_request", problem);
   try {
     const result = (await ctx.node.raft.propose(encodeCommand(command))) as KvResult;
-    if (result.type === "invalid") throw new HttpError(400, "stale_sequence", `${result.error}: this Raftkv-Seq is older than one already applied`);
+    if (result.type === "invalid")
+      throw new HttpError(400, "stale_sequence", `${result.error}: this Raftkv-Seq is older than one already applied`);
     return result;
   } catch (error) {
     throw nodeErrorToHttp(error);
@@ -87,13 +117,20 @@ export async function putKey(ctx: ServerContext, request: Request): Promise<void
   const ifRevisionText = request.url.searchParams.get("ifRevision");
   let ifModRevision: number | undefined;
   if (ifRevisionText !== null) {
-    if (!/^\d{1,15}$/.test(ifRevisionText)) throw new HttpError(400, "bad_request", "ifRevision must be a non-negative integer");
+    if (!/^\d{1,15}$/.test(ifRevisionText))
+      throw new HttpError(400, "bad_request", "ifRevision must be a non-negative integer");
     ifModRevision = Number(ifRevisionText);
   }
   const session = sessionOf(request.req);
   // Every check of the request comes before the write: a 4xx must mean "not applied".
   const encoding = encodingOf(request.url.searchParams);
-  const command: KvCommand = { type: "put", key, value, ...(ifModRevision === undefined ? {} : { ifModRevision }), ...(session === undefined ? {} : { session }) };
+  const command: KvCommand = {
+    type: "put",
+    key,
+    value,
+    ...(ifModRevision === undefined ? {} : { ifModRevision }),
+    ...(session === undefined ? {} : { session }),
+  };
   const result = await write(ctx, command);
   if (result.type === "compareFailed") {
     sendJson(request.res, 409, {
@@ -145,8 +182,10 @@ export async function rangeKeys(ctx: ServerContext, request: Request): Promise<v
   }
   const prefix = raw.get("prefix");
   const from = raw.get("from");
-  if (prefix === undefined && from === undefined) throw new HttpError(400, "bad_request", "give prefix=P, or from=A (and optionally to=B)");
-  if (prefix !== undefined && from !== undefined) throw new HttpError(400, "bad_request", "give either prefix or from/to, not both");
+  if (prefix === undefined && from === undefined)
+    throw new HttpError(400, "bad_request", "give prefix=P, or from=A (and optionally to=B)");
+  if (prefix !== undefined && from !== undefined)
+    throw new HttpError(400, "bad_request", "give either prefix or from/to, not both");
   if (!(await readBarrier(ctx, request, consistencyOf(query)))) return;
   const to = raw.get("to");
   const spec =
@@ -186,7 +225,8 @@ function parseJsonBytes(body: Uint8Array): unknown {
 }
 
 function objectOf(value: unknown, what: string): Record<string, unknown> {
-  if (typeof value !== "object" || value === null || Array.isArray(value)) throw new HttpError(400, "bad_request", `${what} must be a JSON object`);
+  if (typeof value !== "object" || value === null || Array.isArray(value))
+    throw new HttpError(400, "bad_request", `${what} must be a JSON object`);
   return value as Record<string, unknown>;
 }
 
@@ -205,15 +245,23 @@ function parseTxn(json: unknown, encoding: Encoding, session: Session | undefine
     if (modRevision !== undefined && !(Number.isSafeInteger(modRevision) && (modRevision as number) >= 0)) {
       throw new HttpError(400, "bad_request", `compare[${i}].modRevision must be a non-negative integer`);
     }
-    if (o.value === undefined && modRevision === undefined) throw new HttpError(400, "bad_request", `compare[${i}] needs value or modRevision`);
+    if (o.value === undefined && modRevision === undefined)
+      throw new HttpError(400, "bad_request", `compare[${i}] needs value or modRevision`);
     return {
       key,
       ...(o.value === undefined ? {} : { value: jsonToBytes(o.value, encoding, `compare[${i}].value`) }),
       ...(modRevision === undefined ? {} : { modRevision: modRevision as number }),
     };
   });
-  const ops = (list: unknown, name: string): TxnOp[] => listOf(list, name).map((op, i) => parseOp(op, encoding, `${name}[${i}]`));
-  return { type: "txn", compare, success: ops(body.success, "success"), failure: ops(body.failure, "failure"), ...(session === undefined ? {} : { session }) };
+  const ops = (list: unknown, name: string): TxnOp[] =>
+    listOf(list, name).map((op, i) => parseOp(op, encoding, `${name}[${i}]`));
+  return {
+    type: "txn",
+    compare,
+    success: ops(body.success, "success"),
+    failure: ops(body.failure, "failure"),
+    ...(session === undefined ? {} : { session }),
+  };
 }
 
 function parseOp(json: unknown, encoding: Encoding, what: string): TxnOp {
@@ -238,4 +286,3 @@ function parseOp(json: unknown, encoding: Encoding, what: string): TxnOp {
       throw new HttpError(400, "bad_request", `${what}: unknown op ${JSON.stringify(kind)}`);
   }
 }
-

@@ -8,7 +8,16 @@ import { combineObservers, createLogger, describeConfEntry, isLogLevel, logObser
 
 function capture(): { lines: Record<string, unknown>[]; write: (line: string) => void } {
   const lines: Record<string, unknown>[] = [];
-  return { lines, write: (line: string) => void lines.push(...line.trim().split("\n").map((l) => JSON.parse(l) as Record<string, unknown>)) };
+  return {
+    lines,
+    write: (line: string) =>
+      void lines.push(
+        ...line
+          .trim()
+          .split("\n")
+          .map((l) => JSON.parse(l) as Record<string, unknown>),
+      ),
+  };
 }
 
 const names: Record<number, string> = { [nodeIdOf("n1")]: "n1", [nodeIdOf("n2")]: "n2", [nodeIdOf("n3")]: "n3" };
@@ -54,16 +63,44 @@ test("membership changes in words", () => {
     members: ["n1", "n2"],
     text: "cluster bootstrapped with voters n1, n2",
   });
-  const add = describeConfEntry({ op: "simple", changes: [{ type: "addLearner", id: n4, context: encodeMemberContext({ name: "n4", peerAddr: "127.0.0.1:7004" }) }] }, nameOf);
-  assert.deepEqual(add, { op: "addLearner", members: ["n4"], text: "added n4 as a learner at 127.0.0.1:7004" });
-  assert.equal(describeConfEntry({ op: "enterJoint", changes: [{ type: "promote", id: n4, context: new Uint8Array(0) }] }, nameOf).text, `promoted ${n4} to voter (joint consensus)`);
-  assert.equal(describeConfEntry({ op: "simple", changes: [{ type: "remove", id: nodeIdOf("n3"), context: new Uint8Array(0) }] }, nameOf).text, "removed n3");
-  assert.equal(describeConfEntry({ op: "leaveJoint" }, nameOf).op, "leaveJoint");
-  const replace = describeConfEntry(
-    { op: "enterJoint", changes: [{ type: "promote", id: n4, context: new Uint8Array(0) }, { type: "remove", id: nodeIdOf("n3"), context: new Uint8Array(0) }] },
+  const add = describeConfEntry(
+    {
+      op: "simple",
+      changes: [
+        { type: "addLearner", id: n4, context: encodeMemberContext({ name: "n4", peerAddr: "127.0.0.1:7004" }) },
+      ],
+    },
     nameOf,
   );
-  assert.deepEqual(replace, { op: "replace", members: [String(n4), "n3"], text: `promoted ${n4} to voter, removed n3 (joint consensus)` });
+  assert.deepEqual(add, { op: "addLearner", members: ["n4"], text: "added n4 as a learner at 127.0.0.1:7004" });
+  assert.equal(
+    describeConfEntry({ op: "enterJoint", changes: [{ type: "promote", id: n4, context: new Uint8Array(0) }] }, nameOf)
+      .text,
+    `promoted ${n4} to voter (joint consensus)`,
+  );
+  assert.equal(
+    describeConfEntry(
+      { op: "simple", changes: [{ type: "remove", id: nodeIdOf("n3"), context: new Uint8Array(0) }] },
+      nameOf,
+    ).text,
+    "removed n3",
+  );
+  assert.equal(describeConfEntry({ op: "leaveJoint" }, nameOf).op, "leaveJoint");
+  const replace = describeConfEntry(
+    {
+      op: "enterJoint",
+      changes: [
+        { type: "promote", id: n4, context: new Uint8Array(0) },
+        { type: "remove", id: nodeIdOf("n3"), context: new Uint8Array(0) },
+      ],
+    },
+    nameOf,
+  );
+  assert.deepEqual(replace, {
+    op: "replace",
+    members: [String(n4), "n3"],
+    text: `promoted ${n4} to voter, removed n3 (joint consensus)`,
+  });
 });
 
 test("one line per role change, leader change, snapshot, compaction, membership change and fatal error", () => {
@@ -78,7 +115,10 @@ test("one line per role change, leader change, snapshot, compaction, membership 
   observer.snapshot?.({ kind: "taken", index: 100, bytes: 10, seconds: 0.01 });
   observer.snapshot?.({ kind: "installed", index: 200, bytes: 10, seconds: 0.01 });
   observer.compacted?.(90);
-  observer.configApplied?.(5, { op: "simple", changes: [{ type: "remove", id: nodeIdOf("n3"), context: new Uint8Array(0) }] });
+  observer.configApplied?.(5, {
+    op: "simple",
+    changes: [{ type: "remove", id: nodeIdOf("n3"), context: new Uint8Array(0) }],
+  });
   observer.fatal?.({ message: "disk on fire" } as never);
   assert.deepEqual(
     out.lines.map((l) => l.msg),
@@ -104,7 +144,11 @@ test("peer connects and disconnects are logged once each", () => {
   let state = "connecting";
   const node = {
     nameOf,
-    transport: { peers: () => [{ id: nodeIdOf("n2"), address: { host: "127.0.0.1", port: 7002 }, state, queued: 0, snapshotStreaming: false }] },
+    transport: {
+      peers: () => [
+        { id: nodeIdOf("n2"), address: { host: "127.0.0.1", port: 7002 }, state, queued: 0, snapshotStreaming: false },
+      ],
+    },
   } as unknown as Node;
   const watch = watchPeers(log, node, 60_000);
   try {
@@ -127,7 +171,11 @@ test("peer connects and disconnects are logged once each", () => {
 
 test("combined observers call every hook in order", () => {
   const calls: string[] = [];
-  const combined = combineObservers({ leaderChanged: () => calls.push("a") }, {}, { leaderChanged: () => calls.push("b"), compacted: () => calls.push("c") });
+  const combined = combineObservers(
+    { leaderChanged: () => calls.push("a") },
+    {},
+    { leaderChanged: () => calls.push("b"), compacted: () => calls.push("c") },
+  );
   combined.leaderChanged?.(nodeIdOf("n1"));
   combined.compacted?.(1);
   assert.deepEqual(calls, ["a", "b", "c"]);

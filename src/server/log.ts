@@ -102,7 +102,10 @@ export function logObserver(log: Logger, node: () => Node | undefined): NodeObse
     },
     leaderChanged: (leader) => log.info({ leader: nameOf(leader) }, `leader is ${nameOf(leader)}`),
     snapshot: ({ kind, index, bytes, seconds }) =>
-      log.info({ snapshot: kind, index, bytes, seconds }, kind === "taken" ? `snapshot taken at index ${index}` : `snapshot installed from the leader at index ${index}`),
+      log.info(
+        { snapshot: kind, index, bytes, seconds },
+        kind === "taken" ? `snapshot taken at index ${index}` : `snapshot installed from the leader at index ${index}`,
+      ),
     compacted: (index) => log.info({ compactedThrough: index }, `log compacted through index ${index}`),
     configApplied: (index, entry) => {
       const change = describeConfEntry(entry, nameOf);
@@ -123,9 +126,14 @@ export function watchPeers(log: Logger, node: Node, intervalMs = 250): { check: 
     for (const p of node.transport.peers()) {
       if (p.state !== "connected") continue;
       now.add(p.id);
-      if (!connected.has(p.id)) log.info({ peer: node.nameOf(p.id), addr: `${p.address.host}:${p.address.port}` }, `peer ${node.nameOf(p.id)} connected`);
+      if (!connected.has(p.id))
+        log.info(
+          { peer: node.nameOf(p.id), addr: `${p.address.host}:${p.address.port}` },
+          `peer ${node.nameOf(p.id)} connected`,
+        );
     }
-    for (const id of connected) if (!now.has(id)) log.info({ peer: node.nameOf(id) }, `peer ${node.nameOf(id)} disconnected`);
+    for (const id of connected)
+      if (!now.has(id)) log.info({ peer: node.nameOf(id) }, `peer ${node.nameOf(id)} disconnected`);
     connected.clear();
     for (const id of now) connected.add(id);
   };

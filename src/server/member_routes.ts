@@ -1,4 +1,10 @@
-import { encodeMemberContext, nodeIdOf, parseAddress, ConfChangeRefused, type NodeRequestError } from "../node/index.js";
+import {
+  encodeMemberContext,
+  nodeIdOf,
+  parseAddress,
+  ConfChangeRefused,
+  type NodeRequestError,
+} from "../node/index.js";
 import type { ConfChange, ConfChangeType, NodeId } from "../raft/index.js";
 import { isValidName } from "../node/names.js";
 import { membersJson } from "./cluster_routes.js";
@@ -15,7 +21,11 @@ function refusalToHttp(error: ConfChangeRefused, name: string): HttpError {
     case "notLeader":
       return new HttpError(503, "no_leader", "this member stopped leading; retry");
     case "changeInProgress":
-      return new HttpError(409, "change_in_progress", "another membership change is still being applied; retry when it is done");
+      return new HttpError(
+        409,
+        "change_in_progress",
+        "another membership change is still being applied; retry when it is done",
+      );
     case "alreadyMember":
       return new HttpError(409, "already_member", `${name} is already a member`);
     case "notMember":
@@ -34,12 +44,23 @@ function refusalToHttp(error: ConfChangeRefused, name: string): HttpError {
 }
 
 /** Runs a change on the leader (forwarding from a follower); resolves once it is applied. */
-async function change(ctx: ServerContext, request: Request, type: ConfChangeType, name: string, peerAddr: string, body: Uint8Array | undefined): Promise<boolean> {
+async function change(
+  ctx: ServerContext,
+  request: Request,
+  type: ConfChangeType,
+  name: string,
+  peerAddr: string,
+  body: Uint8Array | undefined,
+): Promise<boolean> {
   if (ctx.node.raft.status().role !== "leader") {
     await ctx.forwarder.forward(request.req, request.res, body);
     return false;
   }
-  const conf: ConfChange = { type, id: nodeIdOf(name), context: type === "addLearner" ? encodeMemberContext({ name, peerAddr }) : new Uint8Array(0) };
+  const conf: ConfChange = {
+    type,
+    id: nodeIdOf(name),
+    context: type === "addLearner" ? encodeMemberContext({ name, peerAddr }) : new Uint8Array(0),
+  };
   try {
     await ctx.node.raft.proposeConfChange(conf);
     await leftJoint(ctx);
@@ -53,7 +74,12 @@ async function change(ctx: ServerContext, request: Request, type: ConfChangeType
 async function leftJoint(ctx: ServerContext): Promise<void> {
   const deadline = performance.now() + 5_000;
   while (ctx.node.raft.config().outgoing !== undefined) {
-    if (performance.now() > deadline) throw new HttpError(504, "timeout", "the change is applied but leaving the joint configuration is taking long; check GET /v1/members");
+    if (performance.now() > deadline)
+      throw new HttpError(
+        504,
+        "timeout",
+        "the change is applied but leaving the joint configuration is taking long; check GET /v1/members",
+      );
     await new Promise((resolve) => setTimeout(resolve, 5));
   }
 }
@@ -66,7 +92,8 @@ function memberName(ctx: ServerContext, text: string | undefined): string {
     throw new HttpError(400, "bad_request", "the member id has a malformed %-escape");
   }
   if (!isValidName(name)) throw new HttpError(400, "bad_request", `invalid member id ${JSON.stringify(name)}`);
-  if (!ctx.node.members().some((m) => m.name === name)) throw new HttpError(404, "unknown_member", `${name} is not a member`);
+  if (!ctx.node.members().some((m) => m.name === name))
+    throw new HttpError(404, "unknown_member", `${name} is not a member`);
   return name;
 }
 
@@ -80,17 +107,23 @@ export async function listMembers(ctx: ServerContext, request: Request): Promise
  */
 export async function addMember(ctx: ServerContext, request: Request): Promise<void> {
   const raw = await readJson(request.req, memberBodyBytesMax);
-  if (typeof raw !== "object" || raw === null || Array.isArray(raw)) throw new HttpError(400, "bad_request", 'the body must be {"id","peerAddr","learner"}');
+  if (typeof raw !== "object" || raw === null || Array.isArray(raw))
+    throw new HttpError(400, "bad_request", 'the body must be {"id","peerAddr","learner"}');
   const { id, peerAddr, learner } = raw as Record<string, unknown>;
-  if (typeof id !== "string" || !isValidName(id)) throw new HttpError(400, "bad_request", "id must be a member name like n4");
-  if (typeof peerAddr !== "string" || parseAddress(peerAddr) === undefined) throw new HttpError(400, "bad_request", "peerAddr must be host:port");
-  if (learner !== undefined && typeof learner !== "boolean") throw new HttpError(400, "bad_request", "learner must be true or false");
+  if (typeof id !== "string" || !isValidName(id))
+    throw new HttpError(400, "bad_request", "id must be a member name like n4");
+  if (typeof peerAddr !== "string" || parseAddress(peerAddr) === undefined)
+    throw new HttpError(400, "bad_request", "peerAddr must be host:port");
+  if (learner !== undefined && typeof learner !== "boolean")
+    throw new HttpError(400, "bad_request", "learner must be true or false");
   const clash = ctx.node.members().find((m) => m.id === nodeIdOf(id) && m.name !== id);
-  if (clash !== undefined) throw new HttpError(409, "id_collision", `${id} collides with member ${clash.name}; choose another name`);
+  if (clash !== undefined)
+    throw new HttpError(409, "id_collision", `${id} collides with member ${clash.name}; choose another name`);
   const body = new TextEncoder().encode(JSON.stringify(raw));
   // A retried add of the same member at the same address succeeds again instead of failing.
   const existing = ctx.node.members().find((m) => m.name === id);
-  if (existing !== undefined && existing.peerAddr !== peerAddr) throw new HttpError(409, "already_member", `${id} is already a member at ${existing.peerAddr}`);
+  if (existing !== undefined && existing.peerAddr !== peerAddr)
+    throw new HttpError(409, "already_member", `${id} is already a member at ${existing.peerAddr}`);
   if (existing === undefined && !(await change(ctx, request, "addLearner", id, peerAddr, body))) return;
   if (existing !== undefined && ctx.node.raft.status().role !== "leader") {
     await ctx.forwarder.forward(request.req, request.res, body);
@@ -107,14 +140,23 @@ async function promoteWhenCaughtUp(ctx: ServerContext, name: string): Promise<vo
       await ctx.node.raft.proposeConfChange({ type: "promote", id: nodeIdOf(name), context: new Uint8Array(0) });
       return;
     } catch (error) {
-      const retry = error instanceof ConfChangeRefused && (error.reason === "learnerBehind" || error.reason === "changeInProgress");
+      const retry =
+        error instanceof ConfChangeRefused && (error.reason === "learnerBehind" || error.reason === "changeInProgress");
       if (!retry) {
         // The learner is in already: only the promotion failed, so "not applied" would mislead.
         const why = error instanceof Error ? error.message : String(error);
-        throw new HttpError(504, "timeout", `${name} was added as a learner but its promotion did not complete (${why}); retry the same request`);
+        throw new HttpError(
+          504,
+          "timeout",
+          `${name} was added as a learner but its promotion did not complete (${why}); retry the same request`,
+        );
       }
       if (performance.now() > deadline) {
-        throw new HttpError(504, "timeout", `${name} was added as a learner but has not caught up; promote it later with POST /v1/members/${name}/promote`);
+        throw new HttpError(
+          504,
+          "timeout",
+          `${name} was added as a learner but has not caught up; promote it later with POST /v1/members/${name}/promote`,
+        );
       }
       await new Promise((resolve) => setTimeout(resolve, 100));
     }
@@ -159,7 +201,12 @@ export async function transferLeader(ctx: ServerContext, request: Request): Prom
 async function waitForLeader(ctx: ServerContext, id: NodeId, name: string): Promise<void> {
   const deadline = performance.now() + 5_000;
   while (ctx.node.raft.status().leader !== id) {
-    if (performance.now() > deadline) throw new HttpError(504, "timeout", `${name} did not take over in time; the transfer was abandoned or is still under way`);
+    if (performance.now() > deadline)
+      throw new HttpError(
+        504,
+        "timeout",
+        `${name} did not take over in time; the transfer was abandoned or is still under way`,
+      );
     await new Promise((resolve) => setTimeout(resolve, 10));
   }
 }

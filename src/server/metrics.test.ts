@@ -43,8 +43,25 @@ function fakeNode(state: { term: number; role: string; stats: Record<string, num
       pendingProposals: () => 2,
     },
     transport: {
-      stats: () => ({ sent: 0, received: 0, droppedQueueFull: 0, droppedPeerDown: 0, droppedUnknownPeer: 0, droppedOversize: 0, droppedMisaddressed: 0, ...state.stats }),
-      peers: () => [{ id: nodeIdOf("n2"), address: { host: "127.0.0.1", port: 7002 }, state: "connected", queued: state.queued, snapshotStreaming: false }],
+      stats: () => ({
+        sent: 0,
+        received: 0,
+        droppedQueueFull: 0,
+        droppedPeerDown: 0,
+        droppedUnknownPeer: 0,
+        droppedOversize: 0,
+        droppedMisaddressed: 0,
+        ...state.stats,
+      }),
+      peers: () => [
+        {
+          id: nodeIdOf("n2"),
+          address: { host: "127.0.0.1", port: 7002 },
+          state: "connected",
+          queued: state.queued,
+          snapshotStreaming: false,
+        },
+      ],
     },
   } as unknown as Node;
 }
@@ -73,8 +90,10 @@ test("a scrape has every documented metric, with state read at scrape time and e
   metrics.request("put", 200, 0.003);
   metrics.update(node);
   let text = await metrics.registry.metrics();
-  for (const name of documentedMetrics) assert.match(text, new RegExp(`^${name}(\\{[^}]*\\})? \\d`, "m"), `${name} is exported`);
-  for (const name of documentedMetrics.map((n) => n.replace(/_count$/, ""))) assert.match(text, new RegExp(`^# HELP ${name} \\S`, "m"), `${name} has help text`);
+  for (const name of documentedMetrics)
+    assert.match(text, new RegExp(`^${name}(\\{[^}]*\\})? \\d`, "m"), `${name} is exported`);
+  for (const name of documentedMetrics.map((n) => n.replace(/_count$/, "")))
+    assert.match(text, new RegExp(`^# HELP ${name} \\S`, "m"), `${name} has help text`);
   assert.equal(value(text, "raftkv_server_term"), 3);
   assert.equal(value(text, 'raftkv_server_role{role="leader"}'), 1);
   assert.equal(value(text, 'raftkv_server_role{role="follower"}'), 0);
@@ -100,7 +119,9 @@ test("a scrape has every documented metric, with state read at scrape time and e
 
 test("metric names follow Prometheus conventions", async () => {
   const metrics = new Metrics({ defaultMetrics: false });
-  const types = [...(await metrics.registry.metrics()).matchAll(/^# TYPE (\S+) (\S+)$/gm)].map((m) => [m[1]!, m[2]!] as const);
+  const types = [...(await metrics.registry.metrics()).matchAll(/^# TYPE (\S+) (\S+)$/gm)].map(
+    (m) => [m[1]!, m[2]!] as const,
+  );
   assert.ok(types.length >= 20);
   for (const [name, type] of types) {
     assert.match(name, /^raftkv_[a-z_]+$/);

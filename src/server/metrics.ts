@@ -23,22 +23,42 @@ const dropReasons: readonly [string, keyof TransportStats][] = [
 export class Metrics {
   readonly registry = new Registry();
   readonly term = new Gauge({ name: "raftkv_server_term", help: "Current Raft term", registers: [this.registry] });
-  readonly isLeader = new Gauge({ name: "raftkv_server_is_leader", help: "1 if this member leads", registers: [this.registry] });
-  readonly hasLeader = new Gauge({ name: "raftkv_server_has_leader", help: "1 if a leader is known", registers: [this.registry] });
+  readonly isLeader = new Gauge({
+    name: "raftkv_server_is_leader",
+    help: "1 if this member leads",
+    registers: [this.registry],
+  });
+  readonly hasLeader = new Gauge({
+    name: "raftkv_server_has_leader",
+    help: "1 if a leader is known",
+    registers: [this.registry],
+  });
   readonly role = new Gauge({
     name: "raftkv_server_role",
     help: "This member's Raft role: 1 for the role it has, 0 for the others",
     labelNames: ["role"] as const,
     registers: [this.registry],
   });
-  readonly commitIndex = new Gauge({ name: "raftkv_server_commit_index", help: "Raft commit index", registers: [this.registry] });
-  readonly appliedIndex = new Gauge({ name: "raftkv_server_applied_index", help: "Index applied to the state machine", registers: [this.registry] });
+  readonly commitIndex = new Gauge({
+    name: "raftkv_server_commit_index",
+    help: "Raft commit index",
+    registers: [this.registry],
+  });
+  readonly appliedIndex = new Gauge({
+    name: "raftkv_server_applied_index",
+    help: "Index applied to the state machine",
+    registers: [this.registry],
+  });
   readonly applyLag = new Gauge({
     name: "raftkv_server_apply_lag_entries",
     help: "Committed entries not yet applied here (commit index minus applied index)",
     registers: [this.registry],
   });
-  readonly leaderChanges = new Counter({ name: "raftkv_server_leader_changes_seen_total", help: "Leader changes seen", registers: [this.registry] });
+  readonly leaderChanges = new Counter({
+    name: "raftkv_server_leader_changes_seen_total",
+    help: "Leader changes seen",
+    registers: [this.registry],
+  });
   readonly proposalsCommitted = new Counter({
     name: "raftkv_server_proposals_committed_total",
     help: "Proposals made on this member that were committed and applied",
@@ -49,7 +69,11 @@ export class Metrics {
     help: "Proposals made on this member that failed: refused (too busy), timed out, lost to a leader change, or stopped",
     registers: [this.registry],
   });
-  readonly proposalsPending = new Gauge({ name: "raftkv_server_proposals_pending", help: "Proposals appended here and waiting to apply", registers: [this.registry] });
+  readonly proposalsPending = new Gauge({
+    name: "raftkv_server_proposals_pending",
+    help: "Proposals appended here and waiting to apply",
+    registers: [this.registry],
+  });
   readonly readIndexRounds = new Counter({
     name: "raftkv_server_read_index_rounds_total",
     help: "ReadIndex rounds started (each serves every read that joined it), by mode: safe (heartbeat round) or lease",
@@ -87,7 +111,11 @@ export class Metrics {
     buckets: [0.001, 0.005, 0.01, 0.05, 0.1, 0.5, 1, 5, 10],
     registers: [this.registry],
   });
-  readonly compactions = new Counter({ name: "raftkv_disk_wal_compactions_total", help: "Times the log was compacted below a snapshot", registers: [this.registry] });
+  readonly compactions = new Counter({
+    name: "raftkv_disk_wal_compactions_total",
+    help: "Times the log was compacted below a snapshot",
+    registers: [this.registry],
+  });
   readonly peerQueue = new Gauge({
     name: "raftkv_network_peer_send_queue_depth",
     help: "Messages waiting to be written to each peer's connection",
@@ -106,8 +134,16 @@ export class Metrics {
     labelNames: ["reason"] as const,
     registers: [this.registry],
   });
-  readonly peerSent = new Counter({ name: "raftkv_network_peer_sent_messages_total", help: "Messages written to peer connections", registers: [this.registry] });
-  readonly peerReceived = new Counter({ name: "raftkv_network_peer_received_messages_total", help: "Valid messages received from peers", registers: [this.registry] });
+  readonly peerSent = new Counter({
+    name: "raftkv_network_peer_sent_messages_total",
+    help: "Messages written to peer connections",
+    registers: [this.registry],
+  });
+  readonly peerReceived = new Counter({
+    name: "raftkv_network_peer_received_messages_total",
+    help: "Valid messages received from peers",
+    registers: [this.registry],
+  });
   readonly requests = new Histogram({
     name: "raftkv_http_request_duration_seconds",
     help: "Client API request latency by route and status code",

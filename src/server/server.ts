@@ -43,7 +43,13 @@ const routes: Route[] = [
 ];
 
 /** Client requests the dashboard counts as reads or writes (where they enter the cluster). */
-const requestKinds: Readonly<Record<string, "read" | "write">> = { get: "read", range: "read", put: "write", delete: "write", txn: "write" };
+const requestKinds: Readonly<Record<string, "read" | "write">> = {
+  get: "read",
+  range: "read",
+  put: "write",
+  delete: "write",
+  txn: "write",
+};
 
 /** Segments of the raw (still percent-encoded) path, so a key may contain an encoded "/". */
 function match(route: Route, segments: readonly string[]): string[] | undefined {
@@ -92,12 +98,24 @@ export interface ServeOptions {
 export async function startClientServer(options: ServeOptions): Promise<ClientServer> {
   const forwarder = new Forwarder(options.node, options.kv);
   const board = new Dashboard({ activity: options.activity ?? new Activity(), name: options.node.name });
-  const ctx: ServerContext = { node: options.node, kv: options.kv, forwarder, metrics: options.metrics, dashboard: board };
+  const ctx: ServerContext = {
+    node: options.node,
+    kv: options.kv,
+    forwarder,
+    metrics: options.metrics,
+    dashboard: board,
+  };
   const server = createServer((req, res) => void handle(ctx, req, res, options.log));
   server.keepAliveTimeout = 30_000;
   await new Promise<void>((resolve, reject) => {
     server.once("error", (error: NodeJS.ErrnoException) =>
-      reject(new Error(error.code === "EADDRINUSE" ? `port ${options.host}:${options.port} is in use` : `cannot listen on ${options.host}:${options.port}: ${error.message}`)),
+      reject(
+        new Error(
+          error.code === "EADDRINUSE"
+            ? `port ${options.host}:${options.port} is in use`
+            : `cannot listen on ${options.host}:${options.port}: ${error.message}`,
+        ),
+      ),
     );
     server.listen(options.port, options.host, () => resolve());
   });
@@ -119,7 +137,12 @@ export async function startClientServer(options: ServeOptions): Promise<ClientSe
   };
 }
 
-async function handle(ctx: ServerContext, req: IncomingMessage, res: ServerResponse, log: Logger | undefined): Promise<void> {
+async function handle(
+  ctx: ServerContext,
+  req: IncomingMessage,
+  res: ServerResponse,
+  log: Logger | undefined,
+): Promise<void> {
   const started = performance.now();
   let routeName = "unknown";
   try {
@@ -145,15 +168,30 @@ async function handle(ctx: ServerContext, req: IncomingMessage, res: ServerRespo
       res.destroy();
       return;
     }
-    sendError(res, error instanceof HttpError ? error : new HttpError(500, "internal", error instanceof Error ? error.message : String(error)));
+    sendError(
+      res,
+      error instanceof HttpError
+        ? error
+        : new HttpError(500, "internal", error instanceof Error ? error.message : String(error)),
+    );
     if (error instanceof HttpError) return;
-    if (log !== undefined) log.error({ method: req.method, url: req.url, err: String(error) }, `unexpected error serving ${req.method} ${req.url}`);
+    if (log !== undefined)
+      log.error(
+        { method: req.method, url: req.url, err: String(error) },
+        `unexpected error serving ${req.method} ${req.url}`,
+      );
     else process.emitWarning(`raftkv: unexpected error serving ${req.method} ${req.url}: ${String(error)}`);
   } finally {
     ctx.metrics.request(routeName, res.statusCode, (performance.now() - started) / 1000);
     // Counted where a request enters the cluster, not again where it was forwarded to.
     const kind = requestKinds[routeName];
-    if (kind !== undefined && res.statusCode >= 200 && res.statusCode < 300 && req.headers["raftkv-forwarded"] === undefined) ctx.dashboard.activity.served(kind);
+    if (
+      kind !== undefined &&
+      res.statusCode >= 200 &&
+      res.statusCode < 300 &&
+      req.headers["raftkv-forwarded"] === undefined
+    )
+      ctx.dashboard.activity.served(kind);
   }
 }
 

@@ -92,7 +92,10 @@ export class SafetyChecker {
         this.#entryAt.set(key, { data: entry.data, prevTerm });
         continue;
       }
-      if (!bytesEqual(known.data, entry.data) || (prevTerm !== undefined && known.prevTerm !== undefined && known.prevTerm !== prevTerm)) {
+      if (
+        !bytesEqual(known.data, entry.data) ||
+        (prevTerm !== undefined && known.prevTerm !== undefined && known.prevTerm !== prevTerm)
+      ) {
         this.#fail("logMatching", `node ${node} holds a different entry at index ${entry.index} term ${entry.term}`);
       }
     }
@@ -109,7 +112,10 @@ export class SafetyChecker {
     if (first === undefined) {
       this.#applied[entry.index - 1] = entry;
     } else if (first.term !== entry.term || !bytesEqual(first.data, entry.data)) {
-      this.#fail("stateMachineSafety", `node ${node} applied a different entry at index ${entry.index} (term ${entry.term} vs ${first.term})`);
+      this.#fail(
+        "stateMachineSafety",
+        `node ${node} applied a different entry at index ${entry.index} (term ${entry.term} vs ${first.term})`,
+      );
     }
   }
 
@@ -122,7 +128,8 @@ export class SafetyChecker {
   observeSnapshot(node: NodeId, index: number, data: Uint8Array): void {
     const first = this.#snapshots.get(index);
     if (first === undefined) this.#snapshots.set(index, data);
-    else if (!bytesEqual(first, data)) this.#fail("stateMachineSafety", `node ${node} has a different state at snapshot index ${index}`);
+    else if (!bytesEqual(first, data))
+      this.#fail("stateMachineSafety", `node ${node} has a different state at snapshot index ${index}`);
   }
 
   /** For checks that only a particular state machine can make (an ID handed out twice). */
@@ -135,7 +142,8 @@ export class SafetyChecker {
     const key = `${node}:${t}`;
     const earlier = this.#votes.get(key);
     if (earlier === undefined) this.#votes.set(key, candidate);
-    else if (earlier !== candidate) this.#fail("doubleVote", `node ${node} voted for ${earlier} and ${candidate} in term ${t}`);
+    else if (earlier !== candidate)
+      this.#fail("doubleVote", `node ${node} voted for ${earlier} and ${candidate} in term ${t}`);
   }
 
   /** The in-memory commit index of a running node never moves back; `restarted` starts a new life. */
@@ -160,7 +168,8 @@ export class SafetyChecker {
    * for (`floor`: the highest commit index any node knew at that moment).
    */
   observeRead(node: NodeId, index: number, floor: number): void {
-    if (index < floor) this.#fail("staleRead", `node ${node} got read index ${index}, but ${floor} was committed before the read began`);
+    if (index < floor)
+      this.#fail("staleRead", `node ${node} got read index ${index}, but ${floor} was committed before the read began`);
   }
 
   failLiveness(message: string): void {

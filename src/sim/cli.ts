@@ -52,7 +52,13 @@ async function replay(seed: number, trace: boolean): Promise<void> {
  * Splits the seeds over worker threads (one per core by default), each running `concurrency` seeds
  * at a time; with `stopAtFirst`, stops them all at the first violation.
  */
-async function sweepAll(options: { from: number; count: number; workers: number; concurrency: number; stopAtFirst: boolean }): Promise<void> {
+async function sweepAll(options: {
+  from: number;
+  count: number;
+  workers: number;
+  concurrency: number;
+  stopAtFirst: boolean;
+}): Promise<void> {
   const { from, count, workers, concurrency, stopAtFirst } = options;
   const threads: Worker[] = [];
   const started = performance.now();
@@ -81,7 +87,9 @@ async function sweepAll(options: { from: number; count: number; workers: number;
           threads.push(worker);
           worker.on("message", (result: RunResult) => onResult(result));
           worker.on("error", reject);
-          worker.on("exit", (code) => (code === 0 || failed.length > 0 ? resolve() : reject(new Error(`a sweep worker exited with ${code}`))));
+          worker.on("exit", (code) =>
+            code === 0 || failed.length > 0 ? resolve() : reject(new Error(`a sweep worker exited with ${code}`)),
+          );
         }),
     ),
   );

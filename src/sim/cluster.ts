@@ -1,7 +1,23 @@
 import { KvStore } from "../kv/index.js";
-import { createNode, nodeIdOf, type Node, type NodeObserver, type PeerEndpoint, type RaftNode, type RaftTuning } from "../node/index.js";
+import {
+  createNode,
+  nodeIdOf,
+  type Node,
+  type NodeObserver,
+  type PeerEndpoint,
+  type RaftNode,
+  type RaftTuning,
+} from "../node/index.js";
 import type { PeerAddress } from "../transport/index.js";
-import { NO_NODE, type DurableState, type Entry, type Message, type NodeId, type Ready, type Term } from "../raft/index.js";
+import {
+  NO_NODE,
+  type DurableState,
+  type Entry,
+  type Message,
+  type NodeId,
+  type Ready,
+  type Term,
+} from "../raft/index.js";
 import { SimDisk } from "../storage/sim_disk.js";
 import { decodeMessage } from "../transport/index.js";
 import { AssertionError } from "../util/assert.js";
@@ -18,7 +34,12 @@ import { nextTurn } from "./turn.js";
 import { WatchedStateMachine, type SimStateMachine } from "./watched_state_machine.js";
 import { World } from "./world.js";
 import { corruptOldestRecord } from "./wal_corruption.js";
-import { checkCommitOnDurableQuorum, checkConfigCommitDurable, checkDurableAck, checkRecovery } from "./durability_checks.js";
+import {
+  checkCommitOnDurableQuorum,
+  checkConfigCommitDurable,
+  checkDurableAck,
+  checkRecovery,
+} from "./durability_checks.js";
 
 /** How a member's disk behaves: fdatasync latency (now and then much slower), and what a power loss does. */
 export interface DiskModel {
@@ -163,7 +184,11 @@ export class SimCluster {
         prng,
         // At the ends of the bound: the lease's margin for drift is tested where it is thinnest.
         rate: 1 + (prng.chance(0.5) ? 1 : -1) * options.clockDrift,
-        disk: new SimDisk({ seed: prng.nextUint32(), tornWriteProbability: options.disk.tornWriteProbability, latency: (op) => (op === "datasync" ? this.#syncLatency(member) : undefined) }),
+        disk: new SimDisk({
+          seed: prng.nextUint32(),
+          tornWriteProbability: options.disk.tornWriteProbability,
+          latency: (op) => (op === "datasync" ? this.#syncLatency(member) : undefined),
+        }),
         life: 0,
         state: "down",
         corrupt: false,
@@ -450,7 +475,10 @@ export class SimCluster {
 
   #syncLatency(m: Member): Promise<void> {
     const d = this.options.disk;
-    const drawn = !this.#disksSteady && m.prng.chance(d.slowSyncRate) ? m.prng.int(d.syncLatencyMaxMs, d.slowSyncMaxMs + 1) : m.prng.int(d.syncLatencyMinMs, d.syncLatencyMaxMs + 1);
+    const drawn =
+      !this.#disksSteady && m.prng.chance(d.slowSyncRate)
+        ? m.prng.int(d.syncLatencyMaxMs, d.slowSyncMaxMs + 1)
+        : m.prng.int(d.syncLatencyMinMs, d.syncLatencyMaxMs + 1);
     const ms = m.syncLatencyMs ?? drawn;
     return new Promise((resolve) => this.world.at(this.world.now + ms, resolve, m.id, m.life));
   }
@@ -468,7 +496,8 @@ export class SimCluster {
     const kind = this.options.stateMachine;
     const store = kind === "kv" ? new KvStore() : undefined;
     const ids = kind === "ids" ? new IdAllocator() : undefined;
-    const inner: SimStateMachine<unknown> = store ?? ids ?? (kind as { create: () => SimStateMachine<unknown> }).create();
+    const inner: SimStateMachine<unknown> =
+      store ?? ids ?? (kind as { create: () => SimStateMachine<unknown> }).create();
     const stateMachine = new WatchedStateMachine({
       inner,
       version: () => store?.revision() ?? ids?.issued() ?? 0,
@@ -517,10 +546,12 @@ export class SimCluster {
       if (!created.ok) {
         m.state = "down";
         this.trace(m.id, `refuses to start: ${created.error}`);
-        if (!m.corrupt && !m.diskFailing) this.checker.fail("notDurable", `${m.name} cannot start from its own disk: ${created.error}`);
+        if (!m.corrupt && !m.diskFailing)
+          this.checker.fail("notDurable", `${m.name} cannot start from its own disk: ${created.error}`);
         return;
       }
-      if (m.corrupt) this.checker.fail("notDurable", `${m.name} started from a log with a flipped bit in an old record`);
+      if (m.corrupt)
+        this.checker.fail("notDurable", `${m.name} started from a log with a flipped bit in an old record`);
       m.node = created.node;
       m.state = "up";
       this.trace(m.id, `up (life ${life})`);
@@ -608,7 +639,10 @@ export class SimCluster {
     }
     m.commitSeen = Math.max(m.commitSeen, commit, status.commitIndex);
     const config = raft.config();
-    m.voters = { incoming: new Set(config.incoming), outgoing: config.outgoing === undefined ? undefined : new Set(config.outgoing) };
+    m.voters = {
+      incoming: new Set(config.incoming),
+      outgoing: config.outgoing === undefined ? undefined : new Set(config.outgoing),
+    };
     this.#checkIsolatedTerm(m, term, config);
     if (this.options.tracer !== undefined) this.#traceRole(m, role, term, leader);
   }
@@ -617,16 +651,24 @@ export class SimCluster {
    * With pre-vote on, a member cut off from everyone that has heard nothing since cannot raise its
    * term, unless it is a quorum by itself (the only voter left).
    */
-  #checkIsolatedTerm(m: Member, term: Term, config: { incoming: ReadonlySet<NodeId>; outgoing: ReadonlySet<NodeId> | undefined }): void {
+  #checkIsolatedTerm(
+    m: Member,
+    term: Term,
+    config: { incoming: ReadonlySet<NodeId>; outgoing: ReadonlySet<NodeId> | undefined },
+  ): void {
     if (m.isolatedSince === undefined || this.options.raft.preVote === false) return;
-    const alone = (voters: ReadonlySet<NodeId> | undefined): boolean => voters === undefined || (voters.size === 1 && voters.has(m.id));
+    const alone = (voters: ReadonlySet<NodeId> | undefined): boolean =>
+      voters === undefined || (voters.size === 1 && voters.has(m.id));
     if (alone(config.incoming) && alone(config.outgoing)) return;
     if (m.isolatedTerm === undefined || m.lastDeliveryAt >= m.isolatedSince) {
       m.isolatedTerm = term;
       return;
     }
     if (term > m.isolatedTerm) {
-      this.checker.fail("isolatedTermRise", `${m.name}, cut off from everyone since t=${m.isolatedSince} and hearing nothing, went from term ${m.isolatedTerm} to ${term}`);
+      this.checker.fail(
+        "isolatedTermRise",
+        `${m.name}, cut off from everyone since t=${m.isolatedSince} and hearing nothing, went from term ${m.isolatedTerm} to ${term}`,
+      );
     }
   }
 
@@ -643,7 +685,8 @@ export class SimCluster {
 
   #sent(from: NodeId, message: Message): void {
     const m = this.member(from);
-    if (message.type === "voteResponse" && message.granted && !message.preVote) this.checker.observeVote(from, message.term, message.to);
+    if (message.type === "voteResponse" && message.granted && !message.preVote)
+      this.checker.observeVote(from, message.term, message.to);
     if (m.mirror !== undefined) {
       checkDurableAck(this.checker, { member: m.name, message, mirror: m.mirror });
       checkConfigCommitDurable(this.checker, { member: m.name, message, mirror: m.mirror });
@@ -668,7 +711,8 @@ export class SimCluster {
     }
     this.messagesDelivered++;
     m.lastDeliveryAt = this.world.now;
-    if (this.options.tracer !== undefined) this.trace(to, `recv ${describeMessage(decoded.message, (id) => this.nameOf(id))}`);
+    if (this.options.tracer !== undefined)
+      this.trace(to, `recv ${describeMessage(decoded.message, (id) => this.nameOf(id))}`);
     transport.deliver(decoded.message, this.member(decoded.message.from).address);
     const cut = this.#cutOnHeartbeatAck;
     if (cut !== undefined && cut.leader === to && decoded.message.type === "heartbeatResponse") {

@@ -9,7 +9,10 @@ const ELECTION_TICKS = 10;
 type VoteRequestMessage = Extract<Message, { type: "voteRequest" }>;
 
 /** A vote request as node `from` would send it, with `from`'s own last log position. */
-function voteRequest(c: ScriptedCluster, options: { from: number; to: number; term: number; preVote: boolean; transfer: boolean }): VoteRequestMessage {
+function voteRequest(
+  c: ScriptedCluster,
+  options: { from: number; to: number; term: number; preVote: boolean; transfer: boolean },
+): VoteRequestMessage {
   const status = c.node(options.from).status();
   return {
     type: "voteRequest",
@@ -216,7 +219,8 @@ test("no leader without a majority: two survivors of five never elect one; a thi
     }
   }
   assert.ok(rolesSeen.has("preCandidate"), "the survivors did try to campaign");
-  for (const id of [4, 5]) assert.equal(c.node(id).status().term, t, `node ${id}: failed pre-votes leave the term alone`);
+  for (const id of [4, 5])
+    assert.equal(c.node(id).status().term, t, `node ${id}: failed pre-votes leave the term alone`);
   assert.deepEqual(c.node(4).propose(new Uint8Array([1])), { ok: false, error: "noLeader" });
 
   c.restart(3);
@@ -254,5 +258,8 @@ test("term and vote survive a restart: the node refuses a second candidate of th
   c.deliverOneHop();
   const regranted = deliveredSince(c, since).filter((m) => m.type === "voteResponse" && m.from === 2);
   const regrant = regranted[0];
-  assert.ok(regranted.length === 1 && regrant?.type === "voteResponse" && regrant.granted, "the same candidate is granted again");
+  assert.ok(
+    regranted.length === 1 && regrant?.type === "voteResponse" && regrant.granted,
+    "the same candidate is granted again",
+  );
 });

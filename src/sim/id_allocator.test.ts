@@ -6,7 +6,10 @@ import { optionsFromSeed, runWithOptions, type RunOptions } from "./vopr.js";
 /** Seeds with crashes, snapshots and followers that only a snapshot can catch up. */
 function snapshotHeavy(seed: number, create: () => IdAllocator): RunOptions {
   const base = optionsFromSeed(seed);
-  return { ...base, cluster: { ...base.cluster, snapshotEntries: 8, snapshotKeepEntries: 0, stateMachine: { create } } };
+  return {
+    ...base,
+    cluster: { ...base.cluster, snapshotEntries: 8, snapshotKeepEntries: 0, stateMachine: { create } },
+  };
 }
 
 /** Snapshots a counter one behind its applied index: the bug "applied index not stored with the state". */
@@ -28,7 +31,9 @@ test("the ID allocator never hands out an ID twice across crashes, restarts and 
 });
 
 test("a state machine that restores a state not matching its snapshot's index is caught", async () => {
-  const results = await Promise.all(SEEDS.map((seed) => runWithOptions(snapshotHeavy(seed, () => new ForgetfulAllocator()))));
+  const results = await Promise.all(
+    SEEDS.map((seed) => runWithOptions(snapshotHeavy(seed, () => new ForgetfulAllocator()))),
+  );
   const caught = results.filter((r) => r.violations.some((v) => v.kind === "stateMachineSafety"));
   assert.ok(caught.length > 0, "the checker must catch the forgetful allocator on some seed");
 });

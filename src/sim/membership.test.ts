@@ -1,6 +1,14 @@
 import assert from "node:assert/strict";
 import { test } from "node:test";
-import { decodeConfEntry, type ConfChange, type ConfChangeResult, type ConfChangeType, type ConfEntry, type Config, type Message } from "../raft/index.js";
+import {
+  decodeConfEntry,
+  type ConfChange,
+  type ConfChangeResult,
+  type ConfChangeType,
+  type ConfEntry,
+  type Config,
+  type Message,
+} from "../raft/index.js";
 import { logIndex, nodeId, term } from "../util/ids.js";
 import { ScriptedCluster, type ScriptedOptions } from "./scripted.js";
 import type { Tracer } from "./trace.js";
@@ -20,15 +28,27 @@ interface PlainConfig {
 
 function plain(config: Config): PlainConfig {
   const sorted = (s: ReadonlySet<number>): number[] => [...s].sort((a, b) => a - b);
-  return { incoming: sorted(config.incoming), outgoing: config.outgoing === undefined ? undefined : sorted(config.outgoing), learners: sorted(config.learners) };
+  return {
+    incoming: sorted(config.incoming),
+    outgoing: config.outgoing === undefined ? undefined : sorted(config.outgoing),
+    learners: sorted(config.learners),
+  };
 }
 
 function configOf(c: ScriptedCluster, id: number): PlainConfig {
   return plain(c.node(id).config());
 }
 
-const simple = (incoming: number[], learners: number[] = []): PlainConfig => ({ incoming, outgoing: undefined, learners });
-const joint = (incoming: number[], outgoing: number[], learners: number[] = []): PlainConfig => ({ incoming, outgoing, learners });
+const simple = (incoming: number[], learners: number[] = []): PlainConfig => ({
+  incoming,
+  outgoing: undefined,
+  learners,
+});
+const joint = (incoming: number[], outgoing: number[], learners: number[] = []): PlainConfig => ({
+  incoming,
+  outgoing,
+  learners,
+});
 
 /** A cluster whose node 1 was elected and whose followers all know its no-op committed. */
 function ledCluster(options: ScriptedOptions): ScriptedCluster {
@@ -108,7 +128,11 @@ function addCaughtUpLearner(c: ScriptedCluster, leader: number, id: number): voi
   change(c, leader, "addLearner", id);
   assert.ok(configOf(c, leader).learners.includes(id), `node ${id} is a learner`);
   assert.equal(c.node(id).status().lastIndex, c.node(leader).status().lastIndex, `learner ${id} caught up`);
-  assert.equal(c.node(id).status().appliedIndex, c.node(leader).status().commitIndex, `learner ${id} applied everything`);
+  assert.equal(
+    c.node(id).status().appliedIndex,
+    c.node(leader).status().commitIndex,
+    `learner ${id} applied everything`,
+  );
 }
 
 // ---- learners ------------------------------------------------------------------------------------
@@ -120,7 +144,10 @@ test("learners receive the log and apply it, but their acknowledgements never co
   addCaughtUpLearner(c, 1, 5);
   for (const id of [4, 5]) {
     assert.deepEqual(configOf(c, id), simple([1, 2, 3], [4, 5]), `node ${id} knows it is a learner`);
-    assert.deepEqual({ role: c.node(id).status().role, leader: c.node(id).status().leader }, { role: "follower", leader: 1 });
+    assert.deepEqual(
+      { role: c.node(id).status().role, leader: c.node(id).status().leader },
+      { role: "follower", leader: 1 },
+    );
   }
 
   const first = c.propose(1, data(7));
@@ -128,7 +155,10 @@ test("learners receive the log and apply it, but their acknowledgements never co
   c.tickAll(1);
   for (const id of [4, 5]) {
     assert.deepEqual(
-      c.applied(id).filter((e) => e.kind === "normal" && e.data.byteLength > 0).map((e) => [e.index, [...e.data]]),
+      c
+        .applied(id)
+        .filter((e) => e.kind === "normal" && e.data.byteLength > 0)
+        .map((e) => [e.index, [...e.data]]),
       [[first.index, [7]]],
       `learner ${id} applied the proposal`,
     );
@@ -144,11 +174,16 @@ test("learners receive the log and apply it, but their acknowledgements never co
     assert.equal(c.node(id).status().lastIndex, second.index, `learner ${id} holds the entry`);
     assert.equal(c.node(id).status().commitIndex, first.index);
   }
-  assert.equal(c.node(1).status().commitIndex, first.index, "leader + 2 learners (3 of 5 members) is not a quorum of the voters {1,2,3}");
+  assert.equal(
+    c.node(1).status().commitIndex,
+    first.index,
+    "leader + 2 learners (3 of 5 members) is not a quorum of the voters {1,2,3}",
+  );
 
   c.heal();
   c.tickAll(2);
-  for (const id of c.ids) assert.equal(c.node(id).status().appliedIndex, second.index, `node ${id} applied it once a voter acknowledged`);
+  for (const id of c.ids)
+    assert.equal(c.node(id).status().appliedIndex, second.index, `node ${id} applied it once a voter acknowledged`);
 });
 
 test("a learner is never asked for a vote and a vote it sends is not counted (pre-vote or vote)", () => {
@@ -174,14 +209,30 @@ test("a learner is never asked for a vote and a vote it sends is not counted (pr
     preVote,
     granted: true,
   });
-  assert.deepEqual(c.node(2).step(voteResponse(4, t + 1, true)), { ok: false, reason: "unknownPeer" }, "the learner's pre-vote is refused");
+  assert.deepEqual(
+    c.node(2).step(voteResponse(4, t + 1, true)),
+    { ok: false, reason: "unknownPeer" },
+    "the learner's pre-vote is refused",
+  );
   assert.equal(c.node(2).status().role, "preCandidate", "still short of a majority");
   assert.deepEqual(c.node(2).step(voteResponse(3, t + 1, true)), { ok: true });
-  assert.deepEqual({ role: c.node(2).status().role, term: c.node(2).status().term }, { role: "candidate", term: t + 1 }, "a voter's pre-vote completes the majority");
+  assert.deepEqual(
+    { role: c.node(2).status().role, term: c.node(2).status().term },
+    { role: "candidate", term: t + 1 },
+    "a voter's pre-vote completes the majority",
+  );
   c.flush();
-  assert.deepEqual(c.inFlight.filter((m) => m.type === "voteRequest").map((m) => m.to), [1, 3], "vote requests go to the voters only");
+  assert.deepEqual(
+    c.inFlight.filter((m) => m.type === "voteRequest").map((m) => m.to),
+    [1, 3],
+    "vote requests go to the voters only",
+  );
   c.inFlight.length = 0;
-  assert.deepEqual(c.node(2).step(voteResponse(4, t + 1, false)), { ok: false, reason: "unknownPeer" }, "the learner's vote is refused");
+  assert.deepEqual(
+    c.node(2).step(voteResponse(4, t + 1, false)),
+    { ok: false, reason: "unknownPeer" },
+    "the learner's vote is refused",
+  );
   assert.equal(c.node(2).status().role, "candidate");
   assert.deepEqual(c.node(2).step(voteResponse(3, t + 1, false)), { ok: true });
   assert.equal(c.node(2).status().role, "leader");
@@ -213,7 +264,10 @@ test("a learner never campaigns however long it ticks, even with the leader gone
   c.heal();
   c.tickAll(2);
   const s = c.node(4).status();
-  assert.deepEqual({ role: s.role, leader: s.leader, term: s.term }, { role: "follower", leader, term: c.node(leader).status().term });
+  assert.deepEqual(
+    { role: s.role, leader: s.leader, term: s.term },
+    { role: "follower", leader, term: c.node(leader).status().term },
+  );
   const result = c.propose(leader, data(5));
   assert.ok(result.ok && "index" in result);
   c.tickAll(1);
@@ -226,9 +280,16 @@ test("promotion waits for the learner: learnerBehind while it has acknowledged n
   change(c, 1, "addLearner", 4);
   assert.deepEqual(configOf(c, 1), simple([1, 2, 3], [4]));
   assert.ok(c.node(1).status().lastIndex < 10, "the log is far shorter than promoteLagEntriesMax");
-  assert.deepEqual(c.node(1).proposeConfChange({ type: "promote", id: nodeId(4), context: NO_CONTEXT }), { ok: false, error: "learnerBehind" });
+  assert.deepEqual(c.node(1).proposeConfChange({ type: "promote", id: nodeId(4), context: NO_CONTEXT }), {
+    ok: false,
+    error: "learnerBehind",
+  });
   c.tickAll(3);
-  assert.deepEqual(c.node(1).proposeConfChange({ type: "promote", id: nodeId(4), context: NO_CONTEXT }), { ok: false, error: "learnerBehind" }, "still cut off");
+  assert.deepEqual(
+    c.node(1).proposeConfChange({ type: "promote", id: nodeId(4), context: NO_CONTEXT }),
+    { ok: false, error: "learnerBehind" },
+    "still cut off",
+  );
 
   c.heal();
   c.tickAll(1);
@@ -245,7 +306,11 @@ test("promotion is refused with learnerBehind while the learner is more than pro
     addCaughtUpLearner(c, 1, 4);
     c.cut(1, 4);
     for (let k = 0; k < behind; k++) assert.equal(c.propose(1, data(k)).ok, true);
-    assert.equal(c.node(1).status().lastIndex - c.node(4).status().lastIndex, behind, `the learner is ${behind} behind`);
+    assert.equal(
+      c.node(1).status().lastIndex - c.node(4).status().lastIndex,
+      behind,
+      `the learner is ${behind} behind`,
+    );
     return { c, result: c.node(1).proposeConfChange({ type: "promote", id: nodeId(4), context: NO_CONTEXT }) };
   };
 
@@ -277,11 +342,22 @@ test("joint consensus: promoting a learner passes through C_old,new and the lead
   });
   const enter = change(c, 1, "promote", 4);
   c.tickAll(2);
-  assert.deepEqual(seen, [simple([1, 2, 3], [4]), joint([1, 2, 3, 4], [1, 2, 3]), simple([1, 2, 3, 4])], "the leader's configurations, in order");
+  assert.deepEqual(
+    seen,
+    [simple([1, 2, 3], [4]), joint([1, 2, 3, 4], [1, 2, 3]), simple([1, 2, 3, 4])],
+    "the leader's configurations, in order",
+  );
 
   const t = c.node(1).status().term;
-  assert.deepEqual(confEntryAt(c, 1, enter), { op: "enterJoint", changes: [{ type: "promote", id: 4, context: NO_CONTEXT }] });
-  assert.deepEqual(confEntryAt(c, 1, enter + 1), { op: "leaveJoint" }, "the leader appended leaveJoint itself, right after");
+  assert.deepEqual(confEntryAt(c, 1, enter), {
+    op: "enterJoint",
+    changes: [{ type: "promote", id: 4, context: NO_CONTEXT }],
+  });
+  assert.deepEqual(
+    confEntryAt(c, 1, enter + 1),
+    { op: "leaveJoint" },
+    "the leader appended leaveJoint itself, right after",
+  );
   assert.equal(c.node(1).entryAt(logIndex(enter + 1))!.term, t);
   for (const id of [1, 2, 3, 4]) {
     assert.deepEqual(
@@ -322,7 +398,10 @@ test("joint consensus: while joint, an entry acknowledged by a majority of C_old
   const extra = c.propose(1, data(9));
   assert.ok(extra.ok && "index" in extra, "proposals are taken while joint");
   c.tickAll(3);
-  assert.ok(c.node(2).status().lastIndex >= extra.index, "node 2 holds leaveJoint and the proposal: {1,2} is a majority of C_old = {1,2,3}");
+  assert.ok(
+    c.node(2).status().lastIndex >= extra.index,
+    "node 2 holds leaveJoint and the proposal: {1,2} is a majority of C_old = {1,2,3}",
+  );
   assert.equal(c.node(1).status().commitIndex, enter, "{1,2} is not a majority of C_new = {1,2,3,4}: nothing commits");
   assert.deepEqual(configOf(c, 1), joint([1, 2, 3, 4], [1, 2, 3]));
 
@@ -356,7 +435,10 @@ test("joint consensus: while joint, an entry acknowledged by a majority of C_new
   const extra = c.propose(1, data(9));
   assert.ok(extra.ok && "index" in extra);
   c.tickAll(3);
-  assert.ok(c.node(2).status().lastIndex >= extra.index, "node 2 holds the entries: {1,2} is a majority of C_new = {1,2,3}");
+  assert.ok(
+    c.node(2).status().lastIndex >= extra.index,
+    "node 2 holds the entries: {1,2} is a majority of C_new = {1,2,3}",
+  );
   assert.equal(c.node(1).status().commitIndex, enter, "{1,2} is not a majority of C_old = {1,2,3,4}: nothing commits");
 
   c.uncut(1, 3);
@@ -381,7 +463,8 @@ test("joint consensus: a leader elected while joint leaves the joint configurati
   enter = propose(c, 1, "promote", 4);
   c.deliver();
   assert.ok(stopped);
-  for (const id of [2, 3, 4]) assert.equal(c.node(id).status().lastIndex, enter, `node ${id} never saw the old leader's leaveJoint`);
+  for (const id of [2, 3, 4])
+    assert.equal(c.node(id).status().lastIndex, enter, `node ${id} never saw the old leader's leaveJoint`);
   let leader = 0;
   for (let round = 0; round < 20 * ELECTION_TICKS && leader === 0; round++) {
     c.tickAll(1);
@@ -397,16 +480,18 @@ test("joint consensus: a leader elected while joint leaves the joint configurati
     if (entry.kind === "config") leaves.push({ op: decodeConfEntry(entry.data)?.op, term: entry.term });
   }
   assert.deepEqual(leaves, [{ op: "leaveJoint", term: t }], "the new leader appended leaveJoint in its own term");
-  for (const id of [2, 3, 4]) assert.deepEqual(configOf(c, id), simple([1, 2, 3, 4]), `node ${id} left the joint configuration`);
+  for (const id of [2, 3, 4])
+    assert.deepEqual(configOf(c, id), simple([1, 2, 3, 4]), `node ${id} left the joint configuration`);
 
   c.restart(1);
   c.heal();
   c.tickAll(3);
-  assert.deepEqual(configOf(c, 1), simple([1, 2, 3, 4]), "the old leader's own leaveJoint was replaced; it ends in C_new too");
   assert.deepEqual(
-    appliedConfig(c, 1).slice(-2),
-    [["enterJoint", "promote", 4], ["leaveJoint"]],
+    configOf(c, 1),
+    simple([1, 2, 3, 4]),
+    "the old leader's own leaveJoint was replaced; it ends in C_new too",
   );
+  assert.deepEqual(appliedConfig(c, 1).slice(-2), [["enterJoint", "promote", 4], ["leaveJoint"]]);
 });
 
 // ---- one change at a time ------------------------------------------------------------------------
@@ -415,7 +500,8 @@ test("one change at a time: a second change before the first is applied is refus
   const c = ledCluster({ nodes: 3, joiners: 2 });
   const leader = c.node(1);
   const refused = { ok: false, error: "changeInProgress" };
-  const attempt = (type: ConfChangeType, id: number): unknown => leader.proposeConfChange({ type, id: nodeId(id), context: NO_CONTEXT });
+  const attempt = (type: ConfChangeType, id: number): unknown =>
+    leader.proposeConfChange({ type, id: nodeId(id), context: NO_CONTEXT });
 
   propose(c, 1, "addLearner", 4);
   assert.deepEqual(attempt("addLearner", 5), refused, "a learner addition is pending");
@@ -442,7 +528,11 @@ test("one change at a time: a second change before the first is applied is refus
   c.afterStep = undefined;
   assert.ok(sawJoint, "the leader went through the joint configuration");
   assert.ok(attempts.length > 0);
-  assert.deepEqual(attempts, attempts.map(() => refused), "every attempt during the change was refused");
+  assert.deepEqual(
+    attempts,
+    attempts.map(() => refused),
+    "every attempt during the change was refused",
+  );
   assert.deepEqual(configOf(c, 1), simple([1, 2, 3, 4], [5]), "joint left");
   propose(c, 1, "remove", 5);
   c.deliver();
@@ -471,7 +561,8 @@ test("removing a follower: it applies its own removal thanks to the final append
     check();
     const config = c.node(1).config();
     // Joint, node 3 is still an (outgoing) voter; the removal takes effect when leaveJoint is applied.
-    if (removedAt < 0 && config.outgoing === undefined && !config.incoming.has(nodeId(3))) removedAt = c.delivered.length;
+    if (removedAt < 0 && config.outgoing === undefined && !config.incoming.has(nodeId(3)))
+      removedAt = c.delivered.length;
   };
   c.deliver();
   assert.equal(dropped.length, 1, "the commit-carrying append to node 3 was dropped");
@@ -479,7 +570,10 @@ test("removing a follower: it applies its own removal thanks to the final append
   assert.deepEqual(configOf(c, 1), simple([1, 2]));
   const after = deliveredSince(c, removedAt, (m) => m.to === 3);
   assert.equal(after.length, 1, "exactly one message reached node 3 after the leader applied its removal");
-  assert.ok(after[0]!.type === "appendEntries" && after[0]!.leaderCommit >= leave, "the final append, carrying the commit");
+  assert.ok(
+    after[0]!.type === "appendEntries" && after[0]!.leaderCommit >= leave,
+    "the final append, carrying the commit",
+  );
   assert.deepEqual(configOf(c, 3), simple([1, 2]), "node 3 applied its own removal");
   assert.deepEqual(appliedConfig(c, 3).slice(-2), [["enterJoint", "remove", 3], ["leaveJoint"]]);
 
@@ -491,7 +585,11 @@ test("removing a follower: it applies its own removal thanks to the final append
     assert.deepEqual({ role: s.role, term: s.term }, { role: "follower", term: t }, `tick ${k}`);
     if (k % 50 === 0) assert.equal(c.propose(1, data(k % 256)).ok, true);
   }
-  assert.deepEqual(deliveredSince(c, since, (m) => m.to === 3 || m.from === 3), [], "no message to or from node 3");
+  assert.deepEqual(
+    deliveredSince(c, since, (m) => m.to === 3 || m.from === 3),
+    [],
+    "no message to or from node 3",
+  );
   assert.equal(c.node(3).status().lastIndex, lastOf3, "node 3 gets no more entries");
   assert.equal(c.leader(), 1);
   assert.equal(c.node(1).status().term, t);
@@ -514,7 +612,11 @@ test("removing a follower that loses its final append: its pre-votes fail harmle
     if (c.node(3).status().role === "preCandidate") preCampaigned = true;
     assert.notEqual(c.node(3).status().role, "leader");
     assert.equal(c.node(3).status().term, t, `tick ${k}: node 3's term`);
-    assert.deepEqual({ role: c.node(1).status().role, term: c.node(1).status().term }, { role: "leader", term: t }, `tick ${k}: node 1`);
+    assert.deepEqual(
+      { role: c.node(1).status().role, term: c.node(1).status().term },
+      { role: "leader", term: t },
+      `tick ${k}: node 1`,
+    );
   }
   assert.ok(preCampaigned, "node 3 still believes it votes, and tries");
   assert.equal(c.node(2).status().term, t);
@@ -531,15 +633,25 @@ test("removing a learner is one step (never joint): it applies its own removal a
   const index = change(c, 1, "remove", 4);
   c.afterStep = undefined;
   assert.deepEqual(seen, [simple([1, 2, 3], [4]), simple([1, 2, 3])], "no joint configuration on the way");
-  assert.deepEqual(confEntryAt(c, 1, index), { op: "simple", changes: [{ type: "remove", id: 4, context: NO_CONTEXT }] });
+  assert.deepEqual(confEntryAt(c, 1, index), {
+    op: "simple",
+    changes: [{ type: "remove", id: 4, context: NO_CONTEXT }],
+  });
   assert.equal(c.node(1).status().lastIndex, index, "and no leaveJoint after it");
   assert.deepEqual(configOf(c, 4), simple([1, 2, 3]), "node 4 applied its removal");
   const since = c.delivered.length;
   c.tickAll(5 * ELECTION_TICKS);
   assert.equal(c.propose(1, data(1)).ok, true);
   c.tickAll(1);
-  assert.deepEqual(deliveredSince(c, since, (m) => m.to === 4 || m.from === 4), [], "nothing to or from node 4 afterwards");
-  assert.deepEqual({ role: c.node(4).status().role, lastIndex: c.node(4).status().lastIndex }, { role: "follower", lastIndex: index });
+  assert.deepEqual(
+    deliveredSince(c, since, (m) => m.to === 4 || m.from === 4),
+    [],
+    "nothing to or from node 4 afterwards",
+  );
+  assert.deepEqual(
+    { role: c.node(4).status().role, lastIndex: c.node(4).status().lastIndex },
+    { role: "follower", lastIndex: index },
+  );
 });
 
 test("removing the leader: it hands off to the most up-to-date remaining voter by TimeoutNow, a remaining voter leads, the old leader ends a non-voter follower that never campaigns; never two leaders in a term", () => {
@@ -552,7 +664,11 @@ test("removing the leader: it hands off to the most up-to-date remaining voter b
   assert.deepEqual(confEntryAt(c, 1, leave), { op: "leaveJoint" });
   assert.deepEqual(configOf(c, 1), simple([2, 3, 4, 5]), "the old leader applied its removal");
   const timeoutNows = c.delivered.filter((m) => m.type === "timeoutNow");
-  assert.deepEqual(timeoutNows.map((m) => [m.from, m.to, m.term]), [[1, 3, t]], "TimeoutNow to node 3, whose log is as long as any");
+  assert.deepEqual(
+    timeoutNows.map((m) => [m.from, m.to, m.term]),
+    [[1, 3, t]],
+    "TimeoutNow to node 3, whose log is as long as any",
+  );
   const s3 = c.node(3).status();
   assert.deepEqual({ role: s3.role, term: s3.term }, { role: "leader", term: t + 1 }, "node 3 took over");
   // Nobody told node 1 yet: it still leads term t, refuses proposals, and cannot commit anything.
@@ -563,7 +679,11 @@ test("removing the leader: it hands off to the most up-to-date remaining voter b
   c.tickAll(2);
   check();
   const s1 = c.node(1).status();
-  assert.deepEqual({ role: s1.role, term: s1.term }, { role: "follower", term: t + 1 }, "the old leader stepped down on hearing term t+1");
+  assert.deepEqual(
+    { role: s1.role, term: s1.term },
+    { role: "follower", term: t + 1 },
+    "the old leader stepped down on hearing term t+1",
+  );
   assert.equal(c.leader(), 3);
   for (const id of [1, 2, 3, 4, 5]) assert.deepEqual(configOf(c, id), simple([2, 3, 4, 5]), `node ${id}`);
 
@@ -573,7 +693,11 @@ test("removing the leader: it hands off to the most up-to-date remaining voter b
     const s = c.node(1).status();
     assert.deepEqual({ role: s.role, term: s.term }, { role: "follower", term: t + 1 }, `tick ${k}: the old leader`);
   }
-  assert.deepEqual(deliveredSince(c, since, (m) => m.from === 1), [], "the old leader sends nothing");
+  assert.deepEqual(
+    deliveredSince(c, since, (m) => m.from === 1),
+    [],
+    "the old leader sends nothing",
+  );
   assert.equal(c.leader(), 3);
   assert.equal(c.node(3).status().term, t + 1);
   const result = c.propose(3, data(2));
@@ -604,11 +728,19 @@ test("a removed leader cut off from everyone does not step down by check-quorum,
 
   for (let k = 1; k <= 10 * 2 * ELECTION_TICKS; k++) {
     c.tickAll(1);
-    assert.deepEqual({ role: c.node(1).status().role, term: c.node(1).status().term }, { role: "leader", term: t }, `tick ${k}: node 1 keeps leading`);
+    assert.deepEqual(
+      { role: c.node(1).status().role, term: c.node(1).status().term },
+      { role: "leader", term: t },
+      `tick ${k}: node 1 keeps leading`,
+    );
     assert.notEqual(c.node(2).status().role, "leader", `tick ${k}`);
     assert.equal(c.node(2).status().term, t, `tick ${k}: node 2's failed pre-votes leave its term alone`);
   }
-  assert.deepEqual(c.node(1).propose(data(1)), { ok: false, error: "transferInProgress" }, "the removed leader takes no proposals");
+  assert.deepEqual(
+    c.node(1).propose(data(1)),
+    { ok: false, error: "transferInProgress" },
+    "the removed leader takes no proposals",
+  );
 
   c.heal();
   const since = c.delivered.length;
@@ -694,11 +826,15 @@ test("leadership transfer to each voter in turn: each target leads in the next t
     );
     assert.equal(c.leader(), target, `${leader} → ${target}`);
     assert.equal(c.node(target).status().term, t + 1, "one term later: the transfer campaign skips pre-vote");
-    assert.deepEqual({ role: c.node(leader).status().role, leader: c.node(leader).status().leader }, { role: "follower", leader: target });
+    assert.deepEqual(
+      { role: c.node(leader).status().role, leader: c.node(leader).status().leader },
+      { role: "follower", leader: target },
+    );
     const result = c.propose(target, data(target));
     assert.ok(result.ok && "index" in result);
     c.tickAll(1);
-    for (const id of c.ids) assert.equal(c.node(id).status().appliedIndex, result.index, `node ${id} applied ${target}'s proposal`);
+    for (const id of c.ids)
+      assert.equal(c.node(id).status().appliedIndex, result.index, `node ${id} applied ${target}'s proposal`);
     leader = target;
   }
 });
@@ -716,14 +852,19 @@ test("leadership transfer to a lagging voter brings it up to date first, then se
   c.deliver();
   const between = c.delivered.slice(since);
   const timeoutNow = between.findIndex((m) => m.type === "timeoutNow");
-  assert.ok(timeoutNow >= 0 && between[timeoutNow]!.from === 1 && between[timeoutNow]!.to === 3, "TimeoutNow from 1 to 3");
+  assert.ok(
+    timeoutNow >= 0 && between[timeoutNow]!.from === 1 && between[timeoutNow]!.to === 3,
+    "TimeoutNow from 1 to 3",
+  );
   const before = between.slice(0, timeoutNow);
   assert.ok(
     before.some((m) => m.type === "appendEntries" && m.to === 3 && m.entries.some((e) => e.index === result.index)),
     "preceded by an append carrying the missing entry",
   );
   assert.ok(
-    before.some((m) => m.type === "appendEntriesResponse" && m.from === 3 && m.success && m.matchIndex === result.index),
+    before.some(
+      (m) => m.type === "appendEntriesResponse" && m.from === 3 && m.success && m.matchIndex === result.index,
+    ),
     "and node 3's acknowledgement that it caught up",
   );
   assert.equal(c.leader(), 3);
@@ -761,7 +902,11 @@ test("leadership transfer refusals: to a learner, a stranger or a voter being re
   change(c, 2, "remove", 3);
   c.afterStep = undefined;
   assert.ok(whileJoint.length > 0, "tried while joint");
-  assert.deepEqual(whileJoint, whileJoint.map(() => ({ ok: false, error: "notVoter" })), "the outgoing-only voter is refused");
+  assert.deepEqual(
+    whileJoint,
+    whileJoint.map(() => ({ ok: false, error: "notVoter" })),
+    "the outgoing-only voter is refused",
+  );
   assert.deepEqual(configOf(c, 2), simple([1, 2], [4]));
   assert.deepEqual(two.transferLeader(nodeId(3)), { ok: false, error: "notVoter" }, "and once removed");
   assert.equal(c.propose(2, data(5)).ok, true, "no transfer was started");
@@ -774,13 +919,24 @@ test("leadership transfer to an unreachable voter is abandoned after an election
   assert.deepEqual(c.node(1).transferLeader(nodeId(2)), { ok: true });
   for (let k = 1; k < ELECTION_TICKS; k++) {
     c.tickAll(1);
-    assert.deepEqual(c.node(1).propose(data(k)), { ok: false, error: "transferInProgress" }, `tick ${k}: still transferring`);
+    assert.deepEqual(
+      c.node(1).propose(data(k)),
+      { ok: false, error: "transferInProgress" },
+      `tick ${k}: still transferring`,
+    );
   }
   c.tickAll(1);
   const result = c.node(1).propose(data(0xaa));
-  assert.ok(result.ok && "index" in result, `after ${ELECTION_TICKS} ticks the transfer is abandoned: ${JSON.stringify(result)}`);
+  assert.ok(
+    result.ok && "index" in result,
+    `after ${ELECTION_TICKS} ticks the transfer is abandoned: ${JSON.stringify(result)}`,
+  );
   c.deliver();
-  assert.deepEqual({ role: c.node(1).status().role, term: c.node(1).status().term }, { role: "leader", term: t }, "node 1 kept leading, in the same term");
+  assert.deepEqual(
+    { role: c.node(1).status().role, term: c.node(1).status().term },
+    { role: "leader", term: t },
+    "node 1 kept leading, in the same term",
+  );
   assert.equal(c.node(3).status().appliedIndex, result.index, "and commits with node 3");
   // Another transfer can start afterwards.
   c.restart(2);
@@ -798,7 +954,11 @@ test("lease reads are not answered from the lease while a transfer is in progres
   // Outside a transfer, the lease answers at once.
   c.node(1).readIndex(ctx(1), "lease");
   c.flush();
-  assert.deepEqual(c.readStates(1).map((r) => [...r.context]), [[0xee, 1]], "answered from the lease");
+  assert.deepEqual(
+    c.readStates(1).map((r) => [...r.context]),
+    [[0xee, 1]],
+    "answered from the lease",
+  );
   assert.deepEqual(readHeartbeats(), [], "with no heartbeat round");
   c.deliver();
 
@@ -809,9 +969,20 @@ test("lease reads are not answered from the lease while a transfer is in progres
   c.node(1).readIndex(ctx(2), "lease");
   c.flush();
   assert.equal(c.readStates(1).length, 1, "not answered from the lease");
-  assert.deepEqual(readHeartbeats().map((m) => m.to), [2, 3], "a heartbeat round goes out");
+  assert.deepEqual(
+    readHeartbeats().map((m) => m.to),
+    [2, 3],
+    "a heartbeat round goes out",
+  );
   c.deliver();
-  assert.deepEqual(c.readStates(1).map((r) => [...r.context]), [[0xee, 1], [0xee, 2]], "answered once the round is acknowledged");
+  assert.deepEqual(
+    c.readStates(1).map((r) => [...r.context]),
+    [
+      [0xee, 1],
+      [0xee, 2],
+    ],
+    "answered once the round is acknowledged",
+  );
   assert.equal(c.readStates(1)[1]!.index, c.node(1).status().commitIndex);
 
   // Abandoned after an election timeout. The TimeoutNow went out (the network lost it), and a delayed
@@ -822,7 +993,11 @@ test("lease reads are not answered from the lease while a transfer is in progres
   c.node(1).readIndex(ctx(3), "lease");
   c.flush();
   assert.equal(c.readStates(1).length, 2, "still not answered from the lease");
-  assert.deepEqual(readHeartbeats().map((m) => m.to), [2, 3], "a heartbeat round goes out");
+  assert.deepEqual(
+    readHeartbeats().map((m) => m.to),
+    [2, 3],
+    "a heartbeat round goes out",
+  );
   c.deliver();
   assert.equal(c.readStates(1).length, 3, "answered once the round is acknowledged");
 });
@@ -840,7 +1015,11 @@ test("a transfer abandoned before any TimeoutNow was sent leaves the lease intac
   c.node(1).readIndex(data(0xee, 1), "lease");
   c.flush();
   assert.equal(c.readStates(1).length, 1, "answered from the lease");
-  assert.equal(c.inFlight.filter((m) => m.type === "heartbeat" && m.context !== 0).length, 0, "with no heartbeat round");
+  assert.equal(
+    c.inFlight.filter((m) => m.type === "heartbeat" && m.context !== 0).length,
+    0,
+    "with no heartbeat round",
+  );
   assert.equal(c.node(1).status().term, t);
 });
 
@@ -880,7 +1059,11 @@ test("issue 12 regression: no stale lease read after an abandoned transfer whose
   c.node(1).readIndex(data(0xee, 9), "lease");
   c.flush();
   const stale = c.readStates(1).filter((r) => r.index < committed);
-  assert.deepEqual(stale.map((r) => r.index), [], `n1 answered a lease read below index ${committed}, which n2 has committed`);
+  assert.deepEqual(
+    stale.map((r) => r.index),
+    [],
+    `n1 answered a lease read below index ${committed}, which n2 has committed`,
+  );
 });
 
 // ---- joiners: learning the configuration ---------------------------------------------------------
@@ -892,8 +1075,15 @@ test("a joiner (voters: []) learns the configuration from the log once added: th
   assert.equal(c.delivered.filter((m) => m.to === 4 || m.to === 5).length, 0, "and nobody talks to it");
 
   addCaughtUpLearner(c, 1, 4);
-  assert.deepEqual(c.node(4).entryAt(logIndex(1)), c.node(1).entryAt(logIndex(1)), "the same bootstrap entry at index 1");
-  assert.deepEqual(appliedConfig(c, 4), [["bootstrap", [1, 2, 3]], ["simple", "addLearner", 4]]);
+  assert.deepEqual(
+    c.node(4).entryAt(logIndex(1)),
+    c.node(1).entryAt(logIndex(1)),
+    "the same bootstrap entry at index 1",
+  );
+  assert.deepEqual(appliedConfig(c, 4), [
+    ["bootstrap", [1, 2, 3]],
+    ["simple", "addLearner", 4],
+  ]);
   assert.deepEqual(configOf(c, 4), simple([1, 2, 3], [4]));
   change(c, 1, "promote", 4);
   assert.deepEqual(configOf(c, 4), simple([1, 2, 3, 4]));
@@ -922,7 +1112,11 @@ test("a joiner added after the log was compacted learns the configuration from t
   const applied = c.node(1).status().appliedIndex;
   assert.equal(snapshot.meta.index, applied);
   assert.deepEqual(
-    { voters: [...snapshot.meta.voters].sort(), outgoing: snapshot.meta.votersOutgoing, learners: [...snapshot.meta.learners] },
+    {
+      voters: [...snapshot.meta.voters].sort(),
+      outgoing: snapshot.meta.votersOutgoing,
+      learners: [...snapshot.meta.learners],
+    },
     { voters: [1, 2, 3, 4], outgoing: [], learners: [5] },
   );
   assert.equal(c.node(1).firstIndex(), applied + 1, "keepEntries 0: the leader's log starts after the snapshot");
@@ -933,12 +1127,19 @@ test("a joiner added after the log was compacted learns the configuration from t
   const since = c.delivered.length;
   c.tickAll(2);
   assert.deepEqual(
-    deliveredSince(c, since, (m) => m.type === "installSnapshot").map((m) => [m.from, m.to, m.type === "installSnapshot" ? m.snapshot.meta.index : 0]),
+    deliveredSince(c, since, (m) => m.type === "installSnapshot").map((m) => [
+      m.from,
+      m.to,
+      m.type === "installSnapshot" ? m.snapshot.meta.index : 0,
+    ]),
     [[1, 5, applied]],
     "one InstallSnapshot, to the joiner",
   );
   const s5 = c.node(5).status();
-  assert.deepEqual({ snapshotIndex: s5.snapshotIndex, appliedIndex: s5.appliedIndex, leader: s5.leader }, { snapshotIndex: applied, appliedIndex: applied, leader: 1 });
+  assert.deepEqual(
+    { snapshotIndex: s5.snapshotIndex, appliedIndex: s5.appliedIndex, leader: s5.leader },
+    { snapshotIndex: applied, appliedIndex: applied, leader: 1 },
+  );
   assert.deepEqual(configOf(c, 5), simple([1, 2, 3, 4], [5]), "the configuration came with the snapshot");
   assert.equal(c.node(5).entryAt(logIndex(1)), undefined, "it never saw the bootstrap entry");
   assert.deepEqual(c.applied(5), [], "nor applied any entry the snapshot covers");
@@ -961,16 +1162,22 @@ test("seed sweep of membership-change runs: at least 100 seeded runs with random
   // The fault schedule traces each change it asks for ("promote n4: applied"); count the applied ones by kind.
   const accepted = new Map<string, number>();
   const tracer: Tracer = (_time, _node, text) => {
-    const m = /^(add learner|promote|remove|transfer leadership) [^:]*?( \(the leader\))?: (applied|accepted)$/.exec(text);
+    const m = /^(add learner|promote|remove|transfer leadership) [^:]*?( \(the leader\))?: (applied|accepted)$/.exec(
+      text,
+    );
     if (m !== null) accepted.set(m[1]! + (m[2] ?? ""), (accepted.get(m[1]! + (m[2] ?? "")) ?? 0) + 1);
   };
   const seeds: number[] = [];
   for (let seed = FROM; seed < TO; seed++) if (optionsFromSeed(seed).membershipChanges) seeds.push(seed);
   const results: RunResult[] = [];
-  for (let k = 0; k < seeds.length; k += 16) results.push(...(await Promise.all(seeds.slice(k, k + 16).map((seed) => runSeed(seed, tracer)))));
+  for (let k = 0; k < seeds.length; k += 16)
+    results.push(...(await Promise.all(seeds.slice(k, k + 16).map((seed) => runSeed(seed, tracer)))));
   const failed = results.filter((r) => r.violations.length > 0);
   const report = failed
-    .map((r) => `seed ${r.seed}: ${r.violations.map((v) => `${v.kind}: ${v.message}`).join("; ")}\n  reproduce: npm run sim -- --seed ${r.seed} --trace`)
+    .map(
+      (r) =>
+        `seed ${r.seed}: ${r.violations.map((v) => `${v.kind}: ${v.message}`).join("; ")}\n  reproduce: npm run sim -- --seed ${r.seed} --trace`,
+    )
     .join("\n");
   assert.equal(failed.length, 0, `${failed.length} of ${seeds.length} membership-change seeds failed:\n${report}`);
   assert.ok(seeds.length >= 100, `only ${seeds.length} membership-change runs in seeds [${FROM}, ${TO})`);
@@ -999,7 +1206,11 @@ test("issue 12 regression: a leader that crashes right after committing a remova
   c.crash(1);
   c.restart(1);
   for (let k = 0; k < 10 * ELECTION_TICKS && c.leader() === 0; k++) c.tickAll(1);
-  assert.equal(c.leader(), 1, `a leader is elected; node 1 is ${JSON.stringify(configOf(c, 1))} with log ${c.logTerms(1).length}, node 2 is ${JSON.stringify(configOf(c, 2))} with log ${c.logTerms(2).length}`);
+  assert.equal(
+    c.leader(),
+    1,
+    `a leader is elected; node 1 is ${JSON.stringify(configOf(c, 1))} with log ${c.logTerms(1).length}, node 2 is ${JSON.stringify(configOf(c, 2))} with log ${c.logTerms(2).length}`,
+  );
   const result = c.propose(1, data(3));
   assert.ok(result.ok && "index" in result);
   c.tickAll(2);
@@ -1011,13 +1222,18 @@ test("a transfer target that missed the commit of a removal learns it from the T
   const c = ledCluster({ nodes: 3 });
   // Node 2 never hears that leaveJoint committed: every message carrying that commit index is lost.
   let leave = Infinity;
-  c.dropIf = (m) => m.to === 2 && ((m.type === "heartbeat" && m.commit >= leave) || (m.type === "appendEntries" && m.leaderCommit >= leave));
+  c.dropIf = (m) =>
+    m.to === 2 &&
+    ((m.type === "heartbeat" && m.commit >= leave) || (m.type === "appendEntries" && m.leaderCommit >= leave));
   leave = propose(c, 1, "remove", 3) + 1;
   c.deliver();
   c.tickAll(1);
   c.dropIf = undefined;
   assert.deepEqual(configOf(c, 1), simple([1, 2]));
-  assert.ok(c.node(2).status().lastIndex >= leave && c.node(2).status().commitIndex < leave, "node 2 holds leaveJoint but not its commit");
+  assert.ok(
+    c.node(2).status().lastIndex >= leave && c.node(2).status().commitIndex < leave,
+    "node 2 holds leaveJoint but not its commit",
+  );
   const since = c.delivered.length;
   assert.deepEqual(c.node(1).transferLeader(nodeId(2)), { ok: true });
   c.deliver();
@@ -1043,16 +1259,22 @@ test("replacing two of three voters in one joint change: old and new majorities 
   assert.ok(result.ok, JSON.stringify(result));
   c.deliver();
   c.tickAll(2);
-  for (const id of [1, 4, 5]) assert.deepEqual(configOf(c, id), simple([1, 4, 5]), `node ${id} left the joint configuration`);
+  for (const id of [1, 4, 5])
+    assert.deepEqual(configOf(c, id), simple([1, 4, 5]), `node ${id} left the joint configuration`);
   // Only the new voters are needed now: the removed ones are cut off and the cluster commits.
   c.isolate(2);
   c.isolate(3);
   const written = c.propose(1, data(7));
   assert.ok(written.ok && "index" in written);
   c.tickAll(2);
-  for (const id of [1, 4, 5]) assert.equal(c.node(id).status().appliedIndex >= written.index, true, `node ${id} applied`);
+  for (const id of [1, 4, 5])
+    assert.equal(c.node(id).status().appliedIndex >= written.index, true, `node ${id} applied`);
   // And a new leader among them is elected without the old voters.
   c.isolate(1);
-  for (let k = 0; k < 10 * ELECTION_TICKS && ![4, 5].some((id) => c.node(id).status().role === "leader"); k++) c.tickAll(1);
-  assert.ok([4, 5].some((id) => c.node(id).status().role === "leader"), "node 4 or 5 leads");
+  for (let k = 0; k < 10 * ELECTION_TICKS && ![4, 5].some((id) => c.node(id).status().role === "leader"); k++)
+    c.tickAll(1);
+  assert.ok(
+    [4, 5].some((id) => c.node(id).status().role === "leader"),
+    "node 4 or 5 leads",
+  );
 });

@@ -35,12 +35,18 @@ export class MemoryStorage {
     const first = entries[0];
     if (first !== undefined) {
       const last = this.#offset + this.#entries.length;
-      assert(first.index > this.#offset && first.index <= last + 1, `stored entry ${first.index} not in (${this.#offset}, ${last + 1}]`);
+      assert(
+        first.index > this.#offset && first.index <= last + 1,
+        `stored entry ${first.index} not in (${this.#offset}, ${last + 1}]`,
+      );
       this.#entries.length = first.index - this.#offset - 1;
       this.#entries.push(...entries);
     }
     if (hardState !== undefined) {
-      assert(hardState.commit <= this.lastIndex(), `durable commit ${hardState.commit} beyond durable log ${this.lastIndex()}`);
+      assert(
+        hardState.commit <= this.lastIndex(),
+        `durable commit ${hardState.commit} beyond durable log ${this.lastIndex()}`,
+      );
       this.#hardState = hardState;
     }
   }

@@ -57,7 +57,12 @@ test("a state machine's own applied index ahead of a lost commit index is truste
   // Disk as a crash may leave it: the entries and the vote, the commit index still at the bootstrap entry.
   const restarted = new RawNode(
     { id: nodeId(1), voters: [nodeId(1)], random: new Prng(4), checkInvariants: true },
-    { hardState: { ...elected.hardState!, commit: logIndex(1) }, entries: [raw.entryAt(logIndex(1))!, ...elected.entries], snapshot: undefined, applied: lastIndex },
+    {
+      hardState: { ...elected.hardState!, commit: logIndex(1) },
+      entries: [raw.entryAt(logIndex(1))!, ...elected.entries],
+      snapshot: undefined,
+      applied: lastIndex,
+    },
   );
   assert.equal(restarted.status().commitIndex, lastIndex);
   assert.equal(restarted.ready().committedEntries.length, 0, "nothing already applied is handed out again");
@@ -74,22 +79,44 @@ test("mustSync: a commit index that passes a configuration entry is synced, on t
   assert.ok(add.ok);
   c.tickAll(2);
   for (const id of [1, 2, 3]) {
-    assert.ok(c.hardState(id).commit >= add.index, `node ${id}: durable commit ${c.hardState(id).commit} covers the config entry at ${add.index}`);
+    assert.ok(
+      c.hardState(id).commit >= add.index,
+      `node ${id}: durable commit ${c.hardState(id).commit} covers the config entry at ${add.index}`,
+    );
   }
 });
 
 test("a config entry in the log proves the config entries before it committed: a restart after a torn write keeps them in force", () => {
   // A torn write kept the promotion's entry but not the hard state written after it.
-  const conf = (index: number, entry: Parameters<typeof encodeConfEntry>[0]): Entry => ({ index: logIndex(index), term: term(2), kind: "config", data: encodeConfEntry(entry) });
-  const addLearner = conf(3, { op: "simple", changes: [{ type: "addLearner", id: nodeId(4), context: new Uint8Array(0) }] });
-  const promote = conf(4, { op: "enterJoint", changes: [{ type: "promote", id: nodeId(4), context: new Uint8Array(0) }] });
+  const conf = (index: number, entry: Parameters<typeof encodeConfEntry>[0]): Entry => ({
+    index: logIndex(index),
+    term: term(2),
+    kind: "config",
+    data: encodeConfEntry(entry),
+  });
+  const addLearner = conf(3, {
+    op: "simple",
+    changes: [{ type: "addLearner", id: nodeId(4), context: new Uint8Array(0) }],
+  });
+  const promote = conf(4, {
+    op: "enterJoint",
+    changes: [{ type: "promote", id: nodeId(4), context: new Uint8Array(0) }],
+  });
   const entries: Entry[] = [
-    { index: logIndex(1), term: term(1), kind: "config", data: encodeConfEntry({ op: "bootstrap", voters: [nodeId(1), nodeId(2), nodeId(3)] }) },
+    {
+      index: logIndex(1),
+      term: term(1),
+      kind: "config",
+      data: encodeConfEntry({ op: "bootstrap", voters: [nodeId(1), nodeId(2), nodeId(3)] }),
+    },
     { index: logIndex(2), term: term(2), kind: "normal", data: new Uint8Array(0) },
     addLearner,
     promote,
   ];
-  const raw = new RawNode({ id: nodeId(3), voters: [], random: new Prng(1), checkInvariants: true }, { hardState: { term: term(2), vote: NO_NODE, commit: logIndex(1) }, entries });
+  const raw = new RawNode(
+    { id: nodeId(3), voters: [], random: new Prng(1), checkInvariants: true },
+    { hardState: { term: term(2), vote: NO_NODE, commit: logIndex(1) }, entries },
+  );
   assert.equal(raw.status().commitIndex, 3, "the addition is known committed; the promotion is not");
   raw.campaign();
   assert.equal(raw.status().role, "follower", "no campaign while the committed addition is not yet in force");

@@ -67,7 +67,8 @@ export class SimNetwork {
 
   #delay(): number {
     const f = this.faults;
-    if (this.#prng.chance(f.longDelayRate)) return this.#prng.int(f.delayMaxMs, Math.max(f.delayMaxMs, f.longDelayMaxMs) + 1);
+    if (this.#prng.chance(f.longDelayRate))
+      return this.#prng.int(f.delayMaxMs, Math.max(f.delayMaxMs, f.longDelayMaxMs) + 1);
     return this.#prng.int(f.delayMinMs, f.delayMaxMs + 1);
   }
 

@@ -15,7 +15,11 @@ import { ScriptedCluster } from "./scripted.js";
  * or apply; with it, entries and hard state are acknowledged without reaching the harness's
  * storage (only for tests that never restart a node afterwards).
  */
-function takeReady(c: ScriptedCluster, id: number, unpersisted = false): { messages: Message[]; readStates: ReadState[] } {
+function takeReady(
+  c: ScriptedCluster,
+  id: number,
+  unpersisted = false,
+): { messages: Message[]; readStates: ReadState[] } {
   const raw = c.node(id);
   if (!raw.hasReady()) return { messages: [], readStates: [] };
   const ready = raw.ready();
@@ -55,7 +59,10 @@ function settledCluster(nodes: number): ScriptedCluster {
   c.tickAll(2);
   assert.equal(c.leader(), 1);
   const noop = c.node(1).entryAt(logIndex(2));
-  assert.ok(noop?.kind === "normal" && noop.data.byteLength === 0 && noop.term === c.node(1).status().term, "index 2 is the leader's no-op");
+  assert.ok(
+    noop?.kind === "normal" && noop.data.byteLength === 0 && noop.term === c.node(1).status().term,
+    "index 2 is the leader's no-op",
+  );
   for (const id of c.ids) assert.equal(c.node(id).status().commitIndex, 2);
   assert.equal(c.inFlight.length, 0);
   return c;
@@ -70,7 +77,10 @@ test("ReadIndex on the leader: the ReadState appears only once a quorum has answ
   assert.deepEqual(first.readStates, [], "no ReadState before any acknowledgement");
   const heartbeats = first.messages.filter((m) => m.type === "heartbeat");
   assert.equal(heartbeats.length, 4);
-  assert.ok(heartbeats.every((m) => m.type === "heartbeat" && m.context !== 0), "the round is tagged");
+  assert.ok(
+    heartbeats.every((m) => m.type === "heartbeat" && m.context !== 0),
+    "the round is tagged",
+  );
 
   const ackFrom = (id: number): ReadState[] => {
     c.node(id).step(heartbeats.find((m) => m.to === id)!);
@@ -123,7 +133,11 @@ test("ReadIndex on a new leader waits until an entry of its own term commits, th
   c.dropIf = (m) => m.type === "appendEntries";
   c.campaign(1);
   assert.equal(c.node(1).status().role, "leader");
-  assert.equal(c.node(1).status().commitIndex, 1, "only the bootstrap entry (term 1) is committed; the no-op at index 2 is not");
+  assert.equal(
+    c.node(1).status().commitIndex,
+    1,
+    "only the bootstrap entry (term 1) is committed; the no-op at index 2 is not",
+  );
   assert.deepEqual(c.node(1).readIndex(ctx(5)), { ok: true });
   const before = takeReady(c, 1);
   assert.deepEqual(before.readStates, []);
@@ -173,7 +187,9 @@ test("lease reads: a leader cut off from the cluster stops answering lease reads
     for (const read of takeReady(c, 1).readStates) {
       const committed = newLeader === 0 ? 0 : c.node(newLeader).status().commitIndex;
       if (read.index < committed) {
-        stale.push(`tick ${tick}: old leader answered index ${read.index}; leader ${newLeader} has committed ${committed}`);
+        stale.push(
+          `tick ${tick}: old leader answered index ${read.index}; leader ${newLeader} has committed ${committed}`,
+        );
       }
     }
   }

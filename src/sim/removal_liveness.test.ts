@@ -25,7 +25,14 @@ for (const seed of [1, 2, 3, 4, 5, 6]) {
       heartbeatMs: 50,
       readiesInFlightMax: 2,
       raft: {},
-      disk: { syncLatencyMinMs: 1, syncLatencyMaxMs: 4, slowSyncRate: 0, slowSyncMaxMs: 0, tornWriteProbability: 0.5, corruptionRate: 0 },
+      disk: {
+        syncLatencyMinMs: 1,
+        syncLatencyMaxMs: 4,
+        slowSyncRate: 0,
+        slowSyncMaxMs: 0,
+        tornWriteProbability: 0.5,
+        corruptionRate: 0,
+      },
       network: HEALTHY_NETWORK,
       snapshotEntries: 100_000,
       snapshotKeepEntries: 0,
@@ -40,7 +47,13 @@ for (const seed of [1, 2, 3, 4, 5, 6]) {
     const removed = cluster.ids.find((id) => id !== leader)!;
     const raft = cluster.node(leader)!.raft;
     const member = cluster.member(removed);
-    void raft.proposeConfChange({ type: "remove", id: removed, context: encodeMemberContext({ name: member.name, peerAddr: member.peerAddr }) }).catch(() => undefined);
+    void raft
+      .proposeConfChange({
+        type: "remove",
+        id: removed,
+        context: encodeMemberContext({ name: member.name, peerAddr: member.peerAddr }),
+      })
+      .catch(() => undefined);
     // The joint entry is the last one now; leaveJoint follows it once it applies.
     const leaveJoint = raft.status().lastIndex + 1;
     let crashed = false;
@@ -74,7 +87,10 @@ for (const seed of [1, 2, 3, 4, 5, 6]) {
     }
     assert.deepEqual(cluster.checker.violations, []);
     const config = cluster.node(leader)!.raft.config();
-    assert.ok(applied !== undefined, `the remaining voter commits again; its configuration: ${JSON.stringify({ incoming: [...config.incoming], outgoing: config.outgoing && [...config.outgoing] })}`);
+    assert.ok(
+      applied !== undefined,
+      `the remaining voter commits again; its configuration: ${JSON.stringify({ incoming: [...config.incoming], outgoing: config.outgoing && [...config.outgoing] })}`,
+    );
     assert.deepEqual([...config.incoming], [leader]);
     assert.equal(config.outgoing, undefined);
   });

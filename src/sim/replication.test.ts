@@ -24,9 +24,13 @@ function appliedData(c: ScriptedCluster, id: number): number[][] {
 
 /** A node's applied entries, with each config entry's payload decoded. */
 function appliedEntries(c: ScriptedCluster, id: number): unknown[] {
-  return c.applied(id).map((e) =>
-    e.kind === "config" ? { index: e.index, term: e.term, config: decodeConfEntry(e.data) } : { index: e.index, term: e.term, data: [...e.data] },
-  );
+  return c
+    .applied(id)
+    .map((e) =>
+      e.kind === "config"
+        ? { index: e.index, term: e.term, config: decodeConfEntry(e.data) }
+        : { index: e.index, term: e.term, data: [...e.data] },
+    );
 }
 
 function rejectionsFrom(c: ScriptedCluster, id: number): number {
@@ -135,7 +139,9 @@ test("fast back-off: a follower with 50 conflicting entries of older terms is re
     },
   });
   const conflicting = (id: number): number =>
-    leaderTerms.filter((t, k) => c.node(id).termAt(logIndex(k + 1)) !== undefined && c.node(id).termAt(logIndex(k + 1)) !== t).length;
+    leaderTerms.filter(
+      (t, k) => c.node(id).termAt(logIndex(k + 1)) !== undefined && c.node(id).termAt(logIndex(k + 1)) !== t,
+    ).length;
   assert.equal(conflicting(3), 50);
   assert.equal(conflicting(4), 50);
 
@@ -185,7 +191,10 @@ test("a minority cut off while the majority commits catches up after the heal an
   assert.equal(c.leader(), 1);
   assert.equal(c.node(1).status().term, termBefore);
   const expected = appliedData(c, 1);
-  assert.deepEqual(expected.slice(2), payloads.map((p) => [...p]));
+  assert.deepEqual(
+    expected.slice(2),
+    payloads.map((p) => [...p]),
+  );
   for (const id of c.ids) {
     assert.deepEqual(appliedData(c, id), expected, `node ${id} applied everything`);
     assert.deepEqual(logOf(c, id), logOf(c, 1), `node ${id} holds the leader's log`);
@@ -284,11 +293,23 @@ test("a follower commits no further than the last entry the append proved matchi
   // Today's leader never sends this append: its conflict hint skips past index 2, so the sweep cannot
   // reach the rule (the planted bug follower-commit-bound survives it). A leader that backed off one
   // entry at a time, or an append batch of one entry, would; the rule is pinned here instead.
-  const c = new ScriptedCluster({ nodes: 3, initial: { 1: { terms: [1, 2, 3] }, 2: { terms: [1, 2, 2] }, 3: { terms: [1, 2, 3] } } });
+  const c = new ScriptedCluster({
+    nodes: 3,
+    initial: { 1: { terms: [1, 2, 3] }, 2: { terms: [1, 2, 2] }, 3: { terms: [1, 2, 3] } },
+  });
   const follower = c.node(2);
   const entry2 = follower.entryAt(logIndex(2));
   assert.ok(entry2 !== undefined);
-  follower.step({ type: "appendEntries", from: nodeId(1), to: nodeId(2), term: term(3), prevLogIndex: logIndex(1), prevLogTerm: term(1), entries: [entry2], leaderCommit: logIndex(3) });
+  follower.step({
+    type: "appendEntries",
+    from: nodeId(1),
+    to: nodeId(2),
+    term: term(3),
+    prevLogIndex: logIndex(1),
+    prevLogTerm: term(1),
+    entries: [entry2],
+    leaderCommit: logIndex(3),
+  });
   // Index 3 here is term 2, the leader's committed index 3 is term 3: committing it would apply the wrong entry.
   assert.equal(follower.status().commitIndex, 2);
   assert.equal(follower.termAt(logIndex(3)), 2);

@@ -1,4 +1,14 @@
-import { RawNode, type Entry, type HardState, type Message, type NodeId, type RaftOptions, type Ready, type ReadState, type Snapshot } from "../raft/index.js";
+import {
+  RawNode,
+  type Entry,
+  type HardState,
+  type Message,
+  type NodeId,
+  type RaftOptions,
+  type Ready,
+  type ReadState,
+  type Snapshot,
+} from "../raft/index.js";
 import { logIndex, NO_NODE, nodeId, term, type Term } from "../util/ids.js";
 import { Prng } from "../util/prng.js";
 import { MemoryStorage } from "./memory_storage.js";
@@ -15,7 +25,9 @@ export interface ScriptedOptions {
   /** Core options for every node (electionTicks, preVote, checkQuorum, ...). */
   readonly raft?: Partial<Omit<RaftOptions, "id" | "voters" | "random">>;
   /** Durable state to start a node from, e.g. the divergent logs of the paper's Figure 7. */
-  readonly initial?: Readonly<Record<number, { readonly terms: readonly number[]; readonly hardState?: Partial<HardState> }>>;
+  readonly initial?: Readonly<
+    Record<number, { readonly terms: readonly number[]; readonly hardState?: Partial<HardState> }>
+  >;
 }
 
 /**
@@ -59,12 +71,14 @@ export class ScriptedCluster {
       const storage = new MemoryStorage();
       const initial = options.initial?.[id];
       if (initial !== undefined) {
-        const entries = initial.terms.map((t, k) => ({ index: logIndex(k + 1), term: term(t), kind: "normal" as const, data: new Uint8Array([t, k]) }));
+        const entries = initial.terms.map((t, k) => ({
+          index: logIndex(k + 1),
+          term: term(t),
+          kind: "normal" as const,
+          data: new Uint8Array([t, k]),
+        }));
         const lastTerm = initial.terms.at(-1) ?? 0;
-        storage.save(
-          { term: term(lastTerm), vote: NO_NODE, commit: logIndex(0), ...initial.hardState },
-          entries,
-        );
+        storage.save({ term: term(lastTerm), vote: NO_NODE, commit: logIndex(0), ...initial.hardState }, entries);
       }
       this.#storage.set(id, storage);
       this.#start(id);
@@ -219,7 +233,8 @@ export class ScriptedCluster {
     const raw = this.node(id);
     const index = raw.status().appliedIndex;
     const snapshot = raw.snapshotTaken({ index, data: new Uint8Array([index & 0xff]), keepEntries });
-    if (snapshot !== undefined) this.#storage.get(nodeId(id))!.saveSnapshot(snapshot, logIndex(Math.max(0, index - keepEntries)));
+    if (snapshot !== undefined)
+      this.#storage.get(nodeId(id))!.saveSnapshot(snapshot, logIndex(Math.max(0, index - keepEntries)));
     this.#collect();
     return snapshot;
   }
@@ -258,7 +273,7 @@ export class ScriptedCluster {
   }
 
   #collect(): void {
-    for (let again = true; again; ) {
+    for (let again = true; again;) {
       again = false;
       for (const id of this.ids) {
         const raw = this.#nodes.get(id);
@@ -286,4 +301,3 @@ export class ScriptedCluster {
     this.node(id).advance(ready);
   }
 }
-

@@ -29,7 +29,14 @@ export class SimTransport implements PeerTransport {
   #closed = false;
   readonly #stats = { sent: 0, received: 0, droppedUnknownPeer: 0, droppedClosed: 0 };
 
-  constructor(options: { id: NodeId; world: World; network: SimNetwork; hooks: TrafficHooks; peers: ReadonlyMap<NodeId, PeerAddress>; onMessage: (m: Message) => void }) {
+  constructor(options: {
+    id: NodeId;
+    world: World;
+    network: SimNetwork;
+    hooks: TrafficHooks;
+    peers: ReadonlyMap<NodeId, PeerAddress>;
+    onMessage: (m: Message) => void;
+  }) {
     this.#id = options.id;
     this.#world = options.world;
     this.#network = options.network;
@@ -105,7 +112,13 @@ export class SimTransport implements PeerTransport {
   }
 
   peers(): PeerStatus[] {
-    return [...this.#peers].map(([id, address]) => ({ id, address, state: this.#closed ? "closed" : "connected", queued: 0, snapshotStreaming: false }));
+    return [...this.#peers].map(([id, address]) => ({
+      id,
+      address,
+      state: this.#closed ? "closed" : "connected",
+      queued: 0,
+      snapshotStreaming: false,
+    }));
   }
 
   close(): Promise<void> {

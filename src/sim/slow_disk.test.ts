@@ -15,7 +15,14 @@ test("a leader whose fdatasync takes longer than an election timeout keeps its t
     heartbeatMs: 50,
     readiesInFlightMax: 2,
     raft: {},
-    disk: { syncLatencyMinMs: 1, syncLatencyMaxMs: 2, slowSyncRate: 0, slowSyncMaxMs: 0, tornWriteProbability: 0, corruptionRate: 0 },
+    disk: {
+      syncLatencyMinMs: 1,
+      syncLatencyMaxMs: 2,
+      slowSyncRate: 0,
+      slowSyncMaxMs: 0,
+      tornWriteProbability: 0,
+      corruptionRate: 0,
+    },
     network: HEALTHY_NETWORK,
     snapshotEntries: 5,
     snapshotKeepEntries: 0,
@@ -36,5 +43,9 @@ test("a leader whose fdatasync takes longer than an election timeout keeps its t
   assert.deepEqual(cluster.checker.violations, []);
   const status = cluster.node(leader)!.raft.status();
   assert.ok(cluster.snapshotsTaken > 3, `the leader wrote snapshots (${cluster.snapshotsTaken})`);
-  assert.deepEqual({ role: status.role, term: status.term }, { role: "leader", term }, "its heartbeats never waited for a snapshot's fdatasync");
+  assert.deepEqual(
+    { role: status.role, term: status.term },
+    { role: "leader", term },
+    "its heartbeats never waited for a snapshot's fdatasync",
+  );
 });

@@ -16,7 +16,14 @@ test("a leader waking from a stall serves no lease read before its overdue ticke
     heartbeatMs: 50,
     readiesInFlightMax: 2,
     raft: { checkQuorum: true, preVote: true },
-    disk: { syncLatencyMinMs: 1, syncLatencyMaxMs: 2, slowSyncRate: 0, slowSyncMaxMs: 0, tornWriteProbability: 0, corruptionRate: 0 },
+    disk: {
+      syncLatencyMinMs: 1,
+      syncLatencyMaxMs: 2,
+      slowSyncRate: 0,
+      slowSyncMaxMs: 0,
+      tornWriteProbability: 0,
+      corruptionRate: 0,
+    },
     network: HEALTHY_NETWORK,
     snapshotEntries: 100_000,
     snapshotKeepEntries: 0,
@@ -39,7 +46,8 @@ test("a leader waking from a stall serves no lease read before its overdue ticke
   cluster.network.partition([[old], cluster.ids.filter((id) => id !== old)]);
   cluster.networkChanged();
   cluster.stall(old, stallMs);
-  const successorOf = (): NodeId | undefined => cluster.ids.find((id) => id !== old && cluster.node(id)?.raft.status().role === "leader");
+  const successorOf = (): NodeId | undefined =>
+    cluster.ids.find((id) => id !== old && cluster.node(id)?.raft.status().role === "leader");
   await cluster.runUntil(wakeAt - 50, () => successorOf() !== undefined);
   const successor = successorOf();
   assert.ok(successor !== undefined && successor !== old, "the others elected a leader while the old one slept");

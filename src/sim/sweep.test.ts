@@ -12,10 +12,17 @@ test(`seed sweep: ${COUNT} seeded fault runs of the real node report no safety o
   );
   const failed = results.filter((r) => r.violations.length > 0);
   const report = failed
-    .map((r) => `seed ${r.seed}: ${r.violations.map((v) => `${v.kind}: ${v.message}`).join("; ")}\n  reproduce: npm run sim -- --seed ${r.seed} --trace`)
+    .map(
+      (r) =>
+        `seed ${r.seed}: ${r.violations.map((v) => `${v.kind}: ${v.message}`).join("; ")}\n  reproduce: npm run sim -- --seed ${r.seed} --trace`,
+    )
     .join("\n");
   assert.equal(failed.length, 0, `${failed.length} of ${COUNT} seeds failed:\n${report}`);
-  for (const members of [3, 5, 7]) assert.ok(results.some((r) => r.nodeCount === members), `no ${members}-member cluster was swept`);
+  for (const members of [3, 5, 7])
+    assert.ok(
+      results.some((r) => r.nodeCount === members),
+      `no ${members}-member cluster was swept`,
+    );
   const committed = results.reduce((sum, r) => sum + r.requests.committed, 0);
   const operations = results.reduce((sum, r) => sum + r.operations, 0);
   assert.ok(committed > COUNT, `only ${committed} requests committed across the sweep`);

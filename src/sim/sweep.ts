@@ -4,7 +4,10 @@ import { runSeed, type RunResult } from "./vopr.js";
  * Runs seeds `concurrency` at a time in this process. They share each step's macrotask (turn.ts),
  * which is most of the cost of a step, and stay deterministic: each seed's run is the same alone.
  */
-export async function sweep(seeds: Iterable<number>, options: { concurrency: number; onResult?: (result: RunResult) => void }): Promise<RunResult[]> {
+export async function sweep(
+  seeds: Iterable<number>,
+  options: { concurrency: number; onResult?: (result: RunResult) => void },
+): Promise<RunResult[]> {
   const results: RunResult[] = [];
   const queue = [...seeds];
   const worker = async (): Promise<void> => {

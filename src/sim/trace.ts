@@ -21,7 +21,9 @@ export function describeMessage(m: Message, nameOf: (id: NodeId) => string = Str
       return `${head} prev=${m.prevLogIndex}/t${m.prevLogTerm} entries=${range} commit=${m.leaderCommit}`;
     }
     case "appendEntriesResponse":
-      return m.success ? `${head} ok match=${m.matchIndex}` : `${head} reject ${m.rejectedIndex} hint=${m.hintIndex}/t${m.hintTerm}`;
+      return m.success
+        ? `${head} ok match=${m.matchIndex}`
+        : `${head} reject ${m.rejectedIndex} hint=${m.hintIndex}/t${m.hintTerm}`;
     case "heartbeat":
       return `${head} commit=${m.commit}${m.context ? ` read#${m.context}` : ""}`;
     case "heartbeatResponse":

@@ -7,7 +7,11 @@ const SEEDS = [1, 2, 3, 17, 42, 1234, 99991];
 test("agreement on an unreliable network with churn: fixed seeds keep every safety property and commit requests", async () => {
   const results = await Promise.all(SEEDS.map((seed) => runSeed(seed)));
   for (const result of results) {
-    assert.deepEqual(result.violations, [], `seed ${result.seed}: reproduce with npm run sim -- --seed ${result.seed} --trace`);
+    assert.deepEqual(
+      result.violations,
+      [],
+      `seed ${result.seed}: reproduce with npm run sim -- --seed ${result.seed} --trace`,
+    );
     assert.ok(result.messages > 0 && result.steps > 0, `seed ${result.seed} did nothing`);
   }
   // Under the heaviest faults a seed may commit nothing before the heal; most commit plenty.
@@ -18,6 +22,12 @@ test("agreement on an unreliable network with churn: fixed seeds keep every safe
 test("a seed replays exactly: the same seed gives the same run, alone or beside others", async () => {
   const alone = await runSeed(7);
   const [beside] = await Promise.all([runSeed(7), runSeed(8), runSeed(9)]);
-  const shape = (r: typeof alone): unknown => ({ steps: r.steps, messages: r.messages, virtualMs: r.virtualMs, requests: r.requests, operations: r.operations });
+  const shape = (r: typeof alone): unknown => ({
+    steps: r.steps,
+    messages: r.messages,
+    virtualMs: r.virtualMs,
+    requests: r.requests,
+    operations: r.operations,
+  });
   assert.deepEqual(shape(beside!), shape(alone));
 });

@@ -110,7 +110,10 @@ export function runSeed(seed: number, tracer?: Tracer): Promise<RunResult> {
 export async function runWithOptions(options: RunOptions): Promise<RunResult> {
   const cluster = new SimCluster(options.cluster);
   const prng = cluster.prng.fork();
-  const kv = options.cluster.stateMachine === "kv" ? new KvWorkload(cluster, prng.fork(), { keys: options.keys, readMode: options.readMode }) : undefined;
+  const kv =
+    options.cluster.stateMachine === "kv"
+      ? new KvWorkload(cluster, prng.fork(), { keys: options.keys, readMode: options.readMode })
+      : undefined;
   const workload = kv ?? new IdWorkload(cluster, prng.fork(), { readMode: options.readMode });
   cluster.start();
   workload.start(options.clients, options.safetyMs, options.thinkMaxMs);
@@ -119,7 +122,8 @@ export async function runWithOptions(options: RunOptions): Promise<RunResult> {
   if (cluster.checker.violations.length === 0) await checkLiveness(cluster, kv, options);
   if (cluster.checker.violations.length === 0 && kv !== undefined) {
     const checked = checkHistory(kv.recorder.history());
-    if (!checked.ok) cluster.checker.fail("linearizability", `key ${JSON.stringify(checked.key)}: ${checked.explanation}`);
+    if (!checked.ok)
+      cluster.checker.fail("linearizability", `key ${JSON.stringify(checked.key)}: ${checked.explanation}`);
   }
   return {
     seed: options.cluster.seed,
@@ -380,7 +384,9 @@ class FaultSchedule {
     const c = this.#cluster;
     const leader = currentLeader(c);
     if (leader === undefined) return;
-    const targets = [...c.node(leader)!.raft.config().incoming].filter((id) => id !== leader && c.node(id) !== undefined);
+    const targets = [...c.node(leader)!.raft.config().incoming].filter(
+      (id) => id !== leader && c.node(id) !== undefined,
+    );
     if (targets.length === 0) return;
     const target = this.#prng.pick(targets);
     const election = this.#options.cluster.electionTimeoutMs;
@@ -417,7 +423,11 @@ class FaultSchedule {
     const spare = c.ids.find((id) => !membersOf(c, leaderId).has(id) && c.node(id) !== undefined);
     if (config.learners.size < 2 && spare !== undefined) {
       this.#quietUntil = c.now + 3 * election;
-      void c.request(leaderId, () => leader.proposeConfChange({ type: "addLearner", id: spare, context: memberContext(c, spare) }).catch(() => undefined));
+      void c.request(leaderId, () =>
+        leader
+          .proposeConfChange({ type: "addLearner", id: spare, context: memberContext(c, spare) })
+          .catch(() => undefined),
+      );
       this.#trace(`add learner ${c.nameOf(spare)}, to replace a voter with`);
       this.#later(c.now + 2 * election, () => {
         if (c.node(leaderId)?.raft === leader && leader.status().role === "leader") this.#splitJointChange(leaderId);
@@ -427,21 +437,36 @@ class FaultSchedule {
     const promoted = [...config.learners];
     if (promoted.length === 0) return;
     const live = (id: NodeId): boolean => c.node(id) !== undefined;
-    const others = [...config.incoming].filter((id) => id !== leaderId).sort(() => this.#prng.next() - 0.5).sort((a, b) => Number(live(b)) - Number(live(a)));
+    const others = [...config.incoming]
+      .filter((id) => id !== leaderId)
+      .sort(() => this.#prng.next() - 0.5)
+      .sort((a, b) => Number(live(b)) - Number(live(a)));
     const majority = Math.floor(config.incoming.size / 2) + 1;
     // Old voters on the leader's side: enough for the new voters there to be a majority without
     // the leader, if the old voters left outside still hold a majority of the old configuration.
     const withoutLeader = Math.max(0, majority - promoted.length);
-    const joining = config.incoming.size - 1 - withoutLeader >= majority ? withoutLeader : Math.max(0, majority - 1 - promoted.length);
+    const joining =
+      config.incoming.size - 1 - withoutLeader >= majority
+        ? withoutLeader
+        : Math.max(0, majority - 1 - promoted.length);
     const side = [leaderId, ...promoted, ...others.slice(0, joining)];
     const removed = others.slice(joining, joining + promoted.length);
-    const changes = [...promoted.map((id) => ({ type: "promote" as const, id, context: memberContext(c, id) })), ...removed.map((id) => ({ type: "remove" as const, id, context: memberContext(c, id) }))];
+    const changes = [
+      ...promoted.map((id) => ({ type: "promote" as const, id, context: memberContext(c, id) })),
+      ...removed.map((id) => ({ type: "remove" as const, id, context: memberContext(c, id) })),
+    ];
     // Long enough for both sides to campaign.
     this.#quietUntil = c.now + 8 * election;
     const outside = c.ids.filter((id) => !side.includes(id));
-    this.#trace(`replace ${names(c, removed)} with ${names(c, promoted)}; once it commits, only ${names(c, side)} hear of it`);
+    this.#trace(
+      `replace ${names(c, removed)} with ${names(c, promoted)}; once it commits, only ${names(c, side)} hear of it`,
+    );
     void c.request(leaderId, () => {
-      const proposed = leader.proposeConfChange(changes).catch((error: unknown) => this.#trace(`the joint change: ${error instanceof Error ? error.message : String(error)}`));
+      const proposed = leader
+        .proposeConfChange(changes)
+        .catch((error: unknown) =>
+          this.#trace(`the joint change: ${error instanceof Error ? error.message : String(error)}`),
+        );
       const index = leader.status().lastIndex;
       c.armAfterCommitSent(leaderId, index, () => {
         c.network.heal();
@@ -486,7 +511,14 @@ class FaultSchedule {
       const leaderId = currentLeader(c);
       const leader = leaderId === undefined ? undefined : c.node(leaderId)!.raft;
       const config = leader?.config();
-      if (leaderId === undefined || leader === undefined || config === undefined || config.outgoing !== undefined || !config.incoming.has(leaderId) || c.members.some((m) => m.stalledUntil > c.now || m.syncLatencyMs !== undefined || m.diskFailing)) {
+      if (
+        leaderId === undefined ||
+        leader === undefined ||
+        config === undefined ||
+        config.outgoing !== undefined ||
+        !config.incoming.has(leaderId) ||
+        c.members.some((m) => m.stalledUntil > c.now || m.syncLatencyMs !== undefined || m.diskFailing)
+      ) {
         end();
         return;
       }
@@ -501,7 +533,9 @@ class FaultSchedule {
       const term = leader.status().term;
       c.network.partition([[follower], c.ids.filter((id) => id !== follower)]);
       c.networkChanged();
-      this.#trace(`episode: isolate follower ${c.nameOf(follower)} of leader ${c.nameOf(leaderId)} (term ${term}) for ${isolatedMs}ms, then heal`);
+      this.#trace(
+        `episode: isolate follower ${c.nameOf(follower)} of leader ${c.nameOf(leaderId)} (term ${term}) for ${isolatedMs}ms, then heal`,
+      );
       this.#later(c.now + isolatedMs, () => {
         c.network.heal();
         c.networkChanged();
@@ -512,7 +546,10 @@ class FaultSchedule {
         const now = c.node(leaderId)?.raft.status();
         if (now === undefined) return;
         if (now.role !== "leader" || now.term !== term) {
-          c.checker.fail("disruptedLeader", `leader ${c.nameOf(leaderId)} of term ${term}, connected to a quorum, is ${now.role} in term ${now.term} after ${c.nameOf(follower)} was healed`);
+          c.checker.fail(
+            "disruptedLeader",
+            `leader ${c.nameOf(leaderId)} of term ${term}, connected to a quorum, is ${now.role} in term ${now.term} after ${c.nameOf(follower)} was healed`,
+          );
         }
       });
     });
@@ -544,7 +581,8 @@ function changeMembership(cluster: SimCluster, prng: Prng, leaderId: NodeId): vo
       cluster.trace(undefined, `${what}: proposed`);
       outcome.then(
         () => cluster.trace(undefined, `${what}: applied`),
-        (error: unknown) => cluster.trace(undefined, `${what}: ${error instanceof Error ? error.message : String(error)}`),
+        (error: unknown) =>
+          cluster.trace(undefined, `${what}: ${error instanceof Error ? error.message : String(error)}`),
       );
     } else {
       cluster.trace(undefined, `${what}: ${outcome.ok ? "accepted" : `refused (${outcome.error})`}`);
@@ -556,20 +594,36 @@ function changeMembership(cluster: SimCluster, prng: Prng, leaderId: NodeId): vo
     const learners = [...config.learners];
     const voters = [...config.incoming].sort(() => prng.next() - 0.5).slice(0, learners.length);
     if (learners.length === 0) return;
-    const changes = [...learners.map((id) => ({ type: "promote" as const, id, context: context(id) })), ...voters.map((id) => ({ type: "remove" as const, id, context: context(id) }))];
-    report(`replace ${voters.map((id) => cluster.nameOf(id)).join(",")} with ${learners.map((id) => cluster.nameOf(id)).join(",")}`, leader.proposeConfChange(changes));
+    const changes = [
+      ...learners.map((id) => ({ type: "promote" as const, id, context: context(id) })),
+      ...voters.map((id) => ({ type: "remove" as const, id, context: context(id) })),
+    ];
+    report(
+      `replace ${voters.map((id) => cluster.nameOf(id)).join(",")} with ${learners.map((id) => cluster.nameOf(id)).join(",")}`,
+      leader.proposeConfChange(changes),
+    );
   } else if (choice === 0) {
     const id = pick(cluster.ids.filter((x) => !members.has(x)));
-    if (id !== undefined) report(`add learner ${cluster.nameOf(id)}`, leader.proposeConfChange({ type: "addLearner", id, context: context(id) }));
+    if (id !== undefined)
+      report(
+        `add learner ${cluster.nameOf(id)}`,
+        leader.proposeConfChange({ type: "addLearner", id, context: context(id) }),
+      );
   } else if (choice === 1) {
     const id = pick(config.learners);
-    if (id !== undefined) report(`promote ${cluster.nameOf(id)}`, leader.proposeConfChange({ type: "promote", id, context: context(id) }));
+    if (id !== undefined)
+      report(`promote ${cluster.nameOf(id)}`, leader.proposeConfChange({ type: "promote", id, context: context(id) }));
   } else if (choice === 2) {
     const id = pick(members);
-    if (id !== undefined) report(`remove ${cluster.nameOf(id)}${id === leaderId ? " (the leader)" : ""}`, leader.proposeConfChange({ type: "remove", id, context: context(id) }));
+    if (id !== undefined)
+      report(
+        `remove ${cluster.nameOf(id)}${id === leaderId ? " (the leader)" : ""}`,
+        leader.proposeConfChange({ type: "remove", id, context: context(id) }),
+      );
   } else {
     const id = pick([...config.incoming].filter((x) => x !== leaderId));
-    if (id !== undefined) report(`transfer leadership ${cluster.nameOf(leaderId)}→${cluster.nameOf(id)}`, leader.transferLeader(id));
+    if (id !== undefined)
+      report(`transfer leadership ${cluster.nameOf(leaderId)}→${cluster.nameOf(id)}`, leader.transferLeader(id));
   }
 }
 
@@ -601,7 +655,10 @@ async function checkLiveness(cluster: SimCluster, kv: KvWorkload | undefined, op
     cluster.checker.failLiveness(`no stable leader within ${options.livenessMs}ms of the heal`);
     return;
   }
-  cluster.trace(undefined, `leader ${cluster.nameOf(leader)} stable ${(cluster.now - healedAt).toFixed(0)}ms after the heal`);
+  cluster.trace(
+    undefined,
+    `leader ${cluster.nameOf(leader)} stable ${(cluster.now - healedAt).toFixed(0)}ms after the heal`,
+  );
   const deadline = cluster.now + options.livenessMs;
   let index: number | undefined;
   let done = false;
@@ -620,8 +677,12 @@ async function checkLiveness(cluster: SimCluster, kv: KvWorkload | undefined, op
   };
   await cluster.runUntil(deadline, everywhere);
   if (cluster.checker.violations.length === 0 && (index === undefined || !everywhere())) {
-    const applied = cluster.members.map((m) => `${m.name} ${m.state}${m.corrupt ? " corrupt" : ""} applied ${cluster.appliedIndex(m.id)}`).join(", ");
-    cluster.checker.failLiveness(`a write to stable leader ${cluster.nameOf(leader)} was not applied on every usable member within ${options.livenessMs}ms (index ${index ?? "none"}; ${applied})`);
+    const applied = cluster.members
+      .map((m) => `${m.name} ${m.state}${m.corrupt ? " corrupt" : ""} applied ${cluster.appliedIndex(m.id)}`)
+      .join(", ");
+    cluster.checker.failLiveness(
+      `a write to stable leader ${cluster.nameOf(leader)} was not applied on every usable member within ${options.livenessMs}ms (index ${index ?? "none"}; ${applied})`,
+    );
   }
 }
 
@@ -637,7 +698,11 @@ async function writeId(cluster: SimCluster, member: NodeId): Promise<number | un
   }
 }
 
-async function waitForStableLeader(cluster: SimCluster, deadline: number, stableMs: number): Promise<NodeId | undefined> {
+async function waitForStableLeader(
+  cluster: SimCluster,
+  deadline: number,
+  stableMs: number,
+): Promise<NodeId | undefined> {
   let leader: NodeId | undefined;
   let since = cluster.now;
   const stable = (): boolean => {

@@ -5,7 +5,12 @@ import type { LogIndex } from "../util/ids.js";
 /** What the checkers see of a member's state machine. */
 export interface StateMachineWatch {
   /** A command was applied at `index`; `wrote` says whether the state changed. */
-  applied(info: { readonly index: number; readonly command: Uint8Array; readonly result: unknown; readonly wrote: boolean }): void;
+  applied(info: {
+    readonly index: number;
+    readonly command: Uint8Array;
+    readonly result: unknown;
+    readonly wrote: boolean;
+  }): void;
   /** The state machine's own bytes at its applied `index`, from a snapshot taken or restored. */
   snapshot(index: number, data: Uint8Array): void;
 }

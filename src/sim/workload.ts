@@ -42,13 +42,19 @@ async function attempt(cluster: SimCluster, member: NodeId, command: Uint8Array)
  * Waits for `member`'s read barrier and reads its state: undefined when the member was down, failed
  * the barrier, or died before answering (the client then knows nothing).
  */
-async function barrierRead<T>(cluster: SimCluster, member: NodeId, mode: "linearizable" | "lease", read: () => T): Promise<{ ok: true; value: T } | { ok: false } | undefined> {
+async function barrierRead<T>(
+  cluster: SimCluster,
+  member: NodeId,
+  mode: "linearizable" | "lease",
+  read: () => T,
+): Promise<{ ok: true; value: T } | { ok: false } | undefined> {
   // What was committed when the client sent the read (it may reach a stalled member much later).
   const floor = cluster.committedIndex();
   return cluster.request(member, async (node) => {
     const life = cluster.member(member).life;
     // The server forwards lease reads to the leader; a follower's own reads take a ReadIndex round.
-    const consistency: ReadConsistency = mode === "lease" && node.raft.status().role === "leader" ? "lease" : "linearizable";
+    const consistency: ReadConsistency =
+      mode === "lease" && node.raft.status().role === "leader" ? "lease" : "linearizable";
     try {
       await node.raft.readBarrier(consistency);
     } catch (error) {
@@ -64,7 +70,11 @@ async function barrierRead<T>(cluster: SimCluster, member: NodeId, mode: "linear
 /** The linearizable read point a member's reads wait for may never fall below what was committed when they began. */
 function checkReadFloor(cluster: SimCluster, member: NodeId, floor: number): void {
   const applied = cluster.appliedIndex(member);
-  if (applied < floor) cluster.checker.fail("staleRead", `${cluster.nameOf(member)} served a read at applied index ${applied}, but ${floor} was committed before the read began`);
+  if (applied < floor)
+    cluster.checker.fail(
+      "staleRead",
+      `${cluster.nameOf(member)} served a read at applied index ${applied}, but ${floor} was committed before the read began`,
+    );
 }
 
 interface Client {
@@ -108,7 +118,12 @@ export class KvWorkload {
     const command = encodeCommand({ type: "put", key: utf8(key), value: utf8(`v${this.#nextValue++}`) });
     let index: number | undefined;
     this.#cluster.onApplied((applied) => {
-      if (index === undefined && applied.command.length === command.length && applied.command.every((b, i) => b === command[i])) index = applied.index;
+      if (
+        index === undefined &&
+        applied.command.length === command.length &&
+        applied.command.every((b, i) => b === command[i])
+      )
+        index = applied.index;
     });
     const outcome = await attempt(this.#cluster, member, command);
     return outcome.outcome === "ok" ? index : undefined;
@@ -140,11 +155,17 @@ export class KvWorkload {
     const roll = this.#prng.next();
     if (roll < 0.4) return this.#read(client, key);
     const value = `${client.name}-${this.#nextValue++}`;
-    if (roll < 0.65) return this.#write(client, key, { type: "put", value }, { type: "put", key: utf8(key), value: utf8(value) });
+    if (roll < 0.65)
+      return this.#write(client, key, { type: "put", value }, { type: "put", key: utf8(key), value: utf8(value) });
     if (roll < 0.8) return this.#write(client, key, { type: "delete" }, { type: "delete", key: utf8(key) });
     const expected = this.#prng.chance(0.3) ? null : `${client.name}-${this.#prng.int(1, this.#nextValue)}`;
     const compare = expected === null ? { key: utf8(key), modRevision: 0 } : { key: utf8(key), value: utf8(expected) };
-    const command: KvCommand = { type: "txn", compare: [compare], success: [{ type: "put", key: utf8(key), value: utf8(value) }], failure: [] };
+    const command: KvCommand = {
+      type: "txn",
+      compare: [compare],
+      success: [{ type: "put", key: utf8(key), value: utf8(value) }],
+      failure: [],
+    };
     return this.#write(client, key, { type: "cas", expected, value }, command);
   }
 
@@ -178,7 +199,8 @@ export class KvWorkload {
     }
     this.counts.committed++;
     const at = this.#cluster.now;
-    if (op.type === "cas") this.recorder.complete(handle, { outcome: "ok", at, result: result.type === "txn" && result.succeeded });
+    if (op.type === "cas")
+      this.recorder.complete(handle, { outcome: "ok", at, result: result.type === "txn" && result.succeeded });
     else this.recorder.complete(handle, { outcome: "ok", at });
   }
 
@@ -187,14 +209,20 @@ export class KvWorkload {
     if (live.length === 0) return;
     const member = at ?? this.#prng.pick(live);
     const handle = this.recorder.invoke({ client: client.name, key, op: { type: "get" }, at: this.#cluster.now });
-    const read = await barrierRead(this.#cluster, member, this.#readMode, () => this.#cluster.kv(member)!.get(utf8(key)));
+    const read = await barrierRead(this.#cluster, member, this.#readMode, () =>
+      this.#cluster.kv(member)!.get(utf8(key)),
+    );
     if (read === undefined) return;
     if (!read.ok) {
       this.recorder.complete(handle, { outcome: "fail", at: this.#cluster.now });
       return;
     }
     this.counts.reads++;
-    this.recorder.complete(handle, { outcome: "ok", at: this.#cluster.now, result: read.value === null ? null : fromUtf8(read.value.value) });
+    this.recorder.complete(handle, {
+      outcome: "ok",
+      at: this.#cluster.now,
+      result: read.value === null ? null : fromUtf8(read.value.value),
+    });
   }
 
   /** A session's command may appear at several indexes (retries): only the first may change the store, and every one answers alike. */
@@ -213,9 +241,15 @@ export class KvWorkload {
     // A late copy that arrives after the client's next write is refused as stale, which is fine.
     const stale = (applied.result as KvResult).type === "invalid";
     if (applied.wrote) {
-      this.#cluster.checker.fail("exactlyOnce", `${this.#cluster.nameOf(applied.member)} executed ${id} again at index ${applied.index} (first at ${first.index})`);
+      this.#cluster.checker.fail(
+        "exactlyOnce",
+        `${this.#cluster.nameOf(applied.member)} executed ${id} again at index ${applied.index} (first at ${first.index})`,
+      );
     } else if (result !== first.result && !stale) {
-      this.#cluster.checker.fail("exactlyOnce", `${this.#cluster.nameOf(applied.member)} answered the retry of ${id} at index ${applied.index} differently from its first application at ${first.index}`);
+      this.#cluster.checker.fail(
+        "exactlyOnce",
+        `${this.#cluster.nameOf(applied.member)} answered the retry of ${id} at index ${applied.index} differently from its first application at ${first.index}`,
+      );
     }
   }
 }
@@ -239,7 +273,10 @@ export class IdWorkload {
     cluster.onApplied((applied) => {
       const earlier = this.#indexOfId.get(applied.result);
       if (earlier === undefined) this.#indexOfId.set(applied.result, applied.index);
-      else if (earlier !== applied.index) cluster.checker.failStateMachine(`${cluster.nameOf(applied.member)} handed out ID ${String(applied.result)} at index ${applied.index}; it was handed out at ${earlier}`);
+      else if (earlier !== applied.index)
+        cluster.checker.failStateMachine(
+          `${cluster.nameOf(applied.member)} handed out ID ${String(applied.result)} at index ${applied.index}; it was handed out at ${earlier}`,
+        );
     });
   }
 

@@ -11,7 +11,8 @@ export type StorageError =
   | { readonly type: "noSpace"; readonly file: string; readonly message: string }
   | { readonly type: "io"; readonly file: string; readonly code: string; readonly message: string };
 
-export type StorageResult<T> = { readonly ok: true; readonly value: T } | { readonly ok: false; readonly error: StorageError };
+export type StorageResult<T> =
+  { readonly ok: true; readonly value: T } | { readonly ok: false; readonly error: StorageError };
 
 export const OK: StorageResult<void> = { ok: true, value: undefined };
 

@@ -53,7 +53,8 @@ class FsFile implements DiskFile {
     let written = 0;
     while (written < data.length) {
       const { bytesWritten } = await this.#handle.write(data, written, data.length - written, position + written);
-      if (bytesWritten === 0) throw Object.assign(new Error(`write made no progress at byte ${position + written}`), { code: "EIO" });
+      if (bytesWritten === 0)
+        throw Object.assign(new Error(`write made no progress at byte ${position + written}`), { code: "EIO" });
       written += bytesWritten;
     }
   }

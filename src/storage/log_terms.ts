@@ -16,7 +16,12 @@ export interface LogTerms {
 }
 
 export function logTerms(snapshot: SnapshotMarker | undefined, entries: readonly StoredEntry[]): LogTerms {
-  const terms: LogTerms = { offset: snapshot?.index ?? 0, offsetTerm: snapshot?.term ?? 0, last: snapshot?.index ?? 0, runs: [] };
+  const terms: LogTerms = {
+    offset: snapshot?.index ?? 0,
+    offsetTerm: snapshot?.term ?? 0,
+    last: snapshot?.index ?? 0,
+    runs: [],
+  };
   appendTerms(terms, entries);
   return terms;
 }

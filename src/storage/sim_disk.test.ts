@@ -93,7 +93,10 @@ test("sim disk: a rename is undone by a crash until syncDir, and is atomic", asy
   const disk = strict(4);
   await disk.mkdir("/d");
   await disk.syncDir("/");
-  for (const [name, content] of [["old", "1"], ["tmp", "2"]] as const) {
+  for (const [name, content] of [
+    ["old", "1"],
+    ["tmp", "2"],
+  ] as const) {
     const file = await disk.open(`/d/${name}`, { create: true });
     await file.write(text(content), 0);
     await file.datasync();
@@ -179,8 +182,14 @@ test("sim disk: flipBit changes one bit of durable data, and flipping it again r
   const flip = disk.flipBit("/d/f");
   const flipped = await disk.readFile("/d/f");
   const diff = [...flipped].map((b, k) => b ^ before[k]!);
-  assert.deepEqual(diff.filter((d) => d !== 0), [1 << flip.bit]);
-  assert.equal(diff.findIndex((d) => d !== 0), flip.offset);
+  assert.deepEqual(
+    diff.filter((d) => d !== 0),
+    [1 << flip.bit],
+  );
+  assert.equal(
+    diff.findIndex((d) => d !== 0),
+    flip.offset,
+  );
   assert.deepEqual(disk.fileBytes("/d/f", "durable"), flipped);
   disk.flipBit("/d/f", flip.offset, flip.bit);
   assert.deepEqual(await disk.readFile("/d/f"), before);
@@ -281,7 +290,9 @@ test("sim disk: the same seed gives the same crash", async () => {
     }
     const after = disk.crash();
     const names = (await after.list("/d")).sort();
-    return (await Promise.all(names.map(async (name) => `${name}:${(await after.readFile(`/d/${name}`)).length}`))).join(" ");
+    return (
+      await Promise.all(names.map(async (name) => `${name}:${(await after.readFile(`/d/${name}`)).length}`))
+    ).join(" ");
   };
   assert.equal(await outcome(14), await outcome(14));
   const distinct = new Set(await Promise.all([15, 16, 17, 18, 19, 20].map(outcome)));

@@ -32,7 +32,18 @@ import type { Disk, DiskFile } from "./disk.js";
  */
 
 /** The operations a fault can be injected into: the `Disk` methods and the `DiskFile` ones. */
-export type SimDiskOp = "open" | "readFile" | "list" | "mkdir" | "rename" | "unlink" | "syncDir" | "write" | "datasync" | "truncate" | "close";
+export type SimDiskOp =
+  | "open"
+  | "readFile"
+  | "list"
+  | "mkdir"
+  | "rename"
+  | "unlink"
+  | "syncDir"
+  | "write"
+  | "datasync"
+  | "truncate"
+  | "close";
 
 export interface SimDiskOptions {
   readonly seed: number;
@@ -70,7 +81,9 @@ export interface SimDiskStats {
   droppedSyncs: number;
 }
 
-type FileChange = { readonly type: "write"; readonly position: number; readonly data: Uint8Array } | { readonly type: "truncate"; readonly length: number };
+type FileChange =
+  | { readonly type: "write"; readonly position: number; readonly data: Uint8Array }
+  | { readonly type: "truncate"; readonly length: number };
 
 interface Inode {
   readonly live: Bytes;
@@ -144,7 +157,17 @@ export class SimDisk implements Disk {
       trace: options.trace,
       latency: options.latency,
       root: newDir(),
-      stats: { ops: 0, crashes: 0, restarts: 0, tornWrites: 0, lostWrites: 0, dirChangesKept: 0, dirChangesLost: 0, injectedFailures: 0, droppedSyncs: 0 },
+      stats: {
+        ops: 0,
+        crashes: 0,
+        restarts: 0,
+        tornWrites: 0,
+        lostWrites: 0,
+        dirChangesKept: 0,
+        dirChangesLost: 0,
+        injectedFailures: 0,
+        droppedSyncs: 0,
+      },
       next: new Map(),
       rates: new Map(),
       scheduled: undefined,
@@ -295,9 +318,12 @@ export class SimDisk implements Disk {
     if (size === 0) throw new Error(`SimDisk: ${path} has no durable bytes to flip`);
     const at = offset ?? this.#world.prng.int(0, size);
     const which = bit ?? this.#world.prng.int(0, 8);
-    if (!(at >= 0 && at < size && which >= 0 && which < 8)) throw new Error(`SimDisk: cannot flip bit ${which} of byte ${at} of ${path} (${size} bytes)`);
+    if (!(at >= 0 && at < size && which >= 0 && which < 8))
+      throw new Error(`SimDisk: cannot flip bit ${which} of byte ${at} of ${path} (${size} bytes)`);
     inode.durable.flip(at, which);
-    const covered = inode.pending.some((c) => c.type === "truncate" || (c.position <= at && at < c.position + c.data.length));
+    const covered = inode.pending.some(
+      (c) => c.type === "truncate" || (c.position <= at && at < c.position + c.data.length),
+    );
     if (!covered && at < inode.live.size) inode.live.flip(at, which);
     return { offset: at, bit: which };
   }
@@ -391,7 +417,10 @@ export class SimDisk implements Disk {
   #injected(op: SimDiskOp, path: string): string | undefined {
     const world = this.#world;
     const queue = world.next.get(op);
-    const k = queue?.findIndex((fault) => fault.path === undefined || fault.path === path || path.startsWith(fault.path + "/")) ?? -1;
+    const k =
+      queue?.findIndex(
+        (fault) => fault.path === undefined || fault.path === path || path.startsWith(fault.path + "/"),
+      ) ?? -1;
     let code: string | undefined;
     if (queue !== undefined && k >= 0) {
       code = queue[k]!.code;
@@ -557,7 +586,10 @@ function changeEntries(dir: Dir, group: { readonly name: string; readonly entry:
 function recoverDir(world: World, dir: Dir, seen: Set<Inode>): Dir {
   const entries = new Map(dir.durable);
   const pending = dir.pending;
-  const kept = pending.length > 0 && world.prng.chance(world.options.dirChangesKeptProbability) ? world.prng.int(0, pending.length + 1) : 0;
+  const kept =
+    pending.length > 0 && world.prng.chance(world.options.dirChangesKeptProbability)
+      ? world.prng.int(0, pending.length + 1)
+      : 0;
   world.stats.dirChangesKept += kept;
   world.stats.dirChangesLost += pending.length - kept;
   for (const group of pending.slice(0, kept)) {

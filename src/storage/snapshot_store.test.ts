@@ -13,7 +13,12 @@ const scratch = (): string => join(root, `snap${dirs++}`);
 
 function snapshot(index: number, t: number): StoredSnapshot {
   const encoder = new TextEncoder();
-  return { index: logIndex(index), term: term(t), config: encoder.encode(`voters 1,2,3 @${index}`), data: encoder.encode(`state at ${index} `.repeat(50)) };
+  return {
+    index: logIndex(index),
+    term: term(t),
+    config: encoder.encode(`voters 1,2,3 @${index}`),
+    data: encoder.encode(`state at ${index} `.repeat(50)),
+  };
 }
 
 async function openStore(dir: string, snapshotsRetainedMax = 2): Promise<SnapshotStore> {
@@ -40,7 +45,10 @@ test("snapshots round-trip and only the newest few are kept", async () => {
   const empty = await store.load({ indexMin: 0 });
   assert.deepEqual(empty, { ok: true, value: { snapshot: undefined, skipped: [] } });
   for (const index of [100, 200, 300]) assert.equal((await store.save(snapshot(index, 2))).ok, true);
-  assert.deepEqual(await snapFiles(dir), ["00000000000000c8-0000000000000002.snap", "000000000000012c-0000000000000002.snap"]);
+  assert.deepEqual(await snapFiles(dir), [
+    "00000000000000c8-0000000000000002.snap",
+    "000000000000012c-0000000000000002.snap",
+  ]);
   const loaded = await (await openStore(dir)).load({ indexMin: 300 });
   assert.ok(loaded.ok);
   assert.deepEqual(plain(loaded.value.snapshot), plain(snapshot(300, 2)));
@@ -64,7 +72,10 @@ test("a corrupt newest snapshot is skipped for an older one only if the log stil
   assert.ok(!refused.ok);
   assert.equal(refused.error.type, "corrupt");
   assert.equal(refused.error.file, newest);
-  assert.equal(refused.error.message, `corrupt ${newest} at byte 0: checksum mismatch, and no older snapshot reaches index 200, where the log starts`);
+  assert.equal(
+    refused.error.message,
+    `corrupt ${newest} at byte 0: checksum mismatch, and no older snapshot reaches index 200, where the log starts`,
+  );
 });
 
 test("a truncated or misnamed snapshot file is refused, and an absent one is reported", async () => {
@@ -88,7 +99,10 @@ test("a truncated or misnamed snapshot file is refused, and an absent one is rep
   assert.match(misnamed.value.skipped[0]!.message, /holds index 50 term 1, not what its name says/);
 
   const missing = await (await openStore(scratch())).load({ indexMin: 7 });
-  assert.ok(!missing.ok && missing.error.message.endsWith(": no snapshot at or above index 7, where the log starts"), !missing.ok ? missing.error.message : "");
+  assert.ok(
+    !missing.ok && missing.error.message.endsWith(": no snapshot at or above index 7, where the log starts"),
+    !missing.ok ? missing.error.message : "",
+  );
 });
 
 test("temporary files left by a crash mid-save are removed on open and never loaded", async () => {

@@ -61,9 +61,16 @@ export class SnapshotStore {
    * survive a crash before any snapshot in it can, and a process killed between a rename and its
    * syncDir leaves a snapshot that `load` would return but a crash could still take away.
    */
-  static async open(disk: Disk, dir: string, options: SnapshotStoreOptions = {}): Promise<StorageResult<SnapshotStore>> {
+  static async open(
+    disk: Disk,
+    dir: string,
+    options: SnapshotStoreOptions = {},
+  ): Promise<StorageResult<SnapshotStore>> {
     const retainedMax = options.snapshotsRetainedMax ?? 2;
-    assert(Number.isSafeInteger(retainedMax) && retainedMax >= 1, `snapshot store: snapshotsRetainedMax ${retainedMax}`);
+    assert(
+      Number.isSafeInteger(retainedMax) && retainedMax >= 1,
+      `snapshot store: snapshotsRetainedMax ${retainedMax}`,
+    );
     try {
       await mkdirDurable(disk, dir);
       const temps = (await disk.list(dir)).filter((name) => name.endsWith(tempSuffix));
@@ -117,8 +124,12 @@ export class SnapshotStore {
     }
     if (options.indexMin === 0) return { ok: true, value: { snapshot: undefined, skipped } };
     const newest = skipped[0];
-    if (newest === undefined) return failed(corrupt(this.#dir, 0, `no snapshot at or above index ${options.indexMin}, where the log starts`));
-    return failed({ ...newest, message: `${newest.message}, and no older snapshot reaches index ${options.indexMin}, where the log starts` });
+    if (newest === undefined)
+      return failed(corrupt(this.#dir, 0, `no snapshot at or above index ${options.indexMin}, where the log starts`));
+    return failed({
+      ...newest,
+      message: `${newest.message}, and no older snapshot reaches index ${options.indexMin}, where the log starts`,
+    });
   }
 
   /** The file `name`, decoded; one that does not decode as its name promises is `corrupt`. */
@@ -223,5 +234,10 @@ function decodeSnapshot(bytes: Uint8Array, name: SnapshotName): StoredSnapshot |
   const configEnd = headerBytes + view.getUint32(24, true);
   if (configEnd > bytes.length) return "config runs past the end of the file";
   // Views, not copies: the buffer was read for this snapshot alone.
-  return { index: logIndex(index), term: term(t), config: bytes.subarray(headerBytes, configEnd), data: bytes.subarray(configEnd) };
+  return {
+    index: logIndex(index),
+    term: term(t),
+    config: bytes.subarray(headerBytes, configEnd),
+    data: bytes.subarray(configEnd),
+  };
 }

@@ -25,7 +25,11 @@ function hardState(t: number, vote: number, commit: number): StoredHardState {
   return { term: term(t), vote: nodeId(vote), commit: logIndex(commit) };
 }
 
-async function open(dir: string, options: WalOptions = {}, disk: Disk = fsDisk): Promise<{ wal: Wal; recovered: WalRecovered }> {
+async function open(
+  dir: string,
+  options: WalOptions = {},
+  disk: Disk = fsDisk,
+): Promise<{ wal: Wal; recovered: WalRecovered }> {
   const opened = await Wal.open(disk, dir, options);
   if (!opened.ok) assert.fail(opened.error.message);
   return opened.value;
@@ -58,7 +62,8 @@ async function writeFile(path: string, bytes: Uint8Array): Promise<void> {
   await file.write(bytes, 0);
   await file.close();
 }
-const summary = (list: readonly StoredEntry[]): string[] => list.map((e) => `${e.index}:${e.term}:${e.kind}:${new TextDecoder().decode(e.data)}`);
+const summary = (list: readonly StoredEntry[]): string[] =>
+  list.map((e) => `${e.index}:${e.term}:${e.kind}:${new TextDecoder().decode(e.data)}`);
 
 test("a new WAL round-trips entries and the hard state", async () => {
   const dir = scratch();
@@ -76,7 +81,10 @@ test("a new WAL round-trips entries and the hard state", async () => {
 });
 
 /** Writes `batches` one save each; returns the segment's bytes and where each record ended. */
-async function writeRecords(dir: string, batches: readonly StoredEntry[][]): Promise<{ bytes: Uint8Array; ends: number[] }> {
+async function writeRecords(
+  dir: string,
+  batches: readonly StoredEntry[][],
+): Promise<{ bytes: Uint8Array; ends: number[] }> {
   const { wal } = await open(dir);
   const path = await onlySegment(dir);
   const ends: number[] = [];
@@ -119,10 +127,13 @@ test("zeros after the last record (a file extended but not written) are cut away
   await file.close();
   const recovered = await reopen(dir);
   assert.equal(recovered.entries.length, 12);
-  assert.deepEqual(recovered.tornTail && { offset: recovered.tornTail.offset, bytesDropped: recovered.tornTail.bytesDropped }, {
-    offset: bytes.length,
-    bytesDropped: 4096,
-  });
+  assert.deepEqual(
+    recovered.tornTail && { offset: recovered.tornTail.offset, bytesDropped: recovered.tornTail.bytesDropped },
+    {
+      offset: bytes.length,
+      bytesDropped: 4096,
+    },
+  );
 });
 
 test("a flipped byte anywhere in an earlier record makes open refuse, naming the file and offset", async () => {
@@ -200,7 +211,10 @@ test("open refuses a gap between entry records, naming the file and the record",
   bytes.set(second, first.length);
   await writeFile(path, bytes);
   const error = await openError(dir);
-  assert.equal(error.message, `corrupt ${path} at byte ${first.length}: entries start at index 5 but the log ends at 3`);
+  assert.equal(
+    error.message,
+    `corrupt ${path} at byte ${first.length}: entries start at index 5 but the log ends at 3`,
+  );
 });
 
 test("segments roll over, and every entry is there after reopening", async () => {
@@ -235,7 +249,8 @@ test("compaction records the snapshot, deletes the segments below it, and reopen
   const dir = scratch();
   const options = { walSegmentBytesMax: 1024 };
   const { wal } = await open(dir, options);
-  for (let first = 1; first <= 1000; first += 10) await save(wal, { entries: entries(first, first + 9, 1), hardState: hardState(1, 1, first) });
+  for (let first = 1; first <= 1000; first += 10)
+    await save(wal, { entries: entries(first, first + 9, 1), hardState: hardState(1, 1, first) });
   const before = (await segmentFiles(dir)).length;
   assert.equal((await wal.compact({ index: logIndex(600), term: term(1) })).ok, true);
   const after = await segmentFiles(dir);
@@ -318,7 +333,10 @@ test("a full disk is returned as an error, and the WAL then refuses writes until
     async open(path, options) {
       const file = await fsDisk.open(path, options);
       return {
-        write: (data, position) => (full ? Promise.reject(Object.assign(new Error("ENOSPC: no space left on device, write"), { code: "ENOSPC" })) : file.write(data, position)),
+        write: (data, position) =>
+          full
+            ? Promise.reject(Object.assign(new Error("ENOSPC: no space left on device, write"), { code: "ENOSPC" }))
+            : file.write(data, position),
         datasync: () => file.datasync(),
         truncate: (length) => file.truncate(length),
         close: () => file.close(),
@@ -344,7 +362,12 @@ test("reopening 100k entries", async (t) => {
   const { wal } = await open(dir);
   const data = new Uint8Array(100).fill(7);
   for (let first = 1; first <= 100_000; first += 1000) {
-    const batch = Array.from({ length: 1000 }, (_, k): StoredEntry => ({ index: logIndex(first + k), term: term(1 + Math.floor(first / 25_000)), kind: "normal", data }));
+    const batch = Array.from({ length: 1000 }, (_, k): StoredEntry => ({
+      index: logIndex(first + k),
+      term: term(1 + Math.floor(first / 25_000)),
+      kind: "normal",
+      data,
+    }));
     await save(wal, { entries: batch, hardState: hardState(1 + Math.floor(first / 25_000), 1, first) });
   }
   await wal.close();

@@ -8,7 +8,14 @@ import { OK, diskError, failed } from "./errors.js";
 import type { LogTerms } from "./log_terms.js";
 import { appendTerms, compactTerms, logTerms, termAt } from "./log_terms.js";
 import type { RecordBuffer, WalItem } from "./wal_record.js";
-import { appendItems, itemsBytes, recordBuffer, recordHeaderBytes, recordPayloadBytesMax, sealRecord } from "./wal_record.js";
+import {
+  appendItems,
+  itemsBytes,
+  recordBuffer,
+  recordHeaderBytes,
+  recordPayloadBytesMax,
+  sealRecord,
+} from "./wal_record.js";
 import type { Replayed, ReplayedSegment, TornTail } from "./wal_replay.js";
 import { markerMaxIndex, replay } from "./wal_replay.js";
 import type { SegmentName } from "./wal_segment.js";
@@ -110,7 +117,11 @@ export class Wal {
    * durable: the directory and its parents (a segment created or deleted but not synced) and the
    * live segment (see `openLive`).
    */
-  static async open(disk: Disk, dir: string, options: WalOptions = {}): Promise<StorageResult<{ wal: Wal; recovered: WalRecovered }>> {
+  static async open(
+    disk: Disk,
+    dir: string,
+    options: WalOptions = {},
+  ): Promise<StorageResult<{ wal: Wal; recovered: WalRecovered }>> {
     let names: string[];
     try {
       // Also syncs `dir` itself, so that the segments listed below are the ones a crash leaves.
@@ -140,7 +151,11 @@ export class Wal {
     return { ok: true, value: { wal, recovered: { hardState, entries, snapshot, tornTail } } };
   }
 
-  static async #create(disk: Disk, dir: string, options: WalOptions): Promise<StorageResult<{ wal: Wal; recovered: WalRecovered }>> {
+  static async #create(
+    disk: Disk,
+    dir: string,
+    options: WalOptions,
+  ): Promise<StorageResult<{ wal: Wal; recovered: WalRecovered }>> {
     const name = segmentName(0, 1);
     const path = join(dir, name.name);
     let file: DiskFile;
@@ -152,8 +167,20 @@ export class Wal {
       return failed(diskError(cause, "creating", path));
     }
     const segments = [{ name, maxIndex: 0 }];
-    const wal = new Wal({ disk, dir, options, segments, file, fileBytes: 0, terms: logTerms(undefined, []), hardState: undefined });
-    return { ok: true, value: { wal, recovered: { hardState: undefined, entries: [], snapshot: undefined, tornTail: undefined } } };
+    const wal = new Wal({
+      disk,
+      dir,
+      options,
+      segments,
+      file,
+      fileBytes: 0,
+      terms: logTerms(undefined, []),
+      hardState: undefined,
+    });
+    return {
+      ok: true,
+      value: { wal, recovered: { hardState: undefined, entries: [], snapshot: undefined, tornTail: undefined } },
+    };
   }
 
   /**
@@ -190,7 +217,10 @@ export class Wal {
   compact(snapshot: SnapshotMarker): Promise<StorageResult<void>> {
     assert(!this.#closed, "wal: compact after close");
     if (this.#failure !== undefined) return Promise.resolve(failed(this.#failure));
-    assert(snapshot.index >= this.#terms.offset, `wal: snapshot ${snapshot.index} is behind snapshot ${this.#terms.offset}`);
+    assert(
+      snapshot.index >= this.#terms.offset,
+      `wal: snapshot ${snapshot.index} is behind snapshot ${this.#terms.offset}`,
+    );
     const lastIndexBefore = this.#terms.last;
     const logKept = compactTerms(this.#terms, snapshot);
     // The hard state is written again so that deleting old segments cannot take the latest one along.
@@ -226,14 +256,22 @@ export class Wal {
     assert(first.index > terms.offset, `wal: entry ${first.index} is at or below the snapshot at ${terms.offset}`);
     assert(first.index <= terms.last + 1, `wal: entry ${first.index} leaves a gap after ${terms.last}`);
     const commit = this.#hardState?.commit ?? 0;
-    assert(first.index > terms.last || first.index > commit, `wal: entry ${first.index} overwrites committed index ${commit}`);
-    assert(first.term >= (termAt(terms, first.index - 1) ?? 0), `wal: entry ${first.index} has a lower term than its predecessor`);
+    assert(
+      first.index > terms.last || first.index > commit,
+      `wal: entry ${first.index} overwrites committed index ${commit}`,
+    );
+    assert(
+      first.term >= (termAt(terms, first.index - 1) ?? 0),
+      `wal: entry ${first.index} has a lower term than its predecessor`,
+    );
     let previousTerm = first.term;
     for (let k = 0; k < entries.length; k++) {
       const entry = entries[k]!;
       // Messages are built only on failure: this loop runs for every entry written.
       if (entry.index !== first.index + k || !(entry.term >= previousTerm) || !Number.isSafeInteger(entry.term)) {
-        throw new AssertionError(`wal: entry ${entry.index} (term ${entry.term}) does not follow entry ${first.index + k - 1} (term ${previousTerm})`);
+        throw new AssertionError(
+          `wal: entry ${entry.index} (term ${entry.term}) does not follow entry ${first.index + k - 1} (term ${previousTerm})`,
+        );
       }
       previousTerm = entry.term;
     }
@@ -241,7 +279,8 @@ export class Wal {
 
   #checkHardState(next: StoredHardState): void {
     const previous = this.#hardState;
-    const valid = isNonNegativeInteger(next.term) && isNonNegativeInteger(next.vote) && isNonNegativeInteger(next.commit);
+    const valid =
+      isNonNegativeInteger(next.term) && isNonNegativeInteger(next.vote) && isNonNegativeInteger(next.commit);
     assert(valid, `wal: hard state ${JSON.stringify(next)}`);
     if (previous === undefined) return;
     assert(next.term >= previous.term, `wal: hard state term ${next.term} is behind ${previous.term}`);
@@ -249,7 +288,11 @@ export class Wal {
     assert(!revote, `wal: second vote in term ${next.term} (${previous.vote}, then ${next.vote})`);
   }
 
-  #enqueue(write: { items: readonly WalItem[]; lastIndexBefore: number; maxIndex: number }): Promise<StorageResult<void>> {
+  #enqueue(write: {
+    items: readonly WalItem[];
+    lastIndexBefore: number;
+    maxIndex: number;
+  }): Promise<StorageResult<void>> {
     const bytes = itemsBytes(write.items);
     assert(bytes <= recordPayloadBytesMax, `wal: a save of ${bytes} bytes does not fit a record`);
     return new Promise((resolve) => {
@@ -359,7 +402,12 @@ export class Wal {
  * is repeated every time for the same reason: one made by an earlier open whose fdatasync failed may
  * not have reached the disk.
  */
-async function openLive(disk: Disk, dir: string, live: ReplayedSegment, lastRecord: Replayed["lastRecord"]): Promise<StorageResult<DiskFile>> {
+async function openLive(
+  disk: Disk,
+  dir: string,
+  live: ReplayedSegment,
+  lastRecord: Replayed["lastRecord"],
+): Promise<StorageResult<DiskFile>> {
   const path = join(dir, live.segment.name);
   let file: DiskFile;
   try {

@@ -34,7 +34,9 @@ function awaitAcks(child: ChildProcess, count: number): Promise<Ack[]> {
       }
       if (acks.length >= count) resolve(acks);
     });
-    child.on("exit", (code, signal) => reject(new Error(`writer exited (${code ?? signal}) after ${acks.length} acks: ${stderr}`)));
+    child.on("exit", (code, signal) =>
+      reject(new Error(`writer exited (${code ?? signal}) after ${acks.length} acks: ${stderr}`)),
+    );
   });
 }
 

@@ -34,11 +34,13 @@ async function main(dir: string): Promise<void> {
       entries.push({ index: logIndex(next), term: t, kind: "normal", data: crashEntryData(next, t) });
     }
     const last = next - 1;
-    const saving = wal.save({ entries, hardState: { term: t, vote: nodeId(1), commit: logIndex(acked) } }).then((result) => {
-      if (!result.ok) throw new Error(result.error.message);
-      acked = last;
-      process.stdout.write(`${last} ${t}\n`);
-    });
+    const saving = wal
+      .save({ entries, hardState: { term: t, vote: nodeId(1), commit: logIndex(acked) } })
+      .then((result) => {
+        if (!result.ok) throw new Error(result.error.message);
+        acked = last;
+        process.stdout.write(`${last} ${t}\n`);
+      });
     inFlight.add(saving);
     void saving.finally(() => inFlight.delete(saving));
     if (++saves % compactEverySaves === 0 && acked > lastBefore) {

@@ -80,7 +80,8 @@ function withEntries(s: LogState, entries: readonly StoredEntry[]): LogState {
 
 /** Raft's snapshot rule as the WAL applies it (log_terms.ts compactTerms). */
 function compacted(s: LogState, marker: SnapshotMarker): LogState {
-  if (termAt(s, marker.index) === marker.term) return { ...s, snapshot: marker, entries: s.entries.slice(marker.index - offsetOf(s)) };
+  if (termAt(s, marker.index) === marker.term)
+    return { ...s, snapshot: marker, entries: s.entries.slice(marker.index - offsetOf(s)) };
   return { ...s, snapshot: marker, entries: [] };
 }
 
@@ -163,10 +164,18 @@ async function runSeed(seed: number): Promise<void> {
  * a random disk call, or at the end) or the first failure; then the machine crashes, or after a
  * failure that cannot have dropped synced pages, only the process restarts.
  */
-async function liveOneLife(run: Run, life: number, base: LogState, wal: Wal, store: SnapshotStore): Promise<{ history: Issued[]; crashed: boolean }> {
+async function liveOneLife(
+  run: Run,
+  life: number,
+  base: LogState,
+  wal: Wal,
+  store: SnapshotStore,
+): Promise<{ history: Issued[]; crashed: boolean }> {
   const { prng } = run;
   tally.lives++;
-  const history: Issued[] = [{ label: "recovered", state: base, compaction: false, result: { ok: true, value: undefined } }];
+  const history: Issued[] = [
+    { label: "recovered", state: base, compaction: false, result: { ok: true, value: undefined } },
+  ];
   const inFlight: Promise<void>[] = [];
   const steps = prng.int(3, 30);
   const crashAt = prng.int(0, steps + 3);
@@ -200,9 +209,15 @@ async function liveOneLife(run: Run, life: number, base: LogState, wal: Wal, sto
   checkAcks(run, life, history);
   if (failure !== undefined) await checkFailure(run, life, wal, failure, injected);
   const scheduledDeath = !run.disk.alive;
-  if (scheduledDeath && history.some((h) => h.result?.ok === false && h.result.error.type === "io" && h.result.error.code === "EBADF")) tally.inFlightAtCrash++;
+  if (
+    scheduledDeath &&
+    history.some((h) => h.result?.ok === false && h.result.error.type === "io" && h.result.error.code === "EBADF")
+  )
+    tally.inFlightAtCrash++;
   // Sometimes only the process restarts (the page cache, with any unsynced writes, stays).
-  const restart = scheduledDeath ? run.disk.stats.restarts > restartsBefore : prng.chance(failure === undefined ? 0.2 : 0.5);
+  const restart = scheduledDeath
+    ? run.disk.stats.restarts > restartsBefore
+    : prng.chance(failure === undefined ? 0.2 : 0.5);
   run.disk = restart ? run.disk.restart() : run.disk.crash();
   if (restart) tally.restarts++;
   run.disk.clearFaults();
@@ -228,7 +243,13 @@ function injectFault(run: Run): { op: SimDiskOp; code: string; path: string } {
 
 type IssueFn = (label: string, state: LogState, promise: Promise<StorageResult<void>>, compaction?: boolean) => void;
 
-async function randomAction(run: Run, history: readonly Issued[], store: SnapshotStore, wal: Wal, issue: IssueFn): Promise<void> {
+async function randomAction(
+  run: Run,
+  history: readonly Issued[],
+  store: SnapshotStore,
+  wal: Wal,
+  issue: IssueFn,
+): Promise<void> {
   const { prng } = run;
   const s = history[history.length - 1]!.state;
   const roll = prng.next();
@@ -238,7 +259,11 @@ async function randomAction(run: Run, history: readonly Issued[], store: Snapsho
     const hardState = { term: term(termOf(s) + 1), vote: nodeId(prng.int(0, 4)), commit: logIndex(commitOf(s)) };
     if (firstOverwritable <= lastIndex(s) && prng.chance(0.6)) {
       const entries = newEntries(run, prng.int(firstOverwritable, lastIndex(s) + 1), prng.int(1, 5), hardState.term);
-      issue(`overwrite from ${entries[0]!.index} in term ${hardState.term}`, { ...withEntries(s, entries), hardState }, wal.save({ hardState, entries }));
+      issue(
+        `overwrite from ${entries[0]!.index} in term ${hardState.term}`,
+        { ...withEntries(s, entries), hardState },
+        wal.save({ hardState, entries }),
+      );
     } else {
       issue(`term ${hardState.term}`, { ...s, hardState }, wal.save({ hardState }));
     }
@@ -246,7 +271,11 @@ async function randomAction(run: Run, history: readonly Issued[], store: Snapsho
     const entries = newEntries(run, lastIndex(s) + 1, prng.int(1, 7), termOf(s));
     const next = withEntries(s, entries);
     const save: WalSave = prng.chance(0.5) ? { entries, hardState: advanceCommit(run, next) } : { entries };
-    issue(`append ${entries[0]!.index}..${lastIndex(next)}`, save.hardState === undefined ? next : { ...next, hardState: save.hardState }, wal.save(save));
+    issue(
+      `append ${entries[0]!.index}..${lastIndex(next)}`,
+      save.hardState === undefined ? next : { ...next, hardState: save.hardState },
+      wal.save(save),
+    );
   } else if (roll < 0.8) {
     const hs = s.hardState;
     const vote = hs.vote === 0 && prng.chance(0.5) ? nodeId(prng.int(1, 4)) : hs.vote;
@@ -272,7 +301,14 @@ async function randomAction(run: Run, history: readonly Issued[], store: Snapsho
 }
 
 /** Saves the snapshot file first, and compacts the WAL only if that worked; true if compaction was issued. */
-async function compact(run: Run, store: SnapshotStore, wal: Wal, issue: IssueFn, s: LogState, marker: SnapshotMarker): Promise<boolean> {
+async function compact(
+  run: Run,
+  store: SnapshotStore,
+  wal: Wal,
+  issue: IssueFn,
+  s: LogState,
+  marker: SnapshotMarker,
+): Promise<boolean> {
   const saved = await store.save(snapshotFor(marker.index, marker.term));
   if (!saved.ok) return false;
   run.ackedSnapshotIndex = Math.max(run.ackedSnapshotIndex, marker.index);
@@ -323,9 +359,12 @@ async function checkFailure(
   if (!crashed) {
     if (injected === undefined) fail(run, life, `unexpected failure: ${failure.message}`);
     const expected = injected.code === "ENOSPC" ? "noSpace" : "io";
-    if (failure.type !== expected) fail(run, life, `${injected.op} ${injected.code} gave a ${failure.type} error: ${failure.message}`);
-    if (failure.type === "io" && failure.code !== injected.code) fail(run, life, `${injected.code} reported as ${failure.code}`);
-    if (failure.message.includes("\n") || !failure.message.includes(injected.path)) fail(run, life, `message does not name the file: ${failure.message}`);
+    if (failure.type !== expected)
+      fail(run, life, `${injected.op} ${injected.code} gave a ${failure.type} error: ${failure.message}`);
+    if (failure.type === "io" && failure.code !== injected.code)
+      fail(run, life, `${injected.code} reported as ${failure.code}`);
+    if (failure.message.includes("\n") || !failure.message.includes(injected.path))
+      fail(run, life, `message does not name the file: ${failure.message}`);
     if (injected.path === walDir) {
       const key = `${injected.op} ${injected.code}`;
       tally.walFaults.set(key, (tally.walFaults.get(key) ?? 0) + 1);
@@ -358,8 +397,14 @@ async function checkRecovery(run: Run, life: number, history: readonly Issued[],
   const key = stateKey(state);
   const match = history.findIndex((item, k) => k >= lastAcked && stateKey(item.state) === key);
   if (match < 0) {
-    const issued = history.map((h, k) => `  ${k}${k === lastAcked ? " (last acked)" : ""}: ${h.label} -> ${describe(h.state)}`).join("\n");
-    fail(run, life, `recovered a state no save led to since the last acknowledged one:\n  recovered: ${describe(state)}\n${issued}`);
+    const issued = history
+      .map((h, k) => `  ${k}${k === lastAcked ? " (last acked)" : ""}: ${h.label} -> ${describe(h.state)}`)
+      .join("\n");
+    fail(
+      run,
+      life,
+      `recovered a state no save led to since the last acknowledged one:\n  recovered: ${describe(state)}\n${issued}`,
+    );
   }
   if (match > lastAcked) tally.recoveredUnacked++;
   await checkSnapshots(run, life, recovered.snapshot?.index ?? 0);
@@ -376,7 +421,11 @@ function checkAckedPresent(run: Run, life: number, acked: Issued, recovered: Wal
     if (entry.index <= offset || entry.index > commitOf(acked.state)) continue;
     const got = byIndex.get(entry.index);
     if (got === undefined || entryKey(got) !== entryKey(entry)) {
-      fail(run, life, `acknowledged entry ${entryKey(entry)} (${acked.label}) recovered as ${got === undefined ? "missing" : entryKey(got)}`);
+      fail(
+        run,
+        life,
+        `acknowledged entry ${entryKey(entry)} (${acked.label}) recovered as ${got === undefined ? "missing" : entryKey(got)}`,
+      );
     }
   }
   const hs = recovered.hardState;
@@ -395,18 +444,32 @@ async function checkSnapshots(run: Run, life: number, indexMin: number): Promise
   const loaded = await store.value.load({ indexMin });
   if (!loaded.ok) fail(run, life, `snapshot load at the WAL's marker ${indexMin}: ${loaded.error.message}`);
   const { snapshot, skipped } = loaded.value;
-  if (skipped.length > 0) fail(run, life, `a half-written snapshot is visible: ${skipped.map((e) => e.message).join("; ")}`);
+  if (skipped.length > 0)
+    fail(run, life, `a half-written snapshot is visible: ${skipped.map((e) => e.message).join("; ")}`);
   tally.snapshotLoads++;
   if (run.ackedSnapshotIndex > 0 && (snapshot === undefined || snapshot.index < run.ackedSnapshotIndex)) {
-    fail(run, life, `snapshot ${run.ackedSnapshotIndex} was acknowledged but load returned ${snapshot?.index ?? "none"}`);
+    fail(
+      run,
+      life,
+      `snapshot ${run.ackedSnapshotIndex} was acknowledged but load returned ${snapshot?.index ?? "none"}`,
+    );
   }
   if (snapshot !== undefined) {
     const expected = snapshotFor(snapshot.index, snapshot.term);
-    assert.deepEqual(new Uint8Array(snapshot.data), expected.data, `seed ${run.seed}, life ${life}: snapshot ${snapshot.index} data`);
-    assert.deepEqual(new Uint8Array(snapshot.config), expected.config, `seed ${run.seed}, life ${life}: snapshot ${snapshot.index} config`);
+    assert.deepEqual(
+      new Uint8Array(snapshot.data),
+      expected.data,
+      `seed ${run.seed}, life ${life}: snapshot ${snapshot.index} data`,
+    );
+    assert.deepEqual(
+      new Uint8Array(snapshot.config),
+      expected.config,
+      `seed ${run.seed}, life ${life}: snapshot ${snapshot.index} config`,
+    );
   }
   const names = await run.disk.list(snapDir);
-  if (names.some((name) => name.endsWith(".tmp"))) fail(run, life, `temporary snapshot files left after open: ${names.join(", ")}`);
+  if (names.some((name) => name.endsWith(".tmp")))
+    fail(run, life, `temporary snapshot files left after open: ${names.join(", ")}`);
 }
 
 interface RecordAt {
@@ -421,7 +484,7 @@ async function walRecords(disk: SimDisk): Promise<RecordAt[]> {
   for (const segment of parseSegmentNames(await disk.list(walDir))) {
     const path = `${walDir}/${segment.name}`;
     const bytes = disk.fileBytes(path, "durable")!;
-    for (let at = 0; at < bytes.length; ) {
+    for (let at = 0; at < bytes.length;) {
       const read = readRecord(bytes, at);
       if (read.type !== "record") break;
       records.push({ path, start: at, end: read.end });
@@ -433,7 +496,9 @@ async function walRecords(disk: SimDisk): Promise<RecordAt[]> {
 
 async function durableWal(disk: SimDisk): Promise<string> {
   const names = (await disk.list(walDir)).sort();
-  return names.map((name) => `${name}:${Buffer.from(disk.fileBytes(`${walDir}/${name}`, "durable")!).toString("hex")}`).join("\n");
+  return names
+    .map((name) => `${name}:${Buffer.from(disk.fileBytes(`${walDir}/${name}`, "durable")!).toString("hex")}`)
+    .join("\n");
 }
 
 /** (c) A flipped bit in any record but the last makes open refuse, naming the file and the record's offset. */
@@ -444,7 +509,12 @@ async function checkOldRecordFlip(run: Run, life: number): Promise<void> {
   const flip = run.disk.flipBit(target.path, run.prng.int(target.start, target.end));
   const before = await durableWal(run.disk);
   const opened = await Wal.open(run.disk, walDir, run.options);
-  if (opened.ok) fail(run, life, `opened despite bit ${flip.bit} of byte ${flip.offset} of ${target.path} flipped (record at ${target.start}..${target.end})`);
+  if (opened.ok)
+    fail(
+      run,
+      life,
+      `opened despite bit ${flip.bit} of byte ${flip.offset} of ${target.path} flipped (record at ${target.start}..${target.end})`,
+    );
   const error = opened.error;
   if (error.type !== "corrupt" || error.file !== target.path || error.offset !== target.start) {
     fail(run, life, `flip at ${target.path}:${flip.offset} (record at ${target.start}) gave: ${JSON.stringify(error)}`);
@@ -466,7 +536,8 @@ async function checkLastRecordFlip(run: Run, life: number): Promise<void> {
     // Usually it names the flipped record; if that record was a compaction marker whose older
     // segments are gone, cutting it leaves a hole, reported at byte 0 of the oldest segment.
     const { error } = opened;
-    if (error.type !== "corrupt") fail(run, life, `last-record flip at ${target.path}:${flip.offset} gave: ${JSON.stringify(error)}`);
+    if (error.type !== "corrupt")
+      fail(run, life, `last-record flip at ${target.path}:${flip.offset} gave: ${JSON.stringify(error)}`);
     if (error.file === target.path && error.offset === target.start) tally.lastFlipRefused++;
     else tally.lastFlipRefusedAsHole++;
     return;
@@ -474,7 +545,11 @@ async function checkLastRecordFlip(run: Run, life: number): Promise<void> {
   const { wal, recovered } = opened.value;
   await wal.close();
   if (recovered.tornTail?.offset !== target.start || recovered.tornTail.file !== target.path) {
-    fail(run, life, `last-record flip at ${target.path}:${flip.offset} opened without cutting it: ${JSON.stringify(recovered.tornTail)}`);
+    fail(
+      run,
+      life,
+      `last-record flip at ${target.path}:${flip.offset} opened without cutting it: ${JSON.stringify(recovered.tornTail)}`,
+    );
   }
   const key = stateKey({ hardState: recovered.hardState, snapshot: recovered.snapshot, entries: recovered.entries });
   if (!run.everState.has(key)) fail(run, life, `last-record flip opened a state no save led to`);
@@ -491,19 +566,37 @@ test(`WAL and snapshot store: ${seedCount} seeded runs of crashes, torn writes, 
       `old-record flips refused ${tally.oldFlipsRefused}; last-record flips refused ${tally.lastFlipRefused} (+${tally.lastFlipRefusedAsHole} as a missing marker), cut as torn ${tally.lastFlipTruncated}; ` +
       `snapshot loads ${tally.snapshotLoads}`,
   );
-  assert.ok(tally.inFlightAtCrash > seedCount / 4 && tally.tornTails > 10 && tally.oldFlipsRefused > 10, "the runs exercised what they should");
+  assert.ok(
+    tally.inFlightAtCrash > seedCount / 4 && tally.tornTails > 10 && tally.oldFlipsRefused > 10,
+    "the runs exercised what they should",
+  );
 });
 
 // ---- single scenarios, each a reproduction of one fault ----
 
 const encoder = new TextEncoder();
-const entry = (index: number, t = 1): StoredEntry => ({ index: logIndex(index), term: term(t), kind: "normal", data: encoder.encode(`entry ${index}@${t}`) });
+const entry = (index: number, t = 1): StoredEntry => ({
+  index: logIndex(index),
+  term: term(t),
+  kind: "normal",
+  data: encoder.encode(`entry ${index}@${t}`),
+});
 const hardState = (commit: number): StoredHardState => ({ term: term(1), vote: nodeId(1), commit: logIndex(commit) });
 /** Nothing unsynced survives a crash: the plainest reading of the durability contract in disk.ts. */
 const strictDisk = (more: Partial<SimDiskOptions> = {}): SimDisk =>
-  new SimDisk({ seed: 1, tornWriteProbability: 0, dirChangesKeptProbability: 0, failedSyncDropsProbability: 0, ...more });
+  new SimDisk({
+    seed: 1,
+    tornWriteProbability: 0,
+    dirChangesKeptProbability: 0,
+    failedSyncDropsProbability: 0,
+    ...more,
+  });
 
-async function openWal(disk: SimDisk, options: WalOptions = {}, dir = walDir): Promise<{ wal: Wal; recovered: WalRecovered }> {
+async function openWal(
+  disk: SimDisk,
+  options: WalOptions = {},
+  dir = walDir,
+): Promise<{ wal: Wal; recovered: WalRecovered }> {
   const opened = await Wal.open(disk, dir, options);
   if (!opened.ok) assert.fail(opened.error.message);
   return opened.value;
@@ -526,7 +619,10 @@ test("WAL: a failed write or datasync fails that save and every later one; a cra
       const { wal } = await openWal(disk);
       await saveOk(wal, { entries: [entry(1), entry(2)], hardState: hardState(1) });
       disk.failNext(op, code, { path: walDir });
-      const results = await Promise.all([wal.save({ entries: [entry(3)] }), wal.save({ entries: [entry(4)], hardState: hardState(3) })]);
+      const results = await Promise.all([
+        wal.save({ entries: [entry(3)] }),
+        wal.save({ entries: [entry(4)], hardState: hardState(3) }),
+      ]);
       const first = results[0];
       assert.ok(!first.ok && first.error.type === type, `${op} ${code}: ${JSON.stringify(first)}`);
       assert.ok(first.error.message.includes(walDir) && !first.error.message.includes("\n"), first.error.message);
@@ -549,7 +645,10 @@ test("WAL: a compaction that races a segment roll-over must not delete the segme
     await saveOk(wal, { entries: [entry(1)], hardState: hardState(2) });
     await saveOk(wal, { entries: [entry(2)] });
     // Appends go on while the compaction deletes old segments (one record per segment here).
-    const results = await Promise.all([wal.compact({ index: logIndex(2), term: term(1) }), wal.save({ entries: [entry(3)] })]);
+    const results = await Promise.all([
+      wal.compact({ index: logIndex(2), term: term(1) }),
+      wal.save({ entries: [entry(3)] }),
+    ]);
     assert.ok(results.every((r) => r.ok));
     assert.ok((await wal.close()).ok);
     // No crash: a clean close, then open.
@@ -645,7 +744,11 @@ test("snapshot store: a crash or kill during a save never leaves a half snapshot
   const seen = { interrupted: 0, newerThanAcked: 0 };
   for (let seed = 1; seed <= 200; seed++) {
     const prng = new Prng(seed);
-    let disk = new SimDisk({ seed: prng.nextUint32(), tornWriteProbability: prng.pick([0.5, 1]), dirChangesKeptProbability: prng.pick([0, 0.5, 1]) });
+    let disk = new SimDisk({
+      seed: prng.nextUint32(),
+      tornWriteProbability: prng.pick([0.5, 1]),
+      dirChangesKeptProbability: prng.pick([0, 0.5, 1]),
+    });
     const store = await SnapshotStore.open(disk, snapDir, { snapshotsRetainedMax: prng.int(1, 4) });
     assert.ok(store.ok);
     let acked = 0;
@@ -668,7 +771,11 @@ test("snapshot store: a crash or kill during a save never leaves a half snapshot
     assert.deepEqual(skipped, [], `seed ${seed}: a half-written snapshot is visible`);
     const names = await disk.list(snapDir);
     assert.ok(!names.some((name) => name.endsWith(".tmp")), `seed ${seed}: ${names.join(", ")}`);
-    if (acked > 0) assert.ok(snapshot !== undefined && snapshot.index >= acked, `seed ${seed}: acked ${acked}, loaded ${snapshot?.index}`);
+    if (acked > 0)
+      assert.ok(
+        snapshot !== undefined && snapshot.index >= acked,
+        `seed ${seed}: acked ${acked}, loaded ${snapshot?.index}`,
+      );
     if (snapshot === undefined) {
       assert.deepEqual(names, [], `seed ${seed}`);
       continue;

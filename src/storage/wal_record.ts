@@ -46,7 +46,10 @@ const recordBufferBytesMin = 4096;
 
 export function recordBuffer(payloadBytes: number): RecordBuffer {
   // Unzeroed memory is safe here: only bytes[0, length) is ever written out, and all of it is set.
-  return { bytes: Buffer.allocUnsafe(recordHeaderBytes + Math.max(payloadBytes, recordBufferBytesMin)), length: recordHeaderBytes };
+  return {
+    bytes: Buffer.allocUnsafe(recordHeaderBytes + Math.max(payloadBytes, recordBufferBytesMin)),
+    length: recordHeaderBytes,
+  };
 }
 
 /** The payload bytes `items` will take. */
@@ -153,7 +156,11 @@ export function readRecord(bytes: Uint8Array, offset: number): RecordRead {
  * even a large zero-filled tail is scanned quickly.
  */
 export function findRecord(bytes: Uint8Array, from: number): number {
-  for (let typeAt = bytes.indexOf(recordTypeBatch, from + 8); typeAt !== -1; typeAt = bytes.indexOf(recordTypeBatch, typeAt + 1)) {
+  for (
+    let typeAt = bytes.indexOf(recordTypeBatch, from + 8);
+    typeAt !== -1;
+    typeAt = bytes.indexOf(recordTypeBatch, typeAt + 1)
+  ) {
     if (recordEnd(bytes, typeAt - 8) >= 0) return typeAt - 8;
   }
   return -1;
@@ -213,7 +220,7 @@ function u32At(bytes: Uint8Array, at: number): number {
 function decodeItems(bytes: Uint8Array, start: number, end: number): WalItem[] | string {
   const view = new DataView(bytes.buffer, bytes.byteOffset, bytes.byteLength);
   const items: WalItem[] = [];
-  for (let at = start; at < end; ) {
+  for (let at = start; at < end;) {
     const kind = view.getUint8(at);
     const bodyEnd = at + itemHeaderBytes + view.getUint32(at + 1, true);
     const item = decodeBody(view, bytes, { kind, start: at + itemHeaderBytes, end: bodyEnd });

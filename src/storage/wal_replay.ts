@@ -49,10 +49,20 @@ interface LogState {
 }
 
 /** Reads `segments` (sorted, non-empty) back into the state they were written to hold. */
-export async function replay(disk: Disk, dir: string, segments: readonly SegmentName[]): Promise<StorageResult<Replayed>> {
+export async function replay(
+  disk: Disk,
+  dir: string,
+  segments: readonly SegmentName[],
+): Promise<StorageResult<Replayed>> {
   const gap = segments.findIndex((s, k) => s.seq !== segments[0]!.seq + k);
-  if (gap > 0) return failed(corrupt(join(dir, segments[gap]!.name), 0, `segment ${segments[gap - 1]!.seq + 1} is missing`));
-  const state: LogState = { entries: [], offset: segments[0]!.firstIndex - 1, hardState: undefined, snapshot: undefined };
+  if (gap > 0)
+    return failed(corrupt(join(dir, segments[gap]!.name), 0, `segment ${segments[gap - 1]!.seq + 1} is missing`));
+  const state: LogState = {
+    entries: [],
+    offset: segments[0]!.firstIndex - 1,
+    hardState: undefined,
+    snapshot: undefined,
+  };
   const replayed: ReplayedSegment[] = [];
   let tornTail: TornTail | undefined;
   let lastRecord: Replayed["lastRecord"];
@@ -76,9 +86,15 @@ export async function replay(disk: Disk, dir: string, segments: readonly Segment
     }
     replayed.push({ segment, validBytes: scanned.validBytes, maxIndex });
     const last = scanned.records[scanned.records.length - 1];
-    if (k === segments.length - 1 && last !== undefined) lastRecord = { offset: last.offset, bytes: bytes.slice(last.offset, scanned.validBytes) };
+    if (k === segments.length - 1 && last !== undefined)
+      lastRecord = { offset: last.offset, bytes: bytes.slice(last.offset, scanned.validBytes) };
     if (scanned.torn !== undefined) {
-      tornTail = { file, offset: scanned.validBytes, bytesDropped: bytes.length - scanned.validBytes, why: scanned.torn };
+      tornTail = {
+        file,
+        offset: scanned.validBytes,
+        bytesDropped: bytes.length - scanned.validBytes,
+        why: scanned.torn,
+      };
     }
   }
   const why = checkCoverage(state, segments[0]!);
@@ -88,7 +104,11 @@ export async function replay(disk: Disk, dir: string, segments: readonly Segment
 }
 
 type Scanned =
-  | { readonly records: { offset: number; items: WalItem[] }[]; readonly validBytes: number; readonly torn: string | undefined }
+  | {
+      readonly records: { offset: number; items: WalItem[] }[];
+      readonly validBytes: number;
+      readonly torn: string | undefined;
+    }
   | { readonly offset: number; readonly why: string };
 
 /**
@@ -123,7 +143,11 @@ function applyItem(state: LogState, item: WalItem): string | undefined {
     case "hardState": {
       const previous = state.hardState;
       const next = item.hardState;
-      if (previous !== undefined && (next.term < previous.term || (next.term === previous.term && previous.vote !== NO_NODE && next.vote !== previous.vote))) {
+      if (
+        previous !== undefined &&
+        (next.term < previous.term ||
+          (next.term === previous.term && previous.vote !== NO_NODE && next.vote !== previous.vote))
+      ) {
         return `hard state (term ${next.term}, vote ${next.vote}) undoes (term ${previous.term}, vote ${previous.vote})`;
       }
       state.hardState = next;
@@ -141,9 +165,11 @@ function applyEntries(state: LogState, entries: readonly StoredEntry[]): string 
   const snapshotIndex = state.snapshot?.index ?? 0;
   if (first.index <= snapshotIndex) return `entries at index ${first.index} overwrite the snapshot at ${snapshotIndex}`;
   const commit = state.hardState?.commit ?? 0;
-  if (first.index <= last && first.index <= commit) return `entries at index ${first.index} overwrite committed index ${commit}`;
+  if (first.index <= last && first.index <= commit)
+    return `entries at index ${first.index} overwrite committed index ${commit}`;
   for (let k = 1; k < entries.length; k++) {
-    if (entries[k]!.term < entries[k - 1]!.term) return `entry ${entries[k]!.index} has a lower term than the one before it`;
+    if (entries[k]!.term < entries[k - 1]!.term)
+      return `entry ${entries[k]!.index} has a lower term than the one before it`;
   }
   if (first.index <= state.offset) {
     // Only in the oldest kept segment: the entries before it went with compaction.
@@ -152,7 +178,8 @@ function applyEntries(state: LogState, entries: readonly StoredEntry[]): string 
     return undefined;
   }
   const previous = state.entries[first.index - state.offset - 2];
-  if (previous !== undefined && previous.term > first.term) return `entry ${first.index} has a lower term than the one before it`;
+  if (previous !== undefined && previous.term > first.term)
+    return `entry ${first.index} has a lower term than the one before it`;
   state.entries.length = first.index - state.offset - 1;
   for (const entry of entries) state.entries.push(entry);
   return undefined;
@@ -166,8 +193,10 @@ function applySnapshot(state: LogState, snapshot: SnapshotMarker, logKept: boole
     state.offset = snapshot.index;
   } else if (snapshot.index > state.offset) {
     const held = state.entries[snapshot.index - state.offset - 1];
-    if (held === undefined) return `snapshot marker ${snapshot.index} keeps a log that ends at ${state.offset + state.entries.length}`;
-    if (held.term !== snapshot.term) return `snapshot marker ${snapshot.index} has term ${snapshot.term}, the log ${held.term}`;
+    if (held === undefined)
+      return `snapshot marker ${snapshot.index} keeps a log that ends at ${state.offset + state.entries.length}`;
+    if (held.term !== snapshot.term)
+      return `snapshot marker ${snapshot.index} has term ${snapshot.term}, the log ${held.term}`;
     state.entries.splice(0, snapshot.index - state.offset);
     state.offset = snapshot.index;
   }
@@ -200,7 +229,9 @@ export function markerMaxIndex(snapshot: SnapshotMarker): number {
 /** Compaction deletes old segments only after writing a snapshot marker that covers them. */
 function checkCoverage(state: LogState, oldest: SegmentName): string | undefined {
   const covered = state.snapshot?.index ?? 0;
-  if (oldest.seq > 0 && state.snapshot === undefined) return `segments before ${oldest.seq} are missing and no snapshot marker covers them`;
-  if (state.offset !== covered) return `the log starts after index ${state.offset} but the snapshot covers only up to ${covered}: a segment is missing`;
+  if (oldest.seq > 0 && state.snapshot === undefined)
+    return `segments before ${oldest.seq} are missing and no snapshot marker covers them`;
+  if (state.offset !== covered)
+    return `the log starts after index ${state.offset} but the snapshot covers only up to ${covered}: a segment is missing`;
   return undefined;
 }

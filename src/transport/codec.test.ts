@@ -5,7 +5,17 @@ import type { Entry } from "../raft/types.js";
 import { logIndex, nodeId, term } from "../util/ids.js";
 import type { NodeId } from "../util/ids.js";
 import { Prng } from "../util/prng.js";
-import { decodeMessage, decodePayload, encodeHelloAt, encodeMessage, encodeSnapshotChunkAt, helloBytes, messageBytes, snapshotChunkBytes, WIRE_VERSION } from "./codec.js";
+import {
+  decodeMessage,
+  decodePayload,
+  encodeHelloAt,
+  encodeMessage,
+  encodeSnapshotChunkAt,
+  helloBytes,
+  messageBytes,
+  snapshotChunkBytes,
+  WIRE_VERSION,
+} from "./codec.js";
 import type { SnapshotChunk } from "./codec.js";
 
 const n1 = nodeId(1);
@@ -34,25 +44,85 @@ function fixedSamples(): Message[] {
   const big = Number.MAX_SAFE_INTEGER;
   return [
     { type: "voteRequest", ...env, preVote: true, lastLogIndex: logIndex(5), lastLogTerm: term(6), transfer: false },
-    { type: "voteRequest", from: nodeId(big), to: n1, term: term(big), preVote: false, lastLogIndex: logIndex(big), lastLogTerm: term(big), transfer: true },
+    {
+      type: "voteRequest",
+      from: nodeId(big),
+      to: n1,
+      term: term(big),
+      preVote: false,
+      lastLogIndex: logIndex(big),
+      lastLogTerm: term(big),
+      transfer: true,
+    },
     { type: "voteResponse", ...env, preVote: false, granted: true },
     { type: "voteResponse", ...env, preVote: true, granted: false },
-    { type: "appendEntries", ...env, prevLogIndex: logIndex(0), prevLogTerm: term(0), entries: [], leaderCommit: logIndex(0) },
-    { type: "appendEntries", ...env, prevLogIndex: logIndex(10), prevLogTerm: term(3), entries: entries(10, [3, 3, 5, 7], (k) => k * 10), leaderCommit: logIndex(12) },
+    {
+      type: "appendEntries",
+      ...env,
+      prevLogIndex: logIndex(0),
+      prevLogTerm: term(0),
+      entries: [],
+      leaderCommit: logIndex(0),
+    },
+    {
+      type: "appendEntries",
+      ...env,
+      prevLogIndex: logIndex(10),
+      prevLogTerm: term(3),
+      entries: entries(10, [3, 3, 5, 7], (k) => k * 10),
+      leaderCommit: logIndex(12),
+    },
     // An empty entry (the leader's no-op), a 1 MiB entry, and many entries.
-    { type: "appendEntries", ...env, prevLogIndex: logIndex(1), prevLogTerm: term(1), entries: entries(1, [7, 7], (k) => (k === 0 ? 0 : 1 << 20)), leaderCommit: logIndex(1) },
-    { type: "appendEntries", ...env, prevLogIndex: logIndex(100), prevLogTerm: term(2), entries: entries(100, Array<number>(2000).fill(7), () => 0), leaderCommit: logIndex(99) },
+    {
+      type: "appendEntries",
+      ...env,
+      prevLogIndex: logIndex(1),
+      prevLogTerm: term(1),
+      entries: entries(1, [7, 7], (k) => (k === 0 ? 0 : 1 << 20)),
+      leaderCommit: logIndex(1),
+    },
+    {
+      type: "appendEntries",
+      ...env,
+      prevLogIndex: logIndex(100),
+      prevLogTerm: term(2),
+      entries: entries(100, Array<number>(2000).fill(7), () => 0),
+      leaderCommit: logIndex(99),
+    },
     { type: "appendEntriesResponse", ...env, success: true, matchIndex: logIndex(42) },
-    { type: "appendEntriesResponse", ...env, success: false, rejectedIndex: logIndex(9), hintIndex: logIndex(4), hintTerm: term(2) },
+    {
+      type: "appendEntriesResponse",
+      ...env,
+      success: false,
+      rejectedIndex: logIndex(9),
+      hintIndex: logIndex(4),
+      hintTerm: term(2),
+    },
     { type: "heartbeat", ...env, commit: logIndex(3), context: 0 },
     { type: "heartbeat", ...env, commit: logIndex(big), context: big },
     { type: "heartbeatResponse", ...env, context: 123456789012 },
     {
       type: "installSnapshot",
       ...env,
-      snapshot: { meta: { index: logIndex(1000), term: term(6), voters: [n1, n2, nodeId(3)], votersOutgoing: [], learners: [nodeId(4)] }, data: fill(3 << 20, 9) },
+      snapshot: {
+        meta: {
+          index: logIndex(1000),
+          term: term(6),
+          voters: [n1, n2, nodeId(3)],
+          votersOutgoing: [],
+          learners: [nodeId(4)],
+        },
+        data: fill(3 << 20, 9),
+      },
     },
-    { type: "installSnapshot", ...env, snapshot: { meta: { index: logIndex(0), term: term(0), voters: [], votersOutgoing: [], learners: [] }, data: new Uint8Array(0) } },
+    {
+      type: "installSnapshot",
+      ...env,
+      snapshot: {
+        meta: { index: logIndex(0), term: term(0), voters: [], votersOutgoing: [], learners: [] },
+        data: new Uint8Array(0),
+      },
+    },
     { type: "propose", ...env, data: [] },
     { type: "propose", ...env, data: [new Uint8Array(0), bytesOf(1, 2, 3), fill(70_000, 3)] },
     { type: "readIndexRequest", ...env, context: new Uint8Array(0) },
@@ -70,7 +140,14 @@ function randomMessage(prng: Prng): Message {
   const env = { from: id(), to: id(), term: term(t) };
   switch (prng.int(0, 10)) {
     case 0:
-      return { type: "voteRequest", ...env, preVote: prng.chance(0.5), lastLogIndex: logIndex(int()), lastLogTerm: term(int()), transfer: prng.chance(0.5) };
+      return {
+        type: "voteRequest",
+        ...env,
+        preVote: prng.chance(0.5),
+        lastLogIndex: logIndex(int()),
+        lastLogTerm: term(int()),
+        transfer: prng.chance(0.5),
+      };
     case 1:
       return { type: "voteResponse", ...env, preVote: prng.chance(0.5), granted: prng.chance(0.5) };
     case 2: {
@@ -80,14 +157,25 @@ function randomMessage(prng: Prng): Message {
       let last = prevLogTerm;
       for (let k = prng.int(0, 6); k > 0; k--) terms.push((last = prng.int(last, t + 1)));
       return {
-        type: "appendEntries", ...env, prevLogIndex: logIndex(prevLogIndex), prevLogTerm: term(prevLogTerm),
-        entries: entries(prevLogIndex, terms, () => prng.int(0, 30)), leaderCommit: logIndex(int()),
+        type: "appendEntries",
+        ...env,
+        prevLogIndex: logIndex(prevLogIndex),
+        prevLogTerm: term(prevLogTerm),
+        entries: entries(prevLogIndex, terms, () => prng.int(0, 30)),
+        leaderCommit: logIndex(int()),
       };
     }
     case 3:
       return prng.chance(0.5)
         ? { type: "appendEntriesResponse", ...env, success: true, matchIndex: logIndex(int()) }
-        : { type: "appendEntriesResponse", ...env, success: false, rejectedIndex: logIndex(int()), hintIndex: logIndex(int()), hintTerm: term(int()) };
+        : {
+            type: "appendEntriesResponse",
+            ...env,
+            success: false,
+            rejectedIndex: logIndex(int()),
+            hintIndex: logIndex(int()),
+            hintTerm: term(int()),
+          };
     case 4:
       return { type: "heartbeat", ...env, commit: logIndex(int()), context: int() };
     case 5:
@@ -95,7 +183,13 @@ function randomMessage(prng: Prng): Message {
     case 6: {
       const members = [1, 2, 3, 4, 5, 6].filter(() => prng.chance(0.5)).map(nodeId);
       const split = prng.int(0, members.length + 1);
-      const meta = { index: logIndex(int()), term: term(int()), voters: members.slice(0, split), votersOutgoing: members.slice(0, prng.int(0, split + 1)), learners: members.slice(split) };
+      const meta = {
+        index: logIndex(int()),
+        term: term(int()),
+        voters: members.slice(0, split),
+        votersOutgoing: members.slice(0, prng.int(0, split + 1)),
+        learners: members.slice(split),
+      };
       return { type: "installSnapshot", ...env, snapshot: { meta, data: bytes() } };
     }
     case 7:
@@ -112,8 +206,16 @@ function randomChunk(prng: Prng): Uint8Array {
   const offset = totalBytes === 0 ? 0 : prng.int(0, totalBytes);
   const data = fill(totalBytes === 0 ? 0 : prng.int(1, totalBytes - offset + 1), prng.nextUint32());
   const chunk: SnapshotChunk = {
-    from: n1, to: n2, term: term(prng.int(0, 9)), streamId: prng.nextUint32(), totalBytes, offset,
-    meta: offset === 0 ? { index: logIndex(5), term: term(2), voters: [n1, n2], votersOutgoing: [], learners: [] } : undefined,
+    from: n1,
+    to: n2,
+    term: term(prng.int(0, 9)),
+    streamId: prng.nextUint32(),
+    totalBytes,
+    offset,
+    meta:
+      offset === 0
+        ? { index: logIndex(5), term: term(2), voters: [n1, n2], votersOutgoing: [], learners: [] }
+        : undefined,
     data,
   };
   return encodeSnapshotChunkAt(chunk, 0, snapshotChunkBytes(chunk));
@@ -133,7 +235,11 @@ function checkDecode(bytes: Uint8Array): boolean {
       : result.kind === "hello"
         ? encodeHelloAt(result.hello, 0, helloBytes(result.hello))
         : encodeSnapshotChunkAt(result.chunk, 0, snapshotChunkBytes(result.chunk));
-  assert.deepEqual(new Uint8Array(again), new Uint8Array(bytes), "a decodable input is the canonical encoding of what it decodes to");
+  assert.deepEqual(
+    new Uint8Array(again),
+    new Uint8Array(bytes),
+    "a decodable input is the canonical encoding of what it decodes to",
+  );
   return true;
 }
 
@@ -173,8 +279,26 @@ test("decoded byte fields are views of the input, not copies", () => {
 
 test("the decoder rejects each kind of invalid field with a reason", () => {
   const hb: Message = { type: "heartbeat", from: n1, to: n2, term: term(3), commit: logIndex(1), context: 1 };
-  const ae: Message = { type: "appendEntries", from: n1, to: n2, term: term(5), prevLogIndex: logIndex(4), prevLogTerm: term(2), entries: entries(4, [3, 4], () => 2), leaderCommit: logIndex(4) };
-  const snap: Message = { type: "installSnapshot", from: n1, to: n2, term: term(5), snapshot: { meta: { index: logIndex(3), term: term(2), voters: [n1, n2], votersOutgoing: [], learners: [nodeId(3)] }, data: bytesOf(1) } };
+  const ae: Message = {
+    type: "appendEntries",
+    from: n1,
+    to: n2,
+    term: term(5),
+    prevLogIndex: logIndex(4),
+    prevLogTerm: term(2),
+    entries: entries(4, [3, 4], () => 2),
+    leaderCommit: logIndex(4),
+  };
+  const snap: Message = {
+    type: "installSnapshot",
+    from: n1,
+    to: n2,
+    term: term(5),
+    snapshot: {
+      meta: { index: logIndex(3), term: term(2), voters: [n1, n2], votersOutgoing: [], learners: [nodeId(3)] },
+      data: bytesOf(1),
+    },
+  };
   const mutate = (m: Message, at: number, value: number): Uint8Array => {
     const bytes = new Uint8Array(encodeMessage(m));
     bytes[at] = value;
@@ -193,7 +317,10 @@ test("the decoder rejects each kind of invalid field with a reason", () => {
   expectError(mutate(hb, 10, 0x20), /to: integer above 2\^53/);
   expectError(encodeMessage(hb).subarray(0, 30), /commit: needs 8 bytes, 4 left/);
   expectError(Uint8Array.from([...encodeMessage(hb), 0]), /1 trailing bytes/);
-  expectError(mutate({ type: "voteResponse", from: n1, to: n2, term: term(1), preVote: false, granted: true }, 27, 2), /granted: boolean must be 0 or 1, got 2/);
+  expectError(
+    mutate({ type: "voteResponse", from: n1, to: n2, term: term(1), preVote: false, granted: true }, 27, 2),
+    /granted: boolean must be 0 or 1, got 2/,
+  );
   // appendEntries: prevLogIndex(26) prevLogTerm(34) leaderCommit(42) count(50..53) then term(8) kind(1) len(4) data.
   expectError(mutate(ae, 53, 200), /entries: count 200 needs at least 2600 bytes/);
   expectError(mutate(ae, 54 + 8, 2), /unknown entry kind 2/);
@@ -211,8 +338,14 @@ test("the decoder rejects each kind of invalid field with a reason", () => {
 
 test("entries' indexes come from prevLogIndex and must not pass 2^53 - 1", () => {
   const m: Message = {
-    type: "appendEntries", from: n1, to: n2, term: term(1),
-    prevLogIndex: logIndex(Number.MAX_SAFE_INTEGER - 1), prevLogTerm: term(1), entries: entries(Number.MAX_SAFE_INTEGER - 1, [1], () => 0), leaderCommit: logIndex(0),
+    type: "appendEntries",
+    from: n1,
+    to: n2,
+    term: term(1),
+    prevLogIndex: logIndex(Number.MAX_SAFE_INTEGER - 1),
+    prevLogTerm: term(1),
+    entries: entries(Number.MAX_SAFE_INTEGER - 1, [1], () => 0),
+    leaderCommit: logIndex(0),
   };
   const ok = decodeMessage(encodeMessage(m));
   assert.ok(ok.ok && ok.message.type === "appendEntries");
@@ -291,7 +424,8 @@ test("fuzz: single-byte mutations, truncations and extensions of valid encodings
   for (const original of samples) {
     assert.ok(checkDecode(original));
     // Every strict prefix is invalid: the encoding is prefix-free.
-    for (let length = 0; length < original.byteLength; length++) assert.equal(checkDecode(original.subarray(0, length)), false);
+    for (let length = 0; length < original.byteLength; length++)
+      assert.equal(checkDecode(original.subarray(0, length)), false);
     assert.equal(checkDecode(Uint8Array.from([...original, prng.int(0, 256)])), false);
     for (let k = 0; k < 40; k++) {
       const bytes = new Uint8Array(original);

@@ -89,7 +89,8 @@ export interface Hello {
   readonly address: string;
 }
 
-export type DecodeResult = { readonly ok: true; readonly message: Message } | { readonly ok: false; readonly error: string };
+export type DecodeResult =
+  { readonly ok: true; readonly message: Message } | { readonly ok: false; readonly error: string };
 
 /** What a frame's payload can hold: a Message, or a chunk of a streamed snapshot. */
 export type PayloadResult =
@@ -267,7 +268,8 @@ function writeEntries(w: ByteWriter, prevLogIndex: LogIndex, entries: readonly E
   for (let k = 0; k < entries.length; k++) {
     const e = entries[k]!;
     // The wire derives indexes from prevLogIndex (see the format comment), so they must follow it.
-    if (e.index !== prevLogIndex + 1 + k) assert(false, `entry ${k} has index ${e.index}, expected ${prevLogIndex + 1 + k}`);
+    if (e.index !== prevLogIndex + 1 + k)
+      assert(false, `entry ${k} has index ${e.index}, expected ${prevLogIndex + 1 + k}`);
     w.u64(e.term);
     w.u8(e.kind === "normal" ? 0 : 1);
     w.bytes(e.data);
@@ -275,7 +277,9 @@ function writeEntries(w: ByteWriter, prevLogIndex: LogIndex, entries: readonly E
 }
 
 function metaBytes(meta: SnapshotMeta): number {
-  return U64_BYTES * 2 + U32_BYTES * 3 + U64_BYTES * (meta.voters.length + meta.votersOutgoing.length + meta.learners.length);
+  return (
+    U64_BYTES * 2 + U32_BYTES * 3 + U64_BYTES * (meta.voters.length + meta.votersOutgoing.length + meta.learners.length)
+  );
 }
 
 function writeMeta(w: ByteWriter, meta: SnapshotMeta): void {
@@ -305,7 +309,8 @@ function writeIds(w: ByteWriter, ids: readonly NodeId[]): void {
 export function decodeMessage(bytes: Uint8Array): DecodeResult {
   const result = decodePayload(bytes);
   if (!result.ok) return result;
-  if (result.kind !== "message") return { ok: false, error: `tag: a ${result.kind === "hello" ? "hello" : "snapshot chunk"} is not a message` };
+  if (result.kind !== "message")
+    return { ok: false, error: `tag: a ${result.kind === "hello" ? "hello" : "snapshot chunk"} is not a message` };
   return { ok: true, message: result.message };
 }
 
@@ -314,7 +319,8 @@ export function decodePayload(bytes: Uint8Array): PayloadResult {
   try {
     const r = new ByteReader(bytes);
     const version = r.u8("version");
-    if (version !== WIRE_VERSION) r.fail("version", `unknown wire version ${version} (this node speaks ${WIRE_VERSION})`);
+    if (version !== WIRE_VERSION)
+      r.fail("version", `unknown wire version ${version} (this node speaks ${WIRE_VERSION})`);
     const tag = r.u8("tag");
     const from = readNodeId(r, "from");
     const to = readNodeId(r, "to");
@@ -342,7 +348,10 @@ function readBody(r: ByteReader, tag: number, from: NodeId, to: NodeId, t: Term)
   switch (tag) {
     case TAGS.voteRequest:
       return {
-        type: "voteRequest", from, to, term: t,
+        type: "voteRequest",
+        from,
+        to,
+        term: t,
         preVote: r.bool("preVote"),
         lastLogIndex: logIndex(r.u64("lastLogIndex")),
         lastLogTerm: term(r.u64("lastLogTerm")),
@@ -362,7 +371,11 @@ function readBody(r: ByteReader, tag: number, from: NodeId, to: NodeId, t: Term)
       return r.bool("success")
         ? { type: "appendEntriesResponse", from, to, term: t, success: true, matchIndex: logIndex(r.u64("matchIndex")) }
         : {
-            type: "appendEntriesResponse", from, to, term: t, success: false,
+            type: "appendEntriesResponse",
+            from,
+            to,
+            term: t,
+            success: false,
             rejectedIndex: logIndex(r.u64("rejectedIndex")),
             hintIndex: logIndex(r.u64("hintIndex")),
             hintTerm: term(r.u64("hintTerm")),
@@ -384,7 +397,14 @@ function readBody(r: ByteReader, tag: number, from: NodeId, to: NodeId, t: Term)
     case TAGS.readIndexRequest:
       return { type: "readIndexRequest", from, to, term: t, context: r.bytes("context") };
     case TAGS.readIndexResponse:
-      return { type: "readIndexResponse", from, to, term: t, context: r.bytes("context"), index: logIndex(r.u64("index")) };
+      return {
+        type: "readIndexResponse",
+        from,
+        to,
+        term: t,
+        context: r.bytes("context"),
+        index: logIndex(r.u64("index")),
+      };
     case TAGS.timeoutNow:
       return { type: "timeoutNow", from, to, term: t, commit: logIndex(r.u64("commit")) };
     default:

@@ -22,7 +22,7 @@ function concat(parts: readonly Uint8Array[]): Uint8Array {
 /** Cuts `stream` at random points: many 1–3 byte pieces (split headers), some large ones (many frames each). */
 function randomSplit(prng: Prng, stream: Uint8Array): Uint8Array[] {
   const pieces: Uint8Array[] = [];
-  for (let at = 0; at < stream.byteLength; ) {
+  for (let at = 0; at < stream.byteLength;) {
     const size = prng.chance(0.5) ? prng.int(1, 4) : prng.chance(0.8) ? prng.int(1, 600) : prng.int(1, 300_000);
     pieces.push(stream.subarray(at, at + size));
     at += size;
@@ -33,7 +33,9 @@ function randomSplit(prng: Prng, stream: Uint8Array): Uint8Array[] {
 test("frames survive any chunking: split across many chunks, many in one chunk (seeded)", () => {
   for (let seed = 1; seed <= 30; seed++) {
     const prng = new Prng(seed);
-    const sizes = Array.from({ length: prng.int(1, 80) }, () => (prng.chance(0.05) ? prng.int(50_000, 250_000) : prng.int(1, 400)));
+    const sizes = Array.from({ length: prng.int(1, 80) }, () =>
+      prng.chance(0.05) ? prng.int(50_000, 250_000) : prng.int(1, 400),
+    );
     const payloads = sizes.map((size) => payload(prng, size));
     const decoder = new FrameDecoder({ frameBytesMax: 300_000 });
     const got: Uint8Array[] = [];

@@ -5,7 +5,14 @@
  */
 import type { Message } from "../raft/messages.js";
 import { assert } from "../util/assert.js";
-import { encodeHelloAt, encodeMessageAt, encodeSnapshotChunkAt, helloBytes, messageBytes, snapshotChunkBytes } from "./codec.js";
+import {
+  encodeHelloAt,
+  encodeMessageAt,
+  encodeSnapshotChunkAt,
+  helloBytes,
+  messageBytes,
+  snapshotChunkBytes,
+} from "./codec.js";
 import type { Hello, SnapshotChunk } from "./codec.js";
 
 export const FRAME_HEADER_BYTES = 4;

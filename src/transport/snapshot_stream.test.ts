@@ -14,7 +14,7 @@ function snapshotMessage(bytes: number, t = 3): InstallSnapshot {
 function chunks(m: InstallSnapshot, chunkBytes: number, streamId = 1): SnapshotChunk[] {
   const s = { streamId, message: m, offset: 0 };
   const out: SnapshotChunk[] = [];
-  for (let done = false; !done; ) {
+  for (let done = false; !done;) {
     const next = nextChunk(s, chunkBytes);
     out.push(next.chunk);
     done = next.done;
@@ -23,11 +23,19 @@ function chunks(m: InstallSnapshot, chunkBytes: number, streamId = 1): SnapshotC
 }
 
 test("a snapshot split into chunks is reassembled intact", () => {
-  for (const [bytes, chunkBytes, expected] of [[1000, 100, 10], [1001, 100, 11], [5, 100, 1], [0, 100, 1]] as const) {
+  for (const [bytes, chunkBytes, expected] of [
+    [1000, 100, 10],
+    [1001, 100, 11],
+    [5, 100, 1],
+    [0, 100, 1],
+  ] as const) {
     const m = snapshotMessage(bytes);
     const pieces = chunks(m, chunkBytes);
     assert.equal(pieces.length, expected);
-    assert.ok(pieces.every((c, k) => (c.meta !== undefined) === (k === 0)), "meta rides on the first chunk only");
+    assert.ok(
+      pieces.every((c, k) => (c.meta !== undefined) === (k === 0)),
+      "meta rides on the first chunk only",
+    );
     const r = new SnapshotReassembler(10_000);
     pieces.slice(0, -1).forEach((c) => assert.equal(r.accept(c).complete, undefined));
     const last = r.accept(pieces.at(-1)!);

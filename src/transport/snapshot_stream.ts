@@ -89,7 +89,13 @@ export class SnapshotReassembler {
       if (this.#skipping === c.streamId) return pending;
       return this.#discard(c.streamId, [`chunk at offset ${c.offset} of stream ${c.streamId}, which never started`]);
     }
-    if (c.offset !== s.received || c.totalBytes !== s.totalBytes || c.from !== s.from || c.to !== s.to || c.term !== s.term) {
+    if (
+      c.offset !== s.received ||
+      c.totalBytes !== s.totalBytes ||
+      c.from !== s.from ||
+      c.to !== s.to ||
+      c.term !== s.term
+    ) {
       this.#stream = undefined;
       const reason = `chunk at offset ${c.offset} disagrees with stream ${s.streamId} (${s.received} of ${s.totalBytes} bytes received)`;
       return this.#discard(c.streamId, [reason]);
@@ -103,7 +109,10 @@ export class SnapshotReassembler {
     const displaced = previous === undefined ? [] : [`stream ${previous.streamId} superseded by stream ${c.streamId}`];
     this.#stream = undefined;
     if (c.totalBytes > this.#snapshotBytesMax) {
-      return this.#discard(c.streamId, [...displaced, `snapshot of ${c.totalBytes} bytes exceeds snapshotBytesMax ${this.#snapshotBytesMax}`]);
+      return this.#discard(c.streamId, [
+        ...displaced,
+        `snapshot of ${c.totalBytes} bytes exceeds snapshotBytesMax ${this.#snapshotBytesMax}`,
+      ]);
     }
     if (c.meta === undefined) return this.#discard(c.streamId, [...displaced, "first chunk without metadata"]);
     this.#skipping = undefined;

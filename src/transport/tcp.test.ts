@@ -63,7 +63,10 @@ class Inbox {
 
 const open: TcpTransport[] = [];
 
-async function startNode(id: NodeId, options: Partial<TcpTransportOptions> = {}): Promise<{ t: TcpTransport; inbox: Inbox; address: PeerAddress }> {
+async function startNode(
+  id: NodeId,
+  options: Partial<TcpTransportOptions> = {},
+): Promise<{ t: TcpTransport; inbox: Inbox; address: PeerAddress }> {
   const inbox = new Inbox();
   const t = new TcpTransport({ id, listen: { host, port: 0 }, peers: new Map(), onMessage: inbox.push, ...options });
   open.push(t);
@@ -75,9 +78,20 @@ after(async () => {
   await Promise.all(open.map((t) => t.close()));
 });
 
-const heartbeat = (from: NodeId, to: NodeId, context: number): Message => ({ type: "heartbeat", from, to, term: term(1), commit: logIndex(0), context });
-const isHeartbeat = (context: number) => (m: Message): boolean => m.type === "heartbeat" && m.context === context;
-const dropped = (s: TransportStats): number => s.droppedQueueFull + s.droppedPeerDown + s.droppedUnknownPeer + s.droppedOversize;
+const heartbeat = (from: NodeId, to: NodeId, context: number): Message => ({
+  type: "heartbeat",
+  from,
+  to,
+  term: term(1),
+  commit: logIndex(0),
+  context,
+});
+const isHeartbeat =
+  (context: number) =>
+  (m: Message): boolean =>
+    m.type === "heartbeat" && m.context === context;
+const dropped = (s: TransportStats): number =>
+  s.droppedQueueFull + s.droppedPeerDown + s.droppedUnknownPeer + s.droppedOversize;
 
 async function rawConnection(address: PeerAddress): Promise<Socket> {
   const socket = connect(address.port, address.host);
@@ -95,10 +109,24 @@ test("two transports exchange messages both ways, in order", async () => {
   b.t.send([{ type: "voteResponse", from: n2, to: n1, term: term(1), preVote: false, granted: true }]);
   await b.inbox.next(isHeartbeat(199), "the batch's last message");
   await a.inbox.next((m) => m.type === "voteResponse", "the vote");
-  assert.deepEqual(b.inbox.messages.map((m) => (m.type === "heartbeat" ? m.context : -1)), batch.map((_, k) => k));
+  assert.deepEqual(
+    b.inbox.messages.map((m) => (m.type === "heartbeat" ? m.context : -1)),
+    batch.map((_, k) => k),
+  );
   const big: Message = {
-    type: "appendEntries", from: n1, to: n2, term: term(2), prevLogIndex: logIndex(0), prevLogTerm: term(0), leaderCommit: logIndex(0),
-    entries: Array.from({ length: 64 }, (_, k) => ({ index: logIndex(k + 1), term: term(2), kind: "normal" as const, data: new Uint8Array(128).fill(k) })),
+    type: "appendEntries",
+    from: n1,
+    to: n2,
+    term: term(2),
+    prevLogIndex: logIndex(0),
+    prevLogTerm: term(0),
+    leaderCommit: logIndex(0),
+    entries: Array.from({ length: 64 }, (_, k) => ({
+      index: logIndex(k + 1),
+      term: term(2),
+      kind: "normal" as const,
+      data: new Uint8Array(128).fill(k),
+    })),
   };
   a.t.send([big]);
   assert.deepStrictEqual(await b.inbox.next((m) => m.type === "appendEntries", "appendEntries"), big);
@@ -118,7 +146,10 @@ test("a node answers a peer it does not know: the peer's hello says where it lis
   b.t.send([{ type: "heartbeatResponse", from: n2, to: n1, term: term(1), context: 1 }]);
   await a.inbox.next((m) => m.type === "heartbeatResponse", "B's answer");
   assert.equal(b.t.stats().droppedUnknownPeer, 0);
-  assert.deepEqual(b.t.peers().map((p) => [p.id, p.address.port]), [[n1, a.address.port]]);
+  assert.deepEqual(
+    b.t.peers().map((p) => [p.id, p.address.port]),
+    [[n1, a.address.port]],
+  );
   // A node that never connected stays unknown.
   b.t.send([heartbeat(n2, n3, 2)]);
   assert.equal(b.t.stats().droppedUnknownPeer, 1);
@@ -181,7 +212,10 @@ test("a full queue drops and counts; the queued messages still arrive", async ()
   await b.inbox.next(isHeartbeat(3), "the queued messages");
   a.t.send([heartbeat(n1, n2, 99)]);
   await b.inbox.next(isHeartbeat(99), "a later message");
-  assert.deepEqual(b.inbox.messages.map((m) => (m.type === "heartbeat" ? m.context : -1)), [0, 1, 2, 3, 99]);
+  assert.deepEqual(
+    b.inbox.messages.map((m) => (m.type === "heartbeat" ? m.context : -1)),
+    [0, 1, 2, 3, 99],
+  );
   await Promise.all([a.t.close(), b.t.close()]);
 });
 
@@ -194,7 +228,11 @@ test("a peer that stops reading fills the socket, then the bounded queue, then d
   sink.listen(0, host);
   await once(sink, "listening");
   const { port } = sink.address() as { port: number };
-  const a = await startNode(n1, { queueMax: 8, socketBufferedBytesMax: 256 * 1024, peers: new Map([[n2, { host, port }]]) });
+  const a = await startNode(n1, {
+    queueMax: 8,
+    socketBufferedBytesMax: 256 * 1024,
+    peers: new Map([[n2, { host, port }]]),
+  });
   await until(() => a.t.peers()[0]?.state === "connected", "the connection");
   const data = [new Uint8Array(256 * 1024)];
   await until(() => {
@@ -270,8 +308,14 @@ test("a 5 MiB snapshot arrives intact in chunks, and a heartbeat sent with it is
   a.t.setPeer(n2, b.address);
   const data = new Uint8Array(5 << 20).map((_, i) => (i * 31 + (i >>> 12)) & 0xff);
   const snapshot: Message = {
-    type: "installSnapshot", from: n1, to: n2, term: term(3),
-    snapshot: { meta: { index: logIndex(9000), term: term(3), voters: [n1, n2, n3], votersOutgoing: [], learners: [] }, data },
+    type: "installSnapshot",
+    from: n1,
+    to: n2,
+    term: term(3),
+    snapshot: {
+      meta: { index: logIndex(9000), term: term(3), voters: [n1, n2, n3], votersOutgoing: [], learners: [] },
+      data,
+    },
   };
   a.t.send([snapshot, heartbeat(n1, n2, 5)]);
   const received = await b.inbox.next((m) => m.type === "installSnapshot", "the snapshot");
@@ -300,7 +344,16 @@ test("an inconsistent snapshot stream is discarded without closing the connectio
   const b = await startNode(n2);
   const meta = { index: logIndex(5), term: term(1), voters: [n1, n2], votersOutgoing: [], learners: [] };
   const chunk = (streamId: number, offset: number, bytes: number) =>
-    snapshotChunkFrame({ from: n1, to: n2, term: term(1), streamId, totalBytes: 300, offset, meta: offset === 0 ? meta : undefined, data: new Uint8Array(bytes) });
+    snapshotChunkFrame({
+      from: n1,
+      to: n2,
+      term: term(1),
+      streamId,
+      totalBytes: 300,
+      offset,
+      meta: offset === 0 ? meta : undefined,
+      data: new Uint8Array(bytes),
+    });
   const raw = await rawConnection(b.address);
   raw.write(chunk(1, 0, 100));
   raw.write(chunk(1, 200, 100)); // skips [100, 200)
@@ -340,12 +393,29 @@ test("close() with traffic in flight releases every socket and listener; it is i
   b.t.setPeer(n1, a.address);
   a.t.setPeer(n3, { host, port: 1 }); // refused: leaves a backoff timer behind
   await until(() => a.t.peers().find((p) => p.id === n3)?.state === "backoff", "the backoff");
-  a.t.send([heartbeat(n1, n2, 1), { type: "installSnapshot", from: n1, to: n2, term: term(1), snapshot: { meta: { index: logIndex(1), term: term(1), voters: [n1], votersOutgoing: [], learners: [] }, data: new Uint8Array(3 << 20) } }]);
+  a.t.send([
+    heartbeat(n1, n2, 1),
+    {
+      type: "installSnapshot",
+      from: n1,
+      to: n2,
+      term: term(1),
+      snapshot: {
+        meta: { index: logIndex(1), term: term(1), voters: [n1], votersOutgoing: [], learners: [] },
+        data: new Uint8Array(3 << 20),
+      },
+    },
+  ]);
   await Promise.all([a.t.close(), b.t.close(), a.t.close()]);
   a.t.send([heartbeat(n1, n2, 2)]);
   const never = new TcpTransport({ id: n3, listen: { host, port: 0 }, peers: new Map(), onMessage: () => {} });
   await never.close();
-  const racing = new TcpTransport({ id: n3, listen: { host, port: 0 }, peers: new Map([[n1, a.address]]), onMessage: () => {} });
+  const racing = new TcpTransport({
+    id: n3,
+    listen: { host, port: 0 },
+    peers: new Map([[n1, a.address]]),
+    onMessage: () => {},
+  });
   const started = racing.start();
   await racing.close();
   await started;

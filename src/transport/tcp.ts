@@ -200,7 +200,8 @@ export class TcpTransport {
     this.#limits = {
       queueMax: options.queueMax ?? defaults.queueMax,
       frameBytesMax,
-      snapshotChunkBytes: options.snapshotChunkBytes ?? Math.min(SNAPSHOT_CHUNK_BYTES_DEFAULT, Math.floor(frameBytesMax / 2)),
+      snapshotChunkBytes:
+        options.snapshotChunkBytes ?? Math.min(SNAPSHOT_CHUNK_BYTES_DEFAULT, Math.floor(frameBytesMax / 2)),
       snapshotBytesMax: options.snapshotBytesMax ?? defaults.snapshotBytesMax,
       socketBufferedBytesMax: options.socketBufferedBytesMax ?? defaults.socketBufferedBytesMax,
       reconnectDelayMsMin: options.reconnectDelayMsMin ?? defaults.reconnectDelayMsMin,
@@ -424,7 +425,9 @@ export class TcpTransport {
     const size = messageBytes(m);
     if (size > this.#limits.frameBytesMax) {
       this.#stats.droppedOversize++;
-      this.#onWarning(`dropped a ${m.type} to node ${m.to}: ${size} bytes exceed frameBytesMax ${this.#limits.frameBytesMax}`);
+      this.#onWarning(
+        `dropped a ${m.type} to node ${m.to}: ${size} bytes exceed frameBytesMax ${this.#limits.frameBytesMax}`,
+      );
       return;
     }
     socket.write(messageFrame(m, size));
@@ -469,7 +472,9 @@ export class TcpTransport {
       if (p.everConnected) this.#stats.reconnects++;
       p.everConnected = true;
       const { host, port } = this.#advertise ?? this.listenAddress();
-      socket.write(helloFrame({ from: this.#id, to: p.id, address: `${host.includes(":") ? `[${host}]` : host}:${port}` }));
+      socket.write(
+        helloFrame({ from: this.#id, to: p.id, address: `${host.includes(":") ? `[${host}]` : host}:${port}` }),
+      );
       this.#flush(p);
     });
     // Peers never write on this connection; reading it lets us see their FIN at once.

@@ -71,7 +71,6 @@ export class ByteWriter {
     this.#bytes.set(value, this.#pos);
     this.#pos += value.length;
   }
-
 }
 
 /**

@@ -40,7 +40,7 @@ test("crc32c continued piece by piece equals the CRC of the whole", () => {
   for (let round = 0; round < 100; round++) {
     const bytes = Uint8Array.from({ length: prng.int(0, 200) }, () => prng.int(0, 256));
     let crc = crc32c(bytes, { end: 0 });
-    for (let at = 0; at < bytes.length; ) {
+    for (let at = 0; at < bytes.length;) {
       const end = Math.min(bytes.length, at + prng.int(1, 40));
       crc = crc32c(bytes, { start: at, end, continueFrom: crc });
       at = end;

@@ -28,7 +28,10 @@ function makeTables(): Int32Array {
  * The CRC32C of `bytes[start, end)` (the whole array by default). With `continueFrom`, the CRC of the
  * bytes that gave that CRC followed by these: a long buffer can be checksummed a piece at a time.
  */
-export function crc32c(bytes: Uint8Array, range: { readonly start?: number; readonly end?: number; readonly continueFrom?: number } = {}): number {
+export function crc32c(
+  bytes: Uint8Array,
+  range: { readonly start?: number; readonly end?: number; readonly continueFrom?: number } = {},
+): number {
   const t = TABLES;
   const view = new DataView(bytes.buffer, bytes.byteOffset, bytes.byteLength);
   const end = range.end ?? bytes.length;

@@ -44,4 +44,3 @@ export function percentDecode(text: string): Uint8Array | undefined {
   }
   return Uint8Array.from(out);
 }
-

@@ -23,7 +23,14 @@ function count(flag: string, text: string | undefined, fallback: number): number
 if (process.env.NODE_TEST_CONTEXT !== undefined) process.exit(0);
 
 const { values } = parseArgs({
-  options: { time: { type: "string" }, seed: { type: "string" }, workers: { type: "string" }, keys: { type: "string" }, "snapshot-entries": { type: "string" }, keep: { type: "boolean" } },
+  options: {
+    time: { type: "string" },
+    seed: { type: "string" },
+    workers: { type: "string" },
+    keys: { type: "string" },
+    "snapshot-entries": { type: "string" },
+    keep: { type: "boolean" },
+  },
   strict: true,
 });
 const seed = count("seed", values.seed, randomInt(1, 2 ** 31));

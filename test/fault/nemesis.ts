@@ -58,7 +58,10 @@ export class Nemesis {
       case "isolate-leader":
       case "isolate-node": {
         const target = step.kind === "isolate-leader" ? leaderOr(names[0]!) : names[0]!;
-        this.#proxy.separate([target], names.filter((n) => n !== target));
+        this.#proxy.separate(
+          [target],
+          names.filter((n) => n !== target),
+        );
         this.#log(`${step.kind}: ${target}${target === leader ? " (leader)" : ""} cut off from the others`);
         break;
       }
@@ -68,7 +71,9 @@ export class Nemesis {
         this.#proxy.separate(sides[0]!, sides[1]!);
         const mark = (n: string): string => (n === leader ? `${n} (leader)` : n);
         const shown = sides.map((s) => `{${s.map(mark).join(", ")}}`);
-        this.#log(`${step.kind}: ${bridge === undefined ? shown.join(" | ") : `${shown[0]} | ${mark(bridge)} | ${shown[1]} (${bridge} sees both)`}`);
+        this.#log(
+          `${step.kind}: ${bridge === undefined ? shown.join(" | ") : `${shown[0]} | ${mark(bridge)} | ${shown[1]} (${bridge} sees both)`}`,
+        );
         break;
       }
     }

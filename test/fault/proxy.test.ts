@@ -23,7 +23,14 @@ describe("the peer fault proxy", () => {
 
   before(async () => {
     cluster = await ProcessCluster.create(3, { privatePeerPorts: true });
-    proxy = await PeerProxy.start(cluster.members.map((m) => ({ name: m.name, id: nodeIdOf(m.name), listen: m.peerAddr, target: m.listenPeerAddr })));
+    proxy = await PeerProxy.start(
+      cluster.members.map((m) => ({
+        name: m.name,
+        id: nodeIdOf(m.name),
+        listen: m.peerAddr,
+        target: m.listenPeerAddr,
+      })),
+    );
     for (const m of cluster.members) cluster.startMember(m.name);
   });
 
@@ -55,7 +62,13 @@ describe("the peer fault proxy", () => {
         const statuses = await Promise.all(cluster.members.map((m) => statusOf(m)));
         const leaders = new Set(statuses.map((s) => s.leader));
         const [leader] = [...leaders];
-        return leaders.size === 1 && leader !== null && leader !== undefined && leader !== old.name && statuses.every((s) => s.term > oldTerm) ? leader : undefined;
+        return leaders.size === 1 &&
+          leader !== null &&
+          leader !== undefined &&
+          leader !== old.name &&
+          statuses.every((s) => s.term > oldTerm)
+          ? leader
+          : undefined;
       },
       30_000,
     );
@@ -72,9 +85,16 @@ describe("the peer fault proxy", () => {
       [isolated.name],
       cluster.members.filter((m) => m !== isolated).map((m) => m.name),
     );
-    await assert.rejects(clientOf(isolated.clientAddr, 2_000).get("isolated-read"), (error: unknown) => error instanceof RaftkvError);
+    await assert.rejects(
+      clientOf(isolated.clientAddr, 2_000).get("isolated-read"),
+      (error: unknown) => error instanceof RaftkvError,
+    );
     proxy.heal();
     const healed = clientOf(isolated.clientAddr);
-    await until("a read on the healed member", async () => ((await healed.get("isolated-read"))?.text === "before" ? true : undefined), 30_000);
+    await until(
+      "a read on the healed member",
+      async () => ((await healed.get("isolated-read"))?.text === "before" ? true : undefined),
+      30_000,
+    );
   });
 });

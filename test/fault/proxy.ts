@@ -151,7 +151,8 @@ export class PeerProxy {
         const frameEnd = at + frameHeaderBytes + length;
         if (pending.length < frameEnd) break;
         const payload = at + frameHeaderBytes;
-        const from = pending.readUInt32BE(payload + fromOffset) * 0x1_0000_0000 + pending.readUInt32BE(payload + fromOffset + 4);
+        const from =
+          pending.readUInt32BE(payload + fromOffset) * 0x1_0000_0000 + pending.readUInt32BE(payload + fromOffset + 4);
         const sender = this.#nameById.get(from) ?? `id${from}`;
         if (this.#cut.has(`${sender}>${route.name}`)) this.dropped++;
         else {

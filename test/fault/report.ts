@@ -39,7 +39,11 @@ const isWrite = (o: Operation): boolean => o.op.type !== "get";
  * (followers keep faith in a leader for a whole election timeout), so they are the dead leader's
  * answers still on their way, and they say nothing about when the cluster served again.
  */
-export function unavailability(history: History, kills: readonly LeaderKill[], electionTimeoutMs: number): (number | undefined)[] {
+export function unavailability(
+  history: History,
+  kills: readonly LeaderKill[],
+  electionTimeoutMs: number,
+): (number | undefined)[] {
   const acks = history
     .filter((o) => o.outcome === "ok" && isWrite(o))
     .map((o) => o.completedAt as number)
@@ -52,7 +56,9 @@ export function unavailability(history: History, kills: readonly LeaderKill[], e
 
 function median(sorted: readonly number[]): number {
   const mid = sorted.length / 2;
-  return Number.isInteger(mid) ? ((sorted[mid - 1] ?? Number.NaN) + (sorted[mid] ?? Number.NaN)) / 2 : (sorted[Math.floor(mid)] ?? Number.NaN);
+  return Number.isInteger(mid)
+    ? ((sorted[mid - 1] ?? Number.NaN) + (sorted[mid] ?? Number.NaN)) / 2
+    : (sorted[Math.floor(mid)] ?? Number.NaN);
 }
 
 function pad(text: string | number, width: number): string {
@@ -61,18 +67,30 @@ function pad(text: string | number, width: number): string {
 
 export function formatReport(r: FaultReport): string {
   const lines: string[] = [];
-  lines.push(`seed ${r.seed}: ${r.seconds} s of faults on ${r.members} raftkv serve processes, ${r.workers} clients (each bound to one member), ${r.keys} keys`);
-  lines.push(`faults injected: ${faultKinds.map((k) => `${k} ${r.faults.get(k) ?? 0}`).join(", ")} (total ${[...r.faults.values()].reduce((a, b) => a + b, 0)})`);
-  lines.push(`peer frames: ${r.framesForwarded} forwarded, ${r.framesDropped} dropped by partitions; snapshots: ${r.snapshots.taken} taken, ${r.snapshots.installed} installed from a leader`);
+  lines.push(
+    `seed ${r.seed}: ${r.seconds} s of faults on ${r.members} raftkv serve processes, ${r.workers} clients (each bound to one member), ${r.keys} keys`,
+  );
+  lines.push(
+    `faults injected: ${faultKinds.map((k) => `${k} ${r.faults.get(k) ?? 0}`).join(", ")} (total ${[...r.faults.values()].reduce((a, b) => a + b, 0)})`,
+  );
+  lines.push(
+    `peer frames: ${r.framesForwarded} forwarded, ${r.framesDropped} dropped by partitions; snapshots: ${r.snapshots.taken} taken, ${r.snapshots.installed} installed from a leader`,
+  );
   lines.push(`operations: ${r.history.length}`);
   lines.push(`  type        ok    fail  unknown`);
   for (const type of ["get", "put", "delete", "cas"] as const) {
     const ops = r.history.filter((o) => o.op.type === type);
     const count = (outcome: string): number => ops.filter((o) => o.outcome === outcome).length;
-    const casSplit = type === "cas" ? `   (ok: ${ops.filter((o) => o.outcome === "ok" && o.result === true).length} succeeded, ${ops.filter((o) => o.outcome === "ok" && o.result === false).length} compare failed)` : "";
-    lines.push(`  ${type.padEnd(6)} ${pad(count("ok"), 8)} ${pad(count("fail"), 7)} ${pad(count("unknown"), 8)}${casSplit}`);
+    const casSplit =
+      type === "cas"
+        ? `   (ok: ${ops.filter((o) => o.outcome === "ok" && o.result === true).length} succeeded, ${ops.filter((o) => o.outcome === "ok" && o.result === false).length} compare failed)`
+        : "";
+    lines.push(
+      `  ${type.padEnd(6)} ${pad(count("ok"), 8)} ${pad(count("fail"), 7)} ${pad(count("unknown"), 8)}${casSplit}`,
+    );
   }
-  if (r.unexpected.length > 0) lines.push(`unexpected errors (${r.unexpected.length}): ${r.unexpected.slice(0, 5).join("; ")}`);
+  if (r.unexpected.length > 0)
+    lines.push(`unexpected errors (${r.unexpected.length}): ${r.unexpected.slice(0, 5).join("; ")}`);
   const windows = r.unavailableMs.filter((w): w is number => w !== undefined).sort((a, b) => a - b);
   const missing = r.unavailableMs.length - windows.length;
   lines.push(
@@ -82,11 +100,20 @@ export function formatReport(r: FaultReport): string {
           `median ${median(windows).toFixed(0)} ms, max ${(windows.at(-1) ?? Number.NaN).toFixed(0)} ms` +
           ` [${r.unavailableMs.map((w) => (w === undefined ? "none" : w.toFixed(0))).join(", ")}]${missing > 0 ? ` (${missing} with no write after the kill)` : ""}`,
   );
-  lines.push(r.recoveryMs === undefined ? `recovery: FAILED: ${r.recoveryError ?? "unknown"}` : `recovery: every member served a write ${r.recoveryMs.toFixed(0)} ms after healing`);
+  lines.push(
+    r.recoveryMs === undefined
+      ? `recovery: FAILED: ${r.recoveryError ?? "unknown"}`
+      : `recovery: every member served a write ${r.recoveryMs.toFixed(0)} ms after healing`,
+  );
   const c = r.check;
   if (c === undefined) lines.push("checker: not run");
-  else if (c.ok) lines.push(`checker: linearizable (${c.keys} keys, ${c.operations} operations, ${c.steps} steps, ${r.checkMs.toFixed(0)} ms)`);
+  else if (c.ok)
+    lines.push(
+      `checker: linearizable (${c.keys} keys, ${c.operations} operations, ${c.steps} steps, ${r.checkMs.toFixed(0)} ms)`,
+    );
   else lines.push(`checker: NOT LINEARIZABLE on key ${JSON.stringify(c.key)}\n${c.explanation}`);
-  lines.push(`verdict: ${passed(r) ? "PASS" : "FAIL"}${r.keptDir === undefined ? "" : ` (logs, data and history kept in ${r.keptDir})`}`);
+  lines.push(
+    `verdict: ${passed(r) ? "PASS" : "FAIL"}${r.keptDir === undefined ? "" : ` (logs, data and history kept in ${r.keptDir})`}`,
+  );
   return lines.join("\n");
 }

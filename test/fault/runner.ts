@@ -51,7 +51,8 @@ export async function runFault(options: FaultRunOptions): Promise<FaultReport> {
     onOutput: (name, chunk) => {
       if (logsClosed) return;
       let stream = logs.get(name);
-      if (stream === undefined) logs.set(name, (stream = createWriteStream(join(cluster.dir, "logs", `${name}.log`), { flags: "a" })));
+      if (stream === undefined)
+        logs.set(name, (stream = createWriteStream(join(cluster.dir, "logs", `${name}.log`), { flags: "a" })));
       stream.write(chunk);
     },
   });
@@ -76,10 +77,19 @@ export async function runFault(options: FaultRunOptions): Promise<FaultReport> {
   // Anything but a passing run keeps the logs and data for a look.
   let keep = true;
   try {
-    proxy = await PeerProxy.start(cluster.members.map((m) => ({ name: m.name, id: nodeIdOf(m.name), listen: m.peerAddr, target: m.listenPeerAddr })));
+    proxy = await PeerProxy.start(
+      cluster.members.map((m) => ({
+        name: m.name,
+        id: nodeIdOf(m.name),
+        listen: m.peerAddr,
+        target: m.listenPeerAddr,
+      })),
+    );
     for (const m of cluster.members) cluster.startMember(m.name);
     await cluster.leader(60_000).catch((error: unknown) => {
-      const tails = cluster.members.map((m) => `${m.name} (exit ${String(m.process?.exitCode ?? "none")}): ${m.output.slice(-300)}`);
+      const tails = cluster.members.map(
+        (m) => `${m.name} (exit ${String(m.process?.exitCode ?? "none")}): ${m.output.slice(-300)}`,
+      );
       throw new Error(`the cluster did not start: ${String(error)}\n${tails.join("\n")}`);
     });
     const t0 = performance.now();
@@ -89,10 +99,25 @@ export async function runFault(options: FaultRunOptions): Promise<FaultReport> {
     const unexpected: string[] = [];
     for (let i = 0; i < workerCount; i++) {
       const endpoint = cluster.members[i % members]!.clientAddr;
-      workers.push(new Worker({ id: i, endpoint, keys, recorder, clock, seed: options.seed * 1000 + i, timeoutMs: clientTimeoutMs, unexpected }));
+      workers.push(
+        new Worker({
+          id: i,
+          endpoint,
+          keys,
+          recorder,
+          clock,
+          seed: options.seed * 1000 + i,
+          timeoutMs: clientTimeoutMs,
+          unexpected,
+        }),
+      );
     }
     const nemesis = new Nemesis(cluster, proxy, clock, stamped);
-    const schedule = faultSchedule(options.seed, cluster.members.map((m) => m.name), options.timing ?? defaultTiming);
+    const schedule = faultSchedule(
+      options.seed,
+      cluster.members.map((m) => m.name),
+      options.timing ?? defaultTiming,
+    );
     // At least one round, so that even a short run has seen every kind of fault.
     for (let steps = 0; steps < faultKinds.length || clock() < options.seconds * 1000; steps++) {
       const { value: step } = schedule.next() as IteratorYieldResult<FaultStep>;
@@ -150,7 +175,10 @@ export async function runFault(options: FaultRunOptions): Promise<FaultReport> {
     await writeFile(join(cluster.dir, "report.txt"), `${formatReport(report)}\n`);
     return report;
   } catch (error) {
-    throw new Error(`${error instanceof Error ? error.message : String(error)}\n(logs and data kept in ${cluster.dir})`, { cause: error });
+    throw new Error(
+      `${error instanceof Error ? error.message : String(error)}\n(logs and data kept in ${cluster.dir})`,
+      { cause: error },
+    );
   } finally {
     await stopAll();
     process.off("exit", onExit);
@@ -162,7 +190,10 @@ type Recording = Parameters<typeof recordOne>[0];
 
 /** One client per member, talking to that member only. */
 function memberClients(cluster: ProcessCluster): { name: string; client: RaftkvClient }[] {
-  return cluster.members.map((m) => ({ name: m.name, client: new RaftkvClient({ endpoints: [m.clientAddr], timeoutMs: 5_000 }) }));
+  return cluster.members.map((m) => ({
+    name: m.name,
+    client: new RaftkvClient({ endpoints: [m.clientAddr], timeoutMs: 5_000 }),
+  }));
 }
 
 /** Waits until every member has acknowledged a write (recorded like any other). */
@@ -176,7 +207,15 @@ async function serveEverywhere(cluster: ProcessCluster, keys: readonly string[],
         const key = keys[i % keys.length]!;
         return until(
           `a write through ${name}`,
-          async () => ((await recordOne(recording, `recover-${name}`, client, key, { type: "put", value: `recover-${name}-${++attempt}` })).outcome === "ok" ? true : undefined),
+          async () =>
+            (
+              await recordOne(recording, `recover-${name}`, client, key, {
+                type: "put",
+                value: `recover-${name}-${++attempt}`,
+              })
+            ).outcome === "ok"
+              ? true
+              : undefined,
           recoverTimeoutMs,
         );
       }),
@@ -192,7 +231,14 @@ async function readEverywhere(cluster: ProcessCluster, keys: readonly string[], 
   try {
     for (const { name, client } of clients) {
       for (const key of keys) {
-        await until(`a read of ${key} on ${name}`, async () => ((await recordOne(recording, `final-${name}`, client, key, { type: "get" })).outcome === "ok" ? true : undefined), recoverTimeoutMs);
+        await until(
+          `a read of ${key} on ${name}`,
+          async () =>
+            (await recordOne(recording, `final-${name}`, client, key, { type: "get" })).outcome === "ok"
+              ? true
+              : undefined,
+          recoverTimeoutMs,
+        );
       }
     }
   } finally {

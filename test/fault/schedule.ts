@@ -64,7 +64,10 @@ export function* faultSchedule(seed: number, members: readonly string[], timing:
 }
 
 /** The partition a step asks for, as groups that cannot reach each other (a bridge reaches both). */
-export function partitionOf(step: FaultStep): { readonly sides: readonly (readonly string[])[]; readonly bridge?: string } {
+export function partitionOf(step: FaultStep): {
+  readonly sides: readonly (readonly string[])[];
+  readonly bridge?: string;
+} {
   const o = step.order;
   switch (step.kind) {
     case "partition-halves": {

@@ -99,17 +99,26 @@ export async function recordOne(
     done = await perform(client, key, op);
   } catch (error) {
     if (!(error instanceof RaftkvError)) throw error;
-    if (error.code !== "unknown_outcome" && error.code !== "unavailable") o.unexpected.push(`${op.type} ${key} by ${label}: ${error.code} ${error.message}`);
+    if (error.code !== "unknown_outcome" && error.code !== "unavailable")
+      o.unexpected.push(`${op.type} ${key} by ${label}: ${error.code} ${error.message}`);
     const outcome = classify(op, error);
     o.recorder.complete(handle, { outcome, at: o.clock() });
     return { outcome };
   }
-  o.recorder.complete(handle, { outcome: "ok", at: o.clock(), ...(done.result === undefined ? {} : { result: done.result }) });
+  o.recorder.complete(handle, {
+    outcome: "ok",
+    at: o.clock(),
+    ...(done.result === undefined ? {} : { result: done.result }),
+  });
   return { outcome: "ok", seen: done.seen };
 }
 
 /** One operation; the history's result (the value read, whether a cas succeeded) and the value now known. */
-async function perform(client: RaftkvClient, key: string, op: KvOp): Promise<{ result?: string | null | boolean; seen: string | null }> {
+async function perform(
+  client: RaftkvClient,
+  key: string,
+  op: KvOp,
+): Promise<{ result?: string | null | boolean; seen: string | null }> {
   switch (op.type) {
     case "get": {
       const kv = await client.get(key);

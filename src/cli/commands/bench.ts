@@ -21,17 +21,37 @@ export function registerBench(program: Command, io: CliIo): void {
   const command = program
     .command("bench")
     .description("load the cluster with concurrent clients, then print throughput and latency percentiles")
-    .addOption(envOption("--clients <n>", "concurrent client loops", "RAFTKV_CLIENTS").argParser(integerParser(1, 10_000)).default(64))
-    .addOption(envOption("--duration <duration>", "how long to run (e.g. 30s, 2m, 500ms)", "RAFTKV_DURATION").argParser(parseDuration).default(30_000, "30s"))
-    .addOption(envOption("--value-size <bytes>", "bytes per written value", "RAFTKV_VALUE_SIZE").argParser(integerParser(0, valueBytesMax)).default(128))
-    .addOption(envOption("--keys <n>", "distinct keys, drawn uniformly", "RAFTKV_KEYS").argParser(integerParser(1, 1_000_000_000)).default(100_000))
+    .addOption(
+      envOption("--clients <n>", "concurrent client loops", "RAFTKV_CLIENTS")
+        .argParser(integerParser(1, 10_000))
+        .default(64),
+    )
+    .addOption(
+      envOption("--duration <duration>", "how long to run (e.g. 30s, 2m, 500ms)", "RAFTKV_DURATION")
+        .argParser(parseDuration)
+        .default(30_000, "30s"),
+    )
+    .addOption(
+      envOption("--value-size <bytes>", "bytes per written value", "RAFTKV_VALUE_SIZE")
+        .argParser(integerParser(0, valueBytesMax))
+        .default(128),
+    )
+    .addOption(
+      envOption("--keys <n>", "distinct keys, drawn uniformly", "RAFTKV_KEYS")
+        .argParser(integerParser(1, 1_000_000_000))
+        .default(100_000),
+    )
     .addOption(
       envOption("--mix <weights>", "relative weights of put, get and cas", "RAFTKV_MIX")
         .argParser(parseMix)
         .default({ put: 1, get: 0, cas: 0 }, "put=1,get=0,cas=0"),
     )
     .addOption(
-      envOption("--consistency <level>", "read level for get: linearizable, lease or serializable", "RAFTKV_CONSISTENCY")
+      envOption(
+        "--consistency <level>",
+        "read level for get: linearizable, lease or serializable",
+        "RAFTKV_CONSISTENCY",
+      )
         .argParser(parseConsistency)
         .default("linearizable"),
     );

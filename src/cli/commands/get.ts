@@ -1,6 +1,15 @@
 import type { Command } from "commander";
 import type { Consistency } from "../../client/index.js";
-import { addClientOptions, CliFailure, clientFlags, envOption, exitCodes, print, withClient, type CliIo } from "../context.js";
+import {
+  addClientOptions,
+  CliFailure,
+  clientFlags,
+  envOption,
+  exitCodes,
+  print,
+  withClient,
+  type CliIo,
+} from "../context.js";
 import { kvJson } from "../format.js";
 import { parseConsistency } from "../options.js";
 
@@ -11,9 +20,11 @@ export function registerGet(program: Command, io: CliIo): void {
     .description("print a value")
     .argument("<key>")
     .addOption(
-      envOption("--consistency <level>", "linearizable (default), lease or serializable (local, may be stale)", "RAFTKV_CONSISTENCY").argParser(
-        parseConsistency,
-      ),
+      envOption(
+        "--consistency <level>",
+        "linearizable (default), lease or serializable (local, may be stale)",
+        "RAFTKV_CONSISTENCY",
+      ).argParser(parseConsistency),
     );
   addClientOptions(command).action(async (key: string, options: { consistency?: Consistency }, command: Command) => {
     const flags = clientFlags(command);

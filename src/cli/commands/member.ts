@@ -21,7 +21,11 @@ export function registerMember(program: Command, io: CliIo): void {
     run(command, (client) => client.addMember(id, peerAddr, { learner: options.learner === true })),
   );
   const promote = member.command("promote").description("make a learner a voter").argument("<id>");
-  addClientOptions(promote).action((id: string, _options: unknown, command: Command) => run(command, (client) => client.promoteMember(id)));
+  addClientOptions(promote).action((id: string, _options: unknown, command: Command) =>
+    run(command, (client) => client.promoteMember(id)),
+  );
   const remove = member.command("remove").description("remove a member").argument("<id>");
-  addClientOptions(remove).action((id: string, _options: unknown, command: Command) => run(command, (client) => client.removeMember(id)));
+  addClientOptions(remove).action((id: string, _options: unknown, command: Command) =>
+    run(command, (client) => client.removeMember(id)),
+  );
 }

@@ -25,7 +25,11 @@ export function registerRange(program: Command, io: CliIo): void {
     .addOption(envOption("--to <key>", "end key (exclusive); without it, to the last key", "RAFTKV_TO"))
     .addOption(envOption("--limit <n>", "at most this many keys", "RAFTKV_LIMIT").argParser(integerParser(1, 10_000)))
     .addOption(
-      envOption("--consistency <level>", "linearizable (default), lease or serializable", "RAFTKV_CONSISTENCY").argParser(parseConsistency),
+      envOption(
+        "--consistency <level>",
+        "linearizable (default), lease or serializable",
+        "RAFTKV_CONSISTENCY",
+      ).argParser(parseConsistency),
     );
   addClientOptions(command).action(async (options: RangeOptions, command: Command) => {
     if (options.prefix !== undefined && (options.from !== undefined || options.to !== undefined)) {
@@ -45,6 +49,7 @@ export function registerRange(program: Command, io: CliIo): void {
     const human = result.kvs.map((kv) => `${display(kv.key)}\t${display(kv.value)}`).join("\n");
     if (flags.json) print(io, flags, "", { kvs: result.kvs.map(kvJson), more: result.more, revision: result.revision });
     else if (human !== "") print(io, flags, human, undefined);
-    if (result.more && !flags.json) io.stderr.write("(more keys: raise --limit or continue with --from after the last key)\n");
+    if (result.more && !flags.json)
+      io.stderr.write("(more keys: raise --limit or continue with --from after the last key)\n");
   });
 }

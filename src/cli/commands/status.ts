@@ -1,6 +1,15 @@
 import type { Command } from "commander";
 import { RaftkvError, type Status } from "../../client/index.js";
-import { addClientOptions, CliFailure, clientFlags, exitCodes, print, withClient, type CliIo, type ClientFlags } from "../context.js";
+import {
+  addClientOptions,
+  CliFailure,
+  clientFlags,
+  exitCodes,
+  print,
+  withClient,
+  type CliIo,
+  type ClientFlags,
+} from "../context.js";
 import { oneLine, table } from "../format.js";
 import type { ClusterMember } from "../../server/dashboard.js";
 
@@ -58,7 +67,6 @@ export function registerStatus(program: Command, io: CliIo): void {
   );
 }
 
-
 interface ClusterView {
   readonly id: string;
   readonly leader: { readonly id: string; readonly term: number } | null;
@@ -69,7 +77,9 @@ interface ClusterView {
 async function clusterView(flags: ClientFlags): Promise<{ endpoint: string; view: ClusterView } | undefined> {
   for (const endpoint of flags.endpoints) {
     try {
-      const response = await fetch(`http://${endpoint}/v1/cluster`, { signal: AbortSignal.timeout(Math.ceil(flags.timeout)) });
+      const response = await fetch(`http://${endpoint}/v1/cluster`, {
+        signal: AbortSignal.timeout(Math.ceil(flags.timeout)),
+      });
       if (!response.ok) continue;
       const view = (await response.json()) as ClusterView;
       if (typeof view === "object" && view !== null && Array.isArray(view.members)) return { endpoint, view };
@@ -84,7 +94,8 @@ function printCluster(io: CliIo, flags: ClientFlags, endpoint: string, view: Clu
   const text = (n: number | null): string => (n === null ? "-" : String(n));
   const rows = view.members.map((m) => {
     const addr = m.clientAddr ?? "?";
-    if (!m.reachable) return { endpoint: addr, id: m.id, error: { code: "unreachable", message: m.error ?? "unreachable" } };
+    if (!m.reachable)
+      return { endpoint: addr, id: m.id, error: { code: "unreachable", message: m.error ?? "unreachable" } };
     return {
       endpoint: addr,
       status: {
@@ -104,10 +115,26 @@ function printCluster(io: CliIo, flags: ClientFlags, endpoint: string, view: Clu
     [...header, "LAG"],
     view.members.map((m) =>
       m.reachable
-        ? [m.clientAddr ?? "?", m.id, m.learner ? "learner" : (m.role ?? "-"), text(m.term), m.leader ?? "-", text(m.commitIndex), text(m.appliedIndex), text(m.lastIndex), text(m.snapshotIndex), text(m.lag)]
+        ? [
+            m.clientAddr ?? "?",
+            m.id,
+            m.learner ? "learner" : (m.role ?? "-"),
+            text(m.term),
+            m.leader ?? "-",
+            text(m.commitIndex),
+            text(m.appliedIndex),
+            text(m.lastIndex),
+            text(m.snapshotIndex),
+            text(m.lag),
+          ]
         : [m.clientAddr ?? "?", m.id, `unreachable (${oneLine(m.error ?? "no answer")})`],
     ),
   );
   const leader = view.leader === null ? "no leader" : `leader ${view.leader.id}, term ${view.leader.term}`;
-  print(io, flags, `${human}\n(as seen by ${view.id} at ${endpoint}; ${leader}; LAG = entries behind the leader's log)`, rows);
+  print(
+    io,
+    flags,
+    `${human}\n(as seen by ${view.id} at ${endpoint}; ${leader}; LAG = entries behind the leader's log)`,
+    rows,
+  );
 }

@@ -37,7 +37,9 @@ const COMMANDS = new Map<string, Command>([
 
 /** `<command> <leader> <node>`: the leader proposes the change for the node. */
 function confChange(type: ConfChangeType): Command {
-  return (c, a) => [describeResult(c.node(a.node(0)).proposeConfChange({ type, id: nodeId(a.node(1)), context: new Uint8Array(0) }))];
+  return (c, a) => [
+    describeResult(c.node(a.node(0)).proposeConfChange({ type, id: nodeId(a.node(1)), context: new Uint8Array(0) })),
+  ];
 }
 
 /** `ok` with the result's fields (`ok index=3 term=2`), or `error: <reason>`. */
@@ -85,13 +87,16 @@ export class ScriptRunner {
         this.#recorder = new TraceRecorder(this.#cluster);
         return [];
       }
-      const command = COMMANDS.get(c.command) ?? fail(`unknown command (one of cluster, ${[...COMMANDS.keys()].join(", ")})`);
+      const command =
+        COMMANDS.get(c.command) ?? fail(`unknown command (one of cluster, ${[...COMMANDS.keys()].join(", ")})`);
       if (c.input.length > 0 || c.options.size > 0) fail("takes no input lines and no key=value arguments");
       if (this.#cluster === undefined || this.#recorder === undefined) fail("no cluster yet");
       const printed = command(this.#cluster, new Args(c.args)) ?? [];
       return [...printed, ...this.#recorder.take()];
     } catch (error) {
-      throw new Error(`line ${c.line} (${c.command}): ${error instanceof Error ? error.message : String(error)}`, { cause: error });
+      throw new Error(`line ${c.line} (${c.command}): ${error instanceof Error ? error.message : String(error)}`, {
+        cause: error,
+      });
     }
   }
 }

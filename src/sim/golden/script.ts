@@ -47,8 +47,20 @@ export function parseScript(text: string): Case[] {
     }
     const outputStart = ++k;
     while (k < lines.length && lines[k]!.trim() !== "") k++;
-    const { args: [command, ...args], options } = parseWords(head);
-    cases.push({ line, command: command!, args, options, input, expected: lines.slice(outputStart, k), outputStart, outputEnd: k });
+    const {
+      args: [command, ...args],
+      options,
+    } = parseWords(head);
+    cases.push({
+      line,
+      command: command!,
+      args,
+      options,
+      input,
+      expected: lines.slice(outputStart, k),
+      outputStart,
+      outputEnd: k,
+    });
   }
   return cases;
 }

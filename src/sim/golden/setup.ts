@@ -10,7 +10,10 @@ type InitialState = NonNullable<ScriptedOptions["initial"]>[number];
 const CORE_OPTIONS = new Map<string, (value: string) => CoreOptions>([
   ["prevote", (v) => ({ preVote: parseBoolean(v) })],
   ["checkquorum", (v) => ({ checkQuorum: parseBoolean(v) })],
-  ["readonly", (v) => ({ readOnlyMode: v === "lease" ? "lease" : v === "safe" ? "safe" : fail(`readonly=${v}: safe or lease`) })],
+  [
+    "readonly",
+    (v) => ({ readOnlyMode: v === "lease" ? "lease" : v === "safe" ? "safe" : fail(`readonly=${v}: safe or lease`) }),
+  ],
   ["electionticks", (v) => ({ electionTicks: parseCount(v) })],
   ["heartbeatticks", (v) => ({ heartbeatTicks: parseCount(v) })],
   ["maxappend", (v) => ({ appendEntriesMax: parseCount(v) })],
