@@ -292,7 +292,7 @@ export class RaftNode {
 
   #proposeHere(command: Uint8Array, t: Term): Promise<unknown> {
     const result = this.#raw.propose(wrapLocal(command));
-    if (!result.ok || !("index" in result)) {
+    if (!result.ok || result.outcome !== "appended") {
       this.#options.observer?.proposed?.("rejected");
       throw new NodeRequestError({ type: "tooBusy" });
     }

@@ -1,12 +1,13 @@
 import { assertNever } from "../util/assert.js";
 import { handleAppendEntries, handleHeartbeat, handleInstallSnapshot } from "./follower.js";
 import type { Message } from "./messages.js";
-import type { Raft, StepResult } from "./raft.js";
+import { pollVotes } from "./election.js";
+import type { CandidateState, RaftState, StepResult } from "./state.js";
 
 const OK: StepResult = { ok: true };
 
 /** Steps a candidate or pre-candidate. */
-export function stepCandidate(r: Raft, m: Message): StepResult {
+export function stepCandidate(r: RaftState, c: CandidateState, m: Message): StepResult {
   switch (m.type) {
     case "appendEntries":
       // A leader of our term exists: stop campaigning and follow it.
@@ -23,10 +24,10 @@ export function stepCandidate(r: Raft, m: Message): StepResult {
       return OK;
     case "voteResponse": {
       // A response to the other kind of campaign is left over from an earlier round.
-      if (m.preVote !== (r.role === "preCandidate")) return { ok: false, reason: "unexpected" };
+      if (m.preVote !== (c.role === "preCandidate")) return { ok: false, reason: "unexpected" };
       if (!r.isVoter(m.from)) return { ok: false, reason: "unknownPeer" };
-      r.votes.set(m.from, m.granted);
-      r.pollVotes();
+      c.votes.set(m.from, m.granted);
+      pollVotes(r, c);
       return OK;
     }
     case "propose":

@@ -1,11 +1,12 @@
 import { assertNever } from "../util/assert.js";
 import { logIndex } from "../util/ids.js";
 import type { AppendEntries, Heartbeat, InstallSnapshot, Message } from "./messages.js";
-import type { Raft, StepResult } from "./raft.js";
+import { campaign } from "./election.js";
+import type { RaftState, StepResult } from "./state.js";
 
 const OK: StepResult = { ok: true };
 
-export function stepFollower(r: Raft, m: Message): StepResult {
+export function stepFollower(r: RaftState, m: Message): StepResult {
   switch (m.type) {
     case "appendEntries":
       heardFromLeader(r, m);
@@ -23,7 +24,7 @@ export function stepFollower(r: Raft, m: Message): StepResult {
       // Ordered by the leader: campaign now, skipping pre-vote and past the others' stickiness.
       if (!r.isVoter(r.id)) return { ok: false, reason: "unexpected" };
       r.log.commitTo(logIndex(Math.min(m.commit, r.log.lastIndex())));
-      r.campaign("vote", true);
+      campaign(r, "vote", true);
       return OK;
     case "propose":
       // Forwarded proposals travel one hop only, so a stale leader hint cannot bounce them around.
@@ -42,13 +43,13 @@ export function stepFollower(r: Raft, m: Message): StepResult {
   }
 }
 
-function heardFromLeader(r: Raft, m: AppendEntries | Heartbeat | InstallSnapshot): void {
+function heardFromLeader(r: RaftState, m: AppendEntries | Heartbeat | InstallSnapshot): void {
   r.electionElapsed = 0;
   if (r.leader !== m.from) r.becomeFollower(r.term, m.from);
 }
 
 /** The receiver side of AppendEntries: the consistency check, then append and learn the commit. */
-export function handleAppendEntries(r: Raft, m: AppendEntries): void {
+export function handleAppendEntries(r: RaftState, m: AppendEntries): void {
   const reply = { type: "appendEntriesResponse", from: r.id, to: m.from, term: r.term } as const;
   if (m.prevLogIndex < r.log.committed) {
     // Everything up to our commit already matches any leader's log; say so and let it move on.
@@ -65,7 +66,7 @@ export function handleAppendEntries(r: Raft, m: AppendEntries): void {
   r.send({ ...reply, success: false, rejectedIndex: m.prevLogIndex, hintIndex: hint.index, hintTerm: hint.term });
 }
 
-export function handleHeartbeat(r: Raft, m: Heartbeat): void {
+export function handleHeartbeat(r: RaftState, m: Heartbeat): void {
   // The leader caps `commit` at what it knows we hold, so it never points past our matching log.
   r.log.commitTo(logIndex(Math.min(m.commit, r.log.lastIndex())));
   r.send({ type: "heartbeatResponse", from: r.id, to: m.from, term: r.term, context: m.context });
@@ -75,7 +76,7 @@ export function handleHeartbeat(r: Raft, m: Heartbeat): void {
  * A snapshot replaces the log unless the log already holds its last entry (then it only
  * teaches us the commit). Either way the leader learns where we now match.
  */
-export function handleInstallSnapshot(r: Raft, m: InstallSnapshot): void {
+export function handleInstallSnapshot(r: RaftState, m: InstallSnapshot): void {
   const { meta } = m.snapshot;
   const reply = { type: "appendEntriesResponse", from: r.id, to: m.from, term: r.term, success: true } as const;
   if (meta.index <= r.log.committed) {

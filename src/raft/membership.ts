@@ -10,17 +10,17 @@ import {
 } from "./confchange.js";
 import { appendToLog, sendAppend, sendFinalAppend, sendTimeoutNow } from "./replication.js";
 import { Progress } from "./progress.js";
-import type { Raft } from "./raft.js";
+import type { LeaderState, RaftState } from "./state.js";
 import type { Entry } from "./types.js";
 
 export type ConfChangeResult =
-  { readonly ok: true; readonly index: number } | { readonly ok: false; readonly error: ConfChangeError };
+  { readonly ok: true; readonly index: LogIndex } | { readonly ok: false; readonly error: ConfChangeError };
 
-export function configOf(r: Raft): Config {
+export function configOf(r: RaftState): Config {
   return { incoming: r.voters[0], outgoing: r.voters[1], learners: r.learners };
 }
 
-function setConfig(r: Raft, config: Config, index: LogIndex): void {
+function setConfig(r: RaftState, config: Config, index: LogIndex): void {
   r.voters = config.outgoing === undefined ? [config.incoming] : [config.incoming, config.outgoing];
   r.learners = new Set(config.learners);
   r.configIndex = index;
@@ -31,26 +31,25 @@ function setConfig(r: Raft, config: Config, index: LogIndex): void {
  * promoted only once it is within `promoteLagEntriesMax` of the leader's log, so the new voter does
  * not stall commits while it catches up.
  */
-export function proposeConfChange(r: Raft, changes: readonly ConfChange[]): ConfChangeResult {
-  if (r.role !== "leader") return { ok: false, error: "notLeader" };
-  if (r.leadTransferee !== NO_NODE) return { ok: false, error: "transferInProgress" };
-  if (r.pendingConfIndex > r.log.applied) return { ok: false, error: "changeInProgress" };
+export function proposeConfChange(r: RaftState, l: LeaderState, changes: readonly ConfChange[]): ConfChangeResult {
+  if (l.leadTransferee !== NO_NODE) return { ok: false, error: "transferInProgress" };
+  if (l.pendingConfIndex > r.log.applied) return { ok: false, error: "changeInProgress" };
   const planned = planChange(configOf(r), changes);
   if (typeof planned === "string") return { ok: false, error: planned };
   for (const change of changes) {
     if (change.type !== "promote") continue;
-    const pr = r.progress.get(change.id);
+    const pr = l.progressOf(change.id);
     // A learner that never acknowledged anything is not caught up, however short the log.
     if (pr === undefined || pr.match === 0 || pr.match + r.options.promoteLagEntriesMax < r.log.lastIndex())
       return { ok: false, error: "learnerBehind" };
   }
-  appendToLog(r, [{ kind: "config", data: encodeConfEntry(planned) }]);
-  r.pendingConfIndex = r.log.lastIndex();
-  return { ok: true, index: r.pendingConfIndex };
+  appendToLog(r, l, [{ kind: "config", data: encodeConfEntry(planned) }]);
+  l.pendingConfIndex = r.log.lastIndex();
+  return { ok: true, index: l.pendingConfIndex };
 }
 
 /** A committed config entry is being handed out for applying: it takes effect now. */
-export function applyConfigEntry(r: Raft, entry: Entry): void {
+export function applyConfigEntry(r: RaftState, entry: Entry): void {
   const decoded = decodeConfEntry(entry.data);
   // A config entry this node cannot read cannot have been written by a correct leader: skip it.
   if (decoded === undefined) {
@@ -58,21 +57,25 @@ export function applyConfigEntry(r: Raft, entry: Entry): void {
     return;
   }
   setConfig(r, applyConfEntry(configOf(r), decoded), entry.index);
-  if (r.role !== "leader") return;
+  if (r.state.role === "leader") followConfig(r, r.state);
+}
+
+/** A leader's progress map follows the configuration now in force. */
+function followConfig(r: RaftState, l: LeaderState): void {
   for (const id of [...r.peers(), r.id]) {
-    if (!r.progress.has(id)) r.progress.set(id, new Progress(logIndex(r.log.lastIndex() + 1), r.options.inflightMax));
+    if (!l.progress.has(id)) l.progress.set(id, new Progress(logIndex(r.log.lastIndex() + 1), r.options.inflightMax));
   }
   const members = new Set([...r.peers(), r.id]);
-  for (const id of [...r.progress.keys()]) {
+  for (const id of [...l.progress.keys()]) {
     if (members.has(id)) continue;
     // A last append carrying the commit index, so the removed node can apply its own removal
     // and stop campaigning (best effort: if it is lost, the node's pre-votes fail harmlessly).
-    sendFinalAppend(r, id);
-    r.progress.delete(id);
+    sendFinalAppend(r, l, id);
+    l.progress.delete(id);
   }
-  if (r.leadTransferee !== NO_NODE && !r.isVoter(r.leadTransferee)) r.leadTransferee = NO_NODE;
-  for (const to of r.peers()) sendAppend(r, to, true);
-  handOffIfRemoved(r);
+  if (l.leadTransferee !== NO_NODE && !r.isVoter(l.leadTransferee)) l.leadTransferee = NO_NODE;
+  for (const to of r.peers()) sendAppend(r, l, to, true);
+  handOffIfRemoved(r, l);
 }
 
 /**
@@ -83,28 +86,22 @@ export function applyConfigEntry(r: Raft, entry: Entry): void {
  * takes no proposals. etcd leaves this to the application; the thesis (§4.2.2) steps down, but there
  * configurations take effect when appended, not when applied.
  */
-export function handOffIfRemoved(r: Raft, abandoned: NodeId = NO_NODE): void {
-  if (r.role !== "leader" || r.isVoter(r.id) || r.leadTransferee !== NO_NODE) return;
+export function handOffIfRemoved(r: RaftState, l: LeaderState, abandoned: NodeId = NO_NODE): void {
+  if (r.isVoter(r.id) || l.leadTransferee !== NO_NODE) return;
   // A successor that did not take over may be down: try the others first.
   const candidates = [...r.voters[0]].filter((id) => id !== abandoned);
   let best: NodeId = NO_NODE;
   for (const id of candidates.length > 0 ? candidates : [...r.voters[0]]) {
-    if (best === NO_NODE || r.progress.get(id)!.match > r.progress.get(best)!.match) best = id;
+    if (best === NO_NODE || l.progressOfMember(id).match > l.progressOfMember(best).match) best = id;
   }
-  if (best !== NO_NODE) transferLeader(r, best);
+  if (best !== NO_NODE) transferLeader(r, l, best);
 }
 
 /** While joint, the leader leaves on its own once the entry that entered is applied. */
-export function maybeLeaveJoint(r: Raft): void {
-  if (
-    r.role !== "leader" ||
-    r.voters[1] === undefined ||
-    r.pendingConfIndex > r.log.applied ||
-    r.leadTransferee !== NO_NODE
-  )
-    return;
-  appendToLog(r, [{ kind: "config", data: encodeConfEntry({ op: "leaveJoint" }) }]);
-  r.pendingConfIndex = r.log.lastIndex();
+export function maybeLeaveJoint(r: RaftState, l: LeaderState): void {
+  if (r.voters[1] === undefined || l.pendingConfIndex > r.log.applied || l.leadTransferee !== NO_NODE) return;
+  appendToLog(r, l, [{ kind: "config", data: encodeConfEntry({ op: "leaveJoint" }) }]);
+  l.pendingConfIndex = r.log.lastIndex();
 }
 
 /**
@@ -112,7 +109,7 @@ export function maybeLeaveJoint(r: Raft): void {
  * later change and a member added later learns it from the log (etcd does the same). Every initial
  * member writes the same entry (index 1, term 1), so their logs agree; it counts as committed.
  */
-export function bootstrap(r: Raft): void {
+export function bootstrap(r: RaftState): void {
   const voters = [...r.voters[0]];
   r.log.appendNew([
     { index: logIndex(1), term: term(1), kind: "config", data: encodeConfEntry({ op: "bootstrap", voters }) },
@@ -123,7 +120,7 @@ export function bootstrap(r: Raft): void {
 }
 
 /** Replays config entries a restarted node's state machine had already applied (they are not handed out again). */
-export function restoreConfig(r: Raft, entries: readonly Entry[]): void {
+export function restoreConfig(r: RaftState, entries: readonly Entry[]): void {
   for (const entry of entries) {
     if (entry.kind !== "config" || entry.index > r.log.applied) continue;
     const decoded = decodeConfEntry(entry.data);
@@ -140,17 +137,20 @@ export type TransferError = "notLeader" | "notVoter" | "transferInProgress";
  * Starts handing leadership to `to`: proposals stop, `to` is brought up to date and then told to
  * campaign at once (TimeoutNow), past its peers' stickiness. Abandoned after an election timeout.
  */
-export function transferLeader(r: Raft, to: NodeId): { ok: true } | { ok: false; error: TransferError } {
-  if (r.role !== "leader") return { ok: false, error: "notLeader" };
+export function transferLeader(
+  r: RaftState,
+  l: LeaderState,
+  to: NodeId,
+): { ok: true } | { ok: false; error: TransferError } {
   if (to === r.id) return r.isVoter(r.id) ? { ok: true } : { ok: false, error: "notVoter" };
   if (!r.isVoter(to) || (r.voters[1]?.has(to) === true && !r.voters[0].has(to)))
     return { ok: false, error: "notVoter" };
-  if (r.leadTransferee !== NO_NODE)
-    return r.leadTransferee === to ? { ok: true } : { ok: false, error: "transferInProgress" };
-  r.leadTransferee = to;
-  r.transferElapsed = 0;
-  const pr = r.progress.get(to)!;
-  if (pr.match === r.log.lastIndex()) sendTimeoutNow(r, to);
-  else sendAppend(r, to, true);
+  if (l.leadTransferee !== NO_NODE)
+    return l.leadTransferee === to ? { ok: true } : { ok: false, error: "transferInProgress" };
+  l.leadTransferee = to;
+  l.transferElapsed = 0;
+  const pr = l.progressOfMember(to);
+  if (pr.match === r.log.lastIndex()) sendTimeoutNow(r, l, to);
+  else sendAppend(r, l, to, true);
   return { ok: true };
 }

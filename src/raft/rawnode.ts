@@ -1,20 +1,23 @@
 import { logIndex, NO_NODE, term, type LogIndex, type NodeId, type Term } from "../util/ids.js";
-import { checkInvariants } from "./invariants.js";
-import type { ConfChange, Config } from "./confchange.js";
-import { leaderReadIndex, proposeEntries, type ProposeResult } from "./leader.js";
-import { flushAppends } from "./replication.js";
 import {
-  applyConfigEntry,
-  configOf,
-  maybeLeaveJoint,
-  proposeConfChange,
-  transferLeader,
+  Raft,
+  type ConfChange,
   type ConfChangeResult,
-} from "./membership.js";
+  type Config,
+  type DurableState,
+  type Forwarded,
+  type ProposeResult,
+  type RaftStats,
+  type ReadIndexResult,
+  type ReadState,
+  type StepResult,
+  type TransferError,
+} from "./raft.js";
 import type { Message } from "./messages.js";
 import type { RaftOptions, ReadOnlyMode } from "./options.js";
-import { Raft, type DurableState, type RaftStats, type ReadState, type StepResult } from "./raft.js";
 import type { Entry, HardState, Role, Snapshot } from "./types.js";
+
+export type { ReadIndexResult } from "./raft.js";
 
 /** Volatile facts about a node, for the application and for checkers; never persisted. */
 export interface SoftState {
@@ -53,8 +56,6 @@ export interface Ready {
   readonly mustSync: boolean;
 }
 
-export type ReadIndexResult = { readonly ok: true } | { readonly ok: false; readonly error: "noLeader" };
-
 export interface Status extends SoftState {
   readonly id: NodeId;
   readonly commitIndex: LogIndex;
@@ -71,14 +72,17 @@ export interface Status extends SoftState {
 export class RawNode {
   readonly #raft: Raft;
   #persistedHardState: HardState;
-  /** Checking every invariant after every input is cheap at simulator sizes and catches bugs early. */
-  readonly #checkInvariants: boolean;
+  /**
+   * Checking every invariant after every input is cheap at simulator sizes and catches bugs early;
+   * the constant-time ones run always.
+   */
+  readonly #checkAllInvariants: boolean;
 
   constructor(options: RaftOptions & { checkInvariants?: boolean }, durable?: DurableState) {
     this.#raft = new Raft(options, durable);
     // What is on disk, not what the constructor made of it: a bootstrap must be persisted.
     this.#persistedHardState = durable?.hardState ?? { term: term(0), vote: NO_NODE, commit: logIndex(0) };
-    this.#checkInvariants = options.checkInvariants ?? false;
+    this.#checkAllInvariants = options.checkInvariants ?? false;
   }
 
   get id(): NodeId {
@@ -105,24 +109,15 @@ export class RawNode {
    * Proposes application data. On the leader the result names the entry's index and term (it is
    * applied only if that index commits with that term); a follower forwards it to the leader.
    */
-  propose(data: Uint8Array): ProposeResult | { readonly ok: true; readonly forwardedTo: NodeId } {
+  propose(data: Uint8Array): ProposeResult | Forwarded {
     return this.proposeBatch([data]);
   }
 
   /** Proposes several items as consecutive entries; on a leader `index` is the last one's. */
-  proposeBatch(data: readonly Uint8Array[]): ProposeResult | { readonly ok: true; readonly forwardedTo: NodeId } {
-    const r = this.#raft;
-    if (r.role === "leader") {
-      const result = proposeEntries(r, data);
-      this.#afterInput();
-      return result;
-    }
-    if (r.leader === 0) {
-      r.stats.proposalsDropped += data.length;
-      return { ok: false, error: "noLeader" };
-    }
-    r.send({ type: "propose", from: r.id, to: r.leader, term: r.term, data });
-    return { ok: true, forwardedTo: r.leader };
+  proposeBatch(data: readonly Uint8Array[]): ProposeResult | Forwarded {
+    const result = this.#raft.propose(data);
+    this.#afterInput();
+    return result;
   }
 
   /**
@@ -131,16 +126,9 @@ export class RawNode {
    * In "lease" mode a leader inside its check-quorum lease answers without a round trip.
    */
   readIndex(context: Uint8Array, mode: ReadOnlyMode = this.#raft.options.readOnlyMode): ReadIndexResult {
-    const r = this.#raft;
-    if (r.role === "leader") {
-      leaderReadIndex(r, context, r.id, mode);
-    } else if (r.leader === 0) {
-      return { ok: false, error: "noLeader" };
-    } else {
-      r.send({ type: "readIndexRequest", from: r.id, to: r.leader, term: r.term, context });
-    }
+    const result = this.#raft.readIndex(context, mode);
     this.#afterInput();
-    return { ok: true };
+    return result;
   }
 
   /**
@@ -149,34 +137,33 @@ export class RawNode {
    * joint configuration that the leader leaves on its own.
    */
   proposeConfChange(changes: ConfChange | readonly ConfChange[]): ConfChangeResult {
-    const result = proposeConfChange(this.#raft, isChangeList(changes) ? changes : [changes]);
+    const result = this.#raft.proposeConfChange(isChangeList(changes) ? changes : [changes]);
     this.#afterInput();
     return result;
   }
 
   /** Hands leadership to `to` (leader only); proposals are refused until it completes or is abandoned. */
-  transferLeader(to: NodeId): ReturnType<typeof transferLeader> {
-    const result = transferLeader(this.#raft, to);
+  transferLeader(to: NodeId): { ok: true } | { ok: false; error: TransferError } {
+    const result = this.#raft.transferLeader(to);
     this.#afterInput();
     return result;
   }
 
   /** The configuration in force (as of the last applied config entry). */
   config(): Config {
-    return configOf(this.#raft);
+    return this.#raft.config();
   }
 
   /** Starts an election at once, as if the election timeout had passed (used by tests and tools). */
   campaign(): void {
-    const r = this.#raft;
-    if (r.role !== "leader") r.campaign(r.options.preVote ? "preVote" : "vote");
+    this.#raft.campaignNow();
     this.#afterInput();
   }
 
   hasReady(): boolean {
     const r = this.#raft;
     return (
-      r.appendPending ||
+      r.hasAppendsPending() ||
       r.pendingSnapshot !== undefined ||
       r.messages.length > 0 ||
       r.messagesAfterPersist.length > 0 ||
@@ -191,19 +178,7 @@ export class RawNode {
 
   ready(): Ready {
     const r = this.#raft;
-    flushAppends(r);
-    const committedEntries = r.log.nextCommitted(r.options.applyBytesMax);
-    const last = committedEntries.at(-1);
-    // Handed out for applying now; advance() need not repeat it, and the next Ready continues after it.
-    if (last !== undefined) r.log.appliedTo(last.index);
-    for (const entry of committedEntries) if (entry.kind === "config") applyConfigEntry(r, entry);
-    maybeLeaveJoint(r);
-    if (r.transferCampaignPending && !r.hasConfigPending()) {
-      r.transferCampaignPending = false;
-      r.campaign("vote", true);
-    }
-    // Again after the config entries: new members get their first append and a leaveJoint goes out now.
-    flushAppends(r);
+    const committedEntries = r.takeCommittedEntries();
     const hardState = r.hardState();
     const previous = this.#persistedHardState;
     const changed = !sameHardState(hardState, previous);
@@ -298,7 +273,7 @@ export class RawNode {
   }
 
   #afterInput(): void {
-    if (this.#checkInvariants) checkInvariants(this.#raft);
+    this.#raft.checkInvariants(this.#checkAllInvariants);
   }
 }
 

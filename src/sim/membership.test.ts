@@ -151,7 +151,7 @@ test("learners receive the log and apply it, but their acknowledgements never co
   }
 
   const first = c.propose(1, data(7));
-  assert.ok(first.ok && "index" in first);
+  assert.ok(first.ok && first.outcome === "appended");
   c.tickAll(1);
   for (const id of [4, 5]) {
     assert.deepEqual(
@@ -168,7 +168,7 @@ test("learners receive the log and apply it, but their acknowledgements never co
   c.cut(1, 2);
   c.cut(1, 3);
   const second = c.propose(1, data(8));
-  assert.ok(second.ok && "index" in second);
+  assert.ok(second.ok && second.outcome === "appended");
   c.tickAll(3);
   for (const id of [4, 5]) {
     assert.equal(c.node(id).status().lastIndex, second.index, `learner ${id} holds the entry`);
@@ -269,7 +269,7 @@ test("a learner never campaigns however long it ticks, even with the leader gone
     { role: "follower", leader, term: c.node(leader).status().term },
   );
   const result = c.propose(leader, data(5));
-  assert.ok(result.ok && "index" in result);
+  assert.ok(result.ok && result.outcome === "appended");
   c.tickAll(1);
   assert.equal(c.node(4).status().appliedIndex, result.index, "the learner applies the new leader's entries");
 });
@@ -371,7 +371,7 @@ test("joint consensus: promoting a learner passes through C_old,new and the lead
   c.afterStep = undefined;
   c.crash(2);
   const result = c.propose(1, data(1));
-  assert.ok(result.ok && "index" in result);
+  assert.ok(result.ok && result.outcome === "appended");
   c.tickAll(1);
   assert.equal(c.node(1).status().commitIndex, result.index);
 });
@@ -396,7 +396,7 @@ test("joint consensus: while joint, an entry acknowledged by a majority of C_old
   const leave = enter + 1;
   assert.deepEqual(confEntryAt(c, 1, leave), { op: "leaveJoint" });
   const extra = c.propose(1, data(9));
-  assert.ok(extra.ok && "index" in extra, "proposals are taken while joint");
+  assert.ok(extra.ok && extra.outcome === "appended", "proposals are taken while joint");
   c.tickAll(3);
   assert.ok(
     c.node(2).status().lastIndex >= extra.index,
@@ -433,7 +433,7 @@ test("joint consensus: while joint, an entry acknowledged by a majority of C_new
   assert.equal(cutAt, enter);
   assert.deepEqual(configOf(c, 1), joint([1, 2, 3], [1, 2, 3, 4]));
   const extra = c.propose(1, data(9));
-  assert.ok(extra.ok && "index" in extra);
+  assert.ok(extra.ok && extra.outcome === "appended");
   c.tickAll(3);
   assert.ok(
     c.node(2).status().lastIndex >= extra.index,
@@ -701,7 +701,7 @@ test("removing the leader: it hands off to the most up-to-date remaining voter b
   assert.equal(c.leader(), 3);
   assert.equal(c.node(3).status().term, t + 1);
   const result = c.propose(3, data(2));
-  assert.ok(result.ok && "index" in result);
+  assert.ok(result.ok && result.outcome === "appended");
   c.tickAll(1);
   for (const id of [2, 3, 4, 5]) assert.equal(c.node(id).status().appliedIndex, result.index, `node ${id}`);
 });
@@ -803,7 +803,7 @@ test("a removed leader whose chosen successor dies hands off to another remainin
       `${timeoutNowTo.length > 12 ? ` ... (${timeoutNowTo.length} in all)` : ""}; roles nodes 3 and 4 took: ${[...rolesOf3And4].join(", ")} (its heartbeats keep them sticky)`,
   );
   const result = c.propose(leader, data(2));
-  assert.ok(result.ok && "index" in result);
+  assert.ok(result.ok && result.outcome === "appended");
   c.tickAll(1);
   for (const id of [3, 4]) assert.equal(c.node(id).status().appliedIndex, result.index, `node ${id}`);
 });
@@ -831,7 +831,7 @@ test("leadership transfer to each voter in turn: each target leads in the next t
       { role: "follower", leader: target },
     );
     const result = c.propose(target, data(target));
-    assert.ok(result.ok && "index" in result);
+    assert.ok(result.ok && result.outcome === "appended");
     c.tickAll(1);
     for (const id of c.ids)
       assert.equal(c.node(id).status().appliedIndex, result.index, `node ${id} applied ${target}'s proposal`);
@@ -843,7 +843,7 @@ test("leadership transfer to a lagging voter brings it up to date first, then se
   const c = ledCluster({ nodes: 3 });
   c.cut(1, 3);
   const result = c.propose(1, data(1));
-  assert.ok(result.ok && "index" in result);
+  assert.ok(result.ok && result.outcome === "appended");
   c.uncut(1, 3);
   assert.ok(c.node(3).status().lastIndex < result.index);
   const since = c.delivered.length;
@@ -928,7 +928,7 @@ test("leadership transfer to an unreachable voter is abandoned after an election
   c.tickAll(1);
   const result = c.node(1).propose(data(0xaa));
   assert.ok(
-    result.ok && "index" in result,
+    result.ok && result.outcome === "appended",
     `after ${ELECTION_TICKS} ticks the transfer is abandoned: ${JSON.stringify(result)}`,
   );
   c.deliver();
@@ -1149,7 +1149,7 @@ test("a joiner added after the log was compacted learns the configuration from t
   assert.deepEqual(appliedConfig(c, 5), [["enterJoint", "promote", 5], ["leaveJoint"]]);
   for (const id of c.ids) assert.deepEqual(configOf(c, id), simple([1, 2, 3, 4, 5]), `node ${id}`);
   const result = c.propose(1, data(2));
-  assert.ok(result.ok && "index" in result);
+  assert.ok(result.ok && result.outcome === "appended");
   c.tickAll(1);
   assert.equal(c.node(5).status().appliedIndex, result.index);
 });
@@ -1212,7 +1212,7 @@ test("issue 12 regression: a leader that crashes right after committing a remova
     `a leader is elected; node 1 is ${JSON.stringify(configOf(c, 1))} with log ${c.logTerms(1).length}, node 2 is ${JSON.stringify(configOf(c, 2))} with log ${c.logTerms(2).length}`,
   );
   const result = c.propose(1, data(3));
-  assert.ok(result.ok && "index" in result);
+  assert.ok(result.ok && result.outcome === "appended");
   c.tickAll(2);
   assert.equal(c.node(1).status().appliedIndex, result.index, "and commits");
   assert.deepEqual(configOf(c, 1), simple([1]));
@@ -1265,7 +1265,7 @@ test("replacing two of three voters in one joint change: old and new majorities 
   c.isolate(2);
   c.isolate(3);
   const written = c.propose(1, data(7));
-  assert.ok(written.ok && "index" in written);
+  assert.ok(written.ok && written.outcome === "appended");
   c.tickAll(2);
   for (const id of [1, 4, 5])
     assert.equal(c.node(id).status().appliedIndex >= written.index, true, `node ${id} applied`);

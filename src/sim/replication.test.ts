@@ -205,7 +205,7 @@ test("a proposal on a follower is forwarded to the leader and commits everywhere
   const c = new ScriptedCluster({ nodes: 3 });
   c.campaign(1);
   const result = c.propose(2, bytes(7, 7));
-  assert.deepEqual(result, { ok: true, forwardedTo: 1 });
+  assert.deepEqual(result, { ok: true, outcome: "forwarded", forwardedTo: 1 });
   assert.ok(c.delivered.some((m) => m.type === "propose" && m.from === 2 && m.to === 1));
   c.tickAll(2);
   const t = c.node(1).status().term;
@@ -277,7 +277,7 @@ test("uncommittedBytesMax: committing entries inherited from an earlier term fre
   const noop = c.node(1).status().lastIndex;
   assert.equal(noop, 51);
   const first = c.propose(1, new Uint8Array(90).fill(1));
-  assert.ok(first.ok && "index" in first && first.index === 52);
+  assert.ok(first.ok && first.outcome === "appended" && first.index === 52);
 
   // Everything through the no-op replicates and commits; this term's 90-byte entry does not.
   c.dropIf = (m) => m.type === "appendEntries" && m.entries.some((e) => e.index > noop);
