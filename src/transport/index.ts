@@ -9,11 +9,7 @@ export {
   type FramePushResult,
 } from "./framing.js";
 export { SNAPSHOT_CHUNK_BYTES_DEFAULT } from "./snapshot_stream.js";
-export {
-  TcpTransport,
-  type PeerAddress,
-  type PeerState,
-  type PeerStatus,
-  type TcpTransportOptions,
-  type TransportStats,
-} from "./tcp.js";
+export type { PeerState, PeerStatus } from "./outbound_link.js";
+export type { PeerAddress } from "./peer_address.js";
+export { TcpTransport, type TcpTransportOptions } from "./tcp.js";
+export type { TransportStats } from "./transport_stats.js";

@@ -9,7 +9,9 @@ import type { NodeId } from "../util/ids.js";
 import { encodeMessage } from "./codec.js";
 import { encodeFrame, snapshotChunkFrame } from "./framing.js";
 import { TcpTransport } from "./tcp.js";
-import type { PeerAddress, TcpTransportOptions, TransportStats } from "./tcp.js";
+import type { PeerAddress } from "./peer_address.js";
+import type { TcpTransportOptions } from "./tcp.js";
+import type { TransportStats } from "./transport_stats.js";
 
 const host = "127.0.0.1";
 const waitMs = 15_000;

@@ -1,0 +1,83 @@
+/*
+ * The inbound half of the peer transport: one connection a peer dialled, which this node only reads.
+ * Frames are decoded and validated; a malformed frame or payload closes that connection only (counted
+ * in decodeErrors). Snapshot chunks are reassembled per connection into the InstallSnapshot they carry.
+ */
+import type { Socket } from "node:net";
+import type { Message } from "../raft/messages.js";
+import { decodePayload, type Hello, type SnapshotChunk } from "./codec.js";
+import { FrameDecoder } from "./framing.js";
+import { SnapshotReassembler } from "./snapshot_stream.js";
+import type { Counters } from "./transport_stats.js";
+
+/** What every inbound connection shares with the transport that owns it. */
+export interface ConnectionContext {
+  readonly frameBytesMax: number;
+  readonly snapshotBytesMax: number;
+  readonly stats: Counters;
+  readonly onWarning: (text: string) => void;
+  /** Takes each message decoded or reassembled; the transport decides whether it is for this node. */
+  readonly deliver: (message: Message) => void;
+  readonly onHello: (hello: Hello) => void;
+}
+
+export class InboundConnection {
+  readonly socket: Socket;
+  readonly #ctx: ConnectionContext;
+  readonly #decoder: FrameDecoder;
+  readonly #snapshots: SnapshotReassembler;
+  #closed = false;
+
+  /** Starts reading `socket`; `onClose` runs once it has closed, whoever closed it. */
+  constructor(socket: Socket, ctx: ConnectionContext, onClose: () => void) {
+    this.socket = socket;
+    this.#ctx = ctx;
+    this.#decoder = new FrameDecoder({ frameBytesMax: ctx.frameBytesMax });
+    this.#snapshots = new SnapshotReassembler(ctx.snapshotBytesMax);
+    socket.on("data", (chunk: Buffer) => this.#onData(chunk));
+    socket.on("error", () => {}); // 'close' follows
+    socket.on("close", () => {
+      onClose();
+      if (this.#snapshots.inProgress) ctx.stats.snapshotStreamsDiscarded++;
+    });
+  }
+
+  /** Closes the connection; frames already read and not yet handled are dropped. */
+  destroy(): void {
+    this.#closed = true;
+    this.socket.destroy();
+  }
+
+  #onData(chunk: Uint8Array): void {
+    if (this.#closed) return;
+    const result = this.#decoder.push(chunk);
+    for (const frame of result.frames) {
+      const payload = decodePayload(frame);
+      if (!payload.ok) return this.#reject(payload.error);
+      if (payload.kind === "message") this.#ctx.deliver(payload.message);
+      else if (payload.kind === "hello") this.#ctx.onHello(payload.hello);
+      else this.#onChunk(payload.chunk);
+      if (this.#closed) return; // onMessage closed the transport
+    }
+    if (!result.ok) this.#reject(result.error);
+  }
+
+  #reject(error: string): void {
+    this.#ctx.stats.decodeErrors++;
+    const { remoteAddress, remotePort } = this.socket;
+    this.#ctx.onWarning(`closing peer connection from ${remoteAddress}:${remotePort}: ${error}`);
+    this.destroy();
+  }
+
+  #onChunk(chunk: SnapshotChunk): void {
+    const outcome = this.#snapshots.accept(chunk);
+    for (const reason of outcome.discarded) {
+      this.#ctx.stats.snapshotStreamsDiscarded++;
+      this.#ctx.onWarning(`discarded a snapshot stream from node ${chunk.from}: ${reason}`);
+    }
+    if (outcome.complete !== undefined) {
+      this.#ctx.stats.snapshotsReceived++;
+      this.#ctx.deliver(outcome.complete);
+    }
+  }
+}
