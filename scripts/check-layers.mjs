@@ -98,30 +98,28 @@ function resolveRelative(fromRel, spec) {
 
 /**
  * Every module specifier in a file: imports, export-from, import("x"), import x = require("x"), import("x") types.
- * `typeOnly` marks those the compiler erases (`import type`, `export type ... from`, import types).
  */
 function collectImports(sf) {
   const found = [];
-  const add = (node, spec, typeOnly) =>
-    found.push({ spec, typeOnly, line: sf.getLineAndCharacterOfPosition(node.getStart(sf)).line + 1 });
+  const add = (node, spec) => found.push({ spec, line: sf.getLineAndCharacterOfPosition(node.getStart(sf)).line + 1 });
   const visit = (node) => {
     if (ts.isImportDeclaration(node) && ts.isStringLiteral(node.moduleSpecifier)) {
-      add(node, node.moduleSpecifier.text, node.importClause?.isTypeOnly === true);
+      add(node, node.moduleSpecifier.text);
     } else if (ts.isExportDeclaration(node) && node.moduleSpecifier && ts.isStringLiteral(node.moduleSpecifier)) {
-      add(node, node.moduleSpecifier.text, node.isTypeOnly);
+      add(node, node.moduleSpecifier.text);
     } else if (ts.isImportEqualsDeclaration(node) && ts.isExternalModuleReference(node.moduleReference)) {
       const expr = node.moduleReference.expression;
-      if (ts.isStringLiteral(expr)) add(node, expr.text, node.isTypeOnly);
+      if (ts.isStringLiteral(expr)) add(node, expr.text);
     } else if (ts.isCallExpression(node) && node.expression.kind === ts.SyntaxKind.ImportKeyword) {
       const arg = node.arguments[0];
       // A computed specifier would slip past every rule here, so it is an offence in itself.
-      add(node, arg && ts.isStringLiteralLike(arg) ? arg.text : null, false);
+      add(node, arg && ts.isStringLiteralLike(arg) ? arg.text : null);
     } else if (
       ts.isImportTypeNode(node) &&
       ts.isLiteralTypeNode(node.argument) &&
       ts.isStringLiteral(node.argument.literal)
     ) {
-      add(node, node.argument.literal.text, true);
+      add(node, node.argument.literal.text);
     }
     ts.forEachChild(node, visit);
   };
@@ -180,8 +178,8 @@ function checkPurity(rel, sf) {
   visit(sf);
 }
 
-// file -> [{ target, line }], runtime imports only: a cycle through erased type imports cannot cause
-// the load-order (TDZ) failures cycles are banned for, and raft.ts ↔ its role files need one by design.
+// file -> [{ target, line }], type-only imports included: an erased import cannot cause a load-order
+// failure, but a cycle of types is still two modules that cannot be read, or changed, one at a time.
 const edges = new Map();
 let importCount = 0;
 
@@ -198,7 +196,7 @@ for (const rel of files) {
   const out = [];
   edges.set(rel, out);
 
-  for (const { spec, line, typeOnly } of collectImports(sf)) {
+  for (const { spec, line } of collectImports(sf)) {
     importCount++;
     if (spec === null) {
       report(rel, line, "dynamic import() with a computed specifier cannot be checked; use a string literal");
@@ -207,7 +205,7 @@ for (const rel of files) {
       if (base.startsWith("../")) report(rel, line, `imports "${spec}" from outside ${rootArg}`);
       else if (!target) report(rel, line, `cannot resolve "${spec}"`);
       else {
-        if (!typeOnly) out.push({ target, line });
+        out.push({ target, line });
         const to = folderOf(target);
         if (allowed && to !== folder && !allowed.includes(to)) {
           report(rel, line, `layer: ${folder} may not import ${to} (allowed: ${allowed.join(", ") || "nothing"})`);
