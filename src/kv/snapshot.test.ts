@@ -3,7 +3,7 @@ import { test } from "node:test";
 import { crc32c } from "../util/crc32c.js";
 import { logIndex } from "../util/ids.js";
 import { Prng } from "../util/prng.js";
-import { encodeCommand } from "./commands.js";
+import { encodeCommand } from "./command_codec.js";
 import { rangeLimitMax } from "./limits.js";
 import type { KvResult } from "./results.js";
 import type { KvStoreOptions } from "./store.js";

@@ -4,7 +4,7 @@ import { AssertionError } from "../util/assert.js";
 import { fromUtf8 } from "../util/bytes.js";
 import { logIndex } from "../util/ids.js";
 import type { TxnCommand } from "./commands.js";
-import { encodeCommand } from "./commands.js";
+import { encodeCommand } from "./command_codec.js";
 import { rangeLimitMax } from "./limits.js";
 import type { KeyValue } from "./results.js";
 import { KvStore } from "./store.js";

@@ -3,7 +3,7 @@ import type { LogIndex } from "../util/ids.js";
 import { logIndex } from "../util/ids.js";
 import { binaryString } from "./binary.js";
 import type { DeleteCommand, KvCommand, PutCommand, TxnCommand, TxnCompare, TxnOp } from "./commands.js";
-import { decodeCommand } from "./commands.js";
+import { decodeCommand } from "./command_codec.js";
 import { rangeLimitMax, sessionExpiryEntriesDefault, sessionsMaxDefault } from "./limits.js";
 import type { ExecutedResult, KeyValue, KvResult, TxnResponse } from "./results.js";
 import { decodeSnapshot, encodeSnapshot, SnapshotEncoder } from "./snapshot.js";

@@ -3,7 +3,7 @@ import type { LogIndex } from "../util/ids.js";
 import { logIndex } from "../util/ids.js";
 import type { Prng } from "../util/prng.js";
 import type { KvCommand, Session, TxnCompare, TxnOp } from "./commands.js";
-import { encodeCommand } from "./commands.js";
+import { encodeCommand } from "./command_codec.js";
 import type { KvResult } from "./results.js";
 import type { KvStore } from "./store.js";
 

@@ -2,7 +2,7 @@ import assert from "node:assert/strict";
 import { test } from "node:test";
 import { Prng } from "../util/prng.js";
 import type { KvCommand } from "./commands.js";
-import { decodeCommand, encodeCommand, validateCommand } from "./commands.js";
+import { decodeCommand, encodeCommand, validateCommand } from "./command_codec.js";
 import { clientIdBytesMax, commandBytesMax, keyBytesMax, txnOpsMax, valueBytesMax } from "./limits.js";
 import { bytes, randomCommand } from "./test_support.js";
 
