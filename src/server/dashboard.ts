@@ -1,7 +1,7 @@
 /**
- * The operators' view: GET / (the page), GET /v1/cluster (every member's status gathered by the
- * member asked), GET /v1/cluster/member (this member's own detailed view) and POST
- * /v1/cluster/hello (the gossip by which members learn each other's client addresses).
+ * The operators' view on one member, behind the routes in dashboard_routes.ts: every member's status
+ * gathered by the member asked, this member's own detailed view, and the gossip by which members
+ * learn each other's client addresses.
  *
  * Why gossip: followers forward to the leader through the leader's client address, published in
  * the log; nobody published the followers' addresses. Writing them to the log too would cost
@@ -13,7 +13,6 @@
 import { isValidName } from "../node/names.js";
 import { parseAddress, type Node } from "../node/index.js";
 import type { KvStore } from "../kv/index.js";
-import type { Request, ServerContext } from "./context.js";
 import {
   Directory,
   sumRates,
@@ -23,11 +22,8 @@ import {
   type MemberChange,
   type RateSample,
 } from "./dashboard_state.js";
-import { dashboardPage } from "./dashboard_page.js";
 import { clientAddrKey } from "./forward.js";
-import { HttpError, readJson, sendJson } from "./http_util.js";
 
-const helloBodyBytesMax = 64 * 1024;
 const memberFetchTimeoutMs = 800;
 const gossipIntervalMs = 1_000;
 /** While some member's address is unknown (a start, a new leader), rounds come this often instead. */
@@ -343,7 +339,7 @@ function asMemberView(body: Record<string, unknown>): MemberView | undefined {
 }
 
 /** The entries of a gossiped directory that name a member and a usable address. */
-function validDirectory(value: unknown, members: ReadonlySet<string>): Record<string, DirectoryEntry> {
+export function validDirectory(value: unknown, members: ReadonlySet<string>): Record<string, DirectoryEntry> {
   const out: Record<string, DirectoryEntry> = {};
   if (typeof value !== "object" || value === null || Array.isArray(value)) return out;
   for (const [name, entry] of Object.entries(value as Record<string, unknown>)) {
@@ -354,39 +350,4 @@ function validDirectory(value: unknown, members: ReadonlySet<string>): Record<st
     out[name] = { addr, stamp };
   }
   return out;
-}
-
-/** Read-only views may be fetched by a dashboard served from another member (its fallback). */
-function allowAnyOrigin(request: Request): void {
-  request.res.setHeader("access-control-allow-origin", "*");
-}
-
-export async function dashboard(ctx: ServerContext, request: Request): Promise<void> {
-  const html = dashboardPage(ctx.node.name);
-  request.res.writeHead(200, {
-    "content-type": "text/html; charset=utf-8",
-    "content-length": Buffer.byteLength(html),
-    "cache-control": "no-cache",
-  });
-  request.res.end(html);
-}
-
-export async function clusterRoute(ctx: ServerContext, request: Request): Promise<void> {
-  allowAnyOrigin(request);
-  sendJson(request.res, 200, await ctx.dashboard.clusterView(ctx.node));
-}
-
-export async function memberRoute(ctx: ServerContext, request: Request): Promise<void> {
-  allowAnyOrigin(request);
-  sendJson(request.res, 200, ctx.dashboard.memberView(ctx.node));
-}
-
-/** POST /v1/cluster/hello {"from", "directory"}: merges the sender's directory, answers ours. */
-export async function helloRoute(ctx: ServerContext, request: Request): Promise<void> {
-  const raw = await readJson(request.req, helloBodyBytesMax);
-  if (typeof raw !== "object" || raw === null || Array.isArray(raw))
-    throw new HttpError(400, "bad_request", 'the body must be {"from", "directory"}');
-  const members = new Set(ctx.node.members().map((m) => m.name));
-  ctx.dashboard.directory.merge(validDirectory((raw as Record<string, unknown>).directory, members));
-  sendJson(request.res, 200, { from: ctx.node.name, directory: ctx.dashboard.directory.toJSON() });
 }

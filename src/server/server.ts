@@ -8,7 +8,8 @@ import { addMember, listMembers, promoteMember, removeMember, transferLeader } f
 import { clientAddrKey, Forwarder } from "./forward.js";
 import { HttpError, sendError } from "./http_util.js";
 import { deleteKey, getKey, putKey, rangeKeys, txn } from "./kv_routes.js";
-import { clusterRoute, Dashboard, dashboard, helloRoute, memberRoute } from "./dashboard.js";
+import { Dashboard } from "./dashboard.js";
+import { clusterRoute, dashboard, helloRoute, memberRoute } from "./dashboard_routes.js";
 import { Activity } from "./dashboard_state.js";
 import type { Logger } from "./log.js";
 import type { Metrics } from "./metrics.js";
