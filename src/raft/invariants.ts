@@ -10,7 +10,8 @@ import type { RaftState } from "./state.js";
 /** Constant-time checks, run after every input in production too: a broken one is a bug worth stopping for. */
 export function checkCoreInvariants(r: RaftState): void {
   const { log } = r;
-  assert(log.applied <= log.committed, `applied ${log.applied} > commit ${log.committed}`);
+  assert(log.applied <= log.applying, `applied ${log.applied} > applying ${log.applying}`);
+  assert(log.applying <= log.committed, `applying ${log.applying} > commit ${log.committed}`);
   assert(log.committed <= log.lastIndex(), `commit ${log.committed} > last index ${log.lastIndex()}`);
   assert(log.stableIndex() <= log.lastIndex(), `stable ${log.stableIndex()} > last index ${log.lastIndex()}`);
   assert(r.lastTermNotAfterCurrent(), `last log term ${log.lastTerm()} > current term ${r.term}`);

@@ -111,6 +111,18 @@ test("stableTo for entries since truncated and replaced is ignored", () => {
   assert.equal(log.stableIndex(), 2, "never moves back");
 });
 
+test("applied trails applying: the driver says what it applied after it was handed out", () => {
+  const log = RaftLog.empty();
+  log.appendNew([entry(1, 1), entry(2, 1)]);
+  log.commitTo(logIndex(2));
+  log.stableTo(logIndex(2), term(1));
+  assert.throws(() => log.appliedTo(logIndex(1)), /beyond what was handed out/);
+  log.applyingTo(logIndex(2));
+  assert.equal(log.applied, 0);
+  log.appliedTo(logIndex(2));
+  assert.equal(log.applied, 2);
+});
+
 test("nextCommitted hands out only committed entries that are durable, each once", () => {
   const log = RaftLog.empty();
   log.appendNew([entry(1, 1), entry(2, 1), entry(3, 1)]);
@@ -119,7 +131,7 @@ test("nextCommitted hands out only committed entries that are durable, each once
   log.stableTo(logIndex(2), term(1));
   const first = log.nextCommitted(1 << 20).map((e) => e.index);
   assert.deepEqual(first, [1, 2]);
-  log.appliedTo(logIndex(2));
+  log.applyingTo(logIndex(2));
   assert.deepEqual(log.nextCommitted(1 << 20), [], "index 3 is not durable yet");
   log.stableTo(logIndex(3), term(1));
   assert.deepEqual(

@@ -7,7 +7,7 @@ import type { Entry } from "./types.js";
  * the bookkeeping of what is durable, committed and handed out to apply.
  *
  * Invariants: entries[k].index === offset + 1 + k; terms never decrease;
- * applied ≤ committed ≤ lastIndex(); stableIndex ≤ handedOutIndex ≤ lastIndex().
+ * applied ≤ applying ≤ committed ≤ lastIndex(); stableIndex ≤ handedOutIndex ≤ lastIndex().
  */
 export class RaftLog {
   /** Index and term of the entry just before entries[0] (the snapshot's last entry, or 0). */
@@ -19,7 +19,9 @@ export class RaftLog {
   /** Entries up to this index were handed to the driver to persist (some may be still in flight). */
   #handedOutIndex: LogIndex;
   committed: LogIndex;
-  /** Highest index handed out for applying (entries up to it left in a Ready). */
+  /** Highest index handed out for applying (entries up to it left in a Ready); etcd's word. */
+  applying: LogIndex;
+  /** Highest index the driver has said it applied (it called advance() for the Ready carrying it). */
   applied: LogIndex;
   /** The lowest config entry committed here whose commit index is not known durable, or 0. */
   #configCommitUnsynced: LogIndex = logIndex(0);
@@ -40,6 +42,7 @@ export class RaftLog {
     this.#handedOutIndex = this.#stableIndex;
     this.committed = options.committed;
     this.applied = options.applied ?? options.offset;
+    this.applying = this.applied;
     for (let k = 0; k < this.#entries.length; k++) {
       const entry = this.#entries[k]!;
       assert(entry.index === this.#offset + 1 + k, `log entry ${k} has index ${entry.index}`);
@@ -239,18 +242,23 @@ export class RaftLog {
 
   /** Whether nextCommitted would hand out anything. */
   hasCommittedToApply(): boolean {
-    return Math.min(this.committed, this.#stableIndex) > this.applied;
+    return Math.min(this.committed, this.#stableIndex) > this.applying;
   }
 
   /** Committed entries not yet handed out; only durable ones, so a crash cannot un-apply them. */
   nextCommitted(bytesMax: number): Entry[] {
     const to = Math.min(this.committed, this.#stableIndex);
-    if (to <= this.applied) return [];
-    return this.slice(logIndex(this.applied + 1), logIndex(to), bytesMax);
+    if (to <= this.applying) return [];
+    return this.slice(logIndex(this.applying + 1), logIndex(to), bytesMax);
+  }
+
+  applyingTo(index: LogIndex): void {
+    assert(index <= this.committed, `applying ${index} beyond commit ${this.committed}`);
+    if (index > this.applying) this.applying = index;
   }
 
   appliedTo(index: LogIndex): void {
-    assert(index <= this.committed, `applied ${index} beyond commit ${this.committed}`);
+    assert(index <= this.applying, `applied ${index} beyond what was handed out (${this.applying})`);
     if (index > this.applied) this.applied = index;
   }
 
@@ -281,6 +289,7 @@ export class RaftLog {
     this.#stableIndex = index;
     this.#handedOutIndex = index;
     this.committed = index;
+    this.applying = index;
     this.applied = index;
     // The snapshot carries the configuration, and it is made durable before anything is answered.
     this.#configCommitUnsynced = logIndex(0);

@@ -33,7 +33,7 @@ function setConfig(r: RaftState, config: Config, index: LogIndex): void {
  */
 export function proposeConfChange(r: RaftState, l: LeaderState, changes: readonly ConfChange[]): ConfChangeResult {
   if (l.leadTransferee !== NO_NODE) return { ok: false, error: "transferInProgress" };
-  if (l.pendingConfIndex > r.log.applied) return { ok: false, error: "changeInProgress" };
+  if (l.pendingConfIndex > r.log.applying) return { ok: false, error: "changeInProgress" };
   const planned = planChange(configOf(r), changes);
   if (typeof planned === "string") return { ok: false, error: planned };
   for (const change of changes) {
@@ -99,7 +99,7 @@ export function handOffIfRemoved(r: RaftState, l: LeaderState, abandoned: NodeId
 
 /** While joint, the leader leaves on its own once the entry that entered is applied. */
 export function maybeLeaveJoint(r: RaftState, l: LeaderState): void {
-  if (r.voters[1] === undefined || l.pendingConfIndex > r.log.applied || l.leadTransferee !== NO_NODE) return;
+  if (r.voters[1] === undefined || l.pendingConfIndex > r.log.applying || l.leadTransferee !== NO_NODE) return;
   appendToLog(r, l, [{ kind: "config", data: encodeConfEntry({ op: "leaveJoint" }) }]);
   l.pendingConfIndex = r.log.lastIndex();
 }
@@ -122,7 +122,7 @@ export function bootstrap(r: RaftState): void {
 /** Replays config entries a restarted node's state machine had already applied (they are not handed out again). */
 export function restoreConfig(r: RaftState, entries: readonly Entry[]): void {
   for (const entry of entries) {
-    if (entry.kind !== "config" || entry.index > r.log.applied) continue;
+    if (entry.kind !== "config" || entry.index > r.log.applying) continue;
     const decoded = decodeConfEntry(entry.data);
     if (decoded !== undefined) setConfig(r, applyConfEntry(configOf(r), decoded), entry.index);
     else r.configIndex = entry.index;

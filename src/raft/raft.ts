@@ -133,7 +133,7 @@ export class Raft extends RaftState {
     const committedEntries = this.log.nextCommitted(this.options.applyBytesMax);
     const last = committedEntries.at(-1);
     // Handed out for applying now; the next Ready continues after it.
-    if (last !== undefined) this.log.appliedTo(last.index);
+    if (last !== undefined) this.log.applyingTo(last.index);
     for (const entry of committedEntries) if (entry.kind === "config") applyConfigEntry(this, entry);
     if (this.state.role === "leader") maybeLeaveJoint(this, this.state);
     if (this.state.role === "follower" && this.state.transferCampaignPending && !this.hasConfigPending()) {

@@ -221,6 +221,8 @@ export class RawNode {
 
   /** Acknowledges that the Ready's entries and hard state are durable and its entries applied. */
   advance(ready: Ready): void {
+    const applied = ready.committedEntries.at(-1);
+    if (applied !== undefined) this.#raft.log.appliedTo(applied.index);
     const last = ready.entries.at(-1);
     if (last !== undefined) this.#raft.onPersisted(last.index, last.term);
     if (ready.mustSync && ready.hardState !== undefined) this.#raft.log.commitSyncedTo(ready.hardState.commit);
