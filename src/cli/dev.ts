@@ -1,6 +1,7 @@
 /**
  * `raftkv dev` (what `npm start` runs): a local cluster of `raftkv serve` child processes on
- * loopback, with their output prefixed by member name. Ctrl-C stops them all cleanly.
+ * loopback, with their output prefixed by member name. Ctrl-C stops them all cleanly: dev and every
+ * member exit 0.
  */
 import { spawn, type ChildProcess } from "node:child_process";
 import { join } from "node:path";
@@ -9,7 +10,52 @@ import { CliFailure, exitCodes, type CliIo } from "./context.js";
 
 const usage = "usage: raftkv dev [--nodes 3] [--data ./raftkv-data] [--base-port 7001]";
 
+interface DevSettings {
+  readonly count: number;
+  readonly basePort: number;
+  readonly dataRoot: string;
+}
+
 export async function dev(args: readonly string[], io: CliIo): Promise<void> {
+  const settings = parseDevFlags(args);
+  if (settings === undefined) {
+    io.stdout.write(`${usage}\n`);
+    return;
+  }
+  const { count, basePort, dataRoot } = settings;
+  const names = Array.from({ length: count }, (_, k) => `n${k + 1}`);
+  const peerAddr = (k: number): string => `127.0.0.1:${basePort + k}`;
+  const clientAddr = (k: number): string => `127.0.0.1:${basePort + 1000 + k}`;
+  const cluster = names.map((name, k) => `${name}=${peerAddr(k)}`).join(",");
+  const children = names.map((name, k) =>
+    spawnMember(name, io, [
+      "--id",
+      name,
+      "--data",
+      join(dataRoot, name),
+      "--listen-peer",
+      peerAddr(k),
+      "--listen-client",
+      clientAddr(k),
+      "--initial-cluster",
+      cluster,
+    ]),
+  );
+  const endpoints = names.map((_, k) => clientAddr(k)).join(",");
+  io.stdout.write(
+    `raftkv dev: ${count} members, data in ${dataRoot}\n` +
+      names.map((name, k) => `  ${name}: http://${clientAddr(k)}  (peer ${peerAddr(k)})\n`).join("") +
+      `  dashboard: http://${clientAddr(0)}/\n` +
+      `  try: curl -X PUT http://${clientAddr(0)}/v1/kv/hello -d world && curl http://${clientAddr(1)}/v1/kv/hello\n` +
+      `       npx raftkv get hello --endpoints ${endpoints}\n` +
+      `  Ctrl-C stops the cluster.\n`,
+  );
+  const failures = await supervise(children);
+  if (failures.length > 0) throw new CliFailure(exitCodes.failed, `raftkv dev: ${failures.join(", ")}`);
+}
+
+/** The settings, or undefined for --help. */
+function parseDevFlags(args: readonly string[]): DevSettings | undefined {
   let values;
   try {
     ({ values } = parseArgs({
@@ -25,75 +71,68 @@ export async function dev(args: readonly string[], io: CliIo): Promise<void> {
   } catch (error) {
     throw new CliFailure(exitCodes.usage, `raftkv dev: ${error instanceof Error ? error.message : String(error)}`);
   }
-  if (values.help === true) {
-    io.stdout.write(`${usage}\n`);
-    return;
-  }
+  if (values.help === true) return undefined;
   const count = Number(values.nodes ?? process.env.RAFTKV_NODES ?? "3");
   if (!Number.isSafeInteger(count) || count < 1 || count > 9)
     throw new CliFailure(exitCodes.usage, "raftkv dev: --nodes must be between 1 and 9");
   const basePort = Number(values["base-port"] ?? process.env.RAFTKV_BASE_PORT ?? "7001");
   if (!Number.isSafeInteger(basePort) || basePort < 1024 || basePort > 65535 - 1000 - count)
     throw new CliFailure(exitCodes.usage, "raftkv dev: bad --base-port");
-  const dataRoot = values.data ?? process.env.RAFTKV_DATA ?? "./raftkv-data";
-  const names = Array.from({ length: count }, (_, k) => `n${k + 1}`);
-  const peerAddr = (k: number): string => `127.0.0.1:${basePort + k}`;
-  const clientAddr = (k: number): string => `127.0.0.1:${basePort + 1000 + k}`;
-  const cluster = names.map((name, k) => `${name}=${peerAddr(k)}`).join(",");
-  const script = process.argv[1]!;
-  const children: ChildProcess[] = names.map((name, k) => {
-    const child = spawn(
-      process.execPath,
-      [
-        script,
-        "serve",
-        "--id",
-        name,
-        "--data",
-        join(dataRoot, name),
-        "--listen-peer",
-        peerAddr(k),
-        "--listen-client",
-        clientAddr(k),
-        "--initial-cluster",
-        cluster,
-      ],
-      { stdio: ["ignore", "pipe", "pipe"] },
-    );
-    const prefix = (stream: NodeJS.ReadableStream, out: CliIo["stdout"]): void => {
-      let partial = "";
-      stream.on("data", (chunk: Buffer) => {
-        const lines = (partial + chunk.toString("utf8")).split("\n");
-        partial = lines.pop() ?? "";
-        for (const line of lines) out.write(`[${name}] ${readableLogLine(line)}\n`);
-      });
-    };
-    prefix(child.stdout!, io.stdout);
-    prefix(child.stderr!, io.stderr);
-    return child;
+  return { count, basePort, dataRoot: values.data ?? process.env.RAFTKV_DATA ?? "./raftkv-data" };
+}
+
+interface MemberProcess {
+  readonly name: string;
+  readonly child: ChildProcess;
+}
+
+/** `raftkv serve` as a child, its output lines prefixed with its name. */
+function spawnMember(name: string, io: CliIo, serveArgs: readonly string[]): MemberProcess {
+  const child = spawn(process.execPath, [process.argv[1]!, "serve", ...serveArgs], {
+    stdio: ["ignore", "pipe", "pipe"],
   });
-  const endpoints = names.map((_, k) => clientAddr(k)).join(",");
-  io.stdout.write(
-    `raftkv dev: ${count} members, data in ${dataRoot}\n` +
-      names.map((name, k) => `  ${name}: http://${clientAddr(k)}  (peer ${peerAddr(k)})\n`).join("") +
-      `  dashboard: http://${clientAddr(0)}/\n` +
-      `  try: curl -X PUT http://${clientAddr(0)}/v1/kv/hello -d world && curl http://${clientAddr(1)}/v1/kv/hello\n` +
-      `       npx raftkv get hello --endpoints ${endpoints}\n` +
-      `  Ctrl-C stops the cluster.\n`,
-  );
-  const exits = children.map(
-    (child) => new Promise<number>((resolve) => child.on("exit", (code) => resolve(code ?? 1))),
-  );
-  const stop = (): void => {
-    for (const child of children) child.kill("SIGTERM");
+  const prefix = (stream: NodeJS.ReadableStream, out: CliIo["stdout"]): void => {
+    let partial = "";
+    stream.on("data", (chunk: Buffer) => {
+      const lines = (partial + chunk.toString("utf8")).split("\n");
+      partial = lines.pop() ?? "";
+      for (const line of lines) out.write(`[${name}] ${readableLogLine(line)}\n`);
+    });
   };
+  prefix(child.stdout!, io.stdout);
+  prefix(child.stderr!, io.stderr);
+  return { name, child };
+}
+
+/**
+ * Waits for every member to exit; resolves with what went wrong ("n1 exited with 1"), empty after a
+ * clean stop. SIGINT or SIGTERM stops them all. A member that exits unasked (a port in use, a
+ * damaged data dir) stops the rest too: half a cluster is no dev cluster.
+ */
+async function supervise(members: readonly MemberProcess[]): Promise<string[]> {
+  let stopping = false;
+  const stop = (): void => {
+    // Only once: a terminal's Ctrl-C reaches dev and its members at once, and npm may forward it again.
+    if (stopping) return;
+    stopping = true;
+    for (const { child } of members) if (child.exitCode === null && child.signalCode === null) child.kill("SIGTERM");
+  };
+  const exits = members.map(
+    ({ name, child }) =>
+      new Promise<string | undefined>((resolve) =>
+        child.on("exit", (code, signal) => {
+          if (!stopping) stop();
+          if (code === 0) resolve(undefined);
+          else resolve(code === null ? `${name} was killed by ${signal ?? "a signal"}` : `${name} exited with ${code}`);
+        }),
+      ),
+  );
+  // Never removed: a signal that lands after the members have stopped, while dev is exiting, would
+  // otherwise kill dev and turn a clean stop into an exit by signal.
   process.on("SIGINT", stop);
   process.on("SIGTERM", stop);
-  const codes = await Promise.all(exits);
-  process.off("SIGINT", stop);
-  process.off("SIGTERM", stop);
-  if (codes.some((code) => code !== 0))
-    throw new CliFailure(exitCodes.failed, `raftkv dev: members exited with ${codes.join(", ")}`);
+  const outcomes = await Promise.all(exits);
+  return outcomes.filter((outcome): outcome is string => outcome !== undefined);
 }
 
 const logFieldsShown = new Set(["level", "time", "node", "term", "msg", "pid", "hostname"]);

@@ -2,11 +2,11 @@
 import { KvStore } from "../kv/index.js";
 import { createNode, parseAddress, type Node } from "../node/index.js";
 import { Activity } from "../server/dashboard_state.js";
-import { combineObservers, createLogger, logObserver, watchPeers } from "../server/log.js";
+import { combineObservers, createLogger, logObserver, watchPeers, type Logger } from "../server/log.js";
 import { Metrics } from "../server/metrics.js";
 import { startClientServer } from "../server/server.js";
 import { CliFailure, exitCodes, type CliIo } from "./context.js";
-import { parseServeFlags, serveUsage } from "./serve_flags.js";
+import { parseServeFlags, serveUsage, type ServeSettings } from "./serve_flags.js";
 
 export async function serve(args: readonly string[], io: CliIo): Promise<void> {
   const settings = parseServeFlags(args, process.env);
@@ -29,14 +29,36 @@ export async function serve(args: readonly string[], io: CliIo): Promise<void> {
   };
   if (settings.electionTimeoutMs <= settings.heartbeatMs)
     throw refuse(exitCodes.usage, "--election-timeout-ms must exceed --heartbeat-ms");
+  // Listening from the start: a signal during start-up stops the member once it is up, rather than
+  // killing it half-way (Ctrl-C on `raftkv dev` right after it starts).
+  const stop = stopRequests(log);
+  try {
+    await run(settings, log, member, refuse, stop.requested);
+  } catch (error) {
+    stop.release();
+    throw error;
+  }
+  // The handlers stay until the process exits: `raftkv dev` forwards the terminal's Ctrl-C to a member
+  // that got it already, and that second signal may land after the stop, where it would kill the
+  // process and turn a clean stop into an exit by signal.
+  log.info("stopped");
+}
+
+async function run(
+  settings: ServeSettings,
+  log: Logger,
+  member: { node?: Node },
+  refuse: (exitCode: number, reason: string) => CliFailure,
+  stopRequested: Promise<void>,
+): Promise<void> {
   const client = parseAddress(settings.listenClient);
   if (client === undefined)
     throw refuse(exitCodes.usage, `invalid --listen-client ${JSON.stringify(settings.listenClient)}`);
   const kv = new KvStore();
   const metrics = new Metrics();
   const activity = new Activity();
-  let stop = (): void => undefined;
-  const stopped = new Promise<void>((resolve) => (stop = resolve));
+  let fatal = (): void => undefined;
+  const failed = new Promise<void>((resolve) => (fatal = resolve));
   const created = await createNode({
     id: settings.id,
     dataDir: settings.data,
@@ -53,7 +75,7 @@ export async function serve(args: readonly string[], io: CliIo): Promise<void> {
       logObserver(log, () => member.node),
       {
         // The log can no longer be written: serving on would risk acknowledging what is not durable.
-        fatal: () => stop(),
+        fatal: () => fatal(),
       },
     ),
     onWarning: (text) => log.warn(text),
@@ -69,20 +91,13 @@ export async function serve(args: readonly string[], io: CliIo): Promise<void> {
     throw refuse(exitCodes.failed, error instanceof Error ? error.message : String(error));
   }
   const clientUrl = `http://${server.address.host}:${server.address.port}`;
+  const advertised = settings.advertisePeer === settings.listenPeer ? "" : ` (advertised as ${settings.advertisePeer})`;
   log.info(
-    { peerAddr: settings.listenPeer, clientUrl, dataDir: settings.data },
-    `peers on ${settings.listenPeer}, clients on ${clientUrl} (dashboard at /)`,
+    { peerAddr: settings.advertisePeer, listenPeer: settings.listenPeer, clientUrl, dataDir: settings.data },
+    `peers on ${settings.listenPeer}${advertised}, clients on ${clientUrl} (dashboard at /)`,
   );
   const peerWatch = watchPeers(log, node);
-  const onSignal = (signal: NodeJS.Signals): void => {
-    log.info({ signal }, `${signal}: stopping (finishing in-flight writes)`);
-    stop();
-  };
-  process.once("SIGTERM", onSignal);
-  process.once("SIGINT", onSignal);
-  await stopped;
-  process.off("SIGTERM", onSignal);
-  process.off("SIGINT", onSignal);
+  await Promise.race([stopRequested, failed]);
   peerWatch.stop();
   // Stop accepting, let in-flight writes finish and the log sync, then exit.
   const closing = server.close();
@@ -90,5 +105,39 @@ export async function serve(args: readonly string[], io: CliIo): Promise<void> {
   await closing;
   const failure = node.raft.failure();
   if (failure !== undefined) throw new CliFailure(exitCodes.failed, `raftkv serve: ${failure.message}`);
-  log.info("stopped");
+}
+
+interface StopRequests {
+  /** Settles on the first SIGTERM or SIGINT. */
+  readonly requested: Promise<void>;
+  /** Removes the handlers: for a member that never started, so there is nothing to stop. */
+  release(): void;
+}
+
+/**
+ * SIGTERM and SIGINT ask for one clean stop (exit status 0); any further signal is that same
+ * stop, already under way, and must not fail it.
+ */
+function stopRequests(log: Logger): StopRequests {
+  let request = (): void => undefined;
+  const requested = new Promise<void>((resolve) => (request = resolve));
+  let stopping = false;
+  const onSignal = (signal: NodeJS.Signals): void => {
+    if (stopping) {
+      log.debug({ signal }, `${signal}: already stopping`);
+      return;
+    }
+    stopping = true;
+    log.info({ signal }, `${signal}: stopping (finishing in-flight writes)`);
+    request();
+  };
+  process.on("SIGTERM", onSignal);
+  process.on("SIGINT", onSignal);
+  return {
+    requested,
+    release: () => {
+      process.off("SIGTERM", onSignal);
+      process.off("SIGINT", onSignal);
+    },
+  };
 }

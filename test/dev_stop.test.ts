@@ -1,0 +1,172 @@
+/**
+ * `raftkv dev` (what `npm start` runs) stops cleanly: Ctrl-C in a terminal signals the whole process
+ * group, so dev and its members get SIGINT at once and the members then get the SIGTERM dev forwards;
+ * dev and every member exit 0 all the same. A member that cannot start takes the rest down with it.
+ */
+import assert from "node:assert/strict";
+import { spawn, type ChildProcess } from "node:child_process";
+import { createServer, type Server } from "node:net";
+import { after, describe, it } from "node:test";
+import { cleanEnv, cliPath, getJson, tempDir, until, withDeadline } from "./harness.js";
+
+const members = 3;
+
+interface DevExit {
+  readonly code: number | null;
+  readonly signal: NodeJS.Signals | null;
+}
+
+/** `raftkv dev` leading a process group of its own, as a shell makes a foreground job. */
+class DevCluster {
+  readonly child: ChildProcess;
+  readonly clientAddrs: string[];
+  stdout = "";
+  stderr = "";
+  readonly exited: Promise<DevExit>;
+
+  constructor(dataDir: string, basePort: number) {
+    this.clientAddrs = Array.from({ length: members }, (_, k) => `127.0.0.1:${basePort + 1000 + k}`);
+    this.child = spawn(
+      process.execPath,
+      [cliPath, "dev", "--nodes", String(members), "--data", dataDir, "--base-port", String(basePort)],
+      { detached: true, stdio: ["ignore", "pipe", "pipe"], env: cleanEnv() },
+    );
+    this.child.stdout!.on("data", (chunk: Buffer) => (this.stdout += chunk.toString()));
+    this.child.stderr!.on("data", (chunk: Buffer) => (this.stderr += chunk.toString()));
+    this.exited = new Promise((resolve) => this.child.once("close", (code, signal) => resolve({ code, signal })));
+  }
+
+  get running(): boolean {
+    return this.child.exitCode === null && this.child.signalCode === null;
+  }
+
+  /** Signals the process group: dev and every member, as a terminal's Ctrl-C does. */
+  signalGroup(signal: NodeJS.Signals): void {
+    process.kill(-this.child.pid!, signal);
+  }
+
+  /** Leaves nothing behind, whatever the test did. */
+  kill(): void {
+    try {
+      this.signalGroup("SIGKILL");
+    } catch {
+      // The group is gone already.
+    }
+  }
+
+  /** Every member ready (knows a leader, has applied up to its commit); fails at once if dev exits. */
+  async serving(): Promise<void> {
+    const ready = until(
+      "every member of raftkv dev to be ready",
+      async () => {
+        const answers = await Promise.all(this.clientAddrs.map((addr) => getJson(addr, "/readyz")));
+        return answers.every((r) => r.status === 200) ? true : undefined;
+      },
+      30_000,
+    );
+    const exitedEarly = this.exited.then((exit) => {
+      throw new Error(`raftkv dev exited early (${JSON.stringify(exit)}): ${this.stdout}${this.stderr}`);
+    });
+    await Promise.race([ready, exitedEarly]);
+  }
+
+  async exit(): Promise<DevExit> {
+    return withDeadline(this.exited, 30_000, `raftkv dev to exit (output: ${this.stdout}${this.stderr})`);
+  }
+}
+
+async function listen(port: number): Promise<Server | undefined> {
+  const server = createServer();
+  return new Promise((resolve) => {
+    server.once("error", () => resolve(undefined));
+    server.listen(port, "127.0.0.1", () => resolve(server));
+  });
+}
+
+/** A base port whose peer ports (base + k) and client ports (base + 1000 + k) are free just now. */
+async function freeBasePort(): Promise<number> {
+  return until("free ports for raftkv dev", async () => {
+    const base = 20_000 + Math.floor(Math.random() * 30_000);
+    const ports = Array.from({ length: members }, (_, k) => [base + k, base + 1000 + k]).flat();
+    const held = await Promise.all(ports.map(listen));
+    await Promise.all(held.map((s) => (s === undefined ? undefined : new Promise((r) => s.close(r)))));
+    return held.every((s) => s !== undefined) ? base : undefined;
+  });
+}
+
+function stoppedMembers(stdout: string): string[] {
+  return [...stdout.matchAll(/^\[(n\d)\] .*\bstopped$/gm)].map((m) => m[1]!).sort();
+}
+
+describe("raftkv dev stops cleanly", { timeout: 180_000 }, () => {
+  const started: DevCluster[] = [];
+  const dirs: { remove: () => Promise<void> }[] = [];
+  after(async () => {
+    for (const dev of started) dev.kill();
+    await Promise.all(dirs.map((d) => d.remove()));
+  });
+
+  async function startDev(): Promise<DevCluster> {
+    const dir = await tempDir("raftkv-dev-stop-");
+    dirs.push(dir);
+    const dev = new DevCluster(dir.path, await freeBasePort());
+    started.push(dev);
+    return dev;
+  }
+
+  function assertCleanStop(dev: DevCluster, exit: DevExit): void {
+    assert.deepEqual(exit, { code: 0, signal: null }, `stderr: ${dev.stderr}`);
+    assert.equal(dev.stderr, "", "nothing on stderr");
+    assert.doesNotMatch(dev.stdout, /error|exited with/i);
+    assert.deepEqual(stoppedMembers(dev.stdout), ["n1", "n2", "n3"], "every member logs its clean stop");
+  }
+
+  it("on Ctrl-C: SIGINT to the whole process group", async () => {
+    const dev = await startDev();
+    await dev.serving();
+    dev.signalGroup("SIGINT");
+    assertCleanStop(dev, await dev.exit());
+  });
+
+  it("on Ctrl-C pressed again while the members are stopping", async () => {
+    const dev = await startDev();
+    await dev.serving();
+    dev.signalGroup("SIGINT");
+    await until("a member to start stopping", () => (/SIGINT: stopping/.test(dev.stdout) ? true : undefined));
+    try {
+      dev.signalGroup("SIGINT");
+    } catch {
+      // Everything had stopped already: the second press came too late to matter.
+    }
+    assertCleanStop(dev, await dev.exit());
+  });
+
+  for (const signal of ["SIGINT", "SIGTERM"] as const) {
+    it(`on ${signal} to dev alone, which forwards it`, async () => {
+      const dev = await startDev();
+      await dev.serving();
+      dev.child.kill(signal);
+      assertCleanStop(dev, await dev.exit());
+    });
+  }
+
+  // Only that the others are gone (dev waits for them): one may still be loading, before it listens
+  // for signals, when it is told to stop.
+  it("when a member cannot start: stops the others and exits 1 naming it", async () => {
+    const dir = await tempDir("raftkv-dev-stop-");
+    dirs.push(dir);
+    const base = await freeBasePort();
+    const blocker = await listen(base + 1000 + 1);
+    assert.ok(blocker !== undefined, "n2's client port was free a moment ago");
+    try {
+      const dev = new DevCluster(dir.path, base);
+      started.push(dev);
+      const exit = await dev.exit();
+      assert.deepEqual(exit, { code: 1, signal: null });
+      assert.match(dev.stderr, /^error: raftkv dev: (.*, )?n2 exited with 1(, .*)?$/m);
+      assert.match(dev.stderr, /^\[n2\] error: raftkv serve: .*in use/im);
+    } finally {
+      await new Promise((resolve) => blocker.close(resolve));
+    }
+  });
+});
