@@ -7,6 +7,8 @@ export interface ServeSettings {
   readonly id: string;
   readonly data: string;
   readonly listenPeer: string;
+  /** The peer address the other members reach this one at (its entry in `initialCluster`). */
+  readonly advertisePeer: string;
   readonly listenClient: string;
   /** name → peer address, this member included. */
   readonly initialCluster: Record<string, string>;
@@ -22,6 +24,7 @@ const flags = {
   id: { type: "string" },
   data: { type: "string" },
   "listen-peer": { type: "string" },
+  "advertise-peer": { type: "string" },
   "listen-client": { type: "string" },
   "initial-cluster": { type: "string" },
   join: { type: "boolean" },
@@ -33,10 +36,17 @@ const flags = {
 } as const;
 
 export const serveUsage = `usage: raftkv serve [--id n1] [--data ./raftkv-data/n1]
-                    [--listen-peer 127.0.0.1:7001] [--listen-client 127.0.0.1:8001]
+                    [--listen-peer 127.0.0.1:7001] [--advertise-peer HOST:PORT] [--listen-client 127.0.0.1:8001]
                     [--initial-cluster n1=127.0.0.1:7001,n2=127.0.0.1:7002,...]
                     [--join] [--election-timeout-ms 150] [--heartbeat-ms 50] [--snapshot-entries 10000]
                     [--log-level info]   # ${logLevels.join("|")}; JSON lines on stdout
+  --advertise-peer   the address other members reach this one at (default: --listen-peer); give it when
+                     --listen-peer is 0.0.0.0 or behind NAT
+  --initial-cluster  every member of a new cluster, this one included (default: this one alone, at its
+                     advertised address); ignored once the data dir exists
+  --join             start empty and wait to be added (raftkv member add ID PEER_ADDR); --initial-cluster
+                     then names the running members, and this one is taken to be at its advertised address
+                     unless it is listed
 Every flag also reads an environment variable: RAFTKV_ID, RAFTKV_DATA, RAFTKV_LISTEN_PEER, ...`;
 
 function usage(message: string): CliFailure {
@@ -84,7 +94,13 @@ export function parseServeFlags(args: readonly string[], env: NodeJS.ProcessEnv)
   const listenPeer = value("listen-peer") ?? "127.0.0.1:7001";
   const joinEnv = env.RAFTKV_JOIN;
   const join = parsed.values.join === true || joinEnv === "1" || joinEnv === "true";
-  const cluster = value("initial-cluster");
+  const initialCluster = resolveInitialCluster({
+    id,
+    listenPeer,
+    advertisePeer: value("advertise-peer"),
+    cluster: value("initial-cluster"),
+    join,
+  });
   const logLevel = value("log-level") ?? "info";
   if (!isLogLevel(logLevel))
     throw usage(`--log-level must be one of ${logLevels.join(", ")}, got ${JSON.stringify(logLevel)}`);
@@ -92,12 +108,48 @@ export function parseServeFlags(args: readonly string[], env: NodeJS.ProcessEnv)
     id,
     data: value("data") ?? `./raftkv-data/${id}`,
     listenPeer,
+    advertisePeer: initialCluster[id]!,
     listenClient: value("listen-client") ?? "127.0.0.1:8001",
-    initialCluster: cluster === undefined ? { [id]: listenPeer } : parseInitialCluster(cluster),
+    initialCluster,
     join,
     electionTimeoutMs: positiveInteger("election-timeout-ms", value("election-timeout-ms") ?? "150"),
     heartbeatMs: positiveInteger("heartbeat-ms", value("heartbeat-ms") ?? "50"),
     snapshotEntries: positiveInteger("snapshot-entries", value("snapshot-entries") ?? "10000"),
     logLevel,
   };
+}
+
+/** Hosts that mean "every interface": fine to listen on, useless for another member to dial. */
+const wildcardHosts = new Set(["0.0.0.0", "::", "[::]"]);
+
+/**
+ * The configuration to bootstrap (or, with --join, the members to answer) with this member in it:
+ * listed, it is where the list says; unlisted, a joining member is at its advertised address, which
+ * defaults to --listen-peer. A new cluster's list must name it: each member bootstraps from its own
+ * copy, and copies that differ would make different clusters.
+ */
+export function resolveInitialCluster(flags: {
+  readonly id: string;
+  readonly listenPeer: string;
+  readonly advertisePeer: string | undefined;
+  readonly cluster: string | undefined;
+  readonly join: boolean;
+}): Record<string, string> {
+  const { id, advertisePeer } = flags;
+  const members = flags.cluster === undefined ? {} : parseInitialCluster(flags.cluster);
+  const listed = members[id];
+  if (listed !== undefined) {
+    if (advertisePeer !== undefined && advertisePeer !== listed)
+      throw usage(`--advertise-peer ${advertisePeer} differs from ${id}=${listed} in --initial-cluster`);
+    return members;
+  }
+  if (flags.cluster !== undefined && !flags.join)
+    throw usage(
+      `--initial-cluster does not name this member (${id}): add ${id}=HOST:PORT, or pass --join to join a running cluster`,
+    );
+  const advertised = advertisePeer ?? flags.listenPeer;
+  const host = /^(.*):\d+$/.exec(advertised)?.[1];
+  if (flags.join && advertisePeer === undefined && host !== undefined && wildcardHosts.has(host))
+    throw usage(`--listen-peer ${advertised} is no address other members can dial: pass --advertise-peer HOST:PORT`);
+  return { ...members, [id]: advertised };
 }
