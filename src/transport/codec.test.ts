@@ -5,18 +5,17 @@ import type { Entry } from "../raft/types.js";
 import { logIndex, nodeId, term } from "../util/ids.js";
 import type { NodeId } from "../util/ids.js";
 import { Prng } from "../util/prng.js";
+import { WIRE_VERSION } from "./codec.js";
+import type { SnapshotChunk } from "./codec.js";
+import { decodeMessage, decodePayload } from "./codec_decode.js";
 import {
-  decodeMessage,
-  decodePayload,
   encodeHelloAt,
   encodeMessage,
   encodeSnapshotChunkAt,
   helloBytes,
   messageBytes,
   snapshotChunkBytes,
-  WIRE_VERSION,
-} from "./codec.js";
-import type { SnapshotChunk } from "./codec.js";
+} from "./codec_encode.js";
 
 const n1 = nodeId(1);
 const n2 = nodeId(2);

@@ -12,7 +12,7 @@ import {
   helloBytes,
   messageBytes,
   snapshotChunkBytes,
-} from "./codec.js";
+} from "./codec_encode.js";
 import type { Hello, SnapshotChunk } from "./codec.js";
 
 export const FRAME_HEADER_BYTES = 4;

@@ -5,7 +5,8 @@
  */
 import type { Socket } from "node:net";
 import type { Message } from "../raft/messages.js";
-import { decodePayload, type Hello, type SnapshotChunk } from "./codec.js";
+import type { Hello, SnapshotChunk } from "./codec.js";
+import { decodePayload } from "./codec_decode.js";
 import { FrameDecoder } from "./framing.js";
 import { SnapshotReassembler } from "./snapshot_stream.js";
 import type { Counters } from "./transport_stats.js";

@@ -1,5 +1,7 @@
 /** The peer transport: the binary codec, framing, and the TCP transport that carries Raft messages. */
-export { decodeMessage, encodeMessage, messageBytes, WIRE_VERSION, type DecodeResult } from "./codec.js";
+export { WIRE_VERSION } from "./codec.js";
+export { decodeMessage, type DecodeResult } from "./codec_decode.js";
+export { encodeMessage, messageBytes } from "./codec_encode.js";
 export {
   encodeFrame,
   FRAME_BYTES_MAX_DEFAULT,

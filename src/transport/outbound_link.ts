@@ -14,7 +14,7 @@ import { connect } from "node:net";
 import type { Socket } from "node:net";
 import type { InstallSnapshot, Message } from "../raft/messages.js";
 import type { NodeId } from "../util/ids.js";
-import { messageBytes, snapshotChunkBytes } from "./codec.js";
+import { messageBytes, snapshotChunkBytes } from "./codec_encode.js";
 import { helloFrame, messageFrame, snapshotChunkFrame } from "./framing.js";
 import { formatPeerAddress, type PeerAddress } from "./peer_address.js";
 import { nextChunk, type OutgoingSnapshot } from "./snapshot_stream.js";

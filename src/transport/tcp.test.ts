@@ -6,7 +6,7 @@ import { after, test } from "node:test";
 import type { Message } from "../raft/messages.js";
 import { logIndex, nodeId, term } from "../util/ids.js";
 import type { NodeId } from "../util/ids.js";
-import { encodeMessage } from "./codec.js";
+import { encodeMessage } from "./codec_encode.js";
 import { encodeFrame, snapshotChunkFrame } from "./framing.js";
 import { TcpTransport } from "./tcp.js";
 import type { PeerAddress } from "./peer_address.js";
