@@ -1,0 +1,42 @@
+/** raftkv's ZAB core: ZooKeeper Atomic Broadcast as a pure, deterministic state machine beside src/raft. */
+export {
+  ZabNode,
+  type ZabReady,
+  type ZabSoftState,
+  type ZabStatus,
+  type ZabStepResult,
+  type SyncResult,
+} from "./zab_node.js";
+export type { ProposeResult } from "./leader.js";
+export type { ZabMessage, ZabMessageType } from "./messages.js";
+export type { ZabOptions, Random } from "./options.js";
+export type { Epochs, ZabStats } from "./state.js";
+export type { HistoryWrite } from "./history.js";
+export {
+  compareZxid,
+  epoch,
+  formatZxid,
+  zxid,
+  zxidEqual,
+  ZXID_ZERO,
+  type DurableState,
+  type Epoch,
+  type EpochExtent,
+  type HistoryEntry,
+  type Phase,
+  type ReadState,
+  type Role,
+  type Txn,
+  type Vote,
+  type Zxid,
+} from "./types.js";
+export { decodeZabMessage, encodeZabMessage, ZAB_WIRE_VERSION, type ZabDecodeResult } from "./codec.js";
+export { applyWrite, EMPTY_DURABLE_STATE } from "./durable.js";
+export {
+  checkAcknowledgedDurable,
+  checkDelivery,
+  checkLeaderCompleteness,
+  createDeliveryLedger,
+  type DeliveryLedger,
+  type MemberView,
+} from "./safety.js";

@@ -1,0 +1,208 @@
+/*
+ * A tiny deterministic message pump for ZAB scenario tests: members built from ZabNode, every
+ * message through the codec, a Ready loop that persists to an in-memory disk before sending what
+ * promises durability, and ZAB's safety checks after every Ready. Tests deliver, drop, duplicate,
+ * partition and crash-restart members from the durable state their Readies asked to persist.
+ */
+import { assert } from "../util/assert.js";
+import { nodeId, type NodeId } from "../util/ids.js";
+import { Prng } from "../util/prng.js";
+import { decodeZabMessage, encodeZabMessage } from "./codec.js";
+import { applyWrite, EMPTY_DURABLE_STATE } from "./durable.js";
+import type { ZabMessage } from "./messages.js";
+import type { ZabOptions } from "./options.js";
+import {
+  checkAcknowledgedDurable,
+  checkDelivery,
+  checkLeaderCompleteness,
+  createDeliveryLedger,
+  type DeliveryLedger,
+} from "./safety.js";
+import type { DurableState, HistoryEntry, ReadState } from "./types.js";
+import { ZabNode } from "./zab_node.js";
+
+export interface PumpOptions extends Partial<Omit<ZabOptions, "id" | "members" | "random">> {
+  readonly size: number;
+  readonly seed?: number;
+}
+
+export class Pump {
+  readonly members: readonly NodeId[];
+  readonly #options: PumpOptions;
+  readonly #random: Prng;
+  readonly #nodes = new Map<NodeId, ZabNode | undefined>();
+  readonly disks = new Map<NodeId, DurableState>();
+  /** What each member delivered since it last started: its plain, local read of the state machine. */
+  readonly delivered = new Map<NodeId, HistoryEntry[]>();
+  /** Read states each member produced, with what it had applied when it served them. */
+  readonly reads = new Map<NodeId, { readonly read: ReadState; readonly applied: readonly HistoryEntry[] }[]>();
+  readonly ledger: DeliveryLedger = createDeliveryLedger();
+  inFlight: ZabMessage[] = [];
+  readonly #cut = new Set<string>();
+  messagesSent = 0;
+
+  constructor(options: PumpOptions) {
+    this.#options = options;
+    this.#random = new Prng(options.seed ?? 1);
+    this.members = Array.from({ length: options.size }, (_, k) => nodeId(k + 1));
+    for (const id of this.members) {
+      this.disks.set(id, EMPTY_DURABLE_STATE);
+      this.#start(id);
+    }
+  }
+
+  node(id: NodeId): ZabNode {
+    const node = this.#nodes.get(id);
+    assert(node !== undefined, `member ${id} is down`);
+    return node;
+  }
+
+  isUp(id: NodeId): boolean {
+    return this.#nodes.get(id) !== undefined;
+  }
+
+  upMembers(): NodeId[] {
+    return this.members.filter((id) => this.isUp(id));
+  }
+
+  /** The established leader of the highest epoch among the members up, if any. */
+  leader(): NodeId | undefined {
+    let best: NodeId | undefined;
+    let bestEpoch = -1;
+    for (const id of this.upMembers()) {
+      const status = this.node(id).status();
+      if (status.role === "leading" && status.phase === "broadcast" && status.epoch > bestEpoch) {
+        best = id;
+        bestEpoch = status.epoch;
+      }
+    }
+    return best;
+  }
+
+  // ---- faults ------------------------------------------------------------------------------
+
+  crash(id: NodeId): void {
+    this.#nodes.set(id, undefined);
+  }
+
+  restart(id: NodeId): void {
+    assert(!this.isUp(id), `member ${id} is already up`);
+    this.#start(id);
+  }
+
+  /** Cuts every link between the groups (both ways); members in no group keep their links. */
+  partition(...groups: readonly (readonly NodeId[])[]): void {
+    for (const a of groups)
+      for (const b of groups) if (a !== b) for (const x of a) for (const y of b) this.#cut.add(`${x}>${y}`);
+  }
+
+  heal(): void {
+    this.#cut.clear();
+  }
+
+  // ---- driving -----------------------------------------------------------------------------
+
+  tick(id: NodeId): void {
+    this.node(id).tick();
+    this.process(id);
+  }
+
+  /** Ticks every member up `times` times, delivering everything in flight after each round. */
+  run(times: number): void {
+    for (let k = 0; k < times; k++) {
+      for (const id of this.upMembers()) this.tick(id);
+      this.deliverAll();
+    }
+  }
+
+  /** Runs until `done` holds (checked after every round), failing after `ticksMax` rounds. */
+  runUntil(done: () => boolean, ticksMax = 500): void {
+    for (let k = 0; k < ticksMax; k++) {
+      if (done()) return;
+      this.run(1);
+    }
+    assert(done(), `condition not reached within ${ticksMax} ticks`);
+  }
+
+  /** Delivers messages in flight, and those they cause, until none is left. */
+  deliverAll(roundsMax = 1000): void {
+    for (let k = 0; k < roundsMax && this.inFlight.length > 0; k++) {
+      const batch = this.inFlight;
+      this.inFlight = [];
+      for (const m of batch) this.deliver(m);
+    }
+  }
+
+  deliver(m: ZabMessage): void {
+    if (!this.isUp(m.to)) return;
+    this.node(m.to).step(m);
+    this.process(m.to);
+  }
+
+  /** Drains a member's Readies the way a driver does, checking ZAB's safety properties on the way. */
+  process(id: NodeId): void {
+    const node = this.node(id);
+    while (node.hasReady()) {
+      const ready = node.ready();
+      for (const m of ready.messages) this.#send(m);
+      if (ready.mustSync) this.disks.set(id, applyWrite(this.disks.get(id)!, ready));
+      else assert(ready.epochs === undefined && ready.history.entries.length === 0, "an unsynced write");
+      for (const m of ready.messagesAfterPersist) {
+        const problem = checkAcknowledgedDurable(this.disks.get(id)!, m);
+        assert(problem === undefined, `member ${id}: ${problem}`);
+        this.#send(m);
+      }
+      const delivered = this.delivered.get(id)!;
+      for (const entry of ready.committedEntries) {
+        const problem = checkDelivery(this.ledger, delivered.at(-1), entry);
+        assert(problem === undefined, `member ${id}: ${problem}`);
+        delivered.push(entry);
+      }
+      for (const read of ready.readStates) this.reads.get(id)!.push({ read, applied: [...delivered] });
+      node.advance(ready);
+    }
+    for (const member of this.upMembers()) {
+      const problem = checkLeaderCompleteness(this.ledger, this.node(member));
+      assert(problem === undefined, problem ?? "");
+    }
+  }
+
+  /** Proposes on the current leader and returns the index it will commit at. */
+  propose(data: Uint8Array): number {
+    const leader = this.leader();
+    assert(leader !== undefined, "no leader to propose to");
+    const result = this.node(leader).propose(data);
+    assert(result.ok, `proposal refused: ${JSON.stringify(result)}`);
+    this.process(leader);
+    return result.index;
+  }
+
+  /** Whether every member up has delivered through `index`. */
+  allDelivered(index: number): boolean {
+    return this.upMembers().every((id) => (this.delivered.get(id)!.at(-1)?.index ?? 0) >= index);
+  }
+
+  #start(id: NodeId): void {
+    const { size: _size, seed: _seed, ...zabOptions } = this.#options;
+    const options: ZabOptions = {
+      checkInvariants: true,
+      ...zabOptions,
+      id,
+      members: this.members,
+      random: this.#random.fork(),
+    };
+    this.delivered.set(id, []);
+    this.reads.set(id, []);
+    this.#nodes.set(id, new ZabNode(options, this.disks.get(id)));
+    this.process(id);
+  }
+
+  #send(m: ZabMessage): void {
+    this.messagesSent++;
+    const bytes = encodeZabMessage(m);
+    const decoded = decodeZabMessage(bytes);
+    assert(decoded.ok, `a message the codec rejects: ${decoded.ok ? "" : decoded.error}`);
+    if (this.#cut.has(`${m.from}>${m.to}`)) return;
+    this.inFlight.push(decoded.message);
+  }
+}
