@@ -21,9 +21,11 @@ import {
 import type { DurableState, HistoryEntry, ReadState } from "./types.js";
 import { ZabNode } from "./zab_node.js";
 
-export interface PumpOptions extends Partial<Omit<ZabOptions, "id" | "members" | "random">> {
+export interface PumpOptions {
   readonly size: number;
   readonly seed?: number;
+  /** Options for every member (id, members and randomness are the pump's). */
+  readonly zab?: Partial<Omit<ZabOptions, "id" | "members" | "random">>;
 }
 
 export class Pump {
@@ -183,10 +185,9 @@ export class Pump {
   }
 
   #start(id: NodeId): void {
-    const { size: _size, seed: _seed, ...zabOptions } = this.#options;
     const options: ZabOptions = {
       checkInvariants: true,
-      ...zabOptions,
+      ...this.#options.zab,
       id,
       members: this.members,
       random: this.#random.fork(),
