@@ -156,15 +156,15 @@ export const mutants = [
   {
     id: "lease-across-stall",
     rule: "a lease is void across the node's own event-loop stall",
-    file: "src/node/node.ts",
-    find: `now - this.#lastStallAt <= this.#options.electionTimeoutMs || now - this.#lastTickAt >= stallTicks * this.#tickMs`,
+    file: "src/node/ticker.ts",
+    find: `now - this.#lastStallAt <= this.#electionTimeoutMs || now - this.#lastTickAt >= stallTicks * this.#tickMs`,
     replace: `now < this.#lastStallAt`,
   },
   {
     id: "lease-unnoticed-stall",
     rule: "a lease is void as soon as the node's ticker is overdue, before its timer notices the stall",
-    file: "src/node/node.ts",
-    find: `now - this.#lastStallAt <= this.#options.electionTimeoutMs || now - this.#lastTickAt >= stallTicks * this.#tickMs`,
-    replace: `now - this.#lastStallAt <= this.#options.electionTimeoutMs`,
+    file: "src/node/ticker.ts",
+    find: `now - this.#lastStallAt <= this.#electionTimeoutMs || now - this.#lastTickAt >= stallTicks * this.#tickMs`,
+    replace: `now - this.#lastStallAt <= this.#electionTimeoutMs`,
   },
 ];

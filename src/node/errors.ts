@@ -1,3 +1,4 @@
+import type { ConfChangeError } from "../raft/index.js";
 import type { StorageError } from "../storage/index.js";
 
 /**
@@ -47,5 +48,16 @@ function describe(detail: NodeError): string {
       return "the node is stopping";
     case "storage":
       return detail.error.message;
+  }
+}
+
+/** Raft refused a membership change; `reason` says why (nothing was proposed). */
+export class ConfChangeRefused extends Error {
+  override name = "ConfChangeRefused";
+  readonly reason: ConfChangeError;
+
+  constructor(reason: ConfChangeError) {
+    super(`membership change refused: ${reason}`);
+    this.reason = reason;
   }
 }

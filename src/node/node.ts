@@ -2,136 +2,36 @@ import {
   decodeConfEntry,
   RawNode,
   type ConfChange,
-  type ConfChangeError,
-  type ConfEntry,
   type Config,
-  type DurableState,
   type Entry,
   type Message,
   type NodeId,
-  type RaftOptions,
-  type Random,
   type Ready,
   type Role,
   type Term,
 } from "../raft/index.js";
-import type { Clock, Timer } from "./clock.js";
+import type { Clock } from "./clock.js";
 import type { PeerTransport } from "./peer_transport.js";
 import { assert } from "../util/assert.js";
 import type { StorageError } from "../storage/index.js";
-import { logIndex, NO_NODE, type LogIndex } from "../util/ids.js";
-import { NodeRequestError, type NodeError } from "./errors.js";
+import { logIndex, NO_NODE } from "../util/ids.js";
+import { ConfChangeRefused, NodeRequestError, type NodeError } from "./errors.js";
 import type { NodeStorage } from "./node_storage.js";
+import type { LogView, NodeStatus, RaftNodeOptions, ReadConsistency } from "./node_options.js";
 import { AppliedWaiters, ForwardedProposals, PendingProposals } from "./pending.js";
 import { unwrap, wrapForwarded, wrapLocal } from "./proposal_envelope.js";
 import { ReadRounds } from "./read_rounds.js";
-import type { SnapshotInProgress, StateMachine } from "./state_machine.js";
-import {
-  decodeNodeSnapshot,
-  encodeNodeSnapshot,
-  nodeSnapshotHeader,
-  type AddressBook,
-  type MemberAddress,
-} from "./members.js";
+import { ReadyPipeline } from "./ready_pipeline.js";
+import { SnapshotPolicy, snapshotBytesInCore } from "./snapshot_policy.js";
+import type { StateMachine } from "./state_machine.js";
+import { decodeNodeSnapshot, type AddressBook } from "./members.js";
+import { Ticker } from "./ticker.js";
 
-export type ReadConsistency = "linearizable" | "lease" | "serializable";
-
-/** Optional callbacks for metrics; each is called on the hot path, so keep them cheap. */
-export interface NodeObserver {
-  persisted?(seconds: number, entries: number): void;
-  applied?(seconds: number, entries: number): void;
-  proposed?(outcome: "accepted" | "rejected"): void;
-  leaderChanged?(leader: NodeId): void;
-  fatal?(error: StorageError): void;
-  /** This node's role or term changed (seen in a Ready, before it is persisted). */
-  roleChanged?(role: Role, term: number): void;
-  /** A proposal made here settled: applied ("committed") or failed (timeout, lost leadership, stopped, disk). */
-  proposalSettled?(outcome: "committed" | "failed"): void;
-  /** A ReadIndex round started (one round serves every read that joined it). */
-  readIndexRound?(mode: "safe" | "lease"): void;
-  /** A config entry is being applied here; called before the address book forgets a removed member. */
-  configApplied?(index: number, entry: ConfEntry): void;
-  /** A snapshot was taken here (`seconds`: encoding and the durable write) or installed from the leader (`seconds`: restoring from it). */
-  snapshot?(info: { kind: "taken" | "installed"; index: number; bytes: number; seconds: number }): void;
-  /** The log was compacted: entries through `index` are gone from the WAL. */
-  compacted?(index: number): void;
-  /** What the node recovered from its data directory when it started (for checkers). */
-  recovered?(durable: DurableState): void;
-  /** A Ready was taken from the core; its `messages` leave next (for checkers, which may read `node`). */
-  readyStarted?(ready: Ready, node: RaftNode): void;
-  /** A Ready's snapshot, entries and hard state are durable; nothing of it was sent or applied yet (for checkers). */
-  readyPersisted?(ready: Ready): void;
-  /** Entries handed to the state machine, in order, once applied (for checkers). */
-  entriesApplied?(entries: readonly Entry[]): void;
-}
-
-/** Core settings a node passes through; elections and heartbeats follow from its timing options. */
-export type RaftTuning = Partial<
-  Pick<
-    RaftOptions,
-    | "preVote"
-    | "checkQuorum"
-    | "readOnlyMode"
-    | "appendEntriesMax"
-    | "appendBytesMax"
-    | "inflightMax"
-    | "uncommittedBytesMax"
-    | "applyBytesMax"
-    | "promoteLagEntriesMax"
-    | "clockDriftMax"
-  >
->;
-
-export interface RaftNodeOptions {
-  readonly id: NodeId;
-  /** The voters a new cluster bootstraps with; empty for a member that joins an existing cluster. */
-  readonly voters: readonly NodeId[];
-  /** Names and addresses known at start; snapshots and config entries keep it current. */
-  readonly addressBook: AddressBook;
-  /** Called when a config entry adds or removes a member, so the transport can follow. */
-  readonly onMembersChanged?: (change: { added?: [NodeId, MemberAddress]; removed?: NodeId }) => void;
-  readonly stateMachine: StateMachine;
-  readonly storage: NodeStorage;
-  readonly durable: DurableState;
-  readonly random: Random;
-  readonly clock: Clock;
-  readonly electionTimeoutMs: number;
-  readonly heartbeatMs: number;
-  /** Take a snapshot every this many applied entries, or this many applied command bytes. */
-  readonly snapshotEntries: number;
-  readonly snapshotBytes: number;
-  /** Entries kept below a snapshot so a follower slightly behind needs no snapshot. */
-  readonly snapshotKeepEntries: number;
-  /** A proposal not applied within this time fails as "timeout" (outcome unknown). */
-  readonly proposalTimeoutMs: number;
-  readonly observer?: NodeObserver | undefined;
-  readonly raftTuning?: RaftTuning | undefined;
-  /** Readies whose persist may run at once (default 2, see readiesInFlightMaxDefault). */
-  readonly readiesInFlightMax?: number | undefined;
-  /** Check the core's invariants after every input (the simulator does; it costs a little). */
-  readonly checkInvariants?: boolean | undefined;
-  /**
-   * Told of an error that escaped the Ready loop: a bug, after which the node is stopped. Without
-   * it the error is thrown on, so the process dies with it.
-   */
-  readonly onBug?: ((error: unknown) => void) | undefined;
-}
-
-/** Raft refused a membership change; `reason` says why (nothing was proposed). */
-export class ConfChangeRefused extends Error {
-  override name = "ConfChangeRefused";
-  readonly reason: ConfChangeError;
-
-  constructor(reason: ConfChangeError) {
-    super(`membership change refused: ${reason}`);
-    this.reason = reason;
-  }
-}
+export type { NodeObserver, RaftTuning, ReadConsistency } from "./node_options.js";
+export { ConfChangeRefused } from "./errors.js";
 
 /** Heartbeats are split into this many ticks, so election timeouts are drawn at a fine grain. */
 const ticksPerHeartbeat = 5;
-/** The timer this many ticks late means our own loop stalled, not just a busy turn. */
-const stallTicks = 3;
 
 /**
  * Readies whose persist may run at once. A second one is written while the first one's fdatasync
@@ -140,23 +40,6 @@ const stallTicks = 3;
  * leader, applied to every member. Completions are handled strictly in order.
  */
 const readiesInFlightMaxDefault = 2;
-
-/**
- * The data the core keeps for this node's own snapshot: none. The snapshot is on disk, and a peer
- * that needs it gets it read from there, so a large state is not held in memory twice.
- */
-const dataOnDisk = new Uint8Array(0);
-
-/** Snapshot bytes encoded per turn of the event loop: a few milliseconds of work. */
-const snapshotStepBytes = 1 << 20;
-
-/** A node snapshot through `index`: the address book as it was then, and the state machine's data. */
-interface SnapshotParts {
-  readonly index: LogIndex;
-  readonly data: Uint8Array;
-  /** When encoding began (Clock.now()). */
-  readonly started: number;
-}
 
 /**
  * The driver around the pure core: the only place where disk, network, timers and the state
@@ -177,30 +60,11 @@ export class RaftNode {
   readonly #epoch: number;
   readonly #appliedWaiters = new AppliedWaiters();
   readonly #reads: ReadRounds;
-  readonly #tickMs: number;
-  readonly #readiesInFlightMax: number;
-  #tickTimer: Timer | undefined;
-  #lastTickAt: number;
-  /** When our own event loop last stalled past a tick: a lease cannot be trusted across a stall. */
-  #lastStallAt = -Infinity;
+  readonly #pipeline: ReadyPipeline;
+  readonly #ticker: Ticker;
+  readonly #snapshots: SnapshotPolicy;
   #applied: number;
-  #lastSnapshotIndex: number;
-  #bytesSinceSnapshot = 0;
-  /** A snapshot being encoded a piece per turn of the event loop (StateMachine.beginSnapshot). */
-  #snapshotting: SnapshotInProgress | undefined;
-  /** An encoded snapshot waiting for the Ready loop to store it. */
-  #snapshotEncoded: SnapshotParts | undefined;
-  /** Settles once every snapshot handed to storage so far is written (or has failed). */
-  #snapshotsSaving: Promise<void> = Promise.resolve();
-  #loopScheduled = false;
-  #loopRunning = false;
-  #loopIdle: Promise<void> = Promise.resolve();
-  /** The completions of Readies being persisted, oldest first. */
-  #inFlight: Promise<void>[] = [];
-  /** Wakes a loop waiting on a persist when new input arrives, so it can start the next one. */
-  #wakeLoop: (() => void) | undefined;
   #stopping = false;
-  #closed = false;
   #failure: StorageError | undefined;
   #leader: NodeId = NO_NODE;
   /** The role and term last reported to the observer. */
@@ -215,13 +79,17 @@ export class RaftNode {
     this.#stateMachine = options.stateMachine;
     this.#storage = options.storage;
     this.#clock = options.clock;
-    this.#lastTickAt = options.clock.now();
     this.#pending = new PendingProposals(options.clock);
     this.#forwarded = new ForwardedProposals(options.clock);
     this.#epoch = options.random.int(0, 2 ** 32);
-    this.#readiesInFlightMax = options.readiesInFlightMax ?? readiesInFlightMaxDefault;
-    this.#tickMs = Math.max(1, Math.round(options.heartbeatMs / ticksPerHeartbeat));
-    const electionTicks = Math.max(ticksPerHeartbeat + 1, Math.round(options.electionTimeoutMs / this.#tickMs));
+    const tickMs = Math.max(1, Math.round(options.heartbeatMs / ticksPerHeartbeat));
+    const electionTicks = Math.max(ticksPerHeartbeat + 1, Math.round(options.electionTimeoutMs / tickMs));
+    this.#ticker = new Ticker({
+      clock: options.clock,
+      tickMs,
+      electionTimeoutMs: options.electionTimeoutMs,
+      onTicks: (times) => this.#tick(times),
+    });
     const durable = options.durable;
     options.observer?.recovered?.(durable);
     this.#raw = new RawNode(
@@ -236,13 +104,40 @@ export class RaftNode {
       },
       durable.snapshot === undefined
         ? durable
-        : { ...durable, snapshot: { meta: durable.snapshot.meta, data: dataOnDisk } },
+        : { ...durable, snapshot: { meta: durable.snapshot.meta, data: snapshotBytesInCore } },
     );
     this.#book = options.addressBook;
     const snapshot = options.durable.snapshot;
     if (snapshot !== undefined) this.#restore(snapshot.data);
     this.#applied = snapshot?.meta.index ?? 0;
-    this.#lastSnapshotIndex = this.#applied;
+    this.#pipeline = new ReadyPipeline({
+      soon: (fn) => options.clock.soon(fn),
+      depth: options.readiesInFlightMax ?? readiesInFlightMaxDefault,
+      failed: () => this.#failure !== undefined,
+      hasReady: () => this.#raw.hasReady(),
+      startReady: (previous) => this.#startReady(this.#raw.ready(), previous),
+      sendEarly: () => this.#send(this.#raw.takeMessages()),
+      hasSideWork: () => this.#snapshots.hasEncoded(),
+      sideWork: () => this.#snapshots.step(this.#applied),
+      onBug: (error) => this.#bug(error),
+    });
+    this.#snapshots = new SnapshotPolicy(
+      {
+        raw: this.#raw,
+        storage: options.storage,
+        stateMachine: options.stateMachine,
+        clock: options.clock,
+        observer: options.observer,
+        snapshotEntries: options.snapshotEntries,
+        snapshotBytes: options.snapshotBytes,
+        snapshotKeepEntries: options.snapshotKeepEntries,
+        book: () => this.#book,
+        wake: () => this.#schedule(),
+        stopping: () => this.#stopping,
+        fail: (error) => this.#fail(error),
+      },
+      this.#applied,
+    );
     const readTimeoutMs = 2 * options.electionTimeoutMs;
     this.#reads = new ReadRounds({
       start: (context) => this.#startReadIndex(context, "safe"),
@@ -259,8 +154,7 @@ export class RaftNode {
   /** Starts ticking and talking; `transport` is built around `receive`. */
   start(transport: PeerTransport): void {
     this.#transport = transport;
-    this.#lastTickAt = this.#clock.now();
-    this.#tickTimer = this.#clock.every(this.#tickMs, () => this.#onTimer());
+    this.#ticker.start();
     this.#schedule();
   }
 
@@ -366,16 +260,7 @@ export class RaftNode {
     return this.#appliedWaiters.waitFor(index, this.#applied);
   }
 
-  status(): {
-    id: NodeId;
-    role: Role;
-    term: number;
-    leader: NodeId;
-    commitIndex: number;
-    appliedIndex: number;
-    lastIndex: number;
-    snapshotIndex: number;
-  } {
+  status(): NodeStatus {
     const s = this.#raw.status();
     return {
       id: this.id,
@@ -390,7 +275,7 @@ export class RaftNode {
   }
 
   /** The in-memory log as checkers see it: the term at an index, and where the log starts. */
-  logView(): { termAt(index: LogIndex): Term | undefined; firstIndex(): LogIndex } {
+  logView(): LogView {
     const raw = this.#raw;
     return { termAt: (index) => raw.termAt(index), firstIndex: () => raw.firstIndex() };
   }
@@ -415,16 +300,15 @@ export class RaftNode {
     while (this.pendingProposals() > 0 && this.#clock.now() < deadline && this.#failure === undefined) {
       await new Promise<void>((resolve) => this.#clock.after(10, resolve));
     }
-    this.#tickTimer?.cancel();
-    this.#closed = true;
-    await this.#loopIdle;
+    this.#ticker.stop();
+    await this.#pipeline.close();
     this.#pending.failAll({ type: "timeout" });
     this.#forwarded.failAll({ type: "timeout" });
     this.#reads.failAll(new NodeRequestError({ type: "stopped" }));
     this.#leaseReads.failAll(new NodeRequestError({ type: "stopped" }));
     this.#appliedWaiters.failAll({ type: "stopped" });
     await this.#transport?.close();
-    await this.#snapshotsSaving;
+    await this.#snapshots.saved();
     await this.#storage.close();
   }
 
@@ -435,38 +319,11 @@ export class RaftNode {
   }
 
   #startReadIndex(context: Uint8Array, wanted: "safe" | "lease"): boolean {
-    const mode = wanted === "lease" && this.#leaseVoid() ? "safe" : wanted;
+    const mode = wanted === "lease" && this.#ticker.leaseVoid() ? "safe" : wanted;
     const ok = this.#raw.readIndex(context, mode).ok;
     if (ok) this.#options.observer?.readIndexRound?.(mode);
     if (ok) this.#schedule();
     return ok;
-  }
-
-  /**
-   * A lease is void across our own stall: the core counts the lease in ticks, and the followers'
-   * clocks ran on while ours did not tick. A stall the ticker has not noticed yet counts too: input
-   * that waited out the stall may be handled before the overdue timer fires.
-   */
-  #leaseVoid(): boolean {
-    const now = this.#clock.now();
-    return (
-      now - this.#lastStallAt <= this.#options.electionTimeoutMs || now - this.#lastTickAt >= stallTicks * this.#tickMs
-    );
-  }
-
-  #onTimer(): void {
-    const now = this.#clock.now();
-    const due = Math.floor((now - this.#lastTickAt) / this.#tickMs);
-    if (due <= 0) return;
-    this.#lastTickAt += due * this.#tickMs;
-    if (due < stallTicks) {
-      this.#tick(due);
-      return;
-    }
-    // Our own loop stalled (GC, a slow apply, a blocked disk call): let the network input that
-    // waited meanwhile in first, so a live leader's heartbeats count before our missed ticks do.
-    this.#lastStallAt = now;
-    this.#clock.soon(() => this.#tick(due));
   }
 
   #tick(times: number): void {
@@ -476,58 +333,11 @@ export class RaftNode {
   }
 
   #schedule(): void {
-    if (this.#loopScheduled || this.#failure !== undefined) return;
-    if (!this.#raw.hasReady() && this.#snapshotEncoded === undefined) return;
-    if (this.#loopRunning && this.#wakeLoop === undefined) return;
-    this.#loopScheduled = true;
-    // Not a microtask: input that arrives in this I/O phase joins the batch.
-    this.#clock.soon(() => {
-      this.#loopScheduled = false;
-      // After stop() has waited for the loop, nothing may touch the closed log.
-      if (this.#closed) return;
-      if (this.#loopRunning) this.#wakeLoop?.();
-      else this.#loopIdle = this.#runLoop().catch((error: unknown) => this.#bug(error));
-    });
-  }
-
-  async #runLoop(): Promise<void> {
-    if (this.#loopRunning) return;
-    this.#loopRunning = true;
-    try {
-      while (this.#failure === undefined && !this.#closed) {
-        if (this.#inFlight.length < this.#readiesInFlightMax && this.#raw.hasReady()) {
-          this.#startReady(this.#raw.ready());
-        } else if (this.#inFlight.length > 0) {
-          // Heartbeats and their answers must not wait for the disk (a slow fsync would cost the leader its followers).
-          const early = this.#raw.takeMessages();
-          if (early.length > 0) this.#send(early);
-          await this.#nextCompletionOrInput();
-        } else if (this.#snapshotEncoded !== undefined) {
-          this.#maybeSnapshot();
-        } else {
-          break;
-        }
-      }
-      // A failure or close leaves the Readies in flight to finish (or fail) on their own.
-      await Promise.all(this.#inFlight);
-    } finally {
-      this.#loopRunning = false;
-    }
-    this.#schedule();
-  }
-
-  /** Waits until the oldest Ready in flight is handled, or new input could start another one. */
-  async #nextCompletionOrInput(): Promise<void> {
-    const oldest = this.#inFlight[0]!;
-    await new Promise<void>((resolve) => {
-      this.#wakeLoop = resolve;
-      void oldest.then(resolve, resolve);
-    });
-    this.#wakeLoop = undefined;
+    this.#pipeline.schedule();
   }
 
   /** Does the first half of a Ready at once and queues the rest behind the Readies before it. */
-  #startReady(ready: Ready): void {
+  #startReady(ready: Ready, previous: Promise<void>): Promise<void> {
     this.#noteRole(ready.softState.role, ready.softState.term);
     this.#noteLeader(ready.softState.leader);
     // The core put these configurations in force when it handed them out; the names and addresses
@@ -539,8 +349,7 @@ export class RaftNode {
     const started = this.#clock.now();
     // The WAL makes saves durable in the order they were made, and the previous Ready is handled first.
     const persisting = this.#storage.persist(ready);
-    const previous = this.#inFlight.at(-1) ?? Promise.resolve();
-    const done = previous.then(async () => {
+    return previous.then(async () => {
       const persisted = await persisting;
       if (this.#failure !== undefined) return;
       if (!persisted.ok) {
@@ -553,22 +362,17 @@ export class RaftNode {
       }
       await this.#finishReady(ready, snapshotState);
     });
-    this.#inFlight.push(done);
-    void done.then(
-      () => this.#inFlight.shift(),
-      (error: unknown) => this.#bug(error),
-    );
   }
 
-  /** Sends messages; one carrying our snapshot goes once its data is read back from disk. */
+  /** Sends messages; one carrying a snapshot goes once its data is read back from disk (snapshotBytesInCore). */
   #send(messages: readonly Message[]): void {
-    if (!messages.some((m) => m.type === "installSnapshot" && m.snapshot.data === dataOnDisk)) {
+    if (!messages.some((m) => m.type === "installSnapshot")) {
       this.#transport?.send(messages);
       return;
     }
     const now: Message[] = [];
     for (const m of messages) {
-      if (m.type !== "installSnapshot" || m.snapshot.data !== dataOnDisk) now.push(m);
+      if (m.type !== "installSnapshot") now.push(m);
       else this.#sendSnapshot(m).catch((error: unknown) => this.#bug(error));
     }
     this.#transport?.send(now);
@@ -586,9 +390,7 @@ export class RaftNode {
     if (ready.snapshot !== undefined && snapshotState !== undefined) {
       const restoring = this.#clock.now();
       this.#stateMachine.restore(snapshotState);
-      // A snapshot of our own still being encoded, or waiting to be stored, is older than this one.
-      this.#snapshotting = undefined;
-      this.#snapshotEncoded = undefined;
+      this.#snapshots.installed(ready.snapshot.meta.index);
       const meta = ready.snapshot.meta;
       this.#options.observer?.snapshot?.({
         kind: "installed",
@@ -597,7 +399,6 @@ export class RaftNode {
         seconds: (this.#clock.now() - restoring) / 1000,
       });
       this.#applied = ready.snapshot.meta.index;
-      this.#lastSnapshotIndex = this.#applied;
       this.#pending.coveredBySnapshot(ready.snapshot.meta.index);
       // Whether the snapshot holds them is unknown.
       this.#forwarded.failAll({ type: "timeout" });
@@ -609,7 +410,7 @@ export class RaftNode {
     }
     this.#appliedWaiters.appliedTo(this.#applied);
     this.#raw.advance(ready);
-    this.#maybeSnapshot();
+    this.#snapshots.step(this.#applied);
   }
 
   #apply(entries: readonly Entry[]): void {
@@ -622,7 +423,7 @@ export class RaftNode {
       if (from !== undefined && from.origin === this.id && from.epoch === this.#epoch)
         this.#forwarded.applied(from.seq, result);
       this.#applied = entry.index;
-      this.#bytesSinceSnapshot += entry.data.byteLength;
+      this.#snapshots.applied(entry.data.byteLength);
       this.#pending.applied(entry.index, entry.term, result);
     }
     this.#options.observer?.applied?.((this.#clock.now() - started) / 1000, entries.length);
@@ -636,80 +437,6 @@ export class RaftNode {
       if (conf !== undefined) observer.configApplied(entry.index, conf);
     }
     for (const change of this.#book.applyEntryData(entry.data)) this.#options.onMembersChanged?.(change);
-  }
-
-  #maybeSnapshot(): void {
-    const encoded = this.#snapshotEncoded;
-    if (encoded !== undefined) {
-      this.#snapshotEncoded = undefined;
-      this.#storeSnapshot(encoded);
-      return;
-    }
-    const due =
-      this.#applied - this.#lastSnapshotIndex >= this.#options.snapshotEntries ||
-      this.#bytesSinceSnapshot >= this.#options.snapshotBytes;
-    if (!due || this.#applied === this.#lastSnapshotIndex || this.#snapshotting !== undefined) return;
-    this.#bytesSinceSnapshot = 0;
-    const index = logIndex(this.#applied);
-    this.#lastSnapshotIndex = index;
-    const beginSnapshot = this.#stateMachine.beginSnapshot?.bind(this.#stateMachine);
-    if (beginSnapshot === undefined) {
-      const started = this.#clock.now();
-      this.#storeSnapshot({ index, data: encodeNodeSnapshot(this.#book, this.#stateMachine.snapshot()), started });
-      return;
-    }
-    const started = this.#clock.now();
-    // The book changes in place as config entries apply; the snapshot needs it as it is now.
-    const header = nodeSnapshotHeader(this.#book);
-    const progress = beginSnapshot(header.length);
-    this.#snapshotting = progress;
-    this.#encodeSnapshot(progress, { index, header, started });
-  }
-
-  /** Encodes one piece per turn of the event loop, then hands the snapshot to the Ready loop. */
-  #encodeSnapshot(progress: SnapshotInProgress, at: { index: LogIndex; header: Uint8Array; started: number }): void {
-    this.#clock.soon(() => {
-      if (this.#snapshotting !== progress || this.#stopping) return;
-      const data = progress.step(snapshotStepBytes);
-      if (data === undefined) {
-        this.#encodeSnapshot(progress, at);
-        return;
-      }
-      this.#snapshotting = undefined;
-      data.set(at.header);
-      this.#snapshotEncoded = { index: at.index, data, started: at.started };
-      this.#schedule();
-    });
-  }
-
-  /**
-   * Hands the snapshot to the core now and writes it in the background: the Ready loop must not
-   * wait for a large file's fdatasync, or heartbeats would (see readiesInFlightMaxDefault). Until
-   * the file is durable a follower that needs it is simply sent it later, and the WAL keeps the
-   * entries it covers (node storage compacts only after the file is durable).
-   */
-  #storeSnapshot(parts: SnapshotParts): void {
-    const { index, data, started } = parts;
-    const compactIndex = logIndex(Math.max(0, index - this.#options.snapshotKeepEntries));
-    const compactTerm = this.#raw.termAt(compactIndex);
-    const kept = this.#raw.snapshotTaken({ index, data: dataOnDisk, keepEntries: this.#options.snapshotKeepEntries });
-    if (kept === undefined) return;
-    // Below the log's start the WAL was compacted already; only the snapshot file is new.
-    const compact = compactTerm === undefined ? undefined : { index: compactIndex, term: compactTerm };
-    const saving = this.#storage.saveSnapshot({ meta: kept.meta, data }, compact).then((saved) => {
-      if (!saved.ok) {
-        this.#fail(saved.error);
-        return;
-      }
-      this.#options.observer?.snapshot?.({
-        kind: "taken",
-        index,
-        bytes: data.byteLength,
-        seconds: (this.#clock.now() - started) / 1000,
-      });
-      if (compact !== undefined && compact.index > 0) this.#options.observer?.compacted?.(compact.index);
-    });
-    this.#snapshotsSaving = this.#snapshotsSaving.then(() => saving);
   }
 
   /** Restores the address book and the state machine from a node snapshot (ours or the leader's). */
@@ -745,10 +472,10 @@ export class RaftNode {
    * `onBug`, or is thrown on so that the process dies of it.
    */
   #bug(error: unknown): void {
-    if (this.#stopping && this.#closed) return;
+    if (this.#stopping && this.#pipeline.halted) return;
     this.#stopping = true;
-    this.#closed = true;
-    this.#tickTimer?.cancel();
+    this.#pipeline.halt();
+    this.#ticker.stop();
     const onBug = this.#options.onBug;
     if (onBug === undefined) throw error;
     onBug(error);
