@@ -16,6 +16,7 @@ import { registerRange } from "./commands/range.js";
 import { registerServe } from "./commands/serve.js";
 import { registerStatus } from "./commands/status.js";
 import { registerTransferLeader } from "./commands/transfer_leader.js";
+import { registerTxn } from "./commands/txn.js";
 import { CliFailure, exitCodes, fixBooleanEnv, type CliIo } from "./context.js";
 import { oneLine } from "./format.js";
 
@@ -42,6 +43,7 @@ export function createProgram(io: CliIo): Command {
   registerGet(program, io);
   registerDel(program, io);
   registerCas(program, io);
+  registerTxn(program, io);
   registerRange(program, io);
   registerStatus(program, io);
   registerMembers(program, io);
