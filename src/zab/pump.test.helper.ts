@@ -36,12 +36,16 @@ export class Pump {
   readonly disks = new Map<NodeId, DurableState>();
   /** What each member delivered since it last started: its plain, local read of the state machine. */
   readonly delivered = new Map<NodeId, HistoryEntry[]>();
-  /** Read states each member produced, with what it had applied when it served them. */
-  readonly reads = new Map<NodeId, { readonly read: ReadState; readonly applied: readonly HistoryEntry[] }[]>();
+  /** Read states each member produced since it last started. */
+  readonly reads = new Map<NodeId, ReadState[]>();
   readonly ledger: DeliveryLedger = createDeliveryLedger();
   inFlight: ZabMessage[] = [];
   readonly #cut = new Set<string>();
   messagesSent = 0;
+  /** Sees every message as it is sent (before any cut drops it). */
+  watch: ((m: ZabMessage) => void) | undefined;
+  /** Drops the messages it selects, as a one-way or selective fault. */
+  dropIf: ((m: ZabMessage) => boolean) | undefined;
 
   constructor(options: PumpOptions) {
     this.#options = options;
@@ -160,9 +164,10 @@ export class Pump {
         assert(problem === undefined, `member ${id}: ${problem}`);
         delivered.push(entry);
       }
-      for (const read of ready.readStates) this.reads.get(id)!.push({ read, applied: [...delivered] });
+      this.reads.get(id)!.push(...ready.readStates);
       node.advance(ready);
     }
+    // A delivery anywhere may be one a leader lacks, so every established leader is checked.
     for (const member of this.upMembers()) {
       const problem = checkLeaderCompleteness(this.ledger, this.node(member));
       assert(problem === undefined, problem ?? "");
@@ -200,10 +205,11 @@ export class Pump {
 
   #send(m: ZabMessage): void {
     this.messagesSent++;
+    this.watch?.(m);
     const bytes = encodeZabMessage(m);
     const decoded = decodeZabMessage(bytes);
     assert(decoded.ok, `a message the codec rejects: ${decoded.ok ? "" : decoded.error}`);
-    if (this.#cut.has(`${m.from}>${m.to}`)) return;
+    if (this.#cut.has(`${m.from}>${m.to}`) || this.dropIf?.(m) === true) return;
     this.inFlight.push(decoded.message);
   }
 }
