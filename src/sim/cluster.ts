@@ -18,12 +18,12 @@ import {
   type Ready,
   type Term,
 } from "../raft/index.js";
-import { SimDisk } from "../storage/sim_disk.js";
 import { decodeMessage } from "../transport/index.js";
 import { AssertionError } from "../util/assert.js";
 import { logIndex } from "../util/ids.js";
 import { Prng } from "../util/prng.js";
 import { SafetyChecker } from "./checkers.js";
+import { SimDisk } from "./disk/sim_disk.js";
 import { DurableMirror } from "./durable_mirror.js";
 import { IdAllocator } from "./id_allocator.js";
 import { SimNetwork, type NetworkFaults } from "./network.js";

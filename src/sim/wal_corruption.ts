@@ -1,4 +1,4 @@
-import type { SimDisk } from "../storage/sim_disk.js";
+import type { SimDisk } from "./disk/sim_disk.js";
 
 /**
  * Flips a bit in the payload of the first record of the oldest WAL segment, when a later record

@@ -1,6 +1,6 @@
 import assert from "node:assert/strict";
 import { test } from "node:test";
-import type { DiskFile } from "./disk.js";
+import type { DiskFile } from "../../storage/index.js";
 import type { SimDiskOptions } from "./sim_disk.js";
 import { SimDisk } from "./sim_disk.js";
 

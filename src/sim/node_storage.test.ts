@@ -1,9 +1,9 @@
 import assert from "node:assert/strict";
 import { test } from "node:test";
 import type { Entry } from "../raft/index.js";
-import { SimDisk } from "../storage/sim_disk.js";
 import { logIndex, nodeId, term } from "../util/ids.js";
-import { NodeStorage } from "./node_storage.js";
+import { NodeStorage } from "../node/node_storage.js";
+import { SimDisk } from "./disk/sim_disk.js";
 
 const entry = (index: number): Entry => ({
   index: logIndex(index),

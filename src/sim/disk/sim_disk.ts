@@ -1,6 +1,6 @@
 import { posix } from "node:path";
-import { Prng } from "../util/prng.js";
-import type { Disk, DiskFile } from "./disk.js";
+import { Prng } from "../../util/prng.js";
+import type { Disk, DiskFile } from "../../storage/index.js";
 
 /*
  * An in-memory `Disk` with the fault model of a POSIX file system, for tests that crash a process or
