@@ -73,7 +73,7 @@ function learnFromPromises(s: PaxosState, promises: readonly PromiseReply[]): Sl
     known = logIndex(Math.max(known, p.chosenThrough));
     for (const entry of p.chosen) values.set(entry.slot, entry);
   }
-  for (let next = values.get(logIndex(s.log.chosenThrough + 1)); next !== undefined; ) {
+  for (let next = values.get(logIndex(s.log.chosenThrough + 1)); next !== undefined;) {
     s.log.append(next);
     next = values.get(logIndex(next.slot + 1));
   }
@@ -183,7 +183,10 @@ function askForChosen(s: PaxosState): void {
   if (lead.learnAskedAt !== undefined && lead.ticks - lead.learnAskedAt < s.options.electionTicks) return;
   let best: NodeId | undefined;
   for (const [id, peer] of lead.peers) {
-    if (peer.learnedThrough >= next && (best === undefined || peer.learnedThrough > lead.peers.get(best)!.learnedThrough))
+    if (
+      peer.learnedThrough >= next &&
+      (best === undefined || peer.learnedThrough > lead.peers.get(best)!.learnedThrough)
+    )
       best = id;
   }
   if (best === undefined) return;
@@ -234,7 +237,15 @@ function sendAccepts(s: PaxosState, to: NodeId, entries: readonly SlotValue[], r
       end++;
     }
     const chunk = entries.slice(start, end);
-    s.send({ type: "accept", from: s.id, to, ballot: lead.ballot, round: start === 0 ? round : 0, entries: chunk, commit });
+    s.send({
+      type: "accept",
+      from: s.id,
+      to,
+      ballot: lead.ballot,
+      round: start === 0 ? round : 0,
+      entries: chunk,
+      commit,
+    });
     start = end;
   } while (start < entries.length);
   const told = commit.runs.at(-1)?.last ?? logIndex(0);
@@ -339,5 +350,12 @@ function answerRead(s: PaxosState, read: { index: Slot; context: Uint8Array; req
     return;
   }
   const ballot = s.lead!.ballot;
-  s.send({ type: "readIndexResponse", from: s.id, to: read.requester, ballot, context: read.context, index: read.index });
+  s.send({
+    type: "readIndexResponse",
+    from: s.id,
+    to: read.requester,
+    ballot,
+    context: read.context,
+    index: read.index,
+  });
 }

@@ -9,10 +9,11 @@ import { OK, type StepResult } from "./step_result.js";
  * named (slot, ballot). Returns true when it is stuck: the next chosen slot's value is not here.
  */
 export function learnFromNotice(s: PaxosState, notice: CommitNotice): boolean {
+  // The leader names no slot before `from`, believing them known here (or compacted on its side).
+  if (notice.from > s.log.chosenThrough + 1) return true;
   let first = notice.from;
   for (const run of notice.runs) {
     for (let slot = Math.max(first, s.log.chosenThrough + 1); slot <= run.last; slot++) {
-      if (slot !== s.log.chosenThrough + 1) return true;
       const record = s.accepted.get(logIndex(slot));
       if (record === undefined || !sameBallot(record.ballot, run.ballot)) return true;
       s.log.append({ slot: record.slot, ballot: run.ballot, value: record.value });

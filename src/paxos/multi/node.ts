@@ -255,7 +255,8 @@ export class MultiPaxosNode {
    */
   snapshotTaken(options: { index: Slot; data: Uint8Array; keepEntries?: number }): Snapshot | undefined {
     const s = this.#s;
-    if (options.index > s.log.applied) throw new RangeError(`snapshot ${options.index} beyond applied ${s.log.applied}`);
+    if (options.index > s.log.applied)
+      throw new RangeError(`snapshot ${options.index} beyond applied ${s.log.applied}`);
     if (s.snapshot !== undefined && options.index <= s.snapshot.index) return undefined;
     const snapshot: Snapshot = { index: options.index, data: options.data };
     s.snapshot = snapshot;

@@ -144,8 +144,10 @@ export class PaxosState {
     this.promised = promised;
     this.highestSeen = promised;
     this.becomeFollower(NO_NODE);
-    // Restarted inside a leader's lease it may have helped grant: refuse other proposers for a while.
-    this.leaderSilence = 0;
+    // A restart may fall inside a lease this member helped grant (a heartbeat's echo leaves before
+    // anything is durable, so even an empty disk proves nothing): refuse other proposers for a while.
+    // Only a member's very first start, with no durable state at all, is free of that.
+    this.leaderSilence = durable === undefined ? this.options.electionTicks : 0;
   }
 
   /** The slot below which accepts are ignored: chosen, applied and in the snapshot. */
