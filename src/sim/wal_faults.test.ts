@@ -18,8 +18,9 @@ import type { WalOptions, WalRecovered, WalSave } from "../storage/wal.js";
 import { Wal } from "../storage/wal.js";
 import { readRecord } from "../storage/wal_record.js";
 import { parseSegmentNames } from "../storage/wal_segment.js";
+import type { SimDiskOp } from "./disk/faults.js";
 import { SimDisk } from "./disk/sim_disk.js";
-import type { SimDiskOp, SimDiskOptions } from "./disk/sim_disk.js";
+import type { SimDiskOptions } from "./disk/sim_disk.js";
 
 const seedsFrom = 1;
 const seedCount = 400;

@@ -1,25 +1,28 @@
-import { posix } from "node:path";
-import { Prng } from "../../util/prng.js";
 import type { Disk, DiskFile } from "../../storage/index.js";
+import { Prng } from "../../util/prng.js";
+import {
+  changeEntries,
+  dropUnsynced,
+  flipDurableBit,
+  newDir,
+  newInode,
+  recoverDir,
+  syncEntries,
+  type Dir,
+  type Inode,
+} from "./crash_model.js";
+import { errnoError } from "./errno.js";
+import { Faults, type Interrupted, type SimDiskOp } from "./faults.js";
+import { components, dirAt, fileAt, parentOf } from "./lookup.js";
+import { SimFile } from "./sim_file.js";
 
 /*
  * An in-memory `Disk` with the fault model of a POSIX file system, for tests that crash a process or
  * a machine at any point and check what comes back. Everything random comes from one seeded Prng,
  * so a seed replays a run exactly (as long as the caller is deterministic too).
  *
- * The model:
- * - A file (inode) has durable bytes and the writes and truncations made since its last datasync.
- *   Reads see everything; `datasync()` makes the file's pending changes durable.
- * - A directory has durable entries and the changes to its entries (create, mkdir, rename, unlink)
- *   made since its last `syncDir()`, which makes the entries durable as they are now. A rename
- *   within one directory is one atomic change; across two it is two independent ones.
  * - `crash()` is a power loss. Every instance and handle of the old life is dead (its calls reject
- *   with EBADF and change nothing). For each file, the pending changes are lost, or, with
- *   `tornWriteProbability`, a prefix of them survives, cut at any byte (a torn write), the rest of a
- *   cut write perhaps reading back as zeros (`tornZerosProbability`: the size reached the disk, the
- *   data did not). For each directory, the pending changes are rolled back, or, with
- *   `dirChangesKeptProbability`, a prefix of them survives (a journal commits in order). A file or
- *   directory no durable name reaches is gone.
+ *   with EBADF and change nothing); what survives on the disk is crash_model.ts's to say.
  * - `restart()` is a process crash: the old life dies, but the OS's page cache, and so every
  *   unsynced change, stays.
  * - A failed datasync (injected) drops the pending changes from the disk with
@@ -30,20 +33,6 @@ import type { Disk, DiskFile } from "../../storage/index.js";
  * - `flipBit()` is media corruption of durable bytes; `failNext()`/`failRate()` inject errno errors.
  * `crash()` and `restart()` return the SimDisk the next life of the process uses.
  */
-
-/** The operations a fault can be injected into: the `Disk` methods and the `DiskFile` ones. */
-export type SimDiskOp =
-  | "open"
-  | "readFile"
-  | "list"
-  | "mkdir"
-  | "rename"
-  | "unlink"
-  | "syncDir"
-  | "write"
-  | "datasync"
-  | "truncate"
-  | "close";
 
 export interface SimDiskOptions {
   readonly seed: number;
@@ -81,33 +70,6 @@ export interface SimDiskStats {
   droppedSyncs: number;
 }
 
-type FileChange =
-  | { readonly type: "write"; readonly position: number; readonly data: Uint8Array }
-  | { readonly type: "truncate"; readonly length: number };
-
-interface Inode {
-  readonly live: Bytes;
-  readonly durable: Bytes;
-  pending: FileChange[];
-}
-
-interface Dir {
-  live: Map<string, Entry>;
-  durable: Map<string, Entry>;
-  /** Groups of changes, each applied atomically, in the order they were made. */
-  pending: { readonly name: string; readonly entry: Entry | undefined }[][];
-}
-
-type Entry = { readonly type: "file"; readonly inode: Inode } | { readonly type: "dir"; readonly dir: Dir };
-
-interface Fault {
-  readonly code: string;
-  readonly path: string | undefined;
-}
-
-/** Whether the call a scheduled crash interrupts had taken effect: "either" picks at random. */
-export type Interrupted = "applied" | "lost" | "either";
-
 interface World {
   readonly prng: Prng;
   readonly options: Required<Omit<SimDiskOptions, "seed" | "trace" | "latency">>;
@@ -115,28 +77,7 @@ interface World {
   latency: SimDiskOptions["latency"];
   root: Dir;
   readonly stats: SimDiskStats;
-  readonly next: Map<SimDiskOp, Fault[]>;
-  readonly rates: Map<SimDiskOp, { readonly code: string; readonly probability: number }>;
-  /** Calls left before a scheduled crash or restart; undefined when none is scheduled. */
-  scheduled: { countdown: number; readonly kind: "crash" | "restart"; readonly interrupted: Interrupted } | undefined;
-}
-
-const descriptions: Record<string, string> = {
-  ENOENT: "no such file or directory",
-  EEXIST: "file already exists",
-  EBADF: "bad file descriptor",
-  EIO: "i/o error",
-  ENOSPC: "no space left on device",
-  EDQUOT: "disk quota exceeded",
-  EISDIR: "illegal operation on a directory",
-  ENOTDIR: "not a directory",
-  EACCES: "permission denied",
-};
-
-/** An Error shaped like Node's fs errors: `code`, `syscall`, `path`, message "CODE: what, syscall 'path'". */
-export function errnoError(code: string, syscall: string, path: string): Error {
-  const error = new Error(`${code}: ${descriptions[code] ?? "simulated failure"}, ${syscall} '${path}'`);
-  return Object.assign(error, { code, syscall, path });
+  readonly faults: Faults;
 }
 
 export class SimDisk implements Disk {
@@ -145,8 +86,20 @@ export class SimDisk implements Disk {
   #successor: SimDisk | undefined;
 
   constructor(options: SimDiskOptions) {
+    const prng = new Prng(options.seed);
+    const stats: SimDiskStats = {
+      ops: 0,
+      crashes: 0,
+      restarts: 0,
+      tornWrites: 0,
+      lostWrites: 0,
+      dirChangesKept: 0,
+      dirChangesLost: 0,
+      injectedFailures: 0,
+      droppedSyncs: 0,
+    };
     this.#world = {
-      prng: new Prng(options.seed),
+      prng,
       options: {
         tornWriteProbability: options.tornWriteProbability ?? 0.5,
         tornZerosProbability: options.tornZerosProbability ?? 0.25,
@@ -157,20 +110,8 @@ export class SimDisk implements Disk {
       trace: options.trace,
       latency: options.latency,
       root: newDir(),
-      stats: {
-        ops: 0,
-        crashes: 0,
-        restarts: 0,
-        tornWrites: 0,
-        lostWrites: 0,
-        dirChangesKept: 0,
-        dirChangesLost: 0,
-        injectedFailures: 0,
-        droppedSyncs: 0,
-      },
-      next: new Map(),
-      rates: new Map(),
-      scheduled: undefined,
+      stats,
+      faults: new Faults(prng, stats, options.trace),
     };
   }
 
@@ -192,7 +133,7 @@ export class SimDisk implements Disk {
       const existing = parent.live.get(name);
       if (options.create) {
         if (existing !== undefined) throw errnoError("EEXIST", "open", path);
-        const inode: Inode = { live: new Bytes(), durable: new Bytes(), pending: [] };
+        const inode = newInode();
         changeEntries(parent, [{ name, entry: { type: "file", inode } }]);
         return this.#newFile(inode, path);
       }
@@ -261,9 +202,7 @@ export class SimDisk implements Disk {
 
   syncDir(dir: string): Promise<void> {
     return this.#run("syncDir", dir, () => {
-      const target = this.#dirAt(dir, "fsync");
-      target.durable = new Map(target.live);
-      target.pending = [];
+      syncEntries(this.#dirAt(dir, "fsync"));
     });
   }
 
@@ -278,7 +217,7 @@ export class SimDisk implements Disk {
     if (!this.#alive) return this.#latest();
     const world = this.#world;
     world.stats.crashes++;
-    world.scheduled = undefined;
+    world.faults.unschedule();
     world.trace?.("crash");
     world.root = recoverDir(world, world.root, new Set());
     return this.#succeed();
@@ -289,7 +228,7 @@ export class SimDisk implements Disk {
     if (!this.#alive) return this.#latest();
     this.#world.stats.restarts++;
     this.#world.trace?.("restart");
-    this.#world.scheduled = undefined;
+    this.#world.faults.unschedule();
     return this.#succeed();
   }
 
@@ -299,12 +238,12 @@ export class SimDisk implements Disk {
    * Call `crash()` afterwards to get the disk the crash left.
    */
   crashAfterOps(ops: number, interrupted: Interrupted = "either"): void {
-    this.#world.scheduled = { countdown: ops, kind: "crash", interrupted };
+    this.#world.faults.schedule({ countdown: ops, kind: "crash", interrupted });
   }
 
   /** As `crashAfterOps`, but only the process dies (a kill -9): see `restart()`. */
   restartAfterOps(ops: number, interrupted: Interrupted = "either"): void {
-    this.#world.scheduled = { countdown: ops, kind: "restart", interrupted };
+    this.#world.faults.schedule({ countdown: ops, kind: "restart", interrupted });
   }
 
   /**
@@ -320,11 +259,7 @@ export class SimDisk implements Disk {
     const which = bit ?? this.#world.prng.int(0, 8);
     if (!(at >= 0 && at < size && which >= 0 && which < 8))
       throw new Error(`SimDisk: cannot flip bit ${which} of byte ${at} of ${path} (${size} bytes)`);
-    inode.durable.flip(at, which);
-    const covered = inode.pending.some(
-      (c) => c.type === "truncate" || (c.position <= at && at < c.position + c.data.length),
-    );
-    if (!covered && at < inode.live.size) inode.live.flip(at, which);
+    flipDurableBit(inode, at, which);
     return { offset: at, bit: which };
   }
 
@@ -334,22 +269,17 @@ export class SimDisk implements Disk {
    * write, then the error) and a failed datasync may drop the pending changes (see the model).
    */
   failNext(op: SimDiskOp, code: string, options: { readonly path?: string } = {}): void {
-    const queue = this.#world.next.get(op) ?? [];
-    queue.push({ code, path: options.path });
-    this.#world.next.set(op, queue);
+    this.#world.faults.failNext(op, code, options.path);
   }
 
   /** Every call of `op` rejects with `code` with `probability` (0 turns it off). */
   failRate(op: SimDiskOp, code: string, probability: number): void {
-    if (probability <= 0) this.#world.rates.delete(op);
-    else this.#world.rates.set(op, { code, probability });
+    this.#world.faults.failRate(op, code, probability);
   }
 
   /** Removes every injected fault and a scheduled crash or restart. */
   clearFaults(): void {
-    this.#world.next.clear();
-    this.#world.rates.clear();
-    this.#world.scheduled = undefined;
+    this.#world.faults.clear();
   }
 
   /** For tests: the names in `dir` now, sorted; empty if there is no such directory. */
@@ -383,10 +313,10 @@ export class SimDisk implements Disk {
     if (!this.#alive) throw errnoError("EBADF", op, path);
     world.stats.ops++;
     world.trace?.(`${op} ${path}`);
-    const due = this.#dueNow();
+    const due = world.faults.dueNow();
     if (due !== undefined) {
       // Power fails during the call: it may have taken effect on the disk before the process heard.
-      if (due.interrupted === "applied" || (due.interrupted === "either" && world.prng.chance(0.5))) {
+      if (world.faults.appliedBeforeCrash(due)) {
         try {
           effect(false);
         } catch {
@@ -398,42 +328,11 @@ export class SimDisk implements Disk {
       throw errnoError("EBADF", op, path);
     }
     // A failed datasync decides itself what becomes of the pending changes (see #failedSync).
-    const code = op === "datasync" ? undefined : this.#injected(op, path);
+    const code = op === "datasync" ? undefined : world.faults.injected(op, path);
     if (code === undefined) return effect(false);
     // A failed close still closes, as close(2) does; a failed write may have written a prefix.
     if (op === "close" || op === "write") effect(true);
     throw errnoError(code, op, path);
-  }
-
-  /** Counts a call toward a scheduled crash; returns the schedule when this call is the one to crash in. */
-  #dueNow(): World["scheduled"] {
-    const scheduled = this.#world.scheduled;
-    if (scheduled === undefined || scheduled.countdown === 0) return scheduled;
-    scheduled.countdown--;
-    return undefined;
-  }
-
-  /** The code of a fault injected into this call, if any (counted as used). */
-  #injected(op: SimDiskOp, path: string): string | undefined {
-    const world = this.#world;
-    const queue = world.next.get(op);
-    const k =
-      queue?.findIndex(
-        (fault) => fault.path === undefined || fault.path === path || path.startsWith(fault.path + "/"),
-      ) ?? -1;
-    let code: string | undefined;
-    if (queue !== undefined && k >= 0) {
-      code = queue[k]!.code;
-      queue.splice(k, 1);
-    } else {
-      const rate = world.rates.get(op);
-      if (rate !== undefined && world.prng.chance(rate.probability)) code = rate.code;
-    }
-    if (code !== undefined) {
-      world.stats.injectedFailures++;
-      world.trace?.(`  fails with ${code}`);
-    }
-    return code;
   }
 
   #newFile(inode: Inode, path: string): SimFile {
@@ -450,11 +349,12 @@ export class SimDisk implements Disk {
 
   /** An injected datasync failure; whether the pending changes are dropped is the fault model's call. */
   #failedSync(inode: Inode, path: string): Error | undefined {
-    const code = this.#injected("datasync", path);
+    const world = this.#world;
+    const code = world.faults.injected("datasync", path);
     if (code === undefined) return undefined;
-    if (inode.pending.length > 0 && this.#world.prng.chance(this.#world.options.failedSyncDropsProbability)) {
-      inode.pending = [];
-      this.#world.stats.droppedSyncs++;
+    if (inode.pending.length > 0 && world.prng.chance(world.options.failedSyncDropsProbability)) {
+      dropUnsynced(inode);
+      world.stats.droppedSyncs++;
     }
     return errnoError(code, "fdatasync", path);
   }
@@ -474,225 +374,14 @@ export class SimDisk implements Disk {
   }
 
   #parentOf(path: string, syscall: string): { parent: Dir; name: string } {
-    const names = components(path);
-    const name = names.pop();
-    if (name === undefined) throw errnoError("EISDIR", syscall, path);
-    return { parent: this.#walk(names, path, syscall), name };
+    return parentOf(this.#world.root, path, syscall);
   }
 
   #dirAt(path: string, syscall: string): Dir {
-    return this.#walk(components(path), path, syscall);
+    return dirAt(this.#world.root, path, syscall);
   }
 
   #fileAt(path: string, syscall: string): Inode {
-    const { parent, name } = this.#parentOf(path, syscall);
-    const entry = parent.live.get(name);
-    if (entry === undefined) throw errnoError("ENOENT", syscall, path);
-    if (entry.type === "dir") throw errnoError("EISDIR", syscall, path);
-    return entry.inode;
-  }
-
-  #walk(names: readonly string[], path: string, syscall: string): Dir {
-    let dir = this.#world.root;
-    for (const name of names) {
-      const entry = dir.live.get(name);
-      if (entry === undefined) throw errnoError("ENOENT", syscall, path);
-      if (entry.type !== "dir") throw errnoError("ENOTDIR", syscall, path);
-      dir = entry.dir;
-    }
-    return dir;
-  }
-}
-
-/** What a SimFile needs from the life of the SimDisk that opened it. */
-interface FileRunner {
-  run<T>(op: SimDiskOp, file: SimFile, effect: (failing: boolean) => T): Promise<T>;
-  failedSync(): Error | undefined;
-  readonly prng: Prng;
-}
-
-/** An open file of one life of a SimDisk; dead (EBADF) once closed or once that life ends. */
-class SimFile implements DiskFile {
-  readonly #inode: Inode;
-  readonly #runner: FileRunner;
-  readonly path: string;
-  closed = false;
-
-  constructor(inode: Inode, path: string, runner: FileRunner) {
-    this.#inode = inode;
-    this.path = path;
-    this.#runner = runner;
-  }
-
-  write(data: Uint8Array, position: number): Promise<void> {
-    // Borrowed: copied now, as the caller may reuse the buffer once the promise settles.
-    const copy = new Uint8Array(data);
-    return this.#runner.run("write", this, (failing) => {
-      // A write that fails may have written a prefix first (a short write, then the error).
-      const written = failing ? copy.subarray(0, this.#runner.prng.int(0, copy.length)) : copy;
-      this.#inode.live.write(position, written);
-      this.#inode.pending.push({ type: "write", position, data: written });
-    });
-  }
-
-  datasync(): Promise<void> {
-    return this.#runner.run("datasync", this, () => {
-      const failure = this.#runner.failedSync();
-      if (failure !== undefined) throw failure;
-      for (const change of this.#inode.pending) applyChange(this.#inode.durable, change);
-      this.#inode.pending = [];
-    });
-  }
-
-  truncate(length: number): Promise<void> {
-    return this.#runner.run("truncate", this, () => {
-      this.#inode.live.truncate(length);
-      this.#inode.pending.push({ type: "truncate", length });
-    });
-  }
-
-  close(): Promise<void> {
-    return this.#runner.run("close", this, () => {
-      this.closed = true;
-    });
-  }
-}
-
-function newDir(): Dir {
-  return { live: new Map(), durable: new Map(), pending: [] };
-}
-
-function components(path: string): string[] {
-  if (!posix.isAbsolute(path)) throw new Error(`SimDisk: paths must be absolute, not ${path}`);
-  return posix
-    .normalize(path)
-    .split("/")
-    .filter((name) => name !== "");
-}
-
-function changeEntries(dir: Dir, group: { readonly name: string; readonly entry: Entry | undefined }[]): void {
-  for (const { name, entry } of group) {
-    if (entry === undefined) dir.live.delete(name);
-    else dir.live.set(name, entry);
-  }
-  dir.pending.push(group);
-}
-
-/**
- * The directory as a power loss leaves it: durable entries plus perhaps a prefix of the pending
- * changes; then, recursively, the same for what those entries reach. `seen` keeps an inode reached
- * by two names (a rename across directories that half survived) from being recovered twice.
- */
-function recoverDir(world: World, dir: Dir, seen: Set<Inode>): Dir {
-  const entries = new Map(dir.durable);
-  const pending = dir.pending;
-  const kept =
-    pending.length > 0 && world.prng.chance(world.options.dirChangesKeptProbability)
-      ? world.prng.int(0, pending.length + 1)
-      : 0;
-  world.stats.dirChangesKept += kept;
-  world.stats.dirChangesLost += pending.length - kept;
-  for (const group of pending.slice(0, kept)) {
-    for (const { name, entry } of group) {
-      if (entry === undefined) entries.delete(name);
-      else entries.set(name, entry);
-    }
-  }
-  const recovered = newDir();
-  for (const [name, entry] of entries) {
-    if (entry.type === "dir") {
-      recovered.live.set(name, { type: "dir", dir: recoverDir(world, entry.dir, seen) });
-    } else {
-      if (!seen.has(entry.inode)) recoverFile(world, entry.inode);
-      seen.add(entry.inode);
-      recovered.live.set(name, entry);
-    }
-  }
-  recovered.durable = new Map(recovered.live);
-  return recovered;
-}
-
-/** Loses a file's pending changes, or keeps a prefix of them cut at a random byte. */
-function recoverFile(world: World, inode: Inode): void {
-  const pending = inode.pending;
-  inode.pending = [];
-  if (pending.length > 0) {
-    if (world.prng.chance(world.options.tornWriteProbability)) keepPrefix(world, inode.durable, pending);
-    else world.stats.lostWrites++;
-  }
-  inode.live.truncate(0);
-  inode.live.write(0, inode.durable.view());
-}
-
-function keepPrefix(world: World, durable: Bytes, pending: readonly FileChange[]): void {
-  // A truncation weighs one unit, a write its length: the cut lands anywhere in that sequence.
-  const weight = (change: FileChange): number => (change.type === "write" ? change.data.length : 1);
-  const total = pending.reduce((sum, change) => sum + weight(change), 0);
-  let budget = world.prng.int(0, total + 1);
-  if (budget < total) world.stats.tornWrites++;
-  for (const change of pending) {
-    if (weight(change) <= budget) {
-      applyChange(durable, change);
-      budget -= weight(change);
-      continue;
-    }
-    if (change.type === "write") {
-      const cut = change.data.subarray(0, budget);
-      // The file's new size may have reached the disk without the data: the rest reads as zeros.
-      const end = change.position + change.data.length;
-      if (end > durable.size && world.prng.chance(world.options.tornZerosProbability)) durable.truncate(end);
-      durable.write(change.position, cut);
-    }
-    return;
-  }
-}
-
-function applyChange(bytes: Bytes, change: FileChange): void {
-  if (change.type === "write") bytes.write(change.position, change.data);
-  else bytes.truncate(change.length);
-}
-
-/** A growable byte array (capacity doubles), so that appending a record does not copy the file. */
-class Bytes {
-  #buffer = new Uint8Array(256);
-  #size = 0;
-
-  get size(): number {
-    return this.#size;
-  }
-
-  view(): Uint8Array {
-    return this.#buffer.subarray(0, this.#size);
-  }
-
-  copy(): Uint8Array {
-    return this.#buffer.slice(0, this.#size);
-  }
-
-  write(position: number, data: Uint8Array): void {
-    // As pwrite(2): writing nothing does not extend the file.
-    if (data.length === 0) return;
-    const end = position + data.length;
-    this.#reserve(end);
-    // Writing past the end leaves a hole that reads as zeros; the buffer beyond size is kept zeroed.
-    this.#buffer.set(data, position);
-    this.#size = Math.max(this.#size, end);
-  }
-
-  truncate(length: number): void {
-    if (length < this.#size) this.#buffer.fill(0, length, this.#size);
-    else this.#reserve(length);
-    this.#size = length;
-  }
-
-  flip(offset: number, bit: number): void {
-    this.#buffer[offset]! ^= 1 << bit;
-  }
-
-  #reserve(bytes: number): void {
-    if (bytes <= this.#buffer.length) return;
-    const grown = new Uint8Array(Math.max(bytes, 2 * this.#buffer.length));
-    grown.set(this.#buffer.subarray(0, this.#size));
-    this.#buffer = grown;
+    return fileAt(this.#world.root, path, syscall);
   }
 }
