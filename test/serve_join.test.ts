@@ -1,7 +1,7 @@
 /**
- * `raftkv serve --join` with an --initial-cluster that names only the running members: the new member
- * takes its own address from --listen-peer, or from --advertise-peer when it listens on 0.0.0.0, and
- * joins once `raftkv member add` names it at that address.
+ * `raftkv serve --join` with an --initial-cluster that names only the running members, or none: the
+ * new member takes its own address from --listen-peer, or from --advertise-peer when it listens on
+ * 0.0.0.0, and joins once `raftkv member add` names it at that address.
  */
 import assert from "node:assert/strict";
 import { after, before, describe, it } from "node:test";
@@ -40,8 +40,11 @@ describe("raftkv serve --join, not named in --initial-cluster", { timeout: 240_0
     await dir.remove();
   });
 
-  /** Starts `raftkv serve --join` told only of the three running members, and adds it as a voter. */
-  async function join(name: string, peerFlags: string[], peerAddr: string): Promise<string> {
+  /**
+   * Starts `raftkv serve --join` with `flags`, told only of the three running members unless
+   * `listRunning` is false, and adds it as a voter.
+   */
+  async function join(name: string, peerFlags: string[], peerAddr: string, listRunning = true): Promise<string> {
     const clientAddr = `127.0.0.1:${await freePort()}`;
     const running = cluster.members.map((m) => `${m.name}=${m.peerAddr}`).join(",");
     const spare = new CliProcess([
@@ -52,8 +55,7 @@ describe("raftkv serve --join, not named in --initial-cluster", { timeout: 240_0
       `${dir.path}/${name}`,
       "--listen-client",
       clientAddr,
-      "--initial-cluster",
-      running,
+      ...(listRunning ? ["--initial-cluster", running] : []),
       "--join",
       ...peerFlags,
     ]);
@@ -105,5 +107,13 @@ describe("raftkv serve --join, not named in --initial-cluster", { timeout: 240_0
     await caughtUp(clientAddr);
     const members = await membersOf(cluster.members[0]!);
     assert.deepEqual(listed(members, "n5"), { id: "n5", peerAddr: advertised, learner: false });
+  });
+
+  it("needs no --initial-cluster at all", async () => {
+    const peerAddr = `127.0.0.1:${await freePort()}`;
+    const clientAddr = await join("n6", ["--listen-peer", peerAddr], peerAddr, false);
+    await caughtUp(clientAddr);
+    const members = await membersOf(cluster.members[0]!);
+    assert.deepEqual(listed(members, "n6"), { id: "n6", peerAddr, learner: false });
   });
 });

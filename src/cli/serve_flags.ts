@@ -45,8 +45,8 @@ export const serveUsage = `usage: raftkv serve [--id n1] [--data ./raftkv-data/n
   --initial-cluster  every member of a new cluster, this one included (default: this one alone, at its
                      advertised address); ignored once the data dir exists
   --join             start empty and wait to be added (raftkv member add ID PEER_ADDR); --initial-cluster
-                     then names the running members, and this one is taken to be at its advertised address
-                     unless it is listed
+                     may then list the running members (members also learn each other as they connect),
+                     and this one is at its advertised address unless listed there
 Every flag also reads an environment variable: RAFTKV_ID, RAFTKV_DATA, RAFTKV_LISTEN_PEER, ...`;
 
 function usage(message: string): CliFailure {
