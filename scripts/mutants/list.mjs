@@ -34,8 +34,8 @@ export const mutants = [
     id: "follower-commit-bound",
     rule: "a follower commits no further than the last entry the leader's message proved matching",
     file: "src/raft/follower.ts",
-    find: `r.log.commitTo(logIndex(Math.min(m.leaderCommit, lastNew)));`,
-    replace: `r.log.commitTo(logIndex(Math.min(m.leaderCommit, r.log.lastIndex())));`,
+    find: `r.log.commitTo(logIndex(Math.min(m.commit, lastNew)));`,
+    replace: `r.log.commitTo(logIndex(Math.min(m.commit, r.log.lastIndex())));`,
     // Equivalent under today's leader: its conflict hint never sends an append that stops short of a
     // follower's divergent tail while its commit covers that tail.
     unreachable:

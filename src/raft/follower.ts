@@ -58,7 +58,7 @@ export function handleAppendEntries(r: RaftState, m: AppendEntries): void {
   }
   if (r.log.matchTerm(m.prevLogIndex, m.prevLogTerm)) {
     const lastNew = r.log.maybeAppend(m.prevLogIndex, m.entries);
-    r.log.commitTo(logIndex(Math.min(m.leaderCommit, lastNew)));
+    r.log.commitTo(logIndex(Math.min(m.commit, lastNew)));
     r.send({ ...reply, success: true, matchIndex: lastNew });
     return;
   }

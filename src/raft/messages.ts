@@ -46,7 +46,7 @@ export interface AppendEntries extends Envelope {
   readonly prevLogIndex: LogIndex;
   readonly prevLogTerm: Term;
   readonly entries: readonly Entry[];
-  readonly leaderCommit: LogIndex;
+  readonly commit: LogIndex;
 }
 
 /**

@@ -48,7 +48,7 @@ export function sendAppend(r: RaftState, l: LeaderState, to: NodeId, sendIfEmpty
     prevLogIndex,
     prevLogTerm,
     entries,
-    leaderCommit: r.log.committed,
+    commit: r.log.committed,
   });
   pr.sentAppend(entries.at(-1)?.index);
 }
@@ -102,6 +102,6 @@ export function sendFinalAppend(r: RaftState, l: LeaderState, to: NodeId): void 
     prevLogIndex: pr.match,
     prevLogTerm,
     entries,
-    leaderCommit: r.log.committed,
+    commit: r.log.committed,
   });
 }

@@ -728,5 +728,5 @@ export class SimCluster {
 
 /** The commit index a message tells its receiver (0 for those that tell none). */
 function commitOf(message: Message): number {
-  return message.type === "appendEntries" ? message.leaderCommit : message.type === "heartbeat" ? message.commit : 0;
+  return message.type === "appendEntries" || message.type === "heartbeat" ? message.commit : 0;
 }

@@ -42,7 +42,7 @@ export function checkConfigCommitDurable(
 ): void {
   const { message: m, mirror } = sent;
   const commit =
-    m.type === "appendEntries" ? m.leaderCommit : m.type === "heartbeat" || m.type === "timeoutNow" ? m.commit : 0;
+    m.type === "appendEntries" ? m.commit : m.type === "heartbeat" || m.type === "timeoutNow" ? m.commit : 0;
   const known = mirror.commitKnown();
   const config = commit > known ? mirror.configIn(known, commit) : undefined;
   if (config !== undefined) {

@@ -550,7 +550,7 @@ test("removing a follower: it applies its own removal thanks to the final append
   // Lose the append that first tells node 3 leaveJoint committed: only the final append can.
   const dropped: Message[] = [];
   c.dropIf = (m) => {
-    if (dropped.length === 0 && m.to === 3 && m.type === "appendEntries" && m.leaderCommit >= leave) {
+    if (dropped.length === 0 && m.to === 3 && m.type === "appendEntries" && m.commit >= leave) {
       dropped.push(m);
       return true;
     }
@@ -571,7 +571,7 @@ test("removing a follower: it applies its own removal thanks to the final append
   const after = deliveredSince(c, removedAt, (m) => m.to === 3);
   assert.equal(after.length, 1, "exactly one message reached node 3 after the leader applied its removal");
   assert.ok(
-    after[0]!.type === "appendEntries" && after[0]!.leaderCommit >= leave,
+    after[0]!.type === "appendEntries" && after[0]!.commit >= leave,
     "the final append, carrying the commit",
   );
   assert.deepEqual(configOf(c, 3), simple([1, 2]), "node 3 applied its own removal");
@@ -601,7 +601,7 @@ test("removing a follower that loses its final append: its pre-votes fail harmle
   watchOneLeaderPerTerm(c);
   const t = c.node(1).status().term;
   const leave = propose(c, 1, "remove", 3) + 1;
-  c.dropIf = (m) => m.to === 3 && m.type === "appendEntries" && m.leaderCommit >= leave;
+  c.dropIf = (m) => m.to === 3 && m.type === "appendEntries" && m.commit >= leave;
   c.deliver();
   c.dropIf = undefined;
   assert.deepEqual(configOf(c, 1), simple([1, 2]));
@@ -1224,7 +1224,7 @@ test("a transfer target that missed the commit of a removal learns it from the T
   let leave = Infinity;
   c.dropIf = (m) =>
     m.to === 2 &&
-    ((m.type === "heartbeat" && m.commit >= leave) || (m.type === "appendEntries" && m.leaderCommit >= leave));
+    ((m.type === "heartbeat" && m.commit >= leave) || (m.type === "appendEntries" && m.commit >= leave));
   leave = propose(c, 1, "remove", 3) + 1;
   c.deliver();
   c.tickAll(1);

@@ -31,16 +31,16 @@ test("a commit index written without a sync may go back on a crash; the node lea
   c.campaign(1);
   for (let k = 0; k < 3; k++) assert.equal(c.propose(1, new Uint8Array([k])).ok, true);
   c.tickAll(2);
-  const leaderCommit = c.node(1).status().commitIndex;
-  assert.equal(c.node(2).status().commitIndex, leaderCommit);
+  const commit = c.node(1).status().commitIndex;
+  assert.equal(c.node(2).status().commitIndex, commit);
   // The follower learnt the last commit index from a message that carried no entries: not synced.
-  assert.ok(c.hardState(2).commit < leaderCommit, `durable commit ${c.hardState(2).commit} < ${leaderCommit}`);
+  assert.ok(c.hardState(2).commit < commit, `durable commit ${c.hardState(2).commit} < ${commit}`);
   const appliedBefore = c.applied(2).map((e) => e.index);
   c.crash(2);
   c.restart(2);
-  assert.ok(c.node(2).status().commitIndex < leaderCommit, "the restarted follower starts from its durable commit");
+  assert.ok(c.node(2).status().commitIndex < commit, "the restarted follower starts from its durable commit");
   c.tickAll(2);
-  assert.equal(c.node(2).status().commitIndex, leaderCommit, "and learns the rest from the leader");
+  assert.equal(c.node(2).status().commitIndex, commit, "and learns the rest from the leader");
   const appliedAfter = c.applied(2).map((e) => e.index);
   assert.deepEqual(appliedAfter.slice(0, appliedBefore.length), appliedBefore);
 });

@@ -308,7 +308,7 @@ test("a follower commits no further than the last entry the append proved matchi
     prevLogIndex: logIndex(1),
     prevLogTerm: term(1),
     entries: [entry2],
-    leaderCommit: logIndex(3),
+    commit: logIndex(3),
   });
   // Index 3 here is term 2, the leader's committed index 3 is term 3: committing it would apply the wrong entry.
   assert.equal(follower.status().commitIndex, 2);

@@ -18,7 +18,7 @@ export function describeMessage(m: Message, nameOf: (id: NodeId) => string = Str
       return `${head}${m.preVote ? " pre" : ""} ${m.granted ? "granted" : "rejected"}`;
     case "appendEntries": {
       const range = m.entries.length === 0 ? "none" : `${m.entries[0]!.index}..${m.entries.at(-1)!.index}`;
-      return `${head} prev=${m.prevLogIndex}/t${m.prevLogTerm} entries=${range} commit=${m.leaderCommit}`;
+      return `${head} prev=${m.prevLogIndex}/t${m.prevLogTerm} entries=${range} commit=${m.commit}`;
     }
     case "appendEntriesResponse":
       return m.success

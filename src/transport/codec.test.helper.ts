@@ -51,7 +51,7 @@ export function fixedSamples(): Message[] {
       prevLogIndex: logIndex(0),
       prevLogTerm: term(0),
       entries: [],
-      leaderCommit: logIndex(0),
+      commit: logIndex(0),
     },
     {
       type: "appendEntries",
@@ -59,7 +59,7 @@ export function fixedSamples(): Message[] {
       prevLogIndex: logIndex(10),
       prevLogTerm: term(3),
       entries: entries(10, [3, 3, 5, 7], (k) => k * 10),
-      leaderCommit: logIndex(12),
+      commit: logIndex(12),
     },
     // An empty entry (the leader's no-op), a 1 MiB entry, and many entries.
     {
@@ -68,7 +68,7 @@ export function fixedSamples(): Message[] {
       prevLogIndex: logIndex(1),
       prevLogTerm: term(1),
       entries: entries(1, [7, 7], (k) => (k === 0 ? 0 : 1 << 20)),
-      leaderCommit: logIndex(1),
+      commit: logIndex(1),
     },
     {
       type: "appendEntries",
@@ -76,7 +76,7 @@ export function fixedSamples(): Message[] {
       prevLogIndex: logIndex(100),
       prevLogTerm: term(2),
       entries: entries(100, Array<number>(2000).fill(7), () => 0),
-      leaderCommit: logIndex(99),
+      commit: logIndex(99),
     },
     { type: "appendEntriesResponse", ...env, success: true, matchIndex: logIndex(42) },
     {
@@ -151,7 +151,7 @@ export function randomMessage(prng: Prng): Message {
         prevLogIndex: logIndex(prevLogIndex),
         prevLogTerm: term(prevLogTerm),
         entries: entries(prevLogIndex, terms, () => prng.int(0, 30)),
-        leaderCommit: logIndex(int()),
+        commit: logIndex(int()),
       };
     }
     case 3:

@@ -52,7 +52,7 @@ test("the decoder rejects each kind of invalid field with a reason", () => {
     prevLogIndex: logIndex(4),
     prevLogTerm: term(2),
     entries: entries(4, [3, 4], () => 2),
-    leaderCommit: logIndex(4),
+    commit: logIndex(4),
   };
   const snap: Message = {
     type: "installSnapshot",
@@ -86,7 +86,7 @@ test("the decoder rejects each kind of invalid field with a reason", () => {
     mutate({ type: "voteResponse", from: n1, to: n2, term: term(1), preVote: false, granted: true }, 27, 2),
     /granted: boolean must be 0 or 1, got 2/,
   );
-  // appendEntries: prevLogIndex(26) prevLogTerm(34) leaderCommit(42) count(50..53) then term(8) kind(1) len(4) data.
+  // appendEntries: prevLogIndex(26) prevLogTerm(34) commit(42) count(50..53) then term(8) kind(1) len(4) data.
   expectError(mutate(ae, 53, 200), /entries: count 200 needs at least 2600 bytes/);
   expectError(mutate(ae, 54 + 8, 2), /unknown entry kind 2/);
   expectError(mutate(ae, 54 + 7, 1), /entry 0's term 1 is below the term before it \(2\)/);
@@ -110,7 +110,7 @@ test("entries' indexes come from prevLogIndex and must not pass 2^53 - 1", () =>
     prevLogIndex: logIndex(Number.MAX_SAFE_INTEGER - 1),
     prevLogTerm: term(1),
     entries: entries(Number.MAX_SAFE_INTEGER - 1, [1], () => 0),
-    leaderCommit: logIndex(0),
+    commit: logIndex(0),
   };
   const ok = decodeMessage(encodeMessage(m));
   assert.ok(ok.ok && ok.message.type === "appendEntries");

@@ -5,7 +5,7 @@
  *   payload      = version:u8 (1) · tag:u8 · from:u64 · to:u64 · term:u64 · body
  *   1 voteRequest            preVote:bool · lastLogIndex:u64 · lastLogTerm:u64 · transfer:bool
  *   2 voteResponse           preVote:bool · granted:bool
- *   3 appendEntries          prevLogIndex:u64 · prevLogTerm:u64 · leaderCommit:u64 · count:u32 ·
+ *   3 appendEntries          prevLogIndex:u64 · prevLogTerm:u64 · commit:u64 · count:u32 ·
  *                            count × (term:u64 · kind:u8 (0 normal, 1 config) · data:bytes)
  *   4 appendEntriesResponse  success:bool · (1: matchIndex:u64 | 0: rejectedIndex:u64 · hintIndex:u64 · hintTerm:u64)
  *   5 heartbeat              commit:u64 · context:u64

@@ -89,10 +89,10 @@ function readBody(r: ByteReader, tag: number, from: NodeId, to: NodeId, t: Term)
     case TAGS.appendEntries: {
       const prevLogIndex = logIndex(r.u64("prevLogIndex"));
       const prevLogTerm = term(r.u64("prevLogTerm"));
-      const leaderCommit = logIndex(r.u64("leaderCommit"));
+      const commit = logIndex(r.u64("commit"));
       if (prevLogTerm > t) r.fail("prevLogTerm", `${prevLogTerm} is above the message's term ${t}`);
       const entries = readEntries(r, prevLogIndex, prevLogTerm, t);
-      return { type: "appendEntries", from, to, term: t, prevLogIndex, prevLogTerm, entries, leaderCommit };
+      return { type: "appendEntries", from, to, term: t, prevLogIndex, prevLogTerm, entries, commit };
     }
     case TAGS.appendEntriesResponse:
       return r.bool("success")

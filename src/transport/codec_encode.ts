@@ -137,7 +137,7 @@ function writeBody(w: ByteWriter, m: Message): void {
     case "appendEntries":
       w.u64(m.prevLogIndex);
       w.u64(m.prevLogTerm);
-      w.u64(m.leaderCommit);
+      w.u64(m.commit);
       writeEntries(w, m.prevLogIndex, m.entries);
       return;
     case "appendEntriesResponse":

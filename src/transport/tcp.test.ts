@@ -26,7 +26,7 @@ test("two transports exchange messages both ways, in order", async () => {
     term: term(2),
     prevLogIndex: logIndex(0),
     prevLogTerm: term(0),
-    leaderCommit: logIndex(0),
+    commit: logIndex(0),
     entries: Array.from({ length: 64 }, (_, k) => ({
       index: logIndex(k + 1),
       term: term(2),
