@@ -76,7 +76,7 @@ export class Pump {
     let best: NodeId | undefined;
     let bestEpoch = -1;
     for (const id of this.upMembers()) {
-      const status = this.node(id).status();
+      const status = this.node(id).softState();
       if (status.role === "leading" && status.phase === "broadcast" && status.epoch > bestEpoch) {
         best = id;
         bestEpoch = status.epoch;

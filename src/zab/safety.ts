@@ -70,19 +70,22 @@ function primaryOrderViolation(previous: HistoryEntry | undefined, entry: Histor
 /** What leader completeness needs of a member; ZabNode provides it. */
 export interface MemberView {
   readonly id: NodeId;
-  status(): { readonly role: Role; readonly phase: Phase; readonly epoch: number };
+  softState(): { readonly role: Role; readonly phase: Phase; readonly epoch: number };
   historyEntry(index: number): HistoryEntry | undefined;
 }
 
 /**
- * A leader that has established its epoch (past discovery) holds every committed transaction, at
- * the index it was delivered at. Anything delivered anywhere was committed, so the ledger stands in
- * for "committed". Returns what is wrong, or undefined (also for a member that is not such a leader).
+ * A leader that has established its epoch (past discovery) holds every transaction committed in
+ * earlier epochs, at the index it was delivered at. Anything delivered anywhere was committed, so
+ * the ledger stands in for "committed"; a later epoch's transactions (delivered while a deposed
+ * leader still believes it leads) are not its business. Returns what is wrong, or undefined (also
+ * for a member that is not such a leader).
  */
 export function checkLeaderCompleteness(ledger: DeliveryLedger, member: MemberView): string | undefined {
-  const status = member.status();
+  const status = member.softState();
   if (status.role !== "leading" || status.phase === "discovery") return undefined;
   for (const agreed of ledger.agreed) {
+    if (agreed.zxid.epoch >= status.epoch) break;
     const held = member.historyEntry(agreed.index);
     if (held === undefined || !zxidEqual(held.zxid, agreed.zxid)) {
       const what = held === undefined ? "nothing" : formatZxid(held.zxid);
