@@ -1,0 +1,27 @@
+import { NO_NODE, type NodeId } from "../../util/ids.js";
+
+/**
+ * A proposal number. Rounds order ballots and the proposer's id breaks ties, so two proposers never
+ * share a ballot; a proposer makes its rounds unique by persisting the highest one before using it.
+ * Invariant: a ballot a proposer uses has round ≥ 1 and proposer ≠ NO_NODE.
+ */
+export interface Ballot {
+  readonly round: number;
+  readonly proposer: NodeId;
+}
+
+/** Below every ballot a proposer uses: what an acceptor has promised before its first Prepare. */
+export const ZERO_BALLOT: Ballot = { round: 0, proposer: NO_NODE };
+
+/** Negative when a < b, zero when equal, positive when a > b. */
+export function compareBallots(a: Ballot, b: Ballot): number {
+  return a.round !== b.round ? a.round - b.round : a.proposer - b.proposer;
+}
+
+export function ballotsEqual(a: Ballot, b: Ballot): boolean {
+  return a.round === b.round && a.proposer === b.proposer;
+}
+
+export function formatBallot(b: Ballot): string {
+  return `${b.round}.${b.proposer}`;
+}
