@@ -11,7 +11,9 @@ import ts from "typescript";
 const root = path.resolve(path.dirname(fileURLToPath(import.meta.url)), "..");
 const pkg = JSON.parse(readFileSync(path.join(root, "package.json"), "utf8"));
 const entryPoints = new Set(
-  Object.values(pkg.exports).map((e) => path.join(root, e.default.replace(/^\.\/dist\//, "src/").replace(/\.js$/, ".ts"))),
+  Object.values(pkg.exports).map((e) =>
+    path.join(root, e.default.replace(/^\.\/dist\//, "src/").replace(/\.js$/, ".ts")),
+  ),
 );
 
 function listFiles(dir) {
@@ -80,7 +82,8 @@ for (const file of files) {
 
 const offences = [];
 for (const [file, names] of exported) {
-  if (entryPoints.has(file) || /\.test(\.helper)?\.ts$/.test(file) || file.startsWith(path.join(root, "test"))) continue;
+  if (entryPoints.has(file) || /\.test(\.helper)?\.ts$/.test(file) || file.startsWith(path.join(root, "test")))
+    continue;
   const taken = used.get(file) ?? new Set();
   if (taken.has("*")) continue;
   for (const [name, line] of names) {

@@ -188,7 +188,7 @@ for (const rel of files) {
   const sf = ts.createSourceFile(rel, text, ts.ScriptTarget.Latest, true, ts.ScriptKind.TS);
   const folder = folderOf(rel);
   const allowed = LAYERS[folder];
-  const pure = PURE.has(folder) && !rel.endsWith(".test.ts");
+  const pure = PURE.has(folder) && !/\.test(\.helper)?\.ts$/.test(rel);
   const clocked = folder === CLOCKED && rel !== CLOCK_OWNER && !/\.test(\.helper)?\.ts$/.test(rel);
   if (!allowed) report(rel, 1, `folder "${folder}" is not in the layer table of scripts/check-layers.mjs`);
   if (pure) checkPurity(rel, sf);

@@ -4,7 +4,7 @@ import { Prng } from "../util/prng.js";
 import type { KvCommand } from "./commands.js";
 import { decodeCommand, encodeCommand, validateCommand } from "./command_codec.js";
 import { clientIdBytesMax, commandBytesMax, keyBytesMax, txnOpsMax, valueBytesMax } from "./limits.js";
-import { bytes, randomCommand } from "./test_support.js";
+import { bytes, randomCommand } from "./test_support.test.helper.js";
 
 const session = { clientId: "client-1", seq: 42 };
 

@@ -2,7 +2,7 @@ import assert from "node:assert/strict";
 import { test } from "node:test";
 import { logIndex } from "../util/ids.js";
 import { KvStore } from "./store.js";
-import { applyAll, bytes, deleteCommand, nextIndex, putCommand } from "./test_support.js";
+import { applyAll, bytes, deleteCommand, nextIndex, putCommand } from "./test_support.test.helper.js";
 
 const s = (clientId: string, seq: number): { session: { clientId: string; seq: number } } => ({
   session: { clientId, seq },

@@ -8,7 +8,7 @@ import { rangeLimitMax } from "./limits.js";
 import type { KvResult } from "./results.js";
 import type { KvStoreOptions } from "./store.js";
 import { KvStore } from "./store.js";
-import { applyAll, bytes, putCommand, randomCommand } from "./test_support.js";
+import { applyAll, bytes, putCommand, randomCommand } from "./test_support.test.helper.js";
 
 const limits: KvStoreOptions = { sessionsMax: 3, sessionExpiryEntries: 40 };
 

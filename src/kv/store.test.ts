@@ -8,7 +8,7 @@ import { encodeCommand } from "./command_codec.js";
 import { rangeLimitMax } from "./limits.js";
 import type { KeyValue } from "./results.js";
 import { KvStore } from "./store.js";
-import { applyAll, bytes, deleteCommand, nextIndex, putCommand } from "./test_support.js";
+import { applyAll, bytes, deleteCommand, nextIndex, putCommand } from "./test_support.test.helper.js";
 
 const kv = (key: string, value: string, createRevision: number, modRevision: number, version: number): KeyValue => ({
   key: bytes(key),
