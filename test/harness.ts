@@ -38,7 +38,7 @@ export async function until<T>(
     }
     if (Date.now() > deadline)
       throw new Error(
-        `timed out after ${timeoutMs} ms waiting for ${what}${lastError === undefined ? "" : ` (last error: ${String(lastError)})`}`,
+        `timed out after ${timeoutMs} ms waiting for ${what}${lastError === undefined ? "" : ` (last error: ${lastError instanceof Error ? lastError.message : JSON.stringify(lastError)})`}`,
       );
     await new Promise((resolve) => setTimeout(resolve, 25));
   }
@@ -591,10 +591,13 @@ export async function rawExchange(
     });
     socket.on("error", (error) => finish(error));
     socket.on("close", () => finish(new Error("connection closed")));
-    socket.on("connect", async () => {
+    const send = async (): Promise<void> => {
       const write = (data: Uint8Array | string): Promise<boolean> =>
         new Promise((done) => {
-          if (socket.destroyed) return done(false);
+          if (socket.destroyed) {
+            done(false);
+            return;
+          }
           socket.write(data, (error) => done(error == null));
         });
       if (!(await write(head))) return;
@@ -605,7 +608,8 @@ export async function rawExchange(
         if (chunked && !(await write("\r\n"))) return;
       }
       if (chunked && !settled) await write("0\r\n\r\n");
-    });
+    };
+    socket.on("connect", () => void send());
   });
 }
 

@@ -697,7 +697,7 @@ describe("bad input against a 3-process cluster", () => {
     ] as const) {
       const answer = await rawRequest(follower.clientAddr, method, path, method === "GET" ? undefined : "x");
       assert.equal(answer.status, 405);
-      const allow = String(answer.headers.allow ?? "")
+      const allow = (answer.headers.allow ?? "")
         .split(",")
         .map((s) => s.trim())
         .filter((s) => s !== "");

@@ -141,7 +141,7 @@ describe("metrics, logs, /v1/cluster and raftkv status on a 3-process cluster", 
     assert.ok(puts >= 60 && timedPuts >= 60, `the 60 puts were counted and timed (${puts}, ${timedPuts})`);
   });
 
-  it("every log line is JSON with the member's name and term; role, leader, snapshot, membership and peer events are logged", async () => {
+  it("every log line is JSON with the member's name and term; role, leader, snapshot, membership and peer events are logged", () => {
     for (const m of cluster.members) {
       const lines = logLines(m);
       assert.ok(lines.length >= 4, `${m.name} logged: ${m.output.slice(0, 500)}`);

@@ -78,7 +78,12 @@ export function partitionOf(step: FaultStep): {
       const half = Math.floor((o.length - 1) / 2);
       return { sides: [o.slice(0, half), o.slice(half + 1)], bridge: o[half]! };
     }
-    default:
+    case "kill-leader":
+    case "kill-minority":
+    case "pause-leader":
+    case "pause-node":
+    case "isolate-leader":
+    case "isolate-node":
       throw new Error(`${step.kind} is not a partition of fixed groups`);
   }
 }
