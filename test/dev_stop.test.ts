@@ -83,10 +83,13 @@ async function listen(port: number): Promise<Server | undefined> {
   });
 }
 
-/** A base port whose peer ports (base + k) and client ports (base + 1000 + k) are free just now. */
+/**
+ * A base port whose peer ports (base + k) and client ports (base + 1000 + k) are free just now; below
+ * Linux's ephemeral range (from 32768), where every outgoing connection and listen(0) takes ports.
+ */
 async function freeBasePort(): Promise<number> {
   return until("free ports for raftkv dev", async () => {
-    const base = 20_000 + Math.floor(Math.random() * 30_000);
+    const base = 10_000 + Math.floor(Math.random() * 20_000);
     const ports = Array.from({ length: members }, (_, k) => [base + k, base + 1000 + k]).flat();
     const held = await Promise.all(ports.map(listen));
     await Promise.all(held.map((s) => (s === undefined ? undefined : new Promise((r) => s.close(r)))));
