@@ -133,9 +133,9 @@ test("the decoder refuses what no correct member sends", () => {
   }
 });
 
-test("a notification state byte outside looking/leading and a boolean other than 0/1 are refused", () => {
+test("a notification state byte outside looking/following/leading and a boolean other than 0/1 are refused", () => {
   const notification = encodeZabMessage(SAMPLES.notification);
-  notification[2 + 16 + 8] = 2;
+  notification[2 + 16 + 8] = 3;
   const badState = decodeZabMessage(notification);
   assert.ok(!badState.ok && badState.error.startsWith("state"));
   const ackEpoch = encodeZabMessage(SAMPLES.ackEpoch);

@@ -3,7 +3,7 @@
  * halves; bytes = u32 length + bytes; bool = u8 0 or 1.
  *
  *   payload = version:u8 (1) · tag:u8 · from:u64 · to:u64 · body
- *    1 notification  round:u64 · state:u8 (0 looking, 1 leading) · leader:u64 · epoch:u64 · zxid
+ *    1 notification  round:u64 · state:u8 (0 looking, 1 following, 2 leading) · leader:u64 · epoch:u64 · zxid
  *    2 followerInfo  acceptedEpoch:u64
  *    3 newEpoch      epoch:u64
  *    4 ackEpoch      epoch:u64 · promised:bool · currentEpoch:u64 · lastZxid · count:u32 ·
@@ -58,7 +58,7 @@ const TAGS = {
 const TYPES_BY_TAG = new Map<number, ZabMessageType>(
   Object.entries(TAGS).map(([type, tag]) => [tag, type as ZabMessageType]),
 );
-const NOTIFICATION_STATES = ["looking", "leading"] as const;
+const NOTIFICATION_STATES = ["looking", "following", "leading"] as const;
 const TXN_BYTES_MIN = 2 * U64_BYTES + U32_BYTES;
 const EXTENT_BYTES = 2 * U64_BYTES;
 

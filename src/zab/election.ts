@@ -15,10 +15,13 @@ import { compareVote, type Vote } from "./types.js";
 /** Handles a notification while looking. */
 export function stepLooking(z: ZabState, s: LookingState, m: Notification): void {
   if (m.state === "leading") {
-    if (m.vote.leader === m.from) z.becomeFollower(m.from);
+    if (m.vote.leader === m.from) z.becomeFollower(m.vote);
     return;
   }
-  if (m.round < z.round) {
+  if (m.state === "following") {
+    // A decided member's vote counts in its round; it is never answered (that could ping-pong).
+    if (m.round !== z.round) return;
+  } else if (m.round < z.round) {
     // The sender is behind: our vote brings it into this round.
     z.send(z.notification(m.from, "looking", s.vote));
     return;
@@ -48,7 +51,7 @@ export function decideIfQuorum(z: ZabState, s: LookingState): void {
   for (const vote of s.votes.values()) if (compareVote(vote, s.vote) === 0) agreeing++;
   if (agreeing < z.quorum) return;
   if (s.vote.leader === z.id) z.becomeLeader();
-  else z.becomeFollower(s.vote.leader);
+  else z.becomeFollower(s.vote);
 }
 
 function changeVote(z: ZabState, s: LookingState, vote: Vote): void {

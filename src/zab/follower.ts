@@ -1,6 +1,6 @@
 import { assertNever } from "../util/assert.js";
 import { stepLooking } from "./election.js";
-import type { NewEpoch, NewLeader, Ping, Proposal, ZabMessage } from "./messages.js";
+import type { NewEpoch, NewLeader, Notification, Ping, Proposal, ZabMessage } from "./messages.js";
 import type { FollowingState, ZabState } from "./state.js";
 
 /** Whether a message was acted on; a dropped one is counted by the caller, never thrown. */
@@ -8,13 +8,9 @@ export type Handled = boolean;
 
 /** Handles a message while following; only the leader's messages matter. */
 export function stepFollowing(z: ZabState, s: FollowingState, m: ZabMessage): Handled {
+  if (m.type === "notification") return onNotification(z, s, m);
   if (m.from !== s.leader) return false;
   switch (m.type) {
-    case "notification":
-      // The leader gave up: look too, starting from its vote.
-      if (m.state !== "looking") return false;
-      stepLooking(z, z.becomeLooking(), m);
-      return true;
     case "newEpoch":
       return onNewEpoch(z, s, m);
     case "newLeader":
@@ -86,6 +82,27 @@ export function sendOwedAcks(z: ZabState, s: FollowingState): void {
 
 export function owesAcks(s: FollowingState): boolean {
   return (s.owesAckEpoch && s.phase !== "discovery") || (s.owesAck && s.phase === "broadcast");
+}
+
+function onNotification(z: ZabState, s: FollowingState, m: Notification): Handled {
+  if (s.phase !== "discovery") {
+    if (m.from !== s.leader || m.state !== "looking") return false;
+    // Our leader gave up: look too, starting from its vote.
+    stepLooking(z, z.becomeLooking(), m);
+    return true;
+  }
+  const fromAwaited = m.from === s.leader;
+  // The member we decided on follows another, or looks in a later round: it will not lead as we
+  // thought, so look again in its round, from its vote (ZooKeeper waits a little before deciding
+  // for the same reason).
+  if (fromAwaited && (m.state === "following" || (m.state === "looking" && m.round > z.round))) {
+    stepLooking(z, z.becomeLooking(false), m);
+    return true;
+  }
+  if (m.state !== "looking") return false;
+  // Still deciding, perhaps for want of our vote: tell it (or anyone looking) whom we wait for.
+  z.send(z.notification(m.from, "following", s.vote));
+  return true;
 }
 
 function onNewEpoch(z: ZabState, s: FollowingState, m: NewEpoch): Handled {

@@ -29,13 +29,15 @@ interface Envelope {
 }
 
 /**
- * Fast leader election. A looking member sends its vote in its election `round`; a leader answers
- * a looking member with `state: "leading"` and a vote for itself, so a restarted member joins it.
+ * Fast leader election. A looking member sends its vote in its election `round`. A member that
+ * decided to follow and waits for its leader to take the lead answers with `state: "following"`
+ * and the vote it decided on, which the prospective leader counts in that round. A leader answers
+ * with `state: "leading"` and a vote for itself, so a restarted member joins it.
  */
 export interface Notification extends Envelope {
   readonly type: "notification";
   readonly round: number;
-  readonly state: "looking" | "leading";
+  readonly state: "looking" | "following" | "leading";
   readonly vote: Vote;
 }
 

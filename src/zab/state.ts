@@ -21,6 +21,8 @@ export interface LookingState {
 export interface FollowingState {
   readonly role: "following";
   readonly leader: NodeId;
+  /** The vote that made this member follow (told to looking members while discovery waits). */
+  readonly vote: Vote;
   phase: Exclude<Phase, "election">;
   /** The epoch the leader proposed (NEWEPOCH); 0 until it arrives. */
   epoch: Epoch;
@@ -182,9 +184,12 @@ export class ZabState {
 
   // ---- transitions -------------------------------------------------------------------------
 
-  /** Starts a new election round with a vote for itself, sent to everyone. */
-  becomeLooking(): LookingState {
-    this.round++;
+  /**
+   * Looks for a leader with a vote for itself, sent to everyone: in a new election round, or in
+   * the current one when joining the round of a notification about to be handled.
+   */
+  becomeLooking(newRound = true): LookingState {
+    if (newRound) this.round++;
     const looking = this.#looking();
     this.state = looking;
     this.heartbeatElapsed = 0;
@@ -193,12 +198,14 @@ export class ZabState {
     return looking;
   }
 
-  /** Follows `leader`: discovery starts with this member's acceptedEpoch (CEPOCH). */
-  becomeFollower(leader: NodeId): FollowingState {
+  /** Follows `vote.leader`: discovery starts with this member's acceptedEpoch (CEPOCH). */
+  becomeFollower(vote: Vote): FollowingState {
+    const { leader } = vote;
     assert(leader !== this.id, "a member does not follow itself");
     const following: FollowingState = {
       role: "following",
       leader,
+      vote,
       phase: "discovery",
       epoch: epoch(0),
       promised: false,
