@@ -83,7 +83,7 @@ export function validateOperation(o: Operation): void {
 }
 
 /** `put("v")`, `cas(null → "v")`, ... for messages. */
-export function describeOp(op: KvOp): string {
+function describeOp(op: KvOp): string {
   switch (op.type) {
     case "get":
       return "get";
@@ -112,11 +112,11 @@ export function showValue(value: string | null): string {
 }
 
 /** Returned by `HistoryRecorder.invoke`; pass it back to `complete`. */
-export interface OpHandle {
+interface OpHandle {
   readonly id: number;
 }
 
-export interface InvokeOptions {
+interface InvokeOptions {
   readonly client: number | string;
   readonly key: string;
   readonly op: KvOp;
@@ -124,7 +124,7 @@ export interface InvokeOptions {
   readonly at: number;
 }
 
-export interface CompleteOptions {
+interface CompleteOptions {
   readonly outcome: Outcome;
   /** The time the response arrived; may be omitted for `unknown`. */
   readonly at?: number;

@@ -12,7 +12,7 @@ import { search } from "./search.js";
 import { findWitness } from "./witness.js";
 import type { Witness } from "./witness.js";
 
-export interface CheckOk {
+interface CheckOk {
   readonly ok: true;
   /** Keys checked. */
   readonly keys: number;
@@ -43,7 +43,7 @@ export interface CheckViolation {
 
 export type CheckResult = CheckOk | CheckViolation;
 
-export interface CheckOptions {
+interface CheckOptions {
   /** Search steps allowed to shrinking the witness (default 4 000 000); the check itself is never cut short. */
   readonly witnessStepsMax?: number;
 }

@@ -33,9 +33,9 @@ import { ABSENT, Kind, apply, referenced } from "./model.js";
 import type { Prepared } from "./model.js";
 import { Frames, LinearisedSet, remember, type CacheEntry } from "./search_structures.js";
 
-export type SearchOutcome = "linearizable" | "violation" | "budget";
+type SearchOutcome = "linearizable" | "violation" | "budget";
 
-export interface SearchResult {
+interface SearchResult {
   readonly outcome: SearchOutcome;
   readonly steps: number;
   /**
@@ -46,7 +46,7 @@ export interface SearchResult {
   readonly furthest: number;
 }
 
-export interface SearchOptions {
+interface SearchOptions {
   /** Gives up with "budget" after this many steps (default: never). */
   readonly stepsMax?: number;
   /** The register's value before the first operation (default ABSENT); any id not in use = a value none tests. */

@@ -28,7 +28,7 @@ export interface Witness {
   readonly weakened: ReadonlySet<Prepared>;
 }
 
-export interface WitnessLimits {
+interface WitnessLimits {
   /** Search steps allowed to the whole shrinking. */
   readonly stepsMax: number;
 }

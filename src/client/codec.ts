@@ -18,7 +18,7 @@ export function toBytes(data: Bytes): Uint8Array {
   return typeof data === "string" ? encoder.encode(data) : data;
 }
 
-export function base64(data: Bytes): string {
+function base64(data: Bytes): string {
   const bytes = toBytes(data);
   return Buffer.from(bytes.buffer, bytes.byteOffset, bytes.byteLength).toString("base64");
 }

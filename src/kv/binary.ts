@@ -177,7 +177,7 @@ export class Reader {
 }
 
 /** The little-endian u32 at `at` (the caller checked the four bytes are there). */
-export function u32At(b: Uint8Array, at: number): number {
+function u32At(b: Uint8Array, at: number): number {
   return (b[at]! | (b[at + 1]! << 8) | (b[at + 2]! << 16)) + b[at + 3]! * 0x100_0000;
 }
 

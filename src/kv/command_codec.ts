@@ -28,10 +28,9 @@ import type { KvCommand, Session, TxnCommand, TxnCompare, TxnOp } from "./comman
  * Unused flag bits must be 0, so each command has exactly one encoding.
  */
 
-export type DecodeResult =
-  { readonly ok: true; readonly command: KvCommand } | { readonly ok: false; readonly error: string };
+type DecodeResult = { readonly ok: true; readonly command: KvCommand } | { readonly ok: false; readonly error: string };
 
-export const commandVersion = 1;
+const commandVersion = 1;
 const kindCodes = { put: 1, delete: 2, txn: 3 } as const;
 const opCodes = { put: 1, get: 2, delete: 3 } as const;
 const flagSession = 1;

@@ -54,11 +54,11 @@ export type ExecutedResult = Exclude<KvResult, { readonly type: "invalid" }>;
 const resultCodes = { put: 1, compareFailed: 2, delete: 3, txn: 4 } as const;
 const responseCodes = { put: 1, get: 2, delete: 3 } as const;
 
-export function keyValueSize(kv: KeyValue): number {
+function keyValueSize(kv: KeyValue): number {
   return bytes16Size(kv.key) + bytes32Size(kv.value) + 24;
 }
 
-export function writeKeyValue(w: Writer, kv: KeyValue): void {
+function writeKeyValue(w: Writer, kv: KeyValue): void {
   w.bytes16(kv.key);
   w.bytes32(kv.value);
   w.u64(kv.createRevision);
@@ -70,7 +70,7 @@ export function writeKeyValue(w: Writer, kv: KeyValue): void {
  * A key-value whose fields are consistent with a store at `revision`, or why not. The byte arrays are
  * copied, so the result does not keep the (possibly large) input alive.
  */
-export function readKeyValue(r: Reader, revision: number): KeyValue | string {
+function readKeyValue(r: Reader, revision: number): KeyValue | string {
   const kv = readKeyValueView(r, revision);
   if (typeof kv === "string") return kv;
   return { ...kv, key: kv.key.slice(), value: kv.value.slice() };

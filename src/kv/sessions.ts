@@ -17,14 +17,14 @@ export interface SessionLimits {
 }
 
 /** A client's last executed write: its seq, its result, and the index of the entry that last used it. */
-export interface SessionEntry {
+interface SessionEntry {
   readonly seq: number;
   readonly result: ExecutedResult;
   readonly lastIndex: LogIndex;
 }
 
 /** What to do with a command carrying a session. */
-export type SessionCheck =
+type SessionCheck =
   | { readonly type: "new" }
   | { readonly type: "duplicate"; readonly result: ExecutedResult }
   | { readonly type: "stale" };

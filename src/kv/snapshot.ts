@@ -17,11 +17,11 @@ import { SessionTable } from "./sessions.js";
  * has one encoding and replicas' snapshots at the same index compare equal byte for byte.
  */
 const magic = 0x564b4b52; // "RKKV" read as a little-endian u32
-export const snapshotVersion = 1;
+const snapshotVersion = 1;
 const headerBytes = 4 + 1 + 8 + 8;
 const checksumBytes = 4;
 
-export interface KvState {
+interface KvState {
   readonly appliedIndex: LogIndex;
   readonly revision: number;
   /** Every key (binary strings) in ascending order. */
@@ -32,7 +32,7 @@ export interface KvState {
 }
 
 /** A decoded snapshot; `keys` (binary strings) in ascending order, `kvs[i]` the state of `keys[i]`. */
-export interface DecodedState {
+interface DecodedState {
   readonly appliedIndex: LogIndex;
   readonly revision: number;
   readonly keys: readonly string[];

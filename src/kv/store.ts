@@ -23,10 +23,10 @@ export interface KvStoreOptions {
  * The keys a range covers: those starting with `prefix` (all keys for an empty one), or those k with
  * `from` ≤ k < `to` (no upper bound without `to`), comparing bytes lexicographically.
  */
-export type RangeSpec = { readonly prefix: Uint8Array } | { readonly from: Uint8Array; readonly to?: Uint8Array };
+type RangeSpec = { readonly prefix: Uint8Array } | { readonly from: Uint8Array; readonly to?: Uint8Array };
 
 /** Up to `limit` key-values in ascending key order; `more` when the range held others past the last. */
-export interface RangeResult {
+interface RangeResult {
   readonly kvs: readonly KeyValue[];
   readonly more: boolean;
 }

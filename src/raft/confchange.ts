@@ -42,7 +42,7 @@ export type ConfChangeError =
   | "transferInProgress"
   | "malformed";
 
-export function isMember(config: Config, id: NodeId): boolean {
+function isMember(config: Config, id: NodeId): boolean {
   return config.incoming.has(id) || (config.outgoing?.has(id) ?? false) || config.learners.has(id);
 }
 

@@ -178,7 +178,7 @@ function maybeCommit(r: RaftState, l: LeaderState): boolean {
  * The lease holds for leaseTicks() leader ticks after the newest heartbeat a quorum confirmed was
  * sent: the followers that heard it refuse other candidates for electionTicks of their own ticks.
  */
-export function leaseValid(r: RaftState, l: LeaderState): boolean {
+function leaseValid(r: RaftState, l: LeaderState): boolean {
   // A TimeoutNow lets a campaign through the followers' stickiness, which is what the lease rests on.
   if (l.timeoutNowSent) return false;
   return r.options.checkQuorum && l.ticks - l.readOnly.leaseStartTick() < leaseTicks(r.options);
@@ -189,7 +189,7 @@ export function leaseValid(r: RaftState, l: LeaderState): boolean {
  * for the phase difference between two members' tick timers. The driver voids the lease across its
  * own stalls.
  */
-export function leaseTicks(options: { readonly electionTicks: number; readonly clockDriftMax: number }): number {
+function leaseTicks(options: { readonly electionTicks: number; readonly clockDriftMax: number }): number {
   const d = options.clockDriftMax;
   return Math.floor((options.electionTicks * (1 - d)) / (1 + d)) - 2;
 }

@@ -35,7 +35,7 @@ export interface VoteRequest extends Envelope {
   readonly transfer: boolean;
 }
 
-export interface VoteResponse extends Envelope {
+interface VoteResponse extends Envelope {
   readonly type: "voteResponse";
   readonly preVote: boolean;
   readonly granted: boolean;
@@ -93,13 +93,13 @@ export interface InstallSnapshot extends Envelope {
  * leader's commit index (within the target's matching log), so the target campaigns in the
  * configuration that committed even if the message carrying that commit index is lost or late.
  */
-export interface TimeoutNow extends Envelope {
+interface TimeoutNow extends Envelope {
   readonly type: "timeoutNow";
   readonly commit: LogIndex;
 }
 
 /** A proposal a follower forwards to the leader it knows. */
-export interface Propose extends Envelope {
+interface Propose extends Envelope {
   readonly type: "propose";
   readonly data: readonly Uint8Array[];
 }
@@ -110,7 +110,7 @@ export interface ReadIndexRequest extends Envelope {
   readonly context: Uint8Array;
 }
 
-export interface ReadIndexResponse extends Envelope {
+interface ReadIndexResponse extends Envelope {
   readonly type: "readIndexResponse";
   readonly context: Uint8Array;
   readonly index: LogIndex;

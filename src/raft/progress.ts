@@ -7,7 +7,7 @@ import { logIndex, type LogIndex } from "../util/ids.js";
  * - snapshot: the follower needs compacted entries; a snapshot is on its way and nothing else is sent.
  * Invariant: match < next.
  */
-export type ProgressState = "probe" | "replicate" | "snapshot";
+type ProgressState = "probe" | "replicate" | "snapshot";
 
 export class Progress {
   match: LogIndex = logIndex(0);

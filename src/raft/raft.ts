@@ -32,7 +32,7 @@ import type { Entry, Snapshot } from "./types.js";
 
 export type { DropReason, DurableState, RaftStats, ReadState, StepResult } from "./state.js";
 export type { ConfChangeResult, TransferError } from "./membership.js";
-export type { ProposeError, ProposeResult } from "./leader.js";
+export type { ProposeResult } from "./leader.js";
 export type { ConfChange, Config } from "./confchange.js";
 
 /** A proposal a follower passed on to the leader it knows. */

@@ -2,7 +2,7 @@ import type { LogIndex, NodeId } from "../util/ids.js";
 import { jointCommitted, type JointVoters } from "./quorum.js";
 
 /** A ReadIndex request waiting for a quorum to confirm that its leader still leads. */
-export interface PendingRead {
+interface PendingRead {
   readonly index: LogIndex;
   readonly context: Uint8Array;
   /** Who asked: the leader itself, or a follower to answer with a ReadIndexResponse. */

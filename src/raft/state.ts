@@ -44,7 +44,7 @@ export interface DurableState {
   readonly applied?: LogIndex | undefined;
 }
 
-export interface FollowerState {
+interface FollowerState {
   readonly role: "follower";
   /** A TimeoutNow arrived while a committed config entry was not yet in force: campaign once it is. */
   transferCampaignPending: boolean;
@@ -98,7 +98,7 @@ export class LeaderState {
   }
 }
 
-export type RoleState = FollowerState | CandidateState | LeaderState;
+type RoleState = FollowerState | CandidateState | LeaderState;
 
 /**
  * One node's consensus state. It mutates in place on its inputs; the work it asks for (messages,

@@ -90,7 +90,7 @@ interface ArmedFault {
 export type CrashKind = "power" | "process";
 
 /** One simulated machine: a disk that outlives crashes; a process (the real node) that does not. */
-export interface Member {
+interface Member {
   readonly name: string;
   readonly id: NodeId;
   readonly peerAddr: string;

@@ -6,7 +6,7 @@ import type { SimNetwork } from "./network.js";
 import type { World } from "./world.js";
 
 /** What the cluster does with a member's traffic. */
-export interface TrafficHooks {
+interface TrafficHooks {
   /** `m` leaves `from` (after the network took it): the checkers look at it here. */
   sent(from: NodeId, m: Message): void;
   /** Bytes sent by `from` arrive at `to`, whichever life of it is up. */

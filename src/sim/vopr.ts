@@ -161,7 +161,7 @@ export function currentLeader(cluster: SimCluster): NodeId | undefined {
 }
 
 /** Voters and learners in `id`'s configuration. */
-export function membersOf(cluster: SimCluster, id: NodeId): Set<NodeId> {
+function membersOf(cluster: SimCluster, id: NodeId): Set<NodeId> {
   const config = cluster.node(id)!.raft.config();
   return new Set([...config.incoming, ...(config.outgoing ?? []), ...config.learners]);
 }

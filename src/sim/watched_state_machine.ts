@@ -3,7 +3,7 @@ import type { SnapshotInProgress } from "../node/state_machine.js";
 import type { LogIndex } from "../util/ids.js";
 
 /** What the checkers see of a member's state machine. */
-export interface StateMachineWatch {
+interface StateMachineWatch {
   /** A command was applied at `index`; `wrote` says whether the state changed. */
   applied(info: {
     readonly index: number;

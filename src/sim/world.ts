@@ -5,7 +5,7 @@ import { EventQueue } from "./event_queue.js";
  * Something due at a virtual time: the work of one life of a member's process (`owner`, `life`),
  * a message arriving at a member (`owner`, any life), or the world's own (no owner).
  */
-export interface WorldEvent {
+interface WorldEvent {
   readonly owner: NodeId | undefined;
   readonly life: number | undefined;
   readonly run: () => void;
@@ -13,7 +13,7 @@ export interface WorldEvent {
 }
 
 /** What becomes of a due event: it runs, is dropped (its process died), or waits until a time (its process is stalled). */
-export type Gate = (event: WorldEvent) => "run" | "drop" | number;
+type Gate = (event: WorldEvent) => "run" | "drop" | number;
 
 /** Virtual time and everything scheduled in it, for one simulated cluster. */
 export class World {

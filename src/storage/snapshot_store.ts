@@ -28,13 +28,13 @@ export interface StoredSnapshot {
   readonly data: Uint8Array;
 }
 
-export interface SnapshotStoreOptions {
+interface SnapshotStoreOptions {
   /** How many of the newest snapshots to keep; older ones are deleted after each save. At least 1. */
   readonly snapshotsRetainedMax?: number;
 }
 
 /** The newest usable snapshot, and the newer files that were skipped because they were corrupt. */
-export interface LoadedSnapshot {
+interface LoadedSnapshot {
   readonly snapshot: StoredSnapshot | undefined;
   readonly skipped: readonly StorageError[];
 }

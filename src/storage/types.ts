@@ -5,7 +5,7 @@ import type { LogIndex, NodeId, Term } from "../util/ids.js";
  * structurally the core's Entry and HardState: values pass between the two without conversion.
  */
 
-export type StoredEntryKind = "normal" | "config";
+type StoredEntryKind = "normal" | "config";
 
 /** A log entry as the WAL keeps it. Within a log, indexes are consecutive and terms never decrease. */
 export interface StoredEntry {

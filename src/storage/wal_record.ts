@@ -137,7 +137,7 @@ export function sealRecord(record: RecordBuffer): Uint8Array {
  * corrupt: only the caller knows which, by where it is), `malformed` when the checksum holds but the
  * content cannot have been written by `appendItems` (always corruption, or a bug).
  */
-export type RecordRead =
+type RecordRead =
   | { readonly type: "record"; readonly items: WalItem[]; readonly end: number }
   | { readonly type: "invalid"; readonly why: string }
   | { readonly type: "malformed"; readonly why: string };

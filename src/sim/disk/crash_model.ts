@@ -40,17 +40,17 @@ export interface Dir {
   pending: EntryChange[][];
 }
 
-export type Entry = { readonly type: "file"; readonly inode: Inode } | { readonly type: "dir"; readonly dir: Dir };
+type Entry = { readonly type: "file"; readonly inode: Inode } | { readonly type: "dir"; readonly dir: Dir };
 
 /** The odds a power loss plays with. */
-export interface CrashOdds {
+interface CrashOdds {
   readonly tornWriteProbability: number;
   readonly tornZerosProbability: number;
   readonly dirChangesKeptProbability: number;
 }
 
 /** What a power loss did, counted for a test to show which cases a run exercised. */
-export interface CrashCounts {
+interface CrashCounts {
   tornWrites: number;
   lostWrites: number;
   dirChangesKept: number;
@@ -58,7 +58,7 @@ export interface CrashCounts {
 }
 
 /** What recovery draws from and reports to: the disk's one PRNG, so that a seed replays a crash. */
-export interface Recovery {
+interface Recovery {
   readonly prng: Prng;
   readonly options: CrashOdds;
   readonly stats: CrashCounts;

@@ -18,7 +18,7 @@ export type SimDiskOp =
 export type Interrupted = "applied" | "lost" | "either";
 
 /** A crash or restart due inside a later call. */
-export interface Scheduled {
+interface Scheduled {
   /** Calls left before the one to crash in. */
   countdown: number;
   readonly kind: "crash" | "restart";

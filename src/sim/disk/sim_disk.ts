@@ -56,7 +56,7 @@ export interface SimDiskOptions {
 }
 
 /** Counters for a test to show which faults a run actually exercised. */
-export interface SimDiskStats {
+interface SimDiskStats {
   ops: number;
   crashes: number;
   restarts: number;

@@ -4,7 +4,7 @@ import { syncFile, truncateFile, writeFile, type Inode } from "./crash_model.js"
 import type { SimDiskOp } from "./faults.js";
 
 /** What a SimFile needs from the life of the SimDisk that opened it. */
-export interface FileRunner {
+interface FileRunner {
   run<T>(op: SimDiskOp, file: SimFile, effect: (failing: boolean) => T): Promise<T>;
   failedSync(): Error | undefined;
   readonly prng: Prng;
