@@ -38,5 +38,6 @@ export {
   checkLeaderCompleteness,
   createDeliveryLedger,
   type DeliveryLedger,
+  type Delivery,
   type MemberView,
 } from "./safety.js";

@@ -41,6 +41,7 @@ export class Pump {
   readonly ledger: DeliveryLedger = createDeliveryLedger();
   inFlight: ZabMessage[] = [];
   readonly #cut = new Set<string>();
+  readonly #crashBeforeWrite = new Set<NodeId>();
   messagesSent = 0;
   /** Sees every message as it is sent (before any cut drops it). */
   watch: ((m: ZabMessage) => void) | undefined;
@@ -89,6 +90,7 @@ export class Pump {
 
   crash(id: NodeId): void {
     this.#nodes.set(id, undefined);
+    this.#crashBeforeWrite.delete(id);
   }
 
   restart(id: NodeId): void {
@@ -104,6 +106,13 @@ export class Pump {
 
   heal(): void {
     this.#cut.clear();
+  }
+
+  /** Heals every partition and cancels every planned fault. */
+  stopFaults(): void {
+    this.heal();
+    this.#crashBeforeWrite.clear();
+    this.dropIf = undefined;
   }
 
   // ---- driving -----------------------------------------------------------------------------
@@ -145,22 +154,31 @@ export class Pump {
     this.process(m.to);
   }
 
+  /**
+   * Makes the member lose power the next time it has a Ready: its `messages` leave (they may go
+   * before the write), the write and everything after it never happen.
+   */
+  crashBeforeNextWrite(id: NodeId): void {
+    this.#crashBeforeWrite.add(id);
+  }
+
   /** Drains a member's Readies the way a driver does, checking ZAB's safety properties on the way. */
   process(id: NodeId): void {
     const node = this.node(id);
     while (node.hasReady()) {
       const ready = node.ready();
       for (const m of ready.messages) this.#send(m);
+      if (this.#crashBeforeWrite.delete(id)) {
+        this.crash(id);
+        return;
+      }
       if (ready.mustSync) this.disks.set(id, applyWrite(this.disks.get(id)!, ready));
       else assert(ready.epochs === undefined && ready.history.entries.length === 0, "an unsynced write");
-      for (const m of ready.messagesAfterPersist) {
-        const problem = checkAcknowledgedDurable(this.disks.get(id)!, m);
-        assert(problem === undefined, `member ${id}: ${problem}`);
-        this.#send(m);
-      }
+      for (const m of ready.messagesAfterPersist) this.#send(m);
       const delivered = this.delivered.get(id)!;
+      const { currentEpoch } = node.status();
       for (const entry of ready.committedEntries) {
-        const problem = checkDelivery(this.ledger, delivered.at(-1), entry);
+        const problem = checkDelivery(this.ledger, { entry, previous: delivered.at(-1), currentEpoch });
         assert(problem === undefined, `member ${id}: ${problem}`);
         delivered.push(entry);
       }
@@ -204,6 +222,9 @@ export class Pump {
   }
 
   #send(m: ZabMessage): void {
+    // Whatever a message promises must be on the sender's disk when it leaves.
+    const problem = checkAcknowledgedDurable(this.disks.get(m.from)!, m);
+    assert(problem === undefined, `member ${m.from}: ${problem}`);
     this.messagesSent++;
     this.watch?.(m);
     const bytes = encodeZabMessage(m);

@@ -18,18 +18,30 @@ import {
  * establishes its epoch, or every step at test sizes).
  */
 
-/** Everything delivered by any member so far, merged: agreed[i − 1] is what was delivered at index i. */
+/**
+ * Everything delivered by any member so far, merged: agreed[i − 1] is what was delivered at index
+ * i, and committedBy[i − 1] an upper bound on the epoch whose leader committed it (the lowest
+ * currentEpoch of a member that delivered it: a member learns of a commit from the leader it
+ * follows, whose epoch is its currentEpoch then, and currentEpoch only grows).
+ */
 export interface DeliveryLedger {
   readonly agreed: HistoryEntry[];
+  readonly committedBy: number[];
 }
 
 export function createDeliveryLedger(): DeliveryLedger {
-  return { agreed: [] };
+  return { agreed: [], committedBy: [] };
+}
+
+/** One delivery: what a member applied, what it applied just before (since it last started), and its currentEpoch. */
+export interface Delivery {
+  readonly entry: HistoryEntry;
+  readonly previous: HistoryEntry | undefined;
+  readonly currentEpoch: number;
 }
 
 /**
- * Checks one delivery (a committed entry a member applied), given the member's previous delivery
- * since it last started (undefined for its first), and records it:
+ * Checks one delivery (a committed entry a member applied) and records it:
  * - agreement: every member delivers the same transaction at an index, so delivered sequences are
  *   prefixes of one another;
  * - primary order: a member delivers index after index, each the next transaction of the same
@@ -37,23 +49,22 @@ export function createDeliveryLedger(): DeliveryLedger {
  *   order with none skipped, and every earlier epoch's before a later one's.
  * Returns what is wrong, or undefined.
  */
-export function checkDelivery(
-  ledger: DeliveryLedger,
-  previous: HistoryEntry | undefined,
-  entry: HistoryEntry,
-): string | undefined {
+export function checkDelivery(ledger: DeliveryLedger, { entry, previous, currentEpoch }: Delivery): string | undefined {
   const order = primaryOrderViolation(previous, entry);
   if (order !== undefined) return `primary order: ${order}`;
-  const agreed = ledger.agreed[entry.index - 1];
+  const k = entry.index - 1;
+  const agreed = ledger.agreed[k];
   if (agreed === undefined) {
-    if (entry.index !== ledger.agreed.length + 1)
+    if (k !== ledger.agreed.length)
       return `agreement: index ${entry.index} delivered before ${ledger.agreed.length + 1}`;
     ledger.agreed.push(entry);
+    ledger.committedBy.push(currentEpoch);
     return undefined;
   }
   if (!zxidEqual(agreed.zxid, entry.zxid) || !bytesEqual(agreed.data, entry.data)) {
     return `agreement: index ${entry.index} delivered as ${formatZxid(entry.zxid)}, elsewhere as ${formatZxid(agreed.zxid)}`;
   }
+  ledger.committedBy[k] = Math.min(ledger.committedBy[k]!, currentEpoch);
   return undefined;
 }
 
@@ -75,21 +86,23 @@ export interface MemberView {
 }
 
 /**
- * A leader that has established its epoch (past discovery) holds every transaction committed in
- * earlier epochs, at the index it was delivered at. Anything delivered anywhere was committed, so
- * the ledger stands in for "committed"; a later epoch's transactions (delivered while a deposed
- * leader still believes it leads) are not its business. Returns what is wrong, or undefined (also
- * for a member that is not such a leader).
+ * Leader completeness: a leader that has established epoch e (past discovery) holds every
+ * transaction committed by the leader of an earlier epoch, at the index it was delivered at. A
+ * transaction may be committed in a later epoch than its zxid's (as part of that epoch's initial
+ * history), and a deposed leader may still believe it leads while a later one commits, so the
+ * ledger's committedBy bound, not the zxid, says which leaders must hold it. Returns what is wrong,
+ * or undefined (also for a member that is not such a leader).
  */
 export function checkLeaderCompleteness(ledger: DeliveryLedger, member: MemberView): string | undefined {
   const status = member.softState();
   if (status.role !== "leading" || status.phase === "discovery") return undefined;
-  for (const agreed of ledger.agreed) {
-    if (agreed.zxid.epoch >= status.epoch) break;
+  for (let k = 0; k < ledger.agreed.length; k++) {
+    if (ledger.committedBy[k]! >= status.epoch) continue;
+    const agreed = ledger.agreed[k]!;
     const held = member.historyEntry(agreed.index);
     if (held === undefined || !zxidEqual(held.zxid, agreed.zxid)) {
       const what = held === undefined ? "nothing" : formatZxid(held.zxid);
-      return `leader completeness: leader ${member.id} of epoch ${status.epoch} holds ${what} at ${agreed.index}, where ${formatZxid(agreed.zxid)} was delivered`;
+      return `leader completeness: leader ${member.id} of epoch ${status.epoch} holds ${what} at ${agreed.index}, where ${formatZxid(agreed.zxid)} was committed in epoch ${ledger.committedBy[k]} or before`;
     }
   }
   return undefined;
