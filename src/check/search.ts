@@ -286,7 +286,7 @@ function opFacts(ops: readonly Prepared[]): OpFacts {
     if (p.kind === Kind.write) {
       unknownWrite[i] = 1;
       classPosition[i] = classSizes.get(p.a) ?? 0;
-      classSizes.set(p.a, (classPosition[i] as number) + 1);
+      classSizes.set(p.a, classPosition[i] + 1);
     } else {
       assert(p.kind === Kind.casUnknown, "an unknown operation is a write or a cas");
       const list = casUnknownByExpected.get(p.a);

@@ -340,7 +340,7 @@ function txnSize(txn: TxnCommand): number | string {
   ] as const) {
     for (const [i, op] of ops.entries()) {
       const where = `txn ${branch} op ${i}`;
-      if (!Object.hasOwn(opCodes, op.type)) return `${where}: unknown op type ${String(op.type)}`;
+      if (!Object.hasOwn(opCodes, op.type)) return `${where}: unknown op type ${op.type as string}`;
       const problem = at(where, checkKey(op.key)) ?? (op.type === "put" ? at(where, checkValue(op.value)) : undefined);
       if (problem !== undefined) return problem;
       size += 1 + bytes16Size(op.key) + (op.type === "put" ? bytes32Size(op.value) : 0);

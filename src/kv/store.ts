@@ -226,12 +226,8 @@ export class KvStore {
   #txn(command: TxnCommand): ExecutedResult {
     const succeeded = command.compare.every((c) => this.#holds(c));
     const revision = this.#revision + 1;
-    let wrote = false;
-    const responses = (succeeded ? command.success : command.failure).map((op): TxnResponse => {
-      const response = this.#runOp(op, revision);
-      if (response.type === "put" || (response.type === "delete" && response.deleted === 1)) wrote = true;
-      return response;
-    });
+    const responses = (succeeded ? command.success : command.failure).map((op) => this.#runOp(op, revision));
+    const wrote = responses.some((r) => r.type === "put" || (r.type === "delete" && r.deleted === 1));
     if (wrote) this.#revision = revision;
     return { type: "txn", succeeded, revision: this.#revision, responses };
   }

@@ -184,7 +184,7 @@ test("encode/decode round-trips every ConfEntry op and change type, with and wit
       assert.deepEqual(decoded, entry);
     } else {
       assert.ok(decoded.op === entry.op, `op ${entry.op}`);
-      const got = (decoded as Extract<ConfEntry, { changes: readonly ConfChange[] }>).changes;
+      const got = decoded.changes;
       const plainChanges = (changes: readonly ConfChange[]): unknown =>
         changes.map((c) => ({ type: c.type, id: c.id, context: [...c.context] }));
       assert.deepEqual(plainChanges(got), plainChanges(entry.changes));

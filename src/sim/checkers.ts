@@ -43,7 +43,8 @@ export class SafetyChecker {
   /** (index, term) → the entry every log holding that pair must agree on, and its predecessor's term. */
   readonly #entryAt = new Map<string, { data: Uint8Array; prevTerm: Term | undefined }>();
   /** Index → the entry applied there by whoever applied it first (so committed). */
-  readonly #applied: Entry[] = [];
+  /** Sparse: the entry applied at each index, by whoever applied it first. */
+  readonly #applied: (Entry | undefined)[] = [];
   readonly #votes = new Map<string, NodeId>();
   readonly #commit = new Map<NodeId, LogIndex>();
   readonly #durableCommit = new Map<NodeId, LogIndex>();

@@ -80,7 +80,7 @@ test("without pre-vote the same partition inflates the isolated node's term and 
   assert.ok(isolatedTerm >= leaderTerm + 5, `isolated term ${isolatedTerm} grew well past ${leaderTerm}`);
   assert.ok(
     afterHeal.some((s) => s.role !== "leader" || s.term !== leaderTerm),
-    "node 1 loses its term-" + leaderTerm + " leadership after the heal",
+    `node 1 loses its term-${leaderTerm} leadership after the heal`,
   );
   assert.ok(tickUntilLeader(c, 20 * ELECTION_TICKS) >= 0, "a leader is elected again");
   assert.ok(c.node(c.leader()).status().term >= isolatedTerm, "in a term at least the isolated node's");

@@ -570,10 +570,7 @@ test("removing a follower: it applies its own removal thanks to the final append
   assert.deepEqual(configOf(c, 1), simple([1, 2]));
   const after = deliveredSince(c, removedAt, (m) => m.to === 3);
   assert.equal(after.length, 1, "exactly one message reached node 3 after the leader applied its removal");
-  assert.ok(
-    after[0]!.type === "appendEntries" && after[0]!.commit >= leave,
-    "the final append, carrying the commit",
-  );
+  assert.ok(after[0]!.type === "appendEntries" && after[0].commit >= leave, "the final append, carrying the commit");
   assert.deepEqual(configOf(c, 3), simple([1, 2]), "node 3 applied its own removal");
   assert.deepEqual(appliedConfig(c, 3).slice(-2), [["enterJoint", "remove", 3], ["leaveJoint"]]);
 
@@ -1053,7 +1050,7 @@ test("issue 12 regression: no stale lease read after an abandoned transfer whose
   const committed = c.node(2).status().commitIndex;
   assert.ok(committed > answeredBefore, `n2 committed ${committed}, beyond ${answeredBefore}`);
   // n1, cut off, abandons the transfer after its election timeout while still believing it leads.
-  for (let k = 0; k < ELECTION_TICKS && c.node(1).propose(data(0x20)).ok === false; k++) c.tick(1);
+  for (let k = 0; k < ELECTION_TICKS && !c.node(1).propose(data(0x20)).ok; k++) c.tick(1);
   assert.equal(c.node(1).status().role, "leader", "n1 has not noticed yet");
   assert.equal(c.node(1).status().term, oldTerm);
   c.node(1).readIndex(data(0xee, 9), "lease");
@@ -1223,8 +1220,7 @@ test("a transfer target that missed the commit of a removal learns it from the T
   // Node 2 never hears that leaveJoint committed: every message carrying that commit index is lost.
   let leave = Infinity;
   c.dropIf = (m) =>
-    m.to === 2 &&
-    ((m.type === "heartbeat" && m.commit >= leave) || (m.type === "appendEntries" && m.commit >= leave));
+    m.to === 2 && ((m.type === "heartbeat" && m.commit >= leave) || (m.type === "appendEntries" && m.commit >= leave));
   leave = propose(c, 1, "remove", 3) + 1;
   c.deliver();
   c.tickAll(1);

@@ -225,7 +225,12 @@ class FaultSchedule {
       const leader = c.liveIds().find((id) => c.node(id)!.raft.status().role === "leader");
       if (leader === undefined) return;
       if (p.chance(0.3)) this.#splitJointChange(leader);
-      else void c.request(leader, () => Promise.resolve(changeMembership(c, p, leader)));
+      else {
+        void c.request(leader, () => {
+          changeMembership(c, p, leader);
+          return Promise.resolve();
+        });
+      }
       return;
     }
     if (this.#options.readMode === "lease" && p.chance(0.25)) {

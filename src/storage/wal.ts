@@ -311,7 +311,8 @@ export class Wal {
 
   async #flush(): Promise<void> {
     for (let batch = this.#queue.shift(); batch !== undefined; batch = this.#queue.shift()) {
-      const result = this.#failure === undefined ? await this.#write(batch) : failed<void>(this.#failure);
+      const result: StorageResult<void> =
+        this.#failure === undefined ? await this.#write(batch) : failed(this.#failure);
       for (const resolve of batch.waiters) resolve(result);
     }
     this.#flushing = undefined;

@@ -28,7 +28,7 @@ async function main(dir: string): Promise<void> {
   let acked = lastBefore;
   let saves = 0;
   const inFlight = new Set<Promise<void>>();
-  while (true) {
+  for (;;) {
     const entries: StoredEntry[] = [];
     for (let k = 0; k < 1 + (saves % 13); k++, next++) {
       entries.push({ index: logIndex(next), term: t, kind: "normal", data: crashEntryData(next, t) });

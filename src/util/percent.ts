@@ -21,7 +21,7 @@ export function percentEncode(data: Uint8Array | string): string {
   const bytes = typeof data === "string" ? encoder.encode(data) : data;
   let out = "";
   for (const byte of bytes) {
-    out += isUnreserved(byte) ? String.fromCharCode(byte) : "%" + hex[byte >> 4] + hex[byte & 15];
+    out += isUnreserved(byte) ? String.fromCharCode(byte) : `%${hex.charAt(byte >> 4)}${hex.charAt(byte & 15)}`;
   }
   return out;
 }

@@ -6,7 +6,15 @@ import { fail, parseCount, type Case } from "./script.js";
 import { clusterOptions } from "./setup.js";
 
 /** A command acts on the cluster and returns its own output (a result, a view); the trace comes after. */
-type Command = (c: ScriptedCluster, args: Args) => readonly string[] | void;
+type Command = (c: ScriptedCluster, args: Args) => readonly string[];
+
+/** A command that prints nothing of its own (its trace follows). */
+function quiet(act: (c: ScriptedCluster, args: Args) => void): Command {
+  return (c, a) => {
+    act(c, a);
+    return [];
+  };
+}
 
 const textEncoder = new TextEncoder();
 
@@ -16,14 +24,14 @@ const textEncoder = new TextEncoder();
  * after each round, as ScriptedCluster.tickAll does.
  */
 const COMMANDS = new Map<string, Command>([
-  ["campaign", (c, a) => c.node(a.node(0)).campaign()],
-  ["tick", (c, a) => c.tick(a.node(0), a.count(1))],
-  ["tick-all", (c, a) => c.tickAll(a.count(0))],
-  ["deliver", (c) => c.deliver()],
-  ["deliver-hop", (c) => c.deliverOneHop()],
-  ["cut", (c, a) => c.cut(a.node(0), a.node(1))],
-  ["isolate", (c, a) => c.isolate(a.node(0))],
-  ["heal", (c) => c.heal()],
+  ["campaign", quiet((c, a) => c.node(a.node(0)).campaign())],
+  ["tick", quiet((c, a) => c.tick(a.node(0), a.count(1)))],
+  ["tick-all", quiet((c, a) => c.tickAll(a.count(0)))],
+  ["deliver", quiet((c) => c.deliver())],
+  ["deliver-hop", quiet((c) => c.deliverOneHop())],
+  ["cut", quiet((c, a) => c.cut(a.node(0), a.node(1)))],
+  ["isolate", quiet((c, a) => c.isolate(a.node(0)))],
+  ["heal", quiet((c) => c.heal())],
   ["propose", (c, a) => [describeResult(c.node(a.node(0)).propose(a.bytes(1)))]],
   ["read-index", (c, a) => [describeResult(c.node(a.node(0)).readIndex(a.bytes(1)))]],
   ["transfer", (c, a) => [describeResult(c.node(a.node(0)).transferLeader(nodeId(a.node(1))))]],
@@ -91,7 +99,7 @@ export class ScriptRunner {
         COMMANDS.get(c.command) ?? fail(`unknown command (one of cluster, ${[...COMMANDS.keys()].join(", ")})`);
       if (c.input.length > 0 || c.options.size > 0) fail("takes no input lines and no key=value arguments");
       if (this.#cluster === undefined || this.#recorder === undefined) fail("no cluster yet");
-      const printed = command(this.#cluster, new Args(c.args)) ?? [];
+      const printed = command(this.#cluster, new Args(c.args));
       return [...printed, ...this.#recorder.take()];
     } catch (error) {
       throw new Error(`line ${c.line} (${c.command}): ${error instanceof Error ? error.message : String(error)}`, {
