@@ -110,3 +110,22 @@ test("a new leader that lacks chosen values its voters compacted fetches them be
   for (const id of [2, 3]) assert.deepEqual(c.appliedTexts(id), [...commands(12), "fresh"], `member ${id}`);
   assert.deepEqual(c.violations, []);
 });
+
+test("after a leader change a member learns values chosen in an older ballot from its own records", () => {
+  const c = new Cluster({ size: 3, seed: 37 });
+  c.elect(1);
+  // Member 3 accepts slots 1–3 but hears of no choice; member 2 hears of all of them.
+  c.drop = (m) => m.type === "accept" && m.to === 3 && m.entries.length === 0;
+  for (const text of commands(3)) c.propose(1, text);
+  c.deliverAll();
+  c.run(1);
+  assert.equal(c.node(2).status().chosenThrough, 3);
+  assert.equal(c.node(3).status().chosenThrough, 0);
+  c.drop = (m) => m.type === "prepare" && m.from === 3;
+  c.crash(nodeId(1));
+  const mark = c.sent.length;
+  c.runUntil(() => c.leader() !== undefined);
+  c.run(2);
+  assert.deepEqual(c.appliedTexts(3), commands(3));
+  assert.equal(c.countSent("learn", mark), 0, "the notice named the old ballot, which member 3 holds");
+});

@@ -143,7 +143,10 @@ export class Cluster {
     const m = this.members.get(id)!;
     while (m.up && m.node.hasReady()) {
       const ready = m.node.ready();
-      for (const msg of ready.messages) this.#send(msg);
+      for (const msg of ready.messages) {
+        this.#checkDurable(m, msg);
+        this.#send(msg);
+      }
       if (crashBeforePersist) {
         this.crash(id);
         return;

@@ -1,9 +1,10 @@
 import assert from "node:assert/strict";
 import { test } from "node:test";
 import { fromUtf8, utf8 } from "../../util/bytes.js";
-import { nodeId } from "../../util/ids.js";
+import { logIndex, nodeId } from "../../util/ids.js";
 import { leaseTicks } from "./options.js";
 import { Cluster } from "./pump.test.helper.js";
+import { ReadRounds } from "./reads.js";
 
 const contexts = (c: Cluster, id: number): string[] => c.member(id).readStates.map((r) => fromUtf8(r.context));
 
@@ -97,4 +98,17 @@ test("a member that restarts refuses other proposers for an election timeout: it
   c.input(3, (n) => n.campaign());
   c.deliverAll();
   assert.notEqual(c.node(3).status().role, "leader");
+});
+
+test("read rounds: only an echo of a round sent counts, once per member, and a quorum of them releases reads", () => {
+  const rounds = new ReadRounds();
+  const read = { index: logIndex(4), context: utf8("r"), requester: nodeId(1) };
+  rounds.add(read);
+  const sent = rounds.next(7);
+  assert.deepEqual(rounds.echo(nodeId(2), sent + 5, 1), [], "a round never sent confirms nothing");
+  assert.deepEqual(rounds.echo(nodeId(2), sent, 2), []);
+  assert.deepEqual(rounds.echo(nodeId(2), sent, 2), [], "a duplicate echo");
+  assert.deepEqual(rounds.echo(nodeId(3), sent, 2), [{ ...read, round: sent }]);
+  assert.equal(rounds.leaseStart(), 7);
+  assert.equal(rounds.pendingCount(), 0);
 });

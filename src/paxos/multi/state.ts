@@ -3,7 +3,7 @@ import { logIndex, NO_NODE, type NodeId } from "../../util/ids.js";
 import { LearnerLog } from "./log.js";
 import { sendsBeforePersist, type Message, type PromiseReply } from "./messages.js";
 import { resolveOptions, type MultiPaxosOptions, type ResolvedOptions } from "./options.js";
-import { ReadRounds } from "./reads.js";
+import type { ReadRounds } from "./reads.js";
 import {
   compareBallots,
   maxBallot,

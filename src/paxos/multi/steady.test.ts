@@ -41,9 +41,27 @@ test("proposals made before a Ready go out together, one Accept per follower", (
 
 test("a single member chooses alone, once its own promise and acceptance are durable", () => {
   const c = new Cluster({ size: 1 });
-  c.elect(1);
-  c.propose(1, "solo");
-  assert.deepEqual(c.appliedTexts(1), ["solo"]);
+  const node = c.node(1);
+  node.campaign();
+  const campaign = node.ready();
+  assert.ok(campaign.mustSync && campaign.hardState !== undefined);
+  assert.equal(node.status().role, "candidate", "its own promise counts only once durable");
+  node.advance(campaign);
+  assert.equal(node.status().role, "leader");
+  c.process(node.id);
+  assert.ok(node.propose(utf8("solo")).ok);
+  const proposal = node.ready();
+  assert.deepEqual(
+    proposal.accepted.map((r) => r.slot),
+    [1],
+  );
+  assert.equal(node.status().chosenThrough, 0, "its own acceptance counts only once durable");
+  node.advance(proposal);
+  assert.equal(node.status().chosenThrough, 1);
+  assert.deepEqual(
+    node.ready().committedEntries.map((e) => e.index),
+    [1],
+  );
   assert.ok(c.input(1, (n) => n.readIndex(utf8("r"))).ok);
   assert.equal(c.member(1).readStates.at(-1)?.index, 1);
 });
