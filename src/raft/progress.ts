@@ -1,3 +1,4 @@
+import { assert } from "../util/assert.js";
 import { logIndex, type LogIndex } from "../util/ids.js";
 
 /**
@@ -47,7 +48,7 @@ export class Progress {
 
   becomeProbe(): void {
     this.state = "probe";
-    this.next = logIndex(this.match + 1);
+    this.#setNext(logIndex(this.match + 1));
     this.probeSent = false;
     this.#inflight = [];
   }
@@ -62,7 +63,7 @@ export class Progress {
 
   becomeReplicate(): void {
     this.state = "replicate";
-    this.next = logIndex(this.match + 1);
+    this.#setNext(logIndex(this.match + 1));
     this.probeSent = false;
     this.#inflight = [];
   }
@@ -71,7 +72,7 @@ export class Progress {
   sentAppend(lastIndex: LogIndex | undefined): void {
     if (this.state === "replicate") {
       if (lastIndex !== undefined) {
-        this.next = logIndex(lastIndex + 1);
+        this.#setNext(logIndex(lastIndex + 1));
         this.#inflight.push(lastIndex);
       }
     } else {
@@ -95,7 +96,7 @@ export class Progress {
     while (this.#inflight.length > 0 && this.#inflight[0]! <= index) this.#inflight.shift();
     if (index <= this.match) return false;
     this.match = index;
-    if (this.next <= index) this.next = logIndex(index + 1);
+    if (this.next <= index) this.#setNext(logIndex(index + 1));
     return true;
   }
 
@@ -107,12 +108,18 @@ export class Progress {
     if (this.state === "snapshot") return false;
     if (this.state === "replicate") {
       if (rejected <= this.match) return false;
-      this.next = logIndex(this.match + 1);
+      this.#setNext(logIndex(this.match + 1));
       return true;
     }
     if (this.next - 1 !== rejected) return false;
-    this.next = logIndex(Math.max(Math.min(rejected, hintNext), this.match + 1));
+    this.#setNext(logIndex(Math.max(Math.min(rejected, hintNext), this.match + 1)));
     this.probeSent = false;
     return true;
+  }
+
+  /** The one place `next` moves, so the invariant match < next is checked wherever it could break. */
+  #setNext(next: LogIndex): void {
+    assert(this.match < next, `progress next ${next} not beyond match ${this.match}`);
+    this.next = next;
   }
 }

@@ -1,4 +1,5 @@
-import { logIndex, type LogIndex, type NodeId } from "../util/ids.js";
+import { assert } from "../util/assert.js";
+import { logIndex, NO_NODE, type LogIndex, type NodeId } from "../util/ids.js";
 
 /**
  * Majority maths for a voter set, and for a joint configuration (both halves must agree), in one
@@ -13,6 +14,10 @@ export type JointVoters = readonly [ReadonlySet<NodeId>, ReadonlySet<NodeId>?];
 export function majorityCommitted(voters: ReadonlySet<NodeId>, matchOf: (id: NodeId) => LogIndex): LogIndex {
   if (voters.size === 0) return logIndex(Number.MAX_SAFE_INTEGER);
   const matches = [...voters].map(matchOf).sort((a, b) => b - a);
+  assert(
+    matches.every((m) => m >= 0),
+    "a voter's match index is negative",
+  );
   return matches[Math.floor(voters.size / 2)]!;
 }
 
@@ -24,6 +29,7 @@ export function jointCommitted(joint: JointVoters, matchOf: (id: NodeId) => LogI
 
 export function majorityVote(voters: ReadonlySet<NodeId>, votes: ReadonlyMap<NodeId, boolean>): VoteResult {
   if (voters.size === 0) return "won";
+  assert(!voters.has(NO_NODE), "NO_NODE among the voters");
   let granted = 0;
   let rejected = 0;
   for (const id of voters) {

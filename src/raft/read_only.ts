@@ -1,3 +1,4 @@
+import { assert } from "../util/assert.js";
 import type { LogIndex, NodeId } from "../util/ids.js";
 import { jointCommitted, type JointVoters } from "./quorum.js";
 
@@ -49,7 +50,10 @@ export class ReadOnly {
 
   /** Queues a read to be released by the next heartbeat broadcast (the caller sends it). */
   add(read: Omit<PendingRead, "heartbeat">): void {
-    this.#reads.push({ ...read, heartbeat: this.#sequence + 1 });
+    const heartbeat = this.#sequence + 1;
+    // ack() releases a prefix of the queue, which is right only while heartbeats never go back in it.
+    assert((this.#reads.at(-1)?.heartbeat ?? 0) <= heartbeat, "read queue out of heartbeat order");
+    this.#reads.push({ ...read, heartbeat });
   }
 
   /**
