@@ -11,7 +11,7 @@ import { createHistogram, mean, merge, quantile, record, type Histogram } from "
 import { benchOps, formatMix, type BenchOp, type Mix } from "./options.js";
 import { table } from "./format.js";
 
-export interface BenchOptions {
+interface BenchOptions {
   readonly endpoints: readonly string[];
   readonly clients: number;
   readonly durationMs: number;
@@ -23,7 +23,7 @@ export interface BenchOptions {
   readonly timeoutMs: number;
 }
 
-export interface OpStats {
+interface OpStats {
   /** Operations that completed (a CAS whose compare failed counts: it is an answer). */
   ops: number;
   errors: number;
@@ -33,7 +33,7 @@ export interface OpStats {
   casFailed: number;
 }
 
-export interface BenchResult {
+interface BenchResult {
   readonly options: BenchOptions;
   readonly elapsedMs: number;
   readonly byOp: Readonly<Record<BenchOp, OpStats>>;
@@ -48,7 +48,7 @@ export interface BenchProgress {
   readonly errors: number;
 }
 
-export interface BenchHooks {
+interface BenchHooks {
   /** Called every `tickMs` while the run lasts. */
   readonly onTick?: (progress: BenchProgress) => void;
   readonly tickMs?: number;

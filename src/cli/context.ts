@@ -33,7 +33,7 @@ export class CliFailure extends Error {
   }
 }
 
-export const defaultEndpoints = ["127.0.0.1:8001", "127.0.0.1:8002", "127.0.0.1:8003"];
+const defaultEndpoints = ["127.0.0.1:8001", "127.0.0.1:8002", "127.0.0.1:8003"];
 
 export interface ClientFlags {
   readonly endpoints: readonly string[];

@@ -4,7 +4,7 @@ import type { KeyValue, Member } from "../client/index.js";
 const strictUtf8 = new TextDecoder("utf-8", { fatal: true });
 
 /** The bytes as text when they are valid UTF-8, undefined otherwise. */
-export function utf8OrUndefined(bytes: Uint8Array): string | undefined {
+function utf8OrUndefined(bytes: Uint8Array): string | undefined {
   try {
     return strictUtf8.decode(bytes);
   } catch {
@@ -12,7 +12,7 @@ export function utf8OrUndefined(bytes: Uint8Array): string | undefined {
   }
 }
 
-export function base64Of(bytes: Uint8Array): string {
+function base64Of(bytes: Uint8Array): string {
   return Buffer.from(bytes.buffer, bytes.byteOffset, bytes.byteLength).toString("base64");
 }
 

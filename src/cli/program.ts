@@ -20,7 +20,7 @@ import { registerTxn } from "./commands/txn.js";
 import { CliFailure, exitCodes, fixBooleanEnv, type CliIo } from "./context.js";
 import { oneLine } from "./format.js";
 
-export function createProgram(io: CliIo): Command {
+function createProgram(io: CliIo): Command {
   const program = new Command("raftkv")
     .description("a Raft-replicated key-value store")
     // Set before the subcommands are added: they inherit it.

@@ -5,7 +5,7 @@
 import type { BenchProgress } from "./bench.js";
 import type { Output } from "./context.js";
 
-export interface ProgressReporter {
+interface ProgressReporter {
   readonly tickMs: number;
   onTick(progress: BenchProgress): void;
   /** Clears the bar (a terminal) before the results are printed. */

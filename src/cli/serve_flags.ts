@@ -64,7 +64,7 @@ function positiveInteger(flag: string, text: string): number {
   return n;
 }
 
-export function parseInitialCluster(text: string): Record<string, string> {
+function parseInitialCluster(text: string): Record<string, string> {
   const members: Record<string, string> = {};
   for (const part of text.split(",")) {
     const eq = part.indexOf("=");
