@@ -3,7 +3,7 @@ import { test } from "node:test";
 import { utf8 } from "../../util/bytes.js";
 import { logIndex, nodeId } from "../../util/ids.js";
 import { Prng } from "../../util/prng.js";
-import type { Accept, Message } from "./messages.js";
+import type { Accept, Message, Prepare } from "./messages.js";
 import { MultiPaxosNode, type Ready } from "./node.js";
 import type { Ballot, DurableState } from "./types.js";
 
@@ -13,7 +13,7 @@ const members = [me, nodeId(2), nodeId(3)];
 const fresh = (durable?: DurableState): MultiPaxosNode =>
   new MultiPaxosNode({ id: me, members, random: new Prng(1), checkInvariants: true }, durable);
 
-const prepare = (ballot: Ballot, fromSlot = 1): Message => ({
+const prepare = (ballot: Ballot, fromSlot = 1): Prepare => ({
   type: "prepare",
   from: ballot.node,
   to: me,
@@ -137,11 +137,12 @@ test("a restart recovers the promise and records; a record written without its p
   assert.equal(under.status().appliedIndex, 2);
 });
 
-test("a message from outside the membership, or addressed elsewhere, is dropped and counted", () => {
+test("a message from outside the membership, addressed elsewhere, or naming another's ballot is dropped and counted", () => {
   const node = fresh();
   assert.equal(node.step({ ...prepare(b(1, 2)), from: nodeId(9) }).ok, false);
   assert.equal(node.step({ ...prepare(b(1, 2)), to: nodeId(2) }).ok, false);
-  assert.equal(node.status().stats.messagesDropped, 2);
+  assert.deepEqual(node.step({ ...prepare(b(1, 2)), ballot: b(1, 3) }), { ok: false, reason: "malformed" });
+  assert.equal(node.status().stats.messagesDropped, 3);
   assert.equal(node.hasReady(), false);
 });
 

@@ -21,7 +21,7 @@
  * or after commitFrom), so a byte string decodes to at most one message, which re-encodes to it.
  * Decoded byte fields are copies: the input buffer may be reused at once.
  */
-import { assertNever } from "../../util/assert.js";
+import { assert, assertNever } from "../../util/assert.js";
 import { logIndex, nodeId } from "../../util/ids.js";
 import type { Accept, Message, MessageType, SlotValue } from "./messages.js";
 import type { AcceptedRecord, Ballot, Slot, Value } from "./types.js";
@@ -115,7 +115,17 @@ function writeValue(w: ByteWriter, v: Value): void {
   w.bytes(v.data);
 }
 
+/** The decoder's ordering rule, asserted on the way out: a message built here always decodes. */
+function assertAscending(slots: readonly number[], what: string): void {
+  for (let i = 1; i < slots.length; i++)
+    if (!(slots[i]! > slots[i - 1]!)) assert(false, `${what}: slots not ascending`);
+}
+
 function writeRecords(w: ByteWriter, records: readonly AcceptedRecord[]): void {
+  assertAscending(
+    records.map((r) => r.slot),
+    "records",
+  );
   w.u32(records.length);
   for (const r of records) {
     w.u64(r.slot);
@@ -144,6 +154,7 @@ function writeBody(w: ByteWriter, m: Message): void {
       w.u64(m.round);
       w.u64(m.learnedThrough);
       w.bool(m.stuck);
+      assertAscending(m.slots, "accepted");
       w.u32(m.slots.length);
       for (const slot of m.slots) w.u64(slot);
       return;
@@ -177,6 +188,10 @@ function writeBody(w: ByteWriter, m: Message): void {
 function writeAccept(w: ByteWriter, m: Accept): void {
   writeBallot(w, m.ballot);
   w.u64(m.round);
+  assertAscending(
+    m.entries.map((e) => e.slot),
+    "accept",
+  );
   w.u32(m.entries.length);
   for (const e of m.entries) {
     w.u64(e.slot);

@@ -144,3 +144,28 @@ export function sendsBeforePersist(m: Message): boolean {
       return assertNever(m, "message");
   }
 }
+
+/**
+ * Whether the ballot a message names belongs to whom it must: a proposer's own (Prepare, Accept,
+ * a leader's read answer), or, in a reply, the ballot of the proposer it answers. Anything else is
+ * forged or corrupt: two proposers never share a ballot.
+ */
+export function ballotOwnerMatches(m: Message): boolean {
+  switch (m.type) {
+    case "prepare":
+    case "accept":
+    case "readIndexResponse":
+      return m.ballot.node === m.from;
+    case "promise":
+    case "accepted":
+    case "nack":
+      return m.ballot.node === m.to;
+    case "learnRequest":
+    case "learn":
+    case "snapshot":
+    case "readIndexRequest":
+      return true;
+    default:
+      return assertNever(m, "message");
+  }
+}

@@ -15,7 +15,7 @@ import {
   type ProposeResult,
 } from "./leader.js";
 import { onLearn, onLearnRequest, onSnapshot } from "./learner.js";
-import type { Message } from "./messages.js";
+import { ballotOwnerMatches, type Message } from "./messages.js";
 import type { MultiPaxosOptions, ReadMode } from "./options.js";
 import { PaxosState, type MultiPaxosStats } from "./state.js";
 import { OK, type StepResult } from "./step_result.js";
@@ -116,6 +116,10 @@ export class MultiPaxosNode {
     if (m.to !== s.id || m.from === s.id || !s.peers.includes(m.from)) {
       s.stats.messagesDropped++;
       return { ok: false, reason: "unknownPeer" };
+    }
+    if (!ballotOwnerMatches(m)) {
+      s.stats.messagesDropped++;
+      return { ok: false, reason: "malformed" };
     }
     const result = this.#dispatch(m);
     if (!result.ok) s.stats.messagesDropped++;
