@@ -1,5 +1,6 @@
 /**
- * A real 3-process cluster (`raftkv serve` × 3 on loopback): forwarding and linearizable reads,
+ * A real 3-process cluster (`raftkv serve` × 3 on loopback): nothing written but user writes,
+ * forwarding (also right after a failover and a restart) and linearizable reads,
  * leader crash and failover, restart and catch-up, no acknowledged write lost, exactly-once
  * retries, clean stop. Waits are polls with generous deadlines; nothing relies on timing luck.
  */
@@ -59,12 +60,56 @@ describe("a 3-process cluster", () => {
     await cluster?.stop();
   });
 
+  /**
+   * A lease read, which only the leader serves, sent to `via`: a follower forwards it to the leader's
+   * client address, as the leader told it over their peer link. A 503 (no leader known yet, or its
+   * address not yet heard) is asked again until `timeoutMs`.
+   */
+  async function leaseRead(via: Member, key: string, timeoutMs = 20_000): Promise<string> {
+    const r = await until(
+      `a lease read through ${via.name}`,
+      async () => {
+        const answer = await request(via.clientAddr, "GET", `/v1/kv/${key}?consistency=lease`);
+        return answer.status === 503 ? undefined : answer;
+      },
+      timeoutMs,
+    );
+    assert.equal(r.status, 200, `lease read via ${via.name}: ${r.text}`);
+    return (r.body as { value: string }).value;
+  }
+
+  it("members learn each other's client addresses without writing anything: a range over all keys is empty at revision 0", async () => {
+    for (const m of cluster.members) {
+      await until(
+        `${m.name} to list every member's client address`,
+        async () => {
+          const members = (await getJson(m.clientAddr, "/v1/cluster")).body.members as
+            { id: string; clientAddr: string | null }[] | undefined;
+          const known = members?.filter((x) => x.clientAddr === cluster.member(x.id).clientAddr);
+          return known?.length === cluster.members.length ? true : undefined;
+        },
+        20_000,
+      );
+    }
+    for (const m of cluster.members) {
+      const range = await until(
+        `a range over all keys on ${m.name}`,
+        async () => {
+          const r = await getJson(m.clientAddr, "/v1/kv?from=%00&encoding=base64");
+          return r.status === 503 ? undefined : r;
+        },
+        20_000,
+      );
+      assert.deepEqual(range.body, { kvs: [], more: false, revision: 0 }, `${m.name}: no key of the cluster's own`);
+    }
+  });
+
   it("a write through a follower is readable linearizably from every node as soon as it returns", async () => {
     const leader = await cluster.leader();
     const follower = cluster.members.find((m) => m !== leader)!;
     const key = `through-follower-${run}`;
     const value = `value-${run}`;
-    // Until the leader has published its client address a follower answers 503 (definitely not applied).
+    // During an election a follower answers 503 (definitely not applied).
     const put = await until(
       "a PUT through a follower",
       async () => {
@@ -75,7 +120,7 @@ describe("a 3-process cluster", () => {
     );
     assert.equal(put.status, 200, `PUT via ${follower.name}: ${put.text}`);
     const revision = (put.body as { revision: number }).revision;
-    assert.ok(Number.isSafeInteger(revision) && revision > 0, put.text);
+    assert.equal(revision, 1, `the first write of all: ${put.text}`);
     for (const m of cluster.members) {
       // No waiting for replication: a linearizable read must see the write. Only a 503 (not served,
       // e.g. during an election) is asked again; any stale or missing answer fails at once.
@@ -95,6 +140,12 @@ describe("a 3-process cluster", () => {
       assert.equal(kv.createRevision, revision);
       assert.equal(kv.version, 1);
     }
+  });
+
+  it("a lease read through a follower is forwarded to the leader's client address", async () => {
+    const leader = await cluster.leader();
+    for (const m of cluster.members.filter((x) => x !== leader))
+      assert.equal(await leaseRead(m, `through-follower-${run}`), `value-${run}`);
   });
 
   it("exactly-once: a retried PUT or txn with the same client id and seq is applied once and answers the first result", async () => {
@@ -215,6 +266,9 @@ describe("a 3-process cluster", () => {
     newLeader = await cluster.leader(20_000);
     assert.notEqual(newLeader.name, oldLeader.name);
     assert.equal((await statusOf(newLeader)).role, "leader");
+    // The surviving follower heard the new leader's client address when their peer link connected.
+    const survivor = cluster.members.find((m) => m !== oldLeader && m !== newLeader)!;
+    assert.equal(await leaseRead(survivor, `failover-${run}`), await leaseRead(newLeader, `failover-${run}`));
   });
 
   it("the restarted node catches up and agrees on the leader", async () => {
@@ -246,6 +300,8 @@ describe("a 3-process cluster", () => {
       30_000,
     );
     assert.equal((await statusOf(restarted)).leader, leader);
+    // It knows where the leader serves clients: the leader redialled it as soon as it said hello.
+    assert.equal(await leaseRead(restarted, latest, 5_000), value);
     await until(
       "acknowledged writes after the restart",
       () => (acknowledged() >= ackedBefore + 30 ? true : undefined),

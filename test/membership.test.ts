@@ -49,7 +49,7 @@ async function definite(what: string, send: () => Promise<Answer>, timeoutMs = c
     },
     timeoutMs,
   );
-  // Worth seeing when a change needed retries: each 503 was a leader change or an unpublished address.
+  // Worth seeing when a change needed retries: each 503 was a leader change or a leader not heard from yet.
   if (refused.length > 0)
     console.log(
       `${what}: ${refused.length} × 503 first (${refused[0]}), then ${answer.status} ${answer.text.slice(0, 200)}`,

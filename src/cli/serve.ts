@@ -65,6 +65,7 @@ async function run(
     peers: settings.initialCluster,
     join: settings.join,
     listenPeer: settings.listenPeer,
+    clientAddress: settings.listenClient,
     stateMachine: kv,
     electionTimeoutMs: settings.electionTimeoutMs,
     heartbeatMs: settings.heartbeatMs,

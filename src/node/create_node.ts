@@ -1,7 +1,7 @@
 import { randomInt } from "node:crypto";
 import type { NodeId, Random } from "../raft/index.js";
 import { fsDisk, type Disk } from "../storage/index.js";
-import type { PeerAddress } from "../transport/index.js";
+import { isClientAddress, type PeerAddress } from "../transport/index.js";
 import { Prng } from "../util/prng.js";
 import type { Clock } from "./clock.js";
 import { isValidName, nodeIdOf } from "./names.js";
@@ -9,7 +9,7 @@ import { AddressBook } from "./members.js";
 import { RaftNode, type NodeObserver, type RaftTuning } from "./node.js";
 import { NodeStorage, type NodeIdentity } from "./node_storage.js";
 import { PeerFollower } from "./peer_follower.js";
-import { connectTcp, type ConnectPeers, type PeerTransport } from "./peer_transport.js";
+import { connectTcp, type ConnectPeers, type PeerEndpoint, type PeerTransport } from "./peer_transport.js";
 import { realClock } from "./real_clock.js";
 import type { StateMachine } from "./state_machine.js";
 
@@ -27,6 +27,11 @@ export interface CreateNodeOptions {
   readonly join?: boolean;
   /** Where to listen for peers; defaults to this member's address in `peers`. */
   readonly listenPeer?: string;
+  /**
+   * Where this member serves clients ("host:port"), if it does: told to every peer when it
+   * connects, so that each member knows where the others serve (see Node.clientAddressOf).
+   */
+  readonly clientAddress?: string;
   readonly electionTimeoutMs?: number;
   readonly heartbeatMs?: number;
   readonly snapshotEntries?: number;
@@ -66,6 +71,11 @@ export interface Node {
   nameOf(id: NodeId): string;
   /** The voters and learners of the configuration in force, by name. */
   members(): readonly MemberInfo[];
+  /**
+   * Where a member serves clients: this one's `clientAddress`; another's as it last told this one
+   * on connecting, in memory only (undefined until it has, or if it serves none).
+   */
+  clientAddressOf(id: NodeId): string | undefined;
   stop(): Promise<void>;
 }
 
@@ -84,6 +94,9 @@ export function parseAddress(text: string): PeerAddress | undefined {
  */
 export async function createNode(options: CreateNodeOptions): Promise<CreateNodeResult> {
   if (!isValidName(options.id)) return { ok: false, error: `invalid member id ${JSON.stringify(options.id)}` };
+  const clientAddress = options.clientAddress;
+  if (clientAddress !== undefined && !isClientAddress(clientAddress))
+    return { ok: false, error: `invalid client address ${JSON.stringify(clientAddress)}` };
   const opened = await NodeStorage.open(options.disk ?? fsDisk, options.dataDir);
   if (!opened.ok) return { ok: false, error: opened.error.message };
   const { storage, durable } = opened.value;
@@ -136,21 +149,12 @@ export async function createNode(options: CreateNodeOptions): Promise<CreateNode
     checkInvariants: options.checkInvariants,
     onBug: options.onBug,
   });
-  const peers = new Map<NodeId, PeerAddress>();
-  for (const m of members) if (m.id !== self.id) peers.set(m.id, parseAddress(m.peerAddr)!);
-  for (const [id, address] of raft.addressBook().entries()) {
-    const addr = parseAddress(address.peerAddr);
-    if (id !== self.id && addr !== undefined) peers.set(id, addr);
-  }
+  const clientAddresses = new Map<NodeId, string>();
   let transport: PeerTransport;
   try {
-    transport = await (options.connectPeers ?? connectTcp)({
-      id: self.id,
-      listen,
-      advertise: parseAddress(self.peerAddr) ?? listen,
-      peers,
-      onMessage: (m) => raft.receive(m),
-      ...(options.onWarning === undefined ? {} : { onWarning: options.onWarning }),
+    transport = await openTransport(options, { id: self.id, peerAddr: self.peerAddr, listen }, members, raft, {
+      ...(clientAddress === undefined ? {} : { clientAddress }),
+      onClientAddress: (id, address) => clientAddresses.set(id, address),
     });
   } catch (error) {
     await storage.close();
@@ -166,12 +170,41 @@ export async function createNode(options: CreateNodeOptions): Promise<CreateNode
       transport,
       nameOf: (id) => raft.addressBook().get(id)?.name ?? String(id),
       members: () => membersOf(raft),
+      clientAddressOf: (id) => (id === self.id ? clientAddress : clientAddresses.get(id)),
       stop: () => {
         follower.stop();
         return raft.stop();
       },
     },
   };
+}
+
+/**
+ * Connects the peer transport to every member the identity and the address book name, telling
+ * each where this one serves clients and recording where they do.
+ */
+function openTransport(
+  options: CreateNodeOptions,
+  self: { readonly id: NodeId; readonly peerAddr: string; readonly listen: PeerAddress },
+  members: readonly { readonly id: NodeId; readonly peerAddr: string }[],
+  raft: RaftNode,
+  clients: Pick<PeerEndpoint, "clientAddress" | "onClientAddress">,
+): Promise<PeerTransport> {
+  const peers = new Map<NodeId, PeerAddress>();
+  for (const m of members) if (m.id !== self.id) peers.set(m.id, parseAddress(m.peerAddr)!);
+  for (const [id, address] of raft.addressBook().entries()) {
+    const addr = parseAddress(address.peerAddr);
+    if (id !== self.id && addr !== undefined) peers.set(id, addr);
+  }
+  return (options.connectPeers ?? connectTcp)({
+    id: self.id,
+    listen: self.listen,
+    advertise: parseAddress(self.peerAddr) ?? self.listen,
+    peers,
+    onMessage: (m) => raft.receive(m),
+    ...(options.onWarning === undefined ? {} : { onWarning: options.onWarning }),
+    ...clients,
+  });
 }
 
 function membersOf(raft: RaftNode): MemberInfo[] {

@@ -69,6 +69,16 @@ async function until<T>(
   }
 }
 
+/** Where a test member says it serves clients (nothing listens there: only the announcement matters). */
+const clientAddressOf = (name: string): string => `${name}.clients.example:8000`;
+
+/** Resolves once every node knows where every node serves clients, itself included. */
+function untilAddressesKnown(nodes: readonly Node[]): Promise<true> {
+  return until("every node to know every member's client address", () =>
+    nodes.every((n) => nodes.every((m) => n.clientAddressOf(m.raft.id) === clientAddressOf(m.name))) ? true : undefined,
+  );
+}
+
 async function startCluster(
   dir: string,
   names: string[],
@@ -84,6 +94,7 @@ async function startCluster(
       id: name,
       dataDir: join(dir, name),
       peers,
+      clientAddress: clientAddressOf(name),
       stateMachine: journal,
       snapshotEntries: 20,
       snapshotKeepEntries: 5,
@@ -106,6 +117,7 @@ for (const kind of [Journal, PiecewiseJournal]) {
     let nodes = await startCluster(dir, names, peers, journals, kind);
     try {
       const leader = await until("a leader", () => nodes.find((n) => n.raft.status().role === "leader"));
+      await untilAddressesKnown(nodes);
       for (let k = 1; k <= 50; k++) assert.equal(await leader.raft.propose(encode(`c${k}`)), k);
       const follower = nodes.find((n) => n !== leader)!;
       await follower.raft.readBarrier("linearizable");
@@ -127,6 +139,7 @@ for (const kind of [Journal, PiecewiseJournal]) {
       await Promise.all(nodes.map((n) => n.stop()));
       nodes = await startCluster(dir, names, peers, journals, kind);
       const again = await until("a leader after restart", () => nodes.find((n) => n.raft.status().role === "leader"));
+      await untilAddressesKnown(nodes);
       assert.equal(
         await again.raft.propose(encode("c52")),
         52,
@@ -174,6 +187,19 @@ test("a follower that missed compacted entries catches up from the leader's snap
   } finally {
     await Promise.all(nodes.map((n) => n.stop()));
     await removeTree(dir);
+  }
+});
+
+test("a client address a hello cannot carry is refused before anything starts", async () => {
+  for (const clientAddress of ["no-port", "a host:8001", `${"h".repeat(300)}:8001`]) {
+    const created = await createNode({
+      id: "n1",
+      dataDir: join("/nonexistent", "never-created"),
+      peers: { n1: "127.0.0.1:1" },
+      clientAddress,
+      stateMachine: new Journal(),
+    });
+    assert.deepEqual(created.ok ? "" : created.error, `invalid client address ${JSON.stringify(clientAddress)}`);
   }
 });
 

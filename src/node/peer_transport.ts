@@ -26,6 +26,10 @@ export interface PeerEndpoint {
   /** Called for each valid message addressed to this node, in arrival order per peer. */
   readonly onMessage: (message: Message) => void;
   readonly onWarning?: (text: string) => void;
+  /** Where this member serves clients, for the transport to tell each peer (TCP does, in its hello). */
+  readonly clientAddress?: string;
+  /** A peer told where it serves clients; a transport that carries no such news never calls it. */
+  readonly onClientAddress?: (id: NodeId, address: string) => void;
 }
 
 /** Opens a transport for an endpoint; rejects with a one-line reason (a port in use). */

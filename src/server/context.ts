@@ -11,7 +11,7 @@ export interface ServerContext {
   readonly kv: KvStore;
   readonly forwarder: Forwarder;
   readonly metrics: Metrics;
-  /** The operators' view: histories, request rates and the other members' client addresses. */
+  /** The operators' view: histories, request rates and the gathering of every member's status. */
   readonly dashboard: Dashboard;
 }
 

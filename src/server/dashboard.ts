@@ -1,33 +1,13 @@
 /**
  * The operators' view on one member, behind the routes in dashboard_routes.ts: every member's status
- * gathered by the member asked, this member's own detailed view, and the gossip by which members
- * learn each other's client addresses.
- *
- * Why gossip: followers forward to the leader through the leader's client address, published in
- * the log; nobody published the followers' addresses. Writing them to the log too would cost
- * revisions at unpredictable times; instead each member announces its own address, in memory, to
- * the members it knows (the leader at least, whose address is in the log) and learns theirs in
- * the answer. Every member thus knows every other, also after the leader dies, and any member
- * can gather the whole cluster server-side — the page needs one origin and no build step.
+ * gathered by the member asked, and this member's own detailed view. The member asked fetches the
+ * others' views at their client addresses, which its node learnt from their peer hellos; so any
+ * member can gather the whole cluster server-side, and the page needs one origin and no build step.
  */
-import { isValidName } from "../node/names.js";
-import { parseAddress, type Node } from "../node/index.js";
-import type { KvStore } from "../kv/index.js";
-import {
-  Directory,
-  sumRates,
-  type Activity,
-  type DirectoryEntry,
-  type LeaderChange,
-  type MemberChange,
-  type RateSample,
-} from "./dashboard_state.js";
-import { clientAddrKey } from "./forward.js";
+import type { Node } from "../node/index.js";
+import { sumRates, type Activity, type LeaderChange, type MemberChange, type RateSample } from "./dashboard_state.js";
 
 const memberFetchTimeoutMs = 800;
-const gossipIntervalMs = 1_000;
-/** While some member's address is unknown (a start, a new leader), rounds come this often instead. */
-const gossipEagerIntervalMs = 200;
 /** Concurrent GET /v1/cluster within this long share one gathering. */
 const viewReuseMs = 250;
 
@@ -88,84 +68,17 @@ export interface ClusterView {
   readonly rates: readonly RateSample[];
 }
 
-/** The dashboard's state on one member: histories, the address directory, the gossip timer. */
+/** The dashboard's state on one member: histories, and the gathering of the others' views. */
 export class Dashboard {
   readonly activity: Activity;
-  readonly directory: Directory;
   readonly startedAt: number;
-  #node: Node | undefined;
-  #kv: KvStore | undefined;
-  #timer: NodeJS.Timeout | undefined;
-  #gossiping = false;
-  #lastGossipAt = -Infinity;
   #gathering: { at: number; view: Promise<ClusterView> } | undefined;
   /** The last rates each member reported, so a dead member's past requests stay on the chart. */
   readonly #lastRates = new Map<string, readonly RateSample[]>();
 
-  constructor(options: { activity: Activity; name: string; startedAt?: number }) {
+  constructor(options: { activity: Activity; startedAt?: number }) {
     this.activity = options.activity;
     this.startedAt = options.startedAt ?? Date.now();
-    this.directory = new Directory(options.name, this.startedAt);
-  }
-
-  /** Starts gossiping addresses once a second; `clientAddr` is where this member's client API listens. */
-  start(node: Node, kv: KvStore, clientAddr: string): void {
-    this.directory.announce(clientAddr);
-    this.#node = node;
-    this.#kv = kv;
-    this.activity.attach(node);
-    this.#timer = setInterval(() => {
-      const complete = node.members().every((m) => this.directory.get(m.name) !== undefined);
-      if (!complete || performance.now() - this.#lastGossipAt >= gossipIntervalMs) void this.gossip();
-    }, gossipEagerIntervalMs);
-    this.#timer.unref();
-    void this.gossip();
-  }
-
-  stop(): void {
-    if (this.#timer !== undefined) clearInterval(this.#timer);
-  }
-
-  /** One round: announce ourselves to every member we know and merge what they know. */
-  async gossip(): Promise<void> {
-    const node = this.#node;
-    if (node === undefined || this.#gossiping) return;
-    this.#gossiping = true;
-    this.#lastGossipAt = performance.now();
-    try {
-      this.#refreshDirectory(node);
-      const body = JSON.stringify({ from: node.name, directory: this.directory.toJSON() });
-      await Promise.all(
-        node
-          .members()
-          .filter((m) => m.name !== node.name)
-          .map(async (m) => {
-            const addr = this.directory.get(m.name);
-            if (addr === undefined) return;
-            const answer = await fetchJson(`http://${addr}/v1/cluster/hello`, {
-              method: "POST",
-              body,
-              headers: { "content-type": "application/json" },
-            });
-            if (answer !== undefined)
-              this.directory.merge(validDirectory(answer.directory, new Set(node.members().map((x) => x.name))));
-          }),
-      );
-    } finally {
-      this.#gossiping = false;
-    }
-  }
-
-  /** Seeds addresses published in the log (leaders') and forgets members that left. */
-  #refreshDirectory(node: Node): void {
-    const names = new Set(node.members().map((m) => m.name));
-    this.directory.retain(names);
-    for (const name of names) {
-      const stored = this.#kv?.get(clientAddrKey(name));
-      if (stored !== null && stored !== undefined)
-        this.directory.seed(name, Buffer.from(stored.value).toString("utf8"));
-    }
-    for (const name of this.#lastRates.keys()) if (!names.has(name)) this.#lastRates.delete(name);
   }
 
   memberView(node: Node): MemberView {
@@ -199,17 +112,18 @@ export class Dashboard {
   }
 
   async #gather(node: Node): Promise<ClusterView> {
-    this.#refreshDirectory(node);
     const self = this.memberView(node);
     const members = node.members();
+    const names = new Set(members.map((m) => m.name));
+    for (const name of this.#lastRates.keys()) if (!names.has(name)) this.#lastRates.delete(name);
     const links = new Map(self.peers.map((p) => [p.id, p.state]));
     const answers = await Promise.all(
       members.map(async (m): Promise<{ view?: MemberView; error?: string }> => {
         if (m.name === node.name) return { view: self };
-        const addr = this.directory.get(m.name);
+        const addr = node.clientAddressOf(m.id);
         if (addr === undefined) return { error: "client address not known yet" };
         try {
-          const answer = await fetchJson(`http://${addr}/v1/cluster/member`, {}, true);
+          const answer = await fetchJson(`http://${addr}/v1/cluster/member`);
           const view = answer === undefined ? undefined : asMemberView(answer);
           return view === undefined ? { error: "unexpected answer" } : { view };
         } catch (error) {
@@ -226,7 +140,7 @@ export class Dashboard {
       const entry: ClusterMember = {
         id: m.name,
         peerAddr: m.peerAddr,
-        clientAddr: this.directory.get(m.name) ?? null,
+        clientAddr: node.clientAddressOf(m.id) ?? null,
         learner: m.learner,
         reachable: v !== undefined,
         error: v === undefined ? (answers[k]!.error ?? "unreachable") : null,
@@ -298,19 +212,14 @@ function mergeMemberChanges(views: readonly MemberView[], self: MemberView): Mem
   return [...byIndex.values()].sort((a, b) => a.index - b.index).slice(-50);
 }
 
-/** GETs or POSTs JSON with a short deadline; undefined on any failure unless `raise`. */
-async function fetchJson(
-  url: string,
-  init: { method?: string; body?: string; headers?: Record<string, string> },
-  raise = false,
-): Promise<Record<string, unknown> | undefined> {
+/** GETs JSON with a short deadline; throws a one-line reason on any failure. */
+async function fetchJson(url: string): Promise<Record<string, unknown> | undefined> {
   try {
-    const response = await fetch(url, { ...init, signal: AbortSignal.timeout(memberFetchTimeoutMs) });
+    const response = await fetch(url, { signal: AbortSignal.timeout(memberFetchTimeoutMs) });
     const body: unknown = await response.json();
     if (!response.ok) throw new Error(`answered ${response.status}`);
     return typeof body === "object" && body !== null ? (body as Record<string, unknown>) : undefined;
   } catch (error) {
-    if (!raise) return undefined;
     const cause = (error as { cause?: { code?: string } }).cause?.code;
     if (error instanceof Error && error.name === "TimeoutError")
       throw new Error(`no answer within ${memberFetchTimeoutMs} ms`);
@@ -336,18 +245,4 @@ function asMemberView(body: Record<string, unknown>): MemberView | undefined {
   )
     return undefined;
   return body as unknown as MemberView;
-}
-
-/** The entries of a gossiped directory that name a member and a usable address. */
-export function validDirectory(value: unknown, members: ReadonlySet<string>): Record<string, DirectoryEntry> {
-  const out: Record<string, DirectoryEntry> = {};
-  if (typeof value !== "object" || value === null || Array.isArray(value)) return out;
-  for (const [name, entry] of Object.entries(value as Record<string, unknown>)) {
-    if (!isValidName(name) || !members.has(name) || typeof entry !== "object" || entry === null) continue;
-    const { addr, stamp } = entry as Record<string, unknown>;
-    if (typeof addr !== "string" || addr.length > 300 || parseAddress(addr) === undefined) continue;
-    if (typeof stamp !== "number" || !Number.isFinite(stamp) || stamp < 0) continue;
-    out[name] = { addr, stamp };
-  }
-  return out;
 }

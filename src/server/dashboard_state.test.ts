@@ -3,7 +3,7 @@ import assert from "node:assert/strict";
 import type { Node } from "../node/index.js";
 import { nodeIdOf } from "../node/names.js";
 import type { NodeId } from "../raft/index.js";
-import { Activity, Directory, sumRates } from "./dashboard_state.js";
+import { Activity, sumRates } from "./dashboard_state.js";
 
 function fakeNode(leader: string | undefined, term = 4): Node {
   const ids = new Map(["n1", "n2", "n3"].map((n) => [nodeIdOf(n) as number, n]));
@@ -94,27 +94,4 @@ test("rates of several members add up by second", () => {
       { t: 3, reads: 0, writes: 5 },
     ],
   );
-});
-
-test("the address directory: newest announcement wins, our own entry is ours, log seeds only fill gaps", () => {
-  const d = new Directory("n1", 100);
-  assert.equal(d.get("n1"), undefined);
-  d.announce("127.0.0.1:8001");
-  d.seed("n2", "127.0.0.1:9002");
-  assert.equal(d.get("n2"), "127.0.0.1:9002");
-  d.merge({
-    n1: { addr: "10.0.0.1:1", stamp: 999 },
-    n2: { addr: "127.0.0.1:8002", stamp: 50 },
-    n3: { addr: "127.0.0.1:8003", stamp: 70 },
-  });
-  assert.equal(d.get("n1"), "127.0.0.1:8001", "nobody else changes our own address");
-  assert.equal(d.get("n2"), "127.0.0.1:8002", "an announcement beats a seed from the log");
-  d.merge({ n3: { addr: "127.0.0.1:9999", stamp: 60 } });
-  assert.equal(d.get("n3"), "127.0.0.1:8003", "an older announcement loses");
-  d.merge({ n3: { addr: "127.0.0.1:8033", stamp: 80 } });
-  assert.equal(d.get("n3"), "127.0.0.1:8033", "a restarted member's new address wins");
-  d.seed("n3", "127.0.0.1:1");
-  assert.equal(d.get("n3"), "127.0.0.1:8033");
-  d.retain(new Set(["n2"]));
-  assert.deepEqual(Object.keys(d.toJSON()).sort(), ["n1", "n2"]);
 });

@@ -1,6 +1,6 @@
 /**
- * What the dashboard remembers in memory on each member: recent leader and membership changes,
- * client reads and writes per second, and where the other members' client APIs listen.
+ * What the dashboard remembers in memory on each member: recent leader and membership changes, and
+ * client reads and writes per second.
  */
 import type { Node, NodeObserver } from "../node/index.js";
 import type { NodeId } from "../raft/index.js";
@@ -141,61 +141,4 @@ export function sumRates(series: readonly (readonly RateSample[])[]): RateSample
     }
   }
   return [...byT.entries()].sort((a, b) => a[0] - b[0]).map(([t, v]) => ({ t, ...v }));
-}
-
-export interface DirectoryEntry {
-  readonly addr: string;
-  /** When the member announced this address (its start time, ms since the epoch): the newest wins. */
-  readonly stamp: number;
-}
-
-/**
- * Where each member's client API listens, learned by gossip: every member announces its own
- * address (stamped with its start time) to the members it knows, and merges what they know.
- * The leader's address is also in the replicated log (the forwarding key), which seeds it.
- * Kept in memory only: nothing here is written to the log, so it costs no revisions.
- */
-export class Directory {
-  readonly self: string;
-  readonly #entries = new Map<string, DirectoryEntry>();
-
-  readonly #stamp: number;
-
-  constructor(self: string, stamp: number) {
-    this.self = self;
-    this.#stamp = stamp;
-  }
-
-  /** Sets our own address (known once the server listens). */
-  announce(addr: string): void {
-    this.#entries.set(this.self, { addr, stamp: this.#stamp });
-  }
-
-  get(name: string): string | undefined {
-    return this.#entries.get(name)?.addr;
-  }
-
-  /** Takes each entry that is newer than what is known; our own entry only we change. */
-  merge(entries: Readonly<Record<string, DirectoryEntry>>): void {
-    for (const [name, entry] of Object.entries(entries)) {
-      if (name === this.self) continue;
-      const known = this.#entries.get(name);
-      if (known === undefined || entry.stamp > known.stamp)
-        this.#entries.set(name, { addr: entry.addr, stamp: entry.stamp });
-    }
-  }
-
-  /** An address read from the log; used only until the member's own announcement arrives. */
-  seed(name: string, addr: string): void {
-    if (!this.#entries.has(name)) this.#entries.set(name, { addr, stamp: 0 });
-  }
-
-  /** Forgets members no longer in the configuration. */
-  retain(names: ReadonlySet<string>): void {
-    for (const name of this.#entries.keys()) if (name !== this.self && !names.has(name)) this.#entries.delete(name);
-  }
-
-  toJSON(): Record<string, DirectoryEntry> {
-    return Object.fromEntries(this.#entries);
-  }
 }

@@ -1,35 +1,20 @@
 import { request as httpRequest, Agent, type IncomingMessage, type ServerResponse } from "node:http";
-import type { KvStore } from "../kv/index.js";
-import type { Node } from "../node/index.js";
-import { utf8 } from "../util/bytes.js";
+import { parseAddress, type Node } from "../node/index.js";
 import { HttpError } from "./http_util.js";
-
-/** Reserved keys start with a NUL byte; users cannot write them and ranges do not show them. */
-export const systemKeyPrefix = new Uint8Array([0]);
-
-/** Where a member's client API listens, published through the log (etcd publishes member attributes the same way). */
-export function clientAddrKey(name: string): Uint8Array {
-  return new Uint8Array([0, ...utf8(`raftkv/client-addr/${name}`)]);
-}
-
-export function isSystemKey(key: Uint8Array): boolean {
-  return key[0] === 0;
-}
 
 const forwardedHeader = "raftkv-forwarded";
 
 /**
- * Followers hand requests that only the leader may serve to the leader's client API, found in
- * the replicated member table. A request is forwarded at most once, so a stale view cannot loop.
+ * Followers hand requests that only the leader may serve to the leader's client API, at the
+ * address the leader told this member when its peer link connected (Node.clientAddressOf). A
+ * request is forwarded at most once, so a stale view cannot loop.
  */
 export class Forwarder {
   readonly #node: Node;
-  readonly #kv: KvStore;
   readonly #agent = new Agent({ keepAlive: true, maxSockets: 256 });
 
-  constructor(node: Node, kv: KvStore) {
+  constructor(node: Node) {
     this.#node = node;
-    this.#kv = kv;
   }
 
   /** The leader's client address, or a 503 saying why the request cannot be served now. */
@@ -39,16 +24,18 @@ export class Forwarder {
     }
     const leader = this.#node.raft.status().leader;
     if (leader === 0) throw new HttpError(503, "no_leader", "no leader is known; retry");
-    const stored = this.#kv.get(clientAddrKey(this.#node.nameOf(leader)));
-    if (stored === null)
-      throw new HttpError(503, "no_leader", "the leader has not published its client address yet; retry");
-    return Buffer.from(stored.value).toString("utf8");
+    const address = this.#node.clientAddressOf(leader);
+    // The leader's peer link has not connected to this member yet (it just started, say).
+    if (address === undefined)
+      throw new HttpError(503, "no_leader", "the leader's client address is not known yet; retry");
+    return address;
   }
 
   /** Sends the request (whose body was already read) to the leader and relays the answer. */
   forward(req: IncomingMessage, res: ServerResponse, body: Uint8Array | undefined): Promise<void> {
     const target = this.leaderAddr(req);
-    const colon = target.lastIndexOf(":");
+    // Parses: the node checked its own address, and the transport every address a peer told it.
+    const { host, port } = parseAddress(target)!;
     const headers: Record<string, string | string[]> = {};
     for (const [name, value] of Object.entries(req.headers)) {
       if (value !== undefined && name !== "host" && name !== "connection" && name !== "content-length")
@@ -59,8 +46,8 @@ export class Forwarder {
     return new Promise((resolve) => {
       const outgoing = httpRequest(
         {
-          host: target.slice(0, colon),
-          port: Number(target.slice(colon + 1)),
+          host,
+          port,
           method: req.method,
           path: req.url,
           headers,

@@ -14,7 +14,6 @@ import {
 } from "../kv/index.js";
 import { NodeRequestError, type ReadConsistency } from "../node/index.js";
 import type { Request, ServerContext } from "./context.js";
-import { isSystemKey } from "./forward.js";
 import { HttpError, readBody, sendBytes, sendJson } from "./http_util.js";
 import {
   decodeKeyText,
@@ -32,8 +31,6 @@ const txnBodyBytesMax = 4 * valueBytesMax;
 function userKey(bytes: Uint8Array, what = "key"): Uint8Array {
   const problem = checkKey(bytes);
   if (problem !== undefined) throw new HttpError(400, "bad_request", `${what}: ${problem}`);
-  if (isSystemKey(bytes))
-    throw new HttpError(400, "bad_request", `${what}: keys starting with a NUL byte are reserved`);
   return bytes;
 }
 
@@ -192,13 +189,10 @@ export async function rangeKeys(ctx: ServerContext, request: Request): Promise<v
     prefix !== undefined
       ? { prefix: decodeKeyText(prefix, "prefix") }
       : { from: decodeKeyText(from!, "from"), ...(to === undefined ? {} : { to: decodeKeyText(to, "to") }) };
-  // Reserved keys sort first; ask for enough extra to hide them without shortening the page.
-  const hidden = ctx.node.members().length + 1;
-  const result = ctx.kv.range(spec, Math.min(limit + hidden, rangeLimitMax));
-  const visible = result.kvs.filter((kv) => !isSystemKey(kv.key));
+  const result = ctx.kv.range(spec, limit);
   sendJson(request.res, 200, {
-    kvs: visible.slice(0, limit).map((kv) => keyValueJson(kv, encoding)),
-    more: visible.length > limit || result.more,
+    kvs: result.kvs.map((kv) => keyValueJson(kv, encoding)),
+    more: result.more,
     revision: ctx.kv.revision(),
   });
 }

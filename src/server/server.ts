@@ -1,15 +1,14 @@
 import { createServer, type IncomingMessage, type Server, type ServerResponse } from "node:http";
 import type { KvStore } from "../kv/index.js";
 import type { Node } from "../node/index.js";
-import { encodeCommand } from "../kv/index.js";
 import type { Handler, Request, ServerContext } from "./context.js";
 import { healthz, metrics, readyz, status } from "./cluster_routes.js";
 import { addMember, listMembers, promoteMember, removeMember, transferLeader } from "./member_routes.js";
-import { clientAddrKey, Forwarder } from "./forward.js";
+import { Forwarder } from "./forward.js";
 import { HttpError, sendError } from "./http_util.js";
 import { deleteKey, getKey, putKey, rangeKeys, txn } from "./kv_routes.js";
 import { Dashboard } from "./dashboard.js";
-import { clusterRoute, dashboard, helloRoute, memberRoute } from "./dashboard_routes.js";
+import { clusterRoute, dashboard, memberRoute } from "./dashboard_routes.js";
 import { Activity } from "./dashboard_state.js";
 import type { Logger } from "./log.js";
 import type { Metrics } from "./metrics.js";
@@ -39,7 +38,6 @@ const routes: Route[] = [
   { method: "GET", pattern: ["readyz"], name: "readyz", handler: readyz },
   { method: "GET", pattern: ["v1", "cluster"], name: "cluster", handler: clusterRoute },
   { method: "GET", pattern: ["v1", "cluster", "member"], name: "cluster_member", handler: memberRoute },
-  { method: "POST", pattern: ["v1", "cluster", "hello"], name: "cluster_hello", handler: helloRoute },
   { method: "GET", pattern: [], name: "dashboard", handler: dashboard },
 ];
 
@@ -84,8 +82,6 @@ export interface ServeOptions {
   readonly metrics: Metrics;
   readonly host: string;
   readonly port: number;
-  /** The address other members should forward to; defaults to host:port. */
-  readonly advertiseAddr?: string;
   /** Histories for the dashboard; pass the one whose observer the node was created with. */
   readonly activity?: Activity;
   /** Where unexpected errors are logged; default: a process warning. */
@@ -97,8 +93,9 @@ export interface ServeOptions {
  * handler's catch: a bad one is a 4xx, an unexpected failure a 500, and the node keeps running.
  */
 export async function startClientServer(options: ServeOptions): Promise<ClientServer> {
-  const forwarder = new Forwarder(options.node, options.kv);
-  const board = new Dashboard({ activity: options.activity ?? new Activity(), name: options.node.name });
+  const forwarder = new Forwarder(options.node);
+  const board = new Dashboard({ activity: options.activity ?? new Activity() });
+  board.activity.attach(options.node);
   const ctx: ServerContext = {
     node: options.node,
     kv: options.kv,
@@ -122,15 +119,10 @@ export async function startClientServer(options: ServeOptions): Promise<ClientSe
   });
   const bound = server.address() as { port: number };
   const address = { host: options.host, port: bound.port };
-  const advertised = options.advertiseAddr ?? `${address.host}:${address.port}`;
-  board.start(options.node, options.kv, advertised);
-  const publisher = publishClientAddr(options.node, options.kv, advertised);
   return {
     server,
     address,
     close: async () => {
-      clearInterval(publisher);
-      board.stop();
       forwarder.close();
       server.closeIdleConnections();
       await new Promise<void>((resolve) => server.close(() => resolve()));
@@ -194,27 +186,4 @@ async function handle(
     )
       ctx.dashboard.activity.served(kind);
   }
-}
-
-/**
- * While leading, makes sure the member table names this member's client address, so followers
- * can forward to it. Checked periodically: cheap when already published.
- */
-function publishClientAddr(node: Node, kv: KvStore, addr: string): NodeJS.Timeout {
-  const key = clientAddrKey(node.name);
-  const value = new TextEncoder().encode(addr);
-  let inFlight = false;
-  const check = (): void => {
-    if (inFlight || node.raft.status().role !== "leader") return;
-    const stored = kv.get(key);
-    if (stored !== null && Buffer.from(stored.value).equals(value)) return;
-    inFlight = true;
-    node.raft
-      .propose(encodeCommand({ type: "put", key, value }))
-      .catch(() => undefined)
-      .finally(() => (inFlight = false));
-  };
-  const timer = setInterval(check, 50);
-  timer.unref();
-  return timer;
 }

@@ -4,8 +4,8 @@ import type { Entry } from "../raft/types.js";
 import { logIndex, nodeId, term } from "../util/ids.js";
 import type { NodeId } from "../util/ids.js";
 import { Prng } from "../util/prng.js";
-import type { SnapshotChunk } from "./codec.js";
-import { encodeSnapshotChunkAt, snapshotChunkBytes } from "./codec_encode.js";
+import { HEADER_BYTES, type SnapshotChunk } from "./codec.js";
+import { encodeHelloAt, encodeSnapshotChunkAt, helloBytes, snapshotChunkBytes } from "./codec_encode.js";
 
 export const n1 = nodeId(1);
 export const n2 = nodeId(2);
@@ -208,4 +208,24 @@ export function randomChunk(prng: Prng): Uint8Array {
     data,
   };
   return encodeSnapshotChunkAt(chunk, 0, snapshotChunkBytes(chunk));
+}
+
+/**
+ * A hello payload from n1 to n2 with the given address fields as raw bytes, whatever they hold (the
+ * encoder would refuse invalid ones); `client` undefined leaves the field out, as a hello of the
+ * format before it had one.
+ */
+export function rawHello(address: Uint8Array, client: Uint8Array | undefined): Uint8Array {
+  const field = (bytes: Uint8Array): number[] => [...u32(bytes.length), ...bytes];
+  const valid = { from: n1, to: n2, address: "h:1", clientAddress: undefined };
+  const header = encodeHelloAt(valid, 0, helloBytes(valid));
+  return Uint8Array.from([
+    ...header.subarray(0, HEADER_BYTES),
+    ...field(address),
+    ...(client === undefined ? [] : field(client)),
+  ]);
+}
+
+function u32(value: number): number[] {
+  return [value >>> 24, (value >>> 16) & 0xff, (value >>> 8) & 0xff, value & 0xff];
 }

@@ -6,7 +6,7 @@ import { Prng } from "../util/prng.js";
 import { WIRE_VERSION } from "./codec.js";
 import { decodeMessage, decodePayload } from "./codec_decode.js";
 import { encodeHelloAt, encodeMessage, helloBytes, messageBytes } from "./codec_encode.js";
-import { bytesOf, entries, fixedSamples, n1, n2, randomChunk, randomMessage } from "./codec.test.helper.js";
+import { bytesOf, entries, fixedSamples, n1, n2, randomChunk, randomMessage, rawHello } from "./codec.test.helper.js";
 
 test("every variant round-trips, including empty and large entries and snapshots", () => {
   const seen = new Set<string>();
@@ -139,16 +139,53 @@ test("the encoder asserts on values its fields cannot carry", () => {
   assert.throws(() => encodeMessage(hb({ term: 2 ** 53 })), /not a non-negative safe integer/);
 });
 
-test("a hello round-trips; its address must be UTF-8 of 1 to 260 bytes and its term 0", () => {
-  const hello = { from: nodeId(3), to: nodeId(1), address: "n3.example:7003" };
+test("a hello round-trips, with a client address or without; its address must be UTF-8 of 1 to 260 bytes and its term 0", () => {
+  for (const clientAddress of ["127.0.0.1:8003", "[::1]:8003", `${"c".repeat(255)}:8003`, undefined]) {
+    const hello = { from: nodeId(3), to: nodeId(1), address: "n3.example:7003", clientAddress };
+    const bytes = encodeHelloAt(hello, 0, helloBytes(hello));
+    assert.equal(bytes.length, helloBytes(hello));
+    assert.deepStrictEqual(decodePayload(bytes), { ok: true, kind: "hello", hello });
+    assert.equal(decodeMessage(bytes).ok, false, "a hello is not a Raft message");
+  }
+  const hello = { from: nodeId(3), to: nodeId(1), address: "n3.example:7003", clientAddress: "n3.example:8003" };
   const bytes = encodeHelloAt(hello, 0, helloBytes(hello));
-  const decoded = decodePayload(bytes);
-  assert.deepEqual(decoded, { ok: true, kind: "hello", hello });
-  assert.equal(decodeMessage(bytes).ok, false, "a hello is not a Raft message");
   const invalid = new Uint8Array(bytes);
   invalid[invalid.length - 1] = 0xff;
   assert.equal(decodePayload(invalid).ok, false, "not UTF-8");
   const withTerm = new Uint8Array(bytes);
   withTerm[2 + 16 + 7] = 1;
   assert.equal(decodePayload(withTerm).ok, false, "a hello with a term");
+});
+
+test("a hello whose client address is malformed, oversized or missing is rejected with a reason, never thrown", () => {
+  const utf8 = (text: string): Uint8Array => new TextEncoder().encode(text);
+  const address = utf8("n1.example:7001");
+  const expectError = (client: Uint8Array | undefined, pattern: RegExp, what: string): void => {
+    const result = decodePayload(rawHello(address, client));
+    assert.ok(!result.ok, `${what} was accepted`);
+    assert.match(result.error, pattern, what);
+  };
+  const notAddress = /clientAddress: not a host:port without spaces or controls/;
+  expectError(utf8("n1.example"), notAddress, "no port");
+  expectError(utf8("n1.example:0"), notAddress, "port 0");
+  expectError(utf8("n1.example:65536"), notAddress, "a port above 65535");
+  expectError(utf8(":8001"), notAddress, "no host");
+  expectError(utf8("n1 example:8001"), notAddress, "a space");
+  expectError(utf8("n1.example:8001\n"), notAddress, "a newline");
+  expectError(utf8("\u001b[31mn1:8001"), notAddress, "a terminal escape");
+  expectError(utf8("n1\u0085x:8001"), notAddress, "a C1 control");
+  expectError(utf8(`${"c".repeat(256)}:8001`), /clientAddress: 261 bytes, above 260/, "261 bytes");
+  expectError(Uint8Array.from([0xc3, 0x28, 0x3a, 0x31]), /clientAddress: not UTF-8/, "invalid UTF-8");
+  expectError(undefined, /clientAddress: needs 4 bytes, 0 left/, "a hello without the field");
+  const forgedLength = rawHello(address, utf8("h:1"));
+  forgedLength[forgedLength.length - 7] = 0xff; // the client address's length: ~4 GiB
+  const forged = decodePayload(forgedLength);
+  assert.ok(!forged.ok && /clientAddress: needs 4278190083 bytes/.test(forged.error), "a length beyond the payload");
+  assert.equal(decodePayload(Uint8Array.from([...rawHello(address, utf8("h:1")), 0])).ok, false, "a trailing byte");
+  assert.ok(decodePayload(rawHello(address, new Uint8Array(0))).ok, "empty: the sender serves no clients");
+  assert.ok(decodePayload(rawHello(address, utf8(`${"c".repeat(255)}:8001`))).ok, "260 bytes");
+  assert.throws(
+    () => encodeHelloAt({ from: n1, to: n2, address: "h:1", clientAddress: "h 1:2" }, 0, 64),
+    /hello client address/,
+  );
 });

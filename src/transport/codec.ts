@@ -16,8 +16,9 @@
  *  10 readIndexResponse      context:bytes · index:u64
  * 128 snapshotChunk          (transport only, never a Message) streamId:u32 · totalBytes:u64 · offset:u64 ·
  *                            meta (only when offset = 0) · data:bytes
- * 129 hello                  (transport only, the first frame on a connection; term 0) address:bytes, the
- *                            UTF-8 "host:port" where the sender listens for its peers
+ * 129 hello                  (transport only, the first frame on a connection; term 0) address:bytes ·
+ *                            clientAddress:bytes: as UTF-8 of at most 260 bytes, the "host:port" where the
+ *                            sender listens for its peers and the one where it serves clients (empty if none)
  *   meta = index:u64 · term:u64 · voterCount:u32 · voters:u64… · learnerCount:u32 · learners:u64…
  *
  * An entry carries no index: entries are consecutive from prevLogIndex + 1 (the follower's
@@ -29,9 +30,11 @@
  * copies: the caller must not reuse or modify the input buffer afterwards, and a retained entry keeps
  * its whole input buffer alive.
  */
+import { Buffer } from "node:buffer";
 import type { MessageType } from "../raft/messages.js";
 import type { EntryKind, SnapshotMeta } from "../raft/types.js";
 import type { NodeId, Term } from "../util/ids.js";
+import { parsePeerAddress } from "./peer_address.js";
 import { U32_BYTES, U64_BYTES, U8_BYTES } from "./wire.js";
 
 export const WIRE_VERSION = 1;
@@ -55,6 +58,20 @@ export const HELLO_TAG = 129;
 /** Longest address a hello may carry: a host name (253) and a port. */
 export const HELLO_ADDRESS_BYTES_MAX = 260;
 
+/**
+ * Whether a hello may carry `text` as the sender's client address: a "host:port" of at most
+ * HELLO_ADDRESS_BYTES_MAX bytes of UTF-8 without whitespace or control characters, because peers
+ * forward requests to it and show it on the dashboard and in `raftkv status`. The encoder asserts
+ * it and the decoder rejects a hello without it.
+ */
+export function isClientAddress(text: string): boolean {
+  return (
+    Buffer.byteLength(text, "utf8") <= HELLO_ADDRESS_BYTES_MAX &&
+    !/[\s\p{Cc}]/u.test(text) &&
+    parsePeerAddress(text) !== undefined
+  );
+}
+
 export const ENTRY_KINDS: readonly EntryKind[] = ["normal", "config"];
 export const HEADER_BYTES = U8_BYTES * 2 + U64_BYTES * 3;
 export const ENTRY_BYTES_MIN = U64_BYTES + U8_BYTES + U32_BYTES;
@@ -76,12 +93,14 @@ export interface SnapshotChunk {
 }
 
 /**
- * Who opened a connection and where it listens: a member that has not yet learnt of the sender
- * from the log (it was down when the sender joined) can answer it all the same.
+ * Who opened a connection, where it listens and where it serves clients: a member that has not yet
+ * learnt of the sender from the log (it was down when the sender joined) can answer it all the same,
+ * and every member learns every other's client address without writing it anywhere.
  */
 export interface Hello {
   readonly from: NodeId;
   /** The member the sender meant to reach. */
   readonly to: NodeId;
   readonly address: string;
+  readonly clientAddress: string | undefined;
 }

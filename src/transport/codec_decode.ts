@@ -12,6 +12,7 @@ import {
   SNAPSHOT_CHUNK_TAG,
   TAGS,
   WIRE_VERSION,
+  isClientAddress,
   type Hello,
   type SnapshotChunk,
 } from "./codec.js";
@@ -204,11 +205,19 @@ function readSnapshotChunk(r: ByteReader, from: NodeId, to: NodeId, t: Term): Sn
 
 function readHello(r: ByteReader, from: NodeId, to: NodeId, t: Term): Hello {
   if (t !== 0) r.fail("term", `a hello carries term 0, not ${t}`);
-  const bytes = r.bytes("address");
-  const address = Buffer.from(bytes).toString("utf8");
-  // Only bytes that are their own UTF-8 encoding: a payload decodes one way and re-encodes the same.
-  if (bytes.length === 0 || bytes.length > HELLO_ADDRESS_BYTES_MAX || !Buffer.from(address, "utf8").equals(bytes)) {
-    r.fail("address", "a hello's address must be 1 to 260 bytes of UTF-8");
-  }
-  return { from, to, address };
+  const address = readUtf8(r, "address");
+  if (address.length === 0) r.fail("address", "empty");
+  const client = readUtf8(r, "clientAddress");
+  if (client.length !== 0 && !isClientAddress(client))
+    r.fail("clientAddress", "not a host:port without spaces or controls");
+  return { from, to, address, clientAddress: client.length === 0 ? undefined : client };
+}
+
+/** Up to HELLO_ADDRESS_BYTES_MAX bytes, and only bytes that are their own UTF-8 encoding (so a payload re-encodes the same). */
+function readUtf8(r: ByteReader, field: string): string {
+  const bytes = r.bytes(field);
+  if (bytes.length > HELLO_ADDRESS_BYTES_MAX) r.fail(field, `${bytes.length} bytes, above ${HELLO_ADDRESS_BYTES_MAX}`);
+  const text = Buffer.from(bytes).toString("utf8");
+  if (!Buffer.from(text, "utf8").equals(bytes)) r.fail(field, "not UTF-8");
+  return text;
 }

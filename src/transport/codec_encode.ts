@@ -13,6 +13,7 @@ import {
   SNAPSHOT_CHUNK_TAG,
   TAGS,
   WIRE_VERSION,
+  isClientAddress,
   type Hello,
   type SnapshotChunk,
 } from "./codec.js";
@@ -64,16 +65,19 @@ export function encodeSnapshotChunkAt(c: SnapshotChunk, headroom: number, size: 
 }
 
 export function helloBytes(h: Hello): number {
-  return HEADER_BYTES + U32_BYTES + Buffer.byteLength(h.address, "utf8");
+  const client = h.clientAddress === undefined ? 0 : Buffer.byteLength(h.clientAddress, "utf8");
+  return HEADER_BYTES + U32_BYTES * 2 + Buffer.byteLength(h.address, "utf8") + client;
 }
 
 export function encodeHelloAt(h: Hello, headroom: number, size: number): Uint8Array {
   const address = Buffer.from(h.address, "utf8");
   assert(address.length >= 1 && address.length <= HELLO_ADDRESS_BYTES_MAX, `hello address of ${address.length} bytes`);
+  assert(h.clientAddress === undefined || isClientAddress(h.clientAddress), `hello client address ${h.clientAddress}`);
   const bytes = Buffer.allocUnsafe(headroom + size);
   const w = new ByteWriter(bytes, headroom);
   writeHeader(w, HELLO_TAG, { from: h.from, to: h.to, term: term(0) });
   w.bytes(address);
+  w.bytes(Buffer.from(h.clientAddress ?? "", "utf8"));
   assert(w.position === bytes.length, `hello: wrote ${w.position - headroom} bytes, sized ${size}`);
   return bytes;
 }

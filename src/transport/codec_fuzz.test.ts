@@ -11,7 +11,7 @@ import {
   messageBytes,
   snapshotChunkBytes,
 } from "./codec_encode.js";
-import { fill, fixedSamples, randomChunk, randomMessage } from "./codec.test.helper.js";
+import { fill, fixedSamples, n1, n2, randomChunk, randomMessage } from "./codec.test.helper.js";
 
 /** Decoding never throws; whatever decodes re-encodes to exactly the same bytes (one encoding per message). */
 function checkDecode(bytes: Uint8Array): boolean {
@@ -80,6 +80,10 @@ test("fuzz: single-byte mutations, truncations and extensions of valid encodings
   for (const m of fixedSamples()) if (messageBytes(m) < 4096) samples.push(encodeMessage(m));
   for (let k = 0; k < 300; k++) samples.push(encodeMessage(randomMessage(prng)));
   for (let k = 0; k < 50; k++) samples.push(randomChunk(prng));
+  for (const clientAddress of ["127.0.0.1:8001", "[::1]:8001", undefined]) {
+    const hello = { from: n1, to: n2, address: "127.0.0.1:7001", clientAddress };
+    samples.push(encodeHelloAt(hello, 0, helloBytes(hello)));
+  }
   let mutations = 0;
   let stillValid = 0;
   for (const original of samples) {

@@ -3,12 +3,14 @@ import { once } from "node:events";
 import { test } from "node:test";
 import { logIndex, term } from "../util/ids.js";
 import { encodeMessage } from "./codec_encode.js";
+import { rawHello } from "./codec.test.helper.js";
 import { encodeFrame, snapshotChunkFrame } from "./framing.js";
 import { heartbeat, isHeartbeat, n1, n2, n3, rawConnection, startNode, until, within } from "./tcp.test.helper.js";
 
 test("garbage from a raw socket closes only that connection, is counted, and the transport keeps working", async () => {
   const a = await startNode(n1);
-  const b = await startNode(n2, { frameBytesMax: 1 << 20 });
+  const learned: string[] = [];
+  const b = await startNode(n2, { frameBytesMax: 1 << 20, onClientAddress: (_, address) => learned.push(address) });
   a.t.setPeer(n2, b.address);
   a.t.send([heartbeat(n1, n2, 1)]);
   await b.inbox.next(isHeartbeat(1), "a message before the garbage");
@@ -18,9 +20,13 @@ test("garbage from a raw socket closes only that connection, is counted, and the
   badVersion[0] = 9;
   const badId = new Uint8Array(valid);
   badId[9] = 0; // from = 0
+  const address = new TextEncoder().encode("127.0.0.1:7003");
   const attacks = [
     encodeFrame(badVersion),
     encodeFrame(badId),
+    encodeFrame(rawHello(address, new TextEncoder().encode("\u001b[2J:8003"))), // a client address with an escape
+    encodeFrame(rawHello(address, new Uint8Array(261).fill(0x31))), // an oversized one
+    encodeFrame(rawHello(address, undefined)), // none at all
     Uint8Array.from([0xff, 0xff, 0xff, 0xff, 1, 2, 3]), // a length far above frameBytesMax
     Uint8Array.from([0, 0, 0, 0]), // an empty frame
     Uint8Array.from([...encodeFrame(valid), ...encodeFrame(Uint8Array.from([1, 3]))]), // good, then truncated
@@ -33,6 +39,7 @@ test("garbage from a raw socket closes only that connection, is counted, and the
     assert.equal(b.t.stats().decodeErrors, k + 1);
   }
   assert.equal(b.inbox.messages.filter(isHeartbeat(7)).length, 1, "the good frame before the garbage was delivered");
+  assert.deepEqual(learned, [], "no rejected hello told B a client address");
 
   a.t.send([heartbeat(n1, n2, 2)]);
   await b.inbox.next(isHeartbeat(2), "a message after the garbage");

@@ -1,5 +1,5 @@
 /** The peer transport: the binary codec, framing, and the TCP transport that carries Raft messages. */
-export { WIRE_VERSION } from "./codec.js";
+export { isClientAddress, WIRE_VERSION } from "./codec.js";
 export { decodeMessage, type DecodeResult } from "./codec_decode.js";
 export { encodeMessage, messageBytes } from "./codec_encode.js";
 export {

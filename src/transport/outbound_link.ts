@@ -50,6 +50,8 @@ export interface LinkContext {
   readonly onWarning: (text: string) => void;
   /** Where this node listens for its peers, as the hello on each new connection tells the peer. */
   readonly helloAddress: () => PeerAddress;
+  /** Where this node serves clients, told in the same hello (isClientAddress holds). */
+  readonly clientAddress: string | undefined;
   /** Names a new snapshot stream. */
   readonly nextStreamId: () => number;
   /** Whether a link whose connection closed dials again: the transport runs and still sends to that peer through it. */
@@ -211,8 +213,16 @@ export class OutboundLink {
     if (this.#everConnected) stats.reconnects++;
     this.#everConnected = true;
     const address = formatPeerAddress(this.#ctx.helloAddress());
-    socket.write(helloFrame({ from: this.#ctx.self, to: this.id, address }));
+    const clientAddress = this.#ctx.clientAddress;
+    socket.write(helloFrame({ from: this.#ctx.self, to: this.id, address, clientAddress }));
     this.#flush();
+  }
+
+  /** Ends a backoff at once: the peer just connected to this node, so it is up again. */
+  redialIfWaiting(): void {
+    if (this.#state !== "backoff") return;
+    clearTimeout(this.#timer);
+    this.dial();
   }
 
   #closed(socket: Socket): void {

@@ -62,6 +62,37 @@ test("a node answers a peer it does not know: the peer's hello says where it lis
   await Promise.all([a.t.close(), b.t.close()]);
 });
 
+test("each node learns the other's client address from its hello, again from a restarted one, redialled at once", async () => {
+  const heard = { a: new Map<number, string>(), b: new Map<number, string>() };
+  // A backoff far longer than the waits below: only the redial on B's hello can reach B in time.
+  const a = await startNode(n1, {
+    clientAddress: "127.0.0.1:8001",
+    onClientAddress: (id, address) => heard.a.set(id, address),
+    reconnectDelayMsMin: 60_000,
+    reconnectDelayMsMax: 60_000,
+  });
+  const b = await startNode(n2, {
+    clientAddress: "b.example:8002",
+    onClientAddress: (id, address) => heard.b.set(id, address),
+  });
+  a.t.setPeer(n2, b.address);
+  b.t.setPeer(n1, a.address);
+  await until(() => heard.a.get(n2) === "b.example:8002" && heard.b.get(n1) === "127.0.0.1:8001", "both hellos");
+  await b.t.close();
+  await until(() => a.t.peers()[0]?.state === "backoff", "A's link to wait out its backoff");
+  heard.b.clear();
+  const restarted = await startNode(n2, {
+    listen: b.address,
+    peers: new Map([[n1, a.address]]),
+    clientAddress: "b.example:9002",
+    onClientAddress: (id, address) => heard.b.set(id, address),
+  });
+  await until(() => heard.a.get(n2) === "b.example:9002", "A to learn B's new client address");
+  await until(() => heard.b.get(n1) === "127.0.0.1:8001", "A to redial B and tell it its client address");
+  assert.equal(a.t.stats().reconnects, 1);
+  await Promise.all([a.t.close(), restarted.t.close()]);
+});
+
 test("a port in use gives a clear error", async () => {
   const a = await startNode(n1);
   const b = new TcpTransport({ id: n2, listen: a.address, peers: new Map(), onMessage: () => {} });

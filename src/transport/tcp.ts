@@ -5,15 +5,15 @@
  * because Raft retries everything it sends.
  *
  * This module owns the listener, the peer table and the transport's lifecycle, and decides what an
- * inbound message is for: messages addressed to another node are dropped, and a hello from a node
- * that is not a peer yet says where to answer it.
+ * inbound message is for: messages addressed to another node are dropped, and a hello says where
+ * its sender serves clients and, when it is not a peer yet, where to answer it.
  */
 import { createServer } from "node:net";
 import type { Server, Socket } from "node:net";
 import type { Message } from "../raft/messages.js";
 import { assert } from "../util/assert.js";
 import type { NodeId } from "../util/ids.js";
-import type { Hello } from "./codec.js";
+import { isClientAddress, type Hello } from "./codec.js";
 import { FRAME_BYTES_MAX_DEFAULT } from "./framing.js";
 import { InboundConnection, type ConnectionContext } from "./inbound_connection.js";
 import { OutboundLink, type LinkContext, type LinkLimits, type PeerStatus } from "./outbound_link.js";
@@ -30,6 +30,16 @@ export interface TcpTransportOptions {
    * default): a peer that has not learnt of this node can answer it all the same.
    */
   readonly advertise?: PeerAddress;
+  /**
+   * Where this node serves clients ("host:port", isClientAddress), told to each peer in the same
+   * hello, so that every member learns every other's without writing it anywhere. None by default.
+   */
+  readonly clientAddress?: string;
+  /**
+   * Called with what a node that connected said of where it serves clients: on each of its
+   * connections, so again after it reconnects (with a new address if it restarted with one).
+   */
+  readonly onClientAddress?: (id: NodeId, address: string) => void;
   /** The other members (never this node). Changed later with setPeer/removePeer. */
   readonly peers: ReadonlyMap<NodeId, PeerAddress>;
   /**
@@ -74,6 +84,7 @@ export class TcpTransport {
   readonly #listen: PeerAddress;
   readonly #onMessage: (message: Message) => void;
   readonly #onWarning: (text: string) => void;
+  readonly #onClientAddress: (id: NodeId, address: string) => void;
   readonly #peers = new Map<NodeId, OutboundLink>();
   readonly #advertise: PeerAddress | undefined;
   /** Where nodes that are not (yet) peers said they listen, when they connected: replies go there. */
@@ -96,6 +107,9 @@ export class TcpTransport {
     this.#advertise = options.advertise;
     this.#onMessage = options.onMessage;
     this.#onWarning = options.onWarning ?? (() => {});
+    this.#onClientAddress = options.onClientAddress ?? (() => {});
+    const clientAddress = options.clientAddress;
+    assert(clientAddress === undefined || isClientAddress(clientAddress), `client address ${clientAddress}`);
     const l = limitsOf(options);
     assert(l.queueMax >= 1 && l.snapshotChunkBytes >= 1 && l.socketBufferedBytesMax >= 1, "limits must be ≥ 1");
     // A chunk frame holds the chunk plus its header and, on the first chunk, the configuration.
@@ -107,6 +121,7 @@ export class TcpTransport {
       stats: this.#stats,
       onWarning: this.#onWarning,
       helloAddress: () => this.#advertise ?? this.listenAddress(),
+      clientAddress,
       nextStreamId: () => this.#nextStreamId(),
       keepsDialling: (link) => this.#state === "running" && this.#peers.get(link.id) === link,
     };
@@ -266,7 +281,15 @@ export class TcpTransport {
   }
 
   #onHello(hello: Hello): void {
-    if (hello.to !== this.#id || hello.from === this.#id || this.#peers.has(hello.from)) return;
+    if (hello.to !== this.#id || hello.from === this.#id) return;
+    if (hello.clientAddress !== undefined) this.#onClientAddress(hello.from, hello.clientAddress);
+    const link = this.#peers.get(hello.from);
+    if (link !== undefined) {
+      // Without this, a peer that restarted would wait out our backoff (up to reconnectDelayMsMax)
+      // before hearing from us, and so before learning our client address.
+      link.redialIfWaiting();
+      return;
+    }
     const address = parsePeerAddress(hello.address);
     if (address !== undefined) this.#learned.set(hello.from, address);
   }
