@@ -240,6 +240,19 @@ export class MultiPaxosNode {
     return ready;
   }
 
+  /**
+   * The messages that may leave before anything is persisted (what a Ready's `messages` would hold,
+   * the leader's pending Accepts and heartbeat included), taken now without the rest of a Ready: a
+   * driver still persisting the previous Ready keeps heartbeats and phase 2 going.
+   */
+  takeMessages(): Message[] {
+    const s = this.#s;
+    flushLeader(s);
+    const messages = s.messages;
+    s.messages = [];
+    return messages;
+  }
+
   /** Acknowledges that the Ready is durable: this member's own promise and acceptances count now. */
   advance(_ready: Ready): void {
     const replies = this.#selfInFlight;

@@ -86,3 +86,23 @@ test("the leader refuses proposals beyond its in-flight window until slots are c
   c.run(4);
   assert.ok(c.node(1).propose(utf8("c")).ok);
 });
+
+test("takeMessages hands out what may leave early while a Ready is still being persisted", () => {
+  const c = new Cluster({ size: 3 });
+  c.elect(1);
+  const node = c.node(1);
+  node.propose(utf8("early"));
+  const pending = node.ready();
+  node.propose(utf8("while persisting"));
+  const early = node.takeMessages();
+  assert.deepEqual(
+    early.map((m) => (m.type === "accept" ? m.entries.map((e) => e.slot) : m.type)),
+    [[2], [2]],
+  );
+  assert.equal(node.status().chosenThrough, 0, "nothing counts before the advance");
+  node.advance(pending);
+  assert.deepEqual(
+    node.takeMessages().map((m) => m.type),
+    [],
+  );
+});
