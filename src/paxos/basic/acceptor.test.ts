@@ -3,18 +3,19 @@ import { test } from "node:test";
 import { AssertionError } from "../../util/assert.js";
 import { utf8 } from "../../util/bytes.js";
 import { nodeId } from "../../util/ids.js";
-import { emptyRecord, learnChosen, receiveAccept, receivePrepare, type RegisterRecord } from "./acceptor.js";
-import { compareBallots, ZERO_BALLOT, type Ballot } from "./ballot.js";
+import { emptyRecord, learnChosen, receiveAccept, receivePrepare, type InstanceRecord } from "./acceptor.js";
+import { compareBallots, formatBallot, ZERO_BALLOT, type Ballot } from "./ballot.js";
 import type { Accept, Prepare } from "./messages.js";
 
 const me = nodeId(1);
 const ballot = (round: number, proposer: number): Ballot => ({ round, proposer: nodeId(proposer) });
-const prepare = (b: Ballot): Prepare => ({ type: "prepare", from: b.proposer, to: me, register: "r", ballot: b });
+const where = { register: "r", instance: 1 } as const;
+const prepare = (b: Ballot): Prepare => ({ type: "prepare", from: b.proposer, to: me, ...where, ballot: b });
 const accept = (b: Ballot, value: string): Accept => ({
   type: "accept",
   from: b.proposer,
   to: me,
-  register: "r",
+  ...where,
   ballot: b,
   value: utf8(value),
 });
@@ -26,14 +27,20 @@ test("ballots order by round, then by proposer, all above the zero ballot", () =
   assert.ok(compareBallots(ZERO_BALLOT, ballot(1, 1)) < 0);
 });
 
+test("ballots print as the articles write them and order 3.1 < 4.1 < 4.5", () => {
+  assert.deepEqual([ballot(3, 1), ballot(4, 5), ballot(4, 1)].map(formatBallot), ["3.1", "4.5", "4.1"]);
+  const sorted = [ballot(4, 5), ballot(3, 1), ballot(4, 1)].sort(compareBallots).map(formatBallot);
+  assert.deepEqual(sorted, ["3.1", "4.1", "4.5"]);
+});
+
 test("a promise reports the last accepted value and refuses every lower ballot afterwards", () => {
-  let record = emptyRecord("r");
+  let record = emptyRecord("r", 1);
   const first = receivePrepare(record, prepare(ballot(1, 2)));
   assert.deepEqual(first.reply, {
     type: "promise",
     from: me,
     to: 2,
-    register: "r",
+    ...where,
     ballot: ballot(1, 2),
     accepted: undefined,
   });
@@ -50,7 +57,7 @@ test("a promise reports the last accepted value and refuses every lower ballot a
     type: "nack",
     from: me,
     to: 2,
-    register: "r",
+    ...where,
     ballot: ballot(2, 2),
     promised: ballot(3, 3),
   });
@@ -62,16 +69,16 @@ test("a promise reports the last accepted value and refuses every lower ballot a
 });
 
 test("a repeated Prepare of the promised ballot is answered again without a new record", () => {
-  const once = receivePrepare(emptyRecord("r"), prepare(ballot(4, 2)));
+  const once = receivePrepare(emptyRecord("r", 1), prepare(ballot(4, 2)));
   const twice = receivePrepare(once.record, prepare(ballot(4, 2)));
   assert.equal(twice.reply.type, "promise");
   assert.equal(twice.record, once.record);
 });
 
 test("an Accept at or above the promise is taken and raises the promise to its ballot", () => {
-  const promised = receivePrepare(emptyRecord("r"), prepare(ballot(2, 2))).record;
+  const promised = receivePrepare(emptyRecord("r", 1), prepare(ballot(2, 2))).record;
   const same = receiveAccept(promised, accept(ballot(2, 2), "a"));
-  assert.deepEqual(same.reply, { type: "accepted", from: me, to: 2, register: "r", ballot: ballot(2, 2) });
+  assert.deepEqual(same.reply, { type: "accepted", from: me, to: 2, ...where, ballot: ballot(2, 2) });
   const higher = receiveAccept(same.record, accept(ballot(5, 3), "c")).record;
   assert.deepEqual(higher.promised, ballot(5, 3));
   assert.deepEqual(higher.accepted, { ballot: ballot(5, 3), value: utf8("c") });
@@ -79,18 +86,18 @@ test("an Accept at or above the promise is taken and raises the promise to its b
 });
 
 test("a member that knows the decision answers any round with it", () => {
-  const decided: RegisterRecord = learnChosen(emptyRecord("r"), utf8("won"));
+  const decided: InstanceRecord = learnChosen(emptyRecord("r", 1), utf8("won"));
   for (const step of [
     receivePrepare(decided, prepare(ballot(9, 2))),
     receiveAccept(decided, accept(ballot(9, 2), "x")),
   ]) {
-    assert.deepEqual(step.reply, { type: "chosen", from: me, to: 2, register: "r", value: utf8("won") });
+    assert.deepEqual(step.reply, { type: "chosen", from: me, to: 2, ...where, value: utf8("won") });
     assert.equal(step.record, decided);
   }
 });
 
 test("learning a second, different decision is a broken invariant", () => {
-  const decided = learnChosen(emptyRecord("r"), utf8("a"));
+  const decided = learnChosen(emptyRecord("r", 1), utf8("a"));
   assert.equal(learnChosen(decided, utf8("a")), decided);
   assert.throws(() => learnChosen(decided, utf8("b")), AssertionError);
 });

@@ -1,8 +1,9 @@
 import { NO_NODE, type NodeId } from "../../util/ids.js";
 
 /**
- * A proposal number. Rounds order ballots and the proposer's id breaks ties, so two proposers never
- * share a ballot; a proposer makes its rounds unique by persisting the highest one before using it.
+ * A proposal number, the articles' (counter, node id): rounds order ballots and the proposer's id
+ * breaks ties, so two proposers never share a ballot ("3.1" < "4.5", and "4.1" < "4.5"). A proposer
+ * makes its rounds unique by persisting the highest one before using it.
  * Invariant: a ballot a proposer uses has round ≥ 1 and proposer ≠ NO_NODE.
  */
 export interface Ballot {
@@ -22,6 +23,7 @@ export function ballotsEqual(a: Ballot, b: Ballot): boolean {
   return a.round === b.round && a.proposer === b.proposer;
 }
 
+/** The articles' notation: round 3 of node 1 is "3.1". */
 export function formatBallot(b: Ballot): string {
   return `${b.round}.${b.proposer}`;
 }

@@ -1,41 +1,44 @@
 import { assert } from "../../util/assert.js";
-import { bytesEqual, fromUtf8 } from "../../util/bytes.js";
 import { nodeId, type NodeId } from "../../util/ids.js";
 import { Prng } from "../../util/prng.js";
-import type { RegisterRecord } from "./acceptor.js";
-import { formatBallot } from "./ballot.js";
-import type { Message, RegisterName } from "./messages.js";
+import { recordKey, type InstanceRecord } from "./acceptor.js";
+import type { Instance, Message, RegisterName } from "./messages.js";
 import { BasicPaxos, type DurableState, type Ready } from "./node.js";
 import type { BasicPaxosOptions } from "./options.js";
+import { checkRecordStep, ChosenLedger, type BasicPaxosViolation } from "./safety.js";
 import type { RequestResult } from "./state.js";
+
+type ClusterOptions = Omit<BasicPaxosOptions, "id" | "acceptors" | "random">;
 
 /**
  * A cluster of real BasicPaxos members over a network the test controls message by message, each with
- * a "disk" holding exactly what its Readies asked to persist (a restart sees nothing else). It also
- * keeps the safety record the members cannot see: every acceptance that reached a disk, from which it
- * derives when each register was first decided (a quorum durably accepting one ballot).
+ * a "disk" holding exactly what its Readies asked to persist (a restart sees nothing else). Every
+ * persist goes through safety.ts's checks (promises kept, at most one value chosen per instance,
+ * learners learn only what was chosen, no version holes), which throw on the first violation; the
+ * cluster also notes when each instance was first chosen, for the tests' linearizability checks.
  */
 export class Cluster {
   readonly ids: readonly NodeId[];
   /** In flight, in send order; tests pick, drop or duplicate any of them. */
   readonly network: Message[] = [];
   readonly results = new Map<NodeId, RequestResult[]>();
-  /** Step count, advanced by `clockTick`, at which each register was first decided, and the value. */
-  readonly decided = new Map<RegisterName, { readonly value: Uint8Array; readonly at: number }>();
+  readonly ledger: ChosenLedger;
   now = 0;
   readonly #members = new Map<NodeId, BasicPaxos | undefined>();
-  readonly #disks = new Map<NodeId, { round: number; records: Map<RegisterName, RegisterRecord> }>();
-  /** register → "round.proposer" → acceptors that durably accepted that ballot, and its value. */
-  readonly #acceptances = new Map<RegisterName, Map<string, { value: Uint8Array; by: Set<NodeId> }>>();
-  readonly #options: Omit<BasicPaxosOptions, "id" | "acceptors" | "random">;
+  readonly #disks = new Map<NodeId, { round: number; records: Map<string, InstanceRecord> }>();
+  /** recordKey → the step count, advanced by `clockTick`, at which the instance was first chosen. */
+  readonly #chosenAt = new Map<string, number>();
+  readonly #options: ClusterOptions;
   readonly #seed: number;
 
-  constructor(size: number, options: Omit<BasicPaxosOptions, "id" | "acceptors" | "random"> = {}, seed = 1) {
+  /** `rounds` gives members a durable round to start from (the articles' proposals are numbered 3.1 and 4.5). */
+  constructor(size: number, options: ClusterOptions = {}, seed = 1, rounds: readonly number[] = []) {
     this.ids = Array.from({ length: size }, (_, i) => nodeId(i + 1));
+    this.ledger = new ChosenLedger(size);
     this.#options = options;
     this.#seed = seed;
-    for (const id of this.ids) {
-      this.#disks.set(id, { round: 0, records: new Map() });
+    for (const [i, id] of this.ids.entries()) {
+      this.#disks.set(id, { round: rounds[i] ?? 0, records: new Map() });
       this.results.set(id, []);
       this.#start(id);
     }
@@ -71,9 +74,19 @@ export class Cluster {
       assert(ready.round > disk.round, "a persisted round only grows");
       disk.round = ready.round;
     }
+    const violations: BasicPaxosViolation[] = [];
     for (const record of ready.records) {
-      disk.records.set(record.register, record);
-      this.#noteAcceptance(id, record);
+      const key = recordKey(record.register, record.instance);
+      violations.push(...checkRecordStep(id, disk.records.get(key), record));
+      disk.records.set(key, record);
+    }
+    violations.push(...this.ledger.observe(id, ready.records));
+    assert(violations.length === 0, violations.map((v) => `${v.kind}: ${v.message}`).join("; "));
+    for (const record of ready.records) {
+      const key = recordKey(record.register, record.instance);
+      if (!this.#chosenAt.has(key) && this.ledger.chosen(record.register, record.instance) !== undefined) {
+        this.#chosenAt.set(key, this.now);
+      }
     }
     this.network.push(...ready.messages);
     this.results.get(id)!.push(...ready.results);
@@ -136,16 +149,9 @@ export class Cluster {
     return this.results.get(id)!.find((r) => r.request === request);
   }
 
-  /** Every member's learned values agree with the one decision the acceptances show. */
-  checkLearners(): void {
-    for (const [id, disk] of this.#disks) {
-      for (const record of disk.records.values()) {
-        if (record.chosen === undefined) continue;
-        const decision = this.decided.get(record.register);
-        assert(decision !== undefined, `member ${id} learned ${record.register} before any quorum accepted`);
-        assert(bytesEqual(decision.value, record.chosen), `member ${id} learned another value`);
-      }
-    }
+  /** The step at which `instance` of `register` was first chosen, if it was. */
+  chosenAt(register: RegisterName, instance: Instance): number | undefined {
+    return this.#chosenAt.get(recordKey(register, instance));
   }
 
   #start(id: NodeId): void {
@@ -156,25 +162,5 @@ export class Cluster {
       id,
       new BasicPaxos({ ...this.#options, id, acceptors: this.ids, random, checkInvariants: true }, durable),
     );
-  }
-
-  /** The safety property itself: no two ballots accepted by quorums carry different values. */
-  #noteAcceptance(id: NodeId, record: RegisterRecord): void {
-    const { accepted, register } = record;
-    if (accepted === undefined) return;
-    const ballots = this.#acceptances.get(register) ?? new Map<string, { value: Uint8Array; by: Set<NodeId> }>();
-    this.#acceptances.set(register, ballots);
-    const key = formatBallot(accepted.ballot);
-    const entry = ballots.get(key) ?? { value: accepted.value, by: new Set<NodeId>() };
-    ballots.set(key, entry);
-    assert(bytesEqual(entry.value, accepted.value), `ballot ${key} carried two values for ${register}`);
-    entry.by.add(id);
-    if (entry.by.size < Math.floor(this.ids.length / 2) + 1) return;
-    const decision = this.decided.get(register);
-    if (decision === undefined) this.decided.set(register, { value: accepted.value, at: this.now });
-    else {
-      const [was, now] = [fromUtf8(decision.value), fromUtf8(accepted.value)];
-      assert(bytesEqual(decision.value, accepted.value), `${register} decided as ${was}, then ${now} (${key})`);
-    }
   }
 }

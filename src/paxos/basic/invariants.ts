@@ -1,18 +1,21 @@
 import { assert } from "../../util/assert.js";
-import { checkRecord } from "./acceptor.js";
-import type { PaxosState } from "./state.js";
+import { checkRecord, recordKey } from "./acceptor.js";
+import { chosenAt, type PaxosState } from "./state.js";
 
 /*
- * One member's local invariants. That at most one value is decided per register is a property of the
- * whole cluster: the tests' harness and the simulator check it across members.
+ * One member's local invariants. That at most one value is decided per instance, and that acceptors
+ * keep their promises across time, are checked from outside by safety.ts.
  */
 
 /** Checks the records changed since the last Ready; cheap enough to run after every input. */
 export function checkChangedInvariants(s: PaxosState): void {
-  for (const register of s.recordsChanged) {
-    const record = s.records.get(register);
-    assert(record !== undefined && record.register === register, `record of ${JSON.stringify(register)} misfiled`);
+  for (const [key, record] of s.recordsChanged) {
+    assert(key === recordKey(record.register, record.instance), `record ${JSON.stringify(key)} misfiled`);
+    assert(s.records.get(key) === record, `record ${JSON.stringify(key)} changed but not stored`);
     checkRecord(record);
+    if (record.chosen !== undefined) {
+      assert(record.instance <= (s.latest.get(record.register) ?? 0), `${JSON.stringify(key)} learned above latest`);
+    }
   }
   assert(s.roundSeen >= 0 && s.round >= 0, "negative round");
 }
@@ -20,16 +23,19 @@ export function checkChangedInvariants(s: PaxosState): void {
 /** Visits every proposal: after every input in tests and the simulator. */
 export function checkAllInvariants(s: PaxosState): void {
   checkChangedInvariants(s);
+  for (const [register, latest] of s.latest) {
+    assert(chosenAt(s, register, latest) !== undefined, `latest ${latest} of ${JSON.stringify(register)} unlearned`);
+  }
   let waiting = 0;
   for (const [register, proposal] of s.proposals) {
     assert(proposal.register === register, `proposal of ${JSON.stringify(register)} misfiled`);
     assert(proposal.waiting.length > 0, "a proposal with no request waiting");
-    assert(s.records.get(register)?.chosen === undefined, "still proposing to a decided register");
     waiting += proposal.waiting.length;
+    for (const r of proposal.waiting) assert(r.serial < s.requestSerial, "a request from the future");
     const { attempt } = proposal;
     if (attempt.phase === "backoff") continue;
     assert(attempt.ballot.proposer === s.id && attempt.ballot.round <= s.round, "a round this member never took");
-    if (attempt.phase === "prepare") assert(attempt.covered <= proposal.waiting.length, "covers more than wait");
+    assert(attempt.startedAt <= s.requestSerial, "a round started in the future");
   }
   assert(waiting === s.requestsPending, `requestsPending ${s.requestsPending} but ${waiting} waiting`);
 }

@@ -3,11 +3,30 @@ import type { NodeId } from "../../util/ids.js";
 import type { Ballot } from "./ballot.js";
 
 /**
- * A register's name. Every register is its own single-decree Paxos instance: nothing orders two
- * registers, so they never wait on each other. A driver serving byte keys names a register by the
- * key's binary string (one code unit per byte).
+ * A register's name. Nothing orders two registers, so they never wait on each other. Names are binary
+ * strings (every code unit ≤ 0xFF): a driver serving byte keys names a register by the key's bytes,
+ * one code unit per byte, and the wire carries them as those bytes.
  */
 export type RegisterName = string;
+
+/**
+ * One single-decree Paxos instance of a register, counted from 1. The value chosen in instance n is
+ * the register's version n: a register is the sequence of its instances, and compare-and-set from
+ * version n proposes in instance n + 1 (see proposer.ts).
+ */
+export type Instance = number;
+
+/** The longest register name, in bytes (code units), a member takes and the wire carries. */
+export const REGISTER_NAME_BYTES_MAX = 1024;
+/** The largest value the wire carries; a member's valueBytesMax may be lower, never higher. */
+export const VALUE_BYTES_MAX = 2 * 1024 * 1024;
+
+/** A binary string of at most REGISTER_NAME_BYTES_MAX code units: a name the wire can carry. */
+export function isRegisterName(name: string): boolean {
+  if (name.length > REGISTER_NAME_BYTES_MAX) return false;
+  for (let i = 0; i < name.length; i++) if (name.charCodeAt(i) > 0xff) return false;
+  return true;
+}
 
 /** A value an acceptor has accepted, with the ballot it accepted it in. */
 export interface AcceptedValue {
@@ -22,10 +41,12 @@ export interface AcceptedValue {
  */
 export type Message = Prepare | PromiseReply | Accept | AcceptedReply | Nack | Chosen;
 
+/** Every message is about one instance of one register. */
 interface Envelope {
   readonly from: NodeId;
   readonly to: NodeId;
   readonly register: RegisterName;
+  readonly instance: Instance;
 }
 
 export interface Prepare extends Envelope {
@@ -33,7 +54,10 @@ export interface Prepare extends Envelope {
   readonly ballot: Ballot;
 }
 
-/** The acceptor will take no ballot below `ballot`; `accepted` is the last value it accepted, if any. */
+/**
+ * The acceptor will take no ballot below `ballot`; `accepted` is the highest-numbered proposal it
+ * has accepted in this instance (its number and value), if any.
+ */
 export interface PromiseReply extends Envelope {
   readonly type: "promise";
   readonly ballot: Ballot;
@@ -58,7 +82,7 @@ export interface Nack extends Envelope {
   readonly promised: Ballot;
 }
 
-/** `value` is the register's decided value: once chosen it never changes. */
+/** `value` is the instance's decided value: once chosen it never changes. */
 export interface Chosen extends Envelope {
   readonly type: "chosen";
   readonly value: Uint8Array;

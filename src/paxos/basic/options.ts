@@ -1,4 +1,5 @@
 import type { NodeId } from "../../util/ids.js";
+import { VALUE_BYTES_MAX } from "./messages.js";
 
 /** The only randomness the core uses; inject a seeded generator (util/prng.ts) for replayable runs. */
 export interface Random {
@@ -15,11 +16,13 @@ export interface BasicPaxosOptions {
   readonly phaseTicks?: number;
   /**
    * A beaten or timed-out round waits a random number of ticks in [backoffTicksMin, 2 × backoffTicksMin)
-   * before its next ballot: two proposers that keep preempting each other would otherwise never finish.
+   * before its next ballot: two proposers that keep preempting each other would otherwise duel on
+   * (0 turns the backoff off, which only the duel's measurement wants).
    */
   readonly backoffTicksMin?: number;
   /** Requests (writes and reads) waiting for an outcome; more are refused. */
   readonly requestsPendingMax?: number;
+  /** The largest value a compare-and-set may write; at most VALUE_BYTES_MAX, what the wire carries. */
   readonly valueBytesMax?: number;
 }
 
@@ -38,11 +41,15 @@ export function resolveOptions(options: BasicPaxosOptions): ResolvedOptions {
     throw new RangeError("acceptors must be one or more distinct non-zero ids");
   }
   if (!(resolved.id > 0)) throw new RangeError("id must be non-zero");
-  for (const key of ["phaseTicks", "backoffTicksMin", "requestsPendingMax"] as const) {
+  for (const key of ["phaseTicks", "requestsPendingMax"] as const) {
     if (!(Number.isSafeInteger(resolved[key]) && resolved[key] >= 1)) throw new RangeError(`${key} must be ≥ 1`);
   }
-  if (!(Number.isSafeInteger(resolved.valueBytesMax) && resolved.valueBytesMax >= 0)) {
-    throw new RangeError("valueBytesMax must be ≥ 0");
+  if (!(Number.isSafeInteger(resolved.backoffTicksMin) && resolved.backoffTicksMin >= 0)) {
+    throw new RangeError("backoffTicksMin must be ≥ 0");
+  }
+  const { valueBytesMax } = resolved;
+  if (!(Number.isSafeInteger(valueBytesMax) && valueBytesMax >= 0 && valueBytesMax <= VALUE_BYTES_MAX)) {
+    throw new RangeError(`valueBytesMax must be in [0, ${VALUE_BYTES_MAX}]`);
   }
   return resolved;
 }
