@@ -3,7 +3,7 @@ import { fromUtf8, utf8 } from "../util/bytes.js";
 import { nodeIdOf } from "./names.js";
 
 /** A member that joined (with its address) or left the address book. */
-export interface MemberChange {
+interface MemberChange {
   readonly added?: [NodeId, MemberAddress];
   readonly removed?: NodeId;
 }

@@ -108,7 +108,7 @@ export interface LogView {
 }
 
 /** What an observer may read of the node that called it. */
-export interface NodeView {
+interface NodeView {
   status(): NodeStatus;
   logView(): LogView;
 }

@@ -22,7 +22,7 @@ export interface NodeIdentity {
   readonly joined?: boolean;
 }
 
-export interface OpenedStorage {
+interface OpenedStorage {
   readonly storage: NodeStorage;
   readonly identity: NodeIdentity | undefined;
   readonly durable: DurableState;

@@ -15,7 +15,7 @@ const forwarded = 1;
 const forwardedHeaderBytes = 13;
 
 /** Who is waiting for a forwarded proposal. */
-export interface ProposalOrigin {
+interface ProposalOrigin {
   readonly origin: NodeId;
   readonly epoch: number;
   readonly seq: number;

@@ -1,5 +1,5 @@
 /** What the pipeline asks of the node it runs. */
-export interface ReadyPipelineHooks {
+interface ReadyPipelineHooks {
   /** Runs `fn` on a later turn of the event loop (Clock.soon). */
   readonly soon: (fn: () => void) => void;
   /** Readies whose persist may run at once. */

@@ -25,7 +25,7 @@ interface SnapshotParts {
   readonly started: number;
 }
 
-export interface SnapshotPolicyOptions {
+interface SnapshotPolicyOptions {
   readonly raw: RawNode;
   readonly storage: NodeStorage;
   readonly stateMachine: StateMachine;

@@ -12,7 +12,7 @@ const memberFetchTimeoutMs = 800;
 const viewReuseMs = 250;
 
 /** A member's own view, as GET /v1/cluster/member answers it. */
-export interface MemberView {
+interface MemberView {
   readonly id: string;
   readonly role: string;
   readonly term: number;
@@ -56,7 +56,7 @@ export interface ClusterMember {
   readonly applyLag: number | null;
 }
 
-export interface ClusterView {
+interface ClusterView {
   /** The member that gathered this view, and its clock then. */
   readonly id: string;
   readonly now: number;

@@ -28,7 +28,7 @@ export interface RateSample {
   readonly writes: number;
 }
 
-export interface ActivityOptions {
+interface ActivityOptions {
   /** Milliseconds since the epoch. */
   readonly now?: () => number;
   /** Changes kept per kind; older ones are forgotten. */

@@ -17,7 +17,7 @@ export function isLogLevel(text: string): text is LogLevel {
   return (logLevels as readonly string[]).includes(text);
 }
 
-export interface LoggerOptions {
+interface LoggerOptions {
   /** The member's name, on every line as `node`. */
   readonly node: string;
   readonly level: LogLevel;
@@ -46,7 +46,7 @@ export function createLogger(options: LoggerOptions): Logger {
 }
 
 /** A membership change in words, for logs and the dashboard. */
-export interface MembershipChange {
+interface MembershipChange {
   /** `replace` for an entry of several changes at once. */
   readonly op: "bootstrap" | "addLearner" | "promote" | "remove" | "replace" | "leaveJoint";
   /** The member concerned; for a bootstrap, every voter. */

@@ -69,14 +69,14 @@ function match(route: Route, segments: readonly string[]): string[] | undefined 
   return segments.length === route.pattern.length ? params : undefined;
 }
 
-export interface ClientServer {
+interface ClientServer {
   readonly server: Server;
   /** The address it listens on (the real port when asked for port 0). */
   readonly address: { host: string; port: number };
   close(): Promise<void>;
 }
 
-export interface ServeOptions {
+interface ServeOptions {
   readonly node: Node;
   readonly kv: KvStore;
   readonly metrics: Metrics;

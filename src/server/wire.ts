@@ -15,7 +15,7 @@ export function encodingOf(query: URLSearchParams): Encoding {
   throw new HttpError(400, "bad_request", `unknown encoding ${JSON.stringify(value)}; use base64`);
 }
 
-export function bytesToJson(bytes: Uint8Array, encoding: Encoding): string {
+function bytesToJson(bytes: Uint8Array, encoding: Encoding): string {
   const buffer = Buffer.from(bytes.buffer, bytes.byteOffset, bytes.byteLength);
   return encoding === "base64" ? buffer.toString("base64") : buffer.toString("utf8");
 }

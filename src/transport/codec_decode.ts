@@ -18,11 +18,10 @@ import {
 } from "./codec.js";
 import { ByteReader, DecodeError, U32_BYTES, U64_BYTES } from "./wire.js";
 
-export type DecodeResult =
-  { readonly ok: true; readonly message: Message } | { readonly ok: false; readonly error: string };
+type DecodeResult = { readonly ok: true; readonly message: Message } | { readonly ok: false; readonly error: string };
 
 /** What a frame's payload can hold: a Message, or a chunk of a streamed snapshot. */
-export type PayloadResult =
+type PayloadResult =
   | { readonly ok: true; readonly kind: "message"; readonly message: Message }
   | { readonly ok: true; readonly kind: "snapshotChunk"; readonly chunk: SnapshotChunk }
   | { readonly ok: true; readonly kind: "hello"; readonly hello: Hello }

@@ -15,13 +15,13 @@ import {
 } from "./codec_encode.js";
 import type { Hello, SnapshotChunk } from "./codec.js";
 
-export const FRAME_HEADER_BYTES = 4;
+const FRAME_HEADER_BYTES = 4;
 /** Default largest payload a frame may carry: 64 MiB. Snapshots bigger than that are streamed in chunks. */
 export const FRAME_BYTES_MAX_DEFAULT = 64 * 1024 * 1024;
 /** The u32 length field's own ceiling. */
 const frameBytesCeiling = 0xffff_ffff;
 
-export interface FrameDecoderOptions {
+interface FrameDecoderOptions {
   /** Largest payload accepted, in bytes; ≥ 1. */
   readonly frameBytesMax?: number;
 }
@@ -30,7 +30,7 @@ export interface FrameDecoderOptions {
  * The payloads completed by one push. On error, `frames` holds those completed before the bad
  * header; the connection must then be closed, and the decoder refuses all later input.
  */
-export type FramePushResult =
+type FramePushResult =
   | { readonly ok: true; readonly frames: Uint8Array[] }
   | { readonly ok: false; readonly frames: Uint8Array[]; readonly error: string };
 

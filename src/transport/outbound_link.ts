@@ -20,7 +20,7 @@ import { formatPeerAddress, type PeerAddress } from "./peer_address.js";
 import { nextChunk, type OutgoingSnapshot } from "./snapshot_stream.js";
 import type { Counters } from "./transport_stats.js";
 
-export type PeerState = "idle" | "connecting" | "connected" | "backoff" | "closed";
+type PeerState = "idle" | "connecting" | "connected" | "backoff" | "closed";
 
 export interface PeerStatus {
   readonly id: NodeId;

@@ -44,7 +44,7 @@ export function nextChunk(s: OutgoingSnapshot, chunkBytes: number): { chunk: Sna
  * it superseded, or its own stream when it was inconsistent or too big). Later chunks of a
  * discarded stream are ignored without being reported again.
  */
-export interface ChunkOutcome {
+interface ChunkOutcome {
   readonly complete: InstallSnapshot | undefined;
   readonly discarded: readonly string[];
 }
