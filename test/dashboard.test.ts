@@ -82,9 +82,9 @@ async function untilPageShows(
  * each), so the throughput chart has something to show; failures during the failover are fine.
  */
 function clientLoad(via: Member): { stop: () => Promise<void> } {
-  let stopped = false;
+  const load = { stopped: false };
   const done = (async () => {
-    for (let i = 0; i < 3000 && !stopped; i++) {
+    for (let i = 0; i < 3000 && !load.stopped; i++) {
       const url = `http://${via.clientAddr}/v1/kv/dashboard-${i % 50}`;
       await fetch(url, { method: "PUT", body: `value ${i}`, signal: AbortSignal.timeout(2_000) }).then(
         (r) => r.arrayBuffer(),
@@ -99,7 +99,7 @@ function clientLoad(via: Member): { stop: () => Promise<void> } {
   })();
   return {
     stop: async () => {
-      stopped = true;
+      load.stopped = true;
       await done;
     },
   };

@@ -39,7 +39,8 @@ async function withEnv<T>(vars: Record<string, string>, body: () => Promise<T>):
     return await body();
   } finally {
     for (const [k, v] of saved) {
-      if (v === undefined) delete process.env[k];
+      // process.env turns an assigned undefined into the string "undefined": the name must go.
+      if (v === undefined) Reflect.deleteProperty(process.env, k);
       else process.env[k] = v;
     }
   }
@@ -83,7 +84,7 @@ describe("raftkv against a fake node", () => {
     });
     const json = await run("cas", "c", "old", "newer", "--json", ...ep);
     assert.equal(json.code, 1);
-    assert.equal(JSON.parse(json.out).current.value, "new");
+    assert.equal((JSON.parse(json.out) as { current: { value: string } }).current.value, "new");
   });
 
   test("range by prefix, from/to and limit; --prefix with --from is a usage error", async () => {
@@ -92,7 +93,10 @@ describe("raftkv against a fake node", () => {
     const limited = await run("range", "--from", "r/2", "--to", "r/9", "--limit", "1", ...ep);
     assert.equal(limited.out, "r/2\tR/2\n");
     assert.match(limited.err, /more keys/);
-    const json = JSON.parse((await run("range", "--prefix", "r/", "--json", ...ep)).out);
+    const json = JSON.parse((await run("range", "--prefix", "r/", "--json", ...ep)).out) as {
+      kvs: unknown[];
+      more: boolean;
+    };
     assert.deepEqual([json.kvs.length, json.more], [3, false]);
     assertUsageError(
       await run("range", "--prefix", "r/", "--from", "a", ...ep),
@@ -107,9 +111,11 @@ describe("raftkv against a fake node", () => {
     assert.match(status.out, /^ENDPOINT +ID +ROLE +TERM +LEADER/);
     assert.match(status.out, /n1 +leader +3 +n1/);
     assert.match(status.out, new RegExp(`${dead} +- +unreachable \\(unavailable\\)`));
-    const rows = JSON.parse((await run("status", "--json", "--endpoints", `${server.label},${dead}`)).out);
+    const rows = JSON.parse((await run("status", "--json", "--endpoints", `${server.label},${dead}`)).out) as {
+      endpoint: string;
+    }[];
     assert.deepEqual(
-      rows.map((r: { endpoint: string }) => r.endpoint),
+      rows.map((r) => r.endpoint),
       [server.label, dead],
     );
     assert.equal((await run("status", "--endpoints", dead)).code, 1, "no node answered");
@@ -119,7 +125,10 @@ describe("raftkv against a fake node", () => {
       /n5 +127\.0\.0\.1:7005 +learner/,
     );
     assert.match((await run("member", "promote", "n5", ...ep)).out, /n5 +127\.0\.0\.1:7005 +voter/);
-    assert.deepEqual(JSON.parse((await run("member", "remove", "n5", "--json", ...ep)).out).members.length, 1);
+    assert.deepEqual(
+      (JSON.parse((await run("member", "remove", "n5", "--json", ...ep)).out) as { members: unknown[] }).members.length,
+      1,
+    );
     assert.deepEqual(await run("member", "remove", "n5", ...ep), {
       code: 1,
       out: "",
@@ -142,7 +151,7 @@ describe("raftkv against a fake node", () => {
       assert.equal((await run("get", "e")).out, "1\n"),
     );
     await withEnv({ RAFTKV_ENDPOINTS: server.label, RAFTKV_JSON: "true" }, async () =>
-      assert.equal(JSON.parse((await run("get", "e")).out).value, "1"),
+      assert.equal((JSON.parse((await run("get", "e")).out) as { value: string }).value, "1"),
     );
     await withEnv({ RAFTKV_JSON: "maybe" }, async () =>
       assertUsageError(await run("get", "e", ...ep), /RAFTKV_JSON="maybe" is not a boolean/),
@@ -183,11 +192,18 @@ describe("raftkv against a fake node", () => {
       "--json",
     );
     assert.equal(json.code, 0, json.err);
-    const result = JSON.parse(json.out);
+    const result = JSON.parse(json.out) as {
+      ops: number;
+      errors: number;
+      throughput: number;
+      byOp: Record<string, unknown>;
+      latencyMs: Record<string, number>;
+    };
     assert.ok(result.ops > 0 && result.errors === 0 && result.throughput > 0);
     assert.deepEqual(Object.keys(result.byOp), ["put", "get", "cas"]);
-    for (const name of ["p50", "p90", "p99", "p99.9", "max"]) assert.ok(result.latencyMs[name] > 0, name);
-    assert.ok(result.latencyMs.p50 <= result.latencyMs.p99 && result.latencyMs.p99 <= result.latencyMs.max);
+    for (const name of ["p50", "p90", "p99", "p99.9", "max"]) assert.ok((result.latencyMs[name] ?? 0) > 0, name);
+    const { p50 = 0, p99 = 0, max = 0 } = result.latencyMs;
+    assert.ok(p50 <= p99 && p99 <= max);
     const table = await run("bench", ...ep, "--duration", "200ms", "--clients", "2");
     assert.equal(table.code, 0, table.err);
     assert.match(

@@ -360,7 +360,7 @@ export class RaftNode {
       if (ready.mustSync && (ready.entries.length > 0 || ready.hardState !== undefined)) {
         this.#options.observer?.persisted?.((this.#clock.now() - started) / 1000, ready.entries.length);
       }
-      await this.#finishReady(ready, snapshotState);
+      this.#finishReady(ready, snapshotState);
     });
   }
 
@@ -385,7 +385,7 @@ export class RaftNode {
     this.#transport?.send([{ ...m, snapshot: { meta: m.snapshot.meta, data: loaded.value } }]);
   }
 
-  async #finishReady(ready: Ready, snapshotState: Uint8Array | undefined): Promise<void> {
+  #finishReady(ready: Ready, snapshotState: Uint8Array | undefined): void {
     this.#send(ready.messagesAfterPersist);
     if (ready.snapshot !== undefined && snapshotState !== undefined) {
       const restoring = this.#clock.now();

@@ -6,7 +6,7 @@ export function membersJson(ctx: ServerContext): { id: string; peerAddr: string;
   return ctx.node.members().map((m) => ({ id: m.name, peerAddr: m.peerAddr, learner: m.learner }));
 }
 
-export async function status(ctx: ServerContext, request: Request): Promise<void> {
+export function status(ctx: ServerContext, request: Request): void {
   const s = ctx.node.raft.status();
   sendJson(request.res, 200, {
     id: ctx.node.name,
@@ -21,7 +21,7 @@ export async function status(ctx: ServerContext, request: Request): Promise<void
   });
 }
 
-export async function healthz(ctx: ServerContext, request: Request): Promise<void> {
+export function healthz(ctx: ServerContext, request: Request): void {
   const failure = ctx.node.raft.failure();
   if (failure !== undefined) throw new HttpError(503, "unhealthy", failure.message);
   sendJson(request.res, 200, { health: "ok" });

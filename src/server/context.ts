@@ -23,4 +23,4 @@ export interface Request {
   readonly params: readonly string[];
 }
 
-export type Handler = (ctx: ServerContext, request: Request) => Promise<void>;
+export type Handler = (ctx: ServerContext, request: Request) => void | Promise<void>;

@@ -11,7 +11,7 @@ function allowAnyOrigin(request: Request): void {
   request.res.setHeader("access-control-allow-origin", "*");
 }
 
-export async function dashboard(ctx: ServerContext, request: Request): Promise<void> {
+export function dashboard(ctx: ServerContext, request: Request): void {
   const html = dashboardPage(ctx.node.name);
   request.res.writeHead(200, {
     "content-type": "text/html; charset=utf-8",
@@ -26,7 +26,7 @@ export async function clusterRoute(ctx: ServerContext, request: Request): Promis
   sendJson(request.res, 200, await ctx.dashboard.clusterView(ctx.node));
 }
 
-export async function memberRoute(ctx: ServerContext, request: Request): Promise<void> {
+export function memberRoute(ctx: ServerContext, request: Request): void {
   allowAnyOrigin(request);
   sendJson(request.res, 200, ctx.dashboard.memberView(ctx.node));
 }

@@ -4,7 +4,7 @@
  * change, peer connect/disconnect and refusal to start; warnings from the transport; the fatal
  * storage error that stops a member.
  */
-import { pino, type DestinationStream, type Logger } from "pino";
+import { pino, type Logger } from "pino";
 import type { ConfChange, ConfEntry, NodeId } from "../raft/index.js";
 import { decodeMemberContext, type Node, type NodeObserver } from "../node/index.js";
 
@@ -41,7 +41,7 @@ export function createLogger(options: LoggerOptions): Logger {
         return t === undefined ? {} : { term: t };
       },
     },
-    (options.destination ?? pino.destination({ dest: 1, sync: true })) as DestinationStream,
+    options.destination ?? pino.destination({ dest: 1, sync: true }),
   );
 }
 
@@ -150,8 +150,14 @@ export function combineObservers(...observers: readonly NodeObserver[]): NodeObs
     for (const [hook, fn] of Object.entries(observer) as [string, ((...args: never[]) => void) | undefined][]) {
       if (fn === undefined) continue;
       const previous = combined[hook];
-      combined[hook] = previous === undefined ? fn : (...args: never[]) => (previous(...args), fn(...args));
+      combined[hook] =
+        previous === undefined
+          ? fn
+          : (...args: never[]) => {
+              previous(...args);
+              fn(...args);
+            };
     }
   }
-  return combined as NodeObserver;
+  return combined;
 }

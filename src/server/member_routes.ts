@@ -1,10 +1,4 @@
-import {
-  encodeMemberContext,
-  nodeIdOf,
-  parseAddress,
-  ConfChangeRefused,
-  type NodeRequestError,
-} from "../node/index.js";
+import { encodeMemberContext, nodeIdOf, parseAddress, ConfChangeRefused } from "../node/index.js";
 import type { ConfChange, ConfChangeType, NodeId } from "../raft/index.js";
 import { isValidName } from "../node/names.js";
 import { membersJson } from "./cluster_routes.js";
@@ -66,7 +60,7 @@ async function change(
     await leftJoint(ctx);
     return true;
   } catch (error) {
-    throw error instanceof ConfChangeRefused ? refusalToHttp(error, name) : nodeErrorToHttp(error as NodeRequestError);
+    throw error instanceof ConfChangeRefused ? refusalToHttp(error, name) : nodeErrorToHttp(error);
   }
 }
 
@@ -97,7 +91,7 @@ function memberName(ctx: ServerContext, text: string | undefined): string {
   return name;
 }
 
-export async function listMembers(ctx: ServerContext, request: Request): Promise<void> {
+export function listMembers(ctx: ServerContext, request: Request): void {
   sendJson(request.res, 200, { members: membersJson(ctx) });
 }
 

@@ -131,8 +131,15 @@ function encodeEntry(t: number): number[] {
 }
 
 test("the encoder asserts on values its fields cannot carry", () => {
-  const hb = (over: Partial<Record<string, number>>): Message =>
-    ({ type: "heartbeat", from: n1, to: n2, term: term(1), commit: logIndex(1), context: 1, ...over }) as Message;
+  const hb = (over: Partial<Record<string, number>>): Message => ({
+    type: "heartbeat",
+    from: n1,
+    to: n2,
+    term: term(1),
+    commit: logIndex(1),
+    context: 1,
+    ...over,
+  });
   assert.throws(() => encodeMessage(hb({ from: 0 })), /node ids must be ≥ 1/);
   assert.throws(() => encodeMessage(hb({ commit: -1 })), /not a non-negative safe integer/);
   assert.throws(() => encodeMessage(hb({ context: 1.5 })), /not a non-negative safe integer/);

@@ -49,16 +49,24 @@ export class InboundConnection {
     this.socket.destroy();
   }
 
+  /** A delivered message may close the transport under us: read the flag again, not the narrowed value. */
+  #closedMeanwhile(): boolean {
+    return this.#closed;
+  }
+
   #onData(chunk: Uint8Array): void {
     if (this.#closed) return;
     const result = this.#decoder.push(chunk);
     for (const frame of result.frames) {
       const payload = decodePayload(frame);
-      if (!payload.ok) return this.#reject(payload.error);
+      if (!payload.ok) {
+        this.#reject(payload.error);
+        return;
+      }
       if (payload.kind === "message") this.#ctx.deliver(payload.message);
       else if (payload.kind === "hello") this.#ctx.onHello(payload.hello);
       else this.#onChunk(payload.chunk);
-      if (this.#closed) return; // onMessage closed the transport
+      if (this.#closedMeanwhile()) return;
     }
     if (!result.ok) this.#reject(result.error);
   }

@@ -50,7 +50,9 @@ export class Inbox {
 
   readonly push = (m: Message): void => {
     this.messages.push(m);
-    this.#waiters = this.#waiters.filter((w) => !(w.match(m) && (w.resolve(m), true)));
+    const [matched, waiting] = [this.#waiters.filter((w) => w.match(m)), this.#waiters.filter((w) => !w.match(m))];
+    this.#waiters = waiting;
+    for (const w of matched) w.resolve(m);
   };
 
   next(match: (m: Message) => boolean, what: string): Promise<Message> {

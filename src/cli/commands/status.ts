@@ -81,8 +81,9 @@ async function clusterView(flags: ClientFlags): Promise<{ endpoint: string; view
         signal: AbortSignal.timeout(Math.ceil(flags.timeout)),
       });
       if (!response.ok) continue;
-      const view = (await response.json()) as ClusterView;
-      if (typeof view === "object" && view !== null && Array.isArray(view.members)) return { endpoint, view };
+      // Anything may answer on a port: only the shape of a raftkv cluster view counts.
+      const view: unknown = await response.json();
+      if (isClusterView(view)) return { endpoint, view };
     } catch {
       // Unreachable or not a raftkv server: try the next.
     }
@@ -137,4 +138,8 @@ function printCluster(io: CliIo, flags: ClientFlags, endpoint: string, view: Clu
     `${human}\n(as seen by ${view.id} at ${endpoint}; ${leader}; LAG = entries behind the leader's log)`,
     rows,
   );
+}
+
+function isClusterView(value: unknown): value is ClusterView {
+  return typeof value === "object" && value !== null && Array.isArray((value as { members?: unknown }).members);
 }

@@ -125,7 +125,13 @@ test("codec: oversized lengths, unknown versions and tags, and forbidden values 
     ["malformed", patched(chosen, (_, v) => v.setBigUint64(21, 2n ** 53n))],
     ["malformed", patched(nack, (_, v) => v.setBigUint64(BODY, 0n))],
     ["malformed", patched(nack, (_, v) => v.setBigUint64(BODY + 8, 0n))],
-    ["malformed", patched(nack, (_, v) => (v.setBigUint64(BODY + 16, 3n), v.setBigUint64(BODY + 24, 1n)))], // 3.1 = 3.1
+    [
+      "malformed",
+      patched(nack, (_, v) => {
+        v.setBigUint64(BODY + 16, 3n);
+        v.setBigUint64(BODY + 24, 1n);
+      }),
+    ], // 3.1 = 3.1
     ["malformed", patched(nack, (_, v) => v.setBigUint64(BODY + 16, 2n))], // promised 2.5, below the ballot 3.1
     ["malformed", patched(promise, (bytes) => (bytes[BODY + 16] = 2))], // hasAccepted 2
     ["malformed", patched(promise, (_, v) => v.setBigUint64(BODY + 17, 5n))], // accepted 5.1 above promise 4.5
