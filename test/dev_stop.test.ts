@@ -1,13 +1,15 @@
 /**
  * `raftkv dev` (what `npm start` runs) stops cleanly: Ctrl-C in a terminal signals the whole process
  * group, so dev and its members get SIGINT at once and the members then get the SIGTERM dev forwards;
- * dev and every member exit 0 all the same. A member that cannot start takes the rest down with it.
+ * dev and every member exit 0 all the same. A member that cannot start takes the rest down with it;
+ * one killed once it serves does not, and the command dev prints for it brings it back.
  */
 import assert from "node:assert/strict";
 import { spawn, type ChildProcess } from "node:child_process";
 import { createServer, type Server } from "node:net";
+import { join } from "node:path";
 import { after, describe, it } from "node:test";
-import { cleanEnv, cliPath, getJson, tempDir, until, withDeadline } from "./harness.js";
+import { cleanEnv, cliPath, getJson, request, tempDir, until, withDeadline } from "./harness.js";
 
 const members = 3;
 
@@ -38,6 +40,11 @@ class DevCluster {
 
   get running(): boolean {
     return this.child.exitCode === null && this.child.signalCode === null;
+  }
+
+  /** The client address of member `name` ("n2"). */
+  addrOf(name: string): string {
+    return this.clientAddrs[Number(name.slice(1)) - 1]!;
   }
 
   /** Signals the process group: dev and every member, as a terminal's Ctrl-C does. */
@@ -92,38 +99,106 @@ async function freeBasePort(): Promise<number> {
     const base = 10_000 + Math.floor(Math.random() * 20_000);
     const ports = Array.from({ length: members }, (_, k) => [base + k, base + 1000 + k]).flat();
     const held = await Promise.all(ports.map(listen));
-    await Promise.all(held.map((s) => (s === undefined ? undefined : new Promise((r) => s.close(r)))));
+    await Promise.all(held.filter((s) => s !== undefined).map((s) => new Promise((r) => s.close(r))));
     return held.every((s) => s !== undefined) ? base : undefined;
   });
+}
+
+/** The members' pids, from dev's start-up lines ("  n1: http://…  (peer …, pid 123)"). */
+function memberPids(stdout: string): Map<string, number> {
+  return new Map(
+    [...stdout.matchAll(/^ {2}(n\d): http:\/\/\S+ {2}\(peer \S+, pid (\d+)\)$/gm)].map((m) => [m[1]!, Number(m[2])]),
+  );
+}
+
+/** The key's value as the member at `addr` reads it, or undefined while it cannot. */
+async function valueAt(addr: string, key: string, consistency = "linearizable"): Promise<unknown> {
+  const { status, body } = await getJson(addr, `/v1/kv/${key}?consistency=${consistency}`);
+  return status === 200 ? body.value : undefined;
 }
 
 function stoppedMembers(stdout: string): string[] {
   return [...stdout.matchAll(/^\[(n\d)\] .*\bstopped$/gm)].map((m) => m[1]!).sort();
 }
 
-describe("raftkv dev stops cleanly", { timeout: 180_000 }, () => {
-  const started: DevCluster[] = [];
-  const dirs: { remove: () => Promise<void> }[] = [];
-  after(async () => {
-    for (const dev of started) dev.kill();
-    await Promise.all(dirs.map((d) => d.remove()));
+const started: DevCluster[] = [];
+const restarted: ChildProcess[] = [];
+const dirs: { remove: () => Promise<void> }[] = [];
+after(async () => {
+  for (const dev of started) dev.kill();
+  for (const member of restarted) if (member.exitCode === null && member.signalCode === null) member.kill("SIGKILL");
+  await Promise.all(dirs.map((d) => d.remove()));
+});
+
+/** `dataSubdir`: a data directory inside the temporary one, such as a name the shell must quote. */
+async function startDev(dataSubdir = ""): Promise<DevCluster> {
+  const dir = await tempDir("raftkv-dev-stop-");
+  dirs.push(dir);
+  const dev = new DevCluster(join(dir.path, dataSubdir), await freeBasePort());
+  started.push(dev);
+  return dev;
+}
+
+function assertCleanStop(dev: DevCluster, exit: DevExit): void {
+  assert.deepEqual(exit, { code: 0, signal: null }, `stderr: ${dev.stderr}`);
+  assert.equal(dev.stderr, "", "nothing on stderr");
+  assert.doesNotMatch(dev.stdout, /^\[n\d\] [\d:.]* (ERROR|FATAL) /m, "no member logs an error");
+  assert.deepEqual(stoppedMembers(dev.stdout), ["n1", "n2", "n3"], "every member logs its clean stop");
+}
+
+/** The others keep serving without the member; the command dev prints brings it back. */
+async function killAMemberThatServes(): Promise<void> {
+  // A space and a quote in the path: the printed command must quote them for the shell.
+  const dev = await startDev("dev's data");
+  await dev.serving();
+  const pids = memberPids(dev.stdout);
+  assert.deepEqual([...pids.keys()], ["n1", "n2", "n3"], `dev's start-up lines give each member's pid: ${dev.stdout}`);
+  const leader = await until("n1 to name a leader", async () => {
+    const { body } = await getJson(dev.addrOf("n1"), "/v1/status");
+    return typeof body.leader === "string" ? body.leader : undefined;
   });
+  process.kill(pids.get(leader)!, "SIGKILL");
+  const notice = new RegExp(
+    `^raftkv dev: ${leader} was killed by SIGKILL; the others keep running; restart it with: (.+)$`,
+    "m",
+  );
+  const command = await until(`dev to report ${leader}'s death`, () => notice.exec(dev.stderr)?.[1], 30_000);
+  const survivors = [...pids.keys()].filter((name) => name !== leader);
+  await until(
+    `a put and a linearizable get through ${survivors[0]} after ${leader} died`,
+    async () => {
+      const put = await request(dev.addrOf(survivors[0]!), "PUT", "/v1/kv/after-the-kill", "still-works");
+      return put.status === 200 ? valueAt(dev.addrOf(survivors[0]!), "after-the-kill") : undefined;
+    },
+    60_000,
+  );
+  assert.ok(dev.running, `dev keeps running: ${dev.stderr}`);
 
-  async function startDev(): Promise<DevCluster> {
-    const dir = await tempDir("raftkv-dev-stop-");
-    dirs.push(dir);
-    const dev = new DevCluster(dir.path, await freeBasePort());
-    started.push(dev);
-    return dev;
-  }
+  // The printed command, as the user pastes it into another shell ("exec": the signal that stops it
+  // then reaches the member, not a shell): it comes back with its data and catches up.
+  const member = spawn("/bin/sh", ["-c", `exec ${command}`], { detached: true, stdio: "ignore", env: cleanEnv() });
+  restarted.push(member);
+  const memberExited = new Promise<DevExit>((resolve) =>
+    member.once("close", (code, signal) => resolve({ code, signal })),
+  );
+  const caughtUp = await until(
+    `the restarted ${leader} to catch up`,
+    () => valueAt(dev.addrOf(leader), "after-the-kill", "serializable"),
+    60_000,
+  );
+  assert.equal(caughtUp, "still-works");
 
-  function assertCleanStop(dev: DevCluster, exit: DevExit): void {
-    assert.deepEqual(exit, { code: 0, signal: null }, `stderr: ${dev.stderr}`);
-    assert.equal(dev.stderr, "", "nothing on stderr");
-    assert.doesNotMatch(dev.stdout, /^\[n\d\] [\d:.]* (ERROR|FATAL) /m, "no member logs an error");
-    assert.deepEqual(stoppedMembers(dev.stdout), ["n1", "n2", "n3"], "every member logs its clean stop");
-  }
+  dev.signalGroup("SIGINT");
+  assert.deepEqual(await dev.exit(), { code: 0, signal: null }, `stderr: ${dev.stderr}`);
+  assert.equal(dev.stderr, `${notice.exec(dev.stderr)![0]}\n`, "nothing on stderr but the notice");
+  assert.doesNotMatch(dev.stdout, /^\[n\d\] [\d:.]* (ERROR|FATAL) /m, "no member logs an error");
+  assert.deepEqual(stoppedMembers(dev.stdout), survivors, "every remaining member logs its clean stop");
+  process.kill(-member.pid!, "SIGINT");
+  const memberExit = await withDeadline(memberExited, 30_000, `the restarted ${leader} to stop`);
+  assert.deepEqual(memberExit, { code: 0, signal: null });
+}
 
+describe("raftkv dev stops cleanly", { timeout: 300_000 }, () => {
   it("on Ctrl-C: SIGINT to the whole process group", async () => {
     const dev = await startDev();
     await dev.serving();
@@ -172,4 +247,9 @@ describe("raftkv dev stops cleanly", { timeout: 180_000 }, () => {
       await new Promise((resolve) => blocker.close(resolve));
     }
   });
+
+  it(
+    "when a member is killed once it serves: the others keep serving, and the command dev prints restarts it",
+    killAMemberThatServes,
+  );
 });

@@ -1,10 +1,11 @@
 /**
  * `raftkv dev` (what `npm start` runs): a local cluster of `raftkv serve` child processes on
  * loopback, with their output prefixed by member name. Ctrl-C stops them all cleanly: dev and every
- * member exit 0.
+ * member exit 0. A member that cannot start ends the cluster; one that dies once it serves (a
+ * `kill -9` to watch a failover) does not, and dev prints the command that restarts it.
  */
 import { spawn, type ChildProcess } from "node:child_process";
-import { join } from "node:path";
+import { join, resolve } from "node:path";
 import { parseArgs } from "node:util";
 import { CliFailure, exitCodes, type CliIo } from "./context.js";
 
@@ -27,12 +28,14 @@ export async function dev(args: readonly string[], io: CliIo): Promise<void> {
   const peerAddr = (k: number): string => `127.0.0.1:${basePort + k}`;
   const clientAddr = (k: number): string => `127.0.0.1:${basePort + 1000 + k}`;
   const cluster = names.map((name, k) => `${name}=${peerAddr(k)}`).join(",");
-  const children = names.map((name, k) =>
+  // Absolute, so that the restart command dev prints for a member works from any directory.
+  const dataDir = resolve(dataRoot);
+  const members = names.map((name, k) =>
     spawnMember(name, io, [
       "--id",
       name,
       "--data",
-      join(dataRoot, name),
+      join(dataDir, name),
       "--listen-peer",
       peerAddr(k),
       "--listen-client",
@@ -44,13 +47,15 @@ export async function dev(args: readonly string[], io: CliIo): Promise<void> {
   const endpoints = names.map((_, k) => clientAddr(k)).join(",");
   io.stdout.write(
     `raftkv dev: ${count} members, data in ${dataRoot}\n` +
-      names.map((name, k) => `  ${name}: http://${clientAddr(k)}  (peer ${peerAddr(k)})\n`).join("") +
+      members
+        .map(({ name, child }, k) => `  ${name}: http://${clientAddr(k)}  (peer ${peerAddr(k)}, pid ${child.pid})\n`)
+        .join("") +
       `  dashboard: http://${clientAddr(0)}/\n` +
       `  try: curl -X PUT http://${clientAddr(0)}/v1/kv/hello -d world && curl http://${clientAddr(1)}/v1/kv/hello\n` +
       `       npx raftkv get hello --endpoints ${endpoints}\n` +
       `  Ctrl-C stops the cluster.\n`,
   );
-  const failures = await supervise(children);
+  const failures = await supervise(members, io);
   if (failures.length > 0) throw new CliFailure(exitCodes.failed, `raftkv dev: ${failures.join(", ")}`);
 }
 
@@ -84,46 +89,69 @@ function parseDevFlags(args: readonly string[]): DevSettings | undefined {
 interface MemberProcess {
   readonly name: string;
   readonly child: ChildProcess;
+  /** The command line that runs this member: what the user runs to bring it back after it died. */
+  readonly command: readonly string[];
+  /** It has logged that it serves clients, so it started: an exit now is a member going down. */
+  serving: boolean;
 }
 
 /** `raftkv serve` as a child, its output lines prefixed with its name. */
 function spawnMember(name: string, io: CliIo, serveArgs: readonly string[]): MemberProcess {
-  const child = spawn(process.execPath, [process.argv[1]!, "serve", ...serveArgs], {
-    stdio: ["ignore", "pipe", "pipe"],
-  });
+  const command = [process.execPath, process.argv[1]!, "serve", ...serveArgs];
+  const child = spawn(command[0]!, command.slice(1), { stdio: ["ignore", "pipe", "pipe"] });
+  const member: MemberProcess = { name, child, command, serving: false };
   const prefix = (stream: NodeJS.ReadableStream, out: CliIo["stdout"]): void => {
     let partial = "";
     stream.on("data", (chunk: Buffer) => {
       const lines = (partial + chunk.toString("utf8")).split("\n");
       partial = lines.pop() ?? "";
-      for (const line of lines) out.write(`[${name}] ${readableLogLine(line)}\n`);
+      for (const line of lines) {
+        if (!member.serving && isServingLine(line)) member.serving = true;
+        out.write(`[${name}] ${readableLogLine(line)}\n`);
+      }
     });
   };
-  prefix(child.stdout!, io.stdout);
-  prefix(child.stderr!, io.stderr);
-  return { name, child };
+  prefix(child.stdout, io.stdout);
+  prefix(child.stderr, io.stderr);
+  return member;
 }
 
 /**
  * Waits for every member to exit; resolves with what went wrong ("n1 exited with 1"), empty after a
- * clean stop. SIGINT or SIGTERM stops them all. A member that exits unasked (a port in use, a
- * damaged data dir) stops the rest too: half a cluster is no dev cluster.
+ * clean stop. SIGINT or SIGTERM stops them all. A member that exits before it serves (a port in
+ * use, a damaged data dir) stops the rest too: half a cluster that cannot start is no dev cluster.
+ * One that dies once it serves (a `kill -9` to watch a failover) leaves the others running: dev
+ * prints how to restart it and supervises the rest, until the last one is gone.
  */
-async function supervise(members: readonly MemberProcess[]): Promise<string[]> {
+async function supervise(members: readonly MemberProcess[], io: CliIo): Promise<string[]> {
   let stopping = false;
+  const running = (): MemberProcess[] =>
+    members.filter(({ child }) => child.exitCode === null && child.signalCode === null);
   const stop = (): void => {
     // Only once: a terminal's Ctrl-C reaches dev and its members at once, and npm may forward it again.
     if (stopping) return;
     stopping = true;
-    for (const { child } of members) if (child.exitCode === null && child.signalCode === null) child.kill("SIGTERM");
+    for (const { child } of running()) child.kill("SIGTERM");
   };
   const exits = members.map(
-    ({ name, child }) =>
+    (member) =>
       new Promise<string | undefined>((resolve) =>
-        child.on("exit", (code, signal) => {
-          if (!stopping) stop();
-          if (code === 0) resolve(undefined);
-          else resolve(code === null ? `${name} was killed by ${signal ?? "a signal"}` : `${name} exited with ${code}`);
+        // "close", not "exit": the member's last lines, and the one saying it serves, are read by then.
+        member.child.on("close", (code, signal) => {
+          const how =
+            code === null
+              ? `${member.name} was killed by ${signal ?? "a signal"}`
+              : `${member.name} exited with ${code}`;
+          if (stopping) resolve(code === 0 ? undefined : how);
+          else if (!member.serving || running().length === 0) {
+            stop();
+            resolve(how);
+          } else {
+            io.stderr.write(
+              `raftkv dev: ${how}; the others keep running; restart it with: ${shellCommand(member.command)}\n`,
+            );
+            resolve(undefined);
+          }
         }),
       ),
   );
@@ -135,21 +163,47 @@ async function supervise(members: readonly MemberProcess[]): Promise<string[]> {
   return outcomes.filter((outcome): outcome is string => outcome !== undefined);
 }
 
+/** `words` as one POSIX shell command line, quoting only the words that need it (a path with a space). */
+function shellCommand(words: readonly string[]): string {
+  return words.map((word) => (/^[\w@%+=:,./-]+$/.test(word) ? word : `'${word.replace(/'/g, `'\\''`)}'`)).join(" ");
+}
+
 const logFieldsShown = new Set(["level", "time", "node", "term", "msg", "pid", "hostname"]);
+
+/**
+ * serve's "peers on …, clients on …" line, the one log line with a clientUrl: the member is up and
+ * serving. (Logged at info: under RAFTKV_LOG_LEVEL=warn dev never sees it and treats every exit as
+ * a failure to start.)
+ */
+function isServingLine(line: string): boolean {
+  return line.includes('"clientUrl"') && typeof parseLogLine(line)?.clientUrl === "string";
+}
+
+interface LogEntry {
+  readonly msg: string;
+  readonly level: string;
+  readonly [field: string]: unknown;
+}
+
+/** A member's JSON log line as its fields, or undefined for anything else (a stack trace, a refusal). */
+function parseLogLine(line: string): LogEntry | undefined {
+  if (!line.startsWith("{")) return undefined;
+  let entry: Record<string, unknown>;
+  try {
+    entry = JSON.parse(line) as Record<string, unknown>;
+  } catch {
+    return undefined;
+  }
+  return typeof entry.msg === "string" && typeof entry.level === "string" ? (entry as LogEntry) : undefined;
+}
 
 /**
  * A member's JSON log line as one readable line ("12:00:01.234 INFO  term 3  became leader …
  * key=value"); anything that is not a JSON log line passes through unchanged.
  */
 export function readableLogLine(line: string): string {
-  if (!line.startsWith("{")) return line;
-  let entry: Record<string, unknown>;
-  try {
-    entry = JSON.parse(line) as Record<string, unknown>;
-  } catch {
-    return line;
-  }
-  if (typeof entry.msg !== "string" || typeof entry.level !== "string") return line;
+  const entry = parseLogLine(line);
+  if (entry === undefined) return line;
   const time = typeof entry.time === "string" ? entry.time.slice(11, 23) : "";
   const term = typeof entry.term === "number" ? `term ${entry.term}  ` : "";
   const extra = Object.entries(entry)
