@@ -1,7 +1,7 @@
 // Peer codec throughput: encode + decode of a 64-entry AppendEntries with 128-byte entries (the
-// shape DESIGN.md's codec comparison used). Usage: npm run build && node bench/codec.mjs
+// shape the codec comparison in docs/testing.md uses). Usage: npm run build && node bench/codec.mjs
 // Rounds alternate encode+decode with encode-only and decode-only; medians are printed, per CPU-second
-// of this process (DESIGN.md's unit) and per wall-clock second.
+// of this process (the unit docs/testing.md reports) and per wall-clock second.
 import { performance } from "node:perf_hooks";
 import { decodeMessage, encodeMessage } from "../dist/transport/index.js";
 

@@ -1,5 +1,5 @@
 #!/usr/bin/env node
-// Enforces DESIGN.md's layering, no import cycles, and the purity of src/raft and src/kv.
+// Enforces the layering of docs/architecture.md, no import cycles (type-only imports included), and the purity of the cores.
 // Usage: node scripts/check-layers.mjs [rootDir=src]   (exit 1 and `file:line: reason` per offence)
 import { readdirSync, readFileSync, statSync, existsSync } from "node:fs";
 import { builtinModules } from "node:module";

@@ -1,5 +1,5 @@
 /**
- * Malformed input over HTTP and raw TCP against a real 3-process cluster (SPEC.md §2: "Bad input
+ * Malformed input over HTTP and raw TCP against a real 3-process cluster (docs/api.md: "Bad input
  * gets a 4xx and changes nothing … No request, however malformed, stops a node"). Every case goes
  * to the leader and to a follower (a follower refuses what it can check itself, and forwards the
  * rest, e.g. a promote of a voter); after each the user-visible state, the member list and the

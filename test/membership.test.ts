@@ -1,5 +1,5 @@
 /**
- * Membership changes at runtime against real `raftkv serve` processes (SPEC.md §1 --join, §2
+ * Membership changes at runtime against real `raftkv serve` processes (docs/api.md, "Command line" --join, §2
  * /v1/members and /v1/leader/transfer): grow 3 → 5 and shrink 5 → 3 under write load, removing the
  * leader, replacing a member with a fresh one, transferring leadership to every voter, learners
  * and their promotion, concurrent changes, refusals, and the CLI's member commands. Waits are polls
@@ -866,7 +866,7 @@ describe("membership: learners, concurrent changes, refusals and the CLI", () =>
         assert.equal(moved.status, 200, `transfer to ${other.name}: ${moved.text}`);
         const answer = await pending;
         const now = await membersOf(await agreedLeader(base));
-        // 503 promises that nothing was applied (SPEC.md §2); an unknown outcome is 504.
+        // 503 promises that nothing was applied (docs/api.md); an unknown outcome is 504.
         assert.ok(
           !(answer.status === 503 && now.some((x) => x.id === spare.name)),
           `POST /v1/members answered ${answer.status} ${answer.text} (definitely not applied), yet ${spare.name} is in the configuration: ${JSON.stringify(now)}`,

@@ -19,7 +19,7 @@ export interface CliIo {
 /**
  * Exit statuses: 0 done; 1 the operation failed (not found, compare failed, a server error, no node
  * reachable); 2 bad usage (unknown command or flag, bad value); 3 a write's outcome is unknown (it may
- * or may not have been applied — SPEC.md §2).
+ * or may not have been applied — docs/api.md).
  */
 export const exitCodes = { ok: 0, failed: 1, usage: 2, unknownOutcome: 3 } as const;
 
@@ -42,7 +42,7 @@ export interface ClientFlags {
   readonly timeout: number;
 }
 
-/** A flag that also reads an environment variable (SPEC.md §1: every flag does). */
+/** A flag that also reads an environment variable (docs/api.md, "Command line": every flag does). */
 export function envOption(flags: string, description: string, env: string): Option {
   return new Option(flags, description).env(env);
 }

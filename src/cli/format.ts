@@ -22,7 +22,7 @@ export function display(bytes: Uint8Array): string {
 }
 
 /**
- * A key-value in SPEC.md §2's JSON form: key and value as UTF-8 text, or — when either is not valid
+ * A key-value in docs/api.md's JSON form: key and value as UTF-8 text, or — when either is not valid
  * UTF-8 — both in base64 with `"encoding": "base64"`, as `?encoding=base64` would return them.
  */
 export function kvJson(kv: KeyValue): Record<string, unknown> {

@@ -1,9 +1,9 @@
 /**
- * RaftkvClient: the typed client of SPEC.md §2 with leader discovery, retries and exactly-once writes.
+ * RaftkvClient: the typed client of docs/api.md with leader discovery, retries and exactly-once writes.
  *
  * Discovery: endpoints are tried in order starting from the one that answered last; any node serves
  * (followers forward to the leader), so "the one that answered" is remembered, not "the leader".
- * Outcomes (SPEC.md §2): 2xx = done; 4xx = definitely not applied, thrown as a RaftkvError and never
+ * Outcomes (docs/api.md): 2xx = done; 4xx = definitely not applied, thrown as a RaftkvError and never
  * retried (409 compare_failed of a conditional write is a result, not an error); 503 or a refused
  * connection = not applied, try the next endpoint; 504, another 5xx, a dropped connection or a timeout
  * = unknown, retry with the same (client id, seq) — the server applies a write at most once. When the

@@ -1,9 +1,9 @@
 /**
- * The wire form of SPEC.md §2 as this client speaks it. Requests always say `?encoding=base64`, so every
+ * The wire form of docs/api.md as this client speaks it. Requests always say `?encoding=base64`, so every
  * key and value inside JSON (both directions) is base64 and binary data round-trips exactly. Keys in the
  * URL path and `prefix`/`from`/`to` in the query are percent-encoded bytes (every byte outside RFC 3986's
  * unreserved set is escaped), so the server must percent-decode them to bytes, never as UTF-8 text.
- * Responses are decoded here at the boundary: anything that is not the shape SPEC.md gives is rejected.
+ * Responses are decoded here at the boundary: anything that is not the shape docs/api.md gives is rejected.
  */
 import type { Bytes, Compare, KeyValue, Member, RangeResult, Status, TxnOp, TxnOpResult, TxnResult } from "./types.js";
 
@@ -32,7 +32,7 @@ function fromBase64(text: string, field: string): Uint8Array {
   return new Uint8Array(buffer.buffer, buffer.byteOffset, buffer.byteLength);
 }
 
-/** A response that does not have the shape SPEC.md §2 gives; the client reports it as `bad_response`. */
+/** A response that does not have the shape docs/api.md gives; the client reports it as `bad_response`. */
 export class DecodeError extends Error {
   override name = "DecodeError";
 }
@@ -78,7 +78,7 @@ function name(json: Json, field: string): string {
   return string(json, field);
 }
 
-/** `deleted` is 0|1 in SPEC.md; a boolean is accepted too. */
+/** `deleted` is 0|1 in docs/api.md; a boolean is accepted too. */
 function flag(json: Json, field: string): boolean {
   const value = json[field];
   if (value === 0 || value === 1) return value === 1;

@@ -1,6 +1,6 @@
 /**
  * The one error type the client throws for operating failures. `code` is either the server's
- * `{"error": CODE}` (SPEC.md §2: "not_found", "compare_failed", "no_leader", ...) passed through, or
+ * `{"error": CODE}` (docs/api.md: "not_found", "compare_failed", "no_leader", ...) passed through, or
  * one of the client's own codes below.
  */
 export class RaftkvError extends Error {
@@ -31,7 +31,7 @@ export class RaftkvError extends Error {
  * - `unknown_outcome`: a write's deadline passed after an attempt whose fate is unknown (504, a dropped
  *   connection, a timeout); the write may or may not have been applied, and at most once.
  * - `unavailable`: the deadline passed and every attempt was definitely not applied (503, refused).
- * - `bad_response`: a server answered with something SPEC.md §2 does not allow.
+ * - `bad_response`: a server answered with something docs/api.md does not allow.
  */
 export type ClientErrorCode = "unknown_outcome" | "unavailable" | "bad_response";
 

@@ -1,5 +1,5 @@
 /**
- * A test double of a raftkv node's HTTP API (SPEC.md §2), just enough to exercise the real client:
+ * A test double of a raftkv node's HTTP API (docs/api.md), just enough to exercise the real client:
  * an in-memory KV with revisions, the exactly-once session table, txn, status and members, plus
  * scripted faults (answer 503/504, drop the connection, apply and then drop or 504). Not the server.
  */

@@ -1,4 +1,4 @@
-/** `raftkv/client`: the typed client of the HTTP API (SPEC.md §2). */
+/** `raftkv/client`: the typed client of the HTTP API (docs/api.md). */
 export { RaftkvClient, clientDefaults, type RaftkvClientOptions } from "./client.js";
 export { RaftkvError, type ClientErrorCode } from "./errors.js";
 export { parseEndpoint, parseEndpoints, type Endpoint } from "./endpoints.js";

@@ -1,5 +1,5 @@
 /**
- * Exactly-once sessions (SPEC.md §2 `Raftkv-Client-Id` / `Raftkv-Seq`). The server keeps one result per
+ * Exactly-once sessions (docs/api.md `Raftkv-Client-Id` / `Raftkv-Seq`). The server keeps one result per
  * client id, so a session may have only one write outstanding: a later sequence number supersedes the
  * earlier one. To let one client run writes concurrently, it keeps a pool of sessions — the first named
  * by the client id itself, the others `${clientId}.${n}` — and gives each write a session of its own.

@@ -2,7 +2,7 @@
  * How the client sends one HTTP request. A transport never throws for network trouble: it reports
  * whether the request definitely never reached a server (`not_sent`: refused, unresolvable, never
  * connected) or might have (`unknown`: a dropped connection, a timeout after connecting), because for a
- * write those two mean different things (SPEC.md §2 outcomes).
+ * write those two mean different things (docs/api.md outcomes).
  */
 import http from "node:http";
 import type { Endpoint } from "./endpoints.js";

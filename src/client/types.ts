@@ -1,12 +1,12 @@
 /**
  * The client's public types. Keys and values are bytes; a string argument stands for its UTF-8 bytes.
- * Every revision is the cluster-wide counter of SPEC.md §2 (etcd's meaning), a safe integer ≥ 0.
+ * Every revision is the cluster-wide counter of docs/api.md (etcd's meaning), a safe integer ≥ 0.
  */
 
 /** A key or value as given by a caller: a string means its UTF-8 encoding. */
 export type Bytes = string | Uint8Array;
 
-/** SPEC.md §2 read levels: `linearizable` (ReadIndex, the server's default), `lease`, `serializable` (may be stale). */
+/** docs/api.md read levels: `linearizable` (ReadIndex, the server's default), `lease`, `serializable` (may be stale). */
 export type Consistency = "linearizable" | "lease" | "serializable";
 export const consistencies: readonly Consistency[] = ["linearizable", "lease", "serializable"];
 

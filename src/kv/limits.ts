@@ -5,10 +5,10 @@
  * machine accepts, so all members of a cluster must run with the same values.
  */
 
-/** A key is 1 to 8 KiB of bytes (SPEC.md §2). */
+/** A key is 1 to 8 KiB of bytes (docs/api.md). */
 export const keyBytesMax = 8 * 1024;
 
-/** A value is 0 to 1.5 MiB of bytes (SPEC.md §2; etcd's default request limit). */
+/** A value is 0 to 1.5 MiB of bytes (docs/api.md; etcd's default request limit). */
 export const valueBytesMax = 1.5 * 1024 * 1024;
 
 /**

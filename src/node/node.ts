@@ -43,7 +43,7 @@ const readiesInFlightMaxDefault = 2;
 
 /**
  * The driver around the pure core: the only place where disk, network, timers and the state
- * machine meet. It runs DESIGN.md's Ready loop: persist (one fdatasync per batch), send, apply,
+ * machine meet. It runs the Ready loop of docs/architecture.md: persist (one fdatasync per batch), send, apply,
  * advance; input that arrives meanwhile forms the next batch.
  */
 export class RaftNode {

@@ -1,6 +1,6 @@
 import type { IncomingMessage, ServerResponse } from "node:http";
 
-/** An error answer of SPEC.md §2: `{"error": CODE, "message": TEXT}` plus any extra fields. */
+/** An error answer of docs/api.md: `{"error": CODE, "message": TEXT}` plus any extra fields. */
 export class HttpError extends Error {
   readonly status: number;
   readonly code: string;

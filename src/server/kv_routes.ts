@@ -58,7 +58,7 @@ function consistencyOf(query: URLSearchParams): ReadConsistency {
   );
 }
 
-/** Maps a node's refusal to SPEC.md §2's outcomes: 503 = not applied, 504 = unknown. */
+/** Maps a node's refusal to docs/api.md's outcomes: 503 = not applied, 504 = unknown. */
 export function nodeErrorToHttp(error: unknown): HttpError {
   if (error instanceof HttpError) return error;
   if (!(error instanceof NodeRequestError)) throw error;

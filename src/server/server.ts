@@ -89,7 +89,7 @@ interface ServeOptions {
 }
 
 /**
- * The client API of SPEC.md §2 on node:http. No request, however malformed, gets past the
+ * The client API of docs/api.md on node:http. No request, however malformed, gets past the
  * handler's catch: a bad one is a 4xx, an unexpected failure a 500, and the node keeps running.
  */
 export async function startClientServer(options: ServeOptions): Promise<ClientServer> {

@@ -3,7 +3,7 @@ import { percentDecode } from "../util/percent.js";
 import { HttpError } from "./http_util.js";
 
 /**
- * How bytes appear in JSON (SPEC.md §2): UTF-8 text by default, base64 with `?encoding=base64`.
+ * How bytes appear in JSON (docs/api.md): UTF-8 text by default, base64 with `?encoding=base64`.
  * Keys in the URL path and query are percent-encoded raw bytes either way.
  */
 export type Encoding = "text" | "base64";

@@ -2,7 +2,7 @@
  * Client workers: each bound to one member's client API, closed loop (one operation at a time),
  * get/put/delete/cas over a small shared key set so that keys see contention, every written value
  * unique. Each operation goes into the history with its invocation and completion times and an
- * outcome the server's contract (SPEC.md §2) backs:
+ * outcome the server's contract (docs/api.md) backs:
  * - ok: 2xx, or a cas whose compare failed (a result: nothing written);
  * - fail: only when the client saw nothing but definite refusals (`unavailable`: 503s and refused
  *   connections) or a 4xx; a read that failed changed nothing, so it is always a fail;
