@@ -25,8 +25,8 @@ export function onPrepare(s: PaxosState, m: Prepare): StepResult {
 }
 
 /**
- * The reply to a Prepare this acceptor has promised: what it knows chosen from `fromSlot` on, and
- * for every later slot its highest-ballot accepted value (records keep only the latest, which is it).
+ * The reply to a Prepare this acceptor has promised: for every slot from `fromSlot` on its
+ * highest-ballot accepted value (a record keeps only the latest, which is it), and what it knows chosen.
  */
 export function promiseReply(
   s: PaxosState,
@@ -38,9 +38,10 @@ export function promiseReply(
       ? s.log.slice(fromSlot, s.options.learnEntriesMax, s.options.messageBytesMax)
       : [];
   const accepted: AcceptedRecord[] = [];
-  for (const record of s.accepted.values()) if (record.slot > chosenThrough) accepted.push(record);
+  for (const record of s.accepted.values()) if (record.slot >= fromSlot) accepted.push(record);
   accepted.sort((a, b) => a.slot - b.slot);
-  return { type: "promise", from: s.id, to, ballot, chosenThrough, chosen, accepted };
+  const snapshotIndex = s.acceptorFloor;
+  return { type: "promise", from: s.id, to, ballot, snapshotIndex, chosenThrough, chosen, accepted };
 }
 
 /**

@@ -16,18 +16,20 @@ const s = logIndex;
 /** One message of every type, with every optional shape exercised somewhere. */
 const samples: readonly Message[] = [
   { type: "prepare", from, to, ballot: b(3, 1), fromSlot: s(1) },
-  { type: "promise", from, to, ballot: b(4, 5), chosenThrough: s(0), chosen: [], accepted: [] },
+  { type: "promise", from, to, ballot: b(4, 5), snapshotIndex: s(0), chosenThrough: s(0), chosen: [], accepted: [] },
   {
     type: "promise",
     from,
     to,
     ballot: b(4, 5),
+    snapshotIndex: s(1),
     chosenThrough: s(3),
     chosen: [
       { slot: s(2), ballot: b(2, 1), value: cmd("x") },
       { slot: s(3), ballot: b(3, 1), value: NOOP },
     ],
     accepted: [
+      { slot: s(2), ballot: b(2, 1), value: cmd("x") },
       { slot: s(5), ballot: b(3, 1), value: cmd("X") },
       { slot: s(9), ballot: b(1, 2), value: cmd("") },
     ],

@@ -7,7 +7,8 @@
  *   value     = kind:u8 (0 command, 1 no-op) · data:bytes   (a no-op's data is empty)
  *   record    = slot:u64 · ballot · value           (slot ≥ 1)
  *   1 prepare            ballot · fromSlot:u64 (≥ 1)
- *   2 promise            ballot · chosenThrough:u64 · n × record (chosen) · n × record (accepted)
+ *   2 promise            ballot · snapshotIndex:u64 · chosenThrough:u64 · n × record (chosen) ·
+ *                        n × record (accepted)
  *   3 accept             ballot · round:u64 · n × (slot:u64 · value) · commitFrom:u64 · n × (last:u64 · ballot)
  *   4 accepted           ballot · round:u64 · learnedThrough:u64 · stuck:bool · n × slot:u64
  *   5 nack               ballot · promised:ballot
@@ -64,7 +65,7 @@ function bodyBytes(m: Message): number {
     case "prepare":
       return BALLOT_BYTES + U64_BYTES;
     case "promise":
-      return BALLOT_BYTES + U64_BYTES + recordsBytes(m.chosen) + recordsBytes(m.accepted);
+      return BALLOT_BYTES + U64_BYTES * 2 + recordsBytes(m.chosen) + recordsBytes(m.accepted);
     case "accept": {
       const entries = m.entries.reduce((sum, e) => sum + U64_BYTES + valueBytes(e.value), 0);
       const runs = m.commit.runs.length * (U64_BYTES + BALLOT_BYTES);
@@ -142,6 +143,7 @@ function writeBody(w: ByteWriter, m: Message): void {
       return;
     case "promise":
       writeBallot(w, m.ballot);
+      w.u64(m.snapshotIndex);
       w.u64(m.chosenThrough);
       writeRecords(w, m.chosen);
       writeRecords(w, m.accepted);
@@ -307,12 +309,14 @@ function readBody(r: ByteReader, type: MessageType, env: Addressed): Message {
 
 function readPromise(r: ByteReader, env: Addressed): Message {
   const ballot = readBallot(r, "ballot");
+  const snapshotIndex = logIndex(r.u64("snapshotIndex"));
   const chosenThrough = logIndex(r.u64("chosenThrough"));
+  if (chosenThrough < snapshotIndex) r.fail("chosenThrough", "behind the snapshot");
   const chosen = readRecords(r, "chosen", true);
   if ((chosen.at(-1)?.slot ?? 0) > chosenThrough) r.fail("chosen", "a chosen slot beyond chosenThrough");
   const accepted = readRecords(r, "accepted", false);
-  if (accepted.length > 0 && accepted[0]!.slot <= chosenThrough) r.fail("accepted", "a record at a chosen slot");
-  return { type: "promise", ...env, ballot, chosenThrough, chosen, accepted };
+  if (accepted.length > 0 && accepted[0]!.slot <= snapshotIndex) r.fail("accepted", "a record under the snapshot");
+  return { type: "promise", ...env, ballot, snapshotIndex, chosenThrough, chosen, accepted };
 }
 
 function readAccept(r: ByteReader, env: Addressed): Message {

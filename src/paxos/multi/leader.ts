@@ -25,12 +25,15 @@ export type ProposeResult =
 
 /**
  * Phase 1 won for every slot after what this node knows chosen. The new leader takes the chosen
- * values the promises carry, and for every later slot up to the highest any acceptor reported it
- * proposes again the highest-ballot value it heard of, or a no-op where it heard of none (a hole).
+ * values the promises carry; slots through a promiser's snapshot it learns (they are chosen, and
+ * durable there); for every later slot up to the highest any acceptor reported it proposes again the
+ * highest-ballot value it heard of, or a no-op where it heard of none (a hole).
  */
 export function establish(s: PaxosState, ballot: Ballot, promises: readonly PromiseReply[]): void {
   assert(sameBallot(ballot, s.promised), "a leader leads in the ballot it promised itself");
-  const knownChosenThrough = learnFromPromises(s, promises);
+  learnFromPromises(s, promises);
+  let knownChosenThrough = s.log.chosenThrough;
+  for (const p of promises) knownChosenThrough = logIndex(Math.max(knownChosenThrough, p.snapshotIndex));
   const highest = highestAccepted(promises, knownChosenThrough);
   let recoveryEnd = knownChosenThrough;
   for (const slot of highest.keys()) recoveryEnd = logIndex(Math.max(recoveryEnd, slot));
@@ -58,6 +61,7 @@ export function establish(s: PaxosState, ballot: Ballot, promises: readonly Prom
     heartbeatElapsed: 0,
     checkElapsed: 0,
     learnAskedAt: undefined,
+    learntAt: 0,
   };
   for (let slot = knownChosenThrough + 1; slot <= recoveryEnd; slot++) {
     addProposal(s, logIndex(slot), highest.get(logIndex(slot))?.value ?? NOOP);
@@ -65,19 +69,14 @@ export function establish(s: PaxosState, ballot: Ballot, promises: readonly Prom
   askForChosen(s);
 }
 
-/** Takes the chosen values the promises carry; returns how far any acceptor knows slots chosen. */
-function learnFromPromises(s: PaxosState, promises: readonly PromiseReply[]): Slot {
-  let known = s.log.chosenThrough;
+/** Takes the chosen values the promises carry that continue this node's log. */
+function learnFromPromises(s: PaxosState, promises: readonly PromiseReply[]): void {
   const values = new Map<Slot, ChosenEntry>();
-  for (const p of promises) {
-    known = logIndex(Math.max(known, p.chosenThrough));
-    for (const entry of p.chosen) values.set(entry.slot, entry);
-  }
+  for (const p of promises) for (const entry of p.chosen) values.set(entry.slot, entry);
   for (let next = values.get(logIndex(s.log.chosenThrough + 1)); next !== undefined;) {
     s.log.append(next);
     next = values.get(logIndex(next.slot + 1));
   }
-  return known;
 }
 
 /** Per slot above `after`, the accepted record with the highest ballot among the promises. */
@@ -157,11 +156,24 @@ function drainChosen(s: PaxosState): void {
 }
 
 /** Chosen values arrived from elsewhere (the leader catching up on what phase 1 told it). */
-export function afterLearnt(s: PaxosState): void {
-  if (s.lead === undefined) return;
-  s.lead.learnAskedAt = undefined;
+export function afterLearnt(s: PaxosState, chosenBefore: Slot): void {
+  const lead = s.lead;
+  if (lead === undefined || s.log.chosenThrough === chosenBefore) return;
+  lead.learnAskedAt = undefined;
+  lead.learntAt = lead.ticks;
   drainChosen(s);
   askForChosen(s);
+}
+
+/**
+ * The values phase 1 sent this leader to learn have not come for two election timeouts: the members
+ * whose snapshots hold them are gone or cut off. A new phase 1 among those that answer settles those
+ * slots from their records instead.
+ */
+export function catchUpStalled(s: PaxosState): boolean {
+  const lead = s.lead;
+  if (lead === undefined || s.log.chosenThrough >= lead.knownChosenThrough) return false;
+  return lead.ticks - lead.learntAt >= 2 * s.options.electionTicks;
 }
 
 /** Sends a stuck member the chosen values (or the snapshot) it lacks, unless some are on their way. */

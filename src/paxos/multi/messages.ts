@@ -30,13 +30,17 @@ export interface Prepare extends Envelope {
 }
 
 /**
- * Phase 1b. The acceptor knows every slot through `chosenThrough` chosen: `chosen` holds those values
- * from the Prepare's `fromSlot` on (possibly fewer, bounded), and `accepted` holds, for every slot
- * above `chosenThrough`, the highest-ballot value this acceptor accepted there.
+ * Phase 1b. `accepted` holds, for every slot from the Prepare's `fromSlot` on, the highest-ballot
+ * value this acceptor accepted there — except the slots through `snapshotIndex`, which its durable
+ * snapshot holds (chosen, and obtainable from it). It also knows every slot through `chosenThrough`
+ * chosen, and `chosen` holds those values from `fromSlot` on (possibly fewer, bounded): a leader takes
+ * them rather than proposing those slots again. What a learner knows is volatile, so a leader relies
+ * on the records and the snapshot, never on `chosenThrough` alone.
  */
 export interface PromiseReply extends Envelope {
   readonly type: "promise";
   readonly ballot: Ballot;
+  readonly snapshotIndex: Slot;
   readonly chosenThrough: Slot;
   readonly chosen: readonly ChosenEntry[];
   readonly accepted: readonly AcceptedRecord[];

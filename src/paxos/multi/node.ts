@@ -5,6 +5,7 @@ import { onNack, onPromise, startCampaign, tickElection } from "./election.js";
 import { checkLocalInvariants } from "./invariants.js";
 import {
   afterLearnt,
+  catchUpStalled,
   flushLeader,
   leaderHasWork,
   leaderReadIndex,
@@ -105,8 +106,11 @@ export class MultiPaxosNode {
 
   tick(): void {
     const s = this.#s;
-    if (s.role === "leader") tickLeader(s);
-    else tickElection(s);
+    if (s.role !== "leader") tickElection(s);
+    else {
+      tickLeader(s);
+      if (catchUpStalled(s)) startCampaign(s);
+    }
     this.#afterInput();
   }
 
@@ -143,9 +147,9 @@ export class MultiPaxosNode {
       case "learnRequest":
         return onLearnRequest(s, m);
       case "learn":
-        return this.#learnt(onLearn(s, m));
+        return this.#learnt(s.log.chosenThrough, onLearn(s, m));
       case "snapshot":
-        return this.#learnt(onSnapshot(s, m));
+        return this.#learnt(s.log.chosenThrough, onSnapshot(s, m));
       case "readIndexRequest":
         if (s.lead === undefined) return { ok: false, reason: "unexpected" };
         leaderReadIndex(s, { context: m.context, requester: m.from, lease: s.options.readMode === "lease" });
@@ -158,8 +162,8 @@ export class MultiPaxosNode {
     }
   }
 
-  #learnt(result: StepResult): StepResult {
-    afterLearnt(this.#s);
+  #learnt(chosenBefore: Slot, result: StepResult): StepResult {
+    afterLearnt(this.#s, chosenBefore);
     return result;
   }
 
@@ -217,7 +221,9 @@ export class MultiPaxosNode {
     const s = this.#s;
     flushLeader(s);
     const hardState = s.promisedDirty ? { promised: s.promised } : undefined;
-    const accepted = [...s.dirtyRecords.values()].sort((a, b) => a.slot - b.slot);
+    // Records an installed snapshot covers are moot; that snapshot is durable with this Ready.
+    const installed = s.pendingSnapshot?.index ?? 0;
+    const accepted = [...s.dirtyRecords.values()].filter((r) => r.slot > installed).sort((a, b) => a.slot - b.slot);
     const ready: Ready = {
       softState: { role: s.role, leader: s.leader, ballot: s.currentBallot() },
       hardState,
@@ -265,10 +271,11 @@ export class MultiPaxosNode {
   }
 
   /**
-   * Records that the state machine holds a snapshot of every slot through `index` (which it has
-   * applied), and drops the learnt values through `index − keepEntries` (kept for members slightly
-   * behind) and the accepted records through `index`. Store the returned snapshot durably before
-   * deleting those records from disk. Returns undefined when a newer snapshot is already in place.
+   * Records that a snapshot of every slot through `index` (which the state machine has applied) is
+   * durably stored — call it only then: Promises report it as what this acceptor can always serve.
+   * Drops the learnt values through `index − keepEntries` (kept for members slightly behind) and the
+   * accepted records through `index`, which the driver may now delete from disk. Returns undefined
+   * when a newer snapshot is already in place.
    */
   snapshotTaken(options: { index: Slot; data: Uint8Array; keepEntries?: number }): Snapshot | undefined {
     const s = this.#s;

@@ -302,16 +302,15 @@ export class Cluster {
 
   /**
    * The driver's part of a snapshot: the state machine's state through what `id` applied, stored
-   * before the records it covers are deleted.
+   * before the core hears of it and before the records it covers are deleted.
    */
   takeSnapshot(id: number, keepEntries = 0): Snapshot | undefined {
     const m = this.member(id);
     const index = m.applied.at(-1)?.index ?? logIndex(0);
     if (index === 0) return undefined;
-    const data = encodeStateMachine(m.applied);
-    const snapshot = this.input(id, (node) => node.snapshotTaken({ index, data, keepEntries }));
-    if (snapshot === undefined) return undefined;
-    m.disk.snapshot = snapshot;
+    if (index <= (m.disk.snapshot?.index ?? 0)) return undefined;
+    m.disk.snapshot = { index, data: encodeStateMachine(m.applied) };
+    const snapshot = this.input(id, (node) => node.snapshotTaken({ ...m.disk.snapshot!, keepEntries }));
     for (const slot of m.disk.records.keys()) if (slot <= index) m.disk.records.delete(slot);
     return snapshot;
   }

@@ -121,3 +121,55 @@ test("duelling candidates settle on one leader through randomized backoff", () =
   for (const id of c.ids) assert.deepEqual(c.appliedTexts(id), ["settled"]);
   assert.deepEqual(c.violations, []);
 });
+
+test("a new leader settles chosen slots from the acceptors' records, not from what a learner remembers", () => {
+  // Promises carry one chosen value each, so the new leader is told of slots 2–5 chosen without them.
+  const c = new Cluster({ size: 3, seed: 53, options: { learnEntriesMax: 1 } });
+  c.elect(1);
+  c.drop = (m) => m.type === "accept" && m.to === 3;
+  for (const text of ["a", "b", "c", "d", "e"]) c.propose(1, text);
+  c.deliverAll();
+  c.run(1);
+  assert.equal(c.node(2).status().chosenThrough, 5);
+  c.crash(nodeId(1));
+  // Member 2 answers no catch-up request, and then restarts, forgetting what it had learnt.
+  c.drop = (m) => (m.type === "prepare" && m.from === 2) || (m.type === "learn" && m.from === 2);
+  c.runUntil(() => c.leader() !== undefined);
+  c.crash(nodeId(2));
+  c.restart(nodeId(2), 1);
+  c.run(5);
+  for (const id of [2, 3]) assert.deepEqual(c.appliedTexts(id), ["a", "b", "c", "d", "e"], `member ${id}`);
+  assert.deepEqual(c.violations, []);
+});
+
+test("a leader that cannot fetch the slots a promiser's snapshot holds runs phase 1 again without it", () => {
+  const c = new Cluster({ size: 5, seed: 59 });
+  c.elect(1);
+  // Members 1, 2 and 3 choose ten commands; 1 and 2 compact them into snapshots.
+  c.partition([1, 2, 3], [4, 5]);
+  const texts = Array.from({ length: 10 }, (_, i) => `v${i}`);
+  for (const text of texts) c.propose(1, text);
+  c.deliverAll();
+  c.run(1);
+  c.takeSnapshot(1);
+  c.takeSnapshot(2);
+  c.crash(nodeId(1));
+  // Member 3 restarts: it keeps its records but forgets what it had learnt chosen.
+  c.crash(nodeId(3));
+  c.restart(nodeId(3), 1);
+  c.heal();
+  // Member 4 wins with member 2's promise (snapshot through 10), but 2 goes down before serving it.
+  c.drop = (m) =>
+    (m.type === "prepare" && m.from !== 4) ||
+    (m.type === "promise" && m.from === 3) ||
+    ((m.type === "snapshot" || m.type === "learn") && m.from === 2);
+  c.runUntil(() => c.leader() !== undefined);
+  assert.equal(c.leader()!.id, 4);
+  c.crash(nodeId(2));
+  c.drop = (m) => m.type === "prepare" && m.from !== 4;
+  const campaigns = c.node(4).status().stats.campaigns;
+  c.runUntil(() => c.appliedTexts(4).length === 10, 100);
+  assert.equal(c.node(4).status().stats.campaigns, campaigns + 1, "one more phase 1, with members 3 and 5");
+  assert.deepEqual(c.appliedTexts(4), texts);
+  assert.deepEqual(c.violations, []);
+});

@@ -65,6 +65,11 @@ export function checkAcceptorStep(node: NodeId, before: AcceptorView, after: Acc
   return out;
 }
 
+interface BallotVotes {
+  readonly value: Value;
+  readonly acceptors: Set<NodeId>;
+}
+
 /**
  * At most one value is chosen per slot, across all members and all time. A value is chosen when a
  * quorum of acceptors has durably accepted it in one ballot; feed every record a Ready made durable,
@@ -73,7 +78,7 @@ export function checkAcceptorStep(node: NodeId, before: AcceptorView, after: Acc
 export class ChosenRegistry {
   readonly #quorum: number;
   /** slot → ballot → the value and who accepted it. */
-  readonly #votes = new Map<Slot, Map<string, { value: Value; acceptors: Set<NodeId> }>>();
+  readonly #votes = new Map<Slot, Map<string, BallotVotes>>();
   readonly #chosen = new Map<Slot, Value>();
 
   constructor(quorum: number) {
@@ -87,7 +92,7 @@ export class ChosenRegistry {
   recordDurable(node: NodeId, records: readonly AcceptedRecord[]): PaxosViolation[] {
     const out: PaxosViolation[] = [];
     for (const record of records) {
-      const bySlot = this.#votes.get(record.slot) ?? new Map();
+      const bySlot = this.#votes.get(record.slot) ?? new Map<string, BallotVotes>();
       this.#votes.set(record.slot, bySlot);
       const key = formatBallot(record.ballot);
       const votes = bySlot.get(key) ?? { value: record.value, acceptors: new Set<NodeId>() };

@@ -49,7 +49,7 @@ export interface Campaign {
 /** A leader's state, from the phase 1 it won until it steps down. */
 export interface Leadership {
   readonly ballot: Ballot;
-  /** Every slot through it is chosen: told by an acceptor in phase 1, or chosen here since. */
+  /** Every slot through it is chosen: in a promiser's snapshot, or chosen here since; learnt, not proposed. */
   knownChosenThrough: Slot;
   /** The last slot phase 1 had to settle (re-proposed or filled with a no-op); reads wait for it. */
   readonly recoveryEnd: Slot;
@@ -67,6 +67,8 @@ export interface Leadership {
   checkElapsed: number;
   /** The leader's own request for chosen values it lacks, and when it went out. */
   learnAskedAt: number | undefined;
+  /** Leader tick at which its log last took values learnt from others (or it began to lead). */
+  learntAt: number;
 }
 
 export interface MultiPaxosStats {

@@ -52,7 +52,7 @@ export class ByteWriter {
   }
 
   u64(value: number): void {
-    if (!isNonNegativeInteger(value)) assert(false, `u64 field: ${value} is not a non-negative safe integer`);
+    if (!isNonNegativeInteger(value)) assert(false, `u64 field: ${String(value)} is not a non-negative safe integer`);
     this.#view.setUint32(this.#pos, Math.floor(value / twoTo32));
     this.#view.setUint32(this.#pos + 4, value >>> 0);
     this.#pos += U64_BYTES;
