@@ -5,7 +5,7 @@ import { Pump } from "./pump.test.helper.js";
 
 test("three members elect the most recent member, establish epoch 1 and commit proposals in order everywhere", () => {
   const pump = new Pump({ size: 3, seed: 7 });
-  pump.runUntil(() => pump.leader() !== undefined);
+  pump.runUntil(() => pump.members.every((id) => pump.node(id).softState().phase === "broadcast"));
   const leader = pump.leader()!;
   assert.equal(leader, 3, "with equal histories the highest id wins");
   assert.equal(pump.node(leader).status().epoch, 1);

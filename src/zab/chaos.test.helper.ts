@@ -1,9 +1,10 @@
 /*
  * Seeded chaos for the ZAB pump: messages delivered in random order, lost and duplicated; members
- * ticked unevenly, crashed and restarted from what their Readies persisted; partitions; proposals
+ * ticked unevenly, disks that land writes late, crashes losing what was not written, restarts; partitions; proposals
  * and syncs anywhere. Then the faults stop, and the ensemble must elect a leader and commit a new
  * write everywhere.
  */
+import { assert } from "../util/assert.js";
 import { fromUtf8, utf8 } from "../util/bytes.js";
 import type { NodeId } from "../util/ids.js";
 import { Prng } from "../util/prng.js";
@@ -13,11 +14,29 @@ const ELECTION_TICKS = 6;
 /** How long the liveness phase's client waits for a write to commit before proposing it again. */
 const RETRY_TICKS = 4 * ELECTION_TICKS;
 
+/** For each sync in flight: how many transactions some member had delivered when it began. */
+const readFloors = new Map<string, number>();
+
+/**
+ * A read after sync sees every write acknowledged before the sync began: its index is at least
+ * what anyone had delivered (a leader acknowledges a write once it has applied it) by then.
+ */
+function checkReads(pump: Pump): void {
+  readFloors.clear();
+  pump.onRead = (id, read) => {
+    const floor = readFloors.get(fromUtf8(read.context));
+    assert(floor !== undefined, `member ${id}: a read state for no sync`);
+    assert(read.index >= floor, `member ${id}: sync read at ${read.index} misses writes through ${floor}`);
+  };
+}
+
 /** Runs one seed: `steps` chaotic steps, then the liveness phase; throws on any violation. */
 export function runSeed(seed: number, steps: number): Pump {
   const size = seed % 2 === 0 ? 5 : 3;
   const pump = new Pump({ size, seed, zab: { electionTicks: ELECTION_TICKS, counterBits: seed % 3 === 0 ? 2 : 32 } });
   const random = new Prng(seed * 7919);
+  checkReads(pump);
+  pump.slowDisks = true;
   for (let step = 0; step < steps; step++) chaos(pump, random, step);
   settle(pump, seed);
   return pump;
@@ -27,21 +46,30 @@ export function chaos(pump: Pump, random: Prng, step: number): void {
   const roll = random.int(0, 1000) / 10;
   const { inFlight } = pump;
   const up = pump.upMembers();
-  if (roll < 45 && inFlight.length > 0) {
+  if (roll < 40 && inFlight.length > 0) {
     const [m] = inFlight.splice(random.int(0, inFlight.length), 1);
     pump.deliver(m!);
-  } else if (roll < 50 && inFlight.length > 0) {
+  } else if (roll < 44 && inFlight.length > 0) {
     inFlight.splice(random.int(0, inFlight.length), 1);
-  } else if (roll < 53 && inFlight.length > 0) {
+  } else if (roll < 47 && inFlight.length > 0) {
     inFlight.push(random.pick(inFlight));
-  } else if (roll < 80 && up.length > 0) {
+  } else if (roll < 65 && up.length > 0) {
     pump.tick(random.pick(up));
-  } else if (roll < 90 && up.length > 0) {
+  } else if (roll < 82) {
+    const writing = pump.writing();
+    if (writing.length > 0) {
+      const id = random.pick(writing);
+      // Usually one write lands; sometimes the whole backlog.
+      if (random.chance(0.7)) pump.completeWrite(id);
+      else while (pump.completeWrite(id));
+    }
+  } else if (roll < 91 && up.length > 0) {
     // Clients mostly find the leader; some ask whoever they reach.
     const id = random.chance(0.8) ? (pump.leader() ?? random.pick(up)) : random.pick(up);
     if (pump.node(id).propose(utf8(`s${step}`)).ok) pump.process(id);
   } else if (roll < 93 && up.length > 0) {
     const id = random.pick(up);
+    readFloors.set(`r${step}`, pump.ledger.agreed.length);
     if (pump.node(id).sync(utf8(`r${step}`)).ok) pump.process(id);
   } else if (roll < 93.5 && up.length > 0) {
     // Half the crashes strike between a Ready's first messages and its write.

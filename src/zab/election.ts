@@ -6,7 +6,7 @@ import { compareVote, type Vote } from "./types.js";
  * Fast leader election, kept to what safety and liveness need. Every member looks with a vote for
  * the best member it knows of, best meaning the highest (currentEpoch, lastZxid, id); votes of a
  * higher round replace everything seen in a lower one. A member decides once a quorum of its round
- * votes as it does. Election only picks a candidate: discovery establishes the epoch, and a
+ * votes as it does, on its next tick. Election only picks a candidate: discovery establishes the epoch, and a
  * prospective leader that finds a follower more recent than itself gives up (leader.ts), so an
  * unlucky decision costs time, never safety. A member that hears a leader announce itself joins
  * it at once (a restarted member rejoining a running ensemble).
@@ -34,24 +34,28 @@ export function stepLooking(z: ZabState, s: LookingState, m: Notification): void
     changeVote(z, s, m.vote);
   }
   s.votes.set(m.from, m.vote);
-  decideIfQuorum(z, s);
 }
 
-/** A looking member repeats its vote in case it was lost. */
+/**
+ * A looking member decides on a tick, so that better votes arriving just after a quorum agreed
+ * still count (ZooKeeper's finalizeWait); it repeats its vote in case it was lost.
+ */
 export function tickLooking(z: ZabState, s: LookingState): void {
+  if (decideIfQuorum(z, s)) return;
   z.electionElapsed++;
   if (z.electionElapsed < z.electionTimeout) return;
   z.resetElectionTimer();
   for (const peer of z.peers) z.send(z.notification(peer, "looking", s.vote));
 }
 
-/** A single-member ensemble, or one whose votes are all in, decides without waiting for input. */
-export function decideIfQuorum(z: ZabState, s: LookingState): void {
+/** Follows, or leads, once a quorum of this round votes as this member does. */
+export function decideIfQuorum(z: ZabState, s: LookingState): boolean {
   let agreeing = 0;
   for (const vote of s.votes.values()) if (compareVote(vote, s.vote) === 0) agreeing++;
-  if (agreeing < z.quorum) return;
+  if (agreeing < z.quorum) return false;
   if (s.vote.leader === z.id) z.becomeLeader();
   else z.becomeFollower(s.vote);
+  return true;
 }
 
 function changeVote(z: ZabState, s: LookingState, vote: Vote): void {

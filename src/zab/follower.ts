@@ -85,22 +85,16 @@ export function owesAcks(s: FollowingState): boolean {
 }
 
 function onNotification(z: ZabState, s: FollowingState, m: Notification): Handled {
+  if (m.state !== "looking") return false;
   if (s.phase !== "discovery") {
-    if (m.from !== s.leader || m.state !== "looking") return false;
+    if (m.from !== s.leader) return false;
     // Our leader gave up: look too, starting from its vote.
     stepLooking(z, z.becomeLooking(), m);
     return true;
   }
-  const fromAwaited = m.from === s.leader;
-  // The member we decided on follows another, or looks in a later round: it will not lead as we
-  // thought, so look again in its round, from its vote (ZooKeeper waits a little before deciding
-  // for the same reason).
-  if (fromAwaited && (m.state === "following" || (m.state === "looking" && m.round > z.round))) {
-    stepLooking(z, z.becomeLooking(false), m);
-    return true;
-  }
-  if (m.state !== "looking") return false;
   // Still deciding, perhaps for want of our vote: tell it (or anyone looking) whom we wait for.
+  // Nothing a notification says makes us give up on the leader we chose: only the election
+  // timeout does, as in ZooKeeper, where reacting to each notification kept elections from ending.
   z.send(z.notification(m.from, "following", s.vote));
   return true;
 }

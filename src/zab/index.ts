@@ -34,8 +34,10 @@ export { decodeZabMessage, encodeZabMessage, ZAB_WIRE_VERSION, type ZabDecodeRes
 export { applyWrite, EMPTY_DURABLE_STATE } from "./durable.js";
 export {
   checkAcknowledgedDurable,
+  checkCommittedDurable,
   checkDelivery,
   checkLeaderCompleteness,
+  checkOneLeaderPerEpoch,
   createDeliveryLedger,
   type DeliveryLedger,
   type Delivery,

@@ -13,13 +13,15 @@ import type { ZabMessage } from "./messages.js";
 import type { ZabOptions } from "./options.js";
 import {
   checkAcknowledgedDurable,
+  checkCommittedDurable,
   checkDelivery,
   checkLeaderCompleteness,
+  checkOneLeaderPerEpoch,
   createDeliveryLedger,
   type DeliveryLedger,
 } from "./safety.js";
 import type { DurableState, HistoryEntry, ReadState } from "./types.js";
-import { ZabNode } from "./zab_node.js";
+import { ZabNode, type ZabReady } from "./zab_node.js";
 
 export interface PumpOptions {
   readonly size: number;
@@ -42,9 +44,16 @@ export class Pump {
   inFlight: ZabMessage[] = [];
   readonly #cut = new Set<string>();
   readonly #crashBeforeWrite = new Set<NodeId>();
+  /** Readies taken and not yet written, per member, oldest first (slow disks only). */
+  readonly #writing = new Map<NodeId, ZabReady[]>();
+  /** Writes land only when completeWrite() says so. */
+  slowDisks = false;
+  readonly #quorum: number;
   messagesSent = 0;
   /** Sees every message as it is sent (before any cut drops it). */
   watch: ((m: ZabMessage) => void) | undefined;
+  /** Sees every read state a member produces. */
+  onRead: ((id: NodeId, read: ReadState) => void) | undefined;
   /** Drops the messages it selects, as a one-way or selective fault. */
   dropIf: ((m: ZabMessage) => boolean) | undefined;
 
@@ -52,6 +61,7 @@ export class Pump {
     this.#options = options;
     this.#random = new Prng(options.seed ?? 1);
     this.members = Array.from({ length: options.size }, (_, k) => nodeId(k + 1));
+    this.#quorum = Math.floor(options.size / 2) + 1;
     for (const id of this.members) {
       this.disks.set(id, EMPTY_DURABLE_STATE);
       this.#start(id);
@@ -88,9 +98,11 @@ export class Pump {
 
   // ---- faults ------------------------------------------------------------------------------
 
+  /** The member stops; writes still in flight are lost. */
   crash(id: NodeId): void {
     this.#nodes.set(id, undefined);
     this.#crashBeforeWrite.delete(id);
+    this.#writing.set(id, []);
   }
 
   restart(id: NodeId): void {
@@ -108,11 +120,13 @@ export class Pump {
     this.#cut.clear();
   }
 
-  /** Heals every partition and cancels every planned fault. */
+  /** Heals every partition, cancels every planned fault, and lands every write in flight. */
   stopFaults(): void {
     this.heal();
     this.#crashBeforeWrite.clear();
     this.dropIf = undefined;
+    this.slowDisks = false;
+    for (const id of this.upMembers()) while (this.completeWrite(id));
   }
 
   // ---- driving -----------------------------------------------------------------------------
@@ -162,7 +176,11 @@ export class Pump {
     this.#crashBeforeWrite.add(id);
   }
 
-  /** Drains a member's Readies the way a driver does, checking ZAB's safety properties on the way. */
+  /**
+   * Drains a member's Readies the way a driver does: `messages` leave at once; the write, the
+   * messages after it, applying and advance() follow at once, or, with slow disks, when
+   * completeWrite() lands the write (the member meanwhile takes more input and more Readies).
+   */
   process(id: NodeId): void {
     const node = this.node(id);
     while (node.hasReady()) {
@@ -172,24 +190,53 @@ export class Pump {
         this.crash(id);
         return;
       }
-      if (ready.mustSync) this.disks.set(id, applyWrite(this.disks.get(id)!, ready));
-      else assert(ready.epochs === undefined && ready.history.entries.length === 0, "an unsynced write");
-      for (const m of ready.messagesAfterPersist) this.#send(m);
-      const delivered = this.delivered.get(id)!;
-      const { currentEpoch } = node.status();
-      for (const entry of ready.committedEntries) {
-        const problem = checkDelivery(this.ledger, { entry, previous: delivered.at(-1), currentEpoch });
-        assert(problem === undefined, `member ${id}: ${problem}`);
-        delivered.push(entry);
-      }
-      this.reads.get(id)!.push(...ready.readStates);
-      node.advance(ready);
+      // Writes land in order: behind one in flight, even a fast disk waits.
+      const writing = this.#writing.get(id)!;
+      if (this.slowDisks || writing.length > 0) writing.push(ready);
+      else this.#complete(id, ready);
     }
     // A delivery anywhere may be one a leader lacks, so every established leader is checked.
     for (const member of this.upMembers()) {
-      const problem = checkLeaderCompleteness(this.ledger, this.node(member));
+      const problem =
+        checkLeaderCompleteness(this.ledger, this.node(member)) ??
+        checkOneLeaderPerEpoch(this.ledger, this.node(member));
       assert(problem === undefined, problem ?? "");
     }
+  }
+
+  /** Lands a member's oldest write in flight, if any. */
+  completeWrite(id: NodeId): boolean {
+    const ready = this.#writing.get(id)?.shift();
+    if (ready === undefined || !this.isUp(id)) return false;
+    this.#complete(id, ready);
+    this.process(id);
+    return true;
+  }
+
+  /** Members whose disks have writes in flight. */
+  writing(): NodeId[] {
+    return this.upMembers().filter((id) => this.#writing.get(id)!.length > 0);
+  }
+
+  #complete(id: NodeId, ready: ZabReady): void {
+    const node = this.node(id);
+    if (ready.mustSync) this.disks.set(id, applyWrite(this.disks.get(id)!, ready));
+    else assert(ready.epochs === undefined && ready.history.entries.length === 0, "an unsynced write");
+    for (const m of ready.messagesAfterPersist) this.#send(m);
+    const delivered = this.delivered.get(id)!;
+    const { currentEpoch } = node.status();
+    for (const entry of ready.committedEntries) {
+      const problem =
+        checkDelivery(this.ledger, { entry, previous: delivered.at(-1), currentEpoch }) ??
+        checkCommittedDurable(entry, this.disks.values(), this.#quorum);
+      assert(problem === undefined, `member ${id}: ${problem}`);
+      delivered.push(entry);
+    }
+    for (const read of ready.readStates) {
+      this.reads.get(id)!.push(read);
+      this.onRead?.(id, read);
+    }
+    node.advance(ready);
   }
 
   /** Proposes on the current leader and returns the index it will commit at. */
@@ -217,6 +264,7 @@ export class Pump {
     };
     this.delivered.set(id, []);
     this.reads.set(id, []);
+    this.#writing.set(id, []);
     this.#nodes.set(id, new ZabNode(options, this.disks.get(id)));
     this.process(id);
   }

@@ -27,10 +27,12 @@ import {
 export interface DeliveryLedger {
   readonly agreed: HistoryEntry[];
   readonly committedBy: number[];
+  /** The member seen to establish each epoch. */
+  readonly leaders: Map<number, NodeId>;
 }
 
 export function createDeliveryLedger(): DeliveryLedger {
-  return { agreed: [], committedBy: [] };
+  return { agreed: [], committedBy: [], leaders: new Map() };
 }
 
 /** One delivery: what a member applied, what it applied just before (since it last started), and its currentEpoch. */
@@ -106,6 +108,40 @@ export function checkLeaderCompleteness(ledger: DeliveryLedger, member: MemberVi
     }
   }
   return undefined;
+}
+
+/**
+ * One leader per epoch: at most one member establishes each epoch (a quorum promised it, and no
+ * member promises an epoch twice). Records the member if it has established its epoch. Returns
+ * what is wrong, or undefined.
+ */
+export function checkOneLeaderPerEpoch(ledger: DeliveryLedger, member: MemberView): string | undefined {
+  const status = member.softState();
+  if (status.role !== "leading" || status.phase === "discovery") return undefined;
+  const known = ledger.leaders.get(status.epoch);
+  if (known === undefined) ledger.leaders.set(status.epoch, member.id);
+  else if (known !== member.id)
+    return `one leader per epoch: ${known} and ${member.id} both established epoch ${status.epoch}`;
+  return undefined;
+}
+
+/**
+ * A delivered transaction is durable on a quorum of members, at its index: a leader commits only
+ * what a quorum acknowledged after writing it, and no later leader truncates a committed
+ * transaction. `disks` holds every member's durable state. Returns what is wrong, or undefined.
+ */
+export function checkCommittedDurable(
+  entry: HistoryEntry,
+  disks: Iterable<DurableState>,
+  quorum: number,
+): string | undefined {
+  let holding = 0;
+  for (const disk of disks) {
+    const stored = disk.history[entry.index - 1];
+    if (stored !== undefined && zxidEqual(stored.zxid, entry.zxid)) holding++;
+  }
+  if (holding >= quorum) return undefined;
+  return `commit durability: ${formatZxid(entry.zxid)} delivered at ${entry.index} is on ${holding} disks, a quorum is ${quorum}`;
 }
 
 /**

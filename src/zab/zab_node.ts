@@ -271,7 +271,8 @@ export class ZabNode {
 
   #afterInput(): void {
     const z = this.#z;
-    if (z.state.role === "looking") decideIfQuorum(z, z.state);
+    // A lone member needs no one's vote, so it need not wait for a tick either.
+    if (z.state.role === "looking" && z.quorum === 1) decideIfQuorum(z, z.state);
     if (z.state.role === "leading") leaderProgress(z, z.state);
     if (z.options.checkInvariants) checkInvariants(z);
   }
