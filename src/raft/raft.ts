@@ -34,6 +34,9 @@ export type { DropReason, DurableState, RaftStats, ReadState, StepResult } from 
 export type { ConfChangeResult, TransferError } from "./membership.js";
 export type { ProposeResult } from "./leader.js";
 export type { ConfChange, Config } from "./confchange.js";
+export type { Message } from "./messages.js";
+export type { RaftOptions, ReadOnlyMode } from "./options.js";
+export type { Entry, HardState, Role, Snapshot } from "./types.js";
 
 /** A proposal a follower passed on to the leader it knows. */
 export interface Forwarded {

@@ -12,10 +12,14 @@ import {
   type ReadState,
   type StepResult,
   type TransferError,
+  type Message,
+  type RaftOptions,
+  type ReadOnlyMode,
+  type Entry,
+  type HardState,
+  type Role,
+  type Snapshot,
 } from "./raft.js";
-import type { Message } from "./messages.js";
-import type { RaftOptions, ReadOnlyMode } from "./options.js";
-import type { Entry, HardState, Role, Snapshot } from "./types.js";
 
 export type { ReadIndexResult } from "./raft.js";
 
