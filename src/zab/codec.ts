@@ -85,9 +85,11 @@ function writeBody(w: ByteWriter, m: ZabMessage): void {
       writeZxid(w, m.vote.zxid);
       return;
     case "followerInfo":
-      return w.u64(m.acceptedEpoch);
+      w.u64(m.acceptedEpoch);
+      return;
     case "newEpoch":
-      return w.u64(m.epoch);
+      w.u64(m.epoch);
+      return;
     case "ackEpoch":
       w.u64(m.epoch);
       w.bool(m.promised);
@@ -103,26 +105,32 @@ function writeBody(w: ByteWriter, m: ZabMessage): void {
     case "proposal":
       w.u64(m.epoch);
       writeZxid(w, m.prevZxid);
-      return writeTxns(w, m.txns);
+      writeTxns(w, m.txns);
+      return;
     case "ack":
     case "commit":
       w.u64(m.epoch);
-      return writeZxid(w, m.zxid);
+      writeZxid(w, m.zxid);
+      return;
     case "ping":
       w.u64(m.epoch);
       writeZxid(w, m.committedZxid);
-      return w.u64(m.round);
+      w.u64(m.round);
+      return;
     case "pong":
       w.u64(m.epoch);
       w.u64(m.round);
       writeZxid(w, m.lastZxid);
-      return writeZxid(w, m.durableZxid);
+      writeZxid(w, m.durableZxid);
+      return;
     case "syncRequest":
-      return w.bytes(m.context);
+      w.bytes(m.context);
+      return;
     case "syncResponse":
       w.u64(m.epoch);
       w.bytes(m.context);
-      return w.u64(m.index);
+      w.u64(m.index);
+      return;
     default:
       return assertNever(m, "zab message");
   }

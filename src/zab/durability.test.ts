@@ -134,5 +134,6 @@ test("a restarted member that had accepted the epoch answers its leader, but not
   node.step({ type: "newEpoch", from: leader, to: me, epoch: epoch(2) });
   const { afterPersist } = drain(node);
   assert.equal(afterPersist.length, 1);
-  assert.ok(afterPersist[0]!.type === "ackEpoch" && afterPersist[0]!.promised === false);
+  const [ackEpoch] = afterPersist;
+  assert.ok(ackEpoch?.type === "ackEpoch" && !ackEpoch.promised);
 });

@@ -1,3 +1,4 @@
+import { assertNever } from "../util/assert.js";
 import { bytesEqual } from "../util/bytes.js";
 import type { NodeId } from "../util/ids.js";
 import type { ZabMessage } from "./messages.js";
@@ -151,7 +152,7 @@ export function checkCommittedDurable(
  * promise nothing.
  */
 export function checkAcknowledgedDurable(durable: DurableState, m: ZabMessage): string | undefined {
-  const holds = (z: Zxid): boolean => z.counter === 0 || durable.history.some((txn) => zxidEqual(txn.zxid, z));
+  const holds = (z: Zxid): boolean => z.counter === 0 || historyHolds(durable.history, z);
   switch (m.type) {
     case "ackEpoch":
       if (durable.acceptedEpoch < m.epoch) return `ackEpoch ${m.epoch} left before acceptedEpoch was durable`;
@@ -162,7 +163,31 @@ export function checkAcknowledgedDurable(durable: DurableState, m: ZabMessage): 
       return holds(m.zxid) ? undefined : `ack of ${formatZxid(m.zxid)} left before it was durable`;
     case "pong":
       return holds(m.durableZxid) ? undefined : `pong claims ${formatZxid(m.durableZxid)} durable`;
-    default:
+    case "notification":
+    case "followerInfo":
+    case "newEpoch":
+    case "newLeader":
+    case "proposal":
+    case "commit":
+    case "ping":
+    case "syncRequest":
+    case "syncResponse":
       return undefined;
+    default:
+      return assertNever(m, "zab message");
   }
+}
+
+/** Whether a history (zxids ascending) holds `z`, by binary search. */
+function historyHolds(history: readonly { readonly zxid: Zxid }[], z: Zxid): boolean {
+  let low = 0;
+  let high = history.length - 1;
+  while (low <= high) {
+    const mid = (low + high) >>> 1;
+    const order = compareZxid(history[mid]!.zxid, z);
+    if (order === 0) return true;
+    if (order < 0) low = mid + 1;
+    else high = mid - 1;
+  }
+  return false;
 }
