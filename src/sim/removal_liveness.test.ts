@@ -3,9 +3,7 @@ import { test } from "node:test";
 import { encodeCommand } from "../kv/index.js";
 import { encodeMemberContext } from "../node/index.js";
 import { utf8 } from "../util/bytes.js";
-import { HEALTHY_NETWORK } from "./network.js";
-import { SimCluster } from "./cluster.js";
-import { currentLeader } from "./vopr.js";
+import { electionTimeoutMs, steadyCluster } from "./steady_cluster.test.helper.js";
 import { KvWorkload } from "./workload.js";
 
 /**
@@ -16,15 +14,9 @@ import { KvWorkload } from "./workload.js";
  */
 for (const seed of [1, 2, 3, 4, 5, 6]) {
   test(`seed ${seed}: a leader that loses power right after telling of a removal's commit comes back able to lead (issue 12)`, async () => {
-    const electionTimeoutMs = 150;
-    const cluster = new SimCluster({
+    const { cluster, leader } = await steadyCluster({
       seed,
       nodeCount: 2,
-      spareNodes: 0,
-      electionTimeoutMs,
-      heartbeatMs: 50,
-      readiesInFlightMax: 2,
-      raft: {},
       disk: {
         syncLatencyMinMs: 1,
         syncLatencyMaxMs: 4,
@@ -33,17 +25,7 @@ for (const seed of [1, 2, 3, 4, 5, 6]) {
         tornWriteProbability: 0.5,
         corruptionRate: 0,
       },
-      network: HEALTHY_NETWORK,
-      snapshotEntries: 100_000,
-      snapshotKeepEntries: 0,
-      stateMachine: "kv",
-      clockDrift: 0,
-      proposalTimeoutMs: 5000,
     });
-    cluster.start();
-    await cluster.runUntil(3000, () => currentLeader(cluster) !== undefined);
-    const leader = currentLeader(cluster);
-    assert.ok(leader !== undefined, "a leader was elected");
     const removed = cluster.ids.find((id) => id !== leader)!;
     const raft = cluster.node(leader)!.raft;
     const member = cluster.member(removed);

@@ -1,40 +1,11 @@
 import assert from "node:assert/strict";
 import { test } from "node:test";
 import type { NodeId } from "../raft/index.js";
-import { HEALTHY_NETWORK } from "./network.js";
-import { SimCluster } from "./cluster.js";
-import { currentLeader } from "./vopr.js";
+import { electionTimeoutMs, steadyCluster } from "./steady_cluster.test.helper.js";
 import { KvWorkload } from "./workload.js";
 
 test("a leader waking from a stall serves no lease read before its overdue ticker runs (found by the sweep)", async () => {
-  const electionTimeoutMs = 150;
-  const cluster = new SimCluster({
-    seed: 3,
-    nodeCount: 3,
-    spareNodes: 0,
-    electionTimeoutMs,
-    heartbeatMs: 50,
-    readiesInFlightMax: 2,
-    raft: { checkQuorum: true, preVote: true },
-    disk: {
-      syncLatencyMinMs: 1,
-      syncLatencyMaxMs: 2,
-      slowSyncRate: 0,
-      slowSyncMaxMs: 0,
-      tornWriteProbability: 0,
-      corruptionRate: 0,
-    },
-    network: HEALTHY_NETWORK,
-    snapshotEntries: 100_000,
-    snapshotKeepEntries: 0,
-    stateMachine: "kv",
-    clockDrift: 0,
-    proposalTimeoutMs: 5000,
-  });
-  cluster.start();
-  await cluster.runUntil(2000, () => currentLeader(cluster) !== undefined);
-  const old = currentLeader(cluster);
-  assert.ok(old !== undefined, "a leader was elected");
+  const { cluster, leader: old } = await steadyCluster({ seed: 3, raft: { checkQuorum: true, preVote: true } });
   const workload = new KvWorkload(cluster, cluster.prng.fork(), { keys: 2, readMode: "lease" });
   let written = false;
   void workload.writeOnce(old, "k0").then(() => (written = true));
