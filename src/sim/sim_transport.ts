@@ -1,7 +1,7 @@
 import type { PeerAddress, PeerStatus, TransportStats } from "../transport/index.js";
 import type { PeerTransport } from "../node/index.js";
 import type { Message, NodeId } from "../raft/index.js";
-import { encodeMessage } from "../transport/index.js";
+import { encodeMessage, zeroCounters } from "../transport/index.js";
 import type { SimNetwork } from "./network.js";
 import type { World } from "./world.js";
 
@@ -92,22 +92,13 @@ export class SimTransport implements PeerTransport {
 
   stats(): TransportStats {
     const s = this.#stats;
+    // No sockets here: the connection and framing counters stay zero.
     return {
+      ...zeroCounters(),
       sent: s.sent,
       received: s.received,
-      droppedQueueFull: 0,
       droppedPeerDown: s.droppedClosed,
       droppedUnknownPeer: s.droppedUnknownPeer,
-      droppedOversize: 0,
-      droppedMisaddressed: 0,
-      decodeErrors: 0,
-      connects: 0,
-      reconnects: 0,
-      connectFailures: 0,
-      accepted: 0,
-      snapshotChunksSent: 0,
-      snapshotsReceived: 0,
-      snapshotStreamsDiscarded: 0,
     };
   }
 

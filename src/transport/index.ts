@@ -5,4 +5,4 @@ export { encodeMessage } from "./codec_encode.js";
 export type { PeerStatus } from "./outbound_link.js";
 export type { PeerAddress } from "./peer_address.js";
 export { TcpTransport } from "./tcp.js";
-export type { TransportStats } from "./transport_stats.js";
+export { zeroCounters, type TransportStats } from "./transport_stats.js";
