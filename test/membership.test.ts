@@ -573,11 +573,17 @@ describe("membership: learners, concurrent changes, refusals and the CLI", () =>
         const leader = await agreedLeader(config);
         const follower = config.find((m) => m !== leader)!;
         // One through the leader, one through a follower, at the same moment. A 503 or 504 (a leader
-        // change under load: not applied, or promotion unfinished) is retried as a client would.
+        // change under load: not applied, or promotion unfinished) is retried as a client would; after
+        // a 504 the first try may still be landing, so a 409 change_in_progress is retried too (the
+        // add is idempotent), until an answer that settles it.
         const settled = async (via: Member, spare: Member): Promise<Answer> => {
+          let outcomeUnknown = false;
           for (let attempt = 0; ; attempt++) {
             const r = await addMember(via, spare);
-            if ((r.status !== 503 && r.status !== 504) || attempt >= 20) return r;
+            outcomeUnknown ||= r.status === 504;
+            const stillLanding = outcomeUnknown && r.status === 409 && r.text.includes("change_in_progress");
+            if ((r.status !== 503 && r.status !== 504 && !stillLanding) || attempt >= 20) return r;
+            await new Promise((resolve) => setTimeout(resolve, 200));
           }
         };
         const answers = await Promise.all([settled(leader, spares[0]!), settled(follower, spares[1]!)]);
