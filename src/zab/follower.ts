@@ -133,7 +133,7 @@ function onNewLeader(z: ZabState, s: FollowingState, m: NewLeader): Handled {
   const merged = z.history.merge({ prevZxid: m.prevZxid, txns: m.txns, leaderEpoch: s.epoch, committed: z.committed });
   if (!merged) {
     // Built from an ACKEPOCH of an earlier session; a fresh one lets the leader start over.
-    if (s.phase === "synchronization") s.owesAckEpoch = true;
+    s.owesAckEpoch = true;
     return false;
   }
   // Durable in the same write as the history it vouches for; the Ack leaves after both.
