@@ -1,6 +1,6 @@
 /*
  * The peer wire format (version 1): what encoding (codec_encode.ts) and decoding (codec_decode.ts) agree on. All integers big-endian; u64 = two u32 halves holding a safe
- * integer (see wire.ts); bytes = u32 length + that many bytes; bool = u8 0 or 1.
+ * integer (see util/wire.ts); bytes = u32 length + that many bytes; bool = u8 0 or 1.
  *
  *   payload      = version:u8 (1) · tag:u8 · from:u64 · to:u64 · term:u64 · body
  *   1 voteRequest            preVote:bool · lastLogIndex:u64 · lastLogTerm:u64 · transfer:bool
@@ -34,8 +34,8 @@ import { Buffer } from "node:buffer";
 import type { MessageType } from "../raft/messages.js";
 import type { EntryKind, SnapshotMeta } from "../raft/types.js";
 import type { NodeId, Term } from "../util/ids.js";
+import { U32_BYTES, U64_BYTES, U8_BYTES } from "../util/wire.js";
 import { parsePeerAddress } from "./peer_address.js";
-import { U32_BYTES, U64_BYTES, U8_BYTES } from "./wire.js";
 
 export const WIRE_VERSION = 1;
 

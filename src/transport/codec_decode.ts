@@ -4,6 +4,7 @@ import type { Message } from "../raft/messages.js";
 import type { Entry, SnapshotMeta } from "../raft/types.js";
 import { logIndex, nodeId, term } from "../util/ids.js";
 import type { LogIndex, NodeId, Term } from "../util/ids.js";
+import { ByteReader, DecodeError, U32_BYTES, U64_BYTES } from "../util/wire.js";
 import {
   ENTRY_BYTES_MIN,
   ENTRY_KINDS,
@@ -16,7 +17,6 @@ import {
   type Hello,
   type SnapshotChunk,
 } from "./codec.js";
-import { ByteReader, DecodeError, U32_BYTES, U64_BYTES } from "./wire.js";
 
 type DecodeResult = { readonly ok: true; readonly message: Message } | { readonly ok: false; readonly error: string };
 

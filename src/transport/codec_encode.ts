@@ -5,6 +5,7 @@ import type { Entry, SnapshotMeta } from "../raft/types.js";
 import { assert, assertNever } from "../util/assert.js";
 import { term } from "../util/ids.js";
 import type { LogIndex, NodeId, Term } from "../util/ids.js";
+import { ByteWriter, U32_BYTES, U64_BYTES, U8_BYTES } from "../util/wire.js";
 import {
   ENTRY_BYTES_MIN,
   HEADER_BYTES,
@@ -17,7 +18,6 @@ import {
   type Hello,
   type SnapshotChunk,
 } from "./codec.js";
-import { ByteWriter, U32_BYTES, U64_BYTES, U8_BYTES } from "./wire.js";
 
 /** The encoded size of `m` in bytes, without allocating. */
 export function messageBytes(m: Message): number {
@@ -32,15 +32,14 @@ export function encodeMessage(m: Message): Uint8Array {
 /**
  * Encodes `m` after `headroom` unwritten bytes (the frame header goes there, saving a copy).
  * `size` must be messageBytes(m). Buffer.allocUnsafe is safe here because every byte after the
- * headroom is written, which the final assertion checks.
+ * headroom is written, which w.finish() checks.
  */
 export function encodeMessageAt(m: Message, headroom: number, size: number): Uint8Array {
   const bytes = Buffer.allocUnsafe(headroom + size);
   const w = new ByteWriter(bytes, headroom);
   writeHeader(w, TAGS[m.type], m);
   writeBody(w, m);
-  assert(w.position === bytes.length, `${m.type}: wrote ${w.position - headroom} bytes, sized ${size}`);
-  return bytes;
+  return w.finish(m.type);
 }
 
 export function snapshotChunkBytes(c: SnapshotChunk): number {
@@ -60,8 +59,7 @@ export function encodeSnapshotChunkAt(c: SnapshotChunk, headroom: number, size: 
   w.u64(c.offset);
   if (c.meta !== undefined) writeMeta(w, c.meta);
   w.bytes(c.data);
-  assert(w.position === bytes.length, `snapshot chunk: wrote ${w.position - headroom} bytes, sized ${size}`);
-  return bytes;
+  return w.finish("snapshot chunk");
 }
 
 export function helloBytes(h: Hello): number {
@@ -78,8 +76,7 @@ export function encodeHelloAt(h: Hello, headroom: number, size: number): Uint8Ar
   writeHeader(w, HELLO_TAG, { from: h.from, to: h.to, term: term(0) });
   w.bytes(address);
   w.bytes(Buffer.from(h.clientAddress ?? "", "utf8"));
-  assert(w.position === bytes.length, `hello: wrote ${w.position - headroom} bytes, sized ${size}`);
-  return bytes;
+  return w.finish("hello");
 }
 
 function writeHeader(w: ByteWriter, tag: number, e: { from: NodeId; to: NodeId; term: Term }): void {

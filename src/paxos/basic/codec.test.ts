@@ -4,10 +4,10 @@ import { AssertionError } from "../../util/assert.js";
 import { utf8 } from "../../util/bytes.js";
 import { nodeId } from "../../util/ids.js";
 import { Prng } from "../../util/prng.js";
+import type { DecodeFailureKind } from "../../util/wire.js";
 import type { Ballot } from "./ballot.js";
 import { BASIC_PAXOS_WIRE_VERSION, decodeMessage, encodedBytes, encodeMessage } from "./codec.js";
 import { REGISTER_NAME_BYTES_MAX, VALUE_BYTES_MAX, type Message } from "./messages.js";
-import type { DecodeFailureKind } from "./wire.js";
 
 const MAX = Number.MAX_SAFE_INTEGER; // 2^53 − 1, the largest counter the wire carries
 const b = (round: number, proposer: number): Ballot => ({ round, proposer: nodeId(proposer) });

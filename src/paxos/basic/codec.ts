@@ -1,6 +1,6 @@
 /*
  * The Basic Paxos wire format (version 1). Integers big-endian; u64 = a safe integer in two u32
- * halves (wire.ts); bool = u8 0 or 1.
+ * halves (util/wire.ts); bool = u8 0 or 1.
  *
  *   payload   = version:u8 (1) · tag:u8 · from:u64 · to:u64 · register · instance:u64 · body
  *   register  = length:u16 (≤ REGISTER_NAME_BYTES_MAX) · that many bytes, one per code unit
@@ -18,6 +18,16 @@
  */
 import { assert, assertNever } from "../../util/assert.js";
 import { nodeId, type NodeId } from "../../util/ids.js";
+import {
+  ByteReader,
+  ByteWriter,
+  DecodeError,
+  U16_BYTES,
+  U32_BYTES,
+  U64_BYTES,
+  U8_BYTES,
+  type DecodeFailure,
+} from "../../util/wire.js";
 import { compareBallots, type Ballot } from "./ballot.js";
 import {
   isRegisterName,
@@ -26,16 +36,6 @@ import {
   type AcceptedValue,
   type Message,
 } from "./messages.js";
-import {
-  ByteReader,
-  ByteWriter,
-  U16_BYTES,
-  U32_BYTES,
-  U64_BYTES,
-  U8_BYTES,
-  WireError,
-  type DecodeFailure,
-} from "./wire.js";
 
 export const BASIC_PAXOS_WIRE_VERSION = 1;
 
@@ -89,7 +89,7 @@ const valueBytes = (value: Uint8Array): number => U32_BYTES + value.length;
 export function encodeMessage(m: Message): Uint8Array {
   assert(isRegisterName(m.register), `register name of ${m.register.length} code units is not a wire name`);
   assert(m.from >= 1 && m.to >= 1 && m.instance >= 1, `${m.type}: node id or instance 0`);
-  const w = new ByteWriter(encodedBytes(m));
+  const w = new ByteWriter(new Uint8Array(encodedBytes(m)));
   w.u8(BASIC_PAXOS_WIRE_VERSION);
   w.u8(TAGS[m.type]);
   w.u64(m.from);
@@ -140,8 +140,7 @@ function writeBallot(w: ByteWriter, b: Ballot): void {
 
 function writeValue(w: ByteWriter, value: Uint8Array): void {
   assert(value.length <= VALUE_BYTES_MAX, `a value of ${value.length} bytes is above the wire's limit`);
-  w.u32(value.length);
-  w.raw(value);
+  w.bytes(value);
 }
 
 /**
@@ -155,11 +154,11 @@ export function decodeMessage(bytes: Uint8Array): DecodeResult {
     const r: ByteReader = new ByteReader(bytes);
     const version = r.u8("version");
     if (version !== BASIC_PAXOS_WIRE_VERSION) {
-      r.fail("unknownVersion", "version", `wire version ${version}, this node speaks ${BASIC_PAXOS_WIRE_VERSION}`);
+      r.fail("version", `wire version ${version}, this node speaks ${BASIC_PAXOS_WIRE_VERSION}`, "unknownVersion");
     }
     const tag = r.u8("tag");
     const type = TYPE_OF_TAG.get(tag);
-    if (type === undefined) r.fail("unknownTag", "tag", `unknown message tag ${tag}`);
+    if (type === undefined) r.fail("tag", `unknown message tag ${tag}`, "unknownTag");
     const envelope = {
       from: readPositive(r, "from") as NodeId,
       to: readPositive(r, "to") as NodeId,
@@ -170,7 +169,7 @@ export function decodeMessage(bytes: Uint8Array): DecodeResult {
     r.end();
     return { ok: true, message };
   } catch (error) {
-    if (error instanceof WireError) return { ok: false, error: error.failure };
+    if (error instanceof DecodeError) return { ok: false, error: error.failure };
     throw error;
   }
 }
@@ -194,7 +193,7 @@ function readBody(r: ByteReader, type: Message["type"], e: Envelope): Message {
     case "nack": {
       const ballot = readBallot(r, "nack.ballot");
       const promised = readBallot(r, "nack.promised");
-      if (compareBallots(promised, ballot) <= 0) r.fail("malformed", "nack.promised", "does not beat the ballot");
+      if (compareBallots(promised, ballot) <= 0) r.fail("nack.promised", "does not beat the ballot");
       return { type: "nack", ...e, ballot, promised };
     }
     case "chosen":
@@ -207,13 +206,13 @@ function readBody(r: ByteReader, type: Message["type"], e: Envelope): Message {
 function readReported(r: ByteReader, promised: Ballot): AcceptedValue | undefined {
   if (!r.bool("promise.hasAccepted")) return undefined;
   const ballot = readBallot(r, "promise.accepted.ballot");
-  if (compareBallots(ballot, promised) > 0) r.fail("malformed", "promise.accepted.ballot", "above the promise");
+  if (compareBallots(ballot, promised) > 0) r.fail("promise.accepted.ballot", "above the promise");
   return { ballot, value: readValue(r, "promise.accepted.value") };
 }
 
 function readPositive(r: ByteReader, field: string): number {
   const n = r.u64(field);
-  if (n === 0) r.fail("malformed", field, "0 (counts start at 1)");
+  if (n === 0) r.fail(field, "0 (counts start at 1)");
   return n;
 }
 
@@ -225,13 +224,13 @@ function readBallot(r: ByteReader, field: string): Ballot {
 function readRegister(r: ByteReader): string {
   const length = r.u16("register");
   if (length > REGISTER_NAME_BYTES_MAX) {
-    r.fail("oversized", "register", `name of ${length} bytes, at most ${REGISTER_NAME_BYTES_MAX}`);
+    r.fail("register", `name of ${length} bytes, at most ${REGISTER_NAME_BYTES_MAX}`, "oversized");
   }
   return String.fromCharCode(...r.raw("register", length));
 }
 
 function readValue(r: ByteReader, field: string): Uint8Array {
   const length = r.u32(field);
-  if (length > VALUE_BYTES_MAX) r.fail("oversized", field, `${length} bytes, at most ${VALUE_BYTES_MAX}`);
+  if (length > VALUE_BYTES_MAX) r.fail(field, `${length} bytes, at most ${VALUE_BYTES_MAX}`, "oversized");
   return r.raw(field, length);
 }

@@ -16,7 +16,7 @@ export {
   type RegisterName,
 } from "./messages.js";
 export { BASIC_PAXOS_WIRE_VERSION, decodeMessage, encodedBytes, encodeMessage, type DecodeResult } from "./codec.js";
-export type { DecodeFailure, DecodeFailureKind } from "./wire.js";
+export type { DecodeFailure, DecodeFailureKind } from "../../util/wire.js";
 export type { BasicPaxosOptions, Random } from "./options.js";
 export type { Outcome, RequestId, RequestResult } from "./state.js";
 export {
