@@ -1,6 +1,6 @@
 /*
  * The Multi-Paxos wire format (version 1). Integers big-endian; u64 = a safe integer in two u32
- * halves (wire.ts); bytes = u32 length + bytes; bool = u8 0 or 1; n = u32 item count.
+ * halves (util/wire.ts); bytes = u32 length + bytes; bool = u8 0 or 1; n = u32 item count.
  *
  *   payload   = version:u8 (1) · tag:u8 · from:u64 · to:u64 · body
  *   ballot    = counter:u64 · node:u64              (both ≥ 1)
@@ -24,9 +24,9 @@
  */
 import { assert, assertNever } from "../../util/assert.js";
 import { logIndex, nodeId } from "../../util/ids.js";
+import { ByteReader, ByteWriter, DecodeError, U32_BYTES, U64_BYTES, U8_BYTES } from "../../util/wire.js";
 import type { Accept, Message, MessageType, SlotValue } from "./messages.js";
 import type { AcceptedRecord, Ballot, Slot, Value } from "./types.js";
-import { ByteReader, ByteWriter, DecodeError, U32_BYTES, U64_BYTES, U8_BYTES } from "./wire.js";
 
 export const PAXOS_WIRE_VERSION = 1;
 
@@ -97,7 +97,7 @@ export function paxosMessageBytes(m: Message): number {
 
 /** Encodes a message; a field out of range (a negative slot, a fraction) is a programmer error. */
 export function encodePaxosMessage(m: Message): Uint8Array {
-  const w = new ByteWriter(paxosMessageBytes(m));
+  const w = new ByteWriter(new Uint8Array(paxosMessageBytes(m)));
   w.u8(PAXOS_WIRE_VERSION);
   w.u8(TAGS[m.type]);
   w.u64(m.from);
@@ -251,10 +251,15 @@ function readSlot(r: ByteReader, field: string, after: number): Slot {
   return logIndex(slot);
 }
 
+/** A bytes field, copied: a decoded message never aliases the input (see the header). */
+function readBytes(r: ByteReader, field: string): Uint8Array {
+  return r.bytes(field).slice();
+}
+
 function readValue(r: ByteReader, field: string): Value {
   const kind = r.u8(`${field}.kind`);
   if (kind > 1) r.fail(`${field}.kind`, `unknown value kind ${kind}`);
-  const data = r.bytes(`${field}.data`);
+  const data = readBytes(r, `${field}.data`);
   if (kind === 1 && data.length > 0) r.fail(`${field}.data`, "a no-op carries no data");
   return { kind: kind === 0 ? "command" : "noop", data };
 }
@@ -291,15 +296,15 @@ function readBody(r: ByteReader, type: MessageType, env: Addressed): Message {
     case "learn":
       return { type, ...env, entries: readRecords(r, "entries", true) };
     case "snapshot":
-      return { type, ...env, snapshot: { index: readSlot(r, "index", 0), data: r.bytes("data") } };
+      return { type, ...env, snapshot: { index: readSlot(r, "index", 0), data: readBytes(r, "data") } };
     case "readIndexRequest":
-      return { type, ...env, context: r.bytes("context") };
+      return { type, ...env, context: readBytes(r, "context") };
     case "readIndexResponse":
       return {
         type,
         ...env,
         ballot: readBallot(r, "ballot"),
-        context: r.bytes("context"),
+        context: readBytes(r, "context"),
         index: logIndex(r.u64("index")),
       };
     default:
