@@ -88,7 +88,7 @@ export const mutants = [
     rule: "a lease ends before any follower's stickiness can",
     file: "src/raft/leader.ts",
     find: `return r.options.checkQuorum && l.ticks - l.readOnly.leaseStartTick() < leaseTicks(r.options);`,
-    replace: `return r.options.checkQuorum && l.readOnly.leaseStartTick() > -Infinity;`,
+    replace: `return r.options.checkQuorum && l.readOnly.leaseStartTick() > -Infinity * leaseTicks(r.options);`,
   },
   {
     id: "lease-ignores-drift",
@@ -123,7 +123,7 @@ export const mutants = [
     rule: "a follower that hears its leader ignores other candidates (pre-vote and check-quorum)",
     file: "src/raft/election.ts",
     find: `  return r.options.checkQuorum && r.leader !== NO_NODE && r.electionElapsed < r.options.electionTicks;`,
-    replace: `  return false;`,
+    replace: `  return r.leader !== r.leader;`,
   },
   {
     id: "snapshot-not-installed",
@@ -158,7 +158,7 @@ export const mutants = [
     rule: "a lease is void across the node's own event-loop stall",
     file: "src/node/ticker.ts",
     find: `now - this.#lastStallAt <= this.#electionTimeoutMs || now - this.#lastTickAt >= stallTicks * this.#tickMs`,
-    replace: `now < this.#lastStallAt`,
+    replace: `now < this.#lastStallAt + 0 * this.#electionTimeoutMs`,
   },
   {
     id: "lease-unnoticed-stall",
