@@ -76,7 +76,8 @@ test("the decoder rejects each kind of invalid field with a reason", () => {
   };
   // Header: version(0) tag(1) from(2..9) to(10..17) term(18..25); heartbeat: commit(26..33) context(34..41).
   expectError(new Uint8Array(0), /version: needs 1 bytes/);
-  expectError(mutate(hb, 0, 2), /unknown wire version 2/);
+  expectError(mutate(hb, 0, WIRE_VERSION + 1), new RegExp(`unknown wire version ${WIRE_VERSION + 1}`));
+  expectError(mutate(hb, 0, 1), /unknown wire version 1 \(this node speaks 2\)/);
   expectError(mutate(hb, 1, 99), /unknown message tag 99/);
   expectError(mutate(hb, 9, 0), /from: node id 0/);
   expectError(mutate(hb, 10, 0x20), /to: integer above 2\^53/);

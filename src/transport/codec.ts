@@ -1,8 +1,8 @@
 /*
- * The peer wire format (version 1): what encoding (codec_encode.ts) and decoding (codec_decode.ts) agree on. All integers big-endian; u64 = two u32 halves holding a safe
+ * The peer wire format (version 2): what encoding (codec_encode.ts) and decoding (codec_decode.ts) agree on. All integers big-endian; u64 = two u32 halves holding a safe
  * integer (see util/wire.ts); bytes = u32 length + that many bytes; bool = u8 0 or 1.
  *
- *   payload      = version:u8 (1) · tag:u8 · from:u64 · to:u64 · term:u64 · body
+ *   payload      = version:u8 (2) · tag:u8 · from:u64 · to:u64 · term:u64 · body
  *   1 voteRequest            preVote:bool · lastLogIndex:u64 · lastLogTerm:u64 · transfer:bool
  *   2 voteResponse           preVote:bool · granted:bool
  *   3 appendEntries          prevLogIndex:u64 · prevLogTerm:u64 · commit:u64 · count:u32 ·
@@ -37,7 +37,8 @@ import type { NodeId, Term } from "../util/ids.js";
 import { U32_BYTES, U64_BYTES, U8_BYTES } from "../util/wire.js";
 import { parsePeerAddress } from "./peer_address.js";
 
-export const WIRE_VERSION = 1;
+/** 2: the hello carries the sender's client address (a member of version 1 is refused with this number, not as garbage). */
+export const WIRE_VERSION = 2;
 
 /** Stable wire tags; `satisfies` makes a new Message variant a compile error until it has one. */
 export const TAGS = {
