@@ -21,10 +21,12 @@
  * The decoder accepts only what a correct member sends: node ids ≥ 1, a zxid is either (0, 0) or
  * has a counter ≥ 1, transactions strictly increase after prevZxid and belong to no epoch above the
  * message's, a history summary runs from lastZxid's epoch down with no repeat. So every byte string
- * decodes to at most one message, which re-encodes to the same bytes.
+ * decodes to at most one message, which re-encodes to the same bytes. Decoded byte fields are copies:
+ * the input buffer may be reused at once.
  */
 import { assertNever } from "../util/assert.js";
 import { nodeId, type NodeId } from "../util/ids.js";
+import { ByteReader, ByteWriter, DecodeError, U32_BYTES, U64_BYTES, U8_BYTES } from "../util/wire.js";
 import type { ZabMessage, ZabMessageType } from "./messages.js";
 import {
   compareZxid,
@@ -36,7 +38,6 @@ import {
   type Txn,
   type Zxid,
 } from "./types.js";
-import { ByteReader, ByteWriter, DecodeError, U32_BYTES, U64_BYTES } from "./wire.js";
 
 export const ZAB_WIRE_VERSION = 1;
 
@@ -59,20 +60,57 @@ const TYPES_BY_TAG = new Map<number, ZabMessageType>(
   Object.entries(TAGS).map(([type, tag]) => [tag, type as ZabMessageType]),
 );
 const NOTIFICATION_STATES = ["looking", "following", "leading"] as const;
-const TXN_BYTES_MIN = 2 * U64_BYTES + U32_BYTES;
+const HEADER_BYTES = 2 * U8_BYTES + 2 * U64_BYTES;
+const ZXID_BYTES = 2 * U64_BYTES;
+const TXN_BYTES_MIN = ZXID_BYTES + U32_BYTES;
 const EXTENT_BYTES = 2 * U64_BYTES;
 
 export type ZabDecodeResult =
   { readonly ok: true; readonly message: ZabMessage } | { readonly ok: false; readonly error: string };
 
+// ---- encoding ----------------------------------------------------------------------------------
+
+// The writer is sized in advance (util/wire.ts), so each body's size mirrors writeBody below; a
+// mismatch asserts in finish().
+const txnsBytes = (txns: readonly Txn[]): number =>
+  U32_BYTES + txns.reduce((sum, txn) => sum + TXN_BYTES_MIN + txn.data.length, 0);
+
+function bodyBytes(m: ZabMessage): number {
+  switch (m.type) {
+    case "notification":
+      return 3 * U64_BYTES + U8_BYTES + ZXID_BYTES;
+    case "followerInfo":
+    case "newEpoch":
+      return U64_BYTES;
+    case "ackEpoch":
+      return 2 * U64_BYTES + U8_BYTES + ZXID_BYTES + U32_BYTES + m.extents.length * EXTENT_BYTES;
+    case "newLeader":
+    case "proposal":
+      return U64_BYTES + ZXID_BYTES + txnsBytes(m.txns);
+    case "ack":
+    case "commit":
+      return U64_BYTES + ZXID_BYTES;
+    case "ping":
+      return 2 * U64_BYTES + ZXID_BYTES;
+    case "pong":
+      return 2 * U64_BYTES + 2 * ZXID_BYTES;
+    case "syncRequest":
+      return U32_BYTES + m.context.length;
+    case "syncResponse":
+      return 2 * U64_BYTES + U32_BYTES + m.context.length;
+    default:
+      return assertNever(m, "zab message");
+  }
+}
+
 export function encodeZabMessage(m: ZabMessage): Uint8Array {
-  const w = new ByteWriter();
+  const w = new ByteWriter(new Uint8Array(HEADER_BYTES + bodyBytes(m)));
   w.u8(ZAB_WIRE_VERSION);
   w.u8(TAGS[m.type]);
   w.u64(m.from);
   w.u64(m.to);
   writeBody(w, m);
-  return w.finish();
+  return w.finish(m.type);
 }
 
 function writeBody(w: ByteWriter, m: ZabMessage): void {
@@ -149,6 +187,8 @@ function writeTxns(w: ByteWriter, txns: readonly Txn[]): void {
   }
 }
 
+// ---- decoding ----------------------------------------------------------------------------------
+
 /** Decodes and validates one message; never throws and never reads outside `bytes`. */
 export function decodeZabMessage(bytes: Uint8Array): ZabDecodeResult {
   try {
@@ -219,9 +259,9 @@ function readBody(r: ByteReader, type: ZabMessageType, from: NodeId, to: NodeId)
       };
     }
     case "syncRequest":
-      return { type, from, to, context: r.bytes("context") };
+      return { type, from, to, context: readBytes(r, "context") };
     case "syncResponse":
-      return { type, from, to, epoch: readEpoch(r, "epoch"), context: r.bytes("context"), index: r.u64("index") };
+      return { type, from, to, epoch: readEpoch(r, "epoch"), context: readBytes(r, "context"), index: r.u64("index") };
     default:
       return assertNever(type, "zab message type");
   }
@@ -260,10 +300,15 @@ function readTxns(r: ByteReader, prevZxid: Zxid, messageEpoch: Epoch): Txn[] {
         `txn ${z.epoch}.${z.counter} does not follow ${previous.epoch}.${previous.counter} in epoch ${messageEpoch}`,
       );
     }
-    txns.push({ zxid: z, data: r.bytes("txn.data") });
+    txns.push({ zxid: z, data: readBytes(r, "txn.data") });
     previous = z;
   }
   return txns;
+}
+
+/** A bytes field, copied: a decoded message never aliases the input (see the header). */
+function readBytes(r: ByteReader, field: string): Uint8Array {
+  return r.bytes(field).slice();
 }
 
 function readNodeId(r: ByteReader, field: string): NodeId {
