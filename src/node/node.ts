@@ -1,30 +1,26 @@
 import {
-  decodeConfEntry,
   RawNode,
   type ConfChange,
   type Config,
-  type Entry,
   type Message,
   type NodeId,
   type Ready,
   type Role,
-  type Term,
 } from "../raft/index.js";
 import type { Clock } from "./clock.js";
 import type { PeerTransport } from "./peer_transport.js";
-import { assert } from "../util/assert.js";
 import type { StorageError } from "../storage/index.js";
-import { logIndex, NO_NODE } from "../util/ids.js";
-import { ConfChangeRefused, NodeRequestError, type NodeError } from "./errors.js";
+import { NO_NODE } from "../util/ids.js";
+import { NodeRequestError, type NodeError } from "./errors.js";
 import type { NodeStorage } from "./node_storage.js";
 import type { LogView, NodeStatus, RaftNodeOptions, ReadConsistency } from "./node_options.js";
-import { AppliedWaiters, ForwardedProposals, PendingProposals } from "./pending.js";
-import { unwrap, wrapForwarded, wrapLocal } from "./proposal_envelope.js";
-import { ReadRounds } from "./read_rounds.js";
-import { ReadyPipeline } from "./ready_pipeline.js";
+import { ForwardedProposals, PendingProposals } from "./pending.js";
+import { ReadBarrier } from "./read_barrier.js";
+import { ReadyPipeline, readiesInFlightMaxDefault } from "./ready_pipeline.js";
 import { SnapshotPolicy, snapshotBytesInCore } from "./snapshot_policy.js";
-import type { StateMachine } from "./state_machine.js";
-import { decodeNodeSnapshot, type AddressBook } from "./members.js";
+import { Applier } from "./applier.js";
+import { Proposer } from "./proposer.js";
+import type { AddressBook } from "./members.js";
 import { Ticker } from "./ticker.js";
 
 export type { NodeObserver, RaftTuning, ReadConsistency } from "./node_options.js";
@@ -32,14 +28,6 @@ export { ConfChangeRefused } from "./errors.js";
 
 /** Heartbeats are split into this many ticks, so election timeouts are drawn at a fine grain. */
 const ticksPerHeartbeat = 5;
-
-/**
- * Readies whose persist may run at once. A second one is written while the first one's fdatasync
- * runs and synced right after it (the WAL's group commit), so the disk never waits for the CPU work
- * between batches (applying, answering clients): what the Raft thesis §10.2.1 describes for the
- * leader, applied to every member. Completions are handled strictly in order.
- */
-const readiesInFlightMaxDefault = 2;
 
 /**
  * The driver around the pure core: the only place where disk, network, timers and the state
@@ -50,7 +38,6 @@ export class RaftNode {
   readonly id: NodeId;
   readonly #raw: RawNode;
   readonly #options: RaftNodeOptions;
-  readonly #stateMachine: StateMachine;
   readonly #storage: NodeStorage;
   readonly #clock: Clock;
   #transport: PeerTransport | undefined;
@@ -58,25 +45,22 @@ export class RaftNode {
   readonly #forwarded: ForwardedProposals;
   /** Tells this run's forwarded proposals from those of an earlier run of this member. */
   readonly #epoch: number;
-  readonly #appliedWaiters = new AppliedWaiters();
-  readonly #reads: ReadRounds;
+  readonly #applier: Applier;
+  readonly #proposer: Proposer;
+  readonly #reads: ReadBarrier;
   readonly #pipeline: ReadyPipeline;
   readonly #ticker: Ticker;
   readonly #snapshots: SnapshotPolicy;
-  #applied: number;
   #stopping = false;
   #failure: StorageError | undefined;
   #leader: NodeId = NO_NODE;
   /** The role and term last reported to the observer. */
   #role: Role | undefined;
   #term = -1;
-  #book: AddressBook;
-  readonly #leaseReads: ReadRounds;
 
   constructor(options: RaftNodeOptions) {
     this.#options = options;
     this.id = options.id;
-    this.#stateMachine = options.stateMachine;
     this.#storage = options.storage;
     this.#clock = options.clock;
     this.#pending = new PendingProposals(options.clock);
@@ -92,24 +76,31 @@ export class RaftNode {
     });
     const durable = options.durable;
     options.observer?.recovered?.(durable);
-    this.#raw = new RawNode(
+    this.#raw = newRawNode(options, electionTicks);
+    this.#applier = new Applier(
       {
-        ...options.raftTuning,
         id: options.id,
-        voters: options.voters,
-        random: options.random,
-        electionTicks,
-        heartbeatTicks: ticksPerHeartbeat,
-        checkInvariants: options.checkInvariants ?? false,
+        epoch: this.#epoch,
+        stateMachine: options.stateMachine,
+        pending: this.#pending,
+        forwarded: this.#forwarded,
+        clock: options.clock,
+        observer: options.observer,
+        onMembersChanged: options.onMembersChanged,
       },
-      durable.snapshot === undefined
-        ? durable
-        : { ...durable, snapshot: { meta: durable.snapshot.meta, data: snapshotBytesInCore } },
+      options.addressBook,
+      durable.snapshot,
     );
-    this.#book = options.addressBook;
-    const snapshot = options.durable.snapshot;
-    if (snapshot !== undefined) this.#restore(snapshot.data);
-    this.#applied = snapshot?.meta.index ?? 0;
+    this.#proposer = new Proposer({
+      id: options.id,
+      epoch: this.#epoch,
+      raw: this.#raw,
+      pending: this.#pending,
+      forwarded: this.#forwarded,
+      observer: options.observer,
+      proposalTimeoutMs: options.proposalTimeoutMs,
+      schedule: () => this.#schedule(),
+    });
     this.#pipeline = new ReadyPipeline({
       soon: (fn) => options.clock.soon(fn),
       depth: options.readiesInFlightMax ?? readiesInFlightMaxDefault,
@@ -118,10 +109,22 @@ export class RaftNode {
       startReady: (previous) => this.#startReady(this.#raw.ready(), previous),
       sendEarly: () => this.#send(this.#raw.takeMessages()),
       hasSideWork: () => this.#snapshots.hasEncoded(),
-      sideWork: () => this.#snapshots.step(this.#applied),
+      sideWork: () => this.#snapshots.step(this.#applier.applied),
       onBug: (error) => this.#bug(error),
     });
-    this.#snapshots = new SnapshotPolicy(
+    this.#snapshots = this.#newSnapshotPolicy(options);
+    this.#reads = new ReadBarrier({
+      raw: this.#raw,
+      ticker: this.#ticker,
+      clock: options.clock,
+      observer: options.observer,
+      electionTimeoutMs: options.electionTimeoutMs,
+      schedule: () => this.#schedule(),
+    });
+  }
+
+  #newSnapshotPolicy(options: RaftNodeOptions): SnapshotPolicy {
+    return new SnapshotPolicy(
       {
         raw: this.#raw,
         storage: options.storage,
@@ -131,24 +134,13 @@ export class RaftNode {
         snapshotEntries: options.snapshotEntries,
         snapshotBytes: options.snapshotBytes,
         snapshotKeepEntries: options.snapshotKeepEntries,
-        book: () => this.#book,
+        book: () => this.#applier.book,
         wake: () => this.#schedule(),
         stopping: () => this.#stopping,
         fail: (error) => this.#fail(error),
       },
-      this.#applied,
+      this.#applier.applied,
     );
-    const readTimeoutMs = 2 * options.electionTimeoutMs;
-    this.#reads = new ReadRounds({
-      start: (context) => this.#startReadIndex(context, "safe"),
-      timeoutMs: readTimeoutMs,
-      clock: options.clock,
-    });
-    this.#leaseReads = new ReadRounds({
-      start: (context) => this.#startReadIndex(context, "lease"),
-      timeoutMs: readTimeoutMs,
-      clock: options.clock,
-    });
   }
 
   /** Starts ticking and talking; `transport` is built around `receive`. */
@@ -173,47 +165,12 @@ export class RaftNode {
   async propose(command: Uint8Array): Promise<unknown> {
     const refusal = this.#refusal();
     if (refusal !== undefined) throw new NodeRequestError(refusal);
-    const status = this.#raw.status();
-    if (status.role === "leader") return this.#proposeHere(command, status.term);
-    if (status.leader === NO_NODE) throw new NodeRequestError({ type: "noLeader" });
-    const { seq, result } = this.#forwarded.add(this.#options.proposalTimeoutMs);
-    const forwarded = this.#raw.propose(wrapForwarded(command, { origin: this.id, epoch: this.#epoch, seq }));
-    if (!forwarded.ok) this.#forwarded.fail(seq, { type: "noLeader" });
-    this.#options.observer?.proposed?.(forwarded.ok ? "accepted" : "rejected");
-    this.#schedule();
-    return this.#settled(result);
-  }
-
-  #proposeHere(command: Uint8Array, t: Term): Promise<unknown> {
-    const result = this.#raw.propose(wrapLocal(command));
-    if (!result.ok || result.outcome !== "appended") {
-      this.#options.observer?.proposed?.("rejected");
-      throw new NodeRequestError({ type: "tooBusy" });
-    }
-    this.#options.observer?.proposed?.("accepted");
-    this.#schedule();
-    return this.#settled(this.#pending.add(result.index, t, this.#options.proposalTimeoutMs));
-  }
-
-  /** Reports how a pending proposal ended to the observer, passing the outcome through. */
-  #settled<T>(pending: Promise<T>): Promise<T> {
-    const observer = this.#options.observer;
-    if (observer?.proposalSettled === undefined) return pending;
-    return pending.then(
-      (value) => {
-        observer.proposalSettled?.("committed");
-        return value;
-      },
-      (error: unknown) => {
-        observer.proposalSettled?.("failed");
-        throw error;
-      },
-    );
+    return this.#proposer.propose(command);
   }
 
   /** Proposals appended here and not yet applied or failed. */
   pendingProposals(): number {
-    return this.#pending.size + this.#forwarded.size;
+    return this.#proposer.size;
   }
 
   /**
@@ -223,11 +180,7 @@ export class RaftNode {
   async proposeConfChange(changes: ConfChange | readonly ConfChange[]): Promise<void> {
     const refusal = this.#refusal();
     if (refusal !== undefined) throw new NodeRequestError(refusal);
-    const result = this.#raw.proposeConfChange(changes);
-    if (!result.ok) throw new ConfChangeRefused(result.error);
-    this.#schedule();
-    const t = this.#raw.status().term;
-    await this.#settled(this.#pending.add(logIndex(result.index), t, this.#options.proposalTimeoutMs));
+    await this.#proposer.proposeConfChange(changes);
   }
 
   /** Starts handing leadership to `to`; the caller watches status() to see it happen. */
@@ -244,7 +197,7 @@ export class RaftNode {
 
   /** The members' names and addresses as this node knows them. */
   addressBook(): AddressBook {
-    return this.#book;
+    return this.#applier.book;
   }
 
   /**
@@ -256,8 +209,7 @@ export class RaftNode {
     const refusal = this.#refusal();
     if (refusal !== undefined) throw new NodeRequestError(refusal);
     if (consistency === "serializable") return;
-    const index = await (consistency === "lease" ? this.#leaseReads : this.#reads).read();
-    return this.#appliedWaiters.waitFor(index, this.#applied);
+    return this.#reads.wait(consistency, () => this.#applier.applied);
   }
 
   status(): NodeStatus {
@@ -268,7 +220,7 @@ export class RaftNode {
       term: s.term,
       leader: s.leader,
       commitIndex: s.commitIndex,
-      appliedIndex: this.#applied,
+      appliedIndex: this.#applier.applied,
       lastIndex: s.lastIndex,
       snapshotIndex: s.snapshotIndex,
     };
@@ -304,9 +256,7 @@ export class RaftNode {
     await this.#pipeline.close();
     this.#pending.failAll({ type: "timeout" });
     this.#forwarded.failAll({ type: "timeout" });
-    this.#reads.failAll(new NodeRequestError({ type: "stopped" }));
-    this.#leaseReads.failAll(new NodeRequestError({ type: "stopped" }));
-    this.#appliedWaiters.failAll({ type: "stopped" });
+    this.#reads.failAll({ type: "stopped" });
     await this.#transport?.close();
     await this.#snapshots.saved();
     await this.#storage.close();
@@ -316,14 +266,6 @@ export class RaftNode {
     if (this.#failure !== undefined) return { type: "storage", error: this.#failure };
     if (this.#stopping) return { type: "stopped" };
     return undefined;
-  }
-
-  #startReadIndex(context: Uint8Array, wanted: "safe" | "lease"): boolean {
-    const mode = wanted === "lease" && this.#ticker.leaseVoid() ? "safe" : wanted;
-    const ok = this.#raw.readIndex(context, mode).ok;
-    if (ok) this.#options.observer?.readIndexRound?.(mode);
-    if (ok) this.#schedule();
-    return ok;
   }
 
   #tick(times: number): void {
@@ -342,8 +284,8 @@ export class RaftNode {
     this.#noteLeader(ready.softState.leader);
     // The core put these configurations in force when it handed them out; the names and addresses
     // follow at once, so no one sees a member without its name in between.
-    const snapshotState = ready.snapshot === undefined ? undefined : this.#adoptBook(ready.snapshot.data);
-    for (const entry of ready.committedEntries) if (entry.kind === "config") this.#applyConfig(entry);
+    const snapshotState = ready.snapshot === undefined ? undefined : this.#applier.adoptBook(ready.snapshot.data);
+    for (const entry of ready.committedEntries) if (entry.kind === "config") this.#applier.applyConfig(entry);
     this.#options.observer?.readyStarted?.(ready, this);
     this.#send(ready.messages);
     const started = this.#clock.now();
@@ -388,70 +330,13 @@ export class RaftNode {
   #finishReady(ready: Ready, snapshotState: Uint8Array | undefined): void {
     this.#send(ready.messagesAfterPersist);
     if (ready.snapshot !== undefined && snapshotState !== undefined) {
-      const restoring = this.#clock.now();
-      this.#stateMachine.restore(snapshotState);
+      this.#applier.install(ready.snapshot, snapshotState);
       this.#snapshots.installed(ready.snapshot.meta.index);
-      const meta = ready.snapshot.meta;
-      this.#options.observer?.snapshot?.({
-        kind: "installed",
-        index: meta.index,
-        bytes: ready.snapshot.data.byteLength,
-        seconds: (this.#clock.now() - restoring) / 1000,
-      });
-      this.#applied = ready.snapshot.meta.index;
-      this.#pending.coveredBySnapshot(ready.snapshot.meta.index);
-      // Whether the snapshot holds them is unknown.
-      this.#forwarded.failAll({ type: "timeout" });
     }
-    this.#apply(ready.committedEntries);
-    for (const read of ready.readStates) {
-      this.#reads.confirmed(read.context, read.index);
-      this.#leaseReads.confirmed(read.context, read.index);
-    }
-    this.#appliedWaiters.appliedTo(this.#applied);
+    this.#snapshots.applied(this.#applier.apply(ready.committedEntries));
+    this.#reads.advanced(ready.readStates, this.#applier.applied);
     this.#raw.advance(ready);
-    this.#snapshots.step(this.#applied);
-  }
-
-  #apply(entries: readonly Entry[]): void {
-    if (entries.length === 0) return;
-    const started = this.#clock.now();
-    for (const entry of entries) {
-      const proposal = entry.kind === "normal" && entry.data.byteLength > 0 ? unwrap(entry.data) : undefined;
-      const result = proposal === undefined ? undefined : this.#stateMachine.apply(proposal.command, entry.index);
-      const from = proposal?.from;
-      if (from !== undefined && from.origin === this.id && from.epoch === this.#epoch)
-        this.#forwarded.applied(from.seq, result);
-      this.#applied = entry.index;
-      this.#snapshots.applied(entry.data.byteLength);
-      this.#pending.applied(entry.index, entry.term, result);
-    }
-    this.#options.observer?.applied?.((this.#clock.now() - started) / 1000, entries.length);
-    this.#options.observer?.entriesApplied?.(entries);
-  }
-
-  #applyConfig(entry: Entry): void {
-    const observer = this.#options.observer;
-    if (observer?.configApplied !== undefined) {
-      const conf = decodeConfEntry(entry.data);
-      if (conf !== undefined) observer.configApplied(entry.index, conf);
-    }
-    for (const change of this.#book.applyEntryData(entry.data)) this.#options.onMembersChanged?.(change);
-  }
-
-  /** Restores the address book and the state machine from a node snapshot (ours or the leader's). */
-  #restore(bytes: Uint8Array): void {
-    this.#stateMachine.restore(this.#adoptBook(bytes));
-  }
-
-  /** Takes the address book from a node snapshot; returns the state machine's part of it. */
-  #adoptBook(bytes: Uint8Array): Uint8Array {
-    const decoded = decodeNodeSnapshot(bytes);
-    // Snapshot files are checksummed and peer frames validated: undecodable bytes here are a bug.
-    assert(decoded !== undefined, "a snapshot without a readable address book");
-    this.#book = decoded.book;
-    for (const [id, address] of decoded.book.entries()) this.#options.onMembersChanged?.({ added: [id, address] });
-    return decoded.data;
+    this.#snapshots.step(this.#applier.applied);
   }
 
   #noteRole(role: Role, t: number): void {
@@ -487,9 +372,26 @@ export class RaftNode {
     this.#failure = error;
     this.#pending.failAll({ type: "storage", error });
     this.#forwarded.failAll({ type: "storage", error });
-    this.#reads.failAll(new NodeRequestError({ type: "storage", error }));
-    this.#leaseReads.failAll(new NodeRequestError({ type: "storage", error }));
-    this.#appliedWaiters.failAll({ type: "storage", error });
+    this.#reads.failAll({ type: "storage", error });
     this.#options.observer?.fatal?.(error);
   }
+}
+
+/** The core, recovered from what the node found on disk; snapshot bytes stay on disk (snapshotBytesInCore). */
+function newRawNode(options: RaftNodeOptions, electionTicks: number): RawNode {
+  const { durable } = options;
+  return new RawNode(
+    {
+      ...options.raftTuning,
+      id: options.id,
+      voters: options.voters,
+      random: options.random,
+      electionTicks,
+      heartbeatTicks: ticksPerHeartbeat,
+      checkInvariants: options.checkInvariants ?? false,
+    },
+    durable.snapshot === undefined
+      ? durable
+      : { ...durable, snapshot: { meta: durable.snapshot.meta, data: snapshotBytesInCore } },
+  );
 }

@@ -1,3 +1,11 @@
+/**
+ * Readies whose persist may run at once. A second one is written while the first one's fdatasync
+ * runs and synced right after it (the WAL's group commit), so the disk never waits for the CPU work
+ * between batches (applying, answering clients): what the Raft thesis §10.2.1 describes for the
+ * leader, applied to every member. Completions are handled strictly in order.
+ */
+export const readiesInFlightMaxDefault = 2;
+
 /** What the pipeline asks of the node it runs. */
 interface ReadyPipelineHooks {
   /** Runs `fn` on a later turn of the event loop (Clock.soon). */
