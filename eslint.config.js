@@ -42,7 +42,10 @@ export default tseslint.config(
   },
   {
     files: ["**/*.ts", "**/*.mjs", "*.js"],
-    rules: { "max-lines": ["error", { max: 400 }], "max-lines-per-function": ["error", { max: 70 }] },
+    rules: {
+      "max-lines": ["error", { max: ratchet.limits.fileLines }],
+      "max-lines-per-function": ["error", { max: ratchet.limits.functionLines }],
+    },
   },
   ...Object.entries(ratchet.files).map(([file, max]) => ({
     files: [file],

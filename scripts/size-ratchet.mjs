@@ -3,15 +3,18 @@
 // 70 lines, each with its current size, which eslint.config.js then allows and no more. A file
 // can only shrink off the list; run this after a split to tighten it (it never loosens by itself:
 // a larger figure than the one recorded fails lint first). Usage: node scripts/size-ratchet.mjs
-import { writeFileSync } from "node:fs";
+import { readFileSync, writeFileSync } from "node:fs";
 import path from "node:path";
 import { fileURLToPath } from "node:url";
 import { ESLint } from "eslint";
 import tseslint from "typescript-eslint";
 
 const root = path.resolve(path.dirname(fileURLToPath(import.meta.url)), "..");
-export const FILE_LINES_MAX = 400;
-export const FUNCTION_LINES_MAX = 70;
+const ratchetFile = path.join(root, "scripts", "size-ratchet.json");
+// The limits live in the ratchet file, so eslint.config.js and this script read one figure.
+const { limits } = JSON.parse(readFileSync(ratchetFile, "utf8"));
+const FILE_LINES_MAX = limits.fileLines;
+const FUNCTION_LINES_MAX = limits.functionLines;
 
 const eslint = new ESLint({
   cwd: root,
@@ -40,8 +43,8 @@ for (const result of await eslint.lintFiles(["."])) {
   }
 }
 const sorted = (o) => Object.fromEntries(Object.entries(o).sort(([a], [b]) => a.localeCompare(b)));
-const out = { files: sorted(files), functions: sorted(functions) };
-writeFileSync(path.join(root, "scripts", "size-ratchet.json"), JSON.stringify(out, null, 2) + "\n");
+const out = { limits, files: sorted(files), functions: sorted(functions) };
+writeFileSync(ratchetFile, JSON.stringify(out, null, 2) + "\n");
 console.log(
   `size ratchet: ${Object.keys(files).length} files over ${FILE_LINES_MAX} lines, ` +
     `${Object.keys(functions).length} files with functions over ${FUNCTION_LINES_MAX} lines`,
