@@ -2,7 +2,8 @@ import assert from "node:assert/strict";
 import { test } from "node:test";
 import { Prng } from "../util/prng.js";
 import type { KvCommand } from "./commands.js";
-import { decodeCommand, encodeCommand, validateCommand } from "./command_codec.js";
+import { decodeCommand, encodeCommand } from "./command_codec.js";
+import { validateCommand } from "./command_checks.js";
 import { clientIdBytesMax, commandBytesMax, keyBytesMax, txnOpsMax, valueBytesMax } from "./limits.js";
 import { bytes, randomCommand } from "./test_support.test.helper.js";
 
@@ -37,6 +38,24 @@ const examples: readonly KvCommand[] = [
     failure: [{ type: "get", key: bytes("a") }],
     session,
   },
+  { type: "put", key: bytes("k"), value: bytes("v"), lease: 7 },
+  { type: "put", key: bytes("k"), value: bytes("v"), ifModRevision: 3, lease: Number.MAX_SAFE_INTEGER, session },
+  {
+    type: "txn",
+    compare: [{ key: bytes("lock/1"), modRevision: 0 }],
+    success: [{ type: "put", key: bytes("lock/1"), value: bytes(""), lease: 9 }],
+    failure: [{ type: "get", key: bytes("lock/1") }],
+  },
+  { type: "leaseGrant", id: 1, ttlSeconds: 9_000_000_000 },
+  { type: "leaseRevoke", id: Number.MAX_SAFE_INTEGER },
+  {
+    type: "leaseCheckpoint",
+    checkpoints: [
+      { id: 5, remainingMs: 0 },
+      { id: 6, remainingMs: 1234 },
+    ],
+  },
+  { type: "compact", revision: 42 },
 ];
 
 test("every command kind survives encode → decode unchanged, and the encoding is canonical", () => {
@@ -157,6 +176,26 @@ test("every truncation of a valid encoding is rejected, and so are trailing byte
   }
 });
 
+test("lease and compaction commands outside their bounds are refused by both validate and decode", () => {
+  const bad: KvCommand[] = [
+    { type: "leaseGrant", id: 0, ttlSeconds: 10 },
+    { type: "leaseGrant", id: 1, ttlSeconds: 0 },
+    { type: "leaseGrant", id: 1, ttlSeconds: 9_000_000_001 },
+    { type: "leaseRevoke", id: -1 },
+    { type: "leaseCheckpoint", checkpoints: [] },
+    { type: "put", key: bytes("k"), value: bytes("v"), lease: 1.5 },
+    { type: "compact", revision: -1 },
+  ];
+  for (const command of bad) assert.notEqual(validateCommand(command), undefined, JSON.stringify(command));
+  // The same refusal when the bytes come from elsewhere: a grant with a zero TTL, patched in.
+  const grant = encodeCommand({ type: "leaseGrant", id: 1, ttlSeconds: 1 });
+  grant.fill(0, grant.length - 8);
+  assert.deepEqual(decodeCommand(grant), { ok: false, error: "leaseGrant: a lease TTL is 1 to 9000000000 seconds" });
+  const sessionOnGrant = encodeCommand({ type: "leaseRevoke", id: 1 });
+  sessionOnGrant[2] = 1;
+  assert.deepEqual(decodeCommand(sessionOnGrant), { ok: false, error: "a session on a command that takes none" });
+});
+
 test("headers that no encoder writes are rejected with a reason", () => {
   const put = encodeCommand({ type: "put", key: bytes("k"), value: bytes("v") });
   const patched = (at: number, byte: number): Uint8Array => {
@@ -166,7 +205,7 @@ test("headers that no encoder writes are rejected with a reason", () => {
   };
   assert.deepEqual(decodeCommand(patched(0, 2)), { ok: false, error: "unsupported command version 2" });
   assert.deepEqual(decodeCommand(patched(1, 9)), { ok: false, error: "unknown command kind 9" });
-  assert.deepEqual(decodeCommand(patched(2, 4)), { ok: false, error: "unknown command flags 0x4" });
+  assert.deepEqual(decodeCommand(patched(2, 8)), { ok: false, error: "unknown command flags 0x8" });
   const del = encodeCommand({ type: "delete", key: bytes("k") });
   del[2] = 2;
   assert.equal(decodeCommand(del).ok, false);

@@ -1,29 +1,28 @@
 import { assert } from "../util/assert.js";
-import {
-  Reader,
-  Writer,
-  asciiBytes,
-  asciiString,
-  binaryString,
-  bytes16Size,
-  bytes32Size,
-  isVisibleAscii,
-} from "./binary.js";
-import { clientIdBytesMax, commandBytesMax, keyBytesMax, txnOpsMax, valueBytesMax } from "./limits.js";
-import type { KvCommand, Session, TxnCommand, TxnCompare, TxnOp } from "./commands.js";
+import { Reader, Writer, asciiBytes, asciiString, isVisibleAscii } from "./binary.js";
+import { clientIdBytesMax, commandBytesMax, leaseCheckpointsMax, txnOpsMax } from "./limits.js";
+import type { KvCommand, LeaseCheckpoint, Session, TxnCommand, TxnCompare, TxnOp } from "./commands.js";
+import { sessionOf } from "./commands.js";
+import { at, checkKey, checkLeaseId, checkTtl, checkValue, commandSize, duplicateWrite } from "./command_checks.js";
 
 /*
  * The binary form of the commands (commands.ts), the payload of a Raft log entry.
  *
  * Encoding v1, little-endian; every length is checked against limits.ts and the input must be used up
  * exactly (trailing bytes are an error):
- *   u8 version (1), u8 kind (1 put, 2 delete, 3 txn), u8 flags (bit 0 session, bit 1 ifModRevision)
- *   session      u8 clientId length, clientId (visible ASCII), u64 seq
- *   put          [u64 ifModRevision], key, value
- *   delete       key
- *   txn          u16 count, compares; u16 count, success ops; u16 count, failure ops
- *     compare    u8 flags (bit 0 value, bit 1 modRevision; at least one), key, [value], [u64 modRevision]
- *     op         u8 kind (1 put, 2 get, 3 delete), key, [value if put]
+ *   u8 version (1), u8 kind (1 put, 2 delete, 3 txn, 4 leaseGrant, 5 leaseRevoke, 6 leaseCheckpoint,
+ *   7 compact), u8 flags (bit 0 session, bit 1 ifModRevision, bit 2 lease; only put, delete and txn
+ *   take a session, only put the other two)
+ *   session          u8 clientId length, clientId (visible ASCII), u64 seq
+ *   put              [u64 ifModRevision], [u64 lease], key, value
+ *   delete           key
+ *   txn              u16 count, compares; u16 count, success ops; u16 count, failure ops
+ *     compare        u8 flags (bit 0 value, bit 1 modRevision; at least one), key, [value], [u64 modRevision]
+ *     op             u8 kind (1 put, 2 get, 3 delete, 4 put with a lease), key, [value if a put], [u64 lease if 4]
+ *   leaseGrant       u64 id, u64 ttlSeconds
+ *   leaseRevoke      u64 id
+ *   leaseCheckpoint  u16 count, count × (u64 id, u64 remainingMs)
+ *   compact          u64 revision
  * where key = u16 length + bytes (1..keyBytesMax) and value = u32 length + bytes (0..valueBytesMax).
  * Unused flag bits must be 0, so each command has exactly one encoding.
  */
@@ -31,22 +30,13 @@ import type { KvCommand, Session, TxnCommand, TxnCompare, TxnOp } from "./comman
 type DecodeResult = { readonly ok: true; readonly command: KvCommand } | { readonly ok: false; readonly error: string };
 
 const commandVersion = 1;
-const kindCodes = { put: 1, delete: 2, txn: 3 } as const;
-const opCodes = { put: 1, get: 2, delete: 3 } as const;
+const kindCodes = { put: 1, delete: 2, txn: 3, leaseGrant: 4, leaseRevoke: 5, leaseCheckpoint: 6, compact: 7 } as const;
+const opCodes = { put: 1, get: 2, delete: 3, putWithLease: 4 } as const;
 const flagSession = 1;
 const flagIfModRevision = 2;
+const flagLease = 4;
 const compareFlagValue = 1;
 const compareFlagModRevision = 2;
-const headerBytes = 3;
-
-/**
- * Why `command` cannot be encoded (a limit or field it breaks), or undefined when it can. Callers
- * building commands from user input (the HTTP server) check this first; `encodeCommand` asserts it.
- */
-export function validateCommand(command: KvCommand): string | undefined {
-  const size = commandSize(command);
-  return typeof size === "string" ? size : undefined;
-}
 
 /** The command's bytes. The command must pass `validateCommand` (a programmer error otherwise). */
 export function encodeCommand(command: KvCommand): Uint8Array {
@@ -55,27 +45,54 @@ export function encodeCommand(command: KvCommand): Uint8Array {
   const w = new Writer(size);
   w.u8(commandVersion);
   w.u8(kindCodes[command.type]);
-  const putCas = command.type === "put" && command.ifModRevision !== undefined;
-  w.u8((command.session !== undefined ? flagSession : 0) | (putCas ? flagIfModRevision : 0));
-  if (command.session !== undefined) {
-    w.u8(command.session.clientId.length);
-    w.raw(asciiBytes(command.session.clientId)!);
-    w.u64(command.session.seq);
+  const session = sessionOf(command);
+  const put = command.type === "put" ? command : undefined;
+  w.u8(
+    (session !== undefined ? flagSession : 0) |
+      (put?.ifModRevision !== undefined ? flagIfModRevision : 0) |
+      (put?.lease !== undefined ? flagLease : 0),
+  );
+  if (session !== undefined) {
+    w.u8(session.clientId.length);
+    w.raw(asciiBytes(session.clientId)!);
+    w.u64(session.seq);
   }
+  writeBody(w, command);
+  return w.finish();
+}
+
+function writeBody(w: Writer, command: KvCommand): void {
   switch (command.type) {
     case "put":
       if (command.ifModRevision !== undefined) w.u64(command.ifModRevision);
+      if (command.lease !== undefined) w.u64(command.lease);
       w.bytes16(command.key);
       w.bytes32(command.value);
-      break;
+      return;
     case "delete":
       w.bytes16(command.key);
-      break;
+      return;
     case "txn":
       writeTxn(w, command);
-      break;
+      return;
+    case "leaseGrant":
+      w.u64(command.id);
+      w.u64(command.ttlSeconds);
+      return;
+    case "leaseRevoke":
+      w.u64(command.id);
+      return;
+    case "leaseCheckpoint":
+      w.u16(command.checkpoints.length);
+      for (const c of command.checkpoints) {
+        w.u64(c.id);
+        w.u64(c.remainingMs);
+      }
+      return;
+    case "compact":
+      w.u64(command.revision);
+      return;
   }
-  return w.finish();
 }
 
 function writeTxn(w: Writer, txn: TxnCommand): void {
@@ -89,9 +106,10 @@ function writeTxn(w: Writer, txn: TxnCommand): void {
   for (const ops of [txn.success, txn.failure]) {
     w.u16(ops.length);
     for (const op of ops) {
-      w.u8(opCodes[op.type]);
+      w.u8(op.type === "put" && op.lease !== undefined ? opCodes.putWithLease : opCodes[op.type]);
       w.bytes16(op.key);
       if (op.type === "put") w.bytes32(op.value);
+      if (op.type === "put" && op.lease !== undefined) w.u64(op.lease);
     }
   }
 }
@@ -108,9 +126,11 @@ export function decodeCommand(bytes: Uint8Array): DecodeResult {
   const flags = r.u8();
   if (version === undefined || kind === undefined || flags === undefined) return fail("truncated command header");
   if (version !== commandVersion) return fail(`unsupported command version ${version}`);
-  if ((flags & ~(flagSession | flagIfModRevision)) !== 0) return fail(`unknown command flags 0x${flags.toString(16)}`);
-  if (kind !== kindCodes.put && (flags & flagIfModRevision) !== 0)
-    return fail("ifModRevision on a command that is not a put");
+  if ((flags & ~(flagSession | flagIfModRevision | flagLease)) !== 0)
+    return fail(`unknown command flags 0x${flags.toString(16)}`);
+  if (kind !== kindCodes.put && (flags & (flagIfModRevision | flagLease)) !== 0)
+    return fail("ifModRevision or lease on a command that is not a put");
+  if (kind > kindCodes.txn && (flags & flagSession) !== 0) return fail("a session on a command that takes none");
   let session: Session | undefined;
   if ((flags & flagSession) !== 0) {
     const decoded = readSession(r);
@@ -132,20 +152,7 @@ function readBody(
   const { kind, flags, session } = header;
   switch (kind) {
     case kindCodes.put: {
-      let ifModRevision: number | undefined;
-      if ((flags & flagIfModRevision) !== 0) {
-        ifModRevision = r.u64();
-        if (ifModRevision === undefined) return `put ifModRevision: ${u64Problem}`;
-      }
-      const key = readKey(r, "put");
-      if (typeof key === "string") return key;
-      const value = readValue(r, "put");
-      if (typeof value === "string") return value;
-      if (session === undefined)
-        return ifModRevision === undefined ? { type: "put", key, value } : { type: "put", key, value, ifModRevision };
-      return ifModRevision === undefined
-        ? { type: "put", key, value, session }
-        : { type: "put", key, value, ifModRevision, session };
+      return readPut(r, flags, session);
     }
     case kindCodes.delete: {
       const key = readKey(r, "delete");
@@ -157,9 +164,79 @@ function readBody(
       if (typeof txn === "string") return txn;
       return session === undefined ? txn : { ...txn, session };
     }
+    case kindCodes.leaseGrant: {
+      const id = readLeaseId(r, "leaseGrant");
+      if (typeof id === "string") return id;
+      const ttlSeconds = r.u64();
+      if (ttlSeconds === undefined) return `leaseGrant ttlSeconds: ${u64Problem}`;
+      return at("leaseGrant", checkTtl(ttlSeconds)) ?? { type: "leaseGrant", id, ttlSeconds };
+    }
+    case kindCodes.leaseRevoke: {
+      const id = readLeaseId(r, "leaseRevoke");
+      return typeof id === "string" ? id : { type: "leaseRevoke", id };
+    }
+    case kindCodes.leaseCheckpoint:
+      return readCheckpoints(r);
+    case kindCodes.compact: {
+      const revision = r.u64();
+      return revision === undefined ? `compact revision: ${u64Problem}` : { type: "compact", revision };
+    }
     default:
       return `unknown command kind ${kind}`;
   }
+}
+
+function readPut(r: Reader, flags: number, session: Session | undefined): KvCommand | string {
+  let ifModRevision: number | undefined;
+  if ((flags & flagIfModRevision) !== 0) {
+    ifModRevision = r.u64();
+    if (ifModRevision === undefined) return `put ifModRevision: ${u64Problem}`;
+  }
+  let lease: number | undefined;
+  if ((flags & flagLease) !== 0) {
+    const id = readLeaseId(r, "put");
+    if (typeof id === "string") return id;
+    lease = id;
+  }
+  const key = readKey(r, "put");
+  if (typeof key === "string") return key;
+  const value = readValue(r, "put");
+  if (typeof value === "string") return value;
+  // Built with only the fields present (exactOptionalPropertyTypes).
+  const put: {
+    type: "put";
+    key: Uint8Array;
+    value: Uint8Array;
+    ifModRevision?: number;
+    lease?: number;
+    session?: Session;
+  } = { type: "put", key, value };
+  if (ifModRevision !== undefined) put.ifModRevision = ifModRevision;
+  if (lease !== undefined) put.lease = lease;
+  if (session !== undefined) put.session = session;
+  return put;
+}
+
+function readLeaseId(r: Reader, where: string): number | string {
+  const id = r.u64();
+  if (id === undefined) return `${where} lease: ${u64Problem}`;
+  return at(where, checkLeaseId(id)) ?? id;
+}
+
+function readCheckpoints(r: Reader): KvCommand | string {
+  const count = r.u16();
+  if (count === undefined) return "truncated leaseCheckpoint count";
+  if (count === 0 || count > leaseCheckpointsMax)
+    return `leaseCheckpoint of ${count} leases (1 to ${leaseCheckpointsMax})`;
+  const checkpoints: LeaseCheckpoint[] = [];
+  for (let i = 0; i < count; i++) {
+    const id = readLeaseId(r, `leaseCheckpoint ${i}`);
+    if (typeof id === "string") return id;
+    const remainingMs = r.u64();
+    if (remainingMs === undefined) return `leaseCheckpoint ${i} remainingMs: ${u64Problem}`;
+    checkpoints.push({ id, remainingMs });
+  }
+  return { type: "leaseCheckpoint", checkpoints };
 }
 
 function readSession(r: Reader): Session | string {
@@ -233,6 +310,14 @@ function readOps(r: Reader, branch: "success" | "failure"): TxnOp[] | string {
         ops.push({ type: "put", key, value });
         break;
       }
+      case opCodes.putWithLease: {
+        const value = readValue(r, where);
+        if (typeof value === "string") return value;
+        const lease = readLeaseId(r, where);
+        if (typeof lease === "string") return lease;
+        ops.push({ type: "put", key, value, lease });
+        break;
+      }
       case opCodes.get:
         ops.push({ type: "get", key });
         break;
@@ -269,130 +354,4 @@ const u64Problem = "truncated or above 2^53 - 1";
 
 function fail(error: string): DecodeResult {
   return { ok: false, error };
-}
-
-/*
- * Sizing, which is also validation: each limit is checked while adding up the bytes, so a command
- * that encodes is a command that decodes, field for field.
- */
-
-function commandSize(command: KvCommand): number | string {
-  let size = headerBytes;
-  if (command.session !== undefined) {
-    const problem = checkSession(command.session);
-    if (problem !== undefined) return problem;
-    size += 1 + command.session.clientId.length + 8;
-  }
-  const body = bodySize(command);
-  if (typeof body === "string") return body;
-  size += body;
-  if (size > commandBytesMax) return `command of ${size} bytes exceeds ${commandBytesMax}`;
-  return size;
-}
-
-function bodySize(command: KvCommand): number | string {
-  switch (command.type) {
-    case "put": {
-      const problem =
-        at("put", checkKey(command.key)) ??
-        at("put", checkValue(command.value)) ??
-        (command.ifModRevision === undefined ? undefined : checkU64(command.ifModRevision, "put ifModRevision"));
-      if (problem !== undefined) return problem;
-      return (command.ifModRevision === undefined ? 0 : 8) + bytes16Size(command.key) + bytes32Size(command.value);
-    }
-    case "delete":
-      return at("delete", checkKey(command.key)) ?? bytes16Size(command.key);
-    case "txn":
-      return txnSize(command);
-    default:
-      return `unknown command type ${String((command as { readonly type: unknown }).type)}`;
-  }
-}
-
-function txnSize(txn: TxnCommand): number | string {
-  let size = 0;
-  for (const [what, list] of [
-    ["compare", txn.compare],
-    ["success", txn.success],
-    ["failure", txn.failure],
-  ] as const) {
-    if (!Array.isArray(list)) return `txn ${what} is not a list`;
-    if (list.length > txnOpsMax) return `txn has ${list.length} ${what} entries (at most ${txnOpsMax})`;
-    size += 2;
-  }
-  for (const [i, c] of txn.compare.entries()) {
-    const where = `txn compare ${i}`;
-    if (c.value === undefined && c.modRevision === undefined) return `${where} names neither a value nor a modRevision`;
-    const problem =
-      at(where, checkKey(c.key)) ??
-      (c.value === undefined ? undefined : at(where, checkValue(c.value))) ??
-      (c.modRevision === undefined ? undefined : checkU64(c.modRevision, `${where} modRevision`));
-    if (problem !== undefined) return problem;
-    size +=
-      1 +
-      bytes16Size(c.key) +
-      (c.value === undefined ? 0 : bytes32Size(c.value)) +
-      (c.modRevision === undefined ? 0 : 8);
-  }
-  for (const [branch, ops] of [
-    ["success", txn.success],
-    ["failure", txn.failure],
-  ] as const) {
-    for (const [i, op] of ops.entries()) {
-      const where = `txn ${branch} op ${i}`;
-      if (!Object.hasOwn(opCodes, op.type)) return `${where}: unknown op type ${op.type as string}`;
-      const problem = at(where, checkKey(op.key)) ?? (op.type === "put" ? at(where, checkValue(op.value)) : undefined);
-      if (problem !== undefined) return problem;
-      size += 1 + bytes16Size(op.key) + (op.type === "put" ? bytes32Size(op.value) : 0);
-    }
-    const duplicate = duplicateWrite(ops, branch);
-    if (duplicate !== undefined) return duplicate;
-  }
-  return size;
-}
-
-/** Why the branch `ops` is invalid because it writes a key twice, or undefined. */
-function duplicateWrite(ops: readonly TxnOp[], branch: string): string | undefined {
-  if (ops.length < 2) return undefined;
-  const written = new Set<string>();
-  for (const [i, op] of ops.entries()) {
-    if (op.type === "get") continue;
-    const key = binaryString(op.key);
-    if (written.has(key)) return `txn ${branch} op ${i}: writes a key an earlier op of the branch wrote`;
-    written.add(key);
-  }
-  return undefined;
-}
-
-function checkSession(session: Session): string | undefined {
-  const id = session.clientId;
-  if (typeof id !== "string" || id.length === 0 || id.length > clientIdBytesMax) {
-    return `session clientId must be 1 to ${clientIdBytesMax} characters`;
-  }
-  if (asciiBytes(id) === undefined) return "session clientId must be visible ASCII (0x21 to 0x7E)";
-  return checkU64(session.seq, "session seq");
-}
-
-/** Why `key` is not a valid key (1 to keyBytesMax bytes), or undefined. For callers validating user input. */
-export function checkKey(key: Uint8Array): string | undefined {
-  if (!(key instanceof Uint8Array)) return "key is not bytes";
-  if (key.length === 0) return "key is empty";
-  if (key.length > keyBytesMax) return `key of ${key.length} bytes exceeds ${keyBytesMax}`;
-  return undefined;
-}
-
-/** Why `value` is not a valid value (0 to valueBytesMax bytes), or undefined. */
-export function checkValue(value: Uint8Array): string | undefined {
-  if (!(value instanceof Uint8Array)) return "value is not bytes";
-  if (value.length > valueBytesMax) return `value of ${value.length} bytes exceeds ${valueBytesMax}`;
-  return undefined;
-}
-
-/** `problem`, said of `where`. */
-function at(where: string, problem: string | undefined): string | undefined {
-  return problem === undefined ? undefined : `${where}: ${problem}`;
-}
-
-function checkU64(n: number, what: string): string | undefined {
-  return Number.isSafeInteger(n) && n >= 0 ? undefined : `${what} must be a non-negative safe integer`;
 }

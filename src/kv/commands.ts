@@ -18,6 +18,8 @@ export interface PutCommand {
   readonly value: Uint8Array;
   /** Compare-and-set: write only if the key's modRevision equals this (0: only if the key is absent). */
   readonly ifModRevision?: number;
+  /** Attaches the key to this lease (deleted with it); a put without one leaves the key attached to none. */
+  readonly lease?: number;
   readonly session?: Session;
 }
 
@@ -38,7 +40,7 @@ export interface TxnCompare {
 }
 
 export type TxnOp =
-  | { readonly type: "put"; readonly key: Uint8Array; readonly value: Uint8Array }
+  | { readonly type: "put"; readonly key: Uint8Array; readonly value: Uint8Array; readonly lease?: number }
   | { readonly type: "get"; readonly key: Uint8Array }
   | { readonly type: "delete"; readonly key: Uint8Array };
 
@@ -56,4 +58,53 @@ export interface TxnCommand {
   readonly session?: Session;
 }
 
-export type KvCommand = PutCommand | DeleteCommand | TxnCommand;
+/**
+ * Creates lease `id` (a positive safe integer the proposer chose; an id in use is refused) with a TTL
+ * in seconds. When it runs out is the leader's decision, not the state machine's (docs/coordination.md).
+ */
+export interface LeaseGrantCommand {
+  readonly type: "leaseGrant";
+  readonly id: number;
+  readonly ttlSeconds: number;
+}
+
+/** Ends a lease, deleting every key attached to it at one revision: revoked by a client, or expired. */
+export interface LeaseRevokeCommand {
+  readonly type: "leaseRevoke";
+  readonly id: number;
+}
+
+/**
+ * Records how long leases had left when the leader wrote this, so that the next leader does not
+ * give a long lease its whole TTL again; a `remainingMs` of the whole TTL clears the checkpoint.
+ */
+export interface LeaseCheckpointCommand {
+  readonly type: "leaseCheckpoint";
+  readonly checkpoints: readonly LeaseCheckpoint[];
+}
+
+export interface LeaseCheckpoint {
+  readonly id: number;
+  readonly remainingMs: number;
+}
+
+/** Forgets the change history before `revision` on every member: watches from earlier are refused. */
+export interface CompactCommand {
+  readonly type: "compact";
+  readonly revision: number;
+}
+
+/** The commands a client session makes exactly-once: the ones a client retries. */
+export type SessionCommand = PutCommand | DeleteCommand | TxnCommand;
+
+export type KvCommand =
+  SessionCommand | LeaseGrantCommand | LeaseRevokeCommand | LeaseCheckpointCommand | CompactCommand;
+
+/** The session of a command that can carry one. */
+export function sessionOf(command: KvCommand): Session | undefined {
+  return isSessionCommand(command) ? command.session : undefined;
+}
+
+function isSessionCommand(command: KvCommand): command is SessionCommand {
+  return command.type === "put" || command.type === "delete" || command.type === "txn";
+}

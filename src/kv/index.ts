@@ -2,8 +2,13 @@
  * The replicated key-value state machine (pure: no I/O, clock or randomness). The driver joins it to
  * Raft through the StateMachine interface, which KvStore matches structurally.
  */
-export type { KvCommand, Session, TxnCompare, TxnOp } from "./commands.js";
-export { checkKey, checkValue, decodeCommand, encodeCommand, validateCommand } from "./command_codec.js";
-export { rangeLimitMax, valueBytesMax } from "./limits.js";
+export type { KvCommand, LeaseCheckpoint, Session, SessionCommand, TxnCompare, TxnOp } from "./commands.js";
+export { sessionOf } from "./commands.js";
+export { checkKey, checkLeaseId, checkValue, validateCommand } from "./command_checks.js";
+export { decodeCommand, encodeCommand } from "./command_codec.js";
+export type { KvEvent, KvListener } from "./events.js";
+export type { LeaseInfo } from "./lease_table.js";
+export { leaseCheckpointsMax, leaseTtlSecondsMax, rangeLimitMax, valueBytesMax } from "./limits.js";
 export type { KeyValue, KvResult, TxnResponse } from "./results.js";
+export type { StoredKv } from "./stored_kv.js";
 export { KvStore } from "./store.js";

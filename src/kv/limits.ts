@@ -42,3 +42,12 @@ export const sessionsMaxDefault = 10_000;
  * (about 3 minutes at 50k writes/s; much longer at ordinary rates).
  */
 export const sessionExpiryEntriesDefault = 10_000_000;
+
+/**
+ * The longest lease TTL, in seconds (etcd's limit: about 285 years); the shortest is the server's
+ * business, since it depends on the election timeout (docs/coordination.md).
+ */
+export const leaseTtlSecondsMax = 9_000_000_000;
+
+/** The most leases one checkpoint entry names; the leader splits larger checkpoints. */
+export const leaseCheckpointsMax = 1000;

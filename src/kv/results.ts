@@ -14,6 +14,8 @@ export interface KeyValue {
   readonly createRevision: number;
   readonly modRevision: number;
   readonly version: number;
+  /** The lease the key is attached to, 0 for none. */
+  readonly lease: number;
 }
 
 /** One txn op's outcome; a put's revision is the txn's. */
@@ -37,25 +39,47 @@ export type KvResult =
       readonly revision: number;
       readonly responses: readonly TxnResponse[];
     }
+  /** A put (or a txn's put) named a lease that does not exist (any more): nothing was written. */
+  | { readonly type: "leaseNotFound"; readonly id: number; readonly revision: number }
+  | LeaseResult
+  | CompactResult
   /** The entry did not decode, or its session's seq was stale; applied as a no-op. */
   | { readonly type: "invalid"; readonly error: string };
 
-/** The results a session remembers: those of commands that were executed (never `invalid`). */
-export type ExecutedResult = Exclude<KvResult, { readonly type: "invalid" }>;
+export type LeaseResult =
+  | { readonly type: "leaseGranted"; readonly id: number; readonly ttlSeconds: number; readonly revision: number }
+  | { readonly type: "leaseExists"; readonly id: number; readonly revision: number }
+  /** Its keys were deleted at `revision` (unchanged if it had none). */
+  | { readonly type: "leaseRevoked"; readonly id: number; readonly deleted: number; readonly revision: number }
+  | { readonly type: "leaseCheckpointed"; readonly revision: number };
+
+/** A compaction at `compactRevision`, or why not: it is at or below the last one, or above the store's revision. */
+export type CompactResult =
+  | { readonly type: "compacted"; readonly compactRevision: number; readonly revision: number }
+  | {
+      readonly type: "compactRefused";
+      readonly reason: "compacted" | "future";
+      readonly compactRevision: number;
+      readonly revision: number;
+    };
+
+/** The results a session remembers: those of the commands it makes (put, delete, txn), never `invalid`. */
+export type ExecutedResult = Exclude<KvResult, { readonly type: "invalid" } | LeaseResult | CompactResult>;
 
 /*
  * Binary form of an ExecutedResult, inside snapshots (the session table). Little-endian:
- *   u8 kind (1 put, 2 compareFailed, 3 delete, 4 txn), u64 revision, then
- *   compareFailed  u8 present, [keyValue];   delete  u8 deleted
+ *   u8 kind (1 put, 2 compareFailed, 3 delete, 4 txn, 5 leaseNotFound), u64 revision, then
+ *   compareFailed  u8 present, [keyValue];   delete  u8 deleted;   leaseNotFound  u64 id
  *   txn            u8 succeeded, u16 count, count × {u8 kind (1 put, 2 get, 3 delete), get: u8 present,
  *                  [keyValue]; delete: u8 deleted}
- *   keyValue       u16 key length, key, u32 value length, value, u64 createRevision, u64 modRevision, u64 version
+ *   keyValue       u16 key length, key, u32 value length, value, u64 createRevision, u64 modRevision,
+ *                  u64 version, u64 lease
  */
-const resultCodes = { put: 1, compareFailed: 2, delete: 3, txn: 4 } as const;
+const resultCodes = { put: 1, compareFailed: 2, delete: 3, txn: 4, leaseNotFound: 5 } as const;
 const responseCodes = { put: 1, get: 2, delete: 3 } as const;
 
 function keyValueSize(kv: KeyValue): number {
-  return bytes16Size(kv.key) + bytes32Size(kv.value) + 24;
+  return bytes16Size(kv.key) + bytes32Size(kv.value) + 32;
 }
 
 function writeKeyValue(w: Writer, kv: KeyValue): void {
@@ -64,6 +88,7 @@ function writeKeyValue(w: Writer, kv: KeyValue): void {
   w.u64(kv.createRevision);
   w.u64(kv.modRevision);
   w.u64(kv.version);
+  w.u64(kv.lease);
 }
 
 /**
@@ -83,8 +108,9 @@ export function readKeyValueView(r: Reader, revision: number): KeyValue | string
   const createRevision = r.u64();
   const modRevision = r.u64();
   const version = r.u64();
+  const lease = r.u64();
   if (key === undefined || value === undefined) return "truncated key-value";
-  if (createRevision === undefined || modRevision === undefined || version === undefined) {
+  if (createRevision === undefined || modRevision === undefined || version === undefined || lease === undefined) {
     return "key-value revisions truncated or above 2^53 - 1";
   }
   if (key.length === 0 || key.length > keyBytesMax) return `key-value with a key of ${key.length} bytes`;
@@ -96,7 +122,7 @@ export function readKeyValueView(r: Reader, revision: number): KeyValue | string
   if (version < 1 || version > modRevision - createRevision + 1) {
     return `key-value version ${version} impossible between revisions ${createRevision} and ${modRevision}`;
   }
-  return { key, value, createRevision, modRevision, version };
+  return { key, value, createRevision, modRevision, version, lease };
 }
 
 export function resultSize(result: ExecutedResult): number {
@@ -107,6 +133,8 @@ export function resultSize(result: ExecutedResult): number {
       return 10 + (result.current === null ? 0 : keyValueSize(result.current));
     case "delete":
       return 10;
+    case "leaseNotFound":
+      return 17;
     case "txn": {
       let size = 12;
       for (const response of result.responses) size += 1 + responseSize(response);
@@ -137,6 +165,9 @@ export function writeResult(w: Writer, result: ExecutedResult): void {
       return;
     case "delete":
       w.u8(result.deleted);
+      return;
+    case "leaseNotFound":
+      w.u64(result.id);
       return;
     case "txn":
       w.u8(result.succeeded ? 1 : 0);
@@ -174,6 +205,12 @@ export function readResult(r: Reader, revision: number): ExecutedResult | string
     }
     case resultCodes.txn:
       return readTxnResult(r, resultRevision);
+    case resultCodes.leaseNotFound: {
+      const id = r.u64();
+      return id === undefined || id < 1
+        ? "bad leaseNotFound id"
+        : { type: "leaseNotFound", id, revision: resultRevision };
+    }
     default:
       return `unknown result kind ${code}`;
   }

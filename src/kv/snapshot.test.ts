@@ -50,7 +50,20 @@ test("two stores fed the same entries give the same results and the same snapsho
   assert.deepEqual(a.snapshot(), b.snapshot());
   // The history exercised what it should.
   const types = new Set(ra.map((r) => r.type));
-  assert.deepEqual([...types].sort(), ["compareFailed", "delete", "invalid", "put", "txn"]);
+  assert.deepEqual([...types].sort(), [
+    "compactRefused",
+    "compacted",
+    "compareFailed",
+    "delete",
+    "invalid",
+    "leaseCheckpointed",
+    "leaseExists",
+    "leaseGranted",
+    "leaseNotFound",
+    "leaseRevoked",
+    "put",
+    "txn",
+  ]);
   assert.ok(a.keyCount() > 10 && a.sessionCount() > 0 && a.revision() > 500);
   assert.ok(ra.some((r) => r.type === "invalid" && r.error === "stale sequence"));
 });

@@ -4,40 +4,51 @@ import { logIndex } from "../util/ids.js";
 import { Reader, Writer } from "./binary.js";
 import type { StoredKv } from "./stored_kv.js";
 import { readStoredKv, storedKvSize, writeStoredKv } from "./stored_kv.js";
+import { LeaseTable } from "./lease_table.js";
 import type { SessionLimits } from "./sessions.js";
 import { SessionTable } from "./sessions.js";
 
 /*
  * The whole KV state as bytes, little-endian:
- *   u32 magic "RKKV", u8 version (1), u64 appliedIndex, u64 revision,
+ *   u32 magic "RKKV", u8 version (2), u64 appliedIndex, u64 revision, u64 compactRevision,
  *   u32 count, count × keyValue (results.ts) in ascending key order,
- *   session table (sessions.ts),
+ *   session table (sessions.ts), lease table (lease_table.ts),
  *   u32 crc32c of every byte before it.
+ * Version 1 (before leases and compaction) is not read: a member of an older version is rebuilt
+ * from the leader's snapshot.
  * Every collection is written in a defined order (keys by bytes, sessions by last use), so one state
  * has one encoding and replicas' snapshots at the same index compare equal byte for byte.
  */
 const magic = 0x564b4b52; // "RKKV" read as a little-endian u32
-const snapshotVersion = 1;
-const headerBytes = 4 + 1 + 8 + 8;
+const snapshotVersion = 2;
+const headerBytes = 4 + 1 + 8 + 8 + 8;
 const checksumBytes = 4;
 
 interface KvState {
   readonly appliedIndex: LogIndex;
   readonly revision: number;
+  readonly compactRevision: number;
   /** Every key (binary strings) in ascending order. */
   readonly keys: readonly string[];
   /** The state of one of `keys`. */
   readonly lookup: (key: string) => StoredKv;
   readonly sessions: SessionTable;
+  readonly leases: LeaseTable;
 }
+
+/** What a snapshot holds besides the key-values. */
+export type SnapshotHeader = Omit<KvState, "keys" | "lookup">;
 
 /** A decoded snapshot; `keys` (binary strings) in ascending order, `kvs[i]` the state of `keys[i]`. */
 interface DecodedState {
   readonly appliedIndex: LogIndex;
   readonly revision: number;
+  readonly compactRevision: number;
   readonly keys: readonly string[];
   readonly kvs: readonly StoredKv[];
   readonly sessions: SessionTable;
+  /** With every key attached that names its lease. */
+  readonly leases: LeaseTable;
 }
 
 /** The snapshot of `state` in one go. */
@@ -66,9 +77,11 @@ export class SnapshotEncoder {
     this.#state = state;
     this.#headroomBytes = headroomBytes;
     this.#checked = headroomBytes;
-    const sessions = new Writer(state.sessions.encodedSize());
-    state.sessions.write(sessions);
-    this.#sessions = sessions.finish();
+    // Both tables are small next to the keys: encoded now, they need no copy-on-write.
+    const tables = new Writer(state.sessions.encodedSize() + state.leases.encodedSize());
+    state.sessions.write(tables);
+    state.leases.write(tables);
+    this.#sessions = tables.finish();
     this.#size += this.#sessions.length;
   }
 
@@ -111,6 +124,7 @@ export class SnapshotEncoder {
     w.u8(snapshotVersion);
     w.u64(this.#state.appliedIndex);
     w.u64(this.#state.revision);
+    w.u64(this.#state.compactRevision);
     w.u32(this.#state.keys.length);
     return w;
   }
@@ -137,9 +151,11 @@ export function decodeSnapshot(bytes: Uint8Array, limits: SessionLimits): Decode
   if (crc32c(bytes, { end: bodyEnd }) !== stored) return "checksum mismatch";
   const appliedIndex = r.u64();
   const revision = r.u64();
+  const compactRevision = r.u64();
   const count = r.u32();
-  if (appliedIndex === undefined || revision === undefined || count === undefined)
+  if (appliedIndex === undefined || revision === undefined || compactRevision === undefined || count === undefined)
     return "header fields above 2^53 - 1";
+  if (compactRevision > revision) return `compaction at ${compactRevision}, after the revision ${revision}`;
   const keys: string[] = [];
   const kvs: StoredKv[] = [];
   for (let i = 0; i < count; i++) {
@@ -152,6 +168,13 @@ export function decodeSnapshot(bytes: Uint8Array, limits: SessionLimits): Decode
   }
   const sessions = SessionTable.read(r, { limits, appliedIndex: logIndex(appliedIndex), revision });
   if (typeof sessions === "string") return sessions;
+  const leases = LeaseTable.read(r);
+  if (typeof leases === "string") return leases;
   if (r.remaining !== 0) return `${r.remaining} unexpected bytes before the checksum`;
-  return { appliedIndex: logIndex(appliedIndex), revision, keys, kvs, sessions };
+  for (const [i, kv] of kvs.entries()) {
+    if (kv.lease === 0) continue;
+    if (!leases.has(kv.lease)) return `key-value ${i}: attached to lease ${kv.lease}, which is not in the table`;
+    leases.move(keys[i]!, 0, kv.lease);
+  }
+  return { appliedIndex: logIndex(appliedIndex), revision, compactRevision, keys, kvs, sessions, leases };
 }

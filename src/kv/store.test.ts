@@ -16,6 +16,7 @@ const kv = (key: string, value: string, createRevision: number, modRevision: num
   createRevision,
   modRevision,
   version,
+  lease: 0,
 });
 
 const keysOf = (kvs: readonly KeyValue[]): string[] => kvs.map((x) => fromUtf8(x.key));

@@ -1,12 +1,27 @@
 import { assert } from "../util/assert.js";
 import type { LogIndex } from "../util/ids.js";
 import { logIndex } from "../util/ids.js";
-import { binaryString } from "./binary.js";
-import type { DeleteCommand, KvCommand, PutCommand, TxnCommand, TxnCompare, TxnOp } from "./commands.js";
+import { binaryBytes, binaryString } from "./binary.js";
+import { sessionOf, type KvCommand } from "./commands.js";
+import type {
+  CompactCommand,
+  DeleteCommand,
+  LeaseCheckpointCommand,
+  LeaseGrantCommand,
+  LeaseRevokeCommand,
+  PutCommand,
+  SessionCommand,
+  TxnCommand,
+  TxnCompare,
+  TxnOp,
+} from "./commands.js";
 import { decodeCommand } from "./command_codec.js";
+import { ChangeFeed, deletedKv, type KvListener } from "./events.js";
+import { keyBounds, type RangeResult, type RangeSpec } from "./key_range.js";
+import { LeaseTable, type LeaseInfo } from "./lease_table.js";
 import { rangeLimitMax, sessionExpiryEntriesDefault, sessionsMaxDefault } from "./limits.js";
-import type { ExecutedResult, KeyValue, KvResult, TxnResponse } from "./results.js";
-import { decodeSnapshot, encodeSnapshot, SnapshotEncoder } from "./snapshot.js";
+import type { CompactResult, ExecutedResult, KeyValue, KvResult, LeaseResult, TxnResponse } from "./results.js";
+import { decodeSnapshot, encodeSnapshot, SnapshotEncoder, type SnapshotHeader } from "./snapshot.js";
 import type { SessionLimits } from "./sessions.js";
 import { SessionTable } from "./sessions.js";
 import { SortedKeys } from "./sorted_keys.js";
@@ -20,33 +35,26 @@ export interface KvStoreOptions {
 }
 
 /**
- * The keys a range covers: those starting with `prefix` (all keys for an empty one), or those k with
- * `from` ≤ k < `to` (no upper bound without `to`), comparing bytes lexicographically.
- */
-type RangeSpec = { readonly prefix: Uint8Array } | { readonly from: Uint8Array; readonly to?: Uint8Array };
-
-/** Up to `limit` key-values in ascending key order; `more` when the range held others past the last. */
-interface RangeResult {
-  readonly kvs: readonly KeyValue[];
-  readonly more: boolean;
-}
-
-/**
  * The replicated key-value state machine: structurally a `StateMachine<KvResult>` (src/node), with
  * etcd's revision model and exactly-once sessions. Deterministic: the same entries applied in the same
  * order give the same results and the same snapshot bytes on every replica.
  *
- * Invariants: `revision()` is the number of applied commands that wrote (a txn counts once); every
- * key-value has 1 ≤ createRevision ≤ modRevision ≤ revision(); `#kvs` and `#keys` hold the same keys
- * (as binary strings, see binary.ts); `appliedIndex()` only grows, except by `restore`.
+ * Invariants: `revision()` is the number of applied commands that wrote (a txn or a lease's end
+ * counts once); every key-value has 1 ≤ createRevision ≤ modRevision ≤ revision(); `#kvs` and `#keys`
+ * hold the same keys (as binary strings, see binary.ts); a key-value's lease is 0 or a lease in
+ * `#leases`, which lists the key among its own; compactRevision() ≤ revision(); `appliedIndex()` only
+ * grows, except by `restore`.
  */
 export class KvStore {
   readonly #limits: SessionLimits;
   #kvs = new Map<string, StoredKv>();
   #keys = new SortedKeys();
   #revision = 0;
+  #compactRevision = 0;
   #appliedIndex = logIndex(0);
   #sessions: SessionTable;
+  #leases = new LeaseTable();
+  readonly #feed = new ChangeFeed(() => this.#revision);
   /**
    * While a snapshot begun by beginSnapshot is being encoded: the state each key had when it began
    * (null: absent), recorded on the key's first change after that.
@@ -76,8 +84,10 @@ export class KvStore {
     this.#sessions.expire(index);
     const decoded = decodeCommand(command);
     if (!decoded.ok) return { type: "invalid", error: decoded.error };
-    const { session } = decoded.command;
-    if (session === undefined) return this.#execute(decoded.command);
+    const { command: decodedCommand } = decoded;
+    const session = sessionOf(decodedCommand);
+    if (session === undefined) return this.#feed.execute(() => this.#run(decodedCommand));
+    const sessionCommand = decodedCommand as SessionCommand; // sessionOf finds sessions on these only
     const check = this.#sessions.check(session, index);
     switch (check.type) {
       case "duplicate":
@@ -85,11 +95,16 @@ export class KvStore {
       case "stale":
         return { type: "invalid", error: "stale sequence" };
       case "new": {
-        const result = this.#execute(decoded.command);
+        const result = this.#feed.execute(() => this.#runSession(sessionCommand));
         this.#sessions.record(session, result, index);
         return result;
       }
     }
+  }
+
+  /** Tells `listener` of every change from now on (listeners are never removed: they live as long as the store). */
+  listen(listener: KvListener): void {
+    this.#feed.listen(listener);
   }
 
   /** The index of the last entry given to `apply` (or restored with a snapshot); 0 before any. */
@@ -100,6 +115,24 @@ export class KvStore {
   /** The store revision: how many applied commands wrote. 0 for an empty history; the first write makes it 1. */
   revision(): number {
     return this.#revision;
+  }
+
+  /** History before this revision is forgotten cluster-wide (0: none compacted yet). */
+  compactRevision(): number {
+    return this.#compactRevision;
+  }
+
+  /** Lease `id` and its keys, or undefined if there is none (never granted, revoked or expired). */
+  lease(id: number): (LeaseInfo & { readonly keys: readonly Uint8Array[] }) | undefined {
+    const info = this.#leases.info(id);
+    if (info === undefined) return undefined;
+    const keys = [...this.#leases.keys(id)].sort((a, b) => (a < b ? -1 : 1));
+    return { ...info, keys: keys.map((key) => binaryBytes(key)) };
+  }
+
+  /** Every lease, in ascending id order. */
+  leases(): LeaseInfo[] {
+    return this.#leases.all();
   }
 
   keyCount(): number {
@@ -118,15 +151,7 @@ export class KvStore {
   /** The key-values in `spec`, at most `limit` (1 to rangeLimitMax) of them. */
   range(spec: RangeSpec, limit: number): RangeResult {
     assert(Number.isSafeInteger(limit) && limit >= 1 && limit <= rangeLimitMax, `kv range: limit ${limit}`);
-    let from: string;
-    let to: string | undefined;
-    if ("prefix" in spec) {
-      from = binaryString(spec.prefix);
-      to = prefixEnd(from);
-    } else {
-      from = binaryString(spec.from);
-      to = spec.to === undefined ? undefined : binaryString(spec.to);
-    }
+    const { from, to } = keyBounds(spec);
     if (to !== undefined && to <= from) return { kvs: [], more: false };
     const { keys, more } = this.#keys.range(from, to, limit);
     return { kvs: keys.map((key) => toKeyValue(key, this.#kvs.get(key)!)), more };
@@ -161,8 +186,14 @@ export class KvStore {
     };
   }
 
-  #header(): { appliedIndex: LogIndex; revision: number; sessions: SessionTable } {
-    return { appliedIndex: this.#appliedIndex, revision: this.#revision, sessions: this.#sessions };
+  #header(): SnapshotHeader {
+    return {
+      appliedIndex: this.#appliedIndex,
+      revision: this.#revision,
+      compactRevision: this.#compactRevision,
+      sessions: this.#sessions,
+      leases: this.#leases,
+    };
   }
 
   #sortedKeys(): string[] {
@@ -183,12 +214,15 @@ export class KvStore {
     this.#kvs = kvs;
     this.#keys = SortedKeys.fromSorted(state.keys);
     this.#revision = state.revision;
+    this.#compactRevision = state.compactRevision;
     this.#appliedIndex = state.appliedIndex;
     this.#sessions = state.sessions;
+    this.#leases = state.leases;
     this.#preImages = undefined;
+    this.#feed.tell((l) => l.restored?.(this.#revision, this.#compactRevision));
   }
 
-  #execute(command: KvCommand): ExecutedResult {
+  #runSession(command: SessionCommand): ExecutedResult {
     switch (command.type) {
       case "put":
         return this.#put(command);
@@ -199,7 +233,26 @@ export class KvStore {
     }
   }
 
+  #run(command: KvCommand): KvResult {
+    switch (command.type) {
+      case "put":
+      case "delete":
+      case "txn":
+        return this.#runSession(command);
+      case "leaseGrant":
+        return this.#grant(command);
+      case "leaseRevoke":
+        return this.#revoke(command);
+      case "leaseCheckpoint":
+        return this.#checkpoint(command);
+      case "compact":
+        return this.#compact(command);
+    }
+  }
+
   #put(command: PutCommand): ExecutedResult {
+    if (command.lease !== undefined && !this.#leases.has(command.lease))
+      return { type: "leaseNotFound", id: command.lease, revision: this.#revision };
     const key = binaryString(command.key);
     const current = this.#kvs.get(key);
     if (command.ifModRevision !== undefined && (current?.modRevision ?? 0) !== command.ifModRevision) {
@@ -218,13 +271,58 @@ export class KvStore {
     const key = binaryString(command.key);
     if (!this.#kvs.has(key)) return { type: "delete", revision: this.#revision, deleted: 0 };
     this.#revision++;
-    this.#remove(key);
+    this.#remove(key, this.#revision);
     return { type: "delete", revision: this.#revision, deleted: 1 };
+  }
+
+  #grant(command: LeaseGrantCommand): LeaseResult {
+    const { id, ttlSeconds } = command;
+    if (this.#leases.has(id)) return { type: "leaseExists", id, revision: this.#revision };
+    this.#leases.grant(id, ttlSeconds);
+    this.#feed.tell((l) => l.leaseGranted?.(id, ttlSeconds));
+    return { type: "leaseGranted", id, ttlSeconds, revision: this.#revision };
+  }
+
+  /** The lease's keys go at one revision, in key order (attachment order differs after a restore). */
+  #revoke(command: LeaseRevokeCommand): KvResult {
+    const { id } = command;
+    if (!this.#leases.has(id)) return { type: "leaseNotFound", id, revision: this.#revision };
+    const keys = [...this.#leases.revoke(id)].sort((a, b) => (a < b ? -1 : 1));
+    if (keys.length > 0) this.#revision++;
+    for (const key of keys) this.#remove(key, this.#revision);
+    this.#feed.tell((l) => l.leaseRevoked?.(id));
+    return { type: "leaseRevoked", id, deleted: keys.length, revision: this.#revision };
+  }
+
+  #checkpoint(command: LeaseCheckpointCommand): LeaseResult {
+    for (const { id, remainingMs } of this.#leases.checkpoint(command.checkpoints))
+      this.#feed.tell((l) => l.leaseCheckpointed?.(id, remainingMs));
+    return { type: "leaseCheckpointed", revision: this.#revision };
+  }
+
+  #compact(command: CompactCommand): CompactResult {
+    const { revision } = command;
+    const refused = revision > this.#revision ? "future" : revision <= this.#compactRevision ? "compacted" : undefined;
+    if (refused !== undefined)
+      return {
+        type: "compactRefused",
+        reason: refused,
+        compactRevision: this.#compactRevision,
+        revision: this.#revision,
+      };
+    this.#compactRevision = revision;
+    this.#feed.tell((l) => l.compacted?.(revision));
+    return { type: "compacted", compactRevision: revision, revision: this.#revision };
   }
 
   /** Ops run in order at one revision, bumped once if any op wrote; validation at decode means none can fail. */
   #txn(command: TxnCommand): ExecutedResult {
     const succeeded = command.compare.every((c) => this.#holds(c));
+    // As in etcd, a missing lease fails the whole txn before any op runs.
+    for (const op of succeeded ? command.success : command.failure) {
+      if (op.type === "put" && op.lease !== undefined && !this.#leases.has(op.lease))
+        return { type: "leaseNotFound", id: op.lease, revision: this.#revision };
+    }
     const revision = this.#revision + 1;
     const responses = (succeeded ? command.success : command.failure).map((op) => this.#runOp(op, revision));
     const wrote = responses.some((r) => r.type === "put" || (r.type === "delete" && r.deleted === 1));
@@ -248,7 +346,7 @@ export class KvStore {
         this.#write(key, op, revision);
         return { type: "put" };
       case "delete":
-        return { type: "delete", deleted: this.#remove(key) };
+        return { type: "delete", deleted: this.#remove(key, revision) };
     }
   }
 
@@ -263,37 +361,37 @@ export class KvStore {
   }
 
   /** Sets the key's value at `revision` (as a string, which copies it out of the log entry's bytes). */
-  #write(key: string, op: { readonly value: Uint8Array }, revision: number): void {
+  #write(key: string, op: { readonly value: Uint8Array; readonly lease?: number }, revision: number): void {
     const current = this.#kvs.get(key);
     this.#keepPreImage(key, current);
     const value = binaryString(op.value);
+    const lease = op.lease ?? 0;
+    this.#leases.move(key, current?.lease ?? 0, lease);
+    let kv: StoredKv;
     if (current === undefined) {
       this.#keys.insert(key);
-      this.#kvs.set(key, { value, createRevision: revision, modRevision: revision, version: 1 });
+      kv = { value, createRevision: revision, modRevision: revision, version: 1, lease };
     } else {
-      this.#kvs.set(key, {
+      kv = {
         value,
         createRevision: current.createRevision,
         modRevision: revision,
         version: current.version + 1,
-      });
+        lease,
+      };
     }
+    this.#kvs.set(key, kv);
+    this.#feed.push({ type: "put", key, kv, prev: current });
   }
 
-  #remove(key: string): 0 | 1 {
+  #remove(key: string, revision: number): 0 | 1 {
     const current = this.#kvs.get(key);
     if (current === undefined) return 0;
     this.#keepPreImage(key, current);
+    this.#leases.move(key, current.lease, 0);
     this.#kvs.delete(key);
     this.#keys.delete(key);
+    this.#feed.push({ type: "delete", key, kv: deletedKv(revision), prev: current });
     return 1;
   }
-}
-
-/** The least string above every string starting with `prefix` (binary strings), or undefined if none is. */
-function prefixEnd(prefix: string): string | undefined {
-  let end = prefix.length;
-  while (end > 0 && prefix.charCodeAt(end - 1) === 0xff) end--;
-  if (end === 0) return undefined;
-  return prefix.slice(0, end - 1) + String.fromCharCode(prefix.charCodeAt(end - 1) + 1);
 }

@@ -14,6 +14,8 @@ export interface StoredKv {
   readonly createRevision: number;
   readonly modRevision: number;
   readonly version: number;
+  /** 0: attached to no lease. */
+  readonly lease: number;
 }
 
 /** The public form, with fresh byte arrays the caller may keep. */
@@ -24,12 +26,13 @@ export function toKeyValue(key: string, kv: StoredKv): KeyValue {
     createRevision: kv.createRevision,
     modRevision: kv.modRevision,
     version: kv.version,
+    lease: kv.lease,
   };
 }
 
 /** Bytes writeStoredKv takes: the same encoding as results.ts's keyValue. */
 export function storedKvSize(key: string, kv: StoredKv): number {
-  return 2 + key.length + 4 + kv.value.length + 24;
+  return 2 + key.length + 4 + kv.value.length + 32;
 }
 
 export function writeStoredKv(w: Writer, key: string, kv: StoredKv): void {
@@ -40,12 +43,16 @@ export function writeStoredKv(w: Writer, key: string, kv: StoredKv): void {
   w.u64(kv.createRevision);
   w.u64(kv.modRevision);
   w.u64(kv.version);
+  w.u64(kv.lease);
 }
 
 /** A key-value consistent with a store at `revision` (see readKeyValue), or why not. */
 export function readStoredKv(r: Reader, revision: number): { key: string; kv: StoredKv } | string {
   const read = readKeyValueView(r, revision);
   if (typeof read === "string") return read;
-  const { createRevision, modRevision, version } = read;
-  return { key: binaryString(read.key), kv: { value: binaryString(read.value), createRevision, modRevision, version } };
+  const { createRevision, modRevision, version, lease } = read;
+  return {
+    key: binaryString(read.key),
+    kv: { value: binaryString(read.value), createRevision, modRevision, version, lease },
+  };
 }

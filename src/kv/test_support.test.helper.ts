@@ -2,7 +2,7 @@ import { utf8 } from "../util/bytes.js";
 import type { LogIndex } from "../util/ids.js";
 import { logIndex } from "../util/ids.js";
 import type { Prng } from "../util/prng.js";
-import type { KvCommand, Session, TxnCompare, TxnOp } from "./commands.js";
+import type { KvCommand, Session, SessionCommand, TxnCompare, TxnOp } from "./commands.js";
 import { encodeCommand } from "./command_codec.js";
 import type { KvResult } from "./results.js";
 import type { KvStore } from "./store.js";
@@ -49,7 +49,9 @@ function randomOp(prng: Prng): TxnOp {
   const key = randomKey(prng);
   switch (prng.int(0, 3)) {
     case 0:
-      return { type: "put", key, value: randomBytes(prng, prng.int(0, 8)) };
+      return prng.chance(0.3)
+        ? { type: "put", key, value: randomBytes(prng, prng.int(0, 8)), lease: randomLease(prng) }
+        : { type: "put", key, value: randomBytes(prng, prng.int(0, 8)) };
     case 1:
       return { type: "get", key };
     default:
@@ -85,16 +87,43 @@ function randomCompare(prng: Prng, revisionMax: number): TxnCompare {
   }
 }
 
-/** A valid command of any kind; about half carry a session from a few clients with nearby seqs. */
+/** One of a few lease ids, so that grants, puts and revokes meet. */
+function randomLease(prng: Prng): number {
+  return prng.int(1, 4);
+}
+
+/** A lease or compaction command (those take no session). */
+function randomLeaseCommand(prng: Prng, revisionMax: number): KvCommand {
+  switch (prng.int(0, 4)) {
+    case 0:
+      return { type: "leaseGrant", id: randomLease(prng), ttlSeconds: prng.int(1, 100) };
+    case 1:
+      return { type: "leaseRevoke", id: randomLease(prng) };
+    case 2:
+      return { type: "leaseCheckpoint", checkpoints: [{ id: randomLease(prng), remainingMs: prng.int(0, 100_000) }] };
+    default:
+      return { type: "compact", revision: prng.int(0, revisionMax + 1) };
+  }
+}
+
+/**
+ * A valid command of any kind; about half of the key-value commands carry a session from a few
+ * clients with nearby seqs.
+ */
 export function randomCommand(prng: Prng, revisionMax = 20): KvCommand {
+  if (prng.chance(0.2)) return randomLeaseCommand(prng, revisionMax);
   const session: Session | undefined = prng.chance(0.5)
     ? { clientId: `c${prng.int(0, 4)}`, seq: prng.int(0, 6) }
     : undefined;
-  const withSession = <T extends KvCommand>(command: T): T =>
+  const withSession = <T extends SessionCommand>(command: T): T =>
     session === undefined ? command : { ...command, session };
   switch (prng.int(0, 4)) {
     case 0:
-      return withSession({ type: "put", key: randomKey(prng), value: randomBytes(prng, prng.int(0, 8)) });
+      return withSession(
+        prng.chance(0.3)
+          ? { type: "put", key: randomKey(prng), value: randomBytes(prng, prng.int(0, 8)), lease: randomLease(prng) }
+          : { type: "put", key: randomKey(prng), value: randomBytes(prng, prng.int(0, 8)) },
+      );
     case 1:
       return withSession({
         type: "put",

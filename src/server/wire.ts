@@ -29,14 +29,17 @@ export function jsonToBytes(value: unknown, encoding: Encoding, field: string): 
   return new Uint8Array(Buffer.from(value, "base64"));
 }
 
+/** `lease` only when the key has one, as etcd's JSON leaves out zero fields. */
 export function keyValueJson(kv: KeyValue, encoding: Encoding): Record<string, unknown> {
-  return {
+  const json: Record<string, unknown> = {
     key: bytesToJson(kv.key, encoding),
     value: bytesToJson(kv.value, encoding),
     createRevision: kv.createRevision,
     modRevision: kv.modRevision,
     version: kv.version,
   };
+  if (kv.lease !== 0) json["lease"] = kv.lease;
+  return json;
 }
 
 export function txnResponseJson(response: TxnResponse, revision: number, encoding: Encoding): Record<string, unknown> {

@@ -1,5 +1,5 @@
 import { HistoryRecorder, type KvOp } from "../check/index.js";
-import { decodeCommand, encodeCommand, type KvCommand, type KvResult } from "../kv/index.js";
+import { decodeCommand, encodeCommand, sessionOf, type KvResult, type SessionCommand } from "../kv/index.js";
 import { NodeRequestError, type ReadConsistency } from "../node/index.js";
 import type { NodeId } from "../raft/index.js";
 import { fromUtf8, utf8 } from "../util/bytes.js";
@@ -160,7 +160,7 @@ export class KvWorkload {
     if (roll < 0.8) return this.#write(client, key, { type: "delete" }, { type: "delete", key: utf8(key) });
     const expected = this.#prng.chance(0.3) ? null : `${client.name}-${this.#prng.int(1, this.#nextValue)}`;
     const compare = expected === null ? { key: utf8(key), modRevision: 0 } : { key: utf8(key), value: utf8(expected) };
-    const command: KvCommand = {
+    const command: SessionCommand = {
       type: "txn",
       compare: [compare],
       success: [{ type: "put", key: utf8(key), value: utf8(value) }],
@@ -170,7 +170,7 @@ export class KvWorkload {
   }
 
   /** One write: tried at up to four members with the same session, until a reply says what happened. */
-  async #write(client: Client, key: string, op: KvOp, command: KvCommand): Promise<void> {
+  async #write(client: Client, key: string, op: KvOp, command: SessionCommand): Promise<void> {
     const seq = ++client.seq;
     const bytes = encodeCommand({ ...command, session: { clientId: client.name, seq } });
     const handle = this.recorder.invoke({ client: client.name, key, op, at: this.#cluster.now });
@@ -228,7 +228,7 @@ export class KvWorkload {
   /** A session's command may appear at several indexes (retries): only the first may change the store, and every one answers alike. */
   #checkExactlyOnce(applied: Applied): void {
     const decoded = decodeCommand(applied.command);
-    const session = decoded.ok ? decoded.command.session : undefined;
+    const session = decoded.ok ? sessionOf(decoded.command) : undefined;
     if (session === undefined) return;
     const id = `${session.clientId}:${session.seq}`;
     const result = JSON.stringify(applied.result);
