@@ -1,20 +1,12 @@
 import assert from "node:assert/strict";
 import { test } from "node:test";
-import { WatchHub } from "./watch_hub.js";
-import type { WatchRequest } from "./watch_messages.js";
-import { checkStream, ManualClock, RecordingSink, revisionOf, TestStore } from "./watch_test_support.test.helper.js";
-
-function setup(options: { bufferEventsMax?: number } = {}): { store: TestStore; clock: ManualClock; hub: WatchHub } {
-  const store = new TestStore();
-  const clock = new ManualClock();
-  return { store, clock, hub: new WatchHub({ kv: store.kv, clock, ...options }) };
-}
-
-function open(hub: WatchHub, request: WatchRequest): RecordingSink {
-  const sink = new RecordingSink();
-  sink.handle = hub.watch(request, sink);
-  return sink;
-}
+import {
+  checkStream,
+  openWatch as open,
+  revisionOf,
+  watchSetup as setup,
+  type RecordingSink,
+} from "./watch_test_support.test.helper.js";
 
 const summary = (sink: RecordingSink): string[] =>
   sink.events().map((e) => `${e.type} ${e.key}@${revisionOf(e)}${e.type === "put" ? `=${e.kv.value}` : ""}`);

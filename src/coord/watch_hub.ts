@@ -208,7 +208,7 @@ export class WatchHub {
     if (this.#closed) return;
     this.#history.compact(compactRevision);
     for (const watcher of [...this.#catchingUp])
-      if (watcher.scanNext < compactRevision) this.#cancelCompacted(watcher, compactRevision);
+      if (watcher.catchingUp() && watcher.scanNext < compactRevision) this.#cancelCompacted(watcher, compactRevision);
   }
 
   #onRestored(revision: number): void {
@@ -256,13 +256,13 @@ export class WatchHub {
       if (batch === undefined) break;
       this.#send(watcher, { type: "events", watchId: watcher.id, revision: batch.revision, events: batch.events });
     }
+    if (!watcher.catchingUp()) this.#catchingUp.delete(watcher);
     if (watcher.ended || watcher.paused) return;
     if (watcher.catchingUp()) {
       // The turn's scan budget is spent: go on next turn, letting writes and other readers in.
       this.#schedule(watcher);
       return;
     }
-    this.#catchingUp.delete(watcher);
     if (watcher.progressWanted && !watcher.hasUnsent()) {
       watcher.progressWanted = false;
       this.#sendProgress(watcher);
