@@ -8,12 +8,16 @@ import { after, before, test } from "node:test";
 import { getJson, ProcessCluster, request, until, type Member } from "./harness.js";
 import { WatchStream, type WatchJson } from "./watch_stream.js";
 
+/** Small, so a reader that stops reading is cut off after a few large values. */
+const bufferEvents = 60;
 let cluster: ProcessCluster;
 let member: Member;
 const streams: WatchStream[] = [];
 
 before(async () => {
-  cluster = await ProcessCluster.start(1, { serveArgs: ["--watch-progress-ms", "200"] });
+  cluster = await ProcessCluster.start(1, {
+    serveArgs: ["--watch-progress-ms", "200", "--watch-buffer-events", `${bufferEvents}`],
+  });
   member = await cluster.leader(30_000);
 });
 
@@ -147,6 +151,38 @@ test("POST /v1/compact compacts cluster-wide; a watch from below it is cancelled
   await below.end("the cancelled stream's end");
   const at = await watch(`key=compact/k&fromRevision=${revision}`);
   await at.next("the compaction revision's event", (m) => m.revision === revision);
+});
+
+/** The modRevisions of the events sent, which must be `from`, from + 1, ... for keys written one per revision. */
+function assertContiguous(events: WatchJson[], from: number): void {
+  events.forEach((e, i) => assert.equal((e.kv as { modRevision: number }).modRevision, from + i));
+}
+
+test("a reader that pauses gets everything once it reads again; one that stays away is cut off as slow, losslessly", async () => {
+  const value = "v".repeat(256 * 1024);
+  const stream = await watch("prefix=slow/");
+  const watchId = stream.messages[0]!.watchId as number;
+  stream.pause();
+  // 10 MiB: more than the sockets hold, so the member's writes back up, but fewer events than the buffer.
+  const first = await write("PUT", "/v1/kv/slow/0", value);
+  for (let i = 1; i < 40; i++) await write("PUT", `/v1/kv/slow/${i}`, value);
+  stream.resume();
+  await stream.next("every paused-for event", (m) => m.revision === first + 39);
+  stream.pause();
+  let last = first + 39;
+  for (let i = 40; i < 400; i++) {
+    last = await write("PUT", `/v1/kv/slow/${i}`, value);
+    if ((await request(member.clientAddr, "POST", `/v1/watch/${watchId}/progress`)).status === 404) break;
+  }
+  stream.resume();
+  const canceled = await stream.next("the slow cancellation", (m) => m.canceled === true);
+  assert.equal(canceled.reason, "slow");
+  const resumeRevision = canceled.resumeRevision as number;
+  assertContiguous(stream.events(), first);
+  assert.equal(stream.events().length, resumeRevision - first, "everything before resumeRevision was sent");
+  const resumed = await watch(`prefix=slow/&fromRevision=${resumeRevision}`);
+  await resumed.next("the last write", (m) => m.revision === last);
+  assertContiguous(resumed.events(), resumeRevision);
 });
 
 test("a member that stops ends its watch streams with stopping and where to resume", async () => {

@@ -1,5 +1,5 @@
 /** A GET /v1/watch stream read message by message, as NDJSON or as Server-Sent Events. */
-import { request as httpRequest, type ClientRequest, type IncomingHttpHeaders } from "node:http";
+import { request as httpRequest, type ClientRequest, type IncomingHttpHeaders, type IncomingMessage } from "node:http";
 import { until } from "./harness.js";
 
 export type WatchJson = Record<string, unknown>;
@@ -10,11 +10,13 @@ export class WatchStream {
   readonly headers: IncomingHttpHeaders;
   ended = false;
   readonly #request: ClientRequest;
+  readonly #response: IncomingMessage;
 
-  private constructor(request: ClientRequest, status: number, headers: IncomingHttpHeaders) {
+  private constructor(request: ClientRequest, response: IncomingMessage) {
     this.#request = request;
-    this.status = status;
-    this.headers = headers;
+    this.#response = response;
+    this.status = response.statusCode ?? 0;
+    this.headers = response.headers;
   }
 
   /** Opens `GET /v1/watch?query`; resolves once the answer's headers are in. */
@@ -30,7 +32,7 @@ export class WatchStream {
           headers: sse ? { accept: "text/event-stream" } : {},
         },
         (res) => {
-          const stream = new WatchStream(req, res.statusCode ?? 0, res.headers);
+          const stream = new WatchStream(req, res);
           let text = "";
           const separator = sse ? "\n\n" : "\n";
           res.setEncoding("utf8");
@@ -64,6 +66,15 @@ export class WatchStream {
   /** The events of every events message so far, in order. */
   events(): WatchJson[] {
     return this.messages.flatMap((m) => (Array.isArray(m.events) ? (m.events as WatchJson[]) : []));
+  }
+
+  /** Stops reading: the server's writes back up until `resume`. */
+  pause(): void {
+    this.#response.pause();
+  }
+
+  resume(): void {
+    this.#response.resume();
   }
 
   /** Goes away without a word, as a reader that disconnects does. */
