@@ -1,5 +1,6 @@
 import type { KvEvent, KvListener, KvStore } from "../kv/index.js";
 import type { Clock, Timer } from "../node/index.js";
+import { assert } from "../util/assert.js";
 import type { WatchCancelReason, WatchHandle, WatchMessage, WatchRequest, WatchSink } from "./watch_messages.js";
 import { WatchHistory, type HistoryBounds } from "./watch_history.js";
 import { WatcherIndex } from "./watch_range.js";
@@ -82,8 +83,9 @@ export class WatchHub {
    * revision) on, unless the history no longer reaches back that far, which cancels the watch.
    */
   watch(request: WatchRequest, sink: WatchSink): WatchHandle {
-    const id = ++this.#lastWatchId;
     const from = request.fromRevision ?? this.#revision + 1;
+    assert(Number.isSafeInteger(from) && from >= 1, `watch: fromRevision ${from} is not a positive integer`);
+    const id = ++this.#lastWatchId;
     const watcher = new Watcher({
       id,
       range: request.range,
@@ -102,18 +104,12 @@ export class WatchHub {
       remove: () => this.#forget(watcher),
     };
     const compactRevision = this.#kv.compactRevision();
+    const oldest = this.#history.firstRevision();
     if (this.#closed) this.#cancelStopping(watcher);
     else if (from < compactRevision) this.#cancelCompacted(watcher, compactRevision);
-    else if (watcher.catchingUp() && from < this.#history.firstRevision()) {
-      const oldest = this.#history.firstRevision();
-      this.#cancel(
-        watcher,
-        "unavailable",
-        `this member holds history from revision ${oldest} on; another member may hold revision ${from}`,
-        {
-          compactRevision: oldest,
-        },
-      );
+    else if (watcher.catchingUp() && from < oldest) {
+      const why = `this member holds history from revision ${oldest} on; another member may hold revision ${from}`;
+      this.#cancel(watcher, "unavailable", why, { compactRevision: oldest });
     } else this.#register(watcher);
     return handle;
   }
