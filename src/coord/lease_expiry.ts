@@ -64,10 +64,11 @@ export class LeaseExpiry {
       this.#expire();
       return;
     }
-    // Our own loop stalled (a long GC, a blocked CPU): timers run before the input that waited
-    // meanwhile, keepalives included, so deciding now would expire leases whose clients did renew.
-    // Two turns of `soon` put the decision after that input: the first lands behind the waiting
-    // I/O, the second behind whatever that I/O's handlers started.
+    // Our own loop stalled (a long GC, a blocked CPU, SIGSTOP): timers run before the input that
+    // waited meanwhile, keepalives included, so deciding now would expire leases whose clients did
+    // renew. Two turns of `soon` put the decision after that input: the first lands behind the poll
+    // phase that reads what waited (and accepts the connections that waited), the second behind the
+    // one that reads the requests on those connections and whatever the first one's handlers started.
     if (this.#deferred) return;
     this.#deferred = true;
     this.#o.clock.soon(() =>
