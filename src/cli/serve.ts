@@ -1,10 +1,13 @@
 /** `raftkv serve`: one member — the Raft node, the KV state machine and the client API. */
+import { randomBytes } from "node:crypto";
+import { Lessor } from "../coord/index.js";
 import { KvStore } from "../kv/index.js";
-import { createNode, parseAddress, type Node } from "../node/index.js";
+import { createNode, parseAddress, realClock, type Node } from "../node/index.js";
 import { Activity } from "../server/dashboard_state.js";
 import { combineObservers, createLogger, logObserver, watchPeers, type Logger } from "../server/log.js";
 import { Metrics } from "../server/metrics.js";
 import { startClientServer } from "../server/server.js";
+import { Prng } from "../util/prng.js";
 import { CliFailure, exitCodes, type CliIo } from "./context.js";
 import { parseServeFlags, serveUsage, type ServeSettings } from "./serve_flags.js";
 
@@ -84,10 +87,13 @@ async function run(
   if (!created.ok) throw refuse(exitCodes.failed, created.error);
   const node = created.node;
   member.node = node;
+  const lessor = newLessor(settings, kv, node);
+  const services = { kv, lessor, metrics, activity, log };
   let server;
   try {
-    server = await startClientServer({ node, kv, metrics, activity, log, host: client.host, port: client.port });
+    server = await startClientServer({ node, ...services, host: client.host, port: client.port });
   } catch (error) {
+    lessor.close();
     await node.stop();
     throw refuse(exitCodes.failed, error instanceof Error ? error.message : String(error));
   }
@@ -102,10 +108,25 @@ async function run(
   peerWatch.stop();
   // Stop accepting, let in-flight writes finish and the log sync, then exit.
   const closing = server.close();
+  lessor.close();
   await node.stop();
   await closing;
   const failure = node.raft.failure();
   if (failure !== undefined) throw new CliFailure(exitCodes.failed, `raftkv serve: ${failure.message}`);
+}
+
+/** The member's lessor; its lease ids come from a random seed (a clash with another member's is retried). */
+function newLessor(settings: ServeSettings, kv: KvStore, node: Node): Lessor {
+  const ids = new Prng(randomBytes(4).readUInt32LE(0));
+  return new Lessor({
+    kv,
+    node: node.raft,
+    clock: realClock,
+    electionTimeoutMs: settings.electionTimeoutMs,
+    random: () => ids.next(),
+    revokesPerSecond: settings.leaseRevokesPerSecond,
+    checkpointIntervalMs: settings.leaseCheckpointMs,
+  });
 }
 
 interface StopRequests {

@@ -82,3 +82,21 @@ test("serve --help documents --advertise-peer and how --join finds this member's
   assert.match(serveUsage, /--advertise-peer +the address other members reach this one at \(default: --listen-peer\)/);
   assert.match(serveUsage, /--join +start empty and wait to be added/);
 });
+
+test("--lease-revokes-per-second and --lease-checkpoint-ms default to the lessor's and must be positive integers", () => {
+  const defaults = parseServeFlags([], {});
+  assert.equal(defaults?.leaseRevokesPerSecond, 1000);
+  assert.equal(defaults.leaseCheckpointMs, 300_000);
+  const given = parseServeFlags(["--lease-revokes-per-second", "50"], { RAFTKV_LEASE_CHECKPOINT_MS: "60000" });
+  assert.equal(given?.leaseRevokesPerSecond, 50);
+  assert.equal(given.leaseCheckpointMs, 60_000);
+  assert.throws(
+    () => parseServeFlags(["--lease-revokes-per-second", "0"], {}),
+    usageError(/--lease-revokes-per-second must be a positive integer/),
+  );
+  assert.throws(
+    () => parseServeFlags(["--lease-checkpoint-ms", "1.5"], {}),
+    usageError(/--lease-checkpoint-ms must be a positive integer/),
+  );
+  assert.match(serveUsage, /\[--lease-revokes-per-second 1000\] \[--lease-checkpoint-ms 300000\]/);
+});

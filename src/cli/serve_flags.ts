@@ -1,4 +1,5 @@
 import { parseArgs } from "node:util";
+import { lessorDefaults } from "../coord/index.js";
 import { isLogLevel, logLevels, type LogLevel } from "../server/log.js";
 import { CliFailure, exitCodes } from "./context.js";
 
@@ -16,6 +17,10 @@ export interface ServeSettings {
   readonly electionTimeoutMs: number;
   readonly heartbeatMs: number;
   readonly snapshotEntries: number;
+  /** The leader proposes at most this many lease expiries a second. */
+  readonly leaseRevokesPerSecond: number;
+  /** How often the leader checkpoints what long leases have left. */
+  readonly leaseCheckpointMs: number;
   /** JSON log lines at this level and above go to stdout. */
   readonly logLevel: LogLevel;
 }
@@ -31,6 +36,8 @@ const flags = {
   "election-timeout-ms": { type: "string" },
   "heartbeat-ms": { type: "string" },
   "snapshot-entries": { type: "string" },
+  "lease-revokes-per-second": { type: "string" },
+  "lease-checkpoint-ms": { type: "string" },
   "log-level": { type: "string" },
   help: { type: "boolean" },
 } as const;
@@ -39,6 +46,7 @@ export const serveUsage = `usage: raftkv serve [--id n1] [--data ./raftkv-data/n
                     [--listen-peer 127.0.0.1:7001] [--advertise-peer HOST:PORT] [--listen-client 127.0.0.1:8001]
                     [--initial-cluster n1=127.0.0.1:7001,n2=127.0.0.1:7002,...]
                     [--join] [--election-timeout-ms 150] [--heartbeat-ms 50] [--snapshot-entries 10000]
+                    [--lease-revokes-per-second ${lessorDefaults.revokesPerSecond}] [--lease-checkpoint-ms ${lessorDefaults.checkpointIntervalMs}]
                     [--log-level info]   # ${logLevels.join("|")}; JSON lines on stdout
   --advertise-peer   the address other members reach this one at (default: --listen-peer); give it when
                      --listen-peer is 0.0.0.0 or behind NAT
@@ -115,6 +123,14 @@ export function parseServeFlags(args: readonly string[], env: NodeJS.ProcessEnv)
     electionTimeoutMs: positiveInteger("election-timeout-ms", value("election-timeout-ms") ?? "150"),
     heartbeatMs: positiveInteger("heartbeat-ms", value("heartbeat-ms") ?? "50"),
     snapshotEntries: positiveInteger("snapshot-entries", value("snapshot-entries") ?? "10000"),
+    leaseRevokesPerSecond: positiveInteger(
+      "lease-revokes-per-second",
+      value("lease-revokes-per-second") ?? String(lessorDefaults.revokesPerSecond),
+    ),
+    leaseCheckpointMs: positiveInteger(
+      "lease-checkpoint-ms",
+      value("lease-checkpoint-ms") ?? String(lessorDefaults.checkpointIntervalMs),
+    ),
     logLevel,
   };
 }

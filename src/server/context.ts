@@ -1,4 +1,5 @@
 import type { IncomingMessage, ServerResponse } from "node:http";
+import type { Lessor } from "../coord/index.js";
 import type { KvStore } from "../kv/index.js";
 import type { Node } from "../node/index.js";
 import type { Dashboard } from "./dashboard.js";
@@ -10,6 +11,8 @@ export interface ServerContext {
   readonly node: Node;
   readonly kv: KvStore;
   readonly forwarder: Forwarder;
+  /** Leases: the leader's deadlines, keepalives and expiry (docs/coordination.md). */
+  readonly lessor: Lessor;
   readonly metrics: Metrics;
   /** The operators' view: histories, request rates and the gathering of every member's status. */
   readonly dashboard: Dashboard;
