@@ -59,6 +59,17 @@ async function routesFromAnyMember({ cluster, leader, followers }: Fixture): Pro
 
   const renewed = await postJson(second, `/v1/lease/${lease.id}/keepalive`);
   assert.deepEqual([renewed.status, renewed.body], [200, { id: lease.id, ttl: 30 }]);
+  // Many at once (forwarded from a follower), each id answered: a lease that does not exist says so.
+  const batch = await postJson(first, "/v1/lease/keepalive", { ids: [lease.id, 1] });
+  assert.equal(batch.status, 200, JSON.stringify(batch.body));
+  assert.deepEqual((batch.body as { leases: unknown[] }).leases, [
+    { id: lease.id, ttl: 30 },
+    { id: 1, error: "lease_not_found" },
+  ]);
+  for (const bad of [{}, { ids: [] }, { ids: ["x"] }, { ids: [0] }]) {
+    const refused = await postJson(first, "/v1/lease/keepalive", bad);
+    assert.deepEqual([refused.status, errorCode(refused.body)], [400, "bad_request"], JSON.stringify(bad));
+  }
   const looked = await getJson(first.clientAddr, `/v1/lease/${lease.id}`);
   assert.equal(looked.status, 200, JSON.stringify(looked.body));
   const status = looked.body as unknown as LeaseJson;

@@ -7,6 +7,9 @@ import { nodeErrorToHttp } from "./kv_routes.js";
 import { encodingOf, bytesToJson, leaseIdJson, leaseIdOf, leaseNotFound } from "./wire.js";
 
 const grantBodyBytesMax = 4096;
+/** Ids one batch keepalive renews: a client holding many leases renews them in a few requests. */
+const keepAliveBatchMax = 1000;
+const keepAliveBodyBytesMax = keepAliveBatchMax * 20 + 64;
 
 function leaseErrorToHttp(error: unknown): HttpError {
   if (!(error instanceof LeaseError)) return nodeErrorToHttp(error);
@@ -64,6 +67,52 @@ export async function keepAliveLease(ctx: ServerContext, request: Request): Prom
   const id = leaseIdOf(request.params[0] ?? "", "the lease id");
   const renewed = await leaderServed(ctx, request, undefined, () => ctx.lessor.keepAlive(id));
   if (renewed !== undefined) sendJson(request.res, 200, { id, ttl: renewed.ttlSeconds });
+}
+
+function parseIds(body: Uint8Array): number[] {
+  let json: unknown;
+  try {
+    json = JSON.parse(Buffer.from(body).toString("utf8"));
+  } catch {
+    throw new HttpError(400, "bad_request", "the body is not valid JSON");
+  }
+  const ids = typeof json === "object" && json !== null ? (json as { ids?: unknown }).ids : undefined;
+  if (!Array.isArray(ids) || ids.length === 0 || ids.length > keepAliveBatchMax)
+    throw new HttpError(
+      400,
+      "bad_request",
+      `the body must be {"ids": [N, ...]} with 1 to ${keepAliveBatchMax} lease ids`,
+    );
+  return ids.map((id, i) => leaseIdJson(id, `ids[${i}]`));
+}
+
+/**
+ * POST /v1/lease/keepalive {"ids": [...]}: renews many leases in one request (their read barriers
+ * share one round), answering each id with its TTL or why not.
+ */
+export async function keepAliveLeases(ctx: ServerContext, request: Request): Promise<void> {
+  const body = await readBody(request.req, keepAliveBodyBytesMax);
+  const ids = parseIds(body);
+  // Every renewal starts at once: each counts from its arrival, as a single keepalive does.
+  const renewals = ids.map((id) => ctx.lessor.keepAlive(id));
+  const settled = await Promise.allSettled(renewals);
+  const refused = settled.every((r) => r.status === "rejected" && isNotLeader(r.reason));
+  if (refused) {
+    await ctx.forwarder.forward(request.req, request.res, body);
+    return;
+  }
+  const leases = settled.map((r, i) =>
+    r.status === "fulfilled" ? { id: ids[i], ttl: r.value.ttlSeconds } : { id: ids[i], error: errorCode(r.reason) },
+  );
+  sendJson(request.res, 200, { leases });
+}
+
+function isNotLeader(error: unknown): boolean {
+  return error instanceof NodeRequestError && error.detail.type === "notLeader";
+}
+
+function errorCode(error: unknown): string {
+  return leaseErrorToHttp(error).code;
 }
 
 /** POST /v1/lease/{id}/revoke: a proposal, so any member serves it. */

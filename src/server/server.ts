@@ -8,7 +8,14 @@ import { addMember, listMembers, promoteMember, removeMember, transferLeader } f
 import { Forwarder } from "./forward.js";
 import { HttpError, sendError } from "./http_util.js";
 import { deleteKey, getKey, putKey, rangeKeys, txn } from "./kv_routes.js";
-import { grantLease, keepAliveLease, leaseTimeToLive, listLeases, revokeLease } from "./lease_routes.js";
+import {
+  grantLease,
+  keepAliveLease,
+  keepAliveLeases,
+  leaseTimeToLive,
+  listLeases,
+  revokeLease,
+} from "./lease_routes.js";
 import { Dashboard } from "./dashboard.js";
 import { clusterRoute, dashboard, memberRoute } from "./dashboard_routes.js";
 import { Activity } from "./dashboard_state.js";
@@ -34,6 +41,7 @@ const routes: Route[] = [
   { method: "POST", pattern: ["v1", "watch", "*", "progress"], name: "watch_progress", handler: watchProgress },
   { method: "POST", pattern: ["v1", "compact"], name: "compact", handler: compact },
   { method: "POST", pattern: ["v1", "lease", "grant"], name: "lease_grant", handler: grantLease },
+  { method: "POST", pattern: ["v1", "lease", "keepalive"], name: "lease_keepalive_batch", handler: keepAliveLeases },
   { method: "POST", pattern: ["v1", "lease", "*", "keepalive"], name: "lease_keepalive", handler: keepAliveLease },
   { method: "POST", pattern: ["v1", "lease", "*", "revoke"], name: "lease_revoke", handler: revokeLease },
   { method: "GET", pattern: ["v1", "lease", "*"], name: "lease", handler: leaseTimeToLive },
