@@ -1,4 +1,4 @@
-import { checkLeaseId, leaseTtlSecondsMax, type KvStore, type LeaseInfo } from "../kv/index.js";
+import { checkLeaseId, leaseCheckpointsMax, leaseTtlSecondsMax, type KvStore, type LeaseInfo } from "../kv/index.js";
 import { NodeRequestError, type Clock } from "../node/index.js";
 import { assert } from "../util/assert.js";
 import { NO_NODE } from "../util/ids.js";
@@ -114,16 +114,29 @@ export class Lessor {
    * leader changes follow. A LeaseError leaseNotFound if it is gone (never granted, revoked, expired).
    */
   async keepAlive(id: number): Promise<LeaseGrant> {
+    const [renewed] = await this.keepAliveMany([id]);
+    if (renewed instanceof Error) throw renewed;
+    return renewed!;
+  }
+
+  /**
+   * Renews many leases with one read barrier: each answer as keepAlive's, a LeaseError for a lease
+   * that is gone. Refuses as a whole (notLeader, noLeader) when this member does not lead throughout.
+   */
+  async keepAliveMany(ids: readonly number[]): Promise<(LeaseGrant | LeaseError)[]> {
     const term = this.#leaderTerm();
     // At once, before anything waits: after a stall of this member's loop, the expiry check decides
     // only once the input that waited meanwhile was handled, and this is how a keepalive counts.
-    this.#deadlines.extend(id);
+    for (const id of ids) this.#deadlines.extend(id);
     // Confirms this member still leads, and applies any revoke an earlier leader committed.
     await this.#node.readBarrier("linearizable");
-    const lease = await this.#settledLease(id);
+    const settled = await this.#settledLeases(ids);
     if (this.#leaderTerm() !== term) throw this.#notLeader();
-    this.#deadlines.extend(id);
-    return { id, ttlSeconds: lease.ttlSeconds };
+    return settled.map((lease, i) => {
+      if (lease instanceof LeaseError) return lease;
+      this.#deadlines.extend(ids[i]!);
+      return { id: ids[i]!, ttlSeconds: lease.ttlSeconds };
+    });
   }
 
   /** Ends lease `id` and deletes its keys at one revision; a LeaseError leaseNotFound if there is none. */
@@ -163,23 +176,29 @@ export class Lessor {
   }
 
   /**
-   * Lease `id` once nothing this member proposed can still change it: no revoke of it and no
-   * checkpoint in flight, and no checkpoint in the store that a later leader could go by.
+   * The leases once nothing this member proposed can still change them: no revoke of one and no
+   * checkpoint in flight, and no checkpoint in the store that a later leader could go by (those are
+   * cleared, all in one entry). A lease that is gone is a LeaseError in its place.
    */
-  async #settledLease(id: number): Promise<LeaseInfo> {
+  async #settledLeases(ids: readonly number[]): Promise<(LeaseInfo | LeaseError)[]> {
     for (;;) {
-      const pending = this.#expiry.inFlight(id) ?? this.#checkpoints.inFlight;
+      const pending = this.#checkpoints.inFlight ?? firstDefined(ids, (id) => this.#expiry.inFlight(id));
       if (pending !== undefined) {
         await pending;
         continue;
       }
-      const lease = this.#kv.leaseInfo(id);
-      if (lease === undefined) throw new LeaseError("leaseNotFound", id);
-      if (lease.remainingMs === undefined) return lease;
-      await proposeKv(this.#node, {
-        type: "leaseCheckpoint",
-        checkpoints: [{ id, remainingMs: lease.ttlSeconds * 1000 }],
-      });
+      const leases = ids.map((id) => this.#kv.leaseInfo(id) ?? new LeaseError("leaseNotFound", id));
+      const checkpointed = leases.filter(
+        (l): l is LeaseInfo => !(l instanceof LeaseError) && l.remainingMs !== undefined,
+      );
+      if (checkpointed.length === 0) return leases;
+      for (let i = 0; i < checkpointed.length; i += leaseCheckpointsMax) {
+        const batch = checkpointed.slice(i, i + leaseCheckpointsMax);
+        await proposeKv(this.#node, {
+          type: "leaseCheckpoint",
+          checkpoints: batch.map((l) => ({ id: l.id, remainingMs: l.ttlSeconds * 1000 })),
+        });
+      }
     }
   }
 
@@ -195,6 +214,14 @@ export class Lessor {
     const known = this.#node.status().leader !== NO_NODE;
     return new NodeRequestError(known ? { type: "notLeader", leader: undefined } : { type: "noLeader" });
   }
+}
+
+function firstDefined<T, R>(items: readonly T[], pick: (item: T) => R | undefined): R | undefined {
+  for (const item of items) {
+    const picked = pick(item);
+    if (picked !== undefined) return picked;
+  }
+  return undefined;
 }
 
 /** A positive id below 2^53, from two draws: a 32-bit generator's one draw would reach only 2^32 ids. */

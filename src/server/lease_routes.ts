@@ -93,26 +93,12 @@ function parseIds(body: Uint8Array): number[] {
 export async function keepAliveLeases(ctx: ServerContext, request: Request): Promise<void> {
   const body = await readBody(request.req, keepAliveBodyBytesMax);
   const ids = parseIds(body);
-  // Every renewal starts at once: each counts from its arrival, as a single keepalive does.
-  const renewals = ids.map((id) => ctx.lessor.keepAlive(id));
-  const settled = await Promise.allSettled(renewals);
-  const refused = settled.every((r) => r.status === "rejected" && isNotLeader(r.reason));
-  if (refused) {
-    await ctx.forwarder.forward(request.req, request.res, body);
-    return;
-  }
-  const leases = settled.map((r, i) =>
-    r.status === "fulfilled" ? { id: ids[i], ttl: r.value.ttlSeconds } : { id: ids[i], error: errorCode(r.reason) },
+  const renewed = await leaderServed(ctx, request, body, () => ctx.lessor.keepAliveMany(ids));
+  if (renewed === undefined) return;
+  const leases = renewed.map((r, i) =>
+    r instanceof LeaseError ? { id: ids[i], error: leaseErrorToHttp(r).code } : { id: r.id, ttl: r.ttlSeconds },
   );
   sendJson(request.res, 200, { leases });
-}
-
-function isNotLeader(error: unknown): boolean {
-  return error instanceof NodeRequestError && error.detail.type === "notLeader";
-}
-
-function errorCode(error: unknown): string {
-  return leaseErrorToHttp(error).code;
 }
 
 /** POST /v1/lease/{id}/revoke: a proposal, so any member serves it. */
