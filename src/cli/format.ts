@@ -28,7 +28,13 @@ export function display(bytes: Uint8Array): string {
 export function kvJson(kv: KeyValue): Record<string, unknown> {
   const key = utf8OrUndefined(kv.key);
   const value = utf8OrUndefined(kv.value);
-  const revisions = { createRevision: kv.createRevision, modRevision: kv.modRevision, version: kv.version };
+  const revisions = {
+    createRevision: kv.createRevision,
+    modRevision: kv.modRevision,
+    version: kv.version,
+    // As the server's JSON: only when the key has a lease.
+    ...(kv.lease === 0 ? {} : { lease: kv.lease }),
+  };
   if (key !== undefined && value !== undefined) return { key, value, ...revisions };
   return { key: base64Of(kv.key), value: base64Of(kv.value), encoding: "base64", ...revisions };
 }
