@@ -103,6 +103,12 @@ test("unavailable moves on until every member said it, then ends with the lowest
   );
 });
 
+test("unavailable with a resumeRevision (a snapshot under a running watch) resumes there elsewhere", () => {
+  const resume = new ResumePoint(3, 2);
+  assert.equal(resume.canceled(canceled("unavailable", { compactRevision: 40, resumeRevision: 9 }), "m1"), "next");
+  assert.equal(resume.next, 9);
+});
+
 test("progress between unavailable answers starts the count again", () => {
   const resume = new ResumePoint(3, 2);
   assert.equal(resume.canceled(canceled("unavailable", { compactRevision: 40 }), "m1"), "next");

@@ -67,12 +67,14 @@ export class ResumePoint {
           endpoint,
         });
       case "unavailable": {
+        // A snapshot installed under a running watch says where it got to.
+        if (frame.resumeRevision !== undefined) this.#advance(frame.resumeRevision);
         this.#unavailable.set(endpoint, frame.compactRevision ?? from);
         if (this.#unavailable.size < this.#endpointCount) return "next";
         throw new WatchCompactedError({
           reason: "unavailable",
           compactRevision: Math.min(...this.#unavailable.values()),
-          fromRevision: from,
+          fromRevision: this.#next ?? from,
         });
       }
       case "slow":
