@@ -3,6 +3,7 @@
  * so reconnections, cancellations and the resume revision each can be seen on the wire.
  */
 import assert from "node:assert/strict";
+import { getEventListeners } from "node:events";
 import http from "node:http";
 import type { AddressInfo } from "node:net";
 import { after, describe, test } from "node:test";
@@ -217,6 +218,13 @@ for (const [name, makeTransport] of transports) {
       abort.abort();
       assert.deepEqual(await take(aborted, 1), []);
       await until(() => a.closed === 2);
+      const shared = new AbortController();
+      a.scripts.push({ lines: [created(1)], then: "hold" });
+      const ended = client([a.label]).watch({ key: "k" }, { signal: shared.signal });
+      await ended.ready;
+      ended.close();
+      await take(ended, 1);
+      assert.equal(getEventListeners(shared.signal, "abort").length, 0, "an ended watch lets go of the signal");
     });
 
     test("a 4xx is thrown; no member reachable within the timeout is unavailable", async () => {

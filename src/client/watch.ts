@@ -46,6 +46,7 @@ export class WatchStream implements Watch {
   #serving: Serving | undefined;
   #markReady: (revision: number) => void = () => undefined;
   #failReady: (error: unknown) => void = () => undefined;
+  #detach: () => void = () => undefined;
 
   constructor(caller: Caller, selector: WatchSelector, options: WatchOptions) {
     if (options.fromRevision !== undefined && !(Number.isSafeInteger(options.fromRevision) && options.fromRevision > 0))
@@ -62,8 +63,11 @@ export class WatchStream implements Watch {
     this.ready.catch(() => undefined);
     const signal = options.signal;
     if (signal !== undefined) {
+      const onAbort = (): void => this.close();
       if (signal.aborted) this.close();
-      else signal.addEventListener("abort", () => this.close(), { once: true });
+      else signal.addEventListener("abort", onAbort, { once: true });
+      // A signal may outlive many watches (observe() opens one per leader): each takes its listener back.
+      this.#detach = () => signal.removeEventListener("abort", onAbort);
     }
     this.#messages = this.#run();
     this.#first = this.#messages.next();
@@ -118,6 +122,7 @@ export class WatchStream implements Watch {
       this.#failReady(error);
       throw error;
     } finally {
+      this.#detach();
       this.#failReady(new DOMException("the watch was closed before it started", "AbortError"));
     }
   }
