@@ -1,6 +1,14 @@
 /** `raftkv serve`: one member — the Raft node, the KV state machine and the client API. */
+import { createWatchService, type WatchService } from "../coord/index.js";
 import { KvStore } from "../kv/index.js";
-import { createNode, parseAddress, type Node } from "../node/index.js";
+import {
+  createNode,
+  parseAddress,
+  realClock,
+  type CreateNodeOptions,
+  type Node,
+  type NodeObserver,
+} from "../node/index.js";
 import { Activity } from "../server/dashboard_state.js";
 import { combineObservers, createLogger, logObserver, watchPeers, type Logger } from "../server/log.js";
 import { Metrics } from "../server/metrics.js";
@@ -55,39 +63,43 @@ async function run(
   if (client === undefined)
     throw refuse(exitCodes.usage, `invalid --listen-client ${JSON.stringify(settings.listenClient)}`);
   const kv = new KvStore();
+  // Listening before the node exists, so what it restores and replays at start is in the history.
+  const watch = watchService(settings, kv);
   const metrics = new Metrics();
   const activity = new Activity();
   let fatal = (): void => undefined;
   const failed = new Promise<void>((resolve) => (fatal = resolve));
-  const created = await createNode({
-    id: settings.id,
-    dataDir: settings.data,
-    peers: settings.initialCluster,
-    join: settings.join,
-    listenPeer: settings.listenPeer,
-    clientAddress: settings.listenClient,
-    stateMachine: kv,
-    electionTimeoutMs: settings.electionTimeoutMs,
-    heartbeatMs: settings.heartbeatMs,
-    snapshotEntries: settings.snapshotEntries,
-    observer: combineObservers(
-      metrics.observer(),
-      activity.observer(),
-      logObserver(log, () => member.node),
-      {
-        // The log can no longer be written: serving on would risk acknowledging what is not durable.
-        fatal: () => fatal(),
-      },
-    ),
-    onWarning: (text) => log.warn(text),
-  });
-  if (!created.ok) throw refuse(exitCodes.failed, created.error);
+  const observer = combineObservers(
+    metrics.observer(),
+    activity.observer(),
+    logObserver(log, () => member.node),
+    {
+      // The log can no longer be written: serving on would risk acknowledging what is not durable.
+      fatal: () => fatal(),
+    },
+  );
+  const created = await createNode(nodeOptions(settings, kv, observer, log));
+  if (!created.ok) {
+    watch.close();
+    throw refuse(exitCodes.failed, created.error);
+  }
   const node = created.node;
   member.node = node;
+  watch.startCompactor(node.raft);
   let server;
   try {
-    server = await startClientServer({ node, kv, metrics, activity, log, host: client.host, port: client.port });
+    server = await startClientServer({
+      node,
+      kv,
+      watchHub: watch.hub,
+      metrics,
+      activity,
+      log,
+      host: client.host,
+      port: client.port,
+    });
   } catch (error) {
+    watch.close();
     await node.stop();
     throw refuse(exitCodes.failed, error instanceof Error ? error.message : String(error));
   }
@@ -100,12 +112,42 @@ async function run(
   const peerWatch = watchPeers(log, node);
   await Promise.race([stopRequested, failed]);
   peerWatch.stop();
-  // Stop accepting, let in-flight writes finish and the log sync, then exit.
+  // Stop accepting, end the watch streams (with "stopping"), let in-flight writes finish and the log
+  // sync, then exit.
+  watch.close();
   const closing = server.close();
   await node.stop();
   await closing;
   const failure = node.raft.failure();
   if (failure !== undefined) throw new CliFailure(exitCodes.failed, `raftkv serve: ${failure.message}`);
+}
+
+function watchService(settings: ServeSettings, kv: KvStore): WatchService {
+  return createWatchService({
+    kv,
+    clock: realClock,
+    bufferEventsMax: settings.watchBufferEvents,
+    progressIntervalMs: settings.watchProgressMs,
+    historyRevisionsMax: settings.historyRevisions,
+    historyBytesMax: settings.historyMb * 1024 * 1024,
+  });
+}
+
+function nodeOptions(settings: ServeSettings, kv: KvStore, observer: NodeObserver, log: Logger): CreateNodeOptions {
+  return {
+    id: settings.id,
+    dataDir: settings.data,
+    peers: settings.initialCluster,
+    join: settings.join,
+    listenPeer: settings.listenPeer,
+    clientAddress: settings.listenClient,
+    stateMachine: kv,
+    electionTimeoutMs: settings.electionTimeoutMs,
+    heartbeatMs: settings.heartbeatMs,
+    snapshotEntries: settings.snapshotEntries,
+    observer,
+    onWarning: (text) => log.warn(text),
+  };
 }
 
 interface StopRequests {

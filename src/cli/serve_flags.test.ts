@@ -82,3 +82,26 @@ test("serve --help documents --advertise-peer and how --join finds this member's
   assert.match(serveUsage, /--advertise-peer +the address other members reach this one at \(default: --listen-peer\)/);
   assert.match(serveUsage, /--join +start empty and wait to be added/);
 });
+
+test("watch and history flags: defaults, flags, environment, and refusals of anything but a positive integer", () => {
+  const defaults = parseServeFlags([], {});
+  assert.deepEqual(
+    [defaults?.watchProgressMs, defaults?.watchBufferEvents, defaults?.historyRevisions, defaults?.historyMb],
+    [10_000, 10_000, 100_000, 64],
+  );
+  const given = parseServeFlags(
+    ["--watch-progress-ms", "250", "--watch-buffer-events", "50", "--history-revisions", "1000"],
+    { RAFTKV_HISTORY_MB: "8" },
+  );
+  assert.deepEqual(
+    [given?.watchProgressMs, given?.watchBufferEvents, given?.historyRevisions, given?.historyMb],
+    [250, 50, 1000, 8],
+  );
+  for (const flag of ["--watch-progress-ms", "--watch-buffer-events", "--history-revisions", "--history-mb"])
+    for (const bad of ["0", "-1", "1.5", "x"])
+      assert.throws(
+        () => parseServeFlags([`${flag}=${bad}`], {}),
+        usageError(new RegExp(`${flag} must be a positive integer`)),
+      );
+  assert.match(serveUsage, /--watch-buffer-events +a watcher this many events behind is cancelled as slow/);
+});

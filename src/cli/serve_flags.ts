@@ -16,6 +16,14 @@ export interface ServeSettings {
   readonly electionTimeoutMs: number;
   readonly heartbeatMs: number;
   readonly snapshotEntries: number;
+  /** Watches with progressNotify hear of progress after this long without a message. */
+  readonly watchProgressMs: number;
+  /** A watcher more than this many events behind is cancelled as slow. */
+  readonly watchBufferEvents: number;
+  /** The leader compacts the event history beyond this many revisions... */
+  readonly historyRevisions: number;
+  /** ...or this many MiB. */
+  readonly historyMb: number;
   /** JSON log lines at this level and above go to stdout. */
   readonly logLevel: LogLevel;
 }
@@ -31,6 +39,10 @@ const flags = {
   "election-timeout-ms": { type: "string" },
   "heartbeat-ms": { type: "string" },
   "snapshot-entries": { type: "string" },
+  "watch-progress-ms": { type: "string" },
+  "watch-buffer-events": { type: "string" },
+  "history-revisions": { type: "string" },
+  "history-mb": { type: "string" },
   "log-level": { type: "string" },
   help: { type: "boolean" },
 } as const;
@@ -39,6 +51,8 @@ export const serveUsage = `usage: raftkv serve [--id n1] [--data ./raftkv-data/n
                     [--listen-peer 127.0.0.1:7001] [--advertise-peer HOST:PORT] [--listen-client 127.0.0.1:8001]
                     [--initial-cluster n1=127.0.0.1:7001,n2=127.0.0.1:7002,...]
                     [--join] [--election-timeout-ms 150] [--heartbeat-ms 50] [--snapshot-entries 10000]
+                    [--watch-progress-ms 10000] [--watch-buffer-events 10000]
+                    [--history-revisions 100000] [--history-mb 64]
                     [--log-level info]   # ${logLevels.join("|")}; JSON lines on stdout
   --advertise-peer   the address other members reach this one at (default: --listen-peer); give it when
                      --listen-peer is 0.0.0.0 or behind NAT
@@ -47,6 +61,12 @@ export const serveUsage = `usage: raftkv serve [--id n1] [--data ./raftkv-data/n
   --join             start empty and wait to be added (raftkv member add ID PEER_ADDR); --initial-cluster
                      may then list the running members (members also learn each other as they connect),
                      and this one is at its advertised address unless listed there
+  --watch-progress-ms      how often a watch with progressNotify hears of progress while quiet
+  --watch-buffer-events    a watcher this many events behind is cancelled as slow (it resumes from
+                           the revision it is told)
+  --history-revisions, --history-mb
+                           the leader compacts the watch history, keeping the newest half, when it
+                           holds more revisions or MiB than these
 Every flag also reads an environment variable: RAFTKV_ID, RAFTKV_DATA, RAFTKV_LISTEN_PEER, ...`;
 
 function usage(message: string): CliFailure {
@@ -115,6 +135,10 @@ export function parseServeFlags(args: readonly string[], env: NodeJS.ProcessEnv)
     electionTimeoutMs: positiveInteger("election-timeout-ms", value("election-timeout-ms") ?? "150"),
     heartbeatMs: positiveInteger("heartbeat-ms", value("heartbeat-ms") ?? "50"),
     snapshotEntries: positiveInteger("snapshot-entries", value("snapshot-entries") ?? "10000"),
+    watchProgressMs: positiveInteger("watch-progress-ms", value("watch-progress-ms") ?? "10000"),
+    watchBufferEvents: positiveInteger("watch-buffer-events", value("watch-buffer-events") ?? "10000"),
+    historyRevisions: positiveInteger("history-revisions", value("history-revisions") ?? "100000"),
+    historyMb: positiveInteger("history-mb", value("history-mb") ?? "64"),
     logLevel,
   };
 }

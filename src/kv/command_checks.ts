@@ -184,6 +184,6 @@ export function at(where: string, problem: string | undefined): string | undefin
   return problem === undefined ? undefined : `${where}: ${problem}`;
 }
 
-export function checkU64(n: number, what: string): string | undefined {
+function checkU64(n: number, what: string): string | undefined {
   return Number.isSafeInteger(n) && n >= 0 ? undefined : `${what} must be a non-negative safe integer`;
 }

@@ -23,7 +23,7 @@ export function keyBounds(spec: RangeSpec): { readonly from: string; readonly to
 }
 
 /** The least string above every string starting with `prefix` (binary strings), or undefined if none is. */
-export function prefixEnd(prefix: string): string | undefined {
+function prefixEnd(prefix: string): string | undefined {
   let end = prefix.length;
   while (end > 0 && prefix.charCodeAt(end - 1) === 0xff) end--;
   if (end === 0) return undefined;

@@ -17,6 +17,7 @@ export function status(ctx: ServerContext, request: Request): void {
     appliedIndex: s.appliedIndex,
     lastIndex: s.lastIndex,
     snapshotIndex: s.snapshotIndex,
+    compactRevision: ctx.kv.compactRevision(),
     members: membersJson(ctx),
   });
 }

@@ -1,4 +1,5 @@
 import type { IncomingMessage, ServerResponse } from "node:http";
+import type { WatchHub } from "../coord/index.js";
 import type { KvStore } from "../kv/index.js";
 import type { Node } from "../node/index.js";
 import type { Dashboard } from "./dashboard.js";
@@ -13,6 +14,8 @@ export interface ServerContext {
   readonly metrics: Metrics;
   /** The operators' view: histories, request rates and the gathering of every member's status. */
   readonly dashboard: Dashboard;
+  /** This member's watches; GET /v1/watch streams are its sinks. */
+  readonly watchHub: WatchHub;
 }
 
 export interface Request {

@@ -1,4 +1,5 @@
 import { createServer, type IncomingMessage, type Server, type ServerResponse } from "node:http";
+import type { WatchHub } from "../coord/index.js";
 import type { KvStore } from "../kv/index.js";
 import type { Node } from "../node/index.js";
 import type { Handler, Request, ServerContext } from "./context.js";
@@ -12,6 +13,7 @@ import { clusterRoute, dashboard, memberRoute } from "./dashboard_routes.js";
 import { Activity } from "./dashboard_state.js";
 import type { Logger } from "./log.js";
 import type { Metrics } from "./metrics.js";
+import { compact, watch, watchProgress } from "./watch_routes.js";
 
 interface Route {
   readonly method: string;
@@ -27,6 +29,9 @@ const routes: Route[] = [
   { method: "PUT", pattern: ["v1", "kv", "**"], name: "put", handler: putKey },
   { method: "DELETE", pattern: ["v1", "kv", "**"], name: "delete", handler: deleteKey },
   { method: "POST", pattern: ["v1", "txn"], name: "txn", handler: txn },
+  { method: "GET", pattern: ["v1", "watch"], name: "watch", handler: watch },
+  { method: "POST", pattern: ["v1", "watch", "*", "progress"], name: "watch_progress", handler: watchProgress },
+  { method: "POST", pattern: ["v1", "compact"], name: "compact", handler: compact },
   { method: "GET", pattern: ["v1", "status"], name: "status", handler: status },
   { method: "GET", pattern: ["v1", "members"], name: "members", handler: listMembers },
   { method: "POST", pattern: ["v1", "members"], name: "member_add", handler: addMember },
@@ -79,6 +84,8 @@ interface ClientServer {
 interface ServeOptions {
   readonly node: Node;
   readonly kv: KvStore;
+  /** The member's watch hub; `close()` closes it, ending its streams with `stopping`. */
+  readonly watchHub: WatchHub;
   readonly metrics: Metrics;
   readonly host: string;
   readonly port: number;
@@ -102,6 +109,7 @@ export async function startClientServer(options: ServeOptions): Promise<ClientSe
     forwarder,
     metrics: options.metrics,
     dashboard: board,
+    watchHub: options.watchHub,
   };
   const server = createServer((req, res) => void handle(ctx, req, res, options.log));
   server.keepAliveTimeout = 30_000;
@@ -124,6 +132,8 @@ export async function startClientServer(options: ServeOptions): Promise<ClientSe
     address,
     close: async () => {
       forwarder.close();
+      // Watch streams last until they are ended, and server.close() waits for every connection.
+      options.watchHub.close();
       server.closeIdleConnections();
       await new Promise<void>((resolve) => server.close(() => resolve()));
     },

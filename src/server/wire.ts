@@ -1,4 +1,4 @@
-import type { KeyValue, TxnResponse } from "../kv/index.js";
+import type { KeyValue, StoredKv, TxnResponse } from "../kv/index.js";
 import { percentDecode } from "../util/percent.js";
 import { HttpError } from "./http_util.js";
 
@@ -29,17 +29,31 @@ export function jsonToBytes(value: unknown, encoding: Encoding, field: string): 
   return new Uint8Array(Buffer.from(value, "base64"));
 }
 
+/** A binary string's bytes (one char per byte, see src/kv/binary.ts) as JSON text. */
+function binaryToJson(text: string, encoding: Encoding): string {
+  return Buffer.from(text, "latin1").toString(encoding === "base64" ? "base64" : "utf8");
+}
+
 /** `lease` only when the key has one, as etcd's JSON leaves out zero fields. */
-export function keyValueJson(kv: KeyValue, encoding: Encoding): Record<string, unknown> {
+function kvJson(key: string, value: string, kv: Omit<StoredKv, "value">): Record<string, unknown> {
   const json: Record<string, unknown> = {
-    key: bytesToJson(kv.key, encoding),
-    value: bytesToJson(kv.value, encoding),
+    key,
+    value,
     createRevision: kv.createRevision,
     modRevision: kv.modRevision,
     version: kv.version,
   };
   if (kv.lease !== 0) json["lease"] = kv.lease;
   return json;
+}
+
+export function keyValueJson(kv: KeyValue, encoding: Encoding): Record<string, unknown> {
+  return kvJson(bytesToJson(kv.key, encoding), bytesToJson(kv.value, encoding), kv);
+}
+
+/** The same JSON as keyValueJson, from the store's form (a watch event's). */
+export function storedKvJson(key: string, kv: StoredKv, encoding: Encoding): Record<string, unknown> {
+  return kvJson(binaryToJson(key, encoding), binaryToJson(kv.value, encoding), kv);
 }
 
 export function txnResponseJson(response: TxnResponse, revision: number, encoding: Encoding): Record<string, unknown> {
