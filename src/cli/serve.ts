@@ -1,5 +1,6 @@
-/** `raftkv serve`: one member — the Raft node, the KV state machine and the client API. */
-import { createWatchService, type WatchService } from "../coord/index.js";
+/** `raftkv serve`: one member — the Raft node, the KV state machine, its coordination services and the client API. */
+import { randomBytes } from "node:crypto";
+import { createWatchService, Lessor, type WatchService } from "../coord/index.js";
 import { KvStore } from "../kv/index.js";
 import {
   createNode,
@@ -13,6 +14,7 @@ import { Activity } from "../server/dashboard_state.js";
 import { combineObservers, createLogger, logObserver, watchPeers, type Logger } from "../server/log.js";
 import { Metrics } from "../server/metrics.js";
 import { startClientServer } from "../server/server.js";
+import { Prng } from "../util/prng.js";
 import { CliFailure, exitCodes, type CliIo } from "./context.js";
 import { parseServeFlags, serveUsage, type ServeSettings } from "./serve_flags.js";
 
@@ -86,20 +88,14 @@ async function run(
   const node = created.node;
   member.node = node;
   watch.startCompactor(node.raft);
+  const lessor = newLessor(settings, kv, node);
+  const services = { kv, watchHub: watch.hub, lessor, metrics, activity, log };
   let server;
   try {
-    server = await startClientServer({
-      node,
-      kv,
-      watchHub: watch.hub,
-      metrics,
-      activity,
-      log,
-      host: client.host,
-      port: client.port,
-    });
+    server = await startClientServer({ node, ...services, host: client.host, port: client.port });
   } catch (error) {
     watch.close();
+    lessor.close();
     await node.stop();
     throw refuse(exitCodes.failed, error instanceof Error ? error.message : String(error));
   }
@@ -116,6 +112,7 @@ async function run(
   // sync, then exit.
   watch.close();
   const closing = server.close();
+  lessor.close();
   await node.stop();
   await closing;
   const failure = node.raft.failure();
@@ -148,6 +145,20 @@ function nodeOptions(settings: ServeSettings, kv: KvStore, observer: NodeObserve
     observer,
     onWarning: (text) => log.warn(text),
   };
+}
+
+/** The member's lessor; its lease ids come from a random seed (a clash with another member's is retried). */
+function newLessor(settings: ServeSettings, kv: KvStore, node: Node): Lessor {
+  const ids = new Prng(randomBytes(4).readUInt32LE(0));
+  return new Lessor({
+    kv,
+    node: node.raft,
+    clock: realClock,
+    electionTimeoutMs: settings.electionTimeoutMs,
+    random: () => ids.next(),
+    revokesPerSecond: settings.leaseRevokesPerSecond,
+    checkpointIntervalMs: settings.leaseCheckpointMs,
+  });
 }
 
 interface StopRequests {

@@ -105,3 +105,21 @@ test("watch and history flags: defaults, flags, environment, and refusals of any
       );
   assert.match(serveUsage, /--watch-buffer-events +a watcher this many events behind is cancelled as slow/);
 });
+
+test("--lease-revokes-per-second and --lease-checkpoint-ms default to the lessor's and must be positive integers", () => {
+  const defaults = parseServeFlags([], {});
+  assert.equal(defaults?.leaseRevokesPerSecond, 1000);
+  assert.equal(defaults.leaseCheckpointMs, 300_000);
+  const given = parseServeFlags(["--lease-revokes-per-second", "50"], { RAFTKV_LEASE_CHECKPOINT_MS: "60000" });
+  assert.equal(given?.leaseRevokesPerSecond, 50);
+  assert.equal(given.leaseCheckpointMs, 60_000);
+  assert.throws(
+    () => parseServeFlags(["--lease-revokes-per-second", "0"], {}),
+    usageError(/--lease-revokes-per-second must be a positive integer/),
+  );
+  assert.throws(
+    () => parseServeFlags(["--lease-checkpoint-ms", "1.5"], {}),
+    usageError(/--lease-checkpoint-ms must be a positive integer/),
+  );
+  assert.match(serveUsage, /\[--lease-revokes-per-second 1000\] \[--lease-checkpoint-ms 300000\]/);
+});

@@ -1,4 +1,5 @@
 import { parseArgs } from "node:util";
+import { lessorDefaults } from "../coord/index.js";
 import { isLogLevel, logLevels, type LogLevel } from "../server/log.js";
 import { CliFailure, exitCodes } from "./context.js";
 
@@ -24,6 +25,10 @@ export interface ServeSettings {
   readonly historyRevisions: number;
   /** ...or this many MiB. */
   readonly historyMb: number;
+  /** The leader proposes at most this many lease expiries a second. */
+  readonly leaseRevokesPerSecond: number;
+  /** How often the leader checkpoints what long leases have left. */
+  readonly leaseCheckpointMs: number;
   /** JSON log lines at this level and above go to stdout. */
   readonly logLevel: LogLevel;
 }
@@ -43,6 +48,8 @@ const flags = {
   "watch-buffer-events": { type: "string" },
   "history-revisions": { type: "string" },
   "history-mb": { type: "string" },
+  "lease-revokes-per-second": { type: "string" },
+  "lease-checkpoint-ms": { type: "string" },
   "log-level": { type: "string" },
   help: { type: "boolean" },
 } as const;
@@ -53,6 +60,7 @@ export const serveUsage = `usage: raftkv serve [--id n1] [--data ./raftkv-data/n
                     [--join] [--election-timeout-ms 150] [--heartbeat-ms 50] [--snapshot-entries 10000]
                     [--watch-progress-ms 10000] [--watch-buffer-events 10000]
                     [--history-revisions 100000] [--history-mb 64]
+                    [--lease-revokes-per-second ${lessorDefaults.revokesPerSecond}] [--lease-checkpoint-ms ${lessorDefaults.checkpointIntervalMs}]
                     [--log-level info]   # ${logLevels.join("|")}; JSON lines on stdout
   --advertise-peer   the address other members reach this one at (default: --listen-peer); give it when
                      --listen-peer is 0.0.0.0 or behind NAT
@@ -139,6 +147,14 @@ export function parseServeFlags(args: readonly string[], env: NodeJS.ProcessEnv)
     watchBufferEvents: positiveInteger("watch-buffer-events", value("watch-buffer-events") ?? "10000"),
     historyRevisions: positiveInteger("history-revisions", value("history-revisions") ?? "100000"),
     historyMb: positiveInteger("history-mb", value("history-mb") ?? "64"),
+    leaseRevokesPerSecond: positiveInteger(
+      "lease-revokes-per-second",
+      value("lease-revokes-per-second") ?? String(lessorDefaults.revokesPerSecond),
+    ),
+    leaseCheckpointMs: positiveInteger(
+      "lease-checkpoint-ms",
+      value("lease-checkpoint-ms") ?? String(lessorDefaults.checkpointIntervalMs),
+    ),
     logLevel,
   };
 }

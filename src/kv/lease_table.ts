@@ -10,7 +10,9 @@ export interface LeaseInfo {
   readonly remainingMs: number | undefined;
 }
 
+/** Also its own LeaseInfo, so that looking a lease up allocates nothing (keepalives do it often). */
 interface LeaseState {
+  readonly id: number;
   readonly ttlSeconds: number;
   remainingMs: number | undefined;
   /** The keys attached (binary strings). */
@@ -32,9 +34,9 @@ export class LeaseTable {
     return this.#leases.has(id);
   }
 
+  /** The lease as it is now: a live view, not a copy (it changes with later checkpoints). */
   info(id: number): LeaseInfo | undefined {
-    const lease = this.#leases.get(id);
-    return lease === undefined ? undefined : { id, ttlSeconds: lease.ttlSeconds, remainingMs: lease.remainingMs };
+    return this.#leases.get(id);
   }
 
   /** The attached keys (binary strings), in no particular order. */
@@ -44,11 +46,16 @@ export class LeaseTable {
 
   /** Every lease, in ascending id order. */
   all(): LeaseInfo[] {
-    return [...this.#leases.keys()].sort((a, b) => a - b).map((id) => this.info(id)!);
+    return [...this.#leases.keys()]
+      .sort((a, b) => a - b)
+      .map((id) => {
+        const { ttlSeconds, remainingMs } = this.#leases.get(id)!;
+        return { id, ttlSeconds, remainingMs };
+      });
   }
 
   grant(id: number, ttlSeconds: number, remainingMs?: number): void {
-    this.#leases.set(id, { ttlSeconds, remainingMs, keys: new Set() });
+    this.#leases.set(id, { id, ttlSeconds, remainingMs, keys: new Set() });
   }
 
   /** Forgets the lease; returns its keys, which the caller deletes. */

@@ -1,6 +1,5 @@
 import { assert } from "../util/assert.js";
-import type { LogIndex } from "../util/ids.js";
-import { logIndex } from "../util/ids.js";
+import { logIndex, type LogIndex } from "../util/ids.js";
 import { binaryBytes, binaryString } from "./binary.js";
 import { sessionOf, type KvCommand } from "./commands.js";
 import type {
@@ -22,8 +21,7 @@ import { LeaseTable, type LeaseInfo } from "./lease_table.js";
 import { rangeLimitMax, sessionExpiryEntriesDefault, sessionsMaxDefault } from "./limits.js";
 import type { CompactResult, ExecutedResult, KeyValue, KvResult, LeaseResult, TxnResponse } from "./results.js";
 import { decodeSnapshot, encodeSnapshot, SnapshotEncoder, type SnapshotHeader } from "./snapshot.js";
-import type { SessionLimits } from "./sessions.js";
-import { SessionTable } from "./sessions.js";
+import { SessionTable, type SessionLimits } from "./sessions.js";
 import { SortedKeys } from "./sorted_keys.js";
 import type { StoredKv } from "./stored_kv.js";
 import { toKeyValue } from "./stored_kv.js";
@@ -128,6 +126,11 @@ export class KvStore {
     if (info === undefined) return undefined;
     const keys = [...this.#leases.keys(id)].sort((a, b) => (a < b ? -1 : 1));
     return { ...info, keys: keys.map((key) => binaryBytes(key)) };
+  }
+
+  /** Lease `id` without its keys (cheap: a lease may hold many keys), or undefined if there is none. */
+  leaseInfo(id: number): LeaseInfo | undefined {
+    return this.#leases.info(id);
   }
 
   /** Every lease, in ascending id order. */

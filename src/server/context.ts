@@ -1,5 +1,5 @@
 import type { IncomingMessage, ServerResponse } from "node:http";
-import type { WatchHub } from "../coord/index.js";
+import type { Lessor, WatchHub } from "../coord/index.js";
 import type { KvStore } from "../kv/index.js";
 import type { Node } from "../node/index.js";
 import type { Dashboard } from "./dashboard.js";
@@ -11,6 +11,8 @@ export interface ServerContext {
   readonly node: Node;
   readonly kv: KvStore;
   readonly forwarder: Forwarder;
+  /** Leases: the leader's deadlines, keepalives and expiry (docs/coordination.md). */
+  readonly lessor: Lessor;
   readonly metrics: Metrics;
   /** The operators' view: histories, request rates and the gathering of every member's status. */
   readonly dashboard: Dashboard;

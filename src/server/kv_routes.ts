@@ -20,6 +20,9 @@ import {
   encodingOf,
   jsonToBytes,
   keyValueJson,
+  leaseIdJson,
+  leaseIdOf,
+  leaseNotFound,
   rawQuery,
   txnResponseJson,
   type Encoding,
@@ -88,6 +91,7 @@ async function write(ctx: ServerContext, command: KvCommand): Promise<KvResult> 
     const result = (await ctx.node.raft.propose(encodeCommand(command))) as KvResult;
     if (result.type === "invalid")
       throw new HttpError(400, "stale_sequence", `${result.error}: this Raftkv-Seq is older than one already applied`);
+    if (result.type === "leaseNotFound") throw leaseNotFound(result.id);
     return result;
   } catch (error) {
     throw nodeErrorToHttp(error);
@@ -118,6 +122,8 @@ export async function putKey(ctx: ServerContext, request: Request): Promise<void
       throw new HttpError(400, "bad_request", "ifRevision must be a non-negative integer");
     ifModRevision = Number(ifRevisionText);
   }
+  const leaseText = request.url.searchParams.get("lease");
+  const lease = leaseText === null ? undefined : leaseIdOf(leaseText, "lease");
   const session = sessionOf(request.req);
   // Every check of the request comes before the write: a 4xx must mean "not applied".
   const encoding = encodingOf(request.url.searchParams);
@@ -126,6 +132,7 @@ export async function putKey(ctx: ServerContext, request: Request): Promise<void
     key,
     value,
     ...(ifModRevision === undefined ? {} : { ifModRevision }),
+    ...(lease === undefined ? {} : { lease }),
     ...(session === undefined ? {} : { session }),
   };
   const result = await write(ctx, command);
@@ -270,7 +277,8 @@ function parseOp(json: unknown, encoding: Encoding, what: string): TxnOp {
       const value = jsonToBytes(inner.value, encoding, `${what}.put.value`);
       const problem = checkValue(value);
       if (problem !== undefined) throw new HttpError(413, "too_large", `${what}.put.value: ${problem}`);
-      return { type: "put", key, value };
+      if (inner.lease === undefined) return { type: "put", key, value };
+      return { type: "put", key, value, lease: leaseIdJson(inner.lease, `${what}.put.lease`) };
     }
     case "get":
       return { type: "get", key };

@@ -1,5 +1,5 @@
 import { createServer, type IncomingMessage, type Server, type ServerResponse } from "node:http";
-import type { WatchHub } from "../coord/index.js";
+import type { Lessor, WatchHub } from "../coord/index.js";
 import type { KvStore } from "../kv/index.js";
 import type { Node } from "../node/index.js";
 import type { Handler, Request, ServerContext } from "./context.js";
@@ -8,6 +8,14 @@ import { addMember, listMembers, promoteMember, removeMember, transferLeader } f
 import { Forwarder } from "./forward.js";
 import { HttpError, sendError } from "./http_util.js";
 import { deleteKey, getKey, putKey, rangeKeys, txn } from "./kv_routes.js";
+import {
+  grantLease,
+  keepAliveLease,
+  keepAliveLeases,
+  leaseTimeToLive,
+  listLeases,
+  revokeLease,
+} from "./lease_routes.js";
 import { Dashboard } from "./dashboard.js";
 import { clusterRoute, dashboard, memberRoute } from "./dashboard_routes.js";
 import { Activity } from "./dashboard_state.js";
@@ -32,6 +40,12 @@ const routes: Route[] = [
   { method: "GET", pattern: ["v1", "watch"], name: "watch", handler: watch },
   { method: "POST", pattern: ["v1", "watch", "*", "progress"], name: "watch_progress", handler: watchProgress },
   { method: "POST", pattern: ["v1", "compact"], name: "compact", handler: compact },
+  { method: "POST", pattern: ["v1", "lease", "grant"], name: "lease_grant", handler: grantLease },
+  { method: "POST", pattern: ["v1", "lease", "keepalive"], name: "lease_keepalive_batch", handler: keepAliveLeases },
+  { method: "POST", pattern: ["v1", "lease", "*", "keepalive"], name: "lease_keepalive", handler: keepAliveLease },
+  { method: "POST", pattern: ["v1", "lease", "*", "revoke"], name: "lease_revoke", handler: revokeLease },
+  { method: "GET", pattern: ["v1", "lease", "*"], name: "lease", handler: leaseTimeToLive },
+  { method: "GET", pattern: ["v1", "leases"], name: "leases", handler: listLeases },
   { method: "GET", pattern: ["v1", "status"], name: "status", handler: status },
   { method: "GET", pattern: ["v1", "members"], name: "members", handler: listMembers },
   { method: "POST", pattern: ["v1", "members"], name: "member_add", handler: addMember },
@@ -86,6 +100,7 @@ interface ServeOptions {
   readonly kv: KvStore;
   /** The member's watch hub; `close()` closes it, ending its streams with `stopping`. */
   readonly watchHub: WatchHub;
+  readonly lessor: Lessor;
   readonly metrics: Metrics;
   readonly host: string;
   readonly port: number;
@@ -106,6 +121,7 @@ export async function startClientServer(options: ServeOptions): Promise<ClientSe
   const ctx: ServerContext = {
     node: options.node,
     kv: options.kv,
+    lessor: options.lessor,
     forwarder,
     metrics: options.metrics,
     dashboard: board,

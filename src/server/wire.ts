@@ -1,4 +1,4 @@
-import type { KeyValue, StoredKv, TxnResponse } from "../kv/index.js";
+import { checkLeaseId, type KeyValue, type StoredKv, type TxnResponse } from "../kv/index.js";
 import { percentDecode } from "../util/percent.js";
 import { HttpError } from "./http_util.js";
 
@@ -15,7 +15,7 @@ export function encodingOf(query: URLSearchParams): Encoding {
   throw new HttpError(400, "bad_request", `unknown encoding ${JSON.stringify(value)}; use base64`);
 }
 
-function bytesToJson(bytes: Uint8Array, encoding: Encoding): string {
+export function bytesToJson(bytes: Uint8Array, encoding: Encoding): string {
   const buffer = Buffer.from(bytes.buffer, bytes.byteOffset, bytes.byteLength);
   return encoding === "base64" ? buffer.toString("base64") : buffer.toString("utf8");
 }
@@ -86,4 +86,23 @@ export function rawQuery(search: string): Map<string, string> {
     out.set(eq === -1 ? part : part.slice(0, eq), eq === -1 ? "" : part.slice(eq + 1));
   }
   return out;
+}
+
+/** A lease id from a path segment or query value: a positive integer below 2^53. */
+export function leaseIdOf(text: string, what: string): number {
+  const id = Number(text);
+  if (!/^[1-9]\d{0,15}$/.test(text) || checkLeaseId(id) !== undefined)
+    throw new HttpError(400, "bad_request", `${what} must be a positive integer below 2^53`);
+  return id;
+}
+
+/** A lease id given as a JSON number. */
+export function leaseIdJson(value: unknown, what: string): number {
+  if (typeof value !== "number" || checkLeaseId(value) !== undefined)
+    throw new HttpError(400, "bad_request", `${what} must be a positive integer below 2^53`);
+  return value;
+}
+
+export function leaseNotFound(id: number): HttpError {
+  return new HttpError(404, "lease_not_found", `lease ${id} does not exist (never granted, revoked, or expired)`);
 }

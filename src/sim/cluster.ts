@@ -23,9 +23,11 @@ import { AssertionError } from "../util/assert.js";
 import { logIndex } from "../util/ids.js";
 import { Prng } from "../util/prng.js";
 import { SafetyChecker } from "./checkers.js";
+import type { DiskModel } from "./disk/disk_model.js";
 import { SimDisk } from "./disk/sim_disk.js";
 import { DurableMirror } from "./durable_mirror.js";
 import { IdAllocator } from "./id_allocator.js";
+import type { MemberLife, MemberServices } from "./member_services.js";
 import { SimNetwork, type NetworkFaults } from "./network.js";
 import { SimClock } from "./sim_clock.js";
 import { SimTransport } from "./sim_transport.js";
@@ -40,19 +42,6 @@ import {
   checkDurableAck,
   checkRecovery,
 } from "./durability_checks.js";
-
-/** How a member's disk behaves: fdatasync latency (now and then much slower), and what a power loss does. */
-export interface DiskModel {
-  readonly syncLatencyMinMs: number;
-  readonly syncLatencyMaxMs: number;
-  /** Probability that one fdatasync takes up to slowSyncMaxMs (a disk stalled in the kernel). */
-  readonly slowSyncRate: number;
-  readonly slowSyncMaxMs: number;
-  /** Per file with unsynced writes at a power loss: probability that a prefix of them survives. */
-  readonly tornWriteProbability: number;
-  /** Probability that a power loss also flips a bit in an old WAL record: the member then refuses to start. */
-  readonly corruptionRate: number;
-}
 
 export interface ClusterOptions {
   readonly seed: number;
@@ -76,6 +65,8 @@ export interface ClusterOptions {
   readonly clockDrift: number;
   readonly proposalTimeoutMs: number;
   readonly tracer?: Tracer | undefined;
+  /** Started for each life of a member once it is up (a lessor, say), closed when the life ends. */
+  readonly services?: ((life: MemberLife) => MemberServices) | undefined;
 }
 
 /** Where the next crash lands: right after a member sends such a message (see armCrash). */
@@ -166,6 +157,7 @@ export class SimCluster {
   #armed: ArmedFault | undefined;
   #disksSteady = false;
   #cutOnHeartbeatAck: { readonly leader: NodeId; readonly then: () => void } | undefined;
+  readonly #services = new Map<NodeId, MemberServices>();
 
   constructor(options: ClusterOptions) {
     this.options = options;
@@ -225,7 +217,6 @@ export class SimCluster {
     return this.world.now;
   }
 
-  /** Starts every machine: the initial members bootstrap, the spares wait to be added. */
   /**
    * Starts every member, each within one heartbeat of time 0: machines boot at different moments,
    * so their tick timers are out of phase (in phase, a follower could never time out a fraction of a
@@ -351,6 +342,8 @@ export class SimCluster {
     m.state = "down";
     m.node = undefined;
     m.stateMachine = undefined;
+    this.#services.get(id)?.close();
+    this.#services.delete(id);
     void m.transport?.close();
     m.transport = undefined;
     m.stalledUntil = 0;
@@ -517,6 +510,7 @@ export class SimCluster {
     const peers: Record<string, string> = {};
     for (const other of this.members) if (other.initial || !m.initial) peers[other.name] = other.peerAddr;
     const o = this.options;
+    const clock = new SimClock({ world: this.world, owner: m.id, life, rate: m.rate });
     void createNode({
       id: m.name,
       dataDir,
@@ -532,7 +526,7 @@ export class SimCluster {
       readiesInFlightMax: o.readiesInFlightMax,
       observer: this.#observer(m, life),
       disk: m.disk,
-      clock: new SimClock({ world: this.world, owner: m.id, life, rate: m.rate }),
+      clock,
       random: m.prng.fork(),
       connectPeers: (endpoint) => Promise.resolve(this.#connect(m, life, endpoint)),
       checkInvariants: true,
@@ -542,20 +536,24 @@ export class SimCluster {
         this.checker.failAssertion(`${m.name}: ${text} at t=${this.world.now}`);
       },
     }).then((created) => {
-      if (m.life !== life) return;
-      if (!created.ok) {
-        m.state = "down";
-        this.trace(m.id, `refuses to start: ${created.error}`);
-        if (!m.corrupt && !m.diskFailing)
-          this.checker.fail("notDurable", `${m.name} cannot start from its own disk: ${created.error}`);
-        return;
-      }
-      if (m.corrupt)
-        this.checker.fail("notDurable", `${m.name} started from a log with a flipped bit in an old record`);
-      m.node = created.node;
-      m.state = "up";
-      this.trace(m.id, `up (life ${life})`);
+      if (m.life === life) this.#started(m, created, { id: m.id, kv: store, clock });
     });
+  }
+
+  #started(m: Member, created: Awaited<ReturnType<typeof createNode>>, life: Omit<MemberLife, "node">): void {
+    if (!created.ok) {
+      m.state = "down";
+      this.trace(m.id, `refuses to start: ${created.error}`);
+      if (!m.corrupt && !m.diskFailing)
+        this.checker.fail("notDurable", `${m.name} cannot start from its own disk: ${created.error}`);
+      return;
+    }
+    if (m.corrupt) this.checker.fail("notDurable", `${m.name} started from a log with a flipped bit in an old record`);
+    m.node = created.node;
+    m.state = "up";
+    this.trace(m.id, `up (life ${m.life})`);
+    const services = this.options.services?.({ ...life, node: created.node });
+    if (services !== undefined) this.#services.set(m.id, services);
   }
 
   #connect(m: Member, life: number, endpoint: PeerEndpoint): SimTransport {

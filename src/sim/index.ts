@@ -4,14 +4,9 @@
  * simulated clock) with the KV store, the ID allocator or your own StateMachine, under seeded
  * network, disk, clock and process faults, with Raft's safety checked after every step.
  */
-export {
-  SimCluster,
-  type ClusterOptions,
-  type DiskModel,
-  type Applied,
-  type CrashKind,
-  type CrashPlacement,
-} from "./cluster.js";
+export { SimCluster, type ClusterOptions, type Applied, type CrashKind, type CrashPlacement } from "./cluster.js";
+export type { DiskModel } from "./disk/disk_model.js";
+export type { MemberLife, MemberServices } from "./member_services.js";
 export { ScriptedCluster, type ScriptedOptions } from "./scripted.js";
 export { SafetyChecker, type Violation, type ViolationKind, type LogView } from "./checkers.js";
 export { runSeed, runWithOptions, optionsFromSeed, currentLeader, type RunOptions, type RunResult } from "./vopr.js";
