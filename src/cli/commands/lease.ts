@@ -12,7 +12,11 @@ export const parseLeaseId = integerParser(1, Number.MAX_SAFE_INTEGER);
 /** `raftkv lease grant|keepalive|revoke|ttl|list`: leases, whose keys go when they end. */
 export function registerLease(program: Command, io: CliIo): void {
   const lease = program.command("lease").description("grant, renew, revoke and inspect leases");
+  registerGrantAndKeepAlive(lease, io);
+  registerRevokeTtlAndList(lease, io);
+}
 
+function registerGrantAndKeepAlive(lease: Command, io: CliIo): void {
   const grant = lease
     .command("grant")
     .description("create a lease; keys put with --lease ID go when it ends")
@@ -40,7 +44,9 @@ export function registerLease(program: Command, io: CliIo): void {
       }),
     );
   });
+}
 
+function registerRevokeTtlAndList(lease: Command, io: CliIo): void {
   const revoke = lease
     .command("revoke")
     .description("end a lease now, deleting its keys")
@@ -48,8 +54,12 @@ export function registerLease(program: Command, io: CliIo): void {
   addClientOptions(revoke).action(async (id: number, _options: unknown, command: Command) => {
     const flags = clientFlags(command);
     const result = await withClient(flags, (client) => client.leaseRevoke(id));
-    const keys = result.deleted === 1 ? "1 key" : `${result.deleted} keys`;
-    print(io, flags, `lease ${id} revoked (revision ${result.revision}, ${keys} deleted)`, result);
+    print(
+      io,
+      flags,
+      `lease ${id} revoked (revision ${result.revision}, ${count(result.deleted, "key")} deleted)`,
+      result,
+    );
   });
 
   const ttl = lease
@@ -64,7 +74,8 @@ export function registerLease(program: Command, io: CliIo): void {
     const remaining = `lease ${info.id}: TTL ${info.ttl}s, ${Math.ceil(info.remaining)}s remaining`;
     const keyLines = (info.keys ?? []).map((key) => `${display(key)}\n`).join("");
     const json = { ...info, keys: info.keys?.map(display) };
-    print(io, flags, keys ? `${remaining}, ${info.keys?.length ?? 0} keys\n${keyLines}`.trimEnd() : remaining, json);
+    const human = keys ? `${remaining}, ${count(info.keys?.length ?? 0, "key")}\n${keyLines}`.trimEnd() : remaining;
+    print(io, flags, human, json);
   });
 
   addClientOptions(lease.command("list").description("list the leases")).action(
@@ -78,4 +89,8 @@ export function registerLease(program: Command, io: CliIo): void {
       print(io, flags, human, { leases });
     },
   );
+}
+
+function count(n: number, noun: string): string {
+  return `${n} ${noun}${n === 1 ? "" : "s"}`;
 }
