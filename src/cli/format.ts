@@ -1,5 +1,5 @@
 /** How results look: human-readable text by default, JSON with --json. */
-import type { KeyValue, Member } from "../client/index.js";
+import type { KeyValue, Member, WatchEvent } from "../client/index.js";
 
 const strictUtf8 = new TextDecoder("utf-8", { fatal: true });
 
@@ -28,7 +28,13 @@ export function display(bytes: Uint8Array): string {
 export function kvJson(kv: KeyValue): Record<string, unknown> {
   const key = utf8OrUndefined(kv.key);
   const value = utf8OrUndefined(kv.value);
-  const revisions = { createRevision: kv.createRevision, modRevision: kv.modRevision, version: kv.version };
+  const revisions = {
+    createRevision: kv.createRevision,
+    modRevision: kv.modRevision,
+    version: kv.version,
+    // As the server's JSON: only when the key has a lease.
+    ...(kv.lease === 0 ? {} : { lease: kv.lease }),
+  };
   if (key !== undefined && value !== undefined) return { key, value, ...revisions };
   return { key: base64Of(kv.key), value: base64Of(kv.value), encoding: "base64", ...revisions };
 }
@@ -51,4 +57,28 @@ export function membersTable(members: readonly Member[]): string {
 /** One line, whatever the message holds. */
 export function oneLine(text: string): string {
   return text.replace(/\s*\n\s*/g, " ").trim();
+}
+
+/** Bytes as one word of a line: bare when that is unambiguous, else a JSON string. */
+function word(bytes: Uint8Array): string {
+  const text = display(bytes);
+  return /^[^\s"]+$/.test(text) ? text : JSON.stringify(text);
+}
+
+/** `PUT key value rev=N` or `DELETE key rev=N`, with ` prev=VALUE` when the event has one. */
+export function eventLine(event: WatchEvent): string {
+  const head =
+    event.type === "put" ? `PUT ${word(event.kv.key)} ${word(event.kv.value)}` : `DELETE ${word(event.kv.key)}`;
+  const prev = event.prevKv === undefined ? "" : ` prev=${word(event.prevKv.value)}`;
+  return `${head} rev=${event.kv.modRevision}${prev}`;
+}
+
+/** One event as a JSON line: its type, revision, the key-value after it and, when asked for, before. */
+export function eventJson(event: WatchEvent): Record<string, unknown> {
+  return {
+    type: event.type,
+    revision: event.kv.modRevision,
+    kv: kvJson(event.kv),
+    ...(event.prevKv === undefined ? {} : { prevKv: kvJson(event.prevKv) }),
+  };
 }

@@ -231,6 +231,15 @@ describe("bad usage: one stderr line and exit status 2", () => {
     [["bench", "--value-size", "99999999"], /expected an integer from 0 to 1572864/],
     [["bench", "--keys", "ten"], /expected an integer/],
     [["member", "add", "n4"], /missing required argument 'peer-addr'/],
+    [["put", "k", "v", "--lease", "0"], /expected an integer from 1 to 9007199254740991/],
+    [["watch"], /missing required argument 'key'/],
+    [["watch", "k", "--rev", "-1"], /expected an integer from 1 to/],
+    [["lease", "grant", "1.5"], /expected an integer from 1 to 9000000000/],
+    [["lease", "revoke", "abc"], /value 'abc' is invalid for argument 'id'/],
+    [["lease", "renew", "1"], /unknown command 'renew'/],
+    [["lock", "jobs"], /missing required argument 'command'/],
+    [["lock", "jobs", "--ttl", "0", "--", "true"], /expected an integer from 1 to 9000000000/],
+    [["elect", "leader"], /missing required argument 'value'/],
   ];
   for (const [argv, pattern] of cases) {
     test(argv.join(" "), async () => assertUsageError(await run(...argv), pattern));

@@ -5,7 +5,21 @@
  * unreserved set is escaped), so the server must percent-decode them to bytes, never as UTF-8 text.
  * Responses are decoded here at the boundary: anything that is not the shape docs/api.md gives is rejected.
  */
-import type { Bytes, Compare, KeyValue, Member, RangeResult, Status, TxnOp, TxnOpResult, TxnResult } from "./types.js";
+import type {
+  Bytes,
+  Compare,
+  CompactResult,
+  KeyValue,
+  Lease,
+  LeaseRevokeResult,
+  LeaseTimeToLive,
+  Member,
+  RangeResult,
+  Status,
+  TxnOp,
+  TxnOpResult,
+  TxnResult,
+} from "./types.js";
 
 import { percentDecode, percentEncode } from "../util/percent.js";
 
@@ -37,21 +51,21 @@ export class DecodeError extends Error {
   override name = "DecodeError";
 }
 
-type Json = Record<string, unknown>;
+export type Json = Record<string, unknown>;
 
-function object(value: unknown, what: string): Json {
+export function object(value: unknown, what: string): Json {
   if (typeof value !== "object" || value === null || Array.isArray(value)) {
     throw new DecodeError(`${what} is not a JSON object`);
   }
   return value as Json;
 }
 
-function array(value: unknown, what: string): unknown[] {
+export function array(value: unknown, what: string): unknown[] {
   if (!Array.isArray(value)) throw new DecodeError(`${what} is not a JSON array`);
   return value;
 }
 
-function integer(json: Json, field: string): number {
+export function integer(json: Json, field: string): number {
   const value = json[field];
   if (typeof value !== "number" || !Number.isSafeInteger(value) || value < 0) {
     throw new DecodeError(`"${field}" is not a non-negative integer`);
@@ -65,10 +79,24 @@ function boolean(json: Json, field: string): boolean {
   return value;
 }
 
-function string(json: Json, field: string): string {
+export function string(json: Json, field: string): string {
   const value = json[field];
   if (typeof value !== "string") throw new DecodeError(`"${field}" is not a string`);
   return value;
+}
+
+/** A time in seconds; the leader's clock may give fractions. */
+function seconds(json: Json, field: string): number {
+  const value = json[field];
+  if (typeof value !== "number" || !Number.isFinite(value) || value < 0) {
+    throw new DecodeError(`"${field}" is not a non-negative number of seconds`);
+  }
+  return value;
+}
+
+/** A field a server may leave out when it is zero (etcd's JSON does): absent reads as 0. */
+function zeroable(json: Json, field: string): number {
+  return json[field] === undefined ? 0 : integer(json, field);
 }
 
 /** Member names are strings ("n1"); a server that sends a number is read leniently as its decimal form. */
@@ -105,6 +133,7 @@ export function decodeKeyValue(value: unknown): KeyValue {
     createRevision: integer(json, "createRevision"),
     modRevision: integer(json, "modRevision"),
     version: integer(json, "version"),
+    lease: zeroable(json, "lease"),
   };
 }
 
@@ -142,8 +171,11 @@ export function encodeCompare(compare: Compare): Json {
 
 export function encodeOp(op: TxnOp): Json {
   switch (op.type) {
-    case "put":
-      return { put: { key: base64(op.key), value: base64(op.value) } };
+    case "put": {
+      const put: Json = { key: base64(op.key), value: base64(op.value) };
+      if (op.lease !== undefined) put["lease"] = op.lease;
+      return { put };
+    }
     case "get":
       return { get: { key: base64(op.key) } };
     case "delete":
@@ -204,6 +236,43 @@ export function decodeStatus(value: unknown): Status {
     snapshotIndex: integer(json, "snapshotIndex"),
     members: decodeMembers(json),
   };
+}
+
+/** A grant's or a keepalive's answer: `{"id":N,"ttl":S}`. */
+export function decodeLease(value: unknown): Lease {
+  const json = object(value, "a lease");
+  return { id: integer(json, "id"), ttl: integer(json, "ttl") };
+}
+
+export function decodeLeaseRevoke(value: unknown): LeaseRevokeResult {
+  const json = object(value, "a revoke answer");
+  return { revision: integer(json, "revision"), deleted: integer(json, "deleted") };
+}
+
+/** `{"id","ttl","remaining","keys"?}`, keys in base64. */
+export function decodeLeaseTimeToLive(value: unknown): LeaseTimeToLive {
+  const json = object(value, "a lease");
+  const keys = json["keys"];
+  return {
+    ...decodeLease(json),
+    remaining: seconds(json, "remaining"),
+    keys:
+      keys === undefined
+        ? undefined
+        : array(keys, '"keys"').map((key, i) => {
+            if (typeof key !== "string") throw new DecodeError(`keys[${i}] is not a string`);
+            return fromBase64(key, `keys[${i}]`);
+          }),
+  };
+}
+
+export function decodeLeases(value: unknown): Lease[] {
+  return array(object(value, "a lease list")["leases"], '"leases"').map(decodeLease);
+}
+
+export function decodeCompact(value: unknown): CompactResult {
+  const json = object(value, "a compact answer");
+  return { compactRevision: integer(json, "compactRevision"), revision: integer(json, "revision") };
 }
 
 /** `{"error": CODE, "message": TEXT}`; undefined when the body is not that. */

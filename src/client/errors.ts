@@ -32,9 +32,46 @@ export class RaftkvError extends Error {
  *   connection, a timeout); the write may or may not have been applied, and at most once.
  * - `unavailable`: the deadline passed and every attempt was definitely not applied (503, refused).
  * - `bad_response`: a server answered with something docs/api.md does not allow.
+ * - `lease_expired`: no keepalive reached the leader within the lease's TTL, so the lease must be
+ *   taken as gone (a lock or an election built on it is lost).
+ * - `election_lost`: a campaign's key is no longer the one `proclaim` wrote: it is not the leader.
  */
-export type ClientErrorCode = "unknown_outcome" | "unavailable" | "bad_response";
+export type ClientErrorCode = "unknown_outcome" | "unavailable" | "bad_response" | "lease_expired" | "election_lost";
 
 export const unknownOutcome = "unknown_outcome" satisfies ClientErrorCode;
 export const unavailable = "unavailable" satisfies ClientErrorCode;
 export const badResponse = "bad_response" satisfies ClientErrorCode;
+export const leaseExpired = "lease_expired" satisfies ClientErrorCode;
+export const electionLost = "election_lost" satisfies ClientErrorCode;
+
+/**
+ * A watch cannot go on without missing changes: the events it still needs are gone. `reason`
+ * `compacted`: the cluster compacted its history past them (code `compacted`, from the server);
+ * `unavailable`: every member in turn said it no longer holds them (each restarted, or caught up by a
+ * snapshot). Either way a new watch can start at `compactRevision` at the earliest, after re-reading
+ * the state it tracks.
+ */
+export class WatchCompactedError extends RaftkvError {
+  override name = "WatchCompactedError";
+  readonly compactRevision: number;
+  readonly reason: "compacted" | "unavailable";
+
+  constructor(options: {
+    reason: "compacted" | "unavailable";
+    compactRevision: number;
+    fromRevision: number;
+    endpoint?: string | undefined;
+  }) {
+    const { reason, compactRevision, fromRevision } = options;
+    super({
+      code: "compacted",
+      message:
+        reason === "compacted"
+          ? `the watch needs revision ${fromRevision}, but the cluster compacted its history up to ${compactRevision}`
+          : `the watch needs revision ${fromRevision}, but no member holds history that far back (the oldest held starts at ${compactRevision})`,
+      endpoint: options.endpoint,
+    });
+    this.reason = reason;
+    this.compactRevision = compactRevision;
+  }
+}

@@ -1,7 +1,11 @@
-/** `raftkv/client`: the typed client of the HTTP API (docs/api.md). */
+/** `raftkv/client`: the typed client of the HTTP API (docs/api.md, docs/coordination.md). */
 export { RaftkvClient, clientDefaults, type RaftkvClientOptions } from "./client.js";
-export { RaftkvError, type ClientErrorCode } from "./errors.js";
+export type { Election } from "./election.js";
+export { RaftkvError, WatchCompactedError, type ClientErrorCode } from "./errors.js";
 export { parseEndpoint, parseEndpoints, type Endpoint } from "./endpoints.js";
+export type { KeepAlive, KeepAliveEnd, KeepAliveOptions } from "./keep_alive.js";
+export type { Lock } from "./lock.js";
+export type { QueueOptions } from "./queue.js";
 export {
   fetchTransport,
   nodeHttpTransport,
@@ -10,5 +14,6 @@ export {
   type HttpTransport,
   type NodeHttpTransportOptions,
 } from "./transport.js";
+export type { HttpStreamOutcome, HttpStreamRequest } from "./transport_stream.js";
 export { consistencies } from "./types.js";
 export type * from "./types.js";

@@ -6,6 +6,15 @@
  */
 import http from "node:http";
 import type { Endpoint } from "./endpoints.js";
+import {
+  describe,
+  errorCode,
+  notSentCodes,
+  streamWithFetch,
+  streamWithNodeHttp,
+  type HttpStreamOutcome,
+  type HttpStreamRequest,
+} from "./transport_stream.js";
 
 export type HttpMethod = "GET" | "PUT" | "POST" | "DELETE";
 
@@ -26,27 +35,10 @@ export type HttpOutcome =
 
 export interface HttpTransport {
   request(endpoint: Endpoint, request: HttpRequest): Promise<HttpOutcome>;
+  /** Opens a request whose answer is read as it arrives (a watch). */
+  stream(endpoint: Endpoint, request: HttpStreamRequest): Promise<HttpStreamOutcome>;
   /** Closes idle keep-alive connections; the transport must not be used afterwards. */
   close(): void;
-}
-
-/** Errors that happen before a single byte reaches a server. */
-const notSentCodes = new Set([
-  "ECONNREFUSED",
-  "ENOTFOUND",
-  "EAI_AGAIN",
-  "EHOSTUNREACH",
-  "ENETUNREACH",
-  "EADDRNOTAVAIL",
-]);
-
-function errorCode(error: unknown): string | undefined {
-  const code = (error as { code?: unknown } | null)?.code;
-  return typeof code === "string" ? code : undefined;
-}
-
-function describe(error: unknown): string {
-  return error instanceof Error ? (errorCode(error) ?? error.message) : String(error);
 }
 
 export interface NodeHttpTransportOptions {
@@ -67,6 +59,7 @@ export function nodeHttpTransport(options: NodeHttpTransportOptions = {}): HttpT
   const responseBytesMax = options.responseBytesMax ?? 256 * 1024 * 1024;
   return {
     request: (endpoint, request) => sendWithNodeHttp({ agent, endpoint, request, responseBytesMax }),
+    stream: (endpoint, request) => streamWithNodeHttp(agent, endpoint, request),
     close: () => agent.destroy(),
   };
 }
@@ -169,6 +162,7 @@ export function fetchTransport(): HttpTransport {
         return { type: notSent ? "not_sent" : "unknown", reason: describe(cause) };
       }
     },
+    stream: streamWithFetch,
     close: () => {},
   };
 }

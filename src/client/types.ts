@@ -22,6 +22,8 @@ export interface KeyValue {
   readonly modRevision: number;
   /** Writes to the key since it was created; 1 after the first put. */
   readonly version: number;
+  /** The lease the key is attached to (it goes when the lease does); 0 for none. */
+  readonly lease: number;
 }
 
 export interface PutResult {
@@ -61,7 +63,7 @@ export interface Compare {
 }
 
 export type TxnOp =
-  | { readonly type: "put"; readonly key: Bytes; readonly value: Bytes }
+  | { readonly type: "put"; readonly key: Bytes; readonly value: Bytes; readonly lease?: number }
   | { readonly type: "get"; readonly key: Bytes }
   | { readonly type: "delete"; readonly key: Bytes };
 
@@ -106,4 +108,72 @@ export interface Status {
   readonly lastIndex: number;
   readonly snapshotIndex: number;
   readonly members: readonly Member[];
+}
+
+/** The keys a watch covers: one key, all with a prefix, or [from, to) (`to` absent = to the end). */
+export type WatchSelector = { readonly key: Bytes } | RangeSelector;
+
+export interface WatchOptions {
+  /** Deliver every change at this revision or later. Default: only changes after the watch starts. */
+  readonly fromRevision?: number;
+  /** Each event also carries the key-value before the change. */
+  readonly prevKv?: boolean;
+  /** Ask the server for periodic progress notifications while nothing else is sent. */
+  readonly progressNotify?: boolean;
+  /** Aborting closes the watch, as `close()` does. */
+  readonly signal?: AbortSignal;
+}
+
+/** One key's change. Its revision is `kv.modRevision`. */
+export interface WatchEvent {
+  readonly type: "put" | "delete";
+  /** The key after the change; a delete's has the deletion revision as modRevision and the rest empty. */
+  readonly kv: KeyValue;
+  /** With `prevKv`: the key before the change; undefined when it did not exist (or was not asked for). */
+  readonly prevKv: KeyValue | undefined;
+}
+
+/**
+ * What a watch delivers, in revision order, each revision once: the events of one or more whole
+ * revisions up to `revision`, or a progress notification (every change up to `revision` has been
+ * delivered).
+ */
+export type WatchMessage =
+  | { readonly type: "events"; readonly revision: number; readonly events: readonly WatchEvent[] }
+  | { readonly type: "progress"; readonly revision: number };
+
+/**
+ * A running watch: iterate it (once) for its messages. It connects at once and resumes by itself
+ * across member failures; `break`, `close()` or the options' signal end it and its HTTP request.
+ */
+export interface Watch extends AsyncIterableIterator<WatchMessage> {
+  /** Resolves once the first stream is open, with the revision after which changes are delivered. */
+  readonly ready: Promise<number>;
+  /** Asks the member serving the stream for one progress notification. */
+  requestProgress(): Promise<void>;
+  close(): void;
+}
+
+export interface Lease {
+  readonly id: number;
+  /** Seconds: the TTL granted, or the time a keepalive guarantees from its answer. */
+  readonly ttl: number;
+}
+
+export interface LeaseRevokeResult {
+  readonly revision: number;
+  /** How many keys went with the lease. */
+  readonly deleted: number;
+}
+
+export interface LeaseTimeToLive extends Lease {
+  /** Seconds left before the leader expires the lease, by the leader's clock. */
+  readonly remaining: number;
+  /** The keys attached, when asked for (`keys: true`). */
+  readonly keys: readonly Uint8Array[] | undefined;
+}
+
+export interface CompactResult {
+  readonly compactRevision: number;
+  readonly revision: number;
 }
