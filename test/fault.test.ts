@@ -6,7 +6,7 @@
  */
 import assert from "node:assert/strict";
 import { test } from "node:test";
-import { checkHistory, type Operation } from "raftkv/testing";
+import { checkHistory, checkWatch, historyFromObservations, type Operation, type RecordedWatch } from "raftkv/testing";
 import { formatReport } from "./fault/report.js";
 import { runFault } from "./fault/runner.js";
 import { faultKinds } from "./fault/schedule.js";
@@ -35,8 +35,22 @@ function withStaleFinalRead(history: readonly Operation[]): Operation[] | undefi
   return undefined;
 }
 
+/**
+ * Whether the checker rejects the streams with one event taken out of the middle of the first
+ * watcher's: the other watchers still vouch for it, so the gap must show.
+ */
+function withGap(streams: readonly RecordedWatch[]): boolean {
+  const [first, ...others] = streams;
+  if (first === undefined) return false;
+  const at = first.messages.findIndex((m, i) => i > first.messages.length / 2 && m.kind === "events");
+  if (at < 0) return false;
+  const broken: RecordedWatch = { ...first, messages: first.messages.filter((_, i) => i !== at) };
+  const { history } = historyFromObservations(others);
+  return checkWatch(history, broken).some((v) => v.guarantee === "reliable");
+}
+
 test(
-  "a short fault run: every fault kind, the cluster recovers, and the history is linearizable",
+  "a short fault run: every fault kind, the cluster recovers, the history is linearizable, every watch stream passes the checker, and the lock hands out fencing tokens in order",
   { timeout: 240_000 },
   async (t) => {
     const progress: string[] = [];
@@ -60,6 +74,13 @@ test(
       assert.notEqual(w, undefined, `a leader kill after which no write succeeded\n${context}`);
     const writes = report.history.filter((o) => o.outcome === "ok" && o.op.type !== "get").length;
     assert.ok(writes > 200, `only ${writes} acknowledged writes\n${context}`);
+
+    assert.ok(report.watch !== undefined, context);
+    assert.deepEqual(report.watch.violations, [], context);
+    assert.deepEqual(report.watch.missedWrites, [], context);
+    assert.ok(report.lock.acquisitions > 0, `no lock was ever taken\n${context}`);
+    assert.deepEqual(report.lock.violations, [], context);
+    assert.ok(withGap(report.watch.streams), "the watch checker accepted a stream with an event removed");
 
     const stale = withStaleFinalRead(report.history);
     assert.ok(stale !== undefined, "no final read to make stale");

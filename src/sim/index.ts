@@ -18,10 +18,15 @@ export { consoleTracer, describeMessage, type Tracer } from "./trace.js";
 export type { StateMachine } from "../node/state_machine.js";
 export {
   checkHistory,
+  checkWatch,
+  historyFromObservations,
   HistoryRecorder,
   type CheckResult,
   type History,
   type KvOp,
   type Operation,
   type Outcome,
+  type RecordedWatch,
+  type WatchMessage,
+  type WatchViolation,
 } from "../check/index.js";

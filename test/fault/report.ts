@@ -1,6 +1,8 @@
 /** What a fault run found, and how it is printed. */
 import type { CheckResult, History, Operation } from "raftkv/testing";
+import type { LockReport } from "./lockers.js";
 import type { LeaderKill } from "./nemesis.js";
+import type { WatchReport } from "./watchers.js";
 import { faultKinds, type FaultKind } from "./schedule.js";
 
 export interface FaultReport {
@@ -23,12 +25,16 @@ export interface FaultReport {
   readonly framesDropped: number;
   readonly framesForwarded: number;
   readonly snapshots: { readonly taken: number; readonly installed: number };
+  /** Watchers on every member (undefined when the cluster did not recover: nothing to check against). */
+  readonly watch: WatchReport | undefined;
+  readonly lock: LockReport;
   /** Where the logs, data and history were kept (a failed run), or undefined. */
   readonly keptDir: string | undefined;
 }
 
 export function passed(r: FaultReport): boolean {
-  return r.recoveryMs !== undefined && r.check?.ok === true;
+  const watched = r.watch !== undefined && r.watch.violations.length === 0 && r.watch.missedWrites.length === 0;
+  return r.recoveryMs !== undefined && r.check?.ok === true && watched && r.lock.violations.length === 0;
 }
 
 const isWrite = (o: Operation): boolean => o.op.type !== "get";
@@ -112,8 +118,32 @@ export function formatReport(r: FaultReport): string {
       `checker: linearizable (${c.keys} keys, ${c.operations} operations, ${c.steps} steps, ${r.checkMs.toFixed(0)} ms)`,
     );
   else lines.push(`checker: NOT LINEARIZABLE on key ${JSON.stringify(c.key)}\n${c.explanation}`);
+  lines.push(...watchLines(r.watch), ...lockLines(r.lock));
   lines.push(
     `verdict: ${passed(r) ? "PASS" : "FAIL"}${r.keptDir === undefined ? "" : ` (logs, data and history kept in ${r.keptDir})`}`,
   );
   return lines.join("\n");
+}
+
+function watchLines(w: WatchReport | undefined): string[] {
+  if (w === undefined) return ["watchers: not checked (the cluster did not recover)"];
+  const verdict =
+    w.violations.length === 0
+      ? "every stream ordered, unique, reliable, atomic, resumable and bookmarkable"
+      : `${w.violations.length} VIOLATIONS: ${w.violations
+          .slice(0, 5)
+          .map((v) => `${v.watch} ${v.guarantee}: ${v.detail}`)
+          .join("; ")}`;
+  const missed = w.missedWrites.length === 0 ? "" : `; ${w.missedWrites.length} acknowledged puts NEVER SEEN`;
+  return [`watchers: ${w.watchers} (one per member), ${w.messages} messages, ${w.events} events; ${verdict}${missed}`];
+}
+
+function lockLines(l: LockReport): string[] {
+  const verdict =
+    l.violations.length === 0
+      ? "tokens unique and newer for every later holder"
+      : `VIOLATIONS: ${l.violations.slice(0, 5).join("; ")}`;
+  return [
+    `lock: ${l.acquisitions} acquisitions, ${l.writesAccepted} fenced writes accepted, ${l.writesFenced} refused for a stale token, ${l.overlaps} overlapping holders, ${l.errors} failed attempts; ${verdict}`,
+  ];
 }

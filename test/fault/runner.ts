@@ -8,12 +8,14 @@ import { mkdir, readdir, readFile, writeFile } from "node:fs/promises";
 import { join } from "node:path";
 import { nodeIdOf } from "raftkv";
 import { RaftkvClient } from "raftkv/client";
-import { checkHistory, HistoryRecorder, type CheckResult } from "raftkv/testing";
+import { checkHistory, HistoryRecorder, type CheckResult, type History } from "raftkv/testing";
 import { ProcessCluster, until } from "../harness.js";
 import { Nemesis } from "./nemesis.js";
 import { PeerProxy } from "./proxy.js";
 import { formatReport, passed, unavailability, type FaultReport } from "./report.js";
 import { faultKinds, faultSchedule, type FaultStep, type ScheduleTiming } from "./schedule.js";
+import { Lockers } from "./lockers.js";
+import { Watchers, type WatchReport } from "./watchers.js";
 import { recordOne, Worker } from "./workers.js";
 
 export interface FaultRunOptions {
@@ -37,6 +39,7 @@ const clientTimeoutMs = 4_000;
 /** Generous: a 2-core machine running five members, the proxy and the clients is slow to settle. */
 const recoverTimeoutMs = 90_000;
 const defaultSnapshotEntries = 2_000;
+const lockers = 3;
 export const defaultTiming: ScheduleTiming = { holdMsMin: 1_500, holdMsMax: 5_000, gapMsMin: 1_000, gapMsMax: 2_500 };
 
 export async function runFault(options: FaultRunOptions): Promise<FaultReport> {
@@ -65,10 +68,14 @@ export async function runFault(options: FaultRunOptions): Promise<FaultReport> {
   process.on("exit", onExit);
   let proxy: PeerProxy | undefined;
   const workers: Worker[] = [];
+  let watchers: Watchers | undefined;
+  let locks: Lockers | undefined;
   let stopped: Promise<void> | undefined;
   const stopAll = (): Promise<void> =>
     (stopped ??= (async () => {
       await Promise.all(workers.map((w) => w.stop()));
+      await locks?.stop();
+      await watchers?.close();
       await proxy?.close();
       await Promise.all(cluster.members.map((m) => cluster.stopMember(m.name, "SIGKILL")));
       logsClosed = true;
@@ -85,13 +92,7 @@ export async function runFault(options: FaultRunOptions): Promise<FaultReport> {
         target: m.listenPeerAddr,
       })),
     );
-    for (const m of cluster.members) cluster.startMember(m.name);
-    await cluster.leader(60_000).catch((error: unknown) => {
-      const tails = cluster.members.map(
-        (m) => `${m.name} (exit ${String(m.process?.exitCode ?? "none")}): ${m.output.slice(-300)}`,
-      );
-      throw new Error(`the cluster did not start: ${String(error)}\n${tails.join("\n")}`);
-    });
+    await startMembers(cluster);
     const t0 = performance.now();
     const clock = (): number => Math.round((performance.now() - t0) * 100) / 100;
     const stamped = (line: string): void => log(`[${(clock() / 1000).toFixed(1).padStart(6)} s] ${line}`);
@@ -112,6 +113,8 @@ export async function runFault(options: FaultRunOptions): Promise<FaultReport> {
         }),
       );
     }
+    watchers = new Watchers(cluster);
+    locks = new Lockers(cluster, lockers, options.seed, clock);
     const nemesis = new Nemesis(cluster, proxy, clock, stamped);
     const schedule = faultSchedule(
       options.seed,
@@ -127,22 +130,23 @@ export async function runFault(options: FaultRunOptions): Promise<FaultReport> {
     await nemesis.healAll();
     const healedAt = performance.now();
     await Promise.all(workers.map((w) => w.stop()));
+    const lock = await locks.stop();
     stamped("fault phase over; waiting for every member to serve");
 
-    let recoveryMs: number | undefined;
-    let recoveryError: string | undefined;
-    try {
-      await serveEverywhere(cluster, keys, { recorder, clock, unexpected });
-      recoveryMs = performance.now() - healedAt;
-      stamped("every member serves; reading every key on every member");
-      await readEverywhere(cluster, keys, { recorder, clock, unexpected });
-    } catch (error) {
-      recoveryError = error instanceof Error ? error.message : String(error);
-    }
+    const { recoveryMs, recoveryError } = await recover(
+      cluster,
+      keys,
+      { recorder, clock, unexpected },
+      healedAt,
+      stamped,
+    );
     const history = recorder.history();
+    let watch: WatchReport | undefined;
     let check: CheckResult | undefined;
     const checkStarted = performance.now();
     if (recoveryError === undefined) {
+      stamped("waiting for every watcher to reach the last revision");
+      watch = await finishWatchers(cluster, watchers, history);
       stamped(`checking ${history.length} operations`);
       check = checkHistory(history);
     }
@@ -166,6 +170,8 @@ export async function runFault(options: FaultRunOptions): Promise<FaultReport> {
       framesDropped: proxy.dropped,
       framesForwarded: proxy.forwarded,
       snapshots: await snapshotCounts(join(cluster.dir, "logs")),
+      watch,
+      lock,
       keptDir: undefined,
     };
     keep = options.keep === true || !passed(partial);
@@ -187,6 +193,62 @@ export async function runFault(options: FaultRunOptions): Promise<FaultReport> {
 }
 
 type Recording = Parameters<typeof recordOne>[0];
+
+/** Starts every member and waits for a leader. */
+async function startMembers(cluster: ProcessCluster): Promise<void> {
+  for (const m of cluster.members) cluster.startMember(m.name);
+  await cluster.leader(60_000).catch((error: unknown) => {
+    const tails = cluster.members.map(
+      (m) => `${m.name} (exit ${String(m.process?.exitCode ?? "none")}): ${m.output.slice(-300)}`,
+    );
+    throw new Error(`the cluster did not start: ${String(error)}\n${tails.join("\n")}`);
+  });
+}
+
+/** After the heal: every member serves a write, then every key is read on every member (all recorded). */
+async function recover(
+  cluster: ProcessCluster,
+  keys: readonly string[],
+  recording: Recording,
+  healedAt: number,
+  stamped: (line: string) => void,
+): Promise<{ recoveryMs: number | undefined; recoveryError: string | undefined }> {
+  try {
+    await serveEverywhere(cluster, keys, recording);
+    const recoveryMs = performance.now() - healedAt;
+    stamped("every member serves; reading every key on every member");
+    await readEverywhere(cluster, keys, recording);
+    return { recoveryMs, recoveryError: undefined };
+  } catch (error) {
+    return { recoveryMs: undefined, recoveryError: error instanceof Error ? error.message : String(error) };
+  }
+}
+
+/**
+ * Waits until every watcher has vouched for the cluster's last revision, then checks their streams,
+ * with every acknowledged put among what they saw.
+ */
+async function finishWatchers(cluster: ProcessCluster, watchers: Watchers, history: History): Promise<WatchReport> {
+  const leader = await cluster.leader(recoverTimeoutMs);
+  const client = new RaftkvClient({ endpoints: [leader.clientAddr], timeoutMs: 5_000 });
+  try {
+    // A linearizable read: its revision is at least every acknowledged write's.
+    const { revision } = await client.range({ prefix: "" }, { limit: 1 });
+    await until(
+      `every watcher at revision ${revision}`,
+      async () => ((await watchers.caughtUp(revision)) ? true : undefined),
+      recoverTimeoutMs,
+    );
+  } finally {
+    client.close();
+  }
+  const writes = history.flatMap((o) =>
+    o.outcome === "ok" && (o.op.type === "put" || (o.op.type === "cas" && o.result === true))
+      ? [{ key: o.key, value: o.op.value }]
+      : [],
+  );
+  return watchers.finish(writes);
+}
 
 /** One client per member, talking to that member only. */
 function memberClients(cluster: ProcessCluster): { name: string; client: RaftkvClient }[] {
