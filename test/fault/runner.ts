@@ -98,21 +98,10 @@ export async function runFault(options: FaultRunOptions): Promise<FaultReport> {
     const stamped = (line: string): void => log(`[${(clock() / 1000).toFixed(1).padStart(6)} s] ${line}`);
     const recorder = new HistoryRecorder();
     const unexpected: string[] = [];
-    for (let i = 0; i < workerCount; i++) {
-      const endpoint = cluster.members[i % members]!.clientAddr;
+    for (let i = 0; i < workerCount; i++)
       workers.push(
-        new Worker({
-          id: i,
-          endpoint,
-          keys,
-          recorder,
-          clock,
-          seed: options.seed * 1000 + i,
-          timeoutMs: clientTimeoutMs,
-          unexpected,
-        }),
+        worker(i, cluster.members[i % members]!.clientAddr, options.seed, { recorder, clock, unexpected }, keys),
       );
-    }
     watchers = new Watchers(cluster);
     locks = new Lockers(cluster, lockers, options.seed, clock);
     const nemesis = new Nemesis(cluster, proxy, clock, stamped);
@@ -193,6 +182,11 @@ export async function runFault(options: FaultRunOptions): Promise<FaultReport> {
 }
 
 type Recording = Parameters<typeof recordOne>[0];
+
+/** Client worker `id`, bound to the member at `endpoint`. */
+function worker(id: number, endpoint: string, seed: number, recording: Recording, keys: readonly string[]): Worker {
+  return new Worker({ id, endpoint, keys, ...recording, seed: seed * 1000 + id, timeoutMs: clientTimeoutMs });
+}
 
 /** Starts every member and waits for a leader. */
 async function startMembers(cluster: ProcessCluster): Promise<void> {
