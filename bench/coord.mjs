@@ -3,7 +3,7 @@
 // processes on loopback; this process is the load and must not be the bottleneck, so it speaks
 // plain node:http and counts only what it needs.
 // Usage: npm run bench:coord [-- --part all|delivery|idle|leases --watchers 1000 --rate 1000
-//        --seconds 10 --idle 10000 --leases 10000 --keepalive-batch 100]
+//        --seconds 10 --idle 10000 --idle-streams 10 --leases 10000 --keepalive-batch 100]
 import { mkdtempSync, rmSync } from "node:fs";
 import { Agent, request } from "node:http";
 import { loadavg, tmpdir } from "node:os";
@@ -20,6 +20,7 @@ const { values: opts } = parseArgs({
     rate: { type: "string", default: "1000" },
     seconds: { type: "string", default: "10" },
     idle: { type: "string", default: "10000" },
+    "idle-streams": { type: "string", default: "10" },
     leases: { type: "string", default: "10000" },
     "keepalive-batch": { type: "string", default: "100" },
   },
@@ -78,13 +79,15 @@ function call(url, method, body) {
 
 /**
  * Opens a watch stream (its own socket, as a separate client would); `onMessage` gets each parsed
- * line. Resolves once the `created` message arrived.
+ * line. Resolves with the request and the stream's first message once that arrived (`created`, or
+ * the stream's id when it opens empty).
  */
-function openWatch(url, query, onMessage) {
+function openStream(url, query, onMessage) {
   return new Promise((resolve, reject) => {
     const req = request(`${url}/v1/watch?${query}`, { agent: false }, (res) => {
       if (res.statusCode !== 200) return reject(new Error(`watch answered ${res.statusCode}`));
       let pending = "";
+      let first = true;
       res.setEncoding("utf8");
       res.on("data", (chunk) => {
         pending += chunk;
@@ -92,14 +95,20 @@ function openWatch(url, query, onMessage) {
         while ((newline = pending.indexOf("\n")) >= 0) {
           const message = JSON.parse(pending.slice(0, newline));
           pending = pending.slice(newline + 1);
-          if (message.created) resolve(req);
+          if (first) resolve({ req, first: message });
           else onMessage(message);
+          first = false;
         }
       });
     });
     req.on("error", reject);
     req.end();
   });
+}
+
+/** A one-watch stream (the request), once its `created` arrived. */
+async function openWatch(url, query, onMessage) {
+  return (await openStream(url, query, onMessage)).req;
 }
 
 /** Runs `count` tasks with at most `width` in flight. */
@@ -177,22 +186,51 @@ async function delivery() {
   console.log(`  the watched follower used ${(cpu * 100).toFixed(0)} % of a core`);
 }
 
-async function idle() {
-  const count = Number(opts.idle);
-  const cluster = await startCluster(1, "idle");
+/**
+ * Starts a member, lets `open(url)` open its idle watchers, and prints what they added to the
+ * member's RSS. `open` resolves with what `close` must destroy afterwards.
+ */
+async function idleShape(description, count, tag, open) {
+  const cluster = await startCluster(1, tag);
   const m = cluster.members[0];
   await sleep(2000);
   const before = memoryOf(m.child.pid).rssMiB;
-  const streams = [];
-  await pool(count, 200, async (i) => streams.push(await openWatch(m.url, `key=idle/${i}`, () => undefined)));
+  const opened = await open(m.url);
   await sleep(3000);
   const after = memoryOf(m.child.pid).rssMiB;
-  console.log(`idle watchers: ${count} watch streams, each on its own key and connection, on one member`);
+  console.log(`idle watchers: ${description}`);
   console.log(
     `  RSS ${before.toFixed(0)} MiB before, ${after.toFixed(0)} MiB after: ${(after - before).toFixed(1)} MiB extra, ${(((after - before) * 1024 * 1024) / count).toFixed(0)} bytes per watcher`,
   );
-  for (const s of streams) s.destroy();
+  for (const req of opened) req.destroy();
   await cluster.stop();
+}
+
+async function idle() {
+  const count = Number(opts.idle);
+  const streamCount = Math.min(Number(opts["idle-streams"]), count);
+  await idleShape(`${count} watch streams, each on its own key and connection`, count, "idle", async (url) => {
+    const streams = [];
+    await pool(count, 200, async (i) => streams.push(await openWatch(url, `key=idle/${i}`, () => undefined)));
+    return streams;
+  });
+  // The watches are added over the shared agent's keep-alive connections (at most 64), as a client's
+  // short requests would be; those connections stay open through the measurement.
+  const description = `${count} watches, each on its own key, multiplexed on ${streamCount} streams`;
+  await idleShape(description, count, "idle-mux", async (url) => {
+    const streams = [];
+    for (let s = 0; s < streamCount; s++) streams.push(await openStream(url, "stream=true", () => undefined));
+    await pool(count, 64, async (i) => {
+      const body = JSON.stringify({ key: `idle/${i}` });
+      const added = await call(
+        `${url}/v1/watch/streams/${streams[i % streamCount].first.stream}/watches`,
+        "POST",
+        body,
+      );
+      if (added.status !== 200) throw new Error(`adding a watch answered ${added.status}`);
+    });
+    return streams.map((s) => s.req);
+  });
 }
 
 async function leases() {

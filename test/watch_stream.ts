@@ -1,4 +1,7 @@
-/** A GET /v1/watch stream read message by message, as NDJSON or as Server-Sent Events. */
+/**
+ * A GET /v1/watch stream read message by message, as NDJSON or as Server-Sent Events: one watch's,
+ * or a multiplexed stream's, whose messages `of` and `events` sort by watch.
+ */
 import { request as httpRequest, type ClientRequest, type IncomingHttpHeaders, type IncomingMessage } from "node:http";
 import { until } from "./harness.js";
 
@@ -63,9 +66,15 @@ export class WatchStream {
     await until(what, () => (this.ended ? true : undefined), 20_000);
   }
 
-  /** The events of every events message so far, in order. */
-  events(): WatchJson[] {
-    return this.messages.flatMap((m) => (Array.isArray(m.events) ? (m.events as WatchJson[]) : []));
+  /** The messages of one watch so far, in order. */
+  of(watchId: number): WatchJson[] {
+    return this.messages.filter((m) => m.watchId === watchId);
+  }
+
+  /** The events of every events message so far (of one watch, when given), in order. */
+  events(watchId?: number): WatchJson[] {
+    const messages = watchId === undefined ? this.messages : this.of(watchId);
+    return messages.flatMap((m) => (Array.isArray(m.events) ? (m.events as WatchJson[]) : []));
   }
 
   /** Stops reading: the server's writes back up until `resume`. */

@@ -126,6 +126,17 @@ export class WatchHub {
     return true;
   }
 
+  /**
+   * Ends a watch because its reader asked: `canceled` with reason `client` is its last message,
+   * after whatever was already sent (what was queued is dropped). False when there is no such watch.
+   */
+  cancel(watchId: number): boolean {
+    const watcher = this.#watchers.get(watchId);
+    if (watcher === undefined) return false;
+    this.#cancel(watcher, "client", `watch ${watchId} was canceled by its reader`, {});
+    return true;
+  }
+
   /** Ends every watch with `stopping` and the revision to resume from; later watches are refused the same way. */
   close(): void {
     if (this.#closed) return;

@@ -135,3 +135,23 @@ test("close ends every watch with stopping and the first revision it has not sen
   assert.equal(hub.history.revisionCount(), 0, "a closed hub keeps no history");
   assert.equal(hub.size, 0);
 });
+
+test("cancel ends one watch with client after what it was sent, drops its queue, and leaves the others", () => {
+  const { store, clock, hub } = watchSetup();
+  const canceled = openWatch(hub, { range: all });
+  const other = openWatch(hub, { range: all });
+  store.put("a", "1");
+  clock.runSoon();
+  store.put("b", "2");
+  const watchId = canceled.messages[0]!.watchId;
+  assert.equal(hub.cancel(watchId), true);
+  assert.equal(reasonOf(canceled), "client");
+  assert.ok(canceled.closed);
+  assert.equal(checkStream(canceled, store, all, 1), 1, "the queued revision 2 is not sent after the cancel");
+  assert.equal(hub.cancel(watchId), false, "a watch ends once");
+  assert.equal(hub.requestProgress(watchId), false);
+  assert.equal(hub.size, 1);
+  clock.runSoon();
+  assert.equal(reasonOf(other), undefined);
+  assert.equal(checkStream(other, store, all, 1), 2);
+});

@@ -12,8 +12,11 @@ export interface WatchRequest {
   readonly progressNotify?: boolean;
 }
 
-/** Why the hub ended a watch; docs/coordination.md says what the reader should do about each. */
-export type WatchCancelReason = "compacted" | "unavailable" | "slow" | "stopping";
+/**
+ * Why a watch ended; docs/coordination.md says what the reader should do about each. `client`: its
+ * reader asked for the end (WatchHub.cancel), so the reader owes nothing more.
+ */
+export type WatchCancelReason = "compacted" | "unavailable" | "slow" | "stopping" | "client";
 
 interface WatchCreatedMessage {
   readonly type: "created";

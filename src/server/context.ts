@@ -5,6 +5,7 @@ import type { Node } from "../node/index.js";
 import type { Dashboard } from "./dashboard.js";
 import type { Forwarder } from "./forward.js";
 import type { Metrics } from "./metrics.js";
+import type { WatchStreams } from "./watch_streams.js";
 
 /** What every route handler works with. */
 export interface ServerContext {
@@ -16,8 +17,10 @@ export interface ServerContext {
   readonly metrics: Metrics;
   /** The operators' view: histories, request rates and the gathering of every member's status. */
   readonly dashboard: Dashboard;
-  /** This member's watches; GET /v1/watch streams are its sinks. */
+  /** This member's watches; the watch streams are its sinks. */
   readonly watchHub: WatchHub;
+  /** The watch streams open on this member, which watches join by id. */
+  readonly watchStreams: WatchStreams;
 }
 
 export interface Request {

@@ -21,7 +21,9 @@ import { clusterRoute, dashboard, memberRoute } from "./dashboard_routes.js";
 import { Activity } from "./dashboard_state.js";
 import type { Logger } from "./log.js";
 import type { Metrics } from "./metrics.js";
-import { compact, watch, watchProgress } from "./watch_routes.js";
+import { compact } from "./compact_route.js";
+import { addWatch, cancelWatch, watch, watchProgress } from "./watch_routes.js";
+import { WatchStreams } from "./watch_streams.js";
 
 interface Route {
   readonly method: string;
@@ -38,6 +40,8 @@ const routes: Route[] = [
   { method: "DELETE", pattern: ["v1", "kv", "**"], name: "delete", handler: deleteKey },
   { method: "POST", pattern: ["v1", "txn"], name: "txn", handler: txn },
   { method: "GET", pattern: ["v1", "watch"], name: "watch", handler: watch },
+  { method: "POST", pattern: ["v1", "watch", "streams", "*", "watches"], name: "watch_add", handler: addWatch },
+  { method: "DELETE", pattern: ["v1", "watch", "*"], name: "watch_cancel", handler: cancelWatch },
   { method: "POST", pattern: ["v1", "watch", "*", "progress"], name: "watch_progress", handler: watchProgress },
   { method: "POST", pattern: ["v1", "compact"], name: "compact", handler: compact },
   { method: "POST", pattern: ["v1", "lease", "grant"], name: "lease_grant", handler: grantLease },
@@ -126,6 +130,7 @@ export async function startClientServer(options: ServeOptions): Promise<ClientSe
     metrics: options.metrics,
     dashboard: board,
     watchHub: options.watchHub,
+    watchStreams: new WatchStreams(options.watchHub),
   };
   const server = createServer((req, res) => void handle(ctx, req, res, options.log));
   server.keepAliveTimeout = 30_000;
@@ -150,6 +155,7 @@ export async function startClientServer(options: ServeOptions): Promise<ClientSe
       forwarder.close();
       // Watch streams last until they are ended, and server.close() waits for every connection.
       options.watchHub.close();
+      ctx.watchStreams.close();
       server.closeIdleConnections();
       await new Promise<void>((resolve) => server.close(() => resolve()));
     },
