@@ -6,7 +6,7 @@ import assert from "node:assert/strict";
 import { after, before, describe, it } from "node:test";
 import type { RaftkvClient } from "raftkv/client";
 import { CliSession } from "./cli_session.js";
-import { clusterClient, ProcessCluster, type Exit } from "./harness.js";
+import { clusterClient, ProcessCluster, until, type Exit } from "./harness.js";
 
 let cluster: ProcessCluster;
 let client: RaftkvClient;
@@ -62,6 +62,26 @@ describe("raftkv lock and elect", { timeout: 120_000 }, () => {
     assert.equal(failed.code, 7);
     assert.ok(Number(failed.stdout.trim()) > Number(token), "a later holder's token is higher");
     assert.equal((await client.range({ prefix: "cli-lock/" })).kvs.length, 0, "released after each command");
+  });
+
+  it("a lock lost while the command runs stops it (exit 1); SIGINT while waiting gives up (exit 1)", async () => {
+    const holder = raftkv.start(["lock"], ["cli-lost", "--ttl", "3", "--", "sh", "-c", "echo holding; exec sleep 60"]);
+    await raftkv.output(holder, /^holding\n$/, "the command to run");
+    const [key] = (await client.range({ prefix: "cli-lost/" })).kvs;
+    const waiter = raftkv.start(["lock"], ["cli-lost", "--", "echo", "never"]);
+    await until("the waiter to queue", async () =>
+      (await client.range({ prefix: "cli-lost/" })).kvs.length === 2 ? true : undefined,
+    );
+    const interrupted = await waiter.stop("SIGINT");
+    assert.deepEqual(
+      [interrupted.code, interrupted.stdout, interrupted.stderr],
+      [1, "", "error: interrupted while waiting for the lock cli-lost\n"],
+    );
+    await client.leaseRevoke(key?.lease ?? 0);
+    const lost = await holder.exit(30_000);
+    assert.equal(lost.code, 1);
+    assert.match(lost.stderr, /^error: lost the lock cli-lost\/\d+ while sh ran: .*\(lease_not_found\)\n$/);
+    assert.equal((await client.range({ prefix: "cli-lost/" })).kvs.length, 0, "the waiter's key went with it");
   });
 
   it("elect prints when elected, holds leadership, and resigns on SIGTERM", async () => {

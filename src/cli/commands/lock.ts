@@ -35,13 +35,19 @@ export function registerLock(program: Command, io: CliIo): void {
         );
         let status: number;
         try {
-          status = await runHolding(io, argv, lock, interrupted);
+          status = await runHolding(argv, lock, interrupted);
         } catch (error) {
           // The lease may be gone already; what went wrong with the command is the news.
           await lock.release().catch(() => undefined);
           throw error;
         }
-        await lock.release();
+        // The command ran and its status is the answer; a lock not released expires with its lease.
+        await lock.release().catch((error: unknown) => {
+          const why = error instanceof Error ? error.message : String(error);
+          io.stderr.write(
+            `warning: the lock ${lock.key} was not released (${why}); it expires within ${options.ttl}s\n`,
+          );
+        });
         return status;
       }),
     );
@@ -59,15 +65,17 @@ async function acquire(take: () => Promise<Lock>, name: string, interrupted: Abo
   }
 }
 
-/** Runs the command; resolves with the exit status to report. */
-function runHolding(io: CliIo, argv: readonly string[], lock: Lock, interrupted: AbortSignal): Promise<number> {
+/**
+ * Runs the command; resolves with the exit status to report. It shares raftkv's stdin, stdout and
+ * stderr, as flock(1)'s command does: it sees the terminal as its own, and no pipe is left to wait
+ * for when it exits while a process it started still holds one.
+ */
+function runHolding(argv: readonly string[], lock: Lock, interrupted: AbortSignal): Promise<number> {
   const [file = "", ...args] = argv;
   const child = spawn(file, args, {
-    stdio: ["inherit", "pipe", "pipe"],
+    stdio: "inherit",
     env: { ...process.env, RAFTKV_LOCK_TOKEN: String(lock.token), RAFTKV_LOCK_KEY: lock.key },
   });
-  child.stdout.on("data", (chunk: Buffer) => io.stdout.write(chunk));
-  child.stderr.on("data", (chunk: Buffer) => io.stderr.write(chunk));
   let lost: RaftkvError | undefined;
   void aborted(interrupted).then(() => child.kill(interrupted.reason as StopSignal));
   void lock.lost.then((error) => {
@@ -76,7 +84,7 @@ function runHolding(io: CliIo, argv: readonly string[], lock: Lock, interrupted:
   });
   return new Promise((resolve, reject) => {
     child.once("error", (error) => reject(new CliFailure(exitCodes.failed, `cannot run ${file}: ${error.message}`)));
-    child.once("close", (code, signal) => {
+    child.once("exit", (code, signal) => {
       if (lost !== undefined) {
         reject(
           new CliFailure(
