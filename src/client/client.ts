@@ -24,6 +24,7 @@ import {
 import { campaign, observe, type Election } from "./election.js";
 import { parseEndpoint, parseEndpoints } from "./endpoints.js";
 import { BackgroundKeepAlive, type KeepAlive, type KeepAliveOptions } from "./keep_alive.js";
+import { KeepAliveBatcher } from "./keep_alive_batch.js";
 import { checkLeaseId, compact, leaseGrant, leaseKeepAlive, leaseRevoke, leases, leaseTimeToLive } from "./leases.js";
 import { lock, type Lock } from "./lock.js";
 import type { QueueOptions } from "./queue.js";
@@ -79,6 +80,8 @@ function checkCount(value: number, what: string, min: number): number {
 
 export class RaftkvClient {
   readonly #caller: Caller;
+  /** Background renewals that come due together share batch keepalives. */
+  readonly #keepAlives: KeepAliveBatcher;
   readonly #ownsTransport: boolean;
   readonly #clientId: string;
 
@@ -97,6 +100,7 @@ export class RaftkvClient {
       sessions: createSessionPool({ clientId: this.#clientId, writesInFlightMax: count("writesInFlightMax", 1) }),
       transport: options.transport ?? nodeHttpTransport(),
     });
+    this.#keepAlives = new KeepAliveBatcher(this.#caller);
     this.#ownsTransport = options.transport === undefined;
   }
 
@@ -257,9 +261,12 @@ export class RaftkvClient {
     return leaseKeepAlive(this.#caller, id);
   }
 
-  /** Renews the lease in the background until `stop()`; `done` says when and why it ended. */
+  /**
+   * Renews the lease in the background until `stop()`; `done` says when and why it ended. Renewals
+   * of this client's keepalives that come due within a few ms go out as one batch keepalive.
+   */
   keepAlive(id: number, options: KeepAliveOptions = {}): KeepAlive {
-    return new BackgroundKeepAlive(this.#caller, id, options);
+    return new BackgroundKeepAlive(this.#keepAlives, id, options);
   }
 
   /** Ends the lease now, deleting its keys at one revision. */

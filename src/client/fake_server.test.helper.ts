@@ -1,7 +1,8 @@
 /**
  * A test double of a raftkv node's HTTP API (docs/api.md), just enough to exercise the real client:
- * an in-memory KV with revisions, the exactly-once session table, txn, status and members, plus
- * scripted faults (answer 503/504, drop the connection, apply and then drop or 504). Not the server.
+ * an in-memory KV with revisions, the exactly-once session table, txn, status and members, lease
+ * keepalives (single and batch) of the leases in `leases`, plus scripted faults (answer 503/504,
+ * drop the connection, apply and then drop or 504). Not the server.
  */
 import http from "node:http";
 import type { AddressInfo } from "node:net";
@@ -41,10 +42,24 @@ export interface FakeServer {
   revision: number;
   /** Writes actually applied (a replayed retry does not count). */
   applied: number;
+  /** Lease id -> TTL in seconds: the leases keepalives renew (any other is lease_not_found). */
+  readonly leases: Map<number, number>;
   close(): Promise<void>;
 }
 
 type Query = Map<string, Buffer>;
+
+/** GET /v1/status's answer, but for its members. */
+const statusFields = {
+  id: "n1",
+  role: "leader",
+  term: 3,
+  leader: "n1",
+  commitIndex: 10,
+  appliedIndex: 10,
+  lastIndex: 10,
+  snapshotIndex: 0,
+};
 
 export async function startFakeServer(): Promise<FakeServer> {
   const sessions = new Map<string, { seq: number; reply: Reply }>();
@@ -56,6 +71,7 @@ export async function startFakeServer(): Promise<FakeServer> {
     kv: new Map(),
     revision: 0,
     applied: 0,
+    leases: new Map(),
   };
 
   const handle = (req: http.IncomingMessage, body: Buffer): Reply | "drop" => {
@@ -77,7 +93,9 @@ export async function startFakeServer(): Promise<FakeServer> {
     if (fault === "drop") return "drop";
     if (fault === "garbage") return { status: 200, body: { kvs: "not a list", revision: -1 } };
     const b64 = query.get("encoding")?.toString() === "base64";
-    const route = (): Reply => routeRequest({ method: req.method ?? "", path, query, body, b64 });
+    const route = (): Reply =>
+      leaseRoute(state.leases, req.method ?? "", path, body) ??
+      routeRequest({ method: req.method ?? "", path, query, body, b64 });
     let reply: Reply;
     if (clientId !== undefined && seq !== undefined && req.method !== "GET") {
       const session = sessions.get(clientId);
@@ -174,22 +192,7 @@ export async function startFakeServer(): Promise<FakeServer> {
       };
     }
     if (path === "/v1/txn" && method === "POST") return txn(JSON.parse(body.toString()) as TxnBody, b64);
-    if (path === "/v1/status") {
-      return {
-        status: 200,
-        body: {
-          id: "n1",
-          role: "leader",
-          term: 3,
-          leader: "n1",
-          commitIndex: 10,
-          appliedIndex: 10,
-          lastIndex: 10,
-          snapshotIndex: 0,
-          members,
-        },
-      };
-    }
+    if (path === "/v1/status") return { status: 200, body: { ...statusFields, members } };
     if (path === "/v1/members" && method === "GET") return { status: 200, body: { members } };
     if (path === "/v1/members" && method === "POST") {
       const m = JSON.parse(body.toString()) as { id: string; peerAddr: string; learner: boolean };
@@ -263,6 +266,33 @@ export async function startFakeServer(): Promise<FakeServer> {
         server.close(() => resolve());
       }),
   });
+}
+
+/** Lease keepalives, single and batch, of the leases in `leases`; undefined for any other route. */
+function leaseRoute(
+  leases: ReadonlyMap<number, number>,
+  method: string,
+  path: string,
+  body: Buffer,
+): Reply | undefined {
+  if (path === "/v1/lease/keepalive" && method === "POST") {
+    const { ids } = JSON.parse(body.toString()) as { ids: number[] };
+    if (ids.length < 1 || ids.length > 1000) return { status: 400, body: { error: "bad_request", message: "ids" } };
+    const answers = ids.map((id) => {
+      const ttl = leases.get(id);
+      return ttl === undefined ? { id, error: "lease_not_found" } : { id, ttl };
+    });
+    return { status: 200, body: { leases: answers } };
+  }
+  const keepAlive = /^\/v1\/lease\/(\d+)\/keepalive$/.exec(path);
+  if (keepAlive !== null && method === "POST") {
+    const id = Number(keepAlive[1]);
+    const ttl = leases.get(id);
+    return ttl === undefined
+      ? { status: 404, body: { error: "lease_not_found", message: `lease ${id} does not exist` } }
+      : { status: 200, body: { id, ttl } };
+  }
+  return undefined;
 }
 
 /** An address nothing listens on (bound, then released): connecting to it is refused. */

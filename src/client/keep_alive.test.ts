@@ -4,7 +4,7 @@ import type { AddressInfo } from "node:net";
 import { after, before, describe, test } from "node:test";
 import { RaftkvClient, RaftkvError, type Lease } from "./index.js";
 
-/** Answers keepalives of lease 7 as `answer` says: a TTL, 404, or 503 (no leader). */
+/** Answers batch keepalives of lease 7 as `answer` says: a TTL, lease_not_found, or 503 (no leader). */
 describe("background keepalive", () => {
   let server: http.Server;
   let endpoint: string;
@@ -15,10 +15,10 @@ describe("background keepalive", () => {
       paths.push(`${req.method} ${req.url}`);
       const [status, body] =
         answer === "gone"
-          ? [404, { error: "lease_not_found", message: "lease 7 not found" }]
+          ? [200, { leases: [{ id: 7, error: "lease_not_found" }] }]
           : answer === "no_leader"
             ? [503, { error: "no_leader", message: "no leader" }]
-            : [200, { id: 7, ttl: answer === "ttl1" ? 1 : 3 }];
+            : [200, { leases: [{ id: 7, ttl: answer === "ttl1" ? 1 : 3 }] }];
       res.writeHead(status, { "content-type": "application/json" });
       res.end(JSON.stringify(body));
     });
@@ -38,7 +38,7 @@ describe("background keepalive", () => {
     keepAlive.stop();
     assert.deepEqual(await keepAlive.done, { reason: "stopped" });
     assert.deepEqual(renewals[0], { id: 7, ttl: 3 });
-    assert.ok(paths.every((p) => p === "POST /v1/lease/7/keepalive"));
+    assert.ok(paths.every((p) => p === "POST /v1/lease/keepalive"));
     c.close();
   });
 

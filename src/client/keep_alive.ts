@@ -5,9 +5,9 @@
  * then have expired it, so whatever depends on the lease (a lock, a leadership) must be taken as
  * gone at that moment, not when the cluster can next be asked.
  */
-import type { Caller } from "./caller.js";
 import { leaseExpired, RaftkvError } from "./errors.js";
-import { checkLeaseId, leaseKeepAlive } from "./leases.js";
+import type { KeepAliveBatcher } from "./keep_alive_batch.js";
+import { checkLeaseId } from "./leases.js";
 import type { Lease } from "./types.js";
 
 export interface KeepAliveOptions {
@@ -33,7 +33,7 @@ const retryMsMax = 500;
 export class BackgroundKeepAlive implements KeepAlive {
   readonly id: number;
   readonly done: Promise<KeepAliveEnd>;
-  readonly #caller: Caller;
+  readonly #batcher: KeepAliveBatcher;
   readonly #options: KeepAliveOptions;
   #end: (end: KeepAliveEnd) => void = () => undefined;
   #ended = false;
@@ -41,12 +41,15 @@ export class BackgroundKeepAlive implements KeepAlive {
   #renewTimer: NodeJS.Timeout | undefined;
   #expiryTimer: NodeJS.Timeout | undefined;
 
-  /** Starts renewing at once: the first answer also says the TTL, and so the interval. */
-  constructor(caller: Caller, id: number, options: KeepAliveOptions) {
+  /**
+   * Starts renewing at once: the first answer also says the TTL, and so the interval. Renewals go
+   * through the client's batcher, with the renewals of its other keepalives that come due together.
+   */
+  constructor(batcher: KeepAliveBatcher, id: number, options: KeepAliveOptions) {
     if (options.intervalMs !== undefined && !(options.intervalMs > 0))
       throw new RangeError(`intervalMs must be positive, got ${options.intervalMs}`);
     this.id = checkLeaseId(id);
-    this.#caller = caller;
+    this.#batcher = batcher;
     this.#options = options;
     this.done = new Promise((resolve) => (this.#end = resolve));
     void this.#renew();
@@ -59,7 +62,7 @@ export class BackgroundKeepAlive implements KeepAlive {
   async #renew(): Promise<void> {
     const sentAt = performance.now();
     try {
-      const lease = await leaseKeepAlive(this.#caller, this.id);
+      const lease = await this.#batcher.renew(this.id);
       if (this.#ended) return;
       this.#renewed(lease, sentAt);
       this.#options.onRenewed?.(lease);
