@@ -19,6 +19,16 @@ export interface LessorOptions {
   readonly revokesPerSecond?: number;
   readonly checkpointIntervalMs?: number;
   readonly checkIntervalMs?: number;
+  /** For checks (the simulator's): what the lessor decides, as it decides it. The server passes none. */
+  readonly observer?: LessorObserver;
+}
+
+/** The lessor's decisions, for a checker to hold against the rules of docs/coordination.md. */
+interface LessorObserver {
+  /** This member started leading in `term`, and every lease it knows has its new deadline (`deadlineOf`). */
+  promoted?(term: number): void;
+  /** The expiry check found lease `id` overdue and is about to propose its revoke. */
+  expiring?(id: number): void;
 }
 
 export const lessorDefaults = { revokesPerSecond: 1000, checkpointIntervalMs: 300_000, checkIntervalMs: 100 } as const;
@@ -73,13 +83,22 @@ export class Lessor {
     this.#clock = clock;
     this.#random = options.random;
     this.minTtlSeconds = minimumTtlSeconds(options.electionTimeoutMs);
-    this.#deadlines = new LeaderDeadlines({ kv, node, clock, electionTimeoutMs: options.electionTimeoutMs });
+    this.#deadlines = new LeaderDeadlines({
+      kv,
+      node,
+      clock,
+      electionTimeoutMs: options.electionTimeoutMs,
+      promoted: (term) => options.observer?.promoted?.(term),
+    });
     this.#expiry = new LeaseExpiry({
       clock,
       deadlines: this.#deadlines,
       checkIntervalMs: options.checkIntervalMs ?? lessorDefaults.checkIntervalMs,
       revokesPerSecond: options.revokesPerSecond ?? lessorDefaults.revokesPerSecond,
-      revoke: (id) => proposeKv(node, { type: "leaseRevoke", id }),
+      revoke: (id) => {
+        options.observer?.expiring?.(id);
+        return proposeKv(node, { type: "leaseRevoke", id });
+      },
     });
     this.#checkpoints = new LeaseCheckpoints({
       kv,
@@ -146,6 +165,14 @@ export class Lessor {
     assert(deadline !== undefined, `lease ${id} has no deadline on its leader`);
     const status = { id, ttlSeconds: lease.ttlSeconds, remainingMs: Math.max(0, deadline - this.#clock.now()) };
     return options.keys === false ? status : { ...status, keys: this.#kv.lease(id)!.keys };
+  }
+
+  /**
+   * Lease `id`'s deadline on this member's clock while it leads, else undefined. For checks: the
+   * simulator compares it with what a new leader owes each lease; nothing decides by it.
+   */
+  deadlineOf(id: number): number | undefined {
+    return this.#deadlines.queue.get(id);
   }
 
   /** Every lease, in ascending id order, as of a linearizable read on this member. */
