@@ -17,6 +17,7 @@ export class CoordFaults {
   readonly #watches: WatchWorkload;
   readonly #prng: Prng;
   readonly #electionTimeoutMs: number;
+  readonly #safetyMs: number;
   /** Runs an action later if the safety phase has not ended by then. */
   readonly #later: (time: number, action: () => void) => void;
 
@@ -26,6 +27,7 @@ export class CoordFaults {
     watches: WatchWorkload;
     prng: Prng;
     electionTimeoutMs: number;
+    safetyMs: number;
     later: (time: number, action: () => void) => void;
   }) {
     this.#cluster = options.cluster;
@@ -33,6 +35,7 @@ export class CoordFaults {
     this.#watches = options.watches;
     this.#prng = options.prng;
     this.#electionTimeoutMs = options.electionTimeoutMs;
+    this.#safetyMs = options.safetyMs;
     this.#later = options.later;
   }
 
@@ -63,7 +66,11 @@ export class CoordFaults {
     let leftMs = 0;
     for (const lease of kv.leases()) leftMs = Math.max(leftMs, ((lessor.deadlineOf(lease.id) ?? now) - now) / rate);
     const election = this.#electionTimeoutMs;
-    const stallMs = leftMs + this.#prng.int(Math.ceil(election / 2), 2 * election);
+    // Over within two election timeouts of the heal, as the liveness phase expects of every stall.
+    const stallMs = Math.min(
+      leftMs + this.#prng.int(Math.ceil(election / 2), 2 * election),
+      this.#safetyMs + 2 * election - c.now,
+    );
     c.stall(leader, stallMs);
     c.trace(
       undefined,

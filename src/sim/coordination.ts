@@ -73,9 +73,10 @@ export class Coordination {
       electionTimeoutMs: run.cluster.electionTimeoutMs,
       random: new Prng(run.cluster.seed ^ 0x1ea5e),
       observer: {
+        // The lease checks listen first: a revoke is checked before the history records its revision.
         store: (member, kv) => {
-          this.#attached?.watches.recordStore(member, kv);
           this.#attached?.leases.store(member, kv);
+          this.#attached?.watches.recordStore(member, kv);
         },
         promoted: (member, view, term) => this.#attached?.leases.promoted(member, view, term),
         expiring: (member, id) => this.#attached?.leases.expiring(member, id),
@@ -131,6 +132,7 @@ export class Coordination {
       watches,
       prng: prng.fork(),
       electionTimeoutMs: this.#run.cluster.electionTimeoutMs,
+      safetyMs: this.#run.safetyMs,
       later,
     });
   }

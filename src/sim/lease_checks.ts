@@ -88,6 +88,8 @@ export class LeaseChecks {
   /** Member `member`'s store for the life starting now. */
   store(member: NodeId, kv: KvStore): void {
     this.#stores.set(member, kv);
+    // As the revoke runs, before the store tells anyone of the revision it wrote.
+    kv.listen({ leaseRevoked: (id) => this.#checkKeysGone(member, kv, id) });
   }
 
   renewing(id: number, renewed: boolean): void {
@@ -222,7 +224,7 @@ export class LeaseChecks {
   #revoked(member: NodeId, result: { readonly id: number; readonly deleted: number; readonly revision: number }): void {
     const lease = this.#leases.get(result.id);
     if (lease === undefined) return;
-    this.#checkKeysGone(member, lease, result);
+    this.#checkOneRevision(member, lease, result);
     if (lease.revokedAt !== undefined) return;
     const now = this.#cluster.now;
     lease.revokedAt = now;
@@ -242,29 +244,30 @@ export class LeaseChecks {
     );
   }
 
-  /** The revoke just applied on `member` deleted every key of the lease, at one revision. */
-  #checkKeysGone(
+  /** Member `member`'s store revoked lease `id` just now: none of its keys is left. */
+  #checkKeysGone(member: NodeId, kv: KvStore, id: number): void {
+    const lease = this.#leases.get(id);
+    const left = lease === undefined ? [] : [...lease.keys].filter((key) => kv.get(binaryBytes(key)) !== null);
+    if (left.length === 0) return;
+    this.#cluster.checker.fail(
+      "lease",
+      `${this.#cluster.nameOf(member)} revoked lease ${id} but kept its key(s) ${left.map((k) => JSON.stringify(k)).join(", ")}`,
+    );
+  }
+
+  /** The revoke just applied on `member` deleted its keys at one revision, and nothing else there. */
+  #checkOneRevision(
     member: NodeId,
     lease: LeaseRecord,
     result: { readonly deleted: number; readonly revision: number },
   ): void {
-    const kv = this.#stores.get(member);
-    const name = this.#cluster.nameOf(member);
-    const left = kv === undefined ? [] : [...lease.keys].filter((key) => kv.get(binaryBytes(key)) !== null);
-    if (left.length > 0) {
-      this.#cluster.checker.fail(
-        "lease",
-        `${name} revoked lease ${lease.id} but kept its key(s) ${left.map((k) => JSON.stringify(k)).join(", ")}`,
-      );
-      return;
-    }
     if (result.deleted === 0) return;
     const events = this.#eventsAt(result.revision);
     const ours = events.filter((e) => e.type === "delete" && lease.keys.has(e.key)).length;
     if (events.length !== result.deleted || ours !== result.deleted)
       this.#cluster.checker.fail(
         "lease",
-        `${name} revoked lease ${lease.id}, deleting ${result.deleted} key(s), but revision ${result.revision} holds ${events.length} event(s), ${ours} of them deletes of its keys`,
+        `${this.#cluster.nameOf(member)} revoked lease ${lease.id}, deleting ${result.deleted} key(s), but revision ${result.revision} holds ${events.length} event(s), ${ours} of them deletes of its keys`,
       );
   }
 
