@@ -117,12 +117,19 @@ export class Lessor {
     if (!Number.isSafeInteger(ttlSeconds) || ttlSeconds < 1 || ttlSeconds > leaseTtlSecondsMax)
       throw new RangeError(`a lease TTL is 1 to ${leaseTtlSecondsMax} seconds, not ${ttlSeconds}`);
     if (id !== undefined && checkLeaseId(id) !== undefined) throw new RangeError(`${id}: ${checkLeaseId(id)}`);
-    this.#leaderTerm();
+    const term = this.#leaderTerm();
     const ttl = Math.max(ttlSeconds, this.minTtlSeconds);
     for (let attempt = 1; ; attempt++) {
       const chosen = id ?? randomLeaseId(this.#random);
       const result = await proposeKv(this.#node, { type: "leaseGrant", id: chosen, ttlSeconds: ttl });
-      if (result.type === "leaseGranted") return { id: chosen, ttlSeconds: ttl };
+      if (result.type === "leaseGranted") {
+        // As for a keepalive, the answer promises the TTL from now: only while this member still
+        // leads. One deposed meanwhile (its loop stalled, say, while the next leader committed the
+        // entry) refuses instead; the lease exists unrenewed, and expires as such.
+        await this.#node.readBarrier("linearizable");
+        if (this.#leaderTerm() !== term) throw this.#notLeader();
+        return { id: chosen, ttlSeconds: ttl };
+      }
       assert(result.type === "leaseExists", `a leaseGrant entry answered ${result.type}`);
       if (id !== undefined || attempt === randomIdAttempts) throw new LeaseError("leaseExists", chosen);
     }
