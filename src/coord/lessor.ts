@@ -128,6 +128,8 @@ export class Lessor {
         // entry) refuses instead; the lease exists unrenewed, and expires as such.
         await this.#node.readBarrier("linearizable");
         if (this.#leaderTerm() !== term) throw this.#notLeader();
+        // The TTL runs from the answer, not from the entry's apply a barrier earlier.
+        this.#deadlines.extend(chosen);
         return { id: chosen, ttlSeconds: ttl };
       }
       assert(result.type === "leaseExists", `a leaseGrant entry answered ${result.type}`);
