@@ -29,9 +29,11 @@ export function drawCoordination(prng: Prng): CoordinationOptions {
       checkpointIntervalMs: prng.int(200, 2001),
       checkIntervalMs: 100,
     },
-    watchersPerMember: prng.int(1, 3),
+    // Some runs go without watches or without leases: each changes the others' timing (runs
+    // without watches found two lessor bugs that runs with them had not).
+    watchersPerMember: prng.pick([0, 1, 1, 2]),
     refuseRate: prng.pick([0.05, 0.2, 0.5]),
-    leaseClients: prng.int(1, 5),
+    leaseClients: prng.int(0, 5),
   };
 }
 

@@ -10,12 +10,12 @@ import type { LeaseChecks, LeaseRecord, LeaseRules } from "./lease_checks.js";
  *
  *   max(the latest lessor promotion, the lease's last keepalive arriving anywhere, its grant)
  *     + (TTL + election timeout + 2 expiry check intervals) / (1 − clock drift)
- *     + (leases waiting − 1) / revokesPerSecond / (1 − clock drift)
+ *     + (leases alive − 1) / revokesPerSecond / (1 − clock drift)
  *     + the commit bound (the revoke proposed, committed and applied everywhere).
  *
  * The promotion gives each lease at most its TTL plus an election timeout; the lessor notices it
- * leads, and then the deadline, each within a check interval; the rate limit's queue holds the
- * others due at once.
+ * leads, and then the deadline, each within a check interval; the rate limit's queue may hold
+ * every other lease before it.
  */
 export async function checkLingering(
   cluster: SimCluster,
@@ -33,13 +33,15 @@ export async function checkLingering(
       );
     });
   const pending = [...checks.leases.values()].filter((lease) => !lease.renewed && !gone(lease));
+  // Any lease may come due meanwhile (a client that renews may still miss its deadline) and take a token.
+  const alive = [...checks.leases.values()].filter((lease) => lease.revokedAt === undefined).length;
   if (pending.length === 0) return;
   const drift = 1 - rules.clockDrift;
   const promotion = (): number => Math.max(cluster.now, ...cluster.ids.map((id) => checks.promotedAt(id) ?? 0));
   const bound = (lease: LeaseRecord, promotedAt: number): number =>
     Math.max(promotedAt, lease.lastArrival, lease.grantedAt) +
     (lease.ttlSeconds * 1000 + rules.electionTimeoutMs + 2 * rules.checkIntervalMs) / drift +
-    ((pending.length - 1) * 1000) / rules.revokesPerSecond / drift +
+    ((alive - 1) * 1000) / rules.revokesPerSecond / drift +
     rules.commitBoundMs;
   // The leader's lessor may notice it leads only at its next check.
   const expected = promotion() + rules.checkIntervalMs / drift;

@@ -28,6 +28,9 @@ type Served<T> =
 
 const failed = { ok: false, gone: false } as const;
 
+/** How long a client waits for a put or txn it proposed (the node's own proposal timeout is a second). */
+const proposeTimeoutMs = 1500;
+
 /**
  * Clients of leases (docs/coordination.md, "Leases"), as raftkv's client and server use them: each
  * grants a lease (TTL from the minimum to 3 times it), attaches keys with puts or a txn, and renews it
@@ -167,13 +170,15 @@ class LeaseClient {
     );
   }
 
+  /** Proposes `command` at a random member; gives up after a while (a member that died never answers). */
   async #propose(command: KvCommand): Promise<void> {
     const { cluster } = this.#env;
     const live = cluster.liveIds();
     if (live.length === 0) return;
-    await cluster.request(this.#prng.pick(live), (node) =>
+    const proposed = cluster.request(this.#prng.pick(live), (node) =>
       node.raft.propose(encodeCommand(command)).catch(() => undefined),
     );
+    await Promise.race([proposed, cluster.sleep(proposeTimeoutMs)]);
   }
 
   /**
