@@ -90,6 +90,8 @@ export class CoordFaults {
     if (graceful) {
       c.trace(busiest, "SIGTERM: watch streams end with stopping, then the process exits");
       void c.request(busiest, () => {
+        // Held back by a stall past the heal, the signal is ignored: the liveness phase stops nothing.
+        if (c.now >= this.#safetyMs) return Promise.resolve();
         this.#coord.stopWatches(busiest);
         c.crash(busiest, "process");
         return Promise.resolve();
