@@ -8,7 +8,7 @@ import type { LeaseChecks, LeaseRecord, LeaseRules } from "./lease_checks.js";
  * nobody renews is revoked, and its keys are gone from every running member of the leader's
  * configuration, by
  *
- *   max(the latest lessor promotion, the lease's last keepalive arriving anywhere, its grant)
+ *   max(the latest lessor promotion, its grant, the last keepalive of it arriving anywhere or answered)
  *     + (TTL + election timeout + 2 expiry check intervals) / (1 − clock drift)
  *     + (leases alive − 1) / revokesPerSecond / (1 − clock drift)
  *     + the commit bound (the revoke proposed, committed and applied everywhere).
@@ -39,7 +39,7 @@ export async function checkLingering(
   const drift = 1 - rules.clockDrift;
   const promotion = (): number => Math.max(cluster.now, ...cluster.ids.map((id) => checks.promotedAt(id) ?? 0));
   const bound = (lease: LeaseRecord, promotedAt: number): number =>
-    Math.max(promotedAt, lease.lastArrival, lease.grantedAt) +
+    Math.max(promotedAt, lease.grantedAt, lease.lastArrival, lease.lastAck ?? 0) +
     (lease.ttlSeconds * 1000 + rules.electionTimeoutMs + 2 * rules.checkIntervalMs) / drift +
     ((alive - 1) * 1000) / rules.revokesPerSecond / drift +
     rules.commitBoundMs;
@@ -65,6 +65,7 @@ export async function checkLingering(
     cluster.checker.fail(
       "lease",
       `lease ${lease.id} (TTL ${lease.ttlSeconds}s, granted at t=${lease.grantedAt.toFixed(0)}, last keepalive at t=${lease.lastArrival.toFixed(0)}, ` +
+        `last answered at t=${lease.lastAck?.toFixed(0) ?? "never"}, ` +
         `leader ${cluster.nameOf(leader)} leading since t=${promotedAt.toFixed(0)}) ${at === undefined ? "still held" : `was gone only at t=${at.toFixed(0)}`}; ` +
         `its keys must be gone by t=${due.toFixed(0)}`,
     );
