@@ -1,4 +1,4 @@
-// Planted bugs for `npm run mutants`: each breaks one Raft, durability or state machine rule by a
+// Planted bugs for `npm run mutants`: each breaks one Raft, durability, state machine, watch or lease rule by a
 // textual change to one file. `find` must occur exactly once in that file (the runner refuses
 // otherwise, so a refactor that moves the code shows up here rather than silently planting nothing).
 export const mutants = [
@@ -166,5 +166,68 @@ export const mutants = [
     file: "src/node/ticker.ts",
     find: `now - this.#lastStallAt <= this.#electionTimeoutMs || now - this.#lastTickAt >= stallTicks * this.#tickMs`,
     replace: `now - this.#lastStallAt <= this.#electionTimeoutMs`,
+  },
+  {
+    id: "watch-progress-ahead",
+    rule: "a progress notification is sent only once the stream was sent every event it owes",
+    file: "src/coord/watch_hub.ts",
+    find: `    watcher.progressWanted = true;\n    this.#schedule(watcher);`,
+    replace: `    this.#send(watcher, { type: "progress", watchId, revision: this.#revision });`,
+  },
+  {
+    id: "watch-catch-up-skips-first",
+    rule: "a watch from revision R delivers the events of R itself",
+    file: "src/coord/watch_hub.ts",
+    find: `      scanNext: from,`,
+    replace: `      scanNext: from + 1,`,
+  },
+  {
+    id: "watch-revision-split",
+    rule: "a revision's events go out in one message",
+    file: "src/coord/watch_hub.ts",
+    find: `    for (const [watcher, list] of matched)\n      this.#arrive(watcher, revision, list.length === events.length ? events : list);`,
+    replace: `    for (const [watcher, list] of matched)\n      for (const event of list) {\n        this.#arrive(watcher, revision, [event]);\n        this.#pump(watcher);\n      }`,
+  },
+  {
+    id: "watch-below-compaction",
+    rule: "a watch from below the compaction revision is cancelled as compacted",
+    file: "src/coord/watch_hub.ts",
+    find: `    else if (from < compactRevision) this.#cancelCompacted(watcher, compactRevision);\n    else if (watcher.catchingUp() && from < oldest) {`,
+    replace: `    else if (from < 0) this.#cancelCompacted(watcher, compactRevision);\n    else if (watcher.catchingUp() && from < oldest && from >= compactRevision) {`,
+  },
+  {
+    id: "lease-promote-no-election",
+    rule: "a new leader gives every lease its remaining time plus an election timeout",
+    file: "src/coord/leader_deadlines.ts",
+    find: `      this.queue.set(lease.id, now + remainingMs + this.#o.electionTimeoutMs);`,
+    replace: `      this.queue.set(lease.id, now + remainingMs);`,
+  },
+  {
+    id: "lease-keepalive-no-barrier",
+    rule: "a keepalive is acknowledged only once a read barrier confirmed the leader still leads",
+    file: "src/coord/lessor.ts",
+    find: `    // Confirms this member still leads, and applies any revoke an earlier leader committed.\n    await this.#node.readBarrier("linearizable");\n`,
+    replace: ``,
+  },
+  {
+    id: "lease-keepalive-keeps-checkpoint",
+    rule: "a keepalive clears its lease's checkpoint before it is acknowledged",
+    file: "src/coord/lessor.ts",
+    find: `      if (lease.remainingMs === undefined) return lease;`,
+    replace: `      if (lease.remainingMs === undefined || lease.ttlSeconds > 0) return lease;`,
+  },
+  {
+    id: "lease-no-stall-deferral",
+    rule: "after a stall of the leader's loop, the keepalives that waited count before any expiry",
+    file: "src/coord/lease_expiry.ts",
+    find: `    if (late <= this.#stallMs) {`,
+    replace: `    if (late <= this.#stallMs * Infinity) {`,
+  },
+  {
+    id: "lease-revoke-keeps-key",
+    rule: "a lease's revoke deletes all its keys, at one revision",
+    file: "src/kv/store.ts",
+    find: `    for (const key of keys) this.#remove(key, this.#revision);`,
+    replace: `    for (const key of keys.slice(1)) this.#remove(key, this.#revision);`,
   },
 ];

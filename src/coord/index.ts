@@ -3,7 +3,7 @@
  * history, the leader's compactor and the leader's lessor. Clocked like the node: time and timers
  * only through its Clock, so the simulator can run it.
  */
-export type { WatchHandle, WatchMessage, WatchRequest, WatchSink } from "./watch_messages.js";
+export type { WatchCancelReason, WatchHandle, WatchMessage, WatchRequest, WatchSink } from "./watch_messages.js";
 export type { WatchRange } from "./watch_range.js";
 export { WatchHub } from "./watch_hub.js";
 export { createWatchService, type WatchService } from "./watch_service.js";

@@ -8,6 +8,8 @@ interface LeaderDeadlinesOptions {
   readonly node: LessorNode;
   readonly clock: Clock;
   readonly electionTimeoutMs: number;
+  /** Called once a promotion has set every deadline. */
+  readonly promoted: (term: number) => void;
 }
 
 /**
@@ -79,6 +81,7 @@ export class LeaderDeadlines implements KvListener {
       this.queue.set(lease.id, now + remainingMs + this.#o.electionTimeoutMs);
     }
     this.#term = term;
+    this.#o.promoted(term);
   }
 
   #stepDown(): void {

@@ -152,3 +152,25 @@ test("a revoke that fails is proposed again by a later check", async () => {
   assert.equal(node.kv.leaseInfo(id), undefined);
   lessor.close();
 });
+
+test("a grant is answered after a read barrier: its TTL runs from the answer, and a leader deposed meanwhile refuses", async () => {
+  const { node, clock, lessor } = member();
+  let confirm = (): void => undefined;
+  node.barrier = () => new Promise((resolve) => (confirm = resolve));
+  const granted = lessor.grant(3);
+  await drainMicrotasks();
+  // The entry applied at 0; the barrier confirms the leader 500 ms later.
+  await clock.advance(500);
+  confirm();
+  const { id } = await granted;
+  assert.equal(lessor.deadlineOf(id), 500 + 3000, "the TTL counts from the answer");
+
+  const refused = lessor.grant(3);
+  await drainMicrotasks();
+  // Another leader took over (this member's loop stalled, say) before the barrier returned.
+  node.term = 2;
+  confirm();
+  await assert.rejects(refused, (error) => error instanceof NodeRequestError && error.detail.type === "notLeader");
+  assert.equal(node.kv.leases().length, 2, "the lease it created lives on unrenewed, to expire");
+  lessor.close();
+});

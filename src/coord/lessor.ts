@@ -19,6 +19,16 @@ export interface LessorOptions {
   readonly revokesPerSecond?: number;
   readonly checkpointIntervalMs?: number;
   readonly checkIntervalMs?: number;
+  /** For checks (the simulator's): what the lessor decides, as it decides it. The server passes none. */
+  readonly observer?: LessorObserver;
+}
+
+/** The lessor's decisions, for a checker to hold against the rules of docs/coordination.md. */
+interface LessorObserver {
+  /** This member started leading in `term`, and every lease it knows has its new deadline (`deadlineOf`). */
+  promoted?(term: number): void;
+  /** The expiry check found lease `id` overdue and is about to propose its revoke. */
+  expiring?(id: number): void;
 }
 
 export const lessorDefaults = { revokesPerSecond: 1000, checkpointIntervalMs: 300_000, checkIntervalMs: 100 } as const;
@@ -73,13 +83,22 @@ export class Lessor {
     this.#clock = clock;
     this.#random = options.random;
     this.minTtlSeconds = minimumTtlSeconds(options.electionTimeoutMs);
-    this.#deadlines = new LeaderDeadlines({ kv, node, clock, electionTimeoutMs: options.electionTimeoutMs });
+    this.#deadlines = new LeaderDeadlines({
+      kv,
+      node,
+      clock,
+      electionTimeoutMs: options.electionTimeoutMs,
+      promoted: (term) => options.observer?.promoted?.(term),
+    });
     this.#expiry = new LeaseExpiry({
       clock,
       deadlines: this.#deadlines,
       checkIntervalMs: options.checkIntervalMs ?? lessorDefaults.checkIntervalMs,
       revokesPerSecond: options.revokesPerSecond ?? lessorDefaults.revokesPerSecond,
-      revoke: (id) => proposeKv(node, { type: "leaseRevoke", id }),
+      revoke: (id) => {
+        options.observer?.expiring?.(id);
+        return proposeKv(node, { type: "leaseRevoke", id });
+      },
     });
     this.#checkpoints = new LeaseCheckpoints({
       kv,
@@ -98,12 +117,21 @@ export class Lessor {
     if (!Number.isSafeInteger(ttlSeconds) || ttlSeconds < 1 || ttlSeconds > leaseTtlSecondsMax)
       throw new RangeError(`a lease TTL is 1 to ${leaseTtlSecondsMax} seconds, not ${ttlSeconds}`);
     if (id !== undefined && checkLeaseId(id) !== undefined) throw new RangeError(`${id}: ${checkLeaseId(id)}`);
-    this.#leaderTerm();
+    const term = this.#leaderTerm();
     const ttl = Math.max(ttlSeconds, this.minTtlSeconds);
     for (let attempt = 1; ; attempt++) {
       const chosen = id ?? randomLeaseId(this.#random);
       const result = await proposeKv(this.#node, { type: "leaseGrant", id: chosen, ttlSeconds: ttl });
-      if (result.type === "leaseGranted") return { id: chosen, ttlSeconds: ttl };
+      if (result.type === "leaseGranted") {
+        // As for a keepalive, the answer promises the TTL from now: only while this member still
+        // leads. One deposed meanwhile (its loop stalled, say, while the next leader committed the
+        // entry) refuses instead; the lease exists unrenewed, and expires as such.
+        await this.#node.readBarrier("linearizable");
+        if (this.#leaderTerm() !== term) throw this.#notLeader();
+        // The TTL runs from the answer, not from the entry's apply a barrier earlier.
+        this.#deadlines.extend(chosen);
+        return { id: chosen, ttlSeconds: ttl };
+      }
       assert(result.type === "leaseExists", `a leaseGrant entry answered ${result.type}`);
       if (id !== undefined || attempt === randomIdAttempts) throw new LeaseError("leaseExists", chosen);
     }
@@ -159,6 +187,14 @@ export class Lessor {
     assert(deadline !== undefined, `lease ${id} has no deadline on its leader`);
     const status = { id, ttlSeconds: lease.ttlSeconds, remainingMs: Math.max(0, deadline - this.#clock.now()) };
     return options.keys === false ? status : { ...status, keys: this.#kv.lease(id)!.keys };
+  }
+
+  /**
+   * Lease `id`'s deadline on this member's clock while it leads, else undefined. For checks: the
+   * simulator compares it with what a new leader owes each lease; nothing decides by it.
+   */
+  deadlineOf(id: number): number | undefined {
+    return this.#deadlines.queue.get(id);
   }
 
   /** Every lease, in ascending id order, as of a linearizable read on this member. */

@@ -29,8 +29,8 @@ export class ReadBarrier {
 
   constructor(options: ReadBarrierOptions) {
     this.#o = options;
-    this.#rounds = this.#newRounds("safe");
-    this.#leaseRounds = this.#newRounds("lease");
+    this.#rounds = this.#newRounds("safe", 0);
+    this.#leaseRounds = this.#newRounds("lease", 1);
   }
 
   /** Resolves when a read at `consistency` may be served, given the index applied now. */
@@ -54,11 +54,12 @@ export class ReadBarrier {
     this.#applied.failAll(error);
   }
 
-  #newRounds(wanted: "safe" | "lease"): ReadRounds {
+  #newRounds(wanted: "safe" | "lease", tag: number): ReadRounds {
     return new ReadRounds({
       start: (context) => this.#start(context, wanted),
       timeoutMs: 2 * this.#o.electionTimeoutMs,
       clock: this.#o.clock,
+      tag,
     });
   }
 

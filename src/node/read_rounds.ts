@@ -14,15 +14,22 @@ export class ReadRounds {
   readonly #start: (context: Uint8Array) => boolean;
   readonly #timeoutMs: number;
   readonly #clock: Clock;
+  readonly #tag: number;
   #queued: ReadWaiter[] = [];
   #inFlight: { readonly id: number; readonly waiters: ReadWaiter[]; readonly timer: Timer } | undefined;
   #nextId = 1;
 
-  /** `start` asks Raft for a read index with this context; false when no leader is known. */
-  constructor(options: { start: (context: Uint8Array) => boolean; timeoutMs: number; clock: Clock }) {
+  /**
+   * `start` asks Raft for a read index with this context; false when no leader is known. `tag` (a
+   * byte) sets this batcher's contexts apart from another's on the same node: Raft hands every read
+   * state to both, and a round confirmed for the other (started earlier, at an older index) must not
+   * release this one's reads.
+   */
+  constructor(options: { start: (context: Uint8Array) => boolean; timeoutMs: number; clock: Clock; tag: number }) {
     this.#start = options.start;
     this.#timeoutMs = options.timeoutMs;
     this.#clock = options.clock;
+    this.#tag = options.tag;
   }
 
   /** Resolves with an index that the state machine must reach before the read may be served. */
@@ -38,8 +45,9 @@ export class ReadRounds {
     const round = this.#inFlight;
     if (
       round === undefined ||
-      context.byteLength !== 4 ||
-      new DataView(context.buffer, context.byteOffset, 4).getUint32(0) !== round.id
+      context.byteLength !== 5 ||
+      context[0] !== this.#tag ||
+      new DataView(context.buffer, context.byteOffset, 5).getUint32(1) !== round.id
     )
       return;
     round.timer.cancel();
@@ -59,8 +67,9 @@ export class ReadRounds {
   #startRound(): void {
     if (this.#inFlight !== undefined || this.#queued.length === 0) return;
     const id = this.#nextId++;
-    const context = new Uint8Array(4);
-    new DataView(context.buffer).setUint32(0, id);
+    const context = new Uint8Array(5);
+    context[0] = this.#tag;
+    new DataView(context.buffer).setUint32(1, id);
     const waiters = this.#queued;
     this.#queued = [];
     if (!this.#start(context)) {

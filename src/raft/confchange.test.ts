@@ -1,6 +1,7 @@
 import assert from "node:assert/strict";
 import { test } from "node:test";
-import { nodeId, type NodeId } from "../util/ids.js";
+import { logIndex, NO_NODE, nodeId, term, type NodeId } from "../util/ids.js";
+import { Prng } from "../util/prng.js";
 import {
   applyConfEntry,
   decodeConfEntry,
@@ -11,6 +12,7 @@ import {
   type ConfEntry,
   type Config,
 } from "./confchange.js";
+import { RawNode } from "./rawnode.js";
 
 const ids = (...xs: number[]): Set<NodeId> => new Set(xs.map(nodeId));
 const NO_CONTEXT = new Uint8Array(0);
@@ -306,4 +308,40 @@ test("planChange with several changes: each is checked against what the ones bef
     changes: [change("addLearner", 6), change("promote", 6)],
   });
   assert.equal(planChange(c, []), "malformed");
+});
+
+test("a restart does not replay a config entry its snapshot already holds: a joint configuration keeps its outgoing voters (found by the sweep)", () => {
+  // The entry that entered the joint configuration lingers in the log below the snapshot that
+  // already holds its result, as it does when entries are kept below a snapshot.
+  const enterJoint = encodeConfEntry({
+    op: "enterJoint",
+    changes: [
+      { type: "promote", id: nodeId(4), context: NO_CONTEXT },
+      { type: "remove", id: nodeId(3), context: NO_CONTEXT },
+    ],
+  });
+  const entries = [
+    { index: logIndex(5), term: term(2), kind: "config" as const, data: enterJoint },
+    { index: logIndex(6), term: term(2), kind: "normal" as const, data: new Uint8Array([1]) },
+    { index: logIndex(7), term: term(2), kind: "normal" as const, data: new Uint8Array([2]) },
+  ];
+  const meta = {
+    index: logIndex(6),
+    term: term(2),
+    voters: [1, 2, 4].map(nodeId),
+    votersOutgoing: [1, 2, 3].map(nodeId),
+    learners: [],
+  };
+  const restarted = new RawNode(
+    { id: nodeId(1), voters: [], random: new Prng(1), checkInvariants: true },
+    {
+      hardState: { term: term(2), vote: NO_NODE, commit: logIndex(7) },
+      entries,
+      snapshot: { meta, data: new Uint8Array(0) },
+      applied: logIndex(7),
+    },
+  );
+  const { incoming, outgoing } = restarted.config();
+  assert.deepEqual([...incoming].sort(), [1, 2, 4].map(nodeId));
+  assert.deepEqual([...(outgoing ?? [])].sort(), [1, 2, 3].map(nodeId), "the old voters must still decide");
 });

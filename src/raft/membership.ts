@@ -119,10 +119,15 @@ export function bootstrap(r: RaftState): void {
   r.term = term(1);
 }
 
-/** Replays config entries a restarted node's state machine had already applied (they are not handed out again). */
+/**
+ * Replays config entries a restarted node's state machine had already applied (they are not handed
+ * out again), after those its snapshot holds: entries kept below a snapshot are in its configuration
+ * already, and entering a joint configuration a second time would make the new voters the outgoing
+ * ones too, leaving the old voters no say.
+ */
 export function restoreConfig(r: RaftState, entries: readonly Entry[]): void {
   for (const entry of entries) {
-    if (entry.kind !== "config" || entry.index > r.log.applying) continue;
+    if (entry.kind !== "config" || entry.index <= r.configIndex || entry.index > r.log.applying) continue;
     const decoded = decodeConfEntry(entry.data);
     if (decoded !== undefined) setConfig(r, applyConfEntry(configOf(r), decoded), entry.index);
     else r.configIndex = entry.index;

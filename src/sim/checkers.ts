@@ -19,6 +19,8 @@ export type ViolationKind =
   | "isolatedTermRise"
   | "disruptedLeader"
   | "liveness"
+  | "watch"
+  | "lease"
   | "assertion";
 
 export interface Violation {

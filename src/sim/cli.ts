@@ -10,6 +10,7 @@ import { parseArgs } from "node:util";
 import { isMainThread, parentPort, Worker, workerData } from "node:worker_threads";
 import { sweep } from "./sweep.js";
 import { consoleTracer } from "./trace.js";
+import { noCoordination, type CoordinationCounts } from "./coordination_counts.js";
 import { runSeed, type RunResult } from "./vopr.js";
 
 interface Range {
@@ -35,7 +36,15 @@ function reportFailure(result: RunResult): void {
 function describe(result: RunResult): string {
   return (
     `seed ${result.seed}: ${result.nodeCount} members, ${result.steps} steps, ${result.messages} messages, ${result.virtualMs.toFixed(0)} virtual ms, ` +
-    `requests ${JSON.stringify(result.requests)}, history ${result.operations} operations, snapshots installed ${result.snapshotsInstalled}, violations ${result.violations.length}`
+    `requests ${JSON.stringify(result.requests)}, history ${result.operations} operations, snapshots installed ${result.snapshotsInstalled}, ` +
+    `${describeCoordination(result.coordination)}, violations ${result.violations.length}`
+  );
+}
+
+function describeCoordination(c: CoordinationCounts): string {
+  return (
+    `watch messages ${c.watchMessages} (resumes ${c.resumes}, slow ${c.slowCancels}), compactions ${c.compactions}, ` +
+    `leases granted ${c.leasesGranted} (expired ${c.leasesExpired}, revoked ${c.leasesRevoked}), keepalives acknowledged ${c.keepalivesAcked}`
   );
 }
 
@@ -63,12 +72,15 @@ async function sweepAll(options: {
   const threads: Worker[] = [];
   const started = performance.now();
   const totals = { steps: 0, messages: 0, snapshots: 0, operations: 0 };
+  const coordination = noCoordination();
   const failed: RunResult[] = [];
   const onResult = (result: RunResult): void => {
     totals.steps += result.steps;
     totals.messages += result.messages;
     totals.snapshots += result.snapshotsInstalled;
     totals.operations += result.operations;
+    for (const key of Object.keys(coordination) as (keyof CoordinationCounts)[])
+      coordination[key] += result.coordination[key];
     if (result.violations.length > 0) {
       failed.push(result);
       reportFailure(result);
@@ -97,7 +109,7 @@ async function sweepAll(options: {
   const runs = stopAtFirst && failed.length > 0 ? "stopped at the first violation:" : `runs ${count},`;
   console.log(
     `${runs} steps ${totals.steps}, messages ${totals.messages}, history operations ${totals.operations}, snapshots installed ${totals.snapshots}, ` +
-      `violations ${failed.length}, ${seconds.toFixed(1)} s, ${(count / seconds).toFixed(1)} seeds/s (${workers} workers × ${concurrency} at a time)`,
+      `${describeCoordination(coordination)}, violations ${failed.length}, ${seconds.toFixed(1)} s, ${(count / seconds).toFixed(1)} seeds/s (${workers} workers × ${concurrency} at a time)`,
   );
   if (failed.length > 0) process.exitCode = 1;
 }

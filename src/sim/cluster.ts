@@ -27,7 +27,8 @@ import type { DiskModel } from "./disk/disk_model.js";
 import { SimDisk } from "./disk/sim_disk.js";
 import { DurableMirror } from "./durable_mirror.js";
 import { IdAllocator } from "./id_allocator.js";
-import type { MemberLife, MemberServices } from "./member_services.js";
+import { checkIsolatedTerm } from "./isolated_term.js";
+import type { MemberLife, MemberServices, MemberStart } from "./member_services.js";
 import { SimNetwork, type NetworkFaults } from "./network.js";
 import { SimClock } from "./sim_clock.js";
 import { SimTransport } from "./sim_transport.js";
@@ -65,6 +66,8 @@ export interface ClusterOptions {
   readonly clockDrift: number;
   readonly proposalTimeoutMs: number;
   readonly tracer?: Tracer | undefined;
+  /** Called for each life of a member with its new store, before its node starts and replays (a watch hub listens from here). */
+  readonly beforeStart?: ((start: MemberStart) => void) | undefined;
   /** Started for each life of a member once it is up (a lessor, say), closed when the life ends. */
   readonly services?: ((life: MemberLife) => MemberServices) | undefined;
 }
@@ -114,7 +117,7 @@ interface Member {
   leadingTerm: Term | undefined;
   /** The configuration in force when the last Ready was taken (commits are counted against it). */
   voters: { incoming: ReadonlySet<NodeId>; outgoing: ReadonlySet<NodeId> | undefined } | undefined;
-  /** When every link to and from the member was cut, and its term then (see #checkIsolatedTerm). */
+  /** When every link to and from the member was cut, and its term then (see checkIsolatedTerm). */
   isolatedSince: number | undefined;
   isolatedTerm: Term | undefined;
   lastDeliveryAt: number;
@@ -511,6 +514,8 @@ export class SimCluster {
     for (const other of this.members) if (other.initial || !m.initial) peers[other.name] = other.peerAddr;
     const o = this.options;
     const clock = new SimClock({ world: this.world, owner: m.id, life, rate: m.rate });
+    const start: MemberStart = { id: m.id, kv: store, clock };
+    o.beforeStart?.(start);
     void createNode({
       id: m.name,
       dataDir,
@@ -536,11 +541,11 @@ export class SimCluster {
         this.checker.failAssertion(`${m.name}: ${text} at t=${this.world.now}`);
       },
     }).then((created) => {
-      if (m.life === life) this.#started(m, created, { id: m.id, kv: store, clock });
+      if (m.life === life) this.#started(m, created, start);
     });
   }
 
-  #started(m: Member, created: Awaited<ReturnType<typeof createNode>>, life: Omit<MemberLife, "node">): void {
+  #started(m: Member, created: Awaited<ReturnType<typeof createNode>>, life: MemberStart): void {
     if (!created.ok) {
       m.state = "down";
       this.trace(m.id, `refuses to start: ${created.error}`);
@@ -641,33 +646,8 @@ export class SimCluster {
       incoming: new Set(config.incoming),
       outgoing: config.outgoing === undefined ? undefined : new Set(config.outgoing),
     };
-    this.#checkIsolatedTerm(m, term, config);
+    if (this.options.raft.preVote !== false) checkIsolatedTerm(this.checker, m, term, config);
     if (this.options.tracer !== undefined) this.#traceRole(m, role, term, leader);
-  }
-
-  /**
-   * With pre-vote on, a member cut off from everyone that has heard nothing since cannot raise its
-   * term, unless it is a quorum by itself (the only voter left).
-   */
-  #checkIsolatedTerm(
-    m: Member,
-    term: Term,
-    config: { incoming: ReadonlySet<NodeId>; outgoing: ReadonlySet<NodeId> | undefined },
-  ): void {
-    if (m.isolatedSince === undefined || this.options.raft.preVote === false) return;
-    const alone = (voters: ReadonlySet<NodeId> | undefined): boolean =>
-      voters === undefined || (voters.size === 1 && voters.has(m.id));
-    if (alone(config.incoming) && alone(config.outgoing)) return;
-    if (m.isolatedTerm === undefined || m.lastDeliveryAt >= m.isolatedSince) {
-      m.isolatedTerm = term;
-      return;
-    }
-    if (term > m.isolatedTerm) {
-      this.checker.fail(
-        "isolatedTermRise",
-        `${m.name}, cut off from everyone since t=${m.isolatedSince} and hearing nothing, went from term ${m.isolatedTerm} to ${term}`,
-      );
-    }
   }
 
   #lastRole = new Map<NodeId, string>();

@@ -6,7 +6,7 @@
  */
 export { SimCluster, type ClusterOptions, type Applied, type CrashKind, type CrashPlacement } from "./cluster.js";
 export type { DiskModel } from "./disk/disk_model.js";
-export type { MemberLife, MemberServices } from "./member_services.js";
+export type { MemberLife, MemberServices, MemberStart } from "./member_services.js";
 export { ScriptedCluster, type ScriptedOptions } from "./scripted.js";
 export { SafetyChecker, type Violation, type ViolationKind, type LogView } from "./checkers.js";
 export { runSeed, runWithOptions, optionsFromSeed, currentLeader, type RunOptions, type RunResult } from "./vopr.js";

@@ -8,6 +8,7 @@ import { test } from "node:test";
 import { LeaseError, minimumTtlSeconds } from "../coord/index.js";
 import type { KvEvent } from "../kv/index.js";
 import { NodeRequestError } from "../node/index.js";
+import type { NodeId } from "../raft/index.js";
 import { electionTimeoutMs, LessorCluster, Renewer } from "./lessor_cluster.test.helper.js";
 
 /** The lessor's default expiry check interval: an expiry is proposed at most this long after its deadline. */
@@ -201,4 +202,30 @@ test("after a stall of the leader's loop longer than the TTL, the keepalive that
   await lc.runUntil(lastAck + 5000, () => lc.revokedAt.has(id));
   assert.ok(lc.revokedAt.has(id), "unrenewed, it still expires");
   assert.equal(lc.cluster.kv(only)!.get(bytes("held")), null);
+});
+
+test("a grant committed by the next leader while its own leader's loop stalled is refused by the stalled one (found by the sweep)", async () => {
+  const lc = await LessorCluster.start({ seed: 17 });
+  const old = lc.leader;
+  const stallMs = 5 * electionTimeoutMs;
+  let outcome: { readonly granted: number } | { readonly error: unknown } | undefined;
+  lc.request(old, (lessor) => lessor.grant(2)).then(
+    (granted) => (outcome = { granted: granted.id }),
+    (error: unknown) => (outcome = { error }),
+  );
+  // Once the followers hold the entry, the leader stalls: their answers reach it only once it wakes.
+  const lastIndex = (id: NodeId): number => lc.cluster.node(id)!.raft.status().lastIndex;
+  const before = lastIndex(old);
+  const held = (): boolean =>
+    lastIndex(old) > before && lc.cluster.liveIds().every((id) => lastIndex(id) >= lastIndex(old));
+  await lc.runUntil(lc.now + 1000, held);
+  assert.ok(held(), "the followers hold the grant");
+  lc.cluster.stall(old, stallMs);
+  await lc.runUntil(lc.now + stallMs + 2000, () => outcome !== undefined);
+  const successor = lc.otherLeader(old);
+  assert.ok(successor !== undefined, "the others elected a leader");
+  const leases = lc.cluster.kv(successor)!.leases();
+  assert.equal(leases.length, 1, "the successor committed the grant");
+  assert.ok(outcome !== undefined && "error" in outcome, `the stalled leader answered ${JSON.stringify(outcome)}`);
+  assert.ok(outcome.error instanceof NodeRequestError, String(outcome.error));
 });

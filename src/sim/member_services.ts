@@ -12,6 +12,9 @@ export interface MemberLife {
   readonly clock: Clock;
 }
 
+/** One life of a member as it starts, before its node exists (ClusterOptions.beforeStart). */
+export type MemberStart = Omit<MemberLife, "node">;
+
 /** What ClusterOptions.services started for one life; closed when that life ends. */
 export interface MemberServices {
   close(): void;

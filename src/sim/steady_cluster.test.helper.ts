@@ -8,10 +8,12 @@ export const electionTimeoutMs = 150;
 
 /**
  * A simulated cluster on a healthy network and steady, fast disks, for regression tests that plant
- * one fault by hand; `overrides` changes what the test is about. Resolves once a leader is elected.
+ * one fault by hand; `overrides` changes what the test is about, and `prepare` sees the cluster
+ * before it starts. Resolves once a leader is elected.
  */
 export async function steadyCluster(
   overrides: Partial<ClusterOptions> & { seed: number },
+  prepare?: (cluster: SimCluster) => void,
 ): Promise<{ cluster: SimCluster; leader: NodeId }> {
   const cluster = new SimCluster({
     nodeCount: 3,
@@ -36,6 +38,7 @@ export async function steadyCluster(
     proposalTimeoutMs: 5000,
     ...overrides,
   });
+  prepare?.(cluster);
   cluster.start();
   await cluster.runUntil(3000, () => currentLeader(cluster) !== undefined);
   const leader = currentLeader(cluster);

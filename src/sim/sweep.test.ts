@@ -1,5 +1,6 @@
 import assert from "node:assert/strict";
 import { test } from "node:test";
+import { noCoordination, type CoordinationCounts } from "./coordination_counts.js";
 import { sweep } from "./sweep.js";
 
 const FROM = 1;
@@ -27,4 +28,9 @@ test(`seed sweep: ${COUNT} seeded fault runs of the real node report no safety o
   const operations = results.reduce((sum, r) => sum + r.operations, 0);
   assert.ok(committed > COUNT, `only ${committed} requests committed across the sweep`);
   assert.ok(operations > COUNT * 10, `only ${operations} operations in the checked histories`);
+  // The watch and lease checks had work: every kind of activity they judge happened.
+  for (const name of Object.keys(noCoordination()) as (keyof CoordinationCounts)[]) {
+    const total = results.reduce((sum, r) => sum + r.coordination[name], 0);
+    assert.ok(total > 0, `no ${name} across the sweep`);
+  }
 });

@@ -28,6 +28,7 @@ test("a seed replays exactly: the same seed gives the same run, alone or beside 
     virtualMs: r.virtualMs,
     requests: r.requests,
     operations: r.operations,
+    coordination: r.coordination,
   });
   assert.deepEqual(shape(beside), shape(alone));
 });

@@ -4,6 +4,11 @@ import type { NodeId } from "../raft/index.js";
 import { Prng } from "../util/prng.js";
 import type { Violation } from "./checkers.js";
 import { SimCluster, type ClusterOptions, type CrashPlacement } from "./cluster.js";
+import type { CoordFaults } from "./coord_faults.js";
+import { Coordination, drawCoordination, type CoordinationOptions } from "./coordination.js";
+import { noCoordination, type CoordinationCounts } from "./coordination_counts.js";
+import { currentLeader, membersOf } from "./leaders.js";
+import { checkLiveness } from "./liveness.js";
 import { HEALTHY_NETWORK } from "./network.js";
 import type { Tracer } from "./trace.js";
 import { IdWorkload, KvWorkload, type WorkloadCounts } from "./workload.js";
@@ -23,6 +28,8 @@ export interface RunOptions {
   readonly readMode: "linearizable" | "lease";
   /** Bound on each liveness wait: a stable leader after the heal, then a write applied everywhere. */
   readonly livenessMs: number;
+  /** Watches and leases on every member (KV runs only). */
+  readonly coordination: CoordinationOptions | undefined;
 }
 
 export interface RunResult {
@@ -36,6 +43,7 @@ export interface RunResult {
   readonly snapshotsInstalled: number;
   /** Operations in the KV history the linearizability checker read (0 for ID allocator runs). */
   readonly operations: number;
+  readonly coordination: CoordinationCounts;
 }
 
 export function optionsFromSeed(seed: number, tracer?: Tracer): RunOptions {
@@ -49,7 +57,7 @@ export function optionsFromSeed(seed: number, tracer?: Tracer): RunOptions {
   const readMode = checkQuorum && prng.chance(0.5) ? "lease" : "linearizable";
   const heartbeatMs = prng.pick([20, 50]);
   const electionTimeoutMs = heartbeatMs * prng.int(3, 8);
-  return {
+  const options: Omit<RunOptions, "coordination"> = {
     membershipChanges,
     readMode,
     cluster: {
@@ -100,7 +108,11 @@ export function optionsFromSeed(seed: number, tracer?: Tracer): RunOptions {
     keys: prng.int(2, 9),
     livenessMs: 40 * electionTimeoutMs,
   };
+  // Drawn last, so that the draws before stay what they were before runs had them.
+  return { ...options, coordination: options.cluster.stateMachine === "kv" ? drawCoordination(prng) : undefined };
 }
+
+export { currentLeader };
 
 /** One seed: a safety phase with faults and checks on every step, then heal and check liveness and the history. */
 export function runSeed(seed: number, tracer?: Tracer): Promise<RunResult> {
@@ -108,18 +120,27 @@ export function runSeed(seed: number, tracer?: Tracer): Promise<RunResult> {
 }
 
 export async function runWithOptions(options: RunOptions): Promise<RunResult> {
-  const cluster = new SimCluster(options.cluster);
+  const coordination = options.coordination === undefined ? undefined : new Coordination(options, options.coordination);
+  const cluster = new SimCluster(coordination?.clusterOptions(options.cluster) ?? options.cluster);
   const prng = cluster.prng.fork();
   const kv =
     options.cluster.stateMachine === "kv"
       ? new KvWorkload(cluster, prng.fork(), { keys: options.keys, readMode: options.readMode })
       : undefined;
   const workload = kv ?? new IdWorkload(cluster, prng.fork(), { readMode: options.readMode });
+  const faultPrng = prng.fork();
+  coordination?.attach(cluster, prng.fork());
   cluster.start();
   workload.start(options.clients, options.safetyMs, options.thinkMaxMs);
-  new FaultSchedule(cluster, prng.fork(), options, workload).plan();
+  new FaultSchedule(cluster, faultPrng, options, workload, coordination).plan();
   await cluster.runUntil(options.safetyMs);
-  if (cluster.checker.violations.length === 0) await checkLiveness(cluster, kv, options);
+  if (cluster.checker.violations.length === 0) coordination?.endSafetyPhase();
+  if (cluster.checker.violations.length === 0) {
+    const election = options.cluster.electionTimeoutMs;
+    const leader = await checkLiveness(cluster, kv, { livenessMs: options.livenessMs, electionTimeoutMs: election });
+    if (leader !== undefined) await coordination?.checkLiveness(leader);
+  }
+  coordination?.stop();
   if (cluster.checker.violations.length === 0 && kv !== undefined) {
     const checked = checkHistory(kv.recorder.history());
     if (!checked.ok)
@@ -135,35 +156,8 @@ export async function runWithOptions(options: RunOptions): Promise<RunResult> {
     requests: workload.counts,
     snapshotsInstalled: cluster.snapshotsInstalled,
     operations: kv?.recorder.history().length ?? 0,
+    coordination: coordination?.counts ?? noCoordination(),
   };
-}
-
-/**
- * The member every running member of its configuration agrees leads, if there is one. Only the
- * newest term's leader can be: a member removed while it was cut off may go on thinking it leads an
- * older term (without check-quorum nothing tells it otherwise), and it leads no one.
- */
-export function currentLeader(cluster: SimCluster): NodeId | undefined {
-  const leaders = cluster
-    .liveIds()
-    .map((id) => cluster.node(id)!.raft.status())
-    .filter((s) => s.role === "leader")
-    .sort((a, b) => b.term - a.term);
-  const leader = leaders[0];
-  if (leader === undefined || leaders[1]?.term === leader.term) return undefined;
-  const members = membersOf(cluster, leader.id);
-  const agreed = cluster.liveIds().every((id) => {
-    if (!members.has(id)) return true;
-    const s = cluster.node(id)!.raft.status();
-    return s.leader === leader.id && s.term === leader.term;
-  });
-  return agreed ? leader.id : undefined;
-}
-
-/** Voters and learners in `id`'s configuration. */
-function membersOf(cluster: SimCluster, id: NodeId): Set<NodeId> {
-  const config = cluster.node(id)!.raft.config();
-  return new Set([...config.incoming, ...(config.outgoing ?? []), ...config.learners]);
 }
 
 /**
@@ -176,14 +170,22 @@ class FaultSchedule {
   readonly #prng: Prng;
   readonly #options: RunOptions;
   readonly #workload: KvWorkload | IdWorkload;
+  readonly #coordination: CoordFaults | undefined;
   /** No other fault starts before this time: the healed-member episode needs the network to itself. */
   #quietUntil = 0;
 
-  constructor(cluster: SimCluster, prng: Prng, options: RunOptions, workload: KvWorkload | IdWorkload) {
+  constructor(
+    cluster: SimCluster,
+    prng: Prng,
+    options: RunOptions,
+    workload: KvWorkload | IdWorkload,
+    coordination: Coordination | undefined,
+  ) {
     this.#cluster = cluster;
     this.#prng = prng;
     this.#options = options;
     this.#workload = workload;
+    this.#coordination = coordination?.faults((time, action) => this.#later(time, action));
   }
 
   /**
@@ -217,13 +219,13 @@ class FaultSchedule {
     this.#cluster.trace(undefined, text);
   }
 
-  #inject(): void {
+  /** A membership change, a lease edge or a coordination fault, when the draw picks one; whether it did. */
+  #injectSpecial(): boolean {
     const c = this.#cluster;
     const p = this.#prng;
-    const ids = c.ids;
     if (this.#options.membershipChanges && p.chance(0.25)) {
       const leader = c.liveIds().find((id) => c.node(id)!.raft.status().role === "leader");
-      if (leader === undefined) return;
+      if (leader === undefined) return true;
       if (p.chance(0.3)) this.#splitJointChange(leader);
       else {
         void c.request(leader, () => {
@@ -231,12 +233,22 @@ class FaultSchedule {
           return Promise.resolve();
         });
       }
-      return;
+      return true;
     }
     if (this.#options.readMode === "lease" && p.chance(0.25)) {
       this.#leaseEdge();
-      return;
+      return true;
     }
+    if (this.#coordination === undefined || !p.chance(0.3)) return false;
+    this.#quietUntil = Math.max(this.#quietUntil, c.now + this.#coordination.inject());
+    return true;
+  }
+
+  #inject(): void {
+    const c = this.#cluster;
+    const p = this.#prng;
+    const ids = c.ids;
+    if (this.#injectSpecial()) return;
     switch (p.int(0, 12)) {
       case 0: {
         const shuffled = [...ids].sort(() => p.next() - 0.5);
@@ -630,94 +642,4 @@ function changeMembership(cluster: SimCluster, prng: Prng, leaderId: NodeId): vo
     if (id !== undefined)
       report(`transfer leadership ${cluster.nameOf(leaderId)}→${cluster.nameOf(id)}`, leader.transferLeader(id));
   }
-}
-
-/**
- * After the heal: within `livenessMs` a leader is agreed by every member and stays put for two
- * maximum election timeouts (the check-quorum round that may still depose a leader elected during
- * the faults), and then, within `livenessMs` again, a write to it is applied on every member of
- * its configuration whose disk is intact.
- */
-async function checkLiveness(cluster: SimCluster, kv: KvWorkload | undefined, options: RunOptions): Promise<void> {
-  cluster.armCrash(undefined);
-  cluster.armIsolationAfterHeartbeatAck(undefined);
-  cluster.network.heal();
-  cluster.network.faults = HEALTHY_NETWORK;
-  cluster.networkChanged();
-  // A stall runs its course (it ends within three election timeouts): a process does not notice
-  // the end of its own pause any sooner.
-  for (const m of cluster.members) {
-    cluster.failDisk(m.id, undefined);
-    cluster.slowDisk(m.id, undefined);
-  }
-  for (const id of cluster.ids) cluster.restart(id);
-  cluster.trace(undefined, "heal everything: liveness phase");
-  const healedAt = cluster.now;
-  const election = options.cluster.electionTimeoutMs;
-  const leader = await waitForStableLeader(cluster, healedAt + options.livenessMs, 4 * election);
-  if (cluster.checker.violations.length > 0) return;
-  if (leader === undefined) {
-    cluster.checker.failLiveness(`no stable leader within ${options.livenessMs}ms of the heal`);
-    return;
-  }
-  cluster.trace(
-    undefined,
-    `leader ${cluster.nameOf(leader)} stable ${(cluster.now - healedAt).toFixed(0)}ms after the heal`,
-  );
-  const deadline = cluster.now + options.livenessMs;
-  let index: number | undefined;
-  let done = false;
-  void (async () => {
-    // A leader may refuse a write for flow control (uncommitted bytes); a client retries.
-    while (index === undefined && cluster.now < deadline && cluster.node(leader) !== undefined) {
-      index = kv !== undefined ? await kv.writeOnce(leader, "liveness") : await writeId(cluster, leader);
-      if (index === undefined) await cluster.sleep(election / 5);
-    }
-    done = true;
-  })();
-  const everywhere = (): boolean => {
-    if (index === undefined || cluster.node(leader) === undefined) return done;
-    const members = membersOf(cluster, leader);
-    return cluster.usableIds().every((id) => !members.has(id) || cluster.appliedIndex(id) >= index!);
-  };
-  await cluster.runUntil(deadline, everywhere);
-  if (cluster.checker.violations.length === 0 && (index === undefined || !everywhere())) {
-    const applied = cluster.members
-      .map((m) => `${m.name} ${m.state}${m.corrupt ? " corrupt" : ""} applied ${cluster.appliedIndex(m.id)}`)
-      .join(", ");
-    cluster.checker.failLiveness(
-      `a write to stable leader ${cluster.nameOf(leader)} was not applied on every usable member within ${options.livenessMs}ms (index ${index ?? "none"}; ${applied})`,
-    );
-  }
-}
-
-/** Proposes one ID allocation at `member`; resolves with the index it applied at, if it did. */
-async function writeId(cluster: SimCluster, member: NodeId): Promise<number | undefined> {
-  const node = cluster.node(member);
-  if (node === undefined) return undefined;
-  try {
-    await node.raft.propose(new Uint8Array([0x4c]));
-    return node.raft.status().appliedIndex;
-  } catch {
-    return undefined;
-  }
-}
-
-async function waitForStableLeader(
-  cluster: SimCluster,
-  deadline: number,
-  stableMs: number,
-): Promise<NodeId | undefined> {
-  let leader: NodeId | undefined;
-  let since = cluster.now;
-  const stable = (): boolean => {
-    const now = currentLeader(cluster);
-    if (now !== leader) {
-      leader = now;
-      since = cluster.now;
-    }
-    return leader !== undefined && cluster.now - since >= stableMs;
-  };
-  await cluster.runUntil(deadline, stable);
-  return stable() ? leader : undefined;
 }
