@@ -6,8 +6,10 @@ import { optionsFromSeed, runWithOptions, type RunOptions } from "./vopr.js";
 /** Seeds with crashes, snapshots and followers that only a snapshot can catch up. */
 function snapshotHeavy(seed: number, create: () => IdAllocator): RunOptions {
   const base = optionsFromSeed(seed);
+  // Watches and leases need the KV store, which this run replaces.
   return {
     ...base,
+    coordination: undefined,
     cluster: { ...base.cluster, snapshotEntries: 8, snapshotKeepEntries: 0, stateMachine: { create } },
   };
 }

@@ -12,7 +12,7 @@ import {
 import { logIndex, nodeId, term } from "../util/ids.js";
 import { ScriptedCluster, type ScriptedOptions } from "./scripted.js";
 import type { Tracer } from "./trace.js";
-import { optionsFromSeed, runSeed, type RunResult } from "./vopr.js";
+import { optionsFromSeed, runWithOptions, type RunResult } from "./vopr.js";
 
 const ELECTION_TICKS = 10;
 const NO_CONTEXT = new Uint8Array(0);
@@ -1154,8 +1154,7 @@ test("a joiner added after the log was compacted learns the configuration from t
 // ---- seed sweep ----------------------------------------------------------------------------------
 
 test("seed sweep of membership-change runs: at least 100 seeded runs with random adds, promotions, removals and transfers, no violation", async () => {
-  const FROM = 10_001;
-  const TO = 10_300;
+  const [FROM, TO] = [10_001, 10_300];
   // The fault schedule traces each change it asks for ("promote n4: applied"); count the applied ones by kind.
   const accepted = new Map<string, number>();
   const tracer: Tracer = (_time, _node, text) => {
@@ -1164,11 +1163,12 @@ test("seed sweep of membership-change runs: at least 100 seeded runs with random
     );
     if (m !== null) accepted.set(m[1]! + (m[2] ?? ""), (accepted.get(m[1]! + (m[2] ?? "")) ?? 0) + 1);
   };
-  const seeds: number[] = [];
+  const [seeds, results]: [number[], RunResult[]] = [[], []];
   for (let seed = FROM; seed < TO; seed++) if (optionsFromSeed(seed).membershipChanges) seeds.push(seed);
-  const results: RunResult[] = [];
-  for (let k = 0; k < seeds.length; k += 16)
-    results.push(...(await Promise.all(seeds.slice(k, k + 16).map((seed) => runSeed(seed, tracer)))));
+  // The watch and lease workload is off: its faults would take turns from the membership changes.
+  const run = (seed: number): Promise<RunResult> =>
+    runWithOptions({ ...optionsFromSeed(seed, tracer), coordination: undefined });
+  for (let k = 0; k < seeds.length; k += 16) results.push(...(await Promise.all(seeds.slice(k, k + 16).map(run))));
   const failed = results.filter((r) => r.violations.length > 0);
   const report = failed
     .map(
