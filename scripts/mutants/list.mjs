@@ -213,8 +213,8 @@ export const mutants = [
     id: "lease-keepalive-keeps-checkpoint",
     rule: "a keepalive clears its lease's checkpoint before it is acknowledged",
     file: "src/coord/lessor.ts",
-    find: `      if (lease.remainingMs === undefined) return lease;`,
-    replace: `      if (lease.remainingMs === undefined || lease.ttlSeconds > 0) return lease;`,
+    find: `      if (checkpointed.length === 0) return leases;`,
+    replace: `      if (checkpointed.length >= 0) return leases;`,
   },
   {
     id: "lease-no-stall-deferral",
