@@ -323,7 +323,7 @@ export class WatchClient {
   /** Asks for a progress notification every so often, as an application checking that it is caught up. */
   #askProgress(): void {
     const { cluster, coord } = this.#env;
-    cluster.at(cluster.now + this.#prng.int(30, 400), () => {
+    cluster.at(cluster.now + this.#prng.int(50, 800), () => {
       if (this.#env.stopped()) return;
       const segment = this.#segment;
       const watchId = segment?.watchId;
