@@ -204,9 +204,9 @@ export const mutants = [
   },
   {
     id: "lease-keepalive-no-barrier",
-    rule: "a keepalive is acknowledged only once a read barrier confirmed the leader still leads",
+    rule: "a keepalive or grant is answered only once a read barrier confirmed the leader still leads",
     file: "src/coord/lessor.ts",
-    find: `    // Confirms this member still leads, and applies any revoke an earlier leader committed.\n    await this.#node.readBarrier("linearizable");\n`,
+    find: `      // Confirms this member still leads, and applies any revoke an earlier leader committed.\n      await this.#node.readBarrier("linearizable");\n`,
     replace: ``,
   },
   {

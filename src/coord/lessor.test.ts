@@ -174,3 +174,33 @@ test("a grant is answered after a read barrier: its TTL runs from the answer, an
   assert.equal(node.kv.leases().length, 2, "the lease it created lives on unrenewed, to expire");
   lessor.close();
 });
+
+test("a barrier that took over half an election timeout is too old to promise from: a keepalive confirms again, then gives up", async () => {
+  const { node, clock, lessor } = member();
+  const { id } = await lessor.grant(5);
+  let barriers = 0;
+  let confirm = (): void => undefined;
+  node.barrier = () => {
+    barriers++;
+    return new Promise((resolve) => (confirm = resolve));
+  };
+  const renewed = lessor.keepAlive(id);
+  await drainMicrotasks();
+  await clock.advance(600);
+  confirm();
+  await drainMicrotasks();
+  assert.equal(barriers, 2, "the first barrier took 600 ms of the 500 it may: a second one");
+  confirm();
+  assert.deepEqual(await renewed, { id, ttlSeconds: 5 });
+  assert.equal(lessor.deadlineOf(id), 600 + 5000);
+
+  const slow = lessor.keepAlive(id);
+  for (let k = 0; k < 3; k++) {
+    await drainMicrotasks();
+    await clock.advance(clock.now() + 600);
+    confirm();
+  }
+  await assert.rejects(slow, (error) => error instanceof NodeRequestError && error.detail.type === "timeout");
+  assert.equal(barriers, 5);
+  lessor.close();
+});

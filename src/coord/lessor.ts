@@ -56,6 +56,9 @@ export function minimumTtlSeconds(electionTimeoutMs: number): number {
   return Math.ceil((1.5 * electionTimeoutMs) / 1000);
 }
 
+/** How many barriers a keepalive or grant tries before it gives up as timed out (each too slow to promise from). */
+const confirmAttempts = 3;
+
 /** How often a grant retries with another random id when the one drawn is in use. */
 const randomIdAttempts = 3;
 
@@ -71,6 +74,7 @@ export class Lessor {
   readonly #node: LessorNode;
   readonly #clock: Clock;
   readonly #random: () => number;
+  readonly #electionTimeoutMs: number;
   readonly #deadlines: LeaderDeadlines;
   readonly #expiry: LeaseExpiry;
   readonly #checkpoints: LeaseCheckpoints;
@@ -82,6 +86,7 @@ export class Lessor {
     this.#node = node;
     this.#clock = clock;
     this.#random = options.random;
+    this.#electionTimeoutMs = options.electionTimeoutMs;
     this.minTtlSeconds = minimumTtlSeconds(options.electionTimeoutMs);
     this.#deadlines = new LeaderDeadlines({
       kv,
@@ -126,8 +131,7 @@ export class Lessor {
         // As for a keepalive, the answer promises the TTL from now: only while this member still
         // leads. One deposed meanwhile (its loop stalled, say, while the next leader committed the
         // entry) refuses instead; the lease exists unrenewed, and expires as such.
-        await this.#node.readBarrier("linearizable");
-        if (this.#leaderTerm() !== term) throw this.#notLeader();
+        await this.#confirmed(term, () => Promise.resolve());
         // The TTL runs from the answer, not from the entry's apply a barrier earlier.
         this.#deadlines.extend(chosen);
         return { id: chosen, ttlSeconds: ttl };
@@ -156,10 +160,7 @@ export class Lessor {
     // At once, before anything waits: after a stall of this member's loop, the expiry check decides
     // only once the input that waited meanwhile was handled, and this is how a keepalive counts.
     for (const id of ids) this.#deadlines.extend(id);
-    // Confirms this member still leads, and applies any revoke an earlier leader committed.
-    await this.#node.readBarrier("linearizable");
-    const settled = await this.#settledLeases(ids);
-    if (this.#leaderTerm() !== term) throw this.#notLeader();
+    const settled = await this.#confirmed(term, () => this.#settledLeases(ids));
     return settled.map((lease, i) => {
       if (lease instanceof LeaseError) return lease;
       this.#deadlines.extend(ids[i]!);
@@ -235,6 +236,26 @@ export class Lessor {
           checkpoints: batch.map((l) => ({ id: l.id, remainingMs: l.ttlSeconds * 1000 })),
         });
       }
+    }
+  }
+
+  /**
+   * Runs `read` after a read barrier, which confirms that this member still leads in `term` and
+   * applies whatever an earlier leader committed, and returns what it read once the two took at
+   * most half an election timeout. A leader elected since was elected after the barrier began, and
+   * owes every lease an election timeout beyond what it had left (LeaderDeadlines): that covers an
+   * answer given now. When they took longer (this member's loop stalled, say, while the barrier's
+   * answers waited), the leadership they confirmed is too old to promise from, and they run again.
+   */
+  async #confirmed<T>(term: number, read: () => Promise<T>): Promise<T> {
+    for (let attempt = 1; ; attempt++) {
+      const started = this.#clock.now();
+      // Confirms this member still leads, and applies any revoke an earlier leader committed.
+      await this.#node.readBarrier("linearizable");
+      const value = await read();
+      if (this.#leaderTerm() !== term) throw this.#notLeader();
+      if (this.#clock.now() - started <= this.#electionTimeoutMs / 2) return value;
+      if (attempt === confirmAttempts) throw new NodeRequestError({ type: "timeout" });
     }
   }
 

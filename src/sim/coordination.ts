@@ -86,6 +86,12 @@ export class Coordination {
     });
   }
 
+  /** A run's coordination, if it has one: KV runs only (a test may swap in a state machine of its own). */
+  static ofRun(run: Run & { readonly coordination: CoordinationOptions | undefined }): Coordination | undefined {
+    const kv = run.cluster.stateMachine === "kv";
+    return run.coordination === undefined || !kv ? undefined : new Coordination(run, run.coordination);
+  }
+
   /** `options` with the services started on every member life. */
   clusterOptions(options: ClusterOptions): ClusterOptions {
     return { ...options, beforeStart: this.members.beforeStart, services: this.members.services };

@@ -11,8 +11,6 @@ import {
 } from "../raft/index.js";
 import { logIndex, nodeId, term } from "../util/ids.js";
 import { ScriptedCluster, type ScriptedOptions } from "./scripted.js";
-import type { Tracer } from "./trace.js";
-import { optionsFromSeed, runWithOptions, type RunResult } from "./vopr.js";
 
 const ELECTION_TICKS = 10;
 const NO_CONTEXT = new Uint8Array(0);
@@ -1149,38 +1147,6 @@ test("a joiner added after the log was compacted learns the configuration from t
   assert.ok(result.ok && result.outcome === "appended");
   c.tickAll(1);
   assert.equal(c.node(5).status().appliedIndex, result.index);
-});
-
-// ---- seed sweep ----------------------------------------------------------------------------------
-
-test("seed sweep of membership-change runs: at least 100 seeded runs with random adds, promotions, removals and transfers, no violation", async () => {
-  const [FROM, TO] = [10_001, 10_300];
-  // The fault schedule traces each change it asks for ("promote n4: applied"); count the applied ones by kind.
-  const accepted = new Map<string, number>();
-  const tracer: Tracer = (_time, _node, text) => {
-    const m = /^(add learner|promote|remove|transfer leadership) [^:]*?( \(the leader\))?: (applied|accepted)$/.exec(
-      text,
-    );
-    if (m !== null) accepted.set(m[1]! + (m[2] ?? ""), (accepted.get(m[1]! + (m[2] ?? "")) ?? 0) + 1);
-  };
-  const [seeds, results]: [number[], RunResult[]] = [[], []];
-  for (let seed = FROM; seed < TO; seed++) if (optionsFromSeed(seed).membershipChanges) seeds.push(seed);
-  // The watch and lease workload is off: its faults would take turns from the membership changes.
-  const run = (seed: number): Promise<RunResult> =>
-    runWithOptions({ ...optionsFromSeed(seed, tracer), coordination: undefined });
-  for (let k = 0; k < seeds.length; k += 16) results.push(...(await Promise.all(seeds.slice(k, k + 16).map(run))));
-  const failed = results.filter((r) => r.violations.length > 0);
-  const report = failed
-    .map(
-      (r) =>
-        `seed ${r.seed}: ${r.violations.map((v) => `${v.kind}: ${v.message}`).join("; ")}\n  reproduce: npm run sim -- --seed ${r.seed} --trace`,
-    )
-    .join("\n");
-  assert.equal(failed.length, 0, `${failed.length} of ${seeds.length} membership-change seeds failed:\n${report}`);
-  assert.ok(seeds.length >= 100, `only ${seeds.length} membership-change runs in seeds [${FROM}, ${TO})`);
-  for (const kind of ["add learner", "promote", "remove", "remove (the leader)", "transfer leadership"]) {
-    assert.ok((accepted.get(kind) ?? 0) > 0, `no applied "${kind}" across the sweep: ${JSON.stringify([...accepted])}`);
-  }
 });
 
 // ---- a removal and a crash (issue 12) -------------------------------------------------------------

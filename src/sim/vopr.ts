@@ -120,7 +120,7 @@ export function runSeed(seed: number, tracer?: Tracer): Promise<RunResult> {
 }
 
 export async function runWithOptions(options: RunOptions): Promise<RunResult> {
-  const coordination = options.coordination === undefined ? undefined : new Coordination(options, options.coordination);
+  const coordination = Coordination.ofRun(options);
   const cluster = new SimCluster(coordination?.clusterOptions(options.cluster) ?? options.cluster);
   const prng = cluster.prng.fork();
   const kv =
