@@ -15,12 +15,14 @@ const LAYERS = {
   zab: ["util"],
   check: ["util"],
   storage: ["util"],
-  transport: ["util", "raft"],
-  node: ["util", "raft", "kv", "storage", "transport"],
+  // Certificates and reloadable TLS material: node:crypto and node:tls only, under the transport and the server.
+  tls: ["util"],
+  transport: ["util", "raft", "tls"],
+  node: ["util", "raft", "kv", "storage", "transport", "tls"],
   coord: ["util", "raft", "kv", "node"],
-  server: ["util", "raft", "kv", "node", "coord", "transport"],
+  server: ["util", "raft", "kv", "node", "coord", "transport", "tls"],
   client: ["util"],
-  cli: ["util", "raft", "kv", "node", "coord", "server", "client", "storage", "transport"],
+  cli: ["util", "raft", "kv", "node", "coord", "server", "client", "storage", "transport", "tls"],
   sim: ["util", "raft", "kv", "storage", "node", "coord", "check", "transport"],
 };
 const PURE = new Set(["raft", "kv", "paxos", "zab"]);
