@@ -2,6 +2,7 @@ import { randomInt } from "node:crypto";
 import type { NodeId, Random } from "../raft/index.js";
 import { fsDisk, type Disk } from "../storage/index.js";
 import { isClientAddress, type PeerAddress } from "../transport/index.js";
+import type { TlsCredentials } from "../tls/index.js";
 import { Prng } from "../util/prng.js";
 import type { Clock } from "./clock.js";
 import { isValidName, nodeIdOf } from "./names.js";
@@ -32,6 +33,8 @@ export interface CreateNodeOptions {
    * connects, so that each member knows where the others serve (see Node.clientAddressOf).
    */
   readonly clientAddress?: string;
+  /** This member's peer certificate and key and the peer CA: mutual TLS on peer links (plain TCP without). */
+  readonly peerTls?: TlsCredentials;
   readonly electionTimeoutMs?: number;
   readonly heartbeatMs?: number;
   readonly snapshotEntries?: number;
@@ -203,6 +206,7 @@ function openTransport(
     peers,
     onMessage: (m) => raft.receive(m),
     ...(options.onWarning === undefined ? {} : { onWarning: options.onWarning }),
+    ...(options.peerTls === undefined ? {} : { tls: options.peerTls }),
     ...clients,
   });
 }

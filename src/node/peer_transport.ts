@@ -1,4 +1,5 @@
 import type { Message, NodeId } from "../raft/index.js";
+import type { TlsCredentials } from "../tls/index.js";
 import { TcpTransport, type PeerAddress, type PeerStatus, type TransportStats } from "../transport/index.js";
 
 /**
@@ -30,6 +31,8 @@ export interface PeerEndpoint {
   readonly clientAddress?: string;
   /** A peer told where it serves clients; a transport that carries no such news never calls it. */
   readonly onClientAddress?: (id: NodeId, address: string) => void;
+  /** Mutual TLS between members (certificate, key and peer CA); a transport without network ignores it. */
+  readonly tls?: TlsCredentials;
 }
 
 /** Opens a transport for an endpoint; rejects with a one-line reason (a port in use). */

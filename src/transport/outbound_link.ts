@@ -12,6 +12,8 @@
  */
 import { connect } from "node:net";
 import type { Socket } from "node:net";
+import { connect as tlsConnect } from "node:tls";
+import type { TlsCredentials } from "../tls/index.js";
 import type { InstallSnapshot, Message } from "../raft/messages.js";
 import type { NodeId } from "../util/ids.js";
 import { messageBytes, snapshotChunkBytes } from "./codec_encode.js";
@@ -56,6 +58,8 @@ export interface LinkContext {
   readonly nextStreamId: () => number;
   /** Whether a link whose connection closed dials again: the transport runs and still sends to that peer through it. */
   readonly keepsDialling: (link: OutboundLink) => boolean;
+  /** Mutual TLS against the peer CA, or plain TCP when undefined. */
+  readonly tls: TlsCredentials | undefined;
 }
 
 export class OutboundLink {
@@ -181,21 +185,28 @@ export class OutboundLink {
   }
 
   dial(): void {
-    const { limits } = this.#ctx;
+    const { limits, tls } = this.#ctx;
     this.#timer = undefined;
-    const socket = connect({
+    const options = {
       host: this.address.host,
       port: this.address.port,
       noDelay: true,
       keepAlive: true,
       keepAliveInitialDelay: limits.keepAliveDelayMs,
-    });
+    };
+    // Peers are addressed by IP as often as not, and membership is what the peer CA signs: a
+    // certificate that chains to it is a member, whatever address it was dialled at. So the chain
+    // is checked (rejectUnauthorized) and the host name is not; the peer CA must sign members only.
+    const socket =
+      tls === undefined
+        ? connect(options)
+        : tlsConnect({ ...options, secureContext: tls.context, checkServerIdentity: () => undefined });
     this.#socket = socket;
     this.#state = "connecting";
     socket.setTimeout(limits.connectTimeoutMs, () => {
       socket.destroy(new Error(`connect timeout after ${limits.connectTimeoutMs} ms`));
     });
-    socket.once("connect", () => this.#connected(socket));
+    socket.once(tls === undefined ? "connect" : "secureConnect", () => this.#connected(socket));
     // Peers never write on this connection; reading it lets us see their FIN at once.
     socket.on("data", () => {});
     socket.on("drain", () => this.#flush());

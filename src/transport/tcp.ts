@@ -7,9 +7,15 @@
  * This module owns the listener, the peer table and the transport's lifecycle, and decides what an
  * inbound message is for: messages addressed to another node are dropped, and a hello says where
  * its sender serves clients and, when it is not a peer yet, where to answer it.
+ *
+ * With `tls`, both directions are mutual TLS against the peer CA: the listener refuses, in the
+ * handshake and so before reading a frame, a node that shows no certificate signed by that CA, and
+ * links verify the node they dial the same way (see outbound_link.ts for why not its host name).
  */
 import { createServer } from "node:net";
 import type { Server, Socket } from "node:net";
+import { createServer as createTlsServer } from "node:tls";
+import type { TlsCredentials } from "../tls/index.js";
 import type { Message } from "../raft/messages.js";
 import { assert } from "../util/assert.js";
 import type { NodeId } from "../util/ids.js";
@@ -65,6 +71,11 @@ export interface TcpTransportOptions {
   readonly reconnectDelayMsMax?: number;
   /** A connection attempt not established by then fails. Default 3000. */
   readonly connectTimeoutMs?: number;
+  /**
+   * This member's certificate and key and the peer CA (required): mutual TLS on every peer
+   * connection. Updates apply to handshakes that follow; open connections stay. Plain TCP without.
+   */
+  readonly tls?: TlsCredentials;
 }
 
 const defaults = {
@@ -98,6 +109,8 @@ export class TcpTransport {
   #starting: Promise<void> | undefined;
   #closing: Promise<void> | undefined;
   #streamIdLast = 0;
+  readonly #tls: TlsCredentials | undefined;
+  #stopFollowingTls: (() => void) | undefined;
 
   constructor(options: TcpTransportOptions) {
     assert(options.id >= 1, `node id ${options.id}`);
@@ -108,6 +121,8 @@ export class TcpTransport {
     this.#onMessage = options.onMessage;
     this.#onWarning = options.onWarning ?? (() => {});
     this.#onClientAddress = options.onClientAddress ?? (() => {});
+    this.#tls = options.tls;
+    assert(options.tls?.material.ca !== undefined || options.tls === undefined, "peer TLS needs the peer CA");
     const clientAddress = options.clientAddress;
     assert(clientAddress === undefined || isClientAddress(clientAddress), `client address ${clientAddress}`);
     const l = limitsOf(options);
@@ -124,6 +139,7 @@ export class TcpTransport {
       clientAddress,
       nextStreamId: () => this.#nextStreamId(),
       keepsDialling: (link) => this.#state === "running" && this.#peers.get(link.id) === link,
+      tls: options.tls,
     };
     this.#connectionContext = {
       frameBytesMax: l.frameBytesMax,
@@ -148,7 +164,7 @@ export class TcpTransport {
   }
 
   async #listenAndDial(): Promise<void> {
-    const server = createServer({ noDelay: true }, (socket) => this.#accept(socket));
+    const server = this.#createServer();
     this.#server = server;
     try {
       await new Promise<void>((resolve, reject) => {
@@ -167,6 +183,21 @@ export class TcpTransport {
     if (this.#state !== "starting") return; // close() came first; it closes the server
     this.#state = "running";
     for (const link of this.#peers.values()) link.dial();
+  }
+
+  #createServer(): Server {
+    const tls = this.#tls;
+    if (tls === undefined) return createServer({ noDelay: true }, (socket) => this.#accept(socket));
+    const server = createTlsServer(
+      { ...tls.material, requestCert: true, rejectUnauthorized: true, noDelay: true },
+      (socket) => this.#accept(socket),
+    );
+    server.on("tlsClientError", (error, socket) => {
+      this.#stats.handshakesRefused++;
+      this.#onWarning(`refused a peer connection from ${socket.remoteAddress}:${socket.remotePort}: ${error.message}`);
+    });
+    this.#stopFollowingTls = tls.onUpdate((material) => server.setSecureContext({ ...material }));
+    return server;
   }
 
   /** The bound address (the real port when `listen.port` was 0). Only after start() resolved. */
@@ -230,6 +261,7 @@ export class TcpTransport {
   async #close(): Promise<void> {
     const wasStarting = this.#state === "starting";
     this.#state = "closed";
+    this.#stopFollowingTls?.();
     if (wasStarting) await this.#starting?.catch(() => {});
     const closed: Promise<void>[] = [];
     for (const link of this.#peers.values()) {

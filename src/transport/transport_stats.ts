@@ -25,6 +25,8 @@ export interface TransportStats {
   /** Outbound attempts that failed before connecting. */
   readonly connectFailures: number;
   readonly accepted: number;
+  /** Inbound TLS handshakes that failed: no certificate, or one the peer CA did not sign. */
+  readonly handshakesRefused: number;
   readonly snapshotChunksSent: number;
   readonly snapshotsReceived: number;
   /** Inbound snapshot streams dropped: inconsistent, too big, superseded, or cut off by a closed connection. */
@@ -48,6 +50,7 @@ export function zeroCounters(): Counters {
     reconnects: 0,
     connectFailures: 0,
     accepted: 0,
+    handshakesRefused: 0,
     snapshotChunksSent: 0,
     snapshotsReceived: 0,
     snapshotStreamsDiscarded: 0,
