@@ -5,7 +5,9 @@
  * member can gather the whole cluster server-side, and the page needs one origin and no build step.
  */
 import type { Node } from "../node/index.js";
+import type { TlsCredentials } from "../tls/index.js";
 import { sumRates, type Activity, type LeaderChange, type MemberChange, type RateSample } from "./dashboard_state.js";
+import { getMemberJson } from "./member_json.js";
 
 const memberFetchTimeoutMs = 800;
 /** Concurrent GET /v1/cluster within this long share one gathering. */
@@ -75,10 +77,13 @@ export class Dashboard {
   #gathering: { at: number; view: Promise<ClusterView> } | undefined;
   /** The last rates each member reported, so a dead member's past requests stay on the chart. */
   readonly #lastRates = new Map<string, readonly RateSample[]>();
+  /** This member's client-port TLS material: the others are asked over https, as member_request.ts says. */
+  readonly #tls: TlsCredentials | undefined;
 
-  constructor(options: { activity: Activity; startedAt?: number }) {
+  constructor(options: { activity: Activity; startedAt?: number; tls?: TlsCredentials | undefined }) {
     this.activity = options.activity;
     this.startedAt = options.startedAt ?? Date.now();
+    this.#tls = options.tls;
   }
 
   memberView(node: Node): MemberView {
@@ -123,7 +128,7 @@ export class Dashboard {
         const addr = node.clientAddressOf(m.id);
         if (addr === undefined) return { error: "client address not known yet" };
         try {
-          const answer = await fetchJson(`http://${addr}/v1/cluster/member`);
+          const answer = await getMemberJson(this.#tls, addr, "/v1/cluster/member", memberFetchTimeoutMs);
           const view = answer === undefined ? undefined : asMemberView(answer);
           return view === undefined ? { error: "unexpected answer" } : { view };
         } catch (error) {
@@ -210,23 +215,6 @@ function mergeMemberChanges(views: readonly MemberView[], self: MemberView): Mem
     }
   }
   return [...byIndex.values()].sort((a, b) => a.index - b.index).slice(-50);
-}
-
-/** GETs JSON with a short deadline; throws a one-line reason on any failure. */
-async function fetchJson(url: string): Promise<Record<string, unknown> | undefined> {
-  try {
-    const response = await fetch(url, { signal: AbortSignal.timeout(memberFetchTimeoutMs) });
-    const body: unknown = await response.json();
-    if (!response.ok) throw new Error(`answered ${response.status}`);
-    return typeof body === "object" && body !== null ? (body as Record<string, unknown>) : undefined;
-  } catch (error) {
-    const cause = (error as { cause?: { code?: string } }).cause?.code;
-    if (error instanceof Error && error.name === "TimeoutError")
-      throw new Error(`no answer within ${memberFetchTimeoutMs} ms`);
-    throw new Error(
-      cause === "ECONNREFUSED" ? "connection refused" : error instanceof Error ? error.message : String(error),
-    );
-  }
 }
 
 function asMemberView(body: Record<string, unknown>): MemberView | undefined {

@@ -1,6 +1,8 @@
-import { request as httpRequest, Agent, type IncomingMessage, type ServerResponse } from "node:http";
+import type { Agent, IncomingMessage, ServerResponse } from "node:http";
 import { parseAddress, type Node } from "../node/index.js";
+import type { TlsCredentials } from "../tls/index.js";
 import { HttpError } from "./http_util.js";
+import { memberAgent, memberRequest } from "./member_request.js";
 
 const forwardedHeader = "raftkv-forwarded";
 
@@ -11,10 +13,14 @@ const forwardedHeader = "raftkv-forwarded";
  */
 export class Forwarder {
   readonly #node: Node;
-  readonly #agent = new Agent({ keepAlive: true, maxSockets: 256 });
+  readonly #tls: TlsCredentials | undefined;
+  readonly #agent: Agent;
 
-  constructor(node: Node) {
+  /** With `tls` (this member's client-port material), the leader is reached over https (member_request.ts). */
+  constructor(node: Node, tls?: TlsCredentials) {
     this.#node = node;
+    this.#tls = tls;
+    this.#agent = memberAgent(tls, { keepAlive: true, maxSockets: 256 });
   }
 
   /** The leader's client address, or a 503 saying why the request cannot be served now. */
@@ -44,7 +50,8 @@ export class Forwarder {
     headers[forwardedHeader] = this.#node.name;
     if (body !== undefined) headers["content-length"] = String(body.byteLength);
     return new Promise((resolve) => {
-      const outgoing = httpRequest(
+      const outgoing = memberRequest(
+        this.#tls,
         {
           host,
           port,

@@ -1,4 +1,4 @@
-import { createServer, type IncomingMessage, type Server, type ServerResponse } from "node:http";
+import type { IncomingMessage, Server, ServerResponse } from "node:http";
 import type { Lessor, WatchHub } from "../coord/index.js";
 import type { KvStore } from "../kv/index.js";
 import type { Node } from "../node/index.js";
@@ -6,6 +6,7 @@ import type { Handler, Request, ServerContext } from "./context.js";
 import { healthz, metrics, readyz, status } from "./cluster_routes.js";
 import { addMember, listMembers, promoteMember, removeMember, transferLeader } from "./member_routes.js";
 import { Forwarder } from "./forward.js";
+import { createClientListener, type ClientListenerOptions } from "./listener.js";
 import { HttpError, sendError } from "./http_util.js";
 import { deleteKey, getKey, putKey, rangeKeys, txn } from "./kv_routes.js";
 import {
@@ -112,6 +113,8 @@ interface ServeOptions {
   readonly activity?: Activity;
   /** Where unexpected errors are logged; default: a process warning. */
   readonly log?: Logger;
+  /** TLS and the bounds on clients (listener.ts); with TLS, forwarding and the dashboard use https too. */
+  readonly listener?: ClientListenerOptions;
 }
 
 /**
@@ -119,8 +122,9 @@ interface ServeOptions {
  * handler's catch: a bad one is a 4xx, an unexpected failure a 500, and the node keeps running.
  */
 export async function startClientServer(options: ServeOptions): Promise<ClientServer> {
-  const forwarder = new Forwarder(options.node);
-  const board = new Dashboard({ activity: options.activity ?? new Activity() });
+  const tls = options.listener?.tls;
+  const forwarder = new Forwarder(options.node, tls);
+  const board = new Dashboard({ activity: options.activity ?? new Activity(), tls });
   board.activity.attach(options.node);
   const ctx: ServerContext = {
     node: options.node,
@@ -132,7 +136,7 @@ export async function startClientServer(options: ServeOptions): Promise<ClientSe
     watchHub: options.watchHub,
     watchStreams: new WatchStreams(options.watchHub),
   };
-  const server = createServer((req, res) => void handle(ctx, req, res, options.log));
+  const server = createClientListener(options.listener ?? {}, (req, res) => void handle(ctx, req, res, options.log));
   server.keepAliveTimeout = 30_000;
   await new Promise<void>((resolve, reject) => {
     server.once("error", (error: NodeJS.ErrnoException) =>
