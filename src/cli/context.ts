@@ -4,6 +4,7 @@
  */
 import { Option, type Command } from "commander";
 import { RaftkvClient } from "../client/index.js";
+import { addClientTlsOptions, clientTlsFiles, readClientTls, type ClientTlsFiles } from "./client_tls.js";
 import { parseDuration, parseEndpointList, parseEnvFlag } from "./options.js";
 
 export interface Output {
@@ -40,6 +41,8 @@ export interface ClientFlags {
   readonly json: boolean;
   /** Milliseconds. */
   readonly timeout: number;
+  /** --cacert, --cert, --key: https to the endpoints. */
+  readonly tls?: ClientTlsFiles;
 }
 
 /** A flag that also reads an environment variable (docs/api.md, "Command line": every flag does). */
@@ -49,7 +52,7 @@ export function envOption(flags: string, description: string, env: string): Opti
 
 /** --endpoints, --json and --timeout, on each client subcommand (so they may come before or after the arguments). */
 export function addClientOptions(command: Command): Command {
-  return command
+  return addClientTlsOptions(command)
     .addOption(
       envOption("--endpoints <list>", "client addresses of the nodes, host:port,...", "RAFTKV_ENDPOINTS")
         .argParser(parseEndpointList)
@@ -85,16 +88,41 @@ export function fixBooleanEnv(command: Command): void {
 
 export function clientFlags(command: Command): ClientFlags {
   const opts = command.opts<{ endpoints: string[]; json?: boolean; timeout: number }>();
-  return { endpoints: opts.endpoints, json: opts.json === true, timeout: opts.timeout };
+  const tls = asUsage(() => clientTlsFiles(command.opts()));
+  return {
+    endpoints: opts.endpoints,
+    json: opts.json === true,
+    timeout: opts.timeout,
+    ...(tls === undefined ? {} : { tls }),
+  };
 }
 
 /** Runs `use` with a client for the flags, and closes its connections afterwards. */
 export async function withClient<T>(flags: ClientFlags, use: (client: RaftkvClient) => Promise<T>): Promise<T> {
-  const client = new RaftkvClient({ endpoints: flags.endpoints, timeoutMs: Math.ceil(flags.timeout) });
+  const files = flags.tls;
+  const tls = files === undefined ? undefined : await readClientTls(files).catch(usageFailure);
+  const client = new RaftkvClient({
+    endpoints: flags.endpoints,
+    timeoutMs: Math.ceil(flags.timeout),
+    ...(tls === undefined ? {} : { tls }),
+  });
   try {
     return await use(client);
   } finally {
     client.close();
+  }
+}
+
+/** A problem with the flags' files (client_tls.ts) as a usage failure with its message. */
+function usageFailure(error: unknown): never {
+  throw new CliFailure(exitCodes.usage, error instanceof Error ? error.message : String(error));
+}
+
+function asUsage<T>(f: () => T): T {
+  try {
+    return f();
+  } catch (error) {
+    return usageFailure(error);
   }
 }
 

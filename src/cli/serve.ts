@@ -17,6 +17,7 @@ import { startClientServer } from "../server/server.js";
 import { Prng } from "../util/prng.js";
 import { CliFailure, exitCodes, type CliIo } from "./context.js";
 import { parseServeFlags, serveUsage, type ServeSettings } from "./serve_flags.js";
+import { startServeTls, type ServeTls } from "./serve_tls.js";
 
 export async function serve(args: readonly string[], io: CliIo): Promise<void> {
   const settings = parseServeFlags(args, process.env);
@@ -64,6 +65,28 @@ async function run(
   const client = parseAddress(settings.listenClient);
   if (client === undefined)
     throw refuse(exitCodes.usage, `invalid --listen-client ${JSON.stringify(settings.listenClient)}`);
+  let tls: ServeTls;
+  try {
+    tls = await startServeTls(settings, log);
+  } catch (error) {
+    throw refuse(exitCodes.failed, error instanceof Error ? error.message : String(error));
+  }
+  try {
+    await serveWith(settings, log, member, refuse, stopRequested, tls);
+  } finally {
+    tls.stop();
+  }
+}
+
+async function serveWith(
+  settings: ServeSettings,
+  log: Logger,
+  member: { node?: Node },
+  refuse: (exitCode: number, reason: string) => CliFailure,
+  stopRequested: Promise<void>,
+  tls: ServeTls,
+): Promise<void> {
+  const client = parseAddress(settings.listenClient)!;
   const kv = new KvStore();
   // Listening before the node exists, so what it restores and replays at start is in the history.
   const watch = watchService(settings, kv);
@@ -80,7 +103,10 @@ async function run(
       fatal: () => fatal(),
     },
   );
-  const created = await createNode(nodeOptions(settings, kv, observer, log));
+  const created = await createNode({
+    ...nodeOptions(settings, kv, observer, log),
+    ...(tls.peer === undefined ? {} : { peerTls: tls.peer }),
+  });
   if (!created.ok) {
     watch.close();
     throw refuse(exitCodes.failed, created.error);
@@ -92,14 +118,18 @@ async function run(
   const services = { kv, watchHub: watch.hub, lessor, metrics, activity, log };
   let server;
   try {
-    server = await startClientServer({ node, ...services, host: client.host, port: client.port });
+    const listener = {
+      ...(tls.client === undefined ? {} : { tls: tls.client }),
+      connectionsPerAddressMax: settings.connectionsPerAddress,
+    };
+    server = await startClientServer({ node, ...services, host: client.host, port: client.port, listener });
   } catch (error) {
     watch.close();
     lessor.close();
     await node.stop();
     throw refuse(exitCodes.failed, error instanceof Error ? error.message : String(error));
   }
-  const clientUrl = `http://${server.address.host}:${server.address.port}`;
+  const clientUrl = `${tls.client === undefined ? "http" : "https"}://${server.address.host}:${server.address.port}`;
   const advertised = settings.advertisePeer === settings.listenPeer ? "" : ` (advertised as ${settings.advertisePeer})`;
   log.info(
     { peerAddr: settings.advertisePeer, listenPeer: settings.listenPeer, clientUrl, dataDir: settings.data },

@@ -1,10 +1,12 @@
 import { parseArgs } from "node:util";
 import { lessorDefaults } from "../coord/index.js";
+import { listenerDefaults } from "../server/listener.js";
 import { isLogLevel, logLevels, type LogLevel } from "../server/log.js";
 import { CliFailure, exitCodes } from "./context.js";
+import { resolveTlsFlags, tlsFlags, tlsUsage, type ServeTlsSettings } from "./serve_tls_flags.js";
 
 /** `raftkv serve` settings after flags, environment (RAFTKV_*) and defaults. */
-export interface ServeSettings {
+export interface ServeSettings extends ServeTlsSettings {
   readonly id: string;
   readonly data: string;
   readonly listenPeer: string;
@@ -31,6 +33,8 @@ export interface ServeSettings {
   readonly leaseCheckpointMs: number;
   /** JSON log lines at this level and above go to stdout. */
   readonly logLevel: LogLevel;
+  /** Client connections one address may hold open; more are closed at once. */
+  readonly connectionsPerAddress: number;
 }
 
 const flags = {
@@ -51,6 +55,8 @@ const flags = {
   "lease-revokes-per-second": { type: "string" },
   "lease-checkpoint-ms": { type: "string" },
   "log-level": { type: "string" },
+  "connections-per-address": { type: "string" },
+  ...tlsFlags,
   help: { type: "boolean" },
 } as const;
 
@@ -62,6 +68,8 @@ export const serveUsage = `usage: raftkv serve [--id n1] [--data ./raftkv-data/n
                     [--history-revisions 100000] [--history-mb 64]
                     [--lease-revokes-per-second ${lessorDefaults.revokesPerSecond}] [--lease-checkpoint-ms ${lessorDefaults.checkpointIntervalMs}]
                     [--log-level info]   # ${logLevels.join("|")}; JSON lines on stdout
+                    [--cert F --key F [--ca F]] [--peer-cert F --peer-key F --peer-ca F]
+                    [--connections-per-address ${listenerDefaults.connectionsPerAddressMax}]
   --advertise-peer   the address other members reach this one at (default: --listen-peer); give it when
                      --listen-peer is 0.0.0.0 or behind NAT
   --initial-cluster  every member of a new cluster, this one included (default: this one alone, at its
@@ -75,6 +83,9 @@ export const serveUsage = `usage: raftkv serve [--id n1] [--data ./raftkv-data/n
   --history-revisions, --history-mb
                            the leader compacts the watch history, keeping the newest half, when it
                            holds more revisions or MiB than these
+${tlsUsage}
+  --connections-per-address
+                     client connections one address may hold open; more are closed at once
 Every flag also reads an environment variable: RAFTKV_ID, RAFTKV_DATA, RAFTKV_LISTEN_PEER, ...`;
 
 function usage(message: string): CliFailure {
@@ -156,6 +167,11 @@ export function parseServeFlags(args: readonly string[], env: NodeJS.ProcessEnv)
       value("lease-checkpoint-ms") ?? String(lessorDefaults.checkpointIntervalMs),
     ),
     logLevel,
+    connectionsPerAddress: positiveInteger(
+      "connections-per-address",
+      value("connections-per-address") ?? String(listenerDefaults.connectionsPerAddressMax),
+    ),
+    ...resolveTlsFlags(value),
   };
 }
 

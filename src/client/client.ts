@@ -30,6 +30,7 @@ import { lock, type Lock } from "./lock.js";
 import type { QueueOptions } from "./queue.js";
 import { clientIdPattern, createSessionPool } from "./sessions.js";
 import { nodeHttpTransport, type HttpTransport } from "./transport.js";
+import type { ClientTls } from "./transport_tls.js";
 import type {
   Bytes,
   CompactResult,
@@ -68,6 +69,11 @@ export interface RaftkvClientOptions {
   readonly writesInFlightMax?: number;
   /** Default: a keep-alive node:http transport owned (and closed) by this client. */
   readonly transport?: HttpTransport;
+  /**
+   * https to the endpoints: `ca` verifies the members (default: the system's CAs), `cert` and `key`
+   * are this client's certificate, if the cluster asks for one. For the default transport only.
+   */
+  readonly tls?: ClientTls;
 }
 
 export const clientDefaults = { timeoutMs: 5000, attemptTimeoutMs: 2000, retries: 20, writesInFlightMax: 32 } as const;
@@ -98,7 +104,7 @@ export class RaftkvClient {
       attemptTimeoutMs: count("attemptTimeoutMs", 1),
       retries: count("retries", 0),
       sessions: createSessionPool({ clientId: this.#clientId, writesInFlightMax: count("writesInFlightMax", 1) }),
-      transport: options.transport ?? nodeHttpTransport(),
+      transport: options.transport ?? nodeHttpTransport(options.tls === undefined ? {} : { tls: options.tls }),
     });
     this.#keepAlives = new KeepAliveBatcher(this.#caller);
     this.#ownsTransport = options.transport === undefined;

@@ -15,5 +15,6 @@ export {
   type NodeHttpTransportOptions,
 } from "./transport.js";
 export type { HttpStreamOutcome, HttpStreamRequest } from "./transport_stream.js";
+export type { ClientTls } from "./transport_tls.js";
 export { consistencies } from "./types.js";
 export type * from "./types.js";

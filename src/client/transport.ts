@@ -4,14 +4,16 @@
  * connected) or might have (`unknown`: a dropped connection, a timeout after connecting), because for a
  * write those two mean different things (docs/api.md outcomes).
  */
-import http from "node:http";
+import type http from "node:http";
 import type { Endpoint } from "./endpoints.js";
+import { connectionsFor, type ClientTls, type Connections } from "./transport_tls.js";
 import {
   describe,
   errorCode,
   notSentCodes,
   streamWithFetch,
   streamWithNodeHttp,
+  wasSent,
   type HttpStreamOutcome,
   type HttpStreamRequest,
 } from "./transport_stream.js";
@@ -46,6 +48,8 @@ export interface NodeHttpTransportOptions {
   readonly socketsMax?: number;
   /** A larger answer is dropped (reported as `unknown`). A range of 10,000 large values is ~15 GB. */
   readonly responseBytesMax?: number;
+  /** https to every endpoint, verifying the members with `ca` and showing `cert` if given (https:// endpoints use it too). */
+  readonly tls?: ClientTls;
 }
 
 /**
@@ -55,22 +59,23 @@ export interface NodeHttpTransportOptions {
  * be unreachable through it).
  */
 export function nodeHttpTransport(options: NodeHttpTransportOptions = {}): HttpTransport {
-  const agent = new http.Agent({ keepAlive: true, maxSockets: options.socketsMax ?? 256, noDelay: true });
+  const connections = connectionsFor({ socketsMax: options.socketsMax ?? 256, tls: options.tls });
   const responseBytesMax = options.responseBytesMax ?? 256 * 1024 * 1024;
   return {
-    request: (endpoint, request) => sendWithNodeHttp({ agent, endpoint, request, responseBytesMax }),
-    stream: (endpoint, request) => streamWithNodeHttp(agent, endpoint, request),
-    close: () => agent.destroy(),
+    request: (endpoint, request) => sendWithNodeHttp({ connections, endpoint, request, responseBytesMax }),
+    stream: (endpoint, request) => streamWithNodeHttp(connections, endpoint, request),
+    close: () => connections.close(),
   };
 }
 
 function sendWithNodeHttp(args: {
-  agent: http.Agent;
+  connections: Connections;
   endpoint: Endpoint;
   request: HttpRequest;
   responseBytesMax: number;
 }): Promise<HttpOutcome> {
-  const { agent, endpoint, request, responseBytesMax } = args;
+  const { connections, endpoint, request, responseBytesMax } = args;
+  const { agent, send, secure } = connections.to(endpoint);
   return new Promise((resolve) => {
     let connected = false;
     let settled = false;
@@ -82,7 +87,7 @@ function sendWithNodeHttp(args: {
     };
     const headers: Record<string, string> = { ...request.headers };
     if (request.body !== undefined) headers["content-length"] = String(request.body.byteLength);
-    const req = http.request({
+    const req = send({
       agent,
       host: endpoint.host,
       port: endpoint.port,
@@ -99,15 +104,13 @@ function sendWithNodeHttp(args: {
       req.destroy();
     }, request.timeoutMs);
     req.on("socket", (socket) => {
-      if (!socket.connecting) connected = true;
-      else socket.once("connect", () => (connected = true));
+      if (!socket.connecting && !secure) connected = true;
+      else socket.once(secure ? "secureConnect" : "connect", () => (connected = true));
     });
     req.on("error", (error) => {
-      const code = errorCode(error);
-      const sent = connected || code === undefined || !notSentCodes.has(code);
-      finish({ type: sent ? "unknown" : "not_sent", reason: describe(error) });
+      finish({ type: wasSent(error, connected, secure) ? "unknown" : "not_sent", reason: describe(error) });
     });
-    req.on("response", (res) => {
+    req.on("response", (res: http.IncomingMessage) => {
       const chunks: Buffer[] = [];
       let size = 0;
       res.on("data", (chunk: Buffer) => {

@@ -4,8 +4,8 @@
  * server; once the answer has started, a dropped connection ends or breaks the body's iteration, and
  * the reader decides what that means.
  */
-import http from "node:http";
 import type { Endpoint } from "./endpoints.js";
+import type { Connections } from "./transport_tls.js";
 
 export interface HttpStreamRequest {
   readonly method: "GET" | "POST";
@@ -38,15 +38,27 @@ export function errorCode(error: unknown): string | undefined {
   return typeof code === "string" ? code : undefined;
 }
 
+/**
+ * Whether a request that failed may have reached the server. Over TLS nothing is written before the
+ * handshake completes, so any failure before it (a certificate refused) surely sent nothing.
+ */
+export function wasSent(error: unknown, connected: boolean, secure: boolean): boolean {
+  if (connected) return true;
+  if (secure) return false;
+  const code = errorCode(error);
+  return code === undefined || !notSentCodes.has(code);
+}
+
 export function describe(error: unknown): string {
   return error instanceof Error ? (errorCode(error) ?? error.message) : String(error);
 }
 
 export function streamWithNodeHttp(
-  agent: http.Agent,
+  connections: Connections,
   endpoint: Endpoint,
   request: HttpStreamRequest,
 ): Promise<HttpStreamOutcome> {
+  const { agent, send, secure } = connections.to(endpoint);
   return new Promise((resolve) => {
     let connected = false;
     let settled = false;
@@ -56,7 +68,7 @@ export function streamWithNodeHttp(
       clearTimeout(timer);
       resolve(outcome);
     };
-    const req = http.request({
+    const req = send({
       agent,
       host: endpoint.host,
       port: endpoint.port,
@@ -79,13 +91,11 @@ export function streamWithNodeHttp(
       req.destroy();
     }, request.timeoutMs);
     req.on("socket", (socket) => {
-      if (!socket.connecting) connected = true;
-      else socket.once("connect", () => (connected = true));
+      if (!socket.connecting && !secure) connected = true;
+      else socket.once(secure ? "secureConnect" : "connect", () => (connected = true));
     });
     req.on("error", (error) => {
-      const code = errorCode(error);
-      const sent = connected || code === undefined || !notSentCodes.has(code);
-      finish({ type: sent ? "unknown" : "not_sent", reason: describe(error) });
+      finish({ type: wasSent(error, connected, secure) ? "unknown" : "not_sent", reason: describe(error) });
     });
     req.on("response", (res) => {
       // The body's iteration reports a broken connection; without a listener of its own, an error
