@@ -8,13 +8,16 @@ import { spawn, type ChildProcess } from "node:child_process";
 import { join, resolve } from "node:path";
 import { parseArgs } from "node:util";
 import { CliFailure, exitCodes, type CliIo } from "./context.js";
+import { makeDevTls, type DevTls } from "./dev_tls.js";
 
-const usage = "usage: raftkv dev [--nodes 3] [--data ./raftkv-data] [--base-port 7001]";
+const usage = `usage: raftkv dev [--nodes 3] [--data ./raftkv-data] [--base-port 7001] [--tls]
+  --tls   TLS on the client and peer ports, with throwaway certificates made in DATA/tls`;
 
 interface DevSettings {
   readonly count: number;
   readonly basePort: number;
   readonly dataRoot: string;
+  readonly tls: boolean;
 }
 
 export async function dev(args: readonly string[], io: CliIo): Promise<void> {
@@ -30,6 +33,7 @@ export async function dev(args: readonly string[], io: CliIo): Promise<void> {
   const cluster = names.map((name, k) => `${name}=${peerAddr(k)}`).join(",");
   // Absolute, so that the restart command dev prints for a member works from any directory.
   const dataDir = resolve(dataRoot);
+  const tls = settings.tls ? await makeDevTls(dataDir, names) : undefined;
   const members = names.map((name, k) =>
     spawnMember(name, io, [
       "--id",
@@ -42,21 +46,38 @@ export async function dev(args: readonly string[], io: CliIo): Promise<void> {
       clientAddr(k),
       "--initial-cluster",
       cluster,
+      ...(tls?.serveArgs.get(name) ?? []),
     ]),
   );
   const endpoints = names.map((_, k) => clientAddr(k)).join(",");
+  const scheme = tls === undefined ? "http" : "https";
   io.stdout.write(
-    `raftkv dev: ${count} members, data in ${dataRoot}\n` +
+    `raftkv dev: ${count} members, data in ${dataRoot}${tls === undefined ? "" : `, TLS certificates in ${tls.dir}`}\n` +
       members
-        .map(({ name, child }, k) => `  ${name}: http://${clientAddr(k)}  (peer ${peerAddr(k)}, pid ${child.pid})\n`)
+        .map(
+          ({ name, child }, k) => `  ${name}: ${scheme}://${clientAddr(k)}  (peer ${peerAddr(k)}, pid ${child.pid})\n`,
+        )
         .join("") +
-      `  dashboard: http://${clientAddr(0)}/\n` +
-      `  try: curl -X PUT http://${clientAddr(0)}/v1/kv/hello -d world && curl http://${clientAddr(1)}/v1/kv/hello\n` +
-      `       npx raftkv get hello --endpoints ${endpoints}\n` +
+      `  dashboard: ${scheme}://${clientAddr(0)}/\n` +
+      tryLines(tls, clientAddr(0), clientAddr(1), endpoints) +
       `  Ctrl-C stops the cluster.\n`,
   );
   const failures = await supervise(members, io);
   if (failures.length > 0) throw new CliFailure(exitCodes.failed, `raftkv dev: ${failures.join(", ")}`);
+}
+
+/** How to try the cluster: with TLS, the exact flags that reach it. */
+function tryLines(tls: DevTls | undefined, first: string, second: string, endpoints: string): string {
+  if (tls === undefined)
+    return (
+      `  try: curl -X PUT http://${first}/v1/kv/hello -d world && curl http://${second}/v1/kv/hello\n` +
+      `       npx raftkv get hello --endpoints ${endpoints}\n`
+    );
+  const ca = shellCommand([tls.caPath]);
+  return (
+    `  try: curl --cacert ${ca} -X PUT https://${first}/v1/kv/hello -d world && curl --cacert ${ca} https://${second}/v1/kv/hello\n` +
+    `       npx raftkv get hello --endpoints ${endpoints} ${shellCommand(tls.clientArgs)}\n`
+  );
 }
 
 /** The settings, or undefined for --help. */
@@ -69,6 +90,7 @@ function parseDevFlags(args: readonly string[]): DevSettings | undefined {
         nodes: { type: "string" },
         data: { type: "string" },
         "base-port": { type: "string" },
+        tls: { type: "boolean" },
         help: { type: "boolean" },
       },
       strict: true,
@@ -83,7 +105,8 @@ function parseDevFlags(args: readonly string[]): DevSettings | undefined {
   const basePort = Number(values["base-port"] ?? process.env.RAFTKV_BASE_PORT ?? "7001");
   if (!Number.isSafeInteger(basePort) || basePort < 1024 || basePort > 65535 - 1000 - count)
     throw new CliFailure(exitCodes.usage, "raftkv dev: bad --base-port");
-  return { count, basePort, dataRoot: values.data ?? process.env.RAFTKV_DATA ?? "./raftkv-data" };
+  const tls = values.tls === true || ["1", "true"].includes(process.env.RAFTKV_DEV_TLS ?? "");
+  return { count, basePort, dataRoot: values.data ?? process.env.RAFTKV_DATA ?? "./raftkv-data", tls };
 }
 
 interface MemberProcess {
