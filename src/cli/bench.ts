@@ -6,7 +6,7 @@
  * into a log-linear histogram per operation.
  */
 import { randomBytes } from "node:crypto";
-import { nodeHttpTransport, RaftkvClient, RaftkvError, type Consistency } from "../client/index.js";
+import { nodeHttpTransport, RaftkvClient, RaftkvError, type ClientTls, type Consistency } from "../client/index.js";
 import { createHistogram, mean, merge, quantile, record, type Histogram } from "./histogram.js";
 import { benchOps, formatMix, type BenchOp, type Mix } from "./options.js";
 import { table } from "./format.js";
@@ -21,6 +21,8 @@ interface BenchOptions {
   readonly consistency: Consistency;
   /** Per-operation deadline of each client. */
   readonly timeoutMs: number;
+  /** https to the endpoints (--cacert, --cert, --key). */
+  readonly tls?: ClientTls;
 }
 
 interface OpStats {
@@ -60,7 +62,8 @@ const newStats = (): OpStats => ({ ops: 0, errors: 0, latencyUs: createHistogram
 
 /** Runs the benchmark; resolves when every loop has finished its last operation. */
 export async function runBench(options: BenchOptions, hooks: BenchHooks = {}): Promise<BenchResult> {
-  const transport = nodeHttpTransport({ socketsMax: options.clients });
+  const tls = options.tls;
+  const transport = nodeHttpTransport({ socketsMax: options.clients, ...(tls === undefined ? {} : { tls }) });
   const byOp: Record<BenchOp, OpStats> = { put: newStats(), get: newStats(), cas: newStats() };
   const errorCodes: Record<string, number> = {};
   const value = randomBytes(options.valueSize);

@@ -3,7 +3,7 @@
  * connection flags, exit statuses and the way results are printed.
  */
 import { Option, type Command } from "commander";
-import { RaftkvClient } from "../client/index.js";
+import { RaftkvClient, type ClientTls } from "../client/index.js";
 import { addClientTlsOptions, clientTlsFiles, readClientTls, type ClientTlsFiles } from "./client_tls.js";
 import { parseDuration, parseEndpointList, parseEnvFlag } from "./options.js";
 
@@ -97,10 +97,14 @@ export function clientFlags(command: Command): ClientFlags {
   };
 }
 
+/** The PEM files --cacert, --cert and --key name, read; a file that cannot be read is a usage failure. */
+export async function clientTls(flags: ClientFlags): Promise<ClientTls | undefined> {
+  return flags.tls === undefined ? undefined : readClientTls(flags.tls).catch(usageFailure);
+}
+
 /** Runs `use` with a client for the flags, and closes its connections afterwards. */
 export async function withClient<T>(flags: ClientFlags, use: (client: RaftkvClient) => Promise<T>): Promise<T> {
-  const files = flags.tls;
-  const tls = files === undefined ? undefined : await readClientTls(files).catch(usageFailure);
+  const tls = await clientTls(flags);
   const client = new RaftkvClient({
     endpoints: flags.endpoints,
     timeoutMs: Math.ceil(flags.timeout),

@@ -139,14 +139,16 @@ function sendWithNodeHttp(args: {
 
 /**
  * Node 20's global fetch (undici, keep-alive by default). Simpler and portable, but several times more
- * CPU per request than {@link nodeHttpTransport}, and it cannot address the keys "." and "..".
+ * CPU per request than {@link nodeHttpTransport}, and it cannot address the keys "." and "..". It
+ * reaches https:// endpoints verifying them against the system's CAs only (fetch takes no CA).
  */
 export function fetchTransport(): HttpTransport {
   return {
     request: async (endpoint, request) => {
       const host = endpoint.host.includes(":") ? `[${endpoint.host}]` : endpoint.host;
       try {
-        const response = await fetch(`http://${host}:${endpoint.port}${request.path}`, {
+        const scheme = endpoint.https === true ? "https" : "http";
+        const response = await fetch(`${scheme}://${host}:${endpoint.port}${request.path}`, {
           method: request.method,
           headers: request.headers,
           body: request.body ?? null,

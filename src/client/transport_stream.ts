@@ -115,7 +115,8 @@ export async function streamWithFetch(endpoint: Endpoint, request: HttpStreamReq
   if (request.signal.aborted) abort.abort();
   const timer = setTimeout(() => abort.abort(), request.timeoutMs);
   try {
-    const response = await fetch(`http://${host}:${endpoint.port}${request.path}`, {
+    const scheme = endpoint.https === true ? "https" : "http";
+    const response = await fetch(`${scheme}://${host}:${endpoint.port}${request.path}`, {
       method: request.method,
       headers: request.headers,
       signal: abort.signal,

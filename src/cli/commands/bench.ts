@@ -1,7 +1,16 @@
 import type { Command } from "commander";
 import type { Consistency } from "../../client/index.js";
 import { benchJson, benchTable, runBench } from "../bench.js";
-import { addClientOptions, CliFailure, clientFlags, envOption, exitCodes, print, type CliIo } from "../context.js";
+import {
+  addClientOptions,
+  CliFailure,
+  clientFlags,
+  clientTls,
+  envOption,
+  exitCodes,
+  print,
+  type CliIo,
+} from "../context.js";
 import { integerParser, parseConsistency, parseDuration, parseMix, type Mix } from "../options.js";
 import { progressReporter } from "../progress.js";
 
@@ -57,6 +66,7 @@ export function registerBench(program: Command, io: CliIo): void {
     );
   addClientOptions(command).action(async (options: BenchFlags, command: Command) => {
     const flags = clientFlags(command);
+    const tls = await clientTls(flags);
     const progress = progressReporter(io.stderr, options.duration);
     // Ctrl-C ends the run early and still prints what was measured; a second one kills as usual.
     const stop = new AbortController();
@@ -73,6 +83,7 @@ export function registerBench(program: Command, io: CliIo): void {
           mix: options.mix,
           consistency: options.consistency,
           timeoutMs: flags.timeout,
+          ...(tls === undefined ? {} : { tls }),
         },
         { onTick: (p) => progress.onTick(p), tickMs: progress.tickMs, signal: stop.signal },
       );
