@@ -36,7 +36,7 @@ export interface CertificateAuthority extends Issued {
   readonly commonName: string;
 }
 
-export interface LeafOptions {
+interface LeafOptions {
   readonly commonName: string;
   /** subjectAltName entries: host names and IP addresses (v4 or v6) the certificate is valid for. */
   readonly hosts?: readonly string[];
