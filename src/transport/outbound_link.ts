@@ -75,6 +75,8 @@ export class OutboundLink {
   #failures = 0;
   #everConnected = false;
   #timer: NodeJS.Timeout | undefined;
+  /** The last TLS failure warned about, so that redials failing alike say nothing more. */
+  #tlsFailure: string | undefined;
 
   constructor(id: NodeId, address: PeerAddress, ctx: LinkContext) {
     this.id = id;
@@ -210,8 +212,20 @@ export class OutboundLink {
     // Peers never write on this connection; reading it lets us see their FIN at once.
     socket.on("data", () => {});
     socket.on("drain", () => this.#flush());
-    socket.on("error", () => {}); // 'close' follows and handles it
+    socket.on("error", (error: NodeJS.ErrnoException) => this.#onError(error)); // 'close' follows and handles it
     socket.on("close", () => this.#closed(socket));
+  }
+
+  /**
+   * A TLS failure (a certificate either end refused) does not heal by redialling as a peer that is
+   * down does: it is worth a warning, once per reason for this link (under TLS 1.3 a refused
+   * certificate shows only after the handshake seemed to succeed, so a connection is no sign of a cure).
+   */
+  #onError(error: NodeJS.ErrnoException): void {
+    const systemError = /^E[A-Z]+$/.test(error.code ?? "");
+    if (this.#ctx.tls === undefined || systemError || this.#tlsFailure === error.message) return;
+    this.#tlsFailure = error.message;
+    this.#ctx.onWarning(`TLS with node ${this.id} at ${formatPeerAddress(this.address)} failed: ${error.message}`);
   }
 
   #connected(socket: Socket): void {

@@ -54,7 +54,11 @@ test("two members with certificates of the peer CA exchange messages both ways",
 });
 
 test("a node without a certificate of the peer CA is refused in the handshake; none of its messages arrive", async () => {
-  const member = await startNode(n2, { tls: credentials(peerCa, "n2") });
+  const memberWarnings: string[] = [];
+  const member = await startNode(n2, {
+    tls: credentials(peerCa, "n2"),
+    onWarning: (text) => memberWarnings.push(text),
+  });
   // Signed by another CA, though it trusts the member's: only the member's check can refuse it.
   const outsider = await startNode(n1, { tls: credentials(otherCa, "n1", peerCa) });
   outsider.t.setPeer(n2, member.address);
@@ -64,6 +68,18 @@ test("a node without a certificate of the peer CA is refused in the handshake; n
   } finally {
     clearInterval(sendUntilRefused);
   }
+  // Dialling the outsider, the member refuses its certificate and says why, once however often it redials.
+  member.t.setPeer(n1, outsider.address);
+  const dialUntilRefused = setInterval(() => member.t.send([heartbeat(n2, n1, 1)]), 10);
+  try {
+    await until(() => member.t.stats().connectFailures >= 3, "three failed dials to the outsider");
+  } finally {
+    clearInterval(dialUntilRefused);
+  }
+  const dialWarnings = memberWarnings.filter((w) => w.startsWith("TLS with node 1"));
+  assert.equal(dialWarnings.length, 1, dialWarnings.join("\n"));
+  assert.match(dialWarnings[0]!, /failed: unable to verify the first certificate/);
+  assert.equal(outsider.inbox.messages.length, 0);
   await intrude(member.address);
   const stranger = issueCertificate(otherCa, { commonName: "stranger" });
   await intrude(member.address, { cert: stranger.certPem, key: stranger.keyPem });
