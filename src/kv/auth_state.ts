@@ -17,7 +17,7 @@ import {
 } from "./limits.js";
 
 /** A user as the auth state holds it; `roles` in ascending order. */
-export interface AuthUser {
+interface AuthUser {
   readonly name: string;
   readonly password: PasswordHash | null;
   /** The auth revision at which the user was created or its password last set: older tokens are void. */

@@ -18,7 +18,7 @@ export interface Session {
  * name, or `noUser` (the empty string) when auth was off as the request was accepted. Commands the
  * members make themselves (lease expiry, checkpoints, compaction) carry none and are never refused.
  */
-export interface Sent {
+interface Sent {
   readonly principal?: string;
 }
 
@@ -114,7 +114,7 @@ export type SessionCommand = PutCommand | DeleteCommand | TxnCommand;
 export type KvCommand =
   SessionCommand | LeaseGrantCommand | LeaseRevokeCommand | LeaseCheckpointCommand | CompactCommand | SentAuthCommand;
 
-export type SentAuthCommand = AuthCommand & Sent;
+type SentAuthCommand = AuthCommand & Sent;
 
 /** The session of a command that can carry one. */
 export function sessionOf(command: KvCommand): Session | undefined {

@@ -7,7 +7,6 @@ export { noUser, sessionOf } from "./commands.js";
 export type { Access, AuthCommand, AuthRefusal, PasswordHash, Permission } from "./auth_commands.js";
 export { rootName } from "./auth_commands.js";
 export { checkAuthName } from "./auth_codec.js";
-export type { AuthUser } from "./auth_state.js";
 export { keySpan, rangeSpan, type KeySpan } from "./key_span.js";
 export { checkKey, checkLeaseId, checkValue, validateCommand } from "./command_checks.js";
 export { decodeCommand, encodeCommand } from "./command_codec.js";
@@ -17,4 +16,3 @@ export { leaseCheckpointsMax, leaseTtlSecondsMax, rangeLimitMax, tokenKeyBytes, 
 export type { KeyValue, KvResult, TxnResponse } from "./results.js";
 export type { StoredKv } from "./stored_kv.js";
 export { KvStore } from "./store.js";
-export type { AuthView } from "./auth_state.js";
