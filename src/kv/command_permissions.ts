@@ -1,13 +1,14 @@
 import type { AuthState } from "./auth_state.js";
 import { isAuthCommand, noUser, type KvCommand } from "./commands.js";
 import { keySpan } from "./key_span.js";
+import type { LeaseTable } from "./lease_table.js";
 
 /**
  * Whether `command`'s principal may run it against `auth` as it is now (docs/auth.md): always when
  * auth is off or the command has no principal (a member made it); never for `noUser` or a user that
- * does not exist; root may do everything; `leaseKeys` are the keys a revoked lease would delete.
+ * does not exist; root may do everything. A lease revoke needs write on every key `leases` attaches to it.
  */
-export function permitted(auth: AuthState, command: KvCommand, leaseKeys: (id: number) => readonly string[]): boolean {
+export function permitted(auth: AuthState, command: KvCommand, leases: Pick<LeaseTable, "keys">): boolean {
   if (command.type === "leaseCheckpoint" || command.principal === undefined || !auth.enabled()) return true;
   const user = command.principal;
   if (user === noUser || auth.user(user) === undefined) return false;
@@ -26,7 +27,7 @@ export function permitted(auth: AuthState, command: KvCommand, leaseKeys: (id: n
     case "leaseGrant":
       return true;
     case "leaseRevoke":
-      return leaseKeys(command.id).every((key) => may("write", key));
+      return leases.keys(command.id).every((key) => may("write", key));
     case "compact":
       return false;
   }

@@ -110,7 +110,7 @@ export class KvStore {
    * the server checks first to refuse early (docs/auth.md).
    */
   permitted(command: KvCommand): boolean {
-    return permitted(this.#auth, command, (id) => this.#leases.keys(id));
+    return permitted(this.#auth, command, this.#leases);
   }
 
   /** Users, roles and permissions, read-only (the store changes them only by applying commands). */

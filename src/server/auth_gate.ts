@@ -47,7 +47,7 @@ function authenticatedUser(ctx: ServerContext, req: IncomingMessage): string {
         "unauthenticated",
         "auth is enabled: send Authorization: Bearer TOKEN (POST /v1/auth/authenticate gives one)",
       );
-    if (auth.user(user) === undefined) throw invalid(ctx, req, `the client certificate names no user (${user})`);
+    if (auth.user(user) === undefined) throw invalid(ctx, req, "the client certificate names no user", user);
     // The leader checks a forwarded request again, and sees no certificate there: a token speaks for it.
     const token = signToken(auth.tokenKey()!, {
       user,
@@ -66,19 +66,23 @@ function authenticatedUser(ctx: ServerContext, req: IncomingMessage): string {
       : invalid(ctx, req, "the token's signature does not match");
   const { user, rev } = verified.claims;
   const record = auth.user(user);
-  if (record === undefined) throw invalid(ctx, req, `the token's user ${user} does not exist`);
-  if (rev < record.passwordRevision) throw invalid(ctx, req, `the token predates ${user}'s current password`);
+  if (record === undefined) throw invalid(ctx, req, "the token's user does not exist", user);
+  if (rev < record.passwordRevision)
+    throw invalid(ctx, req, "the token predates the user's current password (or the user was re-created)", user);
   return user;
 }
 
-function invalid(ctx: ServerContext, req: IncomingMessage, why: string): HttpError {
-  logFailure(ctx.auth, req, why);
+function invalid(ctx: ServerContext, req: IncomingMessage, why: string, user?: string): HttpError {
+  logFailure(ctx.auth, req, why, user);
   return new HttpError(401, "invalid_token", why);
 }
 
 /** Logs a failed authentication: who tried from where, never the password or the token. */
-export function logFailure(auth: AuthServices, req: IncomingMessage, why: string): void {
-  auth.log?.warn({ source: sourceOf(req), url: req.url }, `authentication failed: ${why}`);
+export function logFailure(auth: AuthServices, req: IncomingMessage, why: string, user?: string): void {
+  auth.log?.warn(
+    { source: sourceOf(req), url: req.url, ...(user === undefined ? {} : { user }) },
+    `authentication failed: ${why}`,
+  );
 }
 
 /** A verified client certificate's subject CN, as etcd takes it for the user (on a TLS client port with a CA). */

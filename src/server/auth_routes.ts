@@ -39,7 +39,7 @@ export async function authenticate(ctx: ServerContext, request: Request): Promis
   const now = auth.user(name);
   if (!matched || !auth.enabled() || now === undefined || now.passwordRevision !== user?.passwordRevision) {
     ctx.auth.limiter.failed(source);
-    logFailure(ctx.auth, req, `wrong name or password for user ${JSON.stringify(name)}`);
+    logFailure(ctx.auth, req, "wrong name or password", name);
     throw new HttpError(401, "authentication_failed", "wrong name or password");
   }
   const expiresAt = ctx.auth.now() + ctx.auth.tokenTtlMs;
