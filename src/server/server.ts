@@ -49,59 +49,29 @@ interface Route {
   readonly pattern: readonly string[];
   readonly name: string;
   readonly handler: Handler;
-  /** Who may call it once auth is enabled (auth_gate.ts). */
-  readonly access: RouteAccess;
+  /** Who may call it once auth is enabled (auth_gate.ts); without one, any authenticated user. */
+  readonly access?: RouteAccess;
 }
 
 const routes: Route[] = [
-  { method: "GET", pattern: ["v1", "kv"], name: "range", handler: rangeKeys, access: "user" },
-  { method: "GET", pattern: ["v1", "kv", "**"], name: "get", handler: getKey, access: "user" },
-  { method: "PUT", pattern: ["v1", "kv", "**"], name: "put", handler: putKey, access: "user" },
-  { method: "DELETE", pattern: ["v1", "kv", "**"], name: "delete", handler: deleteKey, access: "user" },
-  { method: "POST", pattern: ["v1", "txn"], name: "txn", handler: txn, access: "user" },
-  { method: "GET", pattern: ["v1", "watch"], name: "watch", handler: watch, access: "user" },
-  {
-    method: "POST",
-    pattern: ["v1", "watch", "streams", "*", "watches"],
-    name: "watch_add",
-    handler: addWatch,
-    access: "user",
-  },
-  { method: "DELETE", pattern: ["v1", "watch", "*"], name: "watch_cancel", handler: cancelWatch, access: "user" },
-  {
-    method: "POST",
-    pattern: ["v1", "watch", "*", "progress"],
-    name: "watch_progress",
-    handler: watchProgress,
-    access: "user",
-  },
+  { method: "GET", pattern: ["v1", "kv"], name: "range", handler: rangeKeys },
+  { method: "GET", pattern: ["v1", "kv", "**"], name: "get", handler: getKey },
+  { method: "PUT", pattern: ["v1", "kv", "**"], name: "put", handler: putKey },
+  { method: "DELETE", pattern: ["v1", "kv", "**"], name: "delete", handler: deleteKey },
+  { method: "POST", pattern: ["v1", "txn"], name: "txn", handler: txn },
+  { method: "GET", pattern: ["v1", "watch"], name: "watch", handler: watch },
+  { method: "POST", pattern: ["v1", "watch", "streams", "*", "watches"], name: "watch_add", handler: addWatch },
+  { method: "DELETE", pattern: ["v1", "watch", "*"], name: "watch_cancel", handler: cancelWatch },
+  { method: "POST", pattern: ["v1", "watch", "*", "progress"], name: "watch_progress", handler: watchProgress },
   { method: "POST", pattern: ["v1", "compact"], name: "compact", handler: compact, access: "root" },
-  { method: "POST", pattern: ["v1", "lease", "grant"], name: "lease_grant", handler: grantLease, access: "user" },
-  {
-    method: "POST",
-    pattern: ["v1", "lease", "keepalive"],
-    name: "lease_keepalive_batch",
-    handler: keepAliveLeases,
-    access: "user",
-  },
-  {
-    method: "POST",
-    pattern: ["v1", "lease", "*", "keepalive"],
-    name: "lease_keepalive",
-    handler: keepAliveLease,
-    access: "user",
-  },
-  {
-    method: "POST",
-    pattern: ["v1", "lease", "*", "revoke"],
-    name: "lease_revoke",
-    handler: revokeLease,
-    access: "user",
-  },
-  { method: "GET", pattern: ["v1", "lease", "*"], name: "lease", handler: leaseTimeToLive, access: "user" },
-  { method: "GET", pattern: ["v1", "leases"], name: "leases", handler: listLeases, access: "user" },
-  { method: "GET", pattern: ["v1", "status"], name: "status", handler: status, access: "user" },
-  { method: "GET", pattern: ["v1", "members"], name: "members", handler: listMembers, access: "user" },
+  { method: "POST", pattern: ["v1", "lease", "grant"], name: "lease_grant", handler: grantLease },
+  { method: "POST", pattern: ["v1", "lease", "keepalive"], name: "lease_keepalive_batch", handler: keepAliveLeases },
+  { method: "POST", pattern: ["v1", "lease", "*", "keepalive"], name: "lease_keepalive", handler: keepAliveLease },
+  { method: "POST", pattern: ["v1", "lease", "*", "revoke"], name: "lease_revoke", handler: revokeLease },
+  { method: "GET", pattern: ["v1", "lease", "*"], name: "lease", handler: leaseTimeToLive },
+  { method: "GET", pattern: ["v1", "leases"], name: "leases", handler: listLeases },
+  { method: "GET", pattern: ["v1", "status"], name: "status", handler: status },
+  { method: "GET", pattern: ["v1", "members"], name: "members", handler: listMembers },
   { method: "POST", pattern: ["v1", "members"], name: "member_add", handler: addMember, access: "root" },
   {
     method: "POST",
@@ -124,7 +94,7 @@ const routes: Route[] = [
   { method: "POST", pattern: ["v1", "auth", "disable"], name: "auth_disable", handler: disableAuth, access: "root" },
   { method: "GET", pattern: ["v1", "auth", "users"], name: "users", handler: listUsers, access: "root" },
   { method: "POST", pattern: ["v1", "auth", "users"], name: "user_add", handler: addUser, access: "root" },
-  { method: "GET", pattern: ["v1", "auth", "users", "*"], name: "user", handler: getUser, access: "user" },
+  { method: "GET", pattern: ["v1", "auth", "users", "*"], name: "user", handler: getUser },
   { method: "DELETE", pattern: ["v1", "auth", "users", "*"], name: "user_delete", handler: deleteUser, access: "root" },
   {
     method: "POST",
@@ -168,8 +138,8 @@ const routes: Route[] = [
   { method: "GET", pattern: ["metrics"], name: "metrics", handler: metrics, access: "open" },
   { method: "GET", pattern: ["healthz"], name: "healthz", handler: healthz, access: "open" },
   { method: "GET", pattern: ["readyz"], name: "readyz", handler: readyz, access: "open" },
-  { method: "GET", pattern: ["v1", "cluster"], name: "cluster", handler: clusterRoute, access: "user" },
-  { method: "GET", pattern: ["v1", "cluster", "member"], name: "cluster_member", handler: memberRoute, access: "user" },
+  { method: "GET", pattern: ["v1", "cluster"], name: "cluster", handler: clusterRoute },
+  { method: "GET", pattern: ["v1", "cluster", "member"], name: "cluster_member", handler: memberRoute },
   { method: "GET", pattern: [], name: "dashboard", handler: dashboard, access: "open" },
 ];
 
@@ -300,7 +270,7 @@ async function handle(
       allowed.push(route.method);
       if (route.method !== req.method) continue;
       routeName = route.name;
-      const principal = principalFor(ctx, req, route.access);
+      const principal = principalFor(ctx, req, route.access ?? "user");
       const request: Request = { req, res, url, params, principal };
       await route.handler(ctx, request);
       return;
