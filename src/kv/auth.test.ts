@@ -250,6 +250,25 @@ test("the auth state survives a snapshot byte for byte, and a format 2 snapshot 
   assert.deepEqual(restored.snapshot(), v3);
 });
 
+test("the auth state keeps copies: reusing a log entry's buffer afterwards changes nothing", () => {
+  const store = new KvStore();
+  const entries = [
+    encodeCommand({ type: "userAdd", name: "root", password: hash }),
+    encodeCommand({ type: "roleAdd", name: "app" }),
+    encodeCommand({
+      type: "roleGrantPermission",
+      name: "app",
+      permission: { access: "read", key: bytes("app/"), prefix: true },
+    }),
+    encodeCommand({ type: "authEnable", tokenKey }),
+  ];
+  applyAll(store, entries);
+  const before = store.snapshot();
+  for (const entry of entries) entry.fill(0x41);
+  assert.deepEqual(store.snapshot(), before);
+  assert.deepEqual(store.auth.user("root")?.password, hash);
+});
+
 test("a corrupt auth section is refused", () => {
   const store = securedStore();
   const snapshot = store.snapshot();

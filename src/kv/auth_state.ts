@@ -118,7 +118,7 @@ export class AuthState {
       case "userAdd":
         if (this.#users.has(command.name)) return "userExists";
         if (this.#users.size >= authUsersMax) return "tooMany";
-        this.#users.set(command.name, { password: command.password, passwordRevision: 0, roles: [] });
+        this.#users.set(command.name, { password: kept(command.password), passwordRevision: 0, roles: [] });
         return undefined;
       case "userDelete":
         if (!this.#users.has(command.name)) return "userNotFound";
@@ -128,7 +128,7 @@ export class AuthState {
       case "userPassword": {
         const user = this.#users.get(command.name);
         if (user === undefined) return "userNotFound";
-        user.password = command.password;
+        user.password = kept(command.password);
         return undefined;
       }
       case "userGrantRole":
@@ -188,12 +188,12 @@ export class AuthState {
   #grantPermission(name: string, permission: Permission): AuthRefusal | undefined {
     const permissions = this.#roles.get(name);
     if (permissions === undefined) return "roleNotFound";
-    const kept = { access: permission.access, key: permission.key.slice(), prefix: permission.prefix };
+    const copy = { access: permission.access, key: permission.key.slice(), prefix: permission.prefix };
     const at = permissions.findIndex((p) => samePlace(p, permission));
-    if (at >= 0) permissions[at] = kept;
+    if (at >= 0) permissions[at] = copy;
     else if (permissions.length >= authPermissionsPerRoleMax) return "tooMany";
     else {
-      permissions.push(kept);
+      permissions.push(copy);
       permissions.sort(comparePermissions);
     }
     return undefined;
@@ -286,6 +286,11 @@ export class AuthState {
 }
 
 const accessCodes: readonly Access[] = ["read", "write", "readwrite"];
+
+/** A copy: a decoded command's bytes are views into its log entry, which the state must not keep. */
+function kept(password: PasswordHash | null): PasswordHash | null {
+  return password === null ? null : { ...password, salt: password.salt.slice(), hash: password.hash.slice() };
+}
 
 function samePlace(a: { readonly key: Uint8Array; readonly prefix: boolean }, b: typeof a): boolean {
   return a.prefix === b.prefix && binaryString(a.key) === binaryString(b.key);
