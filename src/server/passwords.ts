@@ -49,15 +49,18 @@ export async function hashPassword(password: string): Promise<PasswordHash> {
   return { ...cost, salt, hash };
 }
 
-/** A record for users that do not exist, so that a wrong name costs as much time as a wrong password. */
-const decoy: Promise<PasswordHash> = hashPassword("decoy");
+/**
+ * A record for users that do not exist, so that a wrong name costs as much time as a wrong password;
+ * made on first use, not when the module loads (every CLI command loads it).
+ */
+let decoy: Promise<PasswordHash> | undefined;
 
 /**
  * Whether `password` matches `record`. A null record (no user, or a user without a password) never
  * matches, but costs the same scrypt computation, so the answer's timing does not tell which it was.
  */
 export async function verifyPassword(password: string, record: PasswordHash | null): Promise<boolean> {
-  const against = record ?? (await decoy);
+  const against = record ?? (await (decoy ??= hashPassword("decoy")));
   let derived: Buffer;
   try {
     derived = await derive(password, against, against.hash.length);
