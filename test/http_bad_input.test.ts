@@ -402,6 +402,9 @@ const badCases: Case[] = [
     ["GET", "/favicon.ico"],
     ["GET", "/v1/members/n1/extra"],
     ["POST", "/v1/leader"],
+    // A target starting with "//" once read as a host and answered 500.
+    ["GET", "//%zz"],
+    ["PUT", "//"],
   ].map(([method, path]): Case => ({
     name: `unknown route ${method} ${path}`,
     method: method!,

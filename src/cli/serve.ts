@@ -122,7 +122,14 @@ async function serveWith(
       ...(tls.client === undefined ? {} : { tls: tls.client }),
       connectionsPerAddressMax: settings.connectionsPerAddress,
     };
-    server = await startClientServer({ node, ...services, host: client.host, port: client.port, listener });
+    server = await startClientServer({
+      node,
+      ...services,
+      host: client.host,
+      port: client.port,
+      listener,
+      authTokenTtlMs: settings.authTokenTtlMs,
+    });
   } catch (error) {
     watch.close();
     lessor.close();

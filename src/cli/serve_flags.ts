@@ -1,4 +1,5 @@
 import { parseArgs } from "node:util";
+import { durationMs } from "./duration.js";
 import { lessorDefaults } from "../coord/index.js";
 import { listenerDefaults } from "../server/listener.js";
 import { isLogLevel, logLevels, type LogLevel } from "../server/log.js";
@@ -35,6 +36,8 @@ export interface ServeSettings extends ServeTlsSettings {
   readonly logLevel: LogLevel;
   /** Client connections one address may hold open; more are closed at once. */
   readonly connectionsPerAddress: number;
+  /** How long an auth token lasts (docs/auth.md). */
+  readonly authTokenTtlMs: number;
 }
 
 const flags = {
@@ -57,6 +60,7 @@ const flags = {
   "log-level": { type: "string" },
   "connections-per-address": { type: "string" },
   ...tlsFlags,
+  "auth-token-ttl": { type: "string" },
   help: { type: "boolean" },
 } as const;
 
@@ -70,6 +74,7 @@ export const serveUsage = `usage: raftkv serve [--id n1] [--data ./raftkv-data/n
                     [--log-level info]   # ${logLevels.join("|")}; JSON lines on stdout
                     [--cert F --key F [--ca F]] [--peer-cert F --peer-key F --peer-ca F]
                     [--connections-per-address ${listenerDefaults.connectionsPerAddressMax}]
+                    [--auth-token-ttl 5m]   # how long a token from POST /v1/auth/authenticate lasts
   --advertise-peer   the address other members reach this one at (default: --listen-peer); give it when
                      --listen-peer is 0.0.0.0 or behind NAT
   --initial-cluster  every member of a new cluster, this one included (default: this one alone, at its
@@ -172,7 +177,15 @@ export function parseServeFlags(args: readonly string[], env: NodeJS.ProcessEnv)
       value("connections-per-address") ?? String(listenerDefaults.connectionsPerAddressMax),
     ),
     ...resolveTlsFlags(value),
+    authTokenTtlMs: authTokenTtl(value("auth-token-ttl") ?? "5m"),
   };
+}
+
+function authTokenTtl(text: string): number {
+  const ms = durationMs(text);
+  if (ms === undefined)
+    throw usage(`--auth-token-ttl is a duration such as 30s, 5m or 1h, got ${JSON.stringify(text)}`);
+  return ms;
 }
 
 /** Hosts that mean "every interface": fine to listen on, useless for another member to dial. */
