@@ -6,7 +6,7 @@
  * into a log-linear histogram per operation.
  */
 import { randomBytes } from "node:crypto";
-import { nodeHttpTransport, RaftkvClient, RaftkvError, type Consistency } from "../client/index.js";
+import { nodeHttpTransport, RaftkvClient, RaftkvError, type AuthOptions, type Consistency } from "../client/index.js";
 import { createHistogram, mean, merge, quantile, record, type Histogram } from "./histogram.js";
 import { benchOps, formatMix, type BenchOp, type Mix } from "./options.js";
 import { table } from "./format.js";
@@ -21,6 +21,8 @@ interface BenchOptions {
   readonly consistency: Consistency;
   /** Per-operation deadline of each client. */
   readonly timeoutMs: number;
+  /** The caller's credentials; each client authenticates once. */
+  readonly auth?: AuthOptions | undefined;
 }
 
 interface OpStats {
@@ -83,6 +85,7 @@ export async function runBench(options: BenchOptions, hooks: BenchHooks = {}): P
       transport,
       timeoutMs: options.timeoutMs,
       writesInFlightMax: 1,
+      ...(options.auth && { auth: options.auth }),
     });
     while (running()) {
       const op = pick();

@@ -3,7 +3,8 @@
  * connection flags, exit statuses and the way results are printed.
  */
 import { Option, type Command } from "commander";
-import { RaftkvClient } from "../client/index.js";
+import { RaftkvClient, type AuthOptions } from "../client/index.js";
+import { credentialsOf } from "./credentials.js";
 import { parseDuration, parseEndpointList, parseEnvFlag } from "./options.js";
 
 export interface Output {
@@ -40,6 +41,8 @@ export interface ClientFlags {
   readonly json: boolean;
   /** Milliseconds. */
   readonly timeout: number;
+  /** The caller's credentials (credentials.ts), when given. */
+  readonly auth?: AuthOptions;
 }
 
 /** A flag that also reads an environment variable (docs/api.md, "Command line": every flag does). */
@@ -60,7 +63,10 @@ export function addClientOptions(command: Command): Command {
       envOption("--timeout <duration>", "give up on a request after this long", "RAFTKV_TIMEOUT")
         .argParser(parseDuration)
         .default(5000, "5s"),
-    );
+    )
+    .addOption(envOption("--user <name>", "authenticate as this user (with --password)", "RAFTKV_USER"))
+    .addOption(envOption("--password <password>", "the --user's password", "RAFTKV_PASSWORD"))
+    .addOption(envOption("--token <token>", "authenticate with this token instead", "RAFTKV_TOKEN"));
 }
 
 /**
@@ -85,12 +91,20 @@ export function fixBooleanEnv(command: Command): void {
 
 export function clientFlags(command: Command): ClientFlags {
   const opts = command.opts<{ endpoints: string[]; json?: boolean; timeout: number }>();
-  return { endpoints: opts.endpoints, json: opts.json === true, timeout: opts.timeout };
+  const credentials = credentialsOf(command.opts());
+  if ("problem" in credentials) {
+    command.error(`error: ${credentials.problem}`, { exitCode: exitCodes.usage, code: "raftkv.credentials" });
+  }
+  return { endpoints: opts.endpoints, json: opts.json === true, timeout: opts.timeout, ...credentials };
 }
 
 /** Runs `use` with a client for the flags, and closes its connections afterwards. */
 export async function withClient<T>(flags: ClientFlags, use: (client: RaftkvClient) => Promise<T>): Promise<T> {
-  const client = new RaftkvClient({ endpoints: flags.endpoints, timeoutMs: Math.ceil(flags.timeout) });
+  const client = new RaftkvClient({
+    endpoints: flags.endpoints,
+    timeoutMs: Math.ceil(flags.timeout),
+    ...(flags.auth && { auth: flags.auth }),
+  });
   try {
     return await use(client);
   } finally {

@@ -24,8 +24,8 @@ export interface AuthServer {
   readonly seen: SeenRequest[];
   /** Whether routes need a token; false answers authenticate with 409 auth_not_enabled. */
   enabled: boolean;
-  readonly user: string;
-  readonly password: string;
+  user: string;
+  password: string;
   /** Authentications that issued a token. */
   issued: number;
   /** Tokens that still pass; a test removes one to make it expire (with `expiredCode`). */

@@ -18,7 +18,7 @@ import type { HttpStreamOutcome, HttpStreamRequest } from "./transport_stream.js
 export type AuthOptions = { readonly user: string; readonly password: string } | { readonly token: string };
 
 /** Asks the cluster for a token; undefined when auth is not enabled (409 auth_not_enabled). */
-export async function requestToken(
+async function requestToken(
   caller: Caller,
   credentials: { user: string; password: string },
 ): Promise<AuthToken | undefined> {

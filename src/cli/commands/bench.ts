@@ -73,6 +73,7 @@ export function registerBench(program: Command, io: CliIo): void {
           mix: options.mix,
           consistency: options.consistency,
           timeoutMs: flags.timeout,
+          auth: flags.auth,
         },
         { onTick: (p) => progress.onTick(p), tickMs: progress.tickMs, signal: stop.signal },
       );
