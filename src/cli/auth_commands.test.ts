@@ -301,3 +301,9 @@ test("role get and auth status with --json; a bad permission type is a usage err
   assert.equal(badType.code, exitCodes.usage);
   assert.match(badType.err, /expected one of read, write, readwrite/);
 });
+
+test("status sends the token with its GET /v1/cluster too", async () => {
+  await run("status", "--user", "root", "--password", "r");
+  const cluster = server.seen.find((r) => r.url === "/v1/cluster");
+  assert.equal(cluster?.authorization, `Bearer t${server.issued}`);
+});
