@@ -5,7 +5,8 @@
  * and /v1/cluster answers 401 unless it carries the token currently valid, else goes on to the member.
  * So this checks the page's side of the contract: the form appears when auth is on, a wrong password
  * is said, the token is kept for the tab and sent on every data request, and a refused token (or a
- * pasted one) asks again. Without auth the page shows no form and sends no token.
+ * pasted one) asks again. Without auth the page shows no form and sends no token. Last, auth is
+ * enabled on the member itself and the page signs in through its real routes.
  */
 import assert from "node:assert/strict";
 import { existsSync } from "node:fs";
@@ -14,6 +15,7 @@ import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { after, before, describe, it } from "node:test";
 import { chromium, type BrowserContext, type Page, type Route } from "playwright-core";
+import { RaftkvClient } from "raftkv/client";
 import { ProcessCluster, until } from "./harness.js";
 
 const chromiumPath = "/usr/bin/chromium";
@@ -113,6 +115,33 @@ async function refusedAsksAgain(page: Page, script: Script): Promise<void> {
   assert.equal(await storedToken(page), null);
 }
 
+/** Adds root and enables auth on the cluster, through the client. */
+async function enableAuth(endpoints: string[]): Promise<void> {
+  const admin = new RaftkvClient({ endpoints, timeoutMs: 30_000, auth: { user: "root", password: "rootpw" } });
+  try {
+    await admin.auth.user.add("root", "rootpw");
+    await admin.auth.enable();
+  } finally {
+    admin.close();
+  }
+}
+
+/** The form shown by the member's GET /v1/auth/status; a wrong password refused, the right one shows the data. */
+async function signInAsRoot(page: Page): Promise<void> {
+  await untilTrue("the sign-in form", () => visible(page, "#signin"));
+  await page.locator("#signin-user").fill("root");
+  await page.locator("#signin-password").fill("wrong");
+  await page.locator("#signin-submit").click();
+  await untilTrue("the wrong password said", async () =>
+    /Wrong user name or password/.test((await page.locator("#signin-error").textContent()) ?? ""),
+  );
+  assert.equal(await membersShown(page), 0);
+  await page.locator("#signin-password").fill("rootpw");
+  await page.locator("#signin-submit").click();
+  await untilTrue("the member listed once signed in", async () => (await membersShown(page)) === 1);
+  assert.equal(await visible(page, "#signin"), false);
+}
+
 describe("the dashboard's sign-in in a real browser", { skip }, () => {
   let cluster: ProcessCluster;
   let context: BrowserContext;
@@ -169,6 +198,15 @@ describe("the dashboard's sign-in in a real browser", { skip }, () => {
     await signIn(page);
     await reloadKeepsToken(page, script);
     await refusedAsksAgain(page, script);
+    await page.close();
+    assert.deepEqual(pageErrors, []);
+  });
+
+  it("against the member's own auth routes: asks once auth is enabled, and shows the data once signed in", async () => {
+    await enableAuth(cluster.members.map((m) => m.clientAddr));
+    const page = await open();
+    await page.goto(`http://${cluster.members[0]?.clientAddr}/`);
+    await signInAsRoot(page);
     await page.close();
     assert.deepEqual(pageErrors, []);
   });
