@@ -28,7 +28,7 @@ async function requestToken(
   return caller.decode(caller.ok(answer), decodeAuthToken);
 }
 
-/** 401 codes another token may cure; `unauthenticated` too when none was sent (auth was enabled since). */
+/** 401 codes another token may cure (and `unauthenticated` when none was sent: auth was enabled since). */
 const renewableCodes = new Set(["token_expired", "invalid_token"]);
 
 export class TokenKeeper {
