@@ -40,7 +40,7 @@ function registerChanges(user: Command, io: CliIo): void {
     .command("add")
     .description("add a user (before auth is enabled, add root first: it needs no credentials)")
     .argument("<name>")
-    .option("--new-password <password>", "the new user's password (--password also says it, new_password.ts)");
+    .option("--new-password <password>", "the new user's password (so is a --password not right after --user NAME)");
   addClientOptions(add).action((name: string, options: { newPassword?: string }, command: Command) =>
     change(io, command, `user ${name} added`, (client) => client.auth.user.add(name, newPassword(options, "add"))),
   );
@@ -48,7 +48,7 @@ function registerChanges(user: Command, io: CliIo): void {
     .command("passwd")
     .description("set a user's password; its earlier tokens stop working")
     .argument("<name>")
-    .option("--new-password <password>", "the new password (--password also says it)");
+    .option("--new-password <password>", "the new password (so is a --password not right after --user NAME)");
   addClientOptions(passwd).action((name: string, options: { newPassword?: string }, command: Command) =>
     change(io, command, `password of ${name} changed`, (client) =>
       client.auth.user.passwd(name, newPassword(options, "passwd")),
