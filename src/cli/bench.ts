@@ -6,7 +6,14 @@
  * into a log-linear histogram per operation.
  */
 import { randomBytes } from "node:crypto";
-import { nodeHttpTransport, RaftkvClient, RaftkvError, type ClientTls, type Consistency } from "../client/index.js";
+import {
+  nodeHttpTransport,
+  RaftkvClient,
+  RaftkvError,
+  type AuthOptions,
+  type ClientTls,
+  type Consistency,
+} from "../client/index.js";
 import { createHistogram, mean, merge, quantile, record, type Histogram } from "./histogram.js";
 import { benchOps, formatMix, type BenchOp, type Mix } from "./options.js";
 import { table } from "./format.js";
@@ -23,6 +30,8 @@ interface BenchOptions {
   readonly timeoutMs: number;
   /** https to the endpoints (--cacert, --cert, --key). */
   readonly tls?: ClientTls;
+  /** The caller's credentials; each client authenticates once. */
+  readonly auth?: AuthOptions | undefined;
 }
 
 interface OpStats {
@@ -86,6 +95,7 @@ export async function runBench(options: BenchOptions, hooks: BenchHooks = {}): P
       transport,
       timeoutMs: options.timeoutMs,
       writesInFlightMax: 1,
+      ...(options.auth && { auth: options.auth }),
     });
     while (running()) {
       const op = pick();

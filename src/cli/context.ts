@@ -3,8 +3,9 @@
  * connection flags, exit statuses and the way results are printed.
  */
 import { Option, type Command } from "commander";
-import { RaftkvClient, type ClientTls } from "../client/index.js";
+import { RaftkvClient, type AuthOptions, type ClientTls } from "../client/index.js";
 import { addClientTlsOptions, clientTlsFiles, readClientTls, type ClientTlsFiles } from "./client_tls.js";
+import { credentialsOf } from "./credentials.js";
 import { parseDuration, parseEndpointList, parseEnvFlag } from "./options.js";
 
 export interface Output {
@@ -43,6 +44,8 @@ export interface ClientFlags {
   readonly timeout: number;
   /** --cacert, --cert, --key: https to the endpoints. */
   readonly tls?: ClientTlsFiles;
+  /** The caller's credentials (credentials.ts), when given. */
+  readonly auth?: AuthOptions;
 }
 
 /** A flag that also reads an environment variable (docs/api.md, "Command line": every flag does). */
@@ -63,7 +66,10 @@ export function addClientOptions(command: Command): Command {
       envOption("--timeout <duration>", "give up on a request after this long", "RAFTKV_TIMEOUT")
         .argParser(parseDuration)
         .default(5000, "5s"),
-    );
+    )
+    .addOption(envOption("--user <name>", "authenticate as this user (with --password)", "RAFTKV_USER"))
+    .addOption(envOption("--password <password>", "the --user's password", "RAFTKV_PASSWORD"))
+    .addOption(envOption("--token <token>", "authenticate with this token instead", "RAFTKV_TOKEN"));
 }
 
 /**
@@ -89,11 +95,16 @@ export function fixBooleanEnv(command: Command): void {
 export function clientFlags(command: Command): ClientFlags {
   const opts = command.opts<{ endpoints: string[]; json?: boolean; timeout: number }>();
   const tls = asUsage(() => clientTlsFiles(command.opts()));
+  const credentials = credentialsOf(command.opts());
+  if ("problem" in credentials) {
+    command.error(`error: ${credentials.problem}`, { exitCode: exitCodes.usage, code: "raftkv.credentials" });
+  }
   return {
     endpoints: opts.endpoints,
     json: opts.json === true,
     timeout: opts.timeout,
     ...(tls === undefined ? {} : { tls }),
+    ...credentials,
   };
 }
 
@@ -109,6 +120,7 @@ export async function withClient<T>(flags: ClientFlags, use: (client: RaftkvClie
     endpoints: flags.endpoints,
     timeoutMs: Math.ceil(flags.timeout),
     ...(tls === undefined ? {} : { tls }),
+    ...(flags.auth && { auth: flags.auth }),
   });
   try {
     return await use(client);

@@ -3,7 +3,8 @@
  * in-process through runCli with captured output.
  */
 import { Command, CommanderError } from "commander";
-import { RaftkvError } from "../client/index.js";
+import { AuthenticationError, PermissionDeniedError, RaftkvError } from "../client/index.js";
+import { registerAuth } from "./commands/auth.js";
 import { registerBench } from "./commands/bench.js";
 import { registerCas } from "./commands/cas.js";
 import { registerDel } from "./commands/del.js";
@@ -16,13 +17,16 @@ import { registerMember } from "./commands/member.js";
 import { registerMembers } from "./commands/members.js";
 import { registerPut } from "./commands/put.js";
 import { registerRange } from "./commands/range.js";
+import { registerRole } from "./commands/role.js";
 import { registerServe } from "./commands/serve.js";
 import { registerStatus } from "./commands/status.js";
 import { registerTransferLeader } from "./commands/transfer_leader.js";
 import { registerTxn } from "./commands/txn.js";
+import { registerUser } from "./commands/user.js";
 import { registerWatch } from "./commands/watch.js";
 import { CliFailure, exitCodes, fixBooleanEnv, type CliIo } from "./context.js";
 import { oneLine } from "./format.js";
+import { separateNewPassword } from "./new_password.js";
 
 function createProgram(io: CliIo): Command {
   const program = new Command("raftkv")
@@ -58,13 +62,16 @@ function createProgram(io: CliIo): Command {
   registerMember(program, io);
   registerTransferLeader(program, io);
   registerBench(program, io);
+  registerUser(program, io);
+  registerRole(program, io);
+  registerAuth(program, io);
   return program;
 }
 
 /** Runs the CLI on `argv` (the arguments after the program name); resolves with the exit status. */
 export async function runCli(argv: readonly string[], io: CliIo): Promise<number> {
   try {
-    await createProgram(io).parseAsync([...argv], { from: "user" });
+    await createProgram(io).parseAsync(separateNewPassword(argv), { from: "user" });
     return exitCodes.ok;
   } catch (error) {
     return report(error, io);
@@ -80,6 +87,12 @@ function report(error: unknown, io: CliIo): number {
   if (error instanceof CliFailure) {
     if (error.message !== "") io.stderr.write(`error: ${oneLine(error.message)}\n`);
     return error.exitCode;
+  }
+  if (error instanceof AuthenticationError || error instanceof PermissionDeniedError) {
+    const problem = error instanceof AuthenticationError ? "authentication failed" : "permission denied";
+    const detail = oneLine(error.message).replace(new RegExp(`^${problem}:?\\s*`, "i"), "");
+    io.stderr.write(`error: ${problem}: ${detail} (${error.code})\n`);
+    return exitCodes.failed;
   }
   if (error instanceof RaftkvError) {
     io.stderr.write(`error: ${oneLine(error.message)} (${error.code})\n`);

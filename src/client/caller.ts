@@ -13,7 +13,14 @@
  */
 import { decodeError, DecodeError, parseJson } from "./codec.js";
 import type { Endpoint } from "./endpoints.js";
-import { badResponse, RaftkvError, unavailable, unknownOutcome } from "./errors.js";
+import {
+  AuthenticationError,
+  badResponse,
+  PermissionDeniedError,
+  RaftkvError,
+  unavailable,
+  unknownOutcome,
+} from "./errors.js";
 import type { Session, SessionPool } from "./sessions.js";
 import type { HttpMethod, HttpOutcome, HttpTransport } from "./transport.js";
 
@@ -76,6 +83,18 @@ export class Caller {
     this.attemptTimeoutMs = options.attemptTimeoutMs;
     this.#sessions = options.sessions;
     this.#retries = options.retries;
+  }
+
+  /** The same caller, sharing its sessions, over another transport (one that adds credentials). */
+  withTransport(transport: HttpTransport): Caller {
+    return new Caller({
+      endpoints: this.endpoints,
+      transport,
+      sessions: this.#sessions,
+      timeoutMs: this.timeoutMs,
+      attemptTimeoutMs: this.attemptTimeoutMs,
+      retries: this.#retries,
+    });
   }
 
   /** The index of the endpoint that answered last (streams start there too). */
@@ -172,7 +191,9 @@ export class Caller {
 /** The server's error in a non-2xx answer. */
 export function errorOf(answer: Answer): RaftkvError {
   const error = decodeError(answer.body);
-  return new RaftkvError({
+  const ErrorType =
+    answer.status === 401 ? AuthenticationError : answer.status === 403 ? PermissionDeniedError : RaftkvError;
+  return new ErrorType({
     code: error?.code ?? `http_${answer.status}`,
     message: error?.message ?? `HTTP ${answer.status}`,
     status: answer.status,

@@ -5,6 +5,8 @@
  * (lock.ts, election.ts). Each feature lives in its own module; the methods here delegate.
  */
 import { randomBytes } from "node:crypto";
+import { RaftkvAuth } from "./auth.js";
+import { authenticatingTransport, TokenKeeper, type AuthOptions } from "./auth_token.js";
 import { Caller, jsonBody, type Answer } from "./caller.js";
 import {
   decodeCurrent,
@@ -74,6 +76,8 @@ export interface RaftkvClientOptions {
    * are this client's certificate, if the cluster asks for one. For the default transport only.
    */
   readonly tls?: ClientTls;
+  /** Credentials when the cluster has auth enabled (auth_token.ts: how the token is kept). */
+  readonly auth?: AuthOptions;
 }
 
 export const clientDefaults = { timeoutMs: 5000, attemptTimeoutMs: 2000, retries: 20, writesInFlightMax: 32 } as const;
@@ -90,6 +94,8 @@ export class RaftkvClient {
   readonly #keepAlives: KeepAliveBatcher;
   readonly #ownsTransport: boolean;
   readonly #clientId: string;
+  /** Users, roles and permissions, and turning auth on and off. */
+  readonly auth: RaftkvAuth;
 
   constructor(options: RaftkvClientOptions) {
     this.#clientId = options.clientId ?? randomBytes(12).toString("base64url");
@@ -106,6 +112,10 @@ export class RaftkvClient {
       sessions: createSessionPool({ clientId: this.#clientId, writesInFlightMax: count("writesInFlightMax", 1) }),
       transport: options.transport ?? nodeHttpTransport(options.tls === undefined ? {} : { tls: options.tls }),
     });
+    const plain = this.#caller;
+    const tokens = options.auth === undefined ? undefined : new TokenKeeper(options.auth, plain);
+    if (tokens !== undefined) this.#caller = plain.withTransport(authenticatingTransport(plain.transport, tokens));
+    this.auth = new RaftkvAuth(this.#caller, plain, tokens);
     this.#keepAlives = new KeepAliveBatcher(this.#caller);
     this.#ownsTransport = options.transport === undefined;
   }

@@ -32,7 +32,7 @@ export function toBytes(data: Bytes): Uint8Array {
   return typeof data === "string" ? encoder.encode(data) : data;
 }
 
-function base64(data: Bytes): string {
+export function base64(data: Bytes): string {
   const bytes = toBytes(data);
   return Buffer.from(bytes.buffer, bytes.byteOffset, bytes.byteLength).toString("base64");
 }
@@ -40,7 +40,7 @@ function base64(data: Bytes): string {
 const base64Pattern = /^(?:[A-Za-z0-9+/]{4})*(?:[A-Za-z0-9+/]{2}==|[A-Za-z0-9+/]{3}=)?$/;
 
 /** Strict: Buffer.from(…, "base64") silently skips bad characters, which would corrupt data unnoticed. */
-function fromBase64(text: string, field: string): Uint8Array {
+export function fromBase64(text: string, field: string): Uint8Array {
   if (!base64Pattern.test(text)) throw new DecodeError(`${field} is not base64`);
   const buffer = Buffer.from(text, "base64");
   return new Uint8Array(buffer.buffer, buffer.byteOffset, buffer.byteLength);
@@ -73,7 +73,7 @@ export function integer(json: Json, field: string): number {
   return value;
 }
 
-function boolean(json: Json, field: string): boolean {
+export function boolean(json: Json, field: string): boolean {
   const value = json[field];
   if (typeof value !== "boolean") throw new DecodeError(`"${field}" is not a boolean`);
   return value;

@@ -75,3 +75,17 @@ export class WatchCompactedError extends RaftkvError {
     this.compactRevision = compactRevision;
   }
 }
+
+/**
+ * HTTP 401 (docs/api.md, "Authentication"): no token, a token the cluster does not accept
+ * (`invalid_token`, `token_expired`; the client has already authenticated again once), or a wrong
+ * name or password (`authentication_failed`). Never retried as if the cluster were unavailable.
+ */
+export class AuthenticationError extends RaftkvError {
+  override name = "AuthenticationError";
+}
+
+/** HTTP 403 `permission_denied`: the user lacks a permission the request needs; nothing changed. */
+export class PermissionDeniedError extends RaftkvError {
+  override name = "PermissionDeniedError";
+}

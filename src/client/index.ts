@@ -1,7 +1,27 @@
 /** `raftkv/client`: the typed client of the HTTP API (docs/api.md, docs/coordination.md). */
 export { RaftkvClient, clientDefaults, type RaftkvClientOptions } from "./client.js";
+export type { AuthRoles, AuthUsers, RaftkvAuth } from "./auth.js";
+export {
+  permissionTypes,
+  type AuthRevision,
+  type AuthRole,
+  type AuthStatus,
+  type AuthToken,
+  type AuthUser,
+  type GrantedPermission,
+  type Permission,
+  type PermissionScope,
+  type PermissionType,
+} from "./auth_codec.js";
+export type { AuthOptions } from "./auth_token.js";
 export type { Election } from "./election.js";
-export { RaftkvError, WatchCompactedError, type ClientErrorCode } from "./errors.js";
+export {
+  AuthenticationError,
+  PermissionDeniedError,
+  RaftkvError,
+  WatchCompactedError,
+  type ClientErrorCode,
+} from "./errors.js";
 export { parseEndpoint, parseEndpoints, type Endpoint } from "./endpoints.js";
 export type { KeepAlive, KeepAliveEnd, KeepAliveOptions } from "./keep_alive.js";
 export type { Lock } from "./lock.js";

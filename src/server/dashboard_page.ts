@@ -2,7 +2,8 @@
  * The dashboard page: one static HTML document with its CSS, script and SVG chart inline, so it
  * needs no build step, no other file and no internet. It polls GET /v1/cluster once a second;
  * when the member that served it stops answering it asks the other members it has seen (those
- * routes allow any origin) and says so.
+ * routes allow any origin) and says so. With auth enabled it asks the viewer to sign in (user and
+ * password, or a pasted token) and sends the token with every data request.
  */
 
 const style = `
@@ -39,6 +40,9 @@ button { font:inherit; padding:4px 12px; border-radius:6px; border:1px solid #9a
 button:disabled { opacity:.5; cursor:default; }
 select { font:inherit; padding:3px 6px; }
 footer { padding:8px 24px 24px; color:var(--muted); }
+#signin { margin:16px 24px 0; max-width:1232px; }
+#signin form { display:flex; flex-wrap:wrap; gap:8px 16px; align-items:center; }
+#signin input { font:inherit; padding:3px 6px; }
 a { color:var(--w); }
 @media (max-width: 900px) { main { grid-template-columns: 1fr; } }
 `;
@@ -69,8 +73,61 @@ function fmtAgo(ms) {
 }
 function num(v) { return v === null || v === undefined ? "–" : String(v); }
 
+// Authentication (docs/api.md): with auth enabled every data route needs "Authorization: Bearer T".
+// The token lives in sessionStorage (this tab only, gone when it closes); a 401 asks for it again.
+const tokenKey = "raftkv-token";
+let token = sessionStorage.getItem(tokenKey) || "";
+class Unauthorized extends Error {}
+
+function askSignIn(reason) {
+  $("signin-reason").textContent = reason;
+  if ($("signin").hidden) { $("signin").hidden = false; $("signin-user").focus(); }
+}
+function setToken(t) {
+  token = t;
+  if (t) sessionStorage.setItem(tokenKey, t); else sessionStorage.removeItem(tokenKey);
+  $("signin").hidden = true;
+  $("signin-password").value = ""; $("signin-token").value = ""; $("signin-error").textContent = "";
+  $("signed-in").hidden = !t;
+  poll();
+}
+async function authFetch(url, options) {
+  const headers = Object.assign({}, (options && options.headers) || {});
+  if (token) headers.authorization = "Bearer " + token;
+  const r = await fetch(url, Object.assign({}, options, { headers }));
+  if (r.status === 401) {
+    askSignIn(token ? "The cluster no longer accepts this sign-in: sign in again." : "This cluster requires signing in.");
+    throw new Unauthorized("HTTP 401");
+  }
+  return r;
+}
+async function signIn(event) {
+  event.preventDefault();
+  const error = $("signin-error");
+  const pasted = $("signin-token").value.trim();
+  if (pasted) { setToken(pasted); return; }
+  error.textContent = "signing in…";
+  try {
+    const r = await fetch("/v1/auth/authenticate", { method: "POST", headers: { "content-type": "application/json" },
+      body: JSON.stringify({ name: $("signin-user").value, password: $("signin-password").value }), signal: AbortSignal.timeout(10000) });
+    const body = await r.json().catch(() => ({}));
+    if (r.ok && typeof body.token === "string") setToken(body.token);
+    else if (r.status === 409 && body.error === "auth_not_enabled") setToken("");
+    else error.textContent = r.status === 401 ? "Wrong user name or password." : (body.message || body.error || ("HTTP " + r.status));
+  } catch (e) {
+    error.textContent = "failed: " + e.message;
+  }
+}
+async function checkAuth() {
+  try {
+    const r = await fetch("/v1/auth/status", { cache: "no-store", signal: AbortSignal.timeout(2500) });
+    const status = r.ok ? await r.json() : null;
+    if (status && status.enabled === true && !token) askSignIn("This cluster requires signing in.");
+  } catch (e) { /* no auth routes, or no answer: the polls will tell */ }
+}
+
 async function fetchView(base) {
-  const r = await fetch(base + "/v1/cluster", { cache: "no-store", signal: AbortSignal.timeout(2500) });
+  const r = await authFetch(base + "/v1/cluster", { cache: "no-store", signal: AbortSignal.timeout(2500) });
   if (!r.ok) throw new Error("HTTP " + r.status);
   return r.json();
 }
@@ -87,7 +144,9 @@ async function poll() {
       sourceIndex = i;
       render(view, sources[i]);
       return;
-    } catch (e) { /* next source */ }
+    } catch (e) {
+      if (e instanceof Unauthorized) return; // the sign-in form says why; another member would say the same
+    }
   }
   const banner = $("banner");
   banner.textContent = "No member answers (last view " + (last ? fmtAgo(lastAt - offset) : "never") + "); retrying…";
@@ -164,7 +223,7 @@ async function transfer() {
   button.dataset.busy = "1"; button.disabled = true;
   out.textContent = "asking " + to + " to take over…";
   try {
-    const r = await fetch("/v1/leader/transfer", { method: "POST", headers: { "content-type": "application/json" }, body: JSON.stringify({ to }), signal: AbortSignal.timeout(20000) });
+    const r = await authFetch("/v1/leader/transfer", { method: "POST", headers: { "content-type": "application/json" }, body: JSON.stringify({ to }), signal: AbortSignal.timeout(20000) });
     const body = await r.json().catch(() => ({}));
     out.textContent = r.ok ? to + " leads now" : "refused: " + (body.message || body.error || ("HTTP " + r.status));
   } catch (e) {
@@ -219,8 +278,12 @@ function renderChart(all) {
 }
 
 $("transfer").addEventListener("click", transfer);
+$("signin-form").addEventListener("submit", signIn);
+$("sign-out").addEventListener("click", (e) => { e.preventDefault(); setToken(""); });
+$("signed-in").hidden = !token;
 setInterval(() => { if (last) $("updated").textContent = "updated " + fmtAgo(lastAt - offset); }, 500);
 (async function loop() { await poll(); setTimeout(loop, 1000); })();
+checkAuth();
 `;
 
 function escapeHtml(text: string): string {
@@ -244,8 +307,20 @@ export function dashboardPage(self: string): string {
   <h1>raftkv cluster</h1>
   <div>leader: <span id="leader" data-leader="">…</span> <span id="leader-detail" class="muted"></span></div>
   <div class="muted">served by ${name} · view from <span id="source">…</span> · <span id="updated">connecting…</span></div>
+  <div id="signed-in" class="muted" hidden>signed in · <a href="#" id="sign-out">sign out</a></div>
 </header>
 <div id="banner" role="status"></div>
+<section id="signin" hidden>
+  <h2>Sign in</h2>
+  <p id="signin-reason" class="muted"></p>
+  <form id="signin-form">
+    <label>user <input id="signin-user" autocomplete="username"></label>
+    <label>password <input id="signin-password" type="password" autocomplete="current-password"></label>
+    <label>or a token <input id="signin-token" autocomplete="off"></label>
+    <button id="signin-submit" type="submit">Sign in</button>
+    <span id="signin-error" class="down" role="alert"></span>
+  </form>
+</section>
 <main>
   <section class="wide">
     <h2>Members</h2>

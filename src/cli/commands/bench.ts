@@ -84,6 +84,7 @@ export function registerBench(program: Command, io: CliIo): void {
           consistency: options.consistency,
           timeoutMs: flags.timeout,
           ...(tls === undefined ? {} : { tls }),
+          auth: flags.auth,
         },
         { onTick: (p) => progress.onTick(p), tickMs: progress.tickMs, signal: stop.signal },
       );

@@ -1,5 +1,5 @@
 import type { Command } from "commander";
-import { RaftkvError, type Status } from "../../client/index.js";
+import { AuthenticationError, RaftkvError, type Status } from "../../client/index.js";
 import {
   addClientOptions,
   CliFailure,
@@ -75,9 +75,11 @@ interface ClusterView {
 
 /** The first endpoint's answer to GET /v1/cluster, trying each in turn. */
 async function clusterView(flags: ClientFlags): Promise<{ endpoint: string; view: ClusterView } | undefined> {
+  const headers = await authorization(flags);
   for (const endpoint of flags.endpoints) {
     try {
       const response = await fetch(`http://${endpoint}/v1/cluster`, {
+        headers,
         signal: AbortSignal.timeout(Math.ceil(flags.timeout)),
       });
       if (!response.ok) continue;
@@ -89,6 +91,20 @@ async function clusterView(flags: ClientFlags): Promise<{ endpoint: string; view
     }
   }
   return undefined;
+}
+
+/** /v1/cluster is fetched here, not by the client: it needs the token too when auth is enabled. */
+async function authorization(flags: ClientFlags): Promise<Record<string, string>> {
+  const auth = flags.auth;
+  if (auth === undefined) return {};
+  try {
+    const token = "token" in auth ? auth.token : (await withClient(flags, (c) => c.auth.authenticate()))?.token;
+    return token === undefined ? {} : { authorization: `Bearer ${token}` };
+  } catch (error) {
+    // Wrong credentials are the answer; no member reachable is for the per-endpoint table to show.
+    if (error instanceof AuthenticationError || !(error instanceof RaftkvError)) throw error;
+    return {};
+  }
 }
 
 function printCluster(io: CliIo, flags: ClientFlags, endpoint: string, view: ClusterView): void {
