@@ -92,7 +92,13 @@ async function run(
   const services = { kv, watchHub: watch.hub, lessor, metrics, activity, log };
   let server;
   try {
-    server = await startClientServer({ node, ...services, host: client.host, port: client.port });
+    server = await startClientServer({
+      node,
+      ...services,
+      host: client.host,
+      port: client.port,
+      authTokenTtlMs: settings.authTokenTtlMs,
+    });
   } catch (error) {
     watch.close();
     lessor.close();

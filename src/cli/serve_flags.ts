@@ -1,4 +1,5 @@
 import { parseArgs } from "node:util";
+import { durationMs } from "./duration.js";
 import { lessorDefaults } from "../coord/index.js";
 import { isLogLevel, logLevels, type LogLevel } from "../server/log.js";
 import { CliFailure, exitCodes } from "./context.js";
@@ -31,6 +32,8 @@ export interface ServeSettings {
   readonly leaseCheckpointMs: number;
   /** JSON log lines at this level and above go to stdout. */
   readonly logLevel: LogLevel;
+  /** How long an auth token lasts (docs/auth.md). */
+  readonly authTokenTtlMs: number;
 }
 
 const flags = {
@@ -51,6 +54,7 @@ const flags = {
   "lease-revokes-per-second": { type: "string" },
   "lease-checkpoint-ms": { type: "string" },
   "log-level": { type: "string" },
+  "auth-token-ttl": { type: "string" },
   help: { type: "boolean" },
 } as const;
 
@@ -62,6 +66,7 @@ export const serveUsage = `usage: raftkv serve [--id n1] [--data ./raftkv-data/n
                     [--history-revisions 100000] [--history-mb 64]
                     [--lease-revokes-per-second ${lessorDefaults.revokesPerSecond}] [--lease-checkpoint-ms ${lessorDefaults.checkpointIntervalMs}]
                     [--log-level info]   # ${logLevels.join("|")}; JSON lines on stdout
+                    [--auth-token-ttl 5m]   # how long a token from POST /v1/auth/authenticate lasts
   --advertise-peer   the address other members reach this one at (default: --listen-peer); give it when
                      --listen-peer is 0.0.0.0 or behind NAT
   --initial-cluster  every member of a new cluster, this one included (default: this one alone, at its
@@ -156,7 +161,15 @@ export function parseServeFlags(args: readonly string[], env: NodeJS.ProcessEnv)
       value("lease-checkpoint-ms") ?? String(lessorDefaults.checkpointIntervalMs),
     ),
     logLevel,
+    authTokenTtlMs: authTokenTtl(value("auth-token-ttl") ?? "5m"),
   };
+}
+
+function authTokenTtl(text: string): number {
+  const ms = durationMs(text);
+  if (ms === undefined)
+    throw usage(`--auth-token-ttl is a duration such as 30s, 5m or 1h, got ${JSON.stringify(text)}`);
+  return ms;
 }
 
 /** Hosts that mean "every interface": fine to listen on, useless for another member to dial. */

@@ -8,4 +8,5 @@ export type { WatchRange } from "./watch_range.js";
 export { WatchHub } from "./watch_hub.js";
 export { createWatchService, type WatchService } from "./watch_service.js";
 export { LeaseError } from "./lease_error.js";
+export { TokenBucket } from "./token_bucket.js";
 export { Lessor, lessorDefaults, minimumTtlSeconds, type LessorOptions } from "./lessor.js";

@@ -117,8 +117,9 @@ export class Lessor {
   /**
    * Grants a lease of `ttlSeconds` (1 to leaseTtlSecondsMax; raised to the minimum TTL), as lease
    * `id` if given (a LeaseError leaseExists if it is in use), else under an id picked at random.
+   * A client's grant carries its `principal`, checked when applied (a LeaseError permissionDenied).
    */
-  async grant(ttlSeconds: number, id?: number): Promise<LeaseGrant> {
+  async grant(ttlSeconds: number, id?: number, principal?: string): Promise<LeaseGrant> {
     if (!Number.isSafeInteger(ttlSeconds) || ttlSeconds < 1 || ttlSeconds > leaseTtlSecondsMax)
       throw new RangeError(`a lease TTL is 1 to ${leaseTtlSecondsMax} seconds, not ${ttlSeconds}`);
     if (id !== undefined && checkLeaseId(id) !== undefined) throw new RangeError(`${id}: ${checkLeaseId(id)}`);
@@ -126,7 +127,9 @@ export class Lessor {
     const ttl = Math.max(ttlSeconds, this.minTtlSeconds);
     for (let attempt = 1; ; attempt++) {
       const chosen = id ?? randomLeaseId(this.#random);
-      const result = await proposeKv(this.#node, { type: "leaseGrant", id: chosen, ttlSeconds: ttl });
+      const grant = { type: "leaseGrant", id: chosen, ttlSeconds: ttl } as const;
+      const result = await proposeKv(this.#node, principal === undefined ? grant : { ...grant, principal });
+      if (result.type === "permissionDenied") throw new LeaseError("permissionDenied", chosen);
       if (result.type === "leaseGranted") {
         // As for a keepalive, the answer promises the TTL from now: only while this member still
         // leads. One deposed meanwhile (its loop stalled, say, while the next leader committed the
@@ -168,11 +171,17 @@ export class Lessor {
     });
   }
 
-  /** Ends lease `id` and deletes its keys at one revision; a LeaseError leaseNotFound if there is none. */
-  async revoke(id: number): Promise<{ readonly revision: number; readonly deleted: number }> {
+  /**
+   * Ends lease `id` and deletes its keys at one revision; a LeaseError leaseNotFound if there is none,
+   * permissionDenied if the client's `principal` may not write every key when the entry is applied.
+   */
+  async revoke(id: number, principal?: string): Promise<{ readonly revision: number; readonly deleted: number }> {
     if (checkLeaseId(id) !== undefined) throw new RangeError(`${id}: ${checkLeaseId(id)}`);
-    const result = await proposeKv(this.#node, { type: "leaseRevoke", id });
-    if (result.type === "leaseNotFound") throw new LeaseError("leaseNotFound", id);
+    const result = await proposeKv(
+      this.#node,
+      principal === undefined ? { type: "leaseRevoke", id } : { type: "leaseRevoke", id, principal },
+    );
+    if (result.type === "leaseNotFound" || result.type === "permissionDenied") throw new LeaseError(result.type, id);
     assert(result.type === "leaseRevoked", `a leaseRevoke entry answered ${result.type}`);
     return { revision: result.revision, deleted: result.deleted };
   }

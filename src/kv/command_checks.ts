@@ -1,6 +1,7 @@
 import { asciiBytes, binaryString, bytes16Size, bytes32Size } from "./binary.js";
 import type { KvCommand, LeaseCheckpoint, Session, TxnCommand, TxnOp } from "./commands.js";
-import { sessionOf } from "./commands.js";
+import { isAuthCommand, principalOf, sessionOf } from "./commands.js";
+import { authBodySize, checkAuthName } from "./auth_codec.js";
 import {
   clientIdBytesMax,
   commandBytesMax,
@@ -37,6 +38,12 @@ export function commandSize(command: KvCommand): number | string {
     if (problem !== undefined) return problem;
     size += 1 + session.clientId.length + 8;
   }
+  const principal = principalOf(command);
+  if (principal !== undefined) {
+    const problem = principal === "" ? undefined : checkAuthName(principal);
+    if (problem !== undefined) return `principal: ${problem}`;
+    size += 1 + principal.length;
+  }
   const body = bodySize(command);
   if (typeof body === "string") return body;
   size += body;
@@ -45,6 +52,7 @@ export function commandSize(command: KvCommand): number | string {
 }
 
 function bodySize(command: KvCommand): number | string {
+  if (isAuthCommand(command)) return authBodySize(command);
   switch (command.type) {
     case "put": {
       const problem =

@@ -2,7 +2,9 @@ import { assert } from "../util/assert.js";
 import { Reader, Writer, asciiBytes, asciiString, isVisibleAscii } from "./binary.js";
 import { clientIdBytesMax, commandBytesMax, leaseCheckpointsMax, txnOpsMax } from "./limits.js";
 import type { KvCommand, LeaseCheckpoint, Session, TxnCommand, TxnCompare, TxnOp } from "./commands.js";
-import { sessionOf } from "./commands.js";
+import { isAuthCommand, principalOf, sessionOf } from "./commands.js";
+import type { AuthCommand } from "./auth_commands.js";
+import { authKindCodes, readAuthBody, readPrincipal, writeAuthBody } from "./auth_codec.js";
 import { at, checkKey, checkLeaseId, checkTtl, checkValue, commandSize, duplicateWrite } from "./command_checks.js";
 
 /*
@@ -11,9 +13,11 @@ import { at, checkKey, checkLeaseId, checkTtl, checkValue, commandSize, duplicat
  * Encoding v1, little-endian; every length is checked against limits.ts and the input must be used up
  * exactly (trailing bytes are an error):
  *   u8 version (1), u8 kind (1 put, 2 delete, 3 txn, 4 leaseGrant, 5 leaseRevoke, 6 leaseCheckpoint,
- *   7 compact), u8 flags (bit 0 session, bit 1 ifModRevision, bit 2 lease; only put, delete and txn
- *   take a session, only put the other two)
+ *   7 compact, 8 to 18 the auth commands of auth_codec.ts), u8 flags (bit 0 session, bit 1
+ *   ifModRevision, bit 2 lease, bit 3 principal; only put, delete and txn take a session, only put
+ *   the next two, every kind but leaseCheckpoint a principal)
  *   session          u8 clientId length, clientId (visible ASCII), u64 seq
+ *   principal        u8 length (0: noUser), name (visible ASCII)
  *   put              [u64 ifModRevision], [u64 lease], key, value
  *   delete           key
  *   txn              u16 count, compares; u16 count, success ops; u16 count, failure ops
@@ -30,11 +34,21 @@ import { at, checkKey, checkLeaseId, checkTtl, checkValue, commandSize, duplicat
 type DecodeResult = { readonly ok: true; readonly command: KvCommand } | { readonly ok: false; readonly error: string };
 
 const commandVersion = 1;
-const kindCodes = { put: 1, delete: 2, txn: 3, leaseGrant: 4, leaseRevoke: 5, leaseCheckpoint: 6, compact: 7 } as const;
+const kindCodes = {
+  put: 1,
+  delete: 2,
+  txn: 3,
+  leaseGrant: 4,
+  leaseRevoke: 5,
+  leaseCheckpoint: 6,
+  compact: 7,
+  ...authKindCodes,
+} as const;
 const opCodes = { put: 1, get: 2, delete: 3, putWithLease: 4 } as const;
 const flagSession = 1;
 const flagIfModRevision = 2;
 const flagLease = 4;
+const flagPrincipal = 8;
 const compareFlagValue = 1;
 const compareFlagModRevision = 2;
 
@@ -47,21 +61,31 @@ export function encodeCommand(command: KvCommand): Uint8Array {
   w.u8(kindCodes[command.type]);
   const session = sessionOf(command);
   const put = command.type === "put" ? command : undefined;
+  const principal = principalOf(command);
   w.u8(
     (session !== undefined ? flagSession : 0) |
       (put?.ifModRevision !== undefined ? flagIfModRevision : 0) |
-      (put?.lease !== undefined ? flagLease : 0),
+      (put?.lease !== undefined ? flagLease : 0) |
+      (principal !== undefined ? flagPrincipal : 0),
   );
   if (session !== undefined) {
     w.u8(session.clientId.length);
     w.raw(asciiBytes(session.clientId)!);
     w.u64(session.seq);
   }
+  if (principal !== undefined) {
+    w.u8(principal.length);
+    w.raw(asciiBytes(principal) ?? new Uint8Array(0));
+  }
   writeBody(w, command);
   return w.finish();
 }
 
 function writeBody(w: Writer, command: KvCommand): void {
+  if (isAuthCommand(command)) {
+    writeAuthBody(w, command);
+    return;
+  }
   switch (command.type) {
     case "put":
       if (command.ifModRevision !== undefined) w.u64(command.ifModRevision);
@@ -126,21 +150,34 @@ export function decodeCommand(bytes: Uint8Array): DecodeResult {
   const flags = r.u8();
   if (version === undefined || kind === undefined || flags === undefined) return fail("truncated command header");
   if (version !== commandVersion) return fail(`unsupported command version ${version}`);
-  if ((flags & ~(flagSession | flagIfModRevision | flagLease)) !== 0)
+  if ((flags & ~(flagSession | flagIfModRevision | flagLease | flagPrincipal)) !== 0)
     return fail(`unknown command flags 0x${flags.toString(16)}`);
   if (kind !== kindCodes.put && (flags & (flagIfModRevision | flagLease)) !== 0)
     return fail("ifModRevision or lease on a command that is not a put");
   if (kind > kindCodes.txn && (flags & flagSession) !== 0) return fail("a session on a command that takes none");
+  if (kind === kindCodes.leaseCheckpoint && (flags & flagPrincipal) !== 0)
+    return fail("a principal on a leaseCheckpoint");
   let session: Session | undefined;
   if ((flags & flagSession) !== 0) {
     const decoded = readSession(r);
     if (typeof decoded === "string") return fail(decoded);
     session = decoded;
   }
-  const command = readBody(r, { kind, flags, session });
+  let principal: string | undefined;
+  if ((flags & flagPrincipal) !== 0) {
+    const decoded = readPrincipal(r);
+    if (typeof decoded !== "string") return fail(`principal: ${decoded.problem}`);
+    principal = decoded;
+  }
+  const command = kind >= authKindCodes.userAdd ? readAuthBody(r, kind) : readBody(r, { kind, flags, session });
   if (typeof command === "string") return fail(command);
   if (r.remaining !== 0) return fail(`${r.remaining} trailing bytes after the command`);
-  return { ok: true, command };
+  // A principal is set after the body is read: the body readers build objects without one.
+  return { ok: true, command: principal === undefined ? command : withPrincipal(command, principal) };
+}
+
+function withPrincipal(command: KvCommand | AuthCommand, principal: string): KvCommand {
+  return { ...command, principal } as KvCommand;
 }
 
 function readBody(

@@ -1,3 +1,5 @@
+import { authCommandTypes, type AuthCommand } from "./auth_commands.js";
+
 /*
  * The commands the KV state machine applies: what a client asks the replicated store to do. Their
  * binary form, the payload of a Raft log entry, is in command_codec.ts.
@@ -11,8 +13,20 @@ export interface Session {
   readonly seq: number;
 }
 
+/**
+ * Who sent a client's command, checked when it is applied with auth enabled (docs/auth.md): a user
+ * name, or `noUser` (the empty string) when auth was off as the request was accepted. Commands the
+ * members make themselves (lease expiry, checkpoints, compaction) carry none and are never refused.
+ */
+interface Sent {
+  readonly principal?: string;
+}
+
+/** The principal of a request accepted while auth was off: refused if auth is on by the time it applies. */
+export const noUser = "";
+
 /** Keys are 1..keyBytesMax bytes, values 0..valueBytesMax bytes; both are treated as immutable. */
-export interface PutCommand {
+export interface PutCommand extends Sent {
   readonly type: "put";
   readonly key: Uint8Array;
   readonly value: Uint8Array;
@@ -23,7 +37,7 @@ export interface PutCommand {
   readonly session?: Session;
 }
 
-export interface DeleteCommand {
+export interface DeleteCommand extends Sent {
   readonly type: "delete";
   readonly key: Uint8Array;
   readonly session?: Session;
@@ -50,7 +64,7 @@ export type TxnOp =
  * a branch writes (puts or deletes) each key at most once, as in etcd, so a txn moves a key's version
  * by at most one.
  */
-export interface TxnCommand {
+export interface TxnCommand extends Sent {
   readonly type: "txn";
   readonly compare: readonly TxnCompare[];
   readonly success: readonly TxnOp[];
@@ -62,14 +76,14 @@ export interface TxnCommand {
  * Creates lease `id` (a positive safe integer the proposer chose; an id in use is refused) with a TTL
  * in seconds. When it runs out is the leader's decision, not the state machine's (docs/coordination.md).
  */
-export interface LeaseGrantCommand {
+export interface LeaseGrantCommand extends Sent {
   readonly type: "leaseGrant";
   readonly id: number;
   readonly ttlSeconds: number;
 }
 
 /** Ends a lease, deleting every key attached to it at one revision: revoked by a client, or expired. */
-export interface LeaseRevokeCommand {
+export interface LeaseRevokeCommand extends Sent {
   readonly type: "leaseRevoke";
   readonly id: number;
 }
@@ -89,7 +103,7 @@ export interface LeaseCheckpoint {
 }
 
 /** Forgets the change history before `revision` on every member: watches from earlier are refused. */
-export interface CompactCommand {
+export interface CompactCommand extends Sent {
   readonly type: "compact";
   readonly revision: number;
 }
@@ -98,7 +112,9 @@ export interface CompactCommand {
 export type SessionCommand = PutCommand | DeleteCommand | TxnCommand;
 
 export type KvCommand =
-  SessionCommand | LeaseGrantCommand | LeaseRevokeCommand | LeaseCheckpointCommand | CompactCommand;
+  SessionCommand | LeaseGrantCommand | LeaseRevokeCommand | LeaseCheckpointCommand | CompactCommand | SentAuthCommand;
+
+type SentAuthCommand = AuthCommand & Sent;
 
 /** The session of a command that can carry one. */
 export function sessionOf(command: KvCommand): Session | undefined {
@@ -107,4 +123,13 @@ export function sessionOf(command: KvCommand): Session | undefined {
 
 function isSessionCommand(command: KvCommand): command is SessionCommand {
   return command.type === "put" || command.type === "delete" || command.type === "txn";
+}
+
+/** The principal of a command that can carry one. */
+export function principalOf(command: KvCommand): string | undefined {
+  return command.type === "leaseCheckpoint" ? undefined : command.principal;
+}
+
+export function isAuthCommand(command: KvCommand): command is SentAuthCommand {
+  return authCommandTypes.has(command.type);
 }

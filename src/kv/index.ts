@@ -3,12 +3,16 @@
  * Raft through the StateMachine interface, which KvStore matches structurally.
  */
 export type { KvCommand, LeaseCheckpoint, Session, SessionCommand, TxnCompare, TxnOp } from "./commands.js";
-export { sessionOf } from "./commands.js";
+export { noUser, sessionOf } from "./commands.js";
+export type { Access, AuthCommand, AuthRefusal, PasswordHash, Permission } from "./auth_commands.js";
+export { rootName } from "./auth_commands.js";
+export { checkAuthName } from "./auth_codec.js";
+export { keySpan, rangeSpan, type KeySpan } from "./key_span.js";
 export { checkKey, checkLeaseId, checkValue, validateCommand } from "./command_checks.js";
 export { decodeCommand, encodeCommand } from "./command_codec.js";
 export type { KvEvent, KvListener } from "./events.js";
 export type { LeaseInfo } from "./lease_table.js";
-export { leaseCheckpointsMax, leaseTtlSecondsMax, rangeLimitMax, valueBytesMax } from "./limits.js";
+export { leaseCheckpointsMax, leaseTtlSecondsMax, rangeLimitMax, tokenKeyBytes, valueBytesMax } from "./limits.js";
 export type { KeyValue, KvResult, TxnResponse } from "./results.js";
 export type { StoredKv } from "./stored_kv.js";
 export { KvStore } from "./store.js";

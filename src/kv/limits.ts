@@ -51,3 +51,15 @@ export const leaseTtlSecondsMax = 9_000_000_000;
 
 /** The most leases one checkpoint entry names; the leader splits larger checkpoints. */
 export const leaseCheckpointsMax = 1000;
+
+/** A user or role name, or a command's principal, is 1 to 128 characters of visible ASCII. */
+export const authNameBytesMax = 128;
+
+/** Bounds on the auth state, so that its snapshot section and each check stay small. */
+export const authUsersMax = 10_000;
+export const authRolesMax = 10_000;
+export const authRolesPerUserMax = 64;
+export const authPermissionsPerRoleMax = 256;
+
+/** The token-signing key carried by `authEnable`: 32 bytes, as HMAC-SHA256 wants. */
+export const tokenKeyBytes = 32;

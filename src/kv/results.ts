@@ -1,5 +1,6 @@
 import type { Reader, Writer } from "./binary.js";
 import { bytes16Size, bytes32Size } from "./binary.js";
+import type { AuthRefusal } from "./auth_commands.js";
 import { keyBytesMax, txnOpsMax, valueBytesMax } from "./limits.js";
 
 /**
@@ -43,6 +44,9 @@ export type KvResult =
   | { readonly type: "leaseNotFound"; readonly id: number; readonly revision: number }
   | LeaseResult
   | CompactResult
+  /** The command's principal lacked a permission at the command's log position: nothing changed. */
+  | { readonly type: "permissionDenied"; readonly revision: number }
+  | AuthResult
   /** The entry did not decode, or its session's seq was stale; applied as a no-op. */
   | { readonly type: "invalid"; readonly error: string };
 
@@ -52,6 +56,11 @@ export type LeaseResult =
   /** Its keys were deleted at `revision` (unchanged if it had none). */
   | { readonly type: "leaseRevoked"; readonly id: number; readonly deleted: number; readonly revision: number }
   | { readonly type: "leaseCheckpointed"; readonly revision: number };
+
+/** An auth command's outcome: the auth revision after it, or why it changed nothing. */
+export type AuthResult =
+  | { readonly type: "authChanged"; readonly authRevision: number; readonly revision: number }
+  | { readonly type: "authRefused"; readonly reason: AuthRefusal; readonly revision: number };
 
 /** A compaction at `compactRevision`, or why not: it is at or below the last one, or above the store's revision. */
 export type CompactResult =
@@ -64,7 +73,10 @@ export type CompactResult =
     };
 
 /** The results a session remembers: those of the commands it makes (put, delete, txn), never `invalid`. */
-export type ExecutedResult = Exclude<KvResult, { readonly type: "invalid" } | LeaseResult | CompactResult>;
+export type ExecutedResult = Exclude<
+  KvResult,
+  { readonly type: "invalid" | "permissionDenied" } | LeaseResult | CompactResult | AuthResult
+>;
 
 /*
  * Binary form of an ExecutedResult, inside snapshots (the session table). Little-endian:

@@ -5,6 +5,7 @@ import { Reader, Writer } from "./binary.js";
 import type { StoredKv } from "./stored_kv.js";
 import { readStoredKv, storedKvSize, writeStoredKv } from "./stored_kv.js";
 import { LeaseTable } from "./lease_table.js";
+import { AuthState } from "./auth_state.js";
 import type { SessionLimits } from "./sessions.js";
 import { SessionTable } from "./sessions.js";
 
@@ -12,15 +13,17 @@ import { SessionTable } from "./sessions.js";
  * The whole KV state as bytes, little-endian:
  *   u32 magic "RKKV", u8 version (2), u64 appliedIndex, u64 revision, u64 compactRevision,
  *   u32 count, count × keyValue (results.ts) in ascending key order,
- *   session table (sessions.ts), lease table (lease_table.ts),
+ *   session table (sessions.ts), lease table (lease_table.ts), auth state (auth_state.ts),
  *   u32 crc32c of every byte before it.
- * Version 1 (before leases and compaction) is not read: a member of an older version is rebuilt
- * from the leader's snapshot.
+ * Version 2 (before auth: the same without the auth state) is read with auth off and no users or
+ * roles. Version 1 (before leases and compaction) is not read: a member of an older version is
+ * rebuilt from the leader's snapshot.
  * Every collection is written in a defined order (keys by bytes, sessions by last use), so one state
  * has one encoding and replicas' snapshots at the same index compare equal byte for byte.
  */
 const magic = 0x564b4b52; // "RKKV" read as a little-endian u32
-const snapshotVersion = 2;
+const snapshotVersion = 3;
+const snapshotVersionBeforeAuth = 2;
 const headerBytes = 4 + 1 + 8 + 8 + 8;
 const checksumBytes = 4;
 
@@ -34,6 +37,7 @@ interface KvState {
   readonly lookup: (key: string) => StoredKv;
   readonly sessions: SessionTable;
   readonly leases: LeaseTable;
+  readonly auth: AuthState;
 }
 
 /** What a snapshot holds besides the key-values. */
@@ -49,6 +53,7 @@ interface DecodedState {
   readonly sessions: SessionTable;
   /** With every key attached that names its lease. */
   readonly leases: LeaseTable;
+  readonly auth: AuthState;
 }
 
 /** The snapshot of `state` in one go. */
@@ -78,9 +83,10 @@ export class SnapshotEncoder {
     this.#headroomBytes = headroomBytes;
     this.#checked = headroomBytes;
     // Both tables are small next to the keys: encoded now, they need no copy-on-write.
-    const tables = new Writer(state.sessions.encodedSize() + state.leases.encodedSize());
+    const tables = new Writer(state.sessions.encodedSize() + state.leases.encodedSize() + state.auth.encodedSize());
     state.sessions.write(tables);
     state.leases.write(tables);
+    state.auth.write(tables);
     this.#sessions = tables.finish();
     this.#size += this.#sessions.length;
   }
@@ -146,7 +152,8 @@ export function decodeSnapshot(bytes: Uint8Array, limits: SessionLimits): Decode
   const r = new Reader(bytes.subarray(0, bodyEnd));
   if (r.u32() !== magic) return "bad magic (not a KV snapshot)";
   const version = r.u8();
-  if (version !== snapshotVersion) return `unsupported snapshot version ${version}`;
+  if (version !== snapshotVersion && version !== snapshotVersionBeforeAuth)
+    return `unsupported snapshot version ${version}`;
   const stored = new DataView(bytes.buffer, bytes.byteOffset + bodyEnd, checksumBytes).getUint32(0, true);
   if (crc32c(bytes, { end: bodyEnd }) !== stored) return "checksum mismatch";
   const appliedIndex = r.u64();
@@ -170,11 +177,13 @@ export function decodeSnapshot(bytes: Uint8Array, limits: SessionLimits): Decode
   if (typeof sessions === "string") return sessions;
   const leases = LeaseTable.read(r);
   if (typeof leases === "string") return leases;
+  const auth = version === snapshotVersionBeforeAuth ? new AuthState() : AuthState.read(r);
+  if (typeof auth === "string") return auth;
   if (r.remaining !== 0) return `${r.remaining} unexpected bytes before the checksum`;
   for (const [i, kv] of kvs.entries()) {
     if (kv.lease === 0) continue;
     if (!leases.has(kv.lease)) return `key-value ${i}: attached to lease ${kv.lease}, which is not in the table`;
     leases.move(keys[i]!, 0, kv.lease);
   }
-  return { appliedIndex: logIndex(appliedIndex), revision, compactRevision, keys, kvs, sessions, leases };
+  return { appliedIndex: logIndex(appliedIndex), revision, compactRevision, keys, kvs, sessions, leases, auth };
 }

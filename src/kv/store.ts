@@ -1,7 +1,7 @@
 import { assert } from "../util/assert.js";
 import { logIndex, type LogIndex } from "../util/ids.js";
 import { binaryBytes, binaryString } from "./binary.js";
-import { sessionOf, type KvCommand } from "./commands.js";
+import { isAuthCommand, sessionOf, type KvCommand } from "./commands.js";
 import type {
   CompactCommand,
   DeleteCommand,
@@ -15,6 +15,8 @@ import type {
   TxnOp,
 } from "./commands.js";
 import { decodeCommand } from "./command_codec.js";
+import { AuthState, type AuthView } from "./auth_state.js";
+import { permitted } from "./command_permissions.js";
 import { ChangeFeed, deletedKv, type KvListener } from "./events.js";
 import { keyBounds, type RangeResult, type RangeSpec } from "./key_range.js";
 import { LeaseTable, type LeaseInfo } from "./lease_table.js";
@@ -52,6 +54,7 @@ export class KvStore {
   #appliedIndex = logIndex(0);
   #sessions: SessionTable;
   #leases = new LeaseTable();
+  #auth = new AuthState();
   readonly #feed = new ChangeFeed(() => this.#revision);
   /**
    * While a snapshot begun by beginSnapshot is being encoded: the state each key had when it began
@@ -83,6 +86,8 @@ export class KvStore {
     const decoded = decodeCommand(command);
     if (!decoded.ok) return { type: "invalid", error: decoded.error };
     const { command: decodedCommand } = decoded;
+    // Before the session table: a retry must not reveal a txn's remembered reads to a revoked user.
+    if (!this.permitted(decodedCommand)) return { type: "permissionDenied", revision: this.#revision };
     const session = sessionOf(decodedCommand);
     if (session === undefined) return this.#feed.execute(() => this.#run(decodedCommand));
     const sessionCommand = decodedCommand as SessionCommand; // sessionOf finds sessions on these only
@@ -98,6 +103,19 @@ export class KvStore {
         return result;
       }
     }
+  }
+
+  /**
+   * Whether `command`'s principal may run it on the state as it is now: what `apply` checks, and what
+   * the server checks first to refuse early (docs/auth.md).
+   */
+  permitted(command: KvCommand): boolean {
+    return permitted(this.#auth, command, (id) => this.#leases.keys(id));
+  }
+
+  /** Users, roles and permissions, read-only (the store changes them only by applying commands). */
+  get auth(): AuthView {
+    return this.#auth;
   }
 
   /** Tells `listener` of every change from now on (listeners are never removed: they live as long as the store). */
@@ -196,6 +214,7 @@ export class KvStore {
       compactRevision: this.#compactRevision,
       sessions: this.#sessions,
       leases: this.#leases,
+      auth: this.#auth,
     };
   }
 
@@ -221,6 +240,7 @@ export class KvStore {
     this.#appliedIndex = state.appliedIndex;
     this.#sessions = state.sessions;
     this.#leases = state.leases;
+    this.#auth = state.auth;
     this.#preImages = undefined;
     this.#feed.tell((l) => l.restored?.(this.#revision, this.#compactRevision));
   }
@@ -237,6 +257,7 @@ export class KvStore {
   }
 
   #run(command: KvCommand): KvResult {
+    if (isAuthCommand(command)) return this.#auth.apply(command, this.#revision);
     switch (command.type) {
       case "put":
       case "delete":

@@ -1,4 +1,5 @@
 import { encodeCommand, type KvResult } from "../kv/index.js";
+import { forbidden } from "./auth_gate.js";
 import type { Request, ServerContext } from "./context.js";
 import { HttpError, readJson, sendJson } from "./http_util.js";
 import { nodeErrorToHttp } from "./kv_routes.js";
@@ -13,7 +14,8 @@ export async function compact(ctx: ServerContext, request: Request): Promise<voi
     throw new HttpError(400, "bad_request", 'the body must be {"revision": R} with R a positive integer');
   let result: KvResult;
   try {
-    result = (await ctx.node.raft.propose(encodeCommand({ type: "compact", revision }))) as KvResult;
+    const command = { type: "compact", revision, principal: request.principal } as const;
+    result = (await ctx.node.raft.propose(encodeCommand(command))) as KvResult;
   } catch (error) {
     throw nodeErrorToHttp(error);
   }
@@ -21,6 +23,7 @@ export async function compact(ctx: ServerContext, request: Request): Promise<voi
     sendJson(request.res, 200, { compactRevision: result.compactRevision, revision: result.revision });
     return;
   }
+  if (result.type === "permissionDenied") throw forbidden("root was revoked before the compaction was applied");
   if (result.type !== "compactRefused") throw new Error(`compact answered ${result.type}`);
   const revisions = { compactRevision: result.compactRevision, revision: result.revision };
   if (result.reason === "compacted")

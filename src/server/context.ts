@@ -3,7 +3,9 @@ import type { Lessor, WatchHub } from "../coord/index.js";
 import type { KvStore } from "../kv/index.js";
 import type { Node } from "../node/index.js";
 import type { Dashboard } from "./dashboard.js";
+import type { AuthFailureLimiter } from "./auth_limiter.js";
 import type { Forwarder } from "./forward.js";
+import type { Logger } from "./log.js";
 import type { Metrics } from "./metrics.js";
 import type { WatchStreams } from "./watch_streams.js";
 
@@ -21,6 +23,18 @@ export interface ServerContext {
   readonly watchHub: WatchHub;
   /** The watch streams open on this member, which watches join by id. */
   readonly watchStreams: WatchStreams;
+  readonly auth: AuthServices;
+}
+
+/** What authentication needs besides the replicated auth state (docs/auth.md). */
+export interface AuthServices {
+  /** How long a token lasts from its issue. */
+  readonly tokenTtlMs: number;
+  readonly limiter: AuthFailureLimiter;
+  /** Where failed authentications are logged (warn); none in tests that pass no logger. */
+  readonly log: Logger | undefined;
+  /** Wall-clock milliseconds since the epoch: tokens expire by this member's clock. */
+  readonly now: () => number;
 }
 
 export interface Request {
@@ -29,6 +43,8 @@ export interface Request {
   readonly url: URL;
   /** Path segments after the route prefix, still percent-encoded. */
   readonly params: readonly string[];
+  /** Who sent it, as the route's access level resolved it (auth_gate.ts): noUser while auth is off. */
+  readonly principal: string;
 }
 
 export type Handler = (ctx: ServerContext, request: Request) => void | Promise<void>;

@@ -1,5 +1,7 @@
 import type { IncomingMessage } from "node:http";
 import {
+  keySpan,
+  rangeSpan,
   checkKey,
   checkValue,
   encodeCommand,
@@ -13,6 +15,7 @@ import {
   type TxnOp,
 } from "../kv/index.js";
 import { NodeRequestError, type ReadConsistency } from "../node/index.js";
+import { forbidden, requirePermitted, requireRead } from "./auth_gate.js";
 import type { Request, ServerContext } from "./context.js";
 import { HttpError, readBody, sendBytes, sendJson } from "./http_util.js";
 import {
@@ -87,8 +90,11 @@ export function nodeErrorToHttp(error: unknown): HttpError {
 async function write(ctx: ServerContext, command: KvCommand): Promise<KvResult> {
   const problem = validateCommand(command);
   if (problem !== undefined) throw new HttpError(400, "bad_request", problem);
+  requirePermitted(ctx, command);
   try {
     const result = (await ctx.node.raft.propose(encodeCommand(command))) as KvResult;
+    if (result.type === "permissionDenied")
+      throw forbidden("a permission this write needs was revoked before it was applied; nothing was written");
     if (result.type === "invalid")
       throw new HttpError(400, "stale_sequence", `${result.error}: this Raftkv-Seq is older than one already applied`);
     if (result.type === "leaseNotFound") throw leaseNotFound(result.id);
@@ -134,6 +140,7 @@ export async function putKey(ctx: ServerContext, request: Request): Promise<void
     ...(ifModRevision === undefined ? {} : { ifModRevision }),
     ...(lease === undefined ? {} : { lease }),
     ...(session === undefined ? {} : { session }),
+    principal: request.principal,
   };
   const result = await write(ctx, command);
   if (result.type === "compareFailed") {
@@ -153,7 +160,12 @@ export async function deleteKey(ctx: ServerContext, request: Request): Promise<v
   const key = userKey(decodeKeyText(request.params[0] ?? "", "key"));
   encodingOf(request.url.searchParams);
   const session = sessionOf(request.req);
-  const result = await write(ctx, { type: "delete", key, ...(session === undefined ? {} : { session }) });
+  const result = await write(ctx, {
+    type: "delete",
+    key,
+    ...(session === undefined ? {} : { session }),
+    principal: request.principal,
+  });
   if (result.type !== "delete") throw new Error(`delete answered ${result.type}`);
   sendJson(request.res, 200, { revision: result.revision, deleted: result.deleted });
 }
@@ -163,6 +175,7 @@ export async function getKey(ctx: ServerContext, request: Request): Promise<void
   const query = request.url.searchParams;
   const encoding = encodingOf(query);
   if (!(await readBarrier(ctx, request, consistencyOf(query)))) return;
+  requireRead(ctx, request.principal, keySpan(key));
   const kv = ctx.kv.get(key);
   if (kv === null) {
     sendJson(request.res, 404, { error: "not_found", message: "no such key", revision: ctx.kv.revision() });
@@ -196,6 +209,7 @@ export async function rangeKeys(ctx: ServerContext, request: Request): Promise<v
     prefix !== undefined
       ? { prefix: decodeKeyText(prefix, "prefix") }
       : { from: decodeKeyText(from!, "from"), ...(to === undefined ? {} : { to: decodeKeyText(to, "to") }) };
+  requireRead(ctx, request.principal, rangeSpan(spec));
   const result = ctx.kv.range(spec, limit);
   sendJson(request.res, 200, {
     kvs: result.kvs.map((kv) => keyValueJson(kv, encoding)),
@@ -207,7 +221,7 @@ export async function rangeKeys(ctx: ServerContext, request: Request): Promise<v
 export async function txn(ctx: ServerContext, request: Request): Promise<void> {
   const encoding = encodingOf(request.url.searchParams);
   const body = await readBody(request.req, txnBodyBytesMax);
-  const command = parseTxn(parseJsonBytes(body), encoding, sessionOf(request.req));
+  const command = { ...parseTxn(parseJsonBytes(body), encoding, sessionOf(request.req)), principal: request.principal };
   const result = await write(ctx, command);
   if (result.type !== "txn") throw new Error(`txn answered ${result.type}`);
   sendJson(request.res, 200, {

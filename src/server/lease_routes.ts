@@ -1,6 +1,7 @@
 import { LeaseError } from "../coord/index.js";
 import { leaseTtlSecondsMax } from "../kv/index.js";
 import { NodeRequestError } from "../node/index.js";
+import { forbidden, requirePermitted } from "./auth_gate.js";
 import type { Request, ServerContext } from "./context.js";
 import { HttpError, readBody, sendJson } from "./http_util.js";
 import { nodeErrorToHttp } from "./kv_routes.js";
@@ -13,9 +14,14 @@ const keepAliveBodyBytesMax = keepAliveBatchMax * 20 + 64;
 
 function leaseErrorToHttp(error: unknown): HttpError {
   if (!(error instanceof LeaseError)) return nodeErrorToHttp(error);
-  return error.code === "leaseNotFound"
-    ? leaseNotFound(error.id)
-    : new HttpError(409, "lease_exists", `lease ${error.id} exists already; grant another id or none`);
+  switch (error.code) {
+    case "leaseNotFound":
+      return leaseNotFound(error.id);
+    case "leaseExists":
+      return new HttpError(409, "lease_exists", `lease ${error.id} exists already; grant another id or none`);
+    case "permissionDenied":
+      return forbidden(`a permission lease ${error.id}'s request needs was revoked before it was applied`);
+  }
 }
 
 /**
@@ -58,7 +64,7 @@ function parseGrant(body: Uint8Array): { ttl: number; id: number | undefined } {
 export async function grantLease(ctx: ServerContext, request: Request): Promise<void> {
   const body = await readBody(request.req, grantBodyBytesMax);
   const { ttl, id } = parseGrant(body);
-  const granted = await leaderServed(ctx, request, body, () => ctx.lessor.grant(ttl, id));
+  const granted = await leaderServed(ctx, request, body, () => ctx.lessor.grant(ttl, id, request.principal));
   if (granted !== undefined) sendJson(request.res, 200, { id: granted.id, ttl: granted.ttlSeconds });
 }
 
@@ -104,8 +110,9 @@ export async function keepAliveLeases(ctx: ServerContext, request: Request): Pro
 /** POST /v1/lease/{id}/revoke: a proposal, so any member serves it. */
 export async function revokeLease(ctx: ServerContext, request: Request): Promise<void> {
   const id = leaseIdOf(request.params[0] ?? "", "the lease id");
+  requirePermitted(ctx, { type: "leaseRevoke", id, principal: request.principal });
   try {
-    const revoked = await ctx.lessor.revoke(id);
+    const revoked = await ctx.lessor.revoke(id, request.principal);
     sendJson(request.res, 200, { revision: revoked.revision, deleted: revoked.deleted });
   } catch (error) {
     throw leaseErrorToHttp(error);

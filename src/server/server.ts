@@ -24,6 +24,24 @@ import type { Metrics } from "./metrics.js";
 import { compact } from "./compact_route.js";
 import { addWatch, cancelWatch, watch, watchProgress } from "./watch_routes.js";
 import { WatchStreams } from "./watch_streams.js";
+import { principalFor, type RouteAccess } from "./auth_gate.js";
+import { authenticate, authStatus, disableAuth, enableAuth } from "./auth_routes.js";
+import {
+  addRole,
+  addUser,
+  deleteRole,
+  deleteUser,
+  getRole,
+  getUser,
+  grantPermission,
+  grantRole,
+  listRoles,
+  listUsers,
+  revokePermission,
+  revokeRole,
+  setPassword,
+} from "./auth_admin_routes.js";
+import { AuthFailureLimiter } from "./auth_limiter.js";
 
 interface Route {
   readonly method: string;
@@ -31,37 +49,128 @@ interface Route {
   readonly pattern: readonly string[];
   readonly name: string;
   readonly handler: Handler;
+  /** Who may call it once auth is enabled (auth_gate.ts). */
+  readonly access: RouteAccess;
 }
 
 const routes: Route[] = [
-  { method: "GET", pattern: ["v1", "kv"], name: "range", handler: rangeKeys },
-  { method: "GET", pattern: ["v1", "kv", "**"], name: "get", handler: getKey },
-  { method: "PUT", pattern: ["v1", "kv", "**"], name: "put", handler: putKey },
-  { method: "DELETE", pattern: ["v1", "kv", "**"], name: "delete", handler: deleteKey },
-  { method: "POST", pattern: ["v1", "txn"], name: "txn", handler: txn },
-  { method: "GET", pattern: ["v1", "watch"], name: "watch", handler: watch },
-  { method: "POST", pattern: ["v1", "watch", "streams", "*", "watches"], name: "watch_add", handler: addWatch },
-  { method: "DELETE", pattern: ["v1", "watch", "*"], name: "watch_cancel", handler: cancelWatch },
-  { method: "POST", pattern: ["v1", "watch", "*", "progress"], name: "watch_progress", handler: watchProgress },
-  { method: "POST", pattern: ["v1", "compact"], name: "compact", handler: compact },
-  { method: "POST", pattern: ["v1", "lease", "grant"], name: "lease_grant", handler: grantLease },
-  { method: "POST", pattern: ["v1", "lease", "keepalive"], name: "lease_keepalive_batch", handler: keepAliveLeases },
-  { method: "POST", pattern: ["v1", "lease", "*", "keepalive"], name: "lease_keepalive", handler: keepAliveLease },
-  { method: "POST", pattern: ["v1", "lease", "*", "revoke"], name: "lease_revoke", handler: revokeLease },
-  { method: "GET", pattern: ["v1", "lease", "*"], name: "lease", handler: leaseTimeToLive },
-  { method: "GET", pattern: ["v1", "leases"], name: "leases", handler: listLeases },
-  { method: "GET", pattern: ["v1", "status"], name: "status", handler: status },
-  { method: "GET", pattern: ["v1", "members"], name: "members", handler: listMembers },
-  { method: "POST", pattern: ["v1", "members"], name: "member_add", handler: addMember },
-  { method: "POST", pattern: ["v1", "members", "*", "promote"], name: "member_promote", handler: promoteMember },
-  { method: "DELETE", pattern: ["v1", "members", "*"], name: "member_remove", handler: removeMember },
-  { method: "POST", pattern: ["v1", "leader", "transfer"], name: "transfer", handler: transferLeader },
-  { method: "GET", pattern: ["metrics"], name: "metrics", handler: metrics },
-  { method: "GET", pattern: ["healthz"], name: "healthz", handler: healthz },
-  { method: "GET", pattern: ["readyz"], name: "readyz", handler: readyz },
-  { method: "GET", pattern: ["v1", "cluster"], name: "cluster", handler: clusterRoute },
-  { method: "GET", pattern: ["v1", "cluster", "member"], name: "cluster_member", handler: memberRoute },
-  { method: "GET", pattern: [], name: "dashboard", handler: dashboard },
+  { method: "GET", pattern: ["v1", "kv"], name: "range", handler: rangeKeys, access: "user" },
+  { method: "GET", pattern: ["v1", "kv", "**"], name: "get", handler: getKey, access: "user" },
+  { method: "PUT", pattern: ["v1", "kv", "**"], name: "put", handler: putKey, access: "user" },
+  { method: "DELETE", pattern: ["v1", "kv", "**"], name: "delete", handler: deleteKey, access: "user" },
+  { method: "POST", pattern: ["v1", "txn"], name: "txn", handler: txn, access: "user" },
+  { method: "GET", pattern: ["v1", "watch"], name: "watch", handler: watch, access: "user" },
+  {
+    method: "POST",
+    pattern: ["v1", "watch", "streams", "*", "watches"],
+    name: "watch_add",
+    handler: addWatch,
+    access: "user",
+  },
+  { method: "DELETE", pattern: ["v1", "watch", "*"], name: "watch_cancel", handler: cancelWatch, access: "user" },
+  {
+    method: "POST",
+    pattern: ["v1", "watch", "*", "progress"],
+    name: "watch_progress",
+    handler: watchProgress,
+    access: "user",
+  },
+  { method: "POST", pattern: ["v1", "compact"], name: "compact", handler: compact, access: "root" },
+  { method: "POST", pattern: ["v1", "lease", "grant"], name: "lease_grant", handler: grantLease, access: "user" },
+  {
+    method: "POST",
+    pattern: ["v1", "lease", "keepalive"],
+    name: "lease_keepalive_batch",
+    handler: keepAliveLeases,
+    access: "user",
+  },
+  {
+    method: "POST",
+    pattern: ["v1", "lease", "*", "keepalive"],
+    name: "lease_keepalive",
+    handler: keepAliveLease,
+    access: "user",
+  },
+  {
+    method: "POST",
+    pattern: ["v1", "lease", "*", "revoke"],
+    name: "lease_revoke",
+    handler: revokeLease,
+    access: "user",
+  },
+  { method: "GET", pattern: ["v1", "lease", "*"], name: "lease", handler: leaseTimeToLive, access: "user" },
+  { method: "GET", pattern: ["v1", "leases"], name: "leases", handler: listLeases, access: "user" },
+  { method: "GET", pattern: ["v1", "status"], name: "status", handler: status, access: "user" },
+  { method: "GET", pattern: ["v1", "members"], name: "members", handler: listMembers, access: "user" },
+  { method: "POST", pattern: ["v1", "members"], name: "member_add", handler: addMember, access: "root" },
+  {
+    method: "POST",
+    pattern: ["v1", "members", "*", "promote"],
+    name: "member_promote",
+    handler: promoteMember,
+    access: "root",
+  },
+  { method: "DELETE", pattern: ["v1", "members", "*"], name: "member_remove", handler: removeMember, access: "root" },
+  { method: "POST", pattern: ["v1", "leader", "transfer"], name: "transfer", handler: transferLeader, access: "root" },
+  { method: "GET", pattern: ["v1", "auth", "status"], name: "auth_status", handler: authStatus, access: "open" },
+  {
+    method: "POST",
+    pattern: ["v1", "auth", "authenticate"],
+    name: "authenticate",
+    handler: authenticate,
+    access: "open",
+  },
+  { method: "POST", pattern: ["v1", "auth", "enable"], name: "auth_enable", handler: enableAuth, access: "root" },
+  { method: "POST", pattern: ["v1", "auth", "disable"], name: "auth_disable", handler: disableAuth, access: "root" },
+  { method: "GET", pattern: ["v1", "auth", "users"], name: "users", handler: listUsers, access: "root" },
+  { method: "POST", pattern: ["v1", "auth", "users"], name: "user_add", handler: addUser, access: "root" },
+  { method: "GET", pattern: ["v1", "auth", "users", "*"], name: "user", handler: getUser, access: "user" },
+  { method: "DELETE", pattern: ["v1", "auth", "users", "*"], name: "user_delete", handler: deleteUser, access: "root" },
+  {
+    method: "POST",
+    pattern: ["v1", "auth", "users", "*", "password"],
+    name: "user_password",
+    handler: setPassword,
+    access: "root",
+  },
+  {
+    method: "POST",
+    pattern: ["v1", "auth", "users", "*", "roles"],
+    name: "user_grant",
+    handler: grantRole,
+    access: "root",
+  },
+  {
+    method: "DELETE",
+    pattern: ["v1", "auth", "users", "*", "roles", "*"],
+    name: "user_revoke",
+    handler: revokeRole,
+    access: "root",
+  },
+  { method: "GET", pattern: ["v1", "auth", "roles"], name: "roles", handler: listRoles, access: "root" },
+  { method: "POST", pattern: ["v1", "auth", "roles"], name: "role_add", handler: addRole, access: "root" },
+  { method: "GET", pattern: ["v1", "auth", "roles", "*"], name: "role", handler: getRole, access: "root" },
+  { method: "DELETE", pattern: ["v1", "auth", "roles", "*"], name: "role_delete", handler: deleteRole, access: "root" },
+  {
+    method: "POST",
+    pattern: ["v1", "auth", "roles", "*", "permissions"],
+    name: "role_grant",
+    handler: grantPermission,
+    access: "root",
+  },
+  {
+    method: "DELETE",
+    pattern: ["v1", "auth", "roles", "*", "permissions"],
+    name: "role_revoke",
+    handler: revokePermission,
+    access: "root",
+  },
+  { method: "GET", pattern: ["metrics"], name: "metrics", handler: metrics, access: "open" },
+  { method: "GET", pattern: ["healthz"], name: "healthz", handler: healthz, access: "open" },
+  { method: "GET", pattern: ["readyz"], name: "readyz", handler: readyz, access: "open" },
+  { method: "GET", pattern: ["v1", "cluster"], name: "cluster", handler: clusterRoute, access: "user" },
+  { method: "GET", pattern: ["v1", "cluster", "member"], name: "cluster_member", handler: memberRoute, access: "user" },
+  { method: "GET", pattern: [], name: "dashboard", handler: dashboard, access: "open" },
 ];
 
 /** Client requests the dashboard counts as reads or writes (where they enter the cluster). */
@@ -112,7 +221,11 @@ interface ServeOptions {
   readonly activity?: Activity;
   /** Where unexpected errors are logged; default: a process warning. */
   readonly log?: Logger;
+  /** How long a token lasts (docs/auth.md); default 5 minutes, as etcd's simple tokens. */
+  readonly authTokenTtlMs?: number;
 }
+
+const authTokenTtlMsDefault = 5 * 60_000;
 
 /**
  * The client API of docs/api.md on node:http. No request, however malformed, gets past the
@@ -131,6 +244,12 @@ export async function startClientServer(options: ServeOptions): Promise<ClientSe
     dashboard: board,
     watchHub: options.watchHub,
     watchStreams: new WatchStreams(options.watchHub),
+    auth: {
+      tokenTtlMs: options.authTokenTtlMs ?? authTokenTtlMsDefault,
+      limiter: new AuthFailureLimiter(),
+      log: options.log,
+      now: () => Date.now(),
+    },
   };
   const server = createServer((req, res) => void handle(ctx, req, res, options.log));
   server.keepAliveTimeout = 30_000;
@@ -181,7 +300,8 @@ async function handle(
       allowed.push(route.method);
       if (route.method !== req.method) continue;
       routeName = route.name;
-      const request: Request = { req, res, url, params };
+      const principal = principalFor(ctx, req, route.access);
+      const request: Request = { req, res, url, params, principal };
       await route.handler(ctx, request);
       return;
     }
