@@ -36,7 +36,9 @@ export class RawHttpConnection {
       this.#headOnly = options.headOnly === true;
       this.#buffer = Buffer.alloc(0);
       const socket = this.#socket ?? this.#open();
-      this.#timers.push(setTimeout(() => this.#finish({ status: 0, body: undefined }, true), options.timeoutMs ?? 10_000));
+      this.#timers.push(
+        setTimeout(() => this.#finish({ status: 0, body: undefined }, true), options.timeoutMs ?? 10_000),
+      );
       socket.write(request);
     });
   }
@@ -89,7 +91,10 @@ export class RawHttpConnection {
     }
     const body = this.#buffer.subarray(end + 4);
     const closes = /\r\nconnection:[ \t]*close/i.test(head);
-    if (this.#headOnly || status === 204 || status === 304) return this.#finish({ status, body: Buffer.alloc(0) }, closes);
+    if (this.#headOnly || status === 204 || status === 304) {
+      this.#finish({ status, body: Buffer.alloc(0) }, closes);
+      return;
+    }
     const length = /\r\ncontent-length:[ \t]*(\d+)/i.exec(head);
     if (length !== null) {
       if (body.length >= Number(length[1])) this.#finish({ status, body: body.subarray(0, Number(length[1])) }, closes);
@@ -131,7 +136,8 @@ function dechunk(bytes: Buffer): Buffer | undefined {
     if (lineEnd < 0) return undefined;
     const size = parseInt(bytes.toString("latin1", at, lineEnd), 16);
     if (!Number.isFinite(size)) return undefined;
-    if (size === 0) return bytes.indexOf(headEnd, lineEnd) >= 0 || bytes.length >= lineEnd + 4 ? Buffer.concat(parts) : undefined;
+    if (size === 0)
+      return bytes.indexOf(headEnd, lineEnd) >= 0 || bytes.length >= lineEnd + 4 ? Buffer.concat(parts) : undefined;
     if (bytes.length < lineEnd + 2 + size + 2) return undefined;
     parts.push(bytes.subarray(lineEnd + 2, lineEnd + 2 + size));
     at = lineEnd + 2 + size + 2;

@@ -49,10 +49,12 @@ export class RequestGenerator {
 
   next(): FuzzRequest {
     const identity = this.#pick<Identity>(["none", "junk", "random", "forged", "expired", "deleted", "alice", "bob"]);
-    const method = this.#chance(0.9)
-      ? this.#pick(["GET", "PUT", "POST", "DELETE"])
-      : this.#pick(["HEAD", "OPTIONS", "PATCH", "TRACE", "CONNECT", "FOO", "get"]);
-    const path = this.#path();
+    const [path, methods] = this.#route();
+    const method = this.#chance(0.8)
+      ? this.#pick(methods)
+      : this.#chance(0.7)
+        ? this.#pick(["GET", "PUT", "POST", "DELETE"])
+        : this.#pick(["HEAD", "OPTIONS", "PATCH", "TRACE", "CONNECT", "FOO", "get"]);
     const body = this.#body();
     const headers = [`Host: 127.0.0.1`, ...this.#authorization(identity), ...this.#extraHeaders()];
     if (this.#chance(0.02)) return this.#broken(method, path, identity, headers, body);
@@ -79,9 +81,13 @@ export class RequestGenerator {
       case "none":
         return [];
       case "junk":
-        return [`Authorization: ${this.#pick(["", "Bearer", "Bearer ", "Basic cm9vdDpyb290", "bearer x", this.#headerJunk(40)])}`];
+        return [
+          `Authorization: ${this.#pick(["", "Bearer", "Bearer ", "Basic cm9vdDpyb290", "bearer x", this.#headerJunk(40)])}`,
+        ];
       case "random":
-        return [`Authorization: Bearer ${this.#base64url(10 + Math.floor(this.#random() * 80))}.${this.#base64url(43)}`];
+        return [
+          `Authorization: Bearer ${this.#base64url(10 + Math.floor(this.#random() * 80))}.${this.#base64url(43)}`,
+        ];
       case "forged":
         return [`Authorization: Bearer ${this.#forged()}`];
       case "expired":
@@ -122,58 +128,60 @@ export class RequestGenerator {
     }
   }
 
-  #path(): string {
+  /** A path and the methods its route answers (docs/api.md), or junk with any method. */
+  #route(): [string, readonly string[]] {
     const key = this.#key();
     const id = this.#pick(["1", "0", "-1", "99999999999999999999", "abc", String(Math.floor(this.#random() * 1e6))]);
-    const templates = [
-      `/v1/kv/${key}`,
-      `/v1/kv/${key}?lease=${id}`,
-      `/v1/kv/${key}?ifRevision=${id}`,
-      `/v1/kv/${key}?consistency=${this.#pick(["lease", "serializable", "linearizable", "x"])}`,
-      `/v1/kv?prefix=${this.#pick(["", "alice/", "bob/", "a", "%00"])}`,
-      `/v1/kv?from=${this.#pick(["", "a", "alice/", "z"])}&to=${this.#pick(["", "b", "zzz"])}`,
-      "/v1/txn",
-      `/v1/watch?prefix=${this.#pick(["", "alice/", "bob/"])}`,
-      `/v1/watch?key=${key}&fromRevision=${id}`,
-      `/v1/watch/${id}`,
-      `/v1/watch/${id}/progress`,
-      `/v1/watch/streams/${id}/watches`,
-      "/v1/compact",
-      "/v1/lease/grant",
-      "/v1/lease/keepalive",
-      `/v1/lease/${id}/keepalive`,
-      `/v1/lease/${id}/revoke`,
-      `/v1/lease/${id}`,
-      "/v1/leases",
-      "/v1/status",
-      "/v1/members",
-      `/v1/members/${this.#pick(["n1", "n2", "n3", "n9", id])}`,
-      `/v1/members/${this.#pick(["n1", "n9"])}/promote`,
-      "/v1/leader/transfer",
-      "/v1/cluster",
-      "/v1/cluster/member",
-      "/v1/auth/status",
-      "/v1/auth/authenticate",
-      "/v1/auth/enable",
-      "/v1/auth/disable",
-      "/v1/auth/users",
-      `/v1/auth/users/${this.#pick(["root", "alice", "bob", "mallory", "%00"])}`,
-      `/v1/auth/users/${this.#pick(["root", "alice", "bob"])}/password`,
-      `/v1/auth/users/${this.#pick(["root", "alice", "bob"])}/roles`,
-      `/v1/auth/users/${this.#pick(["alice", "bob"])}/roles/${this.#pick(["root", "writer", "reader"])}`,
-      "/v1/auth/roles",
-      `/v1/auth/roles/${this.#pick(["root", "writer", "reader", "evil"])}`,
-      `/v1/auth/roles/${this.#pick(["root", "writer", "reader", "evil"])}/permissions`,
-      `/v1/auth/roles/writer/permissions?prefix=${this.#pick(["", "alice/", "bob/"])}`,
-      "/metrics",
-      "/healthz",
-      "/readyz",
-      "/",
-      `/${this.#junkPath()}`,
-      `/v1/${this.#junkPath()}`,
-      `/v1/kv/${"k".repeat(Math.floor(this.#random() * 5000))}`,
+    const any = ["GET", "PUT", "POST", "DELETE"];
+    const routes: [string, readonly string[]][] = [
+      [`/v1/kv/${key}`, ["GET", "PUT", "DELETE"]],
+      [`/v1/kv/${key}?lease=${id}`, ["PUT"]],
+      [`/v1/kv/${key}?ifRevision=${id}`, ["PUT"]],
+      [`/v1/kv/${key}?consistency=${this.#pick(["lease", "serializable", "linearizable", "x"])}`, ["GET"]],
+      [`/v1/kv?prefix=${this.#pick(["", "alice/", "bob/", "a", "%00"])}`, ["GET"]],
+      [`/v1/kv?from=${this.#pick(["", "a", "alice/", "z"])}&to=${this.#pick(["", "b", "zzz"])}`, ["GET"]],
+      ["/v1/txn", ["POST"]],
+      [`/v1/watch?prefix=${this.#pick(["", "alice/", "bob/"])}`, ["GET"]],
+      [`/v1/watch?key=${key}&fromRevision=${id}`, ["GET"]],
+      [`/v1/watch/${id}`, ["DELETE"]],
+      [`/v1/watch/${id}/progress`, ["POST"]],
+      [`/v1/watch/streams/${id}/watches`, ["POST"]],
+      ["/v1/compact", ["POST"]],
+      ["/v1/lease/grant", ["POST"]],
+      ["/v1/lease/keepalive", ["POST"]],
+      [`/v1/lease/${id}/keepalive`, ["POST"]],
+      [`/v1/lease/${id}/revoke`, ["POST"]],
+      [`/v1/lease/${id}`, ["GET"]],
+      ["/v1/leases", ["GET"]],
+      ["/v1/status", ["GET"]],
+      ["/v1/members", ["GET", "POST"]],
+      [`/v1/members/${this.#pick(["n1", "n2", "n3", "n9", id])}`, ["DELETE"]],
+      [`/v1/members/${this.#pick(["n1", "n9"])}/promote`, ["POST"]],
+      ["/v1/leader/transfer", ["POST"]],
+      ["/v1/cluster", ["GET"]],
+      ["/v1/cluster/member", ["GET"]],
+      ["/v1/auth/status", ["GET"]],
+      ["/v1/auth/authenticate", ["POST"]],
+      ["/v1/auth/enable", ["POST"]],
+      ["/v1/auth/disable", ["POST"]],
+      ["/v1/auth/users", ["GET", "POST"]],
+      [`/v1/auth/users/${this.#pick(["root", "alice", "bob", "mallory", "%00"])}`, ["GET", "DELETE"]],
+      [`/v1/auth/users/${this.#pick(["root", "alice", "bob"])}/password`, ["POST"]],
+      [`/v1/auth/users/${this.#pick(["root", "alice", "bob"])}/roles`, ["POST"]],
+      [`/v1/auth/users/${this.#pick(["alice", "bob"])}/roles/${this.#pick(["root", "writer", "reader"])}`, ["DELETE"]],
+      ["/v1/auth/roles", ["GET", "POST"]],
+      [`/v1/auth/roles/${this.#pick(["root", "writer", "reader", "evil"])}`, ["GET", "DELETE"]],
+      [`/v1/auth/roles/${this.#pick(["root", "writer", "reader", "evil"])}/permissions`, ["POST"]],
+      [`/v1/auth/roles/writer/permissions?prefix=${this.#pick(["", "alice/", "bob/"])}`, ["DELETE"]],
+      ["/metrics", ["GET"]],
+      ["/healthz", ["GET"]],
+      ["/readyz", ["GET"]],
+      ["/", ["GET"]],
+      [`/${this.#junkPath()}`, any],
+      [`/v1/${this.#junkPath()}`, any],
+      [`/v1/kv/${"k".repeat(Math.floor(this.#random() * 5000))}`, ["GET", "PUT"]],
     ];
-    return this.#pick(templates);
+    return this.#pick(routes);
   }
 
   #key(): string {
@@ -189,10 +197,18 @@ export class RequestGenerator {
       () => "value",
       () => "{",
       () => "null",
-      () => JSON.stringify({ name: this.#pick(["root", "alice", "mallory", ""]), password: this.#pick(["pw", "", "x".repeat(2000)]) }),
+      () =>
+        JSON.stringify({
+          name: this.#pick(["root", "alice", "mallory", ""]),
+          password: this.#pick(["pw", "", "x".repeat(2000)]),
+        }),
       () => JSON.stringify({ role: this.#pick(["root", "writer", "reader"]) }),
       () => JSON.stringify({ name: this.#pick(["evil", "root"]) }),
-      () => JSON.stringify({ type: this.#pick(["read", "write", "readwrite", "all"]), prefix: this.#pick(["", "bob/", "alice/"]) }),
+      () =>
+        JSON.stringify({
+          type: this.#pick(["read", "write", "readwrite", "all"]),
+          prefix: this.#pick(["", "bob/", "alice/"]),
+        }),
       () => JSON.stringify({ password: "new" }),
       () => JSON.stringify({ ttl: this.#pick([1, 10, -1, 1e12, "x"]) }),
       () => JSON.stringify({ ids: [lease, lease + 1] }),
