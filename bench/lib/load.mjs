@@ -4,6 +4,7 @@
 // hundreds of connections without starving the servers it measures on a small machine.
 import { connect } from "node:net";
 import { performance } from "node:perf_hooks";
+import { connect as connectTls } from "node:tls";
 
 const CRLF = Buffer.from("\r\n");
 const CRLFCRLF = Buffer.from("\r\n\r\n");
@@ -20,10 +21,13 @@ export class Conn {
   #chunked = false;
   #closeAfter = false;
   #status = 0;
+  #tls;
 
-  constructor(host, port) {
+  /** `tls`: node:tls connect options (e.g. `{ ca }`) to speak https; plain TCP without. */
+  constructor(host, port, tls = undefined) {
     this.#host = host;
     this.#port = port;
+    this.#tls = tls;
   }
 
   get address() {
@@ -33,10 +37,11 @@ export class Conn {
   /** Opens the socket (resolves once connected). */
   open() {
     return new Promise((resolve, reject) => {
-      const socket = connect({ host: this.#host, port: this.#port, noDelay: true });
+      const options = { host: this.#host, port: this.#port, noDelay: true };
+      const socket = this.#tls === undefined ? connect(options) : connectTls({ ...options, ...this.#tls });
       const onError = (err) => reject(err);
       socket.once("error", onError);
-      socket.once("connect", () => {
+      socket.once(this.#tls === undefined ? "connect" : "secureConnect", () => {
         socket.off("error", onError);
         socket.on("error", () => this.#fail(socket));
         socket.on("close", () => this.#fail(socket));
@@ -160,9 +165,9 @@ export function percentile(sorted, p) {
   return sorted[Math.min(sorted.length - 1, Math.max(0, Math.ceil(p * sorted.length) - 1))];
 }
 
-/** Opens one connection per address (addresses[i] is client i's server). */
-export async function openConns(addresses) {
-  const conns = addresses.map(({ host, port }) => new Conn(host, port));
+/** Opens one connection per address (addresses[i] is client i's server), over TLS when `tls` is given. */
+export async function openConns(addresses, tls = undefined) {
+  const conns = addresses.map(({ host, port }) => new Conn(host, port, tls));
   await Promise.all(conns.map((c) => c.open()));
   return conns;
 }
