@@ -86,7 +86,6 @@ async function serveWith(
   stopRequested: Promise<void>,
   tls: ServeTls,
 ): Promise<void> {
-  const client = parseAddress(settings.listenClient)!;
   const kv = new KvStore();
   // Listening before the node exists, so what it restores and replays at start is in the history.
   const watch = watchService(settings, kv);
@@ -118,18 +117,7 @@ async function serveWith(
   const services = { kv, watchHub: watch.hub, lessor, metrics, activity, log };
   let server;
   try {
-    const listener = {
-      ...(tls.client === undefined ? {} : { tls: tls.client }),
-      connectionsPerAddressMax: settings.connectionsPerAddress,
-    };
-    server = await startClientServer({
-      node,
-      ...services,
-      host: client.host,
-      port: client.port,
-      listener,
-      authTokenTtlMs: settings.authTokenTtlMs,
-    });
+    server = await startClientServer({ node, ...services, ...clientServerSettings(settings, tls) });
   } catch (error) {
     watch.close();
     lessor.close();
@@ -154,6 +142,16 @@ async function serveWith(
   await closing;
   const failure = node.raft.failure();
   if (failure !== undefined) throw new CliFailure(exitCodes.failed, `raftkv serve: ${failure.message}`);
+}
+
+/** Where and how the client API listens: address, TLS, per-address bound, token lifetime. */
+function clientServerSettings(settings: ServeSettings, tls: ServeTls) {
+  const client = parseAddress(settings.listenClient)!;
+  const listener = {
+    ...(tls.client === undefined ? {} : { tls: tls.client }),
+    connectionsPerAddressMax: settings.connectionsPerAddress,
+  };
+  return { host: client.host, port: client.port, listener, authTokenTtlMs: settings.authTokenTtlMs };
 }
 
 function watchService(settings: ServeSettings, kv: KvStore): WatchService {
