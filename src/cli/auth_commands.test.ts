@@ -223,9 +223,9 @@ test("role, user and auth commands: requests and output as text and --json", asy
   for (const argv of [
     ["role", "add", "app"],
     ["role", "grant", "app", "readwrite", "app/"],
-    ["role", "grant", "app", "read", "cfg", "--key"],
+    ["role", "grant", "app", "read", "cfg", "--exact"],
     ["role", "revoke", "app", "app/"],
-    ["role", "revoke", "app", "cfg", "--key"],
+    ["role", "revoke", "app", "cfg", "--exact"],
     ["role", "delete", "app"],
     ["user", "grant-role", "alice", "app"],
     ["user", "revoke-role", "alice", "app"],

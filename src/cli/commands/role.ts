@@ -37,7 +37,8 @@ async function change(
 }
 
 const keyOption = (): ReturnType<typeof envOption> =>
-  envOption("--key", "the last argument is one key, not a prefix", "RAFTKV_KEY");
+  // Not --key, which every client command takes for its TLS key file.
+  envOption("--exact", "the last argument is one key, not a prefix", "RAFTKV_EXACT");
 
 function registerChanges(role: Command, io: CliIo): void {
   const add = role.command("add").description("add a role").argument("<role>");
@@ -50,14 +51,14 @@ function registerChanges(role: Command, io: CliIo): void {
   );
   const grant = role
     .command("grant")
-    .description("let a role read, write or both on every key with a prefix (with --key: one key)")
+    .description("let a role read, write or both on every key with a prefix (with --exact: one key)")
     .argument("<role>")
     .argument("<type>", permissionTypes.join("|"), parsePermissionType)
     .argument("<prefix>", 'the keys\' prefix ("" for every key)')
     .addOption(keyOption());
   addClientOptions(grant).action(
-    (name: string, type: PermissionType, prefix: string, options: { key?: boolean }, command: Command) => {
-      const scope = options.key === true ? { key: prefix } : { prefix };
+    (name: string, type: PermissionType, prefix: string, options: { exact?: boolean }, command: Command) => {
+      const scope = options.exact === true ? { key: prefix } : { prefix };
       return change(io, command, `role ${name} granted ${type} on ${describeScope(scope)}`, (client) =>
         client.auth.role.grant(name, { type, ...scope }),
       );
@@ -65,12 +66,12 @@ function registerChanges(role: Command, io: CliIo): void {
   );
   const revoke = role
     .command("revoke")
-    .description("take back a role's permission on a prefix (with --key: one key)")
+    .description("take back a role's permission on a prefix (with --exact: one key)")
     .argument("<role>")
     .argument("<prefix>")
     .addOption(keyOption());
-  addClientOptions(revoke).action((name: string, prefix: string, options: { key?: boolean }, command: Command) => {
-    const scope = options.key === true ? { key: prefix } : { prefix };
+  addClientOptions(revoke).action((name: string, prefix: string, options: { exact?: boolean }, command: Command) => {
+    const scope = options.exact === true ? { key: prefix } : { prefix };
     return change(io, command, `role ${name} no longer has ${describeScope(scope)}`, (client) =>
       client.auth.role.revoke(name, scope),
     );
