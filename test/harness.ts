@@ -10,6 +10,9 @@ import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { fileURLToPath } from "node:url";
 import { RaftkvClient, RaftkvError, type RaftkvClientOptions } from "raftkv/client";
+import { reachThrough, request, type ClientAccess } from "./member_http.js";
+
+export { request, type ClientAccess };
 
 export const cliPath = fileURLToPath(new URL("../cli/main.js", import.meta.url));
 
@@ -68,6 +71,11 @@ export interface ProcessClusterOptions {
   readonly privatePeerPorts?: boolean;
   /** Also hands every chunk of a member's output here (its in-memory output restarts with the process). */
   readonly onOutput?: (name: string, chunk: string) => void;
+  /**
+   * The members serve https and may need a token: request() (and so every helper here) reaches their
+   * client addresses with this CA and, once set, this token.
+   */
+  readonly access?: ClientAccess;
 }
 
 /** A member as GET /v1/members and /v1/status list it. */
@@ -152,6 +160,7 @@ export class ProcessCluster {
       join: joins,
     };
     this.members.push(m);
+    if (this.#options.access !== undefined) reachThrough(m.clientAddr, this.#options.access);
     return m;
   }
 
@@ -274,30 +283,6 @@ export function expectedMembers(voters: readonly Member[], learners: readonly Me
     ...voters.map((m) => ({ id: m.name, peerAddr: m.peerAddr, learner: false })),
     ...learners.map((m) => ({ id: m.name, peerAddr: m.peerAddr, learner: true })),
   ]);
-}
-
-export async function request(
-  addr: string,
-  method: string,
-  path: string,
-  body?: string | Uint8Array,
-  headers: Record<string, string> = {},
-  timeoutMs = 10_000,
-): Promise<{ status: number; body: unknown; text: string }> {
-  const response = await fetch(`http://${addr}${path}`, {
-    method,
-    headers,
-    ...(body === undefined ? {} : { body }),
-    signal: AbortSignal.timeout(timeoutMs),
-  });
-  const text = await response.text();
-  let parsed: unknown = undefined;
-  try {
-    parsed = JSON.parse(text);
-  } catch {
-    // Not JSON (raw values, metrics, the page): the text is there.
-  }
-  return { status: response.status, body: parsed, text };
 }
 
 export async function getJson(addr: string, path: string): Promise<{ status: number; body: Record<string, unknown> }> {

@@ -108,15 +108,15 @@ export class Dashboard {
   }
 
   /** Every member's status, gathered now (or shared with a gathering under way). */
-  clusterView(node: Node): Promise<ClusterView> {
+  clusterView(node: Node, authorization?: string): Promise<ClusterView> {
     const now = Date.now();
     if (this.#gathering !== undefined && now - this.#gathering.at < viewReuseMs) return this.#gathering.view;
-    const view = this.#gather(node);
+    const view = this.#gather(node, authorization);
     this.#gathering = { at: now, view };
     return view;
   }
 
-  async #gather(node: Node): Promise<ClusterView> {
+  async #gather(node: Node, authorization: string | undefined): Promise<ClusterView> {
     const self = this.memberView(node);
     const members = node.members();
     const names = new Set(members.map((m) => m.name));
@@ -128,7 +128,8 @@ export class Dashboard {
         const addr = node.clientAddressOf(m.id);
         if (addr === undefined) return { error: "client address not known yet" };
         try {
-          const answer = await getMemberJson(this.#tls, addr, "/v1/cluster/member", memberFetchTimeoutMs);
+          const headers = authorization === undefined ? {} : { authorization };
+          const answer = await getMemberJson(this.#tls, addr, "/v1/cluster/member", memberFetchTimeoutMs, headers);
           const view = answer === undefined ? undefined : asMemberView(answer);
           return view === undefined ? { error: "unexpected answer" } : { view };
         } catch (error) {

@@ -21,9 +21,25 @@ export function dashboard(ctx: ServerContext, request: Request): void {
   request.res.end(html);
 }
 
+/**
+ * The browser's preflight before a page from another member fetches a view with its token in an
+ * Authorization header (the page's fallback when its own member is down, with auth on).
+ */
+export function preflight(_ctx: ServerContext, request: Request): void {
+  request.res.writeHead(204, {
+    "access-control-allow-origin": "*",
+    "access-control-allow-methods": "GET",
+    "access-control-allow-headers": "authorization",
+    "access-control-max-age": "600",
+  });
+  request.res.end();
+}
+
 export async function clusterRoute(ctx: ServerContext, request: Request): Promise<void> {
   allowAnyOrigin(request);
-  sendJson(request.res, 200, await ctx.dashboard.clusterView(ctx.node));
+  // The caller's token (a minted one for a certificate's user) opens the other members' views too.
+  const authorization = request.req.headers.authorization;
+  sendJson(request.res, 200, await ctx.dashboard.clusterView(ctx.node, authorization));
 }
 
 export function memberRoute(ctx: ServerContext, request: Request): void {

@@ -9,11 +9,12 @@ export function getMemberJson(
   address: string,
   path: string,
   timeoutMs: number,
+  headers: Readonly<Record<string, string>> = {},
 ): Promise<Record<string, unknown> | undefined> {
   const target = parseAddress(address);
   if (target === undefined) return Promise.reject(new Error(`bad address ${address}`));
   return new Promise((resolve, reject) => {
-    const req = memberRequest(tls, { host: target.host, port: target.port, path, method: "GET" });
+    const req = memberRequest(tls, { host: target.host, port: target.port, path, method: "GET", headers });
     const timer = setTimeout(() => req.destroy(new Error(`no answer within ${timeoutMs} ms`)), timeoutMs);
     req.on("error", (error: NodeJS.ErrnoException) => {
       clearTimeout(timer);

@@ -18,7 +18,7 @@ import {
   revokeLease,
 } from "./lease_routes.js";
 import { Dashboard } from "./dashboard.js";
-import { clusterRoute, dashboard, memberRoute } from "./dashboard_routes.js";
+import { clusterRoute, dashboard, memberRoute, preflight } from "./dashboard_routes.js";
 import { Activity } from "./dashboard_state.js";
 import type { Logger } from "./log.js";
 import type { Metrics } from "./metrics.js";
@@ -141,6 +141,14 @@ const routes: Route[] = [
   { method: "GET", pattern: ["readyz"], name: "readyz", handler: readyz, access: "open" },
   { method: "GET", pattern: ["v1", "cluster"], name: "cluster", handler: clusterRoute },
   { method: "GET", pattern: ["v1", "cluster", "member"], name: "cluster_member", handler: memberRoute },
+  { method: "OPTIONS", pattern: ["v1", "cluster"], name: "cluster_preflight", handler: preflight, access: "open" },
+  {
+    method: "OPTIONS",
+    pattern: ["v1", "cluster", "member"],
+    name: "cluster_member_preflight",
+    handler: preflight,
+    access: "open",
+  },
   { method: "GET", pattern: [], name: "dashboard", handler: dashboard, access: "open" },
 ];
 

@@ -5,6 +5,7 @@
  * lease expire while it still believes it holds the lock; the token is what keeps its late writes out.
  */
 import { RaftkvClient } from "raftkv/client";
+import type { ClientAccessOptions } from "./secure.js";
 import { Prng } from "raftkv/raft";
 import type { ProcessCluster } from "../harness.js";
 
@@ -57,9 +58,9 @@ export class Lockers {
   #errors = 0;
   #stopped: Promise<LockReport> | undefined;
 
-  constructor(cluster: ProcessCluster, count: number, seed: number, clock: () => number) {
+  constructor(cluster: ProcessCluster, count: number, seed: number, clock: () => number, access: ClientAccessOptions) {
     const endpoints = cluster.members.map((m) => m.clientAddr);
-    this.#clients = Array.from({ length: count }, () => new RaftkvClient({ endpoints, timeoutMs: 5_000 }));
+    this.#clients = Array.from({ length: count }, () => new RaftkvClient({ endpoints, timeoutMs: 5_000, ...access }));
     this.#loops = this.#clients.map((client, i) => this.#loop(i, client, new Prng(seed * 31 + i), clock));
   }
 

@@ -1,6 +1,6 @@
 /**
- * `npm run fault -- --time 300 --seed S [--workers 10] [--keys 8] [--snapshot-entries 2000] [--keep]`: a fault run against real
- * processes; prints the faults as they happen, then the report (--keep keeps logs, data and history). Exits 1 on a linearizability violation or a cluster that did not
+ * `npm run fault -- --time 300 --seed S [--workers 10] [--keys 8] [--snapshot-entries 2000] [--keep] [--secure]`: a fault run against real
+ * processes; prints the faults as they happen, then the report (--keep keeps logs, data and history; --secure runs with TLS on both ports and auth on). Exits 1 on a linearizability violation or a cluster that did not
  * recover, 2 on bad arguments, 130 on Ctrl-C (members killed, data removed).
  */
 import { randomInt } from "node:crypto";
@@ -30,6 +30,7 @@ const { values } = parseArgs({
     keys: { type: "string" },
     "snapshot-entries": { type: "string" },
     keep: { type: "boolean" },
+    secure: { type: "boolean" },
   },
   strict: true,
 });
@@ -40,7 +41,8 @@ const keys = count("keys", values.keys, 8);
 const snapshotEntries = count("snapshot-entries", values["snapshot-entries"], 2_000);
 // The runner's exit hook kills the members and removes their data.
 process.once("SIGINT", () => process.exit(130));
-const replay = `npm run fault -- --time ${seconds} --seed ${seed} --workers ${workers} --keys ${keys} --snapshot-entries ${snapshotEntries}`;
+const secure = values.secure === true;
+const replay = `npm run fault -- --time ${seconds} --seed ${seed} --workers ${workers} --keys ${keys} --snapshot-entries ${snapshotEntries}${secure ? " --secure" : ""}`;
 console.log(`fault run: seed ${seed}, ${seconds} s (replay: ${replay})`);
 try {
   const report = await runFault({
@@ -51,6 +53,7 @@ try {
     snapshotEntries,
     log: (line) => console.log(line),
     keep: values.keep === true,
+    secure,
   });
   console.log(formatReport(report));
   process.exitCode = passed(report) ? 0 : 1;

@@ -17,6 +17,7 @@ import { faultKinds, faultSchedule, type FaultStep, type ScheduleTiming } from "
 import { Lockers } from "./lockers.js";
 import { Watchers, type WatchReport } from "./watchers.js";
 import { recordOne, Worker } from "./workers.js";
+import { enableAuth, secureRun, type ClientAccessOptions, type SecureRun } from "./secure.js";
 
 export interface FaultRunOptions {
   /** How long faults go on; at least one round of every kind runs however short this is. */
@@ -31,6 +32,8 @@ export interface FaultRunOptions {
   readonly snapshotEntries?: number;
   /** Keep the members' logs and data and the history even when the run passes (a failed run always keeps them). */
   readonly keep?: boolean;
+  /** TLS on both ports and auth on, the workload as a user that is not root (secure.ts). */
+  readonly secure?: boolean;
 }
 
 const members = 5;
@@ -46,24 +49,14 @@ export async function runFault(options: FaultRunOptions): Promise<FaultReport> {
   const log = options.log ?? (() => undefined);
   const workerCount = options.workers ?? 10;
   const keys = Array.from({ length: options.keys ?? 8 }, (_, i) => `k${i}`);
-  const logs = new Map<string, WriteStream>();
-  let logsClosed = false;
-  const cluster = await ProcessCluster.create(members, {
-    privatePeerPorts: true,
-    serveArgs: ["--snapshot-entries", String(options.snapshotEntries ?? defaultSnapshotEntries)],
-    onOutput: (name, chunk) => {
-      if (logsClosed) return;
-      let stream = logs.get(name);
-      if (stream === undefined)
-        logs.set(name, (stream = createWriteStream(join(cluster.dir, "logs", `${name}.log`), { flags: "a" })));
-      stream.write(chunk);
-    },
-  });
-  await mkdir(join(cluster.dir, "logs"));
+  const secure = options.secure === true ? await secureRun() : undefined;
+  const access: ClientAccessOptions = secure?.clientOptions ?? {};
+  const { cluster, closeLogs } = await loggedCluster(options, secure);
   // Whatever ends this process (an error, Ctrl-C) must not leave members running or data behind.
   const onExit = (): void => {
     for (const m of cluster.members) m.process?.kill("SIGKILL");
     rmSync(cluster.dir, { recursive: true, force: true });
+    if (secure !== undefined) rmSync(secure.dir, { recursive: true, force: true });
   };
   process.on("exit", onExit);
   let proxy: PeerProxy | undefined;
@@ -78,8 +71,7 @@ export async function runFault(options: FaultRunOptions): Promise<FaultReport> {
       await watchers?.close();
       await proxy?.close();
       await Promise.all(cluster.members.map((m) => cluster.stopMember(m.name, "SIGKILL")));
-      logsClosed = true;
-      await Promise.all([...logs.values()].map((s) => new Promise((resolve) => s.end(resolve))));
+      await closeLogs();
     })());
   // Anything but a passing run keeps the logs and data for a look.
   let keep = true;
@@ -93,6 +85,7 @@ export async function runFault(options: FaultRunOptions): Promise<FaultReport> {
       })),
     );
     await startMembers(cluster);
+    if (secure !== undefined) await enableAuth(await cluster.leader(60_000), secure.access);
     const t0 = performance.now();
     const clock = (): number => Math.round((performance.now() - t0) * 100) / 100;
     const stamped = (line: string): void => log(`[${(clock() / 1000).toFixed(1).padStart(6)} s] ${line}`);
@@ -100,10 +93,17 @@ export async function runFault(options: FaultRunOptions): Promise<FaultReport> {
     const unexpected: string[] = [];
     for (let i = 0; i < workerCount; i++)
       workers.push(
-        worker(i, cluster.members[i % members]!.clientAddr, options.seed, { recorder, clock, unexpected }, keys),
+        worker(
+          i,
+          cluster.members[i % members]!.clientAddr,
+          options.seed,
+          { recorder, clock, unexpected },
+          keys,
+          access,
+        ),
       );
-    watchers = new Watchers(cluster);
-    locks = new Lockers(cluster, lockers, options.seed, clock);
+    watchers = new Watchers(cluster, access);
+    locks = new Lockers(cluster, lockers, options.seed, clock, access);
     const nemesis = new Nemesis(cluster, proxy, clock, stamped);
     const schedule = faultSchedule(
       options.seed,
@@ -126,7 +126,7 @@ export async function runFault(options: FaultRunOptions): Promise<FaultReport> {
       cluster,
       keys,
       { recorder, clock, unexpected },
-      healedAt,
+      { healedAt, access },
       stamped,
     );
     const history = recorder.history();
@@ -135,7 +135,7 @@ export async function runFault(options: FaultRunOptions): Promise<FaultReport> {
     const checkStarted = performance.now();
     if (recoveryError === undefined) {
       stamped("waiting for every watcher to reach the last revision");
-      watch = await finishWatchers(cluster, watchers, history);
+      watch = await finishWatchers(cluster, watchers, history, access);
       stamped(`checking ${history.length} operations`);
       check = checkHistory(history);
     }
@@ -178,14 +178,52 @@ export async function runFault(options: FaultRunOptions): Promise<FaultReport> {
     await stopAll();
     process.off("exit", onExit);
     if (!keep) await cluster.stop();
+    if (secure !== undefined) rmSync(secure.dir, { recursive: true, force: true });
   }
 }
 
 type Recording = Parameters<typeof recordOne>[0];
 
+/** The members, not started, each one's output also in DIR/logs/NAME.log until closeLogs(). */
+async function loggedCluster(
+  options: FaultRunOptions,
+  secure: SecureRun | undefined,
+): Promise<{ cluster: ProcessCluster; closeLogs: () => Promise<void> }> {
+  const logs = new Map<string, WriteStream>();
+  let logsClosed = false;
+  const cluster = await ProcessCluster.create(members, {
+    privatePeerPorts: true,
+    serveArgs: [
+      ...["--snapshot-entries", String(options.snapshotEntries ?? defaultSnapshotEntries)],
+      ...(secure?.serveArgs ?? []),
+    ],
+    ...(secure === undefined ? {} : { access: secure.access }),
+    onOutput: (name, chunk) => {
+      if (logsClosed) return;
+      let stream = logs.get(name);
+      if (stream === undefined)
+        logs.set(name, (stream = createWriteStream(join(cluster.dir, "logs", `${name}.log`), { flags: "a" })));
+      stream.write(chunk);
+    },
+  });
+  await mkdir(join(cluster.dir, "logs"));
+  const closeLogs = async (): Promise<void> => {
+    logsClosed = true;
+    await Promise.all([...logs.values()].map((s) => new Promise((resolve) => s.end(resolve))));
+  };
+  return { cluster, closeLogs };
+}
+
 /** Client worker `id`, bound to the member at `endpoint`. */
-function worker(id: number, endpoint: string, seed: number, recording: Recording, keys: readonly string[]): Worker {
-  return new Worker({ id, endpoint, keys, ...recording, seed: seed * 1000 + id, timeoutMs: clientTimeoutMs });
+function worker(
+  id: number,
+  endpoint: string,
+  seed: number,
+  recording: Recording,
+  keys: readonly string[],
+  access: ClientAccessOptions,
+): Worker {
+  return new Worker({ id, endpoint, keys, ...recording, seed: seed * 1000 + id, timeoutMs: clientTimeoutMs, access });
 }
 
 /** Starts every member and waits for a leader. */
@@ -204,14 +242,14 @@ async function recover(
   cluster: ProcessCluster,
   keys: readonly string[],
   recording: Recording,
-  healedAt: number,
+  { healedAt, access }: { healedAt: number; access: ClientAccessOptions },
   stamped: (line: string) => void,
 ): Promise<{ recoveryMs: number | undefined; recoveryError: string | undefined }> {
   try {
-    await serveEverywhere(cluster, keys, recording);
+    await serveEverywhere(cluster, keys, recording, access);
     const recoveryMs = performance.now() - healedAt;
     stamped("every member serves; reading every key on every member");
-    await readEverywhere(cluster, keys, recording);
+    await readEverywhere(cluster, keys, recording, access);
     return { recoveryMs, recoveryError: undefined };
   } catch (error) {
     return { recoveryMs: undefined, recoveryError: error instanceof Error ? error.message : String(error) };
@@ -222,9 +260,14 @@ async function recover(
  * Waits until every watcher has vouched for the cluster's last revision, then checks their streams,
  * with every acknowledged put among what they saw.
  */
-async function finishWatchers(cluster: ProcessCluster, watchers: Watchers, history: History): Promise<WatchReport> {
+async function finishWatchers(
+  cluster: ProcessCluster,
+  watchers: Watchers,
+  history: History,
+  access: ClientAccessOptions,
+): Promise<WatchReport> {
   const leader = await cluster.leader(recoverTimeoutMs);
-  const client = new RaftkvClient({ endpoints: [leader.clientAddr], timeoutMs: 5_000 });
+  const client = new RaftkvClient({ endpoints: [leader.clientAddr], timeoutMs: 5_000, ...access });
   try {
     // A linearizable read: its revision is at least every acknowledged write's.
     const { revision } = await client.range({ prefix: "" }, { limit: 1 });
@@ -245,17 +288,22 @@ async function finishWatchers(cluster: ProcessCluster, watchers: Watchers, histo
 }
 
 /** One client per member, talking to that member only. */
-function memberClients(cluster: ProcessCluster): { name: string; client: RaftkvClient }[] {
+function memberClients(cluster: ProcessCluster, access: ClientAccessOptions): { name: string; client: RaftkvClient }[] {
   return cluster.members.map((m) => ({
     name: m.name,
-    client: new RaftkvClient({ endpoints: [m.clientAddr], timeoutMs: 5_000 }),
+    client: new RaftkvClient({ endpoints: [m.clientAddr], timeoutMs: 5_000, ...access }),
   }));
 }
 
 /** Waits until every member has acknowledged a write (recorded like any other). */
-async function serveEverywhere(cluster: ProcessCluster, keys: readonly string[], recording: Recording): Promise<void> {
+async function serveEverywhere(
+  cluster: ProcessCluster,
+  keys: readonly string[],
+  recording: Recording,
+  access: ClientAccessOptions,
+): Promise<void> {
   await cluster.leader(recoverTimeoutMs);
-  const clients = memberClients(cluster);
+  const clients = memberClients(cluster, access);
   try {
     await Promise.all(
       clients.map(({ name, client }, i) => {
@@ -282,8 +330,13 @@ async function serveEverywhere(cluster: ProcessCluster, keys: readonly string[],
 }
 
 /** Reads every key on every member with a linearizable read, into the history. */
-async function readEverywhere(cluster: ProcessCluster, keys: readonly string[], recording: Recording): Promise<void> {
-  const clients = memberClients(cluster);
+async function readEverywhere(
+  cluster: ProcessCluster,
+  keys: readonly string[],
+  recording: Recording,
+  access: ClientAccessOptions,
+): Promise<void> {
+  const clients = memberClients(cluster, access);
   try {
     for (const { name, client } of clients) {
       for (const key of keys) {

@@ -5,6 +5,7 @@
  * guarantees against the history all of them observed (docs/coordination.md, "Watch").
  */
 import { RaftkvClient, WatchCompactedError, type Watch } from "raftkv/client";
+import type { ClientAccessOptions } from "./secure.js";
 import {
   checkWatch,
   historyFromObservations,
@@ -39,12 +40,12 @@ export interface WatchReport {
 export class Watchers {
   readonly #watchers: Watcher[];
 
-  constructor(cluster: ProcessCluster) {
+  constructor(cluster: ProcessCluster, access: ClientAccessOptions) {
     const addresses = cluster.members.map((m) => m.clientAddr);
     this.#watchers = cluster.members.map((m, i) => {
       // Its own member first, then the others, so each member serves a watcher while it is up.
       const endpoints = [...addresses.slice(i), ...addresses.slice(0, i)];
-      const client = new RaftkvClient({ endpoints, timeoutMs: 5_000 });
+      const client = new RaftkvClient({ endpoints, timeoutMs: 5_000, ...access });
       const watch = client.watch({ prefix: "" }, { fromRevision: 1 });
       const watcher: Watcher = {
         name: `watch-${m.name}`,

@@ -10,6 +10,7 @@
  *   any answer the contract does not foresee).
  */
 import { RaftkvClient, RaftkvError } from "raftkv/client";
+import type { ClientAccessOptions } from "./secure.js";
 import { Prng } from "raftkv/raft";
 import type { HistoryRecorder, KvOp, Outcome } from "raftkv/testing";
 
@@ -26,6 +27,8 @@ export interface WorkerOptions {
   readonly timeoutMs: number;
   /** Collects errors that well-formed requests should never get (a 4xx, a bad answer), for the report. */
   readonly unexpected: string[];
+  /** TLS and credentials, in a secure run. */
+  readonly access: ClientAccessOptions;
 }
 
 export class Worker {
@@ -47,6 +50,7 @@ export class Worker {
       attemptTimeoutMs: Math.min(1500, options.timeoutMs),
       clientId: `fault-w${options.id}`,
       writesInFlightMax: 1,
+      ...options.access,
     });
     this.#done = this.#loop();
   }
