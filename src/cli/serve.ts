@@ -151,7 +151,13 @@ function clientServerSettings(settings: ServeSettings, tls: ServeTls) {
     ...(tls.client === undefined ? {} : { tls: tls.client }),
     connectionsPerAddressMax: settings.connectionsPerAddress,
   };
-  return { host: client.host, port: client.port, listener, authTokenTtlMs: settings.authTokenTtlMs };
+  return {
+    host: client.host,
+    port: client.port,
+    listener,
+    authTokenTtlMs: settings.authTokenTtlMs,
+    monitoringNeedsAuth: settings.monitoringNeedsAuth,
+  };
 }
 
 function watchService(settings: ServeSettings, kv: KvStore): WatchService {

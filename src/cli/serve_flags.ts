@@ -38,6 +38,8 @@ export interface ServeSettings extends ServeTlsSettings {
   readonly connectionsPerAddress: number;
   /** How long an auth token lasts (docs/auth.md). */
   readonly authTokenTtlMs: number;
+  /** With auth on, /metrics, /healthz and /readyz need a token too (they are open by default). */
+  readonly monitoringNeedsAuth: boolean;
 }
 
 const flags = {
@@ -61,6 +63,7 @@ const flags = {
   "connections-per-address": { type: "string" },
   ...tlsFlags,
   "auth-token-ttl": { type: "string" },
+  "monitoring-needs-auth": { type: "boolean" },
   help: { type: "boolean" },
 } as const;
 
@@ -75,6 +78,7 @@ export const serveUsage = `usage: raftkv serve [--id n1] [--data ./raftkv-data/n
                     [--cert F --key F [--ca F]] [--peer-cert F --peer-key F --peer-ca F]
                     [--connections-per-address ${listenerDefaults.connectionsPerAddressMax}]
                     [--auth-token-ttl 5m]   # how long a token from POST /v1/auth/authenticate lasts
+                    [--monitoring-needs-auth]   # with auth on, /metrics, /healthz and /readyz need a token
   --advertise-peer   the address other members reach this one at (default: --listen-peer); give it when
                      --listen-peer is 0.0.0.0 or behind NAT
   --initial-cluster  every member of a new cluster, this one included (default: this one alone, at its
@@ -136,8 +140,11 @@ export function parseServeFlags(args: readonly string[], env: NodeJS.ProcessEnv)
   };
   const id = value("id") ?? "n1";
   const listenPeer = value("listen-peer") ?? "127.0.0.1:7001";
-  const joinEnv = env.RAFTKV_JOIN;
-  const join = parsed.values.join === true || joinEnv === "1" || joinEnv === "true";
+  const flag = (name: "join" | "monitoring-needs-auth"): boolean => {
+    const fromEnv = env[envName(name)];
+    return parsed.values[name] === true || fromEnv === "1" || fromEnv === "true";
+  };
+  const join = flag("join");
   const initialCluster = resolveInitialCluster({
     id,
     listenPeer,
@@ -178,6 +185,7 @@ export function parseServeFlags(args: readonly string[], env: NodeJS.ProcessEnv)
     ),
     ...resolveTlsFlags(value),
     authTokenTtlMs: authTokenTtl(value("auth-token-ttl") ?? "5m"),
+    monitoringNeedsAuth: flag("monitoring-needs-auth"),
   };
 }
 

@@ -30,6 +30,8 @@ export interface ServerContext {
 export interface AuthServices {
   /** How long a token lasts from its issue. */
   readonly tokenTtlMs: number;
+  /** With auth on, /metrics, /healthz and /readyz need a token too. */
+  readonly monitoringNeedsAuth: boolean;
   readonly limiter: AuthFailureLimiter;
   /** Where failed authentications are logged (warn); none in tests that pass no logger. */
   readonly log: Logger | undefined;

@@ -161,6 +161,14 @@ const requestKinds: Readonly<Record<string, "read" | "write">> = {
   txn: "write",
 };
 
+const monitoringRoutes = new Set(["metrics", "healthz", "readyz"]);
+
+/** Who may call a route (docs/auth.md): its own level, or a user's for monitoring when configured so. */
+function accessOf(route: Route, ctx: ServerContext): RouteAccess {
+  if (ctx.auth.monitoringNeedsAuth && monitoringRoutes.has(route.name)) return "user";
+  return route.access ?? "user";
+}
+
 /** Segments of the raw (still percent-encoded) path, so a key may contain an encoded "/". */
 function match(route: Route, segments: readonly string[]): string[] | undefined {
   const params: string[] = [];
@@ -204,6 +212,8 @@ interface ServeOptions {
   readonly listener?: ClientListenerOptions;
   /** How long a token lasts (docs/auth.md); default 5 minutes, as etcd's simple tokens. */
   readonly authTokenTtlMs?: number;
+  /** With auth on, the monitoring routes (/metrics, /healthz, /readyz) need a token too. Default: open. */
+  readonly monitoringNeedsAuth?: boolean;
 }
 
 const authTokenTtlMsDefault = 5 * 60_000;
@@ -228,6 +238,7 @@ export async function startClientServer(options: ServeOptions): Promise<ClientSe
     watchStreams: new WatchStreams(options.watchHub),
     auth: {
       tokenTtlMs: options.authTokenTtlMs ?? authTokenTtlMsDefault,
+      monitoringNeedsAuth: options.monitoringNeedsAuth === true,
       limiter: new AuthFailureLimiter(),
       log: options.log,
       now: () => Date.now(),
@@ -296,7 +307,7 @@ async function handle(
       allowed.push(route.method);
       if (route.method !== req.method) continue;
       routeName = route.name;
-      const principal = principalFor(ctx, req, route.access ?? "user");
+      const principal = principalFor(ctx, req, accessOf(route, ctx));
       const request: Request = { req, res, url, params, principal };
       await route.handler(ctx, request);
       return;
