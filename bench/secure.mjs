@@ -1,7 +1,7 @@
-// What TLS and authentication cost (docs/security.md): put and get throughput and latency of a
-// 3-member raftkv with TLS on both ports and auth enabled, next to a plain one, in one run on this
-// machine. Runs alternate plain, secure, plain, secure ... so machine drift hits both alike; the load
-// of other processes during each run is printed beside it.
+// What TLS and authentication cost (docs/security.md): put and get throughput and latency of three
+// 3-member raftkv clusters in one run on this machine: plain, TLS on both ports, and TLS with auth
+// enabled. Runs alternate plain, tls, secure, plain ... so machine drift hits all alike; the load of
+// other processes during each run is printed beside it.
 //
 // The secure cluster's clients authenticate as a user whose role grants readwrite on the benchmark's
 // prefix (not root, which skips the permission check), and send the token on every request over
@@ -57,8 +57,9 @@ const password = "bench-password";
 // The two clusters.
 
 /** The TLS files of a secure cluster: one CA signs every member's client and peer certificate. */
-function makeCertificates(names) {
-  const tlsDir = join(dir, "tls");
+function makeCertificates(tag, names) {
+  // One directory per cluster: a member re-reads its files when they change.
+  const tlsDir = join(dir, `tls-${tag}`);
   mkdirSync(tlsDir, { recursive: true });
   const ca = createCertificateAuthority({ commonName: "raftkv bench CA" });
   const caPath = join(tlsDir, "ca.pem");
@@ -101,11 +102,13 @@ function httpsJson(url, ca, { method = "GET", body, token } = {}) {
   });
 }
 
-async function startCluster(secure) {
-  const tag = secure ? "secure" : "plain";
+/** mode: "plain"; "tls" (both ports, auth off); "secure" (TLS and auth with a non-root user). */
+async function startCluster(mode) {
+  const tag = mode;
+  const secure = mode !== "plain";
   const names = ["n1", "n2", "n3"];
   const ports = await freePorts(6);
-  const tls = secure ? makeCertificates(names) : undefined;
+  const tls = secure ? makeCertificates(tag, names) : undefined;
   const cluster = names.map((n, k) => `${n}=127.0.0.1:${ports[2 * k]}`).join(",");
   const members = names.map((name, k) => {
     const args = [cliPath, "serve", "--id", name, "--data", join(dir, `${tag}-${name}`)];
@@ -131,7 +134,7 @@ async function startCluster(secure) {
   };
   let token;
   const first = await waitFor(`the ${tag} cluster to elect a leader`, leader, { child: members[0].child });
-  if (secure) token = await enableAuth(first, call);
+  if (mode === "secure") token = await enableAuth(first, call);
   return { name: tag, members, leader, token, tls: secure ? { ca: tls.ca } : undefined };
 }
 
@@ -237,7 +240,7 @@ console.log(
     .join(" ")}`,
 );
 console.log(`data: ${dir}; ${rounds} rounds of ${opts.duration} (+${opts.warmup} warm-up) per point and cluster`);
-const systems = [await startCluster(false), await startCluster(true)];
+const systems = [await startCluster("plain"), await startCluster("tls"), await startCluster("secure")];
 const tables = new Map(systems.map((s) => [s.name, requestTables(s)]));
 for (const s of systems) await preload(s, tables.get(s.name));
 const results = new Map();
