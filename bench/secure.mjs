@@ -259,21 +259,19 @@ for (let round = 1; round <= rounds; round++) {
   }
 }
 
-console.log(`\nMedians of ${rounds} runs (secure = TLS on both ports + auth with a non-root user):`);
-console.log(
-  "| point | plain ops/s | secure ops/s | secure/plain | p50 plain vs secure | p99 plain vs secure | leader CPU plain vs secure |",
-);
-console.log("|---|---|---|---|---|---|---|");
+console.log(`\nMedians of ${rounds} runs (tls = TLS on both ports; secure = TLS + auth with a non-root user):`);
+console.log("| point | ops/s plain / tls / secure | tls, secure vs plain | p50 ms | p99 ms | leader CPU |");
+console.log("|---|---|---|---|---|---|");
 for (const point of points) {
-  const [plain, secure] = systems.map((s) => results.get(`${point.name}/${s.name}`));
-  const m = (rs, f) => median(rs.map(f));
-  const pOps = m(plain, (r) => r.opsPerSecond);
-  const sOps = m(secure, (r) => r.opsPerSecond);
+  const runs = systems.map((s) => results.get(`${point.name}/${s.name}`));
+  const each = (f, fmt) => runs.map((rs) => fmt(median(rs.map(f)))).join(" / ");
+  const ops = runs.map((rs) => median(rs.map((r) => r.opsPerSecond)));
   console.log(
-    `| ${point.name} | ${fmtOps(pOps)} | ${fmtOps(sOps)} | ${(sOps / pOps).toFixed(2)}× | ` +
-      `${fmtMs(m(plain, (r) => r.p50))} vs ${fmtMs(m(secure, (r) => r.p50))} ms | ` +
-      `${fmtMs(m(plain, (r) => r.p99))} vs ${fmtMs(m(secure, (r) => r.p99))} ms | ` +
-      `${Math.round(m(plain, (r) => r.leaderCpu) * 100)}% vs ${Math.round(m(secure, (r) => r.leaderCpu) * 100)}% |`,
+    `| ${point.name} | ${ops.map(fmtOps).join(" / ")} | ${(ops[1] / ops[0]).toFixed(2)}×, ${(ops[2] / ops[0]).toFixed(2)}× | ` +
+      `${each((r) => r.p50, fmtMs)} | ${each((r) => r.p99, fmtMs)} | ${each(
+        (r) => r.leaderCpu,
+        (x) => `${Math.round(x * 100)}%`,
+      )} |`,
   );
 }
 console.log(
