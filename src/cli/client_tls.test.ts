@@ -54,3 +54,25 @@ test("a member whose certificate does not verify is never sent the request", asy
     transport.close();
   }
 });
+
+test("a request on a kept-alive TLS connection that drops before the answer may have been applied: unknown", async () => {
+  // Answers the first request, then takes the second whole and drops the connection unanswered,
+  // as a member SIGKILLed right after applying a write would.
+  let requests = 0;
+  const dropping = createServer({ cert: leaf.certPem, key: leaf.keyPem }, (req, res) => {
+    if (++requests === 1) res.end("{}");
+    else req.socket.destroy();
+  });
+  dropping.listen(0, "127.0.0.1");
+  await once(dropping, "listening");
+  const endpoint = parseEndpoint(`127.0.0.1:${(dropping.address() as AddressInfo).port}`);
+  const transport = nodeHttpTransport({ tls: { ca: ca.certPem } });
+  try {
+    assert.equal((await transport.request(endpoint, get)).type, "response");
+    const put: HttpRequest = { ...get, method: "PUT", path: "/v1/kv/k", body: new Uint8Array([1]) };
+    assert.equal((await transport.request(endpoint, put)).type, "unknown");
+  } finally {
+    transport.close();
+    dropping.close();
+  }
+});

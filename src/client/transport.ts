@@ -6,7 +6,7 @@
  */
 import type http from "node:http";
 import type { Endpoint } from "./endpoints.js";
-import { connectionsFor, type ClientTls, type Connections } from "./transport_tls.js";
+import { connectionsFor, whenConnected, type ClientTls, type Connections } from "./transport_tls.js";
 import {
   describe,
   errorCode,
@@ -103,10 +103,7 @@ function sendWithNodeHttp(args: {
       );
       req.destroy();
     }, request.timeoutMs);
-    req.on("socket", (socket) => {
-      if (!socket.connecting && !secure) connected = true;
-      else socket.once(secure ? "secureConnect" : "connect", () => (connected = true));
-    });
+    req.on("socket", (socket) => whenConnected(socket, secure, () => (connected = true)));
     req.on("error", (error) => {
       finish({ type: wasSent(error, connected, secure) ? "unknown" : "not_sent", reason: describe(error) });
     });

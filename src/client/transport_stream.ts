@@ -5,7 +5,7 @@
  * the reader decides what that means.
  */
 import type { Endpoint } from "./endpoints.js";
-import type { Connections } from "./transport_tls.js";
+import { whenConnected, type Connections } from "./transport_tls.js";
 
 export interface HttpStreamRequest {
   readonly method: "GET" | "POST";
@@ -90,10 +90,7 @@ export function streamWithNodeHttp(
       );
       req.destroy();
     }, request.timeoutMs);
-    req.on("socket", (socket) => {
-      if (!socket.connecting && !secure) connected = true;
-      else socket.once(secure ? "secureConnect" : "connect", () => (connected = true));
-    });
+    req.on("socket", (socket) => whenConnected(socket, secure, () => (connected = true)));
     req.on("error", (error) => {
       finish({ type: wasSent(error, connected, secure) ? "unknown" : "not_sent", reason: describe(error) });
     });

@@ -5,6 +5,7 @@
  */
 import http from "node:http";
 import https from "node:https";
+import type { Socket } from "node:net";
 import type { Endpoint } from "./endpoints.js";
 
 /** PEM text or bytes: the CA that signed the members' certificates, and this client's certificate and key. */
@@ -42,4 +43,24 @@ export function connectionsFor(options: { socketsMax: number; tls: ClientTls | u
       secure?.destroy();
     },
   };
+}
+
+/** TLS sockets whose handshake is done: a kept-alive one never says 'secureConnect' again. */
+const handshaken = new WeakSet<Socket>();
+
+/**
+ * Calls `sent` once a request on `socket` may have reached the server: at once on a socket that
+ * is already connected (and, for TLS, past its handshake, which a reused one is), else when it
+ * gets there. Waiting for an event a reused socket never sends again would report a request that
+ * was written, and perhaps applied, as never sent.
+ */
+export function whenConnected(socket: Socket, secure: boolean, sent: () => void): void {
+  if (secure ? handshaken.has(socket) : !socket.connecting) {
+    sent();
+    return;
+  }
+  socket.once(secure ? "secureConnect" : "connect", () => {
+    if (secure) handshaken.add(socket);
+    sent();
+  });
 }

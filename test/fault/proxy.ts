@@ -9,8 +9,12 @@
  * which would only test the decoder's rejection of garbage (http_bad_input.test.ts does that).
  * Backpressure passes through: while a destination does not read (SIGSTOP), the proxy stops reading
  * from the sender, so the sender's socket fills as it would on a direct link.
+ *
+ * With peer TLS the proxy ends TLS on both sides with a certificate of the peer CA (so the members
+ * still verify every hop) to read the frames' senders.
  */
 import { connect, createServer, type Server, type Socket } from "node:net";
+import { connect as tlsConnect, createServer as createTlsServer } from "node:tls";
 
 export interface ProxyRoute {
   readonly name: string;
@@ -20,6 +24,13 @@ export interface ProxyRoute {
   readonly listen: string;
   /** Where the member itself listens (--listen-peer). */
   readonly target: string;
+}
+
+/** A certificate and key of the peer CA, and the CA: the proxy's side of mutual TLS. */
+export interface ProxyTls {
+  readonly cert: string;
+  readonly key: string;
+  readonly ca: string;
 }
 
 const frameHeaderBytes = 4;
@@ -33,6 +44,7 @@ function split(addr: string): { host: string; port: number } {
 
 export class PeerProxy {
   readonly #routes: readonly ProxyRoute[];
+  readonly #tls: ProxyTls | undefined;
   readonly #nameById = new Map<number, string>();
   /** Listeners by destination name; absent while that member is down. */
   readonly #servers = new Map<string, Server>();
@@ -43,16 +55,17 @@ export class PeerProxy {
   forwarded = 0;
   dropped = 0;
 
-  private constructor(routes: readonly ProxyRoute[]) {
+  private constructor(routes: readonly ProxyRoute[], tls: ProxyTls | undefined) {
     this.#routes = routes;
+    this.#tls = tls;
     for (const r of routes) {
       this.#nameById.set(r.id, r.name);
       this.#sockets.set(r.name, new Set());
     }
   }
 
-  static async start(routes: readonly ProxyRoute[]): Promise<PeerProxy> {
-    const proxy = new PeerProxy(routes);
+  static async start(routes: readonly ProxyRoute[], tls?: ProxyTls): Promise<PeerProxy> {
+    const proxy = new PeerProxy(routes, tls);
     try {
       for (const route of routes) await proxy.#listen(route);
     } catch (error) {
@@ -110,11 +123,16 @@ export class PeerProxy {
   }
 
   async #listen(route: ProxyRoute): Promise<void> {
-    const server = createServer((socket) => this.#accept(route, socket));
+    const accept = (socket: Socket): void => this.#accept(route, socket);
+    const tls = this.#tls;
+    const server =
+      tls === undefined
+        ? createServer(accept)
+        : createTlsServer({ ...tls, requestCert: true, rejectUnauthorized: true }, accept);
     this.#servers.set(route.name, server);
     const { host, port } = split(route.listen);
     await new Promise<void>((resolve, reject) => {
-      server.once("error", (error) => {
+      server.once("error", (error: Error) => {
         this.#servers.delete(route.name);
         reject(error);
       });
@@ -123,7 +141,11 @@ export class PeerProxy {
   }
 
   #accept(route: ProxyRoute, downstream: Socket): void {
-    const upstream = connect({ ...split(route.target), noDelay: true });
+    const target = { ...split(route.target), noDelay: true };
+    const tls = this.#tls;
+    // Peers are not checked by host name (docs/security.md); the chain to the peer CA is.
+    const upstream =
+      tls === undefined ? connect(target) : tlsConnect({ ...target, ...tls, checkServerIdentity: () => undefined });
     const open = this.#sockets.get(route.name)!;
     open.add(downstream).add(upstream);
     // Either side ending ends both, so a killed member looks to its peers as it would without us.

@@ -83,6 +83,7 @@ export async function runFault(options: FaultRunOptions): Promise<FaultReport> {
         listen: m.peerAddr,
         target: m.listenPeerAddr,
       })),
+      secure?.proxyTls,
     );
     await startMembers(cluster);
     if (secure !== undefined) await enableAuth(await cluster.leader(60_000), secure.access);

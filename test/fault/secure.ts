@@ -9,6 +9,7 @@ import { tmpdir } from "node:os";
 import { join } from "node:path";
 import type { RaftkvClientOptions } from "raftkv/client";
 import { request, until, type ClientAccess, type Member } from "../harness.js";
+import type { ProxyTls } from "./proxy.js";
 
 /** What every client of the run adds to its options: the CA, and the workload's credentials. */
 export type ClientAccessOptions = Pick<RaftkvClientOptions, "tls" | "auth">;
@@ -32,6 +33,8 @@ export interface SecureRun {
   /** How the harness reaches the members; its token is set by enableAuth. */
   readonly access: ClientAccess;
   readonly clientOptions: ClientAccessOptions;
+  /** The fault proxy's certificate on the peer links. */
+  readonly proxyTls: ProxyTls;
 }
 
 export async function secureRun(): Promise<SecureRun> {
@@ -59,6 +62,7 @@ export async function secureRun(): Promise<SecureRun> {
     serveArgs,
     access: { ca: clientCa.certPem },
     clientOptions: { tls: { ca: clientCa.certPem }, auth: workload },
+    proxyTls: { cert: peer.certPem, key: peer.keyPem, ca: peerCa.certPem },
   };
 }
 
