@@ -8,6 +8,7 @@ import {
   type Role,
 } from "../raft/index.js";
 import type { Clock } from "./clock.js";
+import type { RaftEngine } from "./engine.js";
 import type { PeerTransport } from "./peer_transport.js";
 import type { StorageError } from "../storage/index.js";
 import { NO_NODE } from "../util/ids.js";
@@ -36,7 +37,7 @@ const ticksPerHeartbeat = 5;
  */
 export class RaftNode {
   readonly id: NodeId;
-  readonly #raw: RawNode;
+  readonly #raw: RaftEngine;
   readonly #options: RaftNodeOptions;
   readonly #storage: NodeStorage;
   readonly #clock: Clock;
@@ -232,7 +233,7 @@ export class RaftNode {
     return { termAt: (index) => raw.termAt(index), firstIndex: () => raw.firstIndex() };
   }
 
-  raftStats(): ReturnType<RawNode["status"]>["stats"] {
+  raftStats(): ReturnType<RaftEngine["status"]>["stats"] {
     return this.#raw.status().stats;
   }
 
@@ -378,7 +379,7 @@ export class RaftNode {
 }
 
 /** The core, recovered from what the node found on disk; snapshot bytes stay on disk (snapshotBytesInCore). */
-function newRawNode(options: RaftNodeOptions, electionTicks: number): RawNode {
+function newRawNode(options: RaftNodeOptions, electionTicks: number): RaftEngine {
   const { durable } = options;
   return new RawNode(
     {

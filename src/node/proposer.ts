@@ -1,4 +1,5 @@
-import { NO_NODE, type ConfChange, type NodeId, type RawNode, type Term } from "../raft/index.js";
+import { NO_NODE, type ConfChange, type NodeId, type Term } from "../raft/index.js";
+import type { RaftEngine } from "./engine.js";
 import { logIndex } from "../util/ids.js";
 import { ConfChangeRefused, NodeRequestError } from "./errors.js";
 import type { NodeObserver } from "./node_options.js";
@@ -9,7 +10,7 @@ interface ProposerOptions {
   readonly id: NodeId;
   /** Tells this run's forwarded proposals from those of an earlier run of this member. */
   readonly epoch: number;
-  readonly raw: RawNode;
+  readonly raw: RaftEngine;
   readonly pending: PendingProposals;
   readonly forwarded: ForwardedProposals;
   readonly observer: NodeObserver | undefined;

@@ -1,5 +1,6 @@
-import type { RawNode, ReadState } from "../raft/index.js";
+import type { ReadState } from "../raft/index.js";
 import type { Clock } from "./clock.js";
+import type { RaftEngine } from "./engine.js";
 import { NodeRequestError, type NodeError } from "./errors.js";
 import type { NodeObserver } from "./node_options.js";
 import { AppliedWaiters } from "./pending.js";
@@ -7,7 +8,7 @@ import { ReadRounds } from "./read_rounds.js";
 import type { Ticker } from "./ticker.js";
 
 interface ReadBarrierOptions {
-  readonly raw: RawNode;
+  readonly raw: RaftEngine;
   readonly ticker: Ticker;
   readonly clock: Clock;
   readonly observer: NodeObserver | undefined;

@@ -1,7 +1,7 @@
-import type { RawNode } from "../raft/index.js";
 import type { StorageError } from "../storage/index.js";
 import { logIndex, type LogIndex } from "../util/ids.js";
 import type { Clock } from "./clock.js";
+import type { RaftEngine } from "./engine.js";
 import { encodeNodeSnapshot, nodeSnapshotHeader, type AddressBook } from "./members.js";
 import type { NodeStorage } from "./node_storage.js";
 import type { NodeObserver } from "./node_options.js";
@@ -26,7 +26,7 @@ interface SnapshotParts {
 }
 
 interface SnapshotPolicyOptions {
-  readonly raw: RawNode;
+  readonly raw: RaftEngine;
   readonly storage: NodeStorage;
   readonly stateMachine: StateMachine;
   readonly clock: Clock;
