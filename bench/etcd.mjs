@@ -17,7 +17,7 @@ import { cpus, tmpdir } from "node:os";
 import { join } from "node:path";
 import { fileURLToPath } from "node:url";
 import { parseArgs } from "node:util";
-import { closedLoop, openConns, sendAll } from "./lib/load.mjs";
+import { closedLoop, fmtMs, fmtOps, median, openConns, parseDuration, seededRandom, sendAll } from "./lib/load.mjs";
 import {
   cpuSecondsOf,
   foreignLoad,
@@ -68,12 +68,6 @@ if (opts.quick) {
   opts.duration = "1s";
   opts.warmup = "500ms";
   opts.rounds = "1";
-}
-
-function parseDuration(text) {
-  const m = /^(\d+(?:\.\d+)?)(ms|s|m)?$/.exec(text);
-  if (m === null) throw new Error(`bad duration ${text} (use e.g. 500ms, 5s, 1m)`);
-  return Number(m[1]) * { ms: 1, s: 1000, m: 60_000 }[m[2] ?? "s"];
 }
 
 const durationMs = parseDuration(opts.duration);
@@ -315,14 +309,7 @@ function metric(text, name) {
 // ---------------------------------------------------------------------------------------------
 // One run: a point against a target.
 
-let seed = 0x9e3779b9;
-function rng() {
-  // xorshift32: cheap and reproducible; the key order matters, not its quality.
-  seed ^= seed << 13;
-  seed ^= seed >>> 17;
-  seed ^= seed << 5;
-  return (seed >>> 0) / 4294967296;
-}
+const rng = seededRandom();
 
 async function waitForQuiet() {
   const started = performance.now();
@@ -421,13 +408,7 @@ async function runPoint(system, point, requests) {
 // ---------------------------------------------------------------------------------------------
 // Summary.
 
-const median = (xs) => {
-  const s = [...xs].sort((a, b) => a - b);
-  return s.length % 2 === 1 ? s[(s.length - 1) / 2] : (s[s.length / 2 - 1] + s[s.length / 2]) / 2;
-};
 const stat = (xs) => ({ median: median(xs), min: Math.min(...xs), max: Math.max(...xs) });
-const fmtOps = (x) => (Number.isFinite(x) ? Math.round(x).toLocaleString("en-US") : "–");
-const fmtMs = (x) => (!Number.isFinite(x) ? "–" : x >= 100 ? x.toFixed(0) : x >= 10 ? x.toFixed(1) : x.toFixed(2));
 const fmtRatio = (x) => (Number.isFinite(x) ? `${x.toFixed(2)}×` : "–");
 const fmtPct = (x) => (Number.isFinite(x) ? `${Math.round(x * 100)}%` : "–");
 const range = (s, f) => `${f(s.median)} (${f(s.min)}–${f(s.max)})`;

@@ -16,7 +16,7 @@ import { join } from "node:path";
 import { fileURLToPath } from "node:url";
 import { parseArgs } from "node:util";
 import { createCertificateAuthority, issueCertificate } from "../dist/tls/index.js";
-import { closedLoop, openConns, sendAll } from "./lib/load.mjs";
+import { closedLoop, fmtMs, fmtOps, median, openConns, parseDuration, seededRandom, sendAll } from "./lib/load.mjs";
 import { cpuSecondsOf, foreignLoad, freePorts, http, onExit, startProcess, waitFor } from "./lib/procs.mjs";
 
 const { values: opts } = parseArgs({
@@ -29,11 +29,6 @@ const { values: opts } = parseArgs({
   },
 });
 
-function parseDuration(text) {
-  const m = /^(\d+(?:\.\d+)?)(ms|s)$/.exec(text);
-  if (m === null) throw new Error(`bad duration ${text}: use e.g. 5s or 500ms`);
-  return Number(m[1]) * (m[2] === "s" ? 1000 : 1);
-}
 const durationMs = parseDuration(opts.duration);
 const warmupMs = parseDuration(opts.warmup);
 const rounds = Number(opts.rounds);
@@ -177,13 +172,7 @@ function requestTables(system) {
   };
 }
 
-let seed = 0x9e3779b9;
-function rng() {
-  seed ^= seed << 13;
-  seed ^= seed >>> 17;
-  seed ^= seed << 5;
-  return (seed >>> 0) / 4294967296;
-}
+const rng = seededRandom();
 
 async function preload(system, tables) {
   const leader = await system.leader();
@@ -226,13 +215,6 @@ async function runPoint(system, tables, point) {
 
 // ---------------------------------------------------------------------------------------------
 // Run and print.
-
-const median = (xs) => {
-  const s = [...xs].sort((a, b) => a - b);
-  return s.length % 2 === 1 ? s[(s.length - 1) / 2] : (s[s.length / 2 - 1] + s[s.length / 2]) / 2;
-};
-const fmtOps = (x) => Math.round(x).toLocaleString("en-US");
-const fmtMs = (x) => (x >= 10 ? x.toFixed(1) : x.toFixed(2));
 
 console.log(
   `machine: ${cpus().length} cores (${cpus()[0]?.model ?? "?"}), load average ${loadavg()

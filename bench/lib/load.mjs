@@ -160,6 +160,32 @@ class Samples {
 }
 
 /** Nearest-rank percentile of sorted samples. */
+/** "500ms", "5s", "1m" (a bare number is seconds) → milliseconds. */
+export function parseDuration(text) {
+  const m = /^(\d+(?:\.\d+)?)(ms|s|m)?$/.exec(text);
+  if (m === null) throw new Error(`bad duration ${text} (use e.g. 500ms, 5s, 1m)`);
+  return Number(m[1]) * { ms: 1, s: 1000, m: 60_000 }[m[2] ?? "s"];
+}
+
+/** xorshift32 from a fixed seed: cheap and reproducible; the key order matters, not its quality. */
+export function seededRandom(seed = 0x9e3779b9) {
+  return () => {
+    seed ^= seed << 13;
+    seed ^= seed >>> 17;
+    seed ^= seed << 5;
+    return (seed >>> 0) / 4294967296;
+  };
+}
+
+export function median(xs) {
+  const s = [...xs].sort((a, b) => a - b);
+  return s.length % 2 === 1 ? s[(s.length - 1) / 2] : (s[s.length / 2 - 1] + s[s.length / 2]) / 2;
+}
+
+export const fmtOps = (x) => (Number.isFinite(x) ? Math.round(x).toLocaleString("en-US") : "–");
+export const fmtMs = (x) =>
+  !Number.isFinite(x) ? "–" : x >= 100 ? x.toFixed(0) : x >= 10 ? x.toFixed(1) : x.toFixed(2);
+
 export function percentile(sorted, p) {
   if (sorted.length === 0) return NaN;
   return sorted[Math.min(sorted.length - 1, Math.max(0, Math.ceil(p * sorted.length) - 1))];
