@@ -1,17 +1,12 @@
 import { InvalidArgumentError, type Command } from "commander";
-import {
-  permissionTypes,
-  type AuthRevision,
-  type GrantedPermission,
-  type PermissionType,
-  type RaftkvClient,
-} from "../../client/index.js";
+import { permissionTypes, type GrantedPermission, type PermissionType } from "../../client/index.js";
 import { addClientOptions, clientFlags, envOption, print, withClient, type CliIo } from "../context.js";
 import { display, table } from "../format.js";
+import { change, registerList } from "./auth_management.js";
 
 /**
  * `raftkv role add|delete|grant|revoke|list|get`: roles and their permissions (docs/api.md,
- * "Authentication"). A permission covers every key with a prefix, or with `--key` one key.
+ * "Authentication"). A permission covers every key with a prefix, or with `--exact` one key.
  */
 export function registerRole(program: Command, io: CliIo): void {
   const role = program.command("role").description("manage the roles of authentication and their permissions");
@@ -23,17 +18,6 @@ function parsePermissionType(text: string): PermissionType {
   const type = permissionTypes.find((t) => t === text.trim());
   if (type === undefined) throw new InvalidArgumentError(`expected one of ${permissionTypes.join(", ")}.`);
   return type;
-}
-
-async function change(
-  io: CliIo,
-  command: Command,
-  done: string,
-  call: (client: RaftkvClient) => Promise<AuthRevision>,
-): Promise<void> {
-  const flags = clientFlags(command);
-  const answer = await withClient(flags, call);
-  print(io, flags, `${done} (auth revision ${answer.revision})`, answer);
 }
 
 const keyOption = (): ReturnType<typeof envOption> =>
@@ -96,13 +80,7 @@ function permissionJson(permission: GrantedPermission): Record<string, string> {
 }
 
 function registerQueries(role: Command, io: CliIo): void {
-  addClientOptions(role.command("list").description("list the roles")).action(
-    async (_options: unknown, command: Command) => {
-      const flags = clientFlags(command);
-      const roles = await withClient(flags, (client) => client.auth.role.list());
-      print(io, flags, roles.join("\n"), { roles });
-    },
-  );
+  registerList(role, io, "roles", (client) => client.auth.role.list());
   const get = role.command("get").description("show a role's permissions").argument("<role>");
   addClientOptions(get).action(async (name: string, _options: unknown, command: Command) => {
     const flags = clientFlags(command);

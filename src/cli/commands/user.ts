@@ -1,6 +1,6 @@
 import type { Command } from "commander";
-import type { AuthRevision, RaftkvClient } from "../../client/index.js";
 import { addClientOptions, CliFailure, clientFlags, exitCodes, print, withClient, type CliIo } from "../context.js";
+import { change, registerList } from "./auth_management.js";
 
 /**
  * `raftkv user add|delete|passwd|grant-role|revoke-role|list|get`: the users of docs/api.md,
@@ -11,18 +11,6 @@ export function registerUser(program: Command, io: CliIo): void {
   const user = program.command("user").description("manage the users of authentication");
   registerChanges(user, io);
   registerQueries(user, io);
-}
-
-/** Runs a management call and prints `done` (or, with --json, its answer). */
-async function change(
-  io: CliIo,
-  command: Command,
-  done: string,
-  call: (client: RaftkvClient) => Promise<AuthRevision>,
-): Promise<void> {
-  const flags = clientFlags(command);
-  const answer = await withClient(flags, call);
-  print(io, flags, `${done} (auth revision ${answer.revision})`, answer);
 }
 
 function newPassword(options: { newPassword?: string }, subcommand: string): string {
@@ -73,13 +61,7 @@ function registerChanges(user: Command, io: CliIo): void {
 }
 
 function registerQueries(user: Command, io: CliIo): void {
-  addClientOptions(user.command("list").description("list the users")).action(
-    async (_options: unknown, command: Command) => {
-      const flags = clientFlags(command);
-      const users = await withClient(flags, (client) => client.auth.user.list());
-      print(io, flags, users.join("\n"), { users });
-    },
-  );
+  registerList(user, io, "users", (client) => client.auth.user.list());
   const get = user.command("get").description("show a user's roles").argument("<name>");
   addClientOptions(get).action(async (name: string, _options: unknown, command: Command) => {
     const flags = clientFlags(command);
