@@ -10,27 +10,8 @@ import { createServer, type Server } from "node:net";
 import { join } from "node:path";
 import { after, before, describe, it } from "node:test";
 import { connect as tlsConnect } from "node:tls";
+import { save, writeClusterCertificates, x509 } from "./cluster_certificates.js";
 import { CliProcess, ProcessCluster, runCli, tempDir, until, type Member } from "./harness.js";
-
-interface Issued {
-  readonly certPem: string;
-  readonly keyPem: string;
-}
-interface CertificateAuthority extends Issued {
-  readonly commonName: string;
-}
-/** The generator, from the build next to this test (it is no part of the package's API). */
-const x509 = (await import(new URL("../tls/index.js", import.meta.url).href)) as {
-  createCertificateAuthority(options: { commonName: string }): CertificateAuthority;
-  issueCertificate(ca: CertificateAuthority, options: { commonName: string; hosts?: readonly string[] }): Issued;
-};
-
-async function save(dir: string, base: string, issued: Issued): Promise<[string, string]> {
-  const [cert, key] = [join(dir, `${base}.pem`), join(dir, `${base}-key.pem`)];
-  await writeFile(cert, issued.certPem);
-  await writeFile(key, issued.keyPem);
-  return [cert, key];
-}
 
 /** A plain-http GET: resolves with the status, or rejects with the connection's error. */
 function plainGet(addr: string, path: string): Promise<number> {
@@ -44,31 +25,6 @@ function plainGet(addr: string, path: string): Promise<number> {
     req.on("error", reject);
     req.end();
   });
-}
-
-/**
- * A client CA for the client ports and a peer CA for the peer links, and one certificate of each for
- * every member (they are all on 127.0.0.1): the serve flags that use them.
- */
-async function writeClusterCertificates(
-  dir: string,
-): Promise<{ serveArgs: string[]; caPath: string; clientCa: CertificateAuthority }> {
-  const clientCa = x509.createCertificateAuthority({ commonName: "test client CA" });
-  const peerCa = x509.createCertificateAuthority({ commonName: "test peer CA" });
-  const hosts = ["localhost", "127.0.0.1"];
-  const [cert, key] = await save(dir, "member", x509.issueCertificate(clientCa, { commonName: "member", hosts }));
-  const [peerCert, peerKey] = await save(dir, "peer", x509.issueCertificate(peerCa, { commonName: "peer", hosts }));
-  const [caPath, peerCaPath] = [join(dir, "ca.pem"), join(dir, "peer-ca.pem")];
-  await writeFile(caPath, clientCa.certPem);
-  await writeFile(peerCaPath, peerCa.certPem);
-  return {
-    serveArgs: [
-      ...["--cert", cert, "--key", key, "--ca", caPath],
-      ...["--peer-cert", peerCert, "--peer-key", peerKey, "--peer-ca", peerCaPath],
-    ],
-    caPath,
-    clientCa,
-  };
 }
 
 /** The fingerprint of the certificate a new TLS connection to `addr` is shown. */

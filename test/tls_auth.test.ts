@@ -4,52 +4,25 @@
  * follower forwards to the leader (with a token it mints); a certificate of another CA names nobody.
  */
 import assert from "node:assert/strict";
-import { writeFile } from "node:fs/promises";
-import { join } from "node:path";
 import { after, before, describe, it } from "node:test";
+import { save, writeClusterCertificates, x509 } from "./cluster_certificates.js";
 import { ProcessCluster, request, runCli, tempDir, until, type ClientAccess, type Member } from "./harness.js";
 
-interface Issued {
-  readonly certPem: string;
-  readonly keyPem: string;
-}
-/** The generator, from the build next to this test (it is no part of the package's API). */
-const x509 = (await import(new URL("../tls/index.js", import.meta.url).href)) as {
-  createCertificateAuthority(options: { commonName: string }): Issued;
-  issueCertificate(ca: Issued, options: { commonName: string; hosts?: readonly string[] }): Issued;
-};
-
-/** Certificates (one pair per member role, carol's, and one of a foreign CA with CN root) in `dir`. */
+/** The cluster's certificates, carol's (CN carol, of the client CA) and one of a foreign CA with CN root. */
 async function writeCertificates(
   dir: string,
 ): Promise<{ files: Map<string, string>; serveArgs: string[]; ca: string }> {
-  const files = new Map<string, string>();
-  const save = async (name: string, text: string): Promise<string> => {
-    const path = join(dir, name);
-    await writeFile(path, text);
-    files.set(name, path);
-    return path;
-  };
-  const hosts = ["localhost", "127.0.0.1"];
-  const clientCa = x509.createCertificateAuthority({ commonName: "client CA" });
-  const peerCa = x509.createCertificateAuthority({ commonName: "peer CA" });
+  const made = await writeClusterCertificates(dir);
+  const files = new Map<string, string>([["ca.pem", made.caPath]]);
   const foreignCa = x509.createCertificateAuthority({ commonName: "someone else's CA" });
-  const member = x509.issueCertificate(clientCa, { commonName: "member", hosts });
-  const peer = x509.issueCertificate(peerCa, { commonName: "peer", hosts });
   for (const [name, issued] of [
-    ["carol", x509.issueCertificate(clientCa, { commonName: "carol" })],
+    ["carol", x509.issueCertificate(made.clientCa, { commonName: "carol" })],
     ["forged-root", x509.issueCertificate(foreignCa, { commonName: "root" })],
   ] as const) {
-    await save(`${name}.pem`, issued.certPem);
-    await save(`${name}-key.pem`, issued.keyPem);
+    const [cert, key] = await save(dir, name, issued);
+    files.set(`${name}.pem`, cert).set(`${name}-key.pem`, key);
   }
-  const serveArgs = [
-    ...["--cert", await save("member.pem", member.certPem), "--key", await save("member-key.pem", member.keyPem)],
-    ...["--ca", await save("ca.pem", clientCa.certPem)],
-    ...["--peer-cert", await save("peer.pem", peer.certPem), "--peer-key", await save("peer-key.pem", peer.keyPem)],
-    ...["--peer-ca", await save("peer-ca.pem", peerCa.certPem)],
-  ];
-  return { files, serveArgs, ca: clientCa.certPem };
+  return { files, serveArgs: made.serveArgs, ca: made.clientCa.certPem };
 }
 
 /** Root, carol (no password: her certificate is her only way in) with readwrite on app/, auth on. */

@@ -1,28 +1,18 @@
 /**
  * The fault run's secure mode (docs/security.md): TLS on the client ports and mutual TLS on the peer
- * links, from throwaway certificates (every member is on 127.0.0.1, so one client-port and one peer
- * certificate serve them all), and auth on, with the workload running as a user that is not root
+ * links, from throwaway certificates (cluster_certificates.ts), and auth on, with the workload running as a user that is not root
  * (so every request passes the permission check) and re-authenticating on its own when told to.
  */
-import { mkdtemp, writeFile } from "node:fs/promises";
+import { mkdtemp } from "node:fs/promises";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import type { RaftkvClientOptions } from "raftkv/client";
+import { writeClusterCertificates } from "../cluster_certificates.js";
 import { request, until, type ClientAccess, type Member } from "../harness.js";
 import type { ProxyTls } from "./proxy.js";
 
 /** What every client of the run adds to its options: the CA, and the workload's credentials. */
 export type ClientAccessOptions = Pick<RaftkvClientOptions, "tls" | "auth">;
-
-interface Issued {
-  readonly certPem: string;
-  readonly keyPem: string;
-}
-/** The generator, from the build next to this test (it is no part of the package's API). */
-const x509 = (await import(new URL("../../tls/index.js", import.meta.url).href)) as {
-  createCertificateAuthority(options: { commonName: string }): Issued;
-  issueCertificate(ca: Issued, options: { commonName: string; hosts?: readonly string[] }): Issued;
-};
 
 const workload = { user: "fault", password: "fault-run-password" };
 
@@ -39,30 +29,14 @@ export interface SecureRun {
 
 export async function secureRun(): Promise<SecureRun> {
   const dir = await mkdtemp(join(tmpdir(), "raftkv-fault-tls-"));
-  const save = async (name: string, text: string): Promise<string> => {
-    const path = join(dir, name);
-    await writeFile(path, text);
-    return path;
-  };
-  const hosts = ["localhost", "127.0.0.1"];
-  const clientCa = x509.createCertificateAuthority({ commonName: "fault run client CA" });
-  const peerCa = x509.createCertificateAuthority({ commonName: "fault run peer CA" });
-  const member = x509.issueCertificate(clientCa, { commonName: "member", hosts });
-  const peer = x509.issueCertificate(peerCa, { commonName: "peer", hosts });
-  const serveArgs = [
-    ...["--cert", await save("member.pem", member.certPem), "--key", await save("member-key.pem", member.keyPem)],
-    ...["--ca", await save("ca.pem", clientCa.certPem)],
-    ...["--peer-cert", await save("peer.pem", peer.certPem), "--peer-key", await save("peer-key.pem", peer.keyPem)],
-    ...["--peer-ca", await save("peer-ca.pem", peerCa.certPem)],
-    // The harness's own token lasts the run; the workload's clients re-authenticate when told to.
-    ...["--auth-token-ttl", "1h"],
-  ];
+  const made = await writeClusterCertificates(dir);
   return {
     dir,
-    serveArgs,
-    access: { ca: clientCa.certPem },
-    clientOptions: { tls: { ca: clientCa.certPem }, auth: workload },
-    proxyTls: { cert: peer.certPem, key: peer.keyPem, ca: peerCa.certPem },
+    // The harness's own token lasts the run; the workload's clients re-authenticate when told to.
+    serveArgs: [...made.serveArgs, "--auth-token-ttl", "1h"],
+    access: { ca: made.clientCa.certPem },
+    clientOptions: { tls: { ca: made.clientCa.certPem }, auth: workload },
+    proxyTls: made.peer,
   };
 }
 
