@@ -19,6 +19,9 @@ import { AuthState, type AuthView } from "./auth_state.js";
 import { permitted } from "./command_permissions.js";
 import { ChangeFeed, deletedKv, type KvListener } from "./events.js";
 import { keyBounds, type RangeResult, type RangeSpec } from "./key_range.js";
+import type { KeySpan } from "./key_span.js";
+import { answerRange, etcdSpan, inKeyOrder, isEmptySpan, publicKv } from "./etcd_range.js";
+import type { RangeAnswer, RangeEntry, RangeRequest } from "./etcd_range.js";
 import { LeaseTable, type LeaseInfo } from "./lease_table.js";
 import { rangeLimitMax, sessionExpiryEntriesDefault, sessionsMaxDefault } from "./limits.js";
 import type { CompactResult, ExecutedResult, KeyValue, KvResult, LeaseResult, TxnResponse } from "./results.js";
@@ -176,6 +179,29 @@ export class KvStore {
     if (to !== undefined && to <= from) return { kvs: [], more: false };
     const { keys, more } = this.#keys.range(from, to, limit);
     return { kvs: keys.map((key) => toKeyValue(key, this.#kvs.get(key)!)), more };
+  }
+
+  /**
+   * etcd's Range on the current state (etcd_range.ts); `request.revision` must be 0 or absent (past
+   * revisions are the member's history's business). Counting and taking the first keys of a range in
+   * key order do not visit the rest of it.
+   */
+  rangeEtcd(request: RangeRequest): RangeAnswer {
+    assert(!request.revision, "kv rangeEtcd: a past revision is read from the history");
+    const span = etcdSpan(request.key, request.rangeEnd);
+    if (isEmptySpan(span)) return { kvs: [], more: false, count: 0 };
+    if (!inKeyOrder(request)) return answerRange(request, this.rangeEntries(span));
+    const count = this.#keys.count(span.from, span.to);
+    if (request.countOnly === true) return { kvs: [], more: false, count };
+    const limit = request.limit || Infinity;
+    const { keys, more } = this.#keys.range(span.from, span.to, limit);
+    return { kvs: keys.map((key) => publicKv(request, { key, kv: this.#kvs.get(key)! })), more, count };
+  }
+
+  /** Every key in `span` with its state, in ascending key order. */
+  rangeEntries(span: KeySpan): RangeEntry[] {
+    if (isEmptySpan(span)) return [];
+    return this.#keys.range(span.from, span.to, Infinity).keys.map((key) => ({ key, kv: this.#kvs.get(key)! }));
   }
 
   /** The whole state, deterministically: the same state gives the same bytes. */
