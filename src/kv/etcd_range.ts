@@ -1,6 +1,6 @@
 import { binaryString } from "./binary.js";
 import type { KeySpan } from "./key_span.js";
-import type { KeyValue } from "./results.js";
+import type { KeyValue } from "./key_value.js";
 import type { StoredKv } from "./stored_kv.js";
 import { toKeyValue } from "./stored_kv.js";
 

@@ -16,5 +16,5 @@ export { leaseCheckpointsMax, leaseTtlSecondsMax, rangeLimitMax, tokenKeyBytes, 
 export type { KeyValue, KvResult, TxnResponse } from "./results.js";
 export type { StoredKv } from "./stored_kv.js";
 export { KvStore } from "./store.js";
-export type { RangeAnswer, RangeEntry, RangeRequest, SortOrder, SortTarget } from "./etcd_range.js";
+export type { RangeAnswer, RangeEntry, RangeRequest } from "./etcd_range.js";
 export { answerRange, etcdSpan, isEmptySpan } from "./etcd_range.js";

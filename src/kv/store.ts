@@ -5,6 +5,7 @@ import { isAuthCommand, sessionOf, type KvCommand } from "./commands.js";
 import type {
   CompactCommand,
   DeleteCommand,
+  EtcdTxnCommand,
   LeaseCheckpointCommand,
   LeaseGrantCommand,
   LeaseRevokeCommand,
@@ -15,6 +16,7 @@ import type {
   TxnOp,
 } from "./commands.js";
 import { decodeCommand } from "./command_codec.js";
+import { applyEtcdTxn, type EtcdTxnStore } from "./etcd_apply.js";
 import { AuthState, type AuthView } from "./auth_state.js";
 import { permitted } from "./command_permissions.js";
 import { ChangeFeed, deletedKv, type KvListener } from "./events.js";
@@ -279,8 +281,27 @@ export class KvStore {
         return this.#delete(command);
       case "txn":
         return this.#txn(command);
+      case "etcdTxn":
+        return this.#etcdTxn(command);
     }
   }
+
+  /** etcd's txn (etcd_apply.ts), at the next revision if it writes. */
+  #etcdTxn(command: EtcdTxnCommand): ExecutedResult {
+    const outcome = applyEtcdTxn(this.#etcdTxnStore, command, this.#revision + 1);
+    if (outcome.type !== "etcdTxn") return { ...outcome, revision: this.#revision };
+    if (outcome.wrote) this.#revision++;
+    const { succeeded, responses } = outcome;
+    return { type: "etcdTxn", succeeded, revision: this.#revision, responses };
+  }
+
+  readonly #etcdTxnStore: EtcdTxnStore = {
+    entries: (span) => this.rangeEntries(span),
+    range: (request) => this.rangeEtcd(request),
+    hasLease: (id) => this.#leases.has(id),
+    put: (key, value, lease, revision) => this.#set(key, value, lease, revision),
+    remove: (key, revision) => void this.#remove(key, revision),
+  };
 
   #run(command: KvCommand): KvResult {
     if (isAuthCommand(command)) return this.#auth.apply(command, this.#revision);
@@ -288,6 +309,7 @@ export class KvStore {
       case "put":
       case "delete":
       case "txn":
+      case "etcdTxn":
         return this.#runSession(command);
       case "leaseGrant":
         return this.#grant(command);
@@ -412,10 +434,12 @@ export class KvStore {
 
   /** Sets the key's value at `revision` (as a string, which copies it out of the log entry's bytes). */
   #write(key: string, op: { readonly value: Uint8Array; readonly lease?: number }, revision: number): void {
+    this.#set(key, binaryString(op.value), op.lease ?? 0, revision);
+  }
+
+  #set(key: string, value: string, lease: number, revision: number): void {
     const current = this.#kvs.get(key);
     this.#keepPreImage(key, current);
-    const value = binaryString(op.value);
-    const lease = op.lease ?? 0;
     this.#leases.move(key, current?.lease ?? 0, lease);
     let kv: StoredKv;
     if (current === undefined) {
