@@ -32,6 +32,10 @@ export function permitted(auth: AuthState, command: KvCommand, leases: Pick<Leas
     case "compact":
       return false;
     case "etcdTxn":
-      return etcdTxnPermitted((access, span) => auth.allowed(user, access, span), command);
+      return etcdTxnPermitted(
+        (access, span) => auth.allowed(user, access, span),
+        command,
+        (id) => leases.keys(id),
+      );
   }
 }

@@ -287,6 +287,14 @@ test("permissions: read for compares, ranges and prevKv; write for puts and dele
   assert.ok(!allowed(txn([], [del("w/a", "", true)])));
   assert.ok(!allowed(txn([], [del("w/", "\0")])), "from w/ on reaches past the prefix");
   assert.ok(!allowed(txn([], [], [nested([], [], [put("r/a")])])), "every branch, nested ones too");
+  // A put naming a lease needs write on the keys already attached to it (etcd's checkLeasePuts).
+  applyAll(store, [
+    encodeCommand({ type: "leaseGrant", id: 5, ttlSeconds: 60 }),
+    encodeCommand({ type: "leaseGrant", id: 6, ttlSeconds: 60 }),
+    encodeCommand({ type: "etcdTxn", ...txn([], [put("r/x", "1", { lease: 5 }), put("w/x", "1", { lease: 6 })]) }),
+  ]);
+  assert.ok(!allowed(txn([], [put("w/a", "1", { lease: 5 })])), "r/x shares lease 5");
+  assert.ok(allowed(txn([], [put("w/a", "1", { lease: 6 })])));
   const denied = applyAll(store, [encodeCommand({ type: "etcdTxn", ...txn([], [put("r/a")]), principal: "alice" })]);
   assert.equal(denied[0]!.type, "permissionDenied");
 });
