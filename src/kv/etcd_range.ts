@@ -57,6 +57,11 @@ export function isEmptySpan(span: KeySpan): boolean {
   return span.to !== undefined && span.to <= span.from;
 }
 
+/** Whether the span holds exactly one key (a Map lookup answers it). */
+export function isOneKey(span: KeySpan): boolean {
+  return span.to !== undefined && span.to.length === span.from.length + 1 && span.to === span.from + "\u0000";
+}
+
 /** Whether the request takes its answer straight from the key order: no filter and no reordering. */
 export function inKeyOrder(request: RangeRequest): boolean {
   return (

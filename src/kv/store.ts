@@ -22,7 +22,7 @@ import { permitted } from "./command_permissions.js";
 import { ChangeFeed, deletedKv, type KvListener } from "./events.js";
 import { keyBounds, type RangeResult, type RangeSpec } from "./key_range.js";
 import type { KeySpan } from "./key_span.js";
-import { answerRange, etcdSpan, inKeyOrder, isEmptySpan, publicKv } from "./etcd_range.js";
+import { answerRange, etcdSpan, inKeyOrder, isEmptySpan, isOneKey, publicKv } from "./etcd_range.js";
 import type { RangeAnswer, RangeEntry, RangeRequest } from "./etcd_range.js";
 import { LeaseTable, type LeaseInfo } from "./lease_table.js";
 import { rangeLimitMax, sessionExpiryEntriesDefault, sessionsMaxDefault } from "./limits.js";
@@ -192,7 +192,7 @@ export class KvStore {
     assert(!request.revision, "kv rangeEtcd: a past revision is read from the history");
     const span = etcdSpan(request.key, request.rangeEnd);
     if (isEmptySpan(span)) return { kvs: [], more: false, count: 0 };
-    if (!inKeyOrder(request)) return answerRange(request, this.rangeEntries(span));
+    if (!inKeyOrder(request) || isOneKey(span)) return answerRange(request, this.rangeEntries(span));
     const count = this.#keys.count(span.from, span.to);
     if (request.countOnly === true) return { kvs: [], more: false, count };
     const limit = request.limit || Infinity;
@@ -203,6 +203,7 @@ export class KvStore {
   /** Every key in `span` with its state, in ascending key order. */
   rangeEntries(span: KeySpan): RangeEntry[] {
     if (isEmptySpan(span)) return [];
+    if (isOneKey(span)) return this.#kvs.has(span.from) ? [{ key: span.from, kv: this.#kvs.get(span.from)! }] : [];
     return this.#keys.range(span.from, span.to, Infinity).keys.map((key) => ({ key, kv: this.#kvs.get(key)! }));
   }
 
