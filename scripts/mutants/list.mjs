@@ -230,4 +230,11 @@ export const mutants = [
     find: `    for (const key of keys) this.#remove(key, this.#revision);`,
     replace: `    for (const key of keys.slice(1)) this.#remove(key, this.#revision);`,
   },
+  {
+    id: "etcd-compare-absent-key",
+    rule: "an etcd txn compare over absent keys compares a zero key-value (version 0 holds for an absent key)",
+    file: "src/kv/etcd_apply.ts",
+    find: `  if (entries.length === 0) return compare.target !== "value" && compareKv(compare, undefined);`,
+    replace: `  if (entries.length === 0) return false;`,
+  },
 ];

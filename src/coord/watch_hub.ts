@@ -1,4 +1,5 @@
-import type { KvEvent, KvListener, KvStore } from "../kv/index.js";
+import type { KvEvent, KvListener, KvStore, RangeRequest } from "../kv/index.js";
+import { rangeAt, type RangeAtAnswer } from "./history_range.js";
 import type { Clock, Timer } from "../node/index.js";
 import { assert } from "../util/assert.js";
 import type { WatchCancelReason, WatchHandle, WatchMessage, WatchRequest, WatchSink } from "./watch_messages.js";
@@ -71,6 +72,11 @@ export class WatchHub {
   /** The member's event history, for the compactor. */
   get history(): HistoryView {
     return this.#history;
+  }
+
+  /** etcd's Range at `request.revision` (0: now), from this member's history (history_range.ts). */
+  rangeAt(request: RangeRequest): RangeAtAnswer {
+    return rangeAt(this.#kv, this.#history, request);
   }
 
   /** How many watches are open. */

@@ -2,15 +2,11 @@ import { asciiBytes, binaryString, bytes16Size, bytes32Size } from "./binary.js"
 import type { KvCommand, LeaseCheckpoint, Session, TxnCommand, TxnOp } from "./commands.js";
 import { isAuthCommand, principalOf, sessionOf } from "./commands.js";
 import { authBodySize, checkAuthName } from "./auth_codec.js";
-import {
-  clientIdBytesMax,
-  commandBytesMax,
-  keyBytesMax,
-  leaseCheckpointsMax,
-  leaseTtlSecondsMax,
-  txnOpsMax,
-  valueBytesMax,
-} from "./limits.js";
+import { etcdTxnProblemText, etcdTxnSize } from "./etcd_checks.js";
+import { checkKey, checkValue } from "./key_checks.js";
+
+export { checkKey, checkValue } from "./key_checks.js";
+import { clientIdBytesMax, commandBytesMax, leaseCheckpointsMax, leaseTtlSecondsMax, txnOpsMax } from "./limits.js";
 
 /** Bytes of the command header: version, kind, flags (command_codec.ts). */
 const headerBytes = 3;
@@ -76,6 +72,10 @@ function bodySize(command: KvCommand): number | string {
       return checkpointsSize(command.checkpoints);
     case "compact":
       return checkU64(command.revision, "compact revision") ?? 8;
+    case "etcdTxn": {
+      const size = etcdTxnSize(command);
+      return typeof size === "number" ? size : `etcdTxn: ${etcdTxnProblemText(size)}`;
+    }
     default:
       return `unknown command type ${String((command as { readonly type: unknown }).type)}`;
   }
@@ -170,21 +170,6 @@ function checkSession(session: Session): string | undefined {
   }
   if (asciiBytes(id) === undefined) return "session clientId must be visible ASCII (0x21 to 0x7E)";
   return checkU64(session.seq, "session seq");
-}
-
-/** Why `key` is not a valid key (1 to keyBytesMax bytes), or undefined. For callers validating user input. */
-export function checkKey(key: Uint8Array): string | undefined {
-  if (!(key instanceof Uint8Array)) return "key is not bytes";
-  if (key.length === 0) return "key is empty";
-  if (key.length > keyBytesMax) return `key of ${key.length} bytes exceeds ${keyBytesMax}`;
-  return undefined;
-}
-
-/** Why `value` is not a valid value (0 to valueBytesMax bytes), or undefined. */
-export function checkValue(value: Uint8Array): string | undefined {
-  if (!(value instanceof Uint8Array)) return "value is not bytes";
-  if (value.length > valueBytesMax) return `value of ${value.length} bytes exceeds ${valueBytesMax}`;
-  return undefined;
 }
 
 /** `problem`, said of `where`. */

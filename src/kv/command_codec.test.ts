@@ -204,7 +204,7 @@ test("headers that no encoder writes are rejected with a reason", () => {
     return copy;
   };
   assert.deepEqual(decodeCommand(patched(0, 2)), { ok: false, error: "unsupported command version 2" });
-  assert.deepEqual(decodeCommand(patched(1, 19)), { ok: false, error: "unknown command kind 19" });
+  assert.deepEqual(decodeCommand(patched(1, 20)), { ok: false, error: "unknown command kind 20" });
   assert.deepEqual(decodeCommand(patched(2, 16)), { ok: false, error: "unknown command flags 0x10" });
   const del = encodeCommand({ type: "delete", key: bytes("k") });
   del[2] = 2;

@@ -5,6 +5,7 @@ import type { KvCommand, LeaseCheckpoint, Session, TxnCommand, TxnCompare, TxnOp
 import { isAuthCommand, principalOf, sessionOf } from "./commands.js";
 import type { AuthCommand } from "./auth_commands.js";
 import { authKindCodes, readAuthBody, readPrincipal, writeAuthBody } from "./auth_codec.js";
+import { readEtcdTxnCommand, writeEtcdTxn } from "./etcd_codec.js";
 import { at, checkKey, checkLeaseId, checkTtl, checkValue, commandSize, duplicateWrite } from "./command_checks.js";
 
 /*
@@ -13,9 +14,9 @@ import { at, checkKey, checkLeaseId, checkTtl, checkValue, commandSize, duplicat
  * Encoding v1, little-endian; every length is checked against limits.ts and the input must be used up
  * exactly (trailing bytes are an error):
  *   u8 version (1), u8 kind (1 put, 2 delete, 3 txn, 4 leaseGrant, 5 leaseRevoke, 6 leaseCheckpoint,
- *   7 compact, 8 to 18 the auth commands of auth_codec.ts), u8 flags (bit 0 session, bit 1
- *   ifModRevision, bit 2 lease, bit 3 principal; only put, delete and txn take a session, only put
- *   the next two, every kind but leaseCheckpoint a principal)
+ *   7 compact, 8 to 18 the auth commands of auth_codec.ts, 19 etcdTxn), u8 flags (bit 0 session,
+ *   bit 1 ifModRevision, bit 2 lease, bit 3 principal; only put, delete, txn and etcdTxn take a
+ *   session, only put the next two, every kind but leaseCheckpoint a principal)
  *   session          u8 clientId length, clientId (visible ASCII), u64 seq
  *   principal        u8 length (0: noUser), name (visible ASCII)
  *   put              [u64 ifModRevision], [u64 lease], key, value
@@ -27,6 +28,7 @@ import { at, checkKey, checkLeaseId, checkTtl, checkValue, commandSize, duplicat
  *   leaseRevoke      u64 id
  *   leaseCheckpoint  u16 count, count × (u64 id, u64 remainingMs)
  *   compact          u64 revision
+ *   etcdTxn          the txn of etcd_codec.ts
  * where key = u16 length + bytes (1..keyBytesMax) and value = u32 length + bytes (0..valueBytesMax).
  * Unused flag bits must be 0, so each command has exactly one encoding.
  */
@@ -43,6 +45,7 @@ const kindCodes = {
   leaseCheckpoint: 6,
   compact: 7,
   ...authKindCodes,
+  etcdTxn: 19,
 } as const;
 const opCodes = { put: 1, get: 2, delete: 3, putWithLease: 4 } as const;
 const flagSession = 1;
@@ -116,6 +119,9 @@ function writeBody(w: Writer, command: KvCommand): void {
     case "compact":
       w.u64(command.revision);
       return;
+    case "etcdTxn":
+      writeEtcdTxn(w, command);
+      return;
   }
 }
 
@@ -154,7 +160,8 @@ export function decodeCommand(bytes: Uint8Array): DecodeResult {
     return fail(`unknown command flags 0x${flags.toString(16)}`);
   if (kind !== kindCodes.put && (flags & (flagIfModRevision | flagLease)) !== 0)
     return fail("ifModRevision or lease on a command that is not a put");
-  if (kind > kindCodes.txn && (flags & flagSession) !== 0) return fail("a session on a command that takes none");
+  if (kind > kindCodes.txn && kind !== kindCodes.etcdTxn && (flags & flagSession) !== 0)
+    return fail("a session on a command that takes none");
   if (kind === kindCodes.leaseCheckpoint && (flags & flagPrincipal) !== 0)
     return fail("a principal on a leaseCheckpoint");
   let session: Session | undefined;
@@ -169,7 +176,10 @@ export function decodeCommand(bytes: Uint8Array): DecodeResult {
     if (typeof decoded !== "string") return fail(`principal: ${decoded.problem}`);
     principal = decoded;
   }
-  const command = kind >= authKindCodes.userAdd ? readAuthBody(r, kind) : readBody(r, { kind, flags, session });
+  const command =
+    kind >= authKindCodes.userAdd && kind !== kindCodes.etcdTxn
+      ? readAuthBody(r, kind)
+      : readBody(r, { kind, flags, session });
   if (typeof command === "string") return fail(command);
   if (r.remaining !== 0) return fail(`${r.remaining} trailing bytes after the command`);
   // A principal is set after the body is read: the body readers build objects without one.
@@ -218,6 +228,8 @@ function readBody(
       const revision = r.u64();
       return revision === undefined ? `compact revision: ${u64Problem}` : { type: "compact", revision };
     }
+    case kindCodes.etcdTxn:
+      return readEtcdTxnCommand(r, session);
     default:
       return `unknown command kind ${kind}`;
   }

@@ -1,5 +1,6 @@
 import type { AuthState } from "./auth_state.js";
 import { isAuthCommand, noUser, type KvCommand } from "./commands.js";
+import { etcdTxnPermitted } from "./etcd_permissions.js";
 import { keySpan } from "./key_span.js";
 import type { LeaseTable } from "./lease_table.js";
 
@@ -30,5 +31,11 @@ export function permitted(auth: AuthState, command: KvCommand, leases: Pick<Leas
       return leases.keys(command.id).every((key) => may("write", key));
     case "compact":
       return false;
+    case "etcdTxn":
+      return etcdTxnPermitted(
+        (access, span) => auth.allowed(user, access, span),
+        command,
+        (id) => leases.keys(id),
+      );
   }
 }

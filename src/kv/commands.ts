@@ -1,4 +1,5 @@
 import { authCommandTypes, type AuthCommand } from "./auth_commands.js";
+import type { EtcdTxn } from "./etcd_commands.js";
 
 /*
  * The commands the KV state machine applies: what a client asks the replicated store to do. Their
@@ -72,6 +73,12 @@ export interface TxnCommand extends Sent {
   readonly session?: Session;
 }
 
+/** etcd's Txn, Put or DeleteRange (etcd_commands.ts), applied with etcd's semantics. */
+export interface EtcdTxnCommand extends Sent, EtcdTxn {
+  readonly type: "etcdTxn";
+  readonly session?: Session;
+}
+
 /**
  * Creates lease `id` (a positive safe integer the proposer chose; an id in use is refused) with a TTL
  * in seconds. When it runs out is the leader's decision, not the state machine's (docs/coordination.md).
@@ -109,7 +116,7 @@ export interface CompactCommand extends Sent {
 }
 
 /** The commands a client session makes exactly-once: the ones a client retries. */
-export type SessionCommand = PutCommand | DeleteCommand | TxnCommand;
+export type SessionCommand = PutCommand | DeleteCommand | TxnCommand | EtcdTxnCommand;
 
 export type KvCommand =
   SessionCommand | LeaseGrantCommand | LeaseRevokeCommand | LeaseCheckpointCommand | CompactCommand | SentAuthCommand;
@@ -122,7 +129,7 @@ export function sessionOf(command: KvCommand): Session | undefined {
 }
 
 function isSessionCommand(command: KvCommand): command is SessionCommand {
-  return command.type === "put" || command.type === "delete" || command.type === "txn";
+  return command.type === "put" || command.type === "delete" || command.type === "txn" || command.type === "etcdTxn";
 }
 
 /** The principal of a command that can carry one. */

@@ -16,3 +16,6 @@ export { leaseCheckpointsMax, leaseTtlSecondsMax, rangeLimitMax, tokenKeyBytes, 
 export type { KeyValue, KvResult, TxnResponse } from "./results.js";
 export type { StoredKv } from "./stored_kv.js";
 export { KvStore } from "./store.js";
+export type { RangeAnswer, RangeEntry, RangeRequest } from "./etcd_range.js";
+export type { EtcdOp } from "./etcd_commands.js";
+export { answerRange, etcdSpan, isEmptySpan } from "./etcd_range.js";

@@ -1,5 +1,5 @@
 import { binaryString } from "./binary.js";
-import type { KeyValue } from "./results.js";
+import type { KeyValue } from "./key_value.js";
 
 /**
  * The keys a range covers: those starting with `prefix` (all keys for an empty one), or those k with

@@ -1,23 +1,12 @@
 import type { Reader, Writer } from "./binary.js";
-import { bytes16Size, bytes32Size } from "./binary.js";
+import type { KeyValue } from "./key_value.js";
+import { keyValueSize, readKeyValue, writeKeyValue } from "./key_value.js";
 import type { AuthRefusal } from "./auth_commands.js";
-import { keyBytesMax, txnOpsMax, valueBytesMax } from "./limits.js";
 
-/**
- * A key's current state, as etcd reports it. Revisions are store revisions: `createRevision` is the
- * write that created the key (since it was last absent), `modRevision` the last write to it, so
- * 1 ≤ createRevision ≤ modRevision ≤ the store's revision; `version` counts the writes since creation
- * (1 after the first put), at most one per revision. The byte arrays belong to the caller (the store keeps its own copy).
- */
-export interface KeyValue {
-  readonly key: Uint8Array;
-  readonly value: Uint8Array;
-  readonly createRevision: number;
-  readonly modRevision: number;
-  readonly version: number;
-  /** The lease the key is attached to, 0 for none. */
-  readonly lease: number;
-}
+export type { KeyValue } from "./key_value.js";
+import type { EtcdResponse } from "./etcd_commands.js";
+import { etcdResponsesSize, readEtcdResponses, writeEtcdResponses } from "./etcd_results.js";
+import { txnOpsMax } from "./limits.js";
 
 /** One txn op's outcome; a put's revision is the txn's. */
 export type TxnResponse =
@@ -40,6 +29,15 @@ export type KvResult =
       readonly revision: number;
       readonly responses: readonly TxnResponse[];
     }
+  /** etcd's txn (also its Put and DeleteRange): `revision` is the txn's if it wrote, else the store's. */
+  | {
+      readonly type: "etcdTxn";
+      readonly succeeded: boolean;
+      readonly revision: number;
+      readonly responses: readonly EtcdResponse[];
+    }
+  /** An etcd put with ignoreValue or ignoreLease found no key (etcd's `etcdserver: key not found`): nothing was written. */
+  | { readonly type: "keyNotFound"; readonly revision: number }
   /** A put (or a txn's put) named a lease that does not exist (any more): nothing was written. */
   | { readonly type: "leaseNotFound"; readonly id: number; readonly revision: number }
   | LeaseResult
@@ -80,67 +78,33 @@ export type ExecutedResult = Exclude<
 
 /*
  * Binary form of an ExecutedResult, inside snapshots (the session table). Little-endian:
- *   u8 kind (1 put, 2 compareFailed, 3 delete, 4 txn, 5 leaseNotFound), u64 revision, then
+ *   u8 kind (1 put, 2 compareFailed, 3 delete, 4 txn, 5 leaseNotFound, 6 etcdTxn, 7 keyNotFound),
+ *   u64 revision, then
  *   compareFailed  u8 present, [keyValue];   delete  u8 deleted;   leaseNotFound  u64 id
+ *   etcdTxn        u8 succeeded, the responses of etcd_results.ts
  *   txn            u8 succeeded, u16 count, count × {u8 kind (1 put, 2 get, 3 delete), get: u8 present,
  *                  [keyValue]; delete: u8 deleted}
  *   keyValue       u16 key length, key, u32 value length, value, u64 createRevision, u64 modRevision,
  *                  u64 version, u64 lease
  */
-const resultCodes = { put: 1, compareFailed: 2, delete: 3, txn: 4, leaseNotFound: 5 } as const;
+const resultCodes = {
+  put: 1,
+  compareFailed: 2,
+  delete: 3,
+  txn: 4,
+  leaseNotFound: 5,
+  etcdTxn: 6,
+  keyNotFound: 7,
+} as const;
 const responseCodes = { put: 1, get: 2, delete: 3 } as const;
-
-function keyValueSize(kv: KeyValue): number {
-  return bytes16Size(kv.key) + bytes32Size(kv.value) + 32;
-}
-
-function writeKeyValue(w: Writer, kv: KeyValue): void {
-  w.bytes16(kv.key);
-  w.bytes32(kv.value);
-  w.u64(kv.createRevision);
-  w.u64(kv.modRevision);
-  w.u64(kv.version);
-  w.u64(kv.lease);
-}
-
-/**
- * A key-value whose fields are consistent with a store at `revision`, or why not. The byte arrays are
- * copied, so the result does not keep the (possibly large) input alive.
- */
-function readKeyValue(r: Reader, revision: number): KeyValue | string {
-  const kv = readKeyValueView(r, revision);
-  if (typeof kv === "string") return kv;
-  return { ...kv, key: kv.key.slice(), value: kv.value.slice() };
-}
-
-/** As readKeyValue, but the byte arrays are views into the reader's input. */
-export function readKeyValueView(r: Reader, revision: number): KeyValue | string {
-  const key = r.bytes16();
-  const value = r.bytes32();
-  const createRevision = r.u64();
-  const modRevision = r.u64();
-  const version = r.u64();
-  const lease = r.u64();
-  if (key === undefined || value === undefined) return "truncated key-value";
-  if (createRevision === undefined || modRevision === undefined || version === undefined || lease === undefined) {
-    return "key-value revisions truncated or above 2^53 - 1";
-  }
-  if (key.length === 0 || key.length > keyBytesMax) return `key-value with a key of ${key.length} bytes`;
-  if (value.length > valueBytesMax) return `key-value with a value of ${value.length} bytes`;
-  if (!(createRevision >= 1 && createRevision <= modRevision && modRevision <= revision)) {
-    return `key-value revisions out of order (create ${createRevision}, mod ${modRevision}, store ${revision})`;
-  }
-  // Each write since creation had its own revision in [createRevision, modRevision].
-  if (version < 1 || version > modRevision - createRevision + 1) {
-    return `key-value version ${version} impossible between revisions ${createRevision} and ${modRevision}`;
-  }
-  return { key, value, createRevision, modRevision, version, lease };
-}
 
 export function resultSize(result: ExecutedResult): number {
   switch (result.type) {
     case "put":
+    case "keyNotFound":
       return 9;
+    case "etcdTxn":
+      return 10 + etcdResponsesSize(result.responses);
     case "compareFailed":
       return 10 + (result.current === null ? 0 : keyValueSize(result.current));
     case "delete":
@@ -171,6 +135,11 @@ export function writeResult(w: Writer, result: ExecutedResult): void {
   w.u64(result.revision);
   switch (result.type) {
     case "put":
+    case "keyNotFound":
+      return;
+    case "etcdTxn":
+      w.u8(result.succeeded ? 1 : 0);
+      writeEtcdResponses(w, result.responses);
       return;
     case "compareFailed":
       writeOptionalKeyValue(w, result.current);
@@ -207,6 +176,14 @@ export function readResult(r: Reader, revision: number): ExecutedResult | string
   switch (code) {
     case resultCodes.put:
       return { type: "put", revision: resultRevision };
+    case resultCodes.keyNotFound:
+      return { type: "keyNotFound", revision: resultRevision };
+    case resultCodes.etcdTxn: {
+      const succeeded = readFlag(r);
+      const responses = typeof succeeded === "string" ? succeeded : readEtcdResponses(r, resultRevision);
+      if (typeof responses === "string") return responses;
+      return { type: "etcdTxn", succeeded: succeeded === 1, revision: resultRevision, responses };
+    }
     case resultCodes.compareFailed: {
       const current = readOptionalKeyValue(r, resultRevision);
       return typeof current === "string" ? current : { type: "compareFailed", current, revision: resultRevision };

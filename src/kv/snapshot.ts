@@ -11,10 +11,12 @@ import { SessionTable } from "./sessions.js";
 
 /*
  * The whole KV state as bytes, little-endian:
- *   u32 magic "RKKV", u8 version (2), u64 appliedIndex, u64 revision, u64 compactRevision,
+ *   u32 magic "RKKV", u8 version (4), u64 appliedIndex, u64 revision, u64 compactRevision,
  *   u32 count, count × keyValue (results.ts) in ascending key order,
  *   session table (sessions.ts), lease table (lease_table.ts), auth state (auth_state.ts),
  *   u32 crc32c of every byte before it.
+ * Version 3 (before etcd's txns) is the same bytes, with no etcdTxn or keyNotFound result in its
+ * session table; version 4 marks snapshots that may hold them, which an older member must refuse.
  * Version 2 (before auth: the same without the auth state) is read with auth off and no users or
  * roles. Version 1 (before leases and compaction) is not read: a member of an older version is
  * rebuilt from the leader's snapshot.
@@ -22,7 +24,8 @@ import { SessionTable } from "./sessions.js";
  * has one encoding and replicas' snapshots at the same index compare equal byte for byte.
  */
 const magic = 0x564b4b52; // "RKKV" read as a little-endian u32
-const snapshotVersion = 3;
+const snapshotVersion = 4;
+const snapshotVersionBeforeEtcd = 3;
 const snapshotVersionBeforeAuth = 2;
 const headerBytes = 4 + 1 + 8 + 8 + 8;
 const checksumBytes = 4;
@@ -152,7 +155,7 @@ export function decodeSnapshot(bytes: Uint8Array, limits: SessionLimits): Decode
   const r = new Reader(bytes.subarray(0, bodyEnd));
   if (r.u32() !== magic) return "bad magic (not a KV snapshot)";
   const version = r.u8();
-  if (version !== snapshotVersion && version !== snapshotVersionBeforeAuth)
+  if (version !== snapshotVersion && version !== snapshotVersionBeforeEtcd && version !== snapshotVersionBeforeAuth)
     return `unsupported snapshot version ${version}`;
   const stored = new DataView(bytes.buffer, bytes.byteOffset + bodyEnd, checksumBytes).getUint32(0, true);
   if (crc32c(bytes, { end: bodyEnd }) !== stored) return "checksum mismatch";

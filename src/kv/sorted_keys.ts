@@ -99,6 +99,20 @@ export class SortedKeys {
     return { keys, more: false };
   }
 
+  /** How many keys k have `from` ≤ k < `to` (no upper bound when `to` is undefined): two searches and a walk over block sizes. */
+  count(from: string, to: string | undefined): number {
+    const end = to === undefined ? this.#size : this.#rank(to);
+    return Math.max(0, end - this.#rank(from));
+  }
+
+  /** How many keys are below `key`. */
+  #rank(key: string): number {
+    const b = lowerBound(this.#lasts, key);
+    let rank = 0;
+    for (let i = 0; i < b && i < this.#blocks.length; i++) rank += this.#blocks[i]!.length;
+    return b < this.#blocks.length ? rank + lowerBound(this.#blocks[b]!, key) : rank;
+  }
+
   /** Calls `visit` on every key in order. */
   forEach(visit: (key: string) => void): void {
     for (const block of this.#blocks) for (const key of block) visit(key);

@@ -5,6 +5,7 @@ import { isAuthCommand, sessionOf, type KvCommand } from "./commands.js";
 import type {
   CompactCommand,
   DeleteCommand,
+  EtcdTxnCommand,
   LeaseCheckpointCommand,
   LeaseGrantCommand,
   LeaseRevokeCommand,
@@ -15,10 +16,14 @@ import type {
   TxnOp,
 } from "./commands.js";
 import { decodeCommand } from "./command_codec.js";
+import { applyEtcdTxn, type EtcdTxnStore } from "./etcd_apply.js";
 import { AuthState, type AuthView } from "./auth_state.js";
 import { permitted } from "./command_permissions.js";
 import { ChangeFeed, deletedKv, type KvListener } from "./events.js";
 import { keyBounds, type RangeResult, type RangeSpec } from "./key_range.js";
+import type { KeySpan } from "./key_span.js";
+import { answerRange, etcdSpan, inKeyOrder, isEmptySpan, isOneKey, publicKv } from "./etcd_range.js";
+import type { RangeAnswer, RangeEntry, RangeRequest } from "./etcd_range.js";
 import { LeaseTable, type LeaseInfo } from "./lease_table.js";
 import { rangeLimitMax, sessionExpiryEntriesDefault, sessionsMaxDefault } from "./limits.js";
 import type { CompactResult, ExecutedResult, KeyValue, KvResult, LeaseResult, TxnResponse } from "./results.js";
@@ -178,6 +183,30 @@ export class KvStore {
     return { kvs: keys.map((key) => toKeyValue(key, this.#kvs.get(key)!)), more };
   }
 
+  /**
+   * etcd's Range on the current state (etcd_range.ts); `request.revision` must be 0 or absent (past
+   * revisions are the member's history's business). Counting and taking the first keys of a range in
+   * key order do not visit the rest of it.
+   */
+  rangeEtcd(request: RangeRequest): RangeAnswer {
+    assert(!request.revision, "kv rangeEtcd: a past revision is read from the history");
+    const span = etcdSpan(request.key, request.rangeEnd);
+    if (isEmptySpan(span)) return { kvs: [], more: false, count: 0 };
+    if (!inKeyOrder(request) || isOneKey(span)) return answerRange(request, this.rangeEntries(span));
+    const count = this.#keys.count(span.from, span.to);
+    if (request.countOnly === true) return { kvs: [], more: false, count };
+    const limit = request.limit || Infinity;
+    const { keys, more } = this.#keys.range(span.from, span.to, limit);
+    return { kvs: keys.map((key) => publicKv(request, { key, kv: this.#kvs.get(key)! })), more, count };
+  }
+
+  /** Every key in `span` with its state, in ascending key order. */
+  rangeEntries(span: KeySpan): RangeEntry[] {
+    if (isEmptySpan(span)) return [];
+    if (isOneKey(span)) return this.#kvs.has(span.from) ? [{ key: span.from, kv: this.#kvs.get(span.from)! }] : [];
+    return this.#keys.range(span.from, span.to, Infinity).keys.map((key) => ({ key, kv: this.#kvs.get(key)! }));
+  }
+
   /** The whole state, deterministically: the same state gives the same bytes. */
   snapshot(): Uint8Array {
     const kvs = this.#kvs;
@@ -253,8 +282,27 @@ export class KvStore {
         return this.#delete(command);
       case "txn":
         return this.#txn(command);
+      case "etcdTxn":
+        return this.#etcdTxn(command);
     }
   }
+
+  /** etcd's txn (etcd_apply.ts), at the next revision if it writes. */
+  #etcdTxn(command: EtcdTxnCommand): ExecutedResult {
+    const outcome = applyEtcdTxn(this.#etcdTxnStore, command, this.#revision + 1);
+    if (outcome.type !== "etcdTxn") return { ...outcome, revision: this.#revision };
+    if (outcome.wrote) this.#revision++;
+    const { succeeded, responses } = outcome;
+    return { type: "etcdTxn", succeeded, revision: this.#revision, responses };
+  }
+
+  readonly #etcdTxnStore: EtcdTxnStore = {
+    entries: (span) => this.rangeEntries(span),
+    range: (request) => this.rangeEtcd(request),
+    hasLease: (id) => this.#leases.has(id),
+    put: (key, value, lease, revision) => this.#set(key, value, lease, revision),
+    remove: (key, revision) => void this.#remove(key, revision),
+  };
 
   #run(command: KvCommand): KvResult {
     if (isAuthCommand(command)) return this.#auth.apply(command, this.#revision);
@@ -262,6 +310,7 @@ export class KvStore {
       case "put":
       case "delete":
       case "txn":
+      case "etcdTxn":
         return this.#runSession(command);
       case "leaseGrant":
         return this.#grant(command);
@@ -386,10 +435,12 @@ export class KvStore {
 
   /** Sets the key's value at `revision` (as a string, which copies it out of the log entry's bytes). */
   #write(key: string, op: { readonly value: Uint8Array; readonly lease?: number }, revision: number): void {
+    this.#set(key, binaryString(op.value), op.lease ?? 0, revision);
+  }
+
+  #set(key: string, value: string, lease: number, revision: number): void {
     const current = this.#kvs.get(key);
     this.#keepPreImage(key, current);
-    const value = binaryString(op.value);
-    const lease = op.lease ?? 0;
     this.#leases.move(key, current?.lease ?? 0, lease);
     let kv: StoredKv;
     if (current === undefined) {

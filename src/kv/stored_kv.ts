@@ -1,7 +1,7 @@
 import type { Reader, Writer } from "./binary.js";
 import { binaryBytes, binaryString } from "./binary.js";
-import type { KeyValue } from "./results.js";
-import { readKeyValueView } from "./results.js";
+import type { KeyValue } from "./key_value.js";
+import { readKeyValueView } from "./key_value.js";
 
 /**
  * A key's state as the store holds it, under its key's binary string. The value is a binary string

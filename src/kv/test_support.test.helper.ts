@@ -4,6 +4,9 @@ import { logIndex } from "../util/ids.js";
 import type { Prng } from "../util/prng.js";
 import type { KvCommand, Session, SessionCommand, TxnCompare, TxnOp } from "./commands.js";
 import { encodeCommand } from "./command_codec.js";
+import { checkEtcdTxn } from "./etcd_checks.js";
+import type { EtcdTxn } from "./etcd_commands.js";
+import { randomEtcdTxn } from "./etcd_test_support.test.helper.js";
 import type { KvResult } from "./results.js";
 import type { KvStore } from "./store.js";
 
@@ -87,6 +90,14 @@ function randomCompare(prng: Prng, revisionMax: number): TxnCompare {
   }
 }
 
+/** A random etcd txn that passes etcd's checks. */
+export function validEtcdTxn(prng: Prng, revisionMax: number): EtcdTxn {
+  for (;;) {
+    const txn = randomEtcdTxn(prng, revisionMax);
+    if (checkEtcdTxn(txn) === undefined) return txn;
+  }
+}
+
 /** One of a few lease ids, so that grants, puts and revokes meet. */
 function randomLease(prng: Prng): number {
   return prng.int(1, 4);
@@ -134,6 +145,7 @@ export function randomCommand(prng: Prng, revisionMax = 20): KvCommand {
     case 2:
       return withSession({ type: "delete", key: randomKey(prng) });
     default: {
+      if (prng.chance(0.25)) return withSession({ type: "etcdTxn", ...validEtcdTxn(prng, revisionMax) });
       const compare = Array.from({ length: prng.int(0, 3) }, () => randomCompare(prng, revisionMax));
       return withSession({ type: "txn", compare, success: randomOps(prng), failure: randomOps(prng) });
     }

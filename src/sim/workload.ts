@@ -5,6 +5,7 @@ import type { NodeId } from "../raft/index.js";
 import { fromUtf8, utf8 } from "../util/bytes.js";
 import type { Prng } from "../util/prng.js";
 import type { Applied, SimCluster } from "./cluster.js";
+import { etcdWrites } from "./etcd_writes.js";
 
 export interface WorkloadCounts {
   committed: number;
@@ -155,17 +156,28 @@ export class KvWorkload {
     const roll = this.#prng.next();
     if (roll < 0.4) return this.#read(client, key);
     const value = `${client.name}-${this.#nextValue++}`;
-    if (roll < 0.65)
-      return this.#write(client, key, { type: "put", value }, { type: "put", key: utf8(key), value: utf8(value) });
-    if (roll < 0.8) return this.#write(client, key, { type: "delete" }, { type: "delete", key: utf8(key) });
+    // Every other write takes etcd's form; decided without a draw, so the random sequence stays as it was.
+    const etcd = this.#nextValue % 2 === 0;
+    if (roll < 0.65) {
+      const put: SessionCommand = etcd
+        ? etcdWrites.put(key, value)
+        : { type: "put", key: utf8(key), value: utf8(value) };
+      return this.#write(client, key, { type: "put", value }, put);
+    }
+    if (roll < 0.8) {
+      const remove: SessionCommand = etcd ? etcdWrites.remove(key) : { type: "delete", key: utf8(key) };
+      return this.#write(client, key, { type: "delete" }, remove);
+    }
     const expected = this.#prng.chance(0.3) ? null : `${client.name}-${this.#prng.int(1, this.#nextValue)}`;
     const compare = expected === null ? { key: utf8(key), modRevision: 0 } : { key: utf8(key), value: utf8(expected) };
-    const command: SessionCommand = {
-      type: "txn",
-      compare: [compare],
-      success: [{ type: "put", key: utf8(key), value: utf8(value) }],
-      failure: [],
-    };
+    const command: SessionCommand = etcd
+      ? etcdWrites.compareAndSet(key, expected, value)
+      : {
+          type: "txn",
+          compare: [compare],
+          success: [{ type: "put", key: utf8(key), value: utf8(value) }],
+          failure: [],
+        };
     return this.#write(client, key, { type: "cas", expected, value }, command);
   }
 
@@ -200,7 +212,11 @@ export class KvWorkload {
     this.counts.committed++;
     const at = this.#cluster.now;
     if (op.type === "cas")
-      this.recorder.complete(handle, { outcome: "ok", at, result: result.type === "txn" && result.succeeded });
+      this.recorder.complete(handle, {
+        outcome: "ok",
+        at,
+        result: (result.type === "txn" || result.type === "etcdTxn") && result.succeeded,
+      });
     else this.recorder.complete(handle, { outcome: "ok", at });
   }
 
