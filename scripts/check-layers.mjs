@@ -17,6 +17,8 @@ const LAYERS = {
   storage: ["util"],
   // Certificates and reloadable TLS material: node:crypto and node:tls only, under the transport and the server.
   tls: ["util"],
+  // gRPC over node:http2 and protobuf's wire format: generic, it knows nothing of raftkv.
+  grpc: ["util"],
   transport: ["util", "raft", "tls"],
   node: ["util", "raft", "kv", "storage", "transport", "tls"],
   coord: ["util", "raft", "kv", "node"],
