@@ -18,7 +18,8 @@ export class ProtoReader {
   constructor(
     readonly buf: Uint8Array,
     start = 0,
-    readonly end = buf.length,
+    /** Where the message being read ends (narrowed while a nested one is read). */
+    public end = buf.length,
   ) {
     this.pos = start;
   }
@@ -62,9 +63,10 @@ export class ProtoReader {
 
   /**
    * A 64-bit varint read exactly, as a JavaScript number: uint64 when `signed` is false, int64 (two's
-   * complement) when true. A value outside ±(2^53 − 1) throws, naming `field`.
+   * complement) when true. A value outside ±(2^53 − 1) throws, naming `field`, unless `rounded`
+   * asks for the nearest double instead.
    */
-  int64(field: string, signed: boolean): number {
+  int64(field: string, signed: boolean, rounded = false): number {
     const buf = this.buf;
     let pos = this.pos;
     let low = 0;
@@ -93,7 +95,7 @@ export class ProtoReader {
         throw new ProtoError(`${field}: value below -(2^53 - 1) is not supported`);
       return -magnitude;
     }
-    if (high >= 2 ** 25) throw new ProtoError(`${field}: value above 2^53 - 1 is not supported`);
+    if (high >= 2 ** 25 && !rounded) throw new ProtoError(`${field}: value above 2^53 - 1 is not supported`);
     return high * 2 ** 28 + low;
   }
 
@@ -117,15 +119,6 @@ export class ProtoReader {
     } catch {
       throw new ProtoError(`${field}: not valid UTF-8`);
     }
-  }
-
-  /** The bounds of a nested message, moving past it. */
-  nested(): { start: number; end: number } {
-    const bytes = this.bytes();
-    return {
-      start: bytes.byteOffset - this.buf.byteOffset,
-      end: bytes.byteOffset - this.buf.byteOffset + bytes.length,
-    };
   }
 
   fixed32(): number {
