@@ -203,7 +203,12 @@ function defaultOf(kind: Kind): unknown {
       return "";
     case Kind.Bool:
       return false;
-    default:
+    case Kind.Int64:
+    case Kind.Uint64:
+    case Kind.Int32:
+    case Kind.Uint32:
+    case Kind.Id64:
+    case Kind.Message:
       return 0;
   }
 }
@@ -235,7 +240,11 @@ function isDefault(kind: Kind, value: unknown): boolean {
       return value === false;
     case Kind.Message:
       return false;
-    default:
+    case Kind.Int64:
+    case Kind.Uint64:
+    case Kind.Int32:
+    case Kind.Uint32:
+    case Kind.Id64:
       return value === 0;
   }
 }
@@ -286,10 +295,13 @@ function scalarSize(field: Field, value: unknown): number {
     }
     case Kind.Bool:
       return 1;
+    case Kind.Int64:
+    case Kind.Uint64:
     case Kind.Int32:
-      // A negative int32 is sign-extended to 64 bits on the wire.
-      return varintSize(value as number);
-    default:
+    case Kind.Uint32:
+    case Kind.Id64:
+    case Kind.Message:
+      // A negative int32 is sign-extended to 64 bits on the wire, as a negative int64 (ten bytes).
       return varintSize(value as number);
   }
 }
@@ -340,7 +352,10 @@ function writeScalar(field: Field, value: unknown, writer: ProtoWriter): void {
     case Kind.Int32:
       writer.int(value as number);
       return;
-    default:
+    case Kind.Uint64:
+    case Kind.Uint32:
+    case Kind.Id64:
+    case Kind.Message:
       writer.uint(value as number);
   }
 }

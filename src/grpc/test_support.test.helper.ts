@@ -20,7 +20,7 @@ export const rawCodec: MessageCodec<Uint8Array> = {
 };
 
 export async function listen(router: GrpcRouter): Promise<{ url: string; close(): Promise<void> }> {
-  const server = createGrpcHttp2Server(router);
+  const { server } = createGrpcHttp2Server(router);
   await new Promise<void>((resolve) => server.listen(0, "127.0.0.1", resolve));
   const port = (server.address() as AddressInfo).port;
   return {

@@ -2,9 +2,9 @@
 import type { ResponseHeader } from "./kv.js";
 import type { Permission, UserAddOptions } from "./records.js";
 
-export interface AuthEnableRequest {}
-export interface AuthDisableRequest {}
-export interface AuthStatusRequest {}
+export type AuthEnableRequest = Record<string, never>;
+export type AuthDisableRequest = Record<string, never>;
+export type AuthStatusRequest = Record<string, never>;
 export interface AuthenticateRequest {
   name: string;
   password: string;
@@ -38,8 +38,8 @@ export interface AuthRoleAddRequest {
 export interface AuthRoleGetRequest {
   role: string;
 }
-export interface AuthUserListRequest {}
-export interface AuthRoleListRequest {}
+export type AuthUserListRequest = Record<string, never>;
+export type AuthRoleListRequest = Record<string, never>;
 export interface AuthRoleDeleteRequest {
   role: string;
 }

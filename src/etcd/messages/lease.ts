@@ -36,7 +36,7 @@ export interface LeaseTimeToLiveResponse {
   grantedTTL: number;
   keys: Uint8Array[];
 }
-export interface LeaseLeasesRequest {}
+export type LeaseLeasesRequest = Record<string, never>;
 export interface LeaseStatus {
   ID: number;
 }

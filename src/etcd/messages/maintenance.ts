@@ -5,7 +5,7 @@ export const AlarmRequestAlarmAction = { Get: 0, Activate: 1, Deactivate: 2 } as
 export const AlarmType = { None: 0, Nospace: 1, Corrupt: 2 } as const;
 export const DowngradeRequestDowngradeAction = { Validate: 0, Enable: 1, Cancel: 2 } as const;
 
-export interface HashRequest {}
+export type HashRequest = Record<string, never>;
 export interface HashKVRequest {
   revision: number;
 }
@@ -18,13 +18,13 @@ export interface HashResponse {
   header?: ResponseHeader;
   hash: number;
 }
-export interface SnapshotRequest {}
+export type SnapshotRequest = Record<string, never>;
 export interface SnapshotResponse {
   header?: ResponseHeader;
   remainingBytes: number;
   blob: Uint8Array;
 }
-export interface DefragmentRequest {}
+export type DefragmentRequest = Record<string, never>;
 export interface DefragmentResponse {
   header?: ResponseHeader;
 }
@@ -55,7 +55,7 @@ export interface DowngradeResponse {
   header?: ResponseHeader;
   version: string;
 }
-export interface StatusRequest {}
+export type StatusRequest = Record<string, never>;
 export interface StatusResponse {
   header?: ResponseHeader;
   version: string;

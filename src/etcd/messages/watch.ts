@@ -22,7 +22,7 @@ export interface WatchCreateRequest {
 export interface WatchCancelRequest {
   watchId: number;
 }
-export interface WatchProgressRequest {}
+export type WatchProgressRequest = Record<string, never>;
 export interface WatchResponse {
   header?: ResponseHeader;
   watchId: number;
