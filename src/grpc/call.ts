@@ -14,6 +14,8 @@ export interface CallContext {
   peerCertificate(): PeerCertificate | undefined;
   /** Whether the client's certificate verified against the server's CA. */
   readonly peerVerified: boolean;
+  /** Whether the call came over TLS. */
+  readonly secure: boolean;
 }
 
 export function callContext(stream: ServerHttp2Stream, headers: IncomingHttpHeaders, signal: AbortSignal): CallContext {
@@ -29,6 +31,7 @@ export function callContext(stream: ServerHttp2Stream, headers: IncomingHttpHead
       return Object.keys(certificate).length === 0 ? undefined : certificate;
     },
     peerVerified: tls && socket.authorized,
+    secure: tls,
   };
 }
 
