@@ -6,6 +6,9 @@ import type * as kv from "./messages/kv.js";
 import type * as cluster from "./messages/cluster.js";
 import type * as maintenance from "./messages/maintenance.js";
 import type * as watch from "./messages/watch.js";
+import type * as auth from "./messages/auth.js";
+import type * as lease from "./messages/lease.js";
+import type * as records from "./messages/records.js";
 import { etcdServices } from "./messages/services.js";
 
 const hex = (text: string): Uint8Array => Uint8Array.from(Buffer.from(text, "hex"));
@@ -134,6 +137,23 @@ test("round trips keep every kind: nested, repeated, oneof presence, packed enum
   assert.deepEqual(statusCodec.decode(statusCodec.encode(status, 0)), status);
   // Headroom is left for the gRPC prefix.
   assert.equal(statusCodec.encode(status, 5).length, statusCodec.encode(status, 0).length + 5);
+});
+
+test("messages of the other files round-trip: an mvccpb Event, a lease grant, an authentication", () => {
+  const event: records.Event = {
+    type: 1,
+    kv: { key: hex("61"), createRevision: 1, modRevision: 2, version: 1, value: hex(""), lease: 0 },
+  };
+  const eventCodec = codecOf<records.Event>("Event");
+  assert.deepEqual(eventCodec.decode(Uint8Array.from(eventCodec.encode(event, 0))), event);
+  const grant: lease.LeaseGrantRequest = { TTL: 60, ID: 0 };
+  assert.deepEqual(
+    codecOf<lease.LeaseGrantRequest>("LeaseGrantRequest").decode(codecOf("LeaseGrantRequest").encode(grant, 0)),
+    grant,
+  );
+  const authenticate: auth.AuthenticateRequest = { name: "root", password: "pässword" };
+  const authCodec = codecOf<auth.AuthenticateRequest>("AuthenticateRequest");
+  assert.deepEqual(authCodec.decode(authCodec.encode(authenticate, 0)), authenticate);
 });
 
 test("every call of the six services has codecs for its request and response", () => {

@@ -33,7 +33,7 @@ const errors = {
   badLeaderTransferee: [Status.FAILED_PRECONDITION, "etcdserver: bad leader transferee"],
 } as const satisfies Record<string, readonly [StatusCode, string]>;
 
-export type EtcdErrorName = keyof typeof errors;
+type EtcdErrorName = keyof typeof errors;
 
 export function etcdError(name: EtcdErrorName): GrpcError {
   const [code, message] = errors[name];

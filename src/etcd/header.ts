@@ -6,7 +6,7 @@ import type { ResponseHeader } from "./messages/kv.js";
  * raftkv keeps no cluster id of its own, so every raftkv cluster reports this one ("raftkv" in
  * ASCII, 48 bits): stable across restarts and membership changes, and recognisable (docs/api.md).
  */
-export const raftkvClusterId = 0x7261_6674_6b76;
+const raftkvClusterId = 0x7261_6674_6b76;
 
 /** The header of an answer made now; `revision` is a write's own revision, else the store's current one. */
 export function header(ctx: ServerContext, revision?: number): ResponseHeader {

@@ -100,7 +100,7 @@ function sortInPlace(kvs: KeyValue[], request: RangeRequest): void {
   });
 }
 
-export function etcdKeyValue(kv: KeyValue, keysOnly = false): EtcdKeyValue {
+function etcdKeyValue(kv: KeyValue, keysOnly = false): EtcdKeyValue {
   return {
     key: kv.key,
     createRevision: kv.createRevision,

@@ -8,7 +8,7 @@ import type { StatusRequest, StatusResponse } from "./messages/maintenance.js";
  * The version etcdctl prints: the etcd API raftkv speaks, marked as raftkv's (a semver pre-release,
  * so a client that parses major.minor still reads 3.4).
  */
-export const raftkvEtcdVersion = "3.4.23-raftkv";
+const raftkvEtcdVersion = "3.4.23-raftkv";
 
 /** The snapshot's size stands for etcd's database size; making one costs a pass over the store, so it is kept a while. */
 const dbSizeTtlMs = 5000;

@@ -7,7 +7,7 @@
  * into one buffer. 64-bit integers are JavaScript numbers: decoding refuses values beyond ±(2^53 − 1).
  */
 import type { MessageCodec } from "./framing.js";
-import { ProtoError, ProtoReader } from "./wire_reader.js";
+import { ProtoError, ProtoReader, WireType } from "./wire_reader.js";
 import { ProtoWriter, varintSize } from "./wire_writer.js";
 
 const enum Kind {
@@ -104,7 +104,10 @@ function parseMessage(name: string, text: string): Message {
     const kind = kinds[typeName] ?? Kind.Message;
     const repeated = match[3] !== undefined;
     const packed = repeated && kind !== Kind.Bytes && kind !== Kind.String && kind !== Kind.Message;
-    const wireType = kind === Kind.Bytes || kind === Kind.String || kind === Kind.Message || packed ? 2 : 0;
+    const wireType =
+      kind === Kind.Bytes || kind === Kind.String || kind === Kind.Message || packed
+        ? WireType.lengthDelimited
+        : WireType.varint;
     const field: Field = {
       number,
       name: match[2]!,
@@ -138,11 +141,11 @@ function decode(message: Message, reader: ProtoReader, end: number): Record<stri
       reader.skip(wireType);
       continue;
     }
-    if (field.packed && wireType === 2) {
+    if (field.packed && wireType === WireType.lengthDelimited) {
       readPacked(field, reader, out[field.name] as unknown[]);
       continue;
     }
-    const expected = field.packed ? 0 : field.wireType;
+    const expected = field.packed ? WireType.varint : field.wireType;
     if (wireType !== expected) throw new ProtoError(`${field.path}: wire type ${wireType}, expected ${expected}`);
     const value = field.kind === Kind.Message ? decodeNested(field.message!, reader) : readScalar(field, reader);
     if (field.repeated) (out[field.name] as unknown[]).push(value);
@@ -314,7 +317,7 @@ function write(message: Message, value: Record<string, unknown>, writer: ProtoWr
       const list = fieldValue as readonly unknown[];
       if (list.length === 0) continue;
       if (field.packed) {
-        writer.tag(field.number, 2);
+        writer.tag(field.number, WireType.lengthDelimited);
         writer.uint(sizes[sizeCursor++]!);
         for (const item of list) writeScalar(field, item, writer);
       } else

@@ -1,6 +1,6 @@
 import { test } from "node:test";
 import assert from "node:assert/strict";
-import { GrpcClient } from "./client.js";
+import { GrpcClient, type CallOptions, type ClientBidiCall, type GrpcClientOptions } from "./client.js";
 import { GrpcRouter } from "./router.js";
 import { decodeGrpcMessage, encodeGrpcMessage, GrpcError, Status } from "./status.js";
 import { h2, listen, rawCall, rawCodec, rawFrame, statusOf } from "./test_support.test.helper.js";
@@ -103,20 +103,23 @@ test("framing edge cases each get their status, and the server keeps serving", a
   }
 });
 
+const shortDeadline: CallOptions = { timeoutMs: 50 };
+
 test("grpc-timeout ends a call with DEADLINE_EXCEEDED and aborts the handler's signal; so does a client reset", async () => {
   const events: string[] = [];
   const server = await listen(echoRouter(events));
-  const client = new GrpcClient(server.url);
+  const plain: GrpcClientOptions = {};
+  const client = new GrpcClient(server.url, plain);
   try {
     await assert.rejects(
-      client.unary("/t.S/Hang", rawCodec, rawCodec, new Uint8Array(0), { timeoutMs: 50 }),
+      client.unary("/t.S/Hang", rawCodec, rawCodec, new Uint8Array(0), shortDeadline),
       (error: GrpcError) => {
         assert.equal(error.code, Status.DEADLINE_EXCEEDED);
         return true;
       },
     );
     assert.deepEqual(events, ["aborted"]);
-    const call = client.bidi("/t.S/Chat", rawCodec, rawCodec);
+    const call: ClientBidiCall<Uint8Array, Uint8Array> = client.bidi("/t.S/Chat", rawCodec, rawCodec);
     call.write(Uint8Array.of(1));
     const first = await call[Symbol.asyncIterator]().next();
     assert.deepEqual(first.value, Uint8Array.of(1));
