@@ -119,6 +119,9 @@ test("grpc-timeout ends a call with DEADLINE_EXCEEDED and aborts the handler's s
       },
     );
     assert.deepEqual(events, ["aborted"]);
+    // A deadline too far for a timer is no deadline (not a timer that fires at once).
+    const far = { metadata: { "grpc-timeout": "99999999H" } };
+    assert.deepEqual(await client.unary("/t.S/Echo", rawCodec, rawCodec, Uint8Array.of(3), far), Uint8Array.of(3));
     const call: ClientBidiCall<Uint8Array, Uint8Array> = client.bidi("/t.S/Chat", rawCodec, rawCodec);
     call.write(Uint8Array.of(1));
     const first = await call[Symbol.asyncIterator]().next();

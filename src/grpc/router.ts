@@ -33,6 +33,7 @@ interface RouterOptions {
 
 const responseHeaders = { ":status": 200, "content-type": "application/grpc" };
 const okTrailers = { "grpc-status": "0" };
+const timerMaxMs = 2 ** 31 - 1;
 
 export class GrpcRouter {
   private readonly methods = new Map<string, Method>();
@@ -115,7 +116,8 @@ class Call {
       this.abort.abort(new GrpcError(Status.CANCELLED, "the call was cancelled"));
     });
     const timeoutMs = parseGrpcTimeout(headers["grpc-timeout"]);
-    if (timeoutMs !== undefined)
+    // A deadline beyond what a timer can hold (about 24.8 days) is as good as none.
+    if (timeoutMs !== undefined && timeoutMs <= timerMaxMs)
       this.timer = setTimeout(() => this.finish(Status.DEADLINE_EXCEEDED, "deadline exceeded"), timeoutMs);
     const call = callContext(stream, headers, this.abort.signal);
     const deframer = new Deframer(limit);
