@@ -17,12 +17,17 @@ const LAYERS = {
   storage: ["util"],
   // Certificates and reloadable TLS material: node:crypto and node:tls only, under the transport and the server.
   tls: ["util"],
+  // gRPC over node:http2 and protobuf's wire format: generic, it knows nothing of raftkv.
+  grpc: ["util"],
   transport: ["util", "raft", "tls"],
   node: ["util", "raft", "kv", "storage", "transport", "tls"],
   coord: ["util", "raft", "kv", "node"],
-  server: ["util", "raft", "kv", "node", "coord", "transport", "tls"],
+  // grpc: etcd's API shares the client port (the router comes from cli, which knows etcd).
+  server: ["util", "raft", "kv", "node", "coord", "transport", "tls", "grpc"],
   client: ["util"],
-  cli: ["util", "raft", "kv", "node", "coord", "server", "client", "storage", "transport", "tls"],
+  // etcd's v3 API on a member: its messages (over grpc) and services (on the server's context and the node).
+  etcd: ["util", "kv", "node", "server", "grpc"],
+  cli: ["util", "raft", "kv", "node", "coord", "server", "client", "storage", "transport", "tls", "grpc", "etcd"],
   sim: ["util", "raft", "kv", "storage", "node", "coord", "check", "transport"],
 };
 const PURE = new Set(["raft", "kv", "paxos", "zab"]);

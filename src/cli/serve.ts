@@ -14,6 +14,9 @@ import { Activity } from "../server/dashboard_state.js";
 import { combineObservers, createLogger, logObserver, watchPeers, type Logger } from "../server/log.js";
 import { Metrics } from "../server/metrics.js";
 import { startClientServer } from "../server/server.js";
+import { createEtcdRouter } from "../etcd/router.js";
+import type { GrpcRouter } from "../grpc/router.js";
+import type { ServerContext } from "../server/context.js";
 import { Prng } from "../util/prng.js";
 import { CliFailure, exitCodes, type CliIo } from "./context.js";
 import { parseServeFlags, serveUsage, type ServeSettings } from "./serve_flags.js";
@@ -117,7 +120,7 @@ async function serveWith(
   const services = { kv, watchHub: watch.hub, lessor, metrics, activity, log };
   let server;
   try {
-    server = await startClientServer({ node, ...services, ...clientServerSettings(settings, tls) });
+    server = await startClientServer({ node, ...services, ...clientServerSettings(settings, tls), grpc: etcdApi(log) });
   } catch (error) {
     watch.close();
     lessor.close();
@@ -235,4 +238,10 @@ function stopRequests(log: Logger): StopRequests {
       process.off("SIGINT", onSignal);
     },
   };
+}
+
+/** etcd's v3 API on the client port (docs/api.md); its unexpected failures are logged. */
+function etcdApi(log: Logger): (ctx: ServerContext) => GrpcRouter {
+  return (ctx) =>
+    createEtcdRouter(ctx, (path, error) => log.error({ path, err: String(error) }, `unexpected error serving ${path}`));
 }

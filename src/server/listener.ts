@@ -7,11 +7,16 @@
  * With a CA in the TLS material, clients are asked for a certificate and it is verified against
  * that CA, but one is not required (a token is the other way in): `req.socket` is then a TLSSocket
  * whose `authorized` says whether the certificate verified, and `getPeerCertificate()` names it.
+ *
+ * Given an http2 server, the same port serves HTTP/2 (etcd's gRPC API) too (protocol_split.ts), under
+ * the same per-address connection cap and head timeout.
  */
 import { createServer as createHttpServer, type RequestListener, type Server } from "node:http";
 import { createServer as createHttpsServer } from "node:https";
+import type { Http2Server } from "node:http2";
 import type { Socket } from "node:net";
 import type { TlsCredentials } from "../tls/index.js";
+import { splitPlain, splitTls } from "./protocol_split.js";
 
 export interface ClientListenerOptions {
   /** https with this certificate and key; its CA, if any, verifies client certificates. Default: plain http. */
@@ -34,7 +39,11 @@ export const listenerDefaults = {
   connectionsPerAddressMax: 1024,
 } as const;
 
-export function createClientListener(options: ClientListenerOptions, handler: RequestListener): Server {
+export function createClientListener(
+  options: ClientListenerOptions,
+  handler: RequestListener,
+  http2?: Http2Server,
+): Server {
   const headersTimeout = options.headersTimeoutMs ?? listenerDefaults.headersTimeoutMs;
   const requestTimeout = Math.max(headersTimeout, options.requestTimeoutMs ?? listenerDefaults.requestTimeoutMs);
   const common = {
@@ -47,9 +56,16 @@ export function createClientListener(options: ClientListenerOptions, handler: Re
   };
   const tls = options.tls;
   let server: Server;
-  if (tls === undefined) server = createHttpServer(common, handler);
-  else {
-    const https = createHttpsServer({ ...common, ...tlsOptions(tls), handshakeTimeout: headersTimeout }, handler);
+  if (tls === undefined) {
+    server = createHttpServer(common, handler);
+    if (http2 !== undefined) splitPlain(server, http2, headersTimeout);
+  } else {
+    const alpn = http2 === undefined ? {} : { ALPNProtocols: ["h2", "http/1.1"] };
+    const https = createHttpsServer(
+      { ...common, ...tlsOptions(tls), ...alpn, handshakeTimeout: headersTimeout },
+      handler,
+    );
+    if (http2 !== undefined) splitTls(https, http2);
     const stopFollowing = tls.onUpdate(() => https.setSecureContext(tlsOptions(tls)));
     https.once("close", stopFollowing);
     server = https;

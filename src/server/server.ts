@@ -2,6 +2,8 @@ import type { IncomingMessage, Server, ServerResponse } from "node:http";
 import type { Lessor, WatchHub } from "../coord/index.js";
 import type { KvStore } from "../kv/index.js";
 import type { Node } from "../node/index.js";
+import { createGrpcHttp2Server } from "../grpc/http2_server.js";
+import type { GrpcRouter } from "../grpc/router.js";
 import type { Handler, Request, ServerContext } from "./context.js";
 import { healthz, metrics, readyz, status } from "./cluster_routes.js";
 import { addMember, listMembers, promoteMember, removeMember, transferLeader } from "./member_routes.js";
@@ -214,6 +216,8 @@ interface ServeOptions {
   readonly authTokenTtlMs?: number;
   /** With auth on, the monitoring routes (/metrics, /healthz, /readyz) need a token too. Default: open. */
   readonly monitoringNeedsAuth?: boolean;
+  /** Serves gRPC (etcd's API) on the same port, over HTTP/2, with the router this makes (docs/api.md). */
+  readonly grpc?: (ctx: ServerContext) => GrpcRouter;
 }
 
 const authTokenTtlMsDefault = 5 * 60_000;
@@ -244,7 +248,15 @@ export async function startClientServer(options: ServeOptions): Promise<ClientSe
       now: () => Date.now(),
     },
   };
-  const server = createClientListener(options.listener ?? {}, (req, res) => void handle(ctx, req, res, options.log));
+  const grpc =
+    options.grpc === undefined
+      ? undefined
+      : createGrpcHttp2Server(options.grpc(ctx), { headerBytesMax: options.listener?.headerBytesMax });
+  const server = createClientListener(
+    options.listener ?? {},
+    (req, res) => void handle(ctx, req, res, options.log),
+    grpc?.server,
+  );
   server.keepAliveTimeout = 30_000;
   await new Promise<void>((resolve, reject) => {
     server.once("error", (error: NodeJS.ErrnoException) =>
@@ -268,6 +280,7 @@ export async function startClientServer(options: ServeOptions): Promise<ClientSe
       // Watch streams last until they are ended, and server.close() waits for every connection.
       options.watchHub.close();
       ctx.watchStreams.close();
+      grpc?.closeSessions(1000);
       server.closeIdleConnections();
       await new Promise<void>((resolve) => server.close(() => resolve()));
     },

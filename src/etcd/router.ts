@@ -1,0 +1,56 @@
+/**
+ * etcd's six v3 services on a member: every call of etcdserverpb's KV, Watch, Lease, Cluster,
+ * Maintenance and Auth is registered; those raftkv serves go to their handlers, the others answer
+ * UNIMPLEMENTED naming the call.
+ */
+import type { CallContext } from "../grpc/call.js";
+import { GrpcRouter } from "../grpc/router.js";
+import { GrpcError, Status } from "../grpc/status.js";
+import type { ServerContext } from "../server/context.js";
+import { memberList } from "./cluster_service.js";
+import { codecOf } from "./codecs.js";
+import { etcdError } from "./errors.js";
+import { range } from "./kv_service.js";
+import { status } from "./maintenance_service.js";
+import { etcdServices } from "./messages/services.js";
+
+type Unary = (ctx: ServerContext, request: never, call: CallContext) => unknown;
+
+const unaryCalls: Readonly<Record<string, Unary>> = {
+  "/etcdserverpb.KV/Range": range,
+  "/etcdserverpb.Cluster/MemberList": memberList,
+  "/etcdserverpb.Maintenance/Status": status,
+};
+
+export function createEtcdRouter(
+  ctx: ServerContext,
+  onUnexpectedError?: (path: string, error: unknown) => void,
+): GrpcRouter {
+  const router = new GrpcRouter(onUnexpectedError === undefined ? {} : { onUnexpectedError });
+  for (const [service, calls] of Object.entries(etcdServices))
+    for (const [name, requestType, responseType, kind] of calls) {
+      const path = `/etcdserverpb.${service}/${name}`;
+      const req = codecOf<unknown>(requestType);
+      const res = codecOf<unknown>(responseType);
+      const handler = unaryCalls[path];
+      if (kind === "unary")
+        router.unary(path, req, res, (request, call) => {
+          refuseWhileAuthEnabled(ctx);
+          if (handler === undefined) throw unimplementedError(path);
+          return handler(ctx, request as never, call);
+        });
+      else if (kind === "serverStream")
+        router.serverStream(path, req, res, () => Promise.reject(unimplementedError(path)));
+      else router.bidi(path, req, res, () => Promise.reject(unimplementedError(path)));
+    }
+  return router;
+}
+
+function unimplementedError(path: string): GrpcError {
+  return new GrpcError(Status.UNIMPLEMENTED, `raftkv does not implement ${path} yet`);
+}
+
+/** Until etcd's Auth service is served, no gRPC call gets past raftkv's authentication. */
+function refuseWhileAuthEnabled(ctx: ServerContext): void {
+  if (ctx.kv.auth.enabled()) throw etcdError("permissionDenied");
+}

@@ -1,0 +1,65 @@
+/** What a gRPC handler gets besides its request: metadata, cancellation, the peer, and the stream writer. */
+import type { IncomingHttpHeaders, ServerHttp2Stream } from "node:http2";
+import type { PeerCertificate, TLSSocket } from "node:tls";
+import { frame, type MessageCodec } from "./framing.js";
+
+export interface CallContext {
+  /** "/package.Service/Method". */
+  readonly path: string;
+  /** The request headers: metadata keys are lower-case (etcd's token is `token`). */
+  readonly metadata: IncomingHttpHeaders;
+  /** Aborted when the client cancels or resets the stream, the deadline passes, or the session closes. */
+  readonly signal: AbortSignal;
+  /** The client's certificate on a TLS connection that sent one (verified or not: see `peerVerified`). */
+  peerCertificate(): PeerCertificate | undefined;
+  /** Whether the client's certificate verified against the server's CA. */
+  readonly peerVerified: boolean;
+  /** Whether the call came over TLS. */
+  readonly secure: boolean;
+}
+
+export function callContext(stream: ServerHttp2Stream, headers: IncomingHttpHeaders, signal: AbortSignal): CallContext {
+  const socket = stream.session?.socket as TLSSocket | undefined;
+  const tls = socket !== undefined && typeof socket.getPeerCertificate === "function";
+  return {
+    path: headers[":path"] ?? "",
+    metadata: headers,
+    signal,
+    peerCertificate: () => {
+      if (!tls) return undefined;
+      const certificate = socket.getPeerCertificate();
+      return Object.keys(certificate).length === 0 ? undefined : certificate;
+    },
+    peerVerified: tls && socket.authorized,
+    secure: tls,
+  };
+}
+
+/** A streaming call's outbound side. `write` resolves once the stream can take more (backpressure). */
+export class StreamWriter<T> {
+  constructor(
+    private readonly stream: ServerHttp2Stream,
+    private readonly codec: MessageCodec<T>,
+    private readonly sendHeaders: () => void,
+  ) {}
+
+  /** Whether the call is still open (a write after the client left is dropped). */
+  get open(): boolean {
+    return !this.stream.closed && !this.stream.destroyed;
+  }
+
+  write(message: T): Promise<void> {
+    if (!this.open) return Promise.resolve();
+    this.sendHeaders();
+    if (this.stream.write(frame(this.codec, message))) return Promise.resolve();
+    return new Promise((resolve) => {
+      const done = (): void => {
+        this.stream.off("drain", done);
+        this.stream.off("close", done);
+        resolve();
+      };
+      this.stream.on("drain", done);
+      this.stream.on("close", done);
+    });
+  }
+}
