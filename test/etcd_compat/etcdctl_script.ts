@@ -8,13 +8,16 @@
 import { etcdctl, EtcdctlWatch, type EtcdctlRun, type EtcdctlTarget } from "./etcdctl.js";
 import { Placeholders, type CompatCluster } from "./normalize.js";
 
-/** Polls until `probe` gives a value (etcd-style clusters answer within seconds; the bound is generous). */
-async function eventually<T>(what: string, probe: () => Promise<T | undefined>, timeoutMs = 20_000): Promise<T> {
+/**
+ * Polls until `probe` gives a value (etcd-style clusters answer within seconds; the bound is
+ * generous); undefined after the bound, which the transcript then shows.
+ */
+async function eventually<T>(probe: () => Promise<T | undefined>, timeoutMs = 20_000): Promise<T | undefined> {
   const deadline = Date.now() + timeoutMs;
   for (;;) {
     const value = await probe();
     if (value !== undefined) return value;
-    if (Date.now() > deadline) throw new Error(`timed out waiting for ${what}`);
+    if (Date.now() > deadline) return undefined;
     await new Promise((resolve) => setTimeout(resolve, 100));
   }
 }
@@ -175,18 +178,21 @@ export class EtcdctlScript {
     await this.#step(["put", "w/1", "a"]);
     await this.#step(["put", "w/2", "b"]);
     await this.#step(["del", "w/1"]);
-    await eventually("the background watch to see the delete", () =>
-      Promise.resolve(/DELETE\nw\/1\n/.test(watch.output) ? true : undefined),
-    );
+    const seen = await eventually(() => Promise.resolve(/DELETE\nw\/1\n/.test(watch.output) ? true : undefined));
     const output = await watch.stop();
     this.transcript.push(`$ etcdctl watch w/ --prefix --rev=REV_WATCH_START+1   (in the background, stopped now)`);
     this.transcript.push(...output.trimEnd().split("\n"));
+    if (seen === undefined) this.transcript.push("(the watch did not see the delete within 20 s)");
   }
 
   async #leases(): Promise<void> {
     const grant = await etcdctl(this.#target, ["lease", "grant", "60"]);
     const lease = /^lease (\w+) granted/.exec(grant.stdout)?.[1];
-    if (lease === undefined) throw new Error(`lease grant printed ${JSON.stringify(grant.stdout)} ${grant.error}`);
+    if (lease === undefined) {
+      // The rest of the section needs the lease: the transcript shows why it stops here.
+      this.#print(["lease", "grant", "60"], grant);
+      return;
+    }
     this.#names.add(lease, "LEASE");
     this.#print(["lease", "grant", "60"], grant);
     await this.#step(["put", "lk", "v", `--lease=${lease}`]);
@@ -211,12 +217,19 @@ export class EtcdctlScript {
   async #membership(): Promise<void> {
     // etcd refuses a change until every member has been connected for a few seconds: retried, as an operator would.
     const addArgs = ["member", "add", "spare", "--learner", `--peer-urls=${this.#cluster.sparePeerUrl}`];
-    const add = await eventually("member add to be accepted", async () => {
+    const add = await eventually(async () => {
       const run = await etcdctl(this.#target, addArgs);
       return run.error.includes("unhealthy cluster") ? undefined : run;
     });
+    if (add === undefined) {
+      this.transcript.push("(member add was refused as an unhealthy cluster for 20 s)");
+      return;
+    }
     const added = /^Member (\w+) added to cluster (\w+)/.exec(add.stdout);
-    if (added === null) throw new Error(`member add printed ${JSON.stringify(add.stdout)} ${add.error}`);
+    if (added === null) {
+      this.#print(addArgs, add);
+      return;
+    }
     this.#names.add(added[1]!, "SPARE_ID");
     this.#names.add(added[2]!, "CLUSTER_ID");
     // etcdctl prints the cluster's members in the order the server listed them.
@@ -238,18 +251,23 @@ export class EtcdctlScript {
     const status = parseStatus((await etcdctl(this.#target, ["endpoint", "status"])).stdout);
     const leader = status.find((s) => s.isLeader);
     const target = status.find((s) => !s.isLeader);
-    if (leader === undefined || target === undefined) throw new Error("endpoint status shows no leader and follower");
+    if (leader === undefined || target === undefined) {
+      this.transcript.push("(endpoint status shows no leader and follower)");
+      return;
+    }
     const run = await etcdctl(this.#target, ["move-leader", target.id], { endpoints: [leader.endpoint] });
     this.transcript.push(`$ etcdctl --endpoints=LEADER move-leader TARGET_ID`);
     // Which member leads differs between clusters: the ids are named by their part here.
     const named = run.stdout.replace(leader.id, "LEADER_ID").replace(target.id, "TARGET_ID");
     this.transcript.push(...named.trimEnd().split("\n"));
     if (run.code !== 0) this.transcript.push(`(exit ${run.code}) ${run.error}`);
-    await eventually("endpoint status to show the new leader", async () => {
+    const moved = await eventually(async () => {
       const now = parseStatus((await etcdctl(this.#target, ["endpoint", "status"])).stdout);
       return now.find((s) => s.isLeader)?.id === target.id ? true : undefined;
     });
-    this.transcript.push("(endpoint status shows TARGET_ID as the leader)");
+    this.transcript.push(
+      moved === undefined ? "(TARGET_ID did not lead within 20 s)" : "(endpoint status shows TARGET_ID as the leader)",
+    );
   }
 
   async #compaction(): Promise<void> {
