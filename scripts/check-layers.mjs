@@ -17,15 +17,19 @@ const LAYERS = {
   storage: ["util"],
   // Certificates and reloadable TLS material: node:crypto and node:tls only, under the transport and the server.
   tls: ["util"],
+  // The engine seam and one adapter per consensus core (docs/engines.md): pure, so the node, the
+  // simulator and the product drive any core alike, and only here do the cores' vocabularies meet.
+  engine: ["util", "raft", "paxos", "zab"],
   transport: ["util", "raft", "tls"],
-  node: ["util", "raft", "kv", "storage", "transport", "tls"],
-  coord: ["util", "raft", "kv", "node"],
-  server: ["util", "raft", "kv", "node", "coord", "transport", "tls"],
+  node: ["util", "raft", "kv", "storage", "transport", "tls", "engine"],
+  coord: ["util", "raft", "kv", "node", "engine"],
+  server: ["util", "raft", "kv", "node", "coord", "transport", "tls", "engine"],
   client: ["util"],
-  cli: ["util", "raft", "kv", "node", "coord", "server", "client", "storage", "transport", "tls"],
-  sim: ["util", "raft", "kv", "storage", "node", "coord", "check", "transport"],
+  cli: ["util", "raft", "kv", "node", "coord", "server", "client", "storage", "transport", "tls", "engine"],
+  // paxos and zab for their engines' own safety checks.
+  sim: ["util", "raft", "kv", "storage", "node", "coord", "check", "transport", "engine", "paxos", "zab"],
 };
-const PURE = new Set(["raft", "kv", "paxos", "zab"]);
+const PURE = new Set(["raft", "kv", "paxos", "zab", "engine"]);
 // Ambient effects the pure core must receive as inputs instead (time as tick(), randomness as a PRNG).
 // `crypto` is added because Node 20 exposes crypto.getRandomValues/randomUUID as a global.
 const IMPURE_GLOBALS = new Set([

@@ -7,8 +7,11 @@ import { Prng } from "../util/prng.js";
 import type { Clock } from "./clock.js";
 import { isValidName, nodeIdOf } from "./names.js";
 import { AddressBook } from "./members.js";
-import { RaftNode, type NodeObserver, type RaftTuning } from "./node.js";
-import { NodeStorage, type NodeIdentity } from "./node_storage.js";
+import { raftEngine } from "../engine/raft.js";
+import { raftStorage } from "./engine_storage.js";
+import { EngineNode, type NodeObserver, type RaftTuning } from "./node.js";
+import type { NodeIdentity } from "./data_dir.js";
+import { NodeStorage } from "./node_storage.js";
 import { PeerFollower } from "./peer_follower.js";
 import { connectTcp, type ConnectPeers, type PeerEndpoint, type PeerTransport } from "./peer_transport.js";
 import { realClock } from "./real_clock.js";
@@ -65,9 +68,9 @@ export interface MemberInfo {
   readonly learner: boolean;
 }
 
-/** A running member: the Raft node, its peer transport and the member names. */
+/** A running member: the consensus node (Raft by default), its peer transport and the member names. */
 export interface Node {
-  readonly raft: RaftNode;
+  readonly raft: EngineNode;
   readonly name: string;
   readonly transport: PeerTransport;
   /** The member name behind a numeric id ("n2"), or the number as text if unknown. */
@@ -130,13 +133,13 @@ export async function createNode(options: CreateNodeOptions): Promise<CreateNode
     await storage.close();
     return { ok: false, error: `invalid peer address ${JSON.stringify(options.listenPeer ?? self.peerAddr)}` };
   }
-  const raft = new RaftNode({
+  const raft = new EngineNode({
     id: self.id,
-    voters: identity.joined === true ? [] : members.map((m) => m.id),
+    engine: raftEngine({ ...options.raftTuning, voters: identity.joined === true ? [] : members.map((m) => m.id) }),
     addressBook: new AddressBook(identity.members),
     onMembersChanged: (change) => follower.changed(change),
     stateMachine: options.stateMachine,
-    storage,
+    storage: raftStorage(storage),
     durable,
     random: options.random ?? new Prng(randomInt(2 ** 31)),
     clock,
@@ -147,7 +150,6 @@ export async function createNode(options: CreateNodeOptions): Promise<CreateNode
     snapshotKeepEntries: options.snapshotKeepEntries ?? 1_000,
     proposalTimeoutMs: options.proposalTimeoutMs ?? 5_000,
     observer: options.observer,
-    raftTuning: options.raftTuning,
     readiesInFlightMax: options.readiesInFlightMax,
     checkInvariants: options.checkInvariants,
     onBug: options.onBug,
@@ -190,7 +192,7 @@ function openTransport(
   options: CreateNodeOptions,
   self: { readonly id: NodeId; readonly peerAddr: string; readonly listen: PeerAddress },
   members: readonly { readonly id: NodeId; readonly peerAddr: string }[],
-  raft: RaftNode,
+  raft: EngineNode,
   clients: Pick<PeerEndpoint, "clientAddress" | "onClientAddress">,
 ): Promise<PeerTransport> {
   const peers = new Map<NodeId, PeerAddress>();
@@ -211,7 +213,7 @@ function openTransport(
   });
 }
 
-function membersOf(raft: RaftNode): MemberInfo[] {
+function membersOf(raft: EngineNode): MemberInfo[] {
   const config = raft.config();
   const book = raft.addressBook();
   const describe = (id: NodeId, learner: boolean): MemberInfo => {

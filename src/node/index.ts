@@ -7,7 +7,14 @@ export {
   type MemberInfo,
   type Node,
 } from "./create_node.js";
-export { ConfChangeRefused, RaftNode, type NodeObserver, type RaftTuning, type ReadConsistency } from "./node.js";
+export {
+  ConfChangeRefused,
+  EngineNode,
+  type RaftNode,
+  type NodeObserver,
+  type RaftTuning,
+  type ReadConsistency,
+} from "./node.js";
 export { connectTcp, type ConnectPeers, type PeerEndpoint, type PeerTransport } from "./peer_transport.js";
 export { realClock } from "./real_clock.js";
 export type { Clock, Timer } from "./clock.js";

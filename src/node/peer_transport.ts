@@ -6,9 +6,9 @@ import { TcpTransport, type PeerAddress, type PeerStatus, type TransportStats } 
  * How a node reaches its peers: TCP in production, the simulated network in the simulator. Both
  * carry every message through the same binary codec.
  */
-export interface PeerTransport {
+export interface PeerTransport<M = Message> {
   /** Queues messages for their recipients; never throws, never blocks (undeliverable ones are counted). */
-  send(messages: readonly Message[]): void;
+  send(messages: readonly M[]): void;
   /** Adds a peer or moves it to a new address. */
   setPeer(id: NodeId, address: PeerAddress): void;
   removePeer(id: NodeId): void;
@@ -18,14 +18,14 @@ export interface PeerTransport {
 }
 
 /** Who a transport serves and where its messages go. */
-export interface PeerEndpoint {
+export interface PeerEndpoint<M = Message> {
   readonly id: NodeId;
   readonly listen: PeerAddress;
   /** Where the other members reach this one (its address in the configuration). */
   readonly advertise: PeerAddress;
   readonly peers: ReadonlyMap<NodeId, PeerAddress>;
   /** Called for each valid message addressed to this node, in arrival order per peer. */
-  readonly onMessage: (message: Message) => void;
+  readonly onMessage: (message: M) => void;
   readonly onWarning?: (text: string) => void;
   /** Where this member serves clients, for the transport to tell each peer (TCP does, in its hello). */
   readonly clientAddress?: string;
@@ -36,7 +36,7 @@ export interface PeerEndpoint {
 }
 
 /** Opens a transport for an endpoint; rejects with a one-line reason (a port in use). */
-export type ConnectPeers = (endpoint: PeerEndpoint) => Promise<PeerTransport>;
+export type ConnectPeers<M = Message> = (endpoint: PeerEndpoint<M>) => Promise<PeerTransport<M>>;
 
 export const connectTcp: ConnectPeers = async (endpoint) => {
   const transport = new TcpTransport(endpoint);

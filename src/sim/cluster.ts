@@ -5,19 +5,12 @@ import {
   type Node,
   type NodeObserver,
   type PeerEndpoint,
-  type RaftNode,
   type RaftTuning,
 } from "../node/index.js";
+import type { EngineEntry, EngineReady } from "../engine/engine.js";
+import type { RaftLogView, RaftTypes } from "../engine/raft.js";
 import type { PeerAddress } from "../transport/index.js";
-import {
-  NO_NODE,
-  type DurableState,
-  type Entry,
-  type Message,
-  type NodeId,
-  type Ready,
-  type Term,
-} from "../raft/index.js";
+import { NO_NODE, type DurableState, type Message, type NodeId, type Ready, type Term } from "../raft/index.js";
 import { decodeMessage } from "../transport/index.js";
 import { AssertionError } from "../util/assert.js";
 import { logIndex } from "../util/ids.js";
@@ -122,6 +115,9 @@ interface Member {
   isolatedTerm: Term | undefined;
   lastDeliveryAt: number;
 }
+
+/** What the Raft checks read of a node. */
+type RaftView = Pick<Node["raft"], "status" | "config"> & { coreView(): RaftLogView };
 
 /** A command some member applied: what the workload and the checkers see of every apply. */
 export interface Applied {
@@ -575,7 +571,7 @@ export class SimCluster {
     return transport;
   }
 
-  #observer(m: Member, life: number): NodeObserver {
+  #observer(m: Member, life: number): NodeObserver<RaftTypes> {
     const current = (): boolean => m.life === life;
     return {
       recovered: (durable: DurableState) => {
@@ -590,10 +586,10 @@ export class SimCluster {
         if (info.kind === "installed") this.checker.observeStateMachineReset(m.id, info.index);
         else this.snapshotsTaken++;
       },
-      readyStarted: (ready: Ready, node: RaftNode) => {
-        if (current()) this.#readyStarted(m, ready, node);
+      readyStarted: (ready: EngineReady<RaftTypes>, node) => {
+        if (current()) this.#readyStarted(m, ready.write, node);
       },
-      readyPersisted: (ready: Ready) => {
+      readyPersisted: ({ write: ready }: EngineReady<RaftTypes>) => {
         if (!current()) return;
         m.mirror!.persisted(ready);
         this.checker.observeDurableCommit(m.id, m.mirror!.hardState.commit);
@@ -602,7 +598,7 @@ export class SimCluster {
           this.trace(m.id, `installed snapshot at ${ready.snapshot.meta.index}`);
         }
       },
-      entriesApplied: (entries: readonly Entry[]) => {
+      entriesApplied: (entries: readonly EngineEntry[]) => {
         if (!current()) return;
         for (const entry of entries) this.checker.observeApply(m.id, entry);
       },
@@ -617,8 +613,8 @@ export class SimCluster {
     };
   }
 
-  #readyStarted(m: Member, ready: Ready, raft: RaftNode): void {
-    const log = raft.logView();
+  #readyStarted(m: Member, ready: Ready, raft: RaftView): void {
+    const log = raft.coreView();
     const { role, term, leader } = ready.softState;
     this.checker.observeRole(m.id, role, term, log);
     this.checker.observeAppend(m.id, ready.entries, log);
