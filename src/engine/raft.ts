@@ -30,7 +30,7 @@ interface RaftSnapshotStore {
 }
 
 /** The in-memory log as checkers see it: the term at an index, and where the log starts. */
-export interface RaftLogView {
+interface RaftLogView {
   termAt(index: LogIndex): Term | undefined;
   firstIndex(): LogIndex;
 }

@@ -106,7 +106,7 @@ export interface NodeStatus {
 }
 
 /** What an observer may read of the node that called it. */
-interface NodeView<E extends EngineTypes> {
+export interface NodeView<E extends EngineTypes> {
   status(): NodeStatus;
   config(): Config;
   /** The core's own state for checkers (Raft: its log). */

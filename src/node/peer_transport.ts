@@ -1,6 +1,12 @@
 import type { Message, NodeId } from "../raft/index.js";
 import type { TlsCredentials } from "../tls/index.js";
-import { TcpTransport, type PeerAddress, type PeerStatus, type TransportStats } from "../transport/index.js";
+import {
+  TcpTransport,
+  type PeerAddress,
+  type PeerStatus,
+  type PeerWire,
+  type TransportStats,
+} from "../transport/index.js";
 
 /**
  * How a node reaches its peers: TCP in production, the simulated network in the simulator. Both
@@ -20,6 +26,8 @@ export interface PeerTransport<M = Message> {
 /** Who a transport serves and where its messages go. */
 export interface PeerEndpoint<M = Message> {
   readonly id: NodeId;
+  /** How the engine's messages are encoded on the wire (the simulator encodes with its own codec). */
+  readonly wire: PeerWire<M>;
   readonly listen: PeerAddress;
   /** Where the other members reach this one (its address in the configuration). */
   readonly advertise: PeerAddress;
@@ -38,8 +46,8 @@ export interface PeerEndpoint<M = Message> {
 /** Opens a transport for an endpoint; rejects with a one-line reason (a port in use). */
 export type ConnectPeers<M = Message> = (endpoint: PeerEndpoint<M>) => Promise<PeerTransport<M>>;
 
-export const connectTcp: ConnectPeers = async (endpoint) => {
-  const transport = new TcpTransport(endpoint);
+export const connectTcp = async <M>(endpoint: PeerEndpoint<M>): Promise<PeerTransport<M>> => {
+  const transport = new TcpTransport<M>(endpoint);
   await transport.start();
   return transport;
 };
