@@ -55,7 +55,7 @@ export async function openEngine(
     storage,
     durable,
     identity,
-    writeIdentity: (id) => storage.writeIdentity({ ...id, engine: name }),
+    writeIdentity: (id) => storage.writeIdentity(id),
     factory: (members) => multiPaxosEngine({ members }),
     wire: engineWire(multiPaxosCodec),
   };

@@ -115,9 +115,9 @@ export class PaxosStorage implements EngineStorage<MultiPaxosTypes> {
     return { ok: true, value: { storage, identity: identity.value, durable } };
   }
 
-  /** Records who this node is, once, before it first speaks to anyone. */
+  /** Records who this node is, and that it runs Multi-Paxos, once, before it first speaks to anyone. */
   writeIdentity(identity: NodeIdentity): Promise<StorageResult<void>> {
-    return writeIdentity(this.#disk, this.#dir, identity);
+    return writeIdentity(this.#disk, this.#dir, { ...identity, engine: "multi-paxos" });
   }
 
   /** A leader's snapshot first (it replaces the records at or below it), then the promise and records. */
