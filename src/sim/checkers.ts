@@ -22,7 +22,11 @@ export type ViolationKind =
   | "liveness"
   | "watch"
   | "lease"
-  | "assertion";
+  | "assertion"
+  /** Multi-Paxos: two values chosen at a slot, or one learnt or applied that no quorum accepted. */
+  | "paxosChosen"
+  /** Multi-Paxos: an acceptor broke or lowered its promise, or accepted two values in one ballot at a slot. */
+  | "paxosPromise";
 
 export interface Violation {
   readonly kind: ViolationKind;

@@ -27,7 +27,8 @@ import { WatchedStateMachine, type SimStateMachine } from "./watched_state_machi
 import { World } from "./world.js";
 import { corruptOldestRecord } from "./wal_corruption.js";
 import { RaftSim } from "./raft_sim.js";
-import type { SimEngine } from "./sim_engine.js";
+import { PaxosSim } from "./paxos_sim.js";
+import type { SimContext, SimEngine } from "./sim_engine.js";
 
 export interface ClusterOptions {
   readonly seed: number;
@@ -112,16 +113,17 @@ export class SimCluster {
 
   constructor(options: ClusterOptions) {
     this.options = options;
-    this.#engine = new RaftSim(
-      {
-        checker: this.checker,
-        nameOf: (id) => this.nameOf(id),
-        memberOf: (id) => this.#byId.get(id),
-        trace: (id, text) => this.trace(id, text),
-        tracing: options.tracer !== undefined,
-      },
-      { preVote: options.raft.preVote !== false },
-    );
+    const context: SimContext = {
+      checker: this.checker,
+      nameOf: (id) => this.nameOf(id),
+      memberOf: (id) => this.#byId.get(id),
+      trace: (id, text) => this.trace(id, text),
+      tracing: options.tracer !== undefined,
+    };
+    this.#engine =
+      options.engine === "multi-paxos"
+        ? new PaxosSim(context, { memberCount: options.nodeCount })
+        : new RaftSim(context, { preVote: options.raft.preVote !== false });
     this.prng = new Prng(options.seed);
     this.network = new SimNetwork(this.prng.fork(), options.network);
     const members: Member[] = [];
@@ -570,6 +572,7 @@ export class SimCluster {
       entriesApplied: (entries: readonly EngineEntry[]) => {
         if (!current()) return;
         for (const entry of entries) this.checker.observeApply(m.id, entry);
+        engine.applied(m, entries);
       },
       fatal: (error) => {
         if (!current()) return;

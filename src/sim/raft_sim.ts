@@ -111,6 +111,9 @@ export class RaftSim implements SimEngine<RaftTypes> {
     this.#ctx.trace(m.id, text);
   }
 
+  /** Raft's applied entries need no more than the shared checks. */
+  applied(): void {}
+
   sent(m: Member, message: Message): void {
     const { checker } = this.#ctx;
     if (message.type === "voteResponse" && message.granted && !message.preVote)

@@ -1,4 +1,4 @@
-import type { EngineReady, EngineTypes } from "../engine/engine.js";
+import type { EngineEntry, EngineReady, EngineTypes } from "../engine/engine.js";
 import type { NodeView } from "../node/index.js";
 import type { NodeId } from "../raft/index.js";
 import type { PeerWire } from "../transport/index.js";
@@ -45,4 +45,6 @@ export interface SimEngine<E extends EngineTypes> {
   readyStarted(m: Member, ready: EngineReady<E>, node: NodeView<E>): void;
   readyPersisted(m: Member, ready: EngineReady<E>): void;
   sent(m: Member, message: E["message"]): void;
+  /** Entries a member applied, in order (the shared checks see them too). */
+  applied(m: Member, entries: readonly EngineEntry[]): void;
 }
