@@ -4,7 +4,7 @@ import type { Message } from "../raft/messages.js";
 import type { Entry, SnapshotMeta } from "../raft/types.js";
 import { logIndex, nodeId, term } from "../util/ids.js";
 import type { LogIndex, NodeId, Term } from "../util/ids.js";
-import { ByteReader, DecodeError, U32_BYTES, U64_BYTES } from "../util/wire.js";
+import { ByteReader, DecodeError, U32_BYTES, U64_BYTES, U8_BYTES } from "../util/wire.js";
 import {
   ENTRY_BYTES_MIN,
   ENGINE_MESSAGE_TAG,
@@ -27,7 +27,13 @@ type PayloadResult =
   | { readonly ok: true; readonly kind: "message"; readonly message: Message }
   | { readonly ok: true; readonly kind: "snapshotChunk"; readonly chunk: SnapshotChunk }
   | { readonly ok: true; readonly kind: "hello"; readonly hello: Hello }
-  | { readonly ok: true; readonly kind: "engine"; readonly body: Uint8Array }
+  | {
+      readonly ok: true;
+      readonly kind: "engine";
+      readonly from: NodeId;
+      readonly to: NodeId;
+      readonly body: Uint8Array;
+    }
   | { readonly ok: false; readonly error: string };
 
 /**
@@ -55,9 +61,12 @@ export function decodePayload(bytes: Uint8Array): PayloadResult {
     if (version !== WIRE_VERSION)
       r.fail("version", `unknown wire version ${version} (this node speaks ${WIRE_VERSION})`);
     const tag = r.u8("tag");
-    // Another engine's message: its own codec decodes the rest (peer_wire.ts).
-    if (tag === ENGINE_MESSAGE_TAG) return { ok: true, kind: "engine", body: bytes.subarray(2) };
     const from = readNodeId(r, "from");
+    if (tag === ENGINE_MESSAGE_TAG) {
+      // Another engine's message: its own codec decodes the rest (peer_wire.ts).
+      const to = readNodeId(r, "to");
+      return { ok: true, kind: "engine", from, to, body: bytes.subarray(U8_BYTES * 2 + U64_BYTES * 2) };
+    }
     const to = readNodeId(r, "to");
     const t = term(r.u64("term"));
     if (tag === SNAPSHOT_CHUNK_TAG) {

@@ -64,12 +64,18 @@ export function encodeSnapshotChunkAt(c: SnapshotChunk, headroom: number, size: 
   return w.finish("snapshot chunk");
 }
 
-/** Another engine's message (its own encoding, `body`) as a payload after `headroom` bytes. */
-export function encodeEngineMessageAt(body: Uint8Array, headroom: number): Uint8Array {
-  const bytes = new Uint8Array(headroom + U8_BYTES * 2 + body.length);
-  bytes[headroom] = WIRE_VERSION;
-  bytes[headroom + 1] = ENGINE_MESSAGE_TAG;
-  bytes.set(body, headroom + U8_BYTES * 2);
+/**
+ * Another engine's message (its own encoding, `body`) as a payload after `headroom` bytes; the
+ * header names sender and recipient where every frame does, for tools that read frames (a proxy).
+ */
+export function encodeEngineMessageAt(e: { from: NodeId; to: NodeId }, body: Uint8Array, headroom: number): Uint8Array {
+  const bytes = new Uint8Array(headroom + U8_BYTES * 2 + U64_BYTES * 2 + body.length);
+  const w = new ByteWriter(bytes, headroom);
+  w.u8(WIRE_VERSION);
+  w.u8(ENGINE_MESSAGE_TAG);
+  w.u64(e.from);
+  w.u64(e.to);
+  bytes.set(body, headroom + U8_BYTES * 2 + U64_BYTES * 2);
   return bytes;
 }
 

@@ -28,7 +28,7 @@ function checkDecode(bytes: Uint8Array): boolean {
       : result.kind === "hello"
         ? encodeHelloAt(result.hello, 0, helloBytes(result.hello))
         : result.kind === "engine"
-          ? encodeEngineMessageAt(result.body, 0)
+          ? encodeEngineMessageAt(result, result.body, 0)
           : encodeSnapshotChunkAt(result.chunk, 0, snapshotChunkBytes(result.chunk));
   assert.deepEqual(
     new Uint8Array(again),

@@ -9,7 +9,7 @@ import { decodePayload } from "./codec_decode.js";
 import { FrameDecoder } from "./framing.js";
 import { SnapshotReassembler } from "./snapshot_stream.js";
 import type { Counters } from "./transport_stats.js";
-import { ownMessage, type PeerWire } from "./peer_wire.js";
+import { engineMessage, ownMessage, type PeerWire } from "./peer_wire.js";
 
 /** What every inbound connection shares with the transport that owns it. */
 export interface ConnectionContext<M> {
@@ -75,7 +75,7 @@ export class InboundConnection<M> {
       } else if (payload.kind === "snapshotChunk") {
         this.#onChunk(payload.chunk);
       } else {
-        const decoded = payload.kind === "engine" ? wire.decodeEngine(payload.body) : ownMessage(wire, payload.message);
+        const decoded = payload.kind === "engine" ? engineMessage(wire, payload) : ownMessage(wire, payload.message);
         if (!decoded.ok) {
           this.#reject(decoded.error);
           return;

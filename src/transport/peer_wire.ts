@@ -59,7 +59,8 @@ export function engineWire<M>(codec: EngineCodec<M>): PeerWire<M> {
   // Encoded once for the size check and the frame (a link asks for both in turn).
   let last: { readonly m: M; readonly bytes: Uint8Array } | undefined;
   const encoded = (m: M): Uint8Array => {
-    if (last?.m !== m) last = { m, bytes: encodeEngineMessageAt(codec.encode(m), 0) };
+    if (last?.m !== m)
+      last = { m, bytes: encodeEngineMessageAt({ from: codec.from(m), to: codec.to(m) }, codec.encode(m), 0) };
     return last.bytes;
   };
   return {
@@ -83,7 +84,7 @@ export function decodeWireMessage<M>(
 ): { ok: true; message: M } | { ok: false; error: string } {
   const decoded = decodePayload(payload);
   if (!decoded.ok) return decoded;
-  if (decoded.kind === "engine") return wire.decodeEngine(decoded.body);
+  if (decoded.kind === "engine") return engineMessage(wire, decoded);
   if (decoded.kind !== "message") return { ok: false, error: `tag: a ${decoded.kind} is not a message` };
   return ownMessage(wire, decoded.message);
 }
@@ -94,4 +95,16 @@ export function ownMessage<M>(wire: PeerWire<M>, m: Message): { ok: true; messag
   return message === undefined
     ? { ok: false, error: `tag: a raft message on a ${wire.engine} connection` }
     : { ok: true, message };
+}
+
+/** An engine-message frame decoded: its body by the engine's codec, which must name the header's sender and recipient. */
+export function engineMessage<M>(
+  wire: PeerWire<M>,
+  frame: { readonly from: NodeId; readonly to: NodeId; readonly body: Uint8Array },
+): { ok: true; message: M } | { ok: false; error: string } {
+  const decoded = wire.decodeEngine(frame.body);
+  if (!decoded.ok) return decoded;
+  if (wire.from(decoded.message) !== frame.from || wire.to(decoded.message) !== frame.to)
+    return { ok: false, error: "from: the frame's sender or recipient is not its message's" };
+  return decoded;
 }
