@@ -25,12 +25,7 @@ export function fakeMember(): FakeMember {
   const kv = new KvStore();
   let index = 0;
   const self = nodeIdOf("n1");
-  const membership: MemberInfo[] = ["n1", "n2", "n3"].map((name, i) => ({
-    name,
-    id: nodeIdOf(name),
-    peerAddr: `127.0.0.1:${2380 + i}`,
-    learner: false,
-  }));
+  const membership = threeVoters();
   const fake: FakeMember = {
     kv,
     role: "leader",
