@@ -75,8 +75,22 @@ export function fakeMember(): FakeMember {
     members: () => membership,
     clientAddressOf: (id: number) => (fake.started.has(id) ? `127.0.0.1:${id % 1000}` : undefined),
   };
-  const watchHub = {
-    rangeAt: (request: RangeRequest) => {
+  (fake as { ctx: ServerContext }).ctx = { kv, node, watchHub: currentOnly(kv) } as unknown as ServerContext;
+  return fake;
+}
+
+function threeVoters(): MemberInfo[] {
+  return ["n1", "n2", "n3"].map((name, i) => ({
+    name,
+    id: nodeIdOf(name),
+    peerAddr: `127.0.0.1:${2380 + i}`,
+    learner: false,
+  }));
+}
+
+function currentOnly(kv: KvStore): { rangeAt: (request: RangeRequest) => unknown } {
+  return {
+    rangeAt: (request) => {
       const revision = kv.revision();
       const at = request.revision ?? 0;
       if (at > revision) return { type: "future", revision };
@@ -85,8 +99,6 @@ export function fakeMember(): FakeMember {
       return { type: "range", answer: kv.rangeEtcd({ ...request, revision: 0 }), revision };
     },
   };
-  (fake as { ctx: ServerContext }).ctx = { kv, node, watchHub } as unknown as ServerContext;
-  return fake;
 }
 
 export function plainCall(path = "/etcdserverpb.KV/Range"): CallContext {
