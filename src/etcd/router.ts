@@ -3,14 +3,17 @@
  * Maintenance and Auth is registered; those raftkv serves go to their handlers, the others answer
  * UNIMPLEMENTED naming the call.
  */
-import type { CallContext } from "../grpc/call.js";
+import type { CallContext, StreamWriter } from "../grpc/call.js";
 import { GrpcRouter } from "../grpc/router.js";
 import { GrpcError, Status } from "../grpc/status.js";
 import type { ServerContext } from "../server/context.js";
+import { memberAdd, memberPromote, memberRemove, memberUpdate } from "./cluster_changes.js";
 import { memberList } from "./cluster_service.js";
 import { codecOf } from "./codecs.js";
 import { etcdError } from "./errors.js";
 import { range } from "./kv_service.js";
+import { compact, deleteRange, put, txn } from "./kv_writes.js";
+import { alarm, defragment, hashAll, hashKV, moveLeader, snapshot } from "./maintenance_ops.js";
 import { status } from "./maintenance_service.js";
 import { etcdServices } from "./messages/services.js";
 
@@ -18,8 +21,27 @@ type Unary = (ctx: ServerContext, request: never, call: CallContext) => unknown;
 
 const unaryCalls: Readonly<Record<string, Unary>> = {
   "/etcdserverpb.KV/Range": range,
+  "/etcdserverpb.KV/Put": put,
+  "/etcdserverpb.KV/DeleteRange": deleteRange,
+  "/etcdserverpb.KV/Txn": txn,
+  "/etcdserverpb.KV/Compact": compact,
   "/etcdserverpb.Cluster/MemberList": memberList,
+  "/etcdserverpb.Cluster/MemberAdd": memberAdd,
+  "/etcdserverpb.Cluster/MemberRemove": memberRemove,
+  "/etcdserverpb.Cluster/MemberPromote": memberPromote,
+  "/etcdserverpb.Cluster/MemberUpdate": memberUpdate,
   "/etcdserverpb.Maintenance/Status": status,
+  "/etcdserverpb.Maintenance/MoveLeader": moveLeader,
+  "/etcdserverpb.Maintenance/Alarm": alarm,
+  "/etcdserverpb.Maintenance/Defragment": defragment,
+  "/etcdserverpb.Maintenance/Hash": hashAll,
+  "/etcdserverpb.Maintenance/HashKV": hashKV,
+};
+
+type ServerStream = (ctx: ServerContext, request: never, out: StreamWriter<never>, call: CallContext) => Promise<void>;
+
+const serverStreamCalls: Readonly<Record<string, ServerStream>> = {
+  "/etcdserverpb.Maintenance/Snapshot": snapshot,
 };
 
 export function createEtcdRouter(
@@ -39,9 +61,14 @@ export function createEtcdRouter(
           if (handler === undefined) throw unimplementedError(path);
           return handler(ctx, request as never, call);
         });
-      else if (kind === "serverStream")
-        router.serverStream(path, req, res, () => Promise.reject(unimplementedError(path)));
-      else router.bidi(path, req, res, () => Promise.reject(unimplementedError(path)));
+      else if (kind === "serverStream") {
+        const streamer = serverStreamCalls[path];
+        router.serverStream(path, req, res, (request, out, call) => {
+          refuseWhileAuthEnabled(ctx);
+          if (streamer === undefined) throw unimplementedError(path);
+          return streamer(ctx, request as never, out as StreamWriter<never>, call);
+        });
+      } else router.bidi(path, req, res, () => Promise.reject(unimplementedError(path)));
     }
   return router;
 }
