@@ -157,5 +157,10 @@ function refusal(error: ConfChangeRefused): GrpcError {
       return new GrpcError(Status.FAILED_PRECONDITION, "raftkv: removing the last voter would leave no one to decide");
     case "malformed":
       return new GrpcError(Status.INVALID_ARGUMENT, "raftkv: malformed membership change");
+    case "notSupported":
+      return new GrpcError(
+        Status.UNIMPLEMENTED,
+        "raftkv: this member's engine has a fixed ensemble (no membership changes)",
+      );
   }
 }
