@@ -183,4 +183,28 @@ describe("etcdctl against a raftkv cluster over TLS with a client certificate", 
     );
     await checkGets(members[1]!, tlsArgs);
   });
+
+  it("passes a membership change sent to a follower on to the leader over https", async () => {
+    const all = `--endpoints=${cluster.members.map((m) => `https://${m.clientAddr}`).join(",")}`;
+    const status = await succeeding(["endpoint", "status", all, ...tlsArgs]);
+    const follower = status.split("\n").find((line) => line.split(", ")[4] === "false");
+    assert.ok(follower !== undefined, status);
+    const one = `--endpoints=${follower.split(", ")[0]!}`;
+    const add = await succeeding([
+      "member",
+      "add",
+      "spare",
+      "--learner",
+      "--peer-urls=http://127.0.0.1:1",
+      one,
+      ...tlsArgs,
+    ]);
+    const id = /^Member +(\w+) added/.exec(add)?.[1];
+    assert.ok(id !== undefined, add);
+    assert.match(
+      await succeeding(["member", "list", one, ...tlsArgs]),
+      new RegExp(`^${id}, unstarted, , https?://127.0.0.1:1, , true$`, "m"),
+    );
+    assert.match(await succeeding(["member", "remove", id, one, ...tlsArgs]), /removed from cluster/);
+  });
 });
