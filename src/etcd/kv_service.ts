@@ -2,10 +2,10 @@
  * etcd's KV service on today's store: Range (phase 1 of issue 17; Put, DeleteRange, Txn and Compact
  * come with the store's revisions). Linearizable by default, serializable on request, as etcd.
  */
-import type { CallContext } from "../grpc/call.js";
 import { GrpcError, Status } from "../grpc/status.js";
-import { rangeLimitMax, type KeyValue } from "../kv/index.js";
+import { etcdSpan, rangeLimitMax, type KeyValue } from "../kv/index.js";
 import type { ServerContext } from "../server/context.js";
+import { requireRead, type EtcdCall } from "./auth_identity.js";
 import { etcdError, nodeErrorToGrpc } from "./errors.js";
 import { header } from "./header.js";
 import { RangeRequestSortOrder, RangeRequestSortTarget, type RangeRequest, type RangeResponse } from "./messages/kv.js";
@@ -13,7 +13,7 @@ import type { KeyValue as EtcdKeyValue } from "./messages/records.js";
 
 const emptyBytes = new Uint8Array(0);
 
-export async function range(ctx: ServerContext, request: RangeRequest, _call: CallContext): Promise<RangeResponse> {
+export async function range(ctx: ServerContext, request: RangeRequest, call: EtcdCall): Promise<RangeResponse> {
   if (request.key.length === 0) throw etcdError("emptyKey");
   if (request.limit < 0) throw new GrpcError(Status.INVALID_ARGUMENT, "limit must not be negative");
   if (request.revision < 0) throw new GrpcError(Status.INVALID_ARGUMENT, "revision must not be negative");
@@ -22,6 +22,7 @@ export async function range(ctx: ServerContext, request: RangeRequest, _call: Ca
   } catch (error) {
     throw nodeErrorToGrpc(error);
   }
+  requireRead(ctx, call.principal, etcdSpan(request.key, request.rangeEnd));
   const current = ctx.kv.revision();
   if (request.revision > current) throw etcdError("futureRevision");
   if (request.revision !== 0 && request.revision < ctx.kv.compactRevision()) throw etcdError("compacted");
