@@ -51,7 +51,8 @@ function prefixEnd(prefix: Uint8Array): Uint8Array {
   let end = prefix.length;
   while (end > 0 && prefix[end - 1] === 0xff) end--;
   if (end === 0) return Uint8Array.of(0);
-  const bytes = prefix.slice(0, end);
+  // A copy: the prefix may be a Buffer (whose slice is a view) holding the replicated permission's key.
+  const bytes = Uint8Array.from(prefix.subarray(0, end));
   bytes[end - 1]!++;
   return bytes;
 }

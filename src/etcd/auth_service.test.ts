@@ -181,6 +181,11 @@ test("a permission's range_end maps to raftkv's key or prefix both ways; every k
     ["", "00"],
     ["61ff", "62"],
   ]);
+  // Answering left the replicated permissions as they were (a Buffer's slice is a view).
+  assert.deepEqual(
+    (await auth.roleGet(ctx, { role: "r" })).perm.map((p) => Buffer.from(p.key).toString("hex")),
+    ["", "61ff"],
+  );
   await auth.roleRevokePermission(ctx, { role: "r", key: new Uint8Array(0), rangeEnd: Uint8Array.of(0) }, open);
   assert.equal(
     await refusal(() =>
