@@ -1,7 +1,8 @@
 /**
- * etcd's permissions (a key and a range_end) on raftkv's (one key or a prefix; docs/api.md, "Auth"):
- * an empty range_end is one key, a range_end that is the key's prefix end (etcdctl's `--prefix`; "\0"
- * after an empty key: every key) is that prefix. Any other range has no raftkv form and is refused.
+ * etcd's permissions (a key and a range_end) on raftkv's (one key or a prefix; docs/auth.md): an
+ * empty range_end is one key, a range_end that is the key's prefix end (etcdctl's `--prefix`) is that
+ * prefix, and key "\0" (or empty) with range_end "\0" is every key, the prefix "" (etcdctl's form of
+ * `--prefix ''`). Any other range has no raftkv form and is refused.
  */
 import { GrpcError, Status } from "../grpc/status.js";
 import type { Access, Permission } from "../kv/index.js";
@@ -20,6 +21,7 @@ const typeOfAccess: Readonly<Record<Access, number>> = {
 
 /** Where a permission applies, in raftkv's terms, from etcd's key and range_end. */
 export function permissionPlace(key: Uint8Array, rangeEnd: Uint8Array): { key: Uint8Array; prefix: boolean } {
+  if (isZeroByte(rangeEnd) && (key.length === 0 || isZeroByte(key))) return { key: new Uint8Array(0), prefix: true };
   if (rangeEnd.length === 0) {
     if (key.length === 0) throw new GrpcError(Status.INVALID_ARGUMENT, "etcdserver: key is not provided");
     return { key, prefix: false };
@@ -39,6 +41,8 @@ export function permissionOf(perm: EtcdPermission | undefined): Permission {
 }
 
 export function etcdPermissionOf(permission: Permission): EtcdPermission {
+  if (permission.prefix && permission.key.length === 0)
+    return { permType: typeOfAccess[permission.access], key: Uint8Array.of(0), rangeEnd: Uint8Array.of(0) };
   return {
     permType: typeOfAccess[permission.access],
     key: permission.key,
@@ -55,4 +59,8 @@ function prefixEnd(prefix: Uint8Array): Uint8Array {
   const bytes = Uint8Array.from(prefix.subarray(0, end));
   bytes[end - 1]!++;
   return bytes;
+}
+
+function isZeroByte(bytes: Uint8Array): boolean {
+  return bytes.length === 1 && bytes[0] === 0;
 }
