@@ -3,16 +3,19 @@
  * Maintenance and Auth is registered; those raftkv serves go to their handlers, the others answer
  * UNIMPLEMENTED naming the call.
  */
-import type { CallContext } from "../grpc/call.js";
+import type { CallContext, StreamWriter } from "../grpc/call.js";
 import { GrpcRouter } from "../grpc/router.js";
 import { GrpcError, Status } from "../grpc/status.js";
 import type { ServerContext } from "../server/context.js";
 import { authenticate } from "./auth_authenticate.js";
 import { authorizeCall, type EtcdCall } from "./auth_identity.js";
 import * as auth from "./auth_service.js";
+import { memberAdd, memberPromote, memberRemove, memberUpdate } from "./cluster_changes.js";
 import { memberList } from "./cluster_service.js";
 import { codecOf } from "./codecs.js";
 import { range } from "./kv_service.js";
+import { compact, deleteRange, put, txn } from "./kv_writes.js";
+import { alarm, defragment, hashAll, hashKV, moveLeader, snapshot } from "./maintenance_ops.js";
 import { status } from "./maintenance_service.js";
 import { etcdServices } from "./messages/services.js";
 
@@ -20,8 +23,21 @@ type Unary = (ctx: ServerContext, request: never, call: EtcdCall) => unknown;
 
 const unaryCalls: Readonly<Record<string, Unary>> = {
   "/etcdserverpb.KV/Range": range,
+  "/etcdserverpb.KV/Put": put,
+  "/etcdserverpb.KV/DeleteRange": deleteRange,
+  "/etcdserverpb.KV/Txn": txn,
+  "/etcdserverpb.KV/Compact": compact,
   "/etcdserverpb.Cluster/MemberList": memberList,
+  "/etcdserverpb.Cluster/MemberAdd": memberAdd,
+  "/etcdserverpb.Cluster/MemberRemove": memberRemove,
+  "/etcdserverpb.Cluster/MemberPromote": memberPromote,
+  "/etcdserverpb.Cluster/MemberUpdate": memberUpdate,
   "/etcdserverpb.Maintenance/Status": status,
+  "/etcdserverpb.Maintenance/MoveLeader": moveLeader,
+  "/etcdserverpb.Maintenance/Alarm": alarm,
+  "/etcdserverpb.Maintenance/Defragment": defragment,
+  "/etcdserverpb.Maintenance/Hash": hashAll,
+  "/etcdserverpb.Maintenance/HashKV": hashKV,
   "/etcdserverpb.Auth/AuthEnable": auth.authEnable,
   "/etcdserverpb.Auth/AuthDisable": auth.authDisable,
   "/etcdserverpb.Auth/AuthStatus": auth.authStatus,
@@ -41,6 +57,12 @@ const unaryCalls: Readonly<Record<string, Unary>> = {
   "/etcdserverpb.Auth/RoleRevokePermission": auth.roleRevokePermission,
 };
 
+type ServerStream = (ctx: ServerContext, request: never, out: StreamWriter<never>, call: EtcdCall) => Promise<void>;
+
+const serverStreamCalls: Readonly<Record<string, ServerStream>> = {
+  "/etcdserverpb.Maintenance/Snapshot": snapshot,
+};
+
 export function createEtcdRouter(
   ctx: ServerContext,
   onUnexpectedError?: (path: string, error: unknown) => void,
@@ -58,9 +80,14 @@ export function createEtcdRouter(
           if (handler === undefined) throw unimplementedError(path);
           return handler(ctx, request as never, etcdCall);
         });
-      else if (kind === "serverStream")
-        router.serverStream(path, req, res, (_, __, call) => refuseStream(ctx, path, call));
-      else router.bidi(path, req, res, (_, __, call) => refuseStream(ctx, path, call));
+      else if (kind === "serverStream") {
+        const streamer = serverStreamCalls[path];
+        router.serverStream(path, req, res, (request, out, call) => {
+          const etcdCall = authorizeCall(ctx, path, call);
+          if (streamer === undefined) throw unimplementedError(path);
+          return streamer(ctx, request as never, out as StreamWriter<never>, etcdCall);
+        });
+      } else router.bidi(path, req, res, (_, __, call) => refuseStream(ctx, path, call));
     }
   return router;
 }
