@@ -194,3 +194,30 @@ test("a permission's range_end maps to raftkv's key or prefix both ways; every k
     `${Status.FAILED_PRECONDITION} etcdserver: permission is not granted to the role`,
   );
 });
+
+test("with auth on and no token, a verified client certificate's CN names the user; an unverified one names no one", async () => {
+  const ctx = memberContext();
+  const open = (path: string): EtcdCall => as(ctx, path);
+  await auth.userAdd(ctx, { name: "root", password: "", options: { noPassword: true } }, open("UserAdd"));
+  await auth.authEnable(ctx, {}, open("AuthEnable"));
+  const withCertificate = (cn: string, verified: boolean): CallContext => ({
+    ...call("RoleList"),
+    peerVerified: verified,
+    peerCertificate: () => ({ subject: { CN: cn } }) as unknown as ReturnType<CallContext["peerCertificate"]>,
+  });
+  const path = "/etcdserverpb.Auth/RoleList";
+  assert.equal(authorizeCall(ctx, path, withCertificate("root", true)).principal, "root");
+  assert.equal(
+    await refusal(() => authorizeCall(ctx, path, withCertificate("mallory", true))),
+    `${Status.PERMISSION_DENIED} etcdserver: permission denied`,
+  );
+  assert.equal(
+    await refusal(() => authorizeCall(ctx, path, withCertificate("root", false))),
+    `${Status.INVALID_ARGUMENT} etcdserver: user name is empty`,
+  );
+  // A certificate-only user cannot authenticate with a password, not even an empty one.
+  assert.equal(
+    await refusal(() => authenticate(ctx, { name: "root", password: "" }, as(ctx, "Authenticate"))),
+    `${Status.INVALID_ARGUMENT} etcdserver: authentication failed, invalid user ID or password`,
+  );
+});

@@ -4,6 +4,7 @@
  * by its name in etcd's .proto files. The fault test's gRPC mode is its first user.
  */
 export { GrpcClient, type CallOptions, type GrpcClientOptions } from "../grpc/client.js";
+export type { MessageCodec } from "../grpc/framing.js";
 export { GrpcError, Status } from "../grpc/status.js";
 export { codecOf } from "./codecs.js";
 export type { AuthenticateRequest, AuthenticateResponse } from "./messages/auth.js";

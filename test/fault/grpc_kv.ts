@@ -27,6 +27,7 @@ import {
   type RangeRequest,
   type RangeResponse,
   type TxnRequest,
+  type MessageCodec,
   type TxnResponse,
 } from "raftkv/etcd";
 import type { KvOp, Outcome } from "raftkv/testing";
@@ -64,6 +65,14 @@ const refusalCodes: ReadonlySet<number> = new Set([
   Status.OUT_OF_RANGE,
   Status.UNIMPLEMENTED,
 ]);
+
+const retryPauseMsMin = 20;
+const retryPauseMsMax = 400;
+
+/** Whether nothing was proposed: the operation may be tried again without a trace in the store. */
+function isDefinite(error: unknown): boolean {
+  return error instanceof NotSent || (error instanceof GrpcError && definiteRefusals.has(error.message));
+}
 
 /** A connection the member refused, or a token it refused before looking at the request: nothing was done. */
 class NotSent extends Error {}
@@ -112,19 +121,37 @@ export class GrpcKv {
     this.#timeoutMs = timeoutMs;
   }
 
+  /**
+   * One operation. A definite refusal (nothing was proposed) is tried again after a pause until the
+   * deadline, as raftkv's HTTP client does, so that a worker waits out an election rather than spin.
+   */
   async perform(key: string, op: KvOp): Promise<Performed> {
+    const deadline = performance.now() + this.#timeoutMs;
+    for (let pauseMs = retryPauseMsMin; ; pauseMs = Math.min(2 * pauseMs, retryPauseMsMax)) {
+      try {
+        return await this.#once(key, op, deadline);
+      } catch (error) {
+        if (!isDefinite(error) || performance.now() + pauseMs >= deadline) throw error;
+        await new Promise((resolve) => setTimeout(resolve, pauseMs));
+      }
+    }
+  }
+
+  async #once(key: string, op: KvOp, deadline: number): Promise<Performed> {
+    const call = <Q, R>(method: string, codec: readonly [MessageCodec<Q>, MessageCodec<R>], request: Q) =>
+      this.#call("KV", method, codec, request, deadline);
     switch (op.type) {
       case "get": {
-        const answer = await this.#call("KV", "Range", codecs.range, rangeRequest(key));
+        const answer = await call("Range", codecs.range, rangeRequest(key));
         const kv = answer.kvs[0];
         const value = kv === undefined ? null : text(kv.value);
         return { result: value, seen: value };
       }
       case "put":
-        await this.#call("KV", "Put", codecs.put, putRequest(key, op.value));
+        await call("Put", codecs.put, putRequest(key, op.value));
         return { seen: op.value };
       case "delete":
-        await this.#call("KV", "DeleteRange", codecs.deleteRange, {
+        await call("DeleteRange", codecs.deleteRange, {
           key: bytes(key),
           rangeEnd: new Uint8Array(0),
           prevKv: false,
@@ -135,7 +162,7 @@ export class GrpcKv {
           op.expected === null
             ? { version: 0, target: CompareCompareTarget.Version }
             : { value: bytes(op.expected), target: CompareCompareTarget.Value };
-        const answer = await this.#call("KV", "Txn", codecs.txn, {
+        const answer = await call("Txn", codecs.txn, {
           compare: [{ ...compare, result: CompareCompareResult.Equal, key: bytes(key), rangeEnd: new Uint8Array(0) }],
           success: [{ requestPut: putRequest(key, op.value) }],
           failure: [{ requestRange: rangeRequest(key) }],
@@ -166,15 +193,14 @@ export class GrpcKv {
   async #call<Q, R>(
     service: string,
     method: string,
-    [req, res]: readonly [ReturnType<typeof codecOf<Q>>, ReturnType<typeof codecOf<R>>],
+    [req, res]: readonly [MessageCodec<Q>, MessageCodec<R>],
     request: Q,
+    deadline: number,
   ): Promise<R> {
     const client = await this.#connected();
     const token = await this.#tokenFor(client);
-    const options: CallOptions = {
-      timeoutMs: this.#timeoutMs,
-      ...(token === undefined ? {} : { metadata: { token } }),
-    };
+    const timeoutMs = Math.max(1, deadline - performance.now());
+    const options: CallOptions = { timeoutMs, ...(token === undefined ? {} : { metadata: { token } }) };
     try {
       return await client.unary(path(service, method), req, res, request, options);
     } catch (error) {
