@@ -48,7 +48,10 @@ describe("etcdctl's auth commands against raftkv", { timeout: 120_000 }, () => {
     assert.equal((await etcdctl(target, ["role", "add", "ranged"])).code, 0);
     const refused = await etcdctl(target, ["role", "grant-permission", "ranged", "read", "a", "c"]);
     assert.equal(refused.code, 1);
-    assert.match(refused.error, /code = InvalidArgument desc = raftkv grants permissions on one key or on a prefix only/);
+    assert.match(
+      refused.error,
+      /code = InvalidArgument desc = raftkv grants permissions on one key or on a prefix only/,
+    );
     const fromKey = await etcdctl(target, ["role", "grant-permission", "ranged", "read", "a", "--from-key"]);
     assert.equal(fromKey.code, 1, fromKey.stdout);
     const role = await etcdctl(target, ["role", "get", "ranged"]);
