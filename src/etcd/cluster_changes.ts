@@ -157,5 +157,7 @@ function refusal(error: ConfChangeRefused): GrpcError {
       return new GrpcError(Status.FAILED_PRECONDITION, "raftkv: removing the last voter would leave no one to decide");
     case "malformed":
       return new GrpcError(Status.INVALID_ARGUMENT, "raftkv: malformed membership change");
+    case "notSupported":
+      return new GrpcError(Status.UNIMPLEMENTED, "raftkv: this cluster's engine has a fixed membership");
   }
 }
