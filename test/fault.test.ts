@@ -2,8 +2,9 @@
  * The short fault run of issue 6 inside `npm test`: 5 real `raftkv serve` processes, 10 clients,
  * one round of every fault kind (SIGKILL of the leader and of a minority, SIGSTOP of the leader and
  * of a node, halves, an isolated leader and node, a bridge), then heal, recover, read everything
- * everywhere and check linearizability; then the same again with TLS and auth on. The long runs are
- * `npm run fault -- --time 300 --seed S [--secure]`.
+ * everywhere and check linearizability; then the same again with TLS and auth on, and a shorter one
+ * whose workers speak etcd's v3 gRPC API. The long runs are `npm run fault -- --time 300 --seed S
+ * [--secure] [--grpc]`.
  */
 import assert from "node:assert/strict";
 import { test, type TestContext } from "node:test";
@@ -50,12 +51,17 @@ function withGap(streams: readonly RecordedWatch[]): boolean {
   return checkWatch(history, broken).some((v) => v.guarantee === "reliable");
 }
 
-/** The short run's checks, which hold the same with TLS and auth on. */
-async function shortRun(t: TestContext, secure: boolean): Promise<FaultReport> {
+/** The short run's checks, which hold the same with TLS and auth on, and over gRPC. */
+async function shortRun(
+  t: TestContext,
+  secure: boolean,
+  { grpc = false, seconds = 40 }: { grpc?: boolean; seconds?: number } = {},
+): Promise<FaultReport> {
   const progress: string[] = [];
   const report = await runFault({
     seed,
-    seconds: 40,
+    seconds,
+    grpc,
     snapshotEntries: 500,
     timing: { holdMsMin: 1_500, holdMsMax: 3_000, gapMsMin: 1_000, gapMsMax: 1_500 },
     log: (line) => progress.push(line),
@@ -102,5 +108,16 @@ test(
   { timeout: 240_000 },
   async (t) => {
     await shortRun(t, true);
+  },
+);
+
+test(
+  "a short fault run whose workers speak etcd's gRPC API (Range, Put, DeleteRange, Txn) stays linearizable",
+  { timeout: 240_000 },
+  async (t) => {
+    // One round of every fault kind (the run takes at least that long whatever `seconds` says).
+    const report = await shortRun(t, false, { grpc: true, seconds: 20 });
+    const viaGrpc = report.history.filter((o) => typeof o.client === "number" && o.outcome === "ok").length;
+    assert.ok(viaGrpc > 200, `only ${viaGrpc} operations of the gRPC workers succeeded`);
   },
 );

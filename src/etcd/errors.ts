@@ -28,7 +28,16 @@ const errors = {
   ],
   requestTooLarge: [Status.INVALID_ARGUMENT, "etcdserver: request is too large"],
   tooManyRequests: [Status.RESOURCE_EXHAUSTED, "etcdserver: too many requests"],
+  rootUserNotExist: [Status.FAILED_PRECONDITION, "etcdserver: root user does not exist"],
+  userExists: [Status.FAILED_PRECONDITION, "etcdserver: user name already exists"],
   userEmpty: [Status.INVALID_ARGUMENT, "etcdserver: user name is empty"],
+  userNotFound: [Status.FAILED_PRECONDITION, "etcdserver: user name not found"],
+  roleExists: [Status.FAILED_PRECONDITION, "etcdserver: role name already exists"],
+  roleNotFound: [Status.FAILED_PRECONDITION, "etcdserver: role name not found"],
+  roleEmpty: [Status.INVALID_ARGUMENT, "etcdserver: role name is empty"],
+  roleNotGranted: [Status.FAILED_PRECONDITION, "etcdserver: role is not granted to the user"],
+  permissionNotGranted: [Status.FAILED_PRECONDITION, "etcdserver: permission is not granted to the role"],
+  invalidAuthMgmt: [Status.INVALID_ARGUMENT, "etcdserver: invalid auth management"],
   authFailed: [Status.INVALID_ARGUMENT, "etcdserver: authentication failed, invalid user ID or password"],
   permissionDenied: [Status.PERMISSION_DENIED, "etcdserver: permission denied"],
   authNotEnabled: [Status.FAILED_PRECONDITION, "etcdserver: authentication is not enabled"],
@@ -41,7 +50,7 @@ const errors = {
   badLeaderTransferee: [Status.FAILED_PRECONDITION, "etcdserver: bad leader transferee"],
 } as const satisfies Record<string, readonly [StatusCode, string]>;
 
-type EtcdErrorName = keyof typeof errors;
+export type EtcdErrorName = keyof typeof errors;
 
 export function etcdError(name: EtcdErrorName): GrpcError {
   const [code, message] = errors[name];

@@ -3,8 +3,8 @@
  * proposal at once, leads (or follows) as the test says, and records membership changes. Past
  * revisions: only the current one is served (the history is src/coord's, tested there).
  */
-import type { CallContext } from "../grpc/call.js";
-import { KvStore, type RangeRequest } from "../kv/index.js";
+import type { EtcdCall } from "./auth_identity.js";
+import { KvStore, noUser, type RangeRequest } from "../kv/index.js";
 import { ConfChangeRefused, decodeMemberContext, nodeIdOf, type MemberInfo } from "../node/index.js";
 import type { ServerContext } from "../server/context.js";
 import { logIndex, nodeId } from "../util/ids.js";
@@ -101,7 +101,8 @@ function currentOnly(kv: KvStore): { rangeAt: (request: RangeRequest) => unknown
   };
 }
 
-export function plainCall(path = "/etcdserverpb.KV/Range"): CallContext {
+/** A call made while auth is off: its principal is noUser. */
+export function plainCall(path = "/etcdserverpb.KV/Range"): EtcdCall {
   return {
     path,
     metadata: {},
@@ -109,5 +110,7 @@ export function plainCall(path = "/etcdserverpb.KV/Range"): CallContext {
     peerCertificate: () => undefined,
     peerVerified: false,
     secure: false,
+    remoteAddress: undefined,
+    principal: noUser,
   };
 }

@@ -2,20 +2,22 @@
  * etcd's KV Range: linearizable by default, serializable on request, as etcd; a past revision is read
  * from this member's watch history (src/coord), so how far back it reaches is this member's own bound.
  */
-import type { CallContext } from "../grpc/call.js";
+import { etcdSpan } from "../kv/index.js";
 import type { ServerContext } from "../server/context.js";
+import { requireRead, type EtcdCall } from "./auth_identity.js";
 import { etcdError, nodeErrorToGrpc } from "./errors.js";
 import { header } from "./header.js";
 import { rangeOf } from "./kv_ops.js";
 import type { RangeRequest, RangeResponse } from "./messages/kv.js";
 
-export async function range(ctx: ServerContext, request: RangeRequest, _call: CallContext): Promise<RangeResponse> {
+export async function range(ctx: ServerContext, request: RangeRequest, call: EtcdCall): Promise<RangeResponse> {
   const wanted = rangeOf(request);
   try {
     await ctx.node.raft.readBarrier(request.serializable ? "serializable" : "linearizable");
   } catch (error) {
     throw nodeErrorToGrpc(error);
   }
+  requireRead(ctx, call.principal, etcdSpan(request.key, request.rangeEnd));
   const answer = ctx.watchHub.rangeAt(wanted);
   switch (answer.type) {
     case "future":

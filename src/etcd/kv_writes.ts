@@ -3,7 +3,6 @@
  * raftkv session, so a write is applied at most once per call, as etcd's are: a client that retries
  * after losing the answer may apply it twice (docs/api.md).
  */
-import type { CallContext } from "../grpc/call.js";
 import { GrpcError, Status } from "../grpc/status.js";
 import {
   commandBytesMax,
@@ -17,6 +16,7 @@ import {
   type KvResult,
 } from "../kv/index.js";
 import type { ServerContext } from "../server/context.js";
+import type { EtcdCall } from "./auth_identity.js";
 import { etcdError, nodeErrorToGrpc } from "./errors.js";
 import { header } from "./header.js";
 import { deleteRangeOp, putOp, responseOps, txnOf } from "./kv_ops.js";
@@ -31,8 +31,8 @@ import type {
   TxnResponse,
 } from "./messages/kv.js";
 
-export async function put(ctx: ServerContext, request: PutRequest, _call: CallContext): Promise<PutResponse> {
-  const { revision, responses } = await runTxn(ctx, oneOp(putOp(request)));
+export async function put(ctx: ServerContext, request: PutRequest, call: EtcdCall): Promise<PutResponse> {
+  const { revision, responses } = await runTxn(ctx, oneOp(putOp(request)), call.principal);
   const answer = responses[0];
   const prevKv = answer?.type === "put" ? answer.prevKv : null;
   return prevKv === null ? { header: header(ctx, revision) } : { header: header(ctx, revision), prevKv };
@@ -41,17 +41,17 @@ export async function put(ctx: ServerContext, request: PutRequest, _call: CallCo
 export async function deleteRange(
   ctx: ServerContext,
   request: DeleteRangeRequest,
-  _call: CallContext,
+  call: EtcdCall,
 ): Promise<DeleteRangeResponse> {
-  const { revision, responses } = await runTxn(ctx, oneOp(deleteRangeOp(request)));
+  const { revision, responses } = await runTxn(ctx, oneOp(deleteRangeOp(request)), call.principal);
   const answer = responses[0];
   return answer?.type === "deleteRange"
     ? { header: header(ctx, revision), deleted: answer.deleted, prevKvs: [...answer.prevKvs] }
     : { header: header(ctx, revision), deleted: 0, prevKvs: [] };
 }
 
-export async function txn(ctx: ServerContext, request: TxnRequest, _call: CallContext): Promise<TxnResponse> {
-  const { succeeded, revision, responses } = await runTxn(ctx, txnOf(request));
+export async function txn(ctx: ServerContext, request: TxnRequest, call: EtcdCall): Promise<TxnResponse> {
+  const { succeeded, revision, responses } = await runTxn(ctx, txnOf(request), call.principal);
   const head = header(ctx, revision);
   return { header: head, succeeded, responses: responseOps(responses, head) };
 }
@@ -63,10 +63,10 @@ export async function txn(ctx: ServerContext, request: TxnRequest, _call: CallCo
 export async function compact(
   ctx: ServerContext,
   request: CompactionRequest,
-  _call: CallContext,
+  call: EtcdCall,
 ): Promise<CompactionResponse> {
   if (request.revision < 0) throw new GrpcError(Status.INVALID_ARGUMENT, "revision must not be negative");
-  const result = await propose(ctx, { type: "compact", revision: request.revision });
+  const result = await propose(ctx, { type: "compact", revision: request.revision, principal: call.principal });
   if (result.type === "compacted") return { header: header(ctx, result.revision) };
   if (result.type === "compactRefused") throw etcdError(result.reason === "compacted" ? "compacted" : "futureRevision");
   throw unexpected(result);
@@ -79,6 +79,7 @@ function oneOp(op: EtcdOp): EtcdTxn {
 async function runTxn(
   ctx: ServerContext,
   body: EtcdTxn,
+  principal: string,
 ): Promise<{ succeeded: boolean; revision: number; responses: readonly EtcdResponse[] }> {
   refuseTooLarge(body);
   const problem = etcdTxnSize(body);
@@ -93,7 +94,7 @@ async function runTxn(
         throw new GrpcError(Status.INVALID_ARGUMENT, problem.reason);
     }
   if (problem > commandBytesMax) throw etcdError("requestTooLarge");
-  const result = await propose(ctx, { type: "etcdTxn", ...body });
+  const result = await propose(ctx, { type: "etcdTxn", ...body, principal });
   if (result.type === "etcdTxn") return result;
   if (result.type === "keyNotFound" || result.type === "leaseNotFound" || result.type === "permissionDenied")
     throw etcdError(result.type);
@@ -118,7 +119,9 @@ function txnBytes(body: EtcdTxn): number {
   return bytes;
 }
 
+/** Refused early when the principal may not (the store checks again when it applies it, as the HTTP routes). */
 async function propose(ctx: ServerContext, command: KvCommand): Promise<KvResult> {
+  if (!ctx.kv.permitted(command)) throw etcdError("permissionDenied");
   try {
     return (await ctx.node.raft.propose(encodeCommand(command))) as KvResult;
   } catch (error) {

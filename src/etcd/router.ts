@@ -7,17 +7,19 @@ import type { CallContext, StreamWriter } from "../grpc/call.js";
 import { GrpcRouter } from "../grpc/router.js";
 import { GrpcError, Status } from "../grpc/status.js";
 import type { ServerContext } from "../server/context.js";
+import { authenticate } from "./auth_authenticate.js";
+import { authorizeCall, type EtcdCall } from "./auth_identity.js";
+import * as auth from "./auth_service.js";
 import { memberAdd, memberPromote, memberRemove, memberUpdate } from "./cluster_changes.js";
 import { memberList } from "./cluster_service.js";
 import { codecOf } from "./codecs.js";
-import { etcdError } from "./errors.js";
 import { range } from "./kv_service.js";
 import { compact, deleteRange, put, txn } from "./kv_writes.js";
 import { alarm, defragment, hashAll, hashKV, moveLeader, snapshot } from "./maintenance_ops.js";
 import { status } from "./maintenance_service.js";
 import { etcdServices } from "./messages/services.js";
 
-type Unary = (ctx: ServerContext, request: never, call: CallContext) => unknown;
+type Unary = (ctx: ServerContext, request: never, call: EtcdCall) => unknown;
 
 const unaryCalls: Readonly<Record<string, Unary>> = {
   "/etcdserverpb.KV/Range": range,
@@ -36,9 +38,26 @@ const unaryCalls: Readonly<Record<string, Unary>> = {
   "/etcdserverpb.Maintenance/Defragment": defragment,
   "/etcdserverpb.Maintenance/Hash": hashAll,
   "/etcdserverpb.Maintenance/HashKV": hashKV,
+  "/etcdserverpb.Auth/AuthEnable": auth.authEnable,
+  "/etcdserverpb.Auth/AuthDisable": auth.authDisable,
+  "/etcdserverpb.Auth/AuthStatus": auth.authStatus,
+  "/etcdserverpb.Auth/Authenticate": authenticate,
+  "/etcdserverpb.Auth/UserAdd": auth.userAdd,
+  "/etcdserverpb.Auth/UserGet": auth.userGet,
+  "/etcdserverpb.Auth/UserList": auth.userList,
+  "/etcdserverpb.Auth/UserDelete": auth.userDelete,
+  "/etcdserverpb.Auth/UserChangePassword": auth.userChangePassword,
+  "/etcdserverpb.Auth/UserGrantRole": auth.userGrantRole,
+  "/etcdserverpb.Auth/UserRevokeRole": auth.userRevokeRole,
+  "/etcdserverpb.Auth/RoleAdd": auth.roleAdd,
+  "/etcdserverpb.Auth/RoleGet": auth.roleGet,
+  "/etcdserverpb.Auth/RoleList": auth.roleList,
+  "/etcdserverpb.Auth/RoleDelete": auth.roleDelete,
+  "/etcdserverpb.Auth/RoleGrantPermission": auth.roleGrantPermission,
+  "/etcdserverpb.Auth/RoleRevokePermission": auth.roleRevokePermission,
 };
 
-type ServerStream = (ctx: ServerContext, request: never, out: StreamWriter<never>, call: CallContext) => Promise<void>;
+type ServerStream = (ctx: ServerContext, request: never, out: StreamWriter<never>, call: EtcdCall) => Promise<void>;
 
 const serverStreamCalls: Readonly<Record<string, ServerStream>> = {
   "/etcdserverpb.Maintenance/Snapshot": snapshot,
@@ -57,18 +76,18 @@ export function createEtcdRouter(
       const handler = unaryCalls[path];
       if (kind === "unary")
         router.unary(path, req, res, (request, call) => {
-          refuseWhileAuthEnabled(ctx);
+          const etcdCall = authorizeCall(ctx, path, call);
           if (handler === undefined) throw unimplementedError(path);
-          return handler(ctx, request as never, call);
+          return handler(ctx, request as never, etcdCall);
         });
       else if (kind === "serverStream") {
         const streamer = serverStreamCalls[path];
         router.serverStream(path, req, res, (request, out, call) => {
-          refuseWhileAuthEnabled(ctx);
+          const etcdCall = authorizeCall(ctx, path, call);
           if (streamer === undefined) throw unimplementedError(path);
-          return streamer(ctx, request as never, out as StreamWriter<never>, call);
+          return streamer(ctx, request as never, out as StreamWriter<never>, etcdCall);
         });
-      } else router.bidi(path, req, res, () => Promise.reject(unimplementedError(path)));
+      } else router.bidi(path, req, res, (_, __, call) => refuseStream(ctx, path, call));
     }
   return router;
 }
@@ -77,7 +96,10 @@ function unimplementedError(path: string): GrpcError {
   return new GrpcError(Status.UNIMPLEMENTED, `raftkv does not implement ${path} yet`);
 }
 
-/** Until etcd's Auth service is served, no gRPC call gets past raftkv's authentication. */
-function refuseWhileAuthEnabled(ctx: ServerContext): void {
-  if (ctx.kv.auth.enabled()) throw etcdError("permissionDenied");
+/** A stream call raftkv does not serve yet: an unauthorized caller hears that first, as it would once it is served. */
+function refuseStream(ctx: ServerContext, path: string, call: CallContext): Promise<void> {
+  return Promise.resolve().then(() => {
+    authorizeCall(ctx, path, call);
+    throw unimplementedError(path);
+  });
 }

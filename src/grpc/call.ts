@@ -16,6 +16,8 @@ export interface CallContext {
   readonly peerVerified: boolean;
   /** Whether the call came over TLS. */
   readonly secure: boolean;
+  /** The client's address, when the socket still knows it (failed authentications are counted and logged by it). */
+  readonly remoteAddress: string | undefined;
 }
 
 export function callContext(stream: ServerHttp2Stream, headers: IncomingHttpHeaders, signal: AbortSignal): CallContext {
@@ -32,6 +34,7 @@ export function callContext(stream: ServerHttp2Stream, headers: IncomingHttpHead
     },
     peerVerified: tls && socket.authorized,
     secure: tls,
+    remoteAddress: stream.session?.socket.remoteAddress,
   };
 }
 

@@ -1,6 +1,7 @@
 /**
- * `npm run fault -- --time 300 --seed S [--workers 10] [--keys 8] [--snapshot-entries 2000] [--keep] [--secure]`: a fault run against real
- * processes; prints the faults as they happen, then the report (--keep keeps logs, data and history; --secure runs with TLS on both ports and auth on). Exits 1 on a linearizability violation or a cluster that did not
+ * `npm run fault -- --time 300 --seed S [--workers 10] [--keys 8] [--snapshot-entries 2000] [--keep] [--secure] [--grpc]`: a fault run against real
+ * processes; prints the faults as they happen, then the report (--keep keeps logs, data and history; --secure runs with TLS on both ports and auth on;
+ * --grpc makes the workers speak etcd's v3 gRPC API). Exits 1 on a linearizability violation or a cluster that did not
  * recover, 2 on bad arguments, 130 on Ctrl-C (members killed, data removed).
  */
 import { randomInt } from "node:crypto";
@@ -31,6 +32,7 @@ const { values } = parseArgs({
     "snapshot-entries": { type: "string" },
     keep: { type: "boolean" },
     secure: { type: "boolean" },
+    grpc: { type: "boolean" },
   },
   strict: true,
 });
@@ -42,7 +44,8 @@ const snapshotEntries = count("snapshot-entries", values["snapshot-entries"], 2_
 // The runner's exit hook kills the members and removes their data.
 process.once("SIGINT", () => process.exit(130));
 const secure = values.secure === true;
-const replay = `npm run fault -- --time ${seconds} --seed ${seed} --workers ${workers} --keys ${keys} --snapshot-entries ${snapshotEntries}${secure ? " --secure" : ""}`;
+const grpc = values.grpc === true;
+const replay = `npm run fault -- --time ${seconds} --seed ${seed} --workers ${workers} --keys ${keys} --snapshot-entries ${snapshotEntries}${secure ? " --secure" : ""}${grpc ? " --grpc" : ""}`;
 console.log(`fault run: seed ${seed}, ${seconds} s (replay: ${replay})`);
 try {
   const report = await runFault({
@@ -54,6 +57,7 @@ try {
     log: (line) => console.log(line),
     keep: values.keep === true,
     secure,
+    grpc,
   });
   console.log(formatReport(report));
   process.exitCode = passed(report) ? 0 : 1;

@@ -16,7 +16,7 @@ import { formatReport, passed, unavailability, type FaultReport } from "./report
 import { faultKinds, faultSchedule, type FaultStep, type ScheduleTiming } from "./schedule.js";
 import { Lockers } from "./lockers.js";
 import { Watchers, type WatchReport } from "./watchers.js";
-import { recordOne, Worker } from "./workers.js";
+import { httpPort, recordOne, Worker, type KvPort } from "./workers.js";
 import { enableAuth, secureRun, type ClientAccessOptions, type SecureRun } from "./secure.js";
 
 export interface FaultRunOptions {
@@ -34,6 +34,8 @@ export interface FaultRunOptions {
   readonly keep?: boolean;
   /** TLS on both ports and auth on, the workload as a user that is not root (secure.ts). */
   readonly secure?: boolean;
+  /** The workers speak etcd's v3 gRPC API (grpc_kv.ts); recovery and the final reads stay on raftkv's HTTP API. */
+  readonly grpc?: boolean;
 }
 
 const members = 5;
@@ -101,6 +103,7 @@ export async function runFault(options: FaultRunOptions): Promise<FaultReport> {
           { recorder, clock, unexpected },
           keys,
           access,
+          options.grpc === true,
         ),
       );
     watchers = new Watchers(cluster, access);
@@ -223,8 +226,10 @@ function worker(
   recording: Recording,
   keys: readonly string[],
   access: ClientAccessOptions,
+  grpc: boolean,
 ): Worker {
-  return new Worker({ id, endpoint, keys, ...recording, seed: seed * 1000 + id, timeoutMs: clientTimeoutMs, access });
+  const seeded = { seed: seed * 1000 + id, timeoutMs: clientTimeoutMs };
+  return new Worker({ id, endpoint, keys, ...recording, ...seeded, access, grpc });
 }
 
 /** Starts every member and waits for a leader. */
@@ -289,10 +294,10 @@ async function finishWatchers(
 }
 
 /** One client per member, talking to that member only. */
-function memberClients(cluster: ProcessCluster, access: ClientAccessOptions): { name: string; client: RaftkvClient }[] {
+function memberClients(cluster: ProcessCluster, access: ClientAccessOptions): { name: string; client: KvPort }[] {
   return cluster.members.map((m) => ({
     name: m.name,
-    client: new RaftkvClient({ endpoints: [m.clientAddr], timeoutMs: 5_000, ...access }),
+    client: httpPort(new RaftkvClient({ endpoints: [m.clientAddr], timeoutMs: 5_000, ...access })),
   }));
 }
 

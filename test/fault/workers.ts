@@ -8,8 +8,10 @@
  *   connections) or a 4xx; a read that failed changed nothing, so it is always a fail;
  * - unknown: everything else (`unknown_outcome` after a 504, a timeout or a dropped connection, and
  *   any answer the contract does not foresee).
+ * With `grpc`, the worker speaks etcd's v3 gRPC API instead (grpc_kv.ts says how its outcomes map).
  */
 import { RaftkvClient, RaftkvError } from "raftkv/client";
+import { GrpcKv, type Performed } from "./grpc_kv.js";
 import type { ClientAccessOptions } from "./secure.js";
 import { Prng } from "raftkv/raft";
 import type { HistoryRecorder, KvOp, Outcome } from "raftkv/testing";
@@ -29,11 +31,43 @@ export interface WorkerOptions {
   readonly unexpected: string[];
   /** TLS and credentials, in a secure run. */
   readonly access: ClientAccessOptions;
+  /** Speak etcd's gRPC API (Range, Put, DeleteRange, Txn) rather than raftkv's HTTP API. */
+  readonly grpc?: boolean;
+}
+
+/** How an operation reaches a member, and what its failures mean for the history. */
+export interface KvPort {
+  perform(key: string, op: KvOp): Promise<Performed>;
+  /** The outcome of an operation that threw `error`, and whether a faulty network explains it; rethrows a bug. */
+  outcomeOf(op: KvOp, error: unknown): { outcome: Outcome; expected: boolean };
+  close(): void;
+}
+
+/** raftkv's HTTP API through its typed client. */
+export function httpPort(client: RaftkvClient): KvPort {
+  return {
+    perform: (key, op) => perform(client, key, op),
+    outcomeOf: (op, error) => {
+      if (!(error instanceof RaftkvError)) throw error;
+      const expected = error.code === "unknown_outcome" || error.code === "unavailable";
+      return { outcome: classify(op, error), expected };
+    },
+    close: () => client.close(),
+  };
+}
+
+function grpcPort(endpoint: string, access: ClientAccessOptions, timeoutMs: number): KvPort {
+  const kv = new GrpcKv(endpoint, access, timeoutMs);
+  return {
+    perform: (key, op) => kv.perform(key, op),
+    outcomeOf: (op, error) => GrpcKv.outcomeOf(op, error),
+    close: () => kv.close(),
+  };
 }
 
 export class Worker {
   readonly #o: WorkerOptions;
-  readonly #client: RaftkvClient;
+  readonly #port: KvPort;
   readonly #prng: Prng;
   /** The last value this worker saw per key (null = absent): what its cas expects. */
   readonly #seen = new Map<string, string | null>();
@@ -44,14 +78,19 @@ export class Worker {
   constructor(options: WorkerOptions) {
     this.#o = options;
     this.#prng = new Prng(options.seed);
-    this.#client = new RaftkvClient({
-      endpoints: [options.endpoint],
-      timeoutMs: options.timeoutMs,
-      attemptTimeoutMs: Math.min(1500, options.timeoutMs),
-      clientId: `fault-w${options.id}`,
-      writesInFlightMax: 1,
-      ...options.access,
-    });
+    this.#port =
+      options.grpc === true
+        ? grpcPort(options.endpoint, options.access, options.timeoutMs)
+        : httpPort(
+            new RaftkvClient({
+              endpoints: [options.endpoint],
+              timeoutMs: options.timeoutMs,
+              attemptTimeoutMs: Math.min(1500, options.timeoutMs),
+              clientId: `fault-w${options.id}`,
+              writesInFlightMax: 1,
+              ...options.access,
+            }),
+          );
     this.#done = this.#loop();
   }
 
@@ -59,7 +98,7 @@ export class Worker {
   async stop(): Promise<void> {
     this.#stopping = true;
     await this.#done;
-    this.#client.close();
+    this.#port.close();
   }
 
   async #loop(): Promise<void> {
@@ -78,7 +117,7 @@ export class Worker {
   async #one(): Promise<void> {
     const key = this.#prng.pick(this.#o.keys);
     const op = this.#nextOp(key);
-    const done = await recordOne(this.#o, this.#o.id, this.#client, key, op);
+    const done = await recordOne(this.#o, this.#o.id, this.#port, key, op);
     if (done.seen !== undefined) this.#seen.set(key, done.seen);
   }
 }
@@ -89,23 +128,21 @@ export interface Recorded {
   readonly seen?: string | null;
 }
 
-/** Runs one operation through `client` and records it in the history. */
+/** Runs one operation through `port` and records it in the history. */
 export async function recordOne(
   o: Pick<WorkerOptions, "recorder" | "clock" | "unexpected">,
   label: number | string,
-  client: RaftkvClient,
+  port: KvPort,
   key: string,
   op: KvOp,
 ): Promise<Recorded> {
   const handle = o.recorder.invoke({ client: label, key, op, at: o.clock() });
-  let done: { result?: string | null | boolean; seen: string | null };
+  let done: Performed;
   try {
-    done = await perform(client, key, op);
+    done = await port.perform(key, op);
   } catch (error) {
-    if (!(error instanceof RaftkvError)) throw error;
-    if (error.code !== "unknown_outcome" && error.code !== "unavailable")
-      o.unexpected.push(`${op.type} ${key} by ${label}: ${error.code} ${error.message}`);
-    const outcome = classify(op, error);
+    const { outcome, expected } = port.outcomeOf(op, error);
+    if (!expected) o.unexpected.push(`${op.type} ${key} by ${label}: ${describe(error)}`);
     o.recorder.complete(handle, { outcome, at: o.clock() });
     return { outcome };
   }
@@ -117,12 +154,15 @@ export async function recordOne(
   return { outcome: "ok", seen: done.seen };
 }
 
+function describe(error: unknown): string {
+  if (error instanceof RaftkvError) return `${error.code} ${error.message}`;
+  const code = (error as { code?: unknown }).code;
+  const prefix = typeof code === "number" || typeof code === "string" ? `${code} ` : "";
+  return `${prefix}${error instanceof Error ? error.message : String(error)}`;
+}
+
 /** One operation; the history's result (the value read, whether a cas succeeded) and the value now known. */
-async function perform(
-  client: RaftkvClient,
-  key: string,
-  op: KvOp,
-): Promise<{ result?: string | null | boolean; seen: string | null }> {
+async function perform(client: RaftkvClient, key: string, op: KvOp): Promise<Performed> {
   switch (op.type) {
     case "get": {
       const kv = await client.get(key);
@@ -142,7 +182,7 @@ async function perform(
   }
 }
 
-export function classify(op: KvOp, error: RaftkvError): Outcome {
+function classify(op: KvOp, error: RaftkvError): Outcome {
   if (op.type === "get") return "fail";
   if (error.code === "unavailable") return "fail";
   if (error.status !== undefined && error.status >= 400 && error.status < 500) return "fail";

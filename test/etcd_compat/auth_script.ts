@@ -1,0 +1,71 @@
+/**
+ * The auth script of issue 17: etcdctl's user, role and permission commands, `auth enable`, reads
+ * as root, as a user with a read permission on a prefix and as no one, the refusals etcd users meet
+ * (no user, a wrong password, a missing permission, a user calling root's commands, removing root),
+ * then `auth disable` and a clean-up, so that a script run after it finds the cluster open. Each
+ * step adds the command and its output to a transcript held to the one a real etcd gave
+ * (auth.golden.txt).
+ */
+import { etcdctl, type EtcdctlTarget } from "./etcdctl.js";
+import { Placeholders, type CompatCluster } from "./normalize.js";
+
+const root = "root:root-pw";
+const alice = "alice:alice-pw";
+
+export async function authScript(cluster: CompatCluster): Promise<string[]> {
+  const transcript: string[] = [];
+  const target: EtcdctlTarget = {
+    endpoints: cluster.members.map((m) => m.clientUrl),
+    flags: cluster.etcdctlFlags ?? [],
+  };
+  const names = new Placeholders(cluster);
+  const step = async (args: readonly string[], user?: string): Promise<void> => {
+    const run = await etcdctl(target, user === undefined ? args : [`--user=${user}`, ...args]);
+    transcript.push(`$ etcdctl ${user === undefined ? "" : `--user=${user} `}${names.apply(args.join(" "))}`);
+    transcript.push(...names.apply(run.stdout).replace(/\n+$/, "").split("\n"));
+    if (run.code !== 0) transcript.push(`(exit ${run.code}) ${names.apply(run.error)}`);
+  };
+
+  await step(["user", "add", root]);
+  await step(["user", "add", alice]);
+  await step(["user", "add", alice]);
+  await step(["role", "add", "reader"]);
+  await step(["role", "grant-permission", "reader", "read", "auth/", "--prefix"]);
+  await step(["role", "grant-permission", "reader", "readwrite", "auth/cfg"]);
+  await step(["role", "grant-permission", "nobody", "read", "x"]);
+  await step(["role", "get", "reader"]);
+  await step(["user", "grant-role", "alice", "reader"]);
+  await step(["user", "grant-role", "alice", "nobody"]);
+  await step(["user", "get", "alice"]);
+  await step(["user", "list"]);
+  await step(["role", "list"]);
+  await step(["put", "auth/k", "v"]);
+  await step(["put", "other", "o"]);
+
+  await step(["auth", "enable"]);
+  await step(["get", "auth/k"]);
+  await step(["get", "auth/k"], root);
+  await step(["get", "auth/", "--prefix"], alice);
+  await step(["get", "other"], alice);
+  await step(["get", "auth/k"], "alice:wrong-pw");
+  await step(["put", "auth/cfg", "c"], alice);
+  await step(["put", "auth/k", "v2"], alice);
+  await step(["user", "list"], alice);
+  await step(["user", "list"], root);
+  await step(["role", "revoke-permission", "reader", "auth/cfg"], root);
+  await step(["role", "revoke-permission", "reader", "auth/cfg"], root);
+  await step(["role", "get", "reader"], root);
+  await step(["user", "revoke-role", "alice", "root"], root);
+  await step(["user", "delete", "root"], root);
+  await step(["auth", "disable"], root);
+
+  await step(["get", "auth/", "--prefix"]);
+  await step(["user", "delete", "alice"]);
+  await step(["user", "delete", "alice"]);
+  await step(["user", "delete", "root"]);
+  await step(["role", "delete", "reader"]);
+  await step(["role", "delete", "root"]);
+  await step(["del", "auth/", "--prefix"]);
+  await step(["del", "other"]);
+  return transcript;
+}
