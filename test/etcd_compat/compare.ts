@@ -9,6 +9,9 @@ import type { CompatCluster } from "./normalize.js";
 import { startRaftkvForCompat } from "./raftkv_cluster.js";
 import { compatScripts } from "./scripts.js";
 
+// `node --test dist/` runs every file under dist/test as a test; this is a script, run by npm only.
+if (process.env.NODE_TEST_CONTEXT !== undefined) process.exit(0);
+
 async function transcripts(cluster: CompatCluster): Promise<Map<string, string[]>> {
   const out = new Map<string, string[]>();
   for (const [name, script] of compatScripts) out.set(name, await script(cluster));
