@@ -26,7 +26,7 @@ const LAYERS = {
   server: ["util", "raft", "kv", "node", "coord", "transport", "tls", "grpc"],
   client: ["util"],
   // etcd's v3 API on a member: its messages (over grpc) and services (on the server's context and the node).
-  etcd: ["util", "kv", "node", "server", "grpc"],
+  etcd: ["util", "kv", "node", "coord", "server", "grpc"],
   cli: ["util", "raft", "kv", "node", "coord", "server", "client", "storage", "transport", "tls", "grpc", "etcd"],
   sim: ["util", "raft", "kv", "storage", "node", "coord", "check", "transport"],
 };

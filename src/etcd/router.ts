@@ -3,7 +3,7 @@
  * Maintenance and Auth is registered; those raftkv serves go to their handlers, the others answer
  * UNIMPLEMENTED naming the call.
  */
-import type { CallContext } from "../grpc/call.js";
+import type { CallContext, StreamWriter } from "../grpc/call.js";
 import { GrpcRouter } from "../grpc/router.js";
 import { GrpcError, Status } from "../grpc/status.js";
 import type { ServerContext } from "../server/context.js";
@@ -11,15 +11,32 @@ import { memberList } from "./cluster_service.js";
 import { codecOf } from "./codecs.js";
 import { etcdError } from "./errors.js";
 import { range } from "./kv_service.js";
+import { leaseGrant, leaseKeepAlive, leaseLeases, leaseRevoke, leaseTimeToLive } from "./lease_service.js";
 import { status } from "./maintenance_service.js";
 import { etcdServices } from "./messages/services.js";
+import { watch } from "./watch_service.js";
 
 type Unary = (ctx: ServerContext, request: never, call: CallContext) => unknown;
+type Bidi = (
+  ctx: ServerContext,
+  requests: AsyncIterable<never>,
+  out: StreamWriter<never>,
+  call: CallContext,
+) => Promise<void>;
 
 const unaryCalls: Readonly<Record<string, Unary>> = {
   "/etcdserverpb.KV/Range": range,
   "/etcdserverpb.Cluster/MemberList": memberList,
   "/etcdserverpb.Maintenance/Status": status,
+  "/etcdserverpb.Lease/LeaseGrant": leaseGrant,
+  "/etcdserverpb.Lease/LeaseRevoke": leaseRevoke,
+  "/etcdserverpb.Lease/LeaseTimeToLive": leaseTimeToLive,
+  "/etcdserverpb.Lease/LeaseLeases": leaseLeases,
+};
+
+const bidiCalls: Readonly<Record<string, Bidi>> = {
+  "/etcdserverpb.Watch/Watch": watch,
+  "/etcdserverpb.Lease/LeaseKeepAlive": leaseKeepAlive,
 };
 
 export function createEtcdRouter(
@@ -41,7 +58,14 @@ export function createEtcdRouter(
         });
       else if (kind === "serverStream")
         router.serverStream(path, req, res, () => Promise.reject(unimplementedError(path)));
-      else router.bidi(path, req, res, () => Promise.reject(unimplementedError(path)));
+      else {
+        const bidi = bidiCalls[path];
+        router.bidi(path, req, res, async (requests, out, call) => {
+          refuseWhileAuthEnabled(ctx);
+          if (bidi === undefined) throw unimplementedError(path);
+          return bidi(ctx, requests as AsyncIterable<never>, out as StreamWriter<never>, call);
+        });
+      }
     }
   return router;
 }
