@@ -26,7 +26,7 @@ function openStream(member: FakeMember): { stream: Stream; next: () => Promise<W
     const result = await Promise.race([iterator.next(), timeout]).finally(() => clearTimeout(timer));
     assert.equal(result.done, false, "the stream ended");
     if (process.env["WATCH_DEBUG"] !== undefined) console.log(JSON.stringify(result.value));
-    return result.value as WatchResponse;
+    return result.value;
   };
   return { stream, next };
 }
