@@ -19,18 +19,37 @@ const LAYERS = {
   tls: ["util"],
   // gRPC over node:http2 and protobuf's wire format: generic, it knows nothing of raftkv.
   grpc: ["util"],
+  // The engine seam and one adapter per consensus core (docs/engines.md): pure, so the node, the
+  // simulator and the product drive any core alike, and only here do the cores' vocabularies meet.
+  engine: ["util", "raft", "paxos", "zab"],
   transport: ["util", "raft", "tls"],
-  node: ["util", "raft", "kv", "storage", "transport", "tls"],
-  coord: ["util", "raft", "kv", "node"],
+  node: ["util", "raft", "kv", "storage", "transport", "tls", "engine"],
+  coord: ["util", "raft", "kv", "node", "engine"],
   // grpc: etcd's API shares the client port (the router comes from cli, which knows etcd).
-  server: ["util", "raft", "kv", "node", "coord", "transport", "tls", "grpc"],
+  server: ["util", "raft", "kv", "node", "coord", "transport", "tls", "engine", "grpc"],
   client: ["util"],
   // etcd's v3 API on a member: its messages (over grpc) and services (on the server's context and the node).
+  // coord: the Watch and Lease services stand on the watch hub and the lessor (their types and LeaseError).
   etcd: ["util", "kv", "node", "coord", "server", "grpc"],
-  cli: ["util", "raft", "kv", "node", "coord", "server", "client", "storage", "transport", "tls", "grpc", "etcd"],
-  sim: ["util", "raft", "kv", "storage", "node", "coord", "check", "transport"],
+  cli: [
+    "util",
+    "raft",
+    "kv",
+    "node",
+    "coord",
+    "server",
+    "client",
+    "storage",
+    "transport",
+    "tls",
+    "engine",
+    "grpc",
+    "etcd",
+  ],
+  // paxos and zab for their engines' own safety checks.
+  sim: ["util", "raft", "kv", "storage", "node", "coord", "check", "transport", "engine", "paxos", "zab"],
 };
-const PURE = new Set(["raft", "kv", "paxos", "zab"]);
+const PURE = new Set(["raft", "kv", "paxos", "zab", "engine"]);
 // Ambient effects the pure core must receive as inputs instead (time as tick(), randomness as a PRNG).
 // `crypto` is added because Node 20 exposes crypto.getRandomValues/randomUUID as a global.
 const IMPURE_GLOBALS = new Set([

@@ -41,11 +41,17 @@ function build(dir) {
 }
 
 /** Sweeps until the first violation; resolves with it, or undefined when every seed passed. */
-function sweep(dir) {
+function sweep(dir, engine) {
   return new Promise((resolve, reject) => {
     const child = spawn(
       process.execPath,
-      [path.join(dir, "dist", "sim", "cli.js"), "--seeds", String(seeds), "--stop-at-first"],
+      [
+        path.join(dir, "dist", "sim", "cli.js"),
+        "--seeds",
+        String(seeds),
+        "--stop-at-first",
+        ...(engine === undefined ? [] : ["--engine", engine]),
+      ],
       { stdio: ["ignore", "pipe", "pipe"] },
     );
     let output = "";
@@ -66,7 +72,7 @@ for (const mutant of chosen) {
   const dir = plant(mutant);
   try {
     const broken = build(dir);
-    const caught = broken === undefined ? await sweep(dir) : undefined;
+    const caught = broken === undefined ? await sweep(dir, mutant.engine) : undefined;
     const seconds = ((performance.now() - t0) / 1000).toFixed(0);
     const row = { id: mutant.id, caught, broken, unreachable: mutant.unreachable };
     rows.push(row);

@@ -306,10 +306,14 @@ export async function withDeadline<T>(promise: Promise<T>, timeoutMs: number, wh
   }
 }
 
-/** The environment without RAFTKV_* variables, so a child runs on the documented defaults. */
+/**
+ * The environment without RAFTKV_* variables, so a child runs on the documented defaults; except
+ * RAFTKV_ENGINE, which runs a whole test run on another consensus engine (docs/engines.md).
+ */
 export function cleanEnv(): NodeJS.ProcessEnv {
   const env: NodeJS.ProcessEnv = {};
-  for (const [name, value] of Object.entries(process.env)) if (!name.startsWith("RAFTKV_")) env[name] = value;
+  for (const [name, value] of Object.entries(process.env))
+    if (!name.startsWith("RAFTKV_") || name === "RAFTKV_ENGINE") env[name] = value;
   return env;
 }
 

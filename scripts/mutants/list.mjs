@@ -1,5 +1,5 @@
-// Planted bugs for `npm run mutants`: each breaks one Raft, durability, state machine, watch or lease rule by a
-// textual change to one file. `find` must occur exactly once in that file (the runner refuses
+// Planted bugs for `npm run mutants`: each breaks one Raft, Multi-Paxos, durability, state machine, watch or lease
+// rule by a textual change to one file; `engine` names the engine the sweep runs (Raft when absent). `find` must occur exactly once in that file (the runner refuses
 // otherwise, so a refactor that moves the code shows up here rather than silently planting nothing).
 export const mutants = [
   {
@@ -236,5 +236,21 @@ export const mutants = [
     file: "src/kv/etcd_apply.ts",
     find: `  if (entries.length === 0) return compare.target !== "value" && compareKv(compare, undefined);`,
     replace: `  if (entries.length === 0) return false;`,
+  },
+  {
+    id: "paxos-accept-below-promise",
+    rule: "an acceptor accepts no Accept numbered below the highest Prepare it promised",
+    engine: "multi-paxos",
+    file: "src/paxos/multi/acceptor.ts",
+    find: `  s.observe(m.ballot);\n  if (compareBallots(m.ballot, s.promised) < 0) {`,
+    replace: `  s.observe(m.ballot);\n  if (compareBallots(m.ballot, s.promised) < 0 && m.entries.length === 0) {`,
+  },
+  {
+    id: "paxos-leader-skips-phase1",
+    rule: "a new leader runs phase 1 with a quorum before it proposes, after every leader change",
+    engine: "multi-paxos",
+    file: "src/paxos/multi/election.ts",
+    find: `  for (const to of s.peers) s.send({ type: "prepare", from: s.id, to, ballot, fromSlot });\n  s.selfReplies.push(promiseReply(s, { to: s.id, ballot, fromSlot }));`,
+    replace: `  establish(s, ballot, [promiseReply(s, { to: s.id, ballot, fromSlot })]);`,
   },
 ];

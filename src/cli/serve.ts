@@ -186,6 +186,7 @@ function nodeOptions(settings: ServeSettings, kv: KvStore, observer: NodeObserve
     electionTimeoutMs: settings.electionTimeoutMs,
     heartbeatMs: settings.heartbeatMs,
     snapshotEntries: settings.snapshotEntries,
+    engine: settings.engine,
     observer,
     onWarning: (text) => log.warn(text),
   };

@@ -1,4 +1,5 @@
 import { parseArgs } from "node:util";
+import type { EngineName } from "../engine/engine.js";
 import { durationMs } from "./duration.js";
 import { lessorDefaults } from "../coord/index.js";
 import { listenerDefaults } from "../server/listener.js";
@@ -40,6 +41,8 @@ export interface ServeSettings extends ServeTlsSettings {
   readonly authTokenTtlMs: number;
   /** With auth on, /metrics, /healthz and /readyz need a token too (they are open by default). */
   readonly monitoringNeedsAuth: boolean;
+  /** The consensus engine (docs/engines.md): raft, or multi-paxos (a fixed membership). */
+  readonly engine: EngineName;
 }
 
 const flags = {
@@ -64,6 +67,7 @@ const flags = {
   ...tlsFlags,
   "auth-token-ttl": { type: "string" },
   "monitoring-needs-auth": { type: "boolean" },
+  engine: { type: "string" },
   help: { type: "boolean" },
 } as const;
 
@@ -79,6 +83,7 @@ export const serveUsage = `usage: raftkv serve [--id n1] [--data ./raftkv-data/n
                     [--connections-per-address ${listenerDefaults.connectionsPerAddressMax}]
                     [--auth-token-ttl 5m]   # how long a token from POST /v1/auth/authenticate lasts
                     [--monitoring-needs-auth]   # with auth on, /metrics, /healthz and /readyz need a token
+                    [--engine raft]   # or multi-paxos: a fixed membership (docs/engines.md); the data dir keeps it
   --advertise-peer   the address other members reach this one at (default: --listen-peer); give it when
                      --listen-peer is 0.0.0.0 or behind NAT
   --initial-cluster  every member of a new cluster, this one included (default: this one alone, at its
@@ -186,7 +191,13 @@ export function parseServeFlags(args: readonly string[], env: NodeJS.ProcessEnv)
     ...resolveTlsFlags(value),
     authTokenTtlMs: authTokenTtl(value("auth-token-ttl") ?? "5m"),
     monitoringNeedsAuth: flag("monitoring-needs-auth"),
+    engine: engineOf(value("engine") ?? "raft"),
   };
+}
+
+function engineOf(text: string): EngineName {
+  if (text === "raft" || text === "multi-paxos") return text;
+  throw usage(`--engine must be raft or multi-paxos, got ${JSON.stringify(text)}`);
 }
 
 function authTokenTtl(text: string): number {

@@ -1,4 +1,4 @@
-/** etcd's Cluster service: MemberList (phase 1 of issue 17). Member ids are Raft ids, names raftkv's names. */
+/** etcd's Cluster service: MemberList (the changes are in cluster_changes.ts). Member ids are Raft ids, names raftkv's names. */
 import type { CallContext } from "../grpc/call.js";
 import type { ServerContext } from "../server/context.js";
 import { nodeErrorToGrpc } from "./errors.js";
@@ -19,13 +19,17 @@ export async function memberList(
   return { header: header(ctx), members: members(ctx, call.secure) };
 }
 
-function members(ctx: ServerContext, secure: boolean): Member[] {
+/**
+ * The members as etcd lists them. One this member has never heard from (no client address told) is
+ * listed as etcd lists a member added but not started: no name, no client URLs.
+ */
+export function members(ctx: ServerContext, secure: boolean): Member[] {
   const scheme = secure ? "https" : "http";
   return ctx.node.members().map((m) => {
     const client = ctx.node.clientAddressOf(m.id);
     return {
       ID: m.id,
-      name: m.name,
+      name: client === undefined ? "" : m.name,
       peerURLs: [`${scheme}://${m.peerAddr}`],
       clientURLs: client === undefined ? [] : [`${scheme}://${client}`],
       isLearner: m.learner,

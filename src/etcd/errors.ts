@@ -7,6 +7,9 @@ import { NodeRequestError } from "../node/index.js";
 
 const errors = {
   emptyKey: [Status.INVALID_ARGUMENT, "etcdserver: key is not provided"],
+  keyNotFound: [Status.INVALID_ARGUMENT, "etcdserver: key not found"],
+  valueProvided: [Status.INVALID_ARGUMENT, "etcdserver: value is provided"],
+  leaseProvided: [Status.INVALID_ARGUMENT, "etcdserver: lease is provided"],
   tooManyOps: [Status.INVALID_ARGUMENT, "etcdserver: too many operations in txn request"],
   duplicateKey: [Status.INVALID_ARGUMENT, "etcdserver: duplicate key given in txn request"],
   compacted: [Status.OUT_OF_RANGE, "etcdserver: mvcc: required revision has been compacted"],
@@ -19,6 +22,10 @@ const errors = {
   memberBadUrls: [Status.INVALID_ARGUMENT, "etcdserver: given member URLs are invalid"],
   memberNotFound: [Status.NOT_FOUND, "etcdserver: member not found"],
   memberNotLearner: [Status.FAILED_PRECONDITION, "etcdserver: can only promote a learner member"],
+  learnerNotReady: [
+    Status.FAILED_PRECONDITION,
+    "etcdserver: can only promote a learner member which is in sync with leader",
+  ],
   requestTooLarge: [Status.INVALID_ARGUMENT, "etcdserver: request is too large"],
   tooManyRequests: [Status.RESOURCE_EXHAUSTED, "etcdserver: too many requests"],
   userEmpty: [Status.INVALID_ARGUMENT, "etcdserver: user name is empty"],
@@ -27,6 +34,7 @@ const errors = {
   authNotEnabled: [Status.FAILED_PRECONDITION, "etcdserver: authentication is not enabled"],
   invalidAuthToken: [Status.UNAUTHENTICATED, "etcdserver: invalid auth token"],
   noLeader: [Status.UNAVAILABLE, "etcdserver: no leader"],
+  notLeader: [Status.FAILED_PRECONDITION, "etcdserver: not leader"],
   leaderChanged: [Status.UNAVAILABLE, "etcdserver: leader changed"],
   stopped: [Status.UNAVAILABLE, "etcdserver: server stopped"],
   timeout: [Status.UNAVAILABLE, "etcdserver: request timed out"],

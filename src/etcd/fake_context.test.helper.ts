@@ -1,67 +1,113 @@
-/** An etcd router on a real listener over a store, a watch hub and a lessor, with no Raft underneath (coord's FakeNode). */
-import { Lessor, WatchHub } from "../coord/index.js";
-import { FakeNode } from "../coord/fake_member.test.helper.js";
-import { GrpcClient } from "../grpc/client.js";
-import { listen } from "../grpc/test_support.test.helper.js";
-import { encodeCommand, type KvCommand } from "../kv/index.js";
-import { realClock } from "../node/index.js";
+/**
+ * A member for the etcd services' unit tests: a real KvStore behind a node that applies each
+ * proposal at once, leads (or follows) as the test says, and records membership changes. Past
+ * revisions: only the current one is served (the history is src/coord's, tested there).
+ */
+import type { CallContext } from "../grpc/call.js";
+import { KvStore, type RangeRequest } from "../kv/index.js";
+import { ConfChangeRefused, decodeMemberContext, nodeIdOf, type MemberInfo } from "../node/index.js";
 import type { ServerContext } from "../server/context.js";
-import { createEtcdRouter } from "./router.js";
+import { logIndex, nodeId } from "../util/ids.js";
 
 export interface FakeMember {
-  readonly node: FakeNode;
-  readonly hub: WatchHub;
-  readonly lessor: Lessor;
-  readonly url: string;
-  readonly client: GrpcClient;
-  /** Applies a command to the member's store as if Raft had committed it. */
-  apply(command: KvCommand): Promise<unknown>;
-  close(): Promise<void>;
+  readonly ctx: ServerContext;
+  readonly kv: KvStore;
+  role: "leader" | "follower";
+  readonly membership: MemberInfo[];
+  /** Members whose client address is known (the others are "unstarted"). */
+  readonly started: Set<number>;
+  /** Why the next conf change is refused, if it should be. */
+  refuseNext: ConstructorParameters<typeof ConfChangeRefused>[0] | undefined;
+  leader: number;
 }
 
-export async function startFakeMember(
-  options: { bufferEventsMax?: number; leaderUrl?: string; follower?: boolean } = {},
-): Promise<FakeMember> {
-  const node = new FakeNode();
-  if (options.follower === true) node.role = "follower";
-  const hub = new WatchHub({
-    kv: node.kv,
-    clock: realClock,
-    ...(options.bufferEventsMax === undefined ? {} : { bufferEventsMax: options.bufferEventsMax }),
-  });
-  const lessor = new Lessor({ kv: node.kv, node, clock: realClock, electionTimeoutMs: 1000, random: Math.random });
-  const leaderAddress = options.leaderUrl?.replace(/^http:\/\//, "");
-  const ctx = {
-    node: {
-      name: "fake",
-      raft: {
-        id: 1,
-        status: () => node.status(),
-        readBarrier: () => node.readBarrier(),
-        propose: (command: Uint8Array) => node.propose(command),
-      },
-      clientAddressOf: () => leaderAddress,
+export function fakeMember(): FakeMember {
+  const kv = new KvStore();
+  let index = 0;
+  const self = nodeIdOf("n1");
+  const membership = threeVoters();
+  const fake: FakeMember = {
+    kv,
+    role: "leader",
+    membership,
+    started: new Set(membership.map((m) => m.id)),
+    refuseNext: undefined,
+    leader: self,
+    ctx: undefined as unknown as ServerContext,
+  };
+  const raft = {
+    id: self,
+    propose: (command: Uint8Array) => Promise.resolve(kv.apply(command, logIndex(++index))),
+    readBarrier: () => Promise.resolve(),
+    status: () => ({
+      id: self,
+      role: fake.role,
+      term: 3,
+      leader: fake.leader,
+      commitIndex: index,
+      appliedIndex: index,
+    }),
+    config: () => ({ outgoing: undefined }),
+    failure: () => undefined,
+    transferLeader: (to: number) => {
+      fake.leader = to;
+      fake.role = "follower";
+      return { ok: true };
     },
-    kv: node.kv,
-    watchHub: hub,
-    lessor,
-    forwarder: { tls: undefined },
-  } as unknown as ServerContext;
-  const server = await listen(createEtcdRouter(ctx));
-  const client = new GrpcClient(server.url);
+    proposeConfChange: (change: { type: string; id: number; context: Uint8Array }) => {
+      const refusal = fake.refuseNext;
+      fake.refuseNext = undefined;
+      if (refusal !== undefined) return Promise.reject(new ConfChangeRefused(refusal));
+      index++;
+      const at = membership.findIndex((m) => m.id === change.id);
+      if (change.type === "remove") membership.splice(at, 1);
+      else if (change.type === "promote") membership[at] = { ...membership[at]!, learner: false };
+      else {
+        const { name, peerAddr } = decodeMemberContext(change.context)!;
+        membership.push({ name, id: nodeId(change.id), peerAddr, learner: true });
+      }
+      return Promise.resolve();
+    },
+  };
+  const node = {
+    name: "n1",
+    raft,
+    members: () => membership,
+    clientAddressOf: (id: number) => (fake.started.has(id) ? `127.0.0.1:${id % 1000}` : undefined),
+  };
+  (fake as { ctx: ServerContext }).ctx = { kv, node, watchHub: currentOnly(kv) } as unknown as ServerContext;
+  return fake;
+}
+
+function threeVoters(): MemberInfo[] {
+  return ["n1", "n2", "n3"].map((name, i) => ({
+    name,
+    id: nodeIdOf(name),
+    peerAddr: `127.0.0.1:${2380 + i}`,
+    learner: false,
+  }));
+}
+
+function currentOnly(kv: KvStore): { rangeAt: (request: RangeRequest) => unknown } {
   return {
-    node,
-    hub,
-    lessor,
-    url: server.url,
-    client,
-    apply: (command) => node.propose(encodeCommand(command)),
-    close: async () => {
-      lessor.close();
-      hub.close();
-      // Whatever the test left open goes too: a failed test must not hang on it.
-      client.session.destroy();
-      await server.close();
+    rangeAt: (request) => {
+      const revision = kv.revision();
+      const at = request.revision ?? 0;
+      if (at > revision) return { type: "future", revision };
+      if (at !== 0 && at < kv.compactRevision())
+        return { type: "compacted", compactRevision: kv.compactRevision(), revision };
+      return { type: "range", answer: kv.rangeEtcd({ ...request, revision: 0 }), revision };
     },
+  };
+}
+
+export function plainCall(path = "/etcdserverpb.KV/Range"): CallContext {
+  return {
+    path,
+    metadata: {},
+    signal: new AbortController().signal,
+    peerCertificate: () => undefined,
+    peerVerified: false,
+    secure: false,
   };
 }

@@ -1,84 +1,49 @@
 /**
- * A follower's way to the leader's etcd API, for the calls only the leader serves (lease grant,
- * keepalive and time-to-live, as raftkv's HTTP routes forward them): one HTTP/2 session to the
- * leader's client port, kept while it leads. A call is forwarded at most once, so a stale view
- * of who leads cannot loop.
+ * A lease keepalive made on a follower, renewed on the leader: etcd's clients may keep a lease
+ * alive through any member. Passed on as leader_call.ts passes unary calls (once only, with the
+ * caller's auth metadata), each request on a keepalive stream of its own to the leader.
  */
-import { GrpcClient } from "../grpc/client.js";
 import type { CallContext } from "../grpc/call.js";
-import type { MessageCodec } from "../grpc/framing.js";
+import { GrpcClient } from "../grpc/client.js";
 import { Status } from "../grpc/status.js";
 import type { ServerContext } from "../server/context.js";
+import { codecOf } from "./codecs.js";
 import { etcdError } from "./errors.js";
+import type { LeaseKeepAliveRequest, LeaseKeepAliveResponse } from "./messages/lease.js";
 
 const forwardedKey = "raftkv-forwarded";
-/** A forwarded call that hears nothing in this long fails, so a client's call never hangs on a lost leader. */
-const forwardTimeoutMs = 10_000;
+const passedOn = ["token", "authorization"] as const;
+const forwardTimeoutMs = 20_000;
 
-interface Link {
-  readonly address: string;
-  readonly client: GrpcClient;
-}
-
-const links = new WeakMap<ServerContext, Link>();
-
-/** Whether the call came from another member: a member that does not lead then refuses it. */
-function wasForwarded(call: CallContext): boolean {
-  return call.metadata[forwardedKey] !== undefined;
-}
-
-function leaderClient(ctx: ServerContext, call: CallContext): GrpcClient {
-  if (wasForwarded(call)) throw etcdError("noLeader");
+export async function keepAliveOnLeader(
+  ctx: ServerContext,
+  call: CallContext,
+  request: LeaseKeepAliveRequest,
+): Promise<LeaseKeepAliveResponse> {
   const leader = ctx.node.raft.status().leader;
-  const address = leader === 0 ? undefined : ctx.node.clientAddressOf(leader);
-  if (address === undefined) throw etcdError("noLeader");
-  const link = links.get(ctx);
-  if (link !== undefined && link.address === address && !link.client.session.closed && !link.client.session.destroyed)
-    return link.client;
-  if (link !== undefined) void link.client.close();
-  const tls = ctx.forwarder.tls;
-  const ca = tls?.material.ca;
-  const client = new GrpcClient(`${tls === undefined ? "http" : "https"}://${address}`, ca === undefined ? {} : { ca });
-  // The member's own life decides when it exits, not a session to the leader.
-  client.session.unref();
-  links.set(ctx, { address, client });
-  return client;
-}
-
-/** The unary call, as the leader answers it. */
-export function forwardUnary<Q, R>(
-  ctx: ServerContext,
-  call: CallContext,
-  req: MessageCodec<Q>,
-  res: MessageCodec<R>,
-  request: Q,
-): Promise<R> {
-  const client = leaderClient(ctx, call);
-  return client.unary(call.path, req, res, request, {
-    metadata: { [forwardedKey]: ctx.node.name },
-    timeoutMs: forwardTimeoutMs,
-  });
-}
-
-/** One request of a streaming call (a lease keepalive), as the leader answers it on a stream of its own. */
-export async function forwardOne<Q, R>(
-  ctx: ServerContext,
-  call: CallContext,
-  req: MessageCodec<Q>,
-  res: MessageCodec<R>,
-  request: Q,
-): Promise<R> {
-  const client = leaderClient(ctx, call);
-  const forwarded = client.bidi(call.path, req, res, {
-    metadata: { [forwardedKey]: ctx.node.name },
-    timeoutMs: forwardTimeoutMs,
-  });
-  forwarded.write(request);
+  if (leader === 0) throw etcdError("noLeader");
+  const address = ctx.node.clientAddressOf(leader);
+  // Over TLS the member holds no client certificate for the leader's port (as leader_call.ts).
+  if (call.metadata[forwardedKey] !== undefined || call.secure || address === undefined) throw etcdError("notLeader");
+  const metadata: Record<string, string> = { [forwardedKey]: ctx.node.name };
+  for (const key of passedOn) {
+    const value = call.metadata[key];
+    if (typeof value === "string") metadata[key] = value;
+  }
+  const client = new GrpcClient(`http://${address}`);
+  const forwarded = client.bidi(
+    call.path,
+    codecOf<LeaseKeepAliveRequest>("LeaseKeepAliveRequest"),
+    codecOf<LeaseKeepAliveResponse>("LeaseKeepAliveResponse"),
+    { metadata, timeoutMs: forwardTimeoutMs },
+  );
   try {
+    forwarded.write(request);
     for await (const response of forwarded) return response;
+    const status = await forwarded.status;
+    throw status.code === Status.OK ? etcdError("noLeader") : status;
   } finally {
     forwarded.cancel();
+    void client.close();
   }
-  const status = await forwarded.status;
-  throw status.code === Status.OK ? etcdError("noLeader") : status;
 }

@@ -9,10 +9,10 @@ import { GrpcError, Status } from "../grpc/status.js";
 import { checkLeaseId, leaseTtlSecondsMax } from "../kv/index.js";
 import { NodeRequestError } from "../node/index.js";
 import type { ServerContext } from "../server/context.js";
-import { codecOf } from "./codecs.js";
 import { etcdError, nodeErrorToGrpc } from "./errors.js";
 import { header } from "./header.js";
-import { forwardOne, forwardUnary } from "./leader_link.js";
+import { callLeader } from "./leader_call.js";
+import { keepAliveOnLeader } from "./leader_link.js";
 import type {
   LeaseGrantRequest,
   LeaseGrantResponse,
@@ -54,7 +54,7 @@ async function onLeader<R>(
   } catch (error) {
     if (!isNotLeader(error)) throw leaseErrorToGrpc(error);
   }
-  return forwardUnary(ctx, call, codecOf<unknown>(names[0]), codecOf<R>(names[1]), request);
+  return callLeader<R>(ctx, call, { request: names[0], response: names[1] }, request);
 }
 
 /** An id the client gave: 0 is none (the member picks one); raftkv's ids are positive safe integers. */
@@ -168,11 +168,5 @@ async function keepAliveOne(
     if (error instanceof LeaseError && error.code === "leaseNotFound") return gone();
     if (!isNotLeader(error)) throw leaseErrorToGrpc(error);
   }
-  return forwardOne(
-    ctx,
-    call,
-    codecOf<LeaseKeepAliveRequest>("LeaseKeepAliveRequest"),
-    codecOf<LeaseKeepAliveResponse>("LeaseKeepAliveResponse"),
-    request,
-  );
+  return keepAliveOnLeader(ctx, call, request);
 }

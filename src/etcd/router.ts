@@ -7,16 +7,45 @@ import type { CallContext, StreamWriter } from "../grpc/call.js";
 import { GrpcRouter } from "../grpc/router.js";
 import { GrpcError, Status } from "../grpc/status.js";
 import type { ServerContext } from "../server/context.js";
+import { memberAdd, memberPromote, memberRemove, memberUpdate } from "./cluster_changes.js";
 import { memberList } from "./cluster_service.js";
 import { codecOf } from "./codecs.js";
 import { etcdError } from "./errors.js";
 import { range } from "./kv_service.js";
 import { leaseGrant, leaseKeepAlive, leaseLeases, leaseRevoke, leaseTimeToLive } from "./lease_service.js";
+import { compact, deleteRange, put, txn } from "./kv_writes.js";
+import { alarm, defragment, hashAll, hashKV, moveLeader, snapshot } from "./maintenance_ops.js";
 import { status } from "./maintenance_service.js";
 import { etcdServices } from "./messages/services.js";
 import { watch } from "./watch_service.js";
 
 type Unary = (ctx: ServerContext, request: never, call: CallContext) => unknown;
+
+const unaryCalls: Readonly<Record<string, Unary>> = {
+  "/etcdserverpb.KV/Range": range,
+  "/etcdserverpb.KV/Put": put,
+  "/etcdserverpb.KV/DeleteRange": deleteRange,
+  "/etcdserverpb.KV/Txn": txn,
+  "/etcdserverpb.KV/Compact": compact,
+  "/etcdserverpb.Cluster/MemberList": memberList,
+  "/etcdserverpb.Cluster/MemberAdd": memberAdd,
+  "/etcdserverpb.Cluster/MemberRemove": memberRemove,
+  "/etcdserverpb.Cluster/MemberPromote": memberPromote,
+  "/etcdserverpb.Cluster/MemberUpdate": memberUpdate,
+  "/etcdserverpb.Maintenance/Status": status,
+  "/etcdserverpb.Maintenance/MoveLeader": moveLeader,
+  "/etcdserverpb.Maintenance/Alarm": alarm,
+  "/etcdserverpb.Maintenance/Defragment": defragment,
+  "/etcdserverpb.Maintenance/Hash": hashAll,
+  "/etcdserverpb.Maintenance/HashKV": hashKV,
+  "/etcdserverpb.Lease/LeaseGrant": leaseGrant,
+  "/etcdserverpb.Lease/LeaseRevoke": leaseRevoke,
+  "/etcdserverpb.Lease/LeaseTimeToLive": leaseTimeToLive,
+  "/etcdserverpb.Lease/LeaseLeases": leaseLeases,
+};
+
+type ServerStream = (ctx: ServerContext, request: never, out: StreamWriter<never>, call: CallContext) => Promise<void>;
+
 type Bidi = (
   ctx: ServerContext,
   requests: AsyncIterable<never>,
@@ -24,19 +53,13 @@ type Bidi = (
   call: CallContext,
 ) => Promise<void>;
 
-const unaryCalls: Readonly<Record<string, Unary>> = {
-  "/etcdserverpb.KV/Range": range,
-  "/etcdserverpb.Cluster/MemberList": memberList,
-  "/etcdserverpb.Maintenance/Status": status,
-  "/etcdserverpb.Lease/LeaseGrant": leaseGrant,
-  "/etcdserverpb.Lease/LeaseRevoke": leaseRevoke,
-  "/etcdserverpb.Lease/LeaseTimeToLive": leaseTimeToLive,
-  "/etcdserverpb.Lease/LeaseLeases": leaseLeases,
-};
-
 const bidiCalls: Readonly<Record<string, Bidi>> = {
   "/etcdserverpb.Watch/Watch": watch,
   "/etcdserverpb.Lease/LeaseKeepAlive": leaseKeepAlive,
+};
+
+const serverStreamCalls: Readonly<Record<string, ServerStream>> = {
+  "/etcdserverpb.Maintenance/Snapshot": snapshot,
 };
 
 export function createEtcdRouter(
@@ -56,9 +79,14 @@ export function createEtcdRouter(
           if (handler === undefined) throw unimplementedError(path);
           return handler(ctx, request as never, call);
         });
-      else if (kind === "serverStream")
-        router.serverStream(path, req, res, () => Promise.reject(unimplementedError(path)));
-      else {
+      else if (kind === "serverStream") {
+        const streamer = serverStreamCalls[path];
+        router.serverStream(path, req, res, (request, out, call) => {
+          refuseWhileAuthEnabled(ctx);
+          if (streamer === undefined) throw unimplementedError(path);
+          return streamer(ctx, request as never, out as StreamWriter<never>, call);
+        });
+      } else {
         const bidi = bidiCalls[path];
         router.bidi(path, req, res, async (requests, out, call) => {
           refuseWhileAuthEnabled(ctx);

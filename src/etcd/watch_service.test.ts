@@ -3,7 +3,7 @@ import assert from "node:assert/strict";
 import type { ClientBidiCall } from "../grpc/client.js";
 import { Status } from "../grpc/status.js";
 import { codecOf } from "./codecs.js";
-import { startFakeMember, type FakeMember } from "./fake_context.test.helper.js";
+import { startFakeMember, type FakeMember } from "./served_member.test.helper.js";
 import type { WatchCreateRequest, WatchRequest, WatchResponse } from "./messages/watch.js";
 
 const bytes = (text: string): Uint8Array => Buffer.from(text, "latin1");

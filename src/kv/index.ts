@@ -12,10 +12,18 @@ export { checkKey, checkLeaseId, checkValue, validateCommand } from "./command_c
 export { decodeCommand, encodeCommand } from "./command_codec.js";
 export type { KvEvent, KvListener } from "./events.js";
 export type { LeaseInfo } from "./lease_table.js";
-export { leaseCheckpointsMax, leaseTtlSecondsMax, rangeLimitMax, tokenKeyBytes, valueBytesMax } from "./limits.js";
+export {
+  commandBytesMax,
+  leaseCheckpointsMax,
+  leaseTtlSecondsMax,
+  rangeLimitMax,
+  tokenKeyBytes,
+  valueBytesMax,
+} from "./limits.js";
 export type { KeyValue, KvResult, TxnResponse } from "./results.js";
 export type { StoredKv } from "./stored_kv.js";
 export { KvStore } from "./store.js";
 export type { RangeAnswer, RangeEntry, RangeRequest } from "./etcd_range.js";
-export type { EtcdOp } from "./etcd_commands.js";
+export type { EtcdCompare, EtcdOp, EtcdResponse, EtcdTxn } from "./etcd_commands.js";
+export { etcdTxnSize } from "./etcd_checks.js";
 export { answerRange, etcdSpan, isEmptySpan } from "./etcd_range.js";

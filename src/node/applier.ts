@@ -1,11 +1,19 @@
-import { decodeConfEntry, type Entry, type NodeId, type Snapshot } from "../raft/index.js";
+import type { EngineEntry } from "../engine/engine.js";
+import { decodeConfEntry, type NodeId } from "../raft/index.js";
 import { assert } from "../util/assert.js";
+import type { LogIndex } from "../util/ids.js";
 import type { Clock } from "./clock.js";
 import { decodeNodeSnapshot, type AddressBook } from "./members.js";
-import type { NodeObserver, RaftNodeOptions } from "./node_options.js";
+import type { EngineNodeOptions, NodeObserver } from "./node_options.js";
 import type { ForwardedProposals, PendingProposals } from "./pending.js";
 import { unwrap } from "./proposal_envelope.js";
 import type { StateMachine } from "./state_machine.js";
+
+/** A snapshot's index and its data (the address book and the state machine's state). */
+interface NodeSnapshot {
+  readonly index: LogIndex;
+  readonly data: Uint8Array;
+}
 
 interface ApplierOptions {
   readonly id: NodeId;
@@ -16,7 +24,7 @@ interface ApplierOptions {
   readonly forwarded: ForwardedProposals;
   readonly clock: Clock;
   readonly observer: NodeObserver | undefined;
-  readonly onMembersChanged: RaftNodeOptions["onMembersChanged"];
+  readonly onMembersChanged: EngineNodeOptions<never>["onMembersChanged"];
 }
 
 /**
@@ -29,11 +37,11 @@ export class Applier {
   #book: AddressBook;
   #applied: number;
 
-  constructor(options: ApplierOptions, book: AddressBook, snapshot: Snapshot | undefined) {
+  constructor(options: ApplierOptions, book: AddressBook, snapshot: NodeSnapshot | undefined) {
     this.#o = options;
     this.#book = book;
     if (snapshot !== undefined) options.stateMachine.restore(this.adoptBook(snapshot.data));
-    this.#applied = snapshot?.meta.index ?? 0;
+    this.#applied = snapshot?.index ?? 0;
   }
 
   /** The index applied last. */
@@ -47,20 +55,20 @@ export class Applier {
   }
 
   /** Applies committed entries in order; returns their bytes, for the snapshot policy. */
-  apply(entries: readonly Entry[]): number {
+  apply(entries: readonly EngineEntry[]): number {
     if (entries.length === 0) return 0;
     const { stateMachine, forwarded, pending, clock, observer } = this.#o;
     const started = clock.now();
     let bytes = 0;
     for (const entry of entries) {
-      const proposal = entry.kind === "normal" && entry.data.byteLength > 0 ? unwrap(entry.data) : undefined;
+      const proposal = entry.kind === "command" && entry.data.byteLength > 0 ? unwrap(entry.data) : undefined;
       const result = proposal === undefined ? undefined : stateMachine.apply(proposal.command, entry.index);
       const from = proposal?.from;
       if (from !== undefined && from.origin === this.#o.id && from.epoch === this.#o.epoch)
         forwarded.applied(from.seq, result);
       this.#applied = entry.index;
       bytes += entry.data.byteLength;
-      pending.applied(entry.index, entry.term, result);
+      pending.applied(entry.index, entry.tag, result);
     }
     observer?.applied?.((clock.now() - started) / 1000, entries.length);
     observer?.entriesApplied?.(entries);
@@ -68,7 +76,7 @@ export class Applier {
   }
 
   /** A config entry the core put in force: the names and addresses follow it. */
-  applyConfig(entry: Entry): void {
+  applyConfig(entry: EngineEntry): void {
     const observer = this.#o.observer;
     if (observer?.configApplied !== undefined) {
       const conf = decodeConfEntry(entry.data);
@@ -88,11 +96,11 @@ export class Applier {
   }
 
   /** Restores the state machine from the leader's snapshot, whose book was adopted already. */
-  install(snapshot: Snapshot, state: Uint8Array): void {
+  install(snapshot: NodeSnapshot, state: Uint8Array): void {
     const { stateMachine, pending, forwarded, clock, observer } = this.#o;
     const restoring = clock.now();
     stateMachine.restore(state);
-    const { index } = snapshot.meta;
+    const { index } = snapshot;
     observer?.snapshot?.({
       kind: "installed",
       index,

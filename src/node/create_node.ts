@@ -7,10 +7,14 @@ import { Prng } from "../util/prng.js";
 import type { Clock } from "./clock.js";
 import { isValidName, nodeIdOf } from "./names.js";
 import { AddressBook } from "./members.js";
-import { RaftNode, type NodeObserver, type RaftTuning } from "./node.js";
-import { NodeStorage, type NodeIdentity } from "./node_storage.js";
+import type { EngineName, EngineTypes } from "../engine/engine.js";
+import type { PeerWire } from "../transport/index.js";
+import { openEngine, type OpenedEngine } from "./engines.js";
+import { EngineNode, type NodeObserver, type RaftTuning } from "./node.js";
+import type { EngineNodeOptions } from "./node_options.js";
+import type { NodeIdentity } from "./data_dir.js";
 import { PeerFollower } from "./peer_follower.js";
-import { connectTcp, type ConnectPeers, type PeerEndpoint, type PeerTransport } from "./peer_transport.js";
+import { connectTcp, type PeerEndpoint, type PeerTransport } from "./peer_transport.js";
 import { realClock } from "./real_clock.js";
 import type { StateMachine } from "./state_machine.js";
 
@@ -49,7 +53,10 @@ export interface CreateNodeOptions {
   readonly disk?: Disk;
   readonly clock?: Clock;
   readonly random?: Random;
-  readonly connectPeers?: ConnectPeers;
+  /** How to reach peers (TCP by default; the simulator passes its network), whatever the engine's messages. */
+  readonly connectPeers?: <M>(endpoint: PeerEndpoint<M>) => Promise<PeerTransport<M>>;
+  /** The consensus engine: Raft by default; a data directory keeps the engine it was created with. */
+  readonly engine?: EngineName | undefined;
   readonly checkInvariants?: boolean;
   readonly onBug?: (error: unknown) => void;
 }
@@ -65,9 +72,9 @@ export interface MemberInfo {
   readonly learner: boolean;
 }
 
-/** A running member: the Raft node, its peer transport and the member names. */
+/** A running member: the consensus node (Raft by default), its peer transport and the member names. */
 export interface Node {
-  readonly raft: RaftNode;
+  readonly raft: EngineNode;
   readonly name: string;
   readonly transport: PeerTransport;
   /** The member name behind a numeric id ("n2"), or the number as text if unknown. */
@@ -93,17 +100,30 @@ export function parseAddress(text: string): PeerAddress | undefined {
 /**
  * Opens (or bootstraps) a data directory and starts a member: durable log, TCP transport, timers.
  * A data directory that already has an identity keeps it: `peers` is ignored then, and a
- * different `id` is refused, so a node can never come back as somebody else.
+ * different `id` (or engine) is refused, so a node can never come back as somebody else.
  */
 export async function createNode(options: CreateNodeOptions): Promise<CreateNodeResult> {
   if (!isValidName(options.id)) return { ok: false, error: `invalid member id ${JSON.stringify(options.id)}` };
   const clientAddress = options.clientAddress;
   if (clientAddress !== undefined && !isClientAddress(clientAddress))
     return { ok: false, error: `invalid client address ${JSON.stringify(clientAddress)}` };
-  const opened = await NodeStorage.open(options.disk ?? fsDisk, options.dataDir);
+  const engineName = options.engine ?? "raft";
+  if (engineName !== "raft" && options.join === true)
+    return { ok: false, error: `--join needs the raft engine: ${engineName} runs a fixed membership` };
+  const opened = await openEngine(engineName, options.disk ?? fsDisk, options.dataDir, options.raftTuning);
   if (!opened.ok) return { ok: false, error: opened.error.message };
-  const { storage, durable } = opened.value;
-  let identity = opened.value.identity;
+  // One call per engine, so that each runs with its own message and storage types.
+  const engine = opened.value;
+  return engine.name === "raft" ? startNode(options, engine) : startNode(options, engine);
+}
+
+async function startNode<E extends EngineTypes>(
+  options: CreateNodeOptions,
+  engine: OpenedEngine<E>,
+): Promise<CreateNodeResult> {
+  const clientAddress = options.clientAddress;
+  const { storage } = engine;
+  let identity = engine.identity;
   if (identity !== undefined && identity.name !== options.id) {
     await storage.close();
     return { ok: false, error: `${options.dataDir} belongs to member ${identity.name}, not ${options.id}` };
@@ -114,7 +134,7 @@ export async function createNode(options: CreateNodeOptions): Promise<CreateNode
       await storage.close();
       return { ok: false, error: checked };
     }
-    const written = await storage.writeIdentity(checked);
+    const written = await engine.writeIdentity(checked);
     if (!written.ok) {
       await storage.close();
       return { ok: false, error: written.error.message };
@@ -130,35 +150,26 @@ export async function createNode(options: CreateNodeOptions): Promise<CreateNode
     await storage.close();
     return { ok: false, error: `invalid peer address ${JSON.stringify(options.listenPeer ?? self.peerAddr)}` };
   }
-  const raft = new RaftNode({
+  const raft = newEngineNode(options, engine, {
     id: self.id,
     voters: identity.joined === true ? [] : members.map((m) => m.id),
     addressBook: new AddressBook(identity.members),
     onMembersChanged: (change) => follower.changed(change),
-    stateMachine: options.stateMachine,
-    storage,
-    durable,
-    random: options.random ?? new Prng(randomInt(2 ** 31)),
     clock,
-    electionTimeoutMs: options.electionTimeoutMs ?? 150,
-    heartbeatMs: options.heartbeatMs ?? 50,
-    snapshotEntries: options.snapshotEntries ?? 10_000,
-    snapshotBytes: options.snapshotBytes ?? 64 * 1024 * 1024,
-    snapshotKeepEntries: options.snapshotKeepEntries ?? 1_000,
-    proposalTimeoutMs: options.proposalTimeoutMs ?? 5_000,
-    observer: options.observer,
-    raftTuning: options.raftTuning,
-    readiesInFlightMax: options.readiesInFlightMax,
-    checkInvariants: options.checkInvariants,
-    onBug: options.onBug,
   });
   const clientAddresses = new Map<NodeId, string>();
-  let transport: PeerTransport;
+  let transport: PeerTransport<E["message"]>;
   try {
-    transport = await openTransport(options, { id: self.id, peerAddr: self.peerAddr, listen }, members, raft, {
-      ...(clientAddress === undefined ? {} : { clientAddress }),
-      onClientAddress: (id, address) => clientAddresses.set(id, address),
-    });
+    transport = await openTransport(
+      options,
+      { id: self.id, peerAddr: self.peerAddr, listen, wire: engine.wire },
+      members,
+      raft,
+      {
+        ...(clientAddress === undefined ? {} : { clientAddress }),
+        onClientAddress: (id, address) => clientAddresses.set(id, address),
+      },
+    );
   } catch (error) {
     await storage.close();
     return { ok: false, error: error instanceof Error ? error.message : String(error) };
@@ -182,17 +193,49 @@ export async function createNode(options: CreateNodeOptions): Promise<CreateNode
   };
 }
 
+function newEngineNode<E extends EngineTypes>(
+  options: CreateNodeOptions,
+  engine: OpenedEngine<E>,
+  member: Pick<EngineNodeOptions<E>, "id" | "addressBook" | "onMembersChanged" | "clock"> & {
+    readonly voters: readonly NodeId[];
+  },
+): EngineNode<E> {
+  return new EngineNode<E>({
+    ...member,
+    engine: engine.factory(member.voters),
+    stateMachine: options.stateMachine,
+    storage: engine.storage,
+    durable: engine.durable,
+    random: options.random ?? new Prng(randomInt(2 ** 31)),
+    electionTimeoutMs: options.electionTimeoutMs ?? 150,
+    heartbeatMs: options.heartbeatMs ?? 50,
+    snapshotEntries: options.snapshotEntries ?? 10_000,
+    snapshotBytes: options.snapshotBytes ?? 64 * 1024 * 1024,
+    snapshotKeepEntries: options.snapshotKeepEntries ?? 1_000,
+    proposalTimeoutMs: options.proposalTimeoutMs ?? 5_000,
+    observer: options.observer,
+    readiesInFlightMax: options.readiesInFlightMax,
+    checkInvariants: options.checkInvariants,
+    onBug: options.onBug,
+  });
+}
+
 /**
  * Connects the peer transport to every member the identity and the address book name, telling
  * each where this one serves clients and recording where they do.
  */
-function openTransport(
+function openTransport<E extends EngineTypes>(
   options: CreateNodeOptions,
-  self: { readonly id: NodeId; readonly peerAddr: string; readonly listen: PeerAddress },
+  self: {
+    readonly id: NodeId;
+    readonly peerAddr: string;
+    readonly listen: PeerAddress;
+    readonly wire: PeerWire<E["message"]>;
+  },
   members: readonly { readonly id: NodeId; readonly peerAddr: string }[],
-  raft: RaftNode,
+  raft: EngineNode<E>,
   clients: Pick<PeerEndpoint, "clientAddress" | "onClientAddress">,
-): Promise<PeerTransport> {
+): Promise<PeerTransport<E["message"]>> {
   const peers = new Map<NodeId, PeerAddress>();
   for (const m of members) if (m.id !== self.id) peers.set(m.id, parseAddress(m.peerAddr)!);
   for (const [id, address] of raft.addressBook().entries()) {
@@ -201,6 +244,7 @@ function openTransport(
   }
   return (options.connectPeers ?? connectTcp)({
     id: self.id,
+    wire: self.wire,
     listen: self.listen,
     advertise: parseAddress(self.peerAddr) ?? self.listen,
     peers,
@@ -211,7 +255,7 @@ function openTransport(
   });
 }
 
-function membersOf(raft: RaftNode): MemberInfo[] {
+function membersOf(raft: Pick<EngineNode, "config" | "addressBook">): MemberInfo[] {
   const config = raft.config();
   const book = raft.addressBook();
   const describe = (id: NodeId, learner: boolean): MemberInfo => {
@@ -226,6 +270,7 @@ function membersOf(raft: RaftNode): MemberInfo[] {
 }
 
 function bootstrapIdentity(options: CreateNodeOptions): NodeIdentity | string {
+  // Raft's identity names no engine, as it did before engines had names.
   const entries = Object.entries(options.peers);
   if (!entries.some(([name]) => name === options.id))
     return `--initial-cluster does not name this member (${options.id})`;

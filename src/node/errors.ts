@@ -54,9 +54,10 @@ function describe(detail: NodeError): string {
 /** Raft refused a membership change; `reason` says why (nothing was proposed). */
 export class ConfChangeRefused extends Error {
   override name = "ConfChangeRefused";
-  readonly reason: ConfChangeError;
+  /** "notSupported": the engine has a fixed ensemble (Multi-Paxos). */
+  readonly reason: ConfChangeError | "notSupported";
 
-  constructor(reason: ConfChangeError) {
+  constructor(reason: ConfChangeError | "notSupported") {
     super(`membership change refused: ${reason}`);
     this.reason = reason;
   }

@@ -3,7 +3,9 @@ import assert from "node:assert/strict";
 import { freePort } from "./free_port.test.helper.js";
 import { join } from "node:path";
 import { makeTempDir, removeTree } from "../storage/fs_disk.js";
+import type { EngineName } from "../engine/engine.js";
 import { createNode, type Node } from "./create_node.js";
+import { NodeRequestError } from "./errors.js";
 import type { SnapshotInProgress, StateMachine } from "./state_machine.js";
 
 /** Appends every command to a list; its snapshot is the list. */
@@ -85,6 +87,7 @@ async function startCluster(
   peers: Record<string, string>,
   journals: Map<string, Journal>,
   kind: typeof Journal,
+  engine: EngineName,
 ): Promise<Node[]> {
   const nodes: Node[] = [];
   for (const name of names) {
@@ -98,6 +101,7 @@ async function startCluster(
       stateMachine: journal,
       snapshotEntries: 20,
       snapshotKeepEntries: 5,
+      engine,
     });
     assert.ok(created.ok, created.ok ? "" : created.error);
     nodes.push(created.node);
@@ -107,14 +111,32 @@ async function startCluster(
 
 const encode = (text: string): Uint8Array => new TextEncoder().encode(text);
 
-for (const kind of [Journal, PiecewiseJournal]) {
-  test(`three nodes elect a leader, replicate, snapshot, and recover their state after a restart (${kind.name})`, async () => {
+/** The engines every test here runs on: what the node does is the same whichever core it drives. */
+const engines: readonly EngineName[] = ["raft", "multi-paxos"];
+
+/**
+ * Proposes `command` at a follower: Raft passes it to the leader and answers from the follower's own
+ * apply; an engine that does not forward refuses with notLeader, naming the leader, and the command
+ * then goes to the leader, as the server's forwarder sends it.
+ */
+async function proposeAtFollower(follower: Node, leader: Node, command: Uint8Array): Promise<unknown> {
+  if (follower.raft.capabilities.forwardsProposals) return follower.raft.propose(command);
+  await assert.rejects(follower.raft.propose(command), (error: unknown) => {
+    assert.ok(error instanceof NodeRequestError);
+    assert.deepEqual(error.detail, { type: "notLeader", leader: leader.name });
+    return true;
+  });
+  return leader.raft.propose(command);
+}
+
+for (const [kind, engine] of engines.flatMap((e) => [Journal, PiecewiseJournal].map((k) => [k, e] as const))) {
+  test(`three nodes elect a leader, replicate, snapshot, and recover their state after a restart (${kind.name}, ${engine})`, async () => {
     const dir = await makeTempDir("raftkv-node-");
     const names = ["n1", "n2", "n3"];
     const peers: Record<string, string> = {};
     for (const name of names) peers[name] = `127.0.0.1:${await freePort()}`;
     const journals = new Map<string, Journal>();
-    let nodes = await startCluster(dir, names, peers, journals, kind);
+    let nodes = await startCluster(dir, names, peers, journals, kind, engine);
     try {
       const leader = await until("a leader", () => nodes.find((n) => n.raft.status().role === "leader"));
       await untilAddressesKnown(nodes);
@@ -131,13 +153,13 @@ for (const kind of [Journal, PiecewiseJournal]) {
       );
       await until("a snapshot taken", () => (leader.raft.status().snapshotIndex > 0 ? true : undefined));
       assert.equal(
-        await follower.raft.propose(encode("c51")),
+        await proposeAtFollower(follower, leader, encode("c51")),
         51,
         "a follower's proposal goes to the leader, and its result comes from the follower's own apply",
       );
 
       await Promise.all(nodes.map((n) => n.stop()));
-      nodes = await startCluster(dir, names, peers, journals, kind);
+      nodes = await startCluster(dir, names, peers, journals, kind, engine);
       const again = await until("a leader after restart", () => nodes.find((n) => n.raft.status().role === "leader"));
       await untilAddressesKnown(nodes);
       assert.equal(
@@ -160,35 +182,37 @@ for (const kind of [Journal, PiecewiseJournal]) {
   });
 }
 
-test("a follower that missed compacted entries catches up from the leader's snapshot, read back from the leader's disk", async () => {
-  const dir = await makeTempDir("raftkv-node-");
-  const names = ["n1", "n2", "n3"];
-  const peers: Record<string, string> = {};
-  for (const name of names) peers[name] = `127.0.0.1:${await freePort()}`;
-  const journals = new Map<string, Journal>();
-  let nodes = await startCluster(dir, names, peers, journals, Journal);
-  try {
-    const leader = await until("a leader", () => nodes.find((n) => n.raft.status().role === "leader"));
-    const behind = nodes.find((n) => n !== leader)!;
-    await behind.stop();
-    for (let k = 1; k <= 60; k++) assert.equal(await leader.raft.propose(encode(`c${k}`)), k);
-    await until("the leader compacted its log", () => (leader.raft.status().snapshotIndex > 20 ? true : undefined));
-    const started = await startCluster(dir, [behind.name], peers, journals, Journal);
-    nodes = [...nodes.filter((n) => n !== behind), ...started];
-    const restarted = started[0]!;
-    await until("the follower applied everything", () =>
-      journals.get(behind.name)!.items.length === 60 ? true : undefined,
-    );
-    assert.ok(restarted.raft.status().snapshotIndex > 0, "it installed a snapshot");
-    assert.deepEqual(
-      journals.get(behind.name)!.items,
-      Array.from({ length: 60 }, (_, k) => `c${k + 1}`),
-    );
-  } finally {
-    await Promise.all(nodes.map((n) => n.stop()));
-    await removeTree(dir);
-  }
-});
+for (const engine of engines) {
+  test(`a follower that missed compacted entries catches up from the leader's snapshot (${engine})`, async () => {
+    const dir = await makeTempDir("raftkv-node-");
+    const names = ["n1", "n2", "n3"];
+    const peers: Record<string, string> = {};
+    for (const name of names) peers[name] = `127.0.0.1:${await freePort()}`;
+    const journals = new Map<string, Journal>();
+    let nodes = await startCluster(dir, names, peers, journals, Journal, engine);
+    try {
+      const leader = await until("a leader", () => nodes.find((n) => n.raft.status().role === "leader"));
+      const behind = nodes.find((n) => n !== leader)!;
+      await behind.stop();
+      for (let k = 1; k <= 60; k++) assert.equal(await leader.raft.propose(encode(`c${k}`)), k);
+      await until("the leader compacted its log", () => (leader.raft.status().snapshotIndex > 20 ? true : undefined));
+      const started = await startCluster(dir, [behind.name], peers, journals, Journal, engine);
+      nodes = [...nodes.filter((n) => n !== behind), ...started];
+      const restarted = started[0]!;
+      await until("the follower applied everything", () =>
+        journals.get(behind.name)!.items.length === 60 ? true : undefined,
+      );
+      assert.ok(restarted.raft.status().snapshotIndex > 0, "it installed a snapshot");
+      assert.deepEqual(
+        journals.get(behind.name)!.items,
+        Array.from({ length: 60 }, (_, k) => `c${k + 1}`),
+      );
+    } finally {
+      await Promise.all(nodes.map((n) => n.stop()));
+      await removeTree(dir);
+    }
+  });
+}
 
 test("a client address a hello cannot carry is refused before anything starts", async () => {
   for (const clientAddress of ["no-port", "a host:8001", `${"h".repeat(300)}:8001`]) {
@@ -212,6 +236,43 @@ test("a data dir keeps its identity: starting it as another member is refused", 
     await first.node.stop();
     const other = await createNode({ id: "n2", dataDir: dir, peers: { n2: peers.n1 }, stateMachine: new Journal() });
     assert.deepEqual(other.ok ? "" : other.error, `${dir} belongs to member n1, not n2`);
+  } finally {
+    await removeTree(dir);
+  }
+});
+
+test("a data dir written by one engine refuses to start under another, and a fixed ensemble refuses --join", async () => {
+  const dir = await makeTempDir("raftkv-node-");
+  const peers = { n1: `127.0.0.1:${await freePort()}` };
+  try {
+    const first = await createNode({
+      id: "n1",
+      dataDir: dir,
+      peers,
+      stateMachine: new Journal(),
+      engine: "multi-paxos",
+    });
+    assert.ok(first.ok, first.ok ? "" : first.error);
+    await until("the single member leads", () => (first.node.raft.status().role === "leader" ? true : undefined));
+    assert.equal(await first.node.raft.propose(encode("c1")), 1);
+    await first.node.stop();
+    const asRaft = await createNode({ id: "n1", dataDir: dir, peers, stateMachine: new Journal() });
+    assert.deepEqual(
+      asRaft.ok ? "" : asRaft.error,
+      `${dir} was written by the multi-paxos engine, not raft: start it with --engine multi-paxos`,
+    );
+    const joining = await createNode({
+      id: "n2",
+      dataDir: join(dir, "n2"),
+      peers: { ...peers, n2: `127.0.0.1:${await freePort()}` },
+      join: true,
+      stateMachine: new Journal(),
+      engine: "multi-paxos",
+    });
+    assert.deepEqual(
+      joining.ok ? "" : joining.error,
+      "--join needs the raft engine: multi-paxos runs a fixed membership",
+    );
   } finally {
     await removeTree(dir);
   }

@@ -1,24 +1,17 @@
-import {
-  RawNode,
-  type ConfChange,
-  type Config,
-  type Message,
-  type NodeId,
-  type Ready,
-  type Role,
-} from "../raft/index.js";
+import type { EngineCore, EngineReady, EngineRole, EngineTypes } from "../engine/engine.js";
+import type { RaftTypes } from "../engine/raft.js";
+import type { ConfChange, Config, NodeId } from "../raft/index.js";
 import type { Clock } from "./clock.js";
-import type { RaftEngine } from "./engine.js";
+import type { EngineStorage } from "./engine_storage.js";
 import type { PeerTransport } from "./peer_transport.js";
 import type { StorageError } from "../storage/index.js";
 import { NO_NODE } from "../util/ids.js";
-import { NodeRequestError, type NodeError } from "./errors.js";
-import type { NodeStorage } from "./node_storage.js";
-import type { LogView, NodeStatus, RaftNodeOptions, ReadConsistency } from "./node_options.js";
+import { ConfChangeRefused, NodeRequestError, type NodeError } from "./errors.js";
+import type { EngineNodeOptions, NodeStatus, ReadConsistency } from "./node_options.js";
 import { ForwardedProposals, PendingProposals } from "./pending.js";
 import { ReadBarrier } from "./read_barrier.js";
 import { ReadyPipeline, readiesInFlightMaxDefault } from "./ready_pipeline.js";
-import { SnapshotPolicy, snapshotBytesInCore } from "./snapshot_policy.js";
+import { SnapshotPolicy } from "./snapshot_policy.js";
 import { Applier } from "./applier.js";
 import { Proposer } from "./proposer.js";
 import type { AddressBook } from "./members.js";
@@ -26,6 +19,9 @@ import { Ticker } from "./ticker.js";
 
 export type { NodeObserver, RaftTuning, ReadConsistency } from "./node_options.js";
 export { ConfChangeRefused } from "./errors.js";
+
+/** The Raft instantiation, the default engine. */
+export type RaftNode = EngineNode<RaftTypes>;
 
 /** Heartbeats are split into this many ticks, so election timeouts are drawn at a fine grain. */
 const ticksPerHeartbeat = 5;
@@ -35,13 +31,13 @@ const ticksPerHeartbeat = 5;
  * machine meet. It runs the Ready loop of docs/architecture.md: persist (one fdatasync per batch), send, apply,
  * advance; input that arrives meanwhile forms the next batch.
  */
-export class RaftNode {
+export class EngineNode<E extends EngineTypes = EngineTypes> {
   readonly id: NodeId;
-  readonly #raw: RaftEngine;
-  readonly #options: RaftNodeOptions;
-  readonly #storage: NodeStorage;
+  readonly #raw: EngineCore<E>;
+  readonly #options: EngineNodeOptions<E>;
+  readonly #storage: EngineStorage<E>;
   readonly #clock: Clock;
-  #transport: PeerTransport | undefined;
+  #transport: PeerTransport<E["message"]> | undefined;
   readonly #pending: PendingProposals;
   readonly #forwarded: ForwardedProposals;
   /** Tells this run's forwarded proposals from those of an earlier run of this member. */
@@ -51,15 +47,15 @@ export class RaftNode {
   readonly #reads: ReadBarrier;
   readonly #pipeline: ReadyPipeline;
   readonly #ticker: Ticker;
-  readonly #snapshots: SnapshotPolicy;
+  readonly #snapshots: SnapshotPolicy<E>;
   #stopping = false;
   #failure: StorageError | undefined;
   #leader: NodeId = NO_NODE;
   /** The role and term last reported to the observer. */
-  #role: Role | undefined;
+  #role: EngineRole | undefined;
   #term = -1;
 
-  constructor(options: RaftNodeOptions) {
+  constructor(options: EngineNodeOptions<E>) {
     this.#options = options;
     this.id = options.id;
     this.#storage = options.storage;
@@ -77,7 +73,7 @@ export class RaftNode {
     });
     const durable = options.durable;
     options.observer?.recovered?.(durable);
-    this.#raw = newRawNode(options, electionTicks);
+    this.#raw = newCore(options, electionTicks);
     this.#applier = new Applier(
       {
         id: options.id,
@@ -90,12 +86,13 @@ export class RaftNode {
         onMembersChanged: options.onMembersChanged,
       },
       options.addressBook,
-      durable.snapshot,
+      options.engine.snapshotOf(durable),
     );
     this.#proposer = new Proposer({
       id: options.id,
       epoch: this.#epoch,
       raw: this.#raw,
+      nameOf: (id) => this.#applier.book.get(id)?.name,
       pending: this.#pending,
       forwarded: this.#forwarded,
       observer: options.observer,
@@ -104,7 +101,10 @@ export class RaftNode {
     });
     this.#pipeline = new ReadyPipeline({
       soon: (fn) => options.clock.soon(fn),
-      depth: options.readiesInFlightMax ?? readiesInFlightMaxDefault,
+      depth: Math.min(
+        options.readiesInFlightMax ?? readiesInFlightMaxDefault,
+        this.#raw.capabilities.readiesInFlightMax ?? Infinity,
+      ),
       failed: () => this.#failure !== undefined,
       hasReady: () => this.#raw.hasReady(),
       startReady: (previous) => this.#startReady(this.#raw.ready(), previous),
@@ -124,7 +124,7 @@ export class RaftNode {
     });
   }
 
-  #newSnapshotPolicy(options: RaftNodeOptions): SnapshotPolicy {
+  #newSnapshotPolicy(options: EngineNodeOptions<E>): SnapshotPolicy<E> {
     return new SnapshotPolicy(
       {
         raw: this.#raw,
@@ -145,14 +145,14 @@ export class RaftNode {
   }
 
   /** Starts ticking and talking; `transport` is built around `receive`. */
-  start(transport: PeerTransport): void {
+  start(transport: PeerTransport<E["message"]>): void {
     this.#transport = transport;
     this.#ticker.start();
     this.#schedule();
   }
 
   /** Feeds a message from a peer (the transport calls this). */
-  receive(m: Message): void {
+  receive(m: E["message"]): void {
     if (this.#stopping) return;
     this.#raw.step(m);
     this.#schedule();
@@ -179,6 +179,7 @@ export class RaftNode {
    * applied here (it is then in force).
    */
   async proposeConfChange(changes: ConfChange | readonly ConfChange[]): Promise<void> {
+    if (this.#raw.membership === undefined) throw new ConfChangeRefused("notSupported");
     const refusal = this.#refusal();
     if (refusal !== undefined) throw new NodeRequestError(refusal);
     await this.#proposer.proposeConfChange(changes);
@@ -186,7 +187,9 @@ export class RaftNode {
 
   /** Starts handing leadership to `to`; the caller watches status() to see it happen. */
   transferLeader(to: NodeId): { ok: true } | { ok: false; error: string } {
-    const result = this.#raw.transferLeader(to);
+    const membership = this.#raw.membership;
+    if (membership === undefined) return { ok: false, error: "notSupported" };
+    const result = membership.transferLeader(to);
     this.#schedule();
     return result;
   }
@@ -194,6 +197,11 @@ export class RaftNode {
   /** The configuration in force: voters (both halves while joint) and learners. */
   config(): Config {
     return this.#raw.config();
+  }
+
+  /** Which engine runs this node, and what it can do. */
+  get capabilities(): EngineCore<E>["capabilities"] {
+    return this.#raw.capabilities;
   }
 
   /** The members' names and addresses as this node knows them. */
@@ -218,7 +226,7 @@ export class RaftNode {
     return {
       id: this.id,
       role: s.role,
-      term: s.term,
+      term: s.reign,
       leader: s.leader,
       commitIndex: s.commitIndex,
       appliedIndex: this.#applier.applied,
@@ -227,14 +235,9 @@ export class RaftNode {
     };
   }
 
-  /** The in-memory log as checkers see it: the term at an index, and where the log starts. */
-  logView(): LogView {
-    const raw = this.#raw;
-    return { termAt: (index) => raw.termAt(index), firstIndex: () => raw.firstIndex() };
-  }
-
-  raftStats(): ReturnType<RaftEngine["status"]>["stats"] {
-    return this.#raw.status().stats;
+  /** The core's own state, for checkers (Raft: its log). */
+  coreView(): E["view"] {
+    return this.#raw.view();
   }
 
   /** The storage failure that stopped this node, if any. */
@@ -280,18 +283,19 @@ export class RaftNode {
   }
 
   /** Does the first half of a Ready at once and queues the rest behind the Readies before it. */
-  #startReady(ready: Ready, previous: Promise<void>): Promise<void> {
-    this.#noteRole(ready.softState.role, ready.softState.term);
-    this.#noteLeader(ready.softState.leader);
+  #startReady(ready: EngineReady<E>, previous: Promise<void>): Promise<void> {
+    this.#noteRole(ready.soft.role, ready.soft.reign);
+    this.#noteLeader(ready.soft.leader);
     // The core put these configurations in force when it handed them out; the names and addresses
     // follow at once, so no one sees a member without its name in between.
-    const snapshotState = ready.snapshot === undefined ? undefined : this.#applier.adoptBook(ready.snapshot.data);
-    for (const entry of ready.committedEntries) if (entry.kind === "config") this.#applier.applyConfig(entry);
+    const installed = ready.installedSnapshot;
+    const snapshotState = installed === undefined ? undefined : this.#applier.adoptBook(installed.data);
+    for (const entry of ready.committed) if (entry.kind === "config") this.#applier.applyConfig(entry);
     this.#options.observer?.readyStarted?.(ready, this);
     this.#send(ready.messages);
     const started = this.#clock.now();
     // The WAL makes saves durable in the order they were made, and the previous Ready is handled first.
-    const persisting = this.#storage.persist(ready);
+    const persisting = this.#storage.persist(ready.write, ready.mustSync);
     return previous.then(async () => {
       const persisted = await persisting;
       if (this.#failure !== undefined) return;
@@ -300,47 +304,49 @@ export class RaftNode {
         return;
       }
       this.#options.observer?.readyPersisted?.(ready);
-      if (ready.mustSync && (ready.entries.length > 0 || ready.hardState !== undefined)) {
-        this.#options.observer?.persisted?.((this.#clock.now() - started) / 1000, ready.entries.length);
+      if (ready.writtenEntries !== undefined) {
+        this.#options.observer?.persisted?.((this.#clock.now() - started) / 1000, ready.writtenEntries);
       }
       this.#finishReady(ready, snapshotState);
     });
   }
 
   /** Sends messages; one carrying a snapshot goes once its data is read back from disk (snapshotBytesInCore). */
-  #send(messages: readonly Message[]): void {
-    if (!messages.some((m) => m.type === "installSnapshot")) {
+  #send(messages: readonly E["message"][]): void {
+    const raw = this.#raw;
+    if (!messages.some((m) => raw.snapshotToLoad(m) !== undefined)) {
       this.#transport?.send(messages);
       return;
     }
-    const now: Message[] = [];
+    const now: E["message"][] = [];
     for (const m of messages) {
-      if (m.type !== "installSnapshot") now.push(m);
+      if (raw.snapshotToLoad(m) === undefined) now.push(m);
       else this.#sendSnapshot(m).catch((error: unknown) => this.#bug(error));
     }
     this.#transport?.send(now);
   }
 
-  async #sendSnapshot(m: Extract<Message, { type: "installSnapshot" }>): Promise<void> {
-    const loaded = await this.#storage.loadSnapshotData(m.snapshot.meta);
+  async #sendSnapshot(m: E["message"]): Promise<void> {
+    const loaded = await this.#storage.loadSnapshotData(this.#raw.snapshotToLoad(m)!);
     // A snapshot file not (yet or any more) there: the core sends again when the peer still needs one.
     if (!loaded.ok || this.#stopping) return;
-    this.#transport?.send([{ ...m, snapshot: { meta: m.snapshot.meta, data: loaded.value } }]);
+    this.#transport?.send([this.#raw.withSnapshotData(m, loaded.value)]);
   }
 
-  #finishReady(ready: Ready, snapshotState: Uint8Array | undefined): void {
+  #finishReady(ready: EngineReady<E>, snapshotState: Uint8Array | undefined): void {
     this.#send(ready.messagesAfterPersist);
-    if (ready.snapshot !== undefined && snapshotState !== undefined) {
-      this.#applier.install(ready.snapshot, snapshotState);
-      this.#snapshots.installed(ready.snapshot.meta.index);
+    const installed = ready.installedSnapshot;
+    if (installed !== undefined && snapshotState !== undefined) {
+      this.#applier.install(installed, snapshotState);
+      this.#snapshots.installed(installed.index);
     }
-    this.#snapshots.applied(this.#applier.apply(ready.committedEntries));
+    this.#snapshots.applied(this.#applier.apply(ready.committed));
     this.#reads.advanced(ready.readStates, this.#applier.applied);
     this.#raw.advance(ready);
     this.#snapshots.step(this.#applier.applied);
   }
 
-  #noteRole(role: Role, t: number): void {
+  #noteRole(role: EngineRole, t: number): void {
     if (role === this.#role && t === this.#term) return;
     this.#role = role;
     this.#term = t;
@@ -378,21 +384,16 @@ export class RaftNode {
   }
 }
 
-/** The core, recovered from what the node found on disk; snapshot bytes stay on disk (snapshotBytesInCore). */
-function newRawNode(options: RaftNodeOptions, electionTicks: number): RaftEngine {
-  const { durable } = options;
-  return new RawNode(
+/** The core, recovered from what the node found on disk. */
+function newCore<E extends EngineTypes>(options: EngineNodeOptions<E>, electionTicks: number): EngineCore<E> {
+  return options.engine.create(
     {
-      ...options.raftTuning,
       id: options.id,
-      voters: options.voters,
       random: options.random,
       electionTicks,
       heartbeatTicks: ticksPerHeartbeat,
       checkInvariants: options.checkInvariants ?? false,
     },
-    durable.snapshot === undefined
-      ? durable
-      : { ...durable, snapshot: { meta: durable.snapshot.meta, data: snapshotBytesInCore } },
+    options.durable,
   );
 }

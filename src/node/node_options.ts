@@ -1,22 +1,26 @@
-import type { ConfEntry, DurableState, Entry, NodeId, RaftOptions, Random, Ready, Role, Term } from "../raft/index.js";
+import type { EngineEntry, EngineReady, EngineRole, EngineTypes } from "../engine/engine.js";
+import type { EngineFactory } from "../engine/factory.js";
+import type { Config, ConfEntry, NodeId, RaftOptions, Random } from "../raft/index.js";
 import type { StorageError } from "../storage/index.js";
-import type { LogIndex } from "../util/ids.js";
 import type { Clock } from "./clock.js";
+import type { EngineStorage } from "./engine_storage.js";
 import type { AddressBook, MemberAddress } from "./members.js";
-import type { NodeStorage } from "./node_storage.js";
 import type { StateMachine } from "./state_machine.js";
 
 export type ReadConsistency = "linearizable" | "lease" | "serializable";
 
-/** Optional callbacks for metrics; each is called on the hot path, so keep them cheap. */
-export interface NodeObserver {
+/**
+ * Optional callbacks for metrics; each is called on the hot path, so keep them cheap. `E` types
+ * the checkers' hooks (the simulator's observer knows which engine it watches).
+ */
+export interface NodeObserver<E extends EngineTypes = EngineTypes> {
   persisted?(seconds: number, entries: number): void;
   applied?(seconds: number, entries: number): void;
   proposed?(outcome: "accepted" | "rejected"): void;
   leaderChanged?(leader: NodeId): void;
   fatal?(error: StorageError): void;
   /** This node's role or term changed (seen in a Ready, before it is persisted). */
-  roleChanged?(role: Role, term: number): void;
+  roleChanged?(role: EngineRole, term: number): void;
   /** A proposal made here settled: applied ("committed") or failed (timeout, lost leadership, stopped, disk). */
   proposalSettled?(outcome: "committed" | "failed"): void;
   /** A ReadIndex round started (one round serves every read that joined it). */
@@ -28,13 +32,13 @@ export interface NodeObserver {
   /** The log was compacted: entries through `index` are gone from the WAL. */
   compacted?(index: number): void;
   /** What the node recovered from its data directory when it started (for checkers). */
-  recovered?(durable: DurableState): void;
+  recovered?(durable: E["durable"]): void;
   /** A Ready was taken from the core; its `messages` leave next (for checkers, which may read `node`). */
-  readyStarted?(ready: Ready, node: NodeView): void;
-  /** A Ready's snapshot, entries and hard state are durable; nothing of it was sent or applied yet (for checkers). */
-  readyPersisted?(ready: Ready): void;
+  readyStarted?(ready: EngineReady<E>, node: NodeView<E>): void;
+  /** A Ready's write is durable; nothing of it was sent or applied yet (for checkers). */
+  readyPersisted?(ready: EngineReady<E>): void;
   /** Entries handed to the state machine, in order, once applied (for checkers). */
-  entriesApplied?(entries: readonly Entry[]): void;
+  entriesApplied?(entries: readonly EngineEntry[]): void;
 }
 
 /** Core settings a node passes through; elections and heartbeats follow from its timing options. */
@@ -54,17 +58,17 @@ export type RaftTuning = Partial<
   >
 >;
 
-export interface RaftNodeOptions {
+export interface EngineNodeOptions<E extends EngineTypes> {
   readonly id: NodeId;
-  /** The voters a new cluster bootstraps with; empty for a member that joins an existing cluster. */
-  readonly voters: readonly NodeId[];
+  /** Builds the consensus core (Raft's voters and tuning are in it). */
+  readonly engine: EngineFactory<E>;
   /** Names and addresses known at start; snapshots and config entries keep it current. */
   readonly addressBook: AddressBook;
   /** Called when a config entry adds or removes a member, so the transport can follow. */
   readonly onMembersChanged?: (change: { added?: [NodeId, MemberAddress]; removed?: NodeId }) => void;
   readonly stateMachine: StateMachine;
-  readonly storage: NodeStorage;
-  readonly durable: DurableState;
+  readonly storage: EngineStorage<E>;
+  readonly durable: E["durable"];
   readonly random: Random;
   readonly clock: Clock;
   readonly electionTimeoutMs: number;
@@ -76,9 +80,8 @@ export interface RaftNodeOptions {
   readonly snapshotKeepEntries: number;
   /** A proposal not applied within this time fails as "timeout" (outcome unknown). */
   readonly proposalTimeoutMs: number;
-  readonly observer?: NodeObserver | undefined;
-  readonly raftTuning?: RaftTuning | undefined;
-  /** Readies whose persist may run at once (default 2, see readiesInFlightMaxDefault). */
+  readonly observer?: NodeObserver<E> | undefined;
+  /** Readies whose persist may run at once (default 2, see readiesInFlightMaxDefault; an engine may allow fewer). */
   readonly readiesInFlightMax?: number | undefined;
   /** Check the core's invariants after every input (the simulator does; it costs a little). */
   readonly checkInvariants?: boolean | undefined;
@@ -89,10 +92,11 @@ export interface RaftNodeOptions {
   readonly onBug?: ((error: unknown) => void) | undefined;
 }
 
-/** A node's view of itself, as `RaftNode.status()` reports it. */
+/** A node's view of itself, as `EngineNode.status()` reports it. */
 export interface NodeStatus {
   readonly id: NodeId;
-  readonly role: Role;
+  readonly role: EngineRole;
+  /** Raft's term; Multi-Paxos's ballot counter. */
   readonly term: number;
   readonly leader: NodeId;
   readonly commitIndex: number;
@@ -101,14 +105,10 @@ export interface NodeStatus {
   readonly snapshotIndex: number;
 }
 
-/** The in-memory log as checkers see it: the term at an index, and where the log starts. */
-export interface LogView {
-  termAt(index: LogIndex): Term | undefined;
-  firstIndex(): LogIndex;
-}
-
 /** What an observer may read of the node that called it. */
-interface NodeView {
+export interface NodeView<E extends EngineTypes> {
   status(): NodeStatus;
-  logView(): LogView;
+  config(): Config;
+  /** The core's own state for checkers (Raft: its log). */
+  coreView(): E["view"];
 }

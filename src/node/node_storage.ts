@@ -1,37 +1,16 @@
 import { join } from "node:path";
 import type { DurableState, Entry, HardState, NodeId, Snapshot } from "../raft/index.js";
-import {
-  SnapshotStore,
-  Wal,
-  mkdirDurable,
-  type Disk,
-  type StorageError,
-  type StorageResult,
-} from "../storage/index.js";
+import { SnapshotStore, Wal, type Disk, type StorageResult } from "../storage/index.js";
 import { fromUtf8, utf8 } from "../util/bytes.js";
+import { fail, identityFile, openDataDir, writeIdentity, type NodeIdentity } from "./data_dir.js";
 import { logIndex, nodeId, term, type LogIndex, type Term } from "../util/ids.js";
 
 const done: StorageResult<void> = { ok: true, value: undefined };
-
-/** Who this node is and whom it started with; written once at bootstrap, then read at every start. */
-export interface NodeIdentity {
-  readonly name: string;
-  /** The members at bootstrap (name → peer address); later changes travel through the log. */
-  readonly members: readonly { readonly name: string; readonly peerAddr: string }[];
-  /** Started with --join: the configuration comes from the cluster, not from `members`. */
-  readonly joined?: boolean;
-}
 
 interface OpenedStorage {
   readonly storage: NodeStorage;
   readonly identity: NodeIdentity | undefined;
   readonly durable: DurableState;
-}
-
-const identityFile = "identity.json";
-
-function fail<T>(error: StorageError): StorageResult<T> {
-  return { ok: false, error };
 }
 
 /**
@@ -64,12 +43,7 @@ export class NodeStorage {
   static async open(disk: Disk, dir: string): Promise<StorageResult<OpenedStorage>> {
     // The data dir and every parent of it may be new (or left unsynced by a killed process): they
     // must be durable before identity.json, wal/ and snap/ are created in it.
-    try {
-      await mkdirDurable(disk, dir);
-    } catch (cause) {
-      return fail(ioError(cause, dir));
-    }
-    const identity = await readIdentity(disk, dir);
+    const identity = await openDataDir(disk, dir, "raft");
     if (!identity.ok) return identity;
     const opened = await Wal.open(disk, join(dir, "wal"));
     if (!opened.ok) return opened;
@@ -119,24 +93,8 @@ export class NodeStorage {
   }
 
   /** Records who this node is, once, before it first speaks to anyone. */
-  async writeIdentity(identity: NodeIdentity): Promise<StorageResult<void>> {
-    const path = join(this.#dir, identityFile);
-    const temp = `${path}.tmp`;
-    try {
-      await this.#disk.unlink(temp).catch(() => undefined);
-      const file = await this.#disk.open(temp, { create: true });
-      try {
-        await file.write(utf8(JSON.stringify(identity, null, 2) + "\n"), 0);
-        await file.datasync();
-      } finally {
-        await file.close();
-      }
-      await this.#disk.rename(temp, path);
-      await this.#disk.syncDir(this.#dir);
-      return { ok: true, value: undefined };
-    } catch (cause) {
-      return fail(ioError(cause, path));
-    }
+  writeIdentity(identity: NodeIdentity): Promise<StorageResult<void>> {
+    return writeIdentity(this.#disk, this.#dir, identity);
   }
 
   /**
@@ -220,40 +178,6 @@ export class NodeStorage {
   }
 }
 
-async function readIdentity(disk: Disk, dir: string): Promise<StorageResult<NodeIdentity | undefined>> {
-  const path = join(dir, identityFile);
-  let bytes: Uint8Array;
-  try {
-    bytes = await disk.readFile(path);
-  } catch (cause) {
-    if (errnoOf(cause) === "ENOENT") return { ok: true, value: undefined };
-    return fail(ioError(cause, path));
-  }
-  try {
-    const parsed: unknown = JSON.parse(fromUtf8(bytes));
-    if (isIdentity(parsed)) return { ok: true, value: parsed };
-  } catch {
-    // Reported below with the file's name.
-  }
-  return fail({ type: "corrupt", file: path, offset: 0, message: `${path} is not a raftkv identity file` });
-}
-
-function isIdentity(value: unknown): value is NodeIdentity {
-  if (typeof value !== "object" || value === null) return false;
-  const v = value as { name?: unknown; members?: unknown };
-  return (
-    typeof v.name === "string" &&
-    Array.isArray(v.members) &&
-    v.members.every(
-      (m: unknown) =>
-        typeof m === "object" &&
-        m !== null &&
-        typeof (m as { name?: unknown }).name === "string" &&
-        typeof (m as { peerAddr?: unknown }).peerAddr === "string",
-    )
-  );
-}
-
 function encodeConfig(meta: {
   voters: readonly NodeId[];
   votersOutgoing: readonly NodeId[];
@@ -269,17 +193,4 @@ function decodeConfig(bytes: Uint8Array): { voters: NodeId[]; votersOutgoing: No
     votersOutgoing: (parsed.votersOutgoing ?? []).map(nodeId),
     learners: parsed.learners.map(nodeId),
   };
-}
-
-function errnoOf(cause: unknown): string | undefined {
-  return cause instanceof Error && "code" in cause && typeof cause.code === "string" ? cause.code : undefined;
-}
-
-function ioError(cause: unknown, file: string): StorageError {
-  const code = errnoOf(cause);
-  if (code === undefined) throw cause;
-  const message = `${file}: ${code}${cause instanceof Error ? ` (${cause.message.split("\n", 1)[0]})` : ""}`;
-  return code === "ENOSPC" || code === "EDQUOT"
-    ? { type: "noSpace", file, message }
-    : { type: "io", file, code, message };
 }

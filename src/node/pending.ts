@@ -1,4 +1,6 @@
-import type { LogIndex, Term } from "../util/ids.js";
+import type { EngineTag } from "../engine/engine.js";
+import { bytesEqual } from "../util/bytes.js";
+import type { LogIndex } from "../util/ids.js";
 import type { Clock, Timer } from "./clock.js";
 import { NodeRequestError, type NodeError } from "./errors.js";
 
@@ -54,10 +56,10 @@ class TimedWaiters<Key, Extra> {
 
 /**
  * Proposals this leader appended, keyed by log index, until that index is applied: with the
- * proposal's term the command was applied; with another term it definitely was not.
+ * proposal's tag (Raft: its term) the command was applied; with another it definitely was not.
  */
 export class PendingProposals {
-  readonly #waiters: TimedWaiters<number, Term>;
+  readonly #waiters: TimedWaiters<number, EngineTag>;
 
   constructor(clock: Clock) {
     this.#waiters = new TimedWaiters(clock);
@@ -67,15 +69,15 @@ export class PendingProposals {
     return this.#waiters.size;
   }
 
-  add(index: LogIndex, t: Term, timeoutMs: number): Promise<unknown> {
-    return this.#waiters.add(index, t, timeoutMs);
+  add(index: LogIndex, tag: EngineTag, timeoutMs: number): Promise<unknown> {
+    return this.#waiters.add(index, tag, timeoutMs);
   }
 
   /** The entry at `index` was applied (with `result` if it was a command). */
-  applied(index: LogIndex, t: Term, result: unknown): void {
-    const proposedIn = this.#waiters.extra(index);
-    if (proposedIn === undefined) return;
-    if (proposedIn === t) this.#waiters.resolve(index, result);
+  applied(index: LogIndex, tag: EngineTag, result: unknown): void {
+    const proposed = this.#waiters.extra(index);
+    if (proposed === undefined) return;
+    if (sameTag(proposed, tag)) this.#waiters.resolve(index, result);
     else this.#waiters.fail(index, { type: "notApplied" });
   }
 
@@ -87,6 +89,11 @@ export class PendingProposals {
   failAll(error: NodeError): void {
     this.#waiters.failWhere(() => true, error);
   }
+}
+
+function sameTag(a: EngineTag, b: EngineTag): boolean {
+  if (typeof a === "number" || typeof b === "number") return a === b;
+  return bytesEqual(a, b);
 }
 
 /**

@@ -1,5 +1,5 @@
-import { NO_NODE, type ConfChange, type NodeId, type Term } from "../raft/index.js";
-import type { RaftEngine } from "./engine.js";
+import type { EngineCore, EngineTypes } from "../engine/engine.js";
+import { NO_NODE, type ConfChange, type NodeId } from "../raft/index.js";
 import { logIndex } from "../util/ids.js";
 import { ConfChangeRefused, NodeRequestError } from "./errors.js";
 import type { NodeObserver } from "./node_options.js";
@@ -10,7 +10,9 @@ interface ProposerOptions {
   readonly id: NodeId;
   /** Tells this run's forwarded proposals from those of an earlier run of this member. */
   readonly epoch: number;
-  readonly raw: RaftEngine;
+  readonly raw: EngineCore<EngineTypes>;
+  /** The member name behind an id, for a refusal that names the leader. */
+  readonly nameOf: (id: NodeId) => string | undefined;
   readonly pending: PendingProposals;
   readonly forwarded: ForwardedProposals;
   readonly observer: NodeObserver | undefined;
@@ -20,11 +22,14 @@ interface ProposerOptions {
 }
 
 /**
- * Proposals made on this member: appended here when it leads, passed to the leader otherwise, and
- * each settled when this member applies it (the Applier hands results to `pending`/`forwarded`).
+ * Proposals made on this member: appended here when it leads, passed to the leader otherwise (or
+ * refused with the leader's name, where the engine does not forward), and each settled when this
+ * member applies it (the Applier hands results to `pending`/`forwarded`).
  */
 export class Proposer {
   readonly #o: ProposerOptions;
+  /** Numbers this run's proposals where the engine tells them apart by their bytes (see #wrap). */
+  #seq = 0;
 
   constructor(options: ProposerOptions) {
     this.#o = options;
@@ -42,8 +47,10 @@ export class Proposer {
   propose(command: Uint8Array): Promise<unknown> {
     const { raw, forwarded, observer, proposalTimeoutMs } = this.#o;
     const status = raw.status();
-    if (status.role === "leader") return this.#proposeHere(command, status.term);
+    if (status.role === "leader") return this.#proposeHere(command);
     if (status.leader === NO_NODE) throw new NodeRequestError({ type: "noLeader" });
+    if (!raw.capabilities.forwardsProposals)
+      throw new NodeRequestError({ type: "notLeader", leader: this.#o.nameOf(status.leader) });
     const { seq, result } = forwarded.add(proposalTimeoutMs);
     const sent = raw.propose(wrapForwarded(command, { origin: this.#o.id, epoch: this.#o.epoch, seq }));
     if (!sent.ok) forwarded.fail(seq, { type: "noLeader" });
@@ -55,22 +62,34 @@ export class Proposer {
   /** Resolves once the change (or several at once) is applied here, and so in force. */
   async proposeConfChange(changes: ConfChange | readonly ConfChange[]): Promise<void> {
     const { raw, pending, proposalTimeoutMs } = this.#o;
-    const result = raw.proposeConfChange(changes);
+    const result = raw.membership!.propose(changes);
     if (!result.ok) throw new ConfChangeRefused(result.error);
     this.#o.schedule();
-    await this.#settled(pending.add(logIndex(result.index), raw.status().term, proposalTimeoutMs));
+    await this.#settled(pending.add(logIndex(result.index), raw.status().reign, proposalTimeoutMs));
   }
 
-  #proposeHere(command: Uint8Array, t: Term): Promise<unknown> {
+  #proposeHere(command: Uint8Array): Promise<unknown> {
     const { raw, pending, observer, proposalTimeoutMs } = this.#o;
-    const result = raw.propose(wrapLocal(command));
+    const result = raw.propose(this.#wrap(command));
     if (!result.ok || result.outcome !== "appended") {
       observer?.proposed?.("rejected");
       throw new NodeRequestError({ type: "tooBusy" });
     }
     observer?.proposed?.("accepted");
     this.#o.schedule();
-    return this.#settled(pending.add(result.index, t, proposalTimeoutMs));
+    return this.#settled(pending.add(result.index, result.tag, proposalTimeoutMs));
+  }
+
+  /**
+   * Raft tells its own entry at an index by its term. An engine that tags a value by its bytes
+   * (Multi-Paxos: a new leader proposes a value it found again, under its own ballot) needs every
+   * proposal's bytes unique, so each carries this run's (origin, epoch, seq) as a forwarded one does.
+   */
+  #wrap(command: Uint8Array): Uint8Array {
+    if (this.#o.raw.capabilities.forwardsProposals) return wrapLocal(command);
+    const seq = this.#seq;
+    this.#seq = (this.#seq + 1) >>> 0;
+    return wrapForwarded(command, { origin: this.#o.id, epoch: this.#o.epoch, seq });
   }
 
   /** Reports how a pending proposal ended to the observer, passing the outcome through. */

@@ -2,7 +2,6 @@ import assert from "node:assert/strict";
 import { test } from "node:test";
 import { logIndex } from "../util/ids.js";
 import type { Clock } from "./clock.js";
-import type { RaftEngine } from "./engine.js";
 import { ReadBarrier } from "./read_barrier.js";
 import type { Ticker } from "./ticker.js";
 
@@ -15,7 +14,7 @@ const idleClock: Clock = {
 
 test("a lease read is released only by its own round, not by a linearizable round of the same number (found by the sweep)", async () => {
   const contexts: Uint8Array[] = [];
-  const raw = { readIndex: (context: Uint8Array) => (contexts.push(context), { ok: true }) } as unknown as RaftEngine;
+  const raw = { read: (context: Uint8Array) => (contexts.push(context), { ok: true }) };
   const ticker = { leaseVoid: () => false } as unknown as Ticker;
   const barrier = new ReadBarrier({
     raw,

@@ -1,6 +1,5 @@
-import type { ReadState } from "../raft/index.js";
+import type { EngineCore, EngineReadState } from "../engine/engine.js";
 import type { Clock } from "./clock.js";
-import type { RaftEngine } from "./engine.js";
 import { NodeRequestError, type NodeError } from "./errors.js";
 import type { NodeObserver } from "./node_options.js";
 import { AppliedWaiters } from "./pending.js";
@@ -8,7 +7,7 @@ import { ReadRounds } from "./read_rounds.js";
 import type { Ticker } from "./ticker.js";
 
 interface ReadBarrierOptions {
-  readonly raw: RaftEngine;
+  readonly raw: Pick<EngineCore<never>, "read">;
   readonly ticker: Ticker;
   readonly clock: Clock;
   readonly observer: NodeObserver | undefined;
@@ -41,7 +40,7 @@ export class ReadBarrier {
   }
 
   /** A Ready's read states, then what it applied. */
-  advanced(readStates: readonly ReadState[], applied: number): void {
+  advanced(readStates: readonly EngineReadState[], applied: number): void {
     for (const read of readStates) {
       this.#rounds.confirmed(read.context, read.index);
       this.#leaseRounds.confirmed(read.context, read.index);
@@ -66,7 +65,7 @@ export class ReadBarrier {
 
   #start(context: Uint8Array, wanted: "safe" | "lease"): boolean {
     const mode = wanted === "lease" && this.#o.ticker.leaseVoid() ? "safe" : wanted;
-    const ok = this.#o.raw.readIndex(context, mode).ok;
+    const ok = this.#o.raw.read(context, mode).ok;
     if (ok) this.#o.observer?.readIndexRound?.(mode);
     if (ok) this.#o.schedule();
     return ok;

@@ -1,21 +1,14 @@
+import type { EngineCore, EngineTypes, SnapshotTaken } from "../engine/engine.js";
 import type { StorageError } from "../storage/index.js";
 import { logIndex, type LogIndex } from "../util/ids.js";
 import type { Clock } from "./clock.js";
-import type { RaftEngine } from "./engine.js";
+import type { EngineStorage } from "./engine_storage.js";
 import { encodeNodeSnapshot, nodeSnapshotHeader, type AddressBook } from "./members.js";
-import type { NodeStorage } from "./node_storage.js";
 import type { NodeObserver } from "./node_options.js";
 import type { SnapshotInProgress, StateMachine } from "./state_machine.js";
 
 /** Snapshot bytes encoded per turn of the event loop: a few milliseconds of work. */
 const snapshotStepBytes = 1 << 20;
-
-/**
- * The bytes the core keeps for this node's snapshots: none. Every snapshot this node holds is in
- * its data directory, and one it sends is read back from there (RaftNode's send), so a large state
- * is not held in memory twice.
- */
-export const snapshotBytesInCore = new Uint8Array(0);
 
 /** A node snapshot through `index`: the address book as it was then, and the state machine's data. */
 interface SnapshotParts {
@@ -25,9 +18,9 @@ interface SnapshotParts {
   readonly started: number;
 }
 
-interface SnapshotPolicyOptions {
-  readonly raw: RaftEngine;
-  readonly storage: NodeStorage;
+interface SnapshotPolicyOptions<E extends EngineTypes> {
+  readonly raw: EngineCore<E>;
+  readonly storage: EngineStorage<E>;
   readonly stateMachine: StateMachine;
   readonly clock: Clock;
   readonly observer: NodeObserver | undefined;
@@ -48,8 +41,8 @@ interface SnapshotPolicyOptions {
  * event loop when the state machine can, handed to the core by the Ready loop, written in the
  * background.
  */
-export class SnapshotPolicy {
-  readonly #o: SnapshotPolicyOptions;
+export class SnapshotPolicy<E extends EngineTypes> {
+  readonly #o: SnapshotPolicyOptions<E>;
   #lastSnapshotIndex: number;
   #bytesSinceSnapshot = 0;
   /** A snapshot being encoded a piece per turn of the event loop (StateMachine.beginSnapshot). */
@@ -59,7 +52,7 @@ export class SnapshotPolicy {
   /** Settles once every snapshot handed to storage so far is written (or has failed). */
   #saving: Promise<void> = Promise.resolve();
 
-  constructor(options: SnapshotPolicyOptions, lastSnapshotIndex: number) {
+  constructor(options: SnapshotPolicyOptions<E>, lastSnapshotIndex: number) {
     this.#o = options;
     this.#lastSnapshotIndex = lastSnapshotIndex;
   }
@@ -134,24 +127,36 @@ export class SnapshotPolicy {
    * Hands the snapshot to the core now and writes it in the background: the Ready loop must not
    * wait for a large file's fdatasync, or heartbeats would. Until the file is durable a follower
    * that needs it is simply sent it later, and the WAL keeps the entries it covers (node storage
-   * compacts only after the file is durable).
+   * compacts only after the file is durable). An engine whose core may count on the snapshot only
+   * once it is durable (snapshotAfterStore) is told after the write instead.
    */
   #store(parts: SnapshotParts): void {
+    const { index, data } = parts;
+    const { raw, snapshotKeepEntries } = this.#o;
+    const taking = { index, data, keepEntries: snapshotKeepEntries };
+    if (!raw.capabilities.snapshotAfterStore) {
+      const taken = raw.snapshotTaken(taking);
+      if (taken !== undefined) this.#write(taken, parts);
+      return;
+    }
+    this.#write({ index, store: undefined, compactThrough: undefined }, parts, () => {
+      if (this.#o.stopping()) return;
+      raw.snapshotTaken(taking);
+      this.#o.wake();
+    });
+  }
+
+  #write(taken: SnapshotTaken<E["snapshot"]>, parts: SnapshotParts, stored?: () => void): void {
     const { index, data, started } = parts;
-    const { raw, storage, observer, clock, snapshotKeepEntries } = this.#o;
-    const compactIndex = logIndex(Math.max(0, index - snapshotKeepEntries));
-    const compactTerm = raw.termAt(compactIndex);
-    const kept = raw.snapshotTaken({ index, data: snapshotBytesInCore, keepEntries: snapshotKeepEntries });
-    if (kept === undefined) return;
-    // Below the log's start the WAL was compacted already; only the snapshot file is new.
-    const compact = compactTerm === undefined ? undefined : { index: compactIndex, term: compactTerm };
-    const saving = storage.saveSnapshot({ meta: kept.meta, data }, compact).then((saved) => {
+    const { storage, observer, clock } = this.#o;
+    const saving = storage.saveSnapshot(taken, data).then((saved) => {
       if (!saved.ok) {
         this.#o.fail(saved.error);
         return;
       }
       observer?.snapshot?.({ kind: "taken", index, bytes: data.byteLength, seconds: (clock.now() - started) / 1000 });
-      if (compact !== undefined && compact.index > 0) observer?.compacted?.(compact.index);
+      if (taken.compactThrough !== undefined) observer?.compacted?.(taken.compactThrough);
+      stored?.();
     });
     this.#saving = this.#saving.then(() => saving);
   }

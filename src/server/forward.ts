@@ -23,11 +23,6 @@ export class Forwarder {
     this.#agent = memberAgent(tls, { keepAlive: true, maxSockets: 256 });
   }
 
-  /** The client port's TLS material, if it has TLS: other ways of reaching the leader (etcd's gRPC API) need its CA. */
-  get tls(): TlsCredentials | undefined {
-    return this.#tls;
-  }
-
   /** The leader's client address, or a 503 saying why the request cannot be served now. */
   leaderAddr(req: IncomingMessage): string {
     if (req.headers[forwardedHeader] !== undefined) {

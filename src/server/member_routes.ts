@@ -9,6 +9,10 @@ import { nodeErrorToHttp } from "./kv_routes.js";
 const memberBodyBytesMax = 64 * 1024;
 const promotionWaitMs = 15_000;
 
+function notSupported(): HttpError {
+  return new HttpError(501, "not_supported", "this cluster's engine has a fixed membership");
+}
+
 /** Maps Raft's refusal of a membership change to a 4xx: nothing was proposed. */
 function refusalToHttp(error: ConfChangeRefused, name: string): HttpError {
   switch (error.reason) {
@@ -34,6 +38,8 @@ function refusalToHttp(error: ConfChangeRefused, name: string): HttpError {
       return new HttpError(409, "transfer_in_progress", "leadership is being transferred; retry when it is done");
     case "malformed":
       return new HttpError(400, "bad_request", "malformed membership change");
+    case "notSupported":
+      return notSupported();
   }
 }
 
@@ -187,6 +193,7 @@ export async function transferLeader(ctx: ServerContext, request: Request): Prom
     return;
   }
   const started = ctx.node.raft.transferLeader(target.id);
+  if (!started.ok && started.error === "notSupported") throw notSupported();
   if (!started.ok) throw new HttpError(409, "transfer_refused", `cannot transfer to ${to}: ${started.error}`);
   await waitForLeader(ctx, target.id, to);
   sendJson(request.res, 200, { leader: to });

@@ -1,3 +1,4 @@
+import type { EngineEntry } from "../engine/engine.js";
 import assert from "node:assert/strict";
 import { test } from "node:test";
 import type { Entry } from "../raft/index.js";
@@ -8,6 +9,11 @@ const n = nodeId;
 
 function entry(index: number, t: number, ...data: number[]): Entry {
   return { index: logIndex(index), term: term(t), kind: "normal", data: new Uint8Array(data) };
+}
+
+/** An entry as the node hands it to the checker once applied. */
+function applied(e: Entry): EngineEntry {
+  return { index: e.index, kind: e.kind === "config" ? "config" : "command", data: e.data, tag: e.term };
 }
 
 /** A log view from a list of terms, index 1 first, with nothing compacted. */
@@ -50,36 +56,36 @@ test("checker: the same index and term over a different previous term is a logMa
 
 test("checker: a new leader lacking an applied entry is a leaderCompleteness violation", () => {
   const checker = new SafetyChecker();
-  checker.observeApply(n(1), entry(1, 1, 10));
-  checker.observeApply(n(1), entry(2, 2, 20));
+  checker.observeApply(n(1), applied(entry(1, 1, 10)));
+  checker.observeApply(n(1), applied(entry(2, 2, 20)));
   checker.observeRole(n(2), "leader", term(3), logView([1, 2, 3]));
   assert.deepEqual(kinds(checker), [], "a leader holding both applied entries is complete");
   checker.observeRole(n(3), "leader", term(4), logView([1, 1]));
   assert.deepEqual(kinds(checker), ["leaderCompleteness"], "term 1 where term 2 was applied");
   const missing = new SafetyChecker();
-  missing.observeApply(n(1), entry(1, 1, 10));
+  missing.observeApply(n(1), applied(entry(1, 1, 10)));
   missing.observeRole(n(2), "leader", term(2), logView([]));
   assert.deepEqual(kinds(missing), ["leaderCompleteness"], "no entry at all at an applied index");
 });
 
 test("checker: a different entry applied at the same index is a stateMachineSafety violation", () => {
   const byTerm = new SafetyChecker();
-  byTerm.observeApply(n(1), entry(1, 1, 10));
-  byTerm.observeApply(n(2), entry(1, 2, 10));
+  byTerm.observeApply(n(1), applied(entry(1, 1, 10)));
+  byTerm.observeApply(n(2), applied(entry(1, 2, 10)));
   assert.deepEqual(kinds(byTerm), ["stateMachineSafety"]);
   const byData = new SafetyChecker();
-  byData.observeApply(n(1), entry(1, 1, 10));
-  byData.observeApply(n(2), entry(1, 1, 11));
+  byData.observeApply(n(1), applied(entry(1, 1, 10)));
+  byData.observeApply(n(2), applied(entry(1, 1, 11)));
   assert.deepEqual(kinds(byData), ["stateMachineSafety"]);
 });
 
 test("checker: applying out of index order is a stateMachineSafety violation", () => {
   const skip = new SafetyChecker();
-  skip.observeApply(n(1), entry(2, 1, 20));
+  skip.observeApply(n(1), applied(entry(2, 1, 20)));
   assert.deepEqual(kinds(skip), ["stateMachineSafety"], "index 2 before index 1");
   const repeat = new SafetyChecker();
-  repeat.observeApply(n(1), entry(1, 1, 10));
-  repeat.observeApply(n(1), entry(1, 1, 10));
+  repeat.observeApply(n(1), applied(entry(1, 1, 10)));
+  repeat.observeApply(n(1), applied(entry(1, 1, 10)));
   assert.deepEqual(kinds(repeat), ["stateMachineSafety"], "index 1 twice without a restart");
 });
 
@@ -135,8 +141,8 @@ test("checker: a legal history of elections, appends, votes, commits, applies an
     checker.observeAppend(n(id), [e1, e2], logView([1, 1]));
     checker.observeCommit(n(id), logIndex(2), 0, false);
     checker.observeDurableCommit(n(id), logIndex(2));
-    checker.observeApply(n(id), e1);
-    checker.observeApply(n(id), e2);
+    checker.observeApply(n(id), applied(e1));
+    checker.observeApply(n(id), applied(e2));
     checker.observeCommit(n(id), logIndex(2), 2, false);
   }
   // Node 1 crashes and restarts, replaying from index 1; node 2 leads term 2 with a complete log.
@@ -147,12 +153,12 @@ test("checker: a legal history of elections, appends, votes, commits, applies an
   checker.observeAppend(n(2), [e3], logView([1, 1, 2]));
   checker.observeAppend(n(1), [e3], logView([1, 1, 2]));
   checker.observeCommit(n(1), logIndex(3), 0, false);
-  for (const e of [e1, e2, e3]) checker.observeApply(n(1), e);
+  for (const e of [e1, e2, e3]) checker.observeApply(n(1), applied(e));
   checker.observeCommit(n(1), logIndex(3), 3, false);
   checker.observeDurableCommit(n(1), logIndex(3));
   assert.deepEqual(checker.violations, []);
   assert.equal(checker.appliedIndex(), 3);
-  assert.deepEqual(checker.appliedEntry(2), e2);
+  assert.deepEqual(checker.appliedEntry(2), applied(e2));
 });
 
 test("checker: two different states snapshotted at the same index is a stateMachineSafety violation", () => {
@@ -167,11 +173,11 @@ test("checker: two different states snapshotted at the same index is a stateMach
 
 test("checker: a state machine restarted from a snapshot continues after the snapshot's index", () => {
   const checker = new SafetyChecker();
-  for (const e of [entry(1, 1), entry(2, 1), entry(3, 1)]) checker.observeApply(n(1), e);
+  for (const e of [entry(1, 1), entry(2, 1), entry(3, 1)]) checker.observeApply(n(1), applied(e));
   checker.observeStateMachineReset(n(1), 2);
-  checker.observeApply(n(1), entry(3, 1));
+  checker.observeApply(n(1), applied(entry(3, 1)));
   assert.deepEqual(kinds(checker), []);
   checker.observeStateMachineReset(n(2), 2);
-  checker.observeApply(n(2), entry(2, 1));
+  checker.observeApply(n(2), applied(entry(2, 1)));
   assert.deepEqual(kinds(checker), ["stateMachineSafety"], "index 2 is inside the snapshot");
 });

@@ -1,3 +1,4 @@
+import type { EngineEntry, EngineTag } from "../engine/engine.js";
 import type { Entry, LogIndex, NodeId, Role, Term } from "../raft/index.js";
 import { bytesEqual } from "../util/bytes.js";
 
@@ -21,7 +22,11 @@ export type ViolationKind =
   | "liveness"
   | "watch"
   | "lease"
-  | "assertion";
+  | "assertion"
+  /** Multi-Paxos: two values chosen at a slot, or one learnt or applied that no quorum accepted. */
+  | "paxosChosen"
+  /** Multi-Paxos: an acceptor broke or lowered its promise, or accepted two values in one ballot at a slot. */
+  | "paxosPromise";
 
 export interface Violation {
   readonly kind: ViolationKind;
@@ -46,7 +51,7 @@ export class SafetyChecker {
   readonly #entryAt = new Map<string, { data: Uint8Array; prevTerm: Term | undefined }>();
   /** Index → the entry applied there by whoever applied it first (so committed). */
   /** Sparse: the entry applied at each index, by whoever applied it first. */
-  readonly #applied: (Entry | undefined)[] = [];
+  readonly #applied: (EngineEntry | undefined)[] = [];
   readonly #votes = new Map<string, NodeId>();
   readonly #commit = new Map<NodeId, LogIndex>();
   readonly #durableCommit = new Map<NodeId, LogIndex>();
@@ -75,10 +80,11 @@ export class SafetyChecker {
     const compacted = log.firstIndex() - 1;
     for (const entry of this.#applied) {
       if (entry === undefined || entry.index < compacted) continue;
-      if (log.termAt(entry.index) !== entry.term) {
+      // Raft's entries are tagged with their term.
+      if (log.termAt(entry.index) !== entry.tag) {
         this.#fail(
           "leaderCompleteness",
-          `leader ${node} of term ${t} lacks committed entry ${entry.index} (term ${entry.term}); has term ${log.termAt(entry.index)}`,
+          `leader ${node} of term ${t} lacks committed entry ${entry.index} (${describeTag(entry.tag)}); has term ${log.termAt(entry.index)}`,
         );
         return;
       }
@@ -105,7 +111,7 @@ export class SafetyChecker {
   }
 
   /** State machine safety: every node applies the same entry at an index, in index order. */
-  observeApply(node: NodeId, entry: Entry): void {
+  observeApply(node: NodeId, entry: EngineEntry): void {
     const expected = (this.#appliedCount.get(node) ?? 0) + 1;
     if (entry.index !== expected) {
       this.#fail("stateMachineSafety", `node ${node} applied index ${entry.index}, expected ${expected}`);
@@ -114,10 +120,10 @@ export class SafetyChecker {
     const first = this.#applied[entry.index - 1];
     if (first === undefined) {
       this.#applied[entry.index - 1] = entry;
-    } else if (first.term !== entry.term || !bytesEqual(first.data, entry.data)) {
+    } else if (!sameTag(first.tag, entry.tag) || first.kind !== entry.kind || !bytesEqual(first.data, entry.data)) {
       this.#fail(
         "stateMachineSafety",
-        `node ${node} applied a different entry at index ${entry.index} (term ${entry.term} vs ${first.term})`,
+        `node ${node} applied a different entry at index ${entry.index} (${describeTag(entry.tag)} vs ${describeTag(first.tag)})`,
       );
     }
   }
@@ -188,7 +194,15 @@ export class SafetyChecker {
     return this.#applied.length;
   }
 
-  appliedEntry(index: number): Entry | undefined {
+  appliedEntry(index: number): EngineEntry | undefined {
     return this.#applied[index - 1];
   }
+}
+
+function sameTag(a: EngineTag, b: EngineTag): boolean {
+  return typeof a === "number" || typeof b === "number" ? a === b : bytesEqual(a, b);
+}
+
+function describeTag(tag: EngineTag): string {
+  return typeof tag === "number" ? `term ${tag}` : `${tag.byteLength} bytes`;
 }

@@ -1,13 +1,15 @@
 #!/usr/bin/env node
 /**
- * `npm run sim -- --seeds N [--from S] [--workers W] [--concurrency C] [--stop-at-first]` sweeps
- * seeds; `npm run sim -- --seed S --trace` replays one with a trace of everything that happened.
+ * `npm run sim -- --seeds N [--from S] [--workers W] [--concurrency C] [--stop-at-first] [--engine E]`
+ * sweeps seeds; `npm run sim -- --seed S --trace` replays one with a trace of everything that
+ * happened. `--engine multi-paxos` runs Multi-Paxos instead of Raft (the default).
  * Exits non-zero on any violation and prints the command that reproduces it.
  */
 import { availableParallelism } from "node:os";
 import { fileURLToPath } from "node:url";
 import { parseArgs } from "node:util";
 import { isMainThread, parentPort, Worker, workerData } from "node:worker_threads";
+import type { EngineName } from "../engine/engine.js";
 import { sweep } from "./sweep.js";
 import { consoleTracer } from "./trace.js";
 import { noCoordination, type CoordinationCounts } from "./coordination_counts.js";
@@ -16,6 +18,13 @@ import { runSeed, type RunResult } from "./vopr.js";
 interface Range {
   readonly seeds: readonly number[];
   readonly concurrency: number;
+  readonly engine: EngineName;
+}
+
+function parseEngine(text: string | undefined): EngineName {
+  if (text === undefined || text === "raft" || text === "multi-paxos") return text ?? "raft";
+  console.error(`--engine must be raft or multi-paxos, got ${JSON.stringify(text)}`);
+  process.exit(2);
 }
 
 function parseCount(text: string | undefined, name: string, fallback: number): number {
@@ -28,9 +37,10 @@ function parseCount(text: string | undefined, name: string, fallback: number): n
   return n;
 }
 
-function reportFailure(result: RunResult): void {
+function reportFailure(result: RunResult, engine: EngineName): void {
   for (const v of result.violations) console.error(`seed ${result.seed}: ${v.kind}: ${v.message}`);
-  console.error(`reproduce: npm run sim -- --seed ${result.seed} --trace`);
+  const flag = engine === "raft" ? "" : ` --engine ${engine}`;
+  console.error(`reproduce: npm run sim -- --seed ${result.seed} --trace${flag}`);
 }
 
 function describe(result: RunResult): string {
@@ -48,11 +58,11 @@ function describeCoordination(c: CoordinationCounts): string {
   );
 }
 
-async function replay(seed: number, trace: boolean): Promise<void> {
-  const result = await runSeed(seed, trace ? consoleTracer((line) => console.log(line)) : undefined);
+async function replay(seed: number, trace: boolean, engine: EngineName): Promise<void> {
+  const result = await runSeed(seed, trace ? consoleTracer((line) => console.log(line)) : undefined, engine);
   console.log(describe(result));
   if (result.violations.length > 0) {
-    reportFailure(result);
+    reportFailure(result, engine);
     process.exitCode = 1;
   }
 }
@@ -67,8 +77,9 @@ async function sweepAll(options: {
   workers: number;
   concurrency: number;
   stopAtFirst: boolean;
+  engine: EngineName;
 }): Promise<void> {
-  const { from, count, workers, concurrency, stopAtFirst } = options;
+  const { from, count, workers, concurrency, stopAtFirst, engine } = options;
   const threads: Worker[] = [];
   const started = performance.now();
   const totals = { steps: 0, messages: 0, snapshots: 0, operations: 0 };
@@ -83,13 +94,14 @@ async function sweepAll(options: {
       coordination[key] += result.coordination[key];
     if (result.violations.length > 0) {
       failed.push(result);
-      reportFailure(result);
+      reportFailure(result, engine);
       if (stopAtFirst) for (const thread of threads) void thread.terminate();
     }
   };
   const ranges: Range[] = Array.from({ length: workers }, (_, w) => ({
     seeds: Array.from({ length: count }, (_, k) => from + k).filter((_, k) => k % workers === w),
     concurrency,
+    engine,
   }));
   await Promise.all(
     ranges.map(
@@ -114,8 +126,8 @@ async function sweepAll(options: {
   if (failed.length > 0) process.exitCode = 1;
 }
 
-const usage = `usage: npm run sim -- --seeds N [--from S] [--workers W] [--concurrency C] [--stop-at-first]
-       npm run sim -- --seed S [--trace]`;
+const usage = `usage: npm run sim -- --seeds N [--from S] [--workers W] [--concurrency C] [--stop-at-first] [--engine E]
+       npm run sim -- --seed S [--trace] [--engine E]      (E: raft, the default, or multi-paxos)`;
 
 function parseCli(): ReturnType<typeof parseOptions> | undefined {
   try {
@@ -136,6 +148,7 @@ function parseOptions() {
       workers: { type: "string" },
       concurrency: { type: "string" },
       trace: { type: "boolean", default: false },
+      engine: { type: "string" },
       "stop-at-first": { type: "boolean", default: false },
       help: { type: "boolean", default: false },
     },
@@ -149,7 +162,7 @@ if (parsed?.values.help === true) {
 } else if (parsed !== undefined) {
   const { values } = parsed;
   if (values.seed !== undefined) {
-    await replay(parseCount(values.seed, "seed", 0), values.trace);
+    await replay(parseCount(values.seed, "seed", 0), values.trace, parseEngine(values.engine));
   } else {
     const workers = Math.max(1, parseCount(values.workers, "workers", availableParallelism()));
     await sweepAll({
@@ -158,6 +171,7 @@ if (parsed?.values.help === true) {
       workers,
       concurrency: Math.max(1, parseCount(values.concurrency, "concurrency", 1)),
       stopAtFirst: values["stop-at-first"],
+      engine: parseEngine(values.engine),
     });
   }
 } else if (!isMainThread) {
@@ -165,5 +179,9 @@ if (parsed?.values.help === true) {
   // workers do not pay for capturing one with every error the clients see (no leader, timeout).
   Error.stackTraceLimit = 0;
   const range = workerData as Range;
-  await sweep(range.seeds, { concurrency: range.concurrency, onResult: (result) => parentPort!.postMessage(result) });
+  await sweep(range.seeds, {
+    concurrency: range.concurrency,
+    engine: range.engine,
+    onResult: (result) => parentPort!.postMessage(result),
+  });
 }

@@ -5,47 +5,35 @@ import {
   type Node,
   type NodeObserver,
   type PeerEndpoint,
-  type RaftNode,
   type RaftTuning,
 } from "../node/index.js";
-import type { PeerAddress } from "../transport/index.js";
-import {
-  NO_NODE,
-  type DurableState,
-  type Entry,
-  type Message,
-  type NodeId,
-  type Ready,
-  type Term,
-} from "../raft/index.js";
-import { decodeMessage } from "../transport/index.js";
+import type { EngineEntry, EngineName, EngineTypes } from "../engine/engine.js";
+import type { NodeId, Term } from "../raft/index.js";
+import { decodeWireMessage } from "../transport/index.js";
 import { AssertionError } from "../util/assert.js";
-import { logIndex } from "../util/ids.js";
 import { Prng } from "../util/prng.js";
 import { SafetyChecker } from "./checkers.js";
 import type { DiskModel } from "./disk/disk_model.js";
 import { SimDisk } from "./disk/sim_disk.js";
-import { DurableMirror } from "./durable_mirror.js";
 import { IdAllocator } from "./id_allocator.js";
-import { checkIsolatedTerm } from "./isolated_term.js";
 import type { MemberLife, MemberServices, MemberStart } from "./member_services.js";
 import { SimNetwork, type NetworkFaults } from "./network.js";
 import { SimClock } from "./sim_clock.js";
 import { SimTransport } from "./sim_transport.js";
-import { describeMessage, type Tracer } from "./trace.js";
+import type { Tracer } from "./trace.js";
+import type { Member } from "./member.js";
 import { nextTurn } from "./turn.js";
 import { WatchedStateMachine, type SimStateMachine } from "./watched_state_machine.js";
 import { World } from "./world.js";
 import { corruptOldestRecord } from "./wal_corruption.js";
-import {
-  checkCommitOnDurableQuorum,
-  checkConfigCommitDurable,
-  checkDurableAck,
-  checkRecovery,
-} from "./durability_checks.js";
+import { RaftSim } from "./raft_sim.js";
+import { PaxosSim } from "./paxos_sim.js";
+import type { SimContext, SimEngine } from "./sim_engine.js";
 
 export interface ClusterOptions {
   readonly seed: number;
+  /** The consensus engine every member runs (Raft when absent). */
+  readonly engine?: EngineName | undefined;
   readonly nodeCount: number;
   /** Machines beyond the initial members, started empty with --join, that membership changes may add. */
   readonly spareNodes: number;
@@ -77,51 +65,11 @@ export type CrashPlacement = "afterVote" | "afterAck" | "afterCommitSent" | "aft
 
 /** Something to do to the member that sends a message of a kind, right after it left. */
 interface ArmedFault {
-  readonly matches: (message: Message, commitAdvanced: boolean) => boolean;
-  readonly act: (member: NodeId, message: Message) => void;
+  readonly matches: (message: unknown, commitAdvanced: boolean) => boolean;
+  readonly act: (member: NodeId, message: unknown) => void;
 }
 
 export type CrashKind = "power" | "process";
-
-/** One simulated machine: a disk that outlives crashes; a process (the real node) that does not. */
-interface Member {
-  readonly name: string;
-  readonly id: NodeId;
-  readonly peerAddr: string;
-  /** `peerAddr` parsed, as a hello carries it. */
-  readonly address: PeerAddress;
-  readonly initial: boolean;
-  readonly prng: Prng;
-  /** The machine's clock rate (see ClusterOptions.clockDrift). */
-  readonly rate: number;
-  disk: SimDisk;
-  /** Bumped by every crash: what an earlier life scheduled or reported is ignored. */
-  life: number;
-  state: "starting" | "up" | "down";
-  /** A power loss flipped a bit in its log: it must refuse to start, for good. */
-  corrupt: boolean;
-  /** Its disk fails writes and syncs now (failDisk): it may well fail to start. */
-  diskFailing: boolean;
-  /** Every fdatasync takes this long now (slowDisk), whatever the disk model says. */
-  syncLatencyMs: number | undefined;
-  node: Node | undefined;
-  transport: SimTransport | undefined;
-  stateMachine: WatchedStateMachine<unknown> | undefined;
-  /** What this life has made durable (kept across a crash until the next life recovers). */
-  mirror: DurableMirror | undefined;
-  stalledUntil: number;
-  /** Per life: the highest commit index seen in a Ready, and sent in a message. */
-  commitSeen: number;
-  commitSent: number;
-  /** The term this member led in when the last Ready was taken, if it led. */
-  leadingTerm: Term | undefined;
-  /** The configuration in force when the last Ready was taken (commits are counted against it). */
-  voters: { incoming: ReadonlySet<NodeId>; outgoing: ReadonlySet<NodeId> | undefined } | undefined;
-  /** When every link to and from the member was cut, and its term then (see checkIsolatedTerm). */
-  isolatedSince: number | undefined;
-  isolatedTerm: Term | undefined;
-  lastDeliveryAt: number;
-}
 
 /** A command some member applied: what the workload and the checkers see of every apply. */
 export interface Applied {
@@ -161,9 +109,21 @@ export class SimCluster {
   #disksSteady = false;
   #cutOnHeartbeatAck: { readonly leader: NodeId; readonly then: () => void } | undefined;
   readonly #services = new Map<NodeId, MemberServices>();
+  readonly #engine: SimEngine<EngineTypes>;
 
   constructor(options: ClusterOptions) {
     this.options = options;
+    const context: SimContext = {
+      checker: this.checker,
+      nameOf: (id) => this.nameOf(id),
+      memberOf: (id) => this.#byId.get(id),
+      trace: (id, text) => this.trace(id, text),
+      tracing: options.tracer !== undefined,
+    };
+    this.#engine =
+      options.engine === "multi-paxos"
+        ? new PaxosSim(context, { memberCount: options.nodeCount })
+        : new RaftSim(context, { preVote: options.raft.preVote !== false });
     this.prng = new Prng(options.seed);
     this.network = new SimNetwork(this.prng.fork(), options.network);
     const members: Member[] = [];
@@ -405,12 +365,15 @@ export class SimCluster {
         ? undefined
         : {
             matches: (message, commitAdvanced) =>
-              (placement === "afterVote" && message.type === "voteResponse" && message.granted && !message.preVote) ||
-              (placement === "afterAck" && message.type === "appendEntriesResponse" && message.success) ||
+              (placement === "afterVote" && this.#engine.is(message, "vote")) ||
+              (placement === "afterAck" && this.#engine.is(message, "ack")) ||
               (placement === "afterCommitSent" && commitAdvanced) ||
-              (placement === "afterAppendSent" && message.type === "appendEntries" && message.entries.length > 0),
+              (placement === "afterAppendSent" && this.#engine.is(message, "append")),
             act: (member, message) => {
-              this.trace(member, `crash right after sending ${describeMessage(message, (id) => this.nameOf(id))}`);
+              this.trace(
+                member,
+                `crash right after sending ${this.#engine.describe(message, (id) => this.nameOf(id))}`,
+              );
               this.crash(member, "power");
             },
           };
@@ -422,7 +385,7 @@ export class SimCluster {
    */
   armIsolationAfterTimeoutNow(then: (member: NodeId) => void): void {
     this.#armed = {
-      matches: (message) => message.type === "timeoutNow",
+      matches: (message) => this.#engine.is(message, "timeoutNow"),
       act: (member) => {
         this.network.partition([[member], this.ids.filter((id) => id !== member)]);
         this.networkChanged();
@@ -446,7 +409,10 @@ export class SimCluster {
    * message left: the members it reached may know of the commit, no other one does yet.
    */
   armAfterCommitSent(leader: NodeId, index: number, act: () => void): void {
-    this.#armed = { matches: (message) => message.from === leader && commitOf(message) >= index, act };
+    this.#armed = {
+      matches: (message) => this.#engine.wire.from(message) === leader && this.#engine.commitOf(message) >= index,
+      act,
+    };
   }
 
   /** The network's cuts changed: note who is now cut off from everyone. */
@@ -529,6 +495,7 @@ export class SimCluster {
       proposalTimeoutMs: o.proposalTimeoutMs,
       raftTuning: o.raft,
       readiesInFlightMax: o.readiesInFlightMax,
+      engine: o.engine,
       observer: this.#observer(m, life),
       disk: m.disk,
       clock,
@@ -561,50 +528,51 @@ export class SimCluster {
     if (services !== undefined) this.#services.set(m.id, services);
   }
 
-  #connect(m: Member, life: number, endpoint: PeerEndpoint): SimTransport {
-    const transport = new SimTransport({
+  #connect<M>(m: Member, life: number, endpoint: PeerEndpoint<M>): SimTransport<M> {
+    const engine = this.#engine;
+    const transport = new SimTransport<M>({
       id: m.id,
       world: this.world,
       network: this.network,
       peers: endpoint.peers,
       onMessage: endpoint.onMessage,
+      wire: endpoint.wire,
+      staleable: (message) => engine.staleable(message),
       hooks: { sent: (from, message) => this.#sent(from, message), arrived: (to, bytes) => this.#arrived(to, bytes) },
     });
-    if (m.life === life) m.transport = transport;
+    if (m.life === life) m.transport = transport as SimTransport<unknown>;
     else void transport.close();
     return transport;
   }
 
   #observer(m: Member, life: number): NodeObserver {
     const current = (): boolean => m.life === life;
+    const engine = this.#engine;
     return {
-      recovered: (durable: DurableState) => {
+      recovered: (durable) => {
         if (!current()) return;
-        checkRecovery(this.checker, m.name, m.mirror, durable);
-        m.mirror = new DurableMirror(durable);
-        // The node restores its snapshot, if any, and applies from the entry after it.
-        this.checker.observeStateMachineReset(m.id, durable.snapshot?.meta.index ?? 0);
+        this.checker.observeStateMachineReset(m.id, engine.recovered(m, durable));
       },
       snapshot: (info) => {
         if (!current()) return;
         if (info.kind === "installed") this.checker.observeStateMachineReset(m.id, info.index);
         else this.snapshotsTaken++;
       },
-      readyStarted: (ready: Ready, node: RaftNode) => {
-        if (current()) this.#readyStarted(m, ready, node);
+      readyStarted: (ready, node) => {
+        if (current()) engine.readyStarted(m, ready, node);
       },
-      readyPersisted: (ready: Ready) => {
+      readyPersisted: (ready) => {
         if (!current()) return;
-        m.mirror!.persisted(ready);
-        this.checker.observeDurableCommit(m.id, m.mirror!.hardState.commit);
-        if (ready.snapshot !== undefined) {
+        engine.readyPersisted(m, ready);
+        if (ready.installedSnapshot !== undefined) {
           this.snapshotsInstalled++;
-          this.trace(m.id, `installed snapshot at ${ready.snapshot.meta.index}`);
+          this.trace(m.id, `installed snapshot at ${ready.installedSnapshot.index}`);
         }
       },
-      entriesApplied: (entries: readonly Entry[]) => {
+      entriesApplied: (entries: readonly EngineEntry[]) => {
         if (!current()) return;
         for (const entry of entries) this.checker.observeApply(m.id, entry);
+        engine.applied(m, entries);
       },
       fatal: (error) => {
         if (!current()) return;
@@ -617,59 +585,12 @@ export class SimCluster {
     };
   }
 
-  #readyStarted(m: Member, ready: Ready, raft: RaftNode): void {
-    const log = raft.logView();
-    const { role, term, leader } = ready.softState;
-    this.checker.observeRole(m.id, role, term, log);
-    this.checker.observeAppend(m.id, ready.entries, log);
-    const status = raft.status();
-    this.checker.observeCommit(m.id, logIndex(status.commitIndex), status.appliedIndex, m.commitSeen === 0);
-    const commit = ready.hardState?.commit ?? 0;
-    // Only a commit index that moved while leading: one learned as a follower may be carried into
-    // the first Ready of a term this member then won.
-    const leading = role === "leader" && m.leadingTerm === term;
-    m.leadingTerm = role === "leader" ? term : undefined;
-    if (leading && commit > m.commitSeen && m.voters !== undefined) {
-      checkCommitOnDurableQuorum(this.checker, {
-        leader: m.name,
-        term,
-        commit,
-        termAtCommit: log.termAt(logIndex(commit)),
-        voters: m.voters,
-        mirrorOf: (id) => this.#byId.get(id)?.mirror,
-        nameOf: (id) => this.nameOf(id),
-      });
-    }
-    m.commitSeen = Math.max(m.commitSeen, commit, status.commitIndex);
-    const config = raft.config();
-    m.voters = {
-      incoming: new Set(config.incoming),
-      outgoing: config.outgoing === undefined ? undefined : new Set(config.outgoing),
-    };
-    if (this.options.raft.preVote !== false) checkIsolatedTerm(this.checker, m, term, config);
-    if (this.options.tracer !== undefined) this.#traceRole(m, role, term, leader);
-  }
-
-  #lastRole = new Map<NodeId, string>();
-
-  #traceRole(m: Member, role: string, term: Term, leader: NodeId): void {
-    const text = `${role} in term ${term}${leader !== NO_NODE && role !== "leader" ? ` (leader ${this.nameOf(leader)})` : ""}`;
-    if (this.#lastRole.get(m.id) === text) return;
-    this.#lastRole.set(m.id, text);
-    this.trace(m.id, text);
-  }
-
   // ---- the network -----------------------------------------------------------------------------
 
-  #sent(from: NodeId, message: Message): void {
+  #sent(from: NodeId, message: unknown): void {
     const m = this.member(from);
-    if (message.type === "voteResponse" && message.granted && !message.preVote)
-      this.checker.observeVote(from, message.term, message.to);
-    if (m.mirror !== undefined) {
-      checkDurableAck(this.checker, { member: m.name, message, mirror: m.mirror });
-      checkConfigCommitDurable(this.checker, { member: m.name, message, mirror: m.mirror });
-    }
-    const commit = commitOf(message);
+    this.#engine.sent(m, message);
+    const commit = this.#engine.commitOf(message);
     const commitAdvanced = commit > m.commitSent;
     m.commitSent = Math.max(m.commitSent, commit);
     const armed = this.#armed;
@@ -682,18 +603,19 @@ export class SimCluster {
     const m = this.member(to);
     const transport = m.transport;
     if (m.state !== "up" || transport === undefined) return;
-    const decoded = decodeMessage(bytes);
+    const engine = this.#engine;
+    const decoded = decodeWireMessage(engine.wire, bytes);
     if (!decoded.ok) {
       this.checker.fail("codec", `${m.name} could not decode a message the codec encoded: ${decoded.error}`);
       return;
     }
+    const message = decoded.message;
     this.messagesDelivered++;
     m.lastDeliveryAt = this.world.now;
-    if (this.options.tracer !== undefined)
-      this.trace(to, `recv ${describeMessage(decoded.message, (id) => this.nameOf(id))}`);
-    transport.deliver(decoded.message, this.member(decoded.message.from).address);
+    if (this.options.tracer !== undefined) this.trace(to, `recv ${engine.describe(message, (id) => this.nameOf(id))}`);
+    transport.deliver(message, this.member(engine.wire.from(message)).address);
     const cut = this.#cutOnHeartbeatAck;
-    if (cut !== undefined && cut.leader === to && decoded.message.type === "heartbeatResponse") {
+    if (cut !== undefined && cut.leader === to && engine.is(message, "heartbeatAck")) {
       this.#cutOnHeartbeatAck = undefined;
       // Responses already on their way still arrive: the heartbeat gets its quorum.
       this.network.partition([[to], this.ids.filter((id) => id !== to)]);
@@ -702,9 +624,4 @@ export class SimCluster {
       cut.then();
     }
   }
-}
-
-/** The commit index a message tells its receiver (0 for those that tell none). */
-function commitOf(message: Message): number {
-  return message.type === "appendEntries" || message.type === "heartbeat" ? message.commit : 0;
 }

@@ -1,4 +1,4 @@
-import type { Message, NodeId } from "../raft/index.js";
+import type { NodeId } from "../raft/index.js";
 import type { Prng } from "../util/prng.js";
 
 export interface NetworkFaults {
@@ -43,12 +43,16 @@ export class SimNetwork {
     this.faults = faults;
   }
 
-  /** Delivery delays in ms for `m`: none if it is lost, two if it is duplicated. */
-  schedule(m: Message): number[] {
-    if (this.isCut(m.from, m.to) || this.#prng.chance(this.faults.lossRate)) return [];
+  /**
+   * Delivery delays in ms for a message from `from` to `to`: none if it is lost, two if it is
+   * duplicated, and maybe a third far later when it carries entries (`staleable`: Raft's
+   * AppendEntries, Multi-Paxos's Accept), which then arrives stale.
+   */
+  schedule(from: NodeId, to: NodeId, staleable: boolean): number[] {
+    if (this.isCut(from, to) || this.#prng.chance(this.faults.lossRate)) return [];
     const delays = [this.#delay()];
     if (this.#prng.chance(this.faults.duplicateRate)) delays.push(this.#delay());
-    if (m.type === "appendEntries" && this.#prng.chance(this.faults.staleAppendRate)) {
+    if (staleable && this.#prng.chance(this.faults.staleAppendRate)) {
       delays.push(this.#prng.int(this.faults.delayMaxMs + 50, this.faults.delayMaxMs + 500));
     }
     return delays;

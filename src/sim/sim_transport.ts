@@ -1,14 +1,14 @@
-import type { PeerAddress, PeerStatus, TransportStats } from "../transport/index.js";
+import type { PeerAddress, PeerStatus, PeerWire, TransportStats } from "../transport/index.js";
 import type { PeerTransport } from "../node/index.js";
-import type { Message, NodeId } from "../raft/index.js";
-import { encodeMessage, zeroCounters } from "../transport/index.js";
+import type { NodeId } from "../raft/index.js";
+import { zeroCounters } from "../transport/index.js";
 import type { SimNetwork } from "./network.js";
 import type { World } from "./world.js";
 
 /** What the cluster does with a member's traffic. */
-interface TrafficHooks {
+interface TrafficHooks<M> {
   /** `m` leaves `from` (after the network took it): the checkers look at it here. */
-  sent(from: NodeId, m: Message): void;
+  sent(from: NodeId, m: M): void;
   /** Bytes sent by `from` arrive at `to`, whichever life of it is up. */
   arrived(to: NodeId, bytes: Uint8Array): void;
 }
@@ -17,15 +17,17 @@ interface TrafficHooks {
  * One life of a member's peer transport on the simulated network. Every message is encoded by the
  * real codec here and decoded on arrival, so a codec bug shows up in the sweep.
  */
-export class SimTransport implements PeerTransport {
+export class SimTransport<M> implements PeerTransport<M> {
   readonly #id: NodeId;
   readonly #world: World;
   readonly #network: SimNetwork;
-  readonly #hooks: TrafficHooks;
+  readonly #hooks: TrafficHooks<M>;
+  readonly #wire: PeerWire<M>;
+  readonly #staleable: (m: M) => boolean;
   readonly #peers: Map<NodeId, PeerAddress>;
   /** Members not (yet) peers that reached this one: replies go to them (the TCP transport's hello). */
   readonly #learned = new Map<NodeId, PeerAddress>();
-  readonly onMessage: (m: Message) => void;
+  readonly onMessage: (m: M) => void;
   #closed = false;
   readonly #stats = { sent: 0, received: 0, droppedUnknownPeer: 0, droppedClosed: 0 };
 
@@ -33,10 +35,16 @@ export class SimTransport implements PeerTransport {
     id: NodeId;
     world: World;
     network: SimNetwork;
-    hooks: TrafficHooks;
+    hooks: TrafficHooks<M>;
     peers: ReadonlyMap<NodeId, PeerAddress>;
-    onMessage: (m: Message) => void;
+    onMessage: (m: M) => void;
+    /** The engine's codec (the real one, so a codec bug shows up in the sweep). */
+    wire: PeerWire<M>;
+    /** Messages the network may also deliver far later (see SimNetwork.schedule). */
+    staleable: (m: M) => boolean;
   }) {
+    this.#wire = options.wire;
+    this.#staleable = options.staleable;
     this.#id = options.id;
     this.#world = options.world;
     this.#network = options.network;
@@ -49,24 +57,26 @@ export class SimTransport implements PeerTransport {
     return this.#closed;
   }
 
-  send(messages: readonly Message[]): void {
+  send(messages: readonly M[]): void {
+    const wire = this.#wire;
     for (const m of messages) {
       if (this.#closed) {
         this.#stats.droppedClosed++;
         continue;
       }
-      if (!this.#peers.has(m.to)) {
-        const learned = this.#learned.get(m.to);
+      const to = wire.to(m);
+      if (!this.#peers.has(to)) {
+        const learned = this.#learned.get(to);
         if (learned === undefined) {
           this.#stats.droppedUnknownPeer++;
           continue;
         }
-        this.#learned.delete(m.to);
-        this.#peers.set(m.to, learned);
+        this.#learned.delete(to);
+        this.#peers.set(to, learned);
       }
-      const bytes = encodeMessage(m);
-      for (const delay of this.#network.schedule(m)) {
-        this.#world.at(this.#world.now + delay, () => this.#hooks.arrived(m.to, bytes), m.to);
+      const bytes = wire.encode(m);
+      for (const delay of this.#network.schedule(wire.from(m), to, this.#staleable(m))) {
+        this.#world.at(this.#world.now + delay, () => this.#hooks.arrived(to, bytes), to);
       }
       this.#stats.sent++;
       this.#hooks.sent(this.#id, m);
@@ -74,9 +84,10 @@ export class SimTransport implements PeerTransport {
   }
 
   /** A message for this life of the member arrived and decoded; `from` is where its sender listens. */
-  deliver(m: Message, from: PeerAddress): void {
+  deliver(m: M, from: PeerAddress): void {
     if (this.#closed) return;
-    if (!this.#peers.has(m.from)) this.#learned.set(m.from, from);
+    const sender = this.#wire.from(m);
+    if (!this.#peers.has(sender)) this.#learned.set(sender, from);
     this.#stats.received++;
     this.onMessage(m);
   }

@@ -1,3 +1,4 @@
+import type { EngineName } from "../engine/engine.js";
 import { runSeed, type RunResult } from "./vopr.js";
 
 /**
@@ -6,13 +7,13 @@ import { runSeed, type RunResult } from "./vopr.js";
  */
 export async function sweep(
   seeds: Iterable<number>,
-  options: { concurrency: number; onResult?: (result: RunResult) => void },
+  options: { concurrency: number; engine?: EngineName; onResult?: (result: RunResult) => void },
 ): Promise<RunResult[]> {
   const results: RunResult[] = [];
   const queue = [...seeds];
   const worker = async (): Promise<void> => {
     for (let seed = queue.shift(); seed !== undefined; seed = queue.shift()) {
-      const result = await runSeed(seed);
+      const result = await runSeed(seed, undefined, options.engine);
       results.push(result);
       options.onResult?.(result);
     }

@@ -1,5 +1,5 @@
 import { checkHistory } from "../check/index.js";
-import { encodeMemberContext } from "../node/index.js";
+import type { EngineName } from "../engine/engine.js";
 import type { NodeId } from "../raft/index.js";
 import { Prng } from "../util/prng.js";
 import type { Violation } from "./checkers.js";
@@ -8,6 +8,7 @@ import type { CoordFaults } from "./coord_faults.js";
 import { Coordination, drawCoordination, type CoordinationOptions } from "./coordination.js";
 import { noCoordination, type CoordinationCounts } from "./coordination_counts.js";
 import { currentLeader, membersOf } from "./leaders.js";
+import { changeMembership, memberContext } from "./membership_faults.js";
 import { checkLiveness } from "./liveness.js";
 import { HEALTHY_NETWORK } from "./network.js";
 import type { Tracer } from "./trace.js";
@@ -46,9 +47,10 @@ export interface RunResult {
   readonly coordination: CoordinationCounts;
 }
 
-export function optionsFromSeed(seed: number, tracer?: Tracer): RunOptions {
+export function optionsFromSeed(seed: number, tracer?: Tracer, engine: EngineName = "raft"): RunOptions {
   const prng = new Prng(seed ^ 0x5eed);
-  const membershipChanges = prng.chance(0.4);
+  // Multi-Paxos runs a fixed ensemble.
+  const membershipChanges = engine === "raft" && prng.chance(0.4);
   const preVote = prng.chance(0.8);
   // Without pre-vote and check-quorum both, a member removed while cut off, that never hears of its
   // removal, disrupts every election for good (the thesis' disruptive server, §4.2.3): such runs
@@ -62,6 +64,7 @@ export function optionsFromSeed(seed: number, tracer?: Tracer): RunOptions {
     readMode,
     cluster: {
       seed,
+      engine,
       nodeCount: prng.pick([3, 3, 5, 5, 7]),
       spareNodes: membershipChanges ? 2 : 0,
       electionTimeoutMs,
@@ -115,8 +118,8 @@ export function optionsFromSeed(seed: number, tracer?: Tracer): RunOptions {
 export { currentLeader };
 
 /** One seed: a safety phase with faults and checks on every step, then heal and check liveness and the history. */
-export function runSeed(seed: number, tracer?: Tracer): Promise<RunResult> {
-  return runWithOptions(optionsFromSeed(seed, tracer));
+export function runSeed(seed: number, tracer?: Tracer, engine?: EngineName): Promise<RunResult> {
+  return runWithOptions(optionsFromSeed(seed, tracer, engine));
 }
 
 export async function runWithOptions(options: RunOptions): Promise<RunResult> {
@@ -500,7 +503,9 @@ class FaultSchedule {
    * With pre-vote and check-quorum on, a member that was cut off and comes back must not depose a
    * leader that kept a quorum: the network goes quiet for three election timeouts (so that the
    * leader's last check-quorum round saw it quiet), one follower is isolated for a few election
-   * timeouts and healed, and the leader must keep its term for four more.
+   * timeouts and healed, and the leader must keep its term for four more. Multi-Paxos has no
+   * pre-vote: the healed member's higher ballot makes the leader run phase 1 again above it, which
+   * its acceptors' refusal of other proposers lets it win, so there it must keep leading only.
    */
   #healedMemberEpisode(): void {
     const c = this.#cluster;
@@ -562,7 +567,8 @@ class FaultSchedule {
         end();
         const now = c.node(leaderId)?.raft.status();
         if (now === undefined) return;
-        if (now.role !== "leader" || now.term !== term) {
+        const ballotMayRise = this.#options.cluster.engine === "multi-paxos";
+        if (now.role !== "leader" || (now.term !== term && !ballotMayRise)) {
           c.checker.fail(
             "disruptedLeader",
             `leader ${c.nameOf(leaderId)} of term ${term}, connected to a quorum, is ${now.role} in term ${now.term} after ${c.nameOf(follower)} was healed`,
@@ -575,71 +581,4 @@ class FaultSchedule {
 
 function names(cluster: SimCluster, ids: readonly NodeId[]): string {
   return ids.map((id) => cluster.nameOf(id)).join(",");
-}
-
-/** What a member's configuration entry says about it: its name and peer address. */
-function memberContext(cluster: SimCluster, id: NodeId): Uint8Array {
-  const m = cluster.member(id);
-  return encodeMemberContext({ name: m.name, peerAddr: m.peerAddr });
-}
-
-/** A random membership change or leadership transfer, asked of member `leaderId` (the leader, when it was picked). */
-function changeMembership(cluster: SimCluster, prng: Prng, leaderId: NodeId): void {
-  const leader = cluster.node(leaderId)!.raft;
-  const config = leader.config();
-  const members = membersOf(cluster, leaderId);
-  const pick = (ids: Iterable<NodeId>): NodeId | undefined => {
-    const list = [...ids];
-    return list.length === 0 ? undefined : prng.pick(list);
-  };
-  const context = (id: NodeId): Uint8Array => memberContext(cluster, id);
-  const report = (what: string, outcome: Promise<unknown> | { ok: boolean; error?: string }): void => {
-    if (outcome instanceof Promise) {
-      cluster.trace(undefined, `${what}: proposed`);
-      outcome.then(
-        () => cluster.trace(undefined, `${what}: applied`),
-        (error: unknown) =>
-          cluster.trace(undefined, `${what}: ${error instanceof Error ? error.message : String(error)}`),
-      );
-    } else {
-      cluster.trace(undefined, `${what}: ${outcome.ok ? "accepted" : `refused (${outcome.error})`}`);
-    }
-  };
-  const choice = prng.int(0, 5);
-  if (choice === 4) {
-    // Replace voters with learners in one joint change: old and new majorities need not overlap.
-    const learners = [...config.learners];
-    const voters = [...config.incoming].sort(() => prng.next() - 0.5).slice(0, learners.length);
-    if (learners.length === 0) return;
-    const changes = [
-      ...learners.map((id) => ({ type: "promote" as const, id, context: context(id) })),
-      ...voters.map((id) => ({ type: "remove" as const, id, context: context(id) })),
-    ];
-    report(
-      `replace ${voters.map((id) => cluster.nameOf(id)).join(",")} with ${learners.map((id) => cluster.nameOf(id)).join(",")}`,
-      leader.proposeConfChange(changes),
-    );
-  } else if (choice === 0) {
-    const id = pick(cluster.ids.filter((x) => !members.has(x)));
-    if (id !== undefined)
-      report(
-        `add learner ${cluster.nameOf(id)}`,
-        leader.proposeConfChange({ type: "addLearner", id, context: context(id) }),
-      );
-  } else if (choice === 1) {
-    const id = pick(config.learners);
-    if (id !== undefined)
-      report(`promote ${cluster.nameOf(id)}`, leader.proposeConfChange({ type: "promote", id, context: context(id) }));
-  } else if (choice === 2) {
-    const id = pick(members);
-    if (id !== undefined)
-      report(
-        `remove ${cluster.nameOf(id)}${id === leaderId ? " (the leader)" : ""}`,
-        leader.proposeConfChange({ type: "remove", id, context: context(id) }),
-      );
-  } else {
-    const id = pick([...config.incoming].filter((x) => x !== leaderId));
-    if (id !== undefined)
-      report(`transfer leadership ${cluster.nameOf(leaderId)}→${cluster.nameOf(id)}`, leader.transferLeader(id));
-  }
 }

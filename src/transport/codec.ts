@@ -17,8 +17,11 @@
  * 128 snapshotChunk          (transport only, never a Message) streamId:u32 · totalBytes:u64 · offset:u64 ·
  *                            meta (only when offset = 0) · data:bytes
  * 129 hello                  (transport only, the first frame on a connection; term 0) address:bytes ·
- *                            clientAddress:bytes: as UTF-8 of at most 260 bytes, the "host:port" where the
- *                            sender listens for its peers and the one where it serves clients (empty if none)
+ *                            clientAddress:bytes · [engine:bytes]: as UTF-8 of at most 260 bytes, the
+ *                            "host:port" where the sender listens for its peers and the one where it serves
+ *                            clients (empty if none), then the consensus engine it speaks, absent for Raft
+ * 130 engine message         (another engine's message, see peer_wire.ts) version:u8 · 130 · body: the
+ *                            engine's own encoding, whole (no from, to or term in this header)
  *   meta = index:u64 · term:u64 · voterCount:u32 · voters:u64… · learnerCount:u32 · learners:u64…
  *
  * An entry carries no index: entries are consecutive from prevLogIndex + 1 (the follower's
@@ -56,6 +59,7 @@ export const TAGS = {
 } as const satisfies Record<MessageType, number>;
 export const SNAPSHOT_CHUNK_TAG = 128;
 export const HELLO_TAG = 129;
+export const ENGINE_MESSAGE_TAG = 130;
 /** Longest address a hello may carry: a host name (253) and a port. */
 export const HELLO_ADDRESS_BYTES_MAX = 260;
 
@@ -71,6 +75,14 @@ export function isClientAddress(text: string): boolean {
     !/[\s\p{Cc}]/u.test(text) &&
     parsePeerAddress(text) !== undefined
   );
+}
+
+/**
+ * Whether a hello may name `text` as its sender's engine: lowercase letters and dashes, and not
+ * "raft" (which a hello says by naming none, so that every hello has one encoding).
+ */
+export function isEngineName(text: string): boolean {
+  return /^[a-z][a-z-]{0,31}$/.test(text) && text !== "raft";
 }
 
 export const ENTRY_KINDS: readonly EntryKind[] = ["normal", "config"];
@@ -104,4 +116,6 @@ export interface Hello {
   readonly to: NodeId;
   readonly address: string;
   readonly clientAddress: string | undefined;
+  /** The consensus engine the sender speaks; undefined for Raft. */
+  readonly engine?: string | undefined;
 }

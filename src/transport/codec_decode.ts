@@ -4,9 +4,10 @@ import type { Message } from "../raft/messages.js";
 import type { Entry, SnapshotMeta } from "../raft/types.js";
 import { logIndex, nodeId, term } from "../util/ids.js";
 import type { LogIndex, NodeId, Term } from "../util/ids.js";
-import { ByteReader, DecodeError, U32_BYTES, U64_BYTES } from "../util/wire.js";
+import { ByteReader, DecodeError, U32_BYTES, U64_BYTES, U8_BYTES } from "../util/wire.js";
 import {
   ENTRY_BYTES_MIN,
+  ENGINE_MESSAGE_TAG,
   ENTRY_KINDS,
   HELLO_ADDRESS_BYTES_MAX,
   HELLO_TAG,
@@ -14,6 +15,7 @@ import {
   TAGS,
   WIRE_VERSION,
   isClientAddress,
+  isEngineName,
   type Hello,
   type SnapshotChunk,
 } from "./codec.js";
@@ -25,6 +27,13 @@ type PayloadResult =
   | { readonly ok: true; readonly kind: "message"; readonly message: Message }
   | { readonly ok: true; readonly kind: "snapshotChunk"; readonly chunk: SnapshotChunk }
   | { readonly ok: true; readonly kind: "hello"; readonly hello: Hello }
+  | {
+      readonly ok: true;
+      readonly kind: "engine";
+      readonly from: NodeId;
+      readonly to: NodeId;
+      readonly body: Uint8Array;
+    }
   | { readonly ok: false; readonly error: string };
 
 /**
@@ -37,7 +46,10 @@ export function decodeMessage(bytes: Uint8Array): DecodeResult {
   const result = decodePayload(bytes);
   if (!result.ok) return result;
   if (result.kind !== "message")
-    return { ok: false, error: `tag: a ${result.kind === "hello" ? "hello" : "snapshot chunk"} is not a message` };
+    return {
+      ok: false,
+      error: `tag: a ${result.kind === "snapshotChunk" ? "snapshot chunk" : result.kind} is not a message`,
+    };
   return { ok: true, message: result.message };
 }
 
@@ -50,6 +62,11 @@ export function decodePayload(bytes: Uint8Array): PayloadResult {
       r.fail("version", `unknown wire version ${version} (this node speaks ${WIRE_VERSION})`);
     const tag = r.u8("tag");
     const from = readNodeId(r, "from");
+    if (tag === ENGINE_MESSAGE_TAG) {
+      // Another engine's message: its own codec decodes the rest (peer_wire.ts).
+      const to = readNodeId(r, "to");
+      return { ok: true, kind: "engine", from, to, body: bytes.subarray(U8_BYTES * 2 + U64_BYTES * 2) };
+    }
     const to = readNodeId(r, "to");
     const t = term(r.u64("term"));
     if (tag === SNAPSHOT_CHUNK_TAG) {
@@ -209,7 +226,11 @@ function readHello(r: ByteReader, from: NodeId, to: NodeId, t: Term): Hello {
   const client = readUtf8(r, "clientAddress");
   if (client.length !== 0 && !isClientAddress(client))
     r.fail("clientAddress", "not a host:port without spaces or controls");
-  return { from, to, address, clientAddress: client.length === 0 ? undefined : client };
+  const clientAddress = client.length === 0 ? undefined : client;
+  if (r.remaining() === 0) return { from, to, address, clientAddress };
+  const engine = readUtf8(r, "engine");
+  if (!isEngineName(engine)) r.fail("engine", `not an engine name other than raft: ${JSON.stringify(engine)}`);
+  return { from, to, address, clientAddress, engine };
 }
 
 /** Up to HELLO_ADDRESS_BYTES_MAX bytes, and only bytes that are their own UTF-8 encoding (so a payload re-encodes the same). */

@@ -7,6 +7,7 @@ import { term } from "../util/ids.js";
 import type { LogIndex, NodeId, Term } from "../util/ids.js";
 import { ByteWriter, U32_BYTES, U64_BYTES, U8_BYTES } from "../util/wire.js";
 import {
+  ENGINE_MESSAGE_TAG,
   ENTRY_BYTES_MIN,
   HEADER_BYTES,
   HELLO_ADDRESS_BYTES_MAX,
@@ -15,6 +16,7 @@ import {
   TAGS,
   WIRE_VERSION,
   isClientAddress,
+  isEngineName,
   type Hello,
   type SnapshotChunk,
 } from "./codec.js";
@@ -62,9 +64,25 @@ export function encodeSnapshotChunkAt(c: SnapshotChunk, headroom: number, size: 
   return w.finish("snapshot chunk");
 }
 
+/**
+ * Another engine's message (its own encoding, `body`) as a payload after `headroom` bytes; the
+ * header names sender and recipient where every frame does, for tools that read frames (a proxy).
+ */
+export function encodeEngineMessageAt(e: { from: NodeId; to: NodeId }, body: Uint8Array, headroom: number): Uint8Array {
+  const bytes = new Uint8Array(headroom + U8_BYTES * 2 + U64_BYTES * 2 + body.length);
+  const w = new ByteWriter(bytes, headroom);
+  w.u8(WIRE_VERSION);
+  w.u8(ENGINE_MESSAGE_TAG);
+  w.u64(e.from);
+  w.u64(e.to);
+  bytes.set(body, headroom + U8_BYTES * 2 + U64_BYTES * 2);
+  return bytes;
+}
+
 export function helloBytes(h: Hello): number {
   const client = h.clientAddress === undefined ? 0 : Buffer.byteLength(h.clientAddress, "utf8");
-  return HEADER_BYTES + U32_BYTES * 2 + Buffer.byteLength(h.address, "utf8") + client;
+  const engine = h.engine === undefined ? 0 : U32_BYTES + Buffer.byteLength(h.engine, "utf8");
+  return HEADER_BYTES + U32_BYTES * 2 + Buffer.byteLength(h.address, "utf8") + client + engine;
 }
 
 export function encodeHelloAt(h: Hello, headroom: number, size: number): Uint8Array {
@@ -76,6 +94,10 @@ export function encodeHelloAt(h: Hello, headroom: number, size: number): Uint8Ar
   writeHeader(w, HELLO_TAG, { from: h.from, to: h.to, term: term(0) });
   w.bytes(address);
   w.bytes(Buffer.from(h.clientAddress ?? "", "utf8"));
+  if (h.engine !== undefined) {
+    assert(isEngineName(h.engine), `hello engine ${h.engine}`);
+    w.bytes(Buffer.from(h.engine, "utf8"));
+  }
   return w.finish("hello");
 }
 

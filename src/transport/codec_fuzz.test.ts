@@ -4,6 +4,7 @@ import { Prng } from "../util/prng.js";
 import { WIRE_VERSION } from "./codec.js";
 import { decodePayload } from "./codec_decode.js";
 import {
+  encodeEngineMessageAt,
   encodeHelloAt,
   encodeMessage,
   encodeSnapshotChunkAt,
@@ -26,7 +27,9 @@ function checkDecode(bytes: Uint8Array): boolean {
       ? encodeMessage(result.message)
       : result.kind === "hello"
         ? encodeHelloAt(result.hello, 0, helloBytes(result.hello))
-        : encodeSnapshotChunkAt(result.chunk, 0, snapshotChunkBytes(result.chunk));
+        : result.kind === "engine"
+          ? encodeEngineMessageAt(result, result.body, 0)
+          : encodeSnapshotChunkAt(result.chunk, 0, snapshotChunkBytes(result.chunk));
   assert.deepEqual(
     new Uint8Array(again),
     new Uint8Array(bytes),
@@ -40,7 +43,7 @@ function checkDecode(bytes: Uint8Array): boolean {
  * as raw noise, so that fuzzing gets past the header into every variant's body.
  */
 function randomFields(prng: Prng): Uint8Array {
-  const out: number[] = [WIRE_VERSION, prng.pick([1, 2, 3, 4, 5, 6, 7, 8, 9, 10, 128, 129, 0, 11, 255])];
+  const out: number[] = [WIRE_VERSION, prng.pick([1, 2, 3, 4, 5, 6, 7, 8, 9, 10, 128, 129, 130, 0, 11, 255])];
   const u64 = (value: number): number[] => [0, 0, 0, 0, 0, 0, 0, value];
   out.push(...u64(prng.int(0, 3)), ...u64(prng.int(0, 3)), ...u64(prng.int(0, 4)));
   for (let k = prng.int(0, 12); k > 0; k--) {

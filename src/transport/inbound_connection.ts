@@ -4,33 +4,34 @@
  * in decodeErrors). Snapshot chunks are reassembled per connection into the InstallSnapshot they carry.
  */
 import type { Socket } from "node:net";
-import type { Message } from "../raft/messages.js";
 import type { Hello, SnapshotChunk } from "./codec.js";
 import { decodePayload } from "./codec_decode.js";
 import { FrameDecoder } from "./framing.js";
 import { SnapshotReassembler } from "./snapshot_stream.js";
 import type { Counters } from "./transport_stats.js";
+import { engineMessage, ownMessage, type PeerWire } from "./peer_wire.js";
 
 /** What every inbound connection shares with the transport that owns it. */
-export interface ConnectionContext {
+export interface ConnectionContext<M> {
+  readonly wire: PeerWire<M>;
   readonly frameBytesMax: number;
   readonly snapshotBytesMax: number;
   readonly stats: Counters;
   readonly onWarning: (text: string) => void;
   /** Takes each message decoded or reassembled; the transport decides whether it is for this node. */
-  readonly deliver: (message: Message) => void;
+  readonly deliver: (message: M) => void;
   readonly onHello: (hello: Hello) => void;
 }
 
-export class InboundConnection {
+export class InboundConnection<M> {
   readonly socket: Socket;
-  readonly #ctx: ConnectionContext;
+  readonly #ctx: ConnectionContext<M>;
   readonly #decoder: FrameDecoder;
   readonly #snapshots: SnapshotReassembler;
   #closed = false;
 
   /** Starts reading `socket`; `onClose` runs once it has closed, whoever closed it. */
-  constructor(socket: Socket, ctx: ConnectionContext, onClose: () => void) {
+  constructor(socket: Socket, ctx: ConnectionContext<M>, onClose: () => void) {
     this.socket = socket;
     this.#ctx = ctx;
     this.#decoder = new FrameDecoder({ frameBytesMax: ctx.frameBytesMax });
@@ -63,9 +64,24 @@ export class InboundConnection {
         this.#reject(payload.error);
         return;
       }
-      if (payload.kind === "message") this.#ctx.deliver(payload.message);
-      else if (payload.kind === "hello") this.#ctx.onHello(payload.hello);
-      else this.#onChunk(payload.chunk);
+      const wire = this.#ctx.wire;
+      if (payload.kind === "hello") {
+        const engine = payload.hello.engine ?? "raft";
+        if (engine !== wire.engine) {
+          this.#reject(`the peer speaks the ${engine} engine, this member ${wire.engine}`);
+          return;
+        }
+        this.#ctx.onHello(payload.hello);
+      } else if (payload.kind === "snapshotChunk") {
+        this.#onChunk(payload.chunk);
+      } else {
+        const decoded = payload.kind === "engine" ? engineMessage(wire, payload) : ownMessage(wire, payload.message);
+        if (!decoded.ok) {
+          this.#reject(decoded.error);
+          return;
+        }
+        this.#ctx.deliver(decoded.message);
+      }
       if (this.#closedMeanwhile()) return;
     }
     if (!result.ok) this.#reject(result.error);
@@ -85,8 +101,13 @@ export class InboundConnection {
       this.#ctx.onWarning(`discarded a snapshot stream from node ${chunk.from}: ${reason}`);
     }
     if (outcome.complete !== undefined) {
+      const message = this.#ctx.wire.fromRaft(outcome.complete);
+      if (message === undefined) {
+        this.#reject(`a raft snapshot on a ${this.#ctx.wire.engine} connection`);
+        return;
+      }
       this.#ctx.stats.snapshotsReceived++;
-      this.#ctx.deliver(outcome.complete);
+      this.#ctx.deliver(message);
     }
   }
 }

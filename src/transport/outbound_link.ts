@@ -14,13 +14,14 @@ import { connect } from "node:net";
 import type { Socket } from "node:net";
 import { connect as tlsConnect } from "node:tls";
 import type { TlsCredentials } from "../tls/index.js";
-import type { InstallSnapshot, Message } from "../raft/messages.js";
+import type { InstallSnapshot } from "../raft/messages.js";
 import type { NodeId } from "../util/ids.js";
-import { messageBytes, snapshotChunkBytes } from "./codec_encode.js";
-import { helloFrame, messageFrame, snapshotChunkFrame } from "./framing.js";
+import { snapshotChunkBytes } from "./codec_encode.js";
+import { helloFrame, snapshotChunkFrame } from "./framing.js";
 import { formatPeerAddress, type PeerAddress } from "./peer_address.js";
 import { nextChunk, type OutgoingSnapshot } from "./snapshot_stream.js";
 import type { Counters } from "./transport_stats.js";
+import type { PeerWire } from "./peer_wire.js";
 
 type PeerState = "idle" | "connecting" | "connected" | "backoff" | "closed";
 
@@ -45,8 +46,9 @@ export interface LinkLimits {
 }
 
 /** What every link shares with the transport that owns it. */
-export interface LinkContext {
+export interface LinkContext<M> {
   readonly self: NodeId;
+  readonly wire: PeerWire<M>;
   readonly limits: LinkLimits;
   readonly stats: Counters;
   readonly onWarning: (text: string) => void;
@@ -57,18 +59,18 @@ export interface LinkContext {
   /** Names a new snapshot stream. */
   readonly nextStreamId: () => number;
   /** Whether a link whose connection closed dials again: the transport runs and still sends to that peer through it. */
-  readonly keepsDialling: (link: OutboundLink) => boolean;
+  readonly keepsDialling: (link: OutboundLink<M>) => boolean;
   /** Mutual TLS against the peer CA, or plain TCP when undefined. */
   readonly tls: TlsCredentials | undefined;
 }
 
-export class OutboundLink {
+export class OutboundLink<M> {
   readonly id: NodeId;
   readonly address: PeerAddress;
-  readonly #ctx: LinkContext;
+  readonly #ctx: LinkContext<M>;
   #state: PeerState = "idle";
   #socket: Socket | undefined;
-  #queue: Message[] = [];
+  #queue: M[] = [];
   #snapshot: OutgoingSnapshot | undefined;
   #flushScheduled = false;
   /** Consecutive failed attempts, for the backoff. */
@@ -78,7 +80,7 @@ export class OutboundLink {
   /** The last TLS failure warned about, so that redials failing alike say nothing more. */
   #tlsFailure: string | undefined;
 
-  constructor(id: NodeId, address: PeerAddress, ctx: LinkContext) {
+  constructor(id: NodeId, address: PeerAddress, ctx: LinkContext<M>) {
     this.id = id;
     this.address = address;
     this.#ctx = ctx;
@@ -100,14 +102,15 @@ export class OutboundLink {
   }
 
   /** Queues `m` for the next flush, or drops and counts it. Never throws. */
-  enqueue(m: Message): void {
+  enqueue(m: M): void {
     const stats = this.#ctx.stats;
     if (this.#state !== "connecting" && this.#state !== "connected") {
       stats.droppedPeerDown++;
       return;
     }
-    if (m.type === "installSnapshot") {
-      if (!this.#startSnapshot(m)) return;
+    const snapshot = this.#ctx.wire.snapshot(m);
+    if (snapshot !== undefined) {
+      if (!this.#startSnapshot(snapshot)) return;
     } else if (this.#queue.length >= this.#ctx.limits.queueMax) {
       stats.droppedQueueFull++;
       return;
@@ -156,17 +159,17 @@ export class OutboundLink {
     return socket.writableLength < this.#ctx.limits.socketBufferedBytesMax || !socket.writableNeedDrain;
   }
 
-  #writeMessage(socket: Socket, m: Message): void {
-    const { limits, stats } = this.#ctx;
-    const size = messageBytes(m);
+  #writeMessage(socket: Socket, m: M): void {
+    const { limits, stats, wire } = this.#ctx;
+    const size = wire.payloadBytes(m);
     if (size > limits.frameBytesMax) {
       stats.droppedOversize++;
       this.#ctx.onWarning(
-        `dropped a ${m.type} to node ${m.to}: ${size} bytes exceed frameBytesMax ${limits.frameBytesMax}`,
+        `dropped a ${wire.kind(m)} to node ${wire.to(m)}: ${size} bytes exceed frameBytesMax ${limits.frameBytesMax}`,
       );
       return;
     }
-    socket.write(messageFrame(m, size));
+    socket.write(wire.frame(m, size));
     stats.sent++;
   }
 
@@ -239,7 +242,8 @@ export class OutboundLink {
     this.#everConnected = true;
     const address = formatPeerAddress(this.#ctx.helloAddress());
     const clientAddress = this.#ctx.clientAddress;
-    socket.write(helloFrame({ from: this.#ctx.self, to: this.id, address, clientAddress }));
+    const engine = this.#ctx.wire.engine === "raft" ? undefined : this.#ctx.wire.engine;
+    socket.write(helloFrame({ from: this.#ctx.self, to: this.id, address, clientAddress, engine }));
     this.#flush();
   }
 

@@ -17,6 +17,7 @@ import type { Server, Socket } from "node:net";
 import { createServer as createTlsServer } from "node:tls";
 import type { TlsCredentials } from "../tls/index.js";
 import type { Message } from "../raft/messages.js";
+import { raftWire, type PeerWire } from "./peer_wire.js";
 import { assert } from "../util/assert.js";
 import type { NodeId } from "../util/ids.js";
 import { isClientAddress, type Hello } from "./codec.js";
@@ -27,7 +28,9 @@ import { checkAddress, parsePeerAddress, type PeerAddress } from "./peer_address
 import { SNAPSHOT_CHUNK_BYTES_DEFAULT } from "./snapshot_stream.js";
 import { zeroCounters, type TransportStats } from "./transport_stats.js";
 
-export interface TcpTransportOptions {
+export interface TcpTransportOptions<M = Message> {
+  /** How this engine's messages travel (Raft's by default, when M is Raft's Message). */
+  readonly wire?: PeerWire<M>;
   /** This node; inbound messages addressed to anyone else are dropped. */
   readonly id: NodeId;
   readonly listen: PeerAddress;
@@ -53,7 +56,7 @@ export interface TcpTransportOptions {
    * connection. It must not throw (an exception there is a bug and propagates out of the socket's
    * event handler); a message sent after an InstallSnapshot may arrive before the snapshot completes.
    */
-  readonly onMessage: (message: Message) => void;
+  readonly onMessage: (message: M) => void;
   /** Operational problems worth a log line (a peer sent garbage, a snapshot stream was discarded). */
   readonly onWarning?: (text: string) => void;
   /** Messages per peer waiting for its socket; beyond it new messages are dropped. Default 1024. */
@@ -90,20 +93,21 @@ const keepAliveDelayMs = 5000;
 /** Largest stream id before wrapping (the field is a u32). */
 const streamIdMax = 0xffff_ffff;
 
-export class TcpTransport {
+export class TcpTransport<M = Message> {
   readonly #id: NodeId;
   readonly #listen: PeerAddress;
-  readonly #onMessage: (message: Message) => void;
+  readonly #wire: PeerWire<M>;
+  readonly #onMessage: (message: M) => void;
   readonly #onWarning: (text: string) => void;
   readonly #onClientAddress: (id: NodeId, address: string) => void;
-  readonly #peers = new Map<NodeId, OutboundLink>();
+  readonly #peers = new Map<NodeId, OutboundLink<M>>();
   readonly #advertise: PeerAddress | undefined;
   /** Where nodes that are not (yet) peers said they listen, when they connected: replies go there. */
   readonly #learned = new Map<NodeId, PeerAddress>();
-  readonly #inbound = new Set<InboundConnection>();
+  readonly #inbound = new Set<InboundConnection<M>>();
   readonly #stats = zeroCounters();
-  readonly #linkContext: LinkContext;
-  readonly #connectionContext: ConnectionContext;
+  readonly #linkContext: LinkContext<M>;
+  readonly #connectionContext: ConnectionContext<M>;
   #server: Server | undefined;
   #state: "new" | "starting" | "running" | "closed" = "new";
   #starting: Promise<void> | undefined;
@@ -112,10 +116,12 @@ export class TcpTransport {
   readonly #tls: TlsCredentials | undefined;
   #stopFollowingTls: (() => void) | undefined;
 
-  constructor(options: TcpTransportOptions) {
+  constructor(options: TcpTransportOptions<M>) {
     assert(options.id >= 1, `node id ${options.id}`);
     checkAddress(options.listen, "listen");
     this.#id = options.id;
+    // Without a wire M is Raft's Message (the default type argument), which raftWire carries.
+    this.#wire = options.wire ?? (raftWire as unknown as PeerWire<M>);
     this.#listen = options.listen;
     this.#advertise = options.advertise;
     this.#onMessage = options.onMessage;
@@ -132,6 +138,7 @@ export class TcpTransport {
     assert(l.reconnectDelayMsMin >= 1 && l.reconnectDelayMsMin <= l.reconnectDelayMsMax, "reconnect delays");
     this.#linkContext = {
       self: this.#id,
+      wire: this.#wire,
       limits: l,
       stats: this.#stats,
       onWarning: this.#onWarning,
@@ -142,6 +149,7 @@ export class TcpTransport {
       tls: options.tls,
     };
     this.#connectionContext = {
+      wire: this.#wire,
       frameBytesMax: l.frameBytesMax,
       snapshotBytesMax: l.snapshotBytesMax,
       stats: this.#stats,
@@ -212,9 +220,10 @@ export class TcpTransport {
    * loop goes out in one write. Never throws, never blocks: undeliverable messages are counted
    * (including everything sent before start() or after close()).
    */
-  send(messages: readonly Message[]): void {
+  send(messages: readonly M[]): void {
     for (const m of messages) {
-      const link = m.to === this.#id ? undefined : (this.#peers.get(m.to) ?? this.#adoptLearned(m.to));
+      const to = this.#wire.to(m);
+      const link = to === this.#id ? undefined : (this.#peers.get(to) ?? this.#adoptLearned(to));
       if (link === undefined) this.#stats.droppedUnknownPeer++;
       else link.enqueue(m);
     }
@@ -277,7 +286,7 @@ export class TcpTransport {
     await Promise.all(closed);
   }
 
-  #addPeer(id: NodeId, address: PeerAddress): OutboundLink {
+  #addPeer(id: NodeId, address: PeerAddress): OutboundLink<M> {
     assert(id >= 1 && id !== this.#id, `peer id ${id} (this node is ${this.#id})`);
     checkAddress(address, `peer ${id}`);
     assert(address.port !== 0, `peer ${id}: port 0 can only be listened on`);
@@ -287,7 +296,7 @@ export class TcpTransport {
   }
 
   /** A node that said hello but is not a peer yet: the first message to it makes it one. */
-  #adoptLearned(id: NodeId): OutboundLink | undefined {
+  #adoptLearned(id: NodeId): OutboundLink<M> | undefined {
     const address = this.#learned.get(id);
     if (address === undefined || this.#state !== "running") return undefined;
     this.#learned.delete(id);
@@ -326,9 +335,9 @@ export class TcpTransport {
     if (address !== undefined) this.#learned.set(hello.from, address);
   }
 
-  #deliver(m: Message): void {
+  #deliver(m: M): void {
     if (this.#state !== "running") return;
-    if (m.to !== this.#id) {
+    if (this.#wire.to(m) !== this.#id) {
       this.#stats.droppedMisaddressed++;
       return;
     }
@@ -337,7 +346,9 @@ export class TcpTransport {
   }
 }
 
-function limitsOf(options: TcpTransportOptions): LinkLimits & { readonly snapshotBytesMax: number } {
+function limitsOf(
+  options: Omit<TcpTransportOptions<never>, "wire" | "onMessage">,
+): LinkLimits & { readonly snapshotBytesMax: number } {
   const frameBytesMax = options.frameBytesMax ?? FRAME_BYTES_MAX_DEFAULT;
   return {
     queueMax: options.queueMax ?? defaults.queueMax,

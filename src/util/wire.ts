@@ -215,6 +215,11 @@ export class ByteReader {
     return count;
   }
 
+  /** Bytes not read yet (an optional trailing field is there or not). */
+  remaining(): number {
+    return this.#remaining();
+  }
+
   /** Rejects trailing bytes: a message's encoding is exactly its fields. */
   end(): void {
     if (this.#remaining() !== 0) this.fail("message", `${this.#remaining()} trailing bytes`, "trailingBytes");

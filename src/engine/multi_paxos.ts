@@ -1,0 +1,195 @@
+import {
+  decodePaxosMessage,
+  encodePaxosMessage,
+  MultiPaxosNode,
+  type AcceptorView,
+  type ChosenEntry,
+  type CommittedEntry,
+  type DurableState,
+  type Message,
+  type MultiPaxosOptions,
+  type Ready,
+  type Slot,
+} from "../paxos/multi/index.js";
+import type { Config } from "../raft/index.js";
+import type { LogIndex, NodeId } from "../util/ids.js";
+import type {
+  EngineCapabilities,
+  EngineCore,
+  EngineEntry,
+  EngineProposal,
+  EngineReady,
+  EngineStatus,
+  ReadMode,
+  SnapshotRef,
+  SnapshotTaken,
+} from "./engine.js";
+import type { CoreOptions, EngineFactory } from "./factory.js";
+
+export { ZERO_BALLOT, type AcceptedRecord, type Ballot } from "../paxos/multi/index.js";
+export type MultiPaxosDurable = DurableState;
+
+/** What the simulator's checks read of a member: its acceptor, and what it knows chosen. */
+interface PaxosView {
+  acceptor(): AcceptorView;
+  chosenAt(slot: Slot): ChosenEntry | undefined;
+}
+
+export interface MultiPaxosTypes {
+  readonly message: Message;
+  /** The core's Ready: its promise, accepted records and installed snapshot are what storage writes. */
+  readonly write: Ready;
+  readonly durable: DurableState;
+  /** Storing one of its own snapshots needs nothing beyond its index and data. */
+  readonly snapshot: undefined;
+  readonly view: PaxosView;
+}
+
+const capabilities: EngineCapabilities = {
+  name: "multi-paxos",
+  forwardsProposals: false,
+  // The core answers its own proposer on advance (README: one Ready at a time).
+  readiesInFlightMax: 1,
+  // Its Promises report the snapshot as servable: it must be on disk first.
+  snapshotAfterStore: true,
+};
+
+/** Multi-Paxos's settings a node passes through; timing and randomness come from the node. */
+type MultiPaxosSetup = Omit<MultiPaxosOptions, keyof CoreOptions | "electionTicks" | "heartbeatTicks">;
+
+/** Multi-Paxos behind the seam: a fixed ensemble of `members`, recovered from what storage found. */
+export function multiPaxosEngine(setup: MultiPaxosSetup): EngineFactory<MultiPaxosTypes> {
+  return {
+    create: (options, durable) =>
+      new MultiPaxosCore(
+        new MultiPaxosNode(
+          {
+            ...setup,
+            id: options.id,
+            random: options.random,
+            electionTicks: options.electionTicks,
+            heartbeatTicks: options.heartbeatTicks,
+            checkInvariants: options.checkInvariants,
+          },
+          durable,
+        ),
+        setup.members,
+      ),
+    snapshotOf: (durable) => durable.snapshot,
+  };
+}
+
+class MultiPaxosCore implements EngineCore<MultiPaxosTypes> {
+  readonly capabilities = capabilities;
+  readonly membership = undefined;
+  readonly #node: MultiPaxosNode;
+  readonly #config: Config;
+
+  constructor(node: MultiPaxosNode, members: readonly NodeId[]) {
+    this.#node = node;
+    this.#config = { incoming: new Set(members), outgoing: undefined, learners: new Set() };
+  }
+
+  get id(): NodeId {
+    return this.#node.id;
+  }
+
+  tick(): void {
+    this.#node.tick();
+  }
+
+  step(m: Message): void {
+    this.#node.step(m);
+  }
+
+  /** Tagged with its bytes: a new leader may propose the same value again in the same slot under its own ballot. */
+  propose(data: Uint8Array): EngineProposal {
+    const result = this.#node.propose(data);
+    if (result.ok) return { ok: true, outcome: "appended", index: result.slot, tag: data };
+    const error = result.error === "tooManyInflight" ? "tooBusy" : result.error;
+    return { ok: false, error, leader: result.leader };
+  }
+
+  read(context: Uint8Array, mode: ReadMode): { readonly ok: boolean } {
+    return this.#node.readIndex(context, mode);
+  }
+
+  hasReady(): boolean {
+    return this.#node.hasReady();
+  }
+
+  ready(): EngineReady<MultiPaxosTypes> {
+    const ready = this.#node.ready();
+    const { softState, snapshot } = ready;
+    return {
+      soft: { role: softState.role, leader: softState.leader, reign: softState.ballot.counter },
+      write: ready,
+      mustSync: ready.mustSync,
+      writtenEntries: ready.mustSync ? ready.accepted.length : undefined,
+      installedSnapshot: snapshot,
+      messages: ready.messages,
+      messagesAfterPersist: ready.messagesAfterPersist,
+      committed: ready.committedEntries.map(engineEntry),
+      readStates: ready.readStates,
+    };
+  }
+
+  takeMessages(): Message[] {
+    return this.#node.takeMessages();
+  }
+
+  advance(ready: EngineReady<MultiPaxosTypes>): void {
+    this.#node.advance(ready.write);
+  }
+
+  /** Called once the snapshot is durable (capabilities.snapshotAfterStore); the core keeps its data to send. */
+  snapshotTaken(s: { index: LogIndex; data: Uint8Array; keepEntries: number }): SnapshotTaken<undefined> | undefined {
+    const kept = this.#node.snapshotTaken(s);
+    return kept === undefined ? undefined : { index: kept.index, store: undefined, compactThrough: kept.index };
+  }
+
+  snapshotToLoad(): SnapshotRef | undefined {
+    return undefined;
+  }
+
+  withSnapshotData(m: Message): Message {
+    return m;
+  }
+
+  status(): EngineStatus {
+    const s = this.#node.status();
+    return {
+      id: s.id,
+      role: s.role,
+      leader: s.leader,
+      reign: s.ballot.counter,
+      commitIndex: s.chosenThrough,
+      appliedIndex: s.appliedIndex,
+      lastIndex: s.lastSlot,
+      snapshotIndex: s.snapshotIndex,
+    };
+  }
+
+  view(): PaxosView {
+    const node = this.#node;
+    return { acceptor: () => node.acceptorView(), chosenAt: (slot) => node.chosenAt(slot) };
+  }
+
+  config(): Config {
+    return this.#config;
+  }
+}
+
+function engineEntry(entry: CommittedEntry): EngineEntry {
+  return { index: entry.index, kind: entry.kind, data: entry.data, tag: entry.data };
+}
+
+/** Multi-Paxos's messages for the transport's engine-message frames (the core's codec, fuzzed in src/paxos). */
+export const multiPaxosCodec = {
+  engine: "multi-paxos",
+  from: (m: Message): NodeId => m.from,
+  to: (m: Message): NodeId => m.to,
+  kind: (m: Message): string => m.type,
+  encode: (m: Message): Uint8Array => encodePaxosMessage(m),
+  decode: (bytes: Uint8Array) => decodePaxosMessage(bytes),
+} as const;
