@@ -8,10 +8,10 @@ import { startFakeMember, type FakeMember } from "./served_member.test.helper.js
 
 const bytes = (text: string): Uint8Array => Buffer.from(text, "latin1");
 
-function unary<Q, R>(member: FakeMember, call: string, request: Q): Promise<R> {
+function unary<R>(member: FakeMember, call: string, request: unknown): Promise<R> {
   return member.client.unary(
     `/etcdserverpb.Lease/${call}`,
-    codecOf<Q>(`${call}Request`),
+    codecOf<unknown>(`${call}Request`),
     codecOf<R>(`${call}Response`),
     request,
   );
@@ -66,7 +66,7 @@ test("LeaseGrant: the id asked for or one picked, the minimum TTL, etcd's refusa
     const beyond = Uint8Array.from([0x08, 30, 0x10, ...varint(2n ** 60n)]);
     const raw = member.client.unary("/etcdserverpb.Lease/LeaseGrant", rawCodec, rawCodec, beyond);
     assert.equal((await refusal(raw))[0], Status.INVALID_ARGUMENT);
-    const listed = await unary<object, lease.LeaseLeasesResponse>(member, "LeaseLeases", {});
+    const listed = await unary<lease.LeaseLeasesResponse>(member, "LeaseLeases", {});
     const ids = [42, picked.ID, shortest.ID].sort((a, b) => a - b);
     assert.deepEqual(
       listed.leases.map((l) => l.ID),
@@ -92,7 +92,7 @@ test("LeaseTimeToLive with keys, LeaseRevoke, and a lease that is gone (TTL -1, 
       ["a", "b"],
     );
     assert.deepEqual((await timeToLive(member, 7, false)).keys, []);
-    const revoked = await unary<lease.LeaseRevokeRequest, lease.LeaseRevokeResponse>(member, "LeaseRevoke", { ID: 7 });
+    const revoked = await unary<lease.LeaseRevokeResponse>(member, "LeaseRevoke", { ID: 7 });
     assert.equal(revoked.header?.revision, member.node.kv.revision());
     assert.equal(member.node.kv.get(bytes("a")), null, "the lease's keys went with it");
     const gone = await timeToLive(member, 7);
