@@ -205,3 +205,24 @@ test("a reader that stops reading is canceled as slow; the member's buffer stays
     await member.close();
   }
 });
+
+test("a client that stops sending keeps its watches (as etcd); a stream with none left ends", async () => {
+  const member = await startFakeMember();
+  try {
+    const { stream, next } = openStream(member);
+    stream.write(create({ key: bytes("h") }));
+    await next();
+    stream.end();
+    await put(member, "h", "1");
+    assert.equal(summary(await next()), "PUT h=1");
+    member.hub.close();
+    const stopping = await next();
+    assert.match(stopping.cancelReason, /^raftkv: stopping: /);
+    assert.equal((await stream.status).code, Status.OK);
+    const empty = openStream(member).stream;
+    empty.end();
+    assert.equal((await empty.status).code, Status.OK);
+  } finally {
+    await member.close();
+  }
+});

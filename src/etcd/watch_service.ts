@@ -39,18 +39,19 @@ export async function watch(
   call: CallContext,
 ): Promise<void> {
   const stream = new EtcdWatchStream(ctx, out);
-  const gone = new Promise<void>((resolve) => {
-    if (call.signal.aborted) resolve();
-    else call.signal.addEventListener("abort", () => resolve(), { once: true });
-  });
   try {
     for await (const request of requests) {
       // Answers the client does not read hold back its requests: the answers' buffer stays small.
       await out.drained();
       stream.handle(request);
     }
-    // As etcd, a client that stops sending keeps its watches until it leaves.
-    await gone;
+    // As etcd, a client that stops sending keeps its watches until it leaves; a stream left with
+    // no watch can do nothing more, and ends.
+    await new Promise<void>((resolve) => {
+      if (call.signal.aborted) resolve();
+      else call.signal.addEventListener("abort", () => resolve(), { once: true });
+      stream.whenEmpty(resolve);
+    });
   } finally {
     stream.close();
   }
@@ -66,6 +67,7 @@ class EtcdWatchStream {
   #progressRequests = 0;
   #progressRevision = Number.POSITIVE_INFINITY;
   #awaitingDrain = false;
+  #onEmpty: (() => void) | undefined;
   #closed = false;
 
   constructor(ctx: ServerContext, out: StreamWriter<WatchResponse>) {
@@ -78,6 +80,12 @@ class EtcdWatchStream {
     else if (request.cancelRequest !== undefined) this.#cancel(request.cancelRequest.watchId);
     else if (request.progressRequest !== undefined) this.#requestProgress();
     // etcd ignores a request with none of the three.
+  }
+
+  /** Calls `done` once the stream holds no watch (at once if it holds none now). */
+  whenEmpty(done: () => void): void {
+    if (this.#watches.size === 0) done();
+    else this.#onEmpty = done;
   }
 
   /** The client left: its watches end with no message. */
@@ -206,6 +214,7 @@ class EtcdWatchStream {
 
   #forget(watch: Watch): void {
     if (this.#watches.get(watch.id) === watch) this.#watches.delete(watch.id);
+    if (this.#watches.size === 0) this.#onEmpty?.();
     if (watch.awaitingProgress) {
       watch.awaitingProgress = false;
       this.#answerProgressIfHeard();
