@@ -127,9 +127,16 @@ describe("etcdctl against a raftkv cluster", { skip }, () => {
       await succeeding(["member", "list", endpoints]),
     );
     for (const m of members) await checkGets(m, []);
-    const put = await etcdctl(["put", "x", "y", endpoints]);
-    assert.notEqual(put.code, 0);
-    assert.match(put.stderr, /Unimplemented desc = raftkv does not implement \/etcdserverpb\.KV\/Put yet/);
+    // One store behind both APIs: etcdctl's write is raftkv's key.
+    const put = await etcdctl(["put", "from-etcdctl", "y", endpoints]);
+    assert.equal(put.code, 0, put.stderr);
+    const read = await runCli(["get", "from-etcdctl", "--endpoints", members[1]!.clientAddr]);
+    assert.equal(read.code, 0, read.stderr);
+    assert.match(read.stdout, /\by\b/);
+    // A call raftkv does not serve says why.
+    const update = await etcdctl(["member", "update", "1234", "--peer-urls=http://127.0.0.1:1", endpoints]);
+    assert.notEqual(update.code, 0);
+    assert.match(update.stderr, /Unimplemented desc = raftkv cannot change a member.s peer URL/);
   });
 });
 
@@ -175,5 +182,29 @@ describe("etcdctl against a raftkv cluster over TLS with a client certificate", 
       await succeeding(["member", "list", endpoints, ...tlsArgs]),
     );
     await checkGets(members[1]!, tlsArgs);
+  });
+
+  it("passes a membership change sent to a follower on to the leader over https", async () => {
+    const all = `--endpoints=${cluster.members.map((m) => `https://${m.clientAddr}`).join(",")}`;
+    const status = await succeeding(["endpoint", "status", all, ...tlsArgs]);
+    const follower = status.split("\n").find((line) => line.split(", ")[4] === "false");
+    assert.ok(follower !== undefined, status);
+    const one = `--endpoints=${follower.split(", ")[0]!}`;
+    const add = await succeeding([
+      "member",
+      "add",
+      "spare",
+      "--learner",
+      "--peer-urls=http://127.0.0.1:1",
+      one,
+      ...tlsArgs,
+    ]);
+    const id = /^Member +(\w+) added/.exec(add)?.[1];
+    assert.ok(id !== undefined, add);
+    assert.match(
+      await succeeding(["member", "list", one, ...tlsArgs]),
+      new RegExp(`^${id}, unstarted, , https?://127.0.0.1:1, , true$`, "m"),
+    );
+    assert.match(await succeeding(["member", "remove", id, one, ...tlsArgs]), /removed from cluster/);
   });
 });

@@ -19,8 +19,9 @@ export function isLeader(ctx: ServerContext): boolean {
 }
 
 /**
- * The leader's answer to this call. Over TLS the member would need a client certificate of its own
- * for the leader's client port, which the gRPC path does not hold yet: such calls answer "not leader".
+ * The leader's answer to this call. Over TLS the leader is reached over https and verified with this
+ * member's client CA, as raftkv's HTTP forwarding does (docs/security.md); the caller's identity
+ * travels as its token.
  */
 export async function callLeader<R>(
   ctx: ServerContext,
@@ -31,13 +32,18 @@ export async function callLeader<R>(
   const leader = ctx.node.raft.status().leader;
   if (leader === 0) throw etcdError("noLeader");
   const address = ctx.node.clientAddressOf(leader);
-  if (call.metadata[forwardedKey] !== undefined || call.secure || address === undefined) throw etcdError("notLeader");
+  if (call.metadata[forwardedKey] !== undefined || address === undefined) throw etcdError("notLeader");
   const metadata: Record<string, string> = { [forwardedKey]: ctx.node.name };
   for (const key of passedOn) {
     const value = call.metadata[key];
     if (typeof value === "string") metadata[key] = value;
   }
-  const client = new GrpcClient(`http://${address}`);
+  const tls = ctx.forwarder.tls;
+  const ca = tls?.material.ca;
+  const client =
+    tls === undefined
+      ? new GrpcClient(`http://${address}`)
+      : new GrpcClient(`https://${address}`, ca === undefined ? {} : { ca });
   try {
     return await client.unary(call.path, codecOf<unknown>(names.request), codecOf<R>(names.response), request, {
       metadata,

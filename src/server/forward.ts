@@ -23,6 +23,11 @@ export class Forwarder {
     this.#agent = memberAgent(tls, { keepAlive: true, maxSockets: 256 });
   }
 
+  /** This member's client-port TLS material, which other kinds of forwarding (etcd's gRPC calls) use too. */
+  get tls(): TlsCredentials | undefined {
+    return this.#tls;
+  }
+
   /** The leader's client address, or a 503 saying why the request cannot be served now. */
   leaderAddr(req: IncomingMessage): string {
     if (req.headers[forwardedHeader] !== undefined) {

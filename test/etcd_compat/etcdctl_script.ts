@@ -47,7 +47,11 @@ export class EtcdctlScript {
 
   constructor(cluster: CompatCluster) {
     this.#cluster = cluster;
-    this.#target = { endpoints: cluster.members.map((m) => m.clientUrl), flags: cluster.etcdctlFlags ?? [] };
+    // host:port, as etcd's docs write endpoints (test/etcdctl_urls.test.ts covers http:// ones).
+    this.#target = {
+      endpoints: cluster.members.map((m) => m.clientUrl.replace(/^https?:\/\//, "")),
+      flags: cluster.etcdctlFlags ?? [],
+    };
     this.#names = new Placeholders(cluster);
   }
 
@@ -225,7 +229,7 @@ export class EtcdctlScript {
       this.transcript.push("(member add was refused as an unhealthy cluster for 20 s)");
       return;
     }
-    const added = /^Member (\w+) added to cluster (\w+)/.exec(add.stdout);
+    const added = /^Member +(\w+) added to cluster +(\w+)/.exec(add.stdout);
     if (added === null) {
       this.#print(addArgs, add);
       return;
@@ -233,18 +237,22 @@ export class EtcdctlScript {
     this.#names.add(added[1]!, "SPARE_ID");
     this.#names.add(added[2]!, "CLUSTER_ID");
     // etcdctl prints the cluster's members in the order the server listed them.
-    const printed = add.stdout.replace(
-      /^(ETCD_INITIAL_CLUSTER=")([^"]*)"/m,
-      (_, head: string, list: string) => `${head}${this.#names.apply(list).split(",").sort().join(",")}"`,
-    );
+    const printed = add.stdout
+      .replace(/^Member +(\w+) added to cluster +/, "Member $1 added to cluster ")
+      .replace(
+        /^(ETCD_INITIAL_CLUSTER=")([^"]*)"/m,
+        (_, head: string, list: string) => `${head}${this.#names.apply(list).split(",").sort().join(",")}"`,
+      );
     this.#print(addArgs, add, printed);
     const list = await etcdctl(this.#target, ["member", "list"]);
     this.#print(["member", "list"], list, list.stdout, { sorted: true });
+    // etcdctl pads ids to 16 hex digits with spaces: raftkv's 32-bit ids print narrower.
+    const unpadded = (output: string): string => output.replace(/ +/g, " ");
     await this.#step(["member", "promote", added[1]!]);
-    await this.#step(["member", "remove", added[1]!]);
+    await this.#step(["member", "remove", added[1]!], { rewrite: unpadded });
     const after = await etcdctl(this.#target, ["member", "list"]);
     this.#print(["member", "list"], after, after.stdout, { sorted: true });
-    await this.#step(["member", "remove", added[1]!]);
+    await this.#step(["member", "remove", added[1]!], { rewrite: unpadded });
   }
 
   async #moveLeader(): Promise<void> {

@@ -24,7 +24,7 @@ export async function startRaftkvForCompat(): Promise<RaftkvCompatCluster> {
     await until(
       "raftkv to elect a leader and answer etcdctl",
       async () => {
-        const run = await etcdctl({ endpoints: cluster.members.map((m) => m.clientUrl) }, ["endpoint", "status"]);
+        const run = await etcdctl({ endpoints: processes.members.map((m) => m.clientAddr) }, ["endpoint", "status"]);
         return run.code === 0 && run.stdout.includes(", true, ") ? true : undefined;
       },
       30_000,
