@@ -1,7 +1,8 @@
 /**
  * A lease keepalive made on a follower, renewed on the leader: etcd's clients may keep a lease
  * alive through any member. Passed on as leader_call.ts passes unary calls (once only, with the
- * caller's auth metadata), each request on a keepalive stream of its own to the leader.
+ * caller's auth metadata, over https when the client port has TLS), each request on a keepalive
+ * stream of its own to the leader.
  */
 import type { CallContext } from "../grpc/call.js";
 import { GrpcClient } from "../grpc/client.js";
@@ -23,14 +24,19 @@ export async function keepAliveOnLeader(
   const leader = ctx.node.raft.status().leader;
   if (leader === 0) throw etcdError("noLeader");
   const address = ctx.node.clientAddressOf(leader);
-  // Over TLS the member holds no client certificate for the leader's port (as leader_call.ts).
-  if (call.metadata[forwardedKey] !== undefined || call.secure || address === undefined) throw etcdError("notLeader");
+  if (call.metadata[forwardedKey] !== undefined || address === undefined) throw etcdError("notLeader");
   const metadata: Record<string, string> = { [forwardedKey]: ctx.node.name };
   for (const key of passedOn) {
     const value = call.metadata[key];
     if (typeof value === "string") metadata[key] = value;
   }
-  const client = new GrpcClient(`http://${address}`);
+  // Over TLS, https verified with this member's client CA, as leader_call.ts.
+  const tls = ctx.forwarder.tls;
+  const ca = tls?.material.ca;
+  const client =
+    tls === undefined
+      ? new GrpcClient(`http://${address}`)
+      : new GrpcClient(`https://${address}`, ca === undefined ? {} : { ca });
   const forwarded = client.bidi(
     call.path,
     codecOf<LeaseKeepAliveRequest>("LeaseKeepAliveRequest"),
