@@ -29,7 +29,8 @@ const LAYERS = {
   server: ["util", "raft", "kv", "node", "coord", "transport", "tls", "engine", "grpc"],
   client: ["util"],
   // etcd's v3 API on a member: its messages (over grpc) and services (on the server's context and the node).
-  etcd: ["util", "kv", "node", "server", "grpc"],
+  // coord: the Watch and Lease services stand on the watch hub and the lessor (their types and LeaseError).
+  etcd: ["util", "kv", "node", "coord", "server", "grpc"],
   cli: [
     "util",
     "raft",

@@ -5,6 +5,7 @@
  */
 export type { WatchCancelReason, WatchHandle, WatchMessage, WatchRequest, WatchSink } from "./watch_messages.js";
 export type { WatchRange } from "./watch_range.js";
+export { watchRangeSpan } from "./watch_range.js";
 export { WatchHub } from "./watch_hub.js";
 export { createWatchService, type WatchService } from "./watch_service.js";
 export { LeaseError } from "./lease_error.js";

@@ -3,6 +3,7 @@
  * every key starting with `prefix` (all keys for ""), or those k with `from` ≤ k < `to` (no upper
  * bound without `to`).
  */
+import { keySpan, rangeSpan, type KeySpan } from "../kv/index.js";
 export type WatchRange =
   { readonly key: string } | { readonly prefix: string } | { readonly from: string; readonly to?: string };
 
@@ -78,4 +79,11 @@ function removeFrom<W>(map: Map<string, Set<W>>, name: string, watcher: W): bool
   if (set.size > 0) return false;
   map.delete(name);
   return true;
+}
+
+/** The keys `range` covers as a permission span, which auth checks a watch against (docs/auth.md). */
+export function watchRangeSpan(range: WatchRange): KeySpan {
+  if ("key" in range) return keySpan(range.key);
+  if ("prefix" in range) return rangeSpan({ prefix: new Uint8Array(Buffer.from(range.prefix, "latin1")) });
+  return { from: range.from, to: range.to };
 }

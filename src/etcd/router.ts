@@ -3,7 +3,7 @@
  * Maintenance and Auth is registered; those raftkv serves go to their handlers, the others answer
  * UNIMPLEMENTED naming the call.
  */
-import type { CallContext, StreamWriter } from "../grpc/call.js";
+import type { StreamWriter } from "../grpc/call.js";
 import { GrpcRouter } from "../grpc/router.js";
 import { GrpcError, Status } from "../grpc/status.js";
 import type { ServerContext } from "../server/context.js";
@@ -14,10 +14,12 @@ import { memberAdd, memberPromote, memberRemove, memberUpdate } from "./cluster_
 import { memberList } from "./cluster_service.js";
 import { codecOf } from "./codecs.js";
 import { range } from "./kv_service.js";
+import { leaseGrant, leaseKeepAlive, leaseLeases, leaseRevoke, leaseTimeToLive } from "./lease_service.js";
 import { compact, deleteRange, put, txn } from "./kv_writes.js";
 import { alarm, defragment, hashAll, hashKV, moveLeader, snapshot } from "./maintenance_ops.js";
 import { status } from "./maintenance_service.js";
 import { etcdServices } from "./messages/services.js";
+import { watch } from "./watch_service.js";
 
 type Unary = (ctx: ServerContext, request: never, call: EtcdCall) => unknown;
 
@@ -55,9 +57,25 @@ const unaryCalls: Readonly<Record<string, Unary>> = {
   "/etcdserverpb.Auth/RoleDelete": auth.roleDelete,
   "/etcdserverpb.Auth/RoleGrantPermission": auth.roleGrantPermission,
   "/etcdserverpb.Auth/RoleRevokePermission": auth.roleRevokePermission,
+  "/etcdserverpb.Lease/LeaseGrant": leaseGrant,
+  "/etcdserverpb.Lease/LeaseRevoke": leaseRevoke,
+  "/etcdserverpb.Lease/LeaseTimeToLive": leaseTimeToLive,
+  "/etcdserverpb.Lease/LeaseLeases": leaseLeases,
 };
 
 type ServerStream = (ctx: ServerContext, request: never, out: StreamWriter<never>, call: EtcdCall) => Promise<void>;
+
+type Bidi = (
+  ctx: ServerContext,
+  requests: AsyncIterable<never>,
+  out: StreamWriter<never>,
+  call: EtcdCall,
+) => Promise<void>;
+
+const bidiCalls: Readonly<Record<string, Bidi>> = {
+  "/etcdserverpb.Watch/Watch": watch,
+  "/etcdserverpb.Lease/LeaseKeepAlive": leaseKeepAlive,
+};
 
 const serverStreamCalls: Readonly<Record<string, ServerStream>> = {
   "/etcdserverpb.Maintenance/Snapshot": snapshot,
@@ -87,19 +105,18 @@ export function createEtcdRouter(
           if (streamer === undefined) throw unimplementedError(path);
           return streamer(ctx, request as never, out as StreamWriter<never>, etcdCall);
         });
-      } else router.bidi(path, req, res, (_, __, call) => refuseStream(ctx, path, call));
+      } else {
+        const bidi = bidiCalls[path];
+        router.bidi(path, req, res, async (requests, out, call) => {
+          const etcdCall = authorizeCall(ctx, path, call);
+          if (bidi === undefined) throw unimplementedError(path);
+          return bidi(ctx, requests as AsyncIterable<never>, out as StreamWriter<never>, etcdCall);
+        });
+      }
     }
   return router;
 }
 
 function unimplementedError(path: string): GrpcError {
   return new GrpcError(Status.UNIMPLEMENTED, `raftkv does not implement ${path} yet`);
-}
-
-/** A stream call raftkv does not serve yet: an unauthorized caller hears that first, as it would once it is served. */
-function refuseStream(ctx: ServerContext, path: string, call: CallContext): Promise<void> {
-  return Promise.resolve().then(() => {
-    authorizeCall(ctx, path, call);
-    throw unimplementedError(path);
-  });
 }

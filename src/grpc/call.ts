@@ -51,6 +51,30 @@ export class StreamWriter<T> {
     return !this.stream.closed && !this.stream.destroyed;
   }
 
+  /**
+   * Writes at once, for a writer that cannot wait (a watch hub's sink): false when the stream's
+   * buffer is full, and the caller should send nothing more until `drained()`.
+   */
+  send(message: T): boolean {
+    if (!this.open) return true;
+    this.sendHeaders();
+    return this.stream.write(frame(this.codec, message));
+  }
+
+  /** Resolves once the stream can take more, or has closed. */
+  drained(): Promise<void> {
+    if (!this.open || !this.stream.writableNeedDrain) return Promise.resolve();
+    return new Promise((resolve) => {
+      const done = (): void => {
+        this.stream.off("drain", done);
+        this.stream.off("close", done);
+        resolve();
+      };
+      this.stream.on("drain", done);
+      this.stream.on("close", done);
+    });
+  }
+
   write(message: T): Promise<void> {
     if (!this.open) return Promise.resolve();
     this.sendHeaders();

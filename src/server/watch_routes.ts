@@ -1,5 +1,4 @@
-import type { WatchRange, WatchRequest } from "../coord/index.js";
-import { keySpan, rangeSpan, type KeySpan } from "../kv/index.js";
+import { watchRangeSpan, type WatchRequest } from "../coord/index.js";
 import { requireRead } from "./auth_gate.js";
 import type { Request, ServerContext } from "./context.js";
 import { HttpError, readJson, sendJson } from "./http_util.js";
@@ -16,13 +15,6 @@ function idParam(request: Request, what: string): number {
   const text = request.params[0] ?? "";
   if (!/^[1-9]\d{0,14}$/.test(text)) throw new HttpError(400, "bad_request", `the ${what} must be a positive integer`);
   return Number(text);
-}
-
-/** The keys a watch's range covers, as binary strings (watch ranges hold them so already). */
-function watchSpan(range: WatchRange): KeySpan {
-  if ("key" in range) return keySpan(range.key);
-  if ("prefix" in range) return rangeSpan({ prefix: new Uint8Array(Buffer.from(range.prefix, "latin1")) });
-  return { from: range.from, to: range.to };
 }
 
 /** The watch a GET /v1/watch opens with, or undefined for `stream=true` (an empty stream). */
@@ -48,7 +40,7 @@ export function watch(ctx: ServerContext, request: Request): void {
   const encoding = encodingOf(url.searchParams);
   const first = firstWatch(url);
   // Checked when the watch is made, against this member's applied state (docs/auth.md).
-  if (first !== undefined) requireRead(ctx, request.principal, watchSpan(first.range));
+  if (first !== undefined) requireRead(ctx, request.principal, watchRangeSpan(first.range));
   const sse = (req.headers.accept ?? "").includes("text/event-stream");
   const stream = ctx.watchStreams.open(res, { sse, encoding, endsWhenEmpty: first !== undefined });
   res.writeHead(200, {
@@ -72,7 +64,7 @@ export async function addWatch(ctx: ServerContext, request: Request): Promise<vo
   const streamId = idParam(request, "stream id");
   const encoding = encodingOf(request.url.searchParams);
   const watchRequest = watchRequestFromJson(await readJson(request.req, watchBodyBytesMax), encoding);
-  requireRead(ctx, request.principal, watchSpan(watchRequest.range));
+  requireRead(ctx, request.principal, watchRangeSpan(watchRequest.range));
   const watchId = ctx.watchStreams.get(streamId).add(watchRequest);
   sendJson(request.res, 200, { watchId });
 }
