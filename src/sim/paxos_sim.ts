@@ -24,6 +24,8 @@ import type { MessageKind, SimContext, SimEngine } from "./sim_engine.js";
 interface AcceptorState {
   promised: Ballot;
   readonly records: Map<Slot, AcceptedRecord>;
+  /** A leader's snapshot installed through here: it holds the chosen values of every slot up to it. */
+  covered: number;
 }
 
 /** Per member: what its acceptor held at the last Ready, and what this life has made durable. */
@@ -103,6 +105,7 @@ export class PaxosSim implements SimEngine<MultiPaxosTypes> {
     const after: AcceptorState = {
       promised: durable.hardState.promised,
       records: new Map(durable.accepted.filter((r) => r.slot > covered).map((r) => [r.slot, r])),
+      covered,
     };
     const before = this.#members.get(m.id)?.durable;
     if (before !== undefined) {
@@ -162,7 +165,10 @@ export class PaxosSim implements SimEngine<MultiPaxosTypes> {
 
   readyPersisted(m: Member, { write }: EngineReady<MultiPaxosTypes>): void {
     const durable = this.#members.get(m.id)!.durable;
-    if (write.snapshot !== undefined) dropThrough(durable, write.snapshot.index);
+    if (write.snapshot !== undefined) {
+      dropThrough(durable, write.snapshot.index);
+      durable.covered = Math.max(durable.covered, write.snapshot.index);
+    }
     if (write.hardState !== undefined) durable.promised = write.hardState.promised;
     for (const record of write.accepted) durable.records.set(record.slot, record);
     this.#report(this.#chosen.recordDurable(m.id, write.accepted));
@@ -175,7 +181,11 @@ export class PaxosSim implements SimEngine<MultiPaxosTypes> {
     }
   }
 
-  /** A Promise or an Accepted promises what is on the sender's disk: it must be there when it leaves. */
+  /**
+   * A Promise or an Accepted promises what is on the sender's disk: it must be there when it leaves.
+   * A slot a durable snapshot covers is held there (its chosen value; the core answers an Accept it
+   * took before the snapshot arrived in the same Ready).
+   */
   sent(m: Member, message: Message): void {
     const durable = this.#members.get(m.id)?.durable;
     if (durable === undefined) return;
@@ -187,6 +197,7 @@ export class PaxosSim implements SimEngine<MultiPaxosTypes> {
     } else if (message.type === "accepted") {
       for (const slot of message.slots) {
         const record = durable.records.get(slot);
+        if (slot <= durable.covered) continue;
         if (record === undefined || compareBallots(record.ballot, message.ballot) < 0)
           this.#fail(
             "notDurable",
@@ -210,7 +221,7 @@ export class PaxosSim implements SimEngine<MultiPaxosTypes> {
 }
 
 function copy(state: AcceptorState): AcceptorState {
-  return { promised: state.promised, records: new Map(state.records) };
+  return { promised: state.promised, records: new Map(state.records), covered: state.covered };
 }
 
 /** A snapshot covers every slot through `index`: the records there are moot (and dropped on disk). */

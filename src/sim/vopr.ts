@@ -503,14 +503,13 @@ class FaultSchedule {
    * With pre-vote and check-quorum on, a member that was cut off and comes back must not depose a
    * leader that kept a quorum: the network goes quiet for three election timeouts (so that the
    * leader's last check-quorum round saw it quiet), one follower is isolated for a few election
-   * timeouts and healed, and the leader must keep its term for four more. Multi-Paxos has no
-   * pre-vote: the healed member's higher ballot makes the leader run phase 1 again above it, which
-   * its acceptors' refusal of other proposers lets it win, so there it must keep leading only.
+   * timeouts and healed, and the leader must keep its term for four more. Raft only: Multi-Paxos
+   * has no pre-vote, and a healed member's higher ballot may depose its leader (docs/engines.md).
    */
   #healedMemberEpisode(): void {
     const c = this.#cluster;
     const raft = this.#options.cluster.raft;
-    if (raft.preVote === false || raft.checkQuorum === false) return;
+    if (raft.preVote === false || raft.checkQuorum === false || this.#options.cluster.engine === "multi-paxos") return;
     const election = this.#options.cluster.electionTimeoutMs;
     const isolatedMs = this.#prng.int(2 * election, 4 * election);
     const faults = c.network.faults;
@@ -567,8 +566,7 @@ class FaultSchedule {
         end();
         const now = c.node(leaderId)?.raft.status();
         if (now === undefined) return;
-        const ballotMayRise = this.#options.cluster.engine === "multi-paxos";
-        if (now.role !== "leader" || (now.term !== term && !ballotMayRise)) {
+        if (now.role !== "leader" || now.term !== term) {
           c.checker.fail(
             "disruptedLeader",
             `leader ${c.nameOf(leaderId)} of term ${term}, connected to a quorum, is ${now.role} in term ${now.term} after ${c.nameOf(follower)} was healed`,
