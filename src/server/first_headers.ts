@@ -56,8 +56,10 @@ export class FirstHeadersSniffer {
       }
       if (this.headersFine) continue;
       const decision = this.beforeFirstRequest(frame.type, frame.flags, frame.streamId, payload);
-      if (decision !== "wait") return decision;
-      if (this.headersFine && this.ackAt >= 0) return "raw";
+      if (decision === "fine") {
+        this.headersFine = true;
+        if (this.ackAt >= 0) return "raw";
+      } else if (decision !== "wait") return decision;
     }
     return "wait";
   }
@@ -67,7 +69,8 @@ export class FirstHeadersSniffer {
     return Buffer.concat([seen.subarray(0, this.ackAt), seen.subarray(this.ackAt + frameHeaderBytes)]);
   }
 
-  private beforeFirstRequest(type: number, flags: number, streamId: number, payload: Uint8Array): Decision {
+  /** "fine": the first request's block is complete and node:http2 accepts its authority. */
+  private beforeFirstRequest(type: number, flags: number, streamId: number, payload: Uint8Array): Decision | "fine" {
     if (this.blockStream >= 0) {
       if (type !== FrameType.CONTINUATION || streamId !== this.blockStream) return "rewrite";
       this.fragments.push(payload);
@@ -91,7 +94,6 @@ export class FirstHeadersSniffer {
     } catch {
       return "rewrite";
     }
-    this.headersFine = true;
-    return "wait";
+    return "fine";
   }
 }
