@@ -74,7 +74,9 @@ describe("HPACK decoder", () => {
       ]);
     }
   });
+});
 
+describe("HPACK decoder against nghttp2's encoder", () => {
   it("decodes the header blocks of Node's own http2 client across requests on one connection", async () => {
     const common = {
       ":method": "POST",
@@ -114,7 +116,9 @@ describe("HPACK decoder", () => {
       if (token !== undefined) assert.equal(token.neverIndexed, true);
     }
   });
+});
 
+describe("HPACK decoder's dynamic table and refusals", () => {
   it("follows dynamic table size updates and evicts the oldest entries", () => {
     const decoder = new HpackDecoder();
     // Literal with incremental indexing: "custom-key: custom-value" (55 bytes in the table).
