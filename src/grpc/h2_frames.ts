@@ -17,7 +17,7 @@ export const headerBlockBytesMax = 64 * 1024;
 export const FrameType = { DATA: 0, HEADERS: 1, PRIORITY: 2, SETTINGS: 4, PING: 6, WINDOW_UPDATE: 8, CONTINUATION: 9 };
 export const Flag = { ACK: 0x1, END_STREAM: 0x1, END_HEADERS: 0x4, PADDED: 0x8, PRIORITY: 0x20 };
 
-export interface FrameHeader {
+interface FrameHeader {
   readonly length: number;
   readonly type: number;
   readonly flags: number;
@@ -51,7 +51,7 @@ export function headersPayload(flags: number, payload: Uint8Array): { priority: 
 }
 
 /** Edits a request's decoded fields; returns them (or a new list) to re-encode. */
-export type HeaderEdit = (fields: HeaderField[]) => HeaderField[];
+type HeaderEdit = (fields: HeaderField[]) => HeaderField[];
 
 /** The client-to-server byte stream (from the preface on), with each header block rewritten by `edit`. */
 export class HeaderBlockRewriter {
@@ -67,9 +67,11 @@ export class HeaderBlockRewriter {
     private dropFirstSettingsAck: boolean,
   ) {}
 
-  /** The bytes to hand the server for `chunk`; throws HpackError on a malformed frame or header block. */
-  push(chunk: Buffer): Buffer[] {
-    const out: Buffer[] = [];
+  /**
+   * Appends to `out` the bytes to hand the server for `chunk`. Throws HpackError on a malformed
+   * frame or header block, `out` then holding what came before it.
+   */
+  push(chunk: Buffer, out: Buffer[]): void {
     let bytes = this.pending.length === 0 ? chunk : Buffer.concat([this.pending, chunk]);
     if (this.prefaceLeft > 0) {
       const passed = Math.min(this.prefaceLeft, bytes.length);
@@ -81,7 +83,10 @@ export class HeaderBlockRewriter {
     let passFrom = 0;
     while (bytes.length - at >= frameHeaderBytes) {
       const frame = readFrameHeader(bytes, at);
-      if (frame.length > framePayloadMax) throw new HpackError(`frame of ${frame.length} bytes`);
+      if (frame.length > framePayloadMax) {
+        if (passFrom < at) out.push(bytes.subarray(passFrom, at));
+        throw new HpackError(`frame of ${frame.length} bytes`);
+      }
       const end = at + frameHeaderBytes + frame.length;
       if (end > bytes.length) break;
       const payload = bytes.subarray(at + frameHeaderBytes, end);
@@ -98,7 +103,6 @@ export class HeaderBlockRewriter {
     }
     if (passFrom < at) out.push(bytes.subarray(passFrom, at));
     this.pending = at === bytes.length ? Buffer.alloc(0) : Buffer.from(bytes.subarray(at));
-    return out;
   }
 
   private takeHeaderFrame(frame: FrameHeader, payload: Uint8Array, out: Buffer[]): void {

@@ -27,7 +27,7 @@ import {
 } from "../grpc/h2_frames.js";
 import { hostOfUrlAuthority } from "./url_authority.js";
 
-export type Decision = "wait" | "raw" | "rewrite";
+type Decision = "wait" | "raw" | "rewrite";
 
 export const emptySettings = frameHeader(0, FrameType.SETTINGS, 0, 0);
 

@@ -6,13 +6,14 @@
  */
 import type { Socket } from "node:net";
 import { Duplex } from "node:stream";
-import { FrameType, frameHeader, type HeaderBlockRewriter } from "../grpc/h2_frames.js";
+import { Flag, FrameType, frameHeader, type HeaderBlockRewriter } from "../grpc/h2_frames.js";
 
 /**
- * A frame nghttp2 answers with GOAWAY PROTOCOL_ERROR (SETTINGS belong to stream 0, RFC 9113 6.5):
- * handed to it in place of a block we could not decode, so the session ends as nghttp2 ends any.
+ * A frame nghttp2 answers with GOAWAY PROTOCOL_ERROR (a CONTINUATION with no header block open;
+ * most other protocol errors Node reports as INTERNAL_ERROR): handed to it in place of a block we
+ * could not decode, so the session ends as nghttp2 ends any.
  */
-const refusedFrame = frameHeader(0, FrameType.SETTINGS, 0, 1);
+const refusedFrame = frameHeader(0, FrameType.CONTINUATION, Flag.END_HEADERS, 1);
 
 /** Time the session gets to send its GOAWAY after a refused block, before the socket is destroyed. */
 const refusalGraceMs = 1000;
@@ -53,17 +54,16 @@ export class RewritingTransport extends Duplex {
 
   private receive(chunk: Buffer): void {
     if (this.refused) return;
-    let out: Buffer[];
+    const out: Buffer[] = [];
     try {
-      out = this.rewriter.push(chunk);
+      this.rewriter.push(chunk, out);
     } catch {
       this.refused = true;
       this.socket.pause();
-      this.push(refusedFrame);
+      out.push(refusedFrame);
       setTimeout(() => this.socket.destroy(), refusalGraceMs).unref();
-      return;
     }
     if (out.length === 0) return;
-    if (!this.push(out.length === 1 ? out[0] : Buffer.concat(out))) this.socket.pause();
+    if (!this.push(out.length === 1 ? out[0] : Buffer.concat(out)) && !this.refused) this.socket.pause();
   }
 }
