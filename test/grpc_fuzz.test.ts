@@ -2,7 +2,8 @@
  * 10,000 random and mutated gRPC requests over HTTP/2 at a member's client port (valid and
  * unknown paths, bad content types and methods, compressed, truncated, oversized, split and
  * corrupted frames, random protobuf, odd deadlines and metadata), plus raw garbage after the HTTP/2
- * preface: every stream ends with a gRPC status, a plain HTTP refusal (415/405) or a clean reset,
+ * preface, and HPACK garbage (header blocks nghttp2 or raftkv's rewriting layer must refuse):
+ * every stream ends with a gRPC status, a plain HTTP refusal (415/405) or a clean reset,
  * and the member still answers gRPC and HTTP afterwards.
  */
 import assert from "node:assert/strict";
@@ -17,7 +18,13 @@ interface Codec<T> {
 }
 const grpc = (await import(new URL("../grpc/client.js", import.meta.url).href)) as {
   GrpcClient: new (url: string) => {
-    unary<Q, R>(path: string, req: Codec<Q>, res: Codec<R>, request: Q): Promise<R>;
+    unary<Q, R>(
+      path: string,
+      req: Codec<Q>,
+      res: Codec<R>,
+      request: Q,
+      options?: { metadata?: Record<string, string> },
+    ): Promise<R>;
     close(): Promise<void>;
   };
 };
@@ -169,6 +176,74 @@ function send(session: ClientHttp2Session, random: Random): Promise<string> {
   });
 }
 
+/** A literal header field without indexing, new name, raw strings. */
+function literal(name: string, value: string): Buffer {
+  const length = (n: number): Buffer => (n < 127 ? Buffer.of(n) : Buffer.of(127, n - 127));
+  return Buffer.concat([
+    Buffer.of(0),
+    length(name.length),
+    Buffer.from(name),
+    length(value.length),
+    Buffer.from(value),
+  ]);
+}
+
+function h2Frame(type: number, flags: number, stream: number, payload: Buffer): Buffer {
+  const header = Buffer.alloc(9);
+  header.writeUIntBE(payload.length, 0, 3);
+  header[3] = type;
+  header[4] = flags;
+  header.writeUInt32BE(stream, 5);
+  return Buffer.concat([header, payload]);
+}
+
+/**
+ * One connection of HPACK garbage: random header blocks (raw, Huffman strings of random bits,
+ * a valid request with bytes flipped), first or after a valid request with a URL-form :authority
+ * (so that it goes through raftkv's own decoder, not only nghttp2's).
+ */
+async function sendHpackGarbage(port: number, host: string, random: Random, clientAddr: string): Promise<void> {
+  const valid = Buffer.concat([
+    Buffer.of(0x83, 0x86),
+    literal(":path", "/etcdserverpb.Maintenance/Status"),
+    literal(":authority", `http://${clientAddr}`),
+    literal("content-type", "application/grpc"),
+  ]);
+  const mutated = Buffer.from(valid);
+  for (let flips = 1 + random.int(4); flips > 0; flips--) mutated[random.int(mutated.length)] = random.int(256);
+  const huffman = Buffer.concat([Buffer.of(0x00, 0x80 | 20), random.bytes(20), Buffer.of(0x81, 0xff)]);
+  const garbage = random.pick([
+    random.bytes(1 + random.int(64)),
+    mutated,
+    huffman,
+    Buffer.of(0x3f, 0xff, 0xff, 0xff, 0x0f),
+  ]);
+  const first = random.int(2) === 0;
+  // HEADERS: END_STREAM | END_HEADERS, sometimes split into a CONTINUATION.
+  const cut = random.int(garbage.length);
+  const headers =
+    random.int(3) === 0
+      ? Buffer.concat([
+          h2Frame(1, 0x1, first ? 1 : 3, garbage.subarray(0, cut)),
+          h2Frame(9, 0x4, first ? 1 : 3, garbage.subarray(cut)),
+        ])
+      : h2Frame(1, 0x5, first ? 1 : 3, garbage);
+  const socket = tcpConnect(port, host);
+  socket.on("error", () => undefined);
+  await new Promise((resolve) => socket.once("connect", resolve));
+  socket.end(
+    Buffer.concat([
+      Buffer.from("PRI * HTTP/2.0\r\n\r\nSM\r\n\r\n"),
+      h2Frame(4, 0, 0, Buffer.alloc(0)),
+      h2Frame(4, 1, 0, Buffer.alloc(0)),
+      first ? Buffer.alloc(0) : h2Frame(1, 0x5, 1, valid),
+      headers,
+    ]),
+  );
+  socket.setTimeout(200, () => socket.destroy());
+  await new Promise((resolve) => socket.once("close", resolve));
+}
+
 test("random and mutated gRPC requests each end in a status or a reset, and the member keeps serving", async () => {
   const cluster = await ProcessCluster.start(1);
   try {
@@ -212,8 +287,17 @@ test("random and mutated gRPC requests each end in a status or a reset, and the 
       socket.setTimeout(200, () => socket.destroy());
       await new Promise((resolve) => socket.once("close", resolve));
     }
+    for (let i = 0; i < 200; i++) await sendHpackGarbage(Number(port), host, random, member.clientAddr);
     const client = new grpc.GrpcClient(url);
     try {
+      // A URL-form :authority (grpc-go given an http:// endpoint) still gets through the rewriting layer.
+      await client.unary(
+        "/etcdserverpb.KV/Range",
+        codecs.codecOf("RangeRequest"),
+        codecs.codecOf("RangeResponse"),
+        { key: Buffer.from("k") },
+        { metadata: { ":authority": url } },
+      );
       const status = await client.unary<Record<string, never>, { version: string }>(
         "/etcdserverpb.Maintenance/Status",
         codecs.codecOf("StatusRequest"),

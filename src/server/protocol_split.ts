@@ -8,6 +8,7 @@ import type { Server } from "node:http";
 import type { Http2Server } from "node:http2";
 import type { Socket } from "node:net";
 import type { TLSSocket } from "node:tls";
+import { handOffHttp2 } from "./h2c_handoff.js";
 
 const preface = Buffer.from("PRI * HTTP/2.0\r\n\r\nSM\r\n\r\n", "latin1");
 
@@ -40,7 +41,7 @@ export function splitPlain(server: Server, http2: Http2Server, sniffTimeoutMs: n
       socket.off("close", onClose);
       socket.pause();
       socket.unshift(seen);
-      if (isPreface) http2.emit("connection", socket);
+      if (isPreface) handOffHttp2(socket, http2, sniffTimeoutMs);
       else {
         toHttp(socket);
         socket.resume();
