@@ -37,7 +37,15 @@ async function checkUrlEndpoints(cluster: ProcessCluster, scheme: string, extraA
   const urls = members.map((m) => `${scheme}://${m.clientAddr}`);
   const all = [`--endpoints=${urls.join(",")}`, ...extraArgs];
 
-  const status = (await succeeding(["endpoint", "status", ...all])).trim().split("\n");
+  // Until one member shows as leader: the cluster may still be electing when the members answer.
+  const status = await until(
+    "endpoint status to show a leader",
+    async () => {
+      const lines = (await etcdctl(["endpoint", "status", ...all])).trim().split("\n");
+      return lines.some((line) => line.split(", ")[4] === "true") ? lines : undefined;
+    },
+    30_000,
+  );
   assert.deepEqual(
     status.map((line) => line.split(", ")[0]),
     urls,
