@@ -1,6 +1,7 @@
 /**
  * A small gRPC client on node:http2: unary and bidirectional calls over one shared session (h2c
- * with prior knowledge for http://, ALPN h2 for https://). For tests, benchmarks and the fault test.
+ * with prior knowledge for http://, ALPN h2 for https://): a follower's calls to the leader, tests,
+ * benchmarks and the fault test.
  */
 import { connect, type ClientHttp2Session, type ClientHttp2Stream, type IncomingHttpHeaders } from "node:http2";
 import { Deframer, frame, messageLimitDefault, type MessageCodec } from "./framing.js";
@@ -33,45 +34,22 @@ export class GrpcClient {
     return new Promise((resolve) => this.session.close(() => resolve()));
   }
 
-  unary<Q, R>(path: string, req: MessageCodec<Q>, res: MessageCodec<R>, request: Q, options?: CallOptions): Promise<R> {
-    return new Promise((resolve, reject) => {
-      const stream = this.open(path, options);
-      const responses: Uint8Array[] = [];
-      const deframer = new Deframer(messageLimitDefault);
-      let status: GrpcError | undefined;
-      const takeStatus = (headers: IncomingHttpHeaders): void => {
-        status ??= statusOf(headers);
-      };
-      stream.on("response", takeStatus);
-      stream.on("trailers", takeStatus);
-      stream.on("data", (chunk: Buffer) => {
-        try {
-          deframer.push(chunk, responses);
-        } catch (error) {
-          status ??= error as GrpcError;
-        }
-      });
-      stream.on("close", () => {
-        if (status === undefined) {
-          reject(new GrpcError(Status.UNAVAILABLE, `stream closed without a status (code ${stream.rstCode})`));
-          return;
-        }
-        if (status.code !== Status.OK) {
-          reject(status);
-          return;
-        }
-        if (responses.length !== 1) {
-          reject(new GrpcError(Status.INTERNAL, `expected one response, got ${responses.length}`));
-          return;
-        }
-        try {
-          resolve(res.decode(responses[0]!));
-        } catch (error) {
-          reject(error instanceof Error ? error : new Error(String(error)));
-        }
-      });
-      stream.end(frame(req, request));
-    });
+  /** A call of one request and one response: a bidirectional call that sends one and expects one. */
+  async unary<Q, R>(
+    path: string,
+    req: MessageCodec<Q>,
+    res: MessageCodec<R>,
+    request: Q,
+    options?: CallOptions,
+  ): Promise<R> {
+    const call = this.bidi(path, req, res, options);
+    call.write(request);
+    call.end();
+    const responses: R[] = [];
+    // Iteration throws the call's status when it is not OK.
+    for await (const response of call) responses.push(response);
+    if (responses.length !== 1) throw new GrpcError(Status.INTERNAL, `expected one response, got ${responses.length}`);
+    return responses[0]!;
   }
 
   bidi<Q, R>(path: string, req: MessageCodec<Q>, res: MessageCodec<R>, options?: CallOptions): ClientBidiCall<Q, R> {
