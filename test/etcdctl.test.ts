@@ -140,6 +140,23 @@ describe("etcdctl against a raftkv cluster", { skip }, () => {
   });
 });
 
+/** Adds a learner that is never started, and returns its id as etcdctl prints it. */
+async function addLearner(name: string, peerUrl: string, args: readonly string[]): Promise<string> {
+  const add = await succeeding(["member", "add", name, "--learner", `--peer-urls=${peerUrl}`, ...args]);
+  const id = /^Member +(\w+) added/.exec(add)?.[1];
+  assert.ok(id !== undefined, add);
+  return id;
+}
+
+/** `--endpoints=` naming one follower, as etcdctl's endpoint status reports it. */
+async function followerEndpoint(cluster: ProcessCluster, tlsArgs: readonly string[]): Promise<string> {
+  const all = `--endpoints=${cluster.members.map((m) => `https://${m.clientAddr}`).join(",")}`;
+  const status = await succeeding(["endpoint", "status", all, ...tlsArgs]);
+  const follower = status.split("\n").find((line) => line.split(", ")[4] === "false");
+  assert.ok(follower !== undefined, status);
+  return `--endpoints=${follower.split(", ")[0]!}`;
+}
+
 describe("etcdctl against a raftkv cluster over TLS with a client certificate", { skip }, () => {
   let dir: { path: string; remove: () => Promise<void> };
   let cluster: ProcessCluster;
@@ -185,26 +202,23 @@ describe("etcdctl against a raftkv cluster over TLS with a client certificate", 
   });
 
   it("passes a membership change sent to a follower on to the leader over https", async () => {
-    const all = `--endpoints=${cluster.members.map((m) => `https://${m.clientAddr}`).join(",")}`;
-    const status = await succeeding(["endpoint", "status", all, ...tlsArgs]);
-    const follower = status.split("\n").find((line) => line.split(", ")[4] === "false");
-    assert.ok(follower !== undefined, status);
-    const one = `--endpoints=${follower.split(", ")[0]!}`;
-    const add = await succeeding([
-      "member",
-      "add",
-      "spare",
-      "--learner",
-      "--peer-urls=http://127.0.0.1:1",
-      one,
-      ...tlsArgs,
-    ]);
-    const id = /^Member +(\w+) added/.exec(add)?.[1];
-    assert.ok(id !== undefined, add);
+    const one = await followerEndpoint(cluster, tlsArgs);
+    const id = await addLearner("spare", "http://127.0.0.1:1", [one, ...tlsArgs]);
     assert.match(
       await succeeding(["member", "list", one, ...tlsArgs]),
       new RegExp(`^${id}, unstarted, , https?://127.0.0.1:1, , true$`, "m"),
     );
     assert.match(await succeeding(["member", "remove", id, one, ...tlsArgs]), /removed from cluster/);
+  });
+
+  it("passes a certificate user's membership change made on a follower on to the leader with auth on", async () => {
+    const all = `--endpoints=${cluster.members.map((m) => `https://${m.clientAddr}`).join(",")}`;
+    await succeeding(["user", "add", "root", "--new-user-password=rootpw", all, ...tlsArgs]);
+    await succeeding(["auth", "enable", all, ...tlsArgs]);
+    const one = await followerEndpoint(cluster, tlsArgs);
+    // The certificate's CN (root) is the user: no token is sent, and the leader sees no certificate.
+    const id = await addLearner("spare2", "http://127.0.0.1:2", [one, ...tlsArgs]);
+    assert.match(await succeeding(["member", "remove", id, one, ...tlsArgs]), /removed from cluster/);
+    assert.match(await succeeding(["auth", "disable", all, ...tlsArgs]), /Authentication Disabled/);
   });
 });

@@ -4,6 +4,7 @@
  * Each runs on the leader (a follower passes the call on) and answers once the change is in force.
  */
 import type { CallContext } from "../grpc/call.js";
+import type { EtcdCall } from "./auth_identity.js";
 import { GrpcError, Status } from "../grpc/status.js";
 import { ConfChangeRefused, encodeMemberContext, nodeIdOf, parseAddress, type RaftNode } from "../node/index.js";
 import type { ServerContext } from "../server/context.js";
@@ -58,7 +59,7 @@ function peerAddressOf(urls: readonly string[]): string {
 export async function memberAdd(
   ctx: ServerContext,
   request: MemberAddRequest,
-  call: CallContext,
+  call: EtcdCall,
 ): Promise<MemberAddResponse> {
   const peerAddr = peerAddressOf(request.peerURLs);
   if (!request.isLearner)
@@ -82,7 +83,7 @@ export async function memberAdd(
 export async function memberRemove(
   ctx: ServerContext,
   request: MemberRemoveRequest,
-  call: CallContext,
+  call: EtcdCall,
 ): Promise<MemberRemoveResponse> {
   if (!isLeader(ctx)) return callLeader(ctx, call, names("MemberRemove"), request);
   const member = ctx.node.members().find((m) => m.id === request.ID);
@@ -95,7 +96,7 @@ export async function memberRemove(
 export async function memberPromote(
   ctx: ServerContext,
   request: MemberPromoteRequest,
-  call: CallContext,
+  call: EtcdCall,
 ): Promise<MemberPromoteResponse> {
   if (!isLeader(ctx)) return callLeader(ctx, call, names("MemberPromote"), request);
   const member = ctx.node.members().find((m) => m.id === request.ID);

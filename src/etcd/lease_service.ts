@@ -45,7 +45,7 @@ function isNotLeader(error: unknown): boolean {
 /** Runs a leader-only call here, or on the leader when this member does not lead. */
 async function onLeader<R>(
   ctx: ServerContext,
-  call: CallContext,
+  call: EtcdCall,
   names: readonly [request: string, response: string],
   request: unknown,
   run: () => Promise<R>,
@@ -102,7 +102,7 @@ export async function leaseRevoke(
 export async function leaseTimeToLive(
   ctx: ServerContext,
   request: LeaseTimeToLiveRequest,
-  call: CallContext,
+  call: EtcdCall,
 ): Promise<LeaseTimeToLiveResponse> {
   const gone = (): LeaseTimeToLiveResponse => ({
     header: header(ctx),
@@ -150,7 +150,7 @@ export async function leaseKeepAlive(
   ctx: ServerContext,
   requests: AsyncIterable<LeaseKeepAliveRequest>,
   out: StreamWriter<LeaseKeepAliveResponse>,
-  call: CallContext,
+  call: EtcdCall,
 ): Promise<void> {
   for await (const request of requests) await out.write(await keepAliveOne(ctx, request, call));
 }
@@ -158,7 +158,7 @@ export async function leaseKeepAlive(
 async function keepAliveOne(
   ctx: ServerContext,
   request: LeaseKeepAliveRequest,
-  call: CallContext,
+  call: EtcdCall,
 ): Promise<LeaseKeepAliveResponse> {
   const gone = (): LeaseKeepAliveResponse => ({ header: header(ctx), ID: request.ID, TTL: 0 });
   if (checkLeaseId(request.ID) !== undefined) return gone();

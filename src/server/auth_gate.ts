@@ -36,6 +36,15 @@ export function sourceOf(req: IncomingMessage): string {
   return req.socket.remoteAddress ?? "unknown";
 }
 
+/**
+ * A short-lived token for a certificate's user on a call passed to the leader: the leader checks a
+ * forwarded call again and sees no certificate there, so the token speaks for it.
+ */
+export function forwardingToken(ctx: ServerContext, user: string): string {
+  const auth = ctx.kv.auth;
+  return signToken(auth.tokenKey()!, { user, rev: auth.revision(), exp: ctx.auth.now() + forwardedTokenTtlMs });
+}
+
 function authenticatedUser(ctx: ServerContext, req: IncomingMessage): string {
   const auth = ctx.kv.auth;
   const header = req.headers.authorization;
@@ -48,13 +57,7 @@ function authenticatedUser(ctx: ServerContext, req: IncomingMessage): string {
         "auth is enabled: send Authorization: Bearer TOKEN (POST /v1/auth/authenticate gives one)",
       );
     if (auth.user(user) === undefined) throw invalid(ctx, req, "the client certificate names no user", user);
-    // The leader checks a forwarded request again, and sees no certificate there: a token speaks for it.
-    const token = signToken(auth.tokenKey()!, {
-      user,
-      rev: auth.revision(),
-      exp: ctx.auth.now() + forwardedTokenTtlMs,
-    });
-    req.headers.authorization = `Bearer ${token}`;
+    req.headers.authorization = `Bearer ${forwardingToken(ctx, user)}`;
     return user;
   }
   const bearer = /^Bearer ([A-Za-z0-9_-]+\.[A-Za-z0-9_-]+)$/.exec(header);
