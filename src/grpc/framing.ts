@@ -23,15 +23,23 @@ export function frame<T>(codec: MessageCodec<T>, message: T): Buffer {
 }
 
 export class Deframer {
-  private pending: Buffer | undefined;
+  /** Bytes of messages not yet whole, kept as they came and joined once the message is. */
+  private chunks: Buffer[] = [];
+  private buffered = 0;
+  /** The whole frame length of the message being gathered, once its prefix has arrived. */
+  private awaitedBytes = prefixBytes;
 
   constructor(private readonly limit: number) {}
 
   /** The whole messages this chunk completes; throws a GrpcError for a compressed or oversized one. */
   push(chunk: Buffer, out: Uint8Array[]): void {
-    const buf = this.pending === undefined ? chunk : Buffer.concat([this.pending, chunk]);
-    this.pending = undefined;
+    this.chunks.push(chunk);
+    this.buffered += chunk.length;
+    // Joining on every chunk of a large message would copy it once per chunk.
+    if (this.buffered < this.awaitedBytes) return;
+    const buf = this.chunks.length === 1 ? chunk : Buffer.concat(this.chunks, this.buffered);
     let pos = 0;
+    this.awaitedBytes = prefixBytes;
     while (buf.length - pos >= prefixBytes) {
       const flag = buf[pos]!;
       const length = buf.readUInt32BE(pos + 1);
@@ -42,18 +50,22 @@ export class Deframer {
           Status.RESOURCE_EXHAUSTED,
           `received message larger than max (${length} vs. ${this.limit})`,
         );
-      if (buf.length - pos - prefixBytes < length) break;
+      if (buf.length - pos - prefixBytes < length) {
+        this.awaitedBytes = prefixBytes + length;
+        break;
+      }
       out.push(buf.subarray(pos + prefixBytes, pos + prefixBytes + length));
       pos += prefixBytes + length;
     }
-    if (pos < buf.length) this.pending = pos === 0 ? buf : buf.subarray(pos);
     // A view of a chunk may keep the whole chunk alive; a short remainder is copied instead.
-    if (this.pending !== undefined && this.pending.length < 64 && pos > 0) this.pending = Buffer.from(this.pending);
+    const rest = pos === 0 ? buf : buf.length - pos < 64 ? Buffer.from(buf.subarray(pos)) : buf.subarray(pos);
+    this.chunks = rest.length === 0 ? [] : [rest];
+    this.buffered = rest.length;
   }
 
   /** At end of stream: a partial message left over is an error. */
   finish(): void {
-    if (this.pending !== undefined && this.pending.length > 0)
+    if (this.buffered > 0)
       throw new GrpcError(Status.RESOURCE_EXHAUSTED, "the stream ended inside a message (truncated frame)");
   }
 }
