@@ -3,7 +3,7 @@ import assert from "node:assert/strict";
 import { GrpcClient, type CallOptions, type ClientBidiCall, type GrpcClientOptions } from "./client.js";
 import { GrpcRouter } from "./router.js";
 import { decodeGrpcMessage, encodeGrpcMessage, GrpcError, Status } from "./status.js";
-import { h2, listen, rawCall, rawCodec, rawFrame, statusOf } from "./test_support.test.helper.js";
+import { h2, listen, rawCall, rawCodec, rawFrame, statusOf, until } from "./test_support.test.helper.js";
 
 function echoRouter(events: string[] = []): GrpcRouter {
   const router = new GrpcRouter({ messageLimit: 1024 * 1024 });
@@ -20,7 +20,8 @@ function echoRouter(events: string[] = []): GrpcRouter {
     );
   });
   router.unary("/t.S/Meta", rawCodec, rawCodec, (_request, call) => Buffer.from(String(call.metadata["token"] ?? "")));
-  router.bidi("/t.S/Chat", rawCodec, rawCodec, async (requests, out) => {
+  router.bidi("/t.S/Chat", rawCodec, rawCodec, async (requests, out, call) => {
+    call.signal.addEventListener("abort", () => events.push("chat aborted"));
     for await (const request of requests) await out.write(request);
   });
   router.serverStream("/t.S/Count", rawCodec, rawCodec, async (request, out) => {
@@ -92,6 +93,11 @@ test("framing edge cases each get their status, and the server keeps serving", a
     assert.equal(statusOf(split).code, "0");
     assert.deepEqual([...split.data], [...whole]);
     // Two messages in one DATA frame make a server-streaming call's request invalid; one drives it.
+    const two = await rawCall(session, "/t.S/Count", [
+      Buffer.concat([rawFrame(Uint8Array.of(3)), rawFrame(Uint8Array.of(3))]),
+    ]);
+    assert.equal(statusOf(two).code, String(Status.INVALID_ARGUMENT));
+    assert.equal(two.data.length, 0);
     const counted = await rawCall(session, "/t.S/Count", [rawFrame(Uint8Array.of(3))]);
     assert.deepEqual(
       [...counted.data],
@@ -128,6 +134,7 @@ test("grpc-timeout ends a call with DEADLINE_EXCEEDED and aborts the handler's s
     assert.deepEqual(first.value, Uint8Array.of(1));
     call.cancel();
     assert.equal((await call.status).code, Status.CANCELLED);
+    await until(() => events.includes("chat aborted"));
     assert.deepEqual(await client.unary("/t.S/Echo", rawCodec, rawCodec, Uint8Array.of(5)), Uint8Array.of(5));
   } finally {
     await client.close();

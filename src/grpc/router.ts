@@ -152,6 +152,9 @@ class Call {
       if (this.finished) return;
       try {
         deframer.push(chunk, messages);
+        // Refused at once: a client streaming more messages at a one-request call is not buffered.
+        if (messages.length > 1)
+          throw new GrpcError(Status.INVALID_ARGUMENT, `expected one request message, got ${messages.length}`);
       } catch (error) {
         this.fail(error);
       }

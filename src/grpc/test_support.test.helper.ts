@@ -88,3 +88,16 @@ export function statusOf(answer: RawAnswer): { code: string | undefined; message
   const source = answer.trailers["grpc-status"] !== undefined ? answer.trailers : answer.headers;
   return { code: source["grpc-status"] as string | undefined, message: source["grpc-message"] as string | undefined };
 }
+
+/** Resolves once `condition()` holds; rejects after a generous deadline (never a timing assertion). */
+export function until(condition: () => boolean, deadlineMs = 10_000): Promise<void> {
+  const giveUpAt = Date.now() + deadlineMs;
+  return new Promise((resolve, reject) => {
+    const check = (): void => {
+      if (condition()) resolve();
+      else if (Date.now() > giveUpAt) reject(new Error(`condition not met within ${deadlineMs} ms`));
+      else setTimeout(check, 2);
+    };
+    check();
+  });
+}
