@@ -130,12 +130,11 @@ export class PaxosStorage implements EngineStorage<MultiPaxosTypes> {
         if (!saved.ok) return saved;
       }
       const promised = write.hardState?.promised;
-      if (promised === undefined && write.accepted.length === 0)
-        return snapshot === undefined ? done : this.#checkpoint(snapshot.index);
       replay(this.#journal, promised, write.accepted);
-      const appended = await this.#append(promised, write.accepted);
-      if (!appended.ok || snapshot === undefined) return appended;
-      return this.#checkpoint(snapshot.index);
+      // The checkpoint holds the promise and every record above the snapshot: one write, one sync.
+      if (snapshot !== undefined) return this.#checkpoint(snapshot.index);
+      if (promised === undefined && write.accepted.length === 0) return done;
+      return this.#append(promised, write.accepted);
     });
   }
 

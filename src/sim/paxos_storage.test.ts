@@ -94,21 +94,29 @@ test("paxos storage: a snapshot drops the records it covers; the checkpoint keep
   );
 });
 
-test("paxos storage: a leader's snapshot is stored before the records written with it", async () => {
-  const disk = new SimDisk({ seed: 3, tornWriteProbability: 0 });
-  const storage = await open(disk);
+test("paxos storage: a power loss anywhere in a leader's snapshot write never keeps its records without the snapshot", async () => {
   const snapshot = { index: logIndex(40), data: new Uint8Array([4, 0]) };
-  assert.ok(
-    (
-      await storage.persist(
-        write({ snapshot, hardState: { promised: ballot(5, 3) }, accepted: [record(41, ballot(5, 3), 41)] }),
+  const rec = record(41, ballot(5, 3), 41);
+  let recordsKept = 0;
+  for (let seed = 1; seed <= 12; seed++)
+    for (let ops = 0; ops <= 24; ops++) {
+      const disk = new SimDisk({ seed, tornWriteProbability: 0.5 });
+      const storage = await open(disk);
+      disk.crashAfterOps(ops);
+      const persisted = await storage.persist(
+        write({ snapshot, hardState: { promised: ballot(5, 3) }, accepted: [rec] }),
         true,
-      )
-    ).ok,
-  );
-  const durable = await recovered(disk.crash());
-  assert.deepEqual(durable.snapshot, snapshot);
-  assert.deepEqual(durable.accepted, [record(41, ballot(5, 3), 41)]);
+      );
+      const durable = await recovered(disk.crash());
+      const where = `seed ${seed}, crash after ${ops} ops`;
+      if (persisted.ok) assert.deepEqual(durable.snapshot, snapshot, `a resolved write is durable (${where})`);
+      if (durable.accepted.length > 0) {
+        recordsKept++;
+        assert.deepEqual(durable.accepted, [rec], where);
+        assert.deepEqual(durable.snapshot, snapshot, `records survived without the snapshot below them (${where})`);
+      }
+    }
+  assert.ok(recordsKept > 0, "some crash came after the records were durable");
 });
 
 test("paxos storage: with torn writes, a power loss never loses a synced write nor invents one", async () => {
