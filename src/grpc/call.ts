@@ -76,17 +76,7 @@ export class StreamWriter<T> {
   }
 
   write(message: T): Promise<void> {
-    if (!this.open) return Promise.resolve();
-    this.sendHeaders();
-    if (this.stream.write(frame(this.codec, message))) return Promise.resolve();
-    return new Promise((resolve) => {
-      const done = (): void => {
-        this.stream.off("drain", done);
-        this.stream.off("close", done);
-        resolve();
-      };
-      this.stream.on("drain", done);
-      this.stream.on("close", done);
-    });
+    this.send(message);
+    return this.drained();
   }
 }

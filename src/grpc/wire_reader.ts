@@ -13,15 +13,12 @@ const twoTo32 = 0x1_0000_0000;
 const textDecoder = new TextDecoder("utf-8", { fatal: true });
 
 export class ProtoReader {
-  pos: number;
+  pos = 0;
+  /** Where the message being read ends (narrowed while a nested one is read). */
+  end: number;
 
-  constructor(
-    readonly buf: Uint8Array,
-    start = 0,
-    /** Where the message being read ends (narrowed while a nested one is read). */
-    public end = buf.length,
-  ) {
-    this.pos = start;
+  constructor(readonly buf: Uint8Array) {
+    this.end = buf.length;
   }
 
   /** The next field's tag (field number << 3 | wire type). */
