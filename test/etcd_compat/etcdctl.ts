@@ -1,6 +1,6 @@
 /**
  * Runs Debian's etcdctl (3.4) against a cluster and captures what it prints. The same runner
- * drives a raftkv cluster in test/etcdctl_script.test.ts and a real etcd in the comparison
+ * drives a raftkv cluster in test/etcd_compat.test.ts and a real etcd in the comparison
  * (`npm run compare:etcd`), so both are held to one transcript.
  */
 import { execFile, spawn } from "node:child_process";

@@ -68,21 +68,9 @@ export class EtcdctlScript {
     return this.transcript;
   }
 
-  /** The command, its input (txn's), and its output with names in place (`sorted`: lines in any order). */
-  #print(
-    args: readonly string[],
-    run: EtcdctlRun,
-    output = run.stdout,
-    more: { stdin?: string; sorted?: boolean } = {},
-  ): void {
+  /** The command and its output with names in place (`sorted`: lines in any order). */
+  #print(args: readonly string[], run: EtcdctlRun, output = run.stdout, more: { sorted?: boolean } = {}): void {
     this.transcript.push(`$ etcdctl ${this.#names.apply(args.join(" "))}`);
-    if (more.stdin !== undefined)
-      this.transcript.push(
-        ...more.stdin
-          .trimEnd()
-          .split("\n")
-          .map((l) => `< ${l}`),
-      );
     const lines = this.#names.apply(output).replace(/\n+$/, "").split("\n");
     this.transcript.push(...(more.sorted === true ? lines.sort() : lines));
     if (run.code !== 0) this.transcript.push(`(exit ${run.code}) ${this.#names.apply(run.error)}`);
