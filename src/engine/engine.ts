@@ -1,4 +1,5 @@
 import type { ConfChange, ConfChangeResult, Config, TransferError } from "../raft/index.js";
+import { bytesEqual } from "../util/bytes.js";
 import type { LogIndex, NodeId } from "../util/ids.js";
 
 /**
@@ -41,6 +42,11 @@ interface EngineSoftState {
  * own ballot, so a ballot would not name it).
  */
 export type EngineTag = number | Uint8Array;
+
+/** Whether two tags name the same proposal. */
+export function sameTag(a: EngineTag, b: EngineTag): boolean {
+  return typeof a === "number" || typeof b === "number" ? a === b : bytesEqual(a, b);
+}
 
 /** One entry to apply, strictly in index order; the same at an index on every member. */
 export interface EngineEntry {

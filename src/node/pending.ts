@@ -1,5 +1,4 @@
-import type { EngineTag } from "../engine/engine.js";
-import { bytesEqual } from "../util/bytes.js";
+import { sameTag, type EngineTag } from "../engine/engine.js";
 import type { LogIndex } from "../util/ids.js";
 import type { Clock, Timer } from "./clock.js";
 import { NodeRequestError, type NodeError } from "./errors.js";
@@ -89,11 +88,6 @@ export class PendingProposals {
   failAll(error: NodeError): void {
     this.#waiters.failWhere(() => true, error);
   }
-}
-
-function sameTag(a: EngineTag, b: EngineTag): boolean {
-  if (typeof a === "number" || typeof b === "number") return a === b;
-  return bytesEqual(a, b);
 }
 
 /**

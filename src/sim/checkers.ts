@@ -1,4 +1,4 @@
-import type { EngineEntry, EngineTag } from "../engine/engine.js";
+import { sameTag, type EngineEntry, type EngineTag } from "../engine/engine.js";
 import type { Entry, LogIndex, NodeId, Role, Term } from "../raft/index.js";
 import { bytesEqual } from "../util/bytes.js";
 
@@ -197,10 +197,6 @@ export class SafetyChecker {
   appliedEntry(index: number): EngineEntry | undefined {
     return this.#applied[index - 1];
   }
-}
-
-function sameTag(a: EngineTag, b: EngineTag): boolean {
-  return typeof a === "number" || typeof b === "number" ? a === b : bytesEqual(a, b);
 }
 
 function describeTag(tag: EngineTag): string {
