@@ -8,6 +8,7 @@ import { execFile } from "node:child_process";
 import { existsSync } from "node:fs";
 import { after, before, describe, it } from "node:test";
 import { save, writeClusterCertificates, x509 } from "./cluster_certificates.js";
+import { withMembership } from "./engine_under_test.js";
 import { cleanEnv, ProcessCluster, runCli, tempDir, until, type Member } from "./harness.js";
 
 const etcdctlPath = "/usr/bin/etcdctl";
@@ -184,7 +185,7 @@ describe("etcdctl against a raftkv cluster over TLS with a client certificate", 
     await checkGets(members[1]!, tlsArgs);
   });
 
-  it("passes a membership change sent to a follower on to the leader over https", async () => {
+  it("passes a membership change sent to a follower on to the leader over https", withMembership, async () => {
     const all = `--endpoints=${cluster.members.map((m) => `https://${m.clientAddr}`).join(",")}`;
     const status = await succeeding(["endpoint", "status", all, ...tlsArgs]);
     const follower = status.split("\n").find((line) => line.split(", ")[4] === "false");
