@@ -8,6 +8,7 @@ import { execFile } from "node:child_process";
 import { existsSync } from "node:fs";
 import { after, before, describe, it } from "node:test";
 import { save, writeClusterCertificates, x509 } from "./cluster_certificates.js";
+import { withMembership } from "./engine_under_test.js";
 import { cleanEnv, ProcessCluster, runCli, tempDir, until, type Member } from "./harness.js";
 
 const etcdctlPath = "/usr/bin/etcdctl";
@@ -201,7 +202,7 @@ describe("etcdctl against a raftkv cluster over TLS with a client certificate", 
     await checkGets(members[1]!, tlsArgs);
   });
 
-  it("passes a membership change sent to a follower on to the leader over https", async () => {
+  it("passes a membership change sent to a follower on to the leader over https", withMembership, async () => {
     const one = await followerEndpoint(cluster, tlsArgs);
     const id = await addLearner("spare", "http://127.0.0.1:1", [one, ...tlsArgs]);
     assert.match(
@@ -211,14 +212,18 @@ describe("etcdctl against a raftkv cluster over TLS with a client certificate", 
     assert.match(await succeeding(["member", "remove", id, one, ...tlsArgs]), /removed from cluster/);
   });
 
-  it("passes a certificate user's membership change made on a follower on to the leader with auth on", async () => {
-    const all = `--endpoints=${cluster.members.map((m) => `https://${m.clientAddr}`).join(",")}`;
-    await succeeding(["user", "add", "root", "--new-user-password=rootpw", all, ...tlsArgs]);
-    await succeeding(["auth", "enable", all, ...tlsArgs]);
-    const one = await followerEndpoint(cluster, tlsArgs);
-    // The certificate's CN (root) is the user: no token is sent, and the leader sees no certificate.
-    const id = await addLearner("spare2", "http://127.0.0.1:2", [one, ...tlsArgs]);
-    assert.match(await succeeding(["member", "remove", id, one, ...tlsArgs]), /removed from cluster/);
-    assert.match(await succeeding(["auth", "disable", all, ...tlsArgs]), /Authentication Disabled/);
-  });
+  it(
+    "passes a certificate user's membership change made on a follower on to the leader with auth on",
+    withMembership,
+    async () => {
+      const all = `--endpoints=${cluster.members.map((m) => `https://${m.clientAddr}`).join(",")}`;
+      await succeeding(["user", "add", "root", "--new-user-password=rootpw", all, ...tlsArgs]);
+      await succeeding(["auth", "enable", all, ...tlsArgs]);
+      const one = await followerEndpoint(cluster, tlsArgs);
+      // The certificate's CN (root) is the user: no token is sent, and the leader sees no certificate.
+      const id = await addLearner("spare2", "http://127.0.0.1:2", [one, ...tlsArgs]);
+      assert.match(await succeeding(["member", "remove", id, one, ...tlsArgs]), /removed from cluster/);
+      assert.match(await succeeding(["auth", "disable", all, ...tlsArgs]), /Authentication Disabled/);
+    },
+  );
 });

@@ -16,10 +16,11 @@ import {
   until,
   type MemberJson,
 } from "./harness.js";
+import { fixedEnsemble } from "./engine_under_test.js";
 
 const changeTimeoutMs = 60_000;
 
-describe("raftkv serve --join, not named in --initial-cluster", { timeout: 240_000 }, () => {
+describe("raftkv serve --join, not named in --initial-cluster", { timeout: 240_000, skip: fixedEnsemble }, () => {
   let cluster: ProcessCluster;
   let dir: Awaited<ReturnType<typeof tempDir>>;
   const spares: CliProcess[] = [];

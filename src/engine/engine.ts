@@ -103,8 +103,13 @@ export interface EngineStatus extends EngineSoftState {
 
 export interface EngineCapabilities {
   readonly name: EngineName;
-  /** A follower's proposal travels to the leader inside the engine (Raft); otherwise the node refuses with notLeader. */
+  /** A follower's proposal travels to the leader inside the engine (Raft, Multi-Paxos); otherwise the node refuses with notLeader. */
   readonly forwardsProposals: boolean;
+  /**
+   * What a proposal's EngineTag is: the reign it was appended in (Raft's term), or its bytes
+   * (Multi-Paxos), in which case the node makes every proposal's bytes unique.
+   */
+  readonly proposalTag: "reign" | "bytes";
   /** Readies whose persist may run at once (Multi-Paxos: one, its own acceptor answers on advance). */
   readonly readiesInFlightMax: number | undefined;
   /**

@@ -8,7 +8,7 @@ import { multiPaxosEngine, ZERO_BALLOT, type MultiPaxosTypes } from "./multi_pax
 import { decodeJournalEntry, encodeJournalEntry } from "./paxos_journal.js";
 import { pump } from "./pump.test.helper.js";
 
-test("Multi-Paxos runs behind the engine seam: a leader's proposal is applied everywhere, tagged by its bytes", () => {
+test("Multi-Paxos runs behind the engine seam: a leader's proposal is applied everywhere, tagged by its bytes, and a follower's goes to the leader", () => {
   const ids = [nodeId(1), nodeId(2), nodeId(3)];
   const cores = new Map<NodeId, EngineCore<MultiPaxosTypes>>(
     ids.map((id) => [
@@ -29,13 +29,21 @@ test("Multi-Paxos runs behind the engine seam: a leader's proposal is applied ev
   assert.ok(leader !== undefined, "a leader within 100 ticks");
   const follower = [...cores.values()].find((c) => c !== leader)!;
   assert.equal(follower.status().leader, leader.id, "the follower knows its leader");
-  assert.deepEqual(follower.propose(new Uint8Array([1])), { ok: false, error: "notLeader", leader: leader.id });
   const command = new Uint8Array([7, 7, 7]);
   const proposed = leader.propose(command);
   assert.ok(proposed.ok && proposed.outcome === "appended");
   assert.deepEqual(proposed.tag, command, "a Multi-Paxos proposal is tagged with its bytes");
   for (let t = 0; t < 10; t++) run();
   for (const [id, entries] of applied) assert.deepEqual(entries, [command], `member ${id} applied the proposal`);
+  const fromFollower = new Uint8Array([1]);
+  assert.deepEqual(follower.propose(fromFollower), { ok: true, outcome: "forwarded" });
+  for (let t = 0; t < 10; t++) run();
+  for (const [id, entries] of applied)
+    assert.deepEqual(
+      entries,
+      [command, fromFollower],
+      `member ${id} applied the follower's proposal after the leader's`,
+    );
   assert.equal(leader.membership, undefined, "a fixed ensemble");
   assert.deepEqual([...leader.config().incoming].sort(), ids);
   assert.notEqual(follower.status().leader, NO_NODE);

@@ -47,7 +47,10 @@ export interface MultiPaxosTypes {
 
 const capabilities: EngineCapabilities = {
   name: "multi-paxos",
-  forwardsProposals: false,
+  // A follower sends its proposal to the leader in a "propose" message (as Raft's MsgProp).
+  forwardsProposals: true,
+  // A new leader proposes a value it found again, in the same slot under its own ballot.
+  proposalTag: "bytes",
   // The core answers its own proposer on advance (README: one Ready at a time).
   readiesInFlightMax: 1,
   // Its Promises report the snapshot as servable: it must be on disk first.
@@ -102,8 +105,12 @@ class MultiPaxosCore implements EngineCore<MultiPaxosTypes> {
     this.#node.step(m);
   }
 
-  /** Tagged with its bytes: a new leader may propose the same value again in the same slot under its own ballot. */
+  /**
+   * Appended on the leader, tagged with its bytes (capabilities.proposalTag); passed to the leader
+   * elsewhere, where the node learns the outcome by applying the bytes.
+   */
   propose(data: Uint8Array): EngineProposal {
+    if (this.#node.forward(data).ok) return { ok: true, outcome: "forwarded" };
     const result = this.#node.propose(data);
     if (result.ok) return { ok: true, outcome: "appended", index: result.slot, tag: data };
     const error = result.error === "tooManyInflight" ? "tooBusy" : result.error;

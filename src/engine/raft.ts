@@ -54,6 +54,7 @@ const snapshotBytesInCore = new Uint8Array(0);
 const capabilities: EngineCapabilities = {
   name: "raft",
   forwardsProposals: true,
+  proposalTag: "reign",
   readiesInFlightMax: undefined,
   snapshotAfterStore: false,
 };

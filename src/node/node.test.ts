@@ -5,7 +5,6 @@ import { join } from "node:path";
 import { makeTempDir, removeTree } from "../storage/fs_disk.js";
 import type { EngineName } from "../engine/engine.js";
 import { createNode, type Node } from "./create_node.js";
-import { NodeRequestError } from "./errors.js";
 import type { SnapshotInProgress, StateMachine } from "./state_machine.js";
 
 /** Appends every command to a list; its snapshot is the list. */
@@ -114,21 +113,6 @@ const encode = (text: string): Uint8Array => new TextEncoder().encode(text);
 /** The engines every test here runs on: what the node does is the same whichever core it drives. */
 const engines: readonly EngineName[] = ["raft", "multi-paxos"];
 
-/**
- * Proposes `command` at a follower: Raft passes it to the leader and answers from the follower's own
- * apply; an engine that does not forward refuses with notLeader, naming the leader, and the command
- * then goes to the leader, as the server's forwarder sends it.
- */
-async function proposeAtFollower(follower: Node, leader: Node, command: Uint8Array): Promise<unknown> {
-  if (follower.raft.capabilities.forwardsProposals) return follower.raft.propose(command);
-  await assert.rejects(follower.raft.propose(command), (error: unknown) => {
-    assert.ok(error instanceof NodeRequestError);
-    assert.deepEqual(error.detail, { type: "notLeader", leader: leader.name });
-    return true;
-  });
-  return leader.raft.propose(command);
-}
-
 for (const [kind, engine] of engines.flatMap((e) => [Journal, PiecewiseJournal].map((k) => [k, e] as const))) {
   test(`three nodes elect a leader, replicate, snapshot, and recover their state after a restart (${kind.name}, ${engine})`, async () => {
     const dir = await makeTempDir("raftkv-node-");
@@ -153,7 +137,7 @@ for (const [kind, engine] of engines.flatMap((e) => [Journal, PiecewiseJournal].
       );
       await until("a snapshot taken", () => (leader.raft.status().snapshotIndex > 0 ? true : undefined));
       assert.equal(
-        await proposeAtFollower(follower, leader, encode("c51")),
+        await follower.raft.propose(encode("c51")),
         51,
         "a follower's proposal goes to the leader, and its result comes from the follower's own apply",
       );

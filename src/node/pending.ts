@@ -109,9 +109,18 @@ export class ForwardedProposals {
 
   /** A new sequence number, and the promise of its result. */
   add(timeoutMs: number): { seq: number; result: Promise<unknown> } {
+    const seq = this.reserve();
+    return { seq, result: this.#waiters.add(seq, undefined, timeoutMs) };
+  }
+
+  /**
+   * A sequence number no forwarded proposal of this run uses, for a proposal made on the leader
+   * that needs unique bytes too (its waiter is in PendingProposals): applying it settles nothing here.
+   */
+  reserve(): number {
     const seq = this.#nextSeq;
     this.#nextSeq = (this.#nextSeq + 1) >>> 0;
-    return { seq, result: this.#waiters.add(seq, undefined, timeoutMs) };
+    return seq;
   }
 
   applied(seq: number, result: unknown): void {

@@ -28,8 +28,6 @@ interface ProposerOptions {
  */
 export class Proposer {
   readonly #o: ProposerOptions;
-  /** Numbers this run's proposals where the engine tells them apart by their bytes (see #wrap). */
-  #seq = 0;
 
   constructor(options: ProposerOptions) {
     this.#o = options;
@@ -83,13 +81,12 @@ export class Proposer {
   /**
    * Raft tells its own entry at an index by its term. An engine that tags a value by its bytes
    * (Multi-Paxos: a new leader proposes a value it found again, under its own ballot) needs every
-   * proposal's bytes unique, so each carries this run's (origin, epoch, seq) as a forwarded one does.
+   * proposal's bytes unique, so each carries this run's (origin, epoch, seq) as a forwarded one
+   * does, its seq drawn from the forwarded proposals' count so the two never share one.
    */
   #wrap(command: Uint8Array): Uint8Array {
-    if (this.#o.raw.capabilities.forwardsProposals) return wrapLocal(command);
-    const seq = this.#seq;
-    this.#seq = (this.#seq + 1) >>> 0;
-    return wrapForwarded(command, { origin: this.#o.id, epoch: this.#o.epoch, seq });
+    if (this.#o.raw.capabilities.proposalTag === "reign") return wrapLocal(command);
+    return wrapForwarded(command, { origin: this.#o.id, epoch: this.#o.epoch, seq: this.#o.forwarded.reserve() });
   }
 
   /** Reports how a pending proposal ended to the observer, passing the outcome through. */

@@ -86,17 +86,8 @@ export function nodeErrorToHttp(error: unknown): HttpError {
   }
 }
 
-/**
- * Proposes a write and waits for its result here: a Raft follower's goes to the leader over the peer
- * connection; where the engine does not forward (Multi-Paxos), a follower hands the request (with
- * its `body`) to the leader's client API, and this resolves with undefined once that answered.
- */
-async function write(
-  ctx: ServerContext,
-  request: Request,
-  body: Uint8Array | undefined,
-  command: KvCommand,
-): Promise<KvResult | undefined> {
+/** Proposes a write (a follower's goes to the leader over the peer connection) and waits for its result here. */
+async function write(ctx: ServerContext, command: KvCommand): Promise<KvResult> {
   const problem = validateCommand(command);
   if (problem !== undefined) throw new HttpError(400, "bad_request", problem);
   requirePermitted(ctx, command);
@@ -109,10 +100,6 @@ async function write(
     if (result.type === "leaseNotFound") throw leaseNotFound(result.id);
     return result;
   } catch (error) {
-    if (error instanceof NodeRequestError && error.detail.type === "notLeader") {
-      await ctx.forwarder.forward(request.req, request.res, body);
-      return undefined;
-    }
     throw nodeErrorToHttp(error);
   }
 }
@@ -155,8 +142,7 @@ export async function putKey(ctx: ServerContext, request: Request): Promise<void
     ...(session === undefined ? {} : { session }),
     principal: request.principal,
   };
-  const result = await write(ctx, request, value, command);
-  if (result === undefined) return;
+  const result = await write(ctx, command);
   if (result.type === "compareFailed") {
     sendJson(request.res, 409, {
       error: "compare_failed",
@@ -174,13 +160,12 @@ export async function deleteKey(ctx: ServerContext, request: Request): Promise<v
   const key = userKey(decodeKeyText(request.params[0] ?? "", "key"));
   encodingOf(request.url.searchParams);
   const session = sessionOf(request.req);
-  const result = await write(ctx, request, undefined, {
+  const result = await write(ctx, {
     type: "delete",
     key,
     ...(session === undefined ? {} : { session }),
     principal: request.principal,
   });
-  if (result === undefined) return;
   if (result.type !== "delete") throw new Error(`delete answered ${result.type}`);
   sendJson(request.res, 200, { revision: result.revision, deleted: result.deleted });
 }
@@ -237,8 +222,7 @@ export async function txn(ctx: ServerContext, request: Request): Promise<void> {
   const encoding = encodingOf(request.url.searchParams);
   const body = await readBody(request.req, txnBodyBytesMax);
   const command = { ...parseTxn(parseJsonBytes(body), encoding, sessionOf(request.req)), principal: request.principal };
-  const result = await write(ctx, request, body, command);
-  if (result === undefined) return;
+  const result = await write(ctx, command);
   if (result.type !== "txn") throw new Error(`txn answered ${result.type}`);
   sendJson(request.res, 200, {
     succeeded: result.succeeded,

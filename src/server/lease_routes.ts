@@ -111,10 +111,12 @@ export async function keepAliveLeases(ctx: ServerContext, request: Request): Pro
 export async function revokeLease(ctx: ServerContext, request: Request): Promise<void> {
   const id = leaseIdOf(request.params[0] ?? "", "the lease id");
   requirePermitted(ctx, { type: "leaseRevoke", id, principal: request.principal });
-  // Any member may propose a revoke; a follower whose engine does not forward proposals hands it on.
-  const revoked = await leaderServed(ctx, request, undefined, () => ctx.lessor.revoke(id, request.principal));
-  if (revoked === undefined) return;
-  sendJson(request.res, 200, { revision: revoked.revision, deleted: revoked.deleted });
+  try {
+    const revoked = await ctx.lessor.revoke(id, request.principal);
+    sendJson(request.res, 200, { revision: revoked.revision, deleted: revoked.deleted });
+  } catch (error) {
+    throw leaseErrorToHttp(error);
+  }
 }
 
 /** GET /v1/lease/{id}[?keys=false]: `remaining` in whole seconds, rounded up, by the leader's clock. */

@@ -14,7 +14,7 @@ function notSupported(): HttpError {
 }
 
 /** Maps Raft's refusal of a membership change to a 4xx: nothing was proposed. */
-function refusalToHttp(error: ConfChangeRefused, name: string): HttpError {
+function refusalToHttp(error: ConfChangeRefused, type: ConfChangeType, name: string): HttpError {
   switch (error.reason) {
     case "notLeader":
       return new HttpError(503, "no_leader", "this member stopped leading; retry");
@@ -29,7 +29,7 @@ function refusalToHttp(error: ConfChangeRefused, name: string): HttpError {
     case "notMember":
       return new HttpError(404, "unknown_member", `${name} is not a member`);
     case "notLearner":
-      return new HttpError(400, "not_learner", `${name} is a voter already; only a learner can be promoted`);
+      return notLearner(name);
     case "lastVoter":
       return new HttpError(400, "last_voter", `${name} is the last voter; removing it would leave no one to decide`);
     case "learnerBehind":
@@ -39,8 +39,13 @@ function refusalToHttp(error: ConfChangeRefused, name: string): HttpError {
     case "malformed":
       return new HttpError(400, "bad_request", "malformed membership change");
     case "notSupported":
-      return notSupported();
+      // A fixed ensemble has only voters: promoting one is the caller's mistake, as on Raft.
+      return type === "promote" ? notLearner(name) : notSupported();
   }
+}
+
+function notLearner(name: string): HttpError {
+  return new HttpError(400, "not_learner", `${name} is a voter already; only a learner can be promoted`);
 }
 
 /** Runs a change on the leader (forwarding from a follower); resolves once it is applied. */
@@ -66,7 +71,7 @@ async function change(
     await leftJoint(ctx);
     return true;
   } catch (error) {
-    throw error instanceof ConfChangeRefused ? refusalToHttp(error, name) : nodeErrorToHttp(error);
+    throw error instanceof ConfChangeRefused ? refusalToHttp(error, type, name) : nodeErrorToHttp(error);
   }
 }
 

@@ -96,6 +96,7 @@ export class PaxosSim implements SimEngine<MultiPaxosTypes> {
       case "snapshot":
       case "readIndexRequest":
       case "readIndexResponse":
+      case "propose":
         return head;
     }
   }

@@ -1,6 +1,6 @@
 import { HistoryRecorder, type KvOp } from "../check/index.js";
 import { decodeCommand, encodeCommand, sessionOf, type KvResult, type SessionCommand } from "../kv/index.js";
-import { nodeIdOf, NodeRequestError, type ReadConsistency } from "../node/index.js";
+import { NodeRequestError, type ReadConsistency } from "../node/index.js";
 import type { NodeId } from "../raft/index.js";
 import { fromUtf8, utf8 } from "../util/bytes.js";
 import type { Prng } from "../util/prng.js";
@@ -23,25 +23,18 @@ type Attempt = { readonly outcome: "ok"; readonly result: unknown } | { readonly
  */
 const definiteFailures = new Set(["notLeader", "noLeader", "tooBusy", "notApplied", "stopped"]);
 
-/**
- * Sends `command` to member `member`; the reply counts only if the process that took it lives to
- * give it. A follower that does not forward proposals (Multi-Paxos) names its leader, to which the
- * server's forwarder would send the write: so does the client here, once.
- */
-async function attempt(cluster: SimCluster, member: NodeId, command: Uint8Array, forwarded = false): Promise<Attempt> {
-  const reply = await cluster.request(member, async (node): Promise<Attempt | NodeId> => {
+/** Sends `command` to member `member`; the reply counts only if the process that took it lives to give it. */
+async function attempt(cluster: SimCluster, member: NodeId, command: Uint8Array): Promise<Attempt> {
+  const reply = await cluster.request(member, async (node): Promise<Attempt> => {
     const life = cluster.member(member).life;
     try {
       const result = await node.raft.propose(command);
       return cluster.member(member).life === life ? { outcome: "ok", result } : { outcome: "unknown" };
     } catch (error) {
       if (!(error instanceof NodeRequestError)) throw error;
-      const { detail } = error;
-      if (detail.type === "notLeader" && detail.leader !== undefined && !forwarded) return nodeIdOf(detail.leader);
-      return definiteFailures.has(detail.type) ? { outcome: "fail" } : { outcome: "unknown" };
+      return definiteFailures.has(error.detail.type) ? { outcome: "fail" } : { outcome: "unknown" };
     }
   });
-  if (typeof reply === "number") return attempt(cluster, reply, command, true);
   // Not up when the request arrived: a refused connection, certainly not applied.
   return reply ?? { outcome: "fail" };
 }

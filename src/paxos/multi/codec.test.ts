@@ -61,6 +61,7 @@ const samples: readonly Message[] = [
   { type: "snapshot", from, to, snapshot: { index: s(30), data: utf8("state") } },
   { type: "readIndexRequest", from, to, context: utf8("ctx") },
   { type: "readIndexResponse", from, to, ballot: b(1, 2), context: new Uint8Array(0), index: s(0) },
+  { type: "propose", from, to, data: utf8("put k v") },
 ];
 
 test("every message type round-trips, and its size is what the encoder wrote", () => {
@@ -74,7 +75,7 @@ test("every message type round-trips, and its size is what the encoder wrote", (
     assert.deepEqual(encodePaxosMessage(decoded.message), bytes, "re-encodes to the same bytes");
     types.add(m.type);
   }
-  assert.equal(types.size, 10, "every message type has a sample");
+  assert.equal(types.size, 11, "every message type has a sample");
 });
 
 test("every truncation of every message is an error, never a throw", () => {

@@ -17,6 +17,7 @@
  *   8 snapshot           index:u64 (≥ 1) · data:bytes
  *   9 readIndexRequest   context:bytes
  *  10 readIndexResponse  ballot · context:bytes · index:u64
+ *  11 propose            data:bytes
  *
  * Slot lists ascend strictly (chosen values and learn entries are consecutive; commit runs end at
  * or after commitFrom), so a byte string decodes to at most one message, which re-encodes to it.
@@ -41,6 +42,7 @@ const TAGS = {
   snapshot: 8,
   readIndexRequest: 9,
   readIndexResponse: 10,
+  propose: 11,
 } as const satisfies Record<MessageType, number>;
 const TYPE_OF_TAG = new Map<number, MessageType>(
   Object.entries(TAGS).map(([type, tag]) => [tag, type as MessageType] as const),
@@ -83,6 +85,8 @@ function bodyBytes(m: Message): number {
       return U64_BYTES + U32_BYTES + m.snapshot.data.length;
     case "readIndexRequest":
       return U32_BYTES + m.context.length;
+    case "propose":
+      return U32_BYTES + m.data.length;
     case "readIndexResponse":
       return BALLOT_BYTES + U32_BYTES + m.context.length + U64_BYTES;
     default:
@@ -181,6 +185,9 @@ function writeBody(w: ByteWriter, m: Message): void {
       writeBallot(w, m.ballot);
       w.bytes(m.context);
       w.u64(m.index);
+      return;
+    case "propose":
+      w.bytes(m.data);
       return;
     default:
       assertNever(m, "message");
@@ -307,6 +314,8 @@ function readBody(r: ByteReader, type: MessageType, env: Addressed): Message {
         context: readBytes(r, "context"),
         index: logIndex(r.u64("index")),
       };
+    case "propose":
+      return { type, ...env, data: readBytes(r, "data") };
     default:
       return assertNever(type, "message type");
   }

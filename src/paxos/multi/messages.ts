@@ -13,7 +13,8 @@ export type Message =
   | Learn
   | InstallSnapshot
   | ReadIndexRequest
-  | ReadIndexResponse;
+  | ReadIndexResponse
+  | ForwardedProposal;
 
 export type MessageType = Message["type"];
 
@@ -125,6 +126,15 @@ export interface ReadIndexResponse extends Envelope {
 }
 
 /**
+ * A follower passes a proposal to the leader it knows (as Raft's MsgProp): the leader proposes
+ * `data` in its next slot, or drops it; the follower learns the outcome only by applying it.
+ */
+export interface ForwardedProposal extends Envelope {
+  readonly type: "propose";
+  readonly data: Uint8Array;
+}
+
+/**
  * Whether `m` may leave before the Ready it came with is durable. A Promise and an Accepted reply
  * promise what the acceptor wrote; a Prepare carries a ballot the proposer must never draw again
  * after a restart, so it waits for the proposer's own promise of that ballot to be durable.
@@ -143,6 +153,7 @@ export function sendsBeforePersist(m: Message): boolean {
     case "snapshot":
     case "readIndexRequest":
     case "readIndexResponse":
+    case "propose":
       return true;
     default:
       return assertNever(m, "message");
@@ -168,6 +179,7 @@ export function ballotOwnerMatches(m: Message): boolean {
     case "learn":
     case "snapshot":
     case "readIndexRequest":
+    case "propose":
       return true;
     default:
       return assertNever(m, "message");

@@ -157,9 +157,21 @@ export class MultiPaxosNode {
       case "readIndexResponse":
         s.readStates.push({ index: m.index, context: m.context });
         return OK;
+      case "propose":
+        return this.#proposeForwarded(m.data);
       default:
         return assertNever(m, "message");
     }
+  }
+
+  /**
+   * A follower's proposal. Only the leader proposes it; anyone else drops it rather than pass it
+   * on, so two members with stale views of each other never bounce it between them.
+   */
+  #proposeForwarded(data: Uint8Array): StepResult {
+    const s = this.#s;
+    if (s.lead === undefined) return { ok: false, reason: "stale" };
+    return propose(s, data).ok ? OK : { ok: false, reason: "unexpected" };
   }
 
   #learnt(chosenBefore: Slot, result: StepResult): StepResult {
@@ -176,6 +188,20 @@ export class MultiPaxosNode {
     const result = propose(this.#s, data);
     this.#afterInput();
     return result;
+  }
+
+  /**
+   * Passes a proposal to the leader this member knows, which proposes it if it still leads (a
+   * leader proposes its own with `propose`). The proposer learns the outcome only by applying its
+   * bytes, so they should be unique; nothing here reports whether the leader took it.
+   */
+  forward(data: Uint8Array): { readonly ok: true } | { readonly ok: false; readonly error: "noLeader" | "leading" } {
+    const s = this.#s;
+    if (s.lead !== undefined) return { ok: false, error: "leading" };
+    if (s.leader === NO_NODE) return { ok: false, error: "noLeader" };
+    s.send({ type: "propose", from: s.id, to: s.leader, data });
+    this.#afterInput();
+    return { ok: true };
   }
 
   /**

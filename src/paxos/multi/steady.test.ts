@@ -1,6 +1,7 @@
 import assert from "node:assert/strict";
 import { test } from "node:test";
 import { utf8 } from "../../util/bytes.js";
+import { nodeId } from "../../util/ids.js";
 import { Cluster } from "./pump.test.helper.js";
 
 test("steady state: one phase 1, then only phase 2 per command, applied everywhere in slot order", () => {
@@ -105,4 +106,33 @@ test("takeMessages hands out what may leave early while a Ready is still being p
     node.takeMessages().map((m) => m.type),
     [],
   );
+});
+
+test("a follower forwards a proposal to its leader, which proposes it; a member that no longer leads drops it", () => {
+  const c = new Cluster({ size: 3 });
+  c.elect(1);
+  c.run(2);
+  assert.deepEqual(
+    c.input(2, (node) => node.forward(utf8("via 2"))),
+    { ok: true },
+  );
+  c.deliverAll();
+  c.run(2);
+  for (const id of [1, 2, 3]) assert.deepEqual(c.appliedTexts(id), ["via 2"], `member ${id}`);
+  assert.deepEqual(
+    c.input(1, (node) => node.forward(utf8("self"))),
+    { ok: false, error: "leading" },
+    "a leader proposes its own",
+  );
+
+  // A stale view: member 2 takes member 3 for the leader. 3 drops it rather than pass it on.
+  const dropped = c.node(3).status().stats.messagesDropped;
+  const step = c.input(3, (node) =>
+    node.step({ type: "propose", from: nodeId(2), to: nodeId(3), data: utf8("stale") }),
+  );
+  assert.deepEqual(step, { ok: false, reason: "stale" });
+  assert.equal(c.node(3).status().stats.messagesDropped, dropped + 1);
+  c.run(2);
+  for (const id of [1, 2, 3]) assert.deepEqual(c.appliedTexts(id), ["via 2"], `member ${id}: nothing more`);
+  assert.deepEqual(c.violations, []);
 });
