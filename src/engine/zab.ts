@@ -58,6 +58,14 @@ const capabilities: EngineCapabilities = {
   snapshots: false,
 };
 
+/**
+ * How many election timeouts a new leader has to reach broadcast (ZooKeeper's initLimit). Discovery
+ * and synchronization take three round trips and an fsync on each side of two of them, where a
+ * Raft election takes one: at raftkv's 150 ms election timeout, on a loaded machine, the core's
+ * default of two timeouts had every leader give up before broadcast.
+ */
+const initElectionTimeouts = 10;
+
 /** ZAB's settings a node may pass through; timing and randomness come from the node. */
 export type ZabTuning = Partial<Pick<ZabOptions, "counterBits" | "proposalTxnsMax" | "applyEntriesMax">>;
 
@@ -73,6 +81,7 @@ export function zabEngine(setup: ZabTuning & { readonly members: readonly NodeId
             random: options.random,
             electionTicks: options.electionTicks,
             heartbeatTicks: options.heartbeatTicks,
+            initTicks: initElectionTimeouts * options.electionTicks,
             checkInvariants: options.checkInvariants,
           },
           durable,
