@@ -1,4 +1,4 @@
-// Planted bugs for `npm run mutants`: each breaks one Raft, Multi-Paxos, durability, state machine, watch or lease
+// Planted bugs for `npm run mutants`: each breaks one Raft, Multi-Paxos, ZAB, durability, state machine, watch or lease
 // rule by a textual change to one file; `engine` names the engine the sweep runs (Raft when absent). `find` must occur exactly once in that file (the runner refuses
 // otherwise, so a refactor that moves the code shows up here rather than silently planting nothing).
 export const mutants = [
@@ -252,5 +252,21 @@ export const mutants = [
     file: "src/paxos/multi/election.ts",
     find: `  for (const to of s.peers) s.send({ type: "prepare", from: s.id, to, ballot, fromSlot });\n  s.selfReplies.push(promiseReply(s, { to: s.id, ballot, fromSlot }));`,
     replace: `  establish(s, ballot, [promiseReply(s, { to: s.id, ballot, fromSlot })]);`,
+  },
+  {
+    id: "zab-broadcast-before-sync",
+    rule: "a new ZAB leader broadcasts, and commits its initial history, only once a quorum has synchronized with it (acknowledged NEWLEADER)",
+    engine: "zab",
+    file: "src/zab/leader.ts",
+    find: `  s.phase = "synchronization";\n  s.initialLength = z.history.length;`,
+    replace: `  s.phase = "broadcast";\n  s.initialLength = z.history.length;\n  z.commitTo(s.initialLength);`,
+  },
+  {
+    id: "zab-commit-without-quorum",
+    rule: "a ZAB leader commits a transaction only once a quorum has acknowledged it durable",
+    engine: "zab",
+    file: "src/zab/leader.ts",
+    find: `  z.commitTo(quorumValue(z, s, self, (l) => l.match));`,
+    replace: `  z.commitTo(self);`,
   },
 ];

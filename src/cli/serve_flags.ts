@@ -41,7 +41,7 @@ export interface ServeSettings extends ServeTlsSettings {
   readonly authTokenTtlMs: number;
   /** With auth on, /metrics, /healthz and /readyz need a token too (they are open by default). */
   readonly monitoringNeedsAuth: boolean;
-  /** The consensus engine (docs/engines.md): raft, or multi-paxos (a fixed membership). */
+  /** The consensus engine (docs/engines.md): raft, or multi-paxos or zab (a fixed membership). */
   readonly engine: EngineName;
 }
 
@@ -83,7 +83,7 @@ export const serveUsage = `usage: raftkv serve [--id n1] [--data ./raftkv-data/n
                     [--connections-per-address ${listenerDefaults.connectionsPerAddressMax}]
                     [--auth-token-ttl 5m]   # how long a token from POST /v1/auth/authenticate lasts
                     [--monitoring-needs-auth]   # with auth on, /metrics, /healthz and /readyz need a token
-                    [--engine raft]   # or multi-paxos: a fixed membership (docs/engines.md); the data dir keeps it
+                    [--engine raft]   # or multi-paxos, zab: a fixed membership (docs/engines.md); the data dir keeps it
   --advertise-peer   the address other members reach this one at (default: --listen-peer); give it when
                      --listen-peer is 0.0.0.0 or behind NAT
   --initial-cluster  every member of a new cluster, this one included (default: this one alone, at its
@@ -196,8 +196,8 @@ export function parseServeFlags(args: readonly string[], env: NodeJS.ProcessEnv)
 }
 
 function engineOf(text: string): EngineName {
-  if (text === "raft" || text === "multi-paxos") return text;
-  throw usage(`--engine must be raft or multi-paxos, got ${JSON.stringify(text)}`);
+  if (text === "raft" || text === "multi-paxos" || text === "zab") return text;
+  throw usage(`--engine must be raft, multi-paxos or zab, got ${JSON.stringify(text)}`);
 }
 
 function authTokenTtl(text: string): number {

@@ -9,7 +9,7 @@ import type { LogIndex, NodeId } from "../util/ids.js";
  */
 
 /** The names an engine answers to (`raftkv serve --engine`, identity.json, the simulator). */
-export type EngineName = "raft" | "multi-paxos";
+export type EngineName = "raft" | "multi-paxos" | "zab";
 
 /** Role names every engine maps onto (Raft's preCandidate included, which the others never report). */
 export type EngineRole = "follower" | "preCandidate" | "candidate" | "leader";
@@ -31,7 +31,7 @@ interface EngineSoftState {
   readonly role: EngineRole;
   /** NO_NODE when none is known. */
   readonly leader: NodeId;
-  /** Who leads since when, as a number that only grows: Raft's term, Multi-Paxos's ballot counter. */
+  /** Who leads since when, as a number that only grows: Raft's term, Multi-Paxos's ballot counter, ZAB's epoch. */
   readonly reign: number;
 }
 
@@ -39,7 +39,7 @@ interface EngineSoftState {
  * Names the proposal that filled an index, to tell a leader's own proposal from whatever replaced
  * it there: Raft's term (an index holds one entry per term); for Multi-Paxos the value's bytes,
  * which the node makes unique per proposal (a new leader proposes the same value again under its
- * own ballot, so a ballot would not name it).
+ * own ballot, so a ballot would not name it); ZAB's zxid as one number (epoch · 2^32 + counter).
  */
 export type EngineTag = number | Uint8Array;
 
@@ -117,6 +117,11 @@ export interface EngineCapabilities {
    * Promises report it as servable); Raft records it first and writes the file in the background.
    */
   readonly snapshotAfterStore: boolean;
+  /**
+   * False where the core keeps no snapshots (ZAB: its whole history, a lagging member catches up by
+   * history sync): the node never takes one. Absent: it does (Raft, Multi-Paxos).
+   */
+  readonly snapshots?: false;
 }
 
 /** Names a stored snapshot file to read back (Raft's snapshot metadata has both). */

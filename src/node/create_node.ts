@@ -8,6 +8,7 @@ import type { Clock } from "./clock.js";
 import { isValidName, nodeIdOf } from "./names.js";
 import { AddressBook } from "./members.js";
 import type { EngineName, EngineTypes } from "../engine/engine.js";
+import type { ZabTuning } from "../engine/zab.js";
 import type { PeerWire } from "../transport/index.js";
 import { openEngine, type OpenedEngine } from "./engines.js";
 import { EngineNode, type NodeObserver, type RaftTuning } from "./node.js";
@@ -46,6 +47,8 @@ export interface CreateNodeOptions {
   readonly snapshotKeepEntries?: number;
   readonly proposalTimeoutMs?: number;
   readonly raftTuning?: RaftTuning;
+  /** ZAB's core settings (its counter width), when the engine is ZAB. */
+  readonly zabTuning?: ZabTuning | undefined;
   readonly readiesInFlightMax?: number;
   readonly observer?: NodeObserver;
   readonly onWarning?: (text: string) => void;
@@ -110,11 +113,18 @@ export async function createNode(options: CreateNodeOptions): Promise<CreateNode
   const engineName = options.engine ?? "raft";
   if (engineName !== "raft" && options.join === true)
     return { ok: false, error: `--join needs the raft engine: ${engineName} runs a fixed membership` };
-  const opened = await openEngine(engineName, options.disk ?? fsDisk, options.dataDir, options.raftTuning);
+  const opened = await openEngine(
+    engineName,
+    options.disk ?? fsDisk,
+    options.dataDir,
+    options.raftTuning,
+    options.zabTuning,
+  );
   if (!opened.ok) return { ok: false, error: opened.error.message };
   // One call per engine, so that each runs with its own message and storage types.
   const engine = opened.value;
-  return engine.name === "raft" ? startNode(options, engine) : startNode(options, engine);
+  if (engine.name === "raft") return startNode(options, engine);
+  return engine.name === "zab" ? startNode(options, engine) : startNode(options, engine);
 }
 
 async function startNode<E extends EngineTypes>(

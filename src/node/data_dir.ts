@@ -92,7 +92,7 @@ function isIdentity(value: unknown): value is NodeIdentity {
   if (typeof value !== "object" || value === null) return false;
   const v = value as { name?: unknown; members?: unknown; engine?: unknown };
   return (
-    (v.engine === undefined || v.engine === "raft" || v.engine === "multi-paxos") &&
+    (v.engine === undefined || v.engine === "raft" || v.engine === "multi-paxos" || v.engine === "zab") &&
     typeof v.name === "string" &&
     Array.isArray(v.members) &&
     v.members.every(

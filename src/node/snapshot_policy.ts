@@ -81,6 +81,7 @@ export class SnapshotPolicy<E extends EngineTypes> {
 
   /** Called by the Ready loop: stores an encoded snapshot, or starts one if one is due at `applied`. */
   step(applied: number): void {
+    if (this.#o.raw.capabilities.snapshots === false) return;
     const encoded = this.#encoded;
     if (encoded !== undefined) {
       this.#encoded = undefined;

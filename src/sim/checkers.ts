@@ -26,7 +26,15 @@ export type ViolationKind =
   /** Multi-Paxos: two values chosen at a slot, or one learnt or applied that no quorum accepted. */
   | "paxosChosen"
   /** Multi-Paxos: an acceptor broke or lowered its promise, or accepted two values in one ballot at a slot. */
-  | "paxosPromise";
+  | "paxosPromise"
+  /** ZAB: a member delivered a leader's transactions out of order, skipped one, or an earlier epoch's after a later one's. */
+  | "zabPrimaryOrder"
+  /** ZAB: two members delivered different transactions at one index. */
+  | "zabDelivery"
+  /** ZAB: a leader established its epoch without every earlier commit, or two leaders one epoch. */
+  | "zabLeaderCompleteness"
+  /** ZAB: a delivered transaction not on a quorum's disks, an acknowledgement of what was not durable, or a restart that lost it. */
+  | "zabDurability";
 
 export interface Violation {
   readonly kind: ViolationKind;

@@ -2,7 +2,7 @@
 /**
  * `npm run sim -- --seeds N [--from S] [--workers W] [--concurrency C] [--stop-at-first] [--engine E]`
  * sweeps seeds; `npm run sim -- --seed S --trace` replays one with a trace of everything that
- * happened. `--engine multi-paxos` runs Multi-Paxos instead of Raft (the default).
+ * happened. `--engine multi-paxos` or `--engine zab` runs that engine instead of Raft (the default).
  * Exits non-zero on any violation and prints the command that reproduces it.
  */
 import { availableParallelism } from "node:os";
@@ -22,8 +22,8 @@ interface Range {
 }
 
 function parseEngine(text: string | undefined): EngineName {
-  if (text === undefined || text === "raft" || text === "multi-paxos") return text ?? "raft";
-  console.error(`--engine must be raft or multi-paxos, got ${JSON.stringify(text)}`);
+  if (text === undefined || text === "raft" || text === "multi-paxos" || text === "zab") return text ?? "raft";
+  console.error(`--engine must be raft, multi-paxos or zab, got ${JSON.stringify(text)}`);
   process.exit(2);
 }
 
@@ -127,7 +127,7 @@ async function sweepAll(options: {
 }
 
 const usage = `usage: npm run sim -- --seeds N [--from S] [--workers W] [--concurrency C] [--stop-at-first] [--engine E]
-       npm run sim -- --seed S [--trace] [--engine E]      (E: raft, the default, or multi-paxos)`;
+       npm run sim -- --seed S [--trace] [--engine E]      (E: raft, the default, multi-paxos or zab)`;
 
 function parseCli(): ReturnType<typeof parseOptions> | undefined {
   try {

@@ -8,6 +8,7 @@ import {
   type RaftTuning,
 } from "../node/index.js";
 import type { EngineEntry, EngineName, EngineTypes } from "../engine/engine.js";
+import type { ZabTuning } from "../engine/zab.js";
 import type { NodeId, Term } from "../raft/index.js";
 import { decodeWireMessage } from "../transport/index.js";
 import { AssertionError } from "../util/assert.js";
@@ -28,6 +29,7 @@ import { World } from "./world.js";
 import { corruptOldestRecord } from "./wal_corruption.js";
 import { RaftSim } from "./raft_sim.js";
 import { PaxosSim } from "./paxos_sim.js";
+import { ZabSim } from "./zab_sim.js";
 import type { SimContext, SimEngine } from "./sim_engine.js";
 
 export interface ClusterOptions {
@@ -41,6 +43,8 @@ export interface ClusterOptions {
   readonly heartbeatMs: number;
   readonly readiesInFlightMax: number;
   readonly raft: RaftTuning;
+  /** ZAB's core settings when the engine is ZAB (its zxid counter width). */
+  readonly zab?: ZabTuning | undefined;
   readonly disk: DiskModel;
   readonly network: NetworkFaults;
   readonly snapshotEntries: number;
@@ -120,10 +124,7 @@ export class SimCluster {
       trace: (id, text) => this.trace(id, text),
       tracing: options.tracer !== undefined,
     };
-    this.#engine =
-      options.engine === "multi-paxos"
-        ? new PaxosSim(context, { memberCount: options.nodeCount })
-        : new RaftSim(context, { preVote: options.raft.preVote !== false });
+    this.#engine = simEngine(options, context);
     this.prng = new Prng(options.seed);
     this.network = new SimNetwork(this.prng.fork(), options.network);
     const members: Member[] = [];
@@ -494,6 +495,7 @@ export class SimCluster {
       snapshotKeepEntries: o.snapshotKeepEntries,
       proposalTimeoutMs: o.proposalTimeoutMs,
       raftTuning: o.raft,
+      zabTuning: o.zab,
       readiesInFlightMax: o.readiesInFlightMax,
       engine: o.engine,
       observer: this.#observer(m, life),
@@ -623,5 +625,18 @@ export class SimCluster {
       this.trace(to, "cut off right after a heartbeat response reached it");
       cut.then();
     }
+  }
+}
+
+/** The engine every member runs, with its own checks. */
+function simEngine(options: ClusterOptions, context: SimContext): SimEngine<EngineTypes> {
+  switch (options.engine) {
+    case "multi-paxos":
+      return new PaxosSim(context, { memberCount: options.nodeCount });
+    case "zab":
+      return new ZabSim(context, { memberCount: options.nodeCount });
+    case "raft":
+    case undefined:
+      return new RaftSim(context, { preVote: options.raft.preVote !== false });
   }
 }

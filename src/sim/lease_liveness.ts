@@ -50,9 +50,17 @@ export async function checkLingering(
     undefined,
     `leases nobody renews: ${pending.map((l) => l.id).join(", ")}; all gone by t=${deadline.toFixed(0)}`,
   );
+  const latestPromotion = (): number => Math.max(...cluster.ids.map((id) => checks.promotedAt(id) ?? 0));
+  let waitedFrom = latestPromotion();
   await cluster.runUntil(deadline, allGone);
+  // A leader that took over meanwhile (ZAB hands over when an epoch's zxids run out) restarts the clock.
+  while (!allGone() && cluster.checker.violations.length === 0 && latestPromotion() > waitedFrom) {
+    waitedFrom = latestPromotion();
+    const expectedAgain = waitedFrom + rules.checkIntervalMs / drift;
+    await cluster.runUntil(Math.max(...pending.map((lease) => bound(lease, expectedAgain))), allGone);
+  }
   if (cluster.checker.violations.length > 0) return;
-  const promotedAt = Math.max(...cluster.ids.map((id) => checks.promotedAt(id) ?? 0));
+  const promotedAt = latestPromotion();
   for (const lease of pending) {
     const due = bound(lease, promotedAt);
     const at = goneAt.get(lease.id);

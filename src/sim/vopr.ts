@@ -112,7 +112,10 @@ export function optionsFromSeed(seed: number, tracer?: Tracer, engine: EngineNam
     livenessMs: 40 * electionTimeoutMs,
   };
   // Drawn last, so that the draws before stay what they were before runs had them.
-  return { ...options, coordination: options.cluster.stateMachine === "kv" ? drawCoordination(prng) : undefined };
+  const coordination = options.cluster.stateMachine === "kv" ? drawCoordination(prng) : undefined;
+  // ZAB's zxid counter: often so narrow that epochs run out and hand over within a run.
+  const zab = engine === "zab" ? { counterBits: prng.pick([3, 5, 32]) } : undefined;
+  return { ...options, cluster: { ...options.cluster, zab }, coordination };
 }
 
 export { currentLeader };
@@ -503,13 +506,17 @@ class FaultSchedule {
    * With pre-vote and check-quorum on, a member that was cut off and comes back must not depose a
    * leader that kept a quorum: the network goes quiet for three election timeouts (so that the
    * leader's last check-quorum round saw it quiet), one follower is isolated for a few election
-   * timeouts and healed, and the leader must keep its term for four more. Raft only: Multi-Paxos
-   * has no pre-vote, and a healed member's higher ballot may depose its leader (docs/engines.md).
+   * timeouts and healed, and the leader must keep its term for four more. Not Multi-Paxos: it
+   * has no pre-vote, and a healed member's higher ballot may depose its leader (docs/engines.md);
+   * ZAB's looking member learns of the leader instead, unless its epoch runs out of zxids.
    */
   #healedMemberEpisode(): void {
     const c = this.#cluster;
     const raft = this.#options.cluster.raft;
-    if (raft.preVote === false || raft.checkQuorum === false || this.#options.cluster.engine === "multi-paxos") return;
+    const { engine, zab } = this.#options.cluster;
+    if (raft.preVote === false || raft.checkQuorum === false || engine === "multi-paxos") return;
+    // A narrow zxid counter ends ZAB's epochs by design, healed member or not.
+    if (engine === "zab" && zab?.counterBits !== 32) return;
     const election = this.#options.cluster.electionTimeoutMs;
     const isolatedMs = this.#prng.int(2 * election, 4 * election);
     const faults = c.network.faults;
