@@ -10,7 +10,7 @@ import { availableParallelism } from "node:os";
 import { fileURLToPath } from "node:url";
 import { parseArgs } from "node:util";
 import { isMainThread, parentPort, Worker, workerData } from "node:worker_threads";
-import { duel, histogram } from "../paxos/basic/duel.js";
+import { adversarialDuel, duel, histogram } from "../paxos/basic/duel.js";
 import { runSeed } from "../paxos/basic/sweep.js";
 
 interface SeedLine {
@@ -40,6 +40,12 @@ function count(text: string | undefined, name: string, fallback: number): number
 }
 
 function duels(seeds: number): void {
+  for (const backoff of [0, 4]) {
+    const run = adversarialDuel(backoff, 1000);
+    console.log(
+      `adversarial network (Prepares overtake Accepts), backoff ${backoff === 0 ? "off" : "[4, 8) ticks"}: ${run.rounds} prepare rounds, ${run.chosen ? "chosen" : "nothing chosen (livelock, stopped)"}, ${run.ticks} ticks`,
+    );
+  }
   for (const [label, backoff] of [
     ["backoff off (retry at once)", 0],
     ["randomized backoff in [4, 8) ticks", 4],

@@ -1,6 +1,6 @@
 import assert from "node:assert/strict";
 import { test } from "node:test";
-import { duel, histogram } from "./duel.js";
+import { adversarialDuel, duel, histogram } from "./duel.js";
 
 /* The duel of duel.ts, measured over 300 seeds with and without randomized backoff. */
 
@@ -36,4 +36,11 @@ test("duelling proposers: randomized backoff in [4, 8) ticks settles every seed 
   assert.ok(Math.max(...counts) <= 3, `at most 3 pre-emptions, got ${Math.max(...counts)}`);
   assert.ok(Math.max(...runs.map((r) => r.rounds)) <= 4, "at most 4 prepare rounds");
   assert.ok(Math.max(...runs.map((r) => r.ticks)) <= 20, "both writes answered within 20 ticks");
+});
+
+test("duelling proposers, adversarial network: retrying at once livelocks (100 rounds, nothing chosen); a backoff ends it", () => {
+  assert.deepEqual(adversarialDuel(0, 100), { rounds: 100, chosen: false, ticks: 0 });
+  const withBackoff = adversarialDuel(4, 100);
+  assert.ok(withBackoff.chosen, JSON.stringify(withBackoff));
+  assert.ok(withBackoff.rounds <= 4, JSON.stringify(withBackoff));
 });

@@ -6,6 +6,7 @@ import { formatBallot } from "./ballot.js";
 import type { Message } from "./messages.js";
 import { BasicPaxos } from "./node.js";
 import { ChosenLedger } from "./safety.js";
+import { Cluster } from "./sim_cluster.js";
 
 /*
  * Duelling proposers. Five members S1–S5; S1 and S5 each write-once their own value at tick 0. Every
@@ -94,4 +95,51 @@ export function histogram(values: readonly number[]): string {
     .sort(([a], [b]) => a - b)
     .map(([v, n]) => `${v}:${n}`)
     .join(" ");
+}
+
+/** Delivery priority of the adversarial network: Prepares overtake everything, Accepts wait for the rest. */
+const overtaking: Record<Message["type"], number> = {
+  prepare: 0,
+  promise: 1,
+  nack: 2,
+  chosen: 3,
+  accepted: 4,
+  accept: 5,
+};
+
+/**
+ * The duel on an adversarial network: S1 and S5 write-once together; the network always delivers
+ * the oldest Prepare first, then Promises and nacks, and an Accept only when nothing else is in
+ * flight; ticks pass only on an empty network. Retrying at once, each proposer whose round is
+ * refused (a nack, often from its own acceptor, which the other's Prepare reached first) prepares
+ * again above the other, and that Prepare overtakes the other's Accepts and refuses its round in
+ * turn: a livelock, which the run stops after `roundsMax` Prepare rounds with nothing chosen. With a
+ * backoff, the refused proposer waits, the other's round completes meanwhile, and its value is
+ * chosen. Throws if a safety check fails (sim_cluster.ts checks every persist).
+ */
+export function adversarialDuel(
+  backoffTicksMin: number,
+  roundsMax: number,
+): { readonly rounds: number; readonly chosen: boolean; readonly ticks: number } {
+  const c = new Cluster(5, { phaseTicks: 1000, backoffTicksMin }, 1);
+  const [p, q] = [nodeId(1), nodeId(5)];
+  c.member(p).cas("r", 0, utf8("p"), 1);
+  c.run(p);
+  c.member(q).cas("r", 0, utf8("q"), 1);
+  c.run(q);
+  const rounds = new Set<string>();
+  let ticks = 0;
+  while (c.ledger.chosen("r", 1) === undefined && rounds.size < roundsMax && ticks < 1000) {
+    if (c.network.length === 0) {
+      for (const id of c.ids) c.tick(id);
+      ticks++;
+      continue;
+    }
+    let next = 0;
+    for (const [i, m] of c.network.entries()) if (overtaking[m.type] < overtaking[c.network[next]!.type]) next = i;
+    const m = c.network[next]!;
+    if (m.type === "prepare") rounds.add(formatBallot(m.ballot));
+    c.deliverAt(next);
+  }
+  return { rounds: rounds.size, chosen: c.ledger.chosen("r", 1) !== undefined, ticks };
 }
