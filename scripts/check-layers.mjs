@@ -28,6 +28,9 @@ const LAYERS = {
   // grpc: etcd's API shares the client port (the router comes from cli, which knows etcd).
   server: ["util", "raft", "kv", "node", "coord", "transport", "tls", "engine", "grpc"],
   client: ["util"],
+  // The Basic Paxos register service (raftkv serve --engine basic-paxos): its core, a journal on the
+  // WAL, the peer transport's framing, and the server's HTTP helpers; it has no KV store or node.
+  registers: ["util", "paxos", "storage", "transport", "server"],
   // etcd's v3 API on a member: its messages (over grpc) and services (on the server's context and the node).
   // coord: the Watch and Lease services stand on the watch hub and the lessor (their types and LeaseError).
   etcd: ["util", "kv", "node", "coord", "server", "grpc"],
@@ -45,6 +48,7 @@ const LAYERS = {
     "engine",
     "grpc",
     "etcd",
+    "registers",
   ],
   // paxos and zab for their engines' own safety checks.
   sim: ["util", "raft", "kv", "storage", "node", "coord", "check", "transport", "engine", "paxos", "zab"],

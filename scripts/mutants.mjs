@@ -41,12 +41,14 @@ function build(dir) {
 }
 
 /** Sweeps until the first violation; resolves with it, or undefined when every seed passed. */
-function sweep(dir, engine) {
+function sweep(dir, mutant) {
+  // A mutant with its own simulator (Basic Paxos's registers) names it; the others run the shared one.
+  const engine = mutant.sim === undefined ? mutant.engine : undefined;
   return new Promise((resolve, reject) => {
     const child = spawn(
       process.execPath,
       [
-        path.join(dir, "dist", "sim", "cli.js"),
+        path.join(dir, mutant.sim ?? path.join("dist", "sim", "cli.js")),
         "--seeds",
         String(seeds),
         "--stop-at-first",
@@ -72,7 +74,7 @@ for (const mutant of chosen) {
   const dir = plant(mutant);
   try {
     const broken = build(dir);
-    const caught = broken === undefined ? await sweep(dir, mutant.engine) : undefined;
+    const caught = broken === undefined ? await sweep(dir, mutant) : undefined;
     const seconds = ((performance.now() - t0) / 1000).toFixed(0);
     const row = { id: mutant.id, caught, broken, unreachable: mutant.unreachable };
     rows.push(row);

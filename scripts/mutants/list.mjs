@@ -269,4 +269,22 @@ export const mutants = [
     find: `  z.commitTo(quorumValue(z, s, self, (l) => l.match));`,
     replace: `  z.commitTo(self);`,
   },
+  {
+    id: "basic-paxos-ignores-accepted-value",
+    rule: "a Basic Paxos proposer that hears of an accepted value proposes that value, not its own",
+    engine: "basic-paxos",
+    sim: "dist/sim/basic_paxos_cli.js",
+    file: "src/paxos/basic/proposer.ts",
+    find: `  const value = reported?.value ?? ownValue(s, proposal, attempt.instance);`,
+    replace: `  const value = ownValue(s, proposal, attempt.instance) ?? reported?.value;`,
+  },
+  {
+    id: "basic-paxos-accepts-below-promise",
+    rule: "a Basic Paxos acceptor accepts no Accept numbered below the highest Prepare it answered",
+    engine: "basic-paxos",
+    sim: "dist/sim/basic_paxos_cli.js",
+    file: "src/paxos/basic/acceptor.ts",
+    find: `  if (compareBallots(m.ballot, record.promised) < 0) return { record, reply: nack(record, m) };`,
+    replace: `  if (compareBallots(m.ballot, record.accepted?.ballot ?? ZERO_BALLOT) < 0) return { record, reply: nack(record, m) };`,
+  },
 ];

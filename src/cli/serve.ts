@@ -20,9 +20,12 @@ import type { ServerContext } from "../server/context.js";
 import { Prng } from "../util/prng.js";
 import { CliFailure, exitCodes, type CliIo } from "./context.js";
 import { parseServeFlags, serveUsage, type ServeSettings } from "./serve_flags.js";
+import { serveRegisters, wantsRegisters } from "./serve_registers.js";
 import { startServeTls, type ServeTls } from "./serve_tls.js";
 
 export async function serve(args: readonly string[], io: CliIo): Promise<void> {
+  // Basic Paxos serves registers, not the KV store: its own small service and flags.
+  if (wantsRegisters(args, process.env)) return serveRegisters(args, io);
   const settings = parseServeFlags(args, process.env);
   if (settings === undefined) {
     io.stdout.write(`${serveUsage}\n`);

@@ -30,3 +30,5 @@ export {
   type WatchMessage,
   type WatchViolation,
 } from "../check/index.js";
+// The Basic Paxos register service's linearizability check, for its real-process fault run.
+export { checkRegisterHistory, type RegisterOperation } from "../paxos/basic/register_history.js";

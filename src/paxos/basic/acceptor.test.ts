@@ -46,8 +46,8 @@ test("a promise reports the last accepted value and refuses every lower ballot a
   });
   record = receiveAccept(first.record, accept(ballot(1, 2), "a")).record;
   const second = receivePrepare(record, prepare(ballot(3, 3)));
-  assert.equal(second.reply.type, "promise");
-  assert.deepEqual(second.reply.type === "promise" && second.reply.accepted, {
+  assert.equal(second.reply?.type, "promise");
+  assert.deepEqual(second.reply?.type === "promise" && second.reply.accepted, {
     ballot: ballot(1, 2),
     value: utf8("a"),
   });
@@ -63,16 +63,19 @@ test("a promise reports the last accepted value and refuses every lower ballot a
   });
   assert.equal(late.record, record, "a refused ballot changes nothing");
   const lateAccept = receiveAccept(record, accept(ballot(2, 2), "b"));
-  assert.equal(lateAccept.reply.type, "nack");
+  assert.equal(lateAccept.reply?.type, "nack");
   assert.equal(lateAccept.record, record);
   assert.deepEqual(record.accepted?.value, utf8("a"), "the refused Accept did not replace the accepted value");
 });
 
-test("a repeated Prepare of the promised ballot is answered again without a new record", () => {
+test("a Prepare numbered like the promise (a duplicate) is not answered again, nor after an Accept in that ballot", () => {
   const once = receivePrepare(emptyRecord("r", 1), prepare(ballot(4, 2)));
+  assert.equal(once.reply?.type, "promise");
   const twice = receivePrepare(once.record, prepare(ballot(4, 2)));
-  assert.equal(twice.reply.type, "promise");
+  assert.equal(twice.reply, undefined, "no Prepare numbered at or below the promise is answered");
   assert.equal(twice.record, once.record);
+  const accepted = receiveAccept(once.record, accept(ballot(4, 2), "a")).record;
+  assert.equal(receivePrepare(accepted, prepare(ballot(4, 2))).reply, undefined);
 });
 
 test("an Accept at or above the promise is taken and raises the promise to its ballot", () => {
@@ -82,7 +85,7 @@ test("an Accept at or above the promise is taken and raises the promise to its b
   const higher = receiveAccept(same.record, accept(ballot(5, 3), "c")).record;
   assert.deepEqual(higher.promised, ballot(5, 3));
   assert.deepEqual(higher.accepted, { ballot: ballot(5, 3), value: utf8("c") });
-  assert.equal(receivePrepare(higher, prepare(ballot(4, 9))).reply.type, "nack", "the Accept also promised");
+  assert.equal(receivePrepare(higher, prepare(ballot(4, 9))).reply?.type, "nack", "the Accept also promised");
 });
 
 test("a member that knows the decision answers any round with it", () => {

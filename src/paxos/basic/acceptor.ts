@@ -28,30 +28,33 @@ export function recordKey(register: RegisterName, instance: Instance): string {
   return `${instance} ${register}`;
 }
 
-/** The acceptor's answer to a message, and its record afterwards (the same object when unchanged). */
+/** The acceptor's answer to a message (none for a repeated Prepare), and its record afterwards (the same object when unchanged). */
 interface AcceptorStep {
   readonly record: InstanceRecord;
-  readonly reply: Message;
+  readonly reply: Message | undefined;
 }
 
 /**
- * Phase 1b, the acceptor's two promises: having answered this Prepare it answers no Prepare numbered
- * at or below it and accepts no Accept numbered below it; the reply carries its highest-numbered
- * accepted proposal. A ballot equal to the promise is promised again: that is the same proposer's
- * Prepare arriving twice, and answering it keeps the proposer from waiting out a lost Promise.
+ * Phase 1b, the acceptor's two promises as the articles state them: having answered a Prepare
+ * numbered n it answers no Prepare numbered n or below and accepts no Accept numbered below n; the
+ * reply carries its highest-numbered accepted proposal. A Prepare numbered exactly n can only be the
+ * same proposer's Prepare again (a proposer never reuses a round: it starts a new one on a timeout),
+ * a duplicate the network made; it gets no answer, and since a nack must name a higher promise
+ * (codec.ts) it gets no nack either.
  */
 export function receivePrepare(record: InstanceRecord, m: Prepare): AcceptorStep {
   const known = chosenReply(record, m.from, m.to);
   if (known !== undefined) return { record, reply: known };
-  if (compareBallots(m.ballot, record.promised) < 0) return { record, reply: nack(record, m) };
-  const next = compareBallots(m.ballot, record.promised) === 0 ? record : { ...record, promised: m.ballot };
+  const order = compareBallots(m.ballot, record.promised);
+  if (order < 0) return { record, reply: nack(record, m) };
+  if (order === 0) return { record, reply: undefined };
   const reply: Message = {
     ...address(record, m.from, m.to),
     type: "promise",
     ballot: m.ballot,
     accepted: record.accepted,
   };
-  return { record: next, reply };
+  return { record: { ...record, promised: m.ballot }, reply };
 }
 
 /** Phase 2b: accepting a ballot also promises it, so no lower Accept is taken afterwards. */

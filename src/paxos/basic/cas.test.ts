@@ -2,7 +2,7 @@ import assert from "node:assert/strict";
 import { test } from "node:test";
 import { fromUtf8, utf8 } from "../../util/bytes.js";
 import { nodeId, type NodeId } from "../../util/ids.js";
-import { Cluster } from "./cluster.test.helper.js";
+import { Cluster } from "./sim_cluster.js";
 import type { Message } from "./messages.js";
 import type { Outcome } from "./state.js";
 

@@ -3,7 +3,7 @@ import { test } from "node:test";
 import { fromUtf8, utf8 } from "../../util/bytes.js";
 import { nodeId, type NodeId } from "../../util/ids.js";
 import { Prng } from "../../util/prng.js";
-import { Cluster } from "./cluster.test.helper.js";
+import { Cluster } from "./sim_cluster.js";
 import { REGISTER_NAME_BYTES_MAX, type Message } from "./messages.js";
 import { BasicPaxos } from "./node.js";
 import type { Outcome } from "./state.js";

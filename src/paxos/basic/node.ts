@@ -222,7 +222,7 @@ export class BasicPaxos {
         const record = recordOf(s, m.register, m.instance);
         const next = m.type === "prepare" ? receivePrepare(record, m) : receiveAccept(record, m);
         putRecord(s, next.record);
-        s.outbox.push(next.reply);
+        if (next.reply !== undefined) s.outbox.push(next.reply);
         break;
       }
       case "promise":

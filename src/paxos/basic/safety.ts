@@ -1,8 +1,8 @@
 import { bytesEqual } from "../../util/bytes.js";
 import type { NodeId } from "../../util/ids.js";
 import { recordKey, type InstanceRecord } from "./acceptor.js";
-import { compareBallots, formatBallot, ZERO_BALLOT } from "./ballot.js";
-import type { Instance, RegisterName } from "./messages.js";
+import { compareBallots, formatBallot, ZERO_BALLOT, type Ballot } from "./ballot.js";
+import type { Instance, Message, RegisterName } from "./messages.js";
 import type { DurableState } from "./node.js";
 
 /*
@@ -17,7 +17,7 @@ export type BasicPaxosViolationKind =
   | "roundLowered"
   /** An acceptor's promise went down (a record that vanished counts as promising nothing). */
   | "promiseLowered"
-  /** An acceptor accepted a ballot below the promise it had made. */
+  /** An acceptor accepted a ballot below the promise it had made, or answered a Prepare at or below it. */
   | "promiseBroken"
   /** An acceptor forgot the value it had accepted. */
   | "acceptanceLost"
@@ -83,6 +83,33 @@ export function checkRecordStep(
   }
   if (before?.chosen !== undefined && (after?.chosen === undefined || !bytesEqual(before.chosen, after.chosen))) {
     out.push({ kind: "learntUnchosen", message: `${where}: changed or forgot the decision it had learned` });
+  }
+  return out;
+}
+
+/**
+ * The promises as an acceptor's replies show them, in the order one Ready sends them: a Promise only
+ * for a ballot above every ballot promised or accepted before it (`promisedBefore` gives the durable
+ * promise before the Ready), an Accepted only for a ballot at or above that.
+ */
+export function checkAcceptorReplies(
+  member: NodeId,
+  promisedBefore: (register: RegisterName, instance: Instance) => Ballot,
+  messages: readonly Message[],
+): BasicPaxosViolation[] {
+  const out: BasicPaxosViolation[] = [];
+  const promised = new Map<string, Ballot>();
+  for (const m of messages) {
+    if (m.type !== "promise" && m.type !== "accepted") continue;
+    const key = recordKey(m.register, m.instance);
+    const before = promised.get(key) ?? promisedBefore(m.register, m.instance);
+    const order = compareBallots(m.ballot, before);
+    if (order < 0 || (order === 0 && m.type === "promise")) {
+      const where = `acceptor ${member}, ${JSON.stringify(m.register)} instance ${m.instance}`;
+      const message = `${where}: answered ${m.type === "promise" ? "a Prepare" : "an Accept"} ${formatBallot(m.ballot)} having promised ${formatBallot(before)}`;
+      out.push({ kind: "promiseBroken", message });
+    }
+    if (order > 0) promised.set(key, m.ballot);
   }
   return out;
 }

@@ -3,7 +3,7 @@ import { test } from "node:test";
 import { fromUtf8, utf8 } from "../../util/bytes.js";
 import { nodeId, type NodeId } from "../../util/ids.js";
 import { compareBallots, formatBallot, type Ballot } from "./ballot.js";
-import { Cluster } from "./cluster.test.helper.js";
+import { Cluster } from "./sim_cluster.js";
 import type { Message } from "./messages.js";
 import type { Outcome } from "./state.js";
 
@@ -11,9 +11,9 @@ import type { Outcome } from "./state.js";
  * The articles' worked example, step by step: five acceptors S1–S5, each also a proposer. S1 proposes
  * X with proposal number 3.1, S5 proposes Y with 4.5 (their durable rounds start at 2 and 3). Each
  * step delivers chosen messages and asserts the acceptors' exact replies. The two promises: after
- * answering Prepare n an acceptor answers no Prepare numbered below n and accepts no Accept numbered
- * below n. (A Prepare numbered n itself can only be the same proposer's Prepare again, a duplicate,
- * and is answered again; see acceptor.ts.)
+ * answering Prepare n an acceptor answers no Prepare numbered at or below n and accepts no Accept
+ * numbered below n. (A Prepare numbered n itself can only be the same proposer's Prepare again, a
+ * duplicate, and gets no answer; see acceptor.ts.)
  */
 
 const [S1, S2, S3, S4, S5] = [1, 2, 3, 4, 5].map(nodeId) as [NodeId, NodeId, NodeId, NodeId, NodeId];

@@ -5,13 +5,14 @@ import { recordKey, type InstanceRecord } from "./acceptor.js";
 import type { Instance, Message, RegisterName } from "./messages.js";
 import { BasicPaxos, type DurableState, type Ready } from "./node.js";
 import type { BasicPaxosOptions } from "./options.js";
-import { checkRecordStep, ChosenLedger, type BasicPaxosViolation } from "./safety.js";
+import { ZERO_BALLOT, type Ballot } from "./ballot.js";
+import { checkAcceptorReplies, checkRecordStep, ChosenLedger, type BasicPaxosViolation } from "./safety.js";
 import type { RequestResult } from "./state.js";
 
 type ClusterOptions = Omit<BasicPaxosOptions, "id" | "acceptors" | "random">;
 
 /**
- * A cluster of real BasicPaxos members over a network the test controls message by message, each with
+ * A cluster of real BasicPaxos members over a network the caller (a test, the sweep) controls message by message, each with
  * a "disk" holding exactly what its Readies asked to persist (a restart sees nothing else). Every
  * persist goes through safety.ts's checks (promises kept, at most one value chosen per instance,
  * learners learn only what was chosen, no version holes), which throw on the first violation; the
@@ -74,7 +75,9 @@ export class Cluster {
       assert(ready.round > disk.round, "a persisted round only grows");
       disk.round = ready.round;
     }
-    const violations: BasicPaxosViolation[] = [];
+    const promisedBefore = (register: RegisterName, instance: Instance): Ballot =>
+      disk.records.get(recordKey(register, instance))?.promised ?? ZERO_BALLOT;
+    const violations: BasicPaxosViolation[] = checkAcceptorReplies(id, promisedBefore, ready.messages);
     for (const record of ready.records) {
       const key = recordKey(record.register, record.instance);
       violations.push(...checkRecordStep(id, disk.records.get(key), record));
