@@ -10,6 +10,7 @@
 import type { CallContext } from "../grpc/call.js";
 import { noUser, type KeySpan } from "../kv/index.js";
 import type { ServerContext } from "../server/context.js";
+import { mayRead } from "../server/auth_gate.js";
 import { verifyToken } from "../server/tokens.js";
 import { etcdError } from "./errors.js";
 
@@ -113,7 +114,5 @@ export function logFailure(ctx: ServerContext, call: CallContext, why: string, u
 
 /** etcd's `permission denied` unless `principal` may read every key of `span` (call it after the read barrier). */
 export function requireRead(ctx: ServerContext, principal: string, span: KeySpan): void {
-  const auth = ctx.kv.auth;
-  if (auth.enabled() && (principal === noUser || !auth.allowed(principal, "read", span)))
-    throw etcdError("permissionDenied");
+  if (!mayRead(ctx, principal, span)) throw etcdError("permissionDenied");
 }

@@ -96,11 +96,15 @@ function certificateUser(req: IncomingMessage): string | undefined {
   return typeof cn === "string" && cn.length > 0 ? cn : undefined;
 }
 
+/** Whether `principal` may read every key of `span` now (always while auth is off); each protocol words the refusal. */
+export function mayRead(ctx: ServerContext, principal: string, span: KeySpan): boolean {
+  const auth = ctx.kv.auth;
+  return !auth.enabled() || (principal !== noUser && auth.allowed(principal, "read", span));
+}
+
 /** A 403 unless `principal` may read every key of `span` (checked after the read barrier: revokes before it count). */
 export function requireRead(ctx: ServerContext, principal: string, span: KeySpan): void {
-  const auth = ctx.kv.auth;
-  if (!auth.enabled()) return;
-  if (principal === noUser || !auth.allowed(principal, "read", span))
+  if (!mayRead(ctx, principal, span))
     throw forbidden(`${principal === noUser ? "this request" : principal} may not read these keys`);
 }
 
