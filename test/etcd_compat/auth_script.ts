@@ -59,22 +59,7 @@ export async function authScript(cluster: CompatCluster): Promise<string[]> {
   await step(["get", "auth/k"], "alice:wrong-pw");
   await step(["put", "auth/cfg", "c"], alice);
   await step(["put", "auth/k", "v2"], alice);
-  // etcd refuses at creation a watch of keys the user may not all read (etcdctl then exits); a
-  // watch the server accepted would run until stopped, which the transcript would show.
-  await step(["watch", "other"], alice, 10_000);
-  await step(["watch", "auth/k", "other"], alice, 10_000);
-  // Revoking a lease deletes its keys, so etcd needs write permission on every key attached.
-  const grant = await run(["lease", "grant", "60"], root);
-  const lease = /^lease (\w+) granted/.exec(grant.stdout)?.[1];
-  if (lease !== undefined) names.add(lease, "LEASE");
-  print(["lease", "grant", "60"], root, grant);
-  if (lease !== undefined) {
-    await step(["put", "leased", "l", `--lease=${lease}`], root);
-    await step(["lease", "revoke", lease], alice);
-    await step(["get", "leased"], root);
-    await step(["lease", "revoke", lease], root);
-    await step(["get", "leased"], root);
-  }
+  await watchAndRevokeAsAlice({ run, print, step }, names);
   await step(["user", "list"], alice);
   await step(["user", "list"], root);
   await step(["role", "revoke-permission", "reader", "auth/cfg"], root);
@@ -93,4 +78,30 @@ export async function authScript(cluster: CompatCluster): Promise<string[]> {
   await step(["del", "auth/", "--prefix"]);
   await step(["del", "other"]);
   return transcript;
+}
+
+/** The script's runner: `run` a command, `print` it and its output, or both in one `step`. */
+interface Steps {
+  readonly run: (args: readonly string[], user?: string, stopAfterMs?: number) => Promise<EtcdctlRun>;
+  readonly print: (args: readonly string[], user: string | undefined, result: EtcdctlRun) => void;
+  readonly step: (args: readonly string[], user?: string, stopAfterMs?: number) => Promise<void>;
+}
+
+async function watchAndRevokeAsAlice({ run, print, step }: Steps, names: Placeholders): Promise<void> {
+  // etcd refuses at creation a watch of keys the user may not all read (etcdctl then exits); a
+  // watch the server accepted would run until stopped, which the transcript would show.
+  await step(["watch", "other"], alice, 10_000);
+  await step(["watch", "auth/k", "other"], alice, 10_000);
+  // Revoking a lease deletes its keys, so etcd needs write permission on every key attached.
+  const grant = await run(["lease", "grant", "60"], root);
+  const lease = /^lease (\w+) granted/.exec(grant.stdout)?.[1];
+  if (lease !== undefined) names.add(lease, "LEASE");
+  print(["lease", "grant", "60"], root, grant);
+  if (lease !== undefined) {
+    await step(["put", "leased", "l", `--lease=${lease}`], root);
+    await step(["lease", "revoke", lease], alice);
+    await step(["get", "leased"], root);
+    await step(["lease", "revoke", lease], root);
+    await step(["get", "leased"], root);
+  }
 }
