@@ -3,6 +3,7 @@
  * every key starting with `prefix` (all keys for ""), or those k with `from` ≤ k < `to` (no upper
  * bound without `to`).
  */
+import { binaryBytes } from "../kv/binary.js";
 import { keySpan, rangeSpan, type KeySpan } from "../kv/index.js";
 export type WatchRange =
   { readonly key: string } | { readonly prefix: string } | { readonly from: string; readonly to?: string };
@@ -84,6 +85,6 @@ function removeFrom<W>(map: Map<string, Set<W>>, name: string, watcher: W): bool
 /** The keys `range` covers as a permission span, which auth checks a watch against (docs/auth.md). */
 export function watchRangeSpan(range: WatchRange): KeySpan {
   if ("key" in range) return keySpan(range.key);
-  if ("prefix" in range) return rangeSpan({ prefix: new Uint8Array(Buffer.from(range.prefix, "latin1")) });
+  if ("prefix" in range) return rangeSpan({ prefix: binaryBytes(range.prefix) });
   return { from: range.from, to: range.to };
 }

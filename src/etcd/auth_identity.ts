@@ -10,7 +10,8 @@
 import type { CallContext } from "../grpc/call.js";
 import { noUser, type KeySpan } from "../kv/index.js";
 import type { ServerContext } from "../server/context.js";
-import { verifyToken } from "../server/tokens.js";
+import { mayRead } from "../server/auth_gate.js";
+import { tokenUser } from "../server/auth_token_user.js";
 import { etcdError } from "./errors.js";
 
 /** A call with the principal it acts as: `noUser` while auth is off, else an existing user's name. */
@@ -74,19 +75,13 @@ function identify(ctx: ServerContext, call: CallContext): string {
     }
     return user;
   }
-  const verified = verifyToken(auth.tokenKey()!, token, ctx.auth.now());
-  if (!verified.ok) {
-    // An expired token is routine (the client authenticates again); a forged one is worth a line.
-    if (verified.reason === "invalid") logFailure(ctx, call, "the token's signature does not match");
-    throw etcdError("invalidAuthToken");
-  }
-  const { user, rev } = verified.claims;
-  const record = auth.user(user);
-  if (record === undefined || rev < record.passwordRevision) {
-    logFailure(ctx, call, "the token's user was deleted or its password changed", user);
-    throw etcdError("invalidAuthToken");
-  }
-  return user;
+  const checked = tokenUser(ctx, token);
+  if (checked.ok) return checked.user;
+  // An expired token is routine (the client authenticates again); a forged or void one is worth a line.
+  if (checked.reason === "invalid") logFailure(ctx, call, "the token's signature does not match");
+  else if (checked.reason !== "expired")
+    logFailure(ctx, call, "the token's user was deleted or its password changed", checked.user);
+  throw etcdError("invalidAuthToken");
 }
 
 /** etcd's metadata `token`, else `authorization` (bare, or as `Bearer TOKEN`). */
@@ -113,7 +108,5 @@ export function logFailure(ctx: ServerContext, call: CallContext, why: string, u
 
 /** etcd's `permission denied` unless `principal` may read every key of `span` (call it after the read barrier). */
 export function requireRead(ctx: ServerContext, principal: string, span: KeySpan): void {
-  const auth = ctx.kv.auth;
-  if (auth.enabled() && (principal === noUser || !auth.allowed(principal, "read", span)))
-    throw etcdError("permissionDenied");
+  if (!mayRead(ctx, principal, span)) throw etcdError("permissionDenied");
 }

@@ -5,7 +5,9 @@
  * `--prefix ''`). Any other range has no raftkv form and is refused.
  */
 import { GrpcError, Status } from "../grpc/status.js";
-import type { Access, Permission } from "../kv/index.js";
+import { binaryBytes } from "../kv/binary.js";
+import { rangeSpan, type Access, type Permission } from "../kv/index.js";
+import { etcdError } from "./errors.js";
 import { PermissionType, type Permission as EtcdPermission } from "./messages/records.js";
 
 const accessOfType: Readonly<Record<number, Access>> = {
@@ -23,10 +25,10 @@ const typeOfAccess: Readonly<Record<Access, number>> = {
 export function permissionPlace(key: Uint8Array, rangeEnd: Uint8Array): { key: Uint8Array; prefix: boolean } {
   if (isZeroByte(rangeEnd) && (key.length === 0 || isZeroByte(key))) return { key: new Uint8Array(0), prefix: true };
   if (rangeEnd.length === 0) {
-    if (key.length === 0) throw new GrpcError(Status.INVALID_ARGUMENT, "etcdserver: key is not provided");
+    if (key.length === 0) throw etcdError("emptyKey");
     return { key, prefix: false };
   }
-  if (Buffer.from(rangeEnd).equals(prefixEnd(key))) return { key, prefix: true };
+  if (Buffer.from(rangeEnd).equals(prefixRangeEnd(key))) return { key, prefix: true };
   throw new GrpcError(
     Status.INVALID_ARGUMENT,
     "raftkv grants permissions on one key or on a prefix only: range_end must be empty or the prefix's end (as etcdctl's --prefix sends it)",
@@ -46,19 +48,14 @@ export function etcdPermissionOf(permission: Permission): EtcdPermission {
   return {
     permType: typeOfAccess[permission.access],
     key: permission.key,
-    rangeEnd: permission.prefix ? prefixEnd(permission.key) : new Uint8Array(0),
+    rangeEnd: permission.prefix ? prefixRangeEnd(permission.key) : new Uint8Array(0),
   };
 }
 
 /** etcd's GetPrefixRangeEnd: the least key above every key starting with `prefix`, "\0" (no end) if none is. */
-function prefixEnd(prefix: Uint8Array): Uint8Array {
-  let end = prefix.length;
-  while (end > 0 && prefix[end - 1] === 0xff) end--;
-  if (end === 0) return Uint8Array.of(0);
-  // A copy: the prefix may be a Buffer (whose slice is a view) holding the replicated permission's key.
-  const bytes = Uint8Array.from(prefix.subarray(0, end));
-  bytes[end - 1]!++;
-  return bytes;
+function prefixRangeEnd(prefix: Uint8Array): Uint8Array {
+  const end = rangeSpan({ prefix }).to;
+  return end === undefined ? Uint8Array.of(0) : binaryBytes(end);
 }
 
 function isZeroByte(bytes: Uint8Array): boolean {

@@ -1,6 +1,7 @@
 /** Proposing an auth change for an etcd call: raftkv's refusals as etcd's errors. */
 import { GrpcError, Status } from "../grpc/status.js";
-import { encodeCommand, validateCommand, type AuthCommand, type AuthRefusal, type KvResult } from "../kv/index.js";
+import type { AuthCommand, AuthRefusal } from "../kv/index.js";
+import { changeAuth, type AuthChange } from "../server/auth_propose.js";
 import type { ServerContext } from "../server/context.js";
 import type { EtcdCall } from "./auth_identity.js";
 import { etcdError, nodeErrorToGrpc, type EtcdErrorName } from "./errors.js";
@@ -19,8 +20,7 @@ const refusals: Readonly<Record<Exclude<AuthRefusal, "tooMany">, EtcdErrorName>>
 };
 
 /**
- * Proposes `command` as the call's principal, refused early when it may not (the store checks again
- * when it applies it), and answers the header of the state after it. `roleNotFound` answers what
+ * Proposes `command` as the call's principal and answers the header of the state after it. `roleNotFound` answers what
  * etcd says in its place for this call (a revoke of a role the user does not hold).
  */
 export async function proposeAuth(
@@ -29,25 +29,27 @@ export async function proposeAuth(
   command: AuthCommand,
   roleNotFound: EtcdErrorName = "roleNotFound",
 ): Promise<{ header: ResponseHeader }> {
-  const sent = { ...command, principal: call.principal };
-  const problem = validateCommand(sent);
-  if (problem !== undefined) throw new GrpcError(Status.INVALID_ARGUMENT, problem);
-  if (!ctx.kv.permitted(sent)) throw etcdError("permissionDenied");
-  let result: KvResult;
+  let change: AuthChange;
   try {
-    result = (await ctx.node.raft.propose(encodeCommand(sent))) as KvResult;
+    change = await changeAuth(ctx, call.principal, command);
   } catch (error) {
     throw nodeErrorToGrpc(error);
   }
-  if (result.type === "authChanged") return { header: header(ctx) };
-  if (result.type === "permissionDenied") throw etcdError("permissionDenied");
-  if (result.type !== "authRefused") throw new Error(`${command.type} answered ${result.type}`);
-  if (result.reason === "tooMany")
-    throw new GrpcError(
-      Status.FAILED_PRECONDITION,
-      "raftkv: a limit on users, roles, roles per user or permissions per role was reached",
-    );
-  throw etcdError(result.reason === "roleNotFound" ? roleNotFound : refusals[result.reason]);
+  switch (change.type) {
+    case "changed":
+      return { header: header(ctx) };
+    case "invalid":
+      throw new GrpcError(Status.INVALID_ARGUMENT, change.problem);
+    case "permissionDenied":
+      throw etcdError("permissionDenied");
+    case "refused":
+      if (change.reason === "tooMany")
+        throw new GrpcError(
+          Status.FAILED_PRECONDITION,
+          "raftkv: a limit on users, roles, roles per user or permissions per role was reached",
+        );
+      throw etcdError(change.reason === "roleNotFound" ? roleNotFound : refusals[change.reason]);
+  }
 }
 
 /** Waits until this member has applied everything committed when the call arrived. */

@@ -8,6 +8,7 @@ import type { EtcdCall } from "./auth_identity.js";
 import { GrpcError, Status } from "../grpc/status.js";
 import { ConfChangeRefused, encodeMemberContext, nodeIdOf, parseAddress, type RaftNode } from "../node/index.js";
 import type { ServerContext } from "../server/context.js";
+import { leftJoint } from "../server/member_routes.js";
 import { members } from "./cluster_service.js";
 import { etcdError, nodeErrorToGrpc } from "./errors.js";
 import { header } from "./header.js";
@@ -26,7 +27,6 @@ import type {
 type ConfChange = Exclude<Parameters<RaftNode["proposeConfChange"]>[0], readonly unknown[]>;
 
 const noContext = new Uint8Array(0);
-const leaveJointMs = 5_000;
 
 /**
  * The name a member added by peer URL gets (MemberAdd carries no name): its first peer URL's
@@ -127,12 +127,7 @@ async function change(ctx: ServerContext, conf: ConfChange): Promise<void> {
   } catch (error) {
     throw error instanceof ConfChangeRefused ? refusal(error) : nodeErrorToGrpc(error);
   }
-  // A voter change is in force once the leader has left the joint configuration it entered.
-  const deadline = performance.now() + leaveJointMs;
-  while (ctx.node.raft.config().outgoing !== undefined) {
-    if (performance.now() > deadline) throw etcdError("timeout");
-    await new Promise((resolve) => setTimeout(resolve, 5));
-  }
+  if (!(await leftJoint(ctx))) throw etcdError("timeout");
 }
 
 function refusal(error: ConfChangeRefused): GrpcError {

@@ -37,8 +37,8 @@ function enumValue<T>(table: readonly T[], value: number, what: string): T {
   return found;
 }
 
-/** A Range request in src/kv's form (its revision included: the caller decides where it is read). */
-export function rangeOf(request: RangeRequest): KvRangeRequest {
+/** A Range request in src/kv's form, every field given (its revision included: the caller decides where it is read). */
+export function rangeOf(request: RangeRequest): Required<KvRangeRequest> {
   if (request.key.length === 0) throw etcdError("emptyKey");
   return {
     key: request.key,
@@ -88,20 +88,7 @@ function requestOp(op: RequestOp): EtcdOp {
     const { revision, ...range } = rangeOf(op.requestRange);
     if (revision !== 0)
       throw invalid("raftkv reads a range inside a txn at the txn's own revision only (revision must be 0)");
-    return {
-      type: "range",
-      key: range.key,
-      rangeEnd: range.rangeEnd ?? new Uint8Array(0),
-      limit: range.limit ?? 0,
-      sortOrder: range.sortOrder ?? "none",
-      sortTarget: range.sortTarget ?? "key",
-      keysOnly: range.keysOnly ?? false,
-      countOnly: range.countOnly ?? false,
-      minModRevision: range.minModRevision ?? 0,
-      maxModRevision: range.maxModRevision ?? 0,
-      minCreateRevision: range.minCreateRevision ?? 0,
-      maxCreateRevision: range.maxCreateRevision ?? 0,
-    };
+    return { type: "range", ...range };
   }
   if (op.requestPut !== undefined) return putOp(op.requestPut);
   if (op.requestDeleteRange !== undefined) return deleteRangeOp(op.requestDeleteRange);

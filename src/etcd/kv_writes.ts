@@ -16,6 +16,7 @@ import {
   type KvResult,
 } from "../kv/index.js";
 import type { ServerContext } from "../server/context.js";
+import { assert } from "../util/assert.js";
 import type { EtcdCall } from "./auth_identity.js";
 import { etcdError, nodeErrorToGrpc } from "./errors.js";
 import { header } from "./header.js";
@@ -33,8 +34,7 @@ import type {
 
 export async function put(ctx: ServerContext, request: PutRequest, call: EtcdCall): Promise<PutResponse> {
   const { revision, responses } = await runTxn(ctx, oneOp(putOp(request)), call.principal);
-  const answer = responses[0];
-  const prevKv = answer?.type === "put" ? answer.prevKv : null;
+  const { prevKv } = onlyAnswer(responses, "put");
   return prevKv === null ? { header: header(ctx, revision) } : { header: header(ctx, revision), prevKv };
 }
 
@@ -44,10 +44,8 @@ export async function deleteRange(
   call: EtcdCall,
 ): Promise<DeleteRangeResponse> {
   const { revision, responses } = await runTxn(ctx, oneOp(deleteRangeOp(request)), call.principal);
-  const answer = responses[0];
-  return answer?.type === "deleteRange"
-    ? { header: header(ctx, revision), deleted: answer.deleted, prevKvs: [...answer.prevKvs] }
-    : { header: header(ctx, revision), deleted: 0, prevKvs: [] };
+  const { deleted, prevKvs } = onlyAnswer(responses, "deleteRange");
+  return { header: header(ctx, revision), deleted, prevKvs: [...prevKvs] };
 }
 
 export async function txn(ctx: ServerContext, request: TxnRequest, call: EtcdCall): Promise<TxnResponse> {
@@ -74,6 +72,16 @@ export async function compact(
 
 function oneOp(op: EtcdOp): EtcdTxn {
   return { compare: [], success: [op], failure: [] };
+}
+
+/** The answer of a txn from oneOp: with no compares its success branch runs, so it has one of `type`. */
+function onlyAnswer<T extends EtcdResponse["type"]>(
+  responses: readonly EtcdResponse[],
+  type: T,
+): Extract<EtcdResponse, { type: T }> {
+  const answer = responses[0];
+  assert(answer?.type === type, `a one-op txn answered ${answer?.type ?? "nothing"}, not ${type}`);
+  return answer as Extract<EtcdResponse, { type: T }>;
 }
 
 async function runTxn(

@@ -1,6 +1,6 @@
 /** raftkv's watch events as etcd's mvccpb.Event, and a watch's key range from etcd's key/range_end pair. */
 import type { WatchRange } from "../coord/index.js";
-import { etcdSpan, type KvEvent, type StoredKv } from "../kv/index.js";
+import { etcdSpan, rangeSpan, type KeySpan, type KvEvent, type StoredKv } from "../kv/index.js";
 import { EventEventType, type Event, type KeyValue } from "./messages/records.js";
 
 /** A binary string (one char per byte, as the store keys) as bytes. */
@@ -45,24 +45,19 @@ export function etcdEvents(events: readonly KvEvent[], options: EventOptions): E
  * The keys an etcd watch covers, as etcd reads its pair: an empty key is "\0" (the smallest key),
  * an empty range_end one key, range_end "\0" every key from key on, else [key, range_end); the
  * prefix form clients send (range_end = key with its last byte plus one) is a prefix watch, which
- * the hub finds by the key's prefixes. Undefined when the range is empty (etcd refuses it).
+ * the hub finds by the key's prefixes. With it the keys as a span, which the caller must be allowed
+ * to read. Undefined when the range is empty (etcd refuses it).
  */
-export function watchRangeOf(key: Uint8Array, rangeEnd: Uint8Array): WatchRange | undefined {
+export function watchRangeOf(
+  key: Uint8Array,
+  rangeEnd: Uint8Array,
+): { readonly range: WatchRange; readonly span: KeySpan } | undefined {
   const start = key.length === 0 ? Uint8Array.of(0) : key;
   const span = etcdSpan(start, rangeEnd);
-  if (rangeEnd.length === 0) return { key: span.from };
-  if (span.to === undefined) return key.length === 0 ? { prefix: "" } : { from: span.from };
+  if (rangeEnd.length === 0) return { range: { key: span.from }, span };
+  if (span.to === undefined) return { range: key.length === 0 ? { prefix: "" } : { from: span.from }, span };
   if (span.to <= span.from) return undefined;
-  const prefix = prefixOf(key, rangeEnd);
-  return prefix === undefined ? { from: span.from, to: span.to } : { prefix };
-}
-
-/** The prefix whose keys are exactly [key, rangeEnd), if there is one (etcd's GetPrefixRangeEnd). */
-function prefixOf(key: Uint8Array, rangeEnd: Uint8Array): string | undefined {
-  let end = key.length;
-  while (end > 0 && key[end - 1] === 0xff) end--;
-  if (end === 0 || rangeEnd.length !== end) return undefined;
-  for (let i = 0; i < end - 1; i++) if (rangeEnd[i] !== key[i]) return undefined;
-  if (rangeEnd[end - 1] !== key[end - 1]! + 1) return undefined;
-  return Buffer.from(key).toString("latin1");
+  // [key, rangeEnd) is the prefix `key` when rangeEnd is the key's prefix end (etcd's GetPrefixRangeEnd).
+  const isPrefix = key.length > 0 && rangeSpan({ prefix: key }).to === span.to;
+  return { range: isPrefix ? { prefix: span.from } : { from: span.from, to: span.to }, span };
 }

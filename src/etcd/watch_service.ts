@@ -4,17 +4,12 @@
  * rules hold (docs/coordination.md, "Watch"): backpressure pauses a watch, and a watch whose
  * backlog passes the hub's buffer is cancelled as slow, with the revision to resume from.
  */
-import {
-  watchRangeSpan,
-  type WatchHandle,
-  type WatchMessage,
-  type WatchRange,
-  type WatchSink,
-} from "../coord/index.js";
+import type { WatchHandle, WatchMessage, WatchSink } from "../coord/index.js";
 import type { StreamWriter } from "../grpc/call.js";
 import { GrpcError, Status } from "../grpc/status.js";
 import type { ServerContext } from "../server/context.js";
-import { requireRead, type EtcdCall } from "./auth_identity.js";
+import { mayRead } from "../server/auth_gate.js";
+import type { EtcdCall } from "./auth_identity.js";
 import { header } from "./header.js";
 import {
   WatchCreateRequestFilterType,
@@ -111,12 +106,12 @@ class EtcdWatchStream {
     if (create.startRevision < 0)
       throw new GrpcError(Status.INVALID_ARGUMENT, "a watch's start_revision must not be negative");
     if (create.watchId < 0) throw new GrpcError(Status.INVALID_ARGUMENT, "a watch_id must not be negative");
-    const range = watchRangeOf(create.key, create.rangeEnd);
-    if (range === undefined) {
+    const watched = watchRangeOf(create.key, create.rangeEnd);
+    if (watched === undefined) {
       this.#refuse(-1, emptyRangeReason);
       return;
     }
-    if (!this.#permitted(range)) {
+    if (!mayRead(this.#ctx, this.#principal, watched.span)) {
       this.#refuse(-1, permissionDeniedReason);
       return;
     }
@@ -144,7 +139,7 @@ class EtcdWatchStream {
       send: (message) => this.#deliver(watch, message),
       close: () => this.#forget(watch),
     };
-    const request = { range, progressNotify: create.progressNotify };
+    const request = { range: watched.range, progressNotify: create.progressNotify };
     const handle = this.#ctx.watchHub.watch(
       create.startRevision === 0 ? request : { ...request, fromRevision: create.startRevision },
       sink,
@@ -159,15 +154,6 @@ class EtcdWatchStream {
   }
 
   /** etcd's answer to a watch it will not create: created and canceled at once, with the reason. */
-  #permitted(range: WatchRange): boolean {
-    try {
-      requireRead(this.#ctx, this.#principal, watchRangeSpan(range));
-      return true;
-    } catch {
-      return false;
-    }
-  }
-
   #refuse(id: number, reason: string): void {
     this.#send({ ...this.#response(id), created: true, canceled: true, cancelReason: reason });
   }

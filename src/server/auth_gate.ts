@@ -3,7 +3,8 @@ import { TLSSocket } from "node:tls";
 import { noUser, type KeySpan, type KvCommand } from "../kv/index.js";
 import type { AuthServices, ServerContext } from "./context.js";
 import { HttpError } from "./http_util.js";
-import { signToken, verifyToken } from "./tokens.js";
+import { tokenUser } from "./auth_token_user.js";
+import { signToken } from "./tokens.js";
 
 /**
  * What a route asks of its caller once auth is enabled (docs/auth.md): nothing, a valid identity,
@@ -62,17 +63,23 @@ function authenticatedUser(ctx: ServerContext, req: IncomingMessage): string {
   }
   const bearer = /^Bearer ([A-Za-z0-9_-]+\.[A-Za-z0-9_-]+)$/.exec(header);
   if (bearer === null) throw invalid(ctx, req, "the Authorization header is not Bearer TOKEN");
-  const verified = verifyToken(auth.tokenKey()!, bearer[1]!, ctx.auth.now());
-  if (!verified.ok)
-    throw verified.reason === "expired"
-      ? new HttpError(401, "token_expired", "the token has expired: authenticate again")
-      : invalid(ctx, req, "the token's signature does not match");
-  const { user, rev } = verified.claims;
-  const record = auth.user(user);
-  if (record === undefined) throw invalid(ctx, req, "the token's user does not exist", user);
-  if (rev < record.passwordRevision)
-    throw invalid(ctx, req, "the token predates the user's current password (or the user was re-created)", user);
-  return user;
+  const checked = tokenUser(ctx, bearer[1]!);
+  if (checked.ok) return checked.user;
+  switch (checked.reason) {
+    case "expired":
+      throw new HttpError(401, "token_expired", "the token has expired: authenticate again");
+    case "invalid":
+      throw invalid(ctx, req, "the token's signature does not match");
+    case "noSuchUser":
+      throw invalid(ctx, req, "the token's user does not exist", checked.user);
+    case "stalePassword":
+      throw invalid(
+        ctx,
+        req,
+        "the token predates the user's current password (or the user was re-created)",
+        checked.user,
+      );
+  }
 }
 
 function invalid(ctx: ServerContext, req: IncomingMessage, why: string, user?: string): HttpError {
@@ -96,15 +103,23 @@ function certificateUser(req: IncomingMessage): string | undefined {
   return typeof cn === "string" && cn.length > 0 ? cn : undefined;
 }
 
+/** Whether `principal` may read every key of `span` now (always while auth is off); each protocol words the refusal. */
+export function mayRead(ctx: ServerContext, principal: string, span: KeySpan): boolean {
+  const auth = ctx.kv.auth;
+  return !auth.enabled() || (principal !== noUser && auth.allowed(principal, "read", span));
+}
+
 /** A 403 unless `principal` may read every key of `span` (checked after the read barrier: revokes before it count). */
 export function requireRead(ctx: ServerContext, principal: string, span: KeySpan): void {
-  const auth = ctx.kv.auth;
-  if (!auth.enabled()) return;
-  if (principal === noUser || !auth.allowed(principal, "read", span))
+  if (!mayRead(ctx, principal, span))
     throw forbidden(`${principal === noUser ? "this request" : principal} may not read these keys`);
 }
 
 /** A 403 unless the command's principal may run it now; the store checks again when it applies it. */
 export function requirePermitted(ctx: ServerContext, command: KvCommand): void {
-  if (!ctx.kv.permitted(command)) throw forbidden("the user lacks a permission this request needs");
+  if (!ctx.kv.permitted(command)) throw lacksPermission();
+}
+
+export function lacksPermission(): HttpError {
+  return forbidden("the user lacks a permission this request needs");
 }

@@ -1,5 +1,5 @@
 import { encodeCommand, validateCommand, type AuthCommand, type AuthRefusal, type KvResult } from "../kv/index.js";
-import { forbidden, requirePermitted } from "./auth_gate.js";
+import { forbidden, lacksPermission } from "./auth_gate.js";
 import type { Request, ServerContext } from "./context.js";
 import { HttpError, sendJson } from "./http_util.js";
 import { nodeErrorToHttp } from "./kv_routes.js";
@@ -16,29 +16,54 @@ const refusals: Readonly<Record<AuthRefusal, readonly [number, string, string]>>
 };
 
 /**
- * Proposes an auth change as the request's principal, refused early when it may not (the store
- * checks again when it applies it), and answers `{"revision": R}`, the auth revision after it.
+ * What an auth change came to, for each protocol to answer in its own terms: applied (with the auth
+ * revision after it), malformed, refused for a permission the principal lacks (before proposing, or
+ * when the store applied it), or refused by the store.
  */
-export async function proposeAuth(ctx: ServerContext, request: Request, command: AuthCommand): Promise<void> {
-  const sent = { ...command, principal: request.principal };
+export type AuthChange =
+  | { readonly type: "changed"; readonly authRevision: number }
+  | { readonly type: "invalid"; readonly problem: string }
+  | { readonly type: "permissionDenied"; readonly when: "before" | "applied" }
+  | { readonly type: "refused"; readonly reason: AuthRefusal };
+
+/**
+ * Proposes `command` as `principal`, refused early when it may not (the store checks again when it
+ * applies it). A failure to commit is thrown as the node raised it.
+ */
+export async function changeAuth(ctx: ServerContext, principal: string, command: AuthCommand): Promise<AuthChange> {
+  const sent = { ...command, principal };
   const problem = validateCommand(sent);
-  if (problem !== undefined) throw new HttpError(400, "bad_request", problem);
-  requirePermitted(ctx, sent);
-  let result: KvResult;
+  if (problem !== undefined) return { type: "invalid", problem };
+  if (!ctx.kv.permitted(sent)) return { type: "permissionDenied", when: "before" };
+  const result = (await ctx.node.raft.propose(encodeCommand(sent))) as KvResult;
+  if (result.type === "authChanged") return { type: "changed", authRevision: result.authRevision };
+  if (result.type === "permissionDenied") return { type: "permissionDenied", when: "applied" };
+  if (result.type !== "authRefused") throw new Error(`${command.type} answered ${result.type}`);
+  return { type: "refused", reason: result.reason };
+}
+
+/** Proposes an auth change as the request's principal and answers `{"revision": R}`, the auth revision after it. */
+export async function proposeAuth(ctx: ServerContext, request: Request, command: AuthCommand): Promise<void> {
+  let change: AuthChange;
   try {
-    result = (await ctx.node.raft.propose(encodeCommand(sent))) as KvResult;
+    change = await changeAuth(ctx, request.principal, command);
   } catch (error) {
     throw nodeErrorToHttp(error);
   }
-  if (result.type === "authChanged") {
-    sendJson(request.res, 200, { revision: result.authRevision });
-    return;
+  switch (change.type) {
+    case "changed":
+      sendJson(request.res, 200, { revision: change.authRevision });
+      return;
+    case "invalid":
+      throw new HttpError(400, "bad_request", change.problem);
+    case "permissionDenied":
+      if (change.when === "before") throw lacksPermission();
+      throw forbidden("the user lost a permission this request needs before it was applied");
+    case "refused": {
+      const [status, code, message] = refusals[change.reason];
+      throw new HttpError(status, code, message);
+    }
   }
-  if (result.type === "permissionDenied")
-    throw forbidden("the user lost a permission this request needs before it was applied");
-  if (result.type !== "authRefused") throw new Error(`${command.type} answered ${result.type}`);
-  const [status, code, message] = refusals[result.reason];
-  throw new HttpError(status, code, message);
 }
 
 /** Waits until this member has applied everything committed when the request arrived. */

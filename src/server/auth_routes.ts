@@ -1,11 +1,11 @@
 import { randomBytes } from "node:crypto";
 import { rootName, tokenKeyBytes } from "../kv/index.js";
 import { logFailure, sourceOf } from "./auth_gate.js";
-import { linearizable, proposeAuth } from "./auth_propose.js";
+import { authenticateUser, type Authentication } from "./auth_password.js";
+import { proposeAuth } from "./auth_propose.js";
 import type { Request, ServerContext } from "./context.js";
 import { HttpError, readJson, sendJson } from "./http_util.js";
-import { verifyPassword } from "./passwords.js";
-import { signToken } from "./tokens.js";
+import { nodeErrorToHttp } from "./kv_routes.js";
 
 const authenticateBodyBytesMax = 4096;
 
@@ -14,10 +14,7 @@ export function authStatus(ctx: ServerContext, request: Request): void {
   sendJson(request.res, 200, { enabled: ctx.kv.auth.enabled(), revision: ctx.kv.auth.revision() });
 }
 
-/**
- * POST /v1/auth/authenticate {"name","password"} → {"token","expiresAt"}. After a read barrier, so
- * a user created (or a password set) anywhere before the request can authenticate at any member.
- */
+/** POST /v1/auth/authenticate {"name","password"} → {"token","expiresAt"}, at any member (auth_password.ts). */
 export async function authenticate(ctx: ServerContext, request: Request): Promise<void> {
   const { req, res } = request;
   const source = sourceOf(req);
@@ -30,21 +27,19 @@ export async function authenticate(ctx: ServerContext, request: Request): Promis
   const { name, password } = typeof body === "object" && body !== null ? (body as Record<string, unknown>) : {};
   if (typeof name !== "string" || typeof password !== "string")
     throw new HttpError(400, "bad_request", 'the body must be {"name": USER, "password": PASSWORD}');
-  await linearizable(ctx);
-  const auth = ctx.kv.auth;
-  if (!auth.enabled()) throw new HttpError(409, "auth_not_enabled", "auth is not enabled: no token is needed");
-  const user = auth.user(name);
-  const matched = await verifyPassword(password, user?.password ?? null);
-  // The state may have moved during the hash: the password checked must still be the user's.
-  const now = auth.user(name);
-  if (!matched || !auth.enabled() || now === undefined || now.passwordRevision !== user?.passwordRevision) {
-    ctx.auth.limiter.failed(source);
+  let outcome: Authentication;
+  try {
+    outcome = await authenticateUser(ctx, source, name, password);
+  } catch (error) {
+    throw nodeErrorToHttp(error);
+  }
+  if (outcome.type === "authNotEnabled")
+    throw new HttpError(409, "auth_not_enabled", "auth is not enabled: no token is needed");
+  if (outcome.type === "failed") {
     logFailure(ctx.auth, req, "wrong name or password", name);
     throw new HttpError(401, "authentication_failed", "wrong name or password");
   }
-  const expiresAt = ctx.auth.now() + ctx.auth.tokenTtlMs;
-  const token = signToken(auth.tokenKey()!, { user: name, rev: auth.revision(), exp: expiresAt });
-  sendJson(res, 200, { token, expiresAt });
+  sendJson(res, 200, { token: outcome.token, expiresAt: outcome.expiresAt });
 }
 
 /** POST /v1/auth/enable: a fresh token key, carried in the entry so that every member signs alike. */

@@ -68,25 +68,29 @@ async function change(
   };
   try {
     await ctx.node.raft.proposeConfChange(conf);
-    await leftJoint(ctx);
-    return true;
   } catch (error) {
     throw error instanceof ConfChangeRefused ? refusalToHttp(error, type, name) : nodeErrorToHttp(error);
   }
+  if (!(await leftJoint(ctx)))
+    throw new HttpError(
+      504,
+      "timeout",
+      "the change is applied but leaving the joint configuration is taking long; check GET /v1/members",
+    );
+  return true;
 }
 
-/** A voter change is done when the leader has also left the joint configuration it entered. */
-async function leftJoint(ctx: ServerContext): Promise<void> {
+/**
+ * A voter change is in force when the leader has also left the joint configuration it entered
+ * (HTTP and etcd's Cluster service wait alike); false if that takes over 5 s.
+ */
+export async function leftJoint(ctx: ServerContext): Promise<boolean> {
   const deadline = performance.now() + 5_000;
   while (ctx.node.raft.config().outgoing !== undefined) {
-    if (performance.now() > deadline)
-      throw new HttpError(
-        504,
-        "timeout",
-        "the change is applied but leaving the joint configuration is taking long; check GET /v1/members",
-      );
+    if (performance.now() > deadline) return false;
     await new Promise((resolve) => setTimeout(resolve, 5));
   }
+  return true;
 }
 
 function memberName(ctx: ServerContext, text: string | undefined): string {

@@ -31,18 +31,26 @@ function errorLine(stderr: string): string {
     .join("\n");
 }
 
-/** One etcdctl command to completion (`stdin` for txn's interactive syntax); `endpoints` narrows the target. */
+/**
+ * One etcdctl command to completion (`stdin` for txn's interactive syntax); `endpoints` narrows the
+ * target. With `stopAfterMs`, a command still running then (a watch the server did not end) is
+ * stopped and answers code -1, so that a script shows it instead of failing as a whole.
+ */
 export function etcdctl(
   target: EtcdctlTarget,
   args: readonly string[],
-  options: { stdin?: string; endpoints?: readonly string[] } = {},
+  options: { stdin?: string; endpoints?: readonly string[]; stopAfterMs?: number } = {},
 ): Promise<EtcdctlRun> {
   return new Promise((resolve, reject) => {
     const child = execFile(
       etcdctlPath,
       [...commonFlags(target, options.endpoints ?? target.endpoints), ...args],
-      { env: { ...process.env, ETCDCTL_API: "3" }, timeout: 30_000 },
+      { env: { ...process.env, ETCDCTL_API: "3" }, timeout: options.stopAfterMs ?? 30_000 },
       (error, stdout, stderr) => {
+        if (error?.killed === true && options.stopAfterMs !== undefined) {
+          resolve({ code: -1, stdout, error: `(still running after ${options.stopAfterMs} ms, stopped)` });
+          return;
+        }
         if (error !== null && typeof error.code !== "number") {
           reject(new Error(`etcdctl ${args.join(" ")}: ${error.message}`));
           return;
@@ -50,6 +58,8 @@ export function etcdctl(
         resolve({ code: error === null ? 0 : (error.code as number), stdout, error: errorLine(stderr) });
       },
     );
+    // A command that does not read its input may exit before the write: EPIPE then is no failure.
+    child.stdin?.on("error", () => undefined);
     child.stdin?.end(options.stdin ?? "");
   });
 }
