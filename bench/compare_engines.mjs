@@ -1,0 +1,150 @@
+// The consensus engines compared on one workload (issue 19; docs/engines-compared.md): messages,
+// syncs and round trips per committed command and the partition scenarios in the simulator; then,
+// on real 3-member `raftkv serve --engine <name>` clusters, throughput and p50/p99 at 1, 16 and 64
+// clients, the time from the leader's SIGKILL to the next acknowledged write, and what bringing a
+// restarted follower up to date costs. Engines are interleaved wherever they run on real processes,
+// and the machine's load average is printed before and after each engine's part.
+// Usage: npm run compare:engines [-- --quick] [--engines raft,multi-paxos] [--parts sim,partitions,load,failover,catchup]
+import { mkdtempSync, rmSync, writeFileSync } from "node:fs";
+import { loadavg, tmpdir } from "node:os";
+import { join } from "node:path";
+import { parseArgs } from "node:util";
+import { spawnSync } from "node:child_process";
+import { fileURLToPath } from "node:url";
+import { parseDuration } from "./lib/load.mjs";
+import { onExit } from "./lib/procs.mjs";
+import { selectEngines, unavailable } from "./compare/engines.mjs";
+import { simCosts } from "./compare/sim_costs.mjs";
+import { simPartitions } from "./compare/sim_partitions.mjs";
+import { startCluster, stopCluster } from "./compare/cluster.mjs";
+import { throughput } from "./compare/real_load.mjs";
+import { catchUp, failoverOnce } from "./compare/real_faults.mjs";
+import { renderReport } from "./compare/report.mjs";
+
+const allParts = ["sim", "partitions", "load", "failover", "catchup"];
+const { values: opts } = parseArgs({
+  options: {
+    quick: { type: "boolean", default: false },
+    engines: { type: "string" },
+    parts: { type: "string", default: allParts.join(",") },
+    json: { type: "string" },
+  },
+});
+const quick = opts.quick;
+const settings = {
+  commands: quick ? 100 : 500,
+  seeds: quick ? 2 : 10,
+  clients: [1, 16, 64],
+  warmupMs: parseDuration(quick ? "1s" : "2s"),
+  durationMs: parseDuration(quick ? "3s" : "10s"),
+  loadRounds: quick ? 1 : 3,
+  failoverRounds: quick ? 2 : 6,
+  catchUpKeys: quick ? 2000 : 20_000,
+  catchUpRounds: quick ? 1 : 2,
+};
+const parts = opts.parts.split(",").map((p) => p.trim());
+for (const p of parts) if (!allParts.includes(p)) throw new Error(`unknown part ${p}; parts: ${allParts.join(", ")}`);
+const engines = selectEngines(opts.engines);
+const dir = mkdtempSync(join(tmpdir(), "raftkv-compare-"));
+onExit(() => rmSync(dir, { recursive: true, force: true }));
+
+const load = () =>
+  loadavg()
+    .map((x) => x.toFixed(2))
+    .join(" ");
+const loads = [];
+function noteLoad(part, engine, when) {
+  const entry = { part, engine, when, load: load() };
+  loads.push(entry);
+  console.log(`  load average ${when} ${engine} ${part}: ${entry.load}`);
+}
+
+/** Whether the simulator runs `engine`: its CLI refuses a name it does not know (exit 2). */
+function simulatorRuns(engine) {
+  const cli = fileURLToPath(new URL("../dist/sim/cli.js", import.meta.url));
+  const probe = spawnSync(process.execPath, [cli, "--engine", engine.name, "--seeds", "0", "--workers", "1"]);
+  return probe.status === 0;
+}
+
+const results = Object.fromEntries(engines.map((e) => [e.name, {}]));
+const notAvailable = "not available in this build";
+
+async function simulatorPart(part, measure) {
+  for (const engine of engines) {
+    if (!engine.kv) results[engine.name][part] = unavailable("a register service, not a KV store: no KV workload");
+    else if (!simulatorRuns(engine))
+      results[engine.name][part] = unavailable(`${notAvailable} (the simulator refuses it)`);
+    else {
+      noteLoad(part, engine.name, "before");
+      results[engine.name][part] =
+        (await measure(engine.name)) ?? unavailable(`${notAvailable} (the simulator runs another engine)`);
+      noteLoad(part, engine.name, "after");
+    }
+    console.log(`${part} ${engine.name}: ${JSON.stringify(results[engine.name][part])}`);
+  }
+}
+
+if (parts.includes("sim"))
+  await simulatorPart("sim", (name) => simCosts(name, { seed: 1, commands: settings.commands }));
+if (parts.includes("partitions"))
+  await simulatorPart("partitions", (name) => simPartitions(name, { seeds: settings.seeds }));
+
+const realParts = parts.filter((p) => ["load", "failover", "catchup"].includes(p));
+if (realParts.length > 0) {
+  // Every engine's cluster runs at once, so each measurement below can alternate between engines.
+  const clusters = [];
+  for (const engine of engines) {
+    const cluster = engine.kv ? await startCluster(engine.name, dir) : undefined;
+    const reason = engine.kv
+      ? `${notAvailable} (raftkv serve refuses --engine ${engine.name})`
+      : "a register service, not a KV store: no KV workload";
+    if (cluster === undefined) for (const p of realParts) results[engine.name][p] = unavailable(reason);
+    else clusters.push(cluster);
+  }
+  try {
+    if (realParts.includes("load")) {
+      for (const c of clusters) results[c.engine].load = [];
+      for (let round = 1; round <= settings.loadRounds; round++)
+        for (const clients of settings.clients)
+          for (const c of clusters) {
+            noteLoad(`load ${clients} clients`, c.engine, "before");
+            const r = await throughput(c, { clients, warmupMs: settings.warmupMs, durationMs: settings.durationMs });
+            noteLoad(`load ${clients} clients`, c.engine, "after");
+            results[c.engine].load.push({ round, clients, ...r });
+            console.log(
+              `load ${c.engine} round ${round} ${clients} clients: ${r.opsPerSecond.toFixed(0)} ops/s p50 ${r.p50.toFixed(2)} ms p99 ${r.p99.toFixed(2)} ms errors ${r.errors} ${JSON.stringify(r.statuses)}`,
+            );
+          }
+    }
+    if (realParts.includes("failover")) {
+      for (const c of clusters) results[c.engine].failover = [];
+      for (let round = 1; round <= settings.failoverRounds; round++)
+        for (const c of clusters) {
+          noteLoad(`failover round ${round}`, c.engine, "before");
+          const ms = await failoverOnce(c, round);
+          noteLoad(`failover round ${round}`, c.engine, "after");
+          results[c.engine].failover.push(ms);
+          console.log(
+            `failover ${c.engine} round ${round}: first acknowledged write ${ms.toFixed(0)} ms after SIGKILL`,
+          );
+        }
+    }
+    if (realParts.includes("catchup")) {
+      for (const c of clusters) results[c.engine].catchup = [];
+      for (let round = 1; round <= settings.catchUpRounds; round++)
+        for (const c of clusters) {
+          noteLoad(`catch-up round ${round}`, c.engine, "before");
+          const r = await catchUp(c, { keys: settings.catchUpKeys });
+          noteLoad(`catch-up round ${round}`, c.engine, "after");
+          results[c.engine].catchup.push(r);
+          console.log(`catch-up ${c.engine} round ${round}: ${JSON.stringify(r)}`);
+        }
+    }
+  } finally {
+    for (const c of clusters) await stopCluster(c);
+  }
+}
+
+const report = { date: new Date().toISOString(), quick, settings, engines: engines.map((e) => e.name), results, loads };
+if (opts.json !== undefined) writeFileSync(opts.json, JSON.stringify(report, null, 2));
+console.log("\n" + renderReport(report));
