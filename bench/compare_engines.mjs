@@ -9,12 +9,11 @@ import { mkdtempSync, rmSync, writeFileSync } from "node:fs";
 import { loadavg, tmpdir } from "node:os";
 import { join } from "node:path";
 import { parseArgs } from "node:util";
-import { spawnSync } from "node:child_process";
-import { fileURLToPath } from "node:url";
 import { parseDuration } from "./lib/load.mjs";
 import { onExit } from "./lib/procs.mjs";
 import { selectEngines, unavailable } from "./compare/engines.mjs";
 import { simCosts } from "./compare/sim_costs.mjs";
+import { simulatorRuns } from "./compare/sim_world.mjs";
 import { simPartitions } from "./compare/sim_partitions.mjs";
 import { startCluster, stopCluster } from "./compare/cluster.mjs";
 import { throughput } from "./compare/real_load.mjs";
@@ -39,7 +38,7 @@ const settings = {
   durationMs: parseDuration(quick ? "3s" : "10s"),
   loadRounds: quick ? 1 : 3,
   failoverRounds: quick ? 2 : 6,
-  catchUpKeys: quick ? 2000 : 20_000,
+  catchUpKeys: quick ? 2000 : 12_000,
   catchUpRounds: quick ? 1 : 2,
 };
 const parts = opts.parts.split(",").map((p) => p.trim());
@@ -59,20 +58,13 @@ function noteLoad(part, engine, when) {
   console.log(`  load average ${when} ${engine} ${part}: ${entry.load}`);
 }
 
-/** Whether the simulator runs `engine`: its CLI refuses a name it does not know (exit 2). */
-function simulatorRuns(engine) {
-  const cli = fileURLToPath(new URL("../dist/sim/cli.js", import.meta.url));
-  const probe = spawnSync(process.execPath, [cli, "--engine", engine.name, "--seeds", "0", "--workers", "1"]);
-  return probe.status === 0;
-}
-
 const results = Object.fromEntries(engines.map((e) => [e.name, {}]));
 const notAvailable = "not available in this build";
 
 async function simulatorPart(part, measure) {
   for (const engine of engines) {
     if (!engine.kv) results[engine.name][part] = unavailable("a register service, not a KV store: no KV workload");
-    else if (!simulatorRuns(engine))
+    else if (!simulatorRuns(engine.name))
       results[engine.name][part] = unavailable(`${notAvailable} (the simulator refuses it)`);
     else {
       noteLoad(part, engine.name, "before");
@@ -112,7 +104,7 @@ if (realParts.length > 0) {
             noteLoad(`load ${clients} clients`, c.engine, "after");
             results[c.engine].load.push({ round, clients, ...r });
             console.log(
-              `load ${c.engine} round ${round} ${clients} clients: ${r.opsPerSecond.toFixed(0)} ops/s p50 ${r.p50.toFixed(2)} ms p99 ${r.p99.toFixed(2)} ms errors ${r.errors} ${JSON.stringify(r.statuses)}`,
+              `load ${c.engine} round ${round} ${clients} clients: ${r.opsPerSecond.toFixed(0)} ops/s p50 ${r.p50.toFixed(2)} ms p99 ${r.p99.toFixed(2)} ms errors ${r.errors} ${JSON.stringify(r.statuses)}${r.leaderKept ? "" : ", the leader changed"}`,
             );
           }
     }

@@ -37,8 +37,14 @@ function simTable(report) {
           "messages, 16 clients (net)",
           ...sim((r) => `${f2(r.batched.messages)} (${f2(r.batched.messages - r.batched.idleMessages)})`),
         ],
-        ["fsyncs, all members, 1 client", ...sim((r) => f2(r.single.syncs))],
-        ["fsyncs, all members, 16 clients", ...sim((r) => f2(r.batched.syncs))],
+        [
+          "fsyncs, all members (leader's), 1 client",
+          ...sim((r) => `${f2(r.single.syncs)} (${f2(r.single.leaderSyncs)})`),
+        ],
+        [
+          "fsyncs, all members (leader's), 16 clients",
+          ...sim((r) => `${f2(r.batched.syncs)} (${f2(r.batched.leaderSyncs)})`),
+        ],
         ["round trips before the leader applies (1 client)", ...sim((r) => f2(r.roundTrips))],
         ["fsyncs on that path", ...sim((r) => f2(r.syncsOnPath))],
         ["median latency, 1 client (virtual ms)", ...sim((r) => f1(r.single.medianLatencyMs))],
@@ -80,9 +86,11 @@ function loadTable(report) {
       cell(report, n, "load", (runs) => {
         const mine = runs.filter((r) => r.clients === k);
         const errors = mine.reduce((s, r) => s + r.errors, 0);
+        const changes = mine.filter((r) => r.leaderKept === false).length;
         return (
           `${fmtOps(median(mine.map((r) => r.opsPerSecond)))} ops/s, p50 ${fmtMs(median(mine.map((r) => r.p50)))} ms, ` +
-          `p99 ${fmtMs(median(mine.map((r) => r.p99)))} ms${errors > 0 ? `, ${errors} errors` : ""}`
+          `p99 ${fmtMs(median(mine.map((r) => r.p99)))} ms${errors > 0 ? `, ${errors} errors` : ""}` +
+          (changes > 0 ? `, leader changed in ${changes} run(s)` : "")
         );
       }),
     ),

@@ -15,6 +15,7 @@ async function run(engine, { seed, commands, clients, syncLatencyMs }) {
   // Let the election's own traffic settle before counting.
   await cluster.runUntil(cluster.now + 500);
   const before = counters(cluster);
+  const leaderSyncsBefore = cluster.member(leader).disk.stats.syncs;
   const from = cluster.now;
   let next = 0;
   let done = 0;
@@ -39,6 +40,7 @@ async function run(engine, { seed, commands, clients, syncLatencyMs }) {
   await cluster.runUntil(from + 600_000, () => done === commands);
   const busyMs = cluster.now - from;
   const after = counters(cluster);
+  const leaderSyncs = cluster.member(leader).disk.stats.syncs - leaderSyncsBefore;
   // The same stretch of virtual time with no commands: heartbeats and the like, to subtract.
   await cluster.runUntil(cluster.now + 100);
   const idleFrom = counters(cluster);
@@ -55,6 +57,7 @@ async function run(engine, { seed, commands, clients, syncLatencyMs }) {
     messages: (after.messages - before.messages) / committed,
     idleMessages: (idle.messages - idleFrom.messages) / committed,
     syncs: (after.syncs - before.syncs) / committed,
+    leaderSyncs: leaderSyncs / committed,
     idleSyncs: (idle.syncs - idleFrom.syncs) / committed,
     medianLatencyMs: latencies[Math.floor(latencies.length / 2)],
   };

@@ -1,6 +1,8 @@
 // A simulated 3-member cluster on steady disks and a network with one fixed delay, for the
 // simulator's measurements: the same seed and options for every engine, so the schedules differ only
 // by what the engines themselves do.
+import { spawnSync } from "node:child_process";
+import { fileURLToPath } from "node:url";
 import { SimCluster } from "../../dist/sim/cluster.js";
 import { currentLeader } from "../../dist/sim/vopr.js";
 import { encodeCommand } from "../../dist/kv/index.js";
@@ -69,4 +71,11 @@ export function counters(cluster) {
     messages: cluster.messagesDelivered,
     syncs: cluster.members.reduce((sum, m) => sum + m.disk.stats.syncs, 0),
   };
+}
+
+/** Whether the simulator runs `engine` at all: its CLI refuses a name it does not know (exit 2). */
+export function simulatorRuns(engine) {
+  const cli = fileURLToPath(new URL("../../dist/sim/cli.js", import.meta.url));
+  const probe = spawnSync(process.execPath, [cli, "--engine", engine, "--seeds", "0", "--workers", "1"]);
+  return probe.status === 0;
 }
