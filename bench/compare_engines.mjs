@@ -11,7 +11,7 @@ import { join } from "node:path";
 import { parseArgs } from "node:util";
 import { parseDuration } from "./lib/load.mjs";
 import { onExit } from "./lib/procs.mjs";
-import { selectEngines, unavailable } from "./compare/engines.mjs";
+import { notInBuild, notKv, selectEngines, unavailable } from "./compare/engines.mjs";
 import { simCosts } from "./compare/sim_costs.mjs";
 import { simulatorRuns } from "./compare/sim_world.mjs";
 import { simPartitions } from "./compare/sim_partitions.mjs";
@@ -59,17 +59,21 @@ function noteLoad(part, engine, when) {
 }
 
 const results = Object.fromEntries(engines.map((e) => [e.name, {}]));
-const notAvailable = "not available in this build";
 
 async function simulatorPart(part, measure) {
   for (const engine of engines) {
-    if (!engine.kv) results[engine.name][part] = unavailable("a register service, not a KV store: no KV workload");
+    if (!engine.kv)
+      results[engine.name][part] = unavailable(
+        notKv,
+        "serves write-once/CAS registers, not the KV store this workload uses",
+      );
     else if (!simulatorRuns(engine.name))
-      results[engine.name][part] = unavailable(`${notAvailable} (the simulator refuses it)`);
+      results[engine.name][part] = unavailable(notInBuild, `the simulator refuses --engine ${engine.name}`);
     else {
       noteLoad(part, engine.name, "before");
       results[engine.name][part] =
-        (await measure(engine.name)) ?? unavailable(`${notAvailable} (the simulator runs another engine)`);
+        (await measure(engine.name)) ??
+        unavailable(notInBuild, `the simulator ran another engine under the name ${engine.name}`);
       noteLoad(part, engine.name, "after");
     }
     console.log(`${part} ${engine.name}: ${JSON.stringify(results[engine.name][part])}`);
@@ -88,9 +92,9 @@ if (realParts.length > 0) {
   for (const engine of engines) {
     const cluster = engine.kv ? await startCluster(engine.name, dir) : undefined;
     const reason = engine.kv
-      ? `${notAvailable} (raftkv serve refuses --engine ${engine.name})`
-      : "a register service, not a KV store: no KV workload";
-    if (cluster === undefined) for (const p of realParts) results[engine.name][p] = unavailable(reason);
+      ? unavailable(notInBuild, `raftkv serve refuses --engine ${engine.name}`)
+      : unavailable(notKv, "serves write-once/CAS registers, not the KV store this workload uses");
+    if (cluster === undefined) for (const p of realParts) results[engine.name][p] = reason;
     else clusters.push(cluster);
   }
   try {

@@ -3,7 +3,7 @@
 // report for every engine in the list (an engine this build lacks says so instead of a figure).
 import assert from "node:assert/strict";
 import { test } from "node:test";
-import { engines, unavailable } from "../bench/compare/engines.mjs";
+import { engines, notInBuild, unavailable } from "../bench/compare/engines.mjs";
 import { renderReport } from "../bench/compare/report.mjs";
 import { simCosts } from "../bench/compare/sim_costs.mjs";
 import { simulatorRuns } from "../bench/compare/sim_world.mjs";
@@ -12,7 +12,7 @@ test("compare:engines measures each engine the simulator runs and reports the ot
   const results = {};
   for (const engine of engines) {
     if (!engine.kv || !simulatorRuns(engine.name)) {
-      results[engine.name] = { sim: unavailable("not available in this build") };
+      results[engine.name] = { sim: unavailable(notInBuild, "the simulator refuses it") };
       continue;
     }
     const costs = await simCosts(engine.name, { seed: 7, commands: 10 });

@@ -21,7 +21,10 @@ export function selectEngines(text) {
   });
 }
 
-/** A measurement's result when the engine could not be run, with why. */
-export function unavailable(reason) {
-  return { available: false, reason };
+/** A measurement's result when the engine could not be run: a short reason for the table, and the detail. */
+export function unavailable(reason, detail = reason) {
+  return { available: false, reason, detail };
 }
+
+export const notInBuild = "not available in this build";
+export const notKv = "n/a: a register service, no KV store";

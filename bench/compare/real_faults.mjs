@@ -93,7 +93,10 @@ export async function catchUp(cluster, { keys }) {
   const through = await caughtUp(cluster, follower, 120_000);
   const seconds = (performance.now() - started) / 1000;
   const bytes = follower.proxy.counts.toMember - bytesBefore;
+  // Whether it caught up from a snapshot or from the log: the counter starts at 0 with each process.
+  const metrics = (await http(`${follower.url}/metrics`)).text;
+  const snapshotsInstalled = Number(/^raftkv_snapshots_total\{kind="installed"\} (\d+)/m.exec(metrics)?.[1] ?? NaN);
   // Give the member a moment so the next measurement starts from a quiet cluster.
   await sleep(200);
-  return { keys, through, seconds, answeredSeconds, bytes, bytesPerKey: bytes / keys };
+  return { keys, through, seconds, answeredSeconds, bytes, bytesPerKey: bytes / keys, snapshotsInstalled };
 }

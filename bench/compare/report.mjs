@@ -107,7 +107,8 @@ function faultTable(report) {
   const failover = (xs) => `median ${fmtMs(median(xs))} ms (${xs.map((x) => x.toFixed(0)).join(", ")})`;
   const catchUp = (rs) =>
     `${f2(median(rs.map((r) => r.seconds - r.answeredSeconds)))} s after it answered (${f2(median(rs.map((r) => r.answeredSeconds)))} s to start), ` +
-    `${(median(rs.map((r) => r.bytes)) / 1e6).toFixed(2)} MB = ${fmtOps(median(rs.map((r) => r.bytesPerKey)))} B/key`;
+    `${(median(rs.map((r) => r.bytes)) / 1e6).toFixed(2)} MB = ${fmtOps(median(rs.map((r) => r.bytesPerKey)))} B/key, ` +
+    `snapshots installed ${rs.map((r) => r.snapshotsInstalled).join(", ")}`;
   return (
     `Real processes: the time from the leader's SIGKILL to the next acknowledged write (${report.settings.failoverRounds} rounds), ` +
     `and a follower killed while ${report.settings.catchUpKeys.toLocaleString("en-US")} keys are written, then restarted: ` +
@@ -123,6 +124,15 @@ function faultTable(report) {
   );
 }
 
+/** Why each engine without figures has none, once per engine and reason. */
+function absences(report) {
+  const lines = new Set();
+  for (const name of report.engines)
+    for (const r of Object.values(report.results[name]))
+      if (r.available === false) lines.add(`- ${name}: ${r.reason} (${r.detail})`);
+  return lines.size === 0 ? [] : [[...lines].join("\n")];
+}
+
 /** The whole report: when, how, the load it ran under, and the tables. */
 export function renderReport(report) {
   const loads = report.loads.map((l) => l.load.split(" ")[0]).map(Number);
@@ -133,5 +143,6 @@ export function renderReport(report) {
     partitionTable(report),
     loadTable(report),
     faultTable(report),
+    ...absences(report),
   ].join("\n\n");
 }
