@@ -108,7 +108,7 @@ if (realParts.length > 0) {
             noteLoad(`load ${clients} clients`, c.engine, "after");
             results[c.engine].load.push({ round, clients, ...r });
             console.log(
-              `load ${c.engine} round ${round} ${clients} clients: ${r.opsPerSecond.toFixed(0)} ops/s p50 ${r.p50.toFixed(2)} ms p99 ${r.p99.toFixed(2)} ms errors ${r.errors} ${JSON.stringify(r.statuses)}${r.leaderKept ? "" : ", the leader changed"}`,
+              `load ${c.engine} round ${round} ${clients} clients: ${r.opsPerSecond.toFixed(0)} ops/s p50 ${r.p50.toFixed(2)} ms p99 ${r.p99.toFixed(2)} ms errors ${r.errors} ${JSON.stringify(r.statuses)}, leader changes ${r.leaderChanges}`,
             );
           }
     }

@@ -66,6 +66,19 @@ export async function stopCluster(cluster) {
   await Promise.all(cluster.members.map((m) => m.proxy?.close()));
 }
 
+/**
+ * Per member, the leader changes it has seen (raftkv_server_leader_changes_seen_total), NaN where
+ * it did not answer: a loaded machine starves members into elections, and this shows how often.
+ */
+export async function leaderChangesSeen(cluster) {
+  return Promise.all(
+    cluster.members.map(async (m) => {
+      const metrics = await http(`${m.url}/metrics`, { timeoutMs: 5000 }).catch(() => undefined);
+      return Number(/^raftkv_server_leader_changes_seen_total (\d+)/m.exec(metrics?.text ?? "")?.[1] ?? NaN);
+    }),
+  );
+}
+
 export async function statusOf(m) {
   return (await http(`${m.url}/v1/status`, { timeoutMs: 1000 })).json;
 }

@@ -3,7 +3,7 @@
 // talks to the leader so that no engine pays the follower's forwarding hop (Multi-Paxos followers
 // forward writes over HTTP; Raft followers forward inside the engine).
 import { closedLoop, openConns, seededRandom } from "../lib/load.mjs";
-import { statusOf, writableLeader } from "./cluster.mjs";
+import { leaderChangesSeen, writableLeader } from "./cluster.mjs";
 
 export const valueBytes = 100;
 const keys = 1000;
@@ -22,8 +22,8 @@ export async function throughput(cluster, { clients, warmupMs, durationMs }) {
   const conns = await openConns(Array.from({ length: clients }, () => ({ host: "127.0.0.1", port })));
   const requests = putRequests();
   const random = seededRandom(clients);
-  // A leader change during the run explains refusals (503 no_leader) better than the load does.
-  const before = await statusOf(leader);
+  // Leader changes during the run explain refusals (503 no_leader) and stalls.
+  const before = await leaderChangesSeen(cluster);
   try {
     const result = await closedLoop({
       conns,
@@ -31,9 +31,9 @@ export async function throughput(cluster, { clients, warmupMs, durationMs }) {
       warmupMs,
       durationMs,
     });
-    const after = await statusOf(leader).catch(() => undefined);
-    const leaderKept = after?.role === "leader" && after.term === before.term;
-    return { ...result, leaderKept };
+    const after = await leaderChangesSeen(cluster);
+    const leaderChanges = Math.max(...after.map((n, i) => n - before[i]).filter(Number.isFinite));
+    return { ...result, leaderChanges };
   } finally {
     for (const c of conns) c.close();
   }

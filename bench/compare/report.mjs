@@ -86,11 +86,11 @@ function loadTable(report) {
       cell(report, n, "load", (runs) => {
         const mine = runs.filter((r) => r.clients === k);
         const errors = mine.reduce((s, r) => s + r.errors, 0);
-        const changes = mine.filter((r) => r.leaderKept === false).length;
+        const changes = mine.reduce((sum, r) => sum + (Number.isFinite(r.leaderChanges) ? r.leaderChanges : 0), 0);
         return (
           `${fmtOps(median(mine.map((r) => r.opsPerSecond)))} ops/s, p50 ${fmtMs(median(mine.map((r) => r.p50)))} ms, ` +
           `p99 ${fmtMs(median(mine.map((r) => r.p99)))} ms${errors > 0 ? `, ${errors} errors` : ""}` +
-          (changes > 0 ? `, leader changed in ${changes} run(s)` : "")
+          (changes > 0 ? `, ${changes} leader changes` : "")
         );
       }),
     ),
