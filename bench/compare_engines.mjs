@@ -5,6 +5,7 @@
 // restarted follower up to date costs. Engines are interleaved wherever they run on real processes,
 // and the machine's load average is printed before and after each engine's part.
 // Usage: npm run compare:engines [-- --quick] [--engines raft,multi-paxos] [--parts sim,partitions,load,failover,catchup]
+//        [--catchup-keys 12000] [--catchup-rounds 2] [--json results.json]
 import { mkdtempSync, rmSync, writeFileSync } from "node:fs";
 import { loadavg, tmpdir } from "node:os";
 import { join } from "node:path";
@@ -27,6 +28,8 @@ const { values: opts } = parseArgs({
     engines: { type: "string" },
     parts: { type: "string", default: allParts.join(",") },
     json: { type: "string" },
+    "catchup-keys": { type: "string" },
+    "catchup-rounds": { type: "string" },
   },
 });
 const quick = opts.quick;
@@ -38,8 +41,8 @@ const settings = {
   durationMs: parseDuration(quick ? "3s" : "10s"),
   loadRounds: quick ? 1 : 3,
   failoverRounds: quick ? 2 : 6,
-  catchUpKeys: quick ? 2000 : 12_000,
-  catchUpRounds: quick ? 1 : 2,
+  catchUpKeys: Number(opts["catchup-keys"] ?? (quick ? 2000 : 12_000)),
+  catchUpRounds: Number(opts["catchup-rounds"] ?? (quick ? 1 : 2)),
 };
 const parts = opts.parts.split(",").map((p) => p.trim());
 for (const p of parts) if (!allParts.includes(p)) throw new Error(`unknown part ${p}; parts: ${allParts.join(", ")}`);
@@ -97,45 +100,61 @@ if (realParts.length > 0) {
     if (cluster === undefined) for (const p of realParts) results[engine.name][p] = reason;
     else clusters.push(cluster);
   }
+  /**
+   * Runs one measurement of `part` on cluster `c`; a failure (a cluster with no writable leader for
+   * long, say) marks that engine's part failed, with why, and the run goes on with the others.
+   */
+  const measure = async (c, part, label, run, show) => {
+    if (results[c.engine][part]?.available === false) return;
+    noteLoad(label, c.engine, "before");
+    try {
+      const r = await run();
+      (results[c.engine][part] ??= []).push(r);
+      console.log(`${label} ${c.engine}: ${show(r)}`);
+    } catch (error) {
+      results[c.engine][part] = unavailable("failed", error instanceof Error ? error.message : String(error));
+      console.log(`${label} ${c.engine}: failed: ${results[c.engine][part].detail}`);
+    }
+    noteLoad(label, c.engine, "after");
+  };
   try {
-    if (realParts.includes("load")) {
-      for (const c of clusters) results[c.engine].load = [];
+    if (realParts.includes("load"))
       for (let round = 1; round <= settings.loadRounds; round++)
         for (const clients of settings.clients)
-          for (const c of clusters) {
-            noteLoad(`load ${clients} clients`, c.engine, "before");
-            const r = await throughput(c, { clients, warmupMs: settings.warmupMs, durationMs: settings.durationMs });
-            noteLoad(`load ${clients} clients`, c.engine, "after");
-            results[c.engine].load.push({ round, clients, ...r });
-            console.log(
-              `load ${c.engine} round ${round} ${clients} clients: ${r.opsPerSecond.toFixed(0)} ops/s p50 ${r.p50.toFixed(2)} ms p99 ${r.p99.toFixed(2)} ms errors ${r.errors} ${JSON.stringify(r.statuses)}, leader changes ${r.leaderChanges}`,
+          for (const c of clusters)
+            await measure(
+              c,
+              "load",
+              `load round ${round}, ${clients} clients`,
+              async () => ({
+                round,
+                clients,
+                ...(await throughput(c, { clients, warmupMs: settings.warmupMs, durationMs: settings.durationMs })),
+              }),
+              (r) =>
+                `${r.opsPerSecond.toFixed(0)} ops/s p50 ${r.p50.toFixed(2)} ms p99 ${r.p99.toFixed(2)} ms, ` +
+                `errors ${r.errors} ${JSON.stringify(r.statuses)}, leader changes ${r.leaderChanges}`,
             );
-          }
-    }
-    if (realParts.includes("failover")) {
-      for (const c of clusters) results[c.engine].failover = [];
+    if (realParts.includes("failover"))
       for (let round = 1; round <= settings.failoverRounds; round++)
-        for (const c of clusters) {
-          noteLoad(`failover round ${round}`, c.engine, "before");
-          const ms = await failoverOnce(c, round);
-          noteLoad(`failover round ${round}`, c.engine, "after");
-          results[c.engine].failover.push(ms);
-          console.log(
-            `failover ${c.engine} round ${round}: first acknowledged write ${ms.toFixed(0)} ms after SIGKILL`,
+        for (const c of clusters)
+          await measure(
+            c,
+            "failover",
+            `failover round ${round}`,
+            () => failoverOnce(c, round),
+            (ms) => `first acknowledged write ${ms.toFixed(0)} ms after SIGKILL`,
           );
-        }
-    }
-    if (realParts.includes("catchup")) {
-      for (const c of clusters) results[c.engine].catchup = [];
+    if (realParts.includes("catchup"))
       for (let round = 1; round <= settings.catchUpRounds; round++)
-        for (const c of clusters) {
-          noteLoad(`catch-up round ${round}`, c.engine, "before");
-          const r = await catchUp(c, { keys: settings.catchUpKeys });
-          noteLoad(`catch-up round ${round}`, c.engine, "after");
-          results[c.engine].catchup.push(r);
-          console.log(`catch-up ${c.engine} round ${round}: ${JSON.stringify(r)}`);
-        }
-    }
+        for (const c of clusters)
+          await measure(
+            c,
+            "catchup",
+            `catch-up round ${round}`,
+            () => catchUp(c, { keys: settings.catchUpKeys }),
+            (r) => JSON.stringify(r),
+          );
   } finally {
     for (const c of clusters) await stopCluster(c);
   }

@@ -108,7 +108,9 @@ function faultTable(report) {
   const catchUp = (rs) =>
     `${f2(median(rs.map((r) => r.seconds - r.answeredSeconds)))} s after it answered (${f2(median(rs.map((r) => r.answeredSeconds)))} s to start), ` +
     `${(median(rs.map((r) => r.bytes)) / 1e6).toFixed(2)} MB = ${fmtOps(median(rs.map((r) => r.bytesPerKey)))} B/key, ` +
-    `snapshots installed ${rs.map((r) => r.snapshotsInstalled).join(", ")}`;
+    (rs.every((r) => Number.isFinite(r.snapshotsInstalled))
+      ? `snapshots installed ${rs.map((r) => r.snapshotsInstalled).join(", ")}`
+      : "snapshots installed not recorded");
   return (
     `Real processes: the time from the leader's SIGKILL to the next acknowledged write (${report.settings.failoverRounds} rounds), ` +
     `and a follower killed while ${report.settings.catchUpKeys.toLocaleString("en-US")} keys are written, then restarted: ` +
@@ -129,7 +131,7 @@ function absences(report) {
   const lines = new Set();
   for (const name of report.engines)
     for (const r of Object.values(report.results[name]))
-      if (r.available === false) lines.add(`- ${name}: ${r.reason} (${r.detail})`);
+      if (r.available === false) lines.add(`- ${name}: ${r.reason}${r.detail === undefined ? "" : ` (${r.detail})`}`);
   return lines.size === 0 ? [] : [[...lines].join("\n")];
 }
 
