@@ -68,6 +68,8 @@ interface SimDiskStats {
   dirChangesLost: number;
   injectedFailures: number;
   droppedSyncs: number;
+  /** Completed fdatasync and directory fsync calls: what an engine pays in barriers (bench/compare_engines.mjs). */
+  syncs: number;
 }
 
 interface World {
@@ -97,6 +99,7 @@ export class SimDisk implements Disk {
       dirChangesLost: 0,
       injectedFailures: 0,
       droppedSyncs: 0,
+      syncs: 0,
     };
     this.#world = {
       prng,
@@ -329,7 +332,11 @@ export class SimDisk implements Disk {
     }
     // A failed datasync decides itself what becomes of the pending changes (see #failedSync).
     const code = op === "datasync" ? undefined : world.faults.injected(op, path);
-    if (code === undefined) return effect(false);
+    if (code === undefined) {
+      const result = effect(false);
+      if (op === "datasync" || op === "syncDir") world.stats.syncs++;
+      return result;
+    }
     // A failed close still closes, as close(2) does; a failed write may have written a prefix.
     if (op === "close" || op === "write") effect(true);
     throw errnoError(code, op, path);

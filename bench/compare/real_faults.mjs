@@ -1,0 +1,102 @@
+// Faults on real processes: the time from SIGKILL of the leader to the next acknowledged write, and
+// what bringing a restarted follower up to date costs (bytes the others sent it, seconds until its
+// applied index reaches the leader's).
+import { performance } from "node:perf_hooks";
+import { sleep } from "../lib/load.mjs";
+import { http, waitFor } from "../lib/procs.mjs";
+import { startMember, statusOf, writableLeader } from "./cluster.mjs";
+import { valueBytes } from "./real_load.mjs";
+
+/**
+ * SIGKILLs the leader, then puts at the survivors in turn (each call bounded to 500 ms) until one
+ * acknowledges; restarts the killed member and waits until it has applied everything.
+ */
+export async function failoverOnce(cluster, round) {
+  const leader = await writableLeader(cluster);
+  const survivors = cluster.members.filter((m) => m !== leader);
+  const killedAt = performance.now();
+  leader.child.kill("SIGKILL");
+  let i = 0;
+  await waitFor(
+    "a write acknowledged after the leader's SIGKILL",
+    async () => {
+      const target = survivors[i++ % survivors.length];
+      const put = await http(`${target.url}/v1/kv/failover-${round}`, { method: "PUT", body: "ok", timeoutMs: 500 });
+      return put.status === 200 ? true : undefined;
+    },
+    { timeoutMs: 60_000 },
+  );
+  const ms = performance.now() - killedAt;
+  await new Promise((resolve) =>
+    leader.child.exitCode !== null || leader.child.signalCode !== null ? resolve() : leader.child.once("exit", resolve),
+  );
+  startMember(cluster, leader);
+  await caughtUp(cluster, leader, 60_000);
+  return ms;
+}
+
+/** Waits until `member`'s applied index reaches the leader's commit index (read once the wait starts). */
+async function caughtUp(cluster, member, timeoutMs) {
+  const leader = await writableLeader(cluster);
+  const target = (await statusOf(leader)).commitIndex;
+  await waitFor(
+    `${member.name} to apply through ${target}`,
+    async () => ((await statusOf(member))?.appliedIndex >= target ? true : undefined),
+    { timeoutMs, child: member.child },
+  );
+  return target;
+}
+
+/**
+ * Puts `count` keys, `width` at a time, at whichever member leads: on a busy machine a leader may
+ * lose its lease mid-way, and a refused put is sent again to the next leader (a put is idempotent).
+ */
+async function writeKeys(cluster, count, width) {
+  const value = "c".repeat(valueBytes);
+  let next = 0;
+  let leader = await writableLeader(cluster);
+  await Promise.all(
+    Array.from({ length: width }, async () => {
+      while (next < count) {
+        const k = next++;
+        for (;;) {
+          const put = await http(`${leader.url}/v1/kv/catchup-${k}`, {
+            method: "PUT",
+            body: value,
+            timeoutMs: 10_000,
+          }).catch(() => ({ status: 0 }));
+          if (put.status === 200) break;
+          leader = await writableLeader(cluster);
+        }
+      }
+    }),
+  );
+}
+
+/**
+ * Stops a follower (SIGKILL), writes `keys` keys, restarts it, and measures until its applied index
+ * reaches the leader's commit index: the seconds, and the bytes the other members sent it meanwhile
+ * (counted by the relay in front of its peer port, heartbeats included); `answeredSeconds` is how
+ * much of that the process took to start and answer its status at all.
+ */
+export async function catchUp(cluster, { keys }) {
+  const leader = await writableLeader(cluster);
+  const follower = cluster.members.find((m) => m !== leader);
+  follower.child.kill("SIGKILL");
+  await new Promise((resolve) => follower.child.once("exit", resolve));
+  await writeKeys(cluster, keys, 16);
+  const bytesBefore = follower.proxy.counts.toMember;
+  const started = performance.now();
+  startMember(cluster, follower);
+  await waitFor(`${follower.name} to answer`, () => statusOf(follower), { timeoutMs: 30_000, child: follower.child });
+  const answeredSeconds = (performance.now() - started) / 1000;
+  const through = await caughtUp(cluster, follower, 120_000);
+  const seconds = (performance.now() - started) / 1000;
+  const bytes = follower.proxy.counts.toMember - bytesBefore;
+  // Whether it caught up from a snapshot or from the log: the counter starts at 0 with each process.
+  const metrics = (await http(`${follower.url}/metrics`)).text;
+  const snapshotsInstalled = Number(/^raftkv_snapshots_total\{kind="installed"\} (\d+)/m.exec(metrics)?.[1] ?? NaN);
+  // Give the member a moment so the next measurement starts from a quiet cluster.
+  await sleep(200);
+  return { keys, through, seconds, answeredSeconds, bytes, bytesPerKey: bytes / keys, snapshotsInstalled };
+}
