@@ -51,6 +51,8 @@ const capabilities: EngineCapabilities = {
   name: "zab",
   // A follower says who leads; the node refuses with notLeader and the server forwards.
   forwardsProposals: false,
+  // A zxid names one proposal at its index on every member, as Raft's term does.
+  proposalTag: "reign",
   // Several Readies may be in flight, persisted and advanced in order (ZabReady).
   readiesInFlightMax: undefined,
   snapshotAfterStore: false,
