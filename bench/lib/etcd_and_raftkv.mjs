@@ -99,7 +99,8 @@ export async function startEtcd(dir, etcdBin) {
   };
 }
 
-export async function startRaftkv(dir) {
+/** `env`: added to the members' environment (e.g. RAFTKV_TRACE_WRITES). */
+export async function startRaftkv(dir, env = undefined) {
   const ports = await freePorts(6);
   const members = [0, 1, 2].map((k) => ({
     name: `n${k + 1}`,
@@ -125,6 +126,7 @@ export async function startRaftkv(dir) {
         cluster,
       ],
       join(dir, `${m.name}.log`),
+      env,
     );
   }
   const url = (m, path) => `http://127.0.0.1:${m.client.port}${path}`;

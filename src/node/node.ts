@@ -154,6 +154,7 @@ export class EngineNode<E extends EngineTypes = EngineTypes> {
   /** Feeds a message from a peer (the transport calls this). */
   receive(m: E["message"]): void {
     if (this.#stopping) return;
+    this.#options.observer?.messageReceived?.(m);
     this.#raw.step(m);
     this.#schedule();
   }

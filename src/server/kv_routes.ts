@@ -18,6 +18,7 @@ import { NodeRequestError, type ReadConsistency } from "../node/index.js";
 import { forbidden, requirePermitted, requireRead } from "./auth_gate.js";
 import type { Request, ServerContext } from "./context.js";
 import { HttpError, readBody, sendBytes, sendJson } from "./http_util.js";
+import type { TracedWrite } from "./write_trace.js";
 import {
   decodeKeyText,
   encodingOf,
@@ -96,12 +97,15 @@ async function write(
   request: Request,
   body: Uint8Array | undefined,
   command: KvCommand,
+  trace?: TracedWrite,
 ): Promise<KvResult | undefined> {
   const problem = validateCommand(command);
   if (problem !== undefined) throw new HttpError(400, "bad_request", problem);
   requirePermitted(ctx, command);
   try {
-    const result = (await ctx.node.raft.propose(encodeCommand(command))) as KvResult;
+    const encoded = encodeCommand(command);
+    trace?.proposing();
+    const result = (await ctx.node.raft.propose(encoded)) as KvResult;
     if (result.type === "permissionDenied")
       throw forbidden("a permission this write needs was revoked before it was applied; nothing was written");
     if (result.type === "invalid")
@@ -132,6 +136,7 @@ async function readBarrier(ctx: ServerContext, request: Request, consistency: Re
 }
 
 export async function putKey(ctx: ServerContext, request: Request): Promise<void> {
+  const trace = ctx.writeTracer?.begin();
   const key = userKey(decodeKeyText(request.params[0] ?? "", "key"));
   const value = await readBody(request.req, valueBytesMax);
   const ifRevisionText = request.url.searchParams.get("ifRevision");
@@ -155,7 +160,7 @@ export async function putKey(ctx: ServerContext, request: Request): Promise<void
     ...(session === undefined ? {} : { session }),
     principal: request.principal,
   };
-  const result = await write(ctx, request, value, command);
+  const result = await write(ctx, request, value, command, trace);
   if (result === undefined) return;
   if (result.type === "compareFailed") {
     sendJson(request.res, 409, {
@@ -168,6 +173,7 @@ export async function putKey(ctx: ServerContext, request: Request): Promise<void
   }
   if (result.type !== "put") throw new Error(`put answered ${result.type}`);
   sendJson(request.res, 200, { revision: result.revision });
+  trace?.replied();
 }
 
 export async function deleteKey(ctx: ServerContext, request: Request): Promise<void> {
