@@ -293,10 +293,12 @@ export class EngineNode<E extends EngineTypes = EngineTypes> {
     const snapshotState = installed === undefined ? undefined : this.#applier.adoptBook(installed.data);
     for (const entry of ready.committed) if (entry.kind === "config") this.#applier.applyConfig(entry);
     this.#options.observer?.readyStarted?.(ready, this);
-    this.#send(ready.messages);
     const started = this.#clock.now();
     // The WAL makes saves durable in the order they were made, and the previous Ready is handled first.
+    // Its write is handed to the disk before the messages to the socket: each send may wake a peer
+    // that takes this core, and the fdatasync, the longest step, should be under way by then.
     const persisting = this.#storage.persist(ready.write, ready.mustSync);
+    this.#send(ready.messages);
     return previous.then(async () => {
       const persisted = await persisting;
       if (this.#failure !== undefined) return;
