@@ -294,9 +294,7 @@ export class EngineNode<E extends EngineTypes = EngineTypes> {
     for (const entry of ready.committed) if (entry.kind === "config") this.#applier.applyConfig(entry);
     this.#options.observer?.readyStarted?.(ready, this);
     const started = this.#clock.now();
-    // The WAL makes saves durable in the order they were made, and the previous Ready is handled first.
-    // Its write is handed to the disk before the messages to the socket: each send may wake a peer
-    // that takes this core, and the fdatasync, the longest step, should be under way by then.
+    // Saves stay in order, the previous Ready goes first; the write leaves before sends wake peers (docs/performance.md).
     const persisting = this.#storage.persist(ready.write, ready.mustSync);
     this.#send(ready.messages);
     return previous.then(async () => {
