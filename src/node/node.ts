@@ -294,7 +294,7 @@ export class EngineNode<E extends EngineTypes = EngineTypes> {
     for (const entry of ready.committed) if (entry.kind === "config") this.#applier.applyConfig(entry);
     this.#options.observer?.readyStarted?.(ready, this);
     const started = this.#clock.now();
-    // Saves stay in order, the previous Ready goes first; the write leaves before sends wake peers (docs/performance.md).
+    // Saves keep their order, after the previous Ready; the write leaves first (docs/performance.md).
     const persisting = this.#storage.persist(ready.write, ready.mustSync);
     this.#send(ready.messages);
     return previous.then(async () => {
