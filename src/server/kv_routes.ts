@@ -104,8 +104,8 @@ async function write(
   requirePermitted(ctx, command);
   try {
     const encoded = encodeCommand(command);
-    trace?.proposing();
-    const result = (await ctx.node.raft.propose(encoded)) as KvResult;
+    const propose = () => ctx.node.raft.propose(encoded);
+    const result = (await (trace === undefined ? propose() : trace.proposing(propose))) as KvResult;
     if (result.type === "permissionDenied")
       throw forbidden("a permission this write needs was revoked before it was applied; nothing was written");
     if (result.type === "invalid")

@@ -25,8 +25,7 @@ test("a leader's put is stamped at every step from arrival to answer, under its 
   const tracer = new WriteTracer();
   const observer = tracer.observer();
   const write = tracer.begin();
-  write.proposing();
-  observer.proposed!("accepted", logIndex(5));
+  write.proposing(() => observer.proposed!("accepted", logIndex(5)));
   const appending = ready();
   observer.readyStarted!(appending, undefined as never);
   observer.readyPersisted!(appending);
@@ -74,9 +73,19 @@ test("a follower stamps when an entry arrived and when the Ready that persisted 
 test("a refused proposal and other engines' messages leave no record", () => {
   const tracer = new WriteTracer();
   const observer = tracer.observer();
-  tracer.begin().proposing();
-  observer.proposed!("rejected");
+  tracer.begin().proposing(() => observer.proposed!("rejected"));
   observer.messageReceived!({ kind: "accept", slot: 3 });
   observer.readyStarted!(ready([1]), undefined as never);
   assert.deepEqual(tracer.records(), []);
+});
+
+test("a put refused before it reached the node lends its arrival to no later proposal", () => {
+  const tracer = new WriteTracer();
+  const observer = tracer.observer();
+  tracer.begin().proposing(() => undefined);
+  observer.proposed!("accepted", logIndex(9)); // a write of another kind, untraced
+  const [r] = tracer.records();
+  assert.equal(r!.index, 9);
+  assert.equal(typeof r!.proposed, "number");
+  assert.equal(r!.received, undefined);
 });

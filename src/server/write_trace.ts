@@ -52,9 +52,14 @@ export class TracedWrite {
     public stamps: WriteStamps,
   ) {}
 
-  /** Call right before proposing: the proposal made next (synchronously) is this write. */
-  proposing(): void {
+  /** Runs `propose`: the proposal it makes (synchronously, before any await) is this write. */
+  proposing<T>(propose: () => T): T {
     this.tracer.proposing(this);
+    try {
+      return propose();
+    } finally {
+      this.tracer.proposing(undefined);
+    }
   }
 
   replied(): void {
@@ -75,7 +80,7 @@ export class WriteTracer {
     return new TracedWrite(this, { received: now() });
   }
 
-  proposing(write: TracedWrite): void {
+  proposing(write: TracedWrite | undefined): void {
     this.#proposing = write;
   }
 
