@@ -206,7 +206,7 @@ async function runPoint(target, point, requests) {
   const loadBefore = loadavg()[0];
   const runStarted = performance.now();
   const system = systems[targetKinds[target].system];
-  const leader = await system.leader();
+  const leader = await waitFor(`${target} to have a leader`, () => system.leader());
   const addresses = Array.from(
     { length: point.clients },
     (_, i) => (point.spread ? system.members[i % system.members.length] : leader).client,
@@ -218,7 +218,10 @@ async function runPoint(target, point, requests) {
   const scrape = () =>
     system.fsyncCounters === undefined
       ? undefined
-      : http(system.url(leader, system.metricsPath)).then((r) => system.fsyncCounters(r.text));
+      : http(system.url(leader, system.metricsPath)).then(
+          (r) => system.fsyncCounters(r.text),
+          () => undefined, // a scrape that timed out on a busy machine costs the run its disk figures, not the run
+        );
   const result = await closedLoop({
     conns,
     nextRequest: () => table[Math.floor(rng() * table.length)],
