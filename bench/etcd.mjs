@@ -1,47 +1,49 @@
-// raftkv beside etcd on the same machine, through their HTTP APIs (issue 7).
+// raftkv beside etcd on the same machine (issues 7 and 18).
 //
-// Starts a 3-member etcd (Debian's etcd-server, installed if missing) and a 3-member raftkv on
-// loopback, both durable (fsync on; etcd otherwise on its defaults), plus a bare in-memory node:http
-// KV (bench/bare-kv.mjs: no Raft, no disk) as the ceiling of HTTP on this machine. One closed-loop
-// load generator (bench/lib/load.mjs, in this process) drives all three with the same requests:
-// 16-byte keys, 128-byte values, 10 000 keys preloaded. Each point is measured after a warm-up, and
-// runs alternate etcd, raftkv, bare, etcd, raftkv, bare ... so machine drift hits all alike.
+// Starts a 3-member etcd and a 3-member raftkv on loopback, both durable (bench/lib/etcd_and_raftkv.mjs),
+// and loads each through its interfaces from one closed-loop load generator in this process:
+//   etcd-grpc    etcd's native gRPC API, every client on ONE shared HTTP/2 connection (as etcd's own
+//                clients connect), via the repo's gRPC client and etcd codecs (bench/lib/grpc_load.mjs);
+//   etcd-gw      etcd's JSON gateway (HTTP/1.1, a keep-alive connection per client; bench/lib/load.mjs);
+//   raftkv-http  raftkv's HTTP API (HTTP/1.1, a keep-alive connection per client);
+//   raftkv-grpc  raftkv's etcd-compatible gRPC API, with the same client as etcd-grpc;
+//   bare         (optional) an in-memory node:http KV with no Raft and no disk: the HTTP/1.1 ceiling.
+// 16-byte keys, 128-byte values, 10 000 keys preloaded. Each point is measured after a warm-up;
+// runs alternate target by target within a point, round after round, so machine drift hits all
+// alike. The machine's load average is printed before and after each run, and the load generator's
+// CPU per call beside it, so a reader can see that it is not the bottleneck.
 //
-// Usage: npm run bench:etcd [-- --duration 5s --warmup 2s --rounds 3 --points put@64,get@64,put-spread@64
-//                                --quick --out results.json --keep]
+// Usage: npm run bench:etcd [-- --duration 3s --warmup 1s --rounds 3 --points put@1,...,get@256
+//                                --targets etcd-grpc,etcd-gw,raftkv-http,raftkv-grpc --quick --out results.json --keep]
 // Points: put@N and get@N (linearizable) send every request to the leader; put-spread@N spreads
-// the clients over all members (followers forward).
-import { spawnSync } from "node:child_process";
-import { existsSync, mkdirSync, mkdtempSync, rmSync, writeFileSync } from "node:fs";
-import { cpus, tmpdir } from "node:os";
+// the clients over all members (followers forward). The defaults finish in about 9 minutes here.
+import { mkdirSync, mkdtempSync, rmSync, writeFileSync } from "node:fs";
+import { loadavg, tmpdir } from "node:os";
 import { join } from "node:path";
-import { fileURLToPath } from "node:url";
 import { parseArgs } from "node:util";
-import { closedLoop, fmtMs, fmtOps, median, openConns, parseDuration, seededRandom, sendAll } from "./lib/load.mjs";
+import { startBare, startEtcd, startRaftkv } from "./lib/etcd_and_raftkv.mjs";
+import { fmtPct, fmtUs, printTables, printTargets, summarize } from "./lib/etcd_report.mjs";
+import { grpcGet, grpcPut, openSharedGrpc } from "./lib/grpc_load.mjs";
+import { closedLoop, fmtMs, fmtOps, openConns, parseDuration, seededRandom, sendAll } from "./lib/load.mjs";
 import {
   cpuSecondsOf,
   foreignLoad,
-  freePorts,
   http,
   machineBusySeconds,
   memoryOf,
   onExit,
   ourCpuSeconds,
-  startProcess,
   stopProcess,
   waitFor,
 } from "./lib/procs.mjs";
 
-const cliPath = fileURLToPath(new URL("../dist/cli/main.js", import.meta.url));
-const barePath = fileURLToPath(new URL("./bare-kv.mjs", import.meta.url));
-
 const { values: opts } = parseArgs({
   options: {
-    duration: { type: "string", default: "5s" },
-    warmup: { type: "string", default: "2s" },
+    duration: { type: "string", default: "3s" },
+    warmup: { type: "string", default: "1s" },
     rounds: { type: "string", default: "3" },
-    points: { type: "string", default: "put@1,put@16,put@64,put@256,get@1,get@16,get@64,get@256,put-spread@64" },
-    targets: { type: "string", default: "etcd,raftkv,bare" },
+    points: { type: "string", default: "put@1,put@16,put@64,put@256,get@1,get@16,get@64,get@256" },
+    targets: { type: "string", default: "etcd-grpc,etcd-gw,raftkv-http,raftkv-grpc" },
     keys: { type: "string", default: "10000" },
     quick: { type: "boolean", default: false },
     out: { type: "string" },
@@ -49,15 +51,15 @@ const { values: opts } = parseArgs({
     "etcd-bin": { type: "string" },
     "idle-wait": { type: "string", default: "30s" },
     "max-other": { type: "string", default: "0.3" },
-    "wait-budget": { type: "string", default: "5m" },
+    "wait-budget": { type: "string", default: "1m" },
     help: { type: "boolean", default: false },
   },
 });
 if (opts.help) {
   console.log(
-    "usage: npm run bench:etcd [-- --duration 5s --warmup 2s --rounds 3 --points put@1,...,get@256,put-spread@64\n" +
-      "                             --targets etcd,raftkv,bare --keys 10000 --quick --out FILE.json --keep --etcd-bin PATH\n" +
-      "                             --max-other 0.3 --idle-wait 30s --wait-budget 5m]\n" +
+    "usage: npm run bench:etcd [-- --duration 3s --warmup 1s --rounds 3 --points put@1,...,get@256,put-spread@64\n" +
+      "                             --targets etcd-grpc,etcd-gw,raftkv-http,raftkv-grpc,bare --keys 10000 --quick\n" +
+      "                             --out FILE.json --keep --etcd-bin PATH --max-other 0.3 --idle-wait 30s --wait-budget 1m]\n" +
       "On a shared machine, before each run wait up to --idle-wait for the CPU used by processes this benchmark did\n" +
       "not start to drop below --max-other cores, and redo (twice at most) a run during which it was above; all this\n" +
       "waiting and redoing stops once --wait-budget is spent. Runs still disturbed are counted in the tables.",
@@ -85,7 +87,8 @@ const points = opts.points.split(",").map((text) => {
 });
 
 // ---------------------------------------------------------------------------------------------
-// Keys, values and pre-encoded requests.
+// Keys, values and requests (HTTP/1.1 ones pre-encoded as bytes; gRPC ones encoded per call by the
+// client, as etcd's clients do).
 
 const keyBytes = 16;
 const valueBytes = 128;
@@ -98,7 +101,7 @@ function rawRequest(method, path, body, contentType) {
   return Buffer.from(head + body);
 }
 
-const encoders = {
+const httpPaths = {
   // etcd 3.4's grpc-gateway: JSON bodies, bytes as base64; a range is linearizable unless serializable:true.
   etcd: {
     put: (i) =>
@@ -116,194 +119,23 @@ const encoders = {
     get: (i) => rawRequest("GET", `/v1/kv/${keyOf(i)}`, ""),
   },
 };
-encoders.bare = encoders.raftkv;
+const grpcCalls = { put: (i) => grpcPut(keyOf(i), valueOf(i)), get: (i) => grpcGet(keyOf(i)) };
+
+/** Each target: the system it loads and how its clients connect and encode. */
+const targetKinds = {
+  "etcd-grpc": { system: "etcd", open: openSharedGrpc, encode: grpcCalls },
+  "etcd-gw": { system: "etcd", open: openConns, encode: httpPaths.etcd },
+  "raftkv-http": { system: "raftkv", open: openConns, encode: httpPaths.raftkv },
+  "raftkv-grpc": { system: "raftkv", open: openSharedGrpc, encode: grpcCalls },
+  bare: { system: "bare", open: openConns, encode: httpPaths.raftkv },
+};
+for (const name of targetNames)
+  if (targetKinds[name] === undefined)
+    throw new Error(`unknown target ${name} (use ${Object.keys(targetKinds).join(", ")})`);
+const systemNames = [...new Set(targetNames.map((name) => targetKinds[name].system))];
 
 function requestTable(target, op) {
-  return Array.from({ length: keyCount }, (_, i) => encoders[target][op](i));
-}
-
-// ---------------------------------------------------------------------------------------------
-// The three systems.
-
-function ensureEtcd() {
-  if (opts["etcd-bin"] !== undefined) return opts["etcd-bin"];
-  const found = spawnSync("sh", ["-c", "command -v etcd"], { encoding: "utf8" });
-  if (found.status === 0) return found.stdout.trim();
-  console.log("etcd is missing: apt-get install -y etcd-server");
-  const env = { ...process.env, DEBIAN_FRONTEND: "noninteractive" };
-  let r = spawnSync("apt-get", ["install", "-y", "etcd-server"], { stdio: "inherit", env });
-  if (r.status !== 0) {
-    spawnSync("apt-get", ["update"], { stdio: "inherit", env });
-    r = spawnSync("apt-get", ["install", "-y", "etcd-server"], { stdio: "inherit", env });
-  }
-  if (r.status !== 0 || !existsSync("/usr/bin/etcd"))
-    throw new Error("could not install etcd-server (run as root, or pass --etcd-bin)");
-  return "/usr/bin/etcd";
-}
-
-async function startEtcd(dir) {
-  const bin = ensureEtcd();
-  const version = spawnSync(bin, ["--version"], { encoding: "utf8" }).stdout.split("\n")[0];
-  const ports = await freePorts(6);
-  const members = [0, 1, 2].map((k) => ({
-    name: `e${k + 1}`,
-    peerPort: ports[2 * k],
-    client: { host: "127.0.0.1", port: ports[2 * k + 1] },
-  }));
-  const cluster = members.map((m) => `${m.name}=http://127.0.0.1:${m.peerPort}`).join(",");
-  for (const m of members) {
-    const clientUrl = `http://127.0.0.1:${m.client.port}`;
-    const peerUrl = `http://127.0.0.1:${m.peerPort}`;
-    m.child = startProcess(
-      bin,
-      [
-        "--name",
-        m.name,
-        "--data-dir",
-        join(dir, m.name),
-        "--listen-client-urls",
-        clientUrl,
-        "--advertise-client-urls",
-        clientUrl,
-        "--listen-peer-urls",
-        peerUrl,
-        "--initial-advertise-peer-urls",
-        peerUrl,
-        "--initial-cluster",
-        cluster,
-        "--initial-cluster-state",
-        "new",
-        "--initial-cluster-token",
-        "raftkv-bench",
-      ],
-      join(dir, `${m.name}.log`),
-    );
-  }
-  const url = (m, path) => `http://127.0.0.1:${m.client.port}${path}`;
-  await waitFor(
-    "etcd to accept a write",
-    async () =>
-      (
-        await http(url(members[0], "/v3/kv/put"), {
-          method: "POST",
-          body: JSON.stringify({ key: b64("ready"), value: b64("1") }),
-        })
-      ).status === 200
-        ? true
-        : undefined,
-    { child: members[0].child },
-  );
-  return {
-    name: "etcd",
-    version,
-    members,
-    url,
-    async leader() {
-      for (const m of members) {
-        const s = (await http(url(m, "/v3/maintenance/status"), { method: "POST", body: "{}" })).json;
-        if (s?.leader !== undefined && s.leader === s.header?.member_id) return m;
-      }
-      throw new Error("etcd has no leader");
-    },
-    metricsPath: "/metrics",
-    fsyncCounters: (text) => ({
-      fsyncs: metric(text, "etcd_disk_wal_fsync_duration_seconds_count"),
-      fsyncSeconds: metric(text, "etcd_disk_wal_fsync_duration_seconds_sum"),
-      entries: metric(text, "etcd_server_proposals_committed_total"),
-    }),
-    async check(key) {
-      const r = await http(url(members[0], "/v3/kv/range"), {
-        method: "POST",
-        body: JSON.stringify({ key: b64(key) }),
-      });
-      return r.status === 200 && r.json?.kvs?.length === 1;
-    },
-  };
-}
-
-async function startRaftkv(dir) {
-  const ports = await freePorts(6);
-  const members = [0, 1, 2].map((k) => ({
-    name: `n${k + 1}`,
-    peerPort: ports[2 * k],
-    client: { host: "127.0.0.1", port: ports[2 * k + 1] },
-  }));
-  const cluster = members.map((m) => `${m.name}=127.0.0.1:${m.peerPort}`).join(",");
-  for (const m of members) {
-    m.child = startProcess(
-      process.execPath,
-      [
-        cliPath,
-        "serve",
-        "--id",
-        m.name,
-        "--data",
-        join(dir, m.name),
-        "--listen-peer",
-        `127.0.0.1:${m.peerPort}`,
-        "--listen-client",
-        `127.0.0.1:${m.client.port}`,
-        "--initial-cluster",
-        cluster,
-      ],
-      join(dir, `${m.name}.log`),
-    );
-  }
-  const url = (m, path) => `http://127.0.0.1:${m.client.port}${path}`;
-  const leader = async () => {
-    for (const m of members) {
-      const s = (await http(url(m, "/v1/status"))).json;
-      if (s?.role === "leader") return members.find((x) => x.name === s.id);
-    }
-    throw new Error("raftkv has no leader");
-  };
-  await waitFor("raftkv to elect a leader", leader, { child: members[0].child });
-  await waitFor("raftkv to accept a write", async () =>
-    (await http(url(members[0], "/v1/kv/ready"), { method: "PUT", body: "1" })).status === 200 ? true : undefined,
-  );
-  return {
-    name: "raftkv",
-    members,
-    url,
-    leader,
-    metricsPath: "/metrics",
-    fsyncCounters: (text) => ({
-      fsyncs: metric(text, "raftkv_disk_wal_fsync_duration_seconds_count"),
-      fsyncSeconds: metric(text, "raftkv_disk_wal_fsync_duration_seconds_sum"),
-      entries: metric(text, "raftkv_disk_wal_entries_per_fsync_sum"),
-    }),
-    async check(key) {
-      const r = await http(url(members[0], `/v1/kv/${key}`));
-      return r.status === 200 && r.json?.key === key;
-    },
-  };
-}
-
-async function startBare(dir) {
-  const [port] = await freePorts(1);
-  const member = { name: "bare", client: { host: "127.0.0.1", port } };
-  member.child = startProcess(process.execPath, [barePath, String(port)], join(dir, "bare.log"));
-  const url = (m, path) => `http://127.0.0.1:${m.client.port}${path}`;
-  await waitFor(
-    "the bare KV to listen",
-    async () =>
-      (await http(url(member, "/v1/kv/ready"), { method: "PUT", body: "1" })).status === 200 ? true : undefined,
-    { child: member.child },
-  );
-  return {
-    name: "bare",
-    members: [member],
-    url,
-    leader: async () => member,
-    async check(key) {
-      return (await http(url(member, `/v1/kv/${key}`))).status === 200;
-    },
-  };
-}
-
-function metric(text, name) {
-  const m = new RegExp(`^${name}(?:\\{[^}]*\\})? ([0-9.eE+-]+)$`, "m").exec(text);
-  return m === null ? NaN : Number(m[1]);
+  return Array.from({ length: keyCount }, (_, i) => targetKinds[target].encode[op](i));
 }
 
 // ---------------------------------------------------------------------------------------------
@@ -321,31 +153,21 @@ async function waitForQuiet() {
 }
 
 /** A run, redone (twice at most, while the wait budget lasts) when other work disturbed it. */
-async function runUndisturbed(system, point, requests) {
+async function runUndisturbed(target, point, requests) {
   for (let attempt = 1; ; attempt++) {
-    const r = await runPoint(system, point, requests);
+    const r = await runPoint(target, point, requests);
     r.disturbed = r.cpu.foreign > maxOther;
     r.attempt = attempt;
     if (!r.disturbed || attempt === 3 || waitBudgetMs <= 0) return r;
     waitBudgetMs -= r.runMs; // the waiting before it was counted in waitForQuiet
-    console.log(
-      `  (${system.name} ${point.name}: ${fmtPct(r.cpu.foreign)} of a core used by other processes; redoing)`,
-    );
+    console.log(`  (${target} ${point.name}: ${fmtPct(r.cpu.foreign)} of a core used by other processes; redoing)`);
   }
 }
 
-async function runPoint(system, point, requests) {
-  const foreignBefore = await waitForQuiet();
-  const runStarted = performance.now();
-  const leader = await system.leader();
-  const addresses = Array.from(
-    { length: point.clients },
-    (_, i) => (point.spread ? system.members[i % system.members.length] : leader).client,
-  );
-  const conns = await openConns(addresses);
-  const table = requests[system.name][point.op];
+/** CPU counters of the run's processes and of the machine, to difference over the measured window. */
+function cpuSampler(system, leader) {
   const pids = { leader: leader.child.pid, others: system.members.filter((m) => m !== leader).map((m) => m.child.pid) };
-  const cpuNow = () => ({
+  return () => ({
     leader: cpuSecondsOf(pids.leader),
     others: pids.others.map(cpuSecondsOf).reduce((a, b) => a + b, 0),
     loadgen: process.cpuUsage(),
@@ -353,14 +175,53 @@ async function runPoint(system, point, requests) {
     busy: machineBusySeconds(),
     at: performance.now(),
   });
-  let cpuFrom;
-  let cpuTo;
-  let metricsFrom;
-  let metricsTo;
+}
+
+function cpuOver(from, to, calls) {
+  const seconds = (to.at - from.at) / 1000;
+  const loadgenUs = to.loadgen.user + to.loadgen.system - from.loadgen.user - from.loadgen.system;
+  return {
+    leader: (to.leader - from.leader) / seconds,
+    others: (to.others - from.others) / seconds,
+    loadgen: loadgenUs / 1e6 / seconds,
+    loadgenUsPerCall: loadgenUs / calls,
+    // Busy cores not used by our processes (other work on a shared machine), during the window.
+    foreign: (to.busy - from.busy - (to.ours - from.ours)) / seconds,
+  };
+}
+
+function diskOver(a, b) {
+  if (a === undefined || b === undefined) return undefined;
+  const fsyncs = b.fsyncs - a.fsyncs;
+  return {
+    fsyncs,
+    entries: b.entries - a.entries,
+    entriesPerFsync: (b.entries - a.entries) / fsyncs,
+    fsyncMs: ((b.fsyncSeconds - a.fsyncSeconds) / fsyncs) * 1000,
+  };
+}
+
+async function runPoint(target, point, requests) {
+  const foreignBefore = await waitForQuiet();
+  const loadBefore = loadavg()[0];
+  const runStarted = performance.now();
+  const system = systems[targetKinds[target].system];
+  const leader = await waitFor(`${target} to have a leader`, () => system.leader());
+  const addresses = Array.from(
+    { length: point.clients },
+    (_, i) => (point.spread ? system.members[i % system.members.length] : leader).client,
+  );
+  const conns = await targetKinds[target].open(addresses);
+  const table = requests[target][point.op];
+  const cpuNow = cpuSampler(system, leader);
+  let cpuFrom, cpuTo, metricsFrom, metricsTo;
   const scrape = () =>
     system.fsyncCounters === undefined
       ? undefined
-      : http(system.url(leader, system.metricsPath)).then((r) => system.fsyncCounters(r.text));
+      : http(system.url(leader, system.metricsPath)).then(
+          (r) => system.fsyncCounters(r.text),
+          () => undefined, // a scrape that timed out on a busy machine costs the run its disk figures, not the run
+        );
   const result = await closedLoop({
     conns,
     nextRequest: () => table[Math.floor(rng() * table.length)],
@@ -378,209 +239,32 @@ async function runPoint(system, point, requests) {
     },
   });
   conns.forEach((c) => c.close());
-  const seconds = (cpuTo.at - cpuFrom.at) / 1000;
-  const loadgenUs = cpuTo.loadgen.user + cpuTo.loadgen.system - cpuFrom.loadgen.user - cpuFrom.loadgen.system;
-  result.cpu = {
-    leader: (cpuTo.leader - cpuFrom.leader) / seconds,
-    others: (cpuTo.others - cpuFrom.others) / seconds,
-    loadgen: loadgenUs / 1e6 / seconds,
-    // Busy cores not used by our processes (other work on a shared machine), during the window.
-    foreign: (cpuTo.busy - cpuFrom.busy - (cpuTo.ours - cpuFrom.ours)) / seconds,
-  };
-  const [a, b] = await Promise.all([metricsFrom, metricsTo]);
-  if (a !== undefined && b !== undefined) {
-    const fsyncs = b.fsyncs - a.fsyncs;
-    result.disk = {
-      fsyncs,
-      entries: b.entries - a.entries,
-      entriesPerFsync: (b.entries - a.entries) / fsyncs,
-      fsyncMs: ((b.fsyncSeconds - a.fsyncSeconds) / fsyncs) * 1000,
-    };
-  }
+  result.cpu = cpuOver(cpuFrom, cpuTo, result.ops + result.errors);
+  result.disk = diskOver(...(await Promise.all([metricsFrom, metricsTo])));
   const leaderAfter = await system.leader().catch(() => undefined);
   result.leader = leader.name;
   result.foreignBefore = foreignBefore;
+  result.loadavg = { before: loadBefore, after: loadavg()[0] };
   result.runMs = performance.now() - runStarted;
   if (leaderAfter !== leader) result.leaderChanged = `${leader.name} -> ${leaderAfter?.name ?? "none"}`;
   return result;
 }
 
-// ---------------------------------------------------------------------------------------------
-// Summary.
-
-const stat = (xs) => ({ median: median(xs), min: Math.min(...xs), max: Math.max(...xs) });
-const fmtRatio = (x) => (Number.isFinite(x) ? `${x.toFixed(2)}×` : "–");
-const fmtPct = (x) => (Number.isFinite(x) ? `${Math.round(x * 100)}%` : "–");
-const range = (s, f) => `${f(s.median)} (${f(s.min)}–${f(s.max)})`;
-
-function summarize(results) {
-  const summary = {};
-  for (const point of points) {
-    summary[point.name] = {};
-    for (const name of targetNames) {
-      const runs = results.filter((r) => r.point === point.name && r.target === name);
-      if (runs.length === 0) continue;
-      const disk = runs.filter((r) => r.disk !== undefined && r.disk.fsyncs > 0 && point.op === "put");
-      summary[point.name][name] = {
-        runs: runs.length,
-        opsPerSecond: stat(runs.map((r) => r.opsPerSecond)),
-        p50: stat(runs.map((r) => r.p50)),
-        p99: stat(runs.map((r) => r.p99)),
-        p999: stat(runs.map((r) => r.p999)),
-        errors: runs.reduce((a, r) => a + r.errors, 0),
-        statuses: runs.map((r) => r.statuses).filter((s) => Object.keys(s).length > 0),
-        cpu: {
-          leader: median(runs.map((r) => r.cpu.leader)),
-          others: median(runs.map((r) => r.cpu.others)),
-          loadgen: median(runs.map((r) => r.cpu.loadgen)),
-          foreign: median(runs.map((r) => r.cpu.foreign)),
-        },
-        entriesPerFsync: disk.length > 0 ? stat(disk.map((r) => r.disk.entriesPerFsync)) : undefined,
-        fsyncMs: disk.length > 0 ? median(disk.map((r) => r.disk.fsyncMs)) : undefined,
-        disturbed: runs.filter((r) => r.disturbed).length,
-        leaderChanges: runs.filter((r) => r.leaderChanged !== undefined).map((r) => r.leaderChanged),
-      };
-    }
-  }
-  return summary;
+function printRun(round, point, target, r) {
+  const disk =
+    r.disk && r.disk.fsyncs > 0 && point.op === "put" ? `, ${r.disk.entriesPerFsync.toFixed(1)} entries/fsync` : "";
+  const errs = r.errors > 0 ? `, ${r.errors} errors ${JSON.stringify(r.statuses)}` : "";
+  console.log(
+    `round ${round} ${point.name.padEnd(8)} ${target.padEnd(11)} ${fmtOps(r.opsPerSecond).padStart(7)} ops/s  p50 ${fmtMs(r.p50)} p99 ${fmtMs(r.p99)} p99.9 ${fmtMs(r.p999)} ms  cpu ${fmtPct(r.cpu.leader)}/${fmtPct(r.cpu.others)}/${fmtPct(r.cpu.loadgen)} loadgen ${fmtUs(r.cpu.loadgenUsPerCall)}/call  load ${r.loadavg.before.toFixed(2)}→${r.loadavg.after.toFixed(2)} other ${fmtPct(r.cpu.foreign)}${r.disturbed ? " DISTURBED" : ""}${disk}${errs}${r.leaderChanged ? `, leader ${r.leaderChanged}` : ""}`,
+  );
 }
 
-function printTables(summary) {
-  console.log(
-    `\nCPU columns: % of one core over the measured window (this machine has ${cpus().length}): the leader (the bare server for bare), the other two members together, the load generator; "not ours": busy CPU of processes this benchmark did not start (a run is disturbed above ${fmtPct(maxOther)}).`,
-  );
-  for (const point of points) {
-    const s = summary[point.name];
-    const where = point.spread ? "clients spread over all members" : "to the leader";
-    const what = point.op === "get" ? "linearizable gets" : "puts";
-    console.log(`\n### ${point.name}: ${what}, ${point.clients} client${point.clients === 1 ? "" : "s"}, ${where}\n`);
-    console.log(
-      "| target | ops/s median (min–max) | p50 ms | p99 ms | p99.9 ms | errors | CPU leader / others / loadgen | not ours |",
-    );
-    console.log("|---|---|---|---|---|---|---|---|");
-    for (const name of targetNames) {
-      const t = s[name];
-      if (t === undefined) continue;
-      const cpu =
-        name === "bare"
-          ? `${fmtPct(t.cpu.leader)} / – / ${fmtPct(t.cpu.loadgen)}`
-          : `${fmtPct(t.cpu.leader)} / ${fmtPct(t.cpu.others)} / ${fmtPct(t.cpu.loadgen)}`;
-      console.log(
-        `| ${name} | ${range(t.opsPerSecond, fmtOps)} | ${range(t.p50, fmtMs)} | ${range(t.p99, fmtMs)} | ${range(t.p999, fmtMs)} | ${t.errors} | ${cpu} | ${fmtPct(t.cpu.foreign)}${t.disturbed > 0 ? ` (${t.disturbed} of ${t.runs} runs disturbed)` : ""} |`,
-      );
-    }
-    const { etcd, raftkv, bare } = s;
-    if (etcd !== undefined && raftkv !== undefined) {
-      console.log(
-        `| **raftkv / etcd** | **${fmtRatio(raftkv.opsPerSecond.median / etcd.opsPerSecond.median)}** | ${fmtRatio(raftkv.p50.median / etcd.p50.median)} | ${fmtRatio(raftkv.p99.median / etcd.p99.median)} | ${fmtRatio(raftkv.p999.median / etcd.p999.median)} | | | |`,
-      );
-    }
-    if (bare !== undefined && raftkv !== undefined) {
-      console.log(
-        `| raftkv / bare HTTP | ${fmtPct(raftkv.opsPerSecond.median / bare.opsPerSecond.median)} of the ceiling | | | | | | |`,
-      );
-    }
-    for (const name of ["etcd", "raftkv"]) {
-      const t = s[name];
-      if (t?.leaderChanges.length > 0)
-        console.log(`\n${name}: leader changed during ${t.leaderChanges.length} run(s): ${t.leaderChanges.join(", ")}`);
-      if (t?.statuses.length > 0)
-        console.log(`\n${name}: non-2xx answers ${JSON.stringify(t.statuses)} (0 = connection failed)`);
-    }
-  }
-
-  console.log("\n### Summary (medians)\n");
-  console.log(
-    "| point | etcd ops/s | raftkv ops/s | bare ops/s | raftkv/etcd | raftkv/bare | p50 raftkv/etcd | p99 raftkv/etcd |",
-  );
-  console.log("|---|---|---|---|---|---|---|---|");
-  for (const point of points) {
-    const { etcd, raftkv, bare } = summary[point.name];
-    const r = (a, b, k) => (a === undefined || b === undefined ? NaN : a[k].median / b[k].median);
-    console.log(
-      `| ${point.name} | ${fmtOps(etcd?.opsPerSecond.median)} | ${fmtOps(raftkv?.opsPerSecond.median)} | ${fmtOps(bare?.opsPerSecond.median)} | ${fmtRatio(r(raftkv, etcd, "opsPerSecond"))} | ${fmtPct(r(raftkv, bare, "opsPerSecond"))} | ${fmtRatio(r(raftkv, etcd, "p50"))} | ${fmtRatio(r(raftkv, etcd, "p99"))} |`,
-    );
-  }
-
-  console.log("\n### Group commit on the leader (entries per fsync, over the measured window)\n");
-  console.log(
-    "| point | etcd entries/fsync | etcd fsync ms | raftkv entries/fsync median (min–max) | raftkv fsync ms |",
-  );
-  console.log("|---|---|---|---|---|");
-  for (const point of points.filter((p) => p.op === "put")) {
-    const { etcd, raftkv } = summary[point.name];
-    const one = (t) => (t?.entriesPerFsync === undefined ? "–" : t.entriesPerFsync.median.toFixed(1));
-    console.log(
-      `| ${point.name} | ${one(etcd)} | ${fmtMs(etcd?.fsyncMs)} | ${raftkv?.entriesPerFsync === undefined ? "–" : range(raftkv.entriesPerFsync, (x) => x.toFixed(1))} | ${fmtMs(raftkv?.fsyncMs)} |`,
-    );
-  }
-}
-
-function printTargets(summary) {
-  const lines = [];
-  const get = (p, t) => summary[p]?.[t];
-  const ratio = (p, k) =>
-    get(p, "raftkv") && get(p, "etcd") ? get(p, "raftkv")[k].median / get(p, "etcd")[k].median : undefined;
-  const check = (label, value, ok, shown) => {
-    if (value === undefined || !Number.isFinite(value)) return;
-    lines.push(`- ${ok(value) ? "met    " : "NOT met"}  ${label}: ${shown(value)}`);
-  };
-  for (const p of ["put@64", "put@256"]) {
-    check(`${p} throughput ≥ 2× etcd`, ratio(p, "opsPerSecond"), (v) => v >= 2, fmtRatio);
-    const bare = get(p, "bare");
-    check(
-      `${p} throughput ≥ 60% of bare HTTP`,
-      bare && get(p, "raftkv") ? get(p, "raftkv").opsPerSecond.median / bare.opsPerSecond.median : undefined,
-      (v) => v >= 0.6,
-      fmtPct,
-    );
-  }
-  for (const p of ["get@64", "get@256"])
-    check(`${p} throughput ≥ 2× etcd`, ratio(p, "opsPerSecond"), (v) => v >= 2, fmtRatio);
-  check("put@1 p50 ≤ 0.5× etcd", ratio("put@1", "p50"), (v) => v <= 0.5, fmtRatio);
-  check("get@1 p50 ≤ 0.5× etcd", ratio("get@1", "p50"), (v) => v <= 0.5, fmtRatio);
-  check("put@64 p99 ≤ 0.5× etcd", ratio("put@64", "p99"), (v) => v <= 0.5, fmtRatio);
-  check("get@64 p99 ≤ 0.5× etcd", ratio("get@64", "p99"), (v) => v <= 0.5, fmtRatio);
-  check(
-    "put@256 entries per fdatasync on the leader ≥ 50",
-    get("put@256", "raftkv")?.entriesPerFsync?.median,
-    (v) => v >= 50,
-    (v) => v.toFixed(1),
-  );
-  if (lines.length > 0)
-    console.log(`\n### Targets of issue 7 (noted, not asserted; memory: npm run bench:memory)\n\n${lines.join("\n")}`);
-}
-
-// ---------------------------------------------------------------------------------------------
-// Main.
-
-const startedAt = Date.now();
-const dir = mkdtempSync(join(tmpdir(), "raftkv-bench-etcd-"));
-onExit(() => {
-  if (!opts.keep) rmSync(dir, { recursive: true, force: true });
-});
-console.log(`# raftkv vs etcd, ${new Date().toISOString()}`);
-console.log(
-  `data under ${dir}; ${rounds} round(s) of ${points.length} point(s) × ${targetNames.join(", ")}; ${warmupMs / 1000} s warm-up + ${durationMs / 1000} s measured per run`,
-);
-
-const systems = {};
-const starters = { etcd: startEtcd, raftkv: startRaftkv, bare: startBare };
-for (const name of targetNames) {
-  if (starters[name] === undefined) throw new Error(`unknown target ${name}`);
-  mkdirSync(join(dir, name));
-  systems[name] = await starters[name](join(dir, name));
-}
-if (systems.etcd)
-  console.log(
-    `etcd: ${systems.etcd.version}, members ${systems.etcd.members.map((m) => `${m.name}@${m.client.port}`).join(" ")}`,
-  );
-
-const requests = {};
-for (const name of targetNames) {
-  requests[name] = { put: requestTable(name, "put"), get: requestTable(name, "get") };
+/** Writes every key once through the system's HTTP interface, so gets find them on every target. */
+async function preload(name) {
   const t0 = performance.now();
-  let todo = requests[name].put;
+  let todo =
+    requests[targetNames.find((t) => targetKinds[t].system === name && targetKinds[t].open === openConns)]?.put;
+  if (todo === undefined) todo = Array.from({ length: keyCount }, (_, i) => httpPaths[name].put(i));
   let leader;
   for (let attempt = 1; todo.length > 0; attempt++) {
     leader = await waitFor(`${name} to have a leader`, () => systems[name].leader());
@@ -605,28 +289,53 @@ for (const name of targetNames) {
   );
 }
 
+// ---------------------------------------------------------------------------------------------
+// Main.
+
+const startedAt = Date.now();
+const dir = mkdtempSync(join(tmpdir(), "raftkv-bench-etcd-"));
+onExit(() => {
+  if (!opts.keep) rmSync(dir, { recursive: true, force: true });
+});
+console.log(`# raftkv vs etcd, ${new Date().toISOString()}`);
+console.log(
+  `data under ${dir}; ${rounds} round(s) of ${points.length} point(s) × ${targetNames.join(", ")}; ${warmupMs / 1000} s warm-up + ${durationMs / 1000} s measured per run; load average ${loadavg()
+    .map((x) => x.toFixed(2))
+    .join(" ")}`,
+);
+
+const systems = {};
+const starters = { etcd: (d) => startEtcd(d, opts["etcd-bin"]), raftkv: startRaftkv, bare: startBare };
+for (const name of systemNames) {
+  mkdirSync(join(dir, name));
+  systems[name] = await starters[name](join(dir, name));
+}
+if (systems.etcd)
+  console.log(
+    `etcd: ${systems.etcd.version}, members ${systems.etcd.members.map((m) => `${m.name}@${m.client.port}`).join(" ")}`,
+  );
+
+const requests = {};
+for (const name of targetNames) requests[name] = { put: requestTable(name, "put"), get: requestTable(name, "get") };
+for (const name of systemNames) await preload(name);
+
 const results = [];
 for (let round = 1; round <= rounds; round++) {
   for (const point of points) {
-    for (const name of targetNames) {
-      const r = await runUndisturbed(systems[name], point, requests);
-      results.push({ round, point: point.name, target: name, ...r });
-      const disk =
-        r.disk && r.disk.fsyncs > 0 && point.op === "put" ? `, ${r.disk.entriesPerFsync.toFixed(1)} entries/fsync` : "";
-      const errs = r.errors > 0 ? `, ${r.errors} errors ${JSON.stringify(r.statuses)}` : "";
-      console.log(
-        `round ${round} ${point.name.padEnd(14)} ${name.padEnd(6)} ${fmtOps(r.opsPerSecond).padStart(7)} ops/s  p50 ${fmtMs(r.p50)} p99 ${fmtMs(r.p99)} p99.9 ${fmtMs(r.p999)} ms  cpu ${fmtPct(r.cpu.leader)}/${fmtPct(r.cpu.others)}/${fmtPct(r.cpu.loadgen)} other ${fmtPct(r.cpu.foreign)}${r.disturbed ? " DISTURBED" : ""}${disk}${errs}${r.leaderChanged ? `, leader ${r.leaderChanged}` : ""}`,
-      );
+    for (const target of targetNames) {
+      const r = await runUndisturbed(target, point, requests);
+      results.push({ round, point: point.name, target, ...r });
+      printRun(round, point, target, r);
     }
   }
 }
 
-const summary = summarize(results);
-printTables(summary);
+const summary = summarize(results, points, targetNames);
+printTables(summary, points, targetNames, maxOther);
 
 console.log("\n### Memory at the end (RSS now / peak)\n");
 const memory = {};
-for (const name of targetNames) {
+for (const name of systemNames) {
   const leader = await systems[name].leader().catch(() => systems[name].members[0]);
   for (const m of systems[name].members) {
     const mem = memoryOf(m.child.pid);

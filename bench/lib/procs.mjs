@@ -36,10 +36,13 @@ export function onExit(hook) {
   exitHooks.push(hook);
 }
 
-/** Spawns a tracked child whose stdout and stderr go to `logPath`. */
-export function startProcess(command, args, logPath) {
+/** Spawns a tracked child whose stdout and stderr go to `logPath`; `env` adds to this process's environment. */
+export function startProcess(command, args, logPath, env = undefined) {
   const fd = openSync(logPath, "a");
-  const child = spawn(command, args, { stdio: ["ignore", fd, fd] });
+  const child = spawn(command, args, {
+    stdio: ["ignore", fd, fd],
+    ...(env === undefined ? {} : { env: { ...process.env, ...env } }),
+  });
   closeSync(fd);
   children.add(child);
   child.once("exit", () => children.delete(child));

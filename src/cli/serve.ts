@@ -14,6 +14,7 @@ import { Activity } from "../server/dashboard_state.js";
 import { combineObservers, createLogger, logObserver, watchPeers, type Logger } from "../server/log.js";
 import { Metrics } from "../server/metrics.js";
 import { startClientServer } from "../server/server.js";
+import { WriteTracer } from "../server/write_trace.js";
 import { createEtcdRouter } from "../etcd/router.js";
 import type { GrpcRouter } from "../grpc/router.js";
 import type { ServerContext } from "../server/context.js";
@@ -97,16 +98,17 @@ async function serveWith(
   const watch = watchService(settings, kv);
   const metrics = new Metrics();
   const activity = new Activity();
+  // Off unless asked for: no tracer, nothing stamped (docs/performance.md).
+  const writeTracer = ["1", "true"].includes(process.env.RAFTKV_TRACE_WRITES ?? "") ? new WriteTracer() : undefined;
   let fatal = (): void => undefined;
   const failed = new Promise<void>((resolve) => (fatal = resolve));
   const observer = combineObservers(
     metrics.observer(),
     activity.observer(),
     logObserver(log, () => member.node),
-    {
-      // The log can no longer be written: serving on would risk acknowledging what is not durable.
-      fatal: () => fatal(),
-    },
+    writeTracer?.observer() ?? {},
+    // The log can no longer be written: serving on would risk acknowledging what is not durable.
+    { fatal: () => fatal() },
   );
   const created = await createNode({
     ...nodeOptions(settings, kv, observer, log),
@@ -120,7 +122,7 @@ async function serveWith(
   member.node = node;
   watch.startCompactor(node.raft);
   const lessor = newLessor(settings, kv, node);
-  const services = { kv, watchHub: watch.hub, lessor, metrics, activity, log };
+  const services = { kv, watchHub: watch.hub, lessor, metrics, activity, log, writeTracer };
   let server;
   try {
     server = await startClientServer({ node, ...services, ...clientServerSettings(settings, tls), grpc: etcdApi(log) });
@@ -146,6 +148,7 @@ async function serveWith(
   lessor.close();
   await node.stop();
   await closing;
+  if (writeTracer !== undefined) log.info({ writeTrace: writeTracer.records() }, "write trace");
   const failure = node.raft.failure();
   if (failure !== undefined) throw new CliFailure(exitCodes.failed, `raftkv serve: ${failure.message}`);
 }

@@ -154,6 +154,7 @@ export class EngineNode<E extends EngineTypes = EngineTypes> {
   /** Feeds a message from a peer (the transport calls this). */
   receive(m: E["message"]): void {
     if (this.#stopping) return;
+    this.#options.observer?.messageReceived?.(m);
     this.#raw.step(m);
     this.#schedule();
   }
@@ -292,10 +293,10 @@ export class EngineNode<E extends EngineTypes = EngineTypes> {
     const snapshotState = installed === undefined ? undefined : this.#applier.adoptBook(installed.data);
     for (const entry of ready.committed) if (entry.kind === "config") this.#applier.applyConfig(entry);
     this.#options.observer?.readyStarted?.(ready, this);
-    this.#send(ready.messages);
     const started = this.#clock.now();
-    // The WAL makes saves durable in the order they were made, and the previous Ready is handled first.
+    // Saves keep their order, after the previous Ready; the write leaves first (docs/performance.md).
     const persisting = this.#storage.persist(ready.write, ready.mustSync);
+    this.#send(ready.messages);
     return previous.then(async () => {
       const persisted = await persisting;
       if (this.#failure !== undefined) return;

@@ -6,6 +6,7 @@ import type { Clock } from "./clock.js";
 import type { EngineStorage } from "./engine_storage.js";
 import type { AddressBook, MemberAddress } from "./members.js";
 import type { StateMachine } from "./state_machine.js";
+import type { LogIndex } from "../util/ids.js";
 
 export type ReadConsistency = "linearizable" | "lease" | "serializable";
 
@@ -16,7 +17,10 @@ export type ReadConsistency = "linearizable" | "lease" | "serializable";
 export interface NodeObserver<E extends EngineTypes = EngineTypes> {
   persisted?(seconds: number, entries: number): void;
   applied?(seconds: number, entries: number): void;
-  proposed?(outcome: "accepted" | "rejected"): void;
+  /** A proposal made here was appended to the log at `index` (a leader's), handed on (a follower's), or refused. */
+  proposed?(outcome: "accepted" | "rejected", index?: LogIndex): void;
+  /** A message from a peer arrived (before the core steps it). */
+  messageReceived?(m: E["message"]): void;
   leaderChanged?(leader: NodeId): void;
   fatal?(error: StorageError): void;
   /** This node's role or term changed (seen in a Ready, before it is persisted). */

@@ -73,7 +73,7 @@ export class Proposer {
       observer?.proposed?.("rejected");
       throw new NodeRequestError({ type: "tooBusy" });
     }
-    observer?.proposed?.("accepted");
+    observer?.proposed?.("accepted", result.index);
     this.#o.schedule();
     return this.#settled(pending.add(result.index, result.tag, proposalTimeoutMs));
   }

@@ -8,6 +8,7 @@ import type { Forwarder } from "./forward.js";
 import type { Logger } from "./log.js";
 import type { Metrics } from "./metrics.js";
 import type { WatchStreams } from "./watch_streams.js";
+import type { WriteTracer } from "./write_trace.js";
 
 /** What every route handler works with. */
 export interface ServerContext {
@@ -24,6 +25,8 @@ export interface ServerContext {
   /** The watch streams open on this member, which watches join by id. */
   readonly watchStreams: WatchStreams;
   readonly auth: AuthServices;
+  /** Stamps each put's steps (RAFTKV_TRACE_WRITES; write_trace.ts); undefined, and so free, by default. */
+  readonly writeTracer?: WriteTracer | undefined;
 }
 
 /** What authentication needs besides the replicated auth state (docs/auth.md). */

@@ -18,6 +18,7 @@ import { NodeRequestError, type ReadConsistency } from "../node/index.js";
 import { forbidden, requirePermitted, requireRead } from "./auth_gate.js";
 import type { Request, ServerContext } from "./context.js";
 import { HttpError, readBody, sendBytes, sendJson } from "./http_util.js";
+import type { TracedWrite } from "./write_trace.js";
 import {
   decodeKeyText,
   encodingOf,
@@ -87,12 +88,14 @@ export function nodeErrorToHttp(error: unknown): HttpError {
 }
 
 /** Proposes a write (a follower's goes to the leader over the peer connection) and waits for its result here. */
-async function write(ctx: ServerContext, command: KvCommand): Promise<KvResult> {
+async function write(ctx: ServerContext, command: KvCommand, trace?: TracedWrite): Promise<KvResult> {
   const problem = validateCommand(command);
   if (problem !== undefined) throw new HttpError(400, "bad_request", problem);
   requirePermitted(ctx, command);
   try {
-    const result = (await ctx.node.raft.propose(encodeCommand(command))) as KvResult;
+    const encoded = encodeCommand(command);
+    const propose = () => ctx.node.raft.propose(encoded);
+    const result = (await (trace === undefined ? propose() : trace.proposing(propose))) as KvResult;
     if (result.type === "permissionDenied")
       throw forbidden("a permission this write needs was revoked before it was applied; nothing was written");
     if (result.type === "invalid")
@@ -119,6 +122,7 @@ async function readBarrier(ctx: ServerContext, request: Request, consistency: Re
 }
 
 export async function putKey(ctx: ServerContext, request: Request): Promise<void> {
+  const trace = ctx.writeTracer?.begin();
   const key = userKey(decodeKeyText(request.params[0] ?? "", "key"));
   const value = await readBody(request.req, valueBytesMax);
   const ifRevisionText = request.url.searchParams.get("ifRevision");
@@ -142,7 +146,7 @@ export async function putKey(ctx: ServerContext, request: Request): Promise<void
     ...(session === undefined ? {} : { session }),
     principal: request.principal,
   };
-  const result = await write(ctx, command);
+  const result = await write(ctx, command, trace);
   if (result.type === "compareFailed") {
     sendJson(request.res, 409, {
       error: "compare_failed",
@@ -154,6 +158,7 @@ export async function putKey(ctx: ServerContext, request: Request): Promise<void
   }
   if (result.type !== "put") throw new Error(`put answered ${result.type}`);
   sendJson(request.res, 200, { revision: result.revision });
+  trace?.replied();
 }
 
 export async function deleteKey(ctx: ServerContext, request: Request): Promise<void> {

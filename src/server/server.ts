@@ -45,6 +45,7 @@ import {
   setPassword,
 } from "./auth_admin_routes.js";
 import { AuthFailureLimiter } from "./auth_limiter.js";
+import type { WriteTracer } from "./write_trace.js";
 
 interface Route {
   readonly method: string;
@@ -218,6 +219,8 @@ interface ServeOptions {
   readonly monitoringNeedsAuth?: boolean;
   /** Serves gRPC (etcd's API) on the same port, over HTTP/2, with the router this makes (docs/api.md). */
   readonly grpc?: (ctx: ServerContext) => GrpcRouter;
+  /** Stamps each put's steps (write_trace.ts); pass the one whose observer the node was created with. */
+  readonly writeTracer?: WriteTracer | undefined;
 }
 
 const authTokenTtlMsDefault = 5 * 60_000;
@@ -240,6 +243,7 @@ export async function startClientServer(options: ServeOptions): Promise<ClientSe
     dashboard: board,
     watchHub: options.watchHub,
     watchStreams: new WatchStreams(options.watchHub),
+    writeTracer: options.writeTracer,
     auth: {
       tokenTtlMs: options.authTokenTtlMs ?? authTokenTtlMsDefault,
       monitoringNeedsAuth: options.monitoringNeedsAuth === true,
