@@ -5,18 +5,19 @@
 // Loads the keys through the leader over HTTP (POST /v1/txn with --batch puts per request, or one PUT
 // per key with --batch 1) from --clients keep-alive connections; prints each member's RSS (VmRSS, and
 // the peak VmHWM), JS heap used, external and array-buffer memory (from /metrics) after loading and
-// after an idle pause. Then stops one follower, empties its data directory and starts it again, so the
-// leader sends it the snapshot; while it restores, a probe reads from it (serializable GET, one at a
-// time) and the longest gap between answers is printed, with the member's own longest event-loop delay
-// (nodejs_eventloop_lag_max_seconds, which each scrape resets) and its memory once restored.
+// after an idle pause. Then stops one follower, writes until the leader's log is compacted past it,
+// and starts it again, so the leader sends it the snapshot; while it catches up, a probe reads from
+// it (serializable GET, one at a time) and the longest gap between answers is printed, with the
+// member's own longest event-loop delay (nodejs_eventloop_lag_max_seconds, which each scrape resets)
+// and its memory after. Times are the machine's too: on a busy machine they are noisy.
 // Usage: npm run bench:memory [-- --keys 1000000 --members 3 --batch 100 --clients 32 --idle 10
-//   --election-timeout-ms 1000 --snapshot-entries 10000 --keep]
+//   --election-timeout-ms 1000 --snapshot-entries 10000 --keep --dist dist]
 import { mkdtempSync, rmSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { fileURLToPath } from "node:url";
 import { parseArgs } from "node:util";
-import { openConns, sleep } from "./lib/load.mjs";
+import { openConns, sendAll, sleep } from "./lib/load.mjs";
 import { freePorts, http, memoryOf, onExit, startProcess, stopProcess, waitFor } from "./lib/procs.mjs";
 
 const { values: opts } = parseArgs({
@@ -31,6 +32,8 @@ const { values: opts } = parseArgs({
     "election-timeout-ms": { type: "string", default: "1000" },
     "snapshot-entries": { type: "string", default: "10000" },
     keep: { type: "boolean", default: false },
+    // Another build to measure (a checkout's dist, relative to this file's parent), e.g. the one before a change.
+    dist: { type: "string", default: "dist" },
   },
 });
 const keyCount = Number(opts.keys);
@@ -65,7 +68,7 @@ onExit(() => {
   if (!opts.keep) rmSync(dir, { recursive: true, force: true });
 });
 const ports = await freePorts(2 * memberCount);
-const cli = fileURLToPath(new URL("../dist/cli/main.js", import.meta.url));
+const cli = fileURLToPath(new URL(`../${opts.dist}/cli/main.js`, import.meta.url));
 const members = Array.from({ length: memberCount }, (_, i) => ({
   name: `n${i + 1}`,
   peerPort: ports[2 * i],
@@ -209,18 +212,42 @@ for (const member of members) note(member, await show(`after ${idleSeconds} s id
 const status = await statusOf(leader);
 console.log(`leader's log: lastIndex ${status?.lastIndex}, snapshotIndex ${status?.snapshotIndex}`);
 
-// The follower restoring the leader's snapshot.
+// The follower restoring the leader's snapshot: stopped while the leader writes past its next
+// snapshot and compacts its log behind it (snapshotKeepEntries, 1000 by default), then started again.
 const follower = members.find((m) => m !== leader);
 let restore;
 if (follower !== undefined) {
+  const stoppedAt = (await statusOf(follower)).appliedIndex;
   await stopProcess(follower.child);
-  rmSync(join(dir, follower.name), { recursive: true, force: true });
+  const writes = Array.from({ length: Number(opts["snapshot-entries"]) + 1100 }, (_, i) =>
+    rawRequest("PUT", `/v1/kv/${keyOf(i % keyCount)}`, valueOf(i % keyCount)),
+  );
+  const writers = await openConns(
+    Array.from({ length: clients }, () => ({ host: "127.0.0.1", port: leader.clientPort })),
+  );
+  const { failed, statuses } = await sendAll(writers, writes);
+  writers.forEach((c) => c.close());
+  const compacted = await waitFor(
+    `the leader to compact its log past index ${stoppedAt}`,
+    async () => {
+      const s = await statusOf(leader);
+      return s.snapshotIndex - 1000 > stoppedAt ? s.snapshotIndex : undefined;
+    },
+    { child: leader.child, timeoutMs: 120_000 },
+  );
+  console.log(
+    `${follower.name} stopped at index ${stoppedAt}; ${writes.length} single puts later (${failed.length} failed: ${JSON.stringify(statuses)}) the leader's snapshot is at ${compacted}`,
+  );
   start(follower);
+  await waitFor("the follower to answer again", async () => ((await statusOf(follower)) ? true : undefined), {
+    child: follower.child,
+    timeoutMs: 120_000,
+  });
+  await metricsOf(follower); // resets its event-loop delay maximum
   const probeKey = keyOf(keyCount - 1);
   await waitFor("the emptied follower to answer", async () => ((await statusOf(follower)) ? true : undefined), {
     child: follower.child,
   });
-  await metricsOf(follower); // resets its event-loop delay maximum
   const { commitIndex } = await statusOf(leader);
   let gapMaxMs = 0;
   let answers = 0;
