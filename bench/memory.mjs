@@ -170,10 +170,10 @@ await Promise.all(
             if (status < 200 || status >= 300) {
               failures++;
               failedStatuses[status] = (failedStatuses[status] ?? 0) + 1;
-              if (failures > 1000) throw new Error(`too many failed loads: ${JSON.stringify(failedStatuses)}`);
+              if (failures > 20_000) throw new Error(`too many failed loads: ${JSON.stringify(failedStatuses)}`);
               retries.push(first); // 503, 504 or a dropped connection: a put is idempotent
               // An election under load: give the cluster a moment rather than spinning on refusals.
-              setTimeout(send, 20);
+              setTimeout(send, 50);
               return;
             } else {
               const before = loaded;
@@ -263,7 +263,7 @@ if (follower !== undefined) {
       const s = await statusOf(follower);
       if (s.appliedIndex >= commitIndex) break;
     }
-    if (now - tStart > 120_000) throw new Error(`${follower.name} did not catch up in 120 s`);
+    if (now - tStart > 300_000) throw new Error(`${follower.name} did not catch up in 300 s`);
     await sleep(2);
   }
   const js = await metricsOf(follower);
