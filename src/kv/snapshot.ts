@@ -1,13 +1,11 @@
 import { crc32c } from "../util/crc32c.js";
 import type { LogIndex } from "../util/ids.js";
-import { logIndex } from "../util/ids.js";
-import { Reader, Writer } from "./binary.js";
+import { Writer } from "./binary.js";
 import type { StoredKv } from "./stored_kv.js";
-import { readStoredKv, storedKvSize, writeStoredKv } from "./stored_kv.js";
-import { LeaseTable } from "./lease_table.js";
-import { AuthState } from "./auth_state.js";
-import type { SessionLimits } from "./sessions.js";
-import { SessionTable } from "./sessions.js";
+import { storedKvSize, writeStoredKv } from "./stored_kv.js";
+import type { LeaseTable } from "./lease_table.js";
+import type { AuthState } from "./auth_state.js";
+import type { SessionTable } from "./sessions.js";
 
 /*
  * The whole KV state as bytes, little-endian:
@@ -22,13 +20,14 @@ import { SessionTable } from "./sessions.js";
  * rebuilt from the leader's snapshot.
  * Every collection is written in a defined order (keys by bytes, sessions by last use), so one state
  * has one encoding and replicas' snapshots at the same index compare equal byte for byte.
+ * snapshot_decoder.ts reads them back.
  */
-const magic = 0x564b4b52; // "RKKV" read as a little-endian u32
-const snapshotVersion = 4;
-const snapshotVersionBeforeEtcd = 3;
-const snapshotVersionBeforeAuth = 2;
-const headerBytes = 4 + 1 + 8 + 8 + 8;
-const checksumBytes = 4;
+export const snapshotMagic = 0x564b4b52; // "RKKV" read as a little-endian u32
+export const snapshotVersion = 4;
+export const snapshotVersionBeforeEtcd = 3;
+export const snapshotVersionBeforeAuth = 2;
+export const snapshotHeaderBytes = 4 + 1 + 8 + 8 + 8;
+export const snapshotChecksumBytes = 4;
 
 interface KvState {
   readonly appliedIndex: LogIndex;
@@ -46,19 +45,6 @@ interface KvState {
 /** What a snapshot holds besides the key-values. */
 export type SnapshotHeader = Omit<KvState, "keys" | "lookup">;
 
-/** A decoded snapshot; `keys` (binary strings) in ascending order, `kvs[i]` the state of `keys[i]`. */
-interface DecodedState {
-  readonly appliedIndex: LogIndex;
-  readonly revision: number;
-  readonly compactRevision: number;
-  readonly keys: readonly string[];
-  readonly kvs: readonly StoredKv[];
-  readonly sessions: SessionTable;
-  /** With every key attached that names its lease. */
-  readonly leases: LeaseTable;
-  readonly auth: AuthState;
-}
-
 /** The snapshot of `state` in one go. */
 export function encodeSnapshot(state: KvState): Uint8Array {
   return new SnapshotEncoder(state).step(Infinity)!;
@@ -74,7 +60,7 @@ export class SnapshotEncoder {
   readonly #state: KvState;
   readonly #headroomBytes: number;
   readonly #sessions: Uint8Array;
-  #size = headerBytes + 4 + checksumBytes;
+  #size = snapshotHeaderBytes + 4 + snapshotChecksumBytes;
   #writer: Writer | undefined;
   #next = 0;
   #checked = 0;
@@ -129,7 +115,7 @@ export class SnapshotEncoder {
   #header(): Writer {
     const w = new Writer(this.#headroomBytes + this.#size);
     w.skip(this.#headroomBytes);
-    w.u32(magic);
+    w.u32(snapshotMagic);
     w.u8(snapshotVersion);
     w.u64(this.#state.appliedIndex);
     w.u64(this.#state.revision);
@@ -142,51 +128,4 @@ export class SnapshotEncoder {
     this.#crc = crc32c(w.written(), { start: this.#checked, continueFrom: this.#crc });
     this.#checked = w.offset;
   }
-}
-
-/**
- * The state in `bytes`, or why they are not a snapshot this code wrote (wrong magic or version,
- * checksum mismatch, a length that runs past the end, fields inconsistent with each other). Never
- * throws and never reads outside `bytes`; keeps no view into `bytes`.
- */
-export function decodeSnapshot(bytes: Uint8Array, limits: SessionLimits): DecodedState | string {
-  if (bytes.length < headerBytes + 4 + 4 + checksumBytes) return `${bytes.length} bytes is too short for a snapshot`;
-  const bodyEnd = bytes.length - checksumBytes;
-  const r = new Reader(bytes.subarray(0, bodyEnd));
-  if (r.u32() !== magic) return "bad magic (not a KV snapshot)";
-  const version = r.u8();
-  if (version !== snapshotVersion && version !== snapshotVersionBeforeEtcd && version !== snapshotVersionBeforeAuth)
-    return `unsupported snapshot version ${version}`;
-  const stored = new DataView(bytes.buffer, bytes.byteOffset + bodyEnd, checksumBytes).getUint32(0, true);
-  if (crc32c(bytes, { end: bodyEnd }) !== stored) return "checksum mismatch";
-  const appliedIndex = r.u64();
-  const revision = r.u64();
-  const compactRevision = r.u64();
-  const count = r.u32();
-  if (appliedIndex === undefined || revision === undefined || compactRevision === undefined || count === undefined)
-    return "header fields above 2^53 - 1";
-  if (compactRevision > revision) return `compaction at ${compactRevision}, after the revision ${revision}`;
-  const keys: string[] = [];
-  const kvs: StoredKv[] = [];
-  for (let i = 0; i < count; i++) {
-    const read = readStoredKv(r, revision);
-    if (typeof read === "string") return `key-value ${i}: ${read}`;
-    const previous = keys[keys.length - 1];
-    if (previous !== undefined && previous >= read.key) return `key-value ${i}: keys out of order or repeated`;
-    keys.push(read.key);
-    kvs.push(read.kv);
-  }
-  const sessions = SessionTable.read(r, { limits, appliedIndex: logIndex(appliedIndex), revision });
-  if (typeof sessions === "string") return sessions;
-  const leases = LeaseTable.read(r);
-  if (typeof leases === "string") return leases;
-  const auth = version === snapshotVersionBeforeAuth ? new AuthState() : AuthState.read(r);
-  if (typeof auth === "string") return auth;
-  if (r.remaining !== 0) return `${r.remaining} unexpected bytes before the checksum`;
-  for (const [i, kv] of kvs.entries()) {
-    if (kv.lease === 0) continue;
-    if (!leases.has(kv.lease)) return `key-value ${i}: attached to lease ${kv.lease}, which is not in the table`;
-    leases.move(keys[i]!, 0, kv.lease);
-  }
-  return { appliedIndex: logIndex(appliedIndex), revision, compactRevision, keys, kvs, sessions, leases, auth };
 }

@@ -27,7 +27,8 @@ import type { RangeAnswer, RangeEntry, RangeRequest } from "./etcd_range.js";
 import { LeaseTable, type LeaseInfo } from "./lease_table.js";
 import { rangeLimitMax, sessionExpiryEntriesDefault, sessionsMaxDefault } from "./limits.js";
 import type { CompactResult, ExecutedResult, KeyValue, KvResult, LeaseResult, TxnResponse } from "./results.js";
-import { decodeSnapshot, encodeSnapshot, SnapshotEncoder, type SnapshotHeader } from "./snapshot.js";
+import { encodeSnapshot, SnapshotEncoder, type SnapshotHeader } from "./snapshot.js";
+import { restoreInSteps, SnapshotDecoder, type DecodedState, type RestoreSteps } from "./snapshot_decoder.js";
 import { SessionTable, type SessionLimits } from "./sessions.js";
 import { SortedKeys } from "./sorted_keys.js";
 import type { StoredKv } from "./stored_kv.js";
@@ -258,12 +259,20 @@ export class KvStore {
    * valid snapshot (and then leaves the state as it was).
    */
   restore(snapshot: Uint8Array): void {
-    const state = decodeSnapshot(snapshot, this.#limits);
-    if (typeof state === "string") throw new Error(`kv snapshot rejected: ${state}`);
-    const kvs = new Map<string, StoredKv>();
-    state.kvs.forEach((kv, i) => kvs.set(state.keys[i]!, kv));
-    this.#kvs = kvs;
-    this.#keys = SortedKeys.fromSorted(state.keys);
+    this.beginRestore(snapshot).step(Infinity);
+  }
+
+  /**
+   * restore, a piece at a time (snapshot_decoder.ts's restoreInSteps): the state stays as it was, and
+   * may be read, until the last step; `apply` must not run in between (its changes would be lost).
+   */
+  beginRestore(snapshot: Uint8Array): RestoreSteps {
+    return restoreInSteps(new SnapshotDecoder(snapshot, this.#limits), (state) => this.#adopt(state));
+  }
+
+  #adopt(state: DecodedState): void {
+    this.#kvs = state.kvs;
+    this.#keys = state.keys;
     this.#revision = state.revision;
     this.#compactRevision = state.compactRevision;
     this.#appliedIndex = state.appliedIndex;

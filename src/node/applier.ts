@@ -7,7 +7,10 @@ import { decodeNodeSnapshot, type AddressBook } from "./members.js";
 import type { EngineNodeOptions, NodeObserver } from "./node_options.js";
 import type { ForwardedProposals, PendingProposals } from "./pending.js";
 import { unwrap } from "./proposal_envelope.js";
-import type { StateMachine } from "./state_machine.js";
+import type { RestoreInProgress, StateMachine } from "./state_machine.js";
+
+/** Snapshot bytes restored per turn of the event loop: a few milliseconds of work. */
+const restoreStepBytes = 1 << 20;
 
 /** A snapshot's index and its data (the address book and the state machine's state). */
 interface NodeSnapshot {
@@ -95,11 +98,37 @@ export class Applier {
     return decoded.data;
   }
 
-  /** Restores the state machine from the leader's snapshot, whose book was adopted already. */
-  install(snapshot: NodeSnapshot, state: Uint8Array): void {
-    const { stateMachine, pending, forwarded, clock, observer } = this.#o;
-    const restoring = clock.now();
-    stateMachine.restore(state);
+  /**
+   * Restores the state machine from the leader's snapshot (if any), whose book was adopted already,
+   * then calls `then`: at once, or, when the state machine restores a piece at a time and the snapshot is larger
+   * than one piece, a piece per turn of the event loop, and then the returned promise settles after
+   * `then`. The Readies after this one wait for it; heartbeats and their answers do not (ReadyPipeline's
+   * sendEarly), and reads see the state as it was until the last piece.
+   */
+  install(snapshot: NodeSnapshot | undefined, state: Uint8Array | undefined, then: () => void): Promise<void> | void {
+    if (snapshot === undefined || state === undefined) {
+      then();
+      return;
+    }
+    const { stateMachine, clock } = this.#o;
+    const started = clock.now();
+    const progress = stateMachine.beginRestore?.(state);
+    if (progress === undefined) stateMachine.restore(state);
+    else if (!progress.step(restoreStepBytes)) return this.#restoreRest(progress, snapshot, started, then);
+    this.#installed(snapshot, started);
+    then();
+  }
+
+  async #restoreRest(progress: RestoreInProgress, snapshot: NodeSnapshot, started: number, then: () => void) {
+    const { clock } = this.#o;
+    do await new Promise<void>((resolve) => clock.soon(resolve));
+    while (!progress.step(restoreStepBytes));
+    this.#installed(snapshot, started);
+    then();
+  }
+
+  #installed(snapshot: NodeSnapshot, restoring: number): void {
+    const { pending, forwarded, clock, observer } = this.#o;
     const { index } = snapshot;
     observer?.snapshot?.({
       kind: "installed",

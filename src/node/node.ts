@@ -308,7 +308,7 @@ export class EngineNode<E extends EngineTypes = EngineTypes> {
       if (ready.writtenEntries !== undefined) {
         this.#options.observer?.persisted?.((this.#clock.now() - started) / 1000, ready.writtenEntries);
       }
-      this.#finishReady(ready, snapshotState);
+      await this.#finishReady(ready, snapshotState);
     });
   }
 
@@ -334,17 +334,18 @@ export class EngineNode<E extends EngineTypes = EngineTypes> {
     this.#transport?.send([this.#raw.withSnapshotData(m, loaded.value)]);
   }
 
-  #finishReady(ready: EngineReady<E>, snapshotState: Uint8Array | undefined): void {
+  #finishReady(ready: EngineReady<E>, snapshotState: Uint8Array | undefined): Promise<void> | void {
     this.#send(ready.messagesAfterPersist);
+    const applyCommitted = (): void => {
+      this.#snapshots.applied(this.#applier.apply(ready.committed));
+      this.#reads.advanced(ready.readStates, this.#applier.applied);
+      this.#raw.advance(ready);
+      this.#snapshots.step(this.#applier.applied);
+    };
     const installed = ready.installedSnapshot;
-    if (installed !== undefined && snapshotState !== undefined) {
-      this.#applier.install(installed, snapshotState);
-      this.#snapshots.installed(installed.index);
-    }
-    this.#snapshots.applied(this.#applier.apply(ready.committed));
-    this.#reads.advanced(ready.readStates, this.#applier.applied);
-    this.#raw.advance(ready);
-    this.#snapshots.step(this.#applier.applied);
+    // Our own snapshot in the making would be of the state being replaced.
+    if (installed !== undefined) this.#snapshots.installed(installed.index);
+    return this.#applier.install(installed, snapshotState, applyCommitted);
   }
 
   #noteRole(role: EngineRole, t: number): void {

@@ -14,12 +14,26 @@ import type { LogIndex } from "../util/ids.js";
  * followers). The pieces must add up to what `snapshot()` returned when `beginSnapshot` was called,
  * although `apply` runs in between, after `headroomBytes` bytes left for the node (its own header:
  * this saves copying a large snapshot once more); `restore` may abandon a snapshot in progress.
+ *
+ * Likewise `beginRestore`: the node then restores the leader's snapshot a piece at a time, answering
+ * heartbeats and reads in between, where one `restore` call would stall it long enough to lose its
+ * leader. The state must stay as it was (readable) until the last step replaces it; the node applies
+ * nothing before then.
  */
 export interface StateMachine<Result = unknown> {
   apply(command: Uint8Array, index: LogIndex): Result;
   snapshot(): Uint8Array;
   restore(snapshot: Uint8Array): void;
   beginSnapshot?(headroomBytes: number): SnapshotInProgress;
+  beginRestore?(snapshot: Uint8Array): RestoreInProgress;
+}
+
+/**
+ * A snapshot being restored: each `step` does about `bytesMax` bytes of work and says whether the
+ * state is now the snapshot's; a step throws if the snapshot is not valid (the state stays as it was).
+ */
+export interface RestoreInProgress {
+  step(bytesMax: number): boolean;
 }
 
 /**

@@ -32,6 +32,7 @@ const documentedMetrics = [
   "raftkv_network_peer_received_messages_total",
   "raftkv_http_requests_total",
   "raftkv_http_request_duration_seconds_count",
+  "raftkv_process_array_buffers_bytes",
 ];
 
 function fakeNode(state: { term: number; role: string; stats: Record<string, number>; queued: number }): Node {

@@ -151,6 +151,15 @@ export class Metrics {
     buckets: [0.0005, 0.001, 0.0025, 0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1, 2.5],
     registers: [this.registry],
   });
+  /** Not among prom-client's defaults; the snapshot path's buffers show here (issue 18's memory budget). */
+  readonly arrayBuffers = new Gauge({
+    name: "raftkv_process_array_buffers_bytes",
+    help: "Memory held by ArrayBuffers and Buffers (part of nodejs_external_memory_bytes)",
+    registers: [this.registry],
+    collect() {
+      this.set(process.memoryUsage().arrayBuffers);
+    },
+  });
   readonly requestsTotal = new Counter({
     name: "raftkv_http_requests_total",
     help: "Client API requests by route and status code",

@@ -1,5 +1,5 @@
 import type { StateMachine } from "../node/index.js";
-import type { SnapshotInProgress } from "../node/state_machine.js";
+import type { RestoreInProgress, SnapshotInProgress } from "../node/state_machine.js";
 import type { LogIndex } from "../util/ids.js";
 
 /** What the checkers see of a member's state machine. */
@@ -49,6 +49,23 @@ export class WatchedStateMachine<Result> implements StateMachine<Result> {
   restore(snapshot: Uint8Array): void {
     this.inner.restore(snapshot);
     this.#watch.snapshot(this.inner.appliedIndex(), snapshot);
+  }
+
+  /** Restores a piece at a time when `inner` can, else all at the first step. */
+  beginRestore(snapshot: Uint8Array): RestoreInProgress {
+    const progress = this.inner.beginRestore?.(snapshot) ?? {
+      step: () => {
+        this.inner.restore(snapshot);
+        return true;
+      },
+    };
+    return {
+      step: (bytesMax) => {
+        if (!progress.step(bytesMax)) return false;
+        this.#watch.snapshot(this.inner.appliedIndex(), snapshot);
+        return true;
+      },
+    };
   }
 
   /** Encodes a piece at a time when `inner` can, else takes the whole snapshot now and hands it out at the first step. */

@@ -141,7 +141,7 @@ export class SnapshotStore {
     } catch (cause) {
       return failed(diskError(cause, "reading", path));
     }
-    const decoded = decodeSnapshot(bytes, name);
+    const decoded = await decodeSnapshot(bytes, name);
     return { ok: true, value: typeof decoded === "string" ? { corrupt: corrupt(path, 0, decoded) } : decoded };
   }
 
@@ -212,22 +212,29 @@ async function encodeHead(snapshot: StoredSnapshot): Promise<Uint8Array> {
   setU64(view, 16, snapshot.term);
   view.setUint32(24, snapshot.config.length, true);
   head.set(snapshot.config, headerBytes);
-  let crc = crc32c(head, { start: 8 });
-  const { data } = snapshot;
-  for (let at = 0; at < data.length; at += checksumStepBytes) {
-    if (at > 0) await new Promise((resolve) => setImmediate(resolve));
-    crc = crc32c(data, { start: at, end: Math.min(data.length, at + checksumStepBytes), continueFrom: crc });
-  }
-  view.setUint32(4, crc, true);
+  view.setUint32(4, await checksumInSteps(snapshot.data, crc32c(head, { start: 8 })), true);
   return head;
 }
 
-/** The snapshot in `bytes`, or why it is not the valid file its name promises. */
-function decodeSnapshot(bytes: Uint8Array, name: SnapshotName): StoredSnapshot | string {
+/** The CRC of the bytes that gave `crc` followed by `data`, a step per turn of the event loop. */
+async function checksumInSteps(data: Uint8Array, crc: number): Promise<number> {
+  let sum = crc;
+  for (let at = 0; at < data.length; at += checksumStepBytes) {
+    if (at > 0) await new Promise((resolve) => setImmediate(resolve));
+    sum = crc32c(data, { start: at, end: Math.min(data.length, at + checksumStepBytes), continueFrom: sum });
+  }
+  return sum;
+}
+
+/**
+ * The snapshot in `bytes`, or why it is not the valid file its name promises. Checksummed a step per
+ * turn of the event loop: a leader reads a large snapshot back to send it, and must go on heartbeating.
+ */
+async function decodeSnapshot(bytes: Uint8Array, name: SnapshotName): Promise<StoredSnapshot | string> {
   if (bytes.length < headerBytes) return `${bytes.length} bytes is shorter than a snapshot header`;
   const view = new DataView(bytes.buffer, bytes.byteOffset, bytes.byteLength);
   if (view.getUint32(0, true) !== magic) return "not a snapshot file (bad magic number)";
-  if (crc32c(bytes, { start: 8 }) !== view.getUint32(4, true)) return "checksum mismatch";
+  if ((await checksumInSteps(bytes.subarray(8), 0)) !== view.getUint32(4, true)) return "checksum mismatch";
   const index = getU64(view, 8);
   const t = getU64(view, 16);
   if (index !== name.index || t !== name.term) return `holds index ${index} term ${t}, not what its name says`;
