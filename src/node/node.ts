@@ -305,9 +305,8 @@ export class EngineNode<E extends EngineTypes = EngineTypes> {
         return;
       }
       this.#options.observer?.readyPersisted?.(ready);
-      if (ready.writtenEntries !== undefined) {
+      if (ready.writtenEntries !== undefined)
         this.#options.observer?.persisted?.((this.#clock.now() - started) / 1000, ready.writtenEntries);
-      }
       await this.#finishReady(ready, snapshotState);
     });
   }
