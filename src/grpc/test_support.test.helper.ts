@@ -20,13 +20,17 @@ export const rawCodec: MessageCodec<Uint8Array> = {
 };
 
 export async function listen(router: GrpcRouter): Promise<{ url: string; close(): Promise<void> }> {
-  const { server } = createGrpcHttp2Server(router);
+  const grpc = createGrpcHttp2Server(router);
+  const server = grpc.server;
   await new Promise<void>((resolve) => server.listen(0, "127.0.0.1", resolve));
   const port = (server.address() as AddressInfo).port;
   return {
     url: `http://127.0.0.1:${port}`,
     close: () =>
       new Promise<void>((resolve) => {
+        // As a member stopping does: sessions other members hold open (a follower's cached session
+        // to its leader) are closed, not waited for.
+        grpc.closeSessions(0);
         server.close(() => resolve());
       }),
   };
