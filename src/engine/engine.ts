@@ -103,7 +103,7 @@ export interface EngineStatus extends EngineSoftState {
 
 export interface EngineCapabilities {
   readonly name: EngineName;
-  /** A follower's proposal travels to the leader inside the engine (Raft, Multi-Paxos); otherwise the node refuses with notLeader. */
+  /** A follower's proposal travels to the leader inside the engine (Raft, Multi-Paxos, ZAB); otherwise the node refuses with notLeader. */
   readonly forwardsProposals: boolean;
   /**
    * What a proposal's EngineTag is: the reign it was appended in (Raft's term), or its bytes

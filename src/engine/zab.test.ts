@@ -21,7 +21,7 @@ function cluster(): Map<NodeId, EngineCore<ZabTypes>> {
   );
 }
 
-test("ZAB runs behind the engine seam: a leader's proposal is applied everywhere, tagged by its zxid; a follower's sync read comes back", () => {
+test("ZAB runs behind the engine seam: a leader's proposal is applied everywhere, tagged by its zxid; a follower's goes to the leader; a follower's sync read comes back", () => {
   const cores = cluster();
   const applied = new Map([...cores.keys()].map((id) => [id, [] as Uint8Array[]]));
   const run = (): void => {
@@ -35,13 +35,21 @@ test("ZAB runs behind the engine seam: a leader's proposal is applied everywhere
   const follower = [...cores.values()].find((c) => c !== leader)!;
   assert.equal(follower.status().leader, leader.id, "the follower knows its leader");
   assert.equal(follower.status().role, "follower");
-  assert.deepEqual(follower.propose(new Uint8Array([1])), { ok: false, error: "notLeader", leader: leader.id });
   const command = new Uint8Array([7, 7, 7]);
   const proposed = leader.propose(command);
   assert.ok(proposed.ok && proposed.outcome === "appended");
   assert.deepEqual(zxidOfTag(proposed.tag as number), zxid(leader.status().reign, 1), "the epoch's first zxid");
   for (let t = 0; t < 10; t++) run();
   for (const [id, entries] of applied) assert.deepEqual(entries, [command], `member ${id} applied the proposal`);
+  const fromFollower = new Uint8Array([1]);
+  assert.deepEqual(follower.propose(fromFollower), { ok: true, outcome: "forwarded" });
+  for (let t = 0; t < 10; t++) run();
+  for (const [id, entries] of applied)
+    assert.deepEqual(
+      entries,
+      [command, fromFollower],
+      `member ${id} applied the follower's proposal after the leader's`,
+    );
   assert.ok(follower.read(new Uint8Array([9]), "lease").ok, "a lease read is a sync on ZAB");
   let readAt: number | undefined;
   for (let t = 0; t < 10 && readAt === undefined; t++) {
@@ -60,7 +68,7 @@ test("ZAB runs behind the engine seam: a leader's proposal is applied everywhere
       if (!busy) break;
     }
   }
-  assert.equal(readAt, proposed.index, "the sync read point covers the write committed before it");
+  assert.equal(readAt, proposed.index + 1, "the sync read point covers the writes committed before it");
   assert.equal(leader.membership, undefined, "a fixed ensemble");
   assert.equal(leader.capabilities.snapshots, false, "no snapshots");
 });

@@ -49,9 +49,13 @@ export interface ZabTypes {
 
 const capabilities: EngineCapabilities = {
   name: "zab",
-  // A follower says who leads; the node refuses with notLeader and the server forwards.
-  forwardsProposals: false,
-  // A zxid names one proposal at its index on every member, as Raft's term does.
+  // A follower in broadcast sends its proposal to the leader in a "forward" message (ZooKeeper's REQUEST).
+  forwardsProposals: true,
+  // A zxid names one proposal at its index on every member, as Raft's term does: only the leader
+  // of its epoch draws it, once, and a later leader takes a transaction over under the zxid it
+  // has, never proposing it again under its own (as a Multi-Paxos leader does, whence its "bytes").
+  // So the leader's own proposals need no unique bytes; forwarded ones carry (origin, epoch, seq)
+  // whatever the tag, and are matched by those when delivered.
   proposalTag: "reign",
   // Several Readies may be in flight, persisted and advanced in order (ZabReady).
   readiesInFlightMax: undefined,
@@ -128,8 +132,13 @@ class ZabCore implements EngineCore<ZabTypes> {
     this.#node.step(m);
   }
 
-  /** Tagged with its zxid: an index holds one zxid on every member, and a new epoch keeps the zxids it takes over. */
+  /**
+   * Appended on the leader, tagged with its zxid (an index holds one zxid on every member, and a
+   * new epoch keeps the zxids it takes over); passed to the leader from a follower in broadcast,
+   * where the node learns the outcome by delivering the bytes.
+   */
   propose(data: Uint8Array): EngineProposal {
+    if (this.#node.forward(data).ok) return { ok: true, outcome: "forwarded" };
     const result = this.#node.propose(data);
     if (result.ok) return { ok: true, outcome: "appended", index: logIndex(result.index), tag: zxidTag(result.zxid) };
     switch (result.error) {

@@ -111,6 +111,7 @@ export class ZabSim implements SimEngine<ZabTypes> {
       case "syncResponse":
         return `${head} ${m.epoch}`;
       case "syncRequest":
+      case "forward":
         return head;
     }
   }

@@ -47,6 +47,7 @@ const SAMPLES: Record<ZabMessageType, ZabMessage> = {
   pong: { type: "pong", from, to, epoch: epoch(4), round: 17, lastZxid: zxid(4, 3), durableZxid: zxid(4, 1) },
   syncRequest: { type: "syncRequest", from, to, context: bytes(9, 9) },
   syncResponse: { type: "syncResponse", from, to, epoch: epoch(4), context: bytes(), index: 12 },
+  forward: { type: "forward", from, to, data: bytes(7, 0, 7) },
 };
 
 test("every message type survives a round trip, and re-encodes to the same bytes", () => {
@@ -142,4 +143,23 @@ test("a notification state byte outside looking/following/leading and a boolean 
   ackEpoch[2 + 16 + 8] = 2;
   const badBool = decodeZabMessage(ackEpoch);
   assert.ok(!badBool.ok && badBool.error.startsWith("promised"));
+});
+
+test("a forward whose data length runs past the frame, or whose sender is node 0, is refused naming the field", () => {
+  const encoded = encodeZabMessage(SAMPLES.forward);
+  assert.equal(encoded[1], 13, "wire tag 13");
+  const header = 2 + 16;
+  const tooLong = Uint8Array.from(encoded);
+  new DataView(tooLong.buffer).setUint32(header, 4);
+  const long = decodeZabMessage(tooLong);
+  assert.ok(!long.ok && long.error.startsWith("data"), JSON.stringify(long));
+  const fromZero = Uint8Array.from(encoded);
+  fromZero.fill(0, 2, 10);
+  const zero = decodeZabMessage(fromZero);
+  assert.ok(!zero.ok && zero.error.startsWith("from"), JSON.stringify(zero));
+  const empty = decodeZabMessage(encodeZabMessage({ ...SAMPLES.forward, data: bytes() } as ZabMessage));
+  assert.ok(
+    empty.ok && empty.message.type === "forward" && empty.message.data.length === 0,
+    "empty data is a transaction",
+  );
 });

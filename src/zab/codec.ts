@@ -16,6 +16,7 @@
  *   10 pong          epoch:u64 · round:u64 · lastZxid · durableZxid
  *   11 syncRequest   context:bytes
  *   12 syncResponse  epoch:u64 · context:bytes · index:u64
+ *   13 forward       data:bytes
  *   zxid = epoch:u64 · counter:u64;  txns = count:u32 · count × (zxid · data:bytes)
  *
  * The decoder accepts only what a correct member sends: node ids ≥ 1, a zxid is either (0, 0) or
@@ -55,6 +56,7 @@ const TAGS = {
   pong: 10,
   syncRequest: 11,
   syncResponse: 12,
+  forward: 13,
 } as const satisfies Record<ZabMessageType, number>;
 const TYPES_BY_TAG = new Map<number, ZabMessageType>(
   Object.entries(TAGS).map(([type, tag]) => [tag, type as ZabMessageType]),
@@ -96,6 +98,8 @@ function bodyBytes(m: ZabMessage): number {
       return 2 * U64_BYTES + 2 * ZXID_BYTES;
     case "syncRequest":
       return U32_BYTES + m.context.length;
+    case "forward":
+      return U32_BYTES + m.data.length;
     case "syncResponse":
       return 2 * U64_BYTES + U32_BYTES + m.context.length;
     default:
@@ -168,6 +172,9 @@ function writeBody(w: ByteWriter, m: ZabMessage): void {
       w.u64(m.epoch);
       w.bytes(m.context);
       w.u64(m.index);
+      return;
+    case "forward":
+      w.bytes(m.data);
       return;
     default:
       return assertNever(m, "zab message");
@@ -262,6 +269,8 @@ function readBody(r: ByteReader, type: ZabMessageType, from: NodeId, to: NodeId)
       return { type, from, to, context: readBytes(r, "context") };
     case "syncResponse":
       return { type, from, to, epoch: readEpoch(r, "epoch"), context: readBytes(r, "context"), index: r.u64("index") };
+    case "forward":
+      return { type, from, to, data: readBytes(r, "data") };
     default:
       return assertNever(type, "zab message type");
   }

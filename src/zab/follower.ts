@@ -34,6 +34,7 @@ export function stepFollowing(z: ZabState, s: FollowingState, m: ZabMessage): Ha
     case "ack":
     case "pong":
     case "syncRequest":
+    case "forward":
       return false;
     default:
       return assertNever(m, "zab message");

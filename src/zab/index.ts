@@ -1,10 +1,11 @@
 /**
  * raftkv's ZAB core: ZooKeeper Atomic Broadcast as a pure, deterministic state machine beside
  * src/raft, driven the same way. A driver builds `new ZabNode(options, recoveredDurableState)`,
- * calls tick() on a timer, step() with each decoded message (decodeZabMessage), propose() and
- * sync() for clients, and runs the Ready loop: write `history` then `epochs` (applyWrite shows the
- * rule), send `messagesAfterPersist` only after that write, apply `committedEntries`, serve
- * `readStates` once applied through their index, advance(). Plain reads of a member's own state
+ * calls tick() on a timer, step() with each decoded message (decodeZabMessage), propose() (on the
+ * leader), forward() (on a follower, which passes it to the leader) and sync() for clients, and
+ * runs the Ready loop: write `history` then `epochs` (applyWrite shows the rule), send
+ * `messagesAfterPersist` only after that write, apply `committedEntries`, serve `readStates` once
+ * applied through their index, advance(). Plain reads of a member's own state
  * are ZooKeeper's default and may be stale; `sync` gives linearizable ones. The safety checks are
  * for simulators: run checkDelivery and checkCommittedDurable on each applied entry,
  * checkAcknowledgedDurable on each message sent, and checkLeaderCompleteness and

@@ -41,6 +41,10 @@ export function stepLeading(z: ZabState, s: LeadingState, m: ZabMessage): Handle
       if (s.phase !== "broadcast" || s.learners.get(m.from)?.stage !== "synced") return false;
       startRead(z, s, m.context, m.from);
       return true;
+    case "forward":
+      // Proposed as our own, or dropped (not yet in broadcast, or the epoch exhausted): never
+      // passed on, so two members with stale views of each other never bounce it between them.
+      return proposeAsLeader(z, s, m.data).ok;
     case "newEpoch":
     case "newLeader":
     case "proposal":

@@ -19,7 +19,8 @@ export type ZabMessage =
   | Ping
   | Pong
   | SyncRequest
-  | SyncResponse;
+  | SyncResponse
+  | Forward;
 
 export type ZabMessageType = ZabMessage["type"];
 
@@ -139,4 +140,14 @@ export interface SyncResponse extends Envelope {
   readonly epoch: Epoch;
   readonly context: Uint8Array;
   readonly index: number;
+}
+
+/**
+ * Follower → leader: a client gave this follower a transaction (ZooKeeper's REQUEST packet). A
+ * leader in broadcast proposes `data` as its own; anyone else drops it. The follower learns the
+ * outcome only by delivering it.
+ */
+export interface Forward extends Envelope {
+  readonly type: "forward";
+  readonly data: Uint8Array;
 }

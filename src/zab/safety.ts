@@ -172,6 +172,7 @@ export function checkAcknowledgedDurable(durable: DurableState, m: ZabMessage): 
     case "ping":
     case "syncRequest":
     case "syncResponse":
+    case "forward":
       return undefined;
     default:
       return assertNever(m, "zab message");

@@ -154,6 +154,21 @@ export class ZabNode {
   }
 
   /**
+   * Passes a transaction to the leader this follower follows in broadcast, which proposes it if it
+   * still leads (a leader proposes its own with `propose`). Nothing reports whether the leader took
+   * it: the follower learns the outcome only by delivering it, so its bytes should be unique.
+   */
+  forward(data: Uint8Array): { readonly ok: true } | { readonly ok: false; readonly error: "noLeader" | "leading" } {
+    const z = this.#z;
+    const s = z.state;
+    if (s.role === "leading") return { ok: false, error: "leading" };
+    if (s.role !== "following" || s.phase !== "broadcast") return { ok: false, error: "noLeader" };
+    z.send({ type: "forward", from: z.id, to: s.leader, data });
+    this.#afterInput();
+    return { ok: true };
+  }
+
+  /**
    * ZooKeeper's `sync` for a linearizable read (its plain reads are served from the member's own
    * state and may be stale): a ReadState with `context` appears in a later Ready once the leader
    * has confirmed with a quorum that it still leads; read after applying through its index.
