@@ -103,8 +103,6 @@ export interface EngineStatus extends EngineSoftState {
 
 export interface EngineCapabilities {
   readonly name: EngineName;
-  /** A follower's proposal travels to the leader inside the engine (Raft, Multi-Paxos, ZAB); otherwise the node refuses with notLeader. */
-  readonly forwardsProposals: boolean;
   /**
    * What a proposal's EngineTag is: the reign it was appended in (Raft's term), or its bytes
    * (Multi-Paxos), in which case the node makes every proposal's bytes unique.

@@ -47,8 +47,6 @@ export interface MultiPaxosTypes {
 
 const capabilities: EngineCapabilities = {
   name: "multi-paxos",
-  // A follower sends its proposal to the leader in a "propose" message (as Raft's MsgProp).
-  forwardsProposals: true,
   // A new leader proposes a value it found again, in the same slot under its own ballot.
   proposalTag: "bytes",
   // The core answers its own proposer on advance (README: one Ready at a time).

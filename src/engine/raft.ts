@@ -53,7 +53,6 @@ const snapshotBytesInCore = new Uint8Array(0);
 
 const capabilities: EngineCapabilities = {
   name: "raft",
-  forwardsProposals: true,
   proposalTag: "reign",
   readiesInFlightMax: undefined,
   snapshotAfterStore: false,

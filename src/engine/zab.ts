@@ -49,8 +49,6 @@ export interface ZabTypes {
 
 const capabilities: EngineCapabilities = {
   name: "zab",
-  // A follower in broadcast sends its proposal to the leader in a "forward" message (ZooKeeper's REQUEST).
-  forwardsProposals: true,
   // A zxid names one proposal at its index on every member, as Raft's term does: only the leader
   // of its epoch draws it, once, and a later leader takes a transaction over under the zxid it
   // has, never proposing it again under its own (as a Multi-Paxos leader does, whence its "bytes").

@@ -92,7 +92,6 @@ export class EngineNode<E extends EngineTypes = EngineTypes> {
       id: options.id,
       epoch: this.#epoch,
       raw: this.#raw,
-      nameOf: (id) => this.#applier.book.get(id)?.name,
       pending: this.#pending,
       forwarded: this.#forwarded,
       observer: options.observer,

@@ -11,8 +11,6 @@ interface ProposerOptions {
   /** Tells this run's forwarded proposals from those of an earlier run of this member. */
   readonly epoch: number;
   readonly raw: EngineCore<EngineTypes>;
-  /** The member name behind an id, for a refusal that names the leader. */
-  readonly nameOf: (id: NodeId) => string | undefined;
   readonly pending: PendingProposals;
   readonly forwarded: ForwardedProposals;
   readonly observer: NodeObserver | undefined;
@@ -47,8 +45,6 @@ export class Proposer {
     const status = raw.status();
     if (status.role === "leader") return this.#proposeHere(command);
     if (status.leader === NO_NODE) throw new NodeRequestError({ type: "noLeader" });
-    if (!raw.capabilities.forwardsProposals)
-      throw new NodeRequestError({ type: "notLeader", leader: this.#o.nameOf(status.leader) });
     const { seq, result } = forwarded.add(proposalTimeoutMs);
     const sent = raw.propose(wrapForwarded(command, { origin: this.#o.id, epoch: this.#o.epoch, seq }));
     if (!sent.ok) forwarded.fail(seq, { type: "noLeader" });
