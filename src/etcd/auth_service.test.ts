@@ -1,7 +1,7 @@
 import assert from "node:assert/strict";
 import { test } from "node:test";
 import type { CallContext } from "../grpc/call.js";
-import { GrpcError, Status } from "../grpc/status.js";
+import { Status } from "../grpc/status.js";
 import { KvStore, noUser } from "../kv/index.js";
 import { AuthFailureLimiter } from "../server/auth_limiter.js";
 import type { ServerContext } from "../server/context.js";
@@ -9,6 +9,7 @@ import { logIndex } from "../util/ids.js";
 import { authenticate } from "./auth_authenticate.js";
 import { authorizeCall, requireRead, type EtcdCall } from "./auth_identity.js";
 import * as auth from "./auth_service.js";
+import { refusal } from "./fake_context.test.helper.js";
 import { PermissionType } from "./messages/records.js";
 
 const bytes = (text: string): Uint8Array => new Uint8Array(Buffer.from(text));
@@ -41,16 +42,6 @@ function call(path: string, metadata: Record<string, string> = {}): CallContext 
 
 const as = (ctx: ServerContext, path: string, token?: string): EtcdCall =>
   authorizeCall(ctx, `/etcdserverpb.Auth/${path}`, call(path, token === undefined ? {} : { token }));
-
-async function refusal(run: () => unknown): Promise<string> {
-  try {
-    await run();
-  } catch (error) {
-    if (error instanceof GrpcError) return `${error.code} ${error.message}`;
-    throw error;
-  }
-  return "no refusal";
-}
 
 test("etcd's auth sequence: users, roles, prefix and key permissions, enable, tokens and root's calls", async () => {
   const ctx = memberContext();

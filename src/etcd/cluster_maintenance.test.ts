@@ -1,10 +1,10 @@
 import assert from "node:assert/strict";
 import { test } from "node:test";
-import { GrpcError, Status } from "../grpc/status.js";
+import { Status } from "../grpc/status.js";
 import { nodeIdOf } from "../node/index.js";
 import { memberAdd, memberNameOf, memberPromote, memberRemove, memberUpdate } from "./cluster_changes.js";
 import { memberList } from "./cluster_service.js";
-import { fakeMember, plainCall } from "./fake_context.test.helper.js";
+import { fakeMember, plainCall, refusal } from "./fake_context.test.helper.js";
 import { put } from "./kv_writes.js";
 import { alarm, defragment, hashAll, hashKV, moveLeader, snapshot } from "./maintenance_ops.js";
 import type { SnapshotResponse } from "./messages/maintenance.js";
@@ -12,16 +12,6 @@ import type { StreamWriter } from "../grpc/call.js";
 
 const call = plainCall("/etcdserverpb.Cluster/MemberAdd");
 const spare = "http://127.0.0.1:23801";
-
-async function refusal(run: () => unknown): Promise<string> {
-  try {
-    await run();
-  } catch (error) {
-    if (error instanceof GrpcError) return `${error.code} ${error.message}`;
-    throw error;
-  }
-  return "accepted";
-}
 
 test("a member added by peer URL is named host-port, listed unstarted (no name) until heard from", async () => {
   assert.equal(memberNameOf("127.0.0.1:23801"), "127.0.0.1-23801");

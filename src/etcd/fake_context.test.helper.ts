@@ -3,6 +3,7 @@
  * proposal at once, leads (or follows) as the test says, and records membership changes. Past
  * revisions: only the current one is served (the history is src/coord's, tested there).
  */
+import { GrpcError } from "../grpc/status.js";
 import type { EtcdCall } from "./auth_identity.js";
 import { KvStore, noUser, type RangeRequest } from "../kv/index.js";
 import { ConfChangeRefused, decodeMemberContext, nodeIdOf, type MemberInfo } from "../node/index.js";
@@ -113,4 +114,15 @@ export function plainCall(path = "/etcdserverpb.KV/Range"): EtcdCall {
     remoteAddress: undefined,
     principal: noUser,
   };
+}
+
+/** A call's refusal as "code message", or "accepted" when it went through (a test compares it). */
+export async function refusal(run: () => unknown): Promise<string> {
+  try {
+    await run();
+  } catch (error) {
+    if (error instanceof GrpcError) return `${error.code} ${error.message}`;
+    throw error;
+  }
+  return "accepted";
 }

@@ -1,8 +1,8 @@
 import assert from "node:assert/strict";
 import { test } from "node:test";
-import { GrpcError, Status } from "../grpc/status.js";
+import { Status } from "../grpc/status.js";
 import { codecOf } from "./codecs.js";
-import { fakeMember, plainCall } from "./fake_context.test.helper.js";
+import { fakeMember, plainCall, refusal } from "./fake_context.test.helper.js";
 import { range } from "./kv_service.js";
 import { compact, deleteRange, put, txn } from "./kv_writes.js";
 import type {
@@ -29,16 +29,6 @@ function decoded<T>(type: string, fields: Partial<T>): T {
 const rangeRequest = (fields: Partial<RangeRequest>): RangeRequest => decoded("RangeRequest", fields);
 const putRequest = (key: string, value: string, more: Partial<PutRequest> = {}): PutRequest =>
   decoded<PutRequest>("PutRequest", { key: bytes(key), value: bytes(value), ...more });
-
-async function refusal(run: () => unknown): Promise<string> {
-  try {
-    await run();
-  } catch (error) {
-    if (error instanceof GrpcError) return `${error.code} ${error.message}`;
-    throw error;
-  }
-  return "accepted";
-}
 
 test("Put, Range and DeleteRange answer as etcd: prev_kv, the write's revision in the header, counts", async () => {
   const { ctx } = fakeMember();
