@@ -10,7 +10,7 @@ import { join, resolve } from "node:path";
 import { fileURLToPath } from "node:url";
 import { parseArgs } from "node:util";
 import { closedLoop, openConns } from "./lib/load.mjs";
-import { freePorts, http, onExit, startProcess, stopProcess, waitFor } from "./lib/procs.mjs";
+import { cpuSecondsOf, freePorts, http, onExit, startProcess, stopProcess, waitFor } from "./lib/procs.mjs";
 
 const { values: opts } = parseArgs({
   options: {
@@ -81,12 +81,20 @@ const counters = async () => {
   };
 };
 let before;
+let leaderCpuBefore = 0;
+let leaderCpu = 0;
 const result = await closedLoop({
   conns,
   nextRequest: () => request(n++),
   warmupMs: 1000,
   durationMs,
-  hooks: { warm: () => void counters().then((c) => (before = c)) },
+  hooks: {
+    warm: () => {
+      leaderCpuBefore = cpuSecondsOf(leader.child.pid);
+      void counters().then((c) => (before = c));
+    },
+    end: () => (leaderCpu = cpuSecondsOf(leader.child.pid) - leaderCpuBefore),
+  },
 });
 const after = await counters();
 const perSecond = (key) => ((after[key] - before[key]) / result.seconds).toFixed(0);
@@ -95,6 +103,10 @@ console.log(
 );
 console.log(
   `leader, per second: ${perSecond("rounds")} ReadIndex rounds, ${perSecond("fsyncs")} fsyncs, ${perSecond("sent")} peer messages sent`,
+);
+// The profiler's sampling costs the leader too, so this is an upper bound of a put's CPU without it.
+console.log(
+  `leader CPU: ${((100 * leaderCpu) / result.seconds).toFixed(0)}% of a core, ${((1e6 * leaderCpu) / result.ops).toFixed(0)} µs per ${opts.op} (profiler on)`,
 );
 await Promise.all(members.map((m) => stopProcess(m.child)));
 
