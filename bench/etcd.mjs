@@ -49,6 +49,9 @@ const { values: opts } = parseArgs({
     out: { type: "string" },
     keep: { type: "boolean", default: false },
     "etcd-bin": { type: "string" },
+    // Another raftkv build (its dist/cli/main.js), loaded as the target raftkv-http-before: a change's
+    // before and after in one interleaved run.
+    "before-cli": { type: "string" },
     "idle-wait": { type: "string", default: "30s" },
     "max-other": { type: "string", default: "0.3" },
     "wait-budget": { type: "string", default: "1m" },
@@ -59,7 +62,8 @@ if (opts.help) {
   console.log(
     "usage: npm run bench:etcd [-- --duration 3s --warmup 1s --rounds 3 --points put@1,...,get@256,put-spread@64\n" +
       "                             --targets etcd-grpc,etcd-gw,raftkv-http,raftkv-grpc,bare --keys 10000 --quick\n" +
-      "                             --out FILE.json --keep --etcd-bin PATH --max-other 0.3 --idle-wait 30s --wait-budget 1m]\n" +
+      "                             --out FILE.json --keep --etcd-bin PATH --max-other 0.3 --idle-wait 30s --wait-budget 1m\n" +
+      "                             --before-cli OTHER/dist/cli/main.js (with the target raftkv-http-before)]\n" +
       "On a shared machine, before each run wait up to --idle-wait for the CPU used by processes this benchmark did\n" +
       "not start to drop below --max-other cores, and redo (twice at most) a run during which it was above; all this\n" +
       "waiting and redoing stops once --wait-budget is spent. Runs still disturbed are counted in the tables.",
@@ -128,11 +132,14 @@ const targetKinds = {
   "raftkv-http": { system: "raftkv", open: openConns, encode: httpPaths.raftkv },
   "raftkv-grpc": { system: "raftkv", open: openSharedGrpc, encode: grpcCalls },
   bare: { system: "bare", open: openConns, encode: httpPaths.raftkv },
+  "raftkv-http-before": { system: "raftkv-before", open: openConns, encode: httpPaths.raftkv },
 };
 for (const name of targetNames)
   if (targetKinds[name] === undefined)
     throw new Error(`unknown target ${name} (use ${Object.keys(targetKinds).join(", ")})`);
 const systemNames = [...new Set(targetNames.map((name) => targetKinds[name].system))];
+if (systemNames.includes("raftkv-before") && opts["before-cli"] === undefined)
+  throw new Error("the target raftkv-http-before needs --before-cli PATH (an earlier build's dist/cli/main.js)");
 
 function requestTable(target, op) {
   return Array.from({ length: keyCount }, (_, i) => targetKinds[target].encode[op](i));
@@ -305,7 +312,12 @@ console.log(
 );
 
 const systems = {};
-const starters = { etcd: (d) => startEtcd(d, opts["etcd-bin"]), raftkv: startRaftkv, bare: startBare };
+const starters = {
+  etcd: (d) => startEtcd(d, opts["etcd-bin"]),
+  raftkv: startRaftkv,
+  "raftkv-before": (d) => startRaftkv(d, undefined, opts["before-cli"]),
+  bare: startBare,
+};
 for (const name of systemNames) {
   mkdirSync(join(dir, name));
   systems[name] = await starters[name](join(dir, name));

@@ -99,8 +99,8 @@ export async function startEtcd(dir, etcdBin) {
   };
 }
 
-/** `env`: added to the members' environment (e.g. RAFTKV_TRACE_WRITES). */
-export async function startRaftkv(dir, env = undefined) {
+/** `env`: added to the members' environment (e.g. RAFTKV_TRACE_WRITES); `cli`: another build's entry point. */
+export async function startRaftkv(dir, env = undefined, cli = cliPath) {
   const ports = await freePorts(6);
   const members = [0, 1, 2].map((k) => ({
     name: `n${k + 1}`,
@@ -112,7 +112,7 @@ export async function startRaftkv(dir, env = undefined) {
     m.child = startProcess(
       process.execPath,
       [
-        cliPath,
+        cli,
         "serve",
         "--id",
         m.name,

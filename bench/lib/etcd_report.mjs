@@ -14,8 +14,9 @@ export const targetLabels = {
   "raftkv-http": "raftkv, its HTTP API (HTTP/1.1, a connection per client)",
   "raftkv-grpc": "raftkv, etcd's gRPC API (one shared HTTP/2 connection)",
   bare: "bare in-memory node:http KV (no Raft, no disk): the HTTP/1.1 ceiling",
+  "raftkv-http-before": "raftkv, the build given by --before-cli, its HTTP API",
 };
-const contenders = ["raftkv-http", "raftkv-grpc"];
+const contenders = ["raftkv-http", "raftkv-grpc", "raftkv-http-before"];
 
 const stat = (xs) => ({ median: median(xs), min: Math.min(...xs), max: Math.max(...xs) });
 export const fmtRatio = (x) => (Number.isFinite(x) ? `${x.toFixed(2)}×` : "–");
