@@ -293,6 +293,11 @@ export class SimCluster {
     if (this.checker.violations.length === 0 && stop?.() !== true) this.world.now = Math.max(this.world.now, until);
   }
 
+  /** Whether a reign ended by the engine's design, not by a fault (SimEngine.reignEndedByDesign). */
+  reignEndedByDesign(reign: number): boolean {
+    return this.#engine.reignEndedByDesign?.(reign) ?? false;
+  }
+
   // ---- faults ----------------------------------------------------------------------------------
 
   /**
@@ -634,7 +639,7 @@ function simEngine(options: ClusterOptions, context: SimContext): SimEngine<Engi
     case "multi-paxos":
       return new PaxosSim(context, { memberCount: options.nodeCount });
     case "zab":
-      return new ZabSim(context, { memberCount: options.nodeCount });
+      return new ZabSim(context, { memberCount: options.nodeCount, counterBits: options.zab?.counterBits });
     case "raft":
     case undefined:
       return new RaftSim(context, { preVote: options.raft.preVote !== false });

@@ -8,7 +8,9 @@ import type { KvWorkload } from "./workload.js";
  * After the heal: within `livenessMs` a leader is agreed by every member and stays put for two
  * maximum election timeouts (the check-quorum round that may still depose a leader elected during
  * the faults), and then, within `livenessMs` again, a write to it is applied on every member of
- * its configuration whose disk is intact. Resolves with that leader, or undefined after a violation.
+ * its configuration whose disk is intact. "Stays put" lets a reign that ended by design hand over to
+ * the next (a ZAB epoch whose counter ran out: waitForStableLeader). Resolves with that leader, or
+ * undefined after a violation.
  */
 export async function checkLiveness(
   cluster: SimCluster,
@@ -30,15 +32,17 @@ export async function checkLiveness(
   cluster.trace(undefined, "heal everything: liveness phase");
   const healedAt = cluster.now;
   const election = options.electionTimeoutMs;
-  const leader = await waitForStableLeader(cluster, healedAt + options.livenessMs, 4 * election);
+  const stable = await waitForStableLeader(cluster, healedAt + options.livenessMs, 4 * election);
   if (cluster.checker.violations.length > 0) return undefined;
-  if (leader === undefined) {
+  if (stable === undefined) {
     cluster.checker.failLiveness(`no stable leader within ${options.livenessMs}ms of the heal`);
     return undefined;
   }
+  const leader = stable.id;
+  const handOvers = stable.handOvers === 0 ? "" : ` (across ${stable.handOvers} epoch(s) ended by design)`;
   cluster.trace(
     undefined,
-    `leader ${cluster.nameOf(leader)} stable ${(cluster.now - healedAt).toFixed(0)}ms after the heal`,
+    `leader ${cluster.nameOf(leader)} stable ${(cluster.now - healedAt).toFixed(0)}ms after the heal${handOvers}`,
   );
   const deadline = cluster.now + options.livenessMs;
   let index: number | undefined;

@@ -47,4 +47,11 @@ export interface SimEngine<E extends EngineTypes> {
   sent(m: Member, message: E["message"]): void;
   /** Entries a member applied, in order (the shared checks see them too). */
   applied(m: Member, entries: readonly EngineEntry[]): void;
+  /**
+   * Whether the reign (the seam's rank: Raft's term, ZAB's epoch) ended by the protocol's design
+   * rather than by a fault or a leader giving up: ZAB's epoch whose zxid counter ran out. The
+   * liveness check lets the next reign take over such a one without calling the leader unstable.
+   * Absent for engines whose reigns end only by faults.
+   */
+  reignEndedByDesign?(reign: number): boolean;
 }

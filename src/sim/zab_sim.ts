@@ -10,7 +10,6 @@ import {
   checkDelivery,
   checkLeaderCompleteness,
   checkOneLeaderPerEpoch,
-  compareZxid,
   createDeliveryLedger,
   formatZxid,
   zxidEqual,
@@ -19,11 +18,12 @@ import {
   type HistoryEntry,
   type Txn,
   type ZabMessage,
-  type Zxid,
 } from "../zab/index.js";
 import type { ViolationKind } from "./checkers.js";
 import type { Member } from "./member.js";
 import type { MessageKind, SimContext, SimEngine } from "./sim_engine.js";
+import { ExhaustedEpochs } from "./zab_exhaustion.js";
+import { positionOf } from "./zab_positions.js";
 
 /** What a member's disk holds as far as the checks know: grown in place, write by write. */
 interface DiskMirror {
@@ -56,10 +56,17 @@ export class ZabSim implements SimEngine<ZabTypes> {
   readonly #quorum: number;
   readonly #ledger: DeliveryLedger = createDeliveryLedger();
   readonly #members = new Map<NodeId, ZabMember>();
+  readonly #exhausted: ExhaustedEpochs;
 
-  constructor(ctx: SimContext, options: { readonly memberCount: number }) {
+  constructor(ctx: SimContext, options: { readonly memberCount: number; readonly counterBits: number | undefined }) {
     this.#ctx = ctx;
     this.#quorum = Math.floor(options.memberCount / 2) + 1;
+    this.#exhausted = new ExhaustedEpochs(options.counterBits);
+  }
+
+  /** An epoch whose counter ran out ended by design: ZooKeeper must start a new one. */
+  reignEndedByDesign(reign: number): boolean {
+    return this.#exhausted.has(reign);
   }
 
   staleable(m: ZabMessage): boolean {
@@ -144,6 +151,7 @@ export class ZabSim implements SimEngine<ZabTypes> {
       history: [...durable.history],
     };
     this.#members.set(m.id, { disk, previous: undefined, view: undefined, firstInLife: true, leading: "" });
+    this.#exhausted.restarted(m.id);
     return 0;
   }
 
@@ -155,6 +163,7 @@ export class ZabSim implements SimEngine<ZabTypes> {
     const view = node.coreView();
     member.view = view;
     const soft = write.softState;
+    this.#exhausted.observe(m.id, soft, node);
     const leading = soft.role === "leading" && soft.phase !== "discovery" ? `${soft.epoch}/${soft.phase}` : "";
     if (leading === member.leading) return;
     member.leading = leading;
@@ -201,18 +210,4 @@ export class ZabSim implements SimEngine<ZabTypes> {
   #fail(kind: ViolationKind, message: string): void {
     this.#ctx.checker.fail(kind, message);
   }
-}
-
-/** Where `z` sits in a member's history (0 for the zxid before every transaction, or one it lacks). */
-function positionOf(view: ZabTypes["view"], z: Zxid): number {
-  let low = 1;
-  let high = view.lastIndex();
-  while (low <= high) {
-    const mid = (low + high) >>> 1;
-    const order = compareZxid(view.historyEntry(mid)!.zxid, z);
-    if (order === 0) return mid;
-    if (order < 0) low = mid + 1;
-    else high = mid - 1;
-  }
-  return 0;
 }
