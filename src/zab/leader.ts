@@ -38,7 +38,11 @@ export function stepLeading(z: ZabState, s: LeadingState, m: ZabMessage): Handle
     case "pong":
       return onPong(z, s, m);
     case "syncRequest":
-      if (s.phase !== "broadcast" || s.learners.get(m.from)?.stage !== "synced") return false;
+      // Not only from a follower we count as synchronized: a follower is in broadcast once it has
+      // taken NEWLEADER, and its Ack waits for its disk where its sync does not, so the sync can
+      // overtake the Ack. The read is confirmed by a quorum all the same, and the follower serves
+      // it once it has applied through the index, which it reaches through our commits.
+      if (s.phase !== "broadcast" || !s.learners.has(m.from)) return false;
       startRead(z, s, m.context, m.from);
       return true;
     case "forward":
