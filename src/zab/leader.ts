@@ -70,7 +70,10 @@ export function tickLeading(z: ZabState, s: LeadingState): void {
   }
   if (++s.checkElapsed >= z.options.electionTicks) {
     s.checkElapsed = 0;
-    if (s.heard.size + 1 < z.quorum) {
+    // Past discovery a follower sends nothing until its disk lets it (ACKEPOCH, the Ack of
+    // NEWLEADER), so silence before broadcast proves nothing; initTicks bounds those phases, as
+    // ZooKeeper's initLimit does.
+    if (s.phase === "broadcast" && s.heard.size + 1 < z.quorum) {
       z.becomeLooking();
       return;
     }
