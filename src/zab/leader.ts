@@ -38,11 +38,12 @@ export function stepLeading(z: ZabState, s: LeadingState, m: ZabMessage): Handle
     case "pong":
       return onPong(z, s, m);
     case "syncRequest":
-      // Not only from a follower we count as synchronized: a follower is in broadcast once it has
-      // taken NEWLEADER, and its Ack waits for its disk where its sync does not, so the sync can
-      // overtake the Ack. The read is confirmed by a quorum all the same, and the follower serves
-      // it once it has applied through the index, which it reaches through our commits.
-      if (s.phase !== "broadcast" || !s.learners.has(m.from)) return false;
+      // Not only from a follower we count as synchronized, nor only once we are in broadcast: a
+      // follower is in broadcast once it has taken NEWLEADER, and its Ack waits for its disk where
+      // its sync does not, so the sync can overtake the Ack, and reach us before a quorum's Acks
+      // have put us in broadcast. The read waits for broadcast and a quorum's confirmation all the
+      // same, and the follower serves it once it has applied through the index, through our commits.
+      if (s.phase === "discovery" || !s.learners.has(m.from)) return false;
       startRead(z, s, m.context, m.from);
       return true;
     case "forward":

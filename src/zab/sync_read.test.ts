@@ -109,3 +109,27 @@ test("a sync a follower sends after taking NEWLEADER, before its Ack reaches the
   const [read] = pump.reads.get(follower)!;
   assert.equal(fromUtf8(read!.context), "early");
 });
+
+test("a sync that reaches the leader before the leader is in broadcast is answered once it is", () => {
+  // A follower is in broadcast as soon as it takes NEWLEADER; its leader only once a quorum's Acks
+  // of NEWLEADER are in, so a follower's first sync can find its leader still synchronizing.
+  const pump = new Pump({ size: 3, seed: 26 });
+  const held: ZabMessage[] = [];
+  let first: NodeId | undefined;
+  pump.dropIf = (m) => {
+    if (m.type === "newLeader") first ??= m.to;
+    if (m.type !== "ack") return false;
+    held.push(m);
+    return true;
+  };
+  pump.runUntil(() => first !== undefined && pump.node(first).softState().phase === "broadcast");
+  const leader = pump.node(first!).softState().leader;
+  assert.equal(pump.node(leader).softState().phase, "synchronization", "the leader waits for a quorum's Acks");
+  assert.equal(pump.node(first!).sync(utf8("first read")).ok, true);
+  pump.process(first!);
+  pump.deliverAll();
+  pump.dropIf = undefined;
+  pump.inFlight.push(...held);
+  pump.runUntil(() => pump.reads.get(first!)!.length > 0, 50);
+  assert.equal(fromUtf8(pump.reads.get(first!)![0]!.context), "first read");
+});
