@@ -38,7 +38,12 @@ export function stepLeading(z: ZabState, s: LeadingState, m: ZabMessage): Handle
     case "pong":
       return onPong(z, s, m);
     case "syncRequest":
-      if (s.phase !== "broadcast" || s.learners.get(m.from)?.stage !== "synced") return false;
+      // Not only from a follower we count as synchronized, nor only once we are in broadcast: a
+      // follower is in broadcast once it has taken NEWLEADER, and its Ack waits for its disk where
+      // its sync does not, so the sync can overtake the Ack, and reach us before a quorum's Acks
+      // have put us in broadcast. The read waits for broadcast and a quorum's confirmation all the
+      // same, and the follower serves it once it has applied through the index, through our commits.
+      if (s.phase === "discovery" || !s.learners.has(m.from)) return false;
       startRead(z, s, m.context, m.from);
       return true;
     case "forward":
@@ -66,7 +71,10 @@ export function tickLeading(z: ZabState, s: LeadingState): void {
   }
   if (++s.checkElapsed >= z.options.electionTicks) {
     s.checkElapsed = 0;
-    if (s.heard.size + 1 < z.quorum) {
+    // Past discovery a follower sends nothing until its disk lets it (ACKEPOCH, the Ack of
+    // NEWLEADER), so silence before broadcast proves nothing; initTicks bounds those phases, as
+    // ZooKeeper's initLimit does.
+    if (s.phase === "broadcast" && s.heard.size + 1 < z.quorum) {
       z.becomeLooking();
       return;
     }

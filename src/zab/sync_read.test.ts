@@ -2,6 +2,7 @@ import assert from "node:assert/strict";
 import { test } from "node:test";
 import { fromUtf8, utf8 } from "../util/bytes.js";
 import type { NodeId } from "../util/ids.js";
+import type { ZabMessage } from "./messages.js";
 import { Pump } from "./pump.test.helper.js";
 
 /*
@@ -80,4 +81,55 @@ test("a deposed leader cut off with a minority cannot confirm a sync while the m
   pump.runUntil(() => majority.every((id) => values(pump, id).includes("new")));
   assert.deepEqual(pump.reads.get(old), [], "the read was never confirmed");
   assert.notEqual(pump.node(old).status().role, "leading", "and the old leader stepped down");
+});
+
+test("a sync a follower sends after taking NEWLEADER, before its Ack reaches the leader, is answered", () => {
+  // The Ack of NEWLEADER waits for the follower's disk and its sync does not, so a read arriving
+  // just after NEWLEADER overtakes the Ack by which the leader counts the follower synchronized.
+  const pump = new Pump({ size: 3, seed: 25 });
+  const held: ZabMessage[] = [];
+  let late: NodeId | undefined;
+  pump.dropIf = (m) => {
+    // The first follower to take NEWLEADER acknowledges late; the other gives the leader its quorum.
+    if (m.type === "newLeader") late ??= m.to;
+    if (m.type !== "ack" || m.from !== late) return false;
+    held.push(m);
+    return true;
+  };
+  pump.runUntil(
+    () => late !== undefined && pump.leader() !== undefined && pump.node(late).softState().phase === "broadcast",
+  );
+  const follower = late!;
+  assert.equal(pump.node(follower).sync(utf8("early")).ok, true);
+  pump.process(follower);
+  pump.deliverAll();
+  pump.dropIf = undefined;
+  pump.inFlight.push(...held);
+  pump.runUntil(() => pump.reads.get(follower)!.length > 0, 50);
+  const [read] = pump.reads.get(follower)!;
+  assert.equal(fromUtf8(read!.context), "early");
+});
+
+test("a sync that reaches the leader before the leader is in broadcast is answered once it is", () => {
+  // A follower is in broadcast as soon as it takes NEWLEADER; its leader only once a quorum's Acks
+  // of NEWLEADER are in, so a follower's first sync can find its leader still synchronizing.
+  const pump = new Pump({ size: 3, seed: 26 });
+  const held: ZabMessage[] = [];
+  let first: NodeId | undefined;
+  pump.dropIf = (m) => {
+    if (m.type === "newLeader") first ??= m.to;
+    if (m.type !== "ack") return false;
+    held.push(m);
+    return true;
+  };
+  pump.runUntil(() => first !== undefined && pump.node(first).softState().phase === "broadcast");
+  const leader = pump.node(first!).softState().leader;
+  assert.equal(pump.node(leader).softState().phase, "synchronization", "the leader waits for a quorum's Acks");
+  assert.equal(pump.node(first!).sync(utf8("first read")).ok, true);
+  pump.process(first!);
+  pump.deliverAll();
+  pump.dropIf = undefined;
+  pump.inFlight.push(...held);
+  pump.runUntil(() => pump.reads.get(first!)!.length > 0, 50);
+  assert.equal(fromUtf8(pump.reads.get(first!)![0]!.context), "first read");
 });
