@@ -141,10 +141,10 @@ export const mutants = [
   },
   {
     id: "wal-no-fdatasync",
-    rule: "a WAL save completes only after fdatasync",
+    rule: "a WAL save completes only after its write is durable (O_DSYNC)",
     file: "src/storage/wal.ts",
-    find: `      await this.#file.write(record, this.#fileBytes);\n      await this.#file.datasync();`,
-    replace: `      await this.#file.write(record, this.#fileBytes);`,
+    find: `file = await disk.open(path, { create: true, durableWrites: true });`,
+    replace: `file = await disk.open(path, { create: true });`,
   },
   {
     id: "exactly-once",

@@ -8,11 +8,17 @@
  * and propagates.
  *
  * Durability contract, as on POSIX: written bytes survive a crash only after `datasync()` on that
- * file; a created, renamed or unlinked name survives only after `syncDir()` on its directory.
+ * file, or once a write through a handle opened with `durableWrites` has resolved; a created,
+ * renamed or unlinked name survives only after `syncDir()` on its directory.
  */
 export interface Disk {
-  /** Opens a file for reading and writing; with `create` the file must not exist yet (O_EXCL). */
-  open(path: string, options: { readonly create: boolean }): Promise<DiskFile>;
+  /**
+   * Opens a file for reading and writing; with `create` the file must not exist yet (O_EXCL). With
+   * `durableWrites` (O_DSYNC) each write is durable when it resolves: its bytes and the file size they
+   * need, in one call instead of a write and a datasync. Nothing else is: a truncate, or what other
+   * handles wrote, still needs `datasync()`.
+   */
+  open(path: string, options: { readonly create: boolean; readonly durableWrites?: boolean }): Promise<DiskFile>;
   readFile(path: string): Promise<Uint8Array>;
   /** Names (not paths) of the entries in `dir`, in no particular order. */
   list(dir: string): Promise<string[]>;
@@ -28,8 +34,9 @@ export interface Disk {
 /** An open file. Callers own it and must close it; positions are byte offsets from the start. */
 export interface DiskFile {
   /**
-   * Writes all of `data` at `position` (short writes are the implementation's to retry). `data` is
-   * only borrowed: an implementation that keeps it past the returned promise must copy it.
+   * Writes all of `data` at `position` (short writes are the implementation's to retry); durable when
+   * it resolves if the file was opened with `durableWrites`. `data` is only borrowed: an
+   * implementation that keeps it past the returned promise must copy it.
    */
   write(data: Uint8Array, position: number): Promise<void>;
   /** Makes the file's data and size durable (fdatasync). */

@@ -25,7 +25,7 @@ import type { SnapshotMarker, StoredEntry, StoredHardState } from "./types.js";
 export interface WalOptions {
   /** A segment takes no new record once it holds this many bytes (one record never spans two). */
   readonly walSegmentBytesMax?: number;
-  /** Saves waiting for the same fdatasync are joined into one record of at most this many bytes. */
+  /** Saves waiting for the same durable write are joined into one record of at most this many bytes. */
   readonly walBatchBytesMax?: number;
 }
 
@@ -53,7 +53,7 @@ interface Segment {
   maxIndex: number;
 }
 
-/** Saves waiting for one write+fdatasync. `lastIndexBefore` names a segment created for them. */
+/** Saves waiting for one durable write. `lastIndexBefore` names a segment created for them. */
 interface Batch {
   readonly record: RecordBuffer;
   maxIndex: number;
@@ -63,7 +63,8 @@ interface Batch {
 
 /**
  * The Raft log and hard state on disk: segment files of checksummed records in one directory.
- * `save()` calls that arrive while an fdatasync is running are written together with the next one
+ * Segments are opened with `durableWrites` (O_DSYNC), so a record costs one write and no fdatasync.
+ * `save()` calls that arrive while a write is running are written together with the next one
  * (group commit); each promise resolves once its own data is durable. After any disk failure the WAL
  * refuses further writes: what reached the disk is unknown (an fsync error may have dropped dirty
  * pages), so the only safe way on is to reopen and recover. Reopening is safe because `open` makes
@@ -113,7 +114,7 @@ export class Wal {
    * Opens the WAL in `dir`, creating it if empty, and recovers what it holds. A torn last write is
    * cut away; anything else that does not read back as written is a `corrupt` error naming the file
    * and byte, and nothing on disk is changed. What it recovers may have been left in the page cache
-   * by a process that was killed or whose fdatasync failed, so before appending it makes all of it
+   * by a process that was killed or whose durable write failed, so before appending it makes all of it
    * durable: the directory and its parents (a segment created or deleted but not synced) and the
    * live segment (see `openLive`).
    */
@@ -161,7 +162,7 @@ export class Wal {
     let file: DiskFile;
     try {
       // `open` has made the directory and every parent durable already.
-      file = await disk.open(path, { create: true });
+      file = await disk.open(path, { create: true, durableWrites: true });
       await disk.syncDir(dir);
     } catch (cause) {
       return failed(diskError(cause, "creating", path));
@@ -327,7 +328,6 @@ export class Wal {
     const record = sealRecord(batch.record);
     try {
       await this.#file.write(record, this.#fileBytes);
-      await this.#file.datasync();
     } catch (cause) {
       return this.#fail(diskError(cause, "writing", this.#livePath()));
     }
@@ -343,7 +343,7 @@ export class Wal {
     const path = join(this.#dir, name.name);
     let file: DiskFile;
     try {
-      file = await this.#disk.open(path, { create: true });
+      file = await this.#disk.open(path, { create: true, durableWrites: true });
       await this.#disk.syncDir(this.#dir);
     } catch (cause) {
       return this.#fail(diskError(cause, "creating", path));
@@ -393,15 +393,15 @@ export class Wal {
  * Opens the newest segment for appending, after making what replay read from it durable: it cuts the
  * file to its valid bytes (a torn tail goes for good), writes the last record again, and syncs.
  *
- * Every write is synced before the next one starts, and the WAL stops at the first failure, so at
- * open only the live segment's last record can be short of durable. A process killed before its
- * fdatasync leaves it in the page cache, where a plain fdatasync would write it. But when an
- * fdatasync fails, Linux (since 4.13) may mark the dirty pages clean: reads still return them, the
- * disk never gets them, and no later fdatasync writes them (fsyncgate). Writing the same bytes again
- * dirties those pages, so the fdatasync here writes them. Earlier records were made durable by
- * fdatasyncs that succeeded, and pages shared with the last record held them when they did. The cut
- * is repeated every time for the same reason: one made by an earlier open whose fdatasync failed may
- * not have reached the disk.
+ * Every write is durable before the next one starts, and the WAL stops at the first failure, so at
+ * open only the live segment's last record can be short of durable. A process killed inside its
+ * write leaves it in the page cache, where a plain fdatasync would write it. But when writeback fails
+ * (an O_DSYNC write or an fdatasync), Linux (since 4.13) may mark the dirty pages clean: reads still
+ * return them, the disk never gets them, and no later sync writes them (fsyncgate). Writing the same
+ * bytes again dirties those pages, and this write is durable itself. Earlier records were made
+ * durable by writes that succeeded, and pages shared with the last record held them when they did.
+ * The cut is synced, and repeated every time for the same reason: one made by an earlier open whose
+ * sync failed may not have reached the disk.
  */
 async function openLive(
   disk: Disk,
@@ -412,7 +412,7 @@ async function openLive(
   const path = join(dir, live.segment.name);
   let file: DiskFile;
   try {
-    file = await disk.open(path, { create: false });
+    file = await disk.open(path, { create: false, durableWrites: true });
   } catch (cause) {
     return failed(diskError(cause, "opening", path));
   }

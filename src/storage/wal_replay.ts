@@ -114,8 +114,8 @@ type Scanned =
 /**
  * Splits a segment into records. A bad record is a torn tail only at the end of the last segment
  * and only if no valid record follows it (any byte offset, as its length field may be the bad part):
- * every write waits for the previous fdatasync, so a good record after a bad one proves the bad
- * bytes had been durable, perhaps acknowledged.
+ * every write waits for the previous one to be durable, so a good record after a bad one proves the
+ * bad bytes had been durable, perhaps acknowledged.
  */
 function scanSegment(bytes: Uint8Array, isLast: boolean): Scanned {
   const records: { offset: number; items: WalItem[] }[] = [];

@@ -4,21 +4,25 @@ import { Bytes } from "./bytes.js";
 /*
  * What a POSIX file system keeps through a power loss, as SimDisk models it:
  * - A file (inode) has durable bytes and the writes and truncations made since its last datasync.
- *   Reads see everything; a datasync makes the file's pending changes durable.
+ *   Reads see everything; a datasync makes the file's pending changes durable. A durable write
+ *   (O_DSYNC) is a write whose own bytes become durable when it completes, and only those (Linux
+ *   syncs the range written): the file's earlier pending changes stay pending.
  * - A directory has durable entries and the changes to its entries (create, mkdir, rename, unlink)
  *   made since its last syncDir, which makes the entries durable as they are now. A rename within
  *   one directory is one atomic change; across two it is two independent ones.
  * - At a power loss, for each file, the pending changes are lost, or, with `tornWriteProbability`,
  *   a prefix of them survives, cut at any byte (a torn write), the rest of a cut write perhaps
  *   reading back as zeros (`tornZerosProbability`: the size reached the disk, the data did not).
+ *   Completed durable writes survive whatever happens to the pending changes around them.
  *   For each directory, the pending changes are rolled back, or, with `dirChangesKeptProbability`,
  *   a prefix of them survives (a journal commits in order). A file or directory no durable name
  *   reaches is gone.
  * - A process crash changes nothing here: the OS's page cache, and so every unsynced change, stays.
  */
 
-type FileChange =
-  | { readonly type: "write"; readonly position: number; readonly data: Uint8Array }
+/** A write marked `synced` is already in the durable bytes; it stays pending only behind an unsynced change. */
+export type FileChange =
+  | { readonly type: "write"; readonly position: number; readonly data: Uint8Array; synced: boolean }
   | { readonly type: "truncate"; readonly length: number };
 
 export interface Inode {
@@ -85,9 +89,12 @@ export function syncEntries(dir: Dir): void {
   dir.pending = [];
 }
 
-export function writeFile(inode: Inode, position: number, data: Uint8Array): void {
+/** Returns the change, for a durable write to sync once it completes (`syncWrite`). */
+export function writeFile(inode: Inode, position: number, data: Uint8Array): FileChange {
   inode.live.write(position, data);
-  inode.pending.push({ type: "write", position, data });
+  const change: FileChange = { type: "write", position, data, synced: false };
+  inode.pending.push(change);
+  return change;
 }
 
 export function truncateFile(inode: Inode, length: number): void {
@@ -96,13 +103,30 @@ export function truncateFile(inode: Inode, length: number): void {
 }
 
 export function syncFile(inode: Inode): void {
-  for (const change of inode.pending) applyChange(inode.durable, change);
+  for (const change of inode.pending) {
+    applyChange(inode.durable, change);
+    if (change.type === "write") change.synced = true;
+  }
   inode.pending = [];
 }
 
 /**
+ * The end of a durable write: its bytes become durable now. Behind an earlier unsynced change it
+ * stays pending, marked, so that a crash keeping that change re-applies it after (see `keepPrefix`).
+ * False if a failed sync dropped it meanwhile: its writeback failed, and it never reaches the disk.
+ */
+export function syncWrite(inode: Inode, change: FileChange): boolean {
+  if (change.type !== "write" || change.synced) return true;
+  if (!inode.pending.includes(change)) return false;
+  applyChange(inode.durable, change);
+  change.synced = true;
+  if (inode.pending.every((c) => c.type === "write" && c.synced)) inode.pending = [];
+  return true;
+}
+
+/**
  * A failed writeback that Linux (since 4.13) marks clean: reads still return the changes, but no
- * later datasync writes them, and a power loss loses them.
+ * later datasync writes them, and a power loss loses them. Synced writes are in the durable bytes already.
  */
 export function dropUnsynced(inode: Inode): void {
   inode.pending = [];
@@ -112,7 +136,7 @@ export function dropUnsynced(inode: Inode): void {
 export function flipDurableBit(inode: Inode, offset: number, bit: number): void {
   inode.durable.flip(offset, bit);
   const covered = inode.pending.some(
-    (c) => c.type === "truncate" || (c.position <= offset && offset < c.position + c.data.length),
+    (c) => c.type === "truncate" || (!c.synced && c.position <= offset && offset < c.position + c.data.length),
   );
   if (!covered && offset < inode.live.size) inode.live.flip(offset, bit);
 }
@@ -151,7 +175,7 @@ export function recoverDir(world: Recovery, dir: Dir, seen: Set<Inode>): Dir {
   return recovered;
 }
 
-/** Loses a file's pending changes, or keeps a prefix of them cut at a random byte. */
+/** Loses a file's pending changes, or keeps a prefix of them cut at a random byte (synced writes are durable already). */
 function recoverFile(world: Recovery, inode: Inode): void {
   const pending = inode.pending;
   inode.pending = [];
@@ -169,21 +193,24 @@ function keepPrefix(world: Recovery, durable: Bytes, pending: readonly FileChang
   const total = pending.reduce((sum, change) => sum + weight(change), 0);
   let budget = world.prng.int(0, total + 1);
   if (budget < total) world.stats.tornWrites++;
-  for (const change of pending) {
-    if (weight(change) <= budget) {
-      applyChange(durable, change);
-      budget -= weight(change);
-      continue;
+  let cutAt = pending.length;
+  for (const [k, change] of pending.entries()) {
+    if (weight(change) > budget) {
+      cutAt = k;
+      break;
     }
-    if (change.type === "write") {
-      const cut = change.data.subarray(0, budget);
-      // The file's new size may have reached the disk without the data: the rest reads as zeros.
-      const end = change.position + change.data.length;
-      if (end > durable.size && world.prng.chance(world.options.tornZerosProbability)) durable.truncate(end);
-      durable.write(change.position, cut);
-    }
-    return;
+    applyChange(durable, change);
+    budget -= weight(change);
   }
+  const torn = pending[cutAt];
+  if (torn?.type === "write" && !torn.synced) {
+    // The file's new size may have reached the disk without the data: the rest reads as zeros.
+    const end = torn.position + torn.data.length;
+    if (end > durable.size && world.prng.chance(world.options.tornZerosProbability)) durable.truncate(end);
+    durable.write(torn.position, torn.data.subarray(0, budget));
+  }
+  // The prefix kept may have overwritten durable writes made after it: they win, in their order.
+  for (const later of pending.slice(cutAt)) if (later.type === "write" && later.synced) applyChange(durable, later);
 }
 
 function applyChange(bytes: Bytes, change: FileChange): void {

@@ -25,6 +25,7 @@ import { SimFile } from "./sim_file.js";
  *   with EBADF and change nothing); what survives on the disk is crash_model.ts's to say.
  * - `restart()` is a process crash: the old life dies, but the OS's page cache, and so every
  *   unsynced change, stays.
+ * - A file opened with `durableWrites` makes each write durable as it completes (O_DSYNC): see SimFile.
  * - A failed datasync (injected) drops the pending changes from the disk with
  *   `failedSyncDropsProbability` while reads still return them, as Linux does since 4.13 when
  *   writeback fails (pages are marked clean); otherwise they stay pending.
@@ -130,7 +131,7 @@ export class SimDisk implements Disk {
 
   // ---- Disk ----
 
-  open(path: string, options: { readonly create: boolean }): Promise<DiskFile> {
+  open(path: string, options: { readonly create: boolean; readonly durableWrites?: boolean }): Promise<DiskFile> {
     return this.#run("open", path, () => {
       const { parent, name } = this.#parentOf(path, "open");
       const existing = parent.live.get(name);
@@ -138,11 +139,11 @@ export class SimDisk implements Disk {
         if (existing !== undefined) throw errnoError("EEXIST", "open", path);
         const inode = newInode();
         changeEntries(parent, [{ name, entry: { type: "file", inode } }]);
-        return this.#newFile(inode, path);
+        return this.#newFile(inode, path, options.durableWrites === true);
       }
       if (existing === undefined) throw errnoError("ENOENT", "open", path);
       if (existing.type === "dir") throw errnoError("EISDIR", "open", path);
-      return this.#newFile(existing.inode, path);
+      return this.#newFile(existing.inode, path, options.durableWrites === true);
     });
   }
 
@@ -342,20 +343,20 @@ export class SimDisk implements Disk {
     throw errnoError(code, op, path);
   }
 
-  #newFile(inode: Inode, path: string): SimFile {
-    return new SimFile(inode, path, {
+  #newFile(inode: Inode, path: string, durableWrites: boolean): SimFile {
+    return new SimFile(inode, path, durableWrites, {
       run: (op, file, effect) =>
         this.#run(op, path, (failing) => {
           if (file.closed) throw errnoError("EBADF", op, path);
           return effect(failing);
         }),
-      failedSync: () => this.#failedSync(inode, path),
+      failedSync: (syscall) => this.#failedSync(inode, path, syscall),
       prng: this.#world.prng,
     });
   }
 
   /** An injected datasync failure; whether the pending changes are dropped is the fault model's call. */
-  #failedSync(inode: Inode, path: string): Error | undefined {
+  #failedSync(inode: Inode, path: string, syscall: string): Error | undefined {
     const world = this.#world;
     const code = world.faults.injected("datasync", path);
     if (code === undefined) return undefined;
@@ -363,7 +364,7 @@ export class SimDisk implements Disk {
       dropUnsynced(inode);
       world.stats.droppedSyncs++;
     }
-    return errnoError(code, "fdatasync", path);
+    return errnoError(code, syscall, path);
   }
 
   #succeed(): SimDisk {
