@@ -106,18 +106,20 @@ function usage(message: string): CliFailure {
   return new CliFailure(exitCodes.usage, `raftkv serve: ${message}`);
 }
 
-function envName(flag: string): string {
+/** The environment variable that stands in for `--flag`. */
+export function envName(flag: string): string {
   return `RAFTKV_${flag.toUpperCase().replace(/-/g, "_")}`;
 }
 
-function positiveInteger(flag: string, text: string): number {
+export function positiveInteger(flag: string, text: string): number {
   const n = Number(text);
   if (!/^\d+$/.test(text) || !Number.isSafeInteger(n) || n < 1)
     throw usage(`--${flag} must be a positive integer, got ${JSON.stringify(text)}`);
   return n;
 }
 
-function parseInitialCluster(text: string): Record<string, string> {
+/** NAME=HOST:PORT,... into name → address text, each name once. */
+export function parseInitialCluster(text: string): Record<string, string> {
   const members: Record<string, string> = {};
   for (const part of text.split(",")) {
     const eq = part.indexOf("=");

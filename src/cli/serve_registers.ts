@@ -3,9 +3,10 @@ import { randomBytes } from "node:crypto";
 import { parseArgs } from "node:util";
 import { parsePeerAddress } from "../transport/peer_address.js";
 import type { PeerAddress } from "../transport/index.js";
-import { startRegisterService } from "../registers/service.js";
+import { startRegisterService, type RegisterServiceConfig } from "../registers/service.js";
 import { Prng } from "../util/prng.js";
 import { CliFailure, exitCodes, type CliIo } from "./context.js";
+import { envName, parseInitialCluster, positiveInteger } from "./serve_flags.js";
 
 const flags = {
   engine: { type: "string" },
@@ -37,17 +38,8 @@ export function wantsRegisters(args: readonly string[], env: NodeJS.ProcessEnv):
   return (flag.includes("=") ? flag.slice("--engine=".length) : args[at + 1]) === "basic-paxos";
 }
 
-interface RegisterFlags {
-  readonly name: string;
-  readonly members: Record<string, PeerAddress>;
-  readonly data: string;
-  readonly listenPeer: PeerAddress;
-  readonly listenClient: PeerAddress;
-  readonly tickMs: number;
-  readonly phaseTicks: number;
-  readonly backoffTicksMin: number;
-  readonly requestTimeoutMs: number;
-}
+/** What the flags give; the rest of the service's configuration is made here. */
+type RegisterFlags = Omit<RegisterServiceConfig, "random" | "log" | "onFatal">;
 
 function usage(message: string): CliFailure {
   return new CliFailure(exitCodes.usage, `raftkv serve: ${message}`);
@@ -64,15 +56,10 @@ function parseRegisterFlags(args: readonly string[], env: NodeJS.ProcessEnv): Re
   if (parsed.values.help === true) return undefined;
   const value = (flag: keyof typeof flags): string | undefined => {
     const given = parsed.values[flag];
-    return typeof given === "string" ? given : env[`RAFTKV_${flag.toUpperCase().replace(/-/g, "_")}`];
+    return typeof given === "string" ? given : env[envName(flag)];
   };
-  const count = (flag: keyof typeof flags, fallback: number): number => {
-    const text = value(flag) ?? String(fallback);
-    if (!/^\d{1,9}$/.test(text) || Number(text) < 1) {
-      throw usage(`--${flag} must be a positive integer, got ${JSON.stringify(text)}`);
-    }
-    return Number(text);
-  };
+  const count = (flag: keyof typeof flags, fallback: number): number =>
+    positiveInteger(flag, value(flag) ?? String(fallback));
   const name = value("id") ?? "n1";
   const listenPeer = value("listen-peer") ?? "127.0.0.1:7001";
   const members = parseMembers(value("initial-cluster") ?? `${name}=${listenPeer}`);
@@ -97,16 +84,9 @@ function address(flag: string, text: string): PeerAddress {
 }
 
 function parseMembers(text: string): Record<string, PeerAddress> {
-  const members: Record<string, PeerAddress> = {};
-  for (const part of text.split(",")) {
-    const eq = part.indexOf("=");
-    const member = part.slice(0, eq);
-    if (eq <= 0 || members[member] !== undefined) {
-      throw usage(`--initial-cluster entries are distinct NAME=HOST:PORT, got ${JSON.stringify(part)}`);
-    }
-    members[member] = address("initial-cluster", part.slice(eq + 1));
-  }
-  return members;
+  return Object.fromEntries(
+    Object.entries(parseInitialCluster(text)).map(([member, peer]) => [member, address("initial-cluster", peer)]),
+  );
 }
 
 export async function serveRegisters(args: readonly string[], io: CliIo): Promise<void> {

@@ -20,7 +20,7 @@ const basicPaxosWire = engineWire({
   },
 });
 
-interface RegisterServiceConfig {
+export interface RegisterServiceConfig {
   /** This member's name, a key of `members`. */
   readonly name: string;
   /** name → peer address of every member, this one included; ids are given by name order. */
