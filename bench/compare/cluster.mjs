@@ -1,10 +1,13 @@
 // Three real `raftkv serve --engine <name>` members on loopback, on the CLI's defaults (fsync on,
-// snapshots every 10,000 entries), with a byte-counting relay in front of each peer port.
+// snapshots every 10,000 entries), with a byte-counting relay in front of each peer port. Basic
+// Paxos serves registers and has no leader: its "leader" here is the first running member (n1 while
+// it runs), where the clients send their writes, and a write is a write-once register (docs/engines-compared.md).
 import { readFileSync } from "node:fs";
 import { join } from "node:path";
 import { fileURLToPath } from "node:url";
 import { freePorts, http, startProcess, stopProcess, waitFor } from "../lib/procs.mjs";
 import { byteProxy } from "./byte_proxy.mjs";
+import { engines } from "./engines.mjs";
 
 const cli = fileURLToPath(new URL("../../dist/cli/main.js", import.meta.url));
 const refusedEngine = /--engine must be/;
@@ -26,7 +29,8 @@ export async function startCluster(engine, dir) {
     dataDir: join(dir, `${engine}-n${i + 1}`),
   }));
   const initial = members.map((m) => `${m.name}=127.0.0.1:${m.advertised}`).join(",");
-  const cluster = { engine, members, initial, dir };
+  const kv = engines.find((e) => e.name === engine)?.kv ?? true;
+  const cluster = { engine, kv, members, initial, dir };
   for (const m of members) m.proxy = await byteProxy(m.advertised, m.peerPort);
   for (const m of members) startMember(cluster, m);
   try {
@@ -71,6 +75,7 @@ export async function stopCluster(cluster) {
  * it did not answer: a loaded machine starves members into elections, and this shows how often.
  */
 export async function leaderChangesSeen(cluster) {
+  if (!cluster.kv) return cluster.members.map(() => NaN);
   return Promise.all(
     cluster.members.map(async (m) => {
       const metrics = await http(`${m.url}/metrics`, { timeoutMs: 5000 }).catch(() => undefined);
@@ -83,14 +88,29 @@ export async function statusOf(m) {
   return (await http(`${m.url}/v1/status`, { timeoutMs: 1000 })).json;
 }
 
-/** The member that says it leads, among the running ones, if any. */
+/** The member that says it leads (Basic Paxos: the first that answers), among the running ones, if any. */
 export async function leaderOf(cluster) {
   for (const m of cluster.members) {
     if (m.child === undefined || m.child.exitCode !== null || m.child.signalCode !== null) continue;
     const s = await statusOf(m).catch(() => undefined);
-    if (s?.role === "leader") return m;
+    if (s !== undefined && (!cluster.kv || s.role === "leader")) return m;
   }
   return undefined;
+}
+
+let writesNamed = 0;
+
+/**
+ * A name no write of this process used before: a register is written once (a second write-once of
+ * the same name is a 409 conflict), and KV keys may as well follow.
+ */
+export function freshName(prefix) {
+  return `${prefix}-${process.pid}-${writesNamed++}`;
+}
+
+/** The path a write of `name` takes: a KV put, or a write-once register. */
+export function writePath(cluster, name) {
+  return cluster.kv ? `/v1/kv/${name}` : `/v1/registers/${name}`;
 }
 
 /** Waits for a leader that acknowledges a write; resolves with it. */
@@ -100,7 +120,7 @@ export function writableLeader(cluster, timeoutMs = 30_000) {
     async () => {
       const leader = await leaderOf(cluster);
       if (leader === undefined) return undefined;
-      const put = await http(`${leader.url}/v1/kv/ready`, { method: "PUT", body: "1" });
+      const put = await http(`${leader.url}${writePath(cluster, freshName("ready"))}`, { method: "PUT", body: "1" });
       return put.status === 200 ? leader : undefined;
     },
     { timeoutMs },

@@ -1,10 +1,12 @@
 // Faults on real processes: the time from SIGKILL of the leader to the next acknowledged write, and
 // what bringing a restarted follower up to date costs (bytes the others sent it, seconds until its
-// applied index reaches the leader's).
+// applied index reaches the leader's). Basic Paxos has no leader to lose and no log to replay: its
+// "leader" is the member the clients write at, and a restarted member is up to date once it answers a
+// read of the last register written while it was down (each read is a quorum round of its own).
 import { performance } from "node:perf_hooks";
 import { sleep } from "../lib/load.mjs";
 import { http, waitFor } from "../lib/procs.mjs";
-import { startMember, statusOf, writableLeader } from "./cluster.mjs";
+import { freshName, startMember, statusOf, writableLeader, writePath } from "./cluster.mjs";
 import { valueBytes } from "./real_load.mjs";
 
 /**
@@ -19,15 +21,23 @@ export async function failoverOnce(cluster, round) {
   const killedAt = performance.now();
   leader.child.kill("SIGKILL");
   let acknowledgedAt;
+  let acknowledged;
   const inFlight = [];
   for (let k = 0; acknowledgedAt === undefined; k++) {
     if (performance.now() - killedAt > 60_000)
       throw new Error("no write acknowledged within 60 s of the leader's SIGKILL");
     const target = survivors[k % survivors.length];
+    const name = `failover-${round}-${k}`;
     inFlight.push(
-      http(`${target.url}/v1/kv/failover-${round}-${k}`, { method: "PUT", body: "ok", timeoutMs: 2000 }).then(
+      http(`${target.url}${writePath(cluster, name)}`, {
+        method: "PUT",
+        body: "ok",
+        timeoutMs: 2000,
+      }).then(
         (put) => {
-          if (put.status === 200) acknowledgedAt ??= performance.now();
+          if (put.status !== 200 || acknowledgedAt !== undefined) return;
+          acknowledgedAt = performance.now();
+          acknowledged = name;
         },
         () => undefined,
       ),
@@ -40,7 +50,8 @@ export async function failoverOnce(cluster, round) {
     leader.child.exitCode !== null || leader.child.signalCode !== null ? resolve() : leader.child.once("exit", resolve),
   );
   startMember(cluster, leader);
-  await caughtUp(cluster, leader, 60_000);
+  if (cluster.kv) await caughtUp(cluster, leader, 60_000);
+  else await readsBack(cluster, leader, acknowledged, 60_000);
   return ms;
 }
 
@@ -57,11 +68,28 @@ async function caughtUp(cluster, member, timeoutMs) {
 }
 
 /**
+ * Waits until `member` reads register `name`, written once and acknowledged while it was down, at
+ * version 1: a read is a Paxos round, so it then answers for every acknowledged write.
+ */
+async function readsBack(cluster, member, name, timeoutMs) {
+  await waitFor(
+    `${member.name} to read ${name}`,
+    async () => {
+      const read = await http(`${member.url}/v1/registers/${name}`).catch(() => undefined);
+      return read?.status === 200 && read.json?.version === 1 ? true : undefined;
+    },
+    { timeoutMs, child: member.child },
+  );
+}
+
+/**
  * Puts `count` keys, `width` at a time, at whichever member leads: on a busy machine a leader may
- * lose its lease mid-way, and a refused put is sent again to the next leader (a put is idempotent).
+ * lose its lease mid-way, and a refused put is sent again to the next leader (a put is idempotent,
+ * and so is a write-once that took effect: it answers "written" again). Resolves with the last name.
  */
 async function writeKeys(cluster, count, width) {
   const value = "c".repeat(valueBytes);
+  const prefix = freshName("catchup");
   let next = 0;
   let leader = await writableLeader(cluster);
   await Promise.all(
@@ -69,7 +97,7 @@ async function writeKeys(cluster, count, width) {
       while (next < count) {
         const k = next++;
         for (;;) {
-          const put = await http(`${leader.url}/v1/kv/catchup-${k}`, {
+          const put = await http(`${leader.url}${writePath(cluster, `${prefix}-${k}`)}`, {
             method: "PUT",
             body: value,
             timeoutMs: 10_000,
@@ -80,6 +108,7 @@ async function writeKeys(cluster, count, width) {
       }
     }),
   );
+  return `${prefix}-${count - 1}`;
 }
 
 /**
@@ -93,17 +122,19 @@ export async function catchUp(cluster, { keys }) {
   const follower = cluster.members.find((m) => m !== leader);
   follower.child.kill("SIGKILL");
   await new Promise((resolve) => follower.child.once("exit", resolve));
-  await writeKeys(cluster, keys, 16);
+  const last = await writeKeys(cluster, keys, 16);
   const bytesBefore = follower.proxy.counts.toMember;
   const started = performance.now();
   startMember(cluster, follower);
   await waitFor(`${follower.name} to answer`, () => statusOf(follower), { timeoutMs: 30_000, child: follower.child });
   const answeredSeconds = (performance.now() - started) / 1000;
-  const through = await caughtUp(cluster, follower, 120_000);
+  let through;
+  if (cluster.kv) through = await caughtUp(cluster, follower, 120_000);
+  else await readsBack(cluster, follower, last, 120_000);
   const seconds = (performance.now() - started) / 1000;
   const bytes = follower.proxy.counts.toMember - bytesBefore;
   // Whether it caught up from a snapshot or from the log: the counter starts at 0 with each process.
-  const metrics = (await http(`${follower.url}/metrics`)).text;
+  const metrics = cluster.kv ? (await http(`${follower.url}/metrics`)).text : "";
   const snapshotsInstalled = Number(/^raftkv_snapshots_total\{kind="installed"\} (\d+)/m.exec(metrics)?.[1] ?? NaN);
   // Give the member a moment so the next measurement starts from a quiet cluster.
   await sleep(200);

@@ -2,53 +2,98 @@
 // each engine on simulated disks and a simulated network, with the same seed, the same delays and
 // the same commands. Each command is proposed at the leader (so no forwarding hop is counted) by
 // `clients` closed-loop clients; a command counts once the leader's propose resolved (applied there).
-import { counters, putCommand, simOptions, startSim } from "./sim_world.mjs";
+// Basic Paxos has no leader and no log: its command is a write-once register named like the put's key
+// (a compare-and-set from version 0 of a fresh register, the same 100 bytes), proposed at member n1,
+// and it counts once n1 has learned it chosen.
+import { counters, putCommand, simOptions, simValueBytes, startSim } from "./sim_world.mjs";
+import { RegisterSim } from "./sim_registers.mjs";
+import { utf8 } from "../../dist/util/bytes.js";
 
 const delayMs = 10;
 const syncMs = 4;
 
-/** Runs `commands` puts through the leader with `clients` at a time; per-command costs, or undefined. */
-async function run(engine, { seed, commands, clients, syncLatencyMs }) {
+/** The KV engines: puts proposed at the leader of a SimCluster. */
+async function kvWorld(engine, { seed, syncLatencyMs }) {
   const started = await startSim(simOptions(engine, { seed, delayMs, syncMs: syncLatencyMs }));
   if (started === undefined) return undefined;
   const { cluster, leader } = started;
+  return {
+    now: () => cluster.now,
+    runUntil: (until, stop) => cluster.runUntil(until, stop),
+    counters: () => counters(cluster),
+    proposerSyncs: () => cluster.member(leader).disk.stats.syncs,
+    violation: () => cluster.checker.violations[0]?.message,
+    propose: (n) =>
+      cluster.request(leader, (node) =>
+        node.raft.propose(putCommand(n)).then(
+          () => true,
+          () => false,
+        ),
+      ),
+    stop: () => {},
+  };
+}
+
+/** Basic Paxos: write-once registers proposed at n1 of a RegisterSim. */
+async function registerWorld({ seed, syncLatencyMs }) {
+  const sim = new RegisterSim({ seed, delayMs, syncMs: syncLatencyMs });
+  await sim.start();
+  const proposer = sim.ids[0];
+  const value = utf8("v".repeat(simValueBytes));
+  return {
+    now: () => sim.now,
+    runUntil: (until, stop) => sim.runUntil(until, stop),
+    counters: () => ({ messages: sim.messagesDelivered, syncs: sim.syncs() }),
+    proposerSyncs: () => sim.syncsOf(proposer),
+    violation: () => sim.violations[0],
+    propose: async (n) => {
+      const answer = await sim.request(proposer, { register: `k${n}`, cas: { expected: 0, value } });
+      return answer.type === "outcome" && answer.outcome.type === "written";
+    },
+    stop: () => sim.stop(),
+  };
+}
+
+function startWorld(engine, options) {
+  return engine === "basic-paxos" ? registerWorld(options) : kvWorld(engine, options);
+}
+
+/** Runs `commands` puts through the leader with `clients` at a time; per-command costs, or undefined. */
+async function run(engine, { seed, commands, clients, syncLatencyMs }) {
+  const world = await startWorld(engine, { seed, syncLatencyMs });
+  if (world === undefined) return undefined;
   // Let the election's own traffic settle before counting.
-  await cluster.runUntil(cluster.now + 500);
-  const before = counters(cluster);
-  const leaderSyncsBefore = cluster.member(leader).disk.stats.syncs;
-  const from = cluster.now;
+  await world.runUntil(world.now() + 500);
+  const before = world.counters();
+  const leaderSyncsBefore = world.proposerSyncs();
+  const from = world.now();
   let next = 0;
   let done = 0;
   let failed = 0;
   const latencies = [];
   const client = async () => {
     while (next < commands) {
-      const command = putCommand(next++);
-      const t0 = cluster.now;
-      const ok = await cluster.request(leader, (node) =>
-        node.raft.propose(command).then(
-          () => true,
-          () => false,
-        ),
-      );
-      if (ok === true) latencies.push(cluster.now - t0);
+      const t0 = world.now();
+      const ok = await world.propose(next++);
+      if (ok === true) latencies.push(world.now() - t0);
       else failed++;
       done++;
     }
   };
   for (let k = 0; k < clients; k++) void client();
-  await cluster.runUntil(from + 600_000, () => done === commands);
-  const busyMs = cluster.now - from;
-  const after = counters(cluster);
-  const leaderSyncs = cluster.member(leader).disk.stats.syncs - leaderSyncsBefore;
+  await world.runUntil(from + 600_000, () => done === commands);
+  const busyMs = world.now() - from;
+  const after = world.counters();
+  const leaderSyncs = world.proposerSyncs() - leaderSyncsBefore;
   // The same stretch of virtual time with no commands: heartbeats and the like, to subtract.
-  await cluster.runUntil(cluster.now + 100);
-  const idleFrom = counters(cluster);
-  const idleAt = cluster.now;
-  await cluster.runUntil(idleAt + busyMs);
-  const idle = counters(cluster);
-  if (cluster.checker.violations.length > 0)
-    throw new Error(`${engine}: simulator violation: ${cluster.checker.violations[0].message}`);
+  await world.runUntil(world.now() + 100);
+  const idleFrom = world.counters();
+  const idleAt = world.now();
+  await world.runUntil(idleAt + busyMs);
+  const idle = world.counters();
+  world.stop();
+  const violation = world.violation();
+  if (violation !== undefined) throw new Error(`${engine}: simulator violation: ${violation}`);
   const committed = latencies.length;
   latencies.sort((a, b) => a - b);
   return {

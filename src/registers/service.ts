@@ -7,8 +7,11 @@ import { createRegisterServer } from "./http.js";
 import { RegisterMember } from "./member.js";
 import { RegisterStorage } from "./storage.js";
 
-/** Basic Paxos messages in the transport's engine-message frames; the hello names the engine. */
-const basicPaxosWire = engineWire({
+/**
+ * Basic Paxos messages in the transport's engine-message frames; the hello names the engine. The
+ * comparison's simulator (bench/compare) sends the same frames.
+ */
+export const basicPaxosWire = engineWire({
   engine: "basic-paxos",
   from: (m: Message): NodeId => m.from,
   to: (m: Message): NodeId => m.to,
