@@ -7,9 +7,9 @@ import { chosenAt, type PaxosState } from "./state.js";
  * keep their promises across time, are checked from outside by safety.ts.
  */
 
-/** Checks the records changed since the last Ready; cheap enough to run after every input. */
+/** Checks the records the last input changed; cheap enough to run after every input. */
 export function checkChangedInvariants(s: PaxosState): void {
-  for (const [key, record] of s.recordsChanged) {
+  for (const [key, record] of s.recordsUnchecked) {
     assert(key === recordKey(record.register, record.instance), `record ${JSON.stringify(key)} misfiled`);
     assert(s.records.get(key) === record, `record ${JSON.stringify(key)} changed but not stored`);
     checkRecord(record);
@@ -17,6 +17,7 @@ export function checkChangedInvariants(s: PaxosState): void {
       assert(record.instance <= (s.latest.get(record.register) ?? 0), `${JSON.stringify(key)} learned above latest`);
     }
   }
+  s.recordsUnchecked.clear();
   assert(s.roundSeen >= 0 && s.round >= 0, "negative round");
 }
 

@@ -98,6 +98,7 @@ export class BasicPaxos {
       records: new Map(records.map((r) => [recordKey(r.register, r.instance), r])),
       latest,
       recordsChanged: new Map(),
+      recordsUnchecked: new Map(),
       proposals: new Map(),
       requestsPending: 0,
       requestSerial: 0,
