@@ -1,12 +1,12 @@
-// Where a 1-client put's latency goes (issue 18): a 3-member raftkv with the write trace on
-// (RAFTKV_TRACE_WRITES=1, src/server/write_trace.ts), N sequential puts over one keep-alive
-// connection to the leader, then the members stop, log their stamps, and this prints the median
-// (and p90) of each gap along the write's path: the leader's steps, each follower's, and the wire
-// between them. `--no-trace` runs the same puts with the trace off, to show what it costs;
+// Where a put's latency goes (issue 18): a 3-member raftkv with the write trace on
+// (RAFTKV_TRACE_WRITES=1, src/server/write_trace.ts), N puts from --clients keep-alive connections to
+// the leader (each sends its next put when the last is answered), then the members stop, log their
+// stamps, and this prints the median, p90 and p99 of each gap along the write's path: the leader's
+// steps, each follower's, and the wire between them (with many clients, the tail of each step). `--no-trace` runs the same puts with the trace off, to show what it costs;
 // `--data-root /dev/shm` puts the members' data on tmpfs, where fdatasync costs next to nothing, to
 // show what a put costs besides the disk.
 //
-// Usage: npm run bench:put-trace [-- --puts 1000 --warmup 200 --no-trace --data-root DIR --keep]
+// Usage: npm run bench:put-trace [-- --puts 1000 --warmup 200 --clients 1 --no-trace --data-root DIR --keep]
 import { readFileSync, mkdtempSync, rmSync } from "node:fs";
 import { loadavg, tmpdir } from "node:os";
 import { join } from "node:path";
@@ -19,6 +19,7 @@ const { values: opts } = parseArgs({
   options: {
     puts: { type: "string", default: "1000" },
     warmup: { type: "string", default: "200" },
+    clients: { type: "string", default: "1" },
     "no-trace": { type: "boolean", default: false },
     "data-root": { type: "string", default: tmpdir() },
     keep: { type: "boolean", default: false },
@@ -26,6 +27,7 @@ const { values: opts } = parseArgs({
 });
 const puts = Number(opts.puts);
 const warmup = Number(opts.warmup);
+const clients = Number(opts.clients);
 const tracing = !opts["no-trace"];
 
 const dir = mkdtempSync(join(opts["data-root"], "raftkv-put-trace-"));
@@ -37,12 +39,12 @@ const load = () =>
     .map((x) => x.toFixed(2))
     .join(" ");
 console.log(
-  `# ${puts} sequential puts (after ${warmup} unmeasured), 16-byte keys, 128-byte values; trace ${tracing ? "on" : "off"}; data under ${dir}; load average ${load()}`,
+  `# ${puts} puts from ${clients} client(s), each put after the last one's answer (after ${warmup} unmeasured), 16-byte keys, 128-byte values; trace ${tracing ? "on" : "off"}; data under ${dir}; load average ${load()}`,
 );
 
 const system = await startRaftkv(dir, tracing ? { RAFTKV_TRACE_WRITES: "1" } : undefined);
 const leader = await system.leader();
-const [conn] = await openConns([leader.client]);
+const conns = await openConns(Array.from({ length: clients }, () => leader.client));
 const value = "v".repeat(128);
 const request = (i) => {
   const body = `${String(i).padStart(8, "0")}${value}`.slice(0, 128);
@@ -50,17 +52,27 @@ const request = (i) => {
     `PUT /v1/kv/key${String(i % 10000).padStart(13, "0")} HTTP/1.1\r\nHost: 127.0.0.1\r\nContent-Length: ${body.length}\r\n\r\n${body}`,
   );
 };
-const send = (i) => new Promise((resolve) => conn.send(request(i), resolve));
-for (let i = 0; i < warmup; i++) await send(i);
-const measuredFrom = performance.timeOrigin + performance.now();
-const latencies = [];
-for (let i = 0; i < puts; i++) {
-  const started = performance.now();
-  const status = await send(warmup + i);
-  if (status !== 200) throw new Error(`put ${i} answered ${status}`);
-  latencies.push(performance.now() - started);
+/** Sends puts `from` up to `to` (exclusive) over every connection at once; resolves with their latencies. */
+async function putAll(from, to) {
+  let next = from;
+  const latencies = [];
+  await Promise.all(
+    conns.map(async (conn) => {
+      while (next < to) {
+        const i = next++;
+        const started = performance.now();
+        const status = await new Promise((resolve) => conn.send(request(i), resolve));
+        if (status !== 200) throw new Error(`put ${i} answered ${status}`);
+        latencies.push(performance.now() - started);
+      }
+    }),
+  );
+  return latencies;
 }
-conn.close();
+await putAll(0, warmup);
+const measuredFrom = performance.timeOrigin + performance.now();
+const latencies = await putAll(warmup, warmup + puts);
+for (const conn of conns) conn.close();
 const loadAfter = load();
 const leaderAfter = await system.leader().catch(() => undefined);
 await Promise.all(system.members.map((m) => stopProcess(m.child)));
@@ -68,14 +80,14 @@ await Promise.all(system.members.map((m) => stopProcess(m.child)));
 const sorted = (xs) => Float64Array.from(xs.filter(Number.isFinite)).sort();
 const row = (label, xs) => {
   const s = sorted(xs);
-  return `| ${label} | ${fmtMs(percentile(s, 0.5))} | ${fmtMs(percentile(s, 0.9))} | ${s.length} |`;
+  return `| ${label} | ${fmtMs(percentile(s, 0.5))} | ${fmtMs(percentile(s, 0.9))} | ${fmtMs(percentile(s, 0.99))} | ${s.length} |`;
 };
 const changed =
   leaderAfter === leader
     ? ""
     : ` (leader after the puts: ${leaderAfter?.name ?? "none"}: an election, the trace is partial)`;
 console.log(`\nleader ${leader.name}${changed}; load average after: ${loadAfter}\n`);
-console.log("| measured by the client | p50 ms | p90 ms | puts |\n|---|---|---|---|");
+console.log("| measured by the client | p50 ms | p90 ms | p99 ms | puts |\n|---|---|---|---|---|");
 console.log(row("put round trip", latencies));
 if (tracing) printGaps();
 
@@ -99,7 +111,9 @@ function printGaps() {
       .filter((x) => x?.persisted !== undefined)
       .sort((a, b) => a.persisted - b.persisted)[0] ?? {};
   const f = (step) => (r) => first(r)[step];
-  console.log("\n| step of the put (medians over the measured puts) | p50 ms | p90 ms | puts |\n|---|---|---|---|");
+  console.log(
+    "\n| step of the put (over the measured puts) | p50 ms | p90 ms | p99 ms | puts |\n|---|---|---|---|---|",
+  );
   const rows = [
     ["leader: request arrived → proposed (body read, checks, encode)", gap(at("received"), at("proposed"))],
     ["leader: proposed → its Ready taken (waiting for the loop's turn)", gap(at("proposed"), at("readyStarted"))],
