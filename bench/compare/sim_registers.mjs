@@ -17,6 +17,7 @@ import { World } from "../../dist/sim/world.js";
 import { decodeWireMessage } from "../../dist/transport/index.js";
 import { nodeId } from "../../dist/util/ids.js";
 import { Prng } from "../../dist/util/prng.js";
+import { steadyNetwork } from "./sim_world.mjs";
 
 // The CLI's defaults (raftkv serve --engine basic-paxos): a phase gives up after 200 ms.
 const tickMs = 10;
@@ -39,15 +40,7 @@ export class RegisterSim {
   /** `delayMs`: every message's one-way delay; `syncMs`: every fdatasync's. */
   constructor({ seed, nodeCount = 3, delayMs, syncMs }) {
     const prng = new Prng(seed);
-    this.network = new SimNetwork(prng.fork(), {
-      lossRate: 0,
-      duplicateRate: 0,
-      delayMinMs: delayMs,
-      delayMaxMs: delayMs,
-      longDelayRate: 0,
-      longDelayMaxMs: 0,
-      staleAppendRate: 0,
-    });
+    this.network = new SimNetwork(prng.fork(), steadyNetwork(delayMs));
     this.ids = Array.from({ length: nodeCount }, (_, i) => nodeId(i + 1));
     this.ledger = new ChosenLedger(nodeCount);
     for (const id of this.ids) {

@@ -10,6 +10,19 @@ import { utf8 } from "../../dist/util/bytes.js";
 
 export const simValueBytes = 100;
 
+/** A network that loses, duplicates and reorders nothing, every message taking `delayMs`. */
+export function steadyNetwork(delayMs) {
+  return {
+    lossRate: 0,
+    duplicateRate: 0,
+    delayMinMs: delayMs,
+    delayMaxMs: delayMs,
+    longDelayRate: 0,
+    longDelayMaxMs: 0,
+    staleAppendRate: 0,
+  };
+}
+
 /** Cluster options shared by every simulator measurement; `delayMs` and `syncMs` are fixed, not drawn. */
 export function simOptions(engine, { seed, delayMs, syncMs }) {
   return {
@@ -29,15 +42,7 @@ export function simOptions(engine, { seed, delayMs, syncMs }) {
       tornWriteProbability: 0,
       corruptionRate: 0,
     },
-    network: {
-      lossRate: 0,
-      duplicateRate: 0,
-      delayMinMs: delayMs,
-      delayMaxMs: delayMs,
-      longDelayRate: 0,
-      longDelayMaxMs: 0,
-      staleAppendRate: 0,
-    },
+    network: steadyNetwork(delayMs),
     snapshotEntries: 100_000,
     snapshotKeepEntries: 0,
     stateMachine: "kv",
