@@ -128,7 +128,8 @@ if (realParts.length > 0) {
               }),
               (r) =>
                 `${r.opsPerSecond.toFixed(0)} ops/s p50 ${r.p50.toFixed(2)} ms p99 ${r.p99.toFixed(2)} ms, ` +
-                `errors ${r.errors} ${JSON.stringify(r.statuses)}, leader changes ${r.leaderChanges}`,
+                `errors ${r.errors} ${JSON.stringify(r.statuses)}` +
+                (r.leaderChanges === undefined ? "" : `, leader changes ${r.leaderChanges}`),
             );
     if (realParts.includes("failover"))
       for (let round = 1; round <= settings.failoverRounds; round++)

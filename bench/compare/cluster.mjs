@@ -7,7 +7,7 @@ import { join } from "node:path";
 import { fileURLToPath } from "node:url";
 import { freePorts, http, startProcess, stopProcess, waitFor } from "../lib/procs.mjs";
 import { byteProxy } from "./byte_proxy.mjs";
-import { engines } from "./engines.mjs";
+import { servesKv } from "./engines.mjs";
 
 const cli = fileURLToPath(new URL("../../dist/cli/main.js", import.meta.url));
 const refusedEngine = /--engine must be/;
@@ -29,8 +29,7 @@ export async function startCluster(engine, dir) {
     dataDir: join(dir, `${engine}-n${i + 1}`),
   }));
   const initial = members.map((m) => `${m.name}=127.0.0.1:${m.advertised}`).join(",");
-  const kv = engines.find((e) => e.name === engine)?.kv ?? true;
-  const cluster = { engine, kv, members, initial, dir };
+  const cluster = { engine, kv: servesKv(engine), members, initial, dir };
   for (const m of members) m.proxy = await byteProxy(m.advertised, m.peerPort);
   for (const m of members) startMember(cluster, m);
   try {
@@ -40,7 +39,11 @@ export async function startCluster(engine, dir) {
       `a ${engine} leader, or a member's exit`,
       async () => {
         if (members.some((m) => m.child.exitCode !== null)) return "exited";
-        return (await leaderOf(cluster)) !== undefined ? "leader" : undefined;
+        // Basic Paxos has no leader to wait for: every member answering will do.
+        const ready = cluster.kv
+          ? (await leaderOf(cluster)) !== undefined
+          : (await Promise.all(members.map((m) => statusOf(m).catch(() => undefined)))).every(Boolean);
+        return ready ? "leader" : undefined;
       },
       { timeoutMs: 60_000 },
     );
@@ -88,22 +91,20 @@ export async function statusOf(m) {
   return (await http(`${m.url}/v1/status`, { timeoutMs: 1000 })).json;
 }
 
-/** The member that says it leads (Basic Paxos: the first that answers), among the running ones, if any. */
+const running = (m) => m.child !== undefined && m.child.exitCode === null && m.child.signalCode === null;
+
+/** The member that says it leads, among the running ones, if any (Basic Paxos: none says so). */
 export async function leaderOf(cluster) {
-  for (const m of cluster.members) {
-    if (m.child === undefined || m.child.exitCode !== null || m.child.signalCode !== null) continue;
+  for (const m of cluster.members.filter(running)) {
     const s = await statusOf(m).catch(() => undefined);
-    if (s !== undefined && (!cluster.kv || s.role === "leader")) return m;
+    if (s?.role === "leader") return m;
   }
   return undefined;
 }
 
 let writesNamed = 0;
 
-/**
- * A name no write of this process used before: a register is written once (a second write-once of
- * the same name is a 409 conflict), and KV keys may as well follow.
- */
+/** A name no write of this process used before: a register is written once (again, it is a 409 conflict). */
 export function freshName(prefix) {
   return `${prefix}-${process.pid}-${writesNamed++}`;
 }
@@ -113,15 +114,24 @@ export function writePath(cluster, name) {
   return cluster.kv ? `/v1/kv/${name}` : `/v1/registers/${name}`;
 }
 
-/** Waits for a leader that acknowledges a write; resolves with it. */
+/** Whether `m` acknowledges a write now (KV: the same key each time; registers: a fresh one). */
+async function writes(cluster, m) {
+  const path = cluster.kv ? "/v1/kv/ready" : writePath(cluster, freshName("ready"));
+  const put = await http(`${m.url}${path}`, { method: "PUT", body: "1" }).catch(() => undefined);
+  return put?.status === 200;
+}
+
+/**
+ * Waits for a leader that acknowledges a write; resolves with it. Basic Paxos has none: its
+ * "leader" is the first running member, in name order, that acknowledges one.
+ */
 export function writableLeader(cluster, timeoutMs = 30_000) {
   return waitFor(
     `a ${cluster.engine} leader that accepts writes`,
     async () => {
-      const leader = await leaderOf(cluster);
-      if (leader === undefined) return undefined;
-      const put = await http(`${leader.url}${writePath(cluster, freshName("ready"))}`, { method: "PUT", body: "1" });
-      return put.status === 200 ? leader : undefined;
+      const candidates = cluster.kv ? [await leaderOf(cluster)] : cluster.members.filter(running);
+      for (const m of candidates) if (m !== undefined && (await writes(cluster, m))) return m;
+      return undefined;
     },
     { timeoutMs },
   );

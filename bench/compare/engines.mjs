@@ -10,6 +10,11 @@ export const engines = [
   { name: "basic-paxos", kv: false },
 ];
 
+/** Whether engine `name` serves the KV store (false: Basic Paxos's registers). */
+export function servesKv(name) {
+  return engines.find((e) => e.name === name)?.kv ?? true;
+}
+
 /** The engines named by `--engines a,b` (all when absent), refusing names the list does not have. */
 export function selectEngines(text) {
   if (text === undefined) return engines;

@@ -1,5 +1,6 @@
 // The comparison as Markdown tables, one column per engine; an engine that did not run says why.
 import { fmtMs, fmtOps, median } from "../lib/load.mjs";
+import { servesKv } from "./engines.mjs";
 
 const f1 = (x) => (Number.isFinite(x) ? x.toFixed(1) : "–");
 const f2 = (x) => (Number.isFinite(x) ? x.toFixed(2) : "–");
@@ -20,7 +21,8 @@ function cell(report, name, part, show) {
 
 /** Why Basic Paxos's column measures something else, under the tables it appears in. */
 function registerNote(report, text) {
-  return report.engines.includes("basic-paxos") ? `\n\nbasic-paxos: ${text}` : "";
+  const registers = report.engines.filter((name) => !servesKv(name));
+  return registers.length > 0 ? `\n\n${registers.join(", ")}: ${text}` : "";
 }
 
 function simTable(report) {
@@ -125,10 +127,10 @@ function loadTable(report) {
 function faultTable(report) {
   const names = report.engines;
   const failover = (xs) => `median ${fmtMs(median(xs))} ms (${xs.map((x) => x.toFixed(0)).join(", ")})`;
-  const catchUp = (rs) => (rs.every((r) => r.through === undefined) ? registerCatchUp(rs) : kvCatchUp(rs));
+  const catchUp = (name) => (servesKv(name) ? kvCatchUp : registerCatchUp);
   const registerCatchUp = (rs) =>
     `${f2(median(rs.map((r) => r.seconds - r.answeredSeconds)))} s after it answered until it read the last register back ` +
-    `(${f2(median(rs.map((r) => r.answeredSeconds)))} s to start), ${(median(rs.map((r) => r.bytes)) / 1e6).toFixed(2)} MB; nothing replayed`;
+    `(${f2(median(rs.map((r) => r.answeredSeconds)))} s to start), ${(median(rs.map((r) => r.bytes)) / 1e6).toFixed(2)} MB; nothing fetched from the others`;
   const kvCatchUp = (rs) =>
     `${f2(median(rs.map((r) => r.seconds - r.answeredSeconds)))} s after it answered (${f2(median(rs.map((r) => r.answeredSeconds)))} s to start), ` +
     `${(median(rs.map((r) => r.bytes)) / 1e6).toFixed(2)} MB = ${fmtOps(median(rs.map((r) => r.bytesPerKey)))} B/key, ` +
@@ -144,13 +146,13 @@ function faultTable(report) {
       ["", ...names],
       [
         ["leader SIGKILL → next acknowledged write", ...names.map((n) => cell(report, n, "failover", failover))],
-        ["restarted follower up to date", ...names.map((n) => cell(report, n, "catchup", catchUp))],
+        ["restarted follower up to date", ...names.map((n) => cell(report, n, "catchup", catchUp(n)))],
       ],
     ) +
     registerNote(
       report,
       "the member killed is n1, where the clients write; the probe then writes fresh registers at the others. A " +
-        "restarted member has nothing to replay (a read is a quorum round): it is up to date once it reads back, at " +
+        "restarted member has nothing to fetch from the others (a read is a quorum round): it is up to date once it reads back, at " +
         "version 1, the last register written while it was down.",
     )
   );

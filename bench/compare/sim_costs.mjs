@@ -7,6 +7,7 @@
 // and it counts once n1 has learned it chosen.
 import { counters, putCommand, simOptions, simValueBytes, startSim } from "./sim_world.mjs";
 import { RegisterSim } from "./sim_registers.mjs";
+import { servesKv } from "./engines.mjs";
 import { utf8 } from "../../dist/util/bytes.js";
 
 const delayMs = 10;
@@ -55,13 +56,24 @@ async function registerWorld({ seed, syncLatencyMs }) {
 }
 
 function startWorld(engine, options) {
-  return engine === "basic-paxos" ? registerWorld(options) : kvWorld(engine, options);
+  return servesKv(engine) ? kvWorld(engine, options) : registerWorld(options);
 }
 
-/** Runs `commands` puts through the leader with `clients` at a time; per-command costs, or undefined. */
-async function run(engine, { seed, commands, clients, syncLatencyMs }) {
-  const world = await startWorld(engine, { seed, syncLatencyMs });
+/**
+ * Runs `commands` commands through the leader (Basic Paxos: n1) with `clients` at a time;
+ * per-command costs, or undefined.
+ */
+async function run(engine, options) {
+  const world = await startWorld(engine, options);
   if (world === undefined) return undefined;
+  try {
+    return await measure(engine, world, options);
+  } finally {
+    world.stop();
+  }
+}
+
+async function measure(engine, world, { commands, clients }) {
   // Let the election's own traffic settle before counting.
   await world.runUntil(world.now() + 500);
   const before = world.counters();
@@ -91,7 +103,6 @@ async function run(engine, { seed, commands, clients, syncLatencyMs }) {
   const idleAt = world.now();
   await world.runUntil(idleAt + busyMs);
   const idle = world.counters();
-  world.stop();
   const violation = world.violation();
   if (violation !== undefined) throw new Error(`${engine}: simulator violation: ${violation}`);
   const committed = latencies.length;

@@ -75,9 +75,14 @@ export class RegisterSim {
     const names = Object.fromEntries(this.ids.map((id) => [`n${id}`, id]));
     const opened = this.ids.map((id) => this.#open(this.#members.get(id), names));
     let ready = false;
-    void Promise.all(opened).then(() => (ready = true));
-    await this.runUntil(this.now + 1000, () => ready);
-    if (!ready) throw new Error("the register members' journals did not open");
+    let failure;
+    Promise.all(opened).then(
+      () => (ready = true),
+      (error) => (failure = error),
+    );
+    await this.runUntil(this.now + 1000, () => ready || failure !== undefined);
+    if (failure !== undefined) throw failure;
+    if (!ready) throw new Error("the register members' journals did not open within 1 s of virtual time");
     for (const m of this.#members.values()) {
       const tick = () => {
         m.member.tick();

@@ -7,14 +7,17 @@ import { chosenAt, type PaxosState } from "./state.js";
  * keep their promises across time, are checked from outside by safety.ts.
  */
 
-/** Checks the records the last input changed; cheap enough to run after every input. */
+/**
+ * Checks the records the last input changed; cheap enough to run after every input, and so each
+ * message is built only on failure.
+ */
 export function checkChangedInvariants(s: PaxosState): void {
   for (const [key, record] of s.recordsUnchecked) {
-    assert(key === recordKey(record.register, record.instance), `record ${JSON.stringify(key)} misfiled`);
-    assert(s.records.get(key) === record, `record ${JSON.stringify(key)} changed but not stored`);
+    if (key !== recordKey(record.register, record.instance)) assert(false, `record ${JSON.stringify(key)} misfiled`);
+    if (s.records.get(key) !== record) assert(false, `record ${JSON.stringify(key)} changed but not stored`);
     checkRecord(record);
-    if (record.chosen !== undefined) {
-      assert(record.instance <= (s.latest.get(record.register) ?? 0), `${JSON.stringify(key)} learned above latest`);
+    if (record.chosen !== undefined && record.instance > (s.latest.get(record.register) ?? 0)) {
+      assert(false, `${JSON.stringify(key)} learned above latest`);
     }
   }
   s.recordsUnchecked.clear();
