@@ -92,7 +92,7 @@ function partitionTable(report) {
       "the register service's clients compare-and-set (60%) and read four registers at random members; n1 is " +
         'cut as "the leader"; a write tries up to four members and a read one, as the KV clients do, and an attempt ' +
         "ends after 1000 ms (no leader steps down to fail it sooner); every answer counts as acknowledged, a conflict " +
-        'included, and "first write" counts chosen writes only; the checks are Basic Paxos's own (promises " +
+        'included, and "first write" counts chosen writes only; the checks are Basic Paxos\'s own (promises ' +
         "kept, one value per instance) on every Ready, a write chosen at every member after the heal, and the " +
         "history's linearizability.",
     )
