@@ -7,7 +7,7 @@ import { BasicPaxos, ChosenLedger, checkRecordStep, ZERO_BALLOT } from "../../di
 import { recordKey } from "../../dist/paxos/basic/acceptor.js";
 import { checkAcceptorReplies } from "../../dist/paxos/basic/safety.js";
 import { RegisterMember } from "../../dist/registers/member.js";
-import { basicPaxosWire } from "../../dist/registers/service.js";
+import { basicPaxosWire } from "../../dist/registers/wire.js";
 import { RegisterStorage } from "../../dist/registers/storage.js";
 import { SimDisk } from "../../dist/sim/disk/sim_disk.js";
 import { SimNetwork } from "../../dist/sim/network.js";

@@ -1,27 +1,12 @@
 import type { Server } from "node:http";
-import { BasicPaxos, decodeMessage, encodeMessage, type Message, type Random } from "../paxos/basic/index.js";
+import { BasicPaxos, type Message, type Random } from "../paxos/basic/index.js";
 import { fsDisk } from "../storage/index.js";
-import { engineWire, TcpTransport, type PeerAddress } from "../transport/index.js";
-import { nodeId, type NodeId } from "../util/ids.js";
+import { TcpTransport, type PeerAddress } from "../transport/index.js";
+import { nodeId } from "../util/ids.js";
 import { createRegisterServer } from "./http.js";
 import { RegisterMember } from "./member.js";
 import { RegisterStorage } from "./storage.js";
-
-/**
- * Basic Paxos messages in the transport's engine-message frames; the hello names the engine. The
- * comparison's simulator (bench/compare) sends the same frames.
- */
-export const basicPaxosWire = engineWire({
-  engine: "basic-paxos",
-  from: (m: Message): NodeId => m.from,
-  to: (m: Message): NodeId => m.to,
-  kind: (m: Message): string => m.type,
-  encode: encodeMessage,
-  decode: (bytes: Uint8Array) => {
-    const decoded = decodeMessage(bytes);
-    return decoded.ok ? decoded : { ok: false as const, error: decoded.error.message };
-  },
-});
+import { basicPaxosWire } from "./wire.js";
 
 export interface RegisterServiceConfig {
   /** This member's name, a key of `members`. */
