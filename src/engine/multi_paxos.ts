@@ -55,6 +55,12 @@ const capabilities: EngineCapabilities = {
   snapshotAfterStore: true,
 };
 
+/**
+ * The bytes the core keeps of this node's own snapshots: none, as for Raft (snapshotBytesInCore in raft.ts).
+ * A snapshot the core sends is read back from the data directory (snapshotToLoad).
+ */
+const snapshotBytesInCore = new Uint8Array(0);
+
 /** Multi-Paxos's settings a node passes through; timing and randomness come from the node. */
 type MultiPaxosSetup = Omit<MultiPaxosOptions, keyof CoreOptions | "electionTicks" | "heartbeatTicks">;
 
@@ -147,18 +153,19 @@ class MultiPaxosCore implements EngineCore<MultiPaxosTypes> {
     this.#node.advance(ready.write);
   }
 
-  /** Called once the snapshot is durable (capabilities.snapshotAfterStore); the core keeps its data to send. */
-  snapshotTaken(s: { index: LogIndex; data: Uint8Array; keepEntries: number }): SnapshotTaken<undefined> | undefined {
-    const kept = this.#node.snapshotTaken(s);
+  /** Called once the snapshot is durable (capabilities.snapshotAfterStore): sent on, it is read back from there. */
+  snapshotTaken(s: { index: LogIndex; keepEntries: number }): SnapshotTaken<undefined> | undefined {
+    const kept = this.#node.snapshotTaken({ ...s, data: snapshotBytesInCore });
     return kept === undefined ? undefined : { index: kept.index, store: undefined, compactThrough: kept.index };
   }
 
-  snapshotToLoad(): SnapshotRef | undefined {
-    return undefined;
+  /** Snapshot files carry no term here (PaxosStorage). */
+  snapshotToLoad(m: Message): SnapshotRef | undefined {
+    return m.type === "snapshot" ? { index: m.snapshot.index, term: 0 } : undefined;
   }
 
-  withSnapshotData(m: Message): Message {
-    return m;
+  withSnapshotData(m: Message, data: Uint8Array): Message {
+    return m.type === "snapshot" ? { ...m, snapshot: { index: m.snapshot.index, data } } : m;
   }
 
   status(): EngineStatus {

@@ -155,8 +155,9 @@ class RaftCore implements EngineCore<RaftTypes> {
   }
 
   /**
-   * Records the snapshot in the core at once (its file is written in the background): until the
-   * file is durable a follower that needs it is sent it later, and the WAL keeps what it covers.
+   * Records the snapshot in the core at once, as its encoding begins (its file is written as it is
+   * encoded): until the file is durable a follower that needs it is sent it later, and the WAL
+   * keeps what it covers.
    */
   snapshotTaken(s: { index: LogIndex; keepEntries: number }): SnapshotTaken<RaftSnapshotStore> | undefined {
     const raw = this.#raw;

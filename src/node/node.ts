@@ -108,8 +108,6 @@ export class EngineNode<E extends EngineTypes = EngineTypes> {
       hasReady: () => this.#raw.hasReady(),
       startReady: (previous) => this.#startReady(this.#raw.ready(), previous),
       sendEarly: () => this.#send(this.#raw.takeMessages()),
-      hasSideWork: () => this.#snapshots.hasEncoded(),
-      sideWork: () => this.#snapshots.step(this.#applier.applied),
       onBug: (error) => this.#bug(error),
     });
     this.#snapshots = this.#newSnapshotPolicy(options);
@@ -286,9 +284,12 @@ export class EngineNode<E extends EngineTypes = EngineTypes> {
   #startReady(ready: EngineReady<E>, previous: Promise<void>): Promise<void> {
     this.#noteRole(ready.soft.role, ready.soft.reign);
     this.#noteLeader(ready.soft.leader);
+    const installed = ready.installedSnapshot;
+    // Our own snapshot in the making is of the state being replaced; dropped before the leader's
+    // is persisted, so that ours cannot be stored after it.
+    if (installed !== undefined) this.#snapshots.installed(installed.index);
     // The core put these configurations in force when it handed them out; the names and addresses
     // follow at once, so no one sees a member without its name in between.
-    const installed = ready.installedSnapshot;
     const snapshotState = installed === undefined ? undefined : this.#applier.adoptBook(installed.data);
     for (const entry of ready.committed) if (entry.kind === "config") this.#applier.applyConfig(entry);
     this.#options.observer?.readyStarted?.(ready, this);
@@ -340,10 +341,7 @@ export class EngineNode<E extends EngineTypes = EngineTypes> {
       this.#raw.advance(ready);
       this.#snapshots.step(this.#applier.applied);
     };
-    const installed = ready.installedSnapshot;
-    // Our own snapshot in the making would be of the state being replaced.
-    if (installed !== undefined) this.#snapshots.installed(installed.index);
-    return this.#applier.install(installed, snapshotState, applyCommitted);
+    return this.#applier.install(ready.installedSnapshot, snapshotState, applyCommitted);
   }
 
   #noteRole(role: EngineRole, t: number): void {
