@@ -10,6 +10,7 @@ import {
   type MultiPaxosOptions,
   type Ready,
   type Slot,
+  type Snapshot,
 } from "../paxos/multi/index.js";
 import type { Config } from "../raft/index.js";
 import type { LogIndex, NodeId } from "../util/ids.js";
@@ -25,6 +26,7 @@ import type {
   SnapshotTaken,
 } from "./engine.js";
 import type { CoreOptions, EngineFactory } from "./factory.js";
+import { SnapshotsAside } from "./snapshots_aside.js";
 
 export { ZERO_BALLOT, type AcceptedRecord, type Ballot } from "../paxos/multi/index.js";
 export type MultiPaxosDurable = DurableState;
@@ -56,7 +58,7 @@ const capabilities: EngineCapabilities = {
 };
 
 /**
- * The bytes the core keeps of this node's own snapshots: none, as for Raft (snapshotBytesInCore in raft.ts).
+ * The bytes the core keeps of any snapshot: none, as for Raft (snapshotBytesInCore in raft.ts).
  * A snapshot the core sends is read back from the data directory (snapshotToLoad).
  */
 const snapshotBytesInCore = new Uint8Array(0);
@@ -78,7 +80,9 @@ export function multiPaxosEngine(setup: MultiPaxosSetup): EngineFactory<MultiPax
             heartbeatTicks: options.heartbeatTicks,
             checkInvariants: options.checkInvariants,
           },
-          durable,
+          durable.snapshot === undefined
+            ? durable
+            : { ...durable, snapshot: { index: durable.snapshot.index, data: snapshotBytesInCore } },
         ),
         setup.members,
       ),
@@ -91,6 +95,7 @@ class MultiPaxosCore implements EngineCore<MultiPaxosTypes> {
   readonly membership = undefined;
   readonly #node: MultiPaxosNode;
   readonly #config: Config;
+  readonly #incoming = new SnapshotsAside<Snapshot>();
 
   constructor(node: MultiPaxosNode, members: readonly NodeId[]) {
     this.#node = node;
@@ -106,7 +111,13 @@ class MultiPaxosCore implements EngineCore<MultiPaxosTypes> {
   }
 
   step(m: Message): void {
-    this.#node.step(m);
+    if (m.type !== "snapshot") {
+      this.#node.step(m);
+      return;
+    }
+    const snapshot = { index: m.snapshot.index, data: snapshotBytesInCore };
+    this.#incoming.put(snapshot, m.snapshot.data);
+    this.#node.step({ ...m, snapshot });
   }
 
   /**
@@ -130,7 +141,11 @@ class MultiPaxosCore implements EngineCore<MultiPaxosTypes> {
   }
 
   ready(): EngineReady<MultiPaxosTypes> {
-    const ready = this.#node.ready();
+    const raw = this.#node.ready();
+    const data = this.#incoming.take(raw.snapshot);
+    // The storage's side writes the installed snapshot's data, which the core was never given.
+    const ready =
+      raw.snapshot === undefined || data === undefined ? raw : { ...raw, snapshot: { ...raw.snapshot, data } };
     const { softState, snapshot } = ready;
     return {
       soft: { role: softState.role, leader: softState.leader, reign: softState.ballot.counter },

@@ -7,7 +7,7 @@ import type { PeerTransport } from "./peer_transport.js";
 import type { StorageError } from "../storage/index.js";
 import { NO_NODE } from "../util/ids.js";
 import { ConfChangeRefused, NodeRequestError, type NodeError } from "./errors.js";
-import type { EngineNodeOptions, NodeStatus, ReadConsistency } from "./node_options.js";
+import type { EngineNodeOptions, NodeObserver, NodeStatus, ReadConsistency } from "./node_options.js";
 import { ForwardedProposals, PendingProposals } from "./pending.js";
 import { ReadBarrier } from "./read_barrier.js";
 import { ReadyPipeline, readiesInFlightMaxDefault } from "./ready_pipeline.js";
@@ -34,7 +34,8 @@ const ticksPerHeartbeat = 5;
 export class EngineNode<E extends EngineTypes = EngineTypes> {
   readonly id: NodeId;
   readonly #raw: EngineCore<E>;
-  readonly #options: EngineNodeOptions<E>;
+  readonly #observer: NodeObserver | undefined;
+  readonly #onBug: EngineNodeOptions<E>["onBug"];
   readonly #storage: EngineStorage<E>;
   readonly #clock: Clock;
   #transport: PeerTransport<E["message"]> | undefined;
@@ -56,7 +57,9 @@ export class EngineNode<E extends EngineTypes = EngineTypes> {
   #term = -1;
 
   constructor(options: EngineNodeOptions<E>) {
-    this.#options = options;
+    // Not the options themselves: they hold what was recovered, a whole snapshot among it.
+    this.#observer = options.observer;
+    this.#onBug = options.onBug;
     this.id = options.id;
     this.#storage = options.storage;
     this.#clock = options.clock;
@@ -99,7 +102,7 @@ export class EngineNode<E extends EngineTypes = EngineTypes> {
       schedule: () => this.#schedule(),
     });
     this.#pipeline = new ReadyPipeline({
-      soon: (fn) => options.clock.soon(fn),
+      soon: (fn) => this.#clock.soon(fn),
       depth: Math.min(
         options.readiesInFlightMax ?? readiesInFlightMaxDefault,
         this.#raw.capabilities.readiesInFlightMax ?? Infinity,
@@ -151,7 +154,7 @@ export class EngineNode<E extends EngineTypes = EngineTypes> {
   /** Feeds a message from a peer (the transport calls this). */
   receive(m: E["message"]): void {
     if (this.#stopping) return;
-    this.#options.observer?.messageReceived?.(m);
+    this.#observer?.messageReceived?.(m);
     this.#raw.step(m);
     this.#schedule();
   }
@@ -292,7 +295,7 @@ export class EngineNode<E extends EngineTypes = EngineTypes> {
     // follow at once, so no one sees a member without its name in between.
     const snapshotState = installed === undefined ? undefined : this.#applier.adoptBook(installed.data);
     for (const entry of ready.committed) if (entry.kind === "config") this.#applier.applyConfig(entry);
-    this.#options.observer?.readyStarted?.(ready, this);
+    this.#observer?.readyStarted?.(ready, this);
     const started = this.#clock.now();
     // Saves keep their order, after the previous Ready; the write leaves first (docs/performance.md).
     const persisting = this.#storage.persist(ready.write, ready.mustSync);
@@ -304,9 +307,9 @@ export class EngineNode<E extends EngineTypes = EngineTypes> {
         this.#fail(persisted.error);
         return;
       }
-      this.#options.observer?.readyPersisted?.(ready);
+      this.#observer?.readyPersisted?.(ready);
       if (ready.writtenEntries !== undefined)
-        this.#options.observer?.persisted?.((this.#clock.now() - started) / 1000, ready.writtenEntries);
+        this.#observer?.persisted?.((this.#clock.now() - started) / 1000, ready.writtenEntries);
       await this.#finishReady(ready, snapshotState);
     });
   }
@@ -348,13 +351,13 @@ export class EngineNode<E extends EngineTypes = EngineTypes> {
     if (role === this.#role && t === this.#term) return;
     this.#role = role;
     this.#term = t;
-    this.#options.observer?.roleChanged?.(role, t);
+    this.#observer?.roleChanged?.(role, t);
   }
 
   #noteLeader(leader: NodeId): void {
     if (leader === this.#leader) return;
     this.#leader = leader;
-    if (leader !== NO_NODE) this.#options.observer?.leaderChanged?.(leader);
+    if (leader !== NO_NODE) this.#observer?.leaderChanged?.(leader);
   }
 
   /**
@@ -366,7 +369,7 @@ export class EngineNode<E extends EngineTypes = EngineTypes> {
     this.#stopping = true;
     this.#pipeline.halt();
     this.#ticker.stop();
-    const onBug = this.#options.onBug;
+    const onBug = this.#onBug;
     if (onBug === undefined) throw error;
     onBug(error);
   }
@@ -378,7 +381,7 @@ export class EngineNode<E extends EngineTypes = EngineTypes> {
     this.#pending.failAll({ type: "storage", error });
     this.#forwarded.failAll({ type: "storage", error });
     this.#reads.failAll({ type: "storage", error });
-    this.#options.observer?.fatal?.(error);
+    this.#observer?.fatal?.(error);
   }
 }
 
