@@ -41,12 +41,7 @@ export interface RestoreInProgress {
  * caller may keep them), with whether they were the last.
  */
 export interface SnapshotInProgress {
-  step(bytesMax: number): SnapshotPiece;
-}
-
-export interface SnapshotPiece {
-  readonly bytes: Uint8Array;
-  readonly done: boolean;
+  step(bytesMax: number): { readonly bytes: Uint8Array; readonly done: boolean };
 }
 
 /** A snapshot encoded already, as a single piece. */
