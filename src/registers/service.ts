@@ -11,7 +11,7 @@ import { RegisterStorage } from "./storage.js";
  * Basic Paxos messages in the transport's engine-message frames; the hello names the engine. The
  * comparison's simulator (bench/compare) sends the same frames.
  */
-const basicPaxosWire = engineWire({
+export const basicPaxosWire = engineWire({
   engine: "basic-paxos",
   from: (m: Message): NodeId => m.from,
   to: (m: Message): NodeId => m.to,
