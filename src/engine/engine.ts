@@ -152,15 +152,11 @@ export interface EngineCore<E extends EngineTypes> {
   takeMessages(): E["message"][];
   advance(ready: EngineReady<E>): void;
   /**
-   * The state machine holds a snapshot through `index` (`data`: the node's encoding of it); the
-   * core compacts below it. Undefined when a newer one is already in place.
+   * The state machine holds a snapshot through `index`, whose data goes to disk (the core keeps
+   * none); the core compacts below it. Undefined when a newer one is already in place.
    */
-  snapshotTaken(s: {
-    index: LogIndex;
-    data: Uint8Array;
-    keepEntries: number;
-  }): SnapshotTaken<E["snapshot"]> | undefined;
-  /** A message that must carry a snapshot read back from disk before it leaves (Raft keeps none in memory). */
+  snapshotTaken(s: { index: LogIndex; keepEntries: number }): SnapshotTaken<E["snapshot"]> | undefined;
+  /** A message that must carry a snapshot read back from disk before it leaves (no core keeps one in memory). */
   snapshotToLoad(m: E["message"]): SnapshotRef | undefined;
   withSnapshotData(m: E["message"], data: Uint8Array): E["message"];
   status(): EngineStatus;

@@ -10,6 +10,7 @@ import {
   type MultiPaxosOptions,
   type Ready,
   type Slot,
+  type Snapshot,
 } from "../paxos/multi/index.js";
 import type { Config } from "../raft/index.js";
 import type { LogIndex, NodeId } from "../util/ids.js";
@@ -25,6 +26,7 @@ import type {
   SnapshotTaken,
 } from "./engine.js";
 import type { CoreOptions, EngineFactory } from "./factory.js";
+import { SnapshotsAside } from "./snapshots_aside.js";
 
 export { ZERO_BALLOT, type AcceptedRecord, type Ballot } from "../paxos/multi/index.js";
 export type MultiPaxosDurable = DurableState;
@@ -55,6 +57,12 @@ const capabilities: EngineCapabilities = {
   snapshotAfterStore: true,
 };
 
+/**
+ * The bytes the core keeps of any snapshot: none, as for Raft (snapshotBytesInCore in raft.ts).
+ * A snapshot the core sends is read back from the data directory (snapshotToLoad).
+ */
+const snapshotBytesInCore = new Uint8Array(0);
+
 /** Multi-Paxos's settings a node passes through; timing and randomness come from the node. */
 type MultiPaxosSetup = Omit<MultiPaxosOptions, keyof CoreOptions | "electionTicks" | "heartbeatTicks">;
 
@@ -72,7 +80,9 @@ export function multiPaxosEngine(setup: MultiPaxosSetup): EngineFactory<MultiPax
             heartbeatTicks: options.heartbeatTicks,
             checkInvariants: options.checkInvariants,
           },
-          durable,
+          durable.snapshot === undefined
+            ? durable
+            : { ...durable, snapshot: { index: durable.snapshot.index, data: snapshotBytesInCore } },
         ),
         setup.members,
       ),
@@ -85,6 +95,7 @@ class MultiPaxosCore implements EngineCore<MultiPaxosTypes> {
   readonly membership = undefined;
   readonly #node: MultiPaxosNode;
   readonly #config: Config;
+  readonly #incoming = new SnapshotsAside<Snapshot>();
 
   constructor(node: MultiPaxosNode, members: readonly NodeId[]) {
     this.#node = node;
@@ -100,7 +111,13 @@ class MultiPaxosCore implements EngineCore<MultiPaxosTypes> {
   }
 
   step(m: Message): void {
-    this.#node.step(m);
+    if (m.type !== "snapshot") {
+      this.#node.step(m);
+      return;
+    }
+    const snapshot = { index: m.snapshot.index, data: snapshotBytesInCore };
+    this.#incoming.put(snapshot, m.snapshot.data);
+    this.#node.step({ ...m, snapshot });
   }
 
   /**
@@ -124,7 +141,11 @@ class MultiPaxosCore implements EngineCore<MultiPaxosTypes> {
   }
 
   ready(): EngineReady<MultiPaxosTypes> {
-    const ready = this.#node.ready();
+    const raw = this.#node.ready();
+    const data = this.#incoming.take(raw.snapshot);
+    // The storage's side writes the installed snapshot's data, which the core was never given.
+    const ready =
+      raw.snapshot === undefined || data === undefined ? raw : { ...raw, snapshot: { ...raw.snapshot, data } };
     const { softState, snapshot } = ready;
     return {
       soft: { role: softState.role, leader: softState.leader, reign: softState.ballot.counter },
@@ -147,18 +168,19 @@ class MultiPaxosCore implements EngineCore<MultiPaxosTypes> {
     this.#node.advance(ready.write);
   }
 
-  /** Called once the snapshot is durable (capabilities.snapshotAfterStore); the core keeps its data to send. */
-  snapshotTaken(s: { index: LogIndex; data: Uint8Array; keepEntries: number }): SnapshotTaken<undefined> | undefined {
-    const kept = this.#node.snapshotTaken(s);
+  /** Called once the snapshot is durable (capabilities.snapshotAfterStore): sent on, it is read back from there. */
+  snapshotTaken(s: { index: LogIndex; keepEntries: number }): SnapshotTaken<undefined> | undefined {
+    const kept = this.#node.snapshotTaken({ ...s, data: snapshotBytesInCore });
     return kept === undefined ? undefined : { index: kept.index, store: undefined, compactThrough: kept.index };
   }
 
-  snapshotToLoad(): SnapshotRef | undefined {
-    return undefined;
+  /** Snapshot files carry no term here (PaxosStorage). */
+  snapshotToLoad(m: Message): SnapshotRef | undefined {
+    return m.type === "snapshot" ? { index: m.snapshot.index, term: 0 } : undefined;
   }
 
-  withSnapshotData(m: Message): Message {
-    return m;
+  withSnapshotData(m: Message, data: Uint8Array): Message {
+    return m.type === "snapshot" ? { ...m, snapshot: { index: m.snapshot.index, data } } : m;
   }
 
   status(): EngineStatus {

@@ -6,6 +6,7 @@ import {
   type Message,
   type RaftOptions,
   type Ready,
+  type Snapshot,
   type SnapshotMeta,
 } from "../raft/index.js";
 import { logIndex, type LogIndex, type NodeId, type Term } from "../util/ids.js";
@@ -22,6 +23,7 @@ import type {
   SnapshotTaken,
 } from "./engine.js";
 import type { CoreOptions, EngineFactory } from "./factory.js";
+import { SnapshotsAside } from "./snapshots_aside.js";
 
 /** A snapshot of Raft's to store: its file's metadata, and the log entries it lets the WAL forget. */
 interface RaftSnapshotStore {
@@ -45,9 +47,9 @@ export interface RaftTypes {
 }
 
 /**
- * The bytes the core keeps for this node's snapshots: none. Every snapshot this node holds is in
- * its data directory, and one it sends is read back from there (snapshotToLoad), so a large state
- * is not held in memory twice.
+ * The bytes the core keeps of any snapshot (this node's, the leader's it installed, the one it
+ * recovered): none. Every snapshot this node holds is in its data directory, and one it sends is
+ * read back from there (snapshotToLoad), so a large state is not held in memory twice.
  */
 const snapshotBytesInCore = new Uint8Array(0);
 
@@ -90,6 +92,7 @@ class RaftCore implements EngineCore<RaftTypes> {
   readonly capabilities = capabilities;
   readonly membership: EngineMembership;
   readonly #raw: RawNode;
+  readonly #incoming = new SnapshotsAside<Snapshot>();
 
   constructor(raw: RawNode) {
     this.#raw = raw;
@@ -108,7 +111,13 @@ class RaftCore implements EngineCore<RaftTypes> {
   }
 
   step(m: Message): void {
-    this.#raw.step(m);
+    if (m.type !== "installSnapshot") {
+      this.#raw.step(m);
+      return;
+    }
+    const snapshot = { meta: m.snapshot.meta, data: snapshotBytesInCore };
+    this.#incoming.put(snapshot, m.snapshot.data);
+    this.#raw.step({ ...m, snapshot });
   }
 
   propose(data: Uint8Array): EngineProposal {
@@ -128,7 +137,11 @@ class RaftCore implements EngineCore<RaftTypes> {
   }
 
   ready(): EngineReady<RaftTypes> {
-    const ready = this.#raw.ready();
+    const raw = this.#raw.ready();
+    const data = this.#incoming.take(raw.snapshot);
+    // The WAL's side stores the installed snapshot's data, which the core was never given.
+    const ready =
+      raw.snapshot === undefined || data === undefined ? raw : { ...raw, snapshot: { ...raw.snapshot, data } };
     const { softState, snapshot } = ready;
     return {
       soft: { role: softState.role, leader: softState.leader, reign: softState.term },
@@ -155,8 +168,9 @@ class RaftCore implements EngineCore<RaftTypes> {
   }
 
   /**
-   * Records the snapshot in the core at once (its file is written in the background): until the
-   * file is durable a follower that needs it is sent it later, and the WAL keeps what it covers.
+   * Records the snapshot in the core at once, as its encoding begins (its file is written as it is
+   * encoded): until the file is durable a follower that needs it is sent it later, and the WAL
+   * keeps what it covers.
    */
   snapshotTaken(s: { index: LogIndex; keepEntries: number }): SnapshotTaken<RaftSnapshotStore> | undefined {
     const raw = this.#raw;

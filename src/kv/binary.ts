@@ -35,12 +35,6 @@ export class Writer {
     return this.#bytes.subarray(0, this.#at);
   }
 
-  /** Leaves `length` bytes as they are (zero). */
-  skip(length: number): void {
-    this.#room(length);
-    this.#at += length;
-  }
-
   u8(n: number): void {
     this.#room(1);
     this.#bytes[this.#at++] = n;

@@ -197,17 +197,17 @@ test("a snapshot encoded a piece at a time while writes go on holds the state of
     for (; k < 1000; k++) store.apply(entries[k]!.command, logIndex(entries[k]!.index));
     const expected = store.snapshot();
     const progress = store.beginSnapshot();
-    let done: Uint8Array | undefined;
-    let steps = 0;
-    while (done === undefined) {
-      done = progress.step(prng.int(1, 400));
-      steps++;
+    const pieces: Uint8Array[] = [];
+    for (let done = false; !done;) {
+      const piece = progress.step(prng.int(1, 400));
+      pieces.push(piece.bytes);
+      done = piece.done;
       for (let n = prng.int(0, 5); n > 0 && k < entries.length; n--, k++)
         store.apply(entries[k]!.command, logIndex(entries[k]!.index));
     }
-    assert.ok(steps > 20, `seed ${seed}: ${steps} steps`);
+    assert.ok(pieces.length > 10, `seed ${seed}: ${pieces.length} pieces`);
     assert.ok(k > 1020, `seed ${seed}: writes went on meanwhile`);
-    assert.deepEqual(done, expected, `seed ${seed}`);
+    assert.deepEqual(Buffer.concat(pieces), Buffer.from(expected), `seed ${seed}`);
     // The store itself moved on, and its next snapshot shows that.
     const after = new KvStore(limits);
     after.restore(store.snapshot());
@@ -224,14 +224,23 @@ test("beginning a snapshot again abandons the first: the second holds the later 
   const expected = store.snapshot();
   const second = store.beginSnapshot();
   store.apply(putCommand("a", "3"), logIndex(3));
-  assert.deepEqual(second.step(Infinity), expected);
+  assert.deepEqual(second.step(Infinity), { bytes: expected, done: true });
 });
 
-test("a snapshot begun with headroom leaves that many zero bytes before the same snapshot", () => {
+test("each piece of a snapshot is about the size asked for, and none is kept by the store", () => {
   const store = new KvStore(limits);
-  for (const { index, command } of history(6, 300)) store.apply(command, logIndex(index));
+  for (let k = 1; k <= 200; k++) store.apply(putCommand(`key${k}`, "v".repeat(100)), logIndex(k));
   const expected = store.snapshot();
-  const withHeadroom = store.beginSnapshot(7).step(Infinity)!;
-  assert.deepEqual(withHeadroom.subarray(0, 7), new Uint8Array(7));
-  assert.deepEqual(withHeadroom.subarray(7), expected);
+  const progress = store.beginSnapshot();
+  const pieces: Uint8Array[] = [];
+  for (let done = false; !done;) {
+    const piece = progress.step(4096);
+    pieces.push(piece.bytes);
+    done = piece.done;
+  }
+  assert.ok(pieces.length > 2, `${pieces.length} pieces`);
+  // A piece ends after the key-value that reached the size asked for; the last also holds the tables.
+  for (const piece of pieces.slice(0, -1)) assert.ok(piece.length >= 4096 && piece.length < 8192, `${piece.length}`);
+  assert.equal(new Set(pieces.map((piece) => piece.buffer)).size, pieces.length, "each piece its own buffer");
+  assert.deepEqual(Buffer.concat(pieces), Buffer.from(expected));
 });

@@ -47,85 +47,65 @@ export type SnapshotHeader = Omit<KvState, "keys" | "lookup">;
 
 /** The snapshot of `state` in one go. */
 export function encodeSnapshot(state: KvState): Uint8Array {
-  return new SnapshotEncoder(state).step(Infinity)!;
+  return new SnapshotEncoder(state).step(Infinity).bytes;
 }
 
 /**
- * Encodes a snapshot a piece at a time: first it sizes the key-values, then writes them, then the
- * session table (encoded when the encoder was made) and the checksum, each step doing about
- * `bytesMax` bytes of work, so a large store never holds the event loop for long. The caller keeps
- * `state` unchanged in between (the store does it with copy-on-write, see KvStore.beginSnapshot).
+ * Encodes a snapshot a piece at a time: each step returns the next piece, about `bytesMax` bytes of
+ * key-values (the first opens with the header, the last ends with the session, lease and auth
+ * tables and the checksum), so a large store is never held in memory twice and never holds the
+ * event loop for long. The caller keeps `state` unchanged in between (the store does it with
+ * copy-on-write, see KvStore.beginSnapshot).
  */
 export class SnapshotEncoder {
   readonly #state: KvState;
-  readonly #headroomBytes: number;
-  readonly #sessions: Uint8Array;
-  #size = snapshotHeaderBytes + 4 + snapshotChecksumBytes;
-  #writer: Writer | undefined;
+  readonly #tables: Uint8Array;
+  #started = false;
   #next = 0;
-  #checked = 0;
   #crc = crc32c(new Uint8Array(0));
 
-  /** The snapshot will start after `headroomBytes` zero bytes, left for the caller's own header. */
-  constructor(state: KvState, headroomBytes = 0) {
+  constructor(state: KvState) {
     this.#state = state;
-    this.#headroomBytes = headroomBytes;
-    this.#checked = headroomBytes;
-    // Both tables are small next to the keys: encoded now, they need no copy-on-write.
+    // The tables are small next to the keys: encoded now, they need no copy-on-write.
     const tables = new Writer(state.sessions.encodedSize() + state.leases.encodedSize() + state.auth.encodedSize());
     state.sessions.write(tables);
     state.leases.write(tables);
     state.auth.write(tables);
-    this.#sessions = tables.finish();
-    this.#size += this.#sessions.length;
+    this.#tables = tables.finish();
   }
 
-  /** Does about `bytesMax` bytes of work; returns the snapshot once it is complete. */
-  step(bytesMax: number): Uint8Array | undefined {
+  /** The next piece, of about `bytesMax` bytes, and whether it is the last. */
+  step(bytesMax: number): { readonly bytes: Uint8Array; readonly done: boolean } {
     const { keys, lookup } = this.#state;
-    let budget = bytesMax;
-    if (this.#writer === undefined) {
-      for (; this.#next < keys.length && budget > 0; this.#next++) {
-        const key = keys[this.#next]!;
-        const bytes = storedKvSize(key, lookup(key));
-        this.#size += bytes;
-        budget -= bytes;
-      }
-      if (this.#next < keys.length) return undefined;
-      this.#writer = this.#header();
-      this.#next = 0;
+    const first = !this.#started;
+    this.#started = true;
+    let size = first ? snapshotHeaderBytes + 4 : 0;
+    let end = this.#next;
+    for (let budget = bytesMax; end < keys.length && budget > 0; end++) {
+      const bytes = storedKvSize(keys[end]!, lookup(keys[end]!));
+      size += bytes;
+      budget -= bytes;
     }
-    const w = this.#writer;
-    for (; this.#next < keys.length && budget > 0; this.#next++) {
+    const done = end === keys.length;
+    if (done) size += this.#tables.length + snapshotChecksumBytes;
+    const w = new Writer(size);
+    if (first) this.#header(w);
+    for (; this.#next < end; this.#next++) {
       const key = keys[this.#next]!;
-      const kv = lookup(key);
-      writeStoredKv(w, key, kv);
-      budget -= storedKvSize(key, kv);
+      writeStoredKv(w, key, lookup(key));
     }
-    if (this.#next < keys.length) {
-      this.#checksumWritten(w);
-      return undefined;
-    }
-    w.raw(this.#sessions);
-    this.#checksumWritten(w);
-    w.u32(this.#crc);
-    return w.finish();
+    if (done) w.raw(this.#tables);
+    this.#crc = crc32c(w.written(), { continueFrom: this.#crc });
+    if (done) w.u32(this.#crc);
+    return { bytes: w.finish(), done };
   }
 
-  #header(): Writer {
-    const w = new Writer(this.#headroomBytes + this.#size);
-    w.skip(this.#headroomBytes);
+  #header(w: Writer): void {
     w.u32(snapshotMagic);
     w.u8(snapshotVersion);
     w.u64(this.#state.appliedIndex);
     w.u64(this.#state.revision);
     w.u64(this.#state.compactRevision);
     w.u32(this.#state.keys.length);
-    return w;
-  }
-
-  #checksumWritten(w: Writer): void {
-    this.#crc = crc32c(w.written(), { start: this.#checked, continueFrom: this.#crc });
-    this.#checked = w.offset;
   }
 }

@@ -216,23 +216,23 @@ export class KvStore {
 
   /**
    * Starts a snapshot of the state as it is now, encoded a piece at a time by the returned encoder's
-   * `step` (the same bytes snapshot() would give now). `apply` may run between steps: a key it
-   * changes first has its current state kept aside for the snapshot, until the snapshot is complete
-   * or another one begins. Copying the key list is the only work proportional to the store here.
-   * The snapshot starts after `headroomBytes` zero bytes left for the caller.
+   * `step` (the pieces add up to the bytes snapshot() would give now). `apply` may run between
+   * steps: a key it changes first has its current state kept aside for the snapshot, until the
+   * snapshot is complete or another one begins. Copying the key list is the only work proportional
+   * to the store here.
    */
-  beginSnapshot(headroomBytes = 0): { step(bytesMax: number): Uint8Array | undefined } {
+  beginSnapshot(): { step(bytesMax: number): { readonly bytes: Uint8Array; readonly done: boolean } } {
     const kvs = this.#kvs;
     const preImages = new Map<string, StoredKv | null>();
     this.#preImages = preImages;
     // Keys in the list existed when the snapshot began, so a pre-image of one is never null.
     const lookup = (key: string): StoredKv => preImages.get(key) ?? kvs.get(key)!;
-    const encoder = new SnapshotEncoder({ ...this.#header(), keys: this.#sortedKeys(), lookup }, headroomBytes);
+    const encoder = new SnapshotEncoder({ ...this.#header(), keys: this.#sortedKeys(), lookup });
     return {
       step: (bytesMax) => {
-        const done = encoder.step(bytesMax);
-        if (done !== undefined && this.#preImages === preImages) this.#preImages = undefined;
-        return done;
+        const piece = encoder.step(bytesMax);
+        if (piece.done && this.#preImages === preImages) this.#preImages = undefined;
+        return piece;
       },
     };
   }

@@ -106,23 +106,15 @@ export function decodeMemberContext(bytes: Uint8Array): MemberAddress | undefine
 
 /**
  * A node's snapshot: the address book beside the state machine's own bytes, so a member that
- * catches up by snapshot also learns where everyone is. Layout: u32 book length, book, data.
+ * catches up by snapshot also learns where everyone is. Layout: u32 book length, book, data. This
+ * is what goes before the data.
  */
-/** What a node snapshot holds before the state machine's data: a u32 length, then the address book. */
 export function nodeSnapshotHeader(book: AddressBook): Uint8Array {
   const encoded = book.encode();
   const header = new Uint8Array(4 + encoded.length);
   new DataView(header.buffer).setUint32(0, encoded.length);
   header.set(encoded, 4);
   return header;
-}
-
-export function encodeNodeSnapshot(book: AddressBook, data: Uint8Array): Uint8Array {
-  const header = nodeSnapshotHeader(book);
-  const out = new Uint8Array(header.length + data.length);
-  out.set(header);
-  out.set(data, header.length);
-  return out;
 }
 
 export function decodeNodeSnapshot(bytes: Uint8Array): { book: AddressBook; data: Uint8Array } | undefined {

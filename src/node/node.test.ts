@@ -23,7 +23,7 @@ class Journal implements StateMachine<number> {
 }
 
 /**
- * A Journal whose snapshots are encoded one item per step, as a large state machine's would be, and
+ * A Journal whose snapshots come 16 bytes per step, as a large state machine's would, and
  * that completes one only after a command was applied while it was part-way done: a snapshot stored
  * with the wrong index or content then shows up as a wrong journal after a restart.
  */
@@ -35,18 +35,19 @@ class PiecewiseJournal extends Journal {
     if (this.#encoding) this.appliedDuringSnapshots++;
     return super.apply(command);
   }
-  beginSnapshot(headroomBytes: number): SnapshotInProgress {
-    const items = [...this.items];
-    let next = 0;
+  beginSnapshot(): SnapshotInProgress {
+    const data = new TextEncoder().encode(JSON.stringify(this.items));
+    let at = 0;
     this.#encoding = true;
     return {
       step: () => {
-        if (++next <= items.length || this.appliedDuringSnapshots === 0) return undefined;
-        this.#encoding = false;
-        const data = new TextEncoder().encode(JSON.stringify(items));
-        const snapshot = new Uint8Array(headroomBytes + data.length);
-        snapshot.set(data, headroomBytes);
-        return snapshot;
+        const end = Math.min(data.length, at + 16);
+        const done = end === data.length;
+        if (done && this.appliedDuringSnapshots === 0) return { bytes: new Uint8Array(0), done: false };
+        const bytes = data.subarray(at, end);
+        at = end;
+        if (done) this.#encoding = false;
+        return { bytes, done };
       },
     };
   }

@@ -7,7 +7,7 @@ import type { PeerTransport } from "./peer_transport.js";
 import type { StorageError } from "../storage/index.js";
 import { NO_NODE } from "../util/ids.js";
 import { ConfChangeRefused, NodeRequestError, type NodeError } from "./errors.js";
-import type { EngineNodeOptions, NodeStatus, ReadConsistency } from "./node_options.js";
+import type { EngineNodeOptions, NodeObserver, NodeStatus, ReadConsistency } from "./node_options.js";
 import { ForwardedProposals, PendingProposals } from "./pending.js";
 import { ReadBarrier } from "./read_barrier.js";
 import { ReadyPipeline, readiesInFlightMaxDefault } from "./ready_pipeline.js";
@@ -34,7 +34,8 @@ const ticksPerHeartbeat = 5;
 export class EngineNode<E extends EngineTypes = EngineTypes> {
   readonly id: NodeId;
   readonly #raw: EngineCore<E>;
-  readonly #options: EngineNodeOptions<E>;
+  readonly #observer: NodeObserver | undefined;
+  readonly #onBug: EngineNodeOptions<E>["onBug"];
   readonly #storage: EngineStorage<E>;
   readonly #clock: Clock;
   #transport: PeerTransport<E["message"]> | undefined;
@@ -56,7 +57,9 @@ export class EngineNode<E extends EngineTypes = EngineTypes> {
   #term = -1;
 
   constructor(options: EngineNodeOptions<E>) {
-    this.#options = options;
+    // Not the options themselves: they hold what was recovered, a whole snapshot among it.
+    this.#observer = options.observer;
+    this.#onBug = options.onBug;
     this.id = options.id;
     this.#storage = options.storage;
     this.#clock = options.clock;
@@ -99,7 +102,7 @@ export class EngineNode<E extends EngineTypes = EngineTypes> {
       schedule: () => this.#schedule(),
     });
     this.#pipeline = new ReadyPipeline({
-      soon: (fn) => options.clock.soon(fn),
+      soon: (fn) => this.#clock.soon(fn),
       depth: Math.min(
         options.readiesInFlightMax ?? readiesInFlightMaxDefault,
         this.#raw.capabilities.readiesInFlightMax ?? Infinity,
@@ -108,8 +111,6 @@ export class EngineNode<E extends EngineTypes = EngineTypes> {
       hasReady: () => this.#raw.hasReady(),
       startReady: (previous) => this.#startReady(this.#raw.ready(), previous),
       sendEarly: () => this.#send(this.#raw.takeMessages()),
-      hasSideWork: () => this.#snapshots.hasEncoded(),
-      sideWork: () => this.#snapshots.step(this.#applier.applied),
       onBug: (error) => this.#bug(error),
     });
     this.#snapshots = this.#newSnapshotPolicy(options);
@@ -153,7 +154,7 @@ export class EngineNode<E extends EngineTypes = EngineTypes> {
   /** Feeds a message from a peer (the transport calls this). */
   receive(m: E["message"]): void {
     if (this.#stopping) return;
-    this.#options.observer?.messageReceived?.(m);
+    this.#observer?.messageReceived?.(m);
     this.#raw.step(m);
     this.#schedule();
   }
@@ -286,12 +287,15 @@ export class EngineNode<E extends EngineTypes = EngineTypes> {
   #startReady(ready: EngineReady<E>, previous: Promise<void>): Promise<void> {
     this.#noteRole(ready.soft.role, ready.soft.reign);
     this.#noteLeader(ready.soft.leader);
+    const installed = ready.installedSnapshot;
+    // Our own snapshot in the making is of the state being replaced; dropped before the leader's
+    // is persisted, so that ours cannot be stored after it.
+    if (installed !== undefined) this.#snapshots.installed(installed.index);
     // The core put these configurations in force when it handed them out; the names and addresses
     // follow at once, so no one sees a member without its name in between.
-    const installed = ready.installedSnapshot;
     const snapshotState = installed === undefined ? undefined : this.#applier.adoptBook(installed.data);
     for (const entry of ready.committed) if (entry.kind === "config") this.#applier.applyConfig(entry);
-    this.#options.observer?.readyStarted?.(ready, this);
+    this.#observer?.readyStarted?.(ready, this);
     const started = this.#clock.now();
     // Saves keep their order, after the previous Ready; the write leaves first (docs/performance.md).
     const persisting = this.#storage.persist(ready.write, ready.mustSync);
@@ -303,9 +307,9 @@ export class EngineNode<E extends EngineTypes = EngineTypes> {
         this.#fail(persisted.error);
         return;
       }
-      this.#options.observer?.readyPersisted?.(ready);
+      this.#observer?.readyPersisted?.(ready);
       if (ready.writtenEntries !== undefined)
-        this.#options.observer?.persisted?.((this.#clock.now() - started) / 1000, ready.writtenEntries);
+        this.#observer?.persisted?.((this.#clock.now() - started) / 1000, ready.writtenEntries);
       await this.#finishReady(ready, snapshotState);
     });
   }
@@ -340,23 +344,20 @@ export class EngineNode<E extends EngineTypes = EngineTypes> {
       this.#raw.advance(ready);
       this.#snapshots.step(this.#applier.applied);
     };
-    const installed = ready.installedSnapshot;
-    // Our own snapshot in the making would be of the state being replaced.
-    if (installed !== undefined) this.#snapshots.installed(installed.index);
-    return this.#applier.install(installed, snapshotState, applyCommitted);
+    return this.#applier.install(ready.installedSnapshot, snapshotState, applyCommitted);
   }
 
   #noteRole(role: EngineRole, t: number): void {
     if (role === this.#role && t === this.#term) return;
     this.#role = role;
     this.#term = t;
-    this.#options.observer?.roleChanged?.(role, t);
+    this.#observer?.roleChanged?.(role, t);
   }
 
   #noteLeader(leader: NodeId): void {
     if (leader === this.#leader) return;
     this.#leader = leader;
-    if (leader !== NO_NODE) this.#options.observer?.leaderChanged?.(leader);
+    if (leader !== NO_NODE) this.#observer?.leaderChanged?.(leader);
   }
 
   /**
@@ -368,7 +369,7 @@ export class EngineNode<E extends EngineTypes = EngineTypes> {
     this.#stopping = true;
     this.#pipeline.halt();
     this.#ticker.stop();
-    const onBug = this.#options.onBug;
+    const onBug = this.#onBug;
     if (onBug === undefined) throw error;
     onBug(error);
   }
@@ -380,7 +381,7 @@ export class EngineNode<E extends EngineTypes = EngineTypes> {
     this.#pending.failAll({ type: "storage", error });
     this.#forwarded.failAll({ type: "storage", error });
     this.#reads.failAll({ type: "storage", error });
-    this.#options.observer?.fatal?.(error);
+    this.#observer?.fatal?.(error);
   }
 }
 

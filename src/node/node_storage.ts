@@ -1,6 +1,6 @@
 import { join } from "node:path";
-import type { DurableState, Entry, HardState, NodeId, Snapshot } from "../raft/index.js";
-import { SnapshotStore, Wal, type Disk, type StorageResult } from "../storage/index.js";
+import type { DurableState, Entry, HardState, NodeId, Snapshot, SnapshotMeta } from "../raft/index.js";
+import { SnapshotStore, Wal, type Disk, type SnapshotFileWriter, type StorageResult } from "../storage/index.js";
 import { fromUtf8, utf8 } from "../util/bytes.js";
 import { fail, identityFile, openDataDir, writeIdentity, type NodeIdentity } from "./data_dir.js";
 import { logIndex, nodeId, term, type LogIndex, type Term } from "../util/ids.js";
@@ -137,13 +137,23 @@ export class NodeStorage {
     return written;
   }
 
-  /** Stores this node's own snapshot, then lets the WAL forget entries through `compactIndex`. */
-  saveSnapshot(snapshot: Snapshot, compact: { index: LogIndex; term: Term } | undefined): Promise<StorageResult<void>> {
-    return this.#oneSnapshotAtATime(async () => {
-      const saved = await this.#saveSnapshotFile(snapshot);
-      if (!saved.ok) return saved;
-      return compact !== undefined && compact.index > 0 ? this.#wal.compact(compact) : saved;
-    });
+  /**
+   * Starts this node's own snapshot file, its data to come a piece at a time; once the file is
+   * durable, `finish` lets the WAL forget entries through `compact`.
+   */
+  beginSnapshot(meta: SnapshotMeta, compact: { index: LogIndex; term: Term } | undefined): SnapshotFileWriter {
+    const file = this.#snapshots.begin({ index: meta.index, term: meta.term, config: encodeConfig(meta) });
+    return {
+      write: (data) => file.write(data),
+      // Queued at once: a leader's snapshot persisted after this call must mark the WAL after ours.
+      finish: () =>
+        this.#oneSnapshotAtATime(async () => {
+          const saved = await file.finish();
+          if (!saved.ok) return saved;
+          return compact !== undefined && compact.index > 0 ? this.#wal.compact(compact) : saved;
+        }),
+      abort: () => file.abort(),
+    };
   }
 
   #oneSnapshotAtATime(work: () => Promise<StorageResult<void>>): Promise<StorageResult<void>> {

@@ -8,7 +8,7 @@ import {
   type MultiPaxosTypes,
 } from "../engine/multi_paxos.js";
 import { decodeJournalEntry, encodeJournalEntry } from "../engine/paxos_journal.js";
-import { SnapshotStore, Wal, type Disk, type StorageResult } from "../storage/index.js";
+import { SnapshotStore, Wal, type Disk, type SnapshotFileWriter, type StorageResult } from "../storage/index.js";
 import { logIndex, term, type LogIndex } from "../util/ids.js";
 import { fail, identityFile, openDataDir, writeIdentity, type NodeIdentity } from "./data_dir.js";
 import type { EngineStorage } from "./engine_storage.js";
@@ -138,12 +138,18 @@ export class PaxosStorage implements EngineStorage<MultiPaxosTypes> {
     });
   }
 
-  /** Stores this node's own snapshot; the journal then forgets the records it covers. */
-  saveSnapshot(taken: SnapshotTaken<undefined>, data: Uint8Array): Promise<StorageResult<void>> {
-    return this.#serial(async () => {
-      const saved = await this.#saveSnapshotFile(taken.index, data);
-      return saved.ok ? this.#checkpoint(taken.index) : saved;
-    });
+  /** Starts this node's own snapshot file; once it is durable, the journal forgets the records it covers. */
+  beginSnapshot(taken: SnapshotTaken<undefined>): SnapshotFileWriter {
+    const file = this.#snapshots.begin({ index: taken.index, term: snapshotTerm, config: noConfig });
+    return {
+      write: (data) => file.write(data),
+      finish: () =>
+        this.#serial(async () => {
+          const saved = await file.finish();
+          return saved.ok ? this.#checkpoint(taken.index) : saved;
+        }),
+      abort: () => file.abort(),
+    };
   }
 
   async loadSnapshotData(ref: SnapshotRef): Promise<StorageResult<Uint8Array>> {

@@ -22,9 +22,6 @@ interface ReadyPipelineHooks {
   readonly startReady: (previous: Promise<void>) => Promise<void>;
   /** Sends what may leave before the disk is done (heartbeats and their answers). */
   readonly sendEarly: () => void;
-  /** Work of the loop's own besides Readies (storing an encoded snapshot), if any is waiting. */
-  readonly hasSideWork: () => boolean;
-  readonly sideWork: () => void;
   /** An error escaped a Ready: a bug. */
   readonly onBug: (error: unknown) => void;
 }
@@ -58,7 +55,7 @@ export class ReadyPipeline {
   schedule(): void {
     const hooks = this.#hooks;
     if (this.#scheduled || hooks.failed()) return;
-    if (!hooks.hasReady() && !hooks.hasSideWork()) return;
+    if (!hooks.hasReady()) return;
     if (this.#running && this.#wake === undefined) return;
     this.#scheduled = true;
     // Not a microtask: input that arrives in this I/O phase joins the batch.
@@ -93,8 +90,6 @@ export class ReadyPipeline {
           // Heartbeats and their answers must not wait for the disk (a slow fsync would cost the leader its followers).
           hooks.sendEarly();
           await this.#nextCompletionOrInput();
-        } else if (hooks.hasSideWork()) {
-          hooks.sideWork();
         } else {
           break;
         }

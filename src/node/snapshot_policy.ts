@@ -1,22 +1,14 @@
 import type { EngineCore, EngineTypes, SnapshotTaken } from "../engine/engine.js";
-import type { StorageError } from "../storage/index.js";
-import { logIndex, type LogIndex } from "../util/ids.js";
+import type { SnapshotFileWriter, StorageError } from "../storage/index.js";
+import { logIndex } from "../util/ids.js";
 import type { Clock } from "./clock.js";
 import type { EngineStorage } from "./engine_storage.js";
-import { encodeNodeSnapshot, nodeSnapshotHeader, type AddressBook } from "./members.js";
+import { nodeSnapshotHeader, type AddressBook } from "./members.js";
 import type { NodeObserver } from "./node_options.js";
-import type { SnapshotInProgress, StateMachine } from "./state_machine.js";
+import { snapshotInOnePiece, type SnapshotInProgress, type StateMachine } from "./state_machine.js";
 
 /** Snapshot bytes encoded per turn of the event loop: a few milliseconds of work. */
 const snapshotStepBytes = 1 << 20;
-
-/** A node snapshot through `index`: the address book as it was then, and the state machine's data. */
-interface SnapshotParts {
-  readonly index: LogIndex;
-  readonly data: Uint8Array;
-  /** When encoding began (Clock.now()). */
-  readonly started: number;
-}
 
 interface SnapshotPolicyOptions<E extends EngineTypes> {
   readonly raw: EngineCore<E>;
@@ -30,7 +22,7 @@ interface SnapshotPolicyOptions<E extends EngineTypes> {
   readonly snapshotKeepEntries: number;
   /** The address book now; it changes in place as config entries apply. */
   readonly book: () => AddressBook;
-  /** Wakes the Ready loop: an encoded snapshot is waiting to be stored. */
+  /** Wakes the Ready loop: the core may have work after learning of a durable snapshot. */
   readonly wake: () => void;
   readonly stopping: () => boolean;
   readonly fail: (error: StorageError) => void;
@@ -38,18 +30,16 @@ interface SnapshotPolicyOptions<E extends EngineTypes> {
 
 /**
  * When this node takes a snapshot of its state machine, and how: encoded a piece per turn of the
- * event loop when the state machine can, handed to the core by the Ready loop, written in the
- * background.
+ * event loop when the state machine can, each piece written to the snapshot file as it comes (no
+ * one holds the whole snapshot), the file made durable in the background.
  */
 export class SnapshotPolicy<E extends EngineTypes> {
   readonly #o: SnapshotPolicyOptions<E>;
   #lastSnapshotIndex: number;
   #bytesSinceSnapshot = 0;
-  /** A snapshot being encoded a piece per turn of the event loop (StateMachine.beginSnapshot). */
-  #encoding: SnapshotInProgress | undefined;
-  /** An encoded snapshot waiting for the Ready loop to store it. */
-  #encoded: SnapshotParts | undefined;
-  /** Settles once every snapshot handed to storage so far is written (or has failed). */
+  /** Names the snapshot being encoded into its file; replaced or cleared, it is abandoned. */
+  #taking: object | undefined;
+  /** Settles once every snapshot begun so far is written (or abandoned, or has failed). */
   #saving: Promise<void> = Promise.resolve();
 
   constructor(options: SnapshotPolicyOptions<E>, lastSnapshotIndex: number) {
@@ -57,108 +47,99 @@ export class SnapshotPolicy<E extends EngineTypes> {
     this.#lastSnapshotIndex = lastSnapshotIndex;
   }
 
-  /** Whether an encoded snapshot waits for the Ready loop. */
-  hasEncoded(): boolean {
-    return this.#encoded !== undefined;
-  }
-
   /** Entries of `bytes` bytes were applied. */
   applied(bytes: number): void {
     this.#bytesSinceSnapshot += bytes;
   }
 
-  /** The leader's snapshot through `index` replaced the state: ours in the making are older. */
+  /**
+   * The leader's snapshot through `index` is about to replace the state: ours in the making is
+   * older, and its file must not be finished after the leader's (the WAL's marker never goes back).
+   */
   installed(index: number): void {
-    this.#encoding = undefined;
-    this.#encoded = undefined;
+    this.#taking = undefined;
     this.#lastSnapshotIndex = index;
   }
 
-  /** Settles once every snapshot handed to storage so far is written (or has failed). */
+  /** Settles once every snapshot begun so far is written (or abandoned, or has failed). */
   saved(): Promise<void> {
     return this.#saving;
   }
 
-  /** Called by the Ready loop: stores an encoded snapshot, or starts one if one is due at `applied`. */
+  /** Called by the Ready loop once entries through `applied` are applied: starts a snapshot if one is due. */
   step(applied: number): void {
-    if (this.#o.raw.capabilities.snapshots === false) return;
-    const encoded = this.#encoded;
-    if (encoded !== undefined) {
-      this.#encoded = undefined;
-      this.#store(encoded);
-      return;
-    }
+    const { raw, stateMachine, clock, snapshotKeepEntries } = this.#o;
+    if (raw.capabilities.snapshots === false) return;
     const due =
       applied - this.#lastSnapshotIndex >= this.#o.snapshotEntries || this.#bytesSinceSnapshot >= this.#o.snapshotBytes;
-    if (!due || applied === this.#lastSnapshotIndex || this.#encoding !== undefined) return;
+    if (!due || applied <= this.#lastSnapshotIndex || this.#taking !== undefined) return;
     this.#bytesSinceSnapshot = 0;
     const index = logIndex(applied);
     this.#lastSnapshotIndex = index;
-    const { stateMachine, clock } = this.#o;
-    const beginSnapshot = stateMachine.beginSnapshot?.bind(stateMachine);
     const started = clock.now();
-    if (beginSnapshot === undefined) {
-      this.#store({ index, data: encodeNodeSnapshot(this.#o.book(), stateMachine.snapshot()), started });
-      return;
-    }
+    // Raft records the snapshot now, at the index applied last, with the configuration in force;
+    // until its file is durable a follower that needs it is sent it later, and the WAL keeps the
+    // entries it covers (storage compacts only after the file is durable). An engine whose core may
+    // count on it only once it is durable (snapshotAfterStore) is told after the write instead.
+    const taken = raw.capabilities.snapshotAfterStore
+      ? { index, store: undefined, compactThrough: undefined }
+      : raw.snapshotTaken({ index, keepEntries: snapshotKeepEntries });
+    // The leader's snapshot replaced the log past `index`.
+    if (taken === undefined) return;
     // The book changes in place as config entries apply; the snapshot needs it as it is now.
     const header = nodeSnapshotHeader(this.#o.book());
-    const progress = beginSnapshot(header.length);
-    this.#encoding = progress;
-    this.#encode(progress, { index, header, started });
-  }
-
-  /** Encodes one piece per turn of the event loop, then hands the snapshot to the Ready loop. */
-  #encode(progress: SnapshotInProgress, at: { index: LogIndex; header: Uint8Array; started: number }): void {
-    this.#o.clock.soon(() => {
-      if (this.#encoding !== progress || this.#o.stopping()) return;
-      const data = progress.step(snapshotStepBytes);
-      if (data === undefined) {
-        this.#encode(progress, at);
-        return;
-      }
-      this.#encoding = undefined;
-      data.set(at.header);
-      this.#encoded = { index: at.index, data, started: at.started };
-      this.#o.wake();
-    });
+    const progress = stateMachine.beginSnapshot?.() ?? snapshotInOnePiece(stateMachine.snapshot());
+    const taking = {};
+    this.#taking = taking;
+    const file = this.#o.storage.beginSnapshot(taken);
+    const done = this.#take(taking, { taken, file, progress, header, started });
+    this.#saving = this.#saving.then(() => done);
   }
 
   /**
-   * Hands the snapshot to the core now and writes it in the background: the Ready loop must not
-   * wait for a large file's fdatasync, or heartbeats would. Until the file is durable a follower
-   * that needs it is simply sent it later, and the WAL keeps the entries it covers (node storage
-   * compacts only after the file is durable). An engine whose core may count on the snapshot only
-   * once it is durable (snapshotAfterStore) is told after the write instead.
+   * Writes the address book, then a piece of the state machine's encoding per turn of the event
+   * loop, each to the file once the one before is written, then makes the file durable. The Ready
+   * loop goes on meanwhile: a large file's fdatasync must not hold up heartbeats.
    */
-  #store(parts: SnapshotParts): void {
-    const { index, data } = parts;
-    const { raw, snapshotKeepEntries } = this.#o;
-    const taking = { index, data, keepEntries: snapshotKeepEntries };
-    if (!raw.capabilities.snapshotAfterStore) {
-      const taken = raw.snapshotTaken(taking);
-      if (taken !== undefined) this.#write(taken, parts);
+  async #take(
+    taking: object,
+    t: {
+      taken: SnapshotTaken<E["snapshot"]>;
+      file: SnapshotFileWriter;
+      progress: SnapshotInProgress;
+      header: Uint8Array;
+      started: number;
+    },
+  ): Promise<void> {
+    const { file, progress, taken } = t;
+    const { raw, observer, clock } = this.#o;
+    const abandoned = (): boolean => this.#taking !== taking || this.#o.stopping();
+    let bytes = t.header.length;
+    let written = await file.write(t.header);
+    for (let done = false; written.ok && !done;) {
+      // One piece per turn: a write may settle within the turn (an empty piece), and applying goes on between.
+      await new Promise<void>((resolve) => clock.soon(resolve));
+      if (abandoned()) return file.abort();
+      const piece = progress.step(snapshotStepBytes);
+      done = piece.done;
+      bytes += piece.bytes.length;
+      written = await file.write(piece.bytes);
+    }
+    if (!written.ok) {
+      this.#o.fail(written.error);
       return;
     }
-    this.#write({ index, store: undefined, compactThrough: undefined }, parts, () => {
-      if (this.#o.stopping()) return;
-      raw.snapshotTaken(taking);
-      this.#o.wake();
-    });
-  }
-
-  #write(taken: SnapshotTaken<E["snapshot"]>, parts: SnapshotParts, stored?: () => void): void {
-    const { index, data, started } = parts;
-    const { storage, observer, clock } = this.#o;
-    const saving = storage.saveSnapshot(taken, data).then((saved) => {
-      if (!saved.ok) {
-        this.#o.fail(saved.error);
-        return;
-      }
-      observer?.snapshot?.({ kind: "taken", index, bytes: data.byteLength, seconds: (clock.now() - started) / 1000 });
-      if (taken.compactThrough !== undefined) observer?.compacted?.(taken.compactThrough);
-      stored?.();
-    });
-    this.#saving = this.#saving.then(() => saving);
+    if (abandoned()) return file.abort();
+    this.#taking = undefined;
+    const saved = await file.finish();
+    if (!saved.ok) {
+      this.#o.fail(saved.error);
+      return;
+    }
+    observer?.snapshot?.({ kind: "taken", index: taken.index, bytes, seconds: (clock.now() - t.started) / 1000 });
+    if (taken.compactThrough !== undefined) observer?.compacted?.(taken.compactThrough);
+    if (!raw.capabilities.snapshotAfterStore || this.#o.stopping()) return;
+    raw.snapshotTaken({ index: taken.index, keepEntries: this.#o.snapshotKeepEntries });
+    this.#o.wake();
   }
 }

@@ -11,9 +11,9 @@ import type { LogIndex } from "../util/ids.js";
  *
  * A large state should also offer `beginSnapshot`: the node then encodes snapshots a piece at a time
  * between its other work, where one `snapshot()` call would stall it (and a stalled leader loses its
- * followers). The pieces must add up to what `snapshot()` returned when `beginSnapshot` was called,
- * although `apply` runs in between, after `headroomBytes` bytes left for the node (its own header:
- * this saves copying a large snapshot once more); `restore` may abandon a snapshot in progress.
+ * followers), and writes each piece to the snapshot file as it comes, so the whole snapshot is
+ * never held in memory. The pieces must add up to what `snapshot()` returned when `beginSnapshot`
+ * was called, although `apply` runs in between; `restore` may abandon a snapshot in progress.
  *
  * Likewise `beginRestore`: the node then restores the leader's snapshot a piece at a time, answering
  * heartbeats and reads in between, where one `restore` call would stall it long enough to lose its
@@ -24,7 +24,7 @@ export interface StateMachine<Result = unknown> {
   apply(command: Uint8Array, index: LogIndex): Result;
   snapshot(): Uint8Array;
   restore(snapshot: Uint8Array): void;
-  beginSnapshot?(headroomBytes: number): SnapshotInProgress;
+  beginSnapshot?(): SnapshotInProgress;
   beginRestore?(snapshot: Uint8Array): RestoreInProgress;
 }
 
@@ -37,9 +37,14 @@ export interface RestoreInProgress {
 }
 
 /**
- * A snapshot being encoded: each `step` does about `bytesMax` bytes of work; the last returns the
- * snapshot, its first `headroomBytes` bytes left for the caller.
+ * A snapshot being encoded: each `step` encodes about `bytesMax` more bytes and returns them (the
+ * caller may keep them), with whether they were the last.
  */
 export interface SnapshotInProgress {
-  step(bytesMax: number): Uint8Array | undefined;
+  step(bytesMax: number): { readonly bytes: Uint8Array; readonly done: boolean };
+}
+
+/** A snapshot encoded already, as a single piece. */
+export function snapshotInOnePiece(bytes: Uint8Array): SnapshotInProgress {
+  return { step: () => ({ bytes, done: true }) };
 }

@@ -6,7 +6,7 @@ import {
   replayZabJournalEntry,
   type ZabRecovery,
 } from "../engine/zab_journal.js";
-import { Wal, type Disk, type StorageResult } from "../storage/index.js";
+import { Wal, type Disk, type SnapshotFileWriter, type StorageResult } from "../storage/index.js";
 import { assert } from "../util/assert.js";
 import { logIndex, term } from "../util/ids.js";
 import { fail, identityFile, openDataDir, writeIdentity, type NodeIdentity } from "./data_dir.js";
@@ -87,7 +87,7 @@ export class ZabStorage implements EngineStorage<ZabTypes> {
     });
   }
 
-  saveSnapshot(): Promise<StorageResult<void>> {
+  beginSnapshot(): SnapshotFileWriter {
     assert(false, "ZAB keeps no snapshots: the node never stores one (capabilities.snapshots)");
   }
 

@@ -125,7 +125,9 @@ test("node storage: a snapshot file beyond the log whose WAL marker a crash lost
     meta: { index: logIndex(10), term: term(1), voters: [nodeId(1)], votersOutgoing: [], learners: [] },
     data: new Uint8Array([7]),
   };
-  assert.ok((await storage.saveSnapshot(snapshot, undefined)).ok);
+  const file = storage.beginSnapshot(snapshot.meta, undefined);
+  assert.ok((await file.write(snapshot.data)).ok);
+  assert.ok((await file.finish()).ok);
   const reopened = await NodeStorage.open(disk.crash(), "/data");
   assert.ok(reopened.ok, reopened.ok ? "" : JSON.stringify(reopened.error));
   assert.equal(reopened.value.durable.snapshot?.meta.index, 10);

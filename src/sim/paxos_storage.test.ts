@@ -80,9 +80,9 @@ test("paxos storage: a snapshot drops the records it covers; the checkpoint keep
       ).ok,
     );
   const data = new Uint8Array([7, 7]);
-  assert.ok(
-    (await storage.saveSnapshot({ index: logIndex(25), store: undefined, compactThrough: logIndex(25) }, data)).ok,
-  );
+  const file = storage.beginSnapshot({ index: logIndex(25), store: undefined, compactThrough: logIndex(25) });
+  assert.ok((await file.write(data)).ok);
+  assert.ok((await file.finish()).ok);
   assert.ok((await storage.persist(write({ accepted: [record(31, ballot(4, 2), 31)] }), true)).ok);
   await storage.close();
   const durable = await recovered(disk.restart());

@@ -1,5 +1,5 @@
 import type { StateMachine } from "../node/index.js";
-import type { RestoreInProgress, SnapshotInProgress } from "../node/state_machine.js";
+import { snapshotInOnePiece, type RestoreInProgress, type SnapshotInProgress } from "../node/state_machine.js";
 import type { LogIndex } from "../util/ids.js";
 
 /** What the checkers see of a member's state machine. */
@@ -68,22 +68,32 @@ export class WatchedStateMachine<Result> implements StateMachine<Result> {
     };
   }
 
-  /** Encodes a piece at a time when `inner` can, else takes the whole snapshot now and hands it out at the first step. */
-  beginSnapshot(headroomBytes: number): SnapshotInProgress {
+  /**
+   * Encodes a piece at a time when `inner` can, else takes the whole snapshot now and hands it out
+   * as one piece; the checkers see the pieces put together (the node keeps none of them).
+   */
+  beginSnapshot(): SnapshotInProgress {
     const index = this.inner.appliedIndex();
-    const progress = this.inner.beginSnapshot?.(headroomBytes) ?? whole(this.inner.snapshot(), headroomBytes);
+    const progress = this.inner.beginSnapshot?.() ?? snapshotInOnePiece(this.inner.snapshot());
+    const pieces: Uint8Array[] = [];
     return {
       step: (bytesMax) => {
-        const data = progress.step(bytesMax);
-        if (data !== undefined) this.#watch.snapshot(index, data.subarray(headroomBytes));
-        return data;
+        const piece = progress.step(bytesMax);
+        pieces.push(piece.bytes);
+        if (piece.done) this.#watch.snapshot(index, joined(pieces));
+        return piece;
       },
     };
   }
 }
 
-function whole(data: Uint8Array, headroomBytes: number): SnapshotInProgress {
-  const out = new Uint8Array(headroomBytes + data.length);
-  out.set(data, headroomBytes);
-  return { step: () => out };
+function joined(pieces: readonly Uint8Array[]): Uint8Array {
+  if (pieces.length === 1) return pieces[0]!;
+  const out = new Uint8Array(pieces.reduce((sum, piece) => sum + piece.length, 0));
+  let at = 0;
+  for (const piece of pieces) {
+    out.set(piece, at);
+    at += piece.length;
+  }
+  return out;
 }

@@ -4,4 +4,5 @@ export { mkdirDurable } from "./durable_dir.js";
 export type { StorageError, StorageResult } from "./errors.js";
 export { fsDisk } from "./fs_disk.js";
 export { SnapshotStore } from "./snapshot_store.js";
+export type { SnapshotFileWriter } from "./snapshot_writer.js";
 export { Wal } from "./wal.js";

@@ -7,17 +7,11 @@ import type { Disk } from "./disk.js";
 import { mkdirDurable } from "./durable_dir.js";
 import type { StorageError, StorageResult } from "./errors.js";
 import { OK, corrupt, diskError, failed } from "./errors.js";
-import { getU64, setU64 } from "./u64.js";
+import { checksumStepBytes, fileName, headerBytes, magic, tempSuffix } from "./snapshot_format.js";
+import { SnapshotWriter, type SnapshotFileWriter } from "./snapshot_writer.js";
+import { getU64 } from "./u64.js";
 
-/*
- * A snapshot file, little-endian: u32 magic "RKSN", u32 crc32c over the rest of the file, u64 index,
- * u64 term, u32 config length, config bytes, then the state machine's data to the end of the file.
- * Named `<index>-<term>.snap` (16 hex digits each) so a listing shows which is newest.
- */
-const magic = 0x4e534b52;
-const headerBytes = 28;
 const namePattern = /^([0-9a-f]{16})-([0-9a-f]{16})\.snap$/;
-const tempSuffix = ".tmp";
 
 /** A state machine snapshot: its data and cluster configuration as of log entry `index` (of `term`). */
 export interface StoredSnapshot {
@@ -84,15 +78,31 @@ export class SnapshotStore {
 
   /** Stores `snapshot` durably, then deletes all but the newest `snapshotsRetainedMax`. */
   save(snapshot: StoredSnapshot): Promise<StorageResult<void>> {
+    const file = this.begin(snapshot);
+    // A failed write fails the finish too.
+    return file.write(snapshot.data).then(() => file.finish());
+  }
+
+  /**
+   * Starts the snapshot file for `index` and `term`, its data to come a piece at a time; once
+   * finished, all but the newest `snapshotsRetainedMax` are deleted.
+   */
+  begin(snapshot: { index: LogIndex; term: Term; config: Uint8Array }): SnapshotFileWriter {
     assert(Number.isSafeInteger(snapshot.index) && snapshot.index >= 0, `snapshot store: index ${snapshot.index}`);
     assert(Number.isSafeInteger(snapshot.term) && snapshot.term >= 0, `snapshot store: term ${snapshot.term}`);
-    // One save at a time: pruning must not race another save's rename.
-    this.#saving = this.#saving.then(async () => {
-      const head = await encodeHead(snapshot);
-      const written = await this.#write(fileName(snapshot.index, snapshot.term), head, snapshot.data);
-      return written.ok ? this.#prune() : written;
-    });
-    return this.#saving;
+    const writer = new SnapshotWriter(this.#disk, this.#dir, snapshot);
+    return {
+      write: (data) => writer.write(data),
+      finish: () => {
+        // One rename at a time: pruning must not race another save's rename.
+        this.#saving = this.#saving.then(async () => {
+          const written = await writer.complete();
+          return written.ok ? this.#prune() : written;
+        });
+        return this.#saving;
+      },
+      abort: () => writer.abort(),
+    };
   }
 
   /** The snapshot saved for `index` and `term`, read back from its file (a peer needs it). */
@@ -145,30 +155,6 @@ export class SnapshotStore {
     return { ok: true, value: typeof decoded === "string" ? { corrupt: corrupt(path, 0, decoded) } : decoded };
   }
 
-  /** Writes the file as `head` then `data`: a large snapshot's data is never copied into one buffer. */
-  async #write(name: string, head: Uint8Array, data: Uint8Array): Promise<StorageResult<void>> {
-    const path = join(this.#dir, name);
-    const temp = path + tempSuffix;
-    try {
-      const file = await this.#disk.open(temp, { create: true });
-      try {
-        await file.write(head, 0);
-        await file.write(data, head.length);
-        await file.datasync();
-      } finally {
-        await file.close();
-      }
-      await this.#disk.rename(temp, path);
-      await this.#disk.syncDir(this.#dir);
-    } catch (cause) {
-      const error = diskError(cause, "writing", path);
-      // Best effort: a leftover temporary file would block the next save of this snapshot.
-      await this.#disk.unlink(temp).catch((again: unknown) => diskError(again, "deleting", temp));
-      return failed(error);
-    }
-    return OK;
-  }
-
   async #prune(): Promise<StorageResult<void>> {
     try {
       const old = snapshotNamesNewestFirst(await this.#disk.list(this.#dir)).slice(this.#retainedMax);
@@ -187,10 +173,6 @@ interface SnapshotName {
   readonly term: number;
 }
 
-function fileName(index: number, t: number): string {
-  return `${index.toString(16).padStart(16, "0")}-${t.toString(16).padStart(16, "0")}.snap`;
-}
-
 function snapshotNamesNewestFirst(names: readonly string[]): SnapshotName[] {
   const parsed: SnapshotName[] = [];
   for (const name of names) {
@@ -198,22 +180,6 @@ function snapshotNamesNewestFirst(names: readonly string[]): SnapshotName[] {
     if (match !== null) parsed.push({ name, index: parseInt(match[1]!, 16), term: parseInt(match[2]!, 16) });
   }
   return parsed.sort((a, b) => b.index - a.index || b.term - a.term);
-}
-
-/** Data checksummed per turn of the event loop: a large snapshot must not stall the node. */
-const checksumStepBytes = 4 << 20;
-
-/** The file's header and config, with the checksum over them and the data. */
-async function encodeHead(snapshot: StoredSnapshot): Promise<Uint8Array> {
-  const head = new Uint8Array(headerBytes + snapshot.config.length);
-  const view = new DataView(head.buffer);
-  view.setUint32(0, magic, true);
-  setU64(view, 8, snapshot.index);
-  setU64(view, 16, snapshot.term);
-  view.setUint32(24, snapshot.config.length, true);
-  head.set(snapshot.config, headerBytes);
-  view.setUint32(4, await checksumInSteps(snapshot.data, crc32c(head, { start: 8 })), true);
-  return head;
 }
 
 /** The CRC of the bytes that gave `crc` followed by `data`, a step per turn of the event loop. */
