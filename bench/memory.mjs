@@ -11,7 +11,9 @@
 // member's own longest event-loop delay (nodejs_eventloop_lag_max_seconds, which each scrape resets)
 // and its memory after. Times are the machine's too: on a busy machine they are noisy.
 // Usage: npm run bench:memory [-- --keys 1000000 --members 3 --batch 100 --clients 32 --idle 10
-//   --election-timeout-ms 1000 --snapshot-entries 10000 --keep --dist dist]
+//   --election-timeout-ms 1000 --snapshot-entries 10000 --keep --dist dist --node-flags "--trace-gc"]
+// --node-flags go to each member's node (e.g. --trace-gc, to read the collector's pauses in the
+// members' logs, which --keep keeps).
 import { mkdtempSync, rmSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
@@ -32,6 +34,7 @@ const { values: opts } = parseArgs({
     "election-timeout-ms": { type: "string", default: "1000" },
     "snapshot-entries": { type: "string", default: "10000" },
     keep: { type: "boolean", default: false },
+    "node-flags": { type: "string", default: "" },
     // Another build to measure (a checkout's dist, relative to this file's parent), e.g. the one before a change.
     dist: { type: "string", default: "dist" },
   },
@@ -82,6 +85,7 @@ function start(member) {
   member.child = startProcess(
     process.execPath,
     [
+      ...opts["node-flags"].split(/\s+/).filter(Boolean),
       cli,
       "serve",
       ...["--id", member.name, "--data", join(dir, member.name)],

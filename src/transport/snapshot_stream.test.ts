@@ -78,3 +78,18 @@ test("a stream declaring more than snapshotBytesMax is refused at its first chun
   assert.equal(r.inProgress, false);
   for (const c of pieces.slice(1)) assert.deepEqual(r.accept(c), { complete: undefined, discarded: [] });
 });
+
+test("a chunk that runs past the size its stream declared discards the stream, and nothing throws", () => {
+  const pieces = chunks(snapshotMessage(250), 100);
+  const r = new SnapshotReassembler(10_000);
+  r.accept(pieces[0]!);
+  r.accept(pieces[1]!);
+  const long = { ...pieces[2]!, data: new Uint8Array(120) };
+  const outcome = r.accept(long);
+  assert.equal(outcome.complete, undefined);
+  assert.match(outcome.discarded[0] ?? "", /stream 1 sent more than the 250 bytes it declared/);
+  assert.equal(r.inProgress, false);
+  // A first chunk longer than its declared total is refused the same way.
+  const r2 = new SnapshotReassembler(10_000);
+  assert.match(r2.accept({ ...pieces[0]!, data: new Uint8Array(300) }).discarded[0] ?? "", /sent more than/);
+});
