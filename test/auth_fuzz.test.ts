@@ -157,10 +157,25 @@ test(
       deleted,
     });
     const generator = new RequestGenerator(seed, await fresh());
-    // Valid tokens last tokenTtlSeconds: renew them well before.
-    const renewal = setInterval(() => void fresh().then((tokens) => (generator.tokens = tokens)), 1000);
+    // Valid tokens last tokenTtlSeconds: renew them well before. A renewal still running when the
+    // fuzz ends is awaited, so nothing it does outlives the test (it once failed the file after the
+    // test had passed, retrying against a cluster being stopped).
+    const renewals: Promise<void>[] = [];
+    let renewalFailure: unknown;
+    const renewal = setInterval(() => {
+      renewals.push(
+        fresh().then(
+          (tokens) => void (generator.tokens = tokens),
+          (error: unknown) => void (renewalFailure ??= error),
+        ),
+      );
+    }, 1000);
     const started = performance.now();
-    const tally = await fuzz(cluster, generator).finally(() => clearInterval(renewal));
+    const tally = await fuzz(cluster, generator).finally(async () => {
+      clearInterval(renewal);
+      await Promise.all(renewals);
+    });
+    assert.equal(renewalFailure, undefined, `a token renewal failed: ${String(renewalFailure)}`);
     const seconds = (performance.now() - started) / 1000;
     const statuses = [...tally.byStatus].sort((a, b) => a[0] - b[0]).map(([s, n]) => `${s}:${n}`);
     t.diagnostic(`seed ${seed}: ${tally.sent} requests in ${seconds.toFixed(1)} s; statuses ${statuses.join(" ")}`);
