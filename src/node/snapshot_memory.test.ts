@@ -10,6 +10,7 @@ import { makeTempDir, removeTree } from "../storage/fs_disk.js";
 import { utf8 } from "../util/bytes.js";
 import { createNode, type Node } from "./create_node.js";
 import { freePort } from "./free_port.test.helper.js";
+import { until } from "./until.test.helper.js";
 
 setFlagsFromString("--expose-gc");
 const gc = runInNewContext("gc") as () => void;
@@ -39,16 +40,6 @@ const MiB = 1024 * 1024;
 /** 64 values of 512 KiB: a snapshot of 32 MiB, far above what the members hold in buffers otherwise. */
 const puts = 64;
 const valueBytes = MiB / 2;
-
-async function until<T>(what: string, probe: () => T | undefined, timeoutMs = 30_000): Promise<T> {
-  const deadline = Date.now() + timeoutMs;
-  for (;;) {
-    const value = probe();
-    if (value !== undefined) return value;
-    if (Date.now() > deadline) throw new Error(`timed out waiting for ${what}`);
-    await new Promise((resolve) => setTimeout(resolve, 20));
-  }
-}
 
 interface Member {
   readonly name: string;

@@ -7,6 +7,7 @@ import { createNode, type Node } from "./create_node.js";
 import { NodeRequestError } from "./errors.js";
 import { freePort } from "./free_port.test.helper.js";
 import type { StateMachine } from "./state_machine.js";
+import { until } from "./until.test.helper.js";
 
 /*
  * ZAB behind the node (docs/engines.md): what node.test.ts checks of Raft and Multi-Paxos, in
@@ -26,16 +27,6 @@ class Journal implements StateMachine<number> {
   }
   restore(snapshot: Uint8Array): void {
     this.items = JSON.parse(new TextDecoder().decode(snapshot)) as string[];
-  }
-}
-
-async function until<T>(what: string, probe: () => T | undefined, timeoutMs = 15_000): Promise<T> {
-  const deadline = Date.now() + timeoutMs;
-  for (;;) {
-    const value = probe();
-    if (value !== undefined) return value;
-    if (Date.now() > deadline) throw new Error(`timed out waiting for ${what}`);
-    await new Promise((resolve) => setTimeout(resolve, 20));
   }
 }
 
